@@ -1,0 +1,166 @@
+//! The domain's error: every business outcome a caller can act on.
+
+use crate::cart::CartStatus;
+use crate::ids::{CartId, CategoryId, OrderId, ProductId};
+use crate::money::{Money, MoneyError};
+use crate::order::{OrderEvent, OrderStatus, OrderTransitionError};
+use crate::password::PasswordError;
+use crate::payment::PaymentError;
+use crate::values::{Sku, ValidationError};
+
+/// A product that can't be delivered in the quantity asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shortage {
+    /// The product.
+    pub product_id: ProductId,
+    /// Its SKU.
+    pub sku: Sku,
+    /// Units asked for.
+    pub requested: u32,
+    /// Units in stock.
+    pub available: u32,
+}
+
+/// Which unique rule a write broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Taken {
+    /// A user already has this e-mail (compared case-insensitively).
+    Email,
+    /// A product already has this SKU.
+    Sku,
+    /// A category already has this slug.
+    Slug,
+    /// The provider already used this reference for another payment.
+    ProviderRef,
+}
+
+/// Everything that can refuse a domain operation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    /// A value failed validation.
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    /// Money arithmetic failed (mixed currencies, overflow).
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+    /// A stored password hash is unusable.
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    /// The order's state machine refused an event.
+    #[error(transparent)]
+    OrderTransition(#[from] OrderTransitionError),
+    /// The payment's state machine or amount rules refused an event.
+    #[error(transparent)]
+    Payment(#[from] PaymentError),
+    /// No such entity.
+    #[error("{entity} {id} not found")]
+    NotFound {
+        /// What was looked for ("product", "order"...).
+        entity: &'static str,
+        /// The key it was looked up by.
+        id: String,
+    },
+    /// A unique value is already in use.
+    #[error("{what:?} {value:?} is already taken")]
+    AlreadyTaken {
+        /// Which rule.
+        what: Taken,
+        /// The value.
+        value: String,
+    },
+    /// Unknown e-mail or wrong password (deliberately not saying which).
+    #[error("invalid e-mail or password")]
+    InvalidCredentials,
+    /// Prices can't be negative.
+    #[error("price {0} is negative")]
+    NegativePrice(Money),
+    /// Stock beyond what the store can hold.
+    #[error("stock {0} is out of range")]
+    StockOutOfRange(u32),
+    /// Moving a category under itself or one of its descendants.
+    #[error("category {category} can't move under {new_parent}: that would make a cycle")]
+    CategoryCycle {
+        /// The category moved.
+        category: CategoryId,
+        /// The parent asked for.
+        new_parent: CategoryId,
+    },
+    /// The cart was converted or abandoned.
+    #[error("cart {cart_id} is {status} and can't change")]
+    CartNotOpen {
+        /// The cart.
+        cart_id: CartId,
+        /// Its status.
+        status: CartStatus,
+    },
+    /// The product has no line in the cart.
+    #[error("product {product_id} is not in cart {cart_id}")]
+    NotInCart {
+        /// The cart.
+        cart_id: CartId,
+        /// The product.
+        product_id: ProductId,
+    },
+    /// The product is archived.
+    #[error("product {0} is not on sale")]
+    ProductUnavailable(ProductId),
+    /// Checkout of an empty cart.
+    #[error("the cart is empty")]
+    EmptyCart,
+    /// Not enough stock for some lines; nothing was reserved.
+    #[error("out of stock: {}", shortages(.0))]
+    OutOfStock(Vec<Shortage>),
+    /// A guest checkout needs an e-mail address.
+    #[error("a guest checkout needs an e-mail address")]
+    GuestEmailRequired,
+    /// The idempotency key was used before for a different request.
+    #[error("idempotency key {key:?} was already used for a different request")]
+    IdempotencyConflict {
+        /// The key.
+        key: String,
+    },
+    /// The order's status does not allow this payment event (e.g. it expired).
+    #[error("order {order_id} is {status} and does not take this payment event")]
+    OrderNotPayable {
+        /// The order.
+        order_id: OrderId,
+        /// Its status.
+        status: OrderStatus,
+    },
+    /// The event is driven by payments or by expiry, not requested directly.
+    #[error("{0} happens through payments or expiry, not as a direct request")]
+    NotAManualEvent(OrderEvent),
+    /// Someone else changed the entity first; reload and retry.
+    #[error("{entity} {id} was changed concurrently")]
+    ConcurrentUpdate {
+        /// What.
+        entity: &'static str,
+        /// Which.
+        id: String,
+    },
+    /// A pluggable pricing policy returned something unusable.
+    #[error("pricing policy error: {0}")]
+    PolicyError(String),
+}
+
+fn shortages(list: &[Shortage]) -> String {
+    list.iter()
+        .map(|s| {
+            format!(
+                "{} (requested {}, available {})",
+                s.sku, s.requested, s.available
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl DomainError {
+    /// A [`DomainError::NotFound`] for `entity` with key `id`.
+    pub fn not_found(entity: &'static str, id: impl ToString) -> Self {
+        DomainError::NotFound {
+            entity,
+            id: id.to_string(),
+        }
+    }
+}

@@ -1,0 +1,90 @@
+#![doc = include_str!("../README.md")]
+
+pub mod account;
+pub mod cart;
+pub mod catalog;
+pub mod error;
+pub mod ids;
+pub mod memory;
+pub mod money;
+pub mod order;
+pub mod password;
+pub mod payment;
+pub mod pricing;
+pub mod repo;
+pub mod values;
+
+/// An enum that is stored and shown as fixed lower-case text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{value:?} is not a valid {type_name}")]
+pub struct UnknownVariant {
+    /// The enum's name.
+    pub type_name: &'static str,
+    /// The text given.
+    pub value: String,
+}
+
+/// Gives an enum `ALL`, `as_str`, `Display` and `FromStr` over fixed names.
+macro_rules! text_enum {
+    ($ty:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        impl $ty {
+            /// Every variant, in declaration order.
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+
+            /// The stored name.
+            pub const fn as_str(self) -> &'static str {
+                match self { $($ty::$variant => $text),+ }
+            }
+        }
+
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $ty {
+            type Err = $crate::UnknownVariant;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($ty::$variant),)+
+                    _ => Err($crate::UnknownVariant { type_name: stringify!($ty), value: s.to_owned() }),
+                }
+            }
+        }
+    };
+}
+pub(crate) use text_enum;
+
+/// Everything a caller usually needs, in one import.
+pub mod prelude {
+    pub use crate::account::{Address, AddressKind, NewAddress, NewUser, ProfileUpdate, User};
+    pub use crate::cart::{Cart, CartLine, CartOwner, CartStatus, GuestToken};
+    pub use crate::catalog::{
+        Category, NewCategory, NewProduct, Page, PageRequest, Product, ProductStatus, ProductUpdate,
+    };
+    pub use crate::error::{DomainError, Shortage, Taken};
+    pub use crate::ids::*;
+    pub use crate::money::{Currency, Money, MoneyError};
+    pub use crate::order::{
+        Customer, Order, OrderEvent, OrderLine, OrderStatus, OrderTransitionError, StatusChange,
+    };
+    pub use crate::password::{HashCost, Password, PasswordHash};
+    pub use crate::payment::{
+        Applied, Payment, PaymentAction, PaymentActionKind, PaymentError, PaymentEvent,
+        PaymentStatus,
+    };
+    pub use crate::pricing::{
+        FlatShipping, FlatTax, OrderDraft, PricedLine, Pricing, ShippingPolicy, TaxPolicy, Totals,
+    };
+    pub use crate::repo::{
+        AccountRepository, AddressChoice, CartRepository, CatalogRepository, Checkout,
+        CheckoutRepository, CheckoutRequest, OrderCursor, OrderDetails, OrderRepository,
+        OrderSummary, PaymentOutcome, PaymentRepository, RepoError,
+    };
+    pub use crate::values::{
+        CategoryName, CountryCode, Description, Email, IdempotencyKey, PersonName, PostalAddress,
+        ProductName, ProviderName, ProviderRef, Quantity, RawAddress, Sku, Slug, ValidationError,
+    };
+}

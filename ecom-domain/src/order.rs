@@ -1,0 +1,326 @@
+//! Orders and their state machine.
+//!
+//! An order moves only through [`OrderStatus::apply`]; any other move is an
+//! [`OrderTransitionError`] that names the state and the events it accepts.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{CartId, OrderId, ProductId, UserId};
+use crate::money::{Currency, Money};
+use crate::pricing::Totals;
+use crate::values::{Email, PostalAddress, ProductName, Quantity, Sku};
+
+/// Where an order is in its life. See the crate documentation for the diagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    /// Placed, stock reserved, waiting for the payment to be captured.
+    PendingPayment,
+    /// Fully paid; ready to ship.
+    Paid,
+    /// Handed to the carrier.
+    Shipped,
+    /// Received by the customer.
+    Delivered,
+    /// Cancelled before shipping; stock went back, the payment was voided or refunded.
+    Cancelled,
+    /// Not paid before its deadline; stock went back.
+    Expired,
+    /// Its payment was refunded in full.
+    Refunded,
+}
+
+crate::text_enum!(OrderStatus {
+    PendingPayment = "pending_payment",
+    Paid = "paid",
+    Shipped = "shipped",
+    Delivered = "delivered",
+    Cancelled = "cancelled",
+    Expired = "expired",
+    Refunded = "refunded",
+});
+
+/// Something that happens to an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderEvent {
+    /// The payment was captured in full.
+    PaymentCaptured,
+    /// The parcel left.
+    Ship,
+    /// The parcel arrived.
+    Deliver,
+    /// The customer or the shop cancelled (only before shipping).
+    Cancel,
+    /// The payment deadline passed unpaid.
+    Expire,
+    /// The payment was refunded in full.
+    PaymentRefunded,
+}
+
+crate::text_enum!(OrderEvent {
+    PaymentCaptured = "payment_captured",
+    Ship = "ship",
+    Deliver = "deliver",
+    Cancel = "cancel",
+    Expire = "expire",
+    PaymentRefunded = "payment_refunded",
+});
+
+/// An event the order's current state does not accept.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("an order that is {from} does not accept {event}; it accepts {}", allowed_list(.allowed))]
+pub struct OrderTransitionError {
+    /// The state the order is in.
+    pub from: OrderStatus,
+    /// The refused event.
+    pub event: OrderEvent,
+    /// What the state would have accepted (empty for terminal states).
+    pub allowed: Vec<OrderEvent>,
+}
+
+fn allowed_list(allowed: &[OrderEvent]) -> String {
+    if allowed.is_empty() {
+        return "nothing (it is final)".into();
+    }
+    allowed
+        .iter()
+        .map(|e| e.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl OrderStatus {
+    /// The one transition function: the state after `event`, or why not.
+    pub fn apply(self, event: OrderEvent) -> Result<OrderStatus, OrderTransitionError> {
+        use OrderEvent as E;
+        use OrderStatus as S;
+        let next = match (self, event) {
+            (S::PendingPayment, E::PaymentCaptured) => S::Paid,
+            (S::PendingPayment, E::Cancel) => S::Cancelled,
+            (S::PendingPayment, E::Expire) => S::Expired,
+            (S::Paid, E::Ship) => S::Shipped,
+            (S::Paid, E::Cancel) => S::Cancelled,
+            (S::Paid | S::Shipped | S::Delivered, E::PaymentRefunded) => S::Refunded,
+            (S::Shipped, E::Deliver) => S::Delivered,
+            _ => {
+                return Err(OrderTransitionError {
+                    from: self,
+                    event,
+                    allowed: self.allowed_events(),
+                });
+            }
+        };
+        Ok(next)
+    }
+
+    /// The events this state accepts.
+    pub fn allowed_events(self) -> Vec<OrderEvent> {
+        OrderEvent::ALL
+            .iter()
+            .copied()
+            .filter(|e| self.accepts(*e))
+            .collect()
+    }
+
+    fn accepts(self, event: OrderEvent) -> bool {
+        use OrderEvent as E;
+        use OrderStatus as S;
+        matches!(
+            (self, event),
+            (
+                S::PendingPayment,
+                E::PaymentCaptured | E::Cancel | E::Expire
+            ) | (S::Paid, E::Ship | E::Cancel | E::PaymentRefunded)
+                | (S::Shipped, E::Deliver | E::PaymentRefunded)
+                | (S::Delivered, E::PaymentRefunded)
+        )
+    }
+
+    /// True for states that accept no event.
+    pub fn is_terminal(self) -> bool {
+        self.allowed_events().is_empty()
+    }
+
+    /// True when leaving for this state puts the reserved stock back.
+    pub fn restocks(self) -> bool {
+        matches!(self, OrderStatus::Cancelled | OrderStatus::Expired)
+    }
+}
+
+/// One line of an order, with the product's SKU, name and price as they were at checkout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    /// Position in the order, from 1.
+    pub line_no: u16,
+    /// The product (it may since have changed or been archived).
+    pub product_id: ProductId,
+    /// SKU at checkout.
+    pub sku: Sku,
+    /// Name at checkout.
+    pub name: ProductName,
+    /// Unit price at checkout.
+    pub unit_price: Money,
+    /// Units.
+    pub quantity: Quantity,
+}
+
+impl OrderLine {
+    /// `unit_price × quantity`.
+    pub fn line_total(&self) -> Money {
+        // Checked at checkout, where the same product was computed successfully.
+        self.unit_price
+            .times(self.quantity.get())
+            .unwrap_or(self.unit_price)
+    }
+}
+
+/// A recorded change of status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusChange {
+    /// The state before (`None` for the first entry, at checkout).
+    pub from: Option<OrderStatus>,
+    /// The state after.
+    pub to: OrderStatus,
+    /// What caused it (`None` for the first entry).
+    pub event: Option<OrderEvent>,
+    /// Free text, e.g. a carrier's tracking number.
+    pub note: Option<String>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// Who placed an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Customer {
+    /// A registered user.
+    User(UserId),
+    /// A guest, reachable at this address.
+    Guest(Email),
+}
+
+/// An order with its lines and history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Order {
+    /// Its id.
+    pub id: OrderId,
+    /// Who placed it.
+    pub customer: Customer,
+    /// The cart it came from.
+    pub cart_id: Option<CartId>,
+    /// Currency of every amount.
+    pub currency: Currency,
+    /// Lines, by line number.
+    pub lines: Vec<OrderLine>,
+    /// Totals computed at checkout.
+    pub totals: Totals,
+    /// Shipping address as it was at checkout.
+    pub shipping_address: PostalAddress,
+    /// Billing address as it was at checkout.
+    pub billing_address: PostalAddress,
+    /// Current status.
+    pub status: OrderStatus,
+    /// Unpaid after this instant, the order expires.
+    pub payment_deadline: DateTime<Utc>,
+    /// Every status change, oldest first.
+    pub history: Vec<StatusChange>,
+    /// When it was placed.
+    pub created_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn happy_path_reaches_delivered() {
+        let s = OrderStatus::PendingPayment
+            .apply(OrderEvent::PaymentCaptured)
+            .and_then(|s| s.apply(OrderEvent::Ship))
+            .and_then(|s| s.apply(OrderEvent::Deliver))
+            .unwrap();
+        assert_eq!(s, OrderStatus::Delivered);
+        assert_eq!(
+            s.apply(OrderEvent::PaymentRefunded).unwrap(),
+            OrderStatus::Refunded
+        );
+    }
+
+    #[test]
+    fn cancellation_only_before_shipping() {
+        assert_eq!(
+            OrderStatus::PendingPayment
+                .apply(OrderEvent::Cancel)
+                .unwrap(),
+            OrderStatus::Cancelled
+        );
+        assert_eq!(
+            OrderStatus::Paid.apply(OrderEvent::Cancel).unwrap(),
+            OrderStatus::Cancelled
+        );
+        let err = OrderStatus::Shipped.apply(OrderEvent::Cancel).unwrap_err();
+        assert_eq!(err.from, OrderStatus::Shipped);
+        assert_eq!(
+            err.allowed,
+            vec![OrderEvent::Deliver, OrderEvent::PaymentRefunded]
+        );
+        assert_eq!(
+            err.to_string(),
+            "an order that is shipped does not accept cancel; it accepts deliver, payment_refunded"
+        );
+    }
+
+    #[test]
+    fn terminal_states_accept_nothing() {
+        for s in [
+            OrderStatus::Cancelled,
+            OrderStatus::Expired,
+            OrderStatus::Refunded,
+        ] {
+            assert!(s.is_terminal());
+            for e in OrderEvent::ALL {
+                let err = s.apply(*e).unwrap_err();
+                assert!(err.allowed.is_empty());
+                assert!(err.to_string().ends_with("nothing (it is final)"));
+            }
+        }
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for s in OrderStatus::ALL {
+            assert_eq!(s.as_str().parse::<OrderStatus>().unwrap(), *s);
+        }
+        assert!("lost".parse::<OrderStatus>().is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn random_events_never_leave_the_graph(events in proptest::collection::vec(proptest::sample::select(OrderEvent::ALL), 0..30)) {
+            let mut state = OrderStatus::PendingPayment;
+            for e in events {
+                match state.apply(e) {
+                    Ok(next) => {
+                        prop_assert!(state.allowed_events().contains(&e));
+                        prop_assert!(!state.is_terminal());
+                        // Only these edges exist.
+                        let legal = matches!((state, next),
+                            (OrderStatus::PendingPayment, OrderStatus::Paid | OrderStatus::Cancelled | OrderStatus::Expired)
+                            | (OrderStatus::Paid, OrderStatus::Shipped | OrderStatus::Cancelled | OrderStatus::Refunded)
+                            | (OrderStatus::Shipped, OrderStatus::Delivered | OrderStatus::Refunded)
+                            | (OrderStatus::Delivered, OrderStatus::Refunded));
+                        prop_assert!(legal, "{:?} -> {:?}", state, next);
+                        state = next;
+                    }
+                    Err(err) => {
+                        prop_assert_eq!(err.from, state);
+                        prop_assert!(!err.allowed.contains(&e));
+                        prop_assert_eq!(err.allowed, state.allowed_events());
+                    }
+                }
+            }
+        }
+    }
+}

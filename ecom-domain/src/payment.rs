@@ -1,0 +1,685 @@
+//! Payments and their state machine.
+//!
+//! A payment records what a provider reported: authorizations, captures (possibly in
+//! parts), voids, refunds (possibly several) and failures. Each report is a
+//! [`PaymentEvent`] with an idempotency key; [`Payment::apply`] checks it against the
+//! state machine and the amount invariants (captured ≤ authorized ≤ amount due,
+//! refunded ≤ captured). A report whose key was applied before is recognised as a
+//! duplicate and changes nothing, so a provider calling back twice is harmless.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{OrderId, PaymentId};
+use crate::money::{Money, MoneyError};
+use crate::order::{OrderEvent, OrderStatus};
+use crate::values::{IdempotencyKey, ProviderName, ProviderRef};
+
+/// Where a payment is in its life. See the crate documentation for the diagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStatus {
+    /// Created at checkout; nothing reported yet.
+    Pending,
+    /// The provider reserved the money.
+    Authorized,
+    /// Some or all of the authorized money was taken.
+    Captured,
+    /// Part of the captured money went back.
+    PartiallyRefunded,
+    /// All captured money went back.
+    Refunded,
+    /// The authorization was released before any capture.
+    Voided,
+    /// The provider refused.
+    Failed,
+}
+
+crate::text_enum!(PaymentStatus {
+    Pending = "pending",
+    Authorized = "authorized",
+    Captured = "captured",
+    PartiallyRefunded = "partially_refunded",
+    Refunded = "refunded",
+    Voided = "voided",
+    Failed = "failed",
+});
+
+/// The kinds of [`PaymentAction`], for messages and storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentActionKind {
+    /// See [`PaymentAction::Authorize`].
+    Authorize,
+    /// See [`PaymentAction::Capture`].
+    Capture,
+    /// See [`PaymentAction::Void`].
+    Void,
+    /// See [`PaymentAction::Refund`].
+    Refund,
+    /// See [`PaymentAction::Fail`].
+    Fail,
+}
+
+crate::text_enum!(PaymentActionKind {
+    Authorize = "authorize",
+    Capture = "capture",
+    Void = "void",
+    Refund = "refund",
+    Fail = "fail",
+});
+
+/// What a provider reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PaymentAction {
+    /// Money reserved, up to the amount due; the provider's reference for it.
+    Authorize {
+        /// Amount reserved.
+        amount: Money,
+        /// The provider's id for this payment, unique per provider.
+        provider_ref: Option<ProviderRef>,
+    },
+    /// Reserved money taken (may happen in several parts).
+    Capture {
+        /// Amount taken.
+        amount: Money,
+    },
+    /// Reservation released; only before any capture.
+    Void,
+    /// Captured money returned (may happen several times).
+    Refund {
+        /// Amount returned.
+        amount: Money,
+        /// Why, for the records.
+        reason: Option<String>,
+    },
+    /// The provider refused the payment.
+    Fail {
+        /// The provider's reason.
+        reason: String,
+    },
+}
+
+impl PaymentAction {
+    /// Its kind.
+    pub fn kind(&self) -> PaymentActionKind {
+        match self {
+            PaymentAction::Authorize { .. } => PaymentActionKind::Authorize,
+            PaymentAction::Capture { .. } => PaymentActionKind::Capture,
+            PaymentAction::Void => PaymentActionKind::Void,
+            PaymentAction::Refund { .. } => PaymentActionKind::Refund,
+            PaymentAction::Fail { .. } => PaymentActionKind::Fail,
+        }
+    }
+
+    /// The amount it moves, if any.
+    pub fn amount(&self) -> Option<Money> {
+        match self {
+            PaymentAction::Authorize { amount, .. }
+            | PaymentAction::Capture { amount }
+            | PaymentAction::Refund { amount, .. } => Some(*amount),
+            PaymentAction::Void | PaymentAction::Fail { .. } => None,
+        }
+    }
+}
+
+/// A provider report with the key that makes it idempotent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentEvent {
+    /// Unique per payment: the same key twice is the same report.
+    pub key: IdempotencyKey,
+    /// What happened.
+    pub action: PaymentAction,
+}
+
+/// Why a payment event was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PaymentError {
+    /// The payment's state does not accept this kind of event.
+    #[error("a payment that is {from} does not accept {action}; it accepts {}", list(.allowed))]
+    Transition {
+        /// Current state.
+        from: PaymentStatus,
+        /// The refused kind.
+        action: PaymentActionKind,
+        /// What it would accept.
+        allowed: Vec<PaymentActionKind>,
+    },
+    /// Amounts must be above zero.
+    #[error("payment amounts must be positive, got {0}")]
+    NonPositive(Money),
+    /// Authorizing more than is due.
+    #[error("cannot authorize {requested}: only {due} is due")]
+    OverAuthorize {
+        /// Asked.
+        requested: Money,
+        /// Amount due.
+        due: Money,
+    },
+    /// Capturing more than was authorized.
+    #[error(
+        "cannot capture {requested}: {captured} of {authorized} authorized is already captured"
+    )]
+    OverCapture {
+        /// Asked.
+        requested: Money,
+        /// Already captured.
+        captured: Money,
+        /// Authorized.
+        authorized: Money,
+    },
+    /// Refunding more than was captured.
+    #[error("cannot refund {requested}: {refunded} of {captured} captured is already refunded")]
+    OverRefund {
+        /// Asked.
+        requested: Money,
+        /// Already refunded.
+        refunded: Money,
+        /// Captured.
+        captured: Money,
+    },
+    /// The key was used before for a different report.
+    #[error("idempotency key {0:?} was already used for a different payment event")]
+    KeyReused(String),
+    /// Amount in the wrong currency.
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+}
+
+fn list(allowed: &[PaymentActionKind]) -> String {
+    if allowed.is_empty() {
+        return "nothing (it is final)".into();
+    }
+    allowed
+        .iter()
+        .map(|a| a.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Whether [`Payment::apply`] changed anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// The event was new and is now recorded.
+    Changed,
+    /// The same event (same key, same content) was applied before; nothing changed.
+    Duplicate,
+}
+
+/// A payment for one order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payment {
+    /// Its id.
+    pub id: PaymentId,
+    /// The order it pays for.
+    pub order_id: OrderId,
+    /// The provider that handles it.
+    pub provider: ProviderName,
+    /// The provider's id for it, once authorized.
+    pub provider_ref: Option<ProviderRef>,
+    /// The amount due (the order's grand total).
+    pub amount: Money,
+    /// Reserved so far.
+    pub authorized: Money,
+    /// Taken so far.
+    pub captured: Money,
+    /// Returned so far.
+    pub refunded: Money,
+    /// Current state.
+    pub status: PaymentStatus,
+    /// Every applied event, oldest first.
+    pub events: Vec<PaymentEvent>,
+}
+
+impl PaymentStatus {
+    /// The kinds of event this state accepts.
+    pub fn allowed_actions(self) -> Vec<PaymentActionKind> {
+        use PaymentActionKind as A;
+        match self {
+            PaymentStatus::Pending => vec![A::Authorize, A::Void, A::Fail],
+            PaymentStatus::Authorized => vec![A::Capture, A::Void],
+            PaymentStatus::Captured => vec![A::Capture, A::Refund],
+            PaymentStatus::PartiallyRefunded => vec![A::Refund],
+            PaymentStatus::Refunded | PaymentStatus::Voided | PaymentStatus::Failed => vec![],
+        }
+    }
+
+    /// True for states that accept no event.
+    pub fn is_terminal(self) -> bool {
+        self.allowed_actions().is_empty()
+    }
+}
+
+impl Payment {
+    /// A new pending payment of `amount` for an order.
+    pub fn new(id: PaymentId, order_id: OrderId, provider: ProviderName, amount: Money) -> Self {
+        let zero = Money::zero(amount.currency());
+        Self {
+            id,
+            order_id,
+            provider,
+            provider_ref: None,
+            amount,
+            authorized: zero,
+            captured: zero,
+            refunded: zero,
+            status: PaymentStatus::Pending,
+            events: Vec::new(),
+        }
+    }
+
+    /// True when the whole amount due was captured.
+    pub fn is_fully_captured(&self) -> bool {
+        self.captured == self.amount
+    }
+
+    /// Checks whether `event` would apply, without changing anything: `Ok(Duplicate)`
+    /// for a repeat of an applied event, `Ok(Changed)` for a new one that fits.
+    pub fn check(&self, event: &PaymentEvent) -> Result<Applied, PaymentError> {
+        self.clone().apply(event.clone())
+    }
+
+    /// Applies a provider report: the one transition function of the payment machine.
+    pub fn apply(&mut self, event: PaymentEvent) -> Result<Applied, PaymentError> {
+        if let Some(seen) = self.events.iter().find(|e| e.key == event.key) {
+            return if *seen == event {
+                Ok(Applied::Duplicate)
+            } else {
+                Err(PaymentError::KeyReused(event.key.as_str().to_owned()))
+            };
+        }
+        let kind = event.action.kind();
+        if !self.status.allowed_actions().contains(&kind) {
+            return Err(PaymentError::Transition {
+                from: self.status,
+                action: kind,
+                allowed: self.status.allowed_actions(),
+            });
+        }
+        if let Some(amount) = event.action.amount() {
+            if amount.currency() != self.amount.currency() {
+                return Err(MoneyError::CurrencyMismatch {
+                    left: self.amount.currency(),
+                    right: amount.currency(),
+                }
+                .into());
+            }
+            if amount.is_zero() || amount.is_negative() {
+                return Err(PaymentError::NonPositive(amount));
+            }
+        }
+        match &event.action {
+            PaymentAction::Authorize {
+                amount,
+                provider_ref,
+            } => {
+                if amount.try_cmp(&self.amount)?.is_gt() {
+                    return Err(PaymentError::OverAuthorize {
+                        requested: *amount,
+                        due: self.amount,
+                    });
+                }
+                self.authorized = *amount;
+                if provider_ref.is_some() {
+                    self.provider_ref.clone_from(provider_ref);
+                }
+                self.status = PaymentStatus::Authorized;
+            }
+            PaymentAction::Capture { amount } => {
+                let after = self.captured.checked_add(*amount)?;
+                if after.try_cmp(&self.authorized)?.is_gt() {
+                    return Err(PaymentError::OverCapture {
+                        requested: *amount,
+                        captured: self.captured,
+                        authorized: self.authorized,
+                    });
+                }
+                self.captured = after;
+                self.status = PaymentStatus::Captured;
+            }
+            PaymentAction::Void => self.status = PaymentStatus::Voided,
+            PaymentAction::Refund { amount, .. } => {
+                let after = self.refunded.checked_add(*amount)?;
+                if after.try_cmp(&self.captured)?.is_gt() {
+                    return Err(PaymentError::OverRefund {
+                        requested: *amount,
+                        refunded: self.refunded,
+                        captured: self.captured,
+                    });
+                }
+                self.refunded = after;
+                self.status = if after == self.captured {
+                    PaymentStatus::Refunded
+                } else {
+                    PaymentStatus::PartiallyRefunded
+                };
+            }
+            PaymentAction::Fail { .. } => self.status = PaymentStatus::Failed,
+        }
+        self.events.push(event);
+        Ok(Applied::Changed)
+    }
+
+    /// The event the order must take after this payment changed, if any: fully
+    /// captured moves a pending order to paid; fully refunded moves a paid, shipped or
+    /// delivered order to refunded.
+    pub fn order_event(&self, order: OrderStatus) -> Option<OrderEvent> {
+        let event = match self.status {
+            PaymentStatus::Captured if self.is_fully_captured() => OrderEvent::PaymentCaptured,
+            PaymentStatus::Refunded => OrderEvent::PaymentRefunded,
+            _ => return None,
+        };
+        order.apply(event).is_ok().then_some(event)
+    }
+
+    /// What must happen to this payment when its order is cancelled or expires:
+    /// release an authorization, or give back what was captured.
+    pub fn settlement_on_cancel(&self) -> Option<PaymentAction> {
+        match self.status {
+            PaymentStatus::Pending | PaymentStatus::Authorized => Some(PaymentAction::Void),
+            PaymentStatus::Captured | PaymentStatus::PartiallyRefunded => {
+                let amount = self.captured.checked_sub(self.refunded).ok()?;
+                Some(PaymentAction::Refund {
+                    amount,
+                    reason: Some("order cancelled".into()),
+                })
+            }
+            PaymentStatus::Refunded | PaymentStatus::Voided | PaymentStatus::Failed => None,
+        }
+    }
+}
+
+/// Checks that an order in `status` accepts a payment event of `kind` at all:
+/// authorizations and captures only while the order waits for payment, refunds only
+/// once it was paid. (Cancellation settles payments itself.)
+pub fn order_accepts(status: OrderStatus, kind: PaymentActionKind) -> bool {
+    use PaymentActionKind as A;
+    match kind {
+        A::Authorize | A::Capture | A::Fail | A::Void => status == OrderStatus::PendingPayment,
+        A::Refund => matches!(
+            status,
+            OrderStatus::Paid | OrderStatus::Shipped | OrderStatus::Delivered
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::Currency;
+    use proptest::prelude::*;
+
+    fn eur(minor: i64) -> Money {
+        Money::from_minor(minor, Currency::EUR)
+    }
+
+    fn payment(due: i64) -> Payment {
+        Payment::new(
+            PaymentId::new(1),
+            OrderId::new(1),
+            ProviderName::parse("test").unwrap(),
+            eur(due),
+        )
+    }
+
+    fn ev(key: &str, action: PaymentAction) -> PaymentEvent {
+        PaymentEvent {
+            key: IdempotencyKey::parse(key).unwrap(),
+            action,
+        }
+    }
+
+    #[test]
+    fn capture_in_parts_then_refund_in_parts() {
+        let mut p = payment(1000);
+        p.apply(ev(
+            "a",
+            PaymentAction::Authorize {
+                amount: eur(1000),
+                provider_ref: None,
+            },
+        ))
+        .unwrap();
+        p.apply(ev("c1", PaymentAction::Capture { amount: eur(400) }))
+            .unwrap();
+        assert_eq!(p.order_event(OrderStatus::PendingPayment), None);
+        p.apply(ev("c2", PaymentAction::Capture { amount: eur(600) }))
+            .unwrap();
+        assert_eq!(
+            p.order_event(OrderStatus::PendingPayment),
+            Some(OrderEvent::PaymentCaptured)
+        );
+        p.apply(ev(
+            "r1",
+            PaymentAction::Refund {
+                amount: eur(100),
+                reason: None,
+            },
+        ))
+        .unwrap();
+        assert_eq!(p.status, PaymentStatus::PartiallyRefunded);
+        assert_eq!(p.order_event(OrderStatus::Paid), None);
+        p.apply(ev(
+            "r2",
+            PaymentAction::Refund {
+                amount: eur(900),
+                reason: None,
+            },
+        ))
+        .unwrap();
+        assert_eq!(p.status, PaymentStatus::Refunded);
+        assert_eq!(
+            p.order_event(OrderStatus::Shipped),
+            Some(OrderEvent::PaymentRefunded)
+        );
+    }
+
+    #[test]
+    fn duplicates_change_nothing_and_reused_keys_are_refused() {
+        let mut p = payment(1000);
+        let auth = ev(
+            "a",
+            PaymentAction::Authorize {
+                amount: eur(1000),
+                provider_ref: None,
+            },
+        );
+        assert_eq!(p.apply(auth.clone()).unwrap(), Applied::Changed);
+        let cap = ev("c", PaymentAction::Capture { amount: eur(1000) });
+        p.apply(cap.clone()).unwrap();
+        let before = p.clone();
+        assert_eq!(p.apply(cap).unwrap(), Applied::Duplicate);
+        assert_eq!(p.apply(auth).unwrap(), Applied::Duplicate);
+        assert_eq!(p, before);
+        let err = p
+            .apply(ev("c", PaymentAction::Capture { amount: eur(1) }))
+            .unwrap_err();
+        assert_eq!(err, PaymentError::KeyReused("c".into()));
+    }
+
+    #[test]
+    fn amount_invariants_are_enforced() {
+        let mut p = payment(1000);
+        assert!(matches!(
+            p.apply(ev(
+                "a",
+                PaymentAction::Authorize {
+                    amount: eur(1001),
+                    provider_ref: None
+                }
+            )),
+            Err(PaymentError::OverAuthorize { .. })
+        ));
+        p.apply(ev(
+            "a",
+            PaymentAction::Authorize {
+                amount: eur(500),
+                provider_ref: None,
+            },
+        ))
+        .unwrap();
+        assert!(matches!(
+            p.apply(ev("c", PaymentAction::Capture { amount: eur(501) })),
+            Err(PaymentError::OverCapture { .. })
+        ));
+        assert!(matches!(
+            p.apply(ev("z", PaymentAction::Capture { amount: eur(0) })),
+            Err(PaymentError::NonPositive(_))
+        ));
+        assert!(matches!(
+            p.apply(ev(
+                "u",
+                PaymentAction::Capture {
+                    amount: Money::from_minor(1, Currency::USD)
+                }
+            )),
+            Err(PaymentError::Money(MoneyError::CurrencyMismatch { .. }))
+        ));
+        p.apply(ev("c", PaymentAction::Capture { amount: eur(500) }))
+            .unwrap();
+        assert!(matches!(
+            p.apply(ev(
+                "r",
+                PaymentAction::Refund {
+                    amount: eur(501),
+                    reason: None
+                }
+            )),
+            Err(PaymentError::OverRefund { .. })
+        ));
+    }
+
+    #[test]
+    fn void_only_before_capture_and_terminal_states_refuse_everything() {
+        let mut p = payment(1000);
+        p.apply(ev(
+            "a",
+            PaymentAction::Authorize {
+                amount: eur(1000),
+                provider_ref: None,
+            },
+        ))
+        .unwrap();
+        p.apply(ev("c", PaymentAction::Capture { amount: eur(10) }))
+            .unwrap();
+        let err = p.apply(ev("v", PaymentAction::Void)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "a payment that is captured does not accept void; it accepts capture, refund"
+        );
+        let mut q = payment(1000);
+        q.apply(ev("v", PaymentAction::Void)).unwrap();
+        assert!(q.status.is_terminal());
+        assert!(matches!(
+            q.apply(ev(
+                "a",
+                PaymentAction::Authorize {
+                    amount: eur(1),
+                    provider_ref: None
+                }
+            )),
+            Err(PaymentError::Transition { .. })
+        ));
+    }
+
+    #[test]
+    fn cancellation_settles_by_void_or_refund() {
+        let mut p = payment(1000);
+        assert_eq!(p.settlement_on_cancel(), Some(PaymentAction::Void));
+        p.apply(ev(
+            "a",
+            PaymentAction::Authorize {
+                amount: eur(1000),
+                provider_ref: None,
+            },
+        ))
+        .unwrap();
+        p.apply(ev("c", PaymentAction::Capture { amount: eur(1000) }))
+            .unwrap();
+        p.apply(ev(
+            "r",
+            PaymentAction::Refund {
+                amount: eur(300),
+                reason: None,
+            },
+        ))
+        .unwrap();
+        assert_eq!(
+            p.settlement_on_cancel(),
+            Some(PaymentAction::Refund {
+                amount: eur(700),
+                reason: Some("order cancelled".into())
+            })
+        );
+    }
+
+    #[test]
+    fn orders_accept_payments_only_in_the_right_state() {
+        assert!(order_accepts(
+            OrderStatus::PendingPayment,
+            PaymentActionKind::Capture
+        ));
+        assert!(!order_accepts(
+            OrderStatus::Expired,
+            PaymentActionKind::Authorize
+        ));
+        assert!(!order_accepts(
+            OrderStatus::Expired,
+            PaymentActionKind::Capture
+        ));
+        assert!(order_accepts(
+            OrderStatus::Delivered,
+            PaymentActionKind::Refund
+        ));
+        assert!(!order_accepts(
+            OrderStatus::PendingPayment,
+            PaymentActionKind::Refund
+        ));
+    }
+
+    fn any_action() -> impl Strategy<Value = PaymentAction> {
+        prop_oneof![
+            (0i64..1500).prop_map(|m| PaymentAction::Authorize {
+                amount: eur(m),
+                provider_ref: None
+            }),
+            (0i64..1500).prop_map(|m| PaymentAction::Capture { amount: eur(m) }),
+            Just(PaymentAction::Void),
+            (0i64..1500).prop_map(|m| PaymentAction::Refund {
+                amount: eur(m),
+                reason: None
+            }),
+            Just(PaymentAction::Fail {
+                reason: "declined".into()
+            }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn random_reports_keep_every_invariant(
+            due in 1i64..1500,
+            reports in proptest::collection::vec((0u8..12, any_action()), 0..40),
+        ) {
+            let mut p = payment(due);
+            for (key, action) in reports {
+                let before = p.clone();
+                let event = ev(&format!("k{key}"), action);
+                match p.apply(event) {
+                    Ok(Applied::Duplicate) => prop_assert_eq!(&p, &before),
+                    Ok(Applied::Changed) => {
+                        prop_assert!(before.status.allowed_actions().contains(&p.events.last().unwrap().action.kind()));
+                    }
+                    Err(_) => prop_assert_eq!(&p, &before),
+                }
+                prop_assert!(!p.captured.is_negative() && !p.refunded.is_negative());
+                prop_assert!(p.authorized.try_cmp(&p.amount)?.is_le());
+                prop_assert!(p.captured.try_cmp(&p.authorized)?.is_le());
+                prop_assert!(p.refunded.try_cmp(&p.captured)?.is_le());
+                // The amounts are the sums of the applied events.
+                let sum = |k: PaymentActionKind| Money::sum(Currency::EUR, p.events.iter().filter(|e| e.action.kind() == k).filter_map(|e| e.action.amount()).collect::<Vec<_>>().iter());
+                prop_assert_eq!(sum(PaymentActionKind::Capture)?, p.captured);
+                prop_assert_eq!(sum(PaymentActionKind::Refund)?, p.refunded);
+            }
+        }
+    }
+}

@@ -1,0 +1,360 @@
+//! The repository traits a store implements. Each method is one unit of work: a
+//! PostgreSQL implementation runs it in one transaction, and it either happens whole
+//! or not at all. [`crate::memory::MemoryStore`] is the reference implementation.
+//!
+//! Every trait has an `Error` that wraps [`DomainError`] (the business outcome) and
+//! may add the store's own failures (connection lost, retry exhausted...).
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+use crate::account::{Address, NewAddress, NewUser, ProfileUpdate, User};
+use crate::cart::{Cart, CartOwner};
+use crate::catalog::{
+    Category, NewCategory, NewProduct, Page, PageRequest, Product, ProductStatus, ProductUpdate,
+};
+use crate::error::DomainError;
+use crate::ids::{AddressId, CartId, CategoryId, OrderId, PaymentId, ProductId, UserId};
+use crate::money::{Currency, Money};
+use crate::order::{Order, OrderEvent, OrderStatus};
+use crate::password::Password;
+use crate::payment::{Applied, Payment, PaymentEvent};
+use crate::pricing::OrderDraft;
+use crate::values::{
+    CountryCode, Email, IdempotencyKey, PostalAddress, ProviderName, ProviderRef, Quantity, Sku,
+};
+
+/// The error every repository method returns: a domain outcome or a store failure.
+pub trait RepoError: std::error::Error + From<DomainError> + Send + Sync + 'static {
+    /// The business outcome, if that is what this error is.
+    fn domain(&self) -> Option<&DomainError>;
+}
+
+impl RepoError for DomainError {
+    fn domain(&self) -> Option<&DomainError> {
+        Some(self)
+    }
+}
+
+/// Categories and products.
+pub trait CatalogRepository {
+    /// The error type.
+    type Error: RepoError;
+
+    /// Creates a category (a root when `parent_id` is `None`).
+    fn create_category(&self, new: NewCategory) -> Result<Category, Self::Error>;
+    /// Moves a category (and its subtree) under another parent, refusing cycles.
+    fn move_category(
+        &self,
+        id: CategoryId,
+        new_parent: Option<CategoryId>,
+    ) -> Result<Category, Self::Error>;
+    /// One category.
+    fn category(&self, id: CategoryId) -> Result<Category, Self::Error>;
+    /// The direct children of a category (or the roots for `None`), by name then id.
+    fn category_children(&self, parent: Option<CategoryId>) -> Result<Vec<Category>, Self::Error>;
+    /// The path from the root down to the category itself.
+    fn category_path(&self, id: CategoryId) -> Result<Vec<Category>, Self::Error>;
+
+    /// Creates a product.
+    fn create_product(&self, new: NewProduct) -> Result<Product, Self::Error>;
+    /// Changes descriptive fields.
+    fn update_product(&self, id: ProductId, update: ProductUpdate) -> Result<Product, Self::Error>;
+    /// Changes the price (same currency; never negative).
+    fn set_price(&self, id: ProductId, price: Money) -> Result<Product, Self::Error>;
+    /// Puts a product on or off sale.
+    fn set_product_status(
+        &self,
+        id: ProductId,
+        status: ProductStatus,
+    ) -> Result<Product, Self::Error>;
+    /// Adds units to the stock.
+    fn restock(&self, id: ProductId, units: u32) -> Result<Product, Self::Error>;
+    /// One product by id.
+    fn product(&self, id: ProductId) -> Result<Product, Self::Error>;
+    /// One product by SKU.
+    fn product_by_sku(&self, sku: &Sku) -> Result<Product, Self::Error>;
+    /// Active products of a category and all its subcategories, by id, a page at a time.
+    fn list_products(
+        &self,
+        category: CategoryId,
+        page: PageRequest<ProductId>,
+    ) -> Result<Page<Product, ProductId>, Self::Error>;
+    /// Active products whose names resemble `query`, best match first.
+    fn search_products(&self, query: &str, limit: u32) -> Result<Vec<Product>, Self::Error>;
+}
+
+/// Users, credentials and address books.
+pub trait AccountRepository {
+    /// The error type.
+    type Error: RepoError;
+
+    /// Creates a user; the password is hashed with argon2id.
+    fn register(&self, new: NewUser) -> Result<User, Self::Error>;
+    /// The user with this e-mail and password; the same error, at the same cost, for
+    /// an unknown e-mail and a wrong password.
+    fn authenticate(&self, email: &Email, password: &Password) -> Result<User, Self::Error>;
+    /// One user.
+    fn user(&self, id: UserId) -> Result<User, Self::Error>;
+    /// Changes e-mail or name.
+    fn update_profile(&self, id: UserId, update: ProfileUpdate) -> Result<User, Self::Error>;
+    /// Changes the password after checking the current one.
+    fn change_password(
+        &self,
+        id: UserId,
+        current: &Password,
+        new: &Password,
+    ) -> Result<(), Self::Error>;
+    /// Adds an address; the first of its kind becomes the default.
+    fn add_address(&self, user: UserId, new: NewAddress) -> Result<Address, Self::Error>;
+    /// Replaces an address's postal fields.
+    fn update_address(
+        &self,
+        user: UserId,
+        id: AddressId,
+        postal: PostalAddress,
+    ) -> Result<Address, Self::Error>;
+    /// Removes an address; if it was the default, the newest other of its kind takes over.
+    fn remove_address(&self, user: UserId, id: AddressId) -> Result<(), Self::Error>;
+    /// Makes an address the one default of its kind.
+    fn set_default_address(&self, user: UserId, id: AddressId) -> Result<Address, Self::Error>;
+    /// A user's addresses, by id.
+    fn addresses(&self, user: UserId) -> Result<Vec<Address>, Self::Error>;
+}
+
+/// Carts.
+pub trait CartRepository {
+    /// The error type.
+    type Error: RepoError;
+
+    /// The owner's open cart, created empty if there is none.
+    fn open_cart(&self, owner: &CartOwner, currency: Currency) -> Result<Cart, Self::Error>;
+    /// One cart.
+    fn cart(&self, id: CartId) -> Result<Cart, Self::Error>;
+    /// Adds units of a product (summing with its line if there is one).
+    fn add_item(
+        &self,
+        cart: CartId,
+        product: ProductId,
+        quantity: Quantity,
+    ) -> Result<Cart, Self::Error>;
+    /// Sets the quantity of a product in the cart.
+    fn set_quantity(
+        &self,
+        cart: CartId,
+        product: ProductId,
+        quantity: Quantity,
+    ) -> Result<Cart, Self::Error>;
+    /// Removes a product from the cart.
+    fn remove_item(&self, cart: CartId, product: ProductId) -> Result<Cart, Self::Error>;
+    /// Empties the cart.
+    fn clear_cart(&self, cart: CartId) -> Result<Cart, Self::Error>;
+    /// Gives a guest's cart to a user. If the user already has an open cart, the
+    /// guest's lines are merged into it and the guest cart is abandoned.
+    fn attach_cart(&self, cart: CartId, user: UserId) -> Result<Cart, Self::Error>;
+    /// The cart priced with current product data.
+    fn price_cart(&self, cart: CartId, ship_to: CountryCode) -> Result<OrderDraft, Self::Error>;
+}
+
+/// Where a checkout ships or bills to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AddressChoice {
+    /// An address from the user's book.
+    Saved(AddressId),
+    /// An address typed at checkout (guests).
+    Given(PostalAddress),
+}
+
+/// Everything a checkout needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckoutRequest {
+    /// The cart to turn into an order.
+    pub cart_id: CartId,
+    /// Where to ship.
+    pub shipping: AddressChoice,
+    /// Where to bill.
+    pub billing: AddressChoice,
+    /// Contact for a guest cart (ignored for a user's cart).
+    pub guest_email: Option<Email>,
+    /// The payment provider to create the pending payment with.
+    pub provider: ProviderName,
+    /// Repeat the call with the same key and get the same order back.
+    pub idempotency_key: IdempotencyKey,
+}
+
+impl CheckoutRequest {
+    /// A SHA-256 over everything but the key: two calls with the same key must carry
+    /// the same fingerprint, or the second is an idempotency conflict.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        let mut h = Sha256::new();
+        let mut field = |bytes: &[u8]| {
+            h.update((bytes.len() as u64).to_be_bytes());
+            h.update(bytes);
+        };
+        field(&self.cart_id.get().to_be_bytes());
+        for choice in [&self.shipping, &self.billing] {
+            match choice {
+                AddressChoice::Saved(id) => {
+                    field(b"saved");
+                    field(&id.get().to_be_bytes());
+                }
+                AddressChoice::Given(a) => {
+                    let raw = a.to_raw();
+                    field(b"given");
+                    for part in [
+                        &raw.recipient,
+                        &raw.line1,
+                        &raw.line2,
+                        &raw.city,
+                        &raw.region,
+                        &raw.postal_code,
+                        &raw.country,
+                    ] {
+                        field(part.as_bytes());
+                    }
+                }
+            }
+        }
+        field(
+            self.guest_email
+                .as_ref()
+                .map(Email::normalized)
+                .unwrap_or_default()
+                .as_bytes(),
+        );
+        field(self.provider.as_str().as_bytes());
+        h.finalize().into()
+    }
+}
+
+/// A finished checkout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkout {
+    /// The order placed.
+    pub order: Order,
+    /// Its pending payment.
+    pub payment: Payment,
+    /// True when this is a replay of an earlier call with the same key.
+    pub replayed: bool,
+}
+
+/// Checkout and the sweeps around it.
+pub trait CheckoutRepository {
+    /// The error type.
+    type Error: RepoError;
+
+    /// Turns a cart into an order, all or nothing: prices it, reserves stock (never
+    /// below zero), snapshots names, prices and addresses, creates the pending
+    /// payment, marks the cart converted. Idempotent by the request's key.
+    fn checkout(&self, request: &CheckoutRequest) -> Result<Checkout, Self::Error>;
+    /// Expires pending orders whose payment deadline is before `now`, voids their
+    /// payments and puts their stock back, each exactly once.
+    fn expire_unpaid_orders(&self, now: DateTime<Utc>) -> Result<Vec<OrderId>, Self::Error>;
+    /// Forgets idempotency keys created before `before`; returns how many.
+    fn purge_idempotency_keys(&self, before: DateTime<Utc>) -> Result<u64, Self::Error>;
+}
+
+/// A position in a listing of orders by creation time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct OrderCursor {
+    /// Creation time of the last order seen.
+    pub created_at: DateTime<Utc>,
+    /// Its id, to break ties.
+    pub id: OrderId,
+}
+
+/// An order in a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderSummary {
+    /// The order.
+    pub id: OrderId,
+    /// Its status.
+    pub status: OrderStatus,
+    /// Its grand total.
+    pub grand_total: Money,
+    /// How many lines it has.
+    pub line_count: u32,
+    /// When it was placed.
+    pub created_at: DateTime<Utc>,
+}
+
+impl OrderSummary {
+    /// The cursor that continues a listing after this order.
+    pub fn cursor(&self) -> OrderCursor {
+        OrderCursor {
+            created_at: self.created_at,
+            id: self.id,
+        }
+    }
+}
+
+/// An order with its payments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderDetails {
+    /// The order, lines and history.
+    pub order: Order,
+    /// Its payments.
+    pub payments: Vec<Payment>,
+}
+
+/// Orders after checkout.
+pub trait OrderRepository {
+    /// The error type.
+    type Error: RepoError;
+
+    /// One order with lines, history and payments.
+    fn order(&self, id: OrderId) -> Result<OrderDetails, Self::Error>;
+    /// Applies a fulfilment event (ship, deliver, cancel) with an optional note.
+    /// Cancelling puts the stock back and voids or refunds the payment.
+    fn transition(
+        &self,
+        id: OrderId,
+        event: OrderEvent,
+        note: Option<String>,
+    ) -> Result<Order, Self::Error>;
+    /// A user's orders, newest first.
+    fn orders_of_user(
+        &self,
+        user: UserId,
+        page: PageRequest<OrderCursor>,
+    ) -> Result<Page<OrderSummary, OrderCursor>, Self::Error>;
+    /// Orders in a status, oldest first (for fulfilment queues).
+    fn orders_in_status(
+        &self,
+        status: OrderStatus,
+        page: PageRequest<OrderCursor>,
+    ) -> Result<Page<OrderSummary, OrderCursor>, Self::Error>;
+}
+
+/// The result of recording a payment event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentOutcome {
+    /// The payment after the event.
+    pub payment: Payment,
+    /// The order's status after the event.
+    pub order_status: OrderStatus,
+    /// Whether the event was new or a duplicate.
+    pub applied: Applied,
+}
+
+/// Payments.
+pub trait PaymentRepository {
+    /// The error type.
+    type Error: RepoError;
+
+    /// Records a provider report; a repeat of an applied report changes nothing. The
+    /// order follows: fully captured → paid, fully refunded → refunded.
+    fn record_payment_event(
+        &self,
+        payment: PaymentId,
+        event: PaymentEvent,
+    ) -> Result<PaymentOutcome, Self::Error>;
+    /// One payment with its events.
+    fn payment(&self, id: PaymentId) -> Result<Payment, Self::Error>;
+    /// The payment a provider knows by this reference.
+    fn payment_by_provider_ref(
+        &self,
+        provider: &ProviderName,
+        reference: &ProviderRef,
+    ) -> Result<Payment, Self::Error>;
+}
