@@ -1,0 +1,396 @@
+//! Store configuration from the environment and an optional `.env` file.
+//!
+//! | variable | meaning | default |
+//! | --- | --- | --- |
+//! | `DATABASE_URL` | `postgres://user:password@host:port/db?params` | required (see [`StoreConfig::from_env_or_dev`]) |
+//! | `ECOM_POOL_SIZE` | most connections the pool opens | 10 |
+//! | `ECOM_POOL_MIN_IDLE` | connections kept open while idle | 1 |
+//! | `ECOM_POOL_TIMEOUT_MS` | how long a caller waits for a connection | 5000 |
+//! | `ECOM_STATEMENT_TIMEOUT_MS` | server-side limit per statement, 0 = none | 30000 |
+//! | `ECOM_IDLE_IN_TRANSACTION_TIMEOUT_MS` | server closes sessions idle inside a transaction this long, 0 = never | 60000 |
+//! | `ECOM_APPLICATION_NAME` | `application_name` seen in `pg_stat_activity` | `ecom-store` |
+//!
+//! Values from the process environment win over the `.env` file in the current
+//! directory. The file is read with a tiny parser instead of `dotenvy`, because
+//! `dotenvy` writes into the process environment, which is `unsafe` in edition 2024
+//! (racy in a multi-threaded program); here the file is only ever read.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::StoreError;
+
+/// How to reach the database and how the pool behaves. Build it with
+/// [`StoreConfig::new`] (defaults) or [`StoreConfig::from_env`].
+///
+/// Its `Debug` output hides the password in `database_url`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoreConfig {
+    /// Connection URL, `postgres://user:password@host:port/db?params`.
+    pub database_url: String,
+    /// Most connections the pool opens (`ECOM_POOL_SIZE`).
+    pub pool_max_size: u32,
+    /// Connections the pool keeps open while idle (`ECOM_POOL_MIN_IDLE`).
+    pub pool_min_idle: u32,
+    /// How long a caller waits for a connection before getting
+    /// [`StoreError::Unavailable`] (`ECOM_POOL_TIMEOUT_MS`).
+    pub connection_timeout: Duration,
+    /// Server-side limit per statement, zero for none (`ECOM_STATEMENT_TIMEOUT_MS`).
+    pub statement_timeout: Duration,
+    /// Sessions idle inside a transaction this long are closed by the server, zero for
+    /// never (`ECOM_IDLE_IN_TRANSACTION_TIMEOUT_MS`).
+    pub idle_in_transaction_timeout: Duration,
+    /// Shown in `pg_stat_activity` (`ECOM_APPLICATION_NAME`).
+    pub application_name: String,
+}
+
+impl StoreConfig {
+    /// A configuration for `database_url` with the documented defaults.
+    pub fn new(database_url: impl Into<String>) -> Self {
+        Self {
+            database_url: database_url.into(),
+            pool_max_size: 10,
+            pool_min_idle: 1,
+            connection_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(30),
+            idle_in_transaction_timeout: Duration::from_secs(60),
+            application_name: "ecom-store".into(),
+        }
+    }
+
+    /// Reads the configuration from the process environment and `./.env`.
+    /// `DATABASE_URL` is required.
+    pub fn from_env() -> Result<Self, StoreError> {
+        let file = read_env_file(Path::new(".env"))?;
+        Self::from_lookup(|key| std::env::var(key).ok().or_else(|| file.get(key).cloned()))
+    }
+
+    /// Like [`StoreConfig::from_env`], but without `DATABASE_URL` it uses the private
+    /// development cluster ([`crate::dev::database_url`]), starting it if needed. For
+    /// examples and CLIs; production code calls `from_env`.
+    #[cfg(feature = "dev")]
+    pub fn from_env_or_dev() -> Result<Self, StoreError> {
+        let file = read_env_file(Path::new(".env"))?;
+        let lookup = |key: &str| std::env::var(key).ok().or_else(|| file.get(key).cloned());
+        if lookup("DATABASE_URL").is_some() {
+            return Self::from_lookup(lookup);
+        }
+        let url = crate::dev::database_url().map_err(|err| StoreError::Config {
+            key: "DATABASE_URL".into(),
+            message: format!("not set, and the private cluster failed: {err}"),
+        })?;
+        Self::from_lookup(|key| match key {
+            "DATABASE_URL" => Some(url.clone()),
+            _ => lookup(key),
+        })
+    }
+
+    /// Builds a configuration from any key-value source; `from_env` is this over the
+    /// environment. Useful in tests.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, StoreError> {
+        let database_url = lookup("DATABASE_URL")
+            .filter(|url| !url.trim().is_empty())
+            .ok_or_else(|| StoreError::Config {
+                key: "DATABASE_URL".into(),
+                message: "not set; expected postgres://user:password@host:port/database".into(),
+            })?;
+        let mut config = Self::new(database_url);
+        let number = |key: &str| -> Result<Option<u64>, StoreError> {
+            lookup(key)
+                .map(|raw| {
+                    raw.trim().parse::<u64>().map_err(|_| StoreError::Config {
+                        key: key.into(),
+                        message: format!("expected a non-negative integer, got {raw:?}"),
+                    })
+                })
+                .transpose()
+        };
+        let count = |key: &str| -> Result<Option<u32>, StoreError> {
+            number(key)?
+                .map(|n| {
+                    u32::try_from(n).map_err(|_| StoreError::Config {
+                        key: key.into(),
+                        message: format!("{n} is too large"),
+                    })
+                })
+                .transpose()
+        };
+        if let Some(size) = count("ECOM_POOL_SIZE")? {
+            if size == 0 {
+                return Err(StoreError::Config {
+                    key: "ECOM_POOL_SIZE".into(),
+                    message: "must be at least 1".into(),
+                });
+            }
+            config.pool_max_size = size;
+        }
+        if let Some(min_idle) = count("ECOM_POOL_MIN_IDLE")? {
+            config.pool_min_idle = min_idle;
+        }
+        config.pool_min_idle = config.pool_min_idle.min(config.pool_max_size);
+        if let Some(ms) = number("ECOM_POOL_TIMEOUT_MS")? {
+            config.connection_timeout = Duration::from_millis(ms.max(1));
+        }
+        if let Some(ms) = number("ECOM_STATEMENT_TIMEOUT_MS")? {
+            config.statement_timeout = Duration::from_millis(ms);
+        }
+        if let Some(ms) = number("ECOM_IDLE_IN_TRANSACTION_TIMEOUT_MS")? {
+            config.idle_in_transaction_timeout = Duration::from_millis(ms);
+        }
+        if let Some(name) = lookup("ECOM_APPLICATION_NAME") {
+            config.application_name = name;
+        }
+        Ok(config)
+    }
+}
+
+impl fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreConfig")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("pool_max_size", &self.pool_max_size)
+            .field("pool_min_idle", &self.pool_min_idle)
+            .field("connection_timeout", &self.connection_timeout)
+            .field("statement_timeout", &self.statement_timeout)
+            .field(
+                "idle_in_transaction_timeout",
+                &self.idle_in_transaction_timeout,
+            )
+            .field("application_name", &self.application_name)
+            .finish()
+    }
+}
+
+/// `url` with its password (in the user info or a `password=` parameter) replaced by
+/// `***`, fit for logs.
+///
+/// ```
+/// assert_eq!(
+///     ecom_store::config::redact_url("postgres://shop:s3cret@db:5432/shop?password=x&sslmode=require"),
+///     "postgres://shop:***@db:5432/shop?password=***&sslmode=require",
+/// );
+/// ```
+pub fn redact_url(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut out = match base.split_once("://") {
+        Some((scheme, rest)) => {
+            let authority_end = rest.find('/').unwrap_or(rest.len());
+            let (authority, path) = rest.split_at(authority_end);
+            // The password may contain '@' only percent-encoded, so the last '@' ends
+            // the user info.
+            match authority.rsplit_once('@') {
+                Some((userinfo, host)) => match userinfo.split_once(':') {
+                    Some((user, _password)) => format!("{scheme}://{user}:***@{host}{path}"),
+                    None => base.to_owned(),
+                },
+                None => base.to_owned(),
+            }
+        }
+        // Not a URL (a key=value conninfo string, say): show nothing that may be secret.
+        None if base.contains("password") => return "<redacted>".into(),
+        None => base.to_owned(),
+    };
+    if let Some(query) = query {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
+    }
+    out
+}
+
+/// `url` pointing at database `dbname` instead of its own (query parameters kept).
+///
+/// ```
+/// assert_eq!(
+///     ecom_store::config::with_database("postgres://u@h:5432/app?sslmode=disable", "other"),
+///     "postgres://u@h:5432/other?sslmode=disable",
+/// );
+/// ```
+pub fn with_database(url: &str, dbname: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[authority_start..]
+        .find('/')
+        .map_or(base.len(), |i| authority_start + i);
+    let mut out = format!("{}/{dbname}", &base[..path_start]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
+
+/// Reads `KEY=VALUE` lines from a `.env` file; a missing file is an empty map.
+///
+/// Supports `#` comments, blank lines, an optional `export ` prefix and values in
+/// single or double quotes. No variable expansion, no multi-line values.
+pub fn read_env_file(path: &Path) -> Result<HashMap<String, String>, StoreError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse_env(&text).map_err(|(line, message)| StoreError::Config {
+            key: format!("{}:{line}", path.display()),
+            message,
+        }),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(HashMap::new()),
+        Err(err) => Err(StoreError::Config {
+            key: path.display().to_string(),
+            message: err.to_string(),
+        }),
+    }
+}
+
+/// Parses `.env` text; errors carry the 1-based line number.
+fn parse_env(text: &str) -> Result<HashMap<String, String>, (usize, String)> {
+    let mut vars = HashMap::new();
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((key, value)) = line.split_once('=') else {
+            return Err((index + 1, "expected KEY=VALUE".into()));
+        };
+        let key = key.trim();
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err((index + 1, format!("invalid variable name {key:?}")));
+        }
+        let value = value.trim();
+        let value = match value.chars().next() {
+            Some(quote @ ('"' | '\'')) => {
+                let inner = &value[1..];
+                let end = inner
+                    .find(quote)
+                    .ok_or_else(|| (index + 1, "unterminated quote".to_owned()))?;
+                inner[..end].to_owned()
+            }
+            // An unquoted value ends at a " #" comment.
+            _ => value
+                .split(" #")
+                .next()
+                .unwrap_or_default()
+                .trim_end()
+                .to_owned(),
+        };
+        vars.insert(key.to_owned(), value);
+    }
+    Ok(vars)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<StoreConfig, StoreError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        StoreConfig::from_lookup(|key| vars.get(key).cloned())
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_password() {
+        let config =
+            StoreConfig::new("postgres://shop:hunter2@db.internal:5432/shop?password=hunter2");
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(
+            debug.contains("postgres://shop:***@db.internal:5432/shop?password=***"),
+            "{debug}"
+        );
+    }
+
+    #[test]
+    fn redaction_keeps_urls_without_password_readable() {
+        assert_eq!(
+            redact_url("postgres://ecom@127.0.0.1:5/db"),
+            "postgres://ecom@127.0.0.1:5/db"
+        );
+        assert_eq!(
+            redact_url("postgres://u:p%40ss@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(redact_url("host=h password=secret"), "<redacted>");
+    }
+
+    #[test]
+    fn environment_values_override_defaults() {
+        let config = config(&[
+            ("DATABASE_URL", "postgres://u@h/db"),
+            ("ECOM_POOL_SIZE", "3"),
+            ("ECOM_POOL_MIN_IDLE", "7"),
+            ("ECOM_POOL_TIMEOUT_MS", "250"),
+            ("ECOM_STATEMENT_TIMEOUT_MS", "0"),
+            ("ECOM_IDLE_IN_TRANSACTION_TIMEOUT_MS", "1500"),
+            ("ECOM_APPLICATION_NAME", "ecom-api"),
+        ])
+        .unwrap();
+        assert_eq!(config.pool_max_size, 3);
+        assert_eq!(
+            config.pool_min_idle, 3,
+            "min idle is capped at the pool size"
+        );
+        assert_eq!(config.connection_timeout, Duration::from_millis(250));
+        assert_eq!(config.statement_timeout, Duration::ZERO);
+        assert_eq!(
+            config.idle_in_transaction_timeout,
+            Duration::from_millis(1500)
+        );
+        assert_eq!(config.application_name, "ecom-api");
+    }
+
+    #[test]
+    fn missing_url_and_bad_numbers_are_config_errors() {
+        let err = config(&[]).unwrap_err();
+        assert!(matches!(&err, StoreError::Config { key, .. } if key == "DATABASE_URL"));
+        let err = config(&[
+            ("DATABASE_URL", "postgres://h/db"),
+            ("ECOM_POOL_SIZE", "ten"),
+        ])
+        .unwrap_err();
+        assert!(matches!(&err, StoreError::Config { key, .. } if key == "ECOM_POOL_SIZE"));
+        let err =
+            config(&[("DATABASE_URL", "postgres://h/db"), ("ECOM_POOL_SIZE", "0")]).unwrap_err();
+        assert!(matches!(&err, StoreError::Config { key, .. } if key == "ECOM_POOL_SIZE"));
+    }
+
+    #[test]
+    fn env_file_syntax() {
+        let vars = parse_env(
+            "# comment\n\nexport DATABASE_URL=\"postgres://u:p@h/db\"\nECOM_POOL_SIZE=4 # four\nA='x # y'\n",
+        )
+        .unwrap();
+        assert_eq!(vars["DATABASE_URL"], "postgres://u:p@h/db");
+        assert_eq!(vars["ECOM_POOL_SIZE"], "4");
+        assert_eq!(vars["A"], "x # y");
+        assert_eq!(parse_env("NO_EQUALS\n").unwrap_err().0, 1);
+        assert_eq!(parse_env("OK=1\nB=\"open\n").unwrap_err().0, 2);
+    }
+
+    #[test]
+    fn with_database_swaps_only_the_path() {
+        assert_eq!(
+            with_database("postgres://u:p@h:1/a", "b"),
+            "postgres://u:p@h:1/b"
+        );
+        assert_eq!(with_database("postgres://u@h", "b"), "postgres://u@h/b");
+        assert_eq!(
+            with_database("postgres://h/a?x=1", "b"),
+            "postgres://h/b?x=1"
+        );
+    }
+}

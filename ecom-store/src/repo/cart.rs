@@ -1,0 +1,253 @@
+//! Carts: every change locks the cart row, applies the domain's cart rules to the
+//! loaded cart, and writes back only the lines that changed.
+
+use diesel::prelude::*;
+use ecom_domain::prelude::*;
+
+use crate::rows::{CartRow, ProductRow, quantity_column};
+use crate::schema::{cart_lines, carts, products};
+use crate::store::missing;
+use crate::{PgStore, StoreError};
+
+/// Loads a cart with its lines; `lock` takes the cart row `FOR UPDATE`.
+pub(crate) fn load_cart(
+    conn: &mut PgConnection,
+    id: CartId,
+    lock: bool,
+) -> Result<Cart, StoreError> {
+    let query = carts::table.find(id.get()).select(CartRow::as_select());
+    let row = if lock {
+        query.for_update().first(conn)
+    } else {
+        query.first(conn)
+    }
+    .optional()?
+    .ok_or_else(|| DomainError::not_found("cart", id))?;
+    let lines = cart_lines::table
+        .filter(cart_lines::cart_id.eq(id.get()))
+        .select((cart_lines::product_id, cart_lines::quantity))
+        .load::<(i64, i32)>(conn)?;
+    row.into_cart(lines)
+}
+
+/// Loads one product.
+pub(crate) fn load_product(conn: &mut PgConnection, id: ProductId) -> Result<Product, StoreError> {
+    products::table
+        .find(id.get())
+        .select(ProductRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| DomainError::not_found("product", id))?
+        .try_into()
+}
+
+/// Writes the difference between two versions of a cart's lines.
+fn sync_lines(conn: &mut PgConnection, before: &Cart, after: &Cart) -> Result<(), StoreError> {
+    let removed: Vec<i64> = before
+        .lines
+        .iter()
+        .filter(|l| after.quantity_of(l.product_id).is_none())
+        .map(|l| l.product_id.get())
+        .collect();
+    if !removed.is_empty() {
+        diesel::delete(
+            cart_lines::table
+                .filter(cart_lines::cart_id.eq(after.id.get()))
+                .filter(cart_lines::product_id.eq_any(&removed)),
+        )
+        .execute(conn)?;
+    }
+    let changed: Vec<_> = after
+        .lines
+        .iter()
+        .filter(|l| before.quantity_of(l.product_id) != Some(l.quantity))
+        .map(|l| {
+            (
+                cart_lines::cart_id.eq(after.id.get()),
+                cart_lines::product_id.eq(l.product_id.get()),
+                cart_lines::quantity.eq(quantity_column(l.quantity)),
+            )
+        })
+        .collect();
+    if !changed.is_empty() {
+        diesel::insert_into(cart_lines::table)
+            .values(&changed)
+            .on_conflict((cart_lines::cart_id, cart_lines::product_id))
+            .do_update()
+            .set(cart_lines::quantity.eq(diesel::upsert::excluded(cart_lines::quantity)))
+            .execute(conn)
+            .map_err(|e| missing(e.into(), "product", "in cart"))?;
+    }
+    if !removed.is_empty()
+        || !changed.is_empty()
+        || before.status != after.status
+        || before.owner != after.owner
+    {
+        let (user, guest) = owner_columns(&after.owner);
+        diesel::update(carts::table.find(after.id.get()))
+            .set((
+                carts::status.eq(after.status.as_str()),
+                carts::user_id.eq(user),
+                carts::guest_token.eq(guest),
+                carts::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+fn owner_columns(owner: &CartOwner) -> (Option<i64>, Option<String>) {
+    match owner {
+        CartOwner::User(user) => (Some(user.get()), None),
+        CartOwner::Guest(token) => (None, Some(token.as_str().to_owned())),
+    }
+}
+
+impl PgStore {
+    /// Locks the cart, lets `change` apply domain rules to it, writes the difference.
+    fn change_cart(
+        &self,
+        id: CartId,
+        mut change: impl FnMut(&mut PgConnection, &mut Cart) -> Result<(), StoreError>,
+    ) -> Result<Cart, StoreError> {
+        self.write(|conn| {
+            let before = load_cart(conn, id, true)?;
+            let mut cart = before.clone();
+            change(conn, &mut cart)?;
+            sync_lines(conn, &before, &cart)?;
+            Ok(cart)
+        })
+    }
+}
+
+/// The open cart of `owner`, if any, locked.
+fn find_open(conn: &mut PgConnection, owner: &CartOwner) -> Result<Option<CartId>, StoreError> {
+    let query = carts::table
+        .filter(carts::status.eq(CartStatus::Open.as_str()))
+        .select(carts::id)
+        .for_update();
+    let id = match owner {
+        CartOwner::User(user) => query
+            .filter(carts::user_id.eq(user.get()))
+            .first::<i64>(conn),
+        CartOwner::Guest(token) => query
+            .filter(carts::guest_token.eq(token.as_str()))
+            .first::<i64>(conn),
+    }
+    .optional()?;
+    Ok(id.map(CartId::new))
+}
+
+impl CartRepository for PgStore {
+    type Error = StoreError;
+
+    fn open_cart(&self, owner: &CartOwner, currency: Currency) -> Result<Cart, StoreError> {
+        self.write(|conn| {
+            if let Some(id) = find_open(conn, owner)? {
+                return load_cart(conn, id, false);
+            }
+            let (user, guest) = owner_columns(owner);
+            // A concurrent caller may create the same owner's cart first; the partial
+            // unique indexes on open carts turn that into "nothing inserted".
+            let inserted = diesel::sql_query(
+                "INSERT INTO carts (user_id, guest_token, currency) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .bind::<diesel::sql_types::Nullable<diesel::sql_types::Int8>, _>(user)
+            .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(guest)
+            .bind::<diesel::sql_types::Text, _>(currency.code())
+            .execute(conn)
+            .map_err(|e| missing(e.into(), "user", user.unwrap_or_default()))?;
+            let _ = inserted;
+            let id = find_open(conn, owner)?.ok_or_else(|| DomainError::not_found("cart", "open"))?;
+            load_cart(conn, id, false)
+        })
+    }
+
+    fn cart(&self, id: CartId) -> Result<Cart, StoreError> {
+        self.read(|conn| load_cart(conn, id, false))
+    }
+
+    fn add_item(
+        &self,
+        cart: CartId,
+        product: ProductId,
+        quantity: Quantity,
+    ) -> Result<Cart, StoreError> {
+        self.change_cart(cart, |conn, cart| {
+            let product = load_product(conn, product)?;
+            cart.add(&product, quantity)?;
+            Ok(())
+        })
+    }
+
+    fn set_quantity(
+        &self,
+        cart: CartId,
+        product: ProductId,
+        quantity: Quantity,
+    ) -> Result<Cart, StoreError> {
+        self.change_cart(cart, |_, cart| Ok(cart.set_quantity(product, quantity)?))
+    }
+
+    fn remove_item(&self, cart: CartId, product: ProductId) -> Result<Cart, StoreError> {
+        self.change_cart(cart, |_, cart| Ok(cart.remove(product)?))
+    }
+
+    fn clear_cart(&self, cart: CartId) -> Result<Cart, StoreError> {
+        self.change_cart(cart, |_, cart| Ok(cart.clear()?))
+    }
+
+    fn attach_cart(&self, cart_id: CartId, user: UserId) -> Result<Cart, StoreError> {
+        self.write(|conn| {
+            crate::repo::require_user(conn, user)?;
+            let guest = load_cart(conn, cart_id, true)?;
+            guest.ensure_open()?;
+            let owned = CartOwner::User(user);
+            if guest.owner == owned {
+                return Ok(guest);
+            }
+            match find_open(conn, &owned)? {
+                None => {
+                    let mut cart = guest.clone();
+                    cart.owner = owned;
+                    sync_lines(conn, &guest, &cart)?;
+                    Ok(cart)
+                }
+                Some(target_id) => {
+                    let before = load_cart(conn, target_id, true)?;
+                    let mut target = before.clone();
+                    for line in &guest.lines {
+                        let product = load_product(conn, line.product_id)?;
+                        target.add(&product, line.quantity)?;
+                    }
+                    sync_lines(conn, &before, &target)?;
+                    let mut abandoned = guest.clone();
+                    abandoned.status = CartStatus::Abandoned;
+                    sync_lines(conn, &guest, &abandoned)?;
+                    Ok(target)
+                }
+            }
+        })
+    }
+
+    fn price_cart(&self, cart: CartId, ship_to: CountryCode) -> Result<OrderDraft, StoreError> {
+        self.read(|conn| {
+            let cart = load_cart(conn, cart, false)?;
+            let rows = cart_lines::table
+                .inner_join(products::table)
+                .filter(cart_lines::cart_id.eq(cart.id.get()))
+                .order(products::id)
+                .select(ProductRow::as_select())
+                .load(conn)?;
+            let products = rows
+                .into_iter()
+                .map(Product::try_from)
+                .collect::<Result<Vec<_>, _>>()?;
+            let lines: Vec<(&Product, Quantity)> = products
+                .iter()
+                .filter_map(|p| cart.quantity_of(p.id).map(|q| (p, q)))
+                .collect();
+            Ok(self.rules().pricing.price(cart.currency, &lines, ship_to)?)
+        })
+    }
+}

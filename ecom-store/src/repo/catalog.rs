@@ -1,0 +1,439 @@
+//! [`CatalogRepository`] on PostgreSQL: the category tree and the products in it.
+//!
+//! Tree moves serialise on one transaction-level advisory lock
+//! ([`TREE_LOCK_KEY`]) rather than on row locks. A cycle needs two moves that each
+//! look fine on their own snapshot (A under B while B goes under A); row locks would
+//! have to cover both ancestor paths, and those paths change while a move waits for
+//! its locks, so the check would have to be redone after locking. One lock for all
+//! moves is simple and obviously right, and moves are rare back-office writes.
+//! Creating a category cannot make a cycle (a new row has no children), so only
+//! `move_category` takes the lock; any future code that changes `parent_id` must
+//! take it too.
+
+use diesel::dsl::{now, sql};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Nullable, Text};
+use rust_decimal::Decimal;
+
+use ecom_domain::catalog::{check_price, check_stock};
+use ecom_domain::prelude::*;
+
+use crate::rows::{
+    CategoryRow, NewCategoryRow, NewProductRow, ProductChangeset, ProductRow, corrupt, money,
+    stock_column,
+};
+use crate::schema::{categories, products};
+use crate::store::{missing, taken};
+use crate::{PgStore, StoreError};
+
+/// The advisory lock every category move holds until it commits ("ecom-cat").
+const TREE_LOCK_KEY: i64 = 0x6563_6f6d_2d63_6174;
+
+/// The product columns, for the raw queries that read [`ProductRow`]s by name.
+const PRODUCT_COLUMNS: &str = "p.id, p.sku, p.name, p.description, p.category_id, p.price, \
+    p.currency, p.status, p.stock_on_hand, p.created_at, p.updated_at";
+
+/// A bound on walks up the tree, so that a cycle written around the store (raw
+/// SQL) makes a long answer instead of a query that never ends.
+const MAX_DEPTH: i64 = 10_000;
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+#[derive(QueryableByName)]
+struct Found {
+    #[diesel(sql_type = Bool)]
+    found: bool,
+}
+
+fn not_found(entity: &'static str, id: impl ToString) -> StoreError {
+    DomainError::not_found(entity, id).into()
+}
+
+fn category_row(conn: &mut PgConnection, id: CategoryId) -> Result<CategoryRow, StoreError> {
+    categories::table
+        .find(id.get())
+        .select(CategoryRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| not_found("category", id))
+}
+
+/// Checks that a category exists and keeps it from being deleted until commit, the
+/// lock a foreign key to it would take anyway.
+fn hold_category(conn: &mut PgConnection, id: CategoryId) -> Result<(), StoreError> {
+    categories::table
+        .find(id.get())
+        .select(categories::id)
+        .for_key_share()
+        .first::<i64>(conn)
+        .optional()?
+        .map(drop)
+        .ok_or_else(|| not_found("category", id))
+}
+
+fn product_row(conn: &mut PgConnection, id: ProductId) -> Result<ProductRow, StoreError> {
+    products::table
+        .find(id.get())
+        .select(ProductRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| not_found("product", id))
+}
+
+/// Prices are `numeric(19,4)`: 15 digits before the point. A larger amount would
+/// fail as a numeric overflow deep in the database; say so up front instead.
+fn price_fits(price: Money) -> Result<Money, StoreError> {
+    let limit = Decimal::from(1_000_000_000_000_000_i64);
+    if price.amount().abs() >= limit {
+        return Err(StoreError::Invalid {
+            constraint: None,
+            message: format!("price {price} does not fit numeric(19,4)"),
+        });
+    }
+    Ok(price)
+}
+
+/// The product an UPDATE returned, or "not found" when it matched no row.
+fn updated(row: Option<ProductRow>, id: ProductId) -> Result<Product, StoreError> {
+    row.ok_or_else(|| not_found("product", id))
+        .and_then(Product::try_from)
+}
+
+impl CatalogRepository for PgStore {
+    type Error = StoreError;
+
+    fn create_category(&self, new: NewCategory) -> Result<Category, StoreError> {
+        self.write(|conn| {
+            // Checked first, as the reference store does, so that a missing parent is
+            // reported even when the slug is taken too.
+            if let Some(parent) = new.parent_id {
+                hold_category(conn, parent)?;
+            }
+            let row = diesel::insert_into(categories::table)
+                .values(NewCategoryRow::from(&new))
+                .returning(CategoryRow::as_returning())
+                .get_result(conn)
+                .map_err(|err| {
+                    let err = taken(
+                        err.into(),
+                        "categories_slug_key",
+                        Taken::Slug,
+                        new.slug.as_str(),
+                    );
+                    match new.parent_id {
+                        Some(parent) => missing(err, "category", parent),
+                        None => err,
+                    }
+                })?;
+            Category::try_from(row)
+        })
+    }
+
+    fn move_category(
+        &self,
+        id: CategoryId,
+        new_parent: Option<CategoryId>,
+    ) -> Result<Category, StoreError> {
+        self.write(|conn| {
+            diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+                .bind::<BigInt, _>(TREE_LOCK_KEY)
+                .execute(conn)?;
+            // Under READ COMMITTED every statement from here on sees all moves that
+            // committed before the lock was granted.
+            category_row(conn, id)?;
+            if let Some(parent) = new_parent {
+                category_row(conn, parent)?;
+                // `parent` is in the subtree of `id` exactly when `id` is among the
+                // ancestors of `parent` (or is `parent`): walking up is as deep as the
+                // tree, walking down as big as the subtree.
+                let cycle = diesel::sql_query(
+                    "WITH RECURSIVE up (id, parent_id, depth) AS ( \
+                         SELECT id, parent_id, 0 FROM categories WHERE id = $1 \
+                         UNION ALL \
+                         SELECT c.id, c.parent_id, up.depth + 1 \
+                         FROM categories c JOIN up ON c.id = up.parent_id \
+                         WHERE up.depth < $3 \
+                     ) \
+                     SELECT EXISTS (SELECT 1 FROM up WHERE id = $2) AS found",
+                )
+                .bind::<BigInt, _>(parent.get())
+                .bind::<BigInt, _>(id.get())
+                .bind::<BigInt, _>(MAX_DEPTH)
+                .get_result::<Found>(conn)?;
+                if cycle.found {
+                    return Err(DomainError::CategoryCycle {
+                        category: id,
+                        new_parent: parent,
+                    }
+                    .into());
+                }
+            }
+            let row = diesel::update(categories::table.find(id.get()))
+                .set(categories::parent_id.eq(new_parent.map(CategoryId::get)))
+                .returning(CategoryRow::as_returning())
+                .get_result(conn)?;
+            Category::try_from(row)
+        })
+    }
+
+    fn category(&self, id: CategoryId) -> Result<Category, StoreError> {
+        self.read(|conn| category_row(conn, id).and_then(Category::try_from))
+    }
+
+    fn category_children(&self, parent: Option<CategoryId>) -> Result<Vec<Category>, StoreError> {
+        self.read(|conn| {
+            let mut query = categories::table
+                .select(CategoryRow::as_select())
+                .into_boxed();
+            query = match parent {
+                Some(parent) => {
+                    category_row(conn, parent)?;
+                    query.filter(categories::parent_id.eq(parent.get()))
+                }
+                None => query.filter(categories::parent_id.is_null()),
+            };
+            // "C" compares bytes, as Rust's `str` ordering does, whatever the
+            // database's default collation.
+            query
+                .order_by(sql::<Text>(r#"categories.name COLLATE "C""#))
+                .then_order_by(categories::id)
+                .load(conn)?
+                .into_iter()
+                .map(Category::try_from)
+                .collect()
+        })
+    }
+
+    fn category_path(&self, id: CategoryId) -> Result<Vec<Category>, StoreError> {
+        self.read(|conn| {
+            let leaf = category_row(conn, id)?;
+            let ids: Vec<i64> = diesel::sql_query(
+                "WITH RECURSIVE up (id, parent_id, depth) AS ( \
+                     SELECT id, parent_id, 0 FROM categories WHERE id = $1 \
+                     UNION ALL \
+                     SELECT c.id, c.parent_id, up.depth + 1 \
+                     FROM categories c JOIN up ON c.id = up.parent_id \
+                     WHERE up.depth < $2 \
+                 ) \
+                 SELECT id FROM up ORDER BY depth DESC",
+            )
+            .bind::<BigInt, _>(leaf.id)
+            .bind::<BigInt, _>(MAX_DEPTH)
+            .load::<IdRow>(conn)?
+            .into_iter()
+            .map(|row| row.id)
+            .collect();
+            let mut rows: Vec<CategoryRow> = categories::table
+                .filter(categories::id.eq_any(&ids))
+                .select(CategoryRow::as_select())
+                .load(conn)?;
+            ids.iter()
+                .map(|id| {
+                    let at = rows
+                        .iter()
+                        .position(|row| row.id == *id)
+                        .ok_or_else(|| not_found("category", id))?;
+                    Category::try_from(rows.swap_remove(at))
+                })
+                .collect()
+        })
+    }
+
+    fn create_product(&self, new: NewProduct) -> Result<Product, StoreError> {
+        check_price(new.price)?;
+        check_stock(new.stock_on_hand)?;
+        price_fits(new.price)?;
+        let values = NewProductRow::new(&new)?;
+        self.write(|conn| {
+            // Checked first, as the reference store does (see create_category).
+            hold_category(conn, new.category_id)?;
+            let row = diesel::insert_into(products::table)
+                .values(&values)
+                .returning(ProductRow::as_returning())
+                .get_result(conn)
+                .map_err(|err| {
+                    let err = taken(err.into(), "products_sku_key", Taken::Sku, new.sku.as_str());
+                    missing(err, "category", new.category_id)
+                })?;
+            Product::try_from(row)
+        })
+    }
+
+    fn update_product(&self, id: ProductId, update: ProductUpdate) -> Result<Product, StoreError> {
+        let changes = ProductChangeset::from(&update);
+        self.write(|conn| {
+            if let Some(category) = update.category_id {
+                hold_category(conn, category)?;
+            }
+            let row = diesel::update(products::table.find(id.get()))
+                .set((&changes, products::updated_at.eq(now)))
+                .returning(ProductRow::as_returning())
+                .get_result(conn)
+                .optional()
+                .map_err(|err| match update.category_id {
+                    Some(category) => missing(err.into(), "category", category),
+                    None => err.into(),
+                })?;
+            updated(row, id)
+        })
+    }
+
+    fn set_price(&self, id: ProductId, price: Money) -> Result<Product, StoreError> {
+        check_price(price)?;
+        price_fits(price)?;
+        self.write(|conn| {
+            let (amount, currency) = products::table
+                .find(id.get())
+                .select((products::price, products::currency))
+                .for_no_key_update()
+                .first::<(Decimal, String)>(conn)
+                .optional()?
+                .ok_or_else(|| not_found("product", id))?;
+            // Same currency or a typed mismatch, exactly as the reference store.
+            money(amount, &currency)?
+                .try_cmp(&price)
+                .map_err(DomainError::from)?;
+            let row = diesel::update(products::table.find(id.get()))
+                .set((
+                    products::price.eq(price.amount()),
+                    products::updated_at.eq(now),
+                ))
+                .returning(ProductRow::as_returning())
+                .get_result(conn)
+                .optional()?;
+            updated(row, id)
+        })
+    }
+
+    fn set_product_status(
+        &self,
+        id: ProductId,
+        status: ProductStatus,
+    ) -> Result<Product, StoreError> {
+        self.write(|conn| {
+            let row = diesel::update(products::table.find(id.get()))
+                .set((
+                    products::status.eq(status.as_str()),
+                    products::updated_at.eq(now),
+                ))
+                .returning(ProductRow::as_returning())
+                .get_result(conn)
+                .optional()?;
+            updated(row, id)
+        })
+    }
+
+    fn restock(&self, id: ProductId, units: u32) -> Result<Product, StoreError> {
+        self.write(|conn| {
+            let stock = products::table
+                .find(id.get())
+                .select(products::stock_on_hand)
+                .for_no_key_update()
+                .first::<i32>(conn)
+                .optional()?
+                .ok_or_else(|| not_found("product", id))?;
+            let stock = u32::try_from(stock).map_err(|e| corrupt("stock", e))?;
+            // The sum is computed here, where it cannot overflow unnoticed, with the
+            // reference store's errors: past u32, then past the column.
+            let stock = stock
+                .checked_add(units)
+                .ok_or(DomainError::StockOutOfRange(u32::MAX))?;
+            let row = diesel::update(products::table.find(id.get()))
+                .set((
+                    products::stock_on_hand.eq(stock_column(stock)?),
+                    products::updated_at.eq(now),
+                ))
+                .returning(ProductRow::as_returning())
+                .get_result(conn)
+                .optional()?;
+            updated(row, id)
+        })
+    }
+
+    fn product(&self, id: ProductId) -> Result<Product, StoreError> {
+        self.read(|conn| product_row(conn, id).and_then(Product::try_from))
+    }
+
+    fn product_by_sku(&self, sku: &Sku) -> Result<Product, StoreError> {
+        self.read(|conn| {
+            products::table
+                .filter(products::sku.eq(sku.as_str()))
+                .select(ProductRow::as_select())
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| not_found("product", sku.as_str()))
+                .and_then(Product::try_from)
+        })
+    }
+
+    fn list_products(
+        &self,
+        category: CategoryId,
+        page: PageRequest<ProductId>,
+    ) -> Result<Page<Product, ProductId>, StoreError> {
+        let limit = page.clamped_limit() as usize;
+        self.read(|conn| {
+            category_row(conn, category)?;
+            // Keyset pagination: `id > after`, never OFFSET, so a page costs the
+            // same wherever it is and rows added meanwhile neither repeat nor vanish.
+            let rows: Vec<ProductRow> = diesel::sql_query(format!(
+                "WITH RECURSIVE tree (id) AS ( \
+                     SELECT id FROM categories WHERE id = $1 \
+                     UNION \
+                     SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id \
+                 ) \
+                 SELECT {PRODUCT_COLUMNS} FROM products p \
+                 WHERE p.category_id IN (SELECT id FROM tree) \
+                   AND p.status = 'active' \
+                   AND ($2::bigint IS NULL OR p.id > $2) \
+                 ORDER BY p.id \
+                 LIMIT $3"
+            ))
+            .bind::<BigInt, _>(category.get())
+            .bind::<Nullable<BigInt>, _>(page.after.map(ProductId::get))
+            .bind::<BigInt, _>(limit as i64 + 1)
+            .load(conn)?;
+            let mut items = rows
+                .into_iter()
+                .map(Product::try_from)
+                .collect::<Result<Vec<_>, _>>()?;
+            let next = if items.len() > limit {
+                items.truncate(limit);
+                items.last().map(|p| p.id)
+            } else {
+                None
+            };
+            Ok(Page { items, next })
+        })
+    }
+
+    fn search_products(&self, query: &str, limit: u32) -> Result<Vec<Product>, StoreError> {
+        let needle = query.trim();
+        // PostgreSQL text cannot hold NUL. For trigrams it is a word separator like
+        // any other punctuation, so a space stands in for it; no name contains it,
+        // so a needle with one matches nothing as a substring.
+        let trigram_text = needle.replace('\0', " ");
+        let substring = (!needle.is_empty() && !needle.contains('\0')).then_some(needle);
+        self.read(|conn| {
+            // `%` (similarity at least pg_trgm.similarity_threshold, 0.3 by default)
+            // is served by products_name_trgm_idx; a NULL substring disables the
+            // `strpos` arm.
+            let rows: Vec<ProductRow> = diesel::sql_query(format!(
+                "SELECT {PRODUCT_COLUMNS} FROM products p \
+                 WHERE p.status = 'active' \
+                   AND (p.name % $1 OR strpos(lower(p.name), lower($2)) > 0) \
+                 ORDER BY similarity(p.name, $1) DESC, p.id \
+                 LIMIT $3"
+            ))
+            .bind::<Text, _>(&trigram_text)
+            .bind::<Nullable<Text>, _>(substring)
+            .bind::<BigInt, _>(i64::from(limit.clamp(1, 500)))
+            .load(conn)?;
+            rows.into_iter().map(Product::try_from).collect()
+        })
+    }
+}

@@ -1,0 +1,428 @@
+//! Checkout: a cart becomes an order in one transaction, and the sweeps around it.
+//!
+//! Concurrency, in the order the transaction takes its locks:
+//! 1. the idempotency key is claimed with `INSERT ... ON CONFLICT DO NOTHING`: a
+//!    second call with the same key waits on the first one's row and then replays its
+//!    order (or, if the first rolled back, claims the key itself);
+//! 2. the cart row is locked, so one cart checks out once;
+//! 3. the cart's products are locked `FOR UPDATE` in id order, so two checkouts that
+//!    share products queue instead of deadlocking, and the stock each one reads is
+//!    the stock it decrements. The `stock_on_hand >= 0` CHECK is the last line.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Integer, Timestamptz};
+use ecom_domain::prelude::*;
+use serde_json::json;
+
+use crate::outbox;
+use crate::repo::cart::load_cart;
+use crate::repo::order::{OrderChange, apply_order_event, load_order};
+use crate::repo::payment::{load_payments, settle_payments};
+use crate::rows::{AddressRow, PostalColumns, ProductRow, quantity_column};
+use crate::schema::{
+    addresses, carts, idempotency_keys, order_addresses, order_lines, order_status_history, orders,
+    payments, products,
+};
+use crate::{PgStore, StoreError};
+
+/// The scope under which checkout keys are kept in `idempotency_keys`.
+const SCOPE: &str = "checkout";
+
+/// How long a checkout's idempotency key is kept before `purge_idempotency_keys`
+/// may forget it: a retry within this window replays the first order.
+pub const IDEMPOTENCY_RETENTION: chrono::Duration = chrono::Duration::hours(24);
+
+/// Locks products in id order and returns them by id.
+pub(crate) fn lock_products(
+    conn: &mut PgConnection,
+    ids: &[i64],
+) -> Result<Vec<Product>, StoreError> {
+    products::table
+        .filter(products::id.eq_any(ids))
+        .order(products::id)
+        .select(ProductRow::as_select())
+        .for_update()
+        .load(conn)?
+        .into_iter()
+        .map(Product::try_from)
+        .collect()
+}
+
+/// Adds `delta[i]` units to product `ids[i]` in one statement (negative to reserve).
+/// The rows must already be locked by [`lock_products`].
+pub(crate) fn adjust_stock(
+    conn: &mut PgConnection,
+    ids: &[i64],
+    deltas: &[i32],
+) -> Result<(), StoreError> {
+    diesel::sql_query(
+        "UPDATE products p SET stock_on_hand = p.stock_on_hand + d.delta, updated_at = now() \
+         FROM unnest($1::bigint[], $2::int[]) AS d(id, delta) WHERE p.id = d.id",
+    )
+    .bind::<Array<BigInt>, _>(ids)
+    .bind::<Array<Integer>, _>(deltas)
+    .execute(conn)?;
+    Ok(())
+}
+
+fn snapshot_address(
+    conn: &mut PgConnection,
+    owner: Option<UserId>,
+    choice: &AddressChoice,
+) -> Result<PostalAddress, StoreError> {
+    match (choice, owner) {
+        (AddressChoice::Given(address), _) => Ok(address.clone()),
+        (AddressChoice::Saved(id), Some(user)) => {
+            let row = addresses::table
+                .find(id.get())
+                .filter(addresses::user_id.eq(user.get()))
+                .select(AddressRow::as_select())
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| DomainError::not_found("address", id))?;
+            Ok(Address::try_from(row)?.postal)
+        }
+        (AddressChoice::Saved(id), None) => Err(DomainError::not_found("address", id).into()),
+    }
+}
+
+/// What the idempotency table says about a key.
+enum Claim {
+    /// This transaction owns the key now.
+    Fresh,
+    /// An earlier call committed this order for the key.
+    Replay(OrderId),
+}
+
+fn claim_key(
+    conn: &mut PgConnection,
+    request: &CheckoutRequest,
+    fingerprint: &[u8],
+) -> Result<Claim, StoreError> {
+    let key = request.idempotency_key.as_str();
+    let inserted = diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::scope.eq(SCOPE),
+            idempotency_keys::key.eq(key),
+            idempotency_keys::request_hash.eq(fingerprint),
+            idempotency_keys::expires_at.eq(Utc::now() + IDEMPOTENCY_RETENTION),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)?;
+    if inserted == 1 {
+        return Ok(Claim::Fresh);
+    }
+    let (hash, order): (Vec<u8>, Option<i64>) = idempotency_keys::table
+        .find((SCOPE, key))
+        .select((idempotency_keys::request_hash, idempotency_keys::order_id))
+        .first(conn)?;
+    if hash != fingerprint {
+        return Err(DomainError::IdempotencyConflict {
+            key: key.to_owned(),
+        }
+        .into());
+    }
+    match order {
+        Some(order) => Ok(Claim::Replay(OrderId::new(order))),
+        // The row is only ever committed together with its order.
+        None => Err(StoreError::Invalid {
+            constraint: None,
+            message: format!("idempotency key {key:?} has no order"),
+        }),
+    }
+}
+
+impl PgStore {
+    fn place_order(
+        &self,
+        conn: &mut PgConnection,
+        request: &CheckoutRequest,
+    ) -> Result<Checkout, StoreError> {
+        let cart = load_cart(conn, request.cart_id, true)?;
+        cart.ensure_open()?;
+        let (customer, owner) = match &cart.owner {
+            CartOwner::User(user) => (Customer::User(*user), Some(*user)),
+            CartOwner::Guest(_) => {
+                let email = request
+                    .guest_email
+                    .clone()
+                    .ok_or(DomainError::GuestEmailRequired)?;
+                (Customer::Guest(email), None)
+            }
+        };
+        let shipping_address = snapshot_address(conn, owner, &request.shipping)?;
+        let billing_address = snapshot_address(conn, owner, &request.billing)?;
+
+        let ids: Vec<i64> = cart.lines.iter().map(|l| l.product_id.get()).collect();
+        let locked = lock_products(conn, &ids)?;
+        let lines: Vec<(&Product, Quantity)> = locked
+            .iter()
+            .filter_map(|p| cart.quantity_of(p.id).map(|q| (p, q)))
+            .collect();
+        let draft =
+            self.rules()
+                .pricing
+                .price(cart.currency, &lines, shipping_address.country())?;
+        let shortages: Vec<Shortage> = lines
+            .iter()
+            .filter(|(p, q)| p.stock_on_hand < q.get())
+            .map(|(p, q)| Shortage {
+                product_id: p.id,
+                sku: p.sku.clone(),
+                requested: q.get(),
+                available: p.stock_on_hand,
+            })
+            .collect();
+        if !shortages.is_empty() {
+            return Err(DomainError::OutOfStock(shortages).into());
+        }
+        let deltas: Vec<i32> = draft
+            .lines
+            .iter()
+            .map(|l| -quantity_column(l.quantity))
+            .collect();
+        let line_ids: Vec<i64> = draft.lines.iter().map(|l| l.product_id.get()).collect();
+        adjust_stock(conn, &line_ids, &deltas)?;
+
+        let totals = draft.totals;
+        let (user_id, guest_email) = match &customer {
+            Customer::User(user) => (Some(user.get()), None),
+            Customer::Guest(email) => (None, Some(email.as_str().to_owned())),
+        };
+        let window_secs = self.rules().payment_window.num_seconds();
+        let (order_id, created_at, payment_deadline): (i64, DateTime<Utc>, DateTime<Utc>) =
+            diesel::insert_into(orders::table)
+                .values((
+                    orders::user_id.eq(user_id),
+                    orders::guest_email.eq(guest_email),
+                    orders::cart_id.eq(cart.id.get()),
+                    orders::currency.eq(cart.currency.code()),
+                    orders::subtotal.eq(totals.subtotal.amount()),
+                    orders::shipping.eq(totals.shipping.amount()),
+                    orders::tax.eq(totals.tax.amount()),
+                    orders::grand_total.eq(totals.grand_total.amount()),
+                    orders::payment_deadline.eq(diesel::dsl::sql::<Timestamptz>("now() + ")
+                        .bind::<BigInt, _>(window_secs)
+                        .sql(" * interval '1 second'")),
+                ))
+                .returning((orders::id, orders::created_at, orders::payment_deadline))
+                .get_result(conn)?;
+
+        let address_rows: Vec<_> = [
+            (AddressKind::Shipping, &shipping_address),
+            (AddressKind::Billing, &billing_address),
+        ]
+        .into_iter()
+        .map(|(kind, address)| {
+            let c = PostalColumns::from(address);
+            (
+                order_addresses::order_id.eq(order_id),
+                order_addresses::kind.eq(kind.as_str()),
+                order_addresses::recipient.eq(c.recipient),
+                order_addresses::line1.eq(c.line1),
+                order_addresses::line2.eq(c.line2),
+                order_addresses::city.eq(c.city),
+                order_addresses::region.eq(c.region),
+                order_addresses::postal_code.eq(c.postal_code),
+                order_addresses::country.eq(c.country),
+            )
+        })
+        .collect();
+        diesel::insert_into(order_addresses::table)
+            .values(&address_rows)
+            .execute(conn)?;
+
+        let order_lines: Vec<OrderLine> = draft
+            .lines
+            .iter()
+            .zip(1u16..)
+            .map(|(l, line_no)| OrderLine {
+                line_no,
+                product_id: l.product_id,
+                sku: l.sku.clone(),
+                name: l.name.clone(),
+                unit_price: l.unit_price,
+                quantity: l.quantity,
+            })
+            .collect();
+        let line_rows: Vec<_> = order_lines
+            .iter()
+            .map(|l| {
+                (
+                    order_lines::order_id.eq(order_id),
+                    order_lines::line_no.eq(i16::try_from(l.line_no).unwrap_or(i16::MAX)),
+                    order_lines::product_id.eq(l.product_id.get()),
+                    order_lines::sku.eq(l.sku.as_str()),
+                    order_lines::name.eq(l.name.as_str()),
+                    order_lines::unit_price.eq(l.unit_price.amount()),
+                    order_lines::quantity.eq(quantity_column(l.quantity)),
+                )
+            })
+            .collect();
+        diesel::insert_into(order_lines::table)
+            .values(&line_rows)
+            .execute(conn)?;
+
+        diesel::insert_into(order_status_history::table)
+            .values((
+                order_status_history::order_id.eq(order_id),
+                order_status_history::to_status.eq(OrderStatus::PendingPayment.as_str()),
+                order_status_history::event.eq(crate::rows::CHECKOUT_EVENT),
+                order_status_history::at.eq(created_at),
+            ))
+            .execute(conn)?;
+
+        let payment_id: i64 = diesel::insert_into(payments::table)
+            .values((
+                payments::order_id.eq(order_id),
+                payments::provider.eq(request.provider.as_str()),
+                payments::currency.eq(cart.currency.code()),
+                payments::amount.eq(totals.grand_total.amount()),
+            ))
+            .returning(payments::id)
+            .get_result(conn)?;
+
+        diesel::update(carts::table.find(cart.id.get()))
+            .set((
+                carts::status.eq(CartStatus::Converted.as_str()),
+                carts::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)?;
+        diesel::update(idempotency_keys::table.find((SCOPE, request.idempotency_key.as_str())))
+            .set(idempotency_keys::order_id.eq(order_id))
+            .execute(conn)?;
+
+        outbox::record(
+            conn,
+            "order",
+            order_id,
+            "order.placed",
+            json!({
+                "order_id": order_id,
+                "payment_id": payment_id,
+                "currency": cart.currency.code(),
+                "grand_total": totals.grand_total.amount().to_string(),
+                "lines": order_lines.iter().map(|l| json!({
+                    "product_id": l.product_id.get(),
+                    "sku": l.sku.as_str(),
+                    "quantity": l.quantity.get(),
+                    "unit_price": l.unit_price.amount().to_string(),
+                })).collect::<Vec<_>>(),
+            }),
+        )?;
+
+        let order = Order {
+            id: OrderId::new(order_id),
+            customer,
+            cart_id: Some(cart.id),
+            currency: cart.currency,
+            lines: order_lines,
+            totals,
+            shipping_address,
+            billing_address,
+            status: OrderStatus::PendingPayment,
+            payment_deadline,
+            history: vec![StatusChange {
+                from: None,
+                to: OrderStatus::PendingPayment,
+                event: None,
+                note: None,
+                at: created_at,
+            }],
+            created_at,
+        };
+        let payment = Payment::new(
+            PaymentId::new(payment_id),
+            order.id,
+            request.provider.clone(),
+            totals.grand_total,
+        );
+        Ok(Checkout {
+            order,
+            payment,
+            replayed: false,
+        })
+    }
+
+    /// Expires up to `batch` overdue orders in one transaction; returns their ids.
+    fn expire_batch(&self, now: DateTime<Utc>, batch: i64) -> Result<Vec<OrderId>, StoreError> {
+        self.write(|conn| {
+            // SKIP LOCKED: several sweepers share the work instead of waiting on, or
+            // repeating, each other's orders.
+            let due: Vec<i64> = orders::table
+                .filter(orders::status.eq(OrderStatus::PendingPayment.as_str()))
+                .filter(orders::payment_deadline.lt(now))
+                .order(orders::id)
+                .limit(batch)
+                .select(orders::id)
+                .for_update()
+                .skip_locked()
+                .load(conn)?;
+            let mut expired = Vec::with_capacity(due.len());
+            for id in due {
+                let id = OrderId::new(id);
+                apply_order_event(
+                    conn,
+                    OrderChange {
+                        id,
+                        event: OrderEvent::Expire,
+                        note: None,
+                        locked: true,
+                    },
+                )?;
+                settle_payments(conn, id)?;
+                expired.push(id);
+            }
+            Ok(expired)
+        })
+    }
+}
+
+impl CheckoutRepository for PgStore {
+    type Error = StoreError;
+
+    fn checkout(&self, request: &CheckoutRequest) -> Result<Checkout, StoreError> {
+        let fingerprint = request.fingerprint();
+        self.write(|conn| match claim_key(conn, request, &fingerprint)? {
+            Claim::Replay(order_id) => {
+                let order = load_order(conn, order_id, false)?;
+                let payment = load_payments(conn, order_id)?
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| DomainError::not_found("payment for order", order_id))?;
+                Ok(Checkout {
+                    order,
+                    payment,
+                    replayed: true,
+                })
+            }
+            Claim::Fresh => self.place_order(conn, request),
+        })
+    }
+
+    fn expire_unpaid_orders(&self, now: DateTime<Utc>) -> Result<Vec<OrderId>, StoreError> {
+        const BATCH: i64 = 200;
+        let mut all = Vec::new();
+        loop {
+            let expired = self.expire_batch(now, BATCH)?;
+            let done = (expired.len() as i64) < BATCH;
+            all.extend(expired);
+            if done {
+                return Ok(all);
+            }
+        }
+    }
+
+    fn purge_idempotency_keys(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.write(|conn| {
+            let n = diesel::delete(
+                idempotency_keys::table
+                    .filter(idempotency_keys::scope.eq(SCOPE))
+                    .filter(idempotency_keys::created_at.lt(before)),
+            )
+            .execute(conn)?;
+            Ok(n as u64)
+        })
+    }
+}

@@ -1,0 +1,29 @@
+//! The repository traits of `ecom-domain` implemented by [`PgStore`](crate::PgStore),
+//! one file per aggregate.
+
+mod account;
+mod cart;
+mod catalog;
+mod checkout;
+mod order;
+mod payment;
+
+use diesel::prelude::*;
+use ecom_domain::error::DomainError;
+use ecom_domain::ids::UserId;
+
+use crate::StoreError;
+use crate::schema::users;
+
+/// Fails with the domain's "user not found" unless the user exists; locks the row
+/// `FOR KEY SHARE` so it can't be deleted before the transaction ends.
+pub(crate) fn require_user(conn: &mut PgConnection, user: UserId) -> Result<(), StoreError> {
+    users::table
+        .find(user.get())
+        .select(users::id)
+        .for_key_share()
+        .first::<i64>(conn)
+        .optional()?
+        .ok_or_else(|| DomainError::not_found("user", user))?;
+    Ok(())
+}

@@ -1,0 +1,272 @@
+//! A database per test, cloned from a migrated template, dropped when the test ends.
+//!
+//! The server is `DATABASE_URL`'s if set (its user needs `CREATEDB`), else the
+//! private cluster of [`crate::dev`]. The template `ecom_template_<hash of the
+//! migrations>` is built once per server and migrations version, by whichever test
+//! process gets there first (under an advisory lock); cloning it costs tens of
+//! milliseconds, so tests never share data and run in parallel.
+//!
+//! ```no_run
+//! use diesel::prelude::*;
+//! let db = ecom_store::testing::TestDb::new();
+//! let mut conn = db.pool().get()?;
+//! diesel::sql_query("INSERT INTO categories (slug, name) VALUES ('tea', 'Tea')").execute(&mut conn)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Text};
+
+use crate::config::with_database;
+use crate::dev::{DevError, PrivateCluster, quote_ident};
+use crate::{PgPool, StoreConfig};
+
+/// The advisory lock key held while the template is built ("ecom-tpl").
+const TEMPLATE_LOCK_KEY: i64 = 0x6563_6f6d_2d74_706c;
+
+/// The name of the template database for the embedded migrations.
+pub fn template_name() -> String {
+    format!("ecom_template_{}", crate::migrate::MIGRATIONS_HASH)
+}
+
+/// A database of its own for one test; dropped (`WITH (FORCE)`) on drop.
+#[derive(Debug)]
+pub struct TestDb {
+    name: String,
+    url: String,
+    admin_url: String,
+    pool: OnceLock<PgPool>,
+}
+
+impl TestDb {
+    /// A fully migrated database, cloned from the template.
+    ///
+    /// # Panics
+    /// If the server cannot be reached or the template cannot be built: there is no
+    /// test to run then, and the message says why.
+    pub fn new() -> Self {
+        Self::try_new().unwrap_or_else(|err| panic!("cannot create a test database: {err}"))
+    }
+
+    /// Like [`TestDb::new`], returning the error.
+    pub fn try_new() -> Result<Self, DevError> {
+        let admin_url = admin_url()?;
+        let template = ensure_template(&admin_url)?;
+        Self::create(admin_url, &template)
+    }
+
+    /// An empty database without migrations (cloned from `template0`), for testing
+    /// the migrations themselves.
+    ///
+    /// # Panics
+    /// If the server cannot be reached.
+    pub fn unmigrated() -> Self {
+        admin_url()
+            .and_then(|admin_url| Self::create(admin_url, "template0"))
+            .unwrap_or_else(|err| panic!("cannot create a test database: {err}"))
+    }
+
+    fn create(admin_url: String, template: &str) -> Result<Self, DevError> {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let stamp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_micros()
+            % 1_000_000_000;
+        let name = format!(
+            "ecom_test_{}_{}_{stamp}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut admin = connect(&admin_url)?;
+        diesel::sql_query(format!(
+            "CREATE DATABASE {} TEMPLATE {}",
+            quote_ident(&name),
+            quote_ident(template)
+        ))
+        .execute(&mut admin)
+        .map_err(|err| DevError::Database {
+            action: format!("create test database {name} from {template}"),
+            message: err.to_string(),
+        })?;
+        Ok(Self {
+            url: with_database(&admin_url, &name),
+            name,
+            admin_url,
+            pool: OnceLock::new(),
+        })
+    }
+
+    /// The database's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The database's URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A small pool (up to 5 connections, opened on demand) for this database.
+    pub fn pool(&self) -> &PgPool {
+        self.pool.get_or_init(|| {
+            let config = StoreConfig {
+                pool_max_size: 5,
+                pool_min_idle: 0,
+                connection_timeout: Duration::from_secs(10),
+                application_name: "ecom-store-test".into(),
+                ..StoreConfig::new(&self.url)
+            };
+            crate::build_pool(&config)
+                .unwrap_or_else(|err| panic!("cannot build a pool for {}: {err}", self.name))
+        })
+    }
+
+    /// A new connection outside the pool, for tests that need several sessions.
+    ///
+    /// # Panics
+    /// If the database cannot be reached.
+    pub fn connect(&self) -> PgConnection {
+        connect(&self.url).unwrap_or_else(|err| panic!("{err}"))
+    }
+}
+
+impl Default for TestDb {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        // Close our pool first; FORCE ends whatever sessions a test leaked.
+        drop(self.pool.take());
+        let dropped = connect(&self.admin_url).and_then(|mut admin| {
+            diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                quote_ident(&self.name)
+            ))
+            .execute(&mut admin)
+            .map_err(|err| DevError::Database {
+                action: format!("drop test database {}", self.name),
+                message: err.to_string(),
+            })
+        });
+        if let Err(err) = dropped {
+            // Never panic in drop (it may run during a panic); a leftover database
+            // is harmless and named after the process that left it.
+            eprintln!("warning: {err}");
+        }
+    }
+}
+
+/// The maintenance database URL of the test server, computed once per process.
+fn admin_url() -> Result<String, DevError> {
+    static ADMIN_URL: Mutex<Option<String>> = Mutex::new(None);
+    let mut cached = ADMIN_URL
+        .lock()
+        .unwrap_or_else(|poison| poison.into_inner());
+    if let Some(url) = &*cached {
+        return Ok(url.clone());
+    }
+    let url = match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        Some(url) => with_database(&url, "postgres"),
+        None => PrivateCluster::ensure()?.url("postgres"),
+    };
+    *cached = Some(url.clone());
+    Ok(url)
+}
+
+/// Makes sure the migrated template exists on the server of `admin_url`; returns its
+/// name. Built under a temporary name and renamed when complete, so a crash half-way
+/// never leaves a template that looks usable.
+fn ensure_template(admin_url: &str) -> Result<String, DevError> {
+    static READY: Mutex<Option<HashSet<String>>> = Mutex::new(None);
+    let name = template_name();
+    // Also serialises this process's threads, so only one of them asks the server.
+    let mut ready = READY.lock().unwrap_or_else(|poison| poison.into_inner());
+    let ready = ready.get_or_insert_with(HashSet::new);
+    if ready.contains(admin_url) {
+        return Ok(name);
+    }
+    let fail = |action: &str| {
+        let action = action.to_owned();
+        move |err: diesel::result::Error| DevError::Database {
+            action,
+            message: err.to_string(),
+        }
+    };
+    let mut admin = connect(admin_url)?;
+    diesel::sql_query("SELECT pg_advisory_lock($1)")
+        .bind::<BigInt, _>(TEMPLATE_LOCK_KEY)
+        .execute(&mut admin)
+        .map_err(fail("take the template lock"))?;
+    let exists = |admin: &mut PgConnection, db: &str| {
+        diesel::select(
+            sql::<Bool>("EXISTS (SELECT 1 FROM pg_database WHERE datname = ")
+                .bind::<Text, _>(db.to_owned())
+                .sql(")"),
+        )
+        .get_result::<bool>(admin)
+        .map_err(fail("look up the template"))
+    };
+    if !exists(&mut admin, &name)? {
+        let building = format!("{name}_building");
+        for statement in [
+            format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                quote_ident(&building)
+            ),
+            format!(
+                "CREATE DATABASE {} TEMPLATE template0",
+                quote_ident(&building)
+            ),
+        ] {
+            diesel::sql_query(statement)
+                .execute(&mut admin)
+                .map_err(fail("create the template"))?;
+        }
+        {
+            let mut conn = connect(&with_database(admin_url, &building))?;
+            crate::migrate(&mut conn).map_err(|err| DevError::Database {
+                action: "migrate the template".into(),
+                message: err.to_string(),
+            })?;
+        }
+        for statement in [
+            format!(
+                "ALTER DATABASE {} RENAME TO {}",
+                quote_ident(&building),
+                quote_ident(&name)
+            ),
+            // No sessions on the template, or cloning it fails.
+            format!(
+                "ALTER DATABASE {} WITH ALLOW_CONNECTIONS false",
+                quote_ident(&name)
+            ),
+        ] {
+            diesel::sql_query(statement)
+                .execute(&mut admin)
+                .map_err(fail("finish the template"))?;
+        }
+    }
+    diesel::sql_query("SELECT pg_advisory_unlock($1)")
+        .bind::<BigInt, _>(TEMPLATE_LOCK_KEY)
+        .execute(&mut admin)
+        .map_err(fail("release the template lock"))?;
+    ready.insert(admin_url.to_owned());
+    Ok(name)
+}
+
+fn connect(url: &str) -> Result<PgConnection, DevError> {
+    PgConnection::establish(url).map_err(|err| DevError::Database {
+        action: format!("connect to {}", crate::config::redact_url(url)),
+        message: err.to_string(),
+    })
+}

@@ -1,0 +1,820 @@
+//! Carts, checkout, orders, payments and the outbox on PostgreSQL, under concurrency.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Barrier, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use chrono::Utc;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use ecom_domain::memory::StoreRules;
+use ecom_domain::prelude::*;
+use ecom_store::testing::TestDb;
+use ecom_store::{PgStore, StoreConfig, StoreError, build_pool};
+
+use crate::setup;
+
+const CHEAP: HashCost = HashCost {
+    memory_kib: 64,
+    iterations: 1,
+    parallelism: 1,
+};
+
+/// A test database with one category and products at the given stock levels.
+pub struct Shop {
+    pub db: TestDb,
+    pub store: PgStore,
+    pub products: Vec<ProductId>,
+}
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+impl Shop {
+    pub fn new(stocks: &[u32]) -> Shop {
+        Self::with_pool_size(stocks, 5)
+    }
+
+    /// A shop whose store has a pool of `connections`.
+    pub fn with_pool_size(stocks: &[u32], connections: u32) -> Shop {
+        let db = TestDb::new();
+        let mut conn = db.connect();
+        setup(
+            &mut conn,
+            "INSERT INTO categories (slug, name) VALUES ('tools', 'Tools')",
+        );
+        let mut products = Vec::new();
+        for (i, stock) in stocks.iter().enumerate() {
+            let id: Id = diesel::sql_query(
+                "INSERT INTO products (sku, name, category_id, price, currency, stock_on_hand) \
+                 SELECT $1, $2, id, 10.00 + $3, 'EUR', $3 FROM categories RETURNING id",
+            )
+            .bind::<Text, _>(format!("TOOL-{i}"))
+            .bind::<Text, _>(format!("Hammer {i}"))
+            .bind::<diesel::sql_types::Integer, _>(*stock as i32)
+            .get_result(&mut conn)
+            .unwrap();
+            products.push(ProductId::new(id.id));
+        }
+        let pool = build_pool(&StoreConfig {
+            pool_max_size: connections,
+            pool_min_idle: 0,
+            ..StoreConfig::new(db.url())
+        })
+        .unwrap();
+        let store = PgStore::with_rules(
+            pool,
+            StoreRules {
+                hash_cost: CHEAP,
+                ..StoreRules::default()
+            },
+        );
+        Shop {
+            db,
+            store,
+            products,
+        }
+    }
+
+    pub fn stock(&self, product: ProductId) -> i64 {
+        self.count(&format!(
+            "SELECT stock_on_hand::bigint AS n FROM products WHERE id = {}",
+            product.get()
+        ))
+    }
+
+    pub fn count(&self, sql: &str) -> i64 {
+        diesel::sql_query(sql)
+            .get_result::<Count>(&mut self.db.connect())
+            .unwrap()
+            .n
+    }
+
+    /// A guest cart with the given lines.
+    pub fn cart(&self, guest: u32, lines: &[(usize, i64)]) -> CartId {
+        let cart = self
+            .store
+            .open_cart(&guest_owner(guest), Currency::EUR)
+            .unwrap();
+        for (product, quantity) in lines {
+            self.store
+                .add_item(
+                    cart.id,
+                    self.products[*product],
+                    Quantity::new(*quantity).unwrap(),
+                )
+                .unwrap();
+        }
+        cart.id
+    }
+}
+
+pub fn guest_owner(n: u32) -> CartOwner {
+    CartOwner::Guest(GuestToken::parse(&format!("guest-token-{n:010}")).unwrap())
+}
+
+pub fn address(city: &str) -> PostalAddress {
+    PostalAddress::parse(&RawAddress {
+        recipient: "Grace Hopper".into(),
+        line1: "1 Navy Way".into(),
+        city: city.into(),
+        postal_code: "10115".into(),
+        country: "DE".into(),
+        ..RawAddress::default()
+    })
+    .unwrap()
+}
+
+pub fn request(cart: CartId, key: &str) -> CheckoutRequest {
+    CheckoutRequest {
+        cart_id: cart,
+        shipping: AddressChoice::Given(address("Berlin")),
+        billing: AddressChoice::Given(address("Berlin")),
+        guest_email: Some(Email::parse("guest@example.com").unwrap()),
+        provider: ProviderName::parse("test").unwrap(),
+        idempotency_key: IdempotencyKey::parse(key).unwrap(),
+    }
+}
+
+pub fn event(key: &str, action: PaymentAction) -> PaymentEvent {
+    PaymentEvent {
+        key: IdempotencyKey::parse(key).unwrap(),
+        action,
+    }
+}
+
+fn q(n: i64) -> Quantity {
+    Quantity::new(n).unwrap()
+}
+
+fn domain(err: &StoreError) -> &DomainError {
+    match err {
+        StoreError::Domain(d) => d,
+        other => panic!("expected a domain error, got {other:?}"),
+    }
+}
+
+#[test]
+fn carts_keep_one_line_per_product_and_price_from_current_data() {
+    let shop = Shop::new(&[5, 5]);
+    let s = &shop.store;
+    let cart = s.open_cart(&guest_owner(1), Currency::EUR).unwrap();
+    assert_eq!(
+        s.open_cart(&guest_owner(1), Currency::EUR).unwrap().id,
+        cart.id
+    );
+    s.add_item(cart.id, shop.products[0], q(2)).unwrap();
+    let c = s.add_item(cart.id, shop.products[0], q(3)).unwrap();
+    assert_eq!(c.lines.len(), 1);
+    assert_eq!(c.quantity_of(shop.products[0]), Some(q(5)));
+    s.add_item(cart.id, shop.products[1], q(1)).unwrap();
+    s.set_quantity(cart.id, shop.products[1], q(4)).unwrap();
+    let draft = s
+        .price_cart(cart.id, CountryCode::parse("DE").unwrap())
+        .unwrap();
+    assert_eq!(
+        draft.totals.subtotal,
+        Money::parse("135.00", Currency::EUR).unwrap()
+    ); // 5 × 15.00 + 4 × 15.00
+    let t = draft.totals;
+    assert_eq!(
+        t.subtotal
+            .checked_add(t.shipping)
+            .unwrap()
+            .checked_add(t.tax)
+            .unwrap(),
+        t.grand_total
+    );
+    s.remove_item(cart.id, shop.products[1]).unwrap();
+    let err = s.remove_item(cart.id, shop.products[1]).unwrap_err();
+    assert!(matches!(domain(&err), DomainError::NotInCart { .. }));
+    assert!(matches!(
+        domain(&s.add_item(cart.id, shop.products[0], q(999)).unwrap_err()),
+        DomainError::Validation(_)
+    ));
+    assert!(matches!(
+        domain(
+            &s.add_item(cart.id, ProductId::new(999_999), q(1))
+                .unwrap_err()
+        ),
+        DomainError::NotFound {
+            entity: "product",
+            ..
+        }
+    ));
+    assert!(s.clear_cart(cart.id).unwrap().lines.is_empty());
+    assert!(matches!(
+        domain(&s.checkout(&request(cart.id, "empty")).unwrap_err()),
+        DomainError::EmptyCart
+    ));
+    assert_eq!(shop.count("SELECT count(*) AS n FROM idempotency_keys"), 0);
+}
+
+#[test]
+fn checkout_snapshots_reserves_and_converts_in_one_go() {
+    let shop = Shop::new(&[5, 5]);
+    let cart = shop.cart(1, &[(0, 2), (1, 1)]);
+    let done = shop.store.checkout(&request(cart, "k1")).unwrap();
+    assert!(!done.replayed);
+    assert_eq!(done.order.status, OrderStatus::PendingPayment);
+    assert_eq!(done.order.lines.len(), 2);
+    assert_eq!(shop.stock(shop.products[0]), 3);
+    assert_eq!(shop.stock(shop.products[1]), 4);
+    assert_eq!(shop.store.cart(cart).unwrap().status, CartStatus::Converted);
+    let stored = shop.store.order(done.order.id).unwrap();
+    assert_eq!(
+        stored.order, done.order,
+        "the returned order is what was stored"
+    );
+    assert_eq!(stored.payments, vec![done.payment.clone()]);
+    assert!(done.order.payment_deadline > done.order.created_at);
+    // A new cart for the same guest after checkout.
+    let next = shop
+        .store
+        .open_cart(&guest_owner(1), Currency::EUR)
+        .unwrap();
+    assert_ne!(next.id, cart);
+    assert_eq!(
+        shop.count("SELECT count(*) AS n FROM outbox_events WHERE event_type = 'order.placed'"),
+        1
+    );
+}
+
+#[test]
+fn out_of_stock_names_each_short_line_and_writes_nothing() {
+    let shop = Shop::new(&[1, 2, 9]);
+    let cart = shop.cart(1, &[(0, 2), (1, 3), (2, 1)]);
+    let err = shop.store.checkout(&request(cart, "k1")).unwrap_err();
+    let DomainError::OutOfStock(short) = domain(&err) else {
+        panic!("{err:?}")
+    };
+    let seen: Vec<(ProductId, u32, u32)> = short
+        .iter()
+        .map(|s| (s.product_id, s.requested, s.available))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![(shop.products[0], 2, 1), (shop.products[1], 3, 2)]
+    );
+    assert_eq!(shop.stock(shop.products[2]), 9);
+    for table in [
+        "orders",
+        "payments",
+        "idempotency_keys",
+        "outbox_events",
+        "order_lines",
+    ] {
+        assert_eq!(
+            shop.count(&format!("SELECT count(*) AS n FROM {table}")),
+            0,
+            "{table}"
+        );
+    }
+}
+
+#[test]
+fn checkout_never_oversells_under_32_racing_buyers() {
+    let shop = Shop::with_pool_size(&[10], 34);
+    let carts: Vec<CartId> = (0..32).map(|g| shop.cart(g, &[(0, 1)])).collect();
+    let start = Arc::new(Barrier::new(carts.len()));
+    let outcomes: Vec<Result<Checkout, StoreError>> = thread::scope(|scope| {
+        let handles: Vec<_> = carts
+            .iter()
+            .enumerate()
+            .map(|(i, cart)| {
+                let (store, start) = (&shop.store, start.clone());
+                scope.spawn(move || {
+                    start.wait();
+                    store.checkout(&request(*cart, &format!("buyer-{i}")))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let sold = outcomes.iter().filter(|o| o.is_ok()).count();
+    assert_eq!(sold, 10);
+    for failure in outcomes.iter().filter_map(|o| o.as_ref().err()) {
+        assert!(
+            matches!(domain(failure), DomainError::OutOfStock(s) if s[0].available == 0),
+            "{failure:?}"
+        );
+    }
+    assert_eq!(shop.stock(shop.products[0]), 0);
+    assert_eq!(shop.count("SELECT count(*) AS n FROM orders"), 10);
+    assert_eq!(
+        shop.count("SELECT coalesce(sum(quantity), 0)::bigint AS n FROM order_lines"),
+        10
+    );
+    assert_eq!(shop.count("SELECT count(*) AS n FROM payments"), 10);
+    assert_eq!(shop.count("SELECT count(*) AS n FROM idempotency_keys"), 10);
+    assert_eq!(
+        shop.count("SELECT count(*) AS n FROM carts WHERE status = 'open'"),
+        22
+    );
+}
+
+#[test]
+fn hot_products_bought_in_any_order_never_deadlock_or_oversell() {
+    let stocks = [15, 15, 15, 15];
+    let shop = Shop::with_pool_size(&stocks, 18);
+    // Each buyer wants 1 of each hot product; carts list them in different orders.
+    let carts: Vec<CartId> = (0..16u32)
+        .map(|g| {
+            let mut lines: Vec<(usize, i64)> = (0..4).map(|p| (p, 1)).collect();
+            lines.rotate_left(g as usize % 4);
+            if g % 2 == 1 {
+                lines.reverse();
+            }
+            shop.cart(g, &lines)
+        })
+        .collect();
+    let start = Arc::new(Barrier::new(carts.len()));
+    let outcomes: Vec<Result<Checkout, StoreError>> = thread::scope(|scope| {
+        let handles: Vec<_> = carts
+            .iter()
+            .enumerate()
+            .map(|(i, cart)| {
+                let (store, start) = (&shop.store, start.clone());
+                scope.spawn(move || {
+                    start.wait();
+                    store.checkout(&request(*cart, &format!("hot-{i}")))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let sold = outcomes.iter().filter(|o| o.is_ok()).count() as i64;
+    for failure in outcomes.iter().filter_map(|o| o.as_ref().err()) {
+        assert!(
+            matches!(domain(failure), DomainError::OutOfStock(_)),
+            "no other error escapes: {failure:?}"
+        );
+    }
+    assert_eq!(sold, 15);
+    for p in &shop.products {
+        assert_eq!(shop.stock(*p), 0);
+    }
+    assert_eq!(
+        shop.count("SELECT coalesce(sum(quantity), 0)::bigint AS n FROM order_lines"),
+        sold * 4
+    );
+}
+
+#[test]
+fn the_same_key_from_many_threads_yields_one_order() {
+    let shop = Shop::with_pool_size(&[10], 10);
+    let cart = shop.cart(1, &[(0, 2)]);
+    let start = Arc::new(Barrier::new(8));
+    let orders: Vec<Checkout> = thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let (store, start) = (&shop.store, start.clone());
+                scope.spawn(move || {
+                    start.wait();
+                    store.checkout(&request(cart, "same-key")).unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let ids: HashSet<OrderId> = orders.iter().map(|c| c.order.id).collect();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(orders.iter().filter(|c| !c.replayed).count(), 1);
+    assert_eq!(shop.stock(shop.products[0]), 8);
+    assert_eq!(shop.count("SELECT count(*) AS n FROM orders"), 1);
+    // Same key, different request: a typed conflict.
+    let mut other = request(cart, "same-key");
+    other.shipping = AddressChoice::Given(address("Hamburg"));
+    let err = shop.store.checkout(&other).unwrap_err();
+    assert_eq!(
+        domain(&err),
+        &DomainError::IdempotencyConflict {
+            key: "same-key".into()
+        }
+    );
+    // Keys are purged after their retention.
+    assert_eq!(
+        shop.store
+            .purge_idempotency_keys(Utc::now() - chrono::Duration::hours(1))
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        shop.store
+            .purge_idempotency_keys(Utc::now() + chrono::Duration::seconds(1))
+            .unwrap(),
+        1
+    );
+}
+
+#[test]
+fn payments_drive_the_order_and_duplicate_callbacks_are_harmless() {
+    let shop = Shop::new(&[5]);
+    let done = shop
+        .store
+        .checkout(&request(shop.cart(1, &[(0, 1)]), "k1"))
+        .unwrap();
+    let (s, pay, total) = (&shop.store, done.payment.id, done.payment.amount);
+    let reference = ProviderRef::parse("ch_123").unwrap();
+    s.record_payment_event(
+        pay,
+        event(
+            "auth",
+            PaymentAction::Authorize {
+                amount: total,
+                provider_ref: Some(reference.clone()),
+            },
+        ),
+    )
+    .unwrap();
+    let half = Money::from_minor(total.to_minor().unwrap() / 2, Currency::EUR);
+    let rest = total.checked_sub(half).unwrap();
+    let out = s
+        .record_payment_event(pay, event("cap-1", PaymentAction::Capture { amount: half }))
+        .unwrap();
+    assert_eq!(out.order_status, OrderStatus::PendingPayment);
+    let out = s
+        .record_payment_event(pay, event("cap-2", PaymentAction::Capture { amount: rest }))
+        .unwrap();
+    assert_eq!(out.order_status, OrderStatus::Paid);
+    let dup = s
+        .record_payment_event(pay, event("cap-2", PaymentAction::Capture { amount: rest }))
+        .unwrap();
+    assert_eq!(dup.applied, Applied::Duplicate);
+    assert_eq!(dup.payment.captured, total);
+    assert_eq!(
+        s.payment_by_provider_ref(&ProviderName::parse("test").unwrap(), &reference)
+            .unwrap()
+            .id,
+        pay
+    );
+    let err = s
+        .record_payment_event(
+            pay,
+            event(
+                "over",
+                PaymentAction::Refund {
+                    amount: total
+                        .checked_add(Money::from_minor(1, Currency::EUR))
+                        .unwrap(),
+                    reason: None,
+                },
+            ),
+        )
+        .unwrap_err();
+    assert!(matches!(
+        domain(&err),
+        DomainError::Payment(PaymentError::OverRefund { .. })
+    ));
+    s.transition(done.order.id, OrderEvent::Ship, Some("DHL 1234".into()))
+        .unwrap();
+    s.record_payment_event(
+        pay,
+        event(
+            "ref-1",
+            PaymentAction::Refund {
+                amount: half,
+                reason: Some("damaged".into()),
+            },
+        ),
+    )
+    .unwrap();
+    let out = s
+        .record_payment_event(
+            pay,
+            event(
+                "ref-2",
+                PaymentAction::Refund {
+                    amount: rest,
+                    reason: None,
+                },
+            ),
+        )
+        .unwrap();
+    assert_eq!(out.order_status, OrderStatus::Refunded);
+    assert_eq!(out.payment.status, PaymentStatus::Refunded);
+    let details = s.order(done.order.id).unwrap();
+    let path: Vec<OrderStatus> = details.order.history.iter().map(|h| h.to).collect();
+    assert_eq!(
+        path,
+        [
+            OrderStatus::PendingPayment,
+            OrderStatus::Paid,
+            OrderStatus::Shipped,
+            OrderStatus::Refunded
+        ]
+    );
+    assert_eq!(details.order.history[2].note.as_deref(), Some("DHL 1234"));
+    assert_eq!(details.payments[0].events.len(), 5);
+    // The same provider reference on another payment is taken.
+    let other = s.checkout(&request(shop.cart(2, &[(0, 1)]), "k2")).unwrap();
+    let err = s
+        .record_payment_event(
+            other.payment.id,
+            event(
+                "auth",
+                PaymentAction::Authorize {
+                    amount: other.payment.amount,
+                    provider_ref: Some(reference),
+                },
+            ),
+        )
+        .unwrap_err();
+    assert!(matches!(
+        domain(&err),
+        DomainError::AlreadyTaken {
+            what: Taken::ProviderRef,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn the_database_refuses_over_capture_even_without_the_store() {
+    let shop = Shop::new(&[5]);
+    let done = shop
+        .store
+        .checkout(&request(shop.cart(1, &[(0, 1)]), "k1"))
+        .unwrap();
+    let err = crate::exec(
+        &mut shop.db.connect(),
+        &format!(
+            "UPDATE payments SET authorized = amount, captured = amount + 1 WHERE id = {}",
+            done.payment.id
+        ),
+    )
+    .unwrap_err();
+    assert_eq!(err.constraint(), Some("payments_captured_range"));
+    let err = crate::exec(
+        &mut shop.db.connect(),
+        "UPDATE products SET stock_on_hand = -1",
+    )
+    .unwrap_err();
+    assert_eq!(err.constraint(), Some("products_stock_non_negative"));
+}
+
+#[test]
+fn cancelling_restocks_once_and_refunds_the_capture() {
+    let shop = Shop::new(&[5]);
+    let done = shop
+        .store
+        .checkout(&request(shop.cart(1, &[(0, 3)]), "k1"))
+        .unwrap();
+    let (s, pay, total) = (&shop.store, done.payment.id, done.payment.amount);
+    s.record_payment_event(
+        pay,
+        event(
+            "a",
+            PaymentAction::Authorize {
+                amount: total,
+                provider_ref: None,
+            },
+        ),
+    )
+    .unwrap();
+    s.record_payment_event(pay, event("c", PaymentAction::Capture { amount: total }))
+        .unwrap();
+    assert_eq!(shop.stock(shop.products[0]), 2);
+    // Two concurrent cancellations: one wins, the other gets a typed error.
+    let results: Vec<Result<Order, StoreError>> = thread::scope(|scope| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| scope.spawn(|| s.transition(done.order.id, OrderEvent::Cancel, None)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+    let loser = results.iter().find_map(|r| r.as_ref().err()).unwrap();
+    assert!(
+        matches!(domain(loser), DomainError::OrderTransition(e) if e.from == OrderStatus::Cancelled)
+    );
+    assert_eq!(shop.stock(shop.products[0]), 5);
+    let details = s.order(done.order.id).unwrap();
+    assert_eq!(details.order.status, OrderStatus::Cancelled);
+    assert_eq!(details.payments[0].status, PaymentStatus::Refunded);
+    assert_eq!(details.payments[0].refunded, total);
+    let err = s
+        .transition(done.order.id, OrderEvent::Ship, None)
+        .unwrap_err();
+    assert!(matches!(domain(&err), DomainError::OrderTransition(e) if e.allowed.is_empty()));
+    let err = s
+        .transition(done.order.id, OrderEvent::Expire, None)
+        .unwrap_err();
+    assert_eq!(
+        domain(&err),
+        &DomainError::NotAManualEvent(OrderEvent::Expire)
+    );
+}
+
+#[test]
+fn concurrent_sweepers_expire_each_order_once_and_late_payments_are_refused() {
+    let shop = Shop::with_pool_size(&[50], 8);
+    let orders: Vec<Checkout> = (0..12)
+        .map(|g| {
+            shop.store
+                .checkout(&request(shop.cart(g, &[(0, 2)]), &format!("k{g}")))
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(shop.stock(shop.products[0]), 26);
+    let later = Utc::now() + chrono::Duration::hours(1);
+    let start = Arc::new(Barrier::new(4));
+    let expired: Vec<Vec<OrderId>> = thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let (store, start) = (&shop.store, start.clone());
+                scope.spawn(move || {
+                    start.wait();
+                    store.expire_unpaid_orders(later).unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let all: Vec<OrderId> = expired.into_iter().flatten().collect();
+    let unique: HashSet<OrderId> = all.iter().copied().collect();
+    assert_eq!(all.len(), 12, "each order expired exactly once");
+    assert_eq!(unique.len(), 12);
+    assert_eq!(
+        shop.stock(shop.products[0]),
+        50,
+        "stock restored exactly once"
+    );
+    assert_eq!(
+        shop.count("SELECT count(*) AS n FROM order_status_history WHERE to_status = 'expired'"),
+        12
+    );
+    let late = &orders[0];
+    let err = shop
+        .store
+        .record_payment_event(
+            late.payment.id,
+            event(
+                "late",
+                PaymentAction::Capture {
+                    amount: late.payment.amount,
+                },
+            ),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            domain(&err),
+            DomainError::Payment(_) | DomainError::OrderNotPayable { .. }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        shop.store.payment(late.payment.id).unwrap().status,
+        PaymentStatus::Voided
+    );
+}
+
+#[test]
+fn listings_page_by_keyset() {
+    let shop = Shop::new(&[100]);
+    let mut placed = Vec::new();
+    for g in 0..7 {
+        placed.push(
+            shop.store
+                .checkout(&request(shop.cart(g, &[(0, 1)]), &format!("k{g}")))
+                .unwrap()
+                .order
+                .id,
+        );
+    }
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = shop
+            .store
+            .orders_in_status(OrderStatus::PendingPayment, PageRequest { after, limit: 3 })
+            .unwrap();
+        seen.extend(page.items.iter().map(|o| o.id));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, placed, "oldest first, every order once");
+    assert!(
+        shop.store
+            .orders_in_status(OrderStatus::Paid, PageRequest::first(10))
+            .unwrap()
+            .items
+            .is_empty()
+    );
+}
+
+#[test]
+fn two_publishers_drain_the_outbox_exactly_once_between_them() {
+    let shop = Shop::with_pool_size(&[100], 6);
+    for g in 0..20 {
+        shop.store
+            .checkout(&request(shop.cart(g, &[(0, 1)]), &format!("k{g}")))
+            .unwrap();
+    }
+    let total = shop.store.outbox_backlog().unwrap();
+    assert_eq!(total, 20);
+    let seen = Mutex::new(Vec::new());
+    thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                while shop
+                    .store
+                    .publish_outbox(3, |events| {
+                        thread::sleep(Duration::from_millis(5));
+                        seen.lock().unwrap().extend(events.iter().map(|e| e.id));
+                        Ok::<(), std::io::Error>(())
+                    })
+                    .unwrap()
+                    > 0
+                {}
+            });
+        }
+    });
+    let seen = seen.into_inner().unwrap();
+    let unique: HashSet<i64> = seen.iter().copied().collect();
+    assert_eq!(seen.len() as i64, total);
+    assert_eq!(unique.len() as i64, total);
+    assert_eq!(shop.store.outbox_backlog().unwrap(), 0);
+    // A publisher that fails leaves its batch for the next one.
+    shop.store
+        .checkout(&request(shop.cart(99, &[(0, 1)]), "k99"))
+        .unwrap();
+    let failed = shop
+        .store
+        .publish_outbox(10, |_| Err(std::io::Error::other("broker down")));
+    assert!(failed.is_err());
+    assert_eq!(shop.store.outbox_backlog().unwrap(), 1);
+}
+
+#[test]
+fn a_checkout_killed_mid_transaction_leaves_nothing_behind() {
+    let shop = Shop::new(&[5]);
+    let cart = shop.cart(1, &[(0, 2)]);
+    // Stall checkout after it has reserved stock and inserted the order: a trigger on
+    // the payment insert sleeps, and the test kills the backend while it does.
+    let mut admin = shop.db.connect();
+    setup(
+        &mut admin,
+        "CREATE FUNCTION stall() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN PERFORM pg_sleep(30); RETURN NEW; END $$",
+    );
+    setup(
+        &mut admin,
+        "CREATE TRIGGER stall BEFORE INSERT ON payments FOR EACH ROW EXECUTE FUNCTION stall()",
+    );
+    let outcome = thread::scope(|scope| {
+        let buyer = scope.spawn(|| shop.store.checkout(&request(cart, "doomed")));
+        let mut killed = 0;
+        for _ in 0..200 {
+            thread::sleep(Duration::from_millis(50));
+            killed = diesel::sql_query(
+                "SELECT count(pg_terminate_backend(pid))::bigint AS n FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE 'INSERT INTO \"payments\"%'",
+            )
+            .get_result::<Count>(&mut admin)
+            .unwrap()
+            .n;
+            if killed > 0 {
+                break;
+            }
+        }
+        assert_eq!(killed, 1, "the checkout never reached the payment insert");
+        buyer.join().unwrap()
+    });
+    let err = outcome.unwrap_err();
+    assert!(
+        err.is_retryable() || matches!(err, StoreError::Other(_)),
+        "{err:?}"
+    );
+    setup(&mut admin, "DROP TRIGGER stall ON payments");
+    assert_eq!(shop.stock(shop.products[0]), 5);
+    for table in [
+        "orders",
+        "order_lines",
+        "payments",
+        "idempotency_keys",
+        "outbox_events",
+    ] {
+        assert_eq!(
+            shop.count(&format!("SELECT count(*) AS n FROM {table}")),
+            0,
+            "{table}"
+        );
+    }
+    // The retry with the same key succeeds, once.
+    let done = shop.store.checkout(&request(cart, "doomed")).unwrap();
+    assert!(!done.replayed);
+    assert_eq!(shop.stock(shop.products[0]), 3);
+}

@@ -1,0 +1,405 @@
+//! Model-based test: random sequences of shop operations by several buyers run
+//! against the in-memory reference store and against PostgreSQL, step by step; the
+//! outcomes and the final states must match.
+//!
+//! The two stores allocate ids differently, so entities are named by the order in
+//! which the test created them, and outcomes are compared without ids.
+
+use chrono::Utc;
+use ecom_domain::memory::{MemoryStore, StoreRules};
+use ecom_domain::prelude::*;
+use ecom_store::PgStore;
+use ecom_store::testing::TestDb;
+use proptest::prelude::*;
+
+use crate::checkout::{event, guest_owner, request};
+
+const CHEAP: HashCost = HashCost {
+    memory_kib: 64,
+    iterations: 1,
+    parallelism: 1,
+};
+const PRODUCTS: usize = 3;
+
+#[derive(Debug, Clone)]
+enum Op {
+    Add {
+        buyer: u32,
+        product: usize,
+        quantity: i64,
+    },
+    SetQuantity {
+        buyer: u32,
+        product: usize,
+        quantity: i64,
+    },
+    Remove {
+        buyer: u32,
+        product: usize,
+    },
+    Checkout {
+        buyer: u32,
+        key: u8,
+    },
+    Authorize {
+        order: usize,
+    },
+    Capture {
+        order: usize,
+        percent: i64,
+    },
+    Refund {
+        order: usize,
+        minor: i64,
+    },
+    Cancel {
+        order: usize,
+    },
+    Ship {
+        order: usize,
+    },
+    Deliver {
+        order: usize,
+    },
+    Expire,
+    Restock {
+        product: usize,
+        units: u32,
+    },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let buyer = 0u32..3;
+    let product = 0..PRODUCTS;
+    let order = 0usize..6;
+    prop_oneof![
+        4 => (buyer.clone(), product.clone(), 0i64..5).prop_map(|(buyer, product, quantity)| Op::Add { buyer, product, quantity }),
+        1 => (buyer.clone(), product.clone(), 1i64..4).prop_map(|(buyer, product, quantity)| Op::SetQuantity { buyer, product, quantity }),
+        1 => (buyer.clone(), product.clone()).prop_map(|(buyer, product)| Op::Remove { buyer, product }),
+        3 => (buyer, 0u8..4).prop_map(|(buyer, key)| Op::Checkout { buyer, key }),
+        2 => order.clone().prop_map(|order| Op::Authorize { order }),
+        2 => (order.clone(), prop_oneof![Just(50i64), Just(100)]).prop_map(|(order, percent)| Op::Capture { order, percent }),
+        1 => (order.clone(), 1i64..3000).prop_map(|(order, minor)| Op::Refund { order, minor }),
+        1 => order.clone().prop_map(|order| Op::Cancel { order }),
+        1 => order.clone().prop_map(|order| Op::Ship { order }),
+        1 => order.prop_map(|order| Op::Deliver { order }),
+        1 => Just(Op::Expire),
+        1 => (product, 0u32..3).prop_map(|(product, units)| Op::Restock { product, units }),
+    ]
+}
+
+/// One store under test and the ids it gave to what the test created.
+struct Subject<S> {
+    store: S,
+    products: Vec<ProductId>,
+    orders: Vec<(OrderId, PaymentId, Money)>,
+}
+
+/// What an operation returned, without ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Outcome {
+    Cart(Vec<(usize, u32)>),
+    Order {
+        status: OrderStatus,
+        grand_total: Money,
+        lines: Vec<(String, u32, Money)>,
+        replayed: bool,
+    },
+    Payment {
+        status: PaymentStatus,
+        authorized: Money,
+        captured: Money,
+        refunded: Money,
+        order: OrderStatus,
+        applied: bool,
+    },
+    Status(OrderStatus),
+    Expired(usize),
+    Stock(u32),
+    Error(String),
+}
+
+/// A domain error without the ids in it.
+fn describe(err: &DomainError) -> String {
+    match err {
+        DomainError::NotFound { entity, .. } => format!("not found: {entity}"),
+        DomainError::OutOfStock(short) => {
+            let parts: Vec<String> = short
+                .iter()
+                .map(|s| format!("{} {}/{}", s.sku, s.requested, s.available))
+                .collect();
+            format!("out of stock: {}", parts.join(", "))
+        }
+        DomainError::CartNotOpen { status, .. } => format!("cart not open: {status}"),
+        DomainError::NotInCart { .. } => "not in cart".into(),
+        DomainError::ProductUnavailable(_) => "product unavailable".into(),
+        DomainError::OrderNotPayable { status, .. } => format!("order not payable: {status}"),
+        DomainError::CategoryCycle { .. } => "category cycle".into(),
+        DomainError::ConcurrentUpdate { entity, .. } => format!("concurrent update: {entity}"),
+        other => other.to_string(),
+    }
+}
+
+fn run<S>(s: &mut Subject<S>, op: &Op, step: usize) -> Outcome
+where
+    S: CatalogRepository
+        + CartRepository
+        + CheckoutRepository
+        + OrderRepository
+        + PaymentRepository,
+    <S as CatalogRepository>::Error: RepoError,
+{
+    let result: Result<Outcome, DomainError> = (|| {
+        let cart_of = |s: &Subject<S>, buyer: u32| -> Result<Cart, DomainError> {
+            s.store
+                .open_cart(&guest_owner(buyer), Currency::EUR)
+                .map_err(|e| domain(&e))
+        };
+        let cart_outcome = |s: &Subject<S>, cart: Cart| {
+            Outcome::Cart(
+                cart.lines
+                    .iter()
+                    .map(|l| {
+                        (
+                            s.products.iter().position(|p| *p == l.product_id).unwrap(),
+                            l.quantity.get(),
+                        )
+                    })
+                    .collect(),
+            )
+        };
+        let order = |s: &Subject<S>, i: usize| {
+            s.orders
+                .get(i)
+                .copied()
+                .ok_or(DomainError::not_found("order", i))
+        };
+        Ok(match *op {
+            Op::Add {
+                buyer,
+                product,
+                quantity,
+            } => {
+                let cart = cart_of(s, buyer)?;
+                let cart = s
+                    .store
+                    .add_item(cart.id, s.products[product], Quantity::new(quantity)?)
+                    .map_err(|e| domain(&e))?;
+                cart_outcome(s, cart)
+            }
+            Op::SetQuantity {
+                buyer,
+                product,
+                quantity,
+            } => {
+                let cart = cart_of(s, buyer)?;
+                let cart = s
+                    .store
+                    .set_quantity(cart.id, s.products[product], Quantity::new(quantity)?)
+                    .map_err(|e| domain(&e))?;
+                cart_outcome(s, cart)
+            }
+            Op::Remove { buyer, product } => {
+                let cart = cart_of(s, buyer)?;
+                let cart = s
+                    .store
+                    .remove_item(cart.id, s.products[product])
+                    .map_err(|e| domain(&e))?;
+                cart_outcome(s, cart)
+            }
+            Op::Checkout { buyer, key } => {
+                let cart = cart_of(s, buyer)?;
+                let done = s
+                    .store
+                    .checkout(&request(cart.id, &format!("b{buyer}-k{key}")))
+                    .map_err(|e| domain(&e))?;
+                if !done.replayed {
+                    s.orders
+                        .push((done.order.id, done.payment.id, done.payment.amount));
+                }
+                Outcome::Order {
+                    status: done.order.status,
+                    grand_total: done.order.totals.grand_total,
+                    lines: done
+                        .order
+                        .lines
+                        .iter()
+                        .map(|l| (l.sku.as_str().to_owned(), l.quantity.get(), l.unit_price))
+                        .collect(),
+                    replayed: done.replayed,
+                }
+            }
+            Op::Authorize { order: i }
+            | Op::Capture { order: i, .. }
+            | Op::Refund { order: i, .. } => {
+                let (_, payment, amount) = order(s, i)?;
+                let action = match *op {
+                    Op::Authorize { .. } => PaymentAction::Authorize {
+                        amount,
+                        provider_ref: None,
+                    },
+                    Op::Capture { percent, .. } => PaymentAction::Capture {
+                        amount: Money::from_minor(
+                            amount.to_minor()? * percent / 100,
+                            Currency::EUR,
+                        ),
+                    },
+                    Op::Refund { minor, .. } => PaymentAction::Refund {
+                        amount: Money::from_minor(minor, Currency::EUR),
+                        reason: None,
+                    },
+                    _ => unreachable!(),
+                };
+                // Reuse a key now and then, to exercise duplicate detection.
+                let key = format!("p{}-{}", i, step % 5);
+                let out = s
+                    .store
+                    .record_payment_event(payment, event(&key, action))
+                    .map_err(|e| domain(&e))?;
+                Outcome::Payment {
+                    status: out.payment.status,
+                    authorized: out.payment.authorized,
+                    captured: out.payment.captured,
+                    refunded: out.payment.refunded,
+                    order: out.order_status,
+                    applied: out.applied == Applied::Changed,
+                }
+            }
+            Op::Cancel { order: i } | Op::Ship { order: i } | Op::Deliver { order: i } => {
+                let (id, _, _) = order(s, i)?;
+                let e = match op {
+                    Op::Cancel { .. } => OrderEvent::Cancel,
+                    Op::Ship { .. } => OrderEvent::Ship,
+                    _ => OrderEvent::Deliver,
+                };
+                Outcome::Status(
+                    s.store
+                        .transition(id, e, None)
+                        .map_err(|e| domain(&e))?
+                        .status,
+                )
+            }
+            Op::Expire => Outcome::Expired(
+                s.store
+                    .expire_unpaid_orders(Utc::now() + chrono::Duration::hours(2))
+                    .map_err(|e| domain(&e))?
+                    .len(),
+            ),
+            Op::Restock { product, units } => Outcome::Stock(
+                s.store
+                    .restock(s.products[product], units)
+                    .map_err(|e| domain(&e))?
+                    .stock_on_hand,
+            ),
+        })
+    })();
+    result.unwrap_or_else(|e| Outcome::Error(describe(&e)))
+}
+
+/// The domain error inside any store's error; a store failure is a test failure.
+fn domain<E: RepoError>(err: &E) -> DomainError {
+    match err.domain() {
+        Some(d) => d.clone(),
+        None => panic!("store failure, not a domain outcome: {err}"),
+    }
+}
+
+fn setup<S: CatalogRepository>(store: S) -> Subject<S> {
+    let category = store
+        .create_category(NewCategory {
+            parent_id: None,
+            slug: Slug::parse("all").unwrap(),
+            name: CategoryName::parse("All").unwrap(),
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let products = (0..PRODUCTS)
+        .map(|i| {
+            store
+                .create_product(NewProduct {
+                    sku: Sku::parse(&format!("P-{i}")).unwrap(),
+                    name: ProductName::parse(&format!("Product {i}")).unwrap(),
+                    description: Description::default(),
+                    category_id: category.id,
+                    price: Money::from_minor(999 + i as i64 * 1000, Currency::EUR),
+                    stock_on_hand: 3,
+                })
+                .unwrap_or_else(|e| panic!("{e}"))
+                .id
+        })
+        .collect();
+    Subject {
+        store,
+        products,
+        orders: Vec::new(),
+    }
+}
+
+/// One order at the end of a run: its status, its history and its payment.
+type OrderShape = (
+    OrderStatus,
+    Vec<StatusChangeShape>,
+    PaymentStatus,
+    Money,
+    Money,
+    Money,
+);
+
+/// Everything that must agree at the end: stock, and each order with its payment.
+fn final_state<S>(s: &Subject<S>) -> (Vec<u32>, Vec<OrderShape>)
+where
+    S: CatalogRepository + OrderRepository,
+{
+    let stock = s
+        .products
+        .iter()
+        .map(|p| {
+            s.store
+                .product(*p)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .stock_on_hand
+        })
+        .collect();
+    let orders = s
+        .orders
+        .iter()
+        .map(|(id, _, _)| {
+            let d = s.store.order(*id).unwrap_or_else(|e| panic!("{e}"));
+            let p = &d.payments[0];
+            let history = d
+                .order
+                .history
+                .iter()
+                .map(|h| (h.from, h.to, h.event))
+                .collect();
+            (
+                d.order.status,
+                history,
+                p.status,
+                p.authorized,
+                p.captured,
+                p.refunded,
+            )
+        })
+        .collect();
+    (stock, orders)
+}
+
+type StatusChangeShape = (Option<OrderStatus>, OrderStatus, Option<OrderEvent>);
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, max_shrink_iters: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn postgres_behaves_like_the_reference_store(ops in proptest::collection::vec(op(), 1..40)) {
+        let db = TestDb::new();
+        let rules = || StoreRules { hash_cost: CHEAP, ..StoreRules::default() };
+        let mut model = setup(MemoryStore::with_rules(rules()));
+        let mut real = setup(PgStore::with_rules(db.pool().clone(), rules()));
+        for (step, op) in ops.iter().enumerate() {
+            let expected = run(&mut model, op, step);
+            let actual = run(&mut real, op, step);
+            prop_assert_eq!(&actual, &expected, "step {}: {:?}", step, op);
+        }
+        prop_assert_eq!(final_state(&real), final_state(&model));
+    }
+}

@@ -1,0 +1,96 @@
+//! The pool applies session settings and survives the database going away.
+
+use std::time::Duration;
+
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text};
+use ecom_store::dev::PrivateCluster;
+use ecom_store::testing::TestDb;
+use ecom_store::{StoreConfig, StoreError, build_pool, get_conn};
+
+fn show(conn: &mut PgConnection, setting: &str) -> String {
+    diesel::select(sql::<Text>(&format!("current_setting('{setting}')")))
+        .get_result(conn)
+        .unwrap()
+}
+
+#[test]
+fn pooled_connections_carry_the_session_settings() {
+    let db = TestDb::new();
+    let config = StoreConfig {
+        statement_timeout: Duration::from_millis(1234),
+        idle_in_transaction_timeout: Duration::from_millis(5678),
+        application_name: "it's ecom".into(),
+        pool_min_idle: 0,
+        ..StoreConfig::new(db.url())
+    };
+    let pool = build_pool(&config).unwrap();
+    let mut conn = get_conn(&pool).unwrap();
+    assert_eq!(show(&mut conn, "statement_timeout"), "1234ms");
+    assert_eq!(
+        show(&mut conn, "idle_in_transaction_session_timeout"),
+        "5678ms"
+    );
+    assert_eq!(show(&mut conn, "application_name"), "it's ecom");
+}
+
+#[test]
+fn unreachable_server_is_unavailable() {
+    // Port 1 on loopback: nothing listens there.
+    let config = StoreConfig {
+        connection_timeout: Duration::from_millis(300),
+        ..StoreConfig::new("postgres://ecom@127.0.0.1:1/ecom")
+    };
+    let err = build_pool(&config).unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable { .. }), "{err:?}");
+    assert!(err.is_retryable());
+}
+
+/// Stops the dedicated cluster even if the test fails, so no server outlives it.
+struct StopOnDrop(PrivateCluster);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if let Err(err) = self.0.stop() {
+            eprintln!("warning: {err}");
+        }
+    }
+}
+
+#[test]
+fn pool_recovers_after_the_server_restarts() {
+    // A cluster of its own: stopping the shared one would break concurrent tests.
+    let dir = PrivateCluster::default_dir().with_file_name("ecom-pg-restart-test");
+    let cluster = StopOnDrop(PrivateCluster::ensure_at(dir).unwrap());
+    let config = StoreConfig {
+        pool_max_size: 2,
+        pool_min_idle: 1,
+        connection_timeout: Duration::from_millis(1500),
+        ..StoreConfig::new(cluster.0.url("postgres"))
+    };
+    let pool = build_pool(&config).unwrap();
+    let one = |pool| -> Result<i32, StoreError> {
+        let mut conn = get_conn(pool)?;
+        Ok(diesel::select(sql::<Integer>("1")).get_result(&mut conn)?)
+    };
+    assert_eq!(one(&pool).unwrap(), 1);
+
+    cluster.0.stop().unwrap();
+    let err = one(&pool).unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable { .. }), "{err:?}");
+    assert!(err.is_retryable());
+
+    let mut restarted = cluster.0.clone();
+    restarted.start().unwrap();
+    assert_eq!(
+        restarted.port(),
+        cluster.0.port(),
+        "the cluster keeps its port"
+    );
+    assert_eq!(
+        one(&pool).unwrap(),
+        1,
+        "dead connections are replaced on check-out"
+    );
+}

@@ -1,0 +1,117 @@
+//! Schema rules that are easy to get wrong in SQL, checked against the catalog.
+
+use std::collections::BTreeMap;
+
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use ecom_store::testing::TestDb;
+
+#[derive(QueryableByName, Debug)]
+struct ForeignKey {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    on_delete: String,
+}
+
+/// Each foreign key and its intended ON DELETE rule; the reasons are beside each
+/// constraint in the migrations. A new foreign key fails this test until it is added
+/// here, which is the point: the rule is a decision, not a default.
+const ON_DELETE: &[(&str, &str)] = &[
+    ("addresses_user_id_fkey", "CASCADE"),
+    ("cart_lines_cart_id_fkey", "CASCADE"),
+    ("cart_lines_product_id_fkey", "RESTRICT"),
+    ("carts_user_id_fkey", "CASCADE"),
+    ("categories_parent_id_fkey", "RESTRICT"),
+    ("idempotency_keys_order_id_fkey", "CASCADE"),
+    ("order_addresses_order_id_fkey", "CASCADE"),
+    ("order_lines_order_id_fkey", "CASCADE"),
+    ("order_lines_product_id_fkey", "RESTRICT"),
+    ("order_status_history_order_id_fkey", "CASCADE"),
+    ("orders_cart_id_fkey", "SET NULL"),
+    ("orders_user_id_fkey", "RESTRICT"),
+    ("payment_events_payment_id_fkey", "RESTRICT"),
+    ("payments_order_id_fkey", "RESTRICT"),
+    ("products_category_id_fkey", "RESTRICT"),
+];
+
+#[test]
+fn foreign_keys_have_the_intended_on_delete_rules() {
+    let db = TestDb::new();
+    let actual: BTreeMap<String, String> = diesel::sql_query(
+        "SELECT conname::text AS name, \
+                CASE confdeltype WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT' \
+                     WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' \
+                     WHEN 'd' THEN 'SET DEFAULT' END AS on_delete \
+         FROM pg_constraint \
+         WHERE contype = 'f' AND connamespace = 'public'::regnamespace",
+    )
+    .load::<ForeignKey>(&mut db.connect())
+    .unwrap()
+    .into_iter()
+    .map(|fk| (fk.name, fk.on_delete))
+    .collect();
+    let expected: BTreeMap<String, String> = ON_DELETE
+        .iter()
+        .map(|(name, rule)| ((*name).to_owned(), (*rule).to_owned()))
+        .collect();
+    assert_eq!(actual, expected);
+}
+
+#[derive(QueryableByName, Debug)]
+#[allow(dead_code)] // read through Debug in the failure message
+struct Unindexed {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    constraint_name: String,
+}
+
+#[test]
+fn every_foreign_key_has_an_index() {
+    let db = TestDb::new();
+    // An index serves a foreign key when its leading columns are the key's columns
+    // (in any order) and it is not partial.
+    let unindexed = diesel::sql_query(
+        "SELECT c.conrelid::regclass::text AS table_name, c.conname::text AS constraint_name \
+         FROM pg_constraint c \
+         WHERE c.contype = 'f' AND c.connamespace = 'public'::regnamespace \
+           AND NOT EXISTS ( \
+             SELECT 1 FROM pg_index i \
+             WHERE i.indrelid = c.conrelid AND i.indpred IS NULL \
+               AND (string_to_array(i.indkey::text, ' ')::int2[])[1:cardinality(c.conkey)] \
+                   @> c.conkey \
+               AND (string_to_array(i.indkey::text, ' ')::int2[])[1:cardinality(c.conkey)] \
+                   <@ c.conkey) \
+         ORDER BY 1, 2",
+    )
+    .load::<Unindexed>(&mut db.connect())
+    .unwrap();
+    assert!(
+        unindexed.is_empty(),
+        "foreign keys without an index: {unindexed:#?}"
+    );
+}
+
+#[test]
+fn every_table_has_a_primary_key() {
+    let db = TestDb::new();
+    let missing: Vec<String> = diesel::sql_query(
+        "SELECT t.relname::text AS name FROM pg_class t \
+         WHERE t.relkind = 'r' AND t.relnamespace = 'public'::regnamespace \
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint c \
+                           WHERE c.conrelid = t.oid AND c.contype = 'p')",
+    )
+    .load::<TableName>(&mut db.connect())
+    .unwrap()
+    .into_iter()
+    .map(|row| row.name)
+    .collect();
+    assert_eq!(missing, Vec::<String>::new());
+}
+
+#[derive(QueryableByName)]
+struct TableName {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
