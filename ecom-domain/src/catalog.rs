@@ -108,10 +108,17 @@ pub struct ProductUpdate {
 /// The largest stock a product can hold (the database column is a 32-bit integer).
 pub const MAX_STOCK: u32 = i32::MAX as u32;
 
-/// Checks a price: not negative.
+/// Prices must stay below this many major units (the store keeps them as
+/// `numeric(19,4)`).
+pub const PRICE_LIMIT: i64 = 1_000_000_000_000_000;
+
+/// Checks a price: not negative, below [`PRICE_LIMIT`].
 pub fn check_price(price: Money) -> Result<Money, DomainError> {
     if price.is_negative() {
         return Err(DomainError::NegativePrice(price));
+    }
+    if price.amount() >= rust_decimal::Decimal::from(PRICE_LIMIT) {
+        return Err(DomainError::PriceOutOfRange(price));
     }
     Ok(price)
 }

@@ -73,7 +73,7 @@ pub mod prelude {
     pub use crate::password::{HashCost, Password, PasswordHash};
     pub use crate::payment::{
         Applied, Payment, PaymentAction, PaymentActionKind, PaymentError, PaymentEvent,
-        PaymentStatus,
+        PaymentStatus, Refund,
     };
     pub use crate::pricing::{
         FlatShipping, FlatTax, OrderDraft, PricedLine, Pricing, ShippingPolicy, TaxPolicy, Totals,

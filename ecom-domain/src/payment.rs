@@ -196,6 +196,17 @@ fn list(allowed: &[PaymentActionKind]) -> String {
         .join(", ")
 }
 
+/// Money given back to the customer: a recorded refund event of a payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refund {
+    /// The key the refund was recorded under.
+    pub key: IdempotencyKey,
+    /// How much went back.
+    pub amount: Money,
+    /// Why, if the shop said.
+    pub reason: Option<String>,
+}
+
 /// Whether [`Payment::apply`] changed anything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Applied {
@@ -265,6 +276,21 @@ impl Payment {
             status: PaymentStatus::Pending,
             events: Vec::new(),
         }
+    }
+
+    /// The refunds recorded so far, oldest first.
+    pub fn refunds(&self) -> Vec<Refund> {
+        self.events
+            .iter()
+            .filter_map(|e| match &e.action {
+                PaymentAction::Refund { amount, reason } => Some(Refund {
+                    key: e.key.clone(),
+                    amount: *amount,
+                    reason: reason.clone(),
+                }),
+                _ => None,
+            })
+            .collect()
     }
 
     /// True when the whole amount due was captured.

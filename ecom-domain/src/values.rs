@@ -134,7 +134,7 @@ macro_rules! text_value {
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
+                f.pad(&self.0)
             }
         }
 
@@ -291,9 +291,11 @@ impl Email {
         &self.0
     }
 
-    /// The address in lower case: the form it is compared and kept unique by.
+    /// The address with ASCII letters in lower case: the form it is compared and kept
+    /// unique by. Only ASCII case is folded, exactly as PostgreSQL's `lower()` does in
+    /// the C locale the store's unique index uses, so both agree on every address.
     pub fn normalized(&self) -> String {
-        self.0.to_lowercase()
+        self.0.to_ascii_lowercase()
     }
 }
 
@@ -311,7 +313,7 @@ impl Hash for Email {
 
 impl fmt::Display for Email {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.pad(&self.0)
     }
 }
 
@@ -443,7 +445,7 @@ impl CountryCode {
 
 impl fmt::Display for CountryCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -470,7 +472,7 @@ macro_rules! string_conversions {
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
+                f.pad(self.as_str())
             }
         }
 

@@ -73,7 +73,12 @@ fn category<S: CatalogRepository>(store: &S, parent: Option<CategoryId>, slug: &
         .unwrap_or_else(|err| panic!("create category {slug}: {err}"))
 }
 
-fn product<S: CatalogRepository>(store: &S, category: CategoryId, sku: &str, name: &str) -> Product {
+fn product<S: CatalogRepository>(
+    store: &S,
+    category: CategoryId,
+    sku: &str,
+    name: &str,
+) -> Product {
     store
         .create_product(new_product(category, sku, name, "9.99"))
         .unwrap_or_else(|err| panic!("create product {sku}: {err}"))
@@ -105,7 +110,10 @@ fn categories_form_a_tree_listed_by_name_then_id_with_root_first_paths() {
 
     assert_eq!(store.category(sencha.id).unwrap(), sencha);
     assert_eq!(sencha.parent_id, Some(green.id));
-    assert_eq!(store.category_children(None).unwrap(), vec![coffee.clone(), tea.clone()]);
+    assert_eq!(
+        store.category_children(None).unwrap(),
+        vec![coffee.clone(), tea.clone()]
+    );
     assert_eq!(
         store.category_children(Some(tea.id)).unwrap(),
         vec![upper, b1, b2, green.clone()]
@@ -118,12 +126,18 @@ fn categories_form_a_tree_listed_by_name_then_id_with_root_first_paths() {
     assert_eq!(store.category_path(tea.id).unwrap(), vec![tea]);
 
     let missing = CategoryId::new(987_654);
-    assert_eq!(domain(store.category(missing).unwrap_err()), not_found("category", missing));
+    assert_eq!(
+        domain(store.category(missing).unwrap_err()),
+        not_found("category", missing)
+    );
     assert_eq!(
         domain(store.category_children(Some(missing)).unwrap_err()),
         not_found("category", missing)
     );
-    assert_eq!(domain(store.category_path(missing).unwrap_err()), not_found("category", missing));
+    assert_eq!(
+        domain(store.category_path(missing).unwrap_err()),
+        not_found("category", missing)
+    );
 }
 
 #[test]
@@ -132,7 +146,11 @@ fn taken_slug_and_missing_parent_are_typed_errors() {
     let store = pg_store(&db);
     let tea = category(&store, None, "tea");
     assert_eq!(
-        domain(store.create_category(new_category(Some(tea.id), "tea", "Again")).unwrap_err()),
+        domain(
+            store
+                .create_category(new_category(Some(tea.id), "tea", "Again"))
+                .unwrap_err()
+        ),
         DomainError::AlreadyTaken {
             what: Taken::Slug,
             value: "tea".into()
@@ -140,12 +158,20 @@ fn taken_slug_and_missing_parent_are_typed_errors() {
     );
     let missing = CategoryId::new(987_654);
     assert_eq!(
-        domain(store.create_category(new_category(Some(missing), "new", "New")).unwrap_err()),
+        domain(
+            store
+                .create_category(new_category(Some(missing), "new", "New"))
+                .unwrap_err()
+        ),
         not_found("category", missing)
     );
     // Both wrong at once: the missing parent is reported, as by the reference store.
     assert_eq!(
-        domain(store.create_category(new_category(Some(missing), "tea", "T")).unwrap_err()),
+        domain(
+            store
+                .create_category(new_category(Some(missing), "tea", "T"))
+                .unwrap_err()
+        ),
         not_found("category", missing)
     );
     assert_eq!(store.category_children(None).unwrap(), vec![tea]);
@@ -178,7 +204,10 @@ fn moves_refuse_cycles_and_carry_the_subtree() {
         domain(store.move_category(b.id, Some(missing)).unwrap_err()),
         not_found("category", missing)
     );
-    assert_eq!(store.category_path(c.id).unwrap(), vec![a.clone(), b.clone(), c.clone()]);
+    assert_eq!(
+        store.category_path(c.id).unwrap(),
+        vec![a.clone(), b.clone(), c.clone()]
+    );
 
     let moved = store.move_category(b.id, Some(other.id)).unwrap();
     assert_eq!(moved.parent_id, Some(other.id));
@@ -228,7 +257,10 @@ fn concurrent_opposite_moves_never_make_a_cycle() {
         }
         let roots = store.category_children(None).unwrap();
         assert_eq!(roots.len(), 1, "round {round}: one of them is still a root");
-        assert_eq!(store.category_path(a.id).unwrap().len() + store.category_path(b.id).unwrap().len(), 3);
+        assert_eq!(
+            store.category_path(a.id).unwrap().len() + store.category_path(b.id).unwrap().len(),
+            3
+        );
     }
 }
 
@@ -247,7 +279,10 @@ fn products_are_created_read_changed_and_restocked() {
         .unwrap();
     assert_eq!(created.sku.as_str(), "SEN-1");
     assert_eq!(created.name.as_str(), "Sencha");
-    assert_eq!(created.description.as_str(), "Steamed, from Shizuoka.\nSecond line.");
+    assert_eq!(
+        created.description.as_str(),
+        "Steamed, from Shizuoka.\nSecond line."
+    );
     assert_eq!(created.category_id, tea.id);
     assert_eq!(created.price, eur("12.50"));
     assert_eq!(created.status, ProductStatus::Active);
@@ -266,7 +301,10 @@ fn products_are_created_read_changed_and_restocked() {
         )
         .unwrap();
     assert_eq!(renamed.name.as_str(), "Sencha Superior");
-    assert_eq!(renamed.description, created.description, "untouched fields stay");
+    assert_eq!(
+        renamed.description, created.description,
+        "untouched fields stay"
+    );
     assert!(renamed.updated_at > created.updated_at);
     let moved = store
         .update_product(
@@ -278,10 +316,18 @@ fn products_are_created_read_changed_and_restocked() {
             },
         )
         .unwrap();
-    assert_eq!((moved.name.as_str(), moved.description.as_str()), ("Sencha Superior", ""));
+    assert_eq!(
+        (moved.name.as_str(), moved.description.as_str()),
+        ("Sencha Superior", "")
+    );
     assert_eq!(moved.category_id, herbal.id);
-    let touched = store.update_product(created.id, ProductUpdate::default()).unwrap();
-    assert!(touched.updated_at > moved.updated_at, "an empty update still touches");
+    let touched = store
+        .update_product(created.id, ProductUpdate::default())
+        .unwrap();
+    assert!(
+        touched.updated_at > moved.updated_at,
+        "an empty update still touches"
+    );
 
     let repriced = store.set_price(created.id, eur("0")).unwrap();
     assert_eq!(repriced.price, eur("0.00"));
@@ -292,16 +338,24 @@ fn products_are_created_read_changed_and_restocked() {
         DomainError::NegativePrice(eur("-0.01"))
     );
     assert_eq!(
-        domain(store.set_price(created.id, Money::parse("14.95", Currency::USD).unwrap()).unwrap_err()),
+        domain(
+            store
+                .set_price(created.id, Money::parse("14.95", Currency::USD).unwrap())
+                .unwrap_err()
+        ),
         DomainError::Money(MoneyError::CurrencyMismatch {
             left: Currency::EUR,
             right: Currency::USD
         })
     );
-    let archived = store.set_product_status(created.id, ProductStatus::Archived).unwrap();
+    let archived = store
+        .set_product_status(created.id, ProductStatus::Archived)
+        .unwrap();
     assert_eq!(archived.status, ProductStatus::Archived);
     assert!(!archived.is_buyable());
-    let active = store.set_product_status(created.id, ProductStatus::Active).unwrap();
+    let active = store
+        .set_product_status(created.id, ProductStatus::Active)
+        .unwrap();
     assert_eq!(active.status, ProductStatus::Active);
 
     let restocked = store.restock(created.id, 7).unwrap();
@@ -319,7 +373,10 @@ fn products_are_created_read_changed_and_restocked() {
         DomainError::StockOutOfRange(u32::MAX),
         "past u32"
     );
-    assert_eq!(store.product(created.id).unwrap().stock_on_hand, i32::MAX as u32);
+    assert_eq!(
+        store.product(created.id).unwrap().stock_on_hand,
+        i32::MAX as u32
+    );
     assert_eq!(
         domain(
             store
@@ -340,12 +397,29 @@ fn missing_products_are_not_found_by_every_operation() {
     let id = ProductId::new(987_654);
     let nf = || not_found("product", id);
     assert_eq!(domain(store.product(id).unwrap_err()), nf());
-    assert_eq!(domain(store.update_product(id, ProductUpdate::default()).unwrap_err()), nf());
+    assert_eq!(
+        domain(
+            store
+                .update_product(id, ProductUpdate::default())
+                .unwrap_err()
+        ),
+        nf()
+    );
     assert_eq!(domain(store.set_price(id, eur("1")).unwrap_err()), nf());
-    assert_eq!(domain(store.set_product_status(id, ProductStatus::Archived).unwrap_err()), nf());
+    assert_eq!(
+        domain(
+            store
+                .set_product_status(id, ProductStatus::Archived)
+                .unwrap_err()
+        ),
+        nf()
+    );
     assert_eq!(domain(store.restock(id, 1).unwrap_err()), nf());
     let sku = Sku::parse("NOPE-1").unwrap();
-    assert_eq!(domain(store.product_by_sku(&sku).unwrap_err()), not_found("product", "NOPE-1"));
+    assert_eq!(
+        domain(store.product_by_sku(&sku).unwrap_err()),
+        not_found("product", "NOPE-1")
+    );
 }
 
 #[test]
@@ -355,7 +429,11 @@ fn taken_sku_and_missing_category_are_typed_errors() {
     let tea = category(&store, None, "tea");
     let first = product(&store, tea.id, "TEA-1", "Green tea");
     assert_eq!(
-        domain(store.create_product(new_product(tea.id, "tea-1", "Other", "1")).unwrap_err()),
+        domain(
+            store
+                .create_product(new_product(tea.id, "tea-1", "Other", "1"))
+                .unwrap_err()
+        ),
         DomainError::AlreadyTaken {
             what: Taken::Sku,
             value: "TEA-1".into()
@@ -364,11 +442,19 @@ fn taken_sku_and_missing_category_are_typed_errors() {
     );
     let missing = CategoryId::new(987_654);
     assert_eq!(
-        domain(store.create_product(new_product(missing, "TEA-2", "Lost", "1")).unwrap_err()),
+        domain(
+            store
+                .create_product(new_product(missing, "TEA-2", "Lost", "1"))
+                .unwrap_err()
+        ),
         not_found("category", missing)
     );
     assert_eq!(
-        domain(store.create_product(new_product(missing, "TEA-1", "Lost", "1")).unwrap_err()),
+        domain(
+            store
+                .create_product(new_product(missing, "TEA-1", "Lost", "1"))
+                .unwrap_err()
+        ),
         not_found("category", missing),
         "the missing category is reported first, as by the reference store"
     );
@@ -387,7 +473,11 @@ fn taken_sku_and_missing_category_are_typed_errors() {
         not_found("category", missing)
     );
     assert_eq!(
-        domain(store.create_product(new_product(tea.id, "NEG", "Negative", "-1")).unwrap_err()),
+        domain(
+            store
+                .create_product(new_product(tea.id, "NEG", "Negative", "-1"))
+                .unwrap_err()
+        ),
         DomainError::NegativePrice(eur("-1"))
     );
     assert_eq!(store.product(first.id).unwrap(), first, "nothing changed");
@@ -424,7 +514,8 @@ fn constraint_violations_from_sql_map_to_typed_store_errors() {
         "{err:?}"
     );
 
-    // A price beyond numeric(19,4) is refused before it reaches the database.
+    // A price beyond numeric(19,4) is refused by the domain before it reaches the
+    // database.
     let huge = Money::parse("1000000000000000", Currency::EUR).unwrap();
     let err = store
         .create_product(NewProduct {
@@ -432,7 +523,10 @@ fn constraint_violations_from_sql_map_to_typed_store_errors() {
             ..new_product(tea.id, "HUGE", "Huge", "1")
         })
         .unwrap_err();
-    assert!(matches!(err, StoreError::Invalid { constraint: None, .. }), "{err:?}");
+    assert!(
+        matches!(err, StoreError::Domain(DomainError::PriceOutOfRange(_))),
+        "{err:?}"
+    );
     let max = Money::parse("999999999999999.99", Currency::EUR).unwrap();
     let fits = store
         .create_product(NewProduct {
@@ -457,6 +551,38 @@ fn constraint_violations_from_sql_map_to_typed_store_errors() {
 }
 
 #[test]
+fn a_loop_written_around_the_store_is_reported_not_followed_forever() {
+    let db = TestDb::new();
+    let store = pg_store(&db);
+    let a = category(&store, None, "a");
+    let b = category(&store, Some(a.id), "b");
+    product(&store, b.id, "IN-LOOP", "In the loop");
+    let mut conn = db.connect();
+    setup(
+        &mut conn,
+        &format!(
+            "UPDATE categories SET parent_id = {} WHERE id = {}",
+            b.id, a.id
+        ),
+    );
+    let err = store.category_path(b.id).unwrap_err();
+    assert!(matches!(err, StoreError::Invalid { .. }), "{err:?}");
+    let page = store.list_products(a.id, PageRequest::first(10)).unwrap();
+    assert_eq!(
+        page.items.len(),
+        1,
+        "the subtree walk stops at rows it has seen"
+    );
+    assert_eq!(
+        domain(store.move_category(a.id, Some(b.id)).unwrap_err()),
+        DomainError::CategoryCycle {
+            category: a.id,
+            new_parent: b.id
+        }
+    );
+}
+
+#[test]
 fn keyset_pages_walk_every_active_product_of_the_subtree_once() {
     let db = TestDb::new();
     let store = pg_store(&db);
@@ -469,7 +595,9 @@ fn keyset_pages_walk_every_active_product_of_the_subtree_once() {
         let home = [tea.id, green.id, sencha.id, coffee.id][i % 4];
         let p = product(&store, home, &format!("P-{i}"), &format!("Product {i}"));
         if i % 7 == 3 {
-            store.set_product_status(p.id, ProductStatus::Archived).unwrap();
+            store
+                .set_product_status(p.id, ProductStatus::Archived)
+                .unwrap();
         } else if home != coffee.id {
             expected.push(p.id);
         }
@@ -491,7 +619,11 @@ fn keyset_pages_walk_every_active_product_of_the_subtree_once() {
         }
         match got.next {
             Some(next) => {
-                assert_eq!(Some(&next), seen.last(), "the cursor is the last id of the page");
+                assert_eq!(
+                    Some(&next),
+                    seen.last(),
+                    "the cursor is the last id of the page"
+                );
                 page = PageRequest {
                     after: Some(next),
                     limit: 4,
@@ -500,23 +632,48 @@ fn keyset_pages_walk_every_active_product_of_the_subtree_once() {
             None => break,
         }
     }
-    let late = store.product_by_sku(&Sku::parse("LATE-1").unwrap()).unwrap();
+    let late = store
+        .product_by_sku(&Sku::parse("LATE-1").unwrap())
+        .unwrap();
     expected.push(late.id);
     assert_eq!(seen, expected, "complete, in id order, no duplicates");
     assert_eq!(seen.iter().collect::<BTreeSet<_>>().len(), seen.len());
 
-    let subtree = store.list_products(green.id, PageRequest::first(500)).unwrap();
+    let subtree = store
+        .list_products(green.id, PageRequest::first(500))
+        .unwrap();
     assert!(subtree.next.is_none());
-    assert!(subtree
-        .items
-        .iter()
-        .all(|p| p.category_id == green.id || p.category_id == sencha.id));
-    assert_eq!(store.list_products(tea.id, PageRequest::first(0)).unwrap().items.len(), 1, "clamped to 1");
-    let all = store.list_products(tea.id, PageRequest::first(u32::MAX)).unwrap();
-    assert_eq!(all.items.len(), expected.len(), "clamped to 500, which is more than enough");
+    assert!(
+        subtree
+            .items
+            .iter()
+            .all(|p| p.category_id == green.id || p.category_id == sencha.id)
+    );
+    assert_eq!(
+        store
+            .list_products(tea.id, PageRequest::first(0))
+            .unwrap()
+            .items
+            .len(),
+        1,
+        "clamped to 1"
+    );
+    let all = store
+        .list_products(tea.id, PageRequest::first(u32::MAX))
+        .unwrap();
+    assert_eq!(
+        all.items.len(),
+        expected.len(),
+        "clamped to 500, which is more than enough"
+    );
     assert_eq!(all.next, None);
-    let exact = store.list_products(tea.id, PageRequest::first(expected.len() as u32)).unwrap();
-    assert_eq!(exact.next, None, "a page that ends exactly at the end has no next");
+    let exact = store
+        .list_products(tea.id, PageRequest::first(expected.len() as u32))
+        .unwrap();
+    assert_eq!(
+        exact.next, None,
+        "a page that ends exactly at the end has no next"
+    );
     let empty = store
         .list_products(
             tea.id,
@@ -529,7 +686,11 @@ fn keyset_pages_walk_every_active_product_of_the_subtree_once() {
     assert_eq!((empty.items.len(), empty.next), (0, None));
     let missing = CategoryId::new(987_654);
     assert_eq!(
-        domain(store.list_products(missing, PageRequest::first(10)).unwrap_err()),
+        domain(
+            store
+                .list_products(missing, PageRequest::first(10))
+                .unwrap_err()
+        ),
         not_found("category", missing)
     );
 }
@@ -553,7 +714,9 @@ fn search_catalog<S: CatalogRepository>(store: &S) -> Vec<Product> {
         .enumerate()
         .map(|(i, name)| product(store, tea.id, &format!("S-{i}"), name))
         .collect();
-    store.set_product_status(products[1].id, ProductStatus::Archived).unwrap();
+    store
+        .set_product_status(products[1].id, ProductStatus::Archived)
+        .unwrap();
     products
 }
 
@@ -584,16 +747,30 @@ fn search_ranks_like_the_reference_store_and_skips_archived_products() {
         assert_eq!(from_pg, from_memory, "query {query:?} limit {limit}");
     }
     let hits = pg.search_products("green tea", 10).unwrap();
-    assert_eq!(hits[0].name.as_str(), "Green tea", "the exact name ranks first");
-    assert!(hits.iter().all(|p| p.sku != pg_products[1].sku), "archived products are not found");
-    assert!(hits.iter().any(|p| p.name.as_str() == "Tea green"), "word order does not matter much");
+    assert_eq!(
+        hits[0].name.as_str(),
+        "Green tea",
+        "the exact name ranks first"
+    );
+    assert!(
+        hits.iter().all(|p| p.sku != pg_products[1].sku),
+        "archived products are not found"
+    );
+    assert!(
+        hits.iter().any(|p| p.name.as_str() == "Tea green"),
+        "word order does not matter much"
+    );
     assert!(
         sku_of(&pg.search_products("ea g", 10).unwrap()).contains(&"S-5".to_owned()),
         "a substring across words matches"
     );
     assert_eq!(pg.search_products("tea", 3).unwrap().len(), 3);
     assert!(pg.search_products("", 10).unwrap().is_empty());
-    assert_eq!(pg.search_products("green", 0).unwrap().len(), 1, "limit clamped to 1");
+    assert_eq!(
+        pg.search_products("green", 0).unwrap().len(),
+        1,
+        "limit clamped to 1"
+    );
     assert_eq!(memory_products.len(), pg_products.len());
 }
 
@@ -615,7 +792,9 @@ fn hostile_unicode_and_long_text_is_stored_verbatim() {
             ..new_product(tea.id, "U-1", unicode, "1")
         })
         .unwrap();
-    let b = store.create_product(new_product(tea.id, "U-2", &long_name, "1")).unwrap();
+    let b = store
+        .create_product(new_product(tea.id, "U-2", &long_name, "1"))
+        .unwrap();
     let read = store.product(a.id).unwrap();
     assert_eq!(read.name.as_str(), unicode);
     assert_eq!(read.description.as_str(), long_description.trim());
@@ -623,11 +802,26 @@ fn hostile_unicode_and_long_text_is_stored_verbatim() {
 
     // Metacharacters in a search are text, not SQL or LIKE patterns.
     let huge = "x".repeat(100_000);
-    for query in [hostile, "%", "_", "\\", "$1", "' OR '1'='1", "\0", "a\0b", "緑茶", huge.as_str()] {
+    for query in [
+        hostile,
+        "%",
+        "_",
+        "\\",
+        "$1",
+        "' OR '1'='1",
+        "\0",
+        "a\0b",
+        "緑茶",
+        huge.as_str(),
+    ] {
         let hits = store.search_products(query, 10).unwrap();
         assert!(hits.iter().all(|p| p.is_buyable()), "{query:?}");
     }
-    assert_eq!(store.search_products("%", 10).unwrap(), vec![a.clone()], "literal %");
+    assert_eq!(
+        store.search_products("%", 10).unwrap(),
+        vec![a.clone()],
+        "literal %"
+    );
     assert_eq!(store.search_products("$1", 10).unwrap(), vec![a.clone()]);
     assert!(store.search_products("\0", 10).unwrap().is_empty());
     let renamed = store
@@ -687,7 +881,12 @@ impl Names {
     }
 
     fn user(&mut self, u: &User) -> String {
-        format!("{} email={} name={}", self.name("user", u.id.get()), u.email, u.name)
+        format!(
+            "{} email={} name={}",
+            self.name("user", u.id.get()),
+            u.email,
+            u.name
+        )
     }
 
     fn address(&mut self, a: &Address) -> String {
@@ -711,7 +910,10 @@ impl Names {
                 };
                 format!("NotFound({entity} {id})")
             }
-            Some(DomainError::CategoryCycle { category, new_parent }) => format!(
+            Some(DomainError::CategoryCycle {
+                category,
+                new_parent,
+            }) => format!(
                 "CategoryCycle({} under {})",
                 self.name("category", category.get()),
                 self.name("category", new_parent.get())
@@ -762,59 +964,140 @@ fn postal(recipient: &str, line1: &str) -> PostalAddress {
 fn scenario<S: CatalogRepository + AccountRepository>(store: &S) -> Vec<String> {
     let mut t = Transcript::default();
     let list = |names: &mut Names, items: &Vec<Category>| {
-        items.iter().map(|c| names.category(c)).collect::<Vec<_>>().join(" | ")
+        items
+            .iter()
+            .map(|c| names.category(c))
+            .collect::<Vec<_>>()
+            .join(" | ")
     };
     let products = |names: &mut Names, items: &Vec<Product>| {
-        items.iter().map(|p| names.product(p)).collect::<Vec<_>>().join(" | ")
+        items
+            .iter()
+            .map(|p| names.product(p))
+            .collect::<Vec<_>>()
+            .join(" | ")
     };
 
     let root = t
-        .record("root", store.create_category(new_category(None, "drinks", "Drinks")), Names::category)
+        .record(
+            "root",
+            store.create_category(new_category(None, "drinks", "Drinks")),
+            Names::category,
+        )
         .unwrap();
     let tea = t
-        .record("tea", store.create_category(new_category(Some(root.id), "tea", "Tea")), Names::category)
+        .record(
+            "tea",
+            store.create_category(new_category(Some(root.id), "tea", "Tea")),
+            Names::category,
+        )
         .unwrap();
     let green = t
-        .record("green", store.create_category(new_category(Some(tea.id), "green", "Green")), Names::category)
+        .record(
+            "green",
+            store.create_category(new_category(Some(tea.id), "green", "Green")),
+            Names::category,
+        )
         .unwrap();
     let coffee = t
-        .record("coffee", store.create_category(new_category(None, "coffee", "Coffee")), Names::category)
+        .record(
+            "coffee",
+            store.create_category(new_category(None, "coffee", "Coffee")),
+            Names::category,
+        )
         .unwrap();
-    t.record("slug taken", store.create_category(new_category(None, "tea", "T")), Names::category);
-    t.record("cycle", store.move_category(root.id, Some(green.id)), Names::category);
-    t.record("move tea", store.move_category(tea.id, Some(coffee.id)), Names::category);
+    t.record(
+        "slug taken",
+        store.create_category(new_category(None, "tea", "T")),
+        Names::category,
+    );
+    t.record(
+        "cycle",
+        store.move_category(root.id, Some(green.id)),
+        Names::category,
+    );
+    t.record(
+        "move tea",
+        store.move_category(tea.id, Some(coffee.id)),
+        Names::category,
+    );
     t.record("path", store.category_path(green.id), list);
     t.record("roots", store.category_children(None), list);
     t.record("children", store.category_children(Some(coffee.id)), list);
-    t.record("move back", store.move_category(tea.id, Some(root.id)), Names::category);
+    t.record(
+        "move back",
+        store.move_category(tea.id, Some(root.id)),
+        Names::category,
+    );
 
     let mut made = Vec::new();
-    for (i, name) in ["Sencha", "Matcha", "Gyokuro", "Green tea", "Bancha", "Espresso"].iter().enumerate() {
-        let home = if i == 5 { coffee.id } else if i % 2 == 0 { green.id } else { tea.id };
+    for (i, name) in [
+        "Sencha",
+        "Matcha",
+        "Gyokuro",
+        "Green tea",
+        "Bancha",
+        "Espresso",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let home = if i == 5 {
+            coffee.id
+        } else if i % 2 == 0 {
+            green.id
+        } else {
+            tea.id
+        };
         if let Some(p) = t.record(
             &format!("product {name}"),
-            store.create_product(new_product(home, &format!("SKU-{i}"), name, &format!("{}.50", i + 3))),
+            store.create_product(new_product(
+                home,
+                &format!("SKU-{i}"),
+                name,
+                &format!("{}.50", i + 3),
+            )),
             Names::product,
         ) {
             made.push(p);
         }
     }
-    t.record("sku taken", store.create_product(new_product(tea.id, "sku-0", "Dup", "1")), Names::product);
+    t.record(
+        "sku taken",
+        store.create_product(new_product(tea.id, "sku-0", "Dup", "1")),
+        Names::product,
+    );
     t.record(
         "missing category",
         store.create_product(new_product(CategoryId::new(999_999), "SKU-X", "Lost", "1")),
         Names::product,
     );
-    t.record("archive", store.set_product_status(made[1].id, ProductStatus::Archived), Names::product);
-    t.record("price", store.set_price(made[0].id, eur("4.20")), Names::product);
+    t.record(
+        "archive",
+        store.set_product_status(made[1].id, ProductStatus::Archived),
+        Names::product,
+    );
+    t.record(
+        "price",
+        store.set_price(made[0].id, eur("4.20")),
+        Names::product,
+    );
     t.record(
         "price in USD",
         store.set_price(made[0].id, Money::parse("4.20", Currency::USD).unwrap()),
         Names::product,
     );
-    t.record("negative", store.set_price(made[0].id, eur("-4.20")), Names::product);
+    t.record(
+        "negative",
+        store.set_price(made[0].id, eur("-4.20")),
+        Names::product,
+    );
     t.record("restock", store.restock(made[2].id, 5), Names::product);
-    t.record("overflow", store.restock(made[2].id, u32::MAX), Names::product);
+    t.record(
+        "overflow",
+        store.restock(made[2].id, u32::MAX),
+        Names::product,
+    );
     t.record(
         "rename",
         store.update_product(
@@ -827,12 +1110,18 @@ fn scenario<S: CatalogRepository + AccountRepository>(store: &S) -> Vec<String> 
         ),
         Names::product,
     );
-    t.record("by sku", store.product_by_sku(&Sku::parse("SKU-4").unwrap()), Names::product);
+    t.record(
+        "by sku",
+        store.product_by_sku(&Sku::parse("SKU-4").unwrap()),
+        Names::product,
+    );
     let mut page = PageRequest::first(2);
     for n in 1..=4 {
-        let Some(got) = t.record(&format!("page {n}"), store.list_products(root.id, page), |names, p| {
-            products(names, &p.items)
-        }) else {
+        let Some(got) = t.record(
+            &format!("page {n}"),
+            store.list_products(root.id, page),
+            |names, p| products(names, &p.items),
+        ) else {
             break;
         };
         match got.next {
@@ -866,16 +1155,36 @@ fn scenario<S: CatalogRepository + AccountRepository>(store: &S) -> Vec<String> 
         Names::user,
     );
     let wrong = Password::new("wrong horse battery").unwrap();
-    t.record("login", store.authenticate(&Email::parse("ADA@example.com").unwrap(), &password), Names::user);
-    t.record("wrong password", store.authenticate(&email, &wrong), Names::user);
+    t.record(
+        "login",
+        store.authenticate(&Email::parse("ADA@example.com").unwrap(), &password),
+        Names::user,
+    );
+    t.record(
+        "wrong password",
+        store.authenticate(&email, &wrong),
+        Names::user,
+    );
     t.record(
         "unknown email",
         store.authenticate(&Email::parse("bob@example.com").unwrap(), &password),
         Names::user,
     );
-    t.record("change password", store.change_password(ada.id, &password, &wrong), |_, ()| "ok".into());
-    t.record("old password", store.authenticate(&email, &password), Names::user);
-    t.record("new password", store.authenticate(&email, &wrong), Names::user);
+    t.record(
+        "change password",
+        store.change_password(ada.id, &password, &wrong),
+        |_, ()| "ok".into(),
+    );
+    t.record(
+        "old password",
+        store.authenticate(&email, &password),
+        Names::user,
+    );
+    t.record(
+        "new password",
+        store.authenticate(&email, &wrong),
+        Names::user,
+    );
     t.record(
         "profile",
         store.update_profile(
@@ -889,7 +1198,11 @@ fn scenario<S: CatalogRepository + AccountRepository>(store: &S) -> Vec<String> 
     );
 
     let addresses = |names: &mut Names, items: &Vec<Address>| {
-        items.iter().map(|a| names.address(a)).collect::<Vec<_>>().join(" | ")
+        items
+            .iter()
+            .map(|a| names.address(a))
+            .collect::<Vec<_>>()
+            .join(" | ")
     };
     let add = |kind, line1: &str, make_default| NewAddress {
         kind,
@@ -897,20 +1210,52 @@ fn scenario<S: CatalogRepository + AccountRepository>(store: &S) -> Vec<String> 
         make_default,
     };
     let home = t
-        .record("home", store.add_address(ada.id, add(AddressKind::Shipping, "1 Home St", false)), Names::address)
+        .record(
+            "home",
+            store.add_address(ada.id, add(AddressKind::Shipping, "1 Home St", false)),
+            Names::address,
+        )
         .unwrap();
     let work = t
-        .record("work", store.add_address(ada.id, add(AddressKind::Shipping, "2 Work St", false)), Names::address)
+        .record(
+            "work",
+            store.add_address(ada.id, add(AddressKind::Shipping, "2 Work St", false)),
+            Names::address,
+        )
         .unwrap();
-    t.record("billing", store.add_address(ada.id, add(AddressKind::Billing, "3 Bill St", false)), Names::address);
+    t.record(
+        "billing",
+        store.add_address(ada.id, add(AddressKind::Billing, "3 Bill St", false)),
+        Names::address,
+    );
     let office = t
-        .record("office", store.add_address(ada.id, add(AddressKind::Shipping, "4 Office St", true)), Names::address)
+        .record(
+            "office",
+            store.add_address(ada.id, add(AddressKind::Shipping, "4 Office St", true)),
+            Names::address,
+        )
         .unwrap();
-    t.record("set default", store.set_default_address(ada.id, work.id), Names::address);
-    t.record("update", store.update_address(ada.id, home.id, postal("Ada L.", "1b Home St")), Names::address);
-    t.record("remove default", store.remove_address(ada.id, work.id), |_, ()| "ok".into());
+    t.record(
+        "set default",
+        store.set_default_address(ada.id, work.id),
+        Names::address,
+    );
+    t.record(
+        "update",
+        store.update_address(ada.id, home.id, postal("Ada L.", "1b Home St")),
+        Names::address,
+    );
+    t.record(
+        "remove default",
+        store.remove_address(ada.id, work.id),
+        |_, ()| "ok".into(),
+    );
     t.record("book", store.addresses(ada.id), addresses);
-    t.record("remove other", store.remove_address(ada.id, home.id), |_, ()| "ok".into());
+    t.record(
+        "remove other",
+        store.remove_address(ada.id, home.id),
+        |_, ()| "ok".into(),
+    );
     t.record("book again", store.addresses(ada.id), addresses);
     let bob = t
         .record(
@@ -923,7 +1268,11 @@ fn scenario<S: CatalogRepository + AccountRepository>(store: &S) -> Vec<String> 
             Names::user,
         )
         .unwrap();
-    t.record("not bob's", store.set_default_address(bob.id, office.id), Names::address);
+    t.record(
+        "not bob's",
+        store.set_default_address(bob.id, office.id),
+        Names::address,
+    );
     t.record("bob's book", store.addresses(bob.id), addresses);
     t.lines
 }
@@ -948,6 +1297,9 @@ fn same_scenario_same_results_on_memory_and_postgres() {
         "unknown email: error InvalidCredentials",
         "not bob's: error NotFound(address address#4)",
     ] {
-        assert!(transcript.contains(expected), "{expected:?} missing from\n{transcript}");
+        assert!(
+            transcript.contains(expected),
+            "{expected:?} missing from\n{transcript}"
+        );
     }
 }

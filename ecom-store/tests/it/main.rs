@@ -3,6 +3,8 @@
 //! They need the PostgreSQL server binaries (see `ecom_store::dev`) or a
 //! `DATABASE_URL` whose user may create databases.
 
+mod accounts;
+mod catalog;
 mod checkout;
 mod config;
 mod dev_cluster;
