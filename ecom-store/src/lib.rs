@@ -23,3 +23,8 @@ pub use migrate::{migrate, migrate_pool};
 pub use pool::{PgPool, PooledConn, build_pool, get_conn};
 pub use retry::{Isolation, RetryPolicy, transaction_with_retry};
 pub use store::PgStore;
+
+/// The workspace README's code samples, compiled as doctests so they can't rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct WorkspaceReadme;
