@@ -199,7 +199,7 @@ impl CartRepository for PgStore {
 
     fn attach_cart(&self, cart_id: CartId, user: UserId) -> Result<Cart, StoreError> {
         self.write(|conn| {
-            crate::repo::require_user(conn, user)?;
+            crate::repo::require_user(conn, user, true)?;
             let guest = load_cart(conn, cart_id, true)?;
             guest.ensure_open()?;
             let owned = CartOwner::User(user);

@@ -226,7 +226,7 @@ impl OrderRepository for PgStore {
     ) -> Result<Page<OrderSummary, OrderCursor>, StoreError> {
         let limit = page.clamped_limit();
         self.read(|conn| {
-            require_user(conn, user)?;
+            require_user(conn, user, false)?;
             let mut query = orders::table
                 .filter(orders::user_id.eq(user.get()))
                 .select(SUMMARY_COLUMNS)

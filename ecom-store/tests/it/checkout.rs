@@ -818,3 +818,144 @@ fn a_checkout_killed_mid_transaction_leaves_nothing_behind() {
     assert!(!done.replayed);
     assert_eq!(shop.stock(shop.products[0]), 3);
 }
+
+#[test]
+fn a_users_orders_come_newest_first_a_page_at_a_time() {
+    let shop = Shop::new(&[100]);
+    let s = &shop.store;
+    let user = s
+        .register(NewUser {
+            email: Email::parse("buyer@example.com").unwrap(),
+            name: PersonName::parse("Buyer").unwrap(),
+            password: Password::new("password123").unwrap(),
+        })
+        .unwrap();
+    let home = s
+        .add_address(
+            user.id,
+            NewAddress {
+                kind: AddressKind::Shipping,
+                postal: address("Berlin"),
+                make_default: true,
+            },
+        )
+        .unwrap();
+    let mut placed = Vec::new();
+    for i in 0..5 {
+        let cart = s
+            .open_cart(&CartOwner::User(user.id), Currency::EUR)
+            .unwrap();
+        s.add_item(cart.id, shop.products[0], q(1)).unwrap();
+        let request = CheckoutRequest {
+            shipping: AddressChoice::Saved(home.id),
+            billing: AddressChoice::Saved(home.id),
+            guest_email: None,
+            ..request(cart.id, &format!("u{i}"))
+        };
+        let done = s.checkout(&request).unwrap();
+        assert_eq!(done.order.shipping_address, address("Berlin"));
+        placed.push(done.order.id);
+    }
+    placed.reverse();
+    let first = s.orders_of_user(user.id, PageRequest::first(2)).unwrap();
+    let second = s
+        .orders_of_user(
+            user.id,
+            PageRequest {
+                after: first.next,
+                limit: 2,
+            },
+        )
+        .unwrap();
+    let third = s
+        .orders_of_user(
+            user.id,
+            PageRequest {
+                after: second.next,
+                limit: 2,
+            },
+        )
+        .unwrap();
+    let seen: Vec<OrderId> = [first.items, second.items, third.items]
+        .concat()
+        .iter()
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(seen, placed);
+    assert_eq!(third.next, None);
+    let missing = s
+        .orders_of_user(UserId::new(999_999), PageRequest::first(2))
+        .unwrap_err();
+    assert!(matches!(
+        domain(&missing),
+        DomainError::NotFound { entity: "user", .. }
+    ));
+    // Someone else's saved address can't be used.
+    let cart = s
+        .open_cart(&CartOwner::User(user.id), Currency::EUR)
+        .unwrap();
+    s.add_item(cart.id, shop.products[0], q(1)).unwrap();
+    let stranger = CheckoutRequest {
+        shipping: AddressChoice::Saved(AddressId::new(999_999)),
+        ..request(cart.id, "x")
+    };
+    assert!(matches!(
+        domain(&s.checkout(&stranger).unwrap_err()),
+        DomainError::NotFound {
+            entity: "address",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn a_guest_cart_attaches_to_a_user_and_merges_into_their_open_cart() {
+    let shop = Shop::new(&[10, 10]);
+    let s = &shop.store;
+    let register = |email: &str| {
+        s.register(NewUser {
+            email: Email::parse(email).unwrap(),
+            name: PersonName::parse("Buyer").unwrap(),
+            password: Password::new("password123").unwrap(),
+        })
+        .unwrap()
+    };
+    // A user without a cart takes the guest's cart over.
+    let ada = register("ada@example.com");
+    let guest_cart = shop.cart(1, &[(0, 1)]);
+    let taken = s.attach_cart(guest_cart, ada.id).unwrap();
+    assert_eq!(taken.id, guest_cart);
+    assert_eq!(taken.owner, CartOwner::User(ada.id));
+    assert_eq!(
+        s.open_cart(&CartOwner::User(ada.id), Currency::EUR)
+            .unwrap()
+            .id,
+        guest_cart
+    );
+    assert_ne!(
+        s.open_cart(&guest_owner(1), Currency::EUR).unwrap().id,
+        guest_cart,
+        "the guest starts afresh"
+    );
+
+    // A user with a cart gets the guest's lines merged into it.
+    let bob = register("bob@example.com");
+    let bobs = s
+        .open_cart(&CartOwner::User(bob.id), Currency::EUR)
+        .unwrap();
+    s.add_item(bobs.id, shop.products[0], q(1)).unwrap();
+    let guest_cart = shop.cart(2, &[(0, 2), (1, 1)]);
+    let merged = s.attach_cart(guest_cart, bob.id).unwrap();
+    assert_eq!(merged.id, bobs.id);
+    assert_eq!(merged.quantity_of(shop.products[0]), Some(q(3)));
+    assert_eq!(merged.quantity_of(shop.products[1]), Some(q(1)));
+    assert_eq!(s.cart(guest_cart).unwrap().status, CartStatus::Abandoned);
+    assert_eq!(s.cart(bobs.id).unwrap(), merged);
+    let err = s.attach_cart(guest_cart, bob.id).unwrap_err();
+    assert!(matches!(domain(&err), DomainError::CartNotOpen { .. }));
+    let err = s.attach_cart(bobs.id, UserId::new(999_999)).unwrap_err();
+    assert!(matches!(
+        domain(&err),
+        DomainError::NotFound { entity: "user", .. }
+    ));
+}
