@@ -3,6 +3,7 @@
 pub mod config;
 #[cfg(feature = "dev")]
 pub mod dev;
+pub mod erd;
 pub mod error;
 pub mod migrate;
 pub mod outbox;

@@ -8,6 +8,7 @@ mod catalog;
 mod checkout;
 mod config;
 mod dev_cluster;
+mod erd;
 mod errors;
 mod isolation;
 mod migrations;
