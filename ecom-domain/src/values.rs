@@ -543,8 +543,10 @@ impl fmt::Display for Quantity {
     }
 }
 
-/// An address as a user typed it, before validation.
+/// An address as a user typed it, before validation. Missing fields deserialize as
+/// empty text (and then fail validation if they are required).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RawAddress {
     /// Who receives mail there.
     pub recipient: String,

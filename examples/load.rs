@@ -1,0 +1,169 @@
+//! Load on the example HTTP service: many concurrent guests each run a whole purchase
+//! over HTTP (open a cart, add an item, check out with an Idempotency-Key, authorize,
+//! capture), and the program prints purchases/s and p50/p99 latency.
+//!
+//! Run it with `cargo run --release -p ecom-examples --bin shop-load [-- BUYERS PURCHASES_EACH]`.
+//! It starts the service in-process on the private database (or `DATABASE_URL`).
+
+use std::error::Error;
+use std::time::{Duration, Instant};
+
+use ecom_domain::prelude::*;
+use ecom_examples::RunningService;
+use ecom_store::{PgStore, StoreConfig, build_pool, migrate_pool};
+use serde_json::{Value, json};
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let mut args = std::env::args().skip(1).map(|a| a.parse::<usize>());
+    let buyers = args.next().transpose()?.unwrap_or(8);
+    let each = args.next().transpose()?.unwrap_or(25);
+
+    let config = StoreConfig {
+        pool_max_size: (buyers as u32) + 4,
+        ..StoreConfig::from_env_or_dev()?
+    };
+    let pool = build_pool(&config)?;
+    migrate_pool(&pool)?;
+    let store = PgStore::new(pool);
+    let run = chrono::Utc::now().timestamp_millis();
+    let category = store.create_category(NewCategory {
+        parent_id: None,
+        slug: Slug::parse(&format!("load-{run}"))?,
+        name: CategoryName::parse("Load test")?,
+    })?;
+    let mut products = Vec::new();
+    for i in 0..10 {
+        products.push(
+            store
+                .create_product(NewProduct {
+                    sku: Sku::parse(&format!("LOAD-{run}-{i}"))?,
+                    name: ProductName::parse(&format!("Load item {i}"))?,
+                    description: Description::parse("")?,
+                    category_id: category.id,
+                    price: Money::parse("19.99", Currency::EUR)?,
+                    stock_on_hand: 1_000_000,
+                })?
+                .id,
+        );
+    }
+    let service = RunningService::start(store)?;
+    let base = service.base_url();
+    println!("{buyers} concurrent guests x {each} purchases against {base}");
+
+    let started = Instant::now();
+    let latencies: Vec<Duration> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..buyers)
+            .map(|buyer| {
+                let (base, products) = (&base, &products);
+                scope.spawn(move || -> Result<Vec<Duration>, String> {
+                    let agent = ureq::Agent::new_with_defaults();
+                    let mut times = Vec::with_capacity(each);
+                    for n in 0..each {
+                        let t = Instant::now();
+                        purchase(
+                            &agent,
+                            base,
+                            run,
+                            buyer,
+                            n,
+                            products[(buyer + n) % products.len()].get(),
+                        )
+                        .map_err(|e| format!("buyer {buyer} purchase {n}: {e}"))?;
+                        times.push(t.elapsed());
+                    }
+                    Ok(times)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| {
+                h.join()
+                    .expect("buyer panicked")
+                    .unwrap_or_else(|e| panic!("{e}"))
+            })
+            .collect()
+    });
+    let elapsed = started.elapsed();
+    let mut sorted = latencies;
+    sorted.sort();
+    let percentile = |p: usize| sorted[(sorted.len() * p / 100).min(sorted.len() - 1)];
+    let per_second = sorted.len() as u128 * 1_000_000 / elapsed.as_micros().max(1);
+    println!(
+        "{} purchases in {:.2?}: {per_second} purchases/s, p50 {:.1?}, p99 {:.1?}",
+        sorted.len(),
+        elapsed,
+        percentile(50),
+        percentile(99)
+    );
+    Ok(())
+}
+
+fn post(
+    agent: &ureq::Agent,
+    url: &str,
+    key: Option<&str>,
+    body: Value,
+) -> Result<Value, Box<dyn Error>> {
+    let mut request = agent.post(url);
+    if let Some(key) = key {
+        request = request.header("Idempotency-Key", key);
+    }
+    Ok(request.send_json(body)?.body_mut().read_json::<Value>()?)
+}
+
+fn purchase(
+    agent: &ureq::Agent,
+    base: &str,
+    run: i64,
+    buyer: usize,
+    n: usize,
+    product: i64,
+) -> Result<(), Box<dyn Error>> {
+    let token = format!("load-{run}-{buyer:04}-{n:06}");
+    let cart = post(
+        agent,
+        &format!("{base}/carts"),
+        None,
+        json!({ "guest_token": token }),
+    )?;
+    let cart_id = cart["id"].as_i64().ok_or("no cart id")?;
+    post(
+        agent,
+        &format!("{base}/carts/{cart_id}/items"),
+        None,
+        json!({ "product_id": product, "quantity": 1 }),
+    )?;
+    let order = post(
+        agent,
+        &format!("{base}/checkout"),
+        Some(&token),
+        json!({
+            "cart_id": cart_id,
+            "email": "load@example.com",
+            "shipping": { "recipient": "Load Tester", "line1": "1 Main St", "city": "Berlin", "postal_code": "10115", "country": "DE" },
+        }),
+    )?;
+    let payment = order["payments"][0]["id"].as_i64().ok_or("no payment id")?;
+    let amount = order["totals"]["grand_total"]["amount"]
+        .as_str()
+        .ok_or("no total")?
+        .to_owned();
+    let url = format!("{base}/payments/{payment}/events");
+    post(
+        agent,
+        &url,
+        Some("auth"),
+        json!({ "type": "authorize", "amount": amount }),
+    )?;
+    let paid = post(
+        agent,
+        &url,
+        Some("capture"),
+        json!({ "type": "capture", "amount": amount }),
+    )?;
+    if paid["order_status"] != "paid" {
+        return Err(format!("order not paid: {paid}").into());
+    }
+    Ok(())
+}

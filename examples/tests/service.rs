@@ -1,0 +1,338 @@
+//! The example service driven over real HTTP: a whole guest purchase, a user's cart,
+//! and every kind of bad request getting a typed JSON error.
+
+use ecom_domain::memory::StoreRules;
+use ecom_domain::prelude::*;
+use ecom_examples::RunningService;
+use ecom_store::PgStore;
+use ecom_store::testing::TestDb;
+use serde_json::{Value, json};
+
+struct Fixture {
+    _db: TestDb,
+    service: RunningService,
+    agent: ureq::Agent,
+    category: i64,
+    products: Vec<i64>,
+}
+
+fn fixture() -> Fixture {
+    let db = TestDb::new();
+    let cheap = HashCost {
+        memory_kib: 64,
+        iterations: 1,
+        parallelism: 1,
+    };
+    let store = PgStore::with_rules(
+        db.pool().clone(),
+        StoreRules {
+            hash_cost: cheap,
+            ..StoreRules::default()
+        },
+    );
+    let category = store
+        .create_category(NewCategory {
+            parent_id: None,
+            slug: Slug::parse("tea").unwrap(),
+            name: CategoryName::parse("Tea").unwrap(),
+        })
+        .unwrap();
+    let products = [
+        ("SENCHA", "Sencha", "8.50", 5),
+        ("MATCHA", "Matcha", "24.00", 1),
+    ]
+    .into_iter()
+    .map(|(sku, name, price, stock)| {
+        store
+            .create_product(NewProduct {
+                sku: Sku::parse(sku).unwrap(),
+                name: ProductName::parse(name).unwrap(),
+                description: Description::default(),
+                category_id: category.id,
+                price: Money::parse(price, Currency::EUR).unwrap(),
+                stock_on_hand: stock,
+            })
+            .unwrap()
+            .id
+            .get()
+    })
+    .collect();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    Fixture {
+        _db: db,
+        service: RunningService::start(store).unwrap(),
+        agent,
+        category: category.id.get(),
+        products,
+    }
+}
+
+impl Fixture {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.service.base_url())
+    }
+
+    fn call(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Option<&str>,
+    ) -> (u16, Value) {
+        let url = self.url(path);
+        let mut response = match (method, body) {
+            ("GET", _) => self.agent.get(&url).call(),
+            ("DELETE", _) => self.agent.delete(&url).call(),
+            (_, body) => {
+                let mut req = if method == "PUT" {
+                    self.agent.put(&url)
+                } else {
+                    self.agent.post(&url)
+                };
+                if let Some(key) = key {
+                    req = req.header("Idempotency-Key", key);
+                }
+                req.header("Content-Type", "application/json")
+                    .send(body.unwrap_or("{}"))
+            }
+        }
+        .unwrap();
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}")),
+        )
+    }
+
+    fn post(&self, path: &str, key: Option<&str>, body: Value) -> (u16, Value) {
+        self.call("POST", path, key, Some(&body.to_string()))
+    }
+}
+
+fn shipping() -> Value {
+    json!({ "recipient": "Ada Lovelace", "line1": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4JH", "country": "GB" })
+}
+
+#[test]
+fn a_guest_buys_over_http_from_catalog_to_paid() {
+    let f = fixture();
+    let (status, page) = f.call(
+        "GET",
+        &format!("/categories/{}/products?limit=1", f.category),
+        None,
+        None,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    assert!(page["next"].is_i64());
+    let (_, hits) = f.call("GET", "/products/search?q=matcha", None, None);
+    assert_eq!(hits["items"][0]["sku"], "MATCHA");
+
+    let (status, cart) = f.post(
+        "/carts",
+        None,
+        json!({ "guest_token": "guest-cookie-0123456789" }),
+    );
+    assert_eq!(status, 200);
+    let cart_id = cart["id"].as_i64().unwrap();
+    let (status, cart) = f.post(
+        &format!("/carts/{cart_id}/items"),
+        None,
+        json!({ "product_id": f.products[0], "quantity": 2 }),
+    );
+    assert_eq!(status, 200, "{cart}");
+    assert_eq!(cart["lines"][0]["quantity"], 2);
+
+    let body = json!({ "cart_id": cart_id, "email": "ada@example.com", "shipping": shipping() });
+    let (status, order) = f.post("/checkout", Some("order-1"), body.clone());
+    assert_eq!(status, 201, "{order}");
+    assert_eq!(order["status"], "pending_payment");
+    assert_eq!(order["totals"]["subtotal"]["amount"], "17.00");
+    let (status, again) = f.post("/checkout", Some("order-1"), body);
+    assert_eq!(status, 200, "a retry replays");
+    assert_eq!(again["id"], order["id"]);
+
+    let payment = order["payments"][0]["id"].as_i64().unwrap();
+    let amount = order["totals"]["grand_total"]["amount"].as_str().unwrap();
+    let events = format!("/payments/{payment}/events");
+    let (status, out) = f.post(
+        &events,
+        Some("auth"),
+        json!({ "type": "authorize", "amount": amount, "provider_ref": "pi_1" }),
+    );
+    assert_eq!(status, 200, "{out}");
+    let (_, out) = f.post(
+        &events,
+        Some("cap"),
+        json!({ "type": "capture", "amount": amount }),
+    );
+    assert_eq!(out["order_status"], "paid");
+    let (_, dup) = f.post(
+        &events,
+        Some("cap"),
+        json!({ "type": "capture", "amount": amount }),
+    );
+    assert_eq!(dup["duplicate"], true);
+
+    let (status, stored) = f.call("GET", &format!("/orders/{}", order["id"]), None, None);
+    assert_eq!(status, 200);
+    assert_eq!(stored["status"], "paid");
+    assert_eq!(stored["payments"][0]["captured"]["amount"], amount);
+    assert_eq!(stored["history"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_users_cart_takes_over_a_guest_cart() {
+    let f = fixture();
+    let (status, user) = f.post(
+        "/users",
+        None,
+        json!({ "email": "grace@example.com", "name": "Grace", "password": "a long password" }),
+    );
+    assert_eq!(status, 201, "{user}");
+    let (status, err) = f.post(
+        "/users",
+        None,
+        json!({ "email": "GRACE@example.com", "name": "Grace", "password": "a long password" }),
+    );
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (409, Some("already_taken"))
+    );
+    let (_, cart) = f.post(
+        "/carts",
+        None,
+        json!({ "guest_token": "guest-cookie-abcdefghij" }),
+    );
+    let cart_id = cart["id"].as_i64().unwrap();
+    f.post(
+        &format!("/carts/{cart_id}/items"),
+        None,
+        json!({ "product_id": f.products[0], "quantity": 1 }),
+    );
+    let (status, attached) = f.post(
+        &format!("/carts/{cart_id}/attach"),
+        None,
+        json!({ "user_id": user["id"] }),
+    );
+    assert_eq!(status, 200, "{attached}");
+    let (_, mine) = f.post("/carts", None, json!({ "user_id": user["id"] }));
+    assert_eq!(mine["id"], cart_id);
+    let (status, _) = f.call(
+        "PUT",
+        &format!("/carts/{cart_id}/items/{}", f.products[0]),
+        None,
+        Some(r#"{"quantity": 3}"#),
+    );
+    assert_eq!(status, 200);
+    let (status, cart) = f.call(
+        "DELETE",
+        &format!("/carts/{cart_id}/items/{}", f.products[0]),
+        None,
+        None,
+    );
+    assert_eq!(status, 200);
+    assert!(cart["lines"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn bad_requests_get_typed_errors_never_a_500() {
+    let f = fixture();
+    let (_, cart) = f.post(
+        "/carts",
+        None,
+        json!({ "guest_token": "guest-cookie-0123456789" }),
+    );
+    let cart_id = cart["id"].as_i64().unwrap();
+    let items = format!("/carts/{cart_id}/items");
+    let code = |(status, body): (u16, Value)| {
+        (
+            status,
+            body["error"]["code"]
+                .as_str()
+                .unwrap_or("<none>")
+                .to_owned(),
+        )
+    };
+
+    assert_eq!(
+        code(f.call("POST", &items, None, Some("{not json"))),
+        (400, "malformed_json".into())
+    );
+    assert_eq!(
+        code(f.call(
+            "POST",
+            &items,
+            None,
+            Some(r#"{"product_id": "one", "quantity": 1}"#)
+        )),
+        (422, "invalid_body".into())
+    );
+    assert_eq!(
+        code(f.post(
+            &items,
+            None,
+            json!({ "product_id": f.products[0], "quantity": 0 })
+        )),
+        (422, "invalid".into())
+    );
+    assert_eq!(
+        code(f.post(
+            &items,
+            None,
+            json!({ "product_id": 999_999, "quantity": 1 })
+        )),
+        (404, "not_found".into())
+    );
+    let huge = format!(
+        r#"{{"product_id": 1, "quantity": 1, "pad": "{}"}}"#,
+        "x".repeat(100_000)
+    );
+    assert_eq!(code(f.call("POST", &items, None, Some(&huge))).0, 413);
+    assert_eq!(
+        code(f.post("/carts", None, json!({}))),
+        (422, "invalid".into())
+    );
+    assert_eq!(
+        code(f.post("/carts", None, json!({ "guest_token": "short" }))),
+        (422, "invalid".into())
+    );
+
+    f.post(
+        &items,
+        None,
+        json!({ "product_id": f.products[1], "quantity": 2 }),
+    );
+    let body = json!({ "cart_id": cart_id, "email": "ada@example.com", "shipping": shipping() });
+    assert_eq!(
+        code(f.post("/checkout", None, body.clone())),
+        (400, "idempotency_key_required".into())
+    );
+    let (status, err) = f.post("/checkout", Some("k"), body.clone());
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (409, Some("out_of_stock"))
+    );
+    assert_eq!(err["error"]["details"][0]["available"], 1);
+    let bad_address =
+        json!({ "cart_id": cart_id, "email": "ada@example.com", "shipping": { "country": "XX" } });
+    assert_eq!(code(f.post("/checkout", Some("k2"), bad_address)).0, 422);
+    let bad_email = json!({ "cart_id": cart_id, "email": "not-an-email", "shipping": shipping() });
+    assert_eq!(
+        code(f.post("/checkout", Some("k3"), bad_email)),
+        (422, "invalid".into())
+    );
+    assert_eq!(
+        code(f.call("GET", "/orders/424242", None, None)),
+        (404, "not_found".into())
+    );
+    let money = json!({ "type": "capture", "amount": "abc" });
+    assert_eq!(
+        code(f.post("/payments/1/events", Some("x"), money)),
+        (422, "invalid".into())
+    );
+}
