@@ -1,0 +1,229 @@
+//! Pure, deterministic generation: a [`Plan`] in, CSV-encoded rows out, in batches.
+//!
+//! Rows come in id order with explicit ids. A batch only ever holds whole entities
+//! (an order with its cart, lines, addresses, history and payment), and its chunks
+//! come parents first, so loading batches in order never breaks a foreign key.
+//! Nothing here does I/O: the same plan always gives the same batches.
+
+mod accounts;
+mod catalog;
+mod orders;
+pub mod rng;
+pub mod values;
+
+use crate::csv::RowWriter;
+use crate::plan::Plan;
+use crate::table::Table;
+use crate::{SeedError, Sizes};
+
+/// The argon2id hash (OWASP cost) of [`DEMO_PASSWORD`], given to every generated user.
+/// Hashing a password per user would dominate the run; one precomputed hash keeps
+/// the data deterministic and every account usable for a demo.
+pub const DEMO_PASSWORD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$OWQyd9kvxpRARRFe5Y1IgQ$De3PaM2d3SBgoYzJi5DVjlXDg/NFt2dhR6sjxMv1WaE";
+
+/// The password of every generated user.
+pub const DEMO_PASSWORD: &str = "ecom-demo-password";
+
+/// About how many bytes of rows a batch holds before it is handed over.
+pub const BATCH_BYTES: usize = 1 << 20;
+
+/// The encoded rows of one table in a batch.
+#[derive(Debug)]
+pub struct Chunk {
+    /// The table.
+    pub table: Table,
+    /// CSV rows (see [`crate::csv`]).
+    pub bytes: Vec<u8>,
+    /// How many rows.
+    pub rows: u64,
+}
+
+/// What the generator is working through; each phase has a known number of entities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// Categories.
+    Categories,
+    /// Products.
+    Products,
+    /// Users with their addresses.
+    Users,
+    /// Orders with their carts, lines, addresses, history, payments.
+    Orders,
+    /// Carts that were not checked out.
+    Carts,
+}
+
+impl Phase {
+    /// Every phase, in generation order.
+    pub const ALL: [Phase; 5] = [
+        Phase::Categories,
+        Phase::Products,
+        Phase::Users,
+        Phase::Orders,
+        Phase::Carts,
+    ];
+
+    /// Its name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Phase::Categories => "categories",
+            Phase::Products => "products",
+            Phase::Users => "users",
+            Phase::Orders => "orders",
+            Phase::Carts => "carts",
+        }
+    }
+
+    /// How many entities the phase generates.
+    pub const fn total(self, sizes: &Sizes) -> u64 {
+        match self {
+            Phase::Categories => sizes.categories,
+            Phase::Products => sizes.products,
+            Phase::Users => sizes.users,
+            Phase::Orders => sizes.orders,
+            Phase::Carts => sizes.carts,
+        }
+    }
+}
+
+/// Whole entities' rows, parents first.
+#[derive(Debug)]
+pub struct Batch {
+    /// The phase the entities belong to.
+    pub phase: Phase,
+    /// How many entities of the phase the batch completes.
+    pub units: u64,
+    /// Non-empty chunks in [`Table::ALL`] order.
+    pub chunks: Vec<Chunk>,
+}
+
+/// Collects rows per table and hands over batches of whole entities.
+pub(crate) struct Out<'a> {
+    writers: Vec<RowWriter>,
+    phase: Phase,
+    units: u64,
+    emit: &'a mut dyn FnMut(Batch) -> bool,
+    stopped: bool,
+}
+
+impl<'a> Out<'a> {
+    fn new(emit: &'a mut dyn FnMut(Batch) -> bool) -> Self {
+        Self {
+            writers: Table::ALL
+                .iter()
+                .map(|_| RowWriter::with_capacity(0))
+                .collect(),
+            phase: Phase::Categories,
+            units: 0,
+            emit,
+            stopped: false,
+        }
+    }
+
+    /// The writer of `table`'s rows.
+    pub(crate) fn w(&mut self, table: Table) -> &mut RowWriter {
+        &mut self.writers[table.index()]
+    }
+
+    /// Marks one entity complete; hands over a batch when enough bytes are buffered.
+    /// Returns false once the consumer has stopped listening.
+    pub(crate) fn done(&mut self) -> bool {
+        self.units += 1;
+        let buffered: usize = self.writers.iter().map(RowWriter::len).sum();
+        if buffered >= BATCH_BYTES {
+            self.flush();
+        }
+        !self.stopped
+    }
+
+    fn flush(&mut self) {
+        if self.stopped || self.units == 0 {
+            return;
+        }
+        let chunks = Table::ALL
+            .iter()
+            .zip(self.writers.iter_mut())
+            .filter(|(_, w)| !w.is_empty())
+            .map(|(table, w)| {
+                let (bytes, rows) = w.take();
+                Chunk {
+                    table: *table,
+                    bytes,
+                    rows,
+                }
+            })
+            .collect();
+        let batch = Batch {
+            phase: self.phase,
+            units: std::mem::take(&mut self.units),
+            chunks,
+        };
+        if !(self.emit)(batch) {
+            self.stopped = true;
+        }
+    }
+
+    fn start(&mut self, phase: Phase) {
+        self.flush();
+        self.phase = phase;
+    }
+}
+
+/// Generates the whole plan, handing each batch to `emit` in order; stops early (with
+/// `Ok`) when `emit` returns false.
+pub fn generate(plan: &Plan, emit: &mut dyn FnMut(Batch) -> bool) -> Result<(), SeedError> {
+    plan.validate()?;
+    let mut out = Out::new(emit);
+    let categories = catalog::categories(plan, &mut out)?;
+    let mut products = catalog::products(plan, &categories)?;
+    // Sell first, then stock the shelves: replaying every order's basket against the
+    // initial stock gives what is left, so stock_on_hand = initial - sold exactly.
+    let left = orders::stock_left(plan, &products)?;
+    for (product, stock) in products.iter_mut().zip(&left) {
+        product.stock_on_hand = *stock;
+    }
+    catalog::write_products(plan, &products, &mut out)?;
+    if out.stopped {
+        return Ok(());
+    }
+    accounts::users(plan, &mut out)?;
+    orders::orders(plan, &products, &mut out)?;
+    orders::open_and_abandoned_carts(plan, &products, &mut out)?;
+    out.flush();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use ecom_domain::password::{Password, PasswordHash};
+
+    use super::*;
+    use crate::Scale;
+
+    #[test]
+    fn the_demo_hash_is_the_demo_password() {
+        let hash = PasswordHash::parse(DEMO_PASSWORD_HASH).unwrap();
+        assert!(hash.verify(&Password::new(DEMO_PASSWORD).unwrap()));
+    }
+
+    #[test]
+    fn batches_hold_parents_first_and_count_every_entity() {
+        let plan = Plan::new(Scale::Small);
+        let mut units = std::collections::HashMap::new();
+        let mut emit = |batch: Batch| {
+            let tables: Vec<Table> = batch.chunks.iter().map(|c| c.table).collect();
+            let mut sorted = tables.clone();
+            sorted.sort();
+            assert_eq!(tables, sorted);
+            *units.entry(batch.phase).or_insert(0) += batch.units;
+            true
+        };
+        generate(&plan, &mut emit).unwrap();
+        for phase in Phase::ALL {
+            assert_eq!(
+                units.get(&phase).copied().unwrap_or(0),
+                phase.total(&plan.sizes)
+            );
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! Loading: COPY into PostgreSQL in one transaction, or CSV files for `psql \copy`.
+
+mod csv_dir;
+
+use diesel::pg::CopyFormat;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool};
+use diesel::{ExecuteCopyFromDsl, PgConnection};
+use ecom_store::schema;
+
+pub use csv_dir::{CsvDirSink, write_csv};
+
+use crate::SeedError;
+use crate::generate::{Chunk, Phase};
+use crate::plan::{IdBase, Plan};
+use crate::run::{self, Report, Sink};
+use crate::table::Table;
+
+/// What to do with a database that already holds data.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Existing {
+    /// Refuse to load (the default: nobody loses data by running the seeder twice).
+    #[default]
+    Refuse,
+    /// Add the generated rows after the existing ones (ids continue from the largest).
+    Append,
+    /// Empty every table first, in the same transaction.
+    Truncate,
+}
+
+/// How to load.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// What to do with existing data.
+    pub existing: Existing,
+    /// Do not run the embedded migrations (the schema must already be there).
+    pub no_migrate: bool,
+    /// Test hook: fail after this many batches have been copied, to prove that a
+    /// failed load leaves nothing behind.
+    #[doc(hidden)]
+    pub fail_after_batches: Option<u64>,
+}
+
+/// Every table the seeder can touch, for the emptiness check and `--truncate`:
+/// its own, plus those that refer to orders.
+const ALL_TABLES: &str = "categories, products, users, addresses, carts, cart_lines, orders, \
+    order_addresses, order_lines, order_status_history, payments, payment_events, \
+    idempotency_keys, outbox_events";
+
+#[derive(QueryableByName)]
+struct Found {
+    #[diesel(sql_type = Bool)]
+    found: bool,
+}
+
+#[derive(QueryableByName)]
+struct MaxId {
+    #[diesel(sql_type = BigInt)]
+    max_id: i64,
+}
+
+fn table_exists(conn: &mut PgConnection, table: &str) -> Result<bool, SeedError> {
+    let row: Found = diesel::sql_query(format!(
+        "SELECT to_regclass('public.{table}') IS NOT NULL AS found"
+    ))
+    .get_result(conn)
+    .map_err(SeedError::db("looking for the schema"))?;
+    Ok(row.found)
+}
+
+/// The first of the seeder's tables that holds a row, if any.
+pub fn first_non_empty(conn: &mut PgConnection) -> Result<Option<&'static str>, SeedError> {
+    for name in ALL_TABLES.split(", ").map(str::trim) {
+        let row: Found =
+            diesel::sql_query(format!("SELECT EXISTS (SELECT 1 FROM {name}) AS found"))
+                .get_result(conn)
+                .map_err(SeedError::db(format!("checking whether {name} is empty")))?;
+        if row.found {
+            return Ok(Some(name));
+        }
+    }
+    Ok(None)
+}
+
+fn max_id(conn: &mut PgConnection, table: Table) -> Result<i64, SeedError> {
+    let row: MaxId = diesel::sql_query(format!(
+        "SELECT COALESCE(max(id), 0)::bigint AS max_id FROM {}",
+        table.name()
+    ))
+    .get_result(conn)
+    .map_err(SeedError::db(format!("reading the largest id of {table}")))?;
+    Ok(row.max_id)
+}
+
+fn id_base(conn: &mut PgConnection) -> Result<IdBase, SeedError> {
+    Ok(IdBase {
+        categories: max_id(conn, Table::Categories)?,
+        products: max_id(conn, Table::Products)?,
+        users: max_id(conn, Table::Users)?,
+        addresses: max_id(conn, Table::Addresses)?,
+        carts: max_id(conn, Table::Carts)?,
+        orders: max_id(conn, Table::Orders)?,
+        history: max_id(conn, Table::OrderStatusHistory)?,
+        payments: max_id(conn, Table::Payments)?,
+        payment_events: max_id(conn, Table::PaymentEvents)?,
+    })
+}
+
+/// COPYs each chunk into its table over one connection, inside the caller's transaction.
+pub struct PgSink<'c> {
+    conn: &'c mut PgConnection,
+    batches: u64,
+    fail_after_batches: Option<u64>,
+}
+
+impl<'c> PgSink<'c> {
+    /// A sink on `conn`; the caller owns the transaction.
+    pub fn new(conn: &'c mut PgConnection) -> Self {
+        Self {
+            conn,
+            batches: 0,
+            fail_after_batches: None,
+        }
+    }
+}
+
+/// `COPY table FROM STDIN (FORMAT csv)` with the chunk's bytes.
+fn copy_chunk(conn: &mut PgConnection, chunk: &Chunk) -> Result<usize, diesel::result::Error> {
+    let bytes = chunk.bytes.as_slice();
+    let feed = |w: &mut dyn std::io::Write| -> Result<(), diesel::result::Error> {
+        w.write_all(bytes)
+            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
+    };
+    macro_rules! copy {
+        ($table:ident) => {
+            diesel::copy_from(schema::$table::table)
+                .from_raw_data(schema::$table::table, feed)
+                .with_format(CopyFormat::Csv)
+                .execute(conn)
+        };
+    }
+    match chunk.table {
+        Table::Categories => copy!(categories),
+        Table::Products => copy!(products),
+        Table::Users => copy!(users),
+        Table::Addresses => copy!(addresses),
+        Table::Carts => copy!(carts),
+        Table::CartLines => copy!(cart_lines),
+        Table::Orders => copy!(orders),
+        Table::OrderAddresses => copy!(order_addresses),
+        Table::OrderLines => copy!(order_lines),
+        Table::OrderStatusHistory => copy!(order_status_history),
+        Table::Payments => copy!(payments),
+        Table::PaymentEvents => copy!(payment_events),
+    }
+}
+
+impl Sink for PgSink<'_> {
+    fn write(&mut self, chunk: &Chunk) -> Result<(), SeedError> {
+        copy_chunk(self.conn, chunk).map_err(|source| SeedError::Copy {
+            table: chunk.table,
+            source,
+        })?;
+        Ok(())
+    }
+
+    fn batch_done(&mut self) -> Result<(), SeedError> {
+        self.batches += 1;
+        match self.fail_after_batches {
+            Some(limit) if self.batches >= limit => Err(SeedError::Injected(self.batches)),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Moves each identity sequence past the largest id, so the application's own
+/// inserts continue after the generated rows.
+fn move_sequences(conn: &mut PgConnection) -> Result<(), SeedError> {
+    for table in Table::ALL.iter().filter(|t| t.has_identity()) {
+        let name = table.name();
+        diesel::sql_query(format!(
+            "SELECT setval(pg_get_serial_sequence('{name}', 'id'), \
+             COALESCE((SELECT max(id) FROM {name}), 1), \
+             (SELECT max(id) FROM {name}) IS NOT NULL)"
+        ))
+        .execute(conn)
+        .map_err(SeedError::db(format!("moving the id sequence of {name}")))?;
+    }
+    Ok(())
+}
+
+/// Loads `plan` into the database of `conn`: migrations first (unless turned off),
+/// then everything in one transaction, so a failure leaves the database as it was.
+/// Returns what was loaded; the plan's id bases are taken from the database when
+/// appending.
+pub fn load(
+    conn: &mut PgConnection,
+    plan: &Plan,
+    options: &LoadOptions,
+    progress: &mut dyn FnMut(Phase, u64),
+) -> Result<Report, SeedError> {
+    plan.validate()?;
+    if options.no_migrate {
+        for table in Table::ALL {
+            if !table_exists(conn, table.name())? {
+                return Err(SeedError::SchemaMissing(table.name()));
+            }
+        }
+    } else {
+        ecom_store::migrate(conn)?;
+    }
+    conn.transaction(|conn| {
+        // No other writer may slip rows in between the emptiness check (or the
+        // largest ids) and the load.
+        diesel::sql_query(format!(
+            "LOCK TABLE {ALL_TABLES} IN SHARE ROW EXCLUSIVE MODE"
+        ))
+        .execute(conn)
+        .map_err(SeedError::db("locking the tables"))?;
+        let mut plan = plan.clone();
+        match options.existing {
+            Existing::Refuse => {
+                if let Some(table) = first_non_empty(conn)? {
+                    return Err(SeedError::NotEmpty { table });
+                }
+            }
+            Existing::Truncate => {
+                diesel::sql_query(format!("TRUNCATE {ALL_TABLES} RESTART IDENTITY"))
+                    .execute(conn)
+                    .map_err(SeedError::db("truncating"))?;
+            }
+            Existing::Append => plan.ids = id_base(conn)?,
+        }
+        let mut sink = PgSink {
+            conn: &mut *conn,
+            batches: 0,
+            fail_after_batches: options.fail_after_batches,
+        };
+        let report = run::run(&plan, &mut sink, progress)?;
+        move_sequences(conn)?;
+        Ok(report)
+    })
+}

@@ -1,0 +1,211 @@
+//! The tables ecom-seed fills, in the order their foreign keys allow loading them.
+
+use std::fmt;
+
+/// A table ecom-seed writes. Every row it generates has all of the table's columns, in
+/// the table's declared order (that of the migrations and of `schema.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Table {
+    /// `categories`
+    Categories,
+    /// `products`
+    Products,
+    /// `users`
+    Users,
+    /// `addresses`
+    Addresses,
+    /// `carts`
+    Carts,
+    /// `cart_lines`
+    CartLines,
+    /// `orders`
+    Orders,
+    /// `order_addresses`
+    OrderAddresses,
+    /// `order_lines`
+    OrderLines,
+    /// `order_status_history`
+    OrderStatusHistory,
+    /// `payments`
+    Payments,
+    /// `payment_events`
+    PaymentEvents,
+}
+
+impl Table {
+    /// Every table, parents before children: a valid loading order.
+    pub const ALL: [Table; 12] = [
+        Table::Categories,
+        Table::Products,
+        Table::Users,
+        Table::Addresses,
+        Table::Carts,
+        Table::CartLines,
+        Table::Orders,
+        Table::OrderAddresses,
+        Table::OrderLines,
+        Table::OrderStatusHistory,
+        Table::Payments,
+        Table::PaymentEvents,
+    ];
+
+    /// The SQL name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Table::Categories => "categories",
+            Table::Products => "products",
+            Table::Users => "users",
+            Table::Addresses => "addresses",
+            Table::Carts => "carts",
+            Table::CartLines => "cart_lines",
+            Table::Orders => "orders",
+            Table::OrderAddresses => "order_addresses",
+            Table::OrderLines => "order_lines",
+            Table::OrderStatusHistory => "order_status_history",
+            Table::Payments => "payments",
+            Table::PaymentEvents => "payment_events",
+        }
+    }
+
+    /// The columns, in the order the generated rows give them.
+    pub const fn columns(self) -> &'static [&'static str] {
+        match self {
+            Table::Categories => &["id", "parent_id", "slug", "name", "created_at"],
+            Table::Products => &[
+                "id",
+                "sku",
+                "name",
+                "description",
+                "category_id",
+                "price",
+                "currency",
+                "status",
+                "stock_on_hand",
+                "created_at",
+                "updated_at",
+            ],
+            Table::Users => &[
+                "id",
+                "email",
+                "name",
+                "password_hash",
+                "created_at",
+                "updated_at",
+            ],
+            Table::Addresses => &[
+                "id",
+                "user_id",
+                "kind",
+                "is_default",
+                "recipient",
+                "line1",
+                "line2",
+                "city",
+                "region",
+                "postal_code",
+                "country",
+                "created_at",
+            ],
+            Table::Carts => &[
+                "id",
+                "user_id",
+                "guest_token",
+                "currency",
+                "status",
+                "created_at",
+                "updated_at",
+            ],
+            Table::CartLines => &["cart_id", "product_id", "quantity", "added_at"],
+            Table::Orders => &[
+                "id",
+                "user_id",
+                "guest_email",
+                "cart_id",
+                "currency",
+                "subtotal",
+                "shipping",
+                "tax",
+                "grand_total",
+                "status",
+                "payment_deadline",
+                "version",
+                "created_at",
+                "updated_at",
+            ],
+            Table::OrderAddresses => &[
+                "order_id",
+                "kind",
+                "recipient",
+                "line1",
+                "line2",
+                "city",
+                "region",
+                "postal_code",
+                "country",
+            ],
+            Table::OrderLines => &[
+                "order_id",
+                "line_no",
+                "product_id",
+                "sku",
+                "name",
+                "unit_price",
+                "quantity",
+            ],
+            Table::OrderStatusHistory => &[
+                "id",
+                "order_id",
+                "from_status",
+                "to_status",
+                "event",
+                "note",
+                "at",
+            ],
+            Table::Payments => &[
+                "id",
+                "order_id",
+                "provider",
+                "provider_ref",
+                "currency",
+                "amount",
+                "authorized",
+                "captured",
+                "refunded",
+                "status",
+                "version",
+                "created_at",
+                "updated_at",
+            ],
+            Table::PaymentEvents => &[
+                "id",
+                "payment_id",
+                "kind",
+                "amount",
+                "idempotency_key",
+                "provider_event_id",
+                "reason",
+                "at",
+            ],
+        }
+    }
+
+    /// True for tables whose `id` is an identity column, whose sequence must be moved
+    /// past the ids the seeder chose.
+    pub const fn has_identity(self) -> bool {
+        !matches!(
+            self,
+            Table::CartLines | Table::OrderAddresses | Table::OrderLines
+        )
+    }
+
+    /// Position in [`Table::ALL`].
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.name())
+    }
+}

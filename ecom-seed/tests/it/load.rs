@@ -1,0 +1,157 @@
+//! Loading into PostgreSQL: constraints, reconciliation, refusal, atomicity.
+
+use diesel::prelude::*;
+use ecom_seed::{Existing, LoadOptions, Plan, Report, Scale, SeedError, Table, load};
+use ecom_store::testing::TestDb;
+
+use crate::{count, plan, violations};
+
+fn seed(conn: &mut PgConnection, plan: &Plan, options: &LoadOptions) -> Result<Report, SeedError> {
+    load(conn, plan, options, &mut |_, _| {})
+}
+
+fn assert_counts_match(conn: &mut PgConnection, report: &Report) {
+    for table in Table::ALL {
+        assert_eq!(count(conn, table), report.rows(table), "{table}");
+    }
+}
+
+#[test]
+fn the_medium_preset_loads_and_reconciles() {
+    let db = TestDb::new();
+    let mut conn = db.connect();
+    let plan = plan(Scale::Medium, 42);
+    let report = seed(&mut conn, &plan, &LoadOptions::default()).unwrap();
+    // Every constraint held while loading (COPY checks them all); now the rules no
+    // constraint can express: totals, stock, ledgers, histories.
+    assert_counts_match(&mut conn, &report);
+    assert_eq!(report.rows(Table::Orders), plan.sizes.orders);
+    assert_eq!(report.rows(Table::Users), plan.sizes.users);
+    let broken = violations(&mut conn);
+    assert!(
+        broken.is_empty(),
+        "{} violations, first {:?}",
+        broken.len(),
+        broken.first()
+    );
+    // The same data as generating without a database.
+    assert_eq!(report.checksum, ecom_seed::checksum(&plan).unwrap());
+    // Sequences were moved on: the application's next insert gets a fresh id.
+    let next: i64 = diesel::insert_into(ecom_store::schema::categories::table)
+        .values((
+            ecom_store::schema::categories::slug.eq("after-seed"),
+            ecom_store::schema::categories::name.eq("After seed"),
+        ))
+        .returning(ecom_store::schema::categories::id)
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(next, plan.sizes.categories as i64 + 1);
+}
+
+#[test]
+fn a_database_with_data_is_refused_unless_told_what_to_do() {
+    let db = TestDb::new();
+    let mut conn = db.connect();
+    let plan = plan(Scale::Small, 1);
+    let first = seed(&mut conn, &plan, &LoadOptions::default()).unwrap();
+    let err = seed(&mut conn, &plan, &LoadOptions::default()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SeedError::NotEmpty {
+                table: "categories"
+            }
+        ),
+        "{err}"
+    );
+    assert_counts_match(&mut conn, &first);
+
+    let truncate = LoadOptions {
+        existing: Existing::Truncate,
+        ..LoadOptions::default()
+    };
+    let again = seed(&mut conn, &plan, &truncate).unwrap();
+    assert_eq!(again.checksum, first.checksum);
+    assert_counts_match(&mut conn, &again);
+
+    let append = LoadOptions {
+        existing: Existing::Append,
+        ..LoadOptions::default()
+    };
+    let more = seed(&mut conn, &plan, &append).unwrap();
+    for table in Table::ALL {
+        assert_eq!(
+            count(&mut conn, table),
+            first.rows(table) + more.rows(table),
+            "{table}"
+        );
+    }
+    let broken = violations(&mut conn);
+    assert!(broken.is_empty(), "{:?}", broken.first());
+}
+
+#[test]
+fn a_load_that_fails_part_way_leaves_no_rows() {
+    let db = TestDb::new();
+    let mut conn = db.connect();
+    // Categories, products and users are a batch each; orders fill several more, so
+    // the failure comes after COPYs into every table.
+    let plan = plan(Scale::Small, 3);
+    let options = LoadOptions {
+        fail_after_batches: Some(6),
+        ..LoadOptions::default()
+    };
+    let mut bigger = plan.clone();
+    bigger.sizes.orders = 10_000;
+    let err = seed(&mut conn, &bigger, &options).unwrap_err();
+    assert!(matches!(err, SeedError::Injected(6)), "{err}");
+    for table in Table::ALL {
+        assert_eq!(count(&mut conn, table), 0, "{table} kept rows");
+    }
+    // And the database is usable afterwards.
+    seed(&mut conn, &plan, &LoadOptions::default()).unwrap();
+}
+
+#[test]
+fn without_migrations_a_missing_schema_is_an_error_and_with_them_it_is_created() {
+    let db = TestDb::unmigrated();
+    let mut conn = db.connect();
+    let plan = plan(Scale::Small, 5);
+    let no_migrate = LoadOptions {
+        no_migrate: true,
+        ..LoadOptions::default()
+    };
+    let err = seed(&mut conn, &plan, &no_migrate).unwrap_err();
+    assert!(matches!(err, SeedError::SchemaMissing(_)), "{err}");
+    let report = seed(&mut conn, &plan, &LoadOptions::default()).unwrap();
+    assert_counts_match(&mut conn, &report);
+    assert!(
+        !ecom_store::migrate::applied_versions(&mut conn)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn the_reconciliation_query_catches_a_broken_rule() {
+    let db = TestDb::new();
+    let mut conn = db.connect();
+    seed(&mut conn, &plan(Scale::Small, 9), &LoadOptions::default()).unwrap();
+    assert!(violations(&mut conn).is_empty());
+    // Totals that still add up (so the CHECK holds) but no longer match the lines.
+    diesel::sql_query(
+        "UPDATE orders SET subtotal = subtotal + 1, grand_total = grand_total + 1 WHERE id = 1",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    let broken = violations(&mut conn);
+    let whats: Vec<&str> = broken.iter().map(|v| v.what.as_str()).collect();
+    assert!(
+        whats.contains(&"order subtotal is not the sum of its lines"),
+        "{whats:?}"
+    );
+    assert!(
+        whats.contains(&"payment amount is not the order total"),
+        "{whats:?}"
+    );
+}

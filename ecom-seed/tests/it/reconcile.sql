@@ -1,0 +1,85 @@
+-- Every row returned is a violation: (what, id). No trailing semicolon: the tests
+-- wrap it in a subquery.
+WITH line_totals AS (
+    SELECT order_id, sum(unit_price * quantity) AS subtotal, count(*) AS lines
+    FROM order_lines GROUP BY order_id
+), sold AS (
+    SELECT l.product_id, sum(l.quantity) AS units
+    FROM order_lines l JOIN orders o ON o.id = l.order_id
+    WHERE o.status NOT IN ('cancelled', 'expired')
+    GROUP BY l.product_id
+), ledger AS (
+    SELECT payment_id,
+           coalesce(sum(amount) FILTER (WHERE kind = 'authorize'), 0) AS authorized,
+           coalesce(sum(amount) FILTER (WHERE kind = 'capture'), 0) AS captured,
+           coalesce(sum(amount) FILTER (WHERE kind = 'refund'), 0) AS refunded,
+           count(*) AS events
+    FROM payment_events GROUP BY payment_id
+), last_change AS (
+    SELECT DISTINCT ON (order_id) order_id, to_status, at
+    FROM order_status_history ORDER BY order_id, id DESC
+), changes AS (
+    SELECT order_id, count(*) AS n, count(*) FILTER (WHERE from_status IS NULL) AS starts
+    FROM order_status_history GROUP BY order_id
+)
+SELECT 'order subtotal is not the sum of its lines', o.id
+FROM orders o LEFT JOIN line_totals t ON t.order_id = o.id
+WHERE t.subtotal IS DISTINCT FROM o.subtotal OR t.lines NOT BETWEEN 1 AND 5
+UNION ALL
+SELECT 'order without both address snapshots', o.id
+FROM orders o WHERE (SELECT count(*) FROM order_addresses a WHERE a.order_id = o.id) <> 2
+UNION ALL
+SELECT 'sold more than was stocked (negative stock)', p.id
+FROM products p WHERE p.stock_on_hand < 0
+UNION ALL
+SELECT 'archived product sold', p.id
+FROM products p JOIN sold s ON s.product_id = p.id WHERE p.status = 'archived'
+UNION ALL
+SELECT 'line price differs from the product snapshot', l.order_id
+FROM order_lines l JOIN products p ON p.id = l.product_id
+WHERE l.sku <> p.sku OR l.name <> p.name OR l.unit_price <> p.price
+UNION ALL
+SELECT 'payment amount is not the order total', p.id
+FROM payments p JOIN orders o ON o.id = p.order_id
+WHERE p.amount <> o.grand_total OR p.currency <> o.currency
+UNION ALL
+SELECT 'payment totals disagree with its ledger', p.id
+FROM payments p LEFT JOIN ledger l ON l.payment_id = p.id
+WHERE coalesce(l.authorized, 0) <> p.authorized OR coalesce(l.captured, 0) <> p.captured
+   OR coalesce(l.refunded, 0) <> p.refunded OR coalesce(l.events, 0) <> p.version
+   OR NOT (p.refunded <= p.captured AND p.captured <= p.authorized AND p.authorized <= p.amount)
+UNION ALL
+SELECT 'order status does not match its payment', o.id
+FROM orders o JOIN payments p ON p.order_id = o.id
+WHERE NOT CASE o.status
+    WHEN 'pending_payment' THEN p.status IN ('pending', 'authorized', 'failed', 'captured') AND p.captured < p.amount
+    WHEN 'paid' THEN p.captured = p.amount AND p.status IN ('captured', 'partially_refunded')
+    WHEN 'shipped' THEN p.captured = p.amount AND p.status IN ('captured', 'partially_refunded')
+    WHEN 'delivered' THEN p.captured = p.amount AND p.status IN ('captured', 'partially_refunded')
+    WHEN 'refunded' THEN p.status = 'refunded' AND p.refunded = p.captured AND p.captured = p.amount
+    WHEN 'cancelled' THEN p.status IN ('voided', 'refunded', 'failed') AND p.refunded = p.captured
+    WHEN 'expired' THEN p.status IN ('voided', 'failed') AND p.captured = 0
+END
+UNION ALL
+SELECT 'order without exactly one payment', o.id
+FROM orders o WHERE (SELECT count(*) FROM payments p WHERE p.order_id = o.id) <> 1
+UNION ALL
+SELECT 'status history does not end at the order status', o.id
+FROM orders o LEFT JOIN last_change c ON c.order_id = o.id
+LEFT JOIN changes n ON n.order_id = o.id
+WHERE c.to_status IS DISTINCT FROM o.status OR n.n - 1 <> o.version OR n.starts <> 1
+   OR c.at > o.updated_at OR c.at < o.created_at
+UNION ALL
+SELECT 'order cart is not a converted cart of the same lines', o.id
+FROM orders o JOIN carts c ON c.id = o.cart_id
+WHERE c.status <> 'converted'
+   OR (SELECT array_agg((product_id, quantity) ORDER BY product_id) FROM cart_lines WHERE cart_id = c.id)
+      IS DISTINCT FROM
+      (SELECT array_agg((product_id, quantity) ORDER BY product_id) FROM order_lines WHERE order_id = o.id)
+UNION ALL
+SELECT 'converted cart without an order', c.id
+FROM carts c WHERE c.status = 'converted' AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.cart_id = c.id)
+UNION ALL
+SELECT 'something happens after the period or before the customer registered', o.id
+FROM orders o LEFT JOIN users u ON u.id = o.user_id
+WHERE o.updated_at < o.created_at OR (u.id IS NOT NULL AND u.created_at > o.created_at)
