@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use diesel::dsl::{now, sql};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Nullable, Text};
+use diesel::sql_types::{BigInt, Bool, Text};
 use rust_decimal::Decimal;
 
 use ecom_domain::catalog::{check_price, check_stock};
@@ -25,6 +25,7 @@ use crate::rows::{
     stock_column,
 };
 use crate::schema::{categories, products};
+use crate::sql::{Bind, CachedSql};
 use crate::store::{missing, taken};
 use crate::{PgStore, StoreError};
 
@@ -32,8 +33,13 @@ use crate::{PgStore, StoreError};
 const TREE_LOCK_KEY: i64 = 0x6563_6f6d_2d63_6174;
 
 /// The product columns, for the raw queries that read [`ProductRow`]s by name.
-const PRODUCT_COLUMNS: &str = "p.id, p.sku, p.name, p.description, p.category_id, p.price, \
-    p.currency, p.status, p.stock_on_hand, p.created_at, p.updated_at";
+/// The columns of a [`ProductRow`], for hand-written queries over `products p`.
+macro_rules! product_columns {
+    () => {
+        "p.id, p.sku, p.name, p.description, p.category_id, p.price, \
+         p.currency, p.status, p.stock_on_hand, p.created_at, p.updated_at"
+    };
+}
 
 /// A bound on walks up the tree, so that a cycle written around the store (raw
 /// SQL) makes a long answer instead of a query that never ends.
@@ -375,22 +381,31 @@ impl CatalogRepository for PgStore {
             category_row(conn, category)?;
             // Keyset pagination: `id > after`, never OFFSET, so a page costs the
             // same wherever it is and rows added meanwhile neither repeat nor vanish.
-            let rows: Vec<ProductRow> = diesel::sql_query(format!(
+            const PAGE: &[&str] = &[
                 "WITH RECURSIVE tree (id) AS ( \
-                     SELECT id FROM categories WHERE id = $1 \
-                     UNION \
-                     SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id \
-                 ) \
-                 SELECT {PRODUCT_COLUMNS} FROM products p \
-                 WHERE p.category_id IN (SELECT id FROM tree) \
-                   AND p.status = 'active' \
-                   AND ($2::bigint IS NULL OR p.id > $2) \
-                 ORDER BY p.id \
-                 LIMIT $3"
-            ))
-            .bind::<BigInt, _>(category.get())
-            .bind::<Nullable<BigInt>, _>(page.after.map(ProductId::get))
-            .bind::<BigInt, _>(limit as i64 + 1)
+                     SELECT id FROM categories WHERE id = ",
+                concat!(
+                    " UNION \
+                         SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id \
+                     ) \
+                     SELECT ",
+                    product_columns!(),
+                    " FROM products p \
+                     WHERE p.category_id IN (SELECT id FROM tree) \
+                       AND p.status = 'active' \
+                       AND p.id > coalesce(",
+                ),
+                ", 0) ORDER BY p.id LIMIT ",
+                "",
+            ];
+            let rows: Vec<ProductRow> = CachedSql::new(
+                PAGE,
+                vec![
+                    Bind::BigInt(category.get()),
+                    Bind::NullableBigInt(page.after.map(ProductId::get)),
+                    Bind::BigInt(limit as i64 + 1),
+                ],
+            )
             .load(conn)?;
             let mut items = rows
                 .into_iter()
@@ -417,16 +432,26 @@ impl CatalogRepository for PgStore {
             // `%` (similarity at least pg_trgm.similarity_threshold, 0.3 by default)
             // is served by products_name_trgm_idx; a NULL substring disables the
             // `strpos` arm.
-            let rows: Vec<ProductRow> = diesel::sql_query(format!(
-                "SELECT {PRODUCT_COLUMNS} FROM products p \
-                 WHERE p.status = 'active' \
-                   AND (p.name % $1 OR strpos(lower(p.name), lower($2)) > 0) \
-                 ORDER BY similarity(p.name, $1) DESC, p.id \
-                 LIMIT $3"
-            ))
-            .bind::<Text, _>(&trigram_text)
-            .bind::<Nullable<Text>, _>(substring)
-            .bind::<BigInt, _>(i64::from(limit.clamp(1, 500)))
+            const SEARCH: &[&str] = &[
+                concat!(
+                    "SELECT ",
+                    product_columns!(),
+                    " FROM products p WHERE p.status = 'active' AND (p.name % ",
+                ),
+                " OR strpos(lower(p.name), lower(",
+                ")) > 0) ORDER BY similarity(p.name, ",
+                ") DESC, p.id LIMIT ",
+                "",
+            ];
+            let rows: Vec<ProductRow> = CachedSql::new(
+                SEARCH,
+                vec![
+                    Bind::Text(trigram_text.clone()),
+                    Bind::NullableText(substring.map(str::to_owned)),
+                    Bind::Text(trigram_text.clone()),
+                    Bind::BigInt(i64::from(limit.clamp(1, 500))),
+                ],
+            )
             .load(conn)?;
             rows.into_iter().map(Product::try_from).collect()
         })

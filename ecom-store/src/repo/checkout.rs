@@ -11,7 +11,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Integer, Timestamptz};
+use diesel::sql_types::{BigInt, Timestamptz};
 use ecom_domain::prelude::*;
 use serde_json::json;
 
@@ -24,6 +24,7 @@ use crate::schema::{
     addresses, carts, idempotency_keys, order_addresses, order_lines, order_status_history, orders,
     payments, products,
 };
+use crate::sql::{Bind, CachedSql};
 use crate::{PgStore, StoreError};
 
 /// The scope under which checkout keys are kept in `idempotency_keys`.
@@ -56,12 +57,19 @@ pub(crate) fn adjust_stock(
     ids: &[i64],
     deltas: &[i32],
 ) -> Result<(), StoreError> {
-    diesel::sql_query(
+    const ADJUST: &[&str] = &[
         "UPDATE products p SET stock_on_hand = p.stock_on_hand + d.delta, updated_at = now() \
-         FROM unnest($1::bigint[], $2::int[]) AS d(id, delta) WHERE p.id = d.id",
+         FROM unnest(",
+        "::bigint[], ",
+        "::int[]) AS d(id, delta) WHERE p.id = d.id",
+    ];
+    CachedSql::new(
+        ADJUST,
+        vec![
+            Bind::BigIntArray(ids.to_vec()),
+            Bind::IntArray(deltas.to_vec()),
+        ],
     )
-    .bind::<Array<BigInt>, _>(ids)
-    .bind::<Array<Integer>, _>(deltas)
     .execute(conn)?;
     Ok(())
 }

@@ -1,0 +1,72 @@
+//! Hand-written SQL that diesel keeps as a prepared statement.
+//!
+//! `diesel::sql_query` marks every query unsafe to cache, so PostgreSQL parses and
+//! plans it on every call. For the hot hand-written queries (a category page, the
+//! name search, stock adjustments) that planning was a large part of each call;
+//! [`CachedSql`] lets diesel's statement cache keep them prepared, keyed by their
+//! text, as it does for queries built with its DSL.
+
+use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text, Untyped};
+use diesel::{QueryResult, RunQueryDsl};
+
+/// One bind parameter.
+#[derive(Debug, Clone)]
+pub(crate) enum Bind {
+    BigInt(i64),
+    NullableBigInt(Option<i64>),
+    Text(String),
+    NullableText(Option<String>),
+    BigIntArray(Vec<i64>),
+    IntArray(Vec<i32>),
+}
+
+/// SQL text in parts with one bind between each two parts: `parts.len()` must be
+/// `binds.len() + 1`. The text is static, so the cache can never grow without bound.
+#[derive(Debug, Clone)]
+pub(crate) struct CachedSql {
+    parts: &'static [&'static str],
+    binds: Vec<Bind>,
+}
+
+impl CachedSql {
+    pub(crate) fn new(parts: &'static [&'static str], binds: Vec<Bind>) -> Self {
+        debug_assert_eq!(
+            parts.len(),
+            binds.len() + 1,
+            "one bind between each two parts"
+        );
+        Self { parts, binds }
+    }
+}
+
+impl QueryId for CachedSql {
+    type QueryId = ();
+    // No static id: diesel then keys its statement cache by the SQL text.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for CachedSql {
+    type SqlType = Untyped;
+}
+
+impl<Conn> RunQueryDsl<Conn> for CachedSql {}
+
+impl QueryFragment<Pg> for CachedSql {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        for (i, part) in self.parts.iter().enumerate() {
+            out.push_sql(part);
+            match self.binds.get(i) {
+                None => {}
+                Some(Bind::BigInt(v)) => out.push_bind_param::<BigInt, _>(v)?,
+                Some(Bind::NullableBigInt(v)) => out.push_bind_param::<Nullable<BigInt>, _>(v)?,
+                Some(Bind::Text(v)) => out.push_bind_param::<Text, _>(v)?,
+                Some(Bind::NullableText(v)) => out.push_bind_param::<Nullable<Text>, _>(v)?,
+                Some(Bind::BigIntArray(v)) => out.push_bind_param::<Array<BigInt>, _>(v)?,
+                Some(Bind::IntArray(v)) => out.push_bind_param::<Array<Integer>, _>(v)?,
+            }
+        }
+        Ok(())
+    }
+}
