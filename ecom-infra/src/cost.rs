@@ -1,0 +1,265 @@
+//! Hourly and monthly price estimates of a spec, from the price table kept in the repository
+//! (`ecom-infra/prices.toml`, which says the date of its prices).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use crate::spec::{DeploymentSpec, EncryptionKey};
+
+/// The price table compiled into the program.
+pub const PRICES_TOML: &str = include_str!("../prices.toml");
+
+/// A price table: instance hours, storage, and small monthly items.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PriceTable {
+    /// When the prices were written down.
+    pub as_of: String,
+    /// Always `USD` here.
+    pub currency: String,
+    /// Hours in a billing month.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub hours_per_month: Decimal,
+    /// Key, secret, alarm.
+    pub fixed_monthly: FixedMonthly,
+    /// Per region.
+    pub regions: BTreeMap<String, RegionPrices>,
+}
+
+/// Monthly prices of the small items.
+#[derive(Debug, Clone, Deserialize)]
+#[allow(missing_docs)]
+pub struct FixedMonthly {
+    #[serde(with = "rust_decimal::serde::str")]
+    pub kms_key: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub secret: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub alarm: Decimal,
+}
+
+/// One region's prices.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RegionPrices {
+    /// Single-AZ on-demand price per hour, by instance class.
+    pub instance_hourly: BTreeMap<String, String>,
+    /// Per GiB-month, by storage type.
+    pub storage_gib_monthly: BTreeMap<String, String>,
+}
+
+/// Why a spec could not be priced.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CostError {
+    /// The table could not be read.
+    #[error("price table: {0}")]
+    Table(String),
+    /// No prices for that region.
+    #[error("no prices for region {0} in prices.toml")]
+    UnknownRegion(String),
+    /// No price for that class or storage type in the region.
+    #[error("no price for {item} in {region} in prices.toml")]
+    UnknownItem {
+        /// The instance class or storage type.
+        item: String,
+        /// The region.
+        region: String,
+    },
+}
+
+impl PriceTable {
+    /// The table kept in the repository.
+    pub fn bundled() -> Result<Self, CostError> {
+        Self::parse(PRICES_TOML)
+    }
+
+    /// Parses a table in `prices.toml`'s format.
+    pub fn parse(text: &str) -> Result<Self, CostError> {
+        toml::from_str(text).map_err(|e| CostError::Table(e.to_string()))
+    }
+
+    fn price(
+        &self,
+        map: &BTreeMap<String, String>,
+        item: &str,
+        region: &str,
+    ) -> Result<Decimal, CostError> {
+        let unknown = || CostError::UnknownItem {
+            item: item.to_owned(),
+            region: region.to_owned(),
+        };
+        map.get(item)
+            .ok_or_else(unknown)?
+            .parse()
+            .map_err(|_| unknown())
+    }
+
+    /// The estimate for `spec`.
+    pub fn estimate(&self, spec: &DeploymentSpec) -> Result<CostEstimate, CostError> {
+        let region = self
+            .regions
+            .get(&spec.region)
+            .ok_or_else(|| CostError::UnknownRegion(spec.region.clone()))?;
+        let db = &spec.database;
+        let copies = Decimal::from(if db.multi_az { 2 } else { 1 });
+        let writer_hourly =
+            self.price(&region.instance_hourly, &db.instance_class, &spec.region)?;
+        let replica_hourly =
+            self.price(&region.instance_hourly, spec.replica_class(), &spec.region)?;
+        let gib_month = self.price(
+            &region.storage_gib_monthly,
+            db.storage.storage_type.as_str(),
+            &spec.region,
+        )?;
+        let replicas = Decimal::from(spec.replicas.count);
+        let allocated = Decimal::from(db.storage.allocated_gib);
+
+        let mut lines = vec![
+            CostLine::hourly(
+                format!(
+                    "writer {}{}",
+                    db.instance_class,
+                    if db.multi_az { " Multi-AZ (x2)" } else { "" }
+                ),
+                writer_hourly * copies,
+                self.hours_per_month,
+            ),
+            CostLine::monthly(
+                format!(
+                    "writer storage {} GiB {}{}",
+                    db.storage.allocated_gib,
+                    db.storage.storage_type.as_str(),
+                    if db.multi_az { " (x2)" } else { "" }
+                ),
+                gib_month * allocated * copies,
+                self.hours_per_month,
+            ),
+        ];
+        if spec.replicas.count > 0 {
+            lines.push(CostLine::hourly(
+                format!(
+                    "{} read replica(s) {}",
+                    spec.replicas.count,
+                    spec.replica_class()
+                ),
+                replica_hourly * replicas,
+                self.hours_per_month,
+            ));
+            lines.push(CostLine::monthly(
+                format!(
+                    "replica storage {} x {} GiB",
+                    spec.replicas.count, db.storage.allocated_gib
+                ),
+                gib_month * allocated * replicas,
+                self.hours_per_month,
+            ));
+        }
+        if matches!(spec.encryption, EncryptionKey::Create { .. }) {
+            lines.push(CostLine::monthly(
+                "KMS key".into(),
+                self.fixed_monthly.kms_key,
+                self.hours_per_month,
+            ));
+        }
+        lines.push(CostLine::monthly(
+            "master password secret".into(),
+            self.fixed_monthly.secret,
+            self.hours_per_month,
+        ));
+        let alarm_count = crate::template::alarms(spec).len();
+        lines.push(CostLine::monthly(
+            format!("{alarm_count} CloudWatch alarms"),
+            self.fixed_monthly.alarm * Decimal::from(alarm_count),
+            self.hours_per_month,
+        ));
+        Ok(CostEstimate {
+            as_of: self.as_of.clone(),
+            currency: self.currency.clone(),
+            lines,
+        })
+    }
+}
+
+/// One priced item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CostLine {
+    /// What it is.
+    pub item: String,
+    /// Price per hour.
+    pub hourly: Decimal,
+    /// Price per month.
+    pub monthly: Decimal,
+}
+
+impl CostLine {
+    fn hourly(item: String, hourly: Decimal, hours: Decimal) -> Self {
+        Self {
+            item,
+            hourly,
+            monthly: hourly * hours,
+        }
+    }
+
+    fn monthly(item: String, monthly: Decimal, hours: Decimal) -> Self {
+        Self {
+            item,
+            hourly: monthly / hours,
+            monthly,
+        }
+    }
+}
+
+/// An itemised estimate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CostEstimate {
+    /// The prices' date.
+    pub as_of: String,
+    /// `USD`.
+    pub currency: String,
+    /// Items.
+    pub lines: Vec<CostLine>,
+}
+
+impl CostEstimate {
+    /// Sum per hour.
+    pub fn hourly(&self) -> Decimal {
+        self.lines.iter().map(|l| l.hourly).sum()
+    }
+
+    /// Sum per month.
+    pub fn monthly(&self) -> Decimal {
+        self.lines.iter().map(|l| l.monthly).sum()
+    }
+}
+
+impl fmt::Display for CostEstimate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "| item | per hour ({0}) | per month ({0}) |",
+            self.currency
+        )?;
+        writeln!(f, "|---|---:|---:|")?;
+        for line in &self.lines {
+            writeln!(
+                f,
+                "| {} | {} | {} |",
+                line.item,
+                line.hourly.round_dp(4),
+                line.monthly.round_dp(2)
+            )?;
+        }
+        writeln!(
+            f,
+            "| **total** | **{}** | **{}** |",
+            self.hourly().round_dp(4),
+            self.monthly().round_dp(2)
+        )?;
+        write!(
+            f,
+            "\nprices as of {} (ecom-infra/prices.toml), on-demand, before tax and data transfer",
+            self.as_of
+        )
+    }
+}

@@ -1,0 +1,171 @@
+//! `ecom-infra`: deploy, inspect and destroy ecom-dms's database on AWS.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use ecom_infra::aws::InstanceRole;
+use ecom_infra::iam_token::{self, TokenTarget};
+use ecom_infra::{Aws, ConnectOptions, DeploymentSpec, InfraError, Preset, cost, template};
+
+/// Deploy ecom-dms's PostgreSQL on AWS (CloudFormation), inspect it, destroy it.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Start from this preset.
+    #[arg(long, value_enum, default_value = "test", global = true)]
+    preset: Preset,
+    /// Read the spec from this JSON file instead (see `ecom-infra spec`).
+    #[arg(long, global = true)]
+    spec: Option<PathBuf>,
+    /// AWS region (default: AWS_REGION, then eu-west-1).
+    #[arg(long, env = "AWS_REGION", default_value = "eu-west-1", global = true)]
+    region: String,
+    /// Send every AWS call to this endpoint (an emulator such as moto).
+    #[arg(long, global = true)]
+    endpoint_url: Option<String>,
+    /// Seconds between polls while waiting for AWS.
+    #[arg(long, default_value_t = 10, global = true)]
+    poll_seconds: u64,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the spec as JSON (a starting point for --spec).
+    Spec,
+    /// Print the CloudFormation template (deterministic JSON).
+    Template,
+    /// Show the change set a deploy would execute.
+    Plan,
+    /// Create or update the stack through a change set and wait, with progress.
+    Deploy,
+    /// Endpoints, states and alarm states.
+    Status,
+    /// Delete the stack and prove nothing is left.
+    Destroy,
+    /// Hourly and monthly estimate from ecom-infra/prices.toml.
+    Cost,
+    /// The connection URLs of the writer and each replica (no password).
+    DatabaseUrl {
+        /// Put a fresh IAM auth token (valid 15 minutes) in the writer's URL.
+        #[arg(long)]
+        iam_token: bool,
+    },
+    /// An RDS IAM auth token on stdout, like `aws rds generate-db-auth-token`.
+    DbAuthToken {
+        /// Instance endpoint address.
+        #[arg(long)]
+        hostname: String,
+        /// Port.
+        #[arg(long)]
+        port: u16,
+        /// Database user (granted rds_iam).
+        #[arg(long)]
+        username: String,
+    },
+}
+
+fn load_spec(cli: &Cli) -> Result<DeploymentSpec, Box<dyn std::error::Error>> {
+    let spec = match &cli.spec {
+        Some(path) => serde_json::from_str(&std::fs::read_to_string(path)?)?,
+        None => cli.preset.spec(&cli.region),
+    };
+    spec.validate().map_err(InfraError::from)?;
+    Ok(spec)
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let spec = load_spec(&cli)?;
+    let connect = || {
+        Aws::connect(ConnectOptions {
+            region: Some(spec.region.clone()),
+            endpoint_url: cli.endpoint_url.clone(),
+            poll: Duration::from_secs(cli.poll_seconds),
+            ..ConnectOptions::default()
+        })
+    };
+    let mut progress = |line: String| eprintln!("{line}");
+    match &cli.command {
+        Command::Spec => println!("{}", serde_json::to_string_pretty(&spec)?),
+        Command::Template => print!("{}", template::render_string(&spec)?),
+        Command::Cost => println!("{}", cost::PriceTable::bundled()?.estimate(&spec)?),
+        Command::Plan => println!("{}", connect().await?.plan(&spec).await?),
+        Command::Deploy => {
+            let aws = connect().await?;
+            aws.deploy(&spec, &mut progress).await?;
+            println!("{}", aws.status(&spec).await?);
+        }
+        Command::Status => println!("{}", connect().await?.status(&spec).await?),
+        Command::Destroy => {
+            let report = connect().await?.destroy(&spec, &mut progress).await?;
+            println!("{report}");
+        }
+        Command::DatabaseUrl { iam_token } => {
+            let aws = connect().await?;
+            for (role, url) in aws.database_urls(&spec).await? {
+                let name = match role {
+                    InstanceRole::Writer => "DATABASE_URL",
+                    InstanceRole::Replica => "DATABASE_READ_URL",
+                };
+                if *iam_token && role == InstanceRole::Writer {
+                    let status = aws.status(&spec).await?;
+                    let (host, port) = status
+                        .instances
+                        .first()
+                        .and_then(|i| i.endpoint.clone())
+                        .ok_or("no writer endpoint")?;
+                    let target = TokenTarget {
+                        hostname: host,
+                        port,
+                        username: spec.database.master_username.clone(),
+                        region: spec.region.clone(),
+                    };
+                    println!(
+                        "{name}={}",
+                        aws.iam_database_url(&target, &spec.database.database_name)
+                            .await?
+                    );
+                } else {
+                    println!("{name}={url}");
+                }
+            }
+        }
+        Command::DbAuthToken {
+            hostname,
+            port,
+            username,
+        } => {
+            let aws = connect().await?;
+            let target = TokenTarget {
+                hostname: hostname.clone(),
+                port: *port,
+                username: username.clone(),
+                region: cli.region.clone(),
+            };
+            println!(
+                "{}",
+                iam_token::generate_auth_token(
+                    &target,
+                    &aws.credentials().await?,
+                    chrono::Utc::now()
+                )
+            );
+        }
+    }
+    Ok(())
+}
