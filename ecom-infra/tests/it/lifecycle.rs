@@ -1,0 +1,484 @@
+//! The whole life of the test preset on moto: deploy, read back with the SDK, add a replica
+//! through a change set, destroy, and check that nothing is left.
+
+use std::collections::BTreeMap;
+
+use ecom_infra::aws::StackResources;
+use ecom_infra::{Aws, DeploymentSpec, InfraError, SpecError, template};
+
+use crate::support::{Moto, REGION, ec2_existing, ec2_tags};
+
+const TAG_KEYS: [&str; 4] = ["Environment", "ManagedBy", "Owner", "Project"];
+
+fn physical<'a>(resources: &'a StackResources, logical: &str) -> &'a str {
+    &resources
+        .get(logical)
+        .unwrap_or_else(|| panic!("no {logical} in {resources:?}"))
+        .1
+}
+
+fn assert_tagged(what: &str, tags: &BTreeMap<String, String>, spec: &DeploymentSpec) {
+    for key in TAG_KEYS {
+        assert!(tags.contains_key(key), "{what} lacks tag {key}: {tags:?}");
+    }
+    assert_eq!(tags["Environment"], spec.environment.as_ref(), "{what}");
+    assert_eq!(tags["Project"], "ecom-dms", "{what}");
+    assert_eq!(tags["ManagedBy"], "ecom-infra", "{what}");
+    assert_eq!(tags["Owner"], spec.owner, "{what}");
+}
+
+/// Everything the deployed stack must be, read back through each service's own API.
+async fn check_deployment(aws: &Aws, moto: &Moto, spec: &DeploymentSpec) {
+    let stack = spec.stack_name();
+    let resources = aws.stack_resources(&stack).await.unwrap();
+    let outputs = aws.outputs(&stack).await.unwrap();
+    let key_id = physical(&resources, "DbKey");
+    let key = aws.kms.describe_key().key_id(key_id).send().await.unwrap();
+    let key_arn = key.key_metadata().unwrap().arn().unwrap().to_owned();
+    assert_eq!(outputs["KmsKeyArn"], key_arn);
+    let rotation = aws
+        .kms
+        .get_key_rotation_status()
+        .key_id(key_id)
+        .send()
+        .await
+        .unwrap();
+    assert!(rotation.key_rotation_enabled());
+
+    // The writer.
+    let primary = aws
+        .db_instance(&spec.primary_identifier())
+        .await
+        .unwrap()
+        .expect("the writer exists");
+    assert_eq!(primary.multi_az(), Some(true), "Multi-AZ");
+    assert_eq!(primary.storage_encrypted(), Some(true), "encrypted");
+    assert_eq!(
+        primary.kms_key_id(),
+        Some(key_arn.as_str()),
+        "encrypted with the stack's key"
+    );
+    assert_eq!(
+        primary.iam_database_authentication_enabled(),
+        Some(true),
+        "IAM auth"
+    );
+    assert_eq!(primary.publicly_accessible(), Some(false));
+    assert_eq!(
+        primary.deletion_protection(),
+        Some(false),
+        "the test preset is deletable"
+    );
+    assert_eq!(
+        primary.backup_retention_period(),
+        Some(i32::from(spec.backups.retention_days))
+    );
+    assert_eq!(primary.engine(), Some("postgres"));
+    assert_eq!(
+        primary.engine_version(),
+        Some(spec.database.engine_version.as_str())
+    );
+    assert_eq!(
+        primary.db_instance_class(),
+        Some(spec.database.instance_class.as_str())
+    );
+    assert_eq!(primary.allocated_storage(), Some(20));
+    assert_eq!(primary.max_allocated_storage(), Some(50));
+    assert_eq!(primary.endpoint().and_then(|e| e.port()), Some(5432));
+    assert_eq!(primary.master_username(), Some("ecom_admin"));
+    let secret = primary
+        .master_user_secret()
+        .expect("master password managed by Secrets Manager");
+    assert_eq!(
+        secret.kms_key_id(),
+        Some(key_arn.as_str()),
+        "secret encrypted with the stack's key"
+    );
+    assert_eq!(outputs["MasterUserSecretArn"], secret.secret_arn().unwrap());
+    let mut replicas: Vec<&str> = primary
+        .read_replica_db_instance_identifiers()
+        .iter()
+        .map(String::as_str)
+        .collect();
+    replicas.sort();
+    let expected: Vec<String> = (1..=spec.replicas.count)
+        .map(|n| spec.replica_identifier(n))
+        .collect();
+    assert_eq!(
+        replicas,
+        expected.iter().map(String::as_str).collect::<Vec<_>>(),
+        "replicas attached"
+    );
+
+    // Network placement, through the RDS API (no EC2 client in the build).
+    let sg = physical(&resources, "DbSecurityGroup");
+    let groups: Vec<&str> = primary
+        .vpc_security_groups()
+        .iter()
+        .filter_map(|g| g.vpc_security_group_id())
+        .collect();
+    assert_eq!(groups, [sg]);
+    let subnet_group = primary.db_subnet_group().expect("a subnet group");
+    assert_eq!(
+        subnet_group.db_subnet_group_name(),
+        Some(physical(&resources, "DbSubnetGroup"))
+    );
+    assert_eq!(subnet_group.vpc_id(), Some(physical(&resources, "Vpc")));
+    let mut zones: Vec<&str> = subnet_group
+        .subnets()
+        .iter()
+        .filter_map(|s| s.subnet_availability_zone().and_then(|z| z.name()))
+        .collect();
+    zones.sort();
+    assert_eq!(zones, ["eu-west-1a", "eu-west-1b"]);
+
+    // rds.force_ssl through the stack's parameter group.
+    let parameter_group = physical(&resources, "DbParameterGroup");
+    let in_use: Vec<&str> = primary
+        .db_parameter_groups()
+        .iter()
+        .filter_map(|g| g.db_parameter_group_name())
+        .collect();
+    assert_eq!(in_use, [parameter_group]);
+    let params = aws
+        .rds
+        .describe_db_parameters()
+        .db_parameter_group_name(parameter_group)
+        .send()
+        .await
+        .unwrap();
+    let force_ssl = params
+        .parameters()
+        .iter()
+        .find(|p| p.parameter_name() == Some("rds.force_ssl"))
+        .expect("rds.force_ssl set");
+    assert_eq!(force_ssl.parameter_value(), Some("1"));
+
+    // Each replica.
+    for id in &expected {
+        let replica = aws
+            .db_instance(id)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("{id} exists"));
+        assert_eq!(
+            replica.read_replica_source_db_instance_identifier(),
+            Some(spec.primary_identifier().as_str())
+        );
+        assert_eq!(
+            replica.iam_database_authentication_enabled(),
+            Some(true),
+            "{id} IAM auth"
+        );
+        assert_eq!(
+            replica.endpoint().and_then(|e| e.port()),
+            Some(5432),
+            "{id} port"
+        );
+        assert_eq!(replica.publicly_accessible(), Some(false));
+        let groups: Vec<&str> = replica
+            .vpc_security_groups()
+            .iter()
+            .filter_map(|g| g.vpc_security_group_id())
+            .collect();
+        assert_eq!(groups, [sg], "{id} security group");
+    }
+
+    // Alarms: the right metric, threshold and comparison on the right instance, to the topic.
+    let topic = physical(&resources, "AlarmTopic");
+    assert_eq!(outputs["AlarmTopicArn"], topic);
+    let alarms = aws.alarms(&format!("{stack}-")).await.unwrap();
+    let wanted = template::alarms(spec);
+    assert_eq!(alarms.len(), wanted.len(), "{alarms:?}");
+    for want in &wanted {
+        let alarm = alarms
+            .iter()
+            .find(|a| a.alarm_name() == Some(want.name.as_str()))
+            .unwrap_or_else(|| panic!("alarm {}", want.name));
+        assert_eq!(alarm.metric_name(), Some(want.metric), "{}", want.name);
+        assert_eq!(alarm.namespace(), Some("AWS/RDS"));
+        assert_eq!(alarm.threshold(), Some(want.threshold), "{}", want.name);
+        assert_eq!(
+            alarm.comparison_operator().map(|c| c.as_str()),
+            Some(want.comparison),
+            "{}",
+            want.name
+        );
+        assert_eq!(alarm.alarm_actions(), [topic.to_owned()], "{}", want.name);
+        assert_eq!(alarm.ok_actions(), [topic.to_owned()], "{}", want.name);
+        let dims: Vec<(&str, &str)> = alarm
+            .dimensions()
+            .iter()
+            .filter_map(|d| Some((d.name()?, d.value()?)))
+            .collect();
+        assert_eq!(
+            dims,
+            [("DBInstanceIdentifier", want.instance_identifier.as_str())],
+            "{}",
+            want.name
+        );
+        let tags = aws
+            .cloudwatch
+            .list_tags_for_resource()
+            .resource_arn(alarm.alarm_arn().unwrap())
+            .send()
+            .await
+            .unwrap();
+        let tags = tags
+            .tags()
+            .iter()
+            .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+            .collect();
+        assert_tagged(&want.name, &tags, spec);
+    }
+
+    // Tags on every resource, each read with its own service's API.
+    let account = "123456789012";
+    for (logical, (kind, id, _)) in &resources {
+        let tags: BTreeMap<String, String> = match kind.as_str() {
+            "AWS::RDS::DBInstance" | "AWS::RDS::DBSubnetGroup" | "AWS::RDS::DBParameterGroup" => {
+                let arn = match kind.as_str() {
+                    "AWS::RDS::DBInstance" => format!("arn:aws:rds:{REGION}:{account}:db:{id}"),
+                    "AWS::RDS::DBSubnetGroup" => {
+                        format!("arn:aws:rds:{REGION}:{account}:subgrp:{id}")
+                    }
+                    _ => format!("arn:aws:rds:{REGION}:{account}:pg:{id}"),
+                };
+                let out = aws
+                    .rds
+                    .list_tags_for_resource()
+                    .resource_name(arn)
+                    .send()
+                    .await
+                    .unwrap();
+                out.tag_list()
+                    .iter()
+                    .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+                    .collect()
+            }
+            "AWS::KMS::Key" => {
+                let out = aws
+                    .kms
+                    .list_resource_tags()
+                    .key_id(id)
+                    .send()
+                    .await
+                    .unwrap();
+                out.tags()
+                    .iter()
+                    .map(|t| (t.tag_key().to_owned(), t.tag_value().to_owned()))
+                    .collect()
+            }
+            "AWS::SNS::Topic" => {
+                let out = aws
+                    .sns
+                    .list_tags_for_resource()
+                    .resource_arn(id)
+                    .send()
+                    .await
+                    .unwrap();
+                out.tags()
+                    .iter()
+                    .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                    .collect()
+            }
+            "AWS::EC2::VPC" | "AWS::EC2::Subnet" | "AWS::EC2::SecurityGroup" => {
+                let tags = ec2_tags(moto, &[id]);
+                serde_json::from_value(tags[id].clone()).unwrap_or_default()
+            }
+            "AWS::CloudWatch::Alarm" => continue, // checked above
+            other => panic!("untested resource type {other} ({logical})"),
+        };
+        assert_tagged(&format!("{logical} {id}"), &tags, spec);
+    }
+}
+
+#[tokio::test]
+async fn test_preset_deploys_updates_through_a_change_set_and_destroys_without_leftovers() {
+    let moto = Moto::start();
+    let aws = moto.aws().await;
+    let mut spec = DeploymentSpec::test(REGION);
+    let mut log = Vec::new();
+
+    // Deploy.
+    let plan = aws.deploy(&spec, &mut |line| log.push(line)).await.unwrap();
+    assert!(plan.creates_stack);
+    let template = template::render(&spec).unwrap();
+    assert_eq!(
+        plan.changes.len(),
+        template["Resources"].as_object().unwrap().len()
+    );
+    assert!(plan.changes.iter().all(|c| c.action == "Add"));
+    assert!(log.iter().any(|l| l.contains("CREATE_COMPLETE")), "{log:?}");
+    check_deployment(&aws, &moto, &spec).await;
+    let status = aws.status(&spec).await.unwrap();
+    assert_eq!(status.stack_status, "CREATE_COMPLETE");
+    assert_eq!(status.instances.len(), 2);
+    assert_eq!(status.alarms.len(), 7);
+    let urls = aws.database_urls(&spec).await.unwrap();
+    assert_eq!(urls.len(), 2);
+    assert!(
+        urls[0]
+            .1
+            .starts_with("postgres://ecom_admin@ecom-dms-test-primary.")
+            && urls[0].1.ends_with(":5432/ecom?sslmode=require")
+    );
+
+    // Deploying the same spec again changes nothing.
+    let again = aws.deploy(&spec, &mut |_| {}).await.unwrap();
+    assert!(again.changes.is_empty(), "{again}");
+
+    // Update: a second replica, shown by plan, then applied through a change set.
+    spec.replicas.count = 2;
+    let plan = aws.plan(&spec).await.unwrap();
+    let mut added: Vec<(&str, &str)> = plan
+        .changes
+        .iter()
+        .map(|c| (c.action.as_str(), c.logical_id.as_str()))
+        .collect();
+    added.sort();
+    assert_eq!(
+        added,
+        [("Add", "AlarmReplica2Lag"), ("Add", "Replica2")],
+        "{plan}"
+    );
+    let applied = aws.deploy(&spec, &mut |_| {}).await.unwrap();
+    assert_eq!(applied, plan);
+    assert_eq!(
+        aws.status(&spec).await.unwrap().stack_status,
+        "UPDATE_COMPLETE"
+    );
+    check_deployment(&aws, &moto, &spec).await;
+
+    // Destroy, and prove that nothing is left.
+    let before = aws.stack_resources(&spec.stack_name()).await.unwrap();
+    let network: Vec<&str> = before
+        .values()
+        .filter(|(kind, _, _)| kind.starts_with("AWS::EC2::"))
+        .map(|(_, id, _)| id.as_str())
+        .collect();
+    assert_eq!(
+        ec2_existing(&moto, &network).len(),
+        4,
+        "VPC, two subnets, security group exist before"
+    );
+    let report = aws.destroy(&spec, &mut |_| {}).await.unwrap();
+    assert!(report.remaining.is_empty(), "{report}");
+    let removed: Vec<&str> = report.removed.iter().map(|(_, id)| id.as_str()).collect();
+    for (logical, (kind, id, _)) in &before {
+        if kind == "AWS::KMS::Key" {
+            assert_eq!(
+                report.kept,
+                [("KMS key (scheduled for deletion)".to_owned(), id.clone())]
+            );
+        } else {
+            assert!(
+                removed.contains(&id.as_str()),
+                "{logical} {id} not reported removed: {report}"
+            );
+        }
+    }
+    // And independently of the report:
+    let left = aws.rds.describe_db_instances().send().await.unwrap();
+    assert!(left.db_instances().is_empty(), "{:?}", left.db_instances());
+    let snapshots = aws.rds.describe_db_snapshots().send().await.unwrap();
+    assert!(
+        snapshots.db_snapshots().is_empty(),
+        "{:?}",
+        snapshots.db_snapshots()
+    );
+    assert!(aws.alarms("").await.unwrap().is_empty());
+    assert!(
+        aws.sns
+            .list_topics()
+            .send()
+            .await
+            .unwrap()
+            .topics()
+            .is_empty()
+    );
+    let key = aws
+        .kms
+        .describe_key()
+        .key_id(physical(&before, "DbKey"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        key.key_metadata().unwrap().key_state().map(|s| s.as_str()),
+        Some("PendingDeletion")
+    );
+    let deletion = key
+        .key_metadata()
+        .unwrap()
+        .deletion_date()
+        .expect("a deletion date")
+        .secs();
+    let days = (deletion - chrono::Utc::now().timestamp()) / 86_400;
+    assert!(
+        (6..=7).contains(&days),
+        "the test preset's 7-day window, got {days}"
+    );
+    let groups = aws.rds.describe_db_subnet_groups().send().await.unwrap();
+    assert!(groups.db_subnet_groups().is_empty());
+    let params = aws.rds.describe_db_parameter_groups().send().await.unwrap();
+    assert!(params.db_parameter_groups().iter().all(|g| {
+        !g.db_parameter_group_name()
+            .unwrap_or_default()
+            .starts_with("ecom-dms")
+    }));
+    let left_over = ec2_existing(&moto, &network);
+    assert!(
+        left_over.is_empty(),
+        "network resources left: {left_over:?}"
+    );
+    assert!(matches!(
+        aws.status(&spec).await,
+        Err(InfraError::StackNotFound(_))
+    ));
+}
+
+#[tokio::test]
+async fn invalid_specs_never_reach_aws() {
+    let moto = Moto::start();
+    let aws = moto.aws().await;
+    let mut spec = DeploymentSpec::test(REGION);
+    spec.network
+        .allowed_cidrs
+        .push("0.0.0.0/0".parse().unwrap());
+    let err = aws.deploy(&spec, &mut |_| {}).await.unwrap_err();
+    assert!(
+        matches!(err, InfraError::Spec(SpecError::PublicCidr(_))),
+        "{err}"
+    );
+    assert!(
+        aws.stack_status(&spec.stack_name())
+            .await
+            .unwrap()
+            .is_none(),
+        "no stack was created"
+    );
+    assert!(matches!(
+        aws.plan(&spec).await.unwrap_err(),
+        InfraError::Spec(_)
+    ));
+}
+
+#[tokio::test]
+async fn production_refuses_to_destroy_while_deletion_protection_is_on() {
+    // Deployed directly: the production preset's rules are otherwise checked on its template.
+    let moto = Moto::start();
+    let aws = moto.aws().await;
+    let spec = DeploymentSpec::production(REGION);
+    aws.deploy(&spec, &mut |_| {}).await.unwrap();
+    let err = aws.destroy(&spec, &mut |_| {}).await.unwrap_err();
+    match err {
+        InfraError::DeletionProtected(ids) => assert_eq!(ids.len(), 3, "{ids:?}"),
+        other => panic!("{other}"),
+    }
+    assert_eq!(
+        aws.status(&spec).await.unwrap().stack_status,
+        "CREATE_COMPLETE",
+        "nothing was deleted"
+    );
+}

@@ -1,0 +1,12 @@
+//! ecom-infra's integration tests, in one binary: template validity (cfn-lint), security
+//! posture (cfn-guard rules), the lifecycle on the moto emulator, moto's patched
+//! behaviours, spec validation, the IAM token generator and the cost estimate.
+
+mod cost;
+mod guard;
+mod iam_token;
+mod lifecycle;
+mod lint;
+mod moto_patches;
+mod spec_validation;
+mod support;

@@ -1,0 +1,328 @@
+"""moto_server with the CloudFormation behaviours ecom-infra's template relies on.
+
+Usage: python ecom_moto.py PORT   (binds 127.0.0.1:PORT)
+
+moto 5.2.5's CloudFormation layer falls short of what AWS documents in a few places
+that ecom-infra's template reaches. The RDS, CloudWatch and KMS APIs called directly
+behave correctly; only the CloudFormation glue is patched here, to do what the AWS
+CloudFormation resource reference says. Each patch is small, named, and has its own
+test in ecom-infra/tests/it/moto_patches.rs, so a moto upgrade that fixes or breaks one
+shows up by name. Pinned to the version below: the patches refuse to load on another.
+
+Not patched (the template does not depend on them):
+- a replica without an explicit Port gets 3306: the template states the port of every
+  instance (the spec's port), so this never arises;
+- DeletionPolicy: Snapshot is not honoured on stack deletion (no final snapshot is
+  taken): only the production preset asks for one, and it is not deployed on moto.
+"""
+
+import json
+import sys
+
+import moto
+
+EXPECTED_MOTO = "5.2.5"
+if moto.__version__ != EXPECTED_MOTO:
+    sys.exit(f"ecom_moto.py patches moto {EXPECTED_MOTO}, found {moto.__version__}: review the patches")
+
+from moto.cloudformation import parsing  # noqa: E402
+from moto.cloudwatch.models import cloudwatch_backends  # noqa: E402
+from moto.core.common_models import CloudFormationModel  # noqa: E402
+from moto.kms import models as kms_models  # noqa: E402
+from moto.rds import models as rds_models  # noqa: E402
+
+PATCHED = []
+
+
+def patch(name):
+    def register(fn):
+        fn()
+        PATCHED.append(name)
+        return fn
+
+    return register
+
+
+@patch("rds_group_refs")
+def _rds_group_refs():
+    """`Ref` to an AWS::RDS::DBParameterGroup or AWS::RDS::DBSubnetGroup returns its name
+    (the stack resource's physical id), and an explicit `DBParameterGroupName` property is
+    the group's name, as documented. moto returned the Python object, which crashed an
+    instance using the parameter group (HTTP 500) and left both physical ids empty, and it
+    ignored the property."""
+    rds_models.DBParameterGroup.physical_resource_id = property(lambda self: self.name)
+    rds_models.DBSubnetGroup.physical_resource_id = property(lambda self: self.name)
+    rds_models.DBParameterGroup.cloudformation_name_type = staticmethod(lambda: "DBParameterGroupName")
+
+    original = rds_models.DBParameterGroup.create_from_cloudformation_json.__func__
+
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        group = original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        wanted = cloudformation_json["Properties"].get("DBParameterGroupName")
+        if wanted and group.name != wanted:
+            backend = rds_models.rds_backends[account_id][region_name]
+            backend.db_parameter_groups.pop(group.name)
+            group.name = wanted
+            backend.db_parameter_groups[wanted] = group
+        return group
+
+    rds_models.DBParameterGroup.create_from_cloudformation_json = classmethod(create)
+
+
+@patch("db_instance_properties")
+def _db_instance_properties():
+    """AWS::RDS::DBInstance honours EnableIAMDatabaseAuthentication,
+    ManageMasterUserPassword with MasterUserSecret.KmsKeyId, VPCSecurityGroups,
+    DeletionProtection and MaxAllocatedStorage, takes AllocatedStorage and Port as the
+    strings the CloudFormation schema declares, and supports
+    `Fn::GetAtt MasterUserSecret.SecretArn`, as documented; moto ignored them."""
+    original = rds_models.DBInstance.create_from_cloudformation_json.__func__
+
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = cloudformation_json["Properties"]
+        if isinstance(props.get("DBSubnetGroupName"), str):  # a name, now that Ref gives one
+            backend = rds_models.rds_backends[account_id][region_name]
+            props["DBSubnetGroupName"] = backend.subnet_groups[props["DBSubnetGroupName"]]
+        for number in ("AllocatedStorage", "Port"):  # strings in the CloudFormation schema
+            if number in props:
+                props[number] = int(props[number])
+        if "VPCSecurityGroups" in props:
+            props.setdefault("VpcSecurityGroupIds", props["VPCSecurityGroups"])
+        db = original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        if "EnableIAMDatabaseAuthentication" in props:
+            db.enable_iam_database_authentication = _bool(props["EnableIAMDatabaseAuthentication"])
+        if "DeletionProtection" in props:
+            db.deletion_protection = _bool(props["DeletionProtection"])
+        if "MaxAllocatedStorage" in props:
+            db.max_allocated_storage = int(props["MaxAllocatedStorage"])
+        if _bool(props.get("ManageMasterUserPassword", False)):
+            kms_key = (props.get("MasterUserSecret") or {}).get("KmsKeyId")
+            db.update(manage_master_user_password=True, master_user_secret_kms_key_id=kms_key)
+        return db
+
+    rds_models.DBInstance.create_from_cloudformation_json = classmethod(create)
+
+    original_has = rds_models.DBInstance.has_cfn_attr.__func__
+    original_get = rds_models.DBInstance.get_cfn_attribute
+
+    def has_cfn_attr(cls, attr):
+        return attr == "MasterUserSecret.SecretArn" or original_has(cls, attr)
+
+    def get_cfn_attribute(self, name):
+        if name == "MasterUserSecret.SecretArn" and getattr(self, "manage_master_user_password", False):
+            return self.master_user_secret.secret_arn
+        return original_get(self, name)
+
+    rds_models.DBInstance.has_cfn_attr = classmethod(has_cfn_attr)
+    rds_models.DBInstance.get_cfn_attribute = get_cfn_attribute
+
+
+@patch("delete_with_replicas")
+def _delete_with_replicas():
+    """Deleting a stack with read replicas succeeds. AWS CloudFormation deletes the
+    replicas before the instance they reference; moto deletes in any order, and a replica
+    whose source was deleted first failed with DBInstanceNotFound although both were gone.
+    The end state is the same as AWS's: both deleted."""
+    original = rds_models.RDSBackend.delete_db_instance
+
+    def delete_db_instance(self, db_instance_identifier, *args, **kwargs):
+        db = self.databases.get(db_instance_identifier)
+        if db is not None and db.is_replica and db.source_db_instance_identifier not in self.databases:
+            db.is_replica = False  # its source is already gone: nothing to detach from
+        return original(self, db_instance_identifier, *args, **kwargs)
+
+    rds_models.RDSBackend.delete_db_instance = delete_db_instance
+
+
+@patch("kms_key_policy_and_deletion")
+def _kms_key():
+    """AWS::KMS::Key takes `KeyPolicy` as a JSON object (as the docs show it) and `Tags` as
+    `Key`/`Value` pairs, and deleting the stack schedules the key for deletion after
+    `PendingWindowInDays` (default 30) instead of erasing it. moto stored the object as the
+    policy (after which kms:DescribeKey failed), failed on `Key`/`Value` tags (it wants the
+    KMS API's `TagKey`/`TagValue`) and erased the key at once."""
+    original = kms_models.Key.create_from_cloudformation_json.__func__
+
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        props = cloudformation_json["Properties"]
+        if isinstance(props.get("KeyPolicy"), dict):
+            props["KeyPolicy"] = json.dumps(props["KeyPolicy"])
+        if props.get("Tags"):
+            props["Tags"] = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in props["Tags"]]
+        key = original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        key.ecom_pending_window = int(props.get("PendingWindowInDays", 30))
+        return key
+
+    def delete(self, account_id, region_name):
+        backend = kms_models.kms_backends[account_id][region_name]
+        backend.schedule_key_deletion(self.id, getattr(self, "ecom_pending_window", 30))
+
+    kms_models.Key.create_from_cloudformation_json = classmethod(create)
+    kms_models.Key.delete = delete
+
+
+@patch("cloudwatch_alarm")
+def _cloudwatch_alarm():
+    """AWS::CloudWatch::Alarm creates the alarm (moto skipped the resource silently).
+    Ref returns the alarm's name, as documented; deleting the stack deletes the alarm."""
+
+    class CfnAlarm(CloudFormationModel):
+        __module__ = "moto.cloudwatch.models"  # moto's model registry keys on the service module
+
+        def __init__(self, name, account_id, region_name):
+            self.name = name
+            self.account_id = account_id
+            self.region_name = region_name
+
+        @property
+        def physical_resource_id(self):
+            return self.name
+
+        @staticmethod
+        def cloudformation_name_type():
+            return "AlarmName"
+
+        @staticmethod
+        def cloudformation_type():
+            return "AWS::CloudWatch::Alarm"
+
+        @classmethod
+        def has_cfn_attr(cls, attr):
+            return attr == "Arn"
+
+        def get_cfn_attribute(self, attribute_name):
+            backend = cloudwatch_backends[self.account_id][self.region_name]
+            return backend.alarms[self.name].alarm_arn
+
+        @classmethod
+        def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+            p = cloudformation_json["Properties"]
+            backend = cloudwatch_backends[account_id][region_name]
+            backend.put_metric_alarm(
+                name=resource_name,
+                namespace=p.get("Namespace"),
+                metric_name=p.get("MetricName"),
+                comparison_operator=p["ComparisonOperator"],
+                evaluation_periods=int(p["EvaluationPeriods"]),
+                period=int(p["Period"]) if "Period" in p else None,
+                threshold=float(p["Threshold"]) if "Threshold" in p else None,
+                statistic=p.get("Statistic"),
+                description=p.get("AlarmDescription"),
+                dimensions=[{"Name": d["Name"], "Value": str(d["Value"])} for d in p.get("Dimensions", [])],
+                alarm_actions=p.get("AlarmActions", []),
+                datapoints_to_alarm=p.get("DatapointsToAlarm"),
+                extended_statistic=p.get("ExtendedStatistic"),
+                ok_actions=p.get("OKActions", []),
+                insufficient_data_actions=p.get("InsufficientDataActions", []),
+                unit=p.get("Unit"),
+                actions_enabled=_bool(p.get("ActionsEnabled", True)),
+                treat_missing_data=p.get("TreatMissingData"),
+                tags=p.get("Tags", []),
+            )
+            return cls(resource_name, account_id, region_name)
+
+        @classmethod
+        def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+            original_resource.delete(account_id, region_name)
+            return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+        def delete(self, account_id, region_name):
+            cloudwatch_backends[account_id][region_name].delete_alarms([self.name])
+
+    globals()["CfnAlarm"] = CfnAlarm
+    parsing.get_model_map.cache_clear()
+    parsing.get_name_type_map.cache_clear()
+
+
+@patch("deleted_stack_resources")
+def _deleted_stack_resources():
+    """ListStackResources on a deleted stack (by stack id) lists what the stack had, each
+    DELETE_COMPLETE, as AWS does. moto re-created every resource of the deleted stack while
+    listing them (its resource map creates resources lazily on access), and reported every
+    resource of any stack as CREATE_COMPLETE."""
+    from moto.cloudformation import models as cfn_models
+    from moto.cloudformation import responses as cfn_responses
+    from moto.core.responses import ActionResult
+
+    original_delete = cfn_models.Stack.delete
+
+    def delete(self):
+        parsed = self.resource_map._parsed_resources
+        self.ecom_deleted_resources = [r for r in parsed.values() if not isinstance(r, str) and hasattr(r, "logical_resource_id")]
+        original_delete(self)
+
+    original_resources = cfn_models.Stack.stack_resources.fget
+
+    def stack_resources(self):
+        if hasattr(self, "ecom_deleted_resources"):
+            return list(self.ecom_deleted_resources)
+        return original_resources(self)
+
+    def list_stack_resources(self):
+        stack, resources = self.cloudformation_backend.list_stack_resources(self._get_param("StackName"))
+        status = "DELETE_COMPLETE" if hasattr(stack, "ecom_deleted_resources") else "CREATE_COMPLETE"
+        return ActionResult({
+            "StackResourceSummaries": [
+                {
+                    "ResourceStatus": status,
+                    "LogicalResourceId": getattr(r, "logical_resource_id", ""),
+                    "LastUpdatedTimestamp": stack.creation_time,
+                    "PhysicalResourceId": getattr(r, "physical_resource_id", ""),
+                    "ResourceType": getattr(r, "cf_resource_type", ""),
+                }
+                for r in resources
+            ]
+        })
+
+    cfn_models.Stack.delete = delete
+    cfn_models.Stack.stack_resources = property(stack_resources)
+    cfn_responses.CloudFormationResponse.list_stack_resources = list_stack_resources
+
+
+@patch("change_set_outputs")
+def _change_set_outputs():
+    """After a change set is executed the stack has the change set's template and its
+    Outputs (DescribeStacks shows them), as with CreateStack and UpdateStack. moto kept the
+    template the stack had before: an empty one for a CREATE change set, so no outputs at
+    all, and the old outputs after an UPDATE."""
+    from moto.cloudformation import models as cfn_models
+
+    original_apply = cfn_models.ChangeSet.apply
+
+    def apply(self):
+        original_apply(self)
+        stack = self.stack
+        stack.template = self.template
+        stack._parse_template()
+        stack.output_map = stack._create_output_map()
+
+    cfn_models.ChangeSet.apply = apply
+
+
+@patch("sns_topic_tags")
+def _sns_topic_tags():
+    """AWS::SNS::Topic applies its `Tags`, as documented; moto dropped them."""
+    from moto.sns import models as sns_models
+
+    original = sns_models.Topic.create_from_cloudformation_json.__func__
+
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        topic = original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        tags = cloudformation_json["Properties"].get("Tags") or []
+        if tags:
+            sns_models.sns_backends[account_id][region_name].tag_resource(topic.arn, {t["Key"]: t["Value"] for t in tags})
+        return topic
+
+    sns_models.Topic.create_from_cloudformation_json = classmethod(create)
+
+
+def _bool(value):
+    return value if isinstance(value, bool) else str(value).lower() == "true"
+
+
+if __name__ == "__main__":
+    from moto.server import main
+
+    port = sys.argv[1] if len(sys.argv) > 1 else "5000"
+    print(f"ecom_moto: moto {moto.__version__} with patches {', '.join(PATCHED)}", flush=True)
+    main(["-H", "127.0.0.1", "-p", port])
