@@ -3,7 +3,7 @@
 //! statements) at the same client counts on the same database.
 //!
 //! ```text
-//! cargo run --release -p ecom-examples --bin bench [-- --write-docs] [--quick]
+//! cargo run --release -p ecom-examples --bin bench [-- --write-docs] [--quick | --per-client N]
 //! ```
 //!
 //! It builds a fresh `ecom_bench` database on the private cluster (or on the server
@@ -50,10 +50,13 @@ struct Run {
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let write_docs = args.iter().any(|a| a == "--write-docs");
-    let per_client = if args.iter().any(|a| a == "--quick") {
-        60
-    } else {
-        400
+    let per_client: usize = match args.iter().position(|a| a == "--per-client") {
+        Some(i) => args
+            .get(i + 1)
+            .and_then(|n| n.parse().ok())
+            .ok_or("--per-client takes a number")?,
+        None if args.iter().any(|a| a == "--quick") => 60,
+        None => 250,
     };
 
     let admin_url = StoreConfig::from_env_or_dev()?.database_url;
@@ -109,14 +112,19 @@ fn main() -> Result<(), Box<dyn Error>> {
         for clients in CLIENTS {
             let (mut store_runs, mut raw_runs) = (Vec::new(), Vec::new());
             for _ in 0..ROUNDS {
-                store_runs.push(store_reads(&store, workload, clients, per_client * 2)?);
+                store_runs.push(store_reads(
+                    &store,
+                    workload,
+                    clients,
+                    per_client * clients,
+                )?);
                 raw_runs.push(raw_script(
                     &pgbench,
                     &url,
                     &work,
                     workload,
                     clients,
-                    per_client * 2,
+                    per_client * clients,
                     script,
                 )?);
             }
