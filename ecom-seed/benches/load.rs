@@ -216,7 +216,7 @@ fn main() {
     let db = TestDb::new();
     let started = Instant::now();
     let status = Command::new("psql")
-        .args(["-X", "-q", db.url(), "-f", "load.sql"])
+        .args(["-X", "-q", "-o", "/dev/null", db.url(), "-f", "load.sql"])
         .current_dir(&dir)
         .status()
         .expect("psql runs");

@@ -71,8 +71,9 @@ impl Progress {
                 match current {
                     Some((p, done, _)) if *p == phase => *done += units,
                     _ => {
-                        Self::line(current.take());
-                        *current = Some((phase, units, Instant::now()));
+                        // A phase's clock starts when the one before it ended.
+                        let started = Self::line(current.take());
+                        *current = Some((phase, units, started));
                     }
                 }
                 if let Some((p, done, _)) = current
@@ -85,7 +86,8 @@ impl Progress {
         }
     }
 
-    fn line(done: Option<(Phase, u64, Instant)>) {
+    /// Prints the line of a finished phase; returns the time it was printed.
+    fn line(done: Option<(Phase, u64, Instant)>) -> Instant {
         if let Some((phase, count, started)) = done {
             eprintln!(
                 "{}: {count} done in {:.2} s",
@@ -93,13 +95,16 @@ impl Progress {
                 started.elapsed().as_secs_f64()
             );
         }
+        Instant::now()
     }
 
     /// Ends the display.
     pub fn finish(&mut self) {
         match self {
             Progress::Bars(bars) => bars.iter().for_each(|(_, b)| b.finish()),
-            Progress::Plain { current, .. } => Self::line(current.take()),
+            Progress::Plain { current, .. } => {
+                Self::line(current.take());
+            }
             Progress::Quiet => {}
         }
     }

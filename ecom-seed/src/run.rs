@@ -99,13 +99,13 @@ impl Report {
         let mut s = String::new();
         let _ = writeln!(s, "{:<22} {:>12} {:>12}", "table", "rows", "rows/s");
         for (table, stats) in &self.tables {
-            let _ = writeln!(
-                s,
-                "{:<22} {:>12} {:>12}",
-                table.name(),
-                stats.rows,
-                per_sec(stats.rows, stats.busy)
-            );
+            // Writing to nothing takes no measurable time: no rate then.
+            let rate = if stats.busy.as_millis() == 0 {
+                "-".to_owned()
+            } else {
+                per_sec(stats.rows, stats.busy).to_string()
+            };
+            let _ = writeln!(s, "{:<22} {:>12} {:>12}", table.name(), stats.rows, rate);
         }
         let _ = writeln!(
             s,
