@@ -6,7 +6,7 @@
 //! resources (VPC, subnets, security group) are read back through CloudFormation's stack
 //! resources, so the very large EC2 client is not needed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -301,19 +301,12 @@ impl Aws {
                         .unwrap_or_default(),
                 )
             })),
+            // CloudFormation answers a missing stack with a ValidationError saying so.
             Err(e)
                 if error_code(&e) == "ValidationError"
-                    && e.to_string().contains("does not exist") =>
+                    && e.message().is_some_and(|m| m.contains("does not exist")) =>
             {
                 Ok(None)
-            }
-            Err(e) if error_code(&e) == "ValidationError" => {
-                let text = DisplayErrorContext(&e).to_string();
-                if text.contains("does not exist") {
-                    Ok(None)
-                } else {
-                    Err(aws_err("DescribeStacks")(e))
-                }
             }
             Err(e) => Err(aws_err("DescribeStacks")(e)),
         }
@@ -472,14 +465,15 @@ impl Aws {
             creates_stack: creates,
         };
         progress(plan.to_string());
+        let stack = spec.stack_name();
+        let seen = self.event_ids(&stack).await;
         self.cfn
             .execute_change_set()
             .change_set_name(&id)
             .send()
             .await
             .map_err(aws_err("ExecuteChangeSet"))?;
-        let stack = spec.stack_name();
-        let status = self.wait_for_stack(&stack, progress).await?;
+        let status = self.wait_for_stack(&stack, seen, progress).await?;
         if status == "CREATE_COMPLETE" || status == "UPDATE_COMPLETE" {
             Ok(plan)
         } else {
@@ -496,10 +490,10 @@ impl Aws {
     async fn wait_for_stack(
         &self,
         stack: &str,
+        mut seen: BTreeSet<String>,
         progress: &mut dyn FnMut(String),
     ) -> Result<String, InfraError> {
         let started = Instant::now();
-        let mut seen = std::collections::BTreeSet::new();
         loop {
             if let Ok(events) = self
                 .cfn
@@ -533,6 +527,24 @@ impl Aws {
                 return Ok(status);
             }
             self.pause(started, &format!("stack {stack}")).await?;
+        }
+    }
+
+    /// Ids of the stack's events so far, so that progress shows only new ones.
+    async fn event_ids(&self, stack: &str) -> BTreeSet<String> {
+        match self
+            .cfn
+            .describe_stack_events()
+            .stack_name(stack)
+            .send()
+            .await
+        {
+            Ok(events) => events
+                .stack_events()
+                .iter()
+                .filter_map(|e| e.event_id().map(str::to_owned))
+                .collect(),
+            Err(_) => BTreeSet::new(),
         }
     }
 
@@ -793,13 +805,14 @@ impl Aws {
             .filter_map(|a| a.alarm_name().map(str::to_owned))
             .collect();
 
+        let seen = self.event_ids(&stack_id).await;
         self.cfn
             .delete_stack()
             .stack_name(&stack_id)
             .send()
             .await
             .map_err(aws_err("DeleteStack"))?;
-        let status = self.wait_for_stack(&stack_id, progress).await?;
+        let status = self.wait_for_stack(&stack_id, seen, progress).await?;
         if status != "DELETE_COMPLETE" {
             let reason = self.first_failure(&stack_id).await.unwrap_or_default();
             return Err(InfraError::StackFailed {

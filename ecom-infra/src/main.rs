@@ -50,9 +50,12 @@ enum Command {
     Cost,
     /// The connection URLs of the writer and each replica (no password).
     DatabaseUrl {
-        /// Put a fresh IAM auth token (valid 15 minutes) in the writer's URL.
+        /// Put a fresh IAM auth token (valid 15 minutes) in each URL as the password.
         #[arg(long)]
         iam_token: bool,
+        /// The database user (default: the master user; use a user granted rds_iam).
+        #[arg(long)]
+        username: Option<String>,
     },
     /// An RDS IAM auth token on stdout, like `aws rds generate-db-auth-token`.
     DbAuthToken {
@@ -115,34 +118,46 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let report = connect().await?.destroy(&spec, &mut progress).await?;
             println!("{report}");
         }
-        Command::DatabaseUrl { iam_token } => {
+        Command::DatabaseUrl {
+            iam_token,
+            username,
+        } => {
             let aws = connect().await?;
-            for (role, url) in aws.database_urls(&spec).await? {
-                let name = match role {
+            let user = username
+                .clone()
+                .unwrap_or_else(|| spec.database.master_username.clone());
+            let credentials = if *iam_token {
+                Some(aws.credentials().await?)
+            } else {
+                None
+            };
+            for instance in aws.status(&spec).await?.instances {
+                let Some((hostname, port)) = instance.endpoint else {
+                    continue;
+                };
+                let name = match instance.role {
                     InstanceRole::Writer => "DATABASE_URL",
                     InstanceRole::Replica => "DATABASE_READ_URL",
                 };
-                if *iam_token && role == InstanceRole::Writer {
-                    let status = aws.status(&spec).await?;
-                    let (host, port) = status
-                        .instances
-                        .first()
-                        .and_then(|i| i.endpoint.clone())
-                        .ok_or("no writer endpoint")?;
-                    let target = TokenTarget {
-                        hostname: host,
-                        port,
-                        username: spec.database.master_username.clone(),
-                        region: spec.region.clone(),
-                    };
-                    println!(
-                        "{name}={}",
-                        aws.iam_database_url(&target, &spec.database.database_name)
-                            .await?
-                    );
-                } else {
-                    println!("{name}={url}");
-                }
+                let target = TokenTarget {
+                    hostname,
+                    port,
+                    username: user.clone(),
+                    region: spec.region.clone(),
+                };
+                let database = &spec.database.database_name;
+                let url = match &credentials {
+                    Some(c) => iam_token::database_url(
+                        &target,
+                        database,
+                        &iam_token::generate_auth_token(&target, c, chrono::Utc::now()),
+                    ),
+                    None => format!(
+                        "postgres://{user}@{}:{port}/{database}?sslmode=require",
+                        target.hostname
+                    ),
+                };
+                println!("{name}={url}");
             }
         }
         Command::DbAuthToken {

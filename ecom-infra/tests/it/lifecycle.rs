@@ -482,3 +482,75 @@ async fn production_refuses_to_destroy_while_deletion_protection_is_on() {
         "nothing was deleted"
     );
 }
+
+#[test]
+fn cli_deploys_shows_urls_with_tokens_and_destroys_through_endpoint_url() {
+    let moto = Moto::start();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ecom-infra"))
+            .args([
+                "--endpoint-url",
+                &moto.endpoint,
+                "--region",
+                REGION,
+                "--poll-seconds",
+                "0",
+            ])
+            .args(args)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env("AWS_CONFIG_FILE", "/nonexistent")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            out.status.success(),
+            "ecom-infra {args:?}: {stdout}{stderr}"
+        );
+        (stdout, stderr)
+    };
+    let (status, progress) = run(&["deploy"]);
+    assert!(
+        progress.contains("Add     Primary") && progress.contains("CREATE_COMPLETE"),
+        "{progress}"
+    );
+    assert!(
+        status.contains("writer  ecom-dms-test-primary")
+            && status.contains("replica ecom-dms-test-replica-1"),
+        "{status}"
+    );
+    let (urls, _) = run(&["database-url", "--iam-token", "--username", "ecom_app"]);
+    let lines: Vec<&str> = urls.lines().collect();
+    assert_eq!(lines.len(), 2, "{urls}");
+    assert!(
+        lines[0].starts_with("DATABASE_URL=postgres://ecom_app:ecom-dms-test-primary."),
+        "{urls}"
+    );
+    assert!(
+        lines[1].starts_with("DATABASE_READ_URL=postgres://ecom_app:ecom-dms-test-replica-1."),
+        "{urls}"
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains("X-Amz-Signature%3D") && l.ends_with(":5432/ecom?sslmode=require")),
+        "{urls}"
+    );
+    let (report, progress) = run(&["destroy"]);
+    assert!(report.contains("nothing left:"), "{report}");
+    assert!(
+        report.contains("removed   AWS::RDS::DBInstance         ecom-dms-test-primary"),
+        "{report}"
+    );
+    assert!(
+        report.contains("kept      KMS key (scheduled for deletion)"),
+        "{report}"
+    );
+    assert!(
+        !progress.contains("CREATE_COMPLETE"),
+        "only new events are shown: {progress}"
+    );
+}
