@@ -55,7 +55,7 @@ fn child(scale: Scale) {
     let mut conn = db.connect();
     let plan = Plan::new(scale);
     let started = Instant::now();
-    let report = ecom_seed::load(&mut conn, &plan, &LoadOptions::default(), &mut |_, _| {})
+    let report = ecom_seed::load(&mut conn, &plan, &LoadOptions::default(), &mut |_| {})
         .expect("ecom-seed loads");
     let elapsed = started.elapsed();
     print!("{}", report.table());
@@ -212,7 +212,7 @@ fn main() {
     // 2. The ceiling: psql \copy of the same rows, pre-generated as CSV.
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("seed-bench-{scale}"));
     let _ = std::fs::remove_dir_all(&dir);
-    let csv = ecom_seed::write_csv(&dir, &plan, &mut |_, _| {}).expect("CSV written");
+    let csv = ecom_seed::write_csv(&dir, &plan, &mut |_| {}).expect("CSV written");
     let db = TestDb::new();
     let started = Instant::now();
     let status = Command::new("psql")
@@ -236,7 +236,7 @@ fn main() {
     let mut conn = db.connect();
     let started = Instant::now();
     let inserted = conn
-        .transaction(|conn| ecom_seed::run(&sample, &mut InsertSink { conn }, &mut |_, _| {}))
+        .transaction(|conn| ecom_seed::run(&sample, &mut InsertSink { conn }, &mut |_| {}))
         .expect("inserts");
     let insert_elapsed = started.elapsed();
     let insert_rate = per_sec(inserted.total_rows(), insert_elapsed);

@@ -117,7 +117,7 @@ fn run(cli: &Cli) -> Result<(), SeedError> {
     } else {
         Progress::auto(plan.sizes)
     };
-    let mut advance = |phase, units| progress.advance(phase, units);
+    let mut advance = |batch: &ecom_seed::generate::Batch| progress.advance(batch);
     let report = if cli.checksum_only {
         ecom_seed::run(&plan, &mut ecom_seed::run::NullSink, &mut advance)?
     } else if let Some(dir) = &cli.out {

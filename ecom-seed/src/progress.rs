@@ -1,26 +1,37 @@
-//! Progress: indicatif bars on a terminal, one plain line per phase otherwise.
+//! Progress: indicatif bars on a terminal; otherwise one plain line per table, printed
+//! when the phase that writes the table is done.
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::time::Instant;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::generate::Phase;
+use crate::generate::{Batch, Phase};
 use crate::plan::Sizes;
+use crate::table::Table;
 
 /// Reports progress on standard error.
 pub enum Progress {
     /// A bar per phase.
     Bars(Vec<(Phase, ProgressBar)>),
-    /// A line when a phase is done.
+    /// A line per table when a phase is done.
     Plain {
         /// Entities per phase.
         sizes: Sizes,
-        /// The phase under way, its count so far and when it started.
-        current: Option<(Phase, u64, Instant)>,
+        /// The phase under way.
+        current: Option<PhaseRun>,
     },
     /// Nothing.
     Quiet,
+}
+
+/// A phase under way: its entities so far, the rows it wrote per table, its start.
+pub struct PhaseRun {
+    phase: Phase,
+    done: u64,
+    rows: BTreeMap<Table, u64>,
+    started: Instant,
 }
 
 impl Progress {
@@ -54,8 +65,9 @@ impl Progress {
         Progress::Bars(bars)
     }
 
-    /// `units` more entities of `phase` are done.
-    pub fn advance(&mut self, phase: Phase, units: u64) {
+    /// A batch was written.
+    pub fn advance(&mut self, batch: &Batch) {
+        let (phase, units) = (batch.phase, batch.units);
         match self {
             Progress::Bars(bars) => {
                 for (p, bar) in bars.iter() {
@@ -68,32 +80,43 @@ impl Progress {
                 }
             }
             Progress::Plain { sizes, current } => {
-                match current {
-                    Some((p, done, _)) if *p == phase => *done += units,
-                    _ => {
-                        // A phase's clock starts when the one before it ended.
-                        let started = Self::line(current.take());
-                        *current = Some((phase, units, started));
-                    }
+                if current.as_ref().is_none_or(|run| run.phase != phase) {
+                    // A phase's clock starts when the one before it ended.
+                    let started = Self::lines(current.take());
+                    *current = Some(PhaseRun {
+                        phase,
+                        done: 0,
+                        rows: BTreeMap::new(),
+                        started,
+                    });
                 }
-                if let Some((p, done, _)) = current
-                    && *done >= p.total(sizes)
-                {
-                    Self::line(current.take());
+                if let Some(run) = current.as_mut() {
+                    run.done += units;
+                    for chunk in &batch.chunks {
+                        *run.rows.entry(chunk.table).or_default() += chunk.rows;
+                    }
+                    if run.done >= phase.total(sizes) {
+                        Self::lines(current.take());
+                    }
                 }
             }
             Progress::Quiet => {}
         }
     }
 
-    /// Prints the line of a finished phase; returns the time it was printed.
-    fn line(done: Option<(Phase, u64, Instant)>) -> Instant {
-        if let Some((phase, count, started)) = done {
-            eprintln!(
-                "{}: {count} done in {:.2} s",
-                phase.name(),
-                started.elapsed().as_secs_f64()
-            );
+    /// Prints a line per table of a finished phase; returns the time it was printed.
+    fn lines(done: Option<PhaseRun>) -> Instant {
+        if let Some(run) = done {
+            let elapsed = run.started.elapsed();
+            let micros = elapsed.as_micros().max(1);
+            for (table, rows) in &run.rows {
+                eprintln!(
+                    "{}: {rows} rows in {:.2} s, {} rows/s",
+                    table.name(),
+                    elapsed.as_secs_f64(),
+                    u128::from(*rows) * 1_000_000 / micros
+                );
+            }
         }
         Instant::now()
     }
@@ -103,7 +126,7 @@ impl Progress {
         match self {
             Progress::Bars(bars) => bars.iter().for_each(|(_, b)| b.finish()),
             Progress::Plain { current, .. } => {
-                Self::line(current.take());
+                Self::lines(current.take());
             }
             Progress::Quiet => {}
         }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 
 use crate::SeedError;
-use crate::generate::{self, Batch, Chunk, Phase};
+use crate::generate::{self, Batch, Chunk};
 use crate::plan::Plan;
 use crate::table::Table;
 
@@ -137,11 +137,11 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Generates `plan` on a producer thread and feeds every batch, hashed, to `sink`.
-/// `progress` hears of each batch's phase and entity count.
+/// `progress` hears of each batch once it is written.
 pub fn run(
     plan: &Plan,
     sink: &mut dyn Sink,
-    progress: &mut dyn FnMut(Phase, u64),
+    progress: &mut dyn FnMut(&Batch),
 ) -> Result<Report, SeedError> {
     plan.validate()?;
     let started = Instant::now();
@@ -162,7 +162,7 @@ pub fn run(
                     stats[i].bytes += chunk.bytes.len() as u64;
                 }
                 sink.batch_done()?;
-                progress(batch.phase, batch.units);
+                progress(&batch);
             }
             Ok(())
         };
@@ -194,5 +194,5 @@ pub fn run(
 
 /// Only the checksum of a plan's data, without writing it anywhere.
 pub fn checksum(plan: &Plan) -> Result<Checksum, SeedError> {
-    Ok(run(plan, &mut NullSink, &mut |_, _| {})?.checksum)
+    Ok(run(plan, &mut NullSink, &mut |_| {})?.checksum)
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::SeedError;
 use crate::csv::header;
-use crate::generate::{Chunk, Phase};
+use crate::generate::{Batch, Chunk};
 use crate::plan::Plan;
 use crate::run::{self, Report, Sink};
 use crate::table::Table;
@@ -107,7 +107,7 @@ pub fn load_script() -> String {
 pub fn write_csv(
     dir: &Path,
     plan: &Plan,
-    progress: &mut dyn FnMut(Phase, u64),
+    progress: &mut dyn FnMut(&Batch),
 ) -> Result<Report, SeedError> {
     let mut sink = CsvDirSink::create(dir)?;
     let report = run::run(plan, &mut sink, progress)?;

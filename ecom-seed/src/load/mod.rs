@@ -11,7 +11,7 @@ use ecom_store::schema;
 pub use csv_dir::{CsvDirSink, write_csv};
 
 use crate::SeedError;
-use crate::generate::{Chunk, Phase};
+use crate::generate::{Batch, Chunk};
 use crate::plan::{IdBase, Plan};
 use crate::run::{self, Report, Sink};
 use crate::table::Table;
@@ -197,7 +197,7 @@ pub fn load(
     conn: &mut PgConnection,
     plan: &Plan,
     options: &LoadOptions,
-    progress: &mut dyn FnMut(Phase, u64),
+    progress: &mut dyn FnMut(&Batch),
 ) -> Result<Report, SeedError> {
     plan.validate()?;
     if options.no_migrate {

@@ -19,7 +19,7 @@ fn scratch_dir(name: &str) -> PathBuf {
 fn csv_files_load_with_psql_copy() {
     let dir = scratch_dir("ecom-seed-csv");
     let plan = plan(Scale::Small, 11);
-    let report = write_csv(&dir, &plan, &mut |_, _| {}).unwrap();
+    let report = write_csv(&dir, &plan, &mut |_| {}).unwrap();
     assert_eq!(report.checksum, ecom_seed::checksum(&plan).unwrap());
 
     let db = TestDb::new();

@@ -7,7 +7,7 @@ use ecom_store::testing::TestDb;
 use crate::{count, plan, violations};
 
 fn seed(conn: &mut PgConnection, plan: &Plan, options: &LoadOptions) -> Result<Report, SeedError> {
-    load(conn, plan, options, &mut |_, _| {})
+    load(conn, plan, options, &mut |_| {})
 }
 
 fn assert_counts_match(conn: &mut PgConnection, report: &Report) {
