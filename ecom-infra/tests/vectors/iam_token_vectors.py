@@ -3,8 +3,8 @@
 
     target/py/bin/python ecom-infra/tests/vectors/iam_token_vectors.py
 
-Output of botocore 1.44.8 is what the Rust tests expect; the first vector is also the one
-given in issue 6.
+Output of botocore 1.44.8 is what the Rust tests expect; the first vector uses the
+example credentials of AWS's signing documentation (AKIDEXAMPLE).
 """
 import datetime
 from unittest import mock
