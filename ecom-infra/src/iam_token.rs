@@ -172,3 +172,50 @@ fn hex(bytes: &[u8]) -> String {
             s
         })
 }
+
+/// A fresh IAM auth token for every new connection of an ecom-store pool:
+///
+/// ```no_run
+/// # fn demo(credentials: ecom_infra::iam_token::Credentials) -> Result<(), ecom_store::StoreError> {
+/// use std::sync::Arc;
+/// use ecom_infra::iam_token::{IamTokenSource, TokenTarget};
+/// let target = TokenTarget {
+///     hostname: "shop.abc123.eu-west-1.rds.amazonaws.com".into(),
+///     port: 5432,
+///     username: "app".into(),
+///     region: "eu-west-1".into(),
+/// };
+/// let config = ecom_store::StoreConfig::new(
+///     "postgres://app@shop.abc123.eu-west-1.rds.amazonaws.com:5432/shop?sslmode=require",
+/// );
+/// let pool = ecom_store::build_pool_with(&config, Some(Arc::new(IamTokenSource::new(target, credentials))))?;
+/// # Ok(()) }
+/// ```
+///
+/// The credentials are the ones given here; temporary credentials (SSO, assumed
+/// roles) must be replaced before they expire by building a new source.
+#[derive(Debug, Clone)]
+pub struct IamTokenSource {
+    target: TokenTarget,
+    credentials: Credentials,
+}
+
+impl IamTokenSource {
+    /// Tokens for `target`, signed with `credentials`.
+    pub fn new(target: TokenTarget, credentials: Credentials) -> Self {
+        Self {
+            target,
+            credentials,
+        }
+    }
+}
+
+impl ecom_store::PasswordSource for IamTokenSource {
+    fn password(&self) -> Result<String, String> {
+        Ok(generate_auth_token(
+            &self.target,
+            &self.credentials,
+            Utc::now(),
+        ))
+    }
+}

@@ -209,6 +209,40 @@ pub fn redact_url(url: &str) -> String {
     out
 }
 
+/// `url` with `password` (percent-encoded) as the user info's password, replacing any
+/// password already there.
+///
+/// ```
+/// assert_eq!(
+///     ecom_store::config::with_password("postgres://app:old@db:5432/shop?sslmode=require", "a/b&c=d%"),
+///     "postgres://app:a%2Fb%26c%3Dd%25@db:5432/shop?sslmode=require",
+/// );
+/// ```
+pub fn with_password(url: &str, password: &str) -> String {
+    let encoded: String = password
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let (user, host) = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => (
+            userinfo.split_once(':').map_or(userinfo, |(user, _)| user),
+            host,
+        ),
+        None => ("", authority),
+    };
+    format!("{scheme}://{user}:{encoded}@{host}{tail}")
+}
+
 /// `url` pointing at database `dbname` instead of its own (query parameters kept).
 ///
 /// ```

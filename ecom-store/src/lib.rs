@@ -22,7 +22,10 @@ pub mod testing;
 pub use config::StoreConfig;
 pub use error::{RetryReason, StoreError};
 pub use migrate::{migrate, migrate_pool};
-pub use pool::{PgPool, PooledConn, build_pool, get_conn};
+pub use pool::{
+    PasswordSource, PgPool, PooledConn, StoreConnectionManager, build_pool, build_pool_with,
+    get_conn,
+};
 pub use retry::{Isolation, RetryPolicy, transaction_with_retry};
 pub use store::PgStore;
 

@@ -1,19 +1,87 @@
-//! The r2d2 connection pool, with session settings applied to every connection.
+//! The r2d2 connection pool, with session settings applied to every connection and,
+//! optionally, a fresh password for each new connection (RDS IAM auth tokens).
 
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
-use diesel::PgConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::sql_types::Text;
+use diesel::{ConnectionError, PgConnection};
 
+use crate::config::{redact_url, with_password};
 use crate::{StoreConfig, StoreError};
 
 /// A pool of PostgreSQL connections.
-pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+pub type PgPool = Pool<StoreConnectionManager>;
 
 /// A connection borrowed from a [`PgPool`]; returns to the pool on drop.
-pub type PooledConn = PooledConnection<ConnectionManager<PgConnection>>;
+pub type PooledConn = PooledConnection<StoreConnectionManager>;
+
+/// Where each new connection's password comes from when it is not fixed in the URL:
+/// an RDS IAM auth token, valid for 15 minutes, is made fresh for every connection.
+pub trait PasswordSource: Send + Sync + fmt::Debug + 'static {
+    /// The password for a connection about to be opened; called once per connection.
+    /// The error text must not contain secrets: it ends up in logs.
+    fn password(&self) -> Result<String, String>;
+}
+
+/// Opens the pool's connections: with the URL as it is, or with the password of each
+/// new connection taken from a [`PasswordSource`].
+#[derive(Clone)]
+pub struct StoreConnectionManager {
+    url: String,
+    password: Option<Arc<dyn PasswordSource>>,
+}
+
+impl StoreConnectionManager {
+    /// Connections to `url`, with a password from `password` when given.
+    pub fn new(url: impl Into<String>, password: Option<Arc<dyn PasswordSource>>) -> Self {
+        Self {
+            url: url.into(),
+            password,
+        }
+    }
+}
+
+impl fmt::Debug for StoreConnectionManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreConnectionManager")
+            .field("url", &redact_url(&self.url))
+            .field("password", &self.password)
+            .finish()
+    }
+}
+
+impl ManageConnection for StoreConnectionManager {
+    type Connection = PgConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<PgConnection, Self::Error> {
+        let url = match &self.password {
+            None => Cow::Borrowed(self.url.as_str()),
+            Some(source) => {
+                let password = source.password().map_err(|e| {
+                    diesel::r2d2::Error::ConnectionError(ConnectionError::BadConnection(format!(
+                        "no password for a new connection: {e}"
+                    )))
+                })?;
+                Cow::Owned(with_password(&self.url, &password))
+            }
+        };
+        PgConnection::establish(&url).map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut PgConnection) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut PgConnection) -> bool {
+        std::thread::panicking() || R2D2Connection::is_broken(conn)
+    }
+}
 
 /// Builds a pool for `config`. Connections are checked (`SELECT 1`) on check-out, so
 /// a pool outlives a database restart: dead connections are replaced, and while the
@@ -23,7 +91,17 @@ pub type PooledConn = PooledConnection<ConnectionManager<PgConnection>>;
 /// Opens `config.pool_min_idle` connections before returning (none when it is 0), so
 /// a wrong URL fails here rather than at the first request.
 pub fn build_pool(config: &StoreConfig) -> Result<PgPool, StoreError> {
-    let manager = ConnectionManager::<PgConnection>::new(&config.database_url);
+    build_pool_with(config, None)
+}
+
+/// Like [`build_pool`], but every new connection takes its password from `password`
+/// (e.g. `ecom_infra::IamTokenSource`, an RDS IAM auth token per connection; use
+/// `sslmode=require` or `verify-full` in the URL, as RDS requires for IAM auth).
+pub fn build_pool_with(
+    config: &StoreConfig,
+    password: Option<Arc<dyn PasswordSource>>,
+) -> Result<PgPool, StoreError> {
+    let manager = StoreConnectionManager::new(&config.database_url, password);
     Pool::builder()
         .max_size(config.pool_max_size)
         .min_idle(Some(config.pool_min_idle))

@@ -107,3 +107,29 @@ fn cli_db_auth_token_prints_a_token_for_the_standard_chain_credentials() {
     assert!(token.contains("&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Security-Token=session&X-Amz-Signature="), "{token}");
     assert_eq!(token.trim_end().rsplit('=').next().unwrap().len(), 64);
 }
+
+#[test]
+fn an_ecom_store_pool_takes_a_fresh_token_for_each_new_connection() {
+    use ecom_store::PasswordSource;
+
+    let source =
+        ecom_infra::iam_token::IamTokenSource::new(target(), credentials(Some("session/token+=")));
+    let token = source.password().unwrap();
+    assert!(token.starts_with(
+        "mydb.abc123.eu-west-1.rds.amazonaws.com:5432/?Action=connect&DBUser=iam_user&"
+    ));
+    assert!(token.contains("X-Amz-Security-Token="));
+    assert!(!format!("{source:?}").contains("EXAMPLEKEY"));
+
+    // A real pool opens connections with the token as their password (the private
+    // cluster trusts local connections, so this proves the token survives the trip
+    // through the connection URL, not that PostgreSQL checked it).
+    let db = ecom_store::testing::TestDb::new();
+    let config = ecom_store::StoreConfig {
+        pool_max_size: 2,
+        pool_min_idle: 0,
+        ..ecom_store::StoreConfig::new(db.url())
+    };
+    let pool = ecom_store::build_pool_with(&config, Some(std::sync::Arc::new(source))).unwrap();
+    assert!(ecom_store::get_conn(&pool).is_ok());
+}

@@ -94,3 +94,70 @@ fn pool_recovers_after_the_server_restarts() {
         "dead connections are replaced on check-out"
     );
 }
+
+/// Hands out a new password per call and counts the calls.
+#[derive(Debug, Default)]
+struct CountingSource {
+    calls: std::sync::atomic::AtomicUsize,
+    fail: bool,
+}
+
+impl ecom_store::PasswordSource for CountingSource {
+    fn password(&self) -> Result<String, String> {
+        if self.fail {
+            return Err("credentials expired".into());
+        }
+        let n = self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        // Characters an IAM auth token carries, which must be percent-encoded.
+        Ok(format!("host:5432/?Action=connect&X-Amz-Signature=a%b/{n}"))
+    }
+}
+
+#[test]
+fn each_new_connection_asks_the_password_source_once() {
+    let db = TestDb::new();
+    let source = std::sync::Arc::new(CountingSource::default());
+    let config = StoreConfig {
+        pool_max_size: 3,
+        pool_min_idle: 0,
+        ..StoreConfig::new(db.url())
+    };
+    let pool = ecom_store::build_pool_with(&config, Some(source.clone())).unwrap();
+    // The private cluster trusts local connections, so any password is accepted: what
+    // is tested is that each new connection gets one, once.
+    let held: Vec<_> = (0..3).map(|_| get_conn(&pool).unwrap()).collect();
+    assert_eq!(source.calls.load(std::sync::atomic::Ordering::SeqCst), 3);
+    drop(held);
+    let mut again = get_conn(&pool).unwrap();
+    let one: i32 = diesel::select(sql::<Integer>("1"))
+        .get_result(&mut again)
+        .unwrap();
+    assert_eq!(one, 1);
+    assert_eq!(
+        source.calls.load(std::sync::atomic::Ordering::SeqCst),
+        3,
+        "reused connections need no new password"
+    );
+    assert!(!format!("{pool:?}").contains("Signature"));
+}
+
+#[test]
+fn a_failing_password_source_is_a_typed_unavailable_error() {
+    let db = TestDb::new();
+    let source = std::sync::Arc::new(CountingSource {
+        fail: true,
+        ..CountingSource::default()
+    });
+    let config = StoreConfig {
+        pool_max_size: 1,
+        pool_min_idle: 0,
+        connection_timeout: Duration::from_millis(300),
+        ..StoreConfig::new(db.url())
+    };
+    let pool = ecom_store::build_pool_with(&config, Some(source)).unwrap();
+    let Err(err) = get_conn(&pool) else {
+        panic!("a connection opened without a password")
+    };
+    assert!(matches!(err, StoreError::Unavailable { .. }), "{err:?}");
+    assert!(err.is_retryable());
+}
