@@ -57,7 +57,7 @@ use crate::catalog::{
 use crate::error::{DomainError, Shortage, Taken};
 use crate::ids::{AddressId, CartId, CategoryId, OrderId, PaymentId, ProductId, UserId};
 use crate::money::{Currency, Money};
-use crate::order::{Customer, Order, OrderEvent, OrderLine, OrderStatus, StatusChange};
+use crate::order::{Customer, Order, OrderEvent, OrderStatus, StatusChange};
 use crate::password::{HashCost, Password, PasswordHash};
 use crate::payment::{Applied, Payment, PaymentEvent, order_accepts};
 use crate::pricing::{OrderDraft, Pricing};
@@ -989,19 +989,7 @@ impl CheckoutRepository for MemoryStore {
                 customer,
                 cart_id: Some(cart.id),
                 currency: cart.currency,
-                lines: draft
-                    .lines
-                    .iter()
-                    .zip(1u16..)
-                    .map(|(l, line_no)| OrderLine {
-                        line_no,
-                        product_id: l.product_id,
-                        sku: l.sku.clone(),
-                        name: l.name.clone(),
-                        unit_price: l.unit_price,
-                        quantity: l.quantity,
-                    })
-                    .collect(),
+                lines: draft.order_lines(),
                 totals: draft.totals,
                 shipping_address,
                 billing_address,

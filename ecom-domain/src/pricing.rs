@@ -15,6 +15,7 @@ use crate::catalog::Product;
 use crate::error::DomainError;
 use crate::ids::ProductId;
 use crate::money::{Currency, Money, MoneyError};
+use crate::order::OrderLine;
 use crate::values::{CountryCode, ProductName, Quantity, Sku};
 
 /// Computes the tax owed on an order.
@@ -157,6 +158,24 @@ pub struct OrderDraft {
     pub totals: Totals,
 }
 
+impl OrderDraft {
+    /// The draft's lines as order lines, numbered from 1: what checkout snapshots.
+    pub fn order_lines(&self) -> Vec<OrderLine> {
+        self.lines
+            .iter()
+            .zip(1u16..)
+            .map(|(l, line_no)| OrderLine {
+                line_no,
+                product_id: l.product_id,
+                sku: l.sku.clone(),
+                name: l.name.clone(),
+                unit_price: l.unit_price,
+                quantity: l.quantity,
+            })
+            .collect()
+    }
+}
+
 impl Pricing {
     /// Pricing with the given rules.
     pub fn new(tax: impl TaxPolicy + 'static, shipping: impl ShippingPolicy + 'static) -> Self {
@@ -257,6 +276,12 @@ mod tests {
         assert_eq!(draft.totals.shipping.amount(), dec!(4.90));
         assert_eq!(draft.totals.tax.amount(), dec!(8.98)); // 20 % of 44.88 = 8.976
         assert_eq!(draft.totals.grand_total.amount(), dec!(53.86));
+        let lines = draft.order_lines();
+        assert_eq!(
+            (lines[0].line_no, lines[0].quantity, lines[0].unit_price),
+            (1, q, p.price)
+        );
+        assert_eq!(lines[0].line_total(), draft.totals.subtotal);
         let big = product(2, 5000, Currency::EUR);
         let draft = Pricing::default()
             .price(Currency::EUR, &[(&big, Quantity::new(1).unwrap())], de())

@@ -241,19 +241,7 @@ impl PgStore {
             .values(&address_rows)
             .execute(conn)?;
 
-        let order_lines: Vec<OrderLine> = draft
-            .lines
-            .iter()
-            .zip(1u16..)
-            .map(|(l, line_no)| OrderLine {
-                line_no,
-                product_id: l.product_id,
-                sku: l.sku.clone(),
-                name: l.name.clone(),
-                unit_price: l.unit_price,
-                quantity: l.quantity,
-            })
-            .collect();
+        let order_lines = draft.order_lines();
         let line_rows: Vec<_> = order_lines
             .iter()
             .map(|l| {
