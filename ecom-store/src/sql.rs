@@ -8,8 +8,9 @@
 
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text, Untyped};
+use diesel::sql_types::{Array, BigInt, Integer, Nullable, Numeric, SmallInt, Text, Untyped};
 use diesel::{QueryResult, RunQueryDsl};
+use rust_decimal::Decimal;
 
 /// One bind parameter.
 #[derive(Debug, Clone)]
@@ -18,8 +19,13 @@ pub(crate) enum Bind {
     NullableBigInt(Option<i64>),
     Text(String),
     NullableText(Option<String>),
+    Numeric(Decimal),
     BigIntArray(Vec<i64>),
     IntArray(Vec<i32>),
+    SmallIntArray(Vec<i16>),
+    TextArray(Vec<String>),
+    NullableTextArray(Vec<Option<String>>),
+    NumericArray(Vec<Decimal>),
 }
 
 /// SQL text in parts with one bind between each two parts: `parts.len()` must be
@@ -64,7 +70,14 @@ impl QueryFragment<Pg> for CachedSql {
                 Some(Bind::Text(v)) => out.push_bind_param::<Text, _>(v)?,
                 Some(Bind::NullableText(v)) => out.push_bind_param::<Nullable<Text>, _>(v)?,
                 Some(Bind::BigIntArray(v)) => out.push_bind_param::<Array<BigInt>, _>(v)?,
+                Some(Bind::Numeric(v)) => out.push_bind_param::<Numeric, _>(v)?,
                 Some(Bind::IntArray(v)) => out.push_bind_param::<Array<Integer>, _>(v)?,
+                Some(Bind::SmallIntArray(v)) => out.push_bind_param::<Array<SmallInt>, _>(v)?,
+                Some(Bind::TextArray(v)) => out.push_bind_param::<Array<Text>, _>(v)?,
+                Some(Bind::NullableTextArray(v)) => {
+                    out.push_bind_param::<Array<Nullable<Text>>, _>(v)?
+                }
+                Some(Bind::NumericArray(v)) => out.push_bind_param::<Array<Numeric>, _>(v)?,
             }
         }
         Ok(())

@@ -21,8 +21,7 @@ use crate::repo::order::{OrderChange, apply_order_event, load_order};
 use crate::repo::payment::{load_payments, settle_payments};
 use crate::rows::{AddressRow, PostalColumns, ProductRow, quantity_column};
 use crate::schema::{
-    addresses, carts, idempotency_keys, order_addresses, order_lines, order_status_history, orders,
-    payments, products,
+    addresses, idempotency_keys, order_status_history, orders, payments, products,
 };
 use crate::sql::{Bind, CachedSql};
 use crate::{PgStore, StoreError};
@@ -93,6 +92,67 @@ fn snapshot_address(
         }
         (AddressChoice::Saved(id), None) => Err(DomainError::not_found("address", id).into()),
     }
+}
+
+// Checkout's writes, kept prepared (see `crate::sql`): one statement per table.
+const INSERT_ORDER: &[&str] = &[
+    "INSERT INTO orders (user_id, guest_email, cart_id, currency, subtotal, shipping, tax, \
+     grand_total, payment_deadline) VALUES (",
+    ", ",
+    ", ",
+    ", ",
+    ", ",
+    ", ",
+    ", ",
+    ", ",
+    ", now() + ",
+    " * interval '1 second') RETURNING id, created_at, payment_deadline",
+];
+const INSERT_ADDRESSES: &[&str] = &[
+    "INSERT INTO order_addresses (order_id, kind, recipient, line1, line2, city, region, \
+     postal_code, country) SELECT ",
+    ", * FROM unnest(",
+    "::text[], ",
+    "::text[], ",
+    "::text[], ",
+    "::text[], ",
+    "::text[], ",
+    "::text[], ",
+    "::text[], ",
+    "::text[])",
+];
+const INSERT_LINES: &[&str] = &[
+    "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, unit_price, quantity) \
+     SELECT ",
+    ", * FROM unnest(",
+    "::smallint[], ",
+    "::bigint[], ",
+    "::text[], ",
+    "::text[], ",
+    "::numeric[], ",
+    "::int[])",
+];
+const CONVERT_CART: &[&str] = &[
+    "UPDATE carts SET status = ",
+    ", updated_at = now() WHERE id = ",
+    "",
+];
+const LINK_KEY: &[&str] = &[
+    "UPDATE idempotency_keys SET order_id = ",
+    " WHERE scope = ",
+    " AND key = ",
+    "",
+];
+
+/// What inserting an order hands back.
+#[derive(QueryableByName)]
+struct Placed {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Timestamptz)]
+    created_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    payment_deadline: DateTime<Utc>,
 }
 
 /// What the idempotency table says about a key.
@@ -199,66 +259,79 @@ impl PgStore {
             Customer::Guest(email) => (None, Some(email.as_str().to_owned())),
         };
         let window_secs = self.rules().payment_window.num_seconds();
-        let (order_id, created_at, payment_deadline): (i64, DateTime<Utc>, DateTime<Utc>) =
-            diesel::insert_into(orders::table)
-                .values((
-                    orders::user_id.eq(user_id),
-                    orders::guest_email.eq(guest_email),
-                    orders::cart_id.eq(cart.id.get()),
-                    orders::currency.eq(cart.currency.code()),
-                    orders::subtotal.eq(totals.subtotal.amount()),
-                    orders::shipping.eq(totals.shipping.amount()),
-                    orders::tax.eq(totals.tax.amount()),
-                    orders::grand_total.eq(totals.grand_total.amount()),
-                    orders::payment_deadline.eq(diesel::dsl::sql::<Timestamptz>("now() + ")
-                        .bind::<BigInt, _>(window_secs)
-                        .sql(" * interval '1 second'")),
-                ))
-                .returning((orders::id, orders::created_at, orders::payment_deadline))
-                .get_result(conn)?;
+        let placed: Placed = CachedSql::new(
+            INSERT_ORDER,
+            vec![
+                Bind::NullableBigInt(user_id),
+                Bind::NullableText(guest_email),
+                Bind::BigInt(cart.id.get()),
+                Bind::Text(cart.currency.code().to_owned()),
+                Bind::Numeric(totals.subtotal.amount()),
+                Bind::Numeric(totals.shipping.amount()),
+                Bind::Numeric(totals.tax.amount()),
+                Bind::Numeric(totals.grand_total.amount()),
+                Bind::BigInt(window_secs),
+            ],
+        )
+        .get_result(conn)?;
+        let Placed {
+            id: order_id,
+            created_at,
+            payment_deadline,
+        } = placed;
 
-        let address_rows: Vec<_> = [
-            (AddressKind::Shipping, &shipping_address),
-            (AddressKind::Billing, &billing_address),
-        ]
-        .into_iter()
-        .map(|(kind, address)| {
-            let c = PostalColumns::from(address);
-            (
-                order_addresses::order_id.eq(order_id),
-                order_addresses::kind.eq(kind.as_str()),
-                order_addresses::recipient.eq(c.recipient),
-                order_addresses::line1.eq(c.line1),
-                order_addresses::line2.eq(c.line2),
-                order_addresses::city.eq(c.city),
-                order_addresses::region.eq(c.region),
-                order_addresses::postal_code.eq(c.postal_code),
-                order_addresses::country.eq(c.country),
-            )
-        })
-        .collect();
-        diesel::insert_into(order_addresses::table)
-            .values(&address_rows)
-            .execute(conn)?;
+        let [ship, bill] = [&shipping_address, &billing_address].map(PostalColumns::from);
+        let kinds = [AddressKind::Shipping, AddressKind::Billing];
+        CachedSql::new(
+            INSERT_ADDRESSES,
+            vec![
+                Bind::BigInt(order_id),
+                Bind::TextArray(kinds.iter().map(|k| k.as_str().to_owned()).collect()),
+                Bind::TextArray(vec![ship.recipient, bill.recipient]),
+                Bind::TextArray(vec![ship.line1, bill.line1]),
+                Bind::NullableTextArray(vec![ship.line2, bill.line2]),
+                Bind::TextArray(vec![ship.city, bill.city]),
+                Bind::NullableTextArray(vec![ship.region, bill.region]),
+                Bind::TextArray(vec![ship.postal_code, bill.postal_code]),
+                Bind::TextArray(vec![ship.country, bill.country]),
+            ],
+        )
+        .execute(conn)?;
 
         let order_lines = draft.order_lines();
-        let line_rows: Vec<_> = order_lines
-            .iter()
-            .map(|l| {
-                (
-                    order_lines::order_id.eq(order_id),
-                    order_lines::line_no.eq(i16::try_from(l.line_no).unwrap_or(i16::MAX)),
-                    order_lines::product_id.eq(l.product_id.get()),
-                    order_lines::sku.eq(l.sku.as_str()),
-                    order_lines::name.eq(l.name.as_str()),
-                    order_lines::unit_price.eq(l.unit_price.amount()),
-                    order_lines::quantity.eq(quantity_column(l.quantity)),
-                )
-            })
-            .collect();
-        diesel::insert_into(order_lines::table)
-            .values(&line_rows)
-            .execute(conn)?;
+        CachedSql::new(
+            INSERT_LINES,
+            vec![
+                Bind::BigInt(order_id),
+                Bind::SmallIntArray(
+                    order_lines
+                        .iter()
+                        .map(|l| i16::try_from(l.line_no).unwrap_or(i16::MAX))
+                        .collect(),
+                ),
+                Bind::BigIntArray(order_lines.iter().map(|l| l.product_id.get()).collect()),
+                Bind::TextArray(
+                    order_lines
+                        .iter()
+                        .map(|l| l.sku.as_str().to_owned())
+                        .collect(),
+                ),
+                Bind::TextArray(
+                    order_lines
+                        .iter()
+                        .map(|l| l.name.as_str().to_owned())
+                        .collect(),
+                ),
+                Bind::NumericArray(order_lines.iter().map(|l| l.unit_price.amount()).collect()),
+                Bind::IntArray(
+                    order_lines
+                        .iter()
+                        .map(|l| quantity_column(l.quantity))
+                        .collect(),
+                ),
+            ],
+        )
+        .execute(conn)?;
 
         diesel::insert_into(order_status_history::table)
             .values((
@@ -279,15 +352,23 @@ impl PgStore {
             .returning(payments::id)
             .get_result(conn)?;
 
-        diesel::update(carts::table.find(cart.id.get()))
-            .set((
-                carts::status.eq(CartStatus::Converted.as_str()),
-                carts::updated_at.eq(diesel::dsl::now),
-            ))
-            .execute(conn)?;
-        diesel::update(idempotency_keys::table.find((SCOPE, request.idempotency_key.as_str())))
-            .set(idempotency_keys::order_id.eq(order_id))
-            .execute(conn)?;
+        CachedSql::new(
+            CONVERT_CART,
+            vec![
+                Bind::Text(CartStatus::Converted.as_str().to_owned()),
+                Bind::BigInt(cart.id.get()),
+            ],
+        )
+        .execute(conn)?;
+        CachedSql::new(
+            LINK_KEY,
+            vec![
+                Bind::BigInt(order_id),
+                Bind::Text(SCOPE.to_owned()),
+                Bind::Text(request.idempotency_key.as_str().to_owned()),
+            ],
+        )
+        .execute(conn)?;
 
         outbox::record(
             conn,
