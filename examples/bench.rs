@@ -368,7 +368,7 @@ COMMIT;
 const CATEGORY_PAGE_SQL: &str = r#"\set cat random(1, 20)
 BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
 SELECT id, parent_id, slug, name FROM categories WHERE id = :cat;
-WITH RECURSIVE tree (id) AS (SELECT id FROM categories WHERE id = :cat UNION SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id) SELECT p.id, p.sku, p.name, p.description, p.category_id, p.price, p.currency, p.status, p.stock_on_hand, p.created_at, p.updated_at FROM products p WHERE p.category_id IN (SELECT id FROM tree) AND p.status = 'active' AND p.id > coalesce(NULL::bigint, 0) ORDER BY p.id LIMIT 51;
+WITH RECURSIVE tree (id) AS (SELECT id FROM categories WHERE id = :cat UNION SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id) SELECT p.id, p.sku, p.name, p.description, p.category_id, p.price, p.currency, p.status, p.stock_on_hand, p.created_at, p.updated_at FROM products p WHERE p.category_id IN (SELECT id FROM tree) AND p.status = 'active' ORDER BY p.id LIMIT 51;
 COMMIT;
 "#;
 

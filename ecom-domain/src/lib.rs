@@ -79,9 +79,9 @@ pub mod prelude {
         FlatShipping, FlatTax, OrderDraft, PricedLine, Pricing, ShippingPolicy, TaxPolicy, Totals,
     };
     pub use crate::repo::{
-        AccountRepository, AddressChoice, CartRepository, CatalogRepository, Checkout,
-        CheckoutRepository, CheckoutRequest, OrderCursor, OrderDetails, OrderRepository,
-        OrderSummary, PaymentOutcome, PaymentRepository, RepoError,
+        AccountRepository, AddressChoice, CartRepository, CatalogReader, CatalogRepository,
+        Checkout, CheckoutRepository, CheckoutRequest, OrderCursor, OrderDetails, OrderReader,
+        OrderRepository, OrderSummary, PaymentOutcome, PaymentRepository, RepoError,
     };
     pub use crate::values::{
         CategoryName, CountryCode, Description, Email, IdempotencyKey, PersonName, PostalAddress,

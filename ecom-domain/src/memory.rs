@@ -62,9 +62,9 @@ use crate::password::{HashCost, Password, PasswordHash};
 use crate::payment::{Applied, Payment, PaymentEvent, order_accepts};
 use crate::pricing::{OrderDraft, Pricing};
 use crate::repo::{
-    AccountRepository, AddressChoice, CartRepository, CatalogRepository, Checkout,
-    CheckoutRepository, CheckoutRequest, OrderCursor, OrderDetails, OrderRepository, OrderSummary,
-    PaymentOutcome, PaymentRepository,
+    AccountRepository, AddressChoice, CartRepository, CatalogReader, CatalogRepository, Checkout,
+    CheckoutRepository, CheckoutRequest, OrderCursor, OrderDetails, OrderReader, OrderRepository,
+    OrderSummary, PaymentOutcome, PaymentRepository,
 };
 use crate::values::{
     CountryCode, Email, IdempotencyKey, PostalAddress, ProviderName, ProviderRef, Quantity, Sku,
@@ -320,9 +320,106 @@ impl MemoryStore {
     }
 }
 
-impl CatalogRepository for MemoryStore {
+impl CatalogReader for MemoryStore {
     type Error = DomainError;
 
+    fn category(&self, id: CategoryId) -> Result<Category, DomainError> {
+        self.read(|s| s.category(id).cloned())
+    }
+
+    fn category_children(&self, parent: Option<CategoryId>) -> Result<Vec<Category>, DomainError> {
+        self.read(|s| {
+            if let Some(parent) = parent {
+                s.category(parent)?;
+            }
+            let mut children: Vec<Category> = s
+                .categories
+                .values()
+                .filter(|c| c.parent_id == parent)
+                .cloned()
+                .collect();
+            children.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+            Ok(children)
+        })
+    }
+
+    fn category_path(&self, id: CategoryId) -> Result<Vec<Category>, DomainError> {
+        self.read(|s| {
+            let mut path = vec![s.category(id)?.clone()];
+            while let Some(parent) = path.last().and_then(|c| c.parent_id) {
+                path.push(s.category(parent)?.clone());
+            }
+            path.reverse();
+            Ok(path)
+        })
+    }
+
+    fn product(&self, id: ProductId) -> Result<Product, DomainError> {
+        self.read(|s| s.product(id).cloned())
+    }
+
+    fn product_by_sku(&self, sku: &Sku) -> Result<Product, DomainError> {
+        self.read(|s| {
+            s.products
+                .values()
+                .find(|p| p.sku == *sku)
+                .cloned()
+                .ok_or_else(|| DomainError::not_found("product", sku.as_str()))
+        })
+    }
+
+    fn list_products(
+        &self,
+        category: CategoryId,
+        page: PageRequest<ProductId>,
+    ) -> Result<Page<Product, ProductId>, DomainError> {
+        self.read(|s| {
+            s.category(category)?;
+            let tree = s.descendants_and_self(category);
+            let limit = page.clamped_limit() as usize;
+            let mut items: Vec<Product> = s
+                .products
+                .values()
+                .filter(|p| p.is_buyable() && tree.contains(&p.category_id))
+                .filter(|p| page.after.is_none_or(|after| p.id > after))
+                .take(limit + 1)
+                .cloned()
+                .collect();
+            let next = if items.len() > limit {
+                items.truncate(limit);
+                items.last().map(|p| p.id)
+            } else {
+                None
+            };
+            Ok(Page { items, next })
+        })
+    }
+
+    fn search_products(&self, query: &str, limit: u32) -> Result<Vec<Product>, DomainError> {
+        self.read(|s| {
+            let needle = query.trim().to_lowercase();
+            let mut hits: Vec<(Similarity, &Product)> = s
+                .products
+                .values()
+                .filter(|p| p.is_buyable())
+                .filter_map(|p| {
+                    let name = p.name.as_str().to_lowercase();
+                    let score = Similarity::of(&needle, &name);
+                    let contains = !needle.is_empty() && name.contains(&needle);
+                    (score.at_least_threshold() || contains).then_some((score, p))
+                })
+                .collect();
+            hits.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
+            Ok(hits
+                .into_iter()
+                .take(limit.clamp(1, 500) as usize)
+                .map(|(_, p)| p.clone())
+                .collect())
+        })
+    }
+}
+
+impl CatalogRepository for MemoryStore {
     fn create_category(&self, new: NewCategory) -> Result<Category, DomainError> {
         self.atomically(|s| {
             if let Some(parent) = new.parent_id {
@@ -367,37 +464,6 @@ impl CatalogRepository for MemoryStore {
                 .ok_or_else(|| DomainError::not_found("category", id))?;
             category.parent_id = new_parent;
             Ok(category.clone())
-        })
-    }
-
-    fn category(&self, id: CategoryId) -> Result<Category, DomainError> {
-        self.read(|s| s.category(id).cloned())
-    }
-
-    fn category_children(&self, parent: Option<CategoryId>) -> Result<Vec<Category>, DomainError> {
-        self.read(|s| {
-            if let Some(parent) = parent {
-                s.category(parent)?;
-            }
-            let mut children: Vec<Category> = s
-                .categories
-                .values()
-                .filter(|c| c.parent_id == parent)
-                .cloned()
-                .collect();
-            children.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
-            Ok(children)
-        })
-    }
-
-    fn category_path(&self, id: CategoryId) -> Result<Vec<Category>, DomainError> {
-        self.read(|s| {
-            let mut path = vec![s.category(id)?.clone()];
-            while let Some(parent) = path.last().and_then(|c| c.parent_id) {
-                path.push(s.category(parent)?.clone());
-            }
-            path.reverse();
-            Ok(path)
         })
     }
 
@@ -484,70 +550,6 @@ impl CatalogRepository for MemoryStore {
             product.stock_on_hand = check_stock(stock)?;
             product.updated_at = Utc::now();
             Ok(product.clone())
-        })
-    }
-
-    fn product(&self, id: ProductId) -> Result<Product, DomainError> {
-        self.read(|s| s.product(id).cloned())
-    }
-
-    fn product_by_sku(&self, sku: &Sku) -> Result<Product, DomainError> {
-        self.read(|s| {
-            s.products
-                .values()
-                .find(|p| p.sku == *sku)
-                .cloned()
-                .ok_or_else(|| DomainError::not_found("product", sku.as_str()))
-        })
-    }
-
-    fn list_products(
-        &self,
-        category: CategoryId,
-        page: PageRequest<ProductId>,
-    ) -> Result<Page<Product, ProductId>, DomainError> {
-        self.read(|s| {
-            s.category(category)?;
-            let tree = s.descendants_and_self(category);
-            let limit = page.clamped_limit() as usize;
-            let mut items: Vec<Product> = s
-                .products
-                .values()
-                .filter(|p| p.is_buyable() && tree.contains(&p.category_id))
-                .filter(|p| page.after.is_none_or(|after| p.id > after))
-                .take(limit + 1)
-                .cloned()
-                .collect();
-            let next = if items.len() > limit {
-                items.truncate(limit);
-                items.last().map(|p| p.id)
-            } else {
-                None
-            };
-            Ok(Page { items, next })
-        })
-    }
-
-    fn search_products(&self, query: &str, limit: u32) -> Result<Vec<Product>, DomainError> {
-        self.read(|s| {
-            let needle = query.trim().to_lowercase();
-            let mut hits: Vec<(Similarity, &Product)> = s
-                .products
-                .values()
-                .filter(|p| p.is_buyable())
-                .filter_map(|p| {
-                    let name = p.name.as_str().to_lowercase();
-                    let score = Similarity::of(&needle, &name);
-                    let contains = !needle.is_empty() && name.contains(&needle);
-                    (score.at_least_threshold() || contains).then_some((score, p))
-                })
-                .collect();
-            hits.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
-            Ok(hits
-                .into_iter()
-                .take(limit.clamp(1, 500) as usize)
-                .map(|(_, p)| p.clone())
-                .collect())
         })
     }
 }
@@ -1058,7 +1060,7 @@ impl CheckoutRepository for MemoryStore {
     }
 }
 
-impl OrderRepository for MemoryStore {
+impl OrderReader for MemoryStore {
     type Error = DomainError;
 
     fn order(&self, id: OrderId) -> Result<OrderDetails, DomainError> {
@@ -1071,27 +1073,6 @@ impl OrderRepository for MemoryStore {
                 .cloned()
                 .collect();
             Ok(OrderDetails { order, payments })
-        })
-    }
-
-    fn transition(
-        &self,
-        id: OrderId,
-        event: OrderEvent,
-        note: Option<String>,
-    ) -> Result<Order, DomainError> {
-        if !matches!(
-            event,
-            OrderEvent::Ship | OrderEvent::Deliver | OrderEvent::Cancel
-        ) {
-            return Err(DomainError::NotAManualEvent(event));
-        }
-        self.atomically(|s| {
-            s.change_order(id, event, note, Utc::now())?;
-            if event == OrderEvent::Cancel {
-                s.settle_payments(id)?;
-            }
-            Ok(s.order(id)?.clone())
         })
     }
 
@@ -1129,6 +1110,29 @@ impl OrderRepository for MemoryStore {
                 .collect();
             orders.sort_by_key(OrderSummary::cursor);
             Ok(paginate(orders, page.clamped_limit()))
+        })
+    }
+}
+
+impl OrderRepository for MemoryStore {
+    fn transition(
+        &self,
+        id: OrderId,
+        event: OrderEvent,
+        note: Option<String>,
+    ) -> Result<Order, DomainError> {
+        if !matches!(
+            event,
+            OrderEvent::Ship | OrderEvent::Deliver | OrderEvent::Cancel
+        ) {
+            return Err(DomainError::NotAManualEvent(event));
+        }
+        self.atomically(|s| {
+            s.change_order(id, event, note, Utc::now())?;
+            if event == OrderEvent::Cancel {
+                s.settle_payments(id)?;
+            }
+            Ok(s.order(id)?.clone())
         })
     }
 }

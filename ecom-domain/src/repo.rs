@@ -36,11 +36,34 @@ impl RepoError for DomainError {
     }
 }
 
-/// Categories and products.
-pub trait CatalogRepository {
+/// Reading the catalog: everything a shop front shows. A read replica can serve it
+/// (see the store's read handles), so it has no method that writes.
+pub trait CatalogReader {
     /// The error type.
     type Error: RepoError;
 
+    /// One category.
+    fn category(&self, id: CategoryId) -> Result<Category, Self::Error>;
+    /// The direct children of a category (or the roots for `None`), by name then id.
+    fn category_children(&self, parent: Option<CategoryId>) -> Result<Vec<Category>, Self::Error>;
+    /// The path from the root down to the category itself.
+    fn category_path(&self, id: CategoryId) -> Result<Vec<Category>, Self::Error>;
+    /// One product by id.
+    fn product(&self, id: ProductId) -> Result<Product, Self::Error>;
+    /// One product by SKU.
+    fn product_by_sku(&self, sku: &Sku) -> Result<Product, Self::Error>;
+    /// Active products of a category and all its subcategories, by id, a page at a time.
+    fn list_products(
+        &self,
+        category: CategoryId,
+        page: PageRequest<ProductId>,
+    ) -> Result<Page<Product, ProductId>, Self::Error>;
+    /// Active products whose names resemble `query`, best match first.
+    fn search_products(&self, query: &str, limit: u32) -> Result<Vec<Product>, Self::Error>;
+}
+
+/// Categories and products: the reads of [`CatalogReader`] and the writes.
+pub trait CatalogRepository: CatalogReader {
     /// Creates a category (a root when `parent_id` is `None`).
     fn create_category(&self, new: NewCategory) -> Result<Category, Self::Error>;
     /// Moves a category (and its subtree) under another parent, refusing cycles.
@@ -49,13 +72,6 @@ pub trait CatalogRepository {
         id: CategoryId,
         new_parent: Option<CategoryId>,
     ) -> Result<Category, Self::Error>;
-    /// One category.
-    fn category(&self, id: CategoryId) -> Result<Category, Self::Error>;
-    /// The direct children of a category (or the roots for `None`), by name then id.
-    fn category_children(&self, parent: Option<CategoryId>) -> Result<Vec<Category>, Self::Error>;
-    /// The path from the root down to the category itself.
-    fn category_path(&self, id: CategoryId) -> Result<Vec<Category>, Self::Error>;
-
     /// Creates a product.
     fn create_product(&self, new: NewProduct) -> Result<Product, Self::Error>;
     /// Changes descriptive fields.
@@ -70,18 +86,6 @@ pub trait CatalogRepository {
     ) -> Result<Product, Self::Error>;
     /// Adds units to the stock.
     fn restock(&self, id: ProductId, units: u32) -> Result<Product, Self::Error>;
-    /// One product by id.
-    fn product(&self, id: ProductId) -> Result<Product, Self::Error>;
-    /// One product by SKU.
-    fn product_by_sku(&self, sku: &Sku) -> Result<Product, Self::Error>;
-    /// Active products of a category and all its subcategories, by id, a page at a time.
-    fn list_products(
-        &self,
-        category: CategoryId,
-        page: PageRequest<ProductId>,
-    ) -> Result<Page<Product, ProductId>, Self::Error>;
-    /// Active products whose names resemble `query`, best match first.
-    fn search_products(&self, query: &str, limit: u32) -> Result<Vec<Product>, Self::Error>;
 }
 
 /// Users, credentials and address books.
@@ -297,21 +301,14 @@ pub struct OrderDetails {
     pub payments: Vec<Payment>,
 }
 
-/// Orders after checkout.
-pub trait OrderRepository {
+/// Reading orders: one order, a user's history, a fulfilment queue. A read replica can
+/// serve it, so it has no method that writes.
+pub trait OrderReader {
     /// The error type.
     type Error: RepoError;
 
     /// One order with lines, history and payments.
     fn order(&self, id: OrderId) -> Result<OrderDetails, Self::Error>;
-    /// Applies a fulfilment event (ship, deliver, cancel) with an optional note.
-    /// Cancelling puts the stock back and voids or refunds the payment.
-    fn transition(
-        &self,
-        id: OrderId,
-        event: OrderEvent,
-        note: Option<String>,
-    ) -> Result<Order, Self::Error>;
     /// A user's orders, newest first.
     fn orders_of_user(
         &self,
@@ -324,6 +321,18 @@ pub trait OrderRepository {
         status: OrderStatus,
         page: PageRequest<OrderCursor>,
     ) -> Result<Page<OrderSummary, OrderCursor>, Self::Error>;
+}
+
+/// Orders after checkout: the reads of [`OrderReader`] and the fulfilment events.
+pub trait OrderRepository: OrderReader {
+    /// Applies a fulfilment event (ship, deliver, cancel) with an optional note.
+    /// Cancelling puts the stock back and voids or refunds the payment.
+    fn transition(
+        &self,
+        id: OrderId,
+        event: OrderEvent,
+        note: Option<String>,
+    ) -> Result<Order, Self::Error>;
 }
 
 /// The result of recording a payment event.

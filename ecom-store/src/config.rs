@@ -9,6 +9,15 @@
 //! | `ECOM_STATEMENT_TIMEOUT_MS` | server-side limit per statement, 0 = none | 30000 |
 //! | `ECOM_IDLE_IN_TRANSACTION_TIMEOUT_MS` | server closes sessions idle inside a transaction this long, 0 = never | 60000 |
 //! | `ECOM_APPLICATION_NAME` | `application_name` seen in `pg_stat_activity` | `ecom-store` |
+//! | `DATABASE_READ_URLS` | read replicas, comma-separated URLs, for [`crate::PgStore::reader`] | none |
+//! | `ECOM_READ_MAX_LAG_MS` | a replica further behind than this serves no reads | 5000 |
+//! | `ECOM_READ_WAIT_MS` | how long a read with a consistency token waits for a replica to catch up before it goes to the writer | 200 |
+//! | `ECOM_REPLICA_RETRY_MS` | a replica that failed or lagged is left out this long, then probed again | 5000 |
+//! | `ECOM_REPLICA_TIMEOUT_MS` | how long a read waits for a replica connection before it goes elsewhere | 1000 |
+//!
+//! `DATABASE_URL` may name several hosts, `postgres://u@a:5432,b:5432/db?target_session_attrs=read-write`:
+//! libpq then connects to whichever is the primary, so after a failover new connections
+//! find the promoted standby.
 //!
 //! Values from the process environment win over the `.env` file in the current
 //! directory. The file is read with a tiny parser instead of `dotenvy`, because
@@ -44,6 +53,36 @@ pub struct StoreConfig {
     pub idle_in_transaction_timeout: Duration,
     /// Shown in `pg_stat_activity` (`ECOM_APPLICATION_NAME`).
     pub application_name: String,
+    /// Read replicas (`DATABASE_READ_URLS`, comma-separated); may be empty.
+    pub read_urls: Vec<String>,
+    /// How replicas serve reads.
+    pub read_policy: ReadPolicy,
+}
+
+/// How [`crate::PgStore::reader`] uses read replicas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadPolicy {
+    /// A replica further behind than this serves no reads (`ECOM_READ_MAX_LAG_MS`):
+    /// the bound on staleness of reads without a consistency token.
+    pub max_lag: Duration,
+    /// How long a read with a consistency token waits for a replica to replay up to
+    /// it before going to the writer (`ECOM_READ_WAIT_MS`).
+    pub token_wait: Duration,
+    /// How long a replica that failed or lagged is left out (`ECOM_REPLICA_RETRY_MS`).
+    pub retry_after: Duration,
+    /// How long a read waits for a replica connection (`ECOM_REPLICA_TIMEOUT_MS`).
+    pub connect_timeout: Duration,
+}
+
+impl Default for ReadPolicy {
+    fn default() -> Self {
+        Self {
+            max_lag: Duration::from_secs(5),
+            token_wait: Duration::from_millis(200),
+            retry_after: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(1),
+        }
+    }
 }
 
 impl StoreConfig {
@@ -57,6 +96,8 @@ impl StoreConfig {
             statement_timeout: Duration::from_secs(30),
             idle_in_transaction_timeout: Duration::from_secs(60),
             application_name: "ecom-store".into(),
+            read_urls: Vec::new(),
+            read_policy: ReadPolicy::default(),
         }
     }
 
@@ -142,6 +183,25 @@ impl StoreConfig {
         if let Some(name) = lookup("ECOM_APPLICATION_NAME") {
             config.application_name = name;
         }
+        if let Some(urls) = lookup("DATABASE_READ_URLS") {
+            config.read_urls = urls
+                .split(',')
+                .map(str::trim)
+                .filter(|url| !url.is_empty())
+                .map(str::to_owned)
+                .collect();
+        }
+        let policy = &mut config.read_policy;
+        for (key, field) in [
+            ("ECOM_READ_MAX_LAG_MS", &mut policy.max_lag),
+            ("ECOM_READ_WAIT_MS", &mut policy.token_wait),
+            ("ECOM_REPLICA_RETRY_MS", &mut policy.retry_after),
+            ("ECOM_REPLICA_TIMEOUT_MS", &mut policy.connect_timeout),
+        ] {
+            if let Some(ms) = number(key)? {
+                *field = Duration::from_millis(ms);
+            }
+        }
         Ok(config)
     }
 }
@@ -159,6 +219,15 @@ impl fmt::Debug for StoreConfig {
                 &self.idle_in_transaction_timeout,
             )
             .field("application_name", &self.application_name)
+            .field(
+                "read_urls",
+                &self
+                    .read_urls
+                    .iter()
+                    .map(|url| redact_url(url))
+                    .collect::<Vec<_>>(),
+            )
+            .field("read_policy", &self.read_policy)
             .finish()
     }
 }

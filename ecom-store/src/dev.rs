@@ -34,6 +34,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use diesel::connection::SimpleConnection;
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
@@ -56,6 +57,17 @@ max_connections = 300
 shared_buffers = 128MB
 lc_messages = 'C'
 ";
+
+/// How a standby started by [`PrivateCluster::start_standby`] follows its primary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replication {
+    /// Every commit waits until the standby has it: no acknowledged commit is lost
+    /// when the primary dies (RDS Multi-AZ).
+    Synchronous,
+    /// Commits do not wait: the standby may be behind, and a failover may lose the
+    /// newest acknowledged commits (an RDS read replica).
+    Asynchronous,
+}
 
 /// Why the private cluster could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -249,6 +261,17 @@ impl PrivateCluster {
         if self.is_running() {
             return Ok(());
         }
+        if let Some((pid, port)) = self.postmaster() {
+            // Our server runs but did not answer (it refused the connection, or is
+            // still starting or shutting down): never start a second one beside it.
+            return Err(DevError::Database {
+                action: format!("connect to the running server (pid {pid}, port {port})"),
+                message: format!(
+                    "it did not accept a connection; see {}",
+                    self.log_path().display()
+                ),
+            });
+        }
         if !self.data_dir().join("PG_VERSION").exists() {
             self.init()?;
         }
@@ -257,10 +280,11 @@ impl PrivateCluster {
             self.write_port()?;
         }
         let first = self.pg_ctl_start();
-        if first.is_err() && self.data_dir().join("postmaster.pid").exists() && !self.answers() {
+        if first.is_err() && self.postmaster().is_none() {
             // A pid file left by a crash whose pid now belongs to another process
             // makes the postmaster refuse to start; remove it and try once more.
-            // (A live postmaster is still detected through its shared memory.)
+            // Never while the postmaster it names is alive: that server merely
+            // refused our connection, and without its pid file nothing could stop it.
             let _ = fs::remove_file(self.data_dir().join("postmaster.pid"));
             self.pg_ctl_start()?;
         } else {
@@ -320,7 +344,8 @@ impl PrivateCluster {
     /// Whether a server on our port answers and is ours (another cluster may have
     /// taken the port while ours was stopped).
     fn answers(&self) -> bool {
-        let url = format!("{}?connect_timeout=5", self.url("postgres"));
+        // `options=` overrides PGOPTIONS, which could make a healthy server refuse us.
+        let url = format!("{}?connect_timeout=5&options=", self.url("postgres"));
         let Ok(mut conn) = PgConnection::establish(&url) else {
             return false;
         };
@@ -330,6 +355,162 @@ impl PrivateCluster {
             return false;
         };
         same_path(Path::new(&data_directory), &self.data_dir())
+    }
+
+    /// The pid and port of this cluster's postmaster, if its pid file names a live
+    /// process.
+    fn postmaster(&self) -> Option<(u32, u16)> {
+        let text = fs::read_to_string(self.data_dir().join("postmaster.pid")).ok()?;
+        let mut lines = text.lines();
+        let pid: u32 = lines.next()?.trim().parse().ok()?;
+        let port: u16 = lines.nth(2)?.trim().parse().ok()?;
+        let alive = Command::new("kill")
+            .args(["-0", &pid.to_string()])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        // After a crash the pid may belong to another program by now.
+        let postgres = fs::read_to_string(format!("/proc/{pid}/comm"))
+            .map_or(true, |comm| comm.starts_with("postgres"));
+        (alive && postgres).then_some((pid, port))
+    }
+
+    /// Creates a streaming standby of this running cluster in `dir` and starts it:
+    /// `pg_basebackup -R` over a physical replication slot, so the primary keeps the
+    /// WAL the standby has not received yet. With [`Replication::Synchronous`] this
+    /// cluster then confirms a commit only once the standby has it (as RDS Multi-AZ
+    /// does); with [`Replication::Asynchronous`] the standby may be behind.
+    ///
+    /// Anything already in `dir` is replaced.
+    pub fn start_standby(
+        &self,
+        dir: impl Into<PathBuf>,
+        mode: Replication,
+    ) -> Result<PrivateCluster, DevError> {
+        let mut standby = PrivateCluster::at(dir)?;
+        let _lock = standby.lock()?;
+        if let Some((pid, _)) = standby.postmaster() {
+            kill(pid);
+        }
+        let data = standby.data_dir();
+        if data.exists() {
+            fs::remove_dir_all(&data).map_err(io_error(|| format!("remove {}", data.display())))?;
+        }
+        standby.prepare_dirs()?;
+        let name = slot_name(&standby.dir);
+        self.execute(
+            "postgres",
+            &format!(
+                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots \
+                 WHERE slot_name = '{name}'"
+            ),
+        )?;
+        let conninfo = format!(
+            "host=127.0.0.1 port={} user={SUPERUSER} application_name={name}",
+            self.port
+        );
+        self.run(
+            "pg_basebackup",
+            &[
+                "-D".as_ref(),
+                data.as_os_str(),
+                "-R".as_ref(),
+                "-X".as_ref(),
+                "stream".as_ref(),
+                "-C".as_ref(),
+                "-S".as_ref(),
+                name.as_ref(),
+                "--no-sync".as_ref(),
+                // A spread checkpoint would take minutes on an idle cluster.
+                "--checkpoint=fast".as_ref(),
+                "-d".as_ref(),
+                conninfo.as_ref(),
+            ],
+            false,
+        )?;
+        fs::set_permissions(&data, fs::Permissions::from_mode(0o700))
+            .map_err(io_error(|| format!("chmod {}", data.display())))?;
+        standby.port = free_port()?;
+        standby.write_port()?;
+        standby.pg_ctl_start()?;
+        let sync_names = match mode {
+            Replication::Synchronous => format!("'\"{name}\"'"),
+            Replication::Asynchronous => "''".into(),
+        };
+        // One statement each: ALTER SYSTEM refuses to run in a transaction block.
+        for statement in [
+            format!("ALTER SYSTEM SET synchronous_standby_names = {sync_names}"),
+            "ALTER SYSTEM SET synchronous_commit = 'on'".into(),
+            "SELECT pg_reload_conf()".into(),
+        ] {
+            self.execute("postgres", &statement)?;
+        }
+        let state = match mode {
+            Replication::Synchronous => "sync",
+            Replication::Asynchronous => "async",
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let mut conn = PgConnection::establish(&self.url("postgres"))
+            .map_err(db_error(|| format!("connect to {}", self.url("postgres"))))?;
+        loop {
+            let streaming: bool = diesel::select(
+                sql::<Bool>("EXISTS (SELECT 1 FROM pg_stat_replication WHERE application_name = ")
+                    .bind::<Text, _>(&name)
+                    .sql(" AND state = 'streaming' AND sync_state = ")
+                    .bind::<Text, _>(state)
+                    .sql(")"),
+            )
+            .get_result(&mut conn)
+            .map_err(db_error(|| "read pg_stat_replication".into()))?;
+            if streaming {
+                return Ok(standby);
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(DevError::Database {
+                    action: format!("wait for standby {name} to stream ({state})"),
+                    message: format!(
+                        "it did not within 60 s; see {}",
+                        standby.log_path().display()
+                    ),
+                });
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// Promotes this standby to a primary (`pg_ctl promote`), as a failover does.
+    pub fn promote(&self) -> Result<(), DevError> {
+        let data = self.data_dir();
+        self.run(
+            "pg_ctl",
+            &[
+                "promote".as_ref(),
+                "-D".as_ref(),
+                data.as_os_str(),
+                "-w".as_ref(),
+                "-t".as_ref(),
+                "60".as_ref(),
+            ],
+            false,
+        )
+    }
+
+    /// Kills the postmaster with SIGKILL, as a crashed machine would stop: no
+    /// shutdown checkpoint, clients cut off mid-transaction. Its backends notice
+    /// and exit on their own shortly after.
+    pub fn kill(&self) -> Result<(), DevError> {
+        if let Some((pid, _)) = self.postmaster() {
+            kill(pid);
+        }
+        Ok(())
+    }
+
+    /// Runs `sql` (one or more statements) as the superuser in `dbname`.
+    pub fn execute(&self, dbname: &str, sql: &str) -> Result<(), DevError> {
+        let mut conn = PgConnection::establish(&self.url(dbname))
+            .map_err(db_error(|| format!("connect to {}", self.url(dbname))))?;
+        conn.batch_execute(sql)
+            .map_err(db_error(|| format!("run {sql}")))
     }
 
     fn lock(&self) -> Result<File, DevError> {
@@ -369,20 +550,7 @@ impl PrivateCluster {
             // A previous initdb died half-way.
             fs::remove_dir_all(&data).map_err(io_error(|| format!("remove {}", data.display())))?;
         }
-        fs::create_dir(&data).map_err(io_error(|| format!("create {}", data.display())))?;
-        fs::set_permissions(&data, fs::Permissions::from_mode(0o700))
-            .map_err(io_error(|| format!("chmod {}", data.display())))?;
-        let log = self.log_path();
-        File::create(&log).map_err(io_error(|| format!("create {}", log.display())))?;
-        if let Some(account) = self.run_as {
-            self.check_traversable()?;
-            fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o755))
-                .map_err(io_error(|| format!("chmod {}", self.dir.display())))?;
-            for path in [&data, &log] {
-                std::os::unix::fs::chown(path, Some(account.uid), Some(account.gid))
-                    .map_err(io_error(|| format!("chown {} to nobody", path.display())))?;
-            }
-        }
+        self.prepare_dirs()?;
         self.run(
             "initdb",
             &[
@@ -406,6 +574,27 @@ impl PrivateCluster {
             .map_err(io_error(|| format!("append to {}", conf.display())))?;
         self.port = free_port()?;
         self.write_port()
+    }
+
+    /// An empty data directory (mode 0700) and server log, owned by the account the
+    /// server runs as.
+    fn prepare_dirs(&self) -> Result<(), DevError> {
+        let data = self.data_dir();
+        fs::create_dir(&data).map_err(io_error(|| format!("create {}", data.display())))?;
+        fs::set_permissions(&data, fs::Permissions::from_mode(0o700))
+            .map_err(io_error(|| format!("chmod {}", data.display())))?;
+        let log = self.log_path();
+        File::create(&log).map_err(io_error(|| format!("create {}", log.display())))?;
+        if let Some(account) = self.run_as {
+            self.check_traversable()?;
+            fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o755))
+                .map_err(io_error(|| format!("chmod {}", self.dir.display())))?;
+            for path in [&data, &log] {
+                std::os::unix::fs::chown(path, Some(account.uid), Some(account.gid))
+                    .map_err(io_error(|| format!("chown {} to nobody", path.display())))?;
+            }
+        }
+        Ok(())
     }
 
     fn pg_ctl_start(&self) -> Result<(), DevError> {
@@ -617,6 +806,24 @@ fn nobody() -> Account {
             })
         })
         .unwrap_or(fallback)
+}
+
+/// The replication slot (and `application_name`) of the standby in `dir`: `ecom_`
+/// and a hash of the path, a valid identifier for any path.
+fn slot_name(dir: &Path) -> String {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut hasher = DefaultHasher::new();
+    dir.hash(&mut hasher);
+    format!("ecom_{:016x}", hasher.finish())
+}
+
+/// SIGKILL to `pid`; std has no kill(2) for arbitrary pids, and `libc` would need
+/// `unsafe` for one call.
+fn kill(pid: u32) {
+    let _ = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .stderr(Stdio::null())
+        .status();
 }
 
 fn free_port() -> Result<u16, DevError> {

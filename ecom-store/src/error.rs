@@ -131,6 +131,9 @@ pub enum RetryReason {
     SerializationFailure,
     /// SQLSTATE 40P01: the transaction was chosen as a deadlock victim.
     Deadlock,
+    /// SQLSTATE 25006 on a write: the server is a read-only standby now (the primary
+    /// failed over). The store drops the connection; a new one finds the new primary.
+    ReadOnlyServer,
 }
 
 impl fmt::Display for RetryReason {
@@ -138,6 +141,7 @@ impl fmt::Display for RetryReason {
         f.write_str(match self {
             Self::SerializationFailure => "serialization failure",
             Self::Deadlock => "deadlock",
+            Self::ReadOnlyServer => "the server is read-only",
         })
     }
 }
@@ -244,7 +248,13 @@ fn classify(kind: DatabaseErrorKind, info: &dyn DatabaseErrorInformation) -> Opt
             reason: RetryReason::SerializationFailure,
             message,
         },
-        DatabaseErrorKind::ClosedConnection => StoreError::Unavailable { message },
+        DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
+            StoreError::Unavailable { message }
+        }
+        DatabaseErrorKind::ReadOnlyTransaction => StoreError::Retryable {
+            reason: RetryReason::ReadOnlyServer,
+            message,
+        },
         _ if message.starts_with("deadlock detected") => StoreError::Retryable {
             reason: RetryReason::Deadlock,
             message,

@@ -8,6 +8,7 @@ pub mod error;
 pub mod migrate;
 pub mod outbox;
 pub mod pool;
+pub mod replica;
 pub mod repo;
 pub mod retry;
 mod rows;
@@ -19,13 +20,14 @@ mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use config::StoreConfig;
+pub use config::{ReadPolicy, StoreConfig};
 pub use error::{RetryReason, StoreError};
 pub use migrate::{migrate, migrate_pool};
 pub use pool::{
     PasswordSource, PgPool, PooledConn, StoreConnectionManager, build_pool, build_pool_with,
     get_conn,
 };
+pub use replica::{ConsistencyToken, PgReader, ReplicaStatus, ServedBy};
 pub use retry::{Isolation, RetryPolicy, transaction_with_retry};
 pub use store::PgStore;
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use diesel::PgConnection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 
-use crate::StoreError;
+use crate::{RetryReason, StoreError};
 
 /// Transaction isolation level for [`transaction_with_retry`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -110,6 +110,14 @@ where
             Isolation::Serializable => builder.serializable(),
         };
         match builder.run(&mut work) {
+            // On this connection a rerun would fail the same way: the caller needs
+            // another connection (the store's write path takes one).
+            Err(
+                err @ StoreError::Retryable {
+                    reason: RetryReason::ReadOnlyServer,
+                    ..
+                },
+            ) => return Err(err),
             Err(err @ StoreError::Retryable { .. }) => {
                 failed += 1;
                 if failed >= policy.max_attempts.max(1) {

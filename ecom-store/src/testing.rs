@@ -24,7 +24,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 
 use crate::config::with_database;
-use crate::dev::{DevError, PrivateCluster, quote_ident};
+use crate::dev::{DevError, PrivateCluster, Replication, quote_ident};
 use crate::{PgPool, StoreConfig};
 
 /// The advisory lock key held while the template is built ("ecom-tpl").
@@ -269,4 +269,100 @@ fn connect(url: &str) -> Result<PgConnection, DevError> {
         action: format!("connect to {}", crate::config::redact_url(url)),
         message: err.to_string(),
     })
+}
+
+/// A primary and a real streaming standby of it, private to one test: two clusters
+/// of [`crate::dev`] under `target/ecom-pg-replicas/`, with a migrated database
+/// `ecom` on the primary that the standby replays. Tests may stop, kill, pause or
+/// promote either; both are killed and deleted on drop.
+///
+/// Always the private clusters, even with `DATABASE_URL` set: a test needs a
+/// primary it may kill.
+///
+/// ```no_run
+/// use ecom_store::dev::Replication;
+/// let pair = ecom_store::testing::ReplicatedDb::new(Replication::Synchronous);
+/// println!("writer {} reader {}", pair.writer_url(), pair.standby_url());
+/// ```
+#[derive(Debug)]
+pub struct ReplicatedDb {
+    /// The primary.
+    pub primary: PrivateCluster,
+    /// The standby.
+    pub standby: PrivateCluster,
+    dir: std::path::PathBuf,
+}
+
+impl ReplicatedDb {
+    /// The database in both clusters.
+    pub const DATABASE: &'static str = "ecom";
+
+    /// A migrated primary with a standby following it in `mode`.
+    ///
+    /// # Panics
+    /// If either cluster cannot be created: the message says why.
+    pub fn new(mode: Replication) -> Self {
+        Self::try_new(mode)
+            .unwrap_or_else(|err| panic!("cannot start a primary and standby: {err}"))
+    }
+
+    /// Like [`ReplicatedDb::new`], returning the error.
+    pub fn try_new(mode: Replication) -> Result<Self, DevError> {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let dir = PrivateCluster::default_dir()
+            .with_file_name("ecom-pg-replicas")
+            .join(format!(
+                "{}-{}",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::Relaxed)
+            ));
+        if dir.exists() {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        let primary = PrivateCluster::ensure_at(dir.join("primary"))?;
+        // From here on, drop cleans up whatever was started.
+        let mut pair = Self {
+            standby: primary.clone(),
+            primary,
+            dir,
+        };
+        let url = pair.primary.create_database(Self::DATABASE)?;
+        let mut conn = connect(&url)?;
+        crate::migrate(&mut conn).map_err(|err| DevError::Database {
+            action: "migrate the primary".into(),
+            message: err.to_string(),
+        })?;
+        pair.standby = pair.primary.start_standby(pair.dir.join("standby"), mode)?;
+        Ok(pair)
+    }
+
+    /// The primary's database.
+    pub fn primary_url(&self) -> String {
+        self.primary.url(Self::DATABASE)
+    }
+
+    /// The standby's database.
+    pub fn standby_url(&self) -> String {
+        self.standby.url(Self::DATABASE)
+    }
+
+    /// A multi-host URL that reaches whichever of the two is the primary
+    /// (`target_session_attrs=read-write`), as a `DATABASE_URL` after a failover.
+    pub fn writer_url(&self) -> String {
+        format!(
+            "postgres://{}@127.0.0.1:{},127.0.0.1:{}/{}?target_session_attrs=read-write&connect_timeout=2",
+            crate::dev::SUPERUSER,
+            self.primary.port(),
+            self.standby.port(),
+            Self::DATABASE
+        )
+    }
+}
+
+impl Drop for ReplicatedDb {
+    fn drop(&mut self) {
+        let _ = self.standby.kill();
+        let _ = self.primary.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }

@@ -27,7 +27,7 @@ use crate::rows::{
 use crate::schema::{categories, products};
 use crate::sql::{Bind, CachedSql};
 use crate::store::{missing, taken};
-use crate::{PgStore, StoreError};
+use crate::{PgReader, PgStore, StoreError};
 
 /// The advisory lock every category move holds until it commits ("ecom-cat").
 const TREE_LOCK_KEY: i64 = 0x6563_6f6d_2d63_6174;
@@ -98,9 +98,235 @@ fn updated(row: Option<ProductRow>, id: ProductId) -> Result<Product, StoreError
         .and_then(Product::try_from)
 }
 
-impl CatalogRepository for PgStore {
+impl CatalogReader for PgReader {
     type Error = StoreError;
 
+    fn category(&self, id: CategoryId) -> Result<Category, StoreError> {
+        self.run(|conn| category_row(conn, id).and_then(Category::try_from))
+    }
+
+    fn category_children(&self, parent: Option<CategoryId>) -> Result<Vec<Category>, StoreError> {
+        self.run(|conn| {
+            let mut query = categories::table
+                .select(CategoryRow::as_select())
+                .into_boxed();
+            query = match parent {
+                Some(parent) => {
+                    category_row(conn, parent)?;
+                    query.filter(categories::parent_id.eq(parent.get()))
+                }
+                None => query.filter(categories::parent_id.is_null()),
+            };
+            // "C" compares bytes, as Rust's `str` ordering does, whatever the
+            // database's default collation.
+            query
+                .order_by(sql::<Text>(r#"categories.name COLLATE "C""#))
+                .then_order_by(categories::id)
+                .load(conn)?
+                .into_iter()
+                .map(Category::try_from)
+                .collect()
+        })
+    }
+
+    fn category_path(&self, id: CategoryId) -> Result<Vec<Category>, StoreError> {
+        self.run(|conn| {
+            let leaf = category_row(conn, id)?;
+            let ids: Vec<i64> = diesel::sql_query(
+                "WITH RECURSIVE up (id, parent_id, depth) AS ( \
+                     SELECT id, parent_id, 0 FROM categories WHERE id = $1 \
+                     UNION ALL \
+                     SELECT c.id, c.parent_id, up.depth + 1 \
+                     FROM categories c JOIN up ON c.id = up.parent_id \
+                     WHERE up.depth < $2 \
+                 ) \
+                 SELECT id FROM up ORDER BY depth DESC",
+            )
+            .bind::<BigInt, _>(leaf.id)
+            .bind::<BigInt, _>(MAX_DEPTH)
+            .load::<IdRow>(conn)?
+            .into_iter()
+            .map(|row| row.id)
+            .collect();
+            if ids.len() > MAX_DEPTH as usize {
+                return Err(corrupt(
+                    "category tree",
+                    format!("the path up from category {id} loops"),
+                ));
+            }
+            let mut rows: HashMap<i64, CategoryRow> = categories::table
+                .filter(categories::id.eq_any(&ids))
+                .select(CategoryRow::as_select())
+                .load(conn)?
+                .into_iter()
+                .map(|row| (row.id, row))
+                .collect();
+            // The same snapshot as the walk: every id is there.
+            ids.iter()
+                .map(|id| {
+                    rows.remove(id)
+                        .ok_or_else(|| not_found("category", id))
+                        .and_then(Category::try_from)
+                })
+                .collect()
+        })
+    }
+
+    fn product(&self, id: ProductId) -> Result<Product, StoreError> {
+        self.run(|conn| product_row(conn, id).and_then(Product::try_from))
+    }
+
+    fn product_by_sku(&self, sku: &Sku) -> Result<Product, StoreError> {
+        self.run(|conn| {
+            products::table
+                .filter(products::sku.eq(sku.as_str()))
+                .select(ProductRow::as_select())
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| not_found("product", sku.as_str()))
+                .and_then(Product::try_from)
+        })
+    }
+
+    fn list_products(
+        &self,
+        category: CategoryId,
+        page: PageRequest<ProductId>,
+    ) -> Result<Page<Product, ProductId>, StoreError> {
+        let limit = page.clamped_limit() as usize;
+        self.run(|conn| {
+            category_row(conn, category)?;
+            // Keyset pagination: `id > after`, never OFFSET, so a page costs the
+            // same wherever it is and rows added meanwhile neither repeat nor vanish.
+            // The first page has a statement of its own: a prepared statement's
+            // generic plan cannot know that `id > $2` is every row, and with that
+            // guess PostgreSQL chose a slower plan for the most common page.
+            macro_rules! products_of_tree {
+                () => {
+                    concat!(
+                        " UNION \
+                             SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id \
+                         ) \
+                         SELECT ",
+                        product_columns!(),
+                        " FROM products p \
+                         WHERE p.category_id IN (SELECT id FROM tree) \
+                           AND p.status = 'active'"
+                    )
+                };
+            }
+            const TREE: &str = "WITH RECURSIVE tree (id) AS ( \
+                 SELECT id FROM categories WHERE id = ";
+            const FIRST: &[&str] = &[
+                TREE,
+                concat!(products_of_tree!(), " ORDER BY p.id LIMIT "),
+                "",
+            ];
+            const NEXT: &[&str] = &[
+                TREE,
+                concat!(products_of_tree!(), " AND p.id > "),
+                " ORDER BY p.id LIMIT ",
+                "",
+            ];
+            let category_bind = Bind::BigInt(category.get());
+            let limit_bind = Bind::BigInt(limit as i64 + 1);
+            let query = match page.after {
+                None => CachedSql::new(FIRST, vec![category_bind, limit_bind]),
+                Some(after) => CachedSql::new(
+                    NEXT,
+                    vec![category_bind, Bind::BigInt(after.get()), limit_bind],
+                ),
+            };
+            let rows: Vec<ProductRow> = query.load(conn)?;
+            let mut items = rows
+                .into_iter()
+                .map(Product::try_from)
+                .collect::<Result<Vec<_>, _>>()?;
+            let next = if items.len() > limit {
+                items.truncate(limit);
+                items.last().map(|p| p.id)
+            } else {
+                None
+            };
+            Ok(Page { items, next })
+        })
+    }
+
+    fn search_products(&self, query: &str, limit: u32) -> Result<Vec<Product>, StoreError> {
+        let needle = query.trim();
+        // PostgreSQL text cannot hold NUL. For trigrams it is a word separator like
+        // any other punctuation, so a space stands in for it; no name contains it,
+        // so a needle with one matches nothing as a substring.
+        let trigram_text = needle.replace('\0', " ");
+        let substring = (!needle.is_empty() && !needle.contains('\0')).then_some(needle);
+        self.run(|conn| {
+            // `%` (similarity at least pg_trgm.similarity_threshold, 0.3 by default)
+            // is served by products_name_trgm_idx; a NULL substring disables the
+            // `strpos` arm.
+            const SEARCH: &[&str] = &[
+                concat!(
+                    "SELECT ",
+                    product_columns!(),
+                    " FROM products p WHERE p.status = 'active' AND (p.name % ",
+                ),
+                " OR strpos(lower(p.name), lower(",
+                ")) > 0) ORDER BY similarity(p.name, ",
+                ") DESC, p.id LIMIT ",
+                "",
+            ];
+            let rows: Vec<ProductRow> = CachedSql::new(
+                SEARCH,
+                vec![
+                    Bind::Text(trigram_text.clone()),
+                    Bind::NullableText(substring.map(str::to_owned)),
+                    Bind::Text(trigram_text.clone()),
+                    Bind::BigInt(i64::from(limit.clamp(1, 500))),
+                ],
+            )
+            .load(conn)?;
+            rows.into_iter().map(Product::try_from).collect()
+        })
+    }
+}
+
+/// The same reads on the writer, for callers that must see the latest data.
+impl CatalogReader for PgStore {
+    type Error = StoreError;
+
+    fn category(&self, id: CategoryId) -> Result<Category, StoreError> {
+        self.writer_reader().category(id)
+    }
+
+    fn category_children(&self, parent: Option<CategoryId>) -> Result<Vec<Category>, StoreError> {
+        self.writer_reader().category_children(parent)
+    }
+
+    fn category_path(&self, id: CategoryId) -> Result<Vec<Category>, StoreError> {
+        self.writer_reader().category_path(id)
+    }
+
+    fn product(&self, id: ProductId) -> Result<Product, StoreError> {
+        self.writer_reader().product(id)
+    }
+
+    fn product_by_sku(&self, sku: &Sku) -> Result<Product, StoreError> {
+        self.writer_reader().product_by_sku(sku)
+    }
+
+    fn list_products(
+        &self,
+        category: CategoryId,
+        page: PageRequest<ProductId>,
+    ) -> Result<Page<Product, ProductId>, StoreError> {
+        self.writer_reader().list_products(category, page)
+    }
+
+    fn search_products(&self, query: &str, limit: u32) -> Result<Vec<Product>, StoreError> {
+        self.writer_reader().search_products(query, limit)
+    }
+}
+
+impl CatalogRepository for PgStore {
     fn create_category(&self, new: NewCategory) -> Result<Category, StoreError> {
         self.write(|conn| {
             // Checked first, as the reference store does, so that a missing parent is
@@ -172,77 +398,6 @@ impl CatalogRepository for PgStore {
                 .returning(CategoryRow::as_returning())
                 .get_result(conn)?;
             Category::try_from(row)
-        })
-    }
-
-    fn category(&self, id: CategoryId) -> Result<Category, StoreError> {
-        self.read(|conn| category_row(conn, id).and_then(Category::try_from))
-    }
-
-    fn category_children(&self, parent: Option<CategoryId>) -> Result<Vec<Category>, StoreError> {
-        self.read(|conn| {
-            let mut query = categories::table
-                .select(CategoryRow::as_select())
-                .into_boxed();
-            query = match parent {
-                Some(parent) => {
-                    category_row(conn, parent)?;
-                    query.filter(categories::parent_id.eq(parent.get()))
-                }
-                None => query.filter(categories::parent_id.is_null()),
-            };
-            // "C" compares bytes, as Rust's `str` ordering does, whatever the
-            // database's default collation.
-            query
-                .order_by(sql::<Text>(r#"categories.name COLLATE "C""#))
-                .then_order_by(categories::id)
-                .load(conn)?
-                .into_iter()
-                .map(Category::try_from)
-                .collect()
-        })
-    }
-
-    fn category_path(&self, id: CategoryId) -> Result<Vec<Category>, StoreError> {
-        self.read(|conn| {
-            let leaf = category_row(conn, id)?;
-            let ids: Vec<i64> = diesel::sql_query(
-                "WITH RECURSIVE up (id, parent_id, depth) AS ( \
-                     SELECT id, parent_id, 0 FROM categories WHERE id = $1 \
-                     UNION ALL \
-                     SELECT c.id, c.parent_id, up.depth + 1 \
-                     FROM categories c JOIN up ON c.id = up.parent_id \
-                     WHERE up.depth < $2 \
-                 ) \
-                 SELECT id FROM up ORDER BY depth DESC",
-            )
-            .bind::<BigInt, _>(leaf.id)
-            .bind::<BigInt, _>(MAX_DEPTH)
-            .load::<IdRow>(conn)?
-            .into_iter()
-            .map(|row| row.id)
-            .collect();
-            if ids.len() > MAX_DEPTH as usize {
-                return Err(corrupt(
-                    "category tree",
-                    format!("the path up from category {id} loops"),
-                ));
-            }
-            let mut rows: HashMap<i64, CategoryRow> = categories::table
-                .filter(categories::id.eq_any(&ids))
-                .select(CategoryRow::as_select())
-                .load(conn)?
-                .into_iter()
-                .map(|row| (row.id, row))
-                .collect();
-            // The same snapshot as the walk: every id is there.
-            ids.iter()
-                .map(|id| {
-                    rows.remove(id)
-                        .ok_or_else(|| not_found("category", id))
-                        .and_then(Category::try_from)
-                })
-                .collect()
         })
     }
 
@@ -352,108 +507,6 @@ impl CatalogRepository for PgStore {
                 .get_result(conn)
                 .optional()?;
             updated(row, id)
-        })
-    }
-
-    fn product(&self, id: ProductId) -> Result<Product, StoreError> {
-        self.read(|conn| product_row(conn, id).and_then(Product::try_from))
-    }
-
-    fn product_by_sku(&self, sku: &Sku) -> Result<Product, StoreError> {
-        self.read(|conn| {
-            products::table
-                .filter(products::sku.eq(sku.as_str()))
-                .select(ProductRow::as_select())
-                .first(conn)
-                .optional()?
-                .ok_or_else(|| not_found("product", sku.as_str()))
-                .and_then(Product::try_from)
-        })
-    }
-
-    fn list_products(
-        &self,
-        category: CategoryId,
-        page: PageRequest<ProductId>,
-    ) -> Result<Page<Product, ProductId>, StoreError> {
-        let limit = page.clamped_limit() as usize;
-        self.read(|conn| {
-            category_row(conn, category)?;
-            // Keyset pagination: `id > after`, never OFFSET, so a page costs the
-            // same wherever it is and rows added meanwhile neither repeat nor vanish.
-            const PAGE: &[&str] = &[
-                "WITH RECURSIVE tree (id) AS ( \
-                     SELECT id FROM categories WHERE id = ",
-                concat!(
-                    " UNION \
-                         SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id \
-                     ) \
-                     SELECT ",
-                    product_columns!(),
-                    " FROM products p \
-                     WHERE p.category_id IN (SELECT id FROM tree) \
-                       AND p.status = 'active' \
-                       AND p.id > coalesce(",
-                ),
-                ", 0) ORDER BY p.id LIMIT ",
-                "",
-            ];
-            let rows: Vec<ProductRow> = CachedSql::new(
-                PAGE,
-                vec![
-                    Bind::BigInt(category.get()),
-                    Bind::NullableBigInt(page.after.map(ProductId::get)),
-                    Bind::BigInt(limit as i64 + 1),
-                ],
-            )
-            .load(conn)?;
-            let mut items = rows
-                .into_iter()
-                .map(Product::try_from)
-                .collect::<Result<Vec<_>, _>>()?;
-            let next = if items.len() > limit {
-                items.truncate(limit);
-                items.last().map(|p| p.id)
-            } else {
-                None
-            };
-            Ok(Page { items, next })
-        })
-    }
-
-    fn search_products(&self, query: &str, limit: u32) -> Result<Vec<Product>, StoreError> {
-        let needle = query.trim();
-        // PostgreSQL text cannot hold NUL. For trigrams it is a word separator like
-        // any other punctuation, so a space stands in for it; no name contains it,
-        // so a needle with one matches nothing as a substring.
-        let trigram_text = needle.replace('\0', " ");
-        let substring = (!needle.is_empty() && !needle.contains('\0')).then_some(needle);
-        self.read(|conn| {
-            // `%` (similarity at least pg_trgm.similarity_threshold, 0.3 by default)
-            // is served by products_name_trgm_idx; a NULL substring disables the
-            // `strpos` arm.
-            const SEARCH: &[&str] = &[
-                concat!(
-                    "SELECT ",
-                    product_columns!(),
-                    " FROM products p WHERE p.status = 'active' AND (p.name % ",
-                ),
-                " OR strpos(lower(p.name), lower(",
-                ")) > 0) ORDER BY similarity(p.name, ",
-                ") DESC, p.id LIMIT ",
-                "",
-            ];
-            let rows: Vec<ProductRow> = CachedSql::new(
-                SEARCH,
-                vec![
-                    Bind::Text(trigram_text.clone()),
-                    Bind::NullableText(substring.map(str::to_owned)),
-                    Bind::Text(trigram_text.clone()),
-                    Bind::BigInt(i64::from(limit.clamp(1, 500))),
-                ],
-            )
-            .load(conn)?;
-            rows.into_iter().map(Product::try_from).collect()
         })
     }
 }

@@ -13,7 +13,7 @@ use crate::repo::payment::{load_payments, settle_payments};
 use crate::repo::require_user;
 use crate::rows::{HistoryRow, OrderAddressRow, OrderLineRow, OrderRow, money, parse_enum};
 use crate::schema::{order_addresses, order_lines, order_status_history, orders};
-use crate::{PgStore, StoreError};
+use crate::{PgReader, PgStore, StoreError};
 
 /// Loads an order with lines, address snapshots and history; `lock` takes the order
 /// row `FOR UPDATE`.
@@ -179,43 +179,14 @@ const SUMMARY_COLUMNS: (
     orders::created_at,
 );
 
-impl OrderRepository for PgStore {
+impl OrderReader for PgReader {
     type Error = StoreError;
 
     fn order(&self, id: OrderId) -> Result<OrderDetails, StoreError> {
-        self.read(|conn| {
+        self.run(|conn| {
             let order = load_order(conn, id, false)?;
             let payments = load_payments(conn, id)?;
             Ok(OrderDetails { order, payments })
-        })
-    }
-
-    fn transition(
-        &self,
-        id: OrderId,
-        event: OrderEvent,
-        note: Option<String>,
-    ) -> Result<Order, StoreError> {
-        if !matches!(
-            event,
-            OrderEvent::Ship | OrderEvent::Deliver | OrderEvent::Cancel
-        ) {
-            return Err(DomainError::NotAManualEvent(event).into());
-        }
-        self.write(|conn| {
-            apply_order_event(
-                conn,
-                OrderChange {
-                    id,
-                    event,
-                    note: note.clone(),
-                    locked: false,
-                },
-            )?;
-            if event == OrderEvent::Cancel {
-                settle_payments(conn, id)?;
-            }
-            load_order(conn, id, false)
         })
     }
 
@@ -225,7 +196,7 @@ impl OrderRepository for PgStore {
         page: PageRequest<OrderCursor>,
     ) -> Result<Page<OrderSummary, OrderCursor>, StoreError> {
         let limit = page.clamped_limit();
-        self.read(|conn| {
+        self.run(|conn| {
             require_user(conn, user, false)?;
             let mut query = orders::table
                 .filter(orders::user_id.eq(user.get()))
@@ -253,7 +224,7 @@ impl OrderRepository for PgStore {
         page: PageRequest<OrderCursor>,
     ) -> Result<Page<OrderSummary, OrderCursor>, StoreError> {
         let limit = page.clamped_limit();
-        self.read(|conn| {
+        self.run(|conn| {
             let mut query = orders::table
                 .filter(orders::status.eq(status.as_str()))
                 .select(SUMMARY_COLUMNS)
@@ -271,6 +242,62 @@ impl OrderRepository for PgStore {
             }
             let rows = query.load::<SummaryRow>(conn)?;
             Ok(page_of(summaries(conn, rows)?, limit as usize))
+        })
+    }
+}
+
+/// The same reads on the writer, for callers that must see the latest data.
+impl OrderReader for PgStore {
+    type Error = StoreError;
+
+    fn order(&self, id: OrderId) -> Result<OrderDetails, StoreError> {
+        self.writer_reader().order(id)
+    }
+
+    fn orders_of_user(
+        &self,
+        user: UserId,
+        page: PageRequest<OrderCursor>,
+    ) -> Result<Page<OrderSummary, OrderCursor>, StoreError> {
+        self.writer_reader().orders_of_user(user, page)
+    }
+
+    fn orders_in_status(
+        &self,
+        status: OrderStatus,
+        page: PageRequest<OrderCursor>,
+    ) -> Result<Page<OrderSummary, OrderCursor>, StoreError> {
+        self.writer_reader().orders_in_status(status, page)
+    }
+}
+
+impl OrderRepository for PgStore {
+    fn transition(
+        &self,
+        id: OrderId,
+        event: OrderEvent,
+        note: Option<String>,
+    ) -> Result<Order, StoreError> {
+        if !matches!(
+            event,
+            OrderEvent::Ship | OrderEvent::Deliver | OrderEvent::Cancel
+        ) {
+            return Err(DomainError::NotAManualEvent(event).into());
+        }
+        self.write(|conn| {
+            apply_order_event(
+                conn,
+                OrderChange {
+                    id,
+                    event,
+                    note: note.clone(),
+                    locked: false,
+                },
+            )?;
+            if event == OrderEvent::Cancel {
+                settle_payments(conn, id)?;
+            }
+            load_order(conn, id, false)
         })
     }
 }

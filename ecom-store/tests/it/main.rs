@@ -14,6 +14,7 @@ mod isolation;
 mod migrations;
 mod model;
 mod pool;
+mod replicas;
 mod retry;
 mod schema_details;
 

@@ -147,7 +147,7 @@ where
         + CheckoutRepository
         + OrderRepository
         + PaymentRepository,
-    <S as CatalogRepository>::Error: RepoError,
+    <S as CatalogReader>::Error: RepoError,
 {
     let result: Result<Outcome, DomainError> = (|| {
         let cart_of = |s: &Subject<S>, buyer: u32| -> Result<Cart, DomainError> {
