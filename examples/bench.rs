@@ -134,11 +134,22 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     let _ = std::fs::remove_dir_all(&work);
 
+    let replica_runs = if std::env::var_os("DATABASE_URL").is_some_and(|u| !u.is_empty()) {
+        println!("DATABASE_URL is set: no private standby, so no replica figures");
+        Vec::new()
+    } else {
+        replica_runs(&store, &url, per_client)?
+    };
+
     print_table(&runs);
+    print_replica_table(&replica_runs);
     if write_docs {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/bench");
         std::fs::create_dir_all(&dir)?;
-        std::fs::write(dir.join("results.json"), results_json(&runs, per_client)?)?;
+        std::fs::write(
+            dir.join("results.json"),
+            results_json(&runs, &replica_runs, per_client)?,
+        )?;
         std::fs::write(dir.join("throughput.svg"), svg(&runs))?;
         println!("\nwrote {}", dir.display());
     }
@@ -527,7 +538,11 @@ fn print_table(runs: &[Run]) {
     }
 }
 
-fn results_json(runs: &[Run], per_client: usize) -> Result<String, Box<dyn Error>> {
+fn results_json(
+    runs: &[Run],
+    replica_runs: &[Run],
+    per_client: usize,
+) -> Result<String, Box<dyn Error>> {
     let machine = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|c| {
@@ -540,12 +555,165 @@ fn results_json(runs: &[Run], per_client: usize) -> Result<String, Box<dyn Error
         "command": "cargo run --release -p ecom-examples --bin bench -- --write-docs",
         "machine": { "cpu": machine, "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0) },
         "transactions_per_client": per_client,
-        "runs": runs.iter().map(|r| json!({
-            "workload": r.workload, "engine": r.engine, "clients": r.clients, "transactions": r.transactions,
-            "tps": r.tps, "p50_us": r.p50_us, "p99_us": r.p99_us,
-        })).collect::<Vec<_>>(),
+        "runs": runs.iter().map(run_json).collect::<Vec<_>>(),
+        "replica_runs": replica_runs.iter().map(run_json).collect::<Vec<_>>(),
     });
     Ok(serde_json::to_string_pretty(&value)? + "\n")
+}
+
+fn run_json(r: &Run) -> serde_json::Value {
+    json!({
+        "workload": r.workload, "engine": r.engine, "clients": r.clients, "transactions": r.transactions,
+        "tps": r.tps, "p50_us": r.p50_us, "p99_us": r.p99_us,
+    })
+}
+
+/// Engines of the replica figures; the first of each workload is the baseline.
+const PRIMARY_ALONE: &str = "primary alone";
+const WITH_STANDBY: &str = "primary + standby";
+const READ_ON_PRIMARY: &str = "read on the primary";
+const READ_NO_TOKEN: &str = "read anywhere, no token";
+const READ_WITH_TOKEN: &str = "read with the write's token";
+
+/// Catalog reads on the primary alone and spread over the primary and a streaming
+/// standby of the private cluster; and a write followed by a read of it, on the
+/// primary, on any replica without a token, and with the write's token.
+fn replica_runs(store: &PgStore, url: &str, per_client: usize) -> Result<Vec<Run>, Box<dyn Error>> {
+    use ecom_store::dev::{PrivateCluster, Replication};
+    let primary = PrivateCluster::ensure()?;
+    let standby_dir = PrivateCluster::default_dir().with_file_name("ecom-pg-bench-standby");
+    print!("starting a streaming standby... ");
+    let t = Instant::now();
+    let standby = primary.start_standby(&standby_dir, Replication::Asynchronous)?;
+    println!("{:.1?}", t.elapsed());
+    let result = (|| -> Result<Vec<Run>, Box<dyn Error>> {
+        let replicated = store.clone().with_replicas(&StoreConfig {
+            pool_max_size: 10,
+            pool_min_idle: 0,
+            read_urls: vec![with_database(&standby.url("postgres"), "ecom_bench")],
+            ..StoreConfig::new(url)
+        })?;
+        // Wait until the standby has the whole fixture.
+        let session = replicated.session();
+        session.restock(ProductId::new(1), 1)?;
+        let token = session
+            .consistency_token()
+            .ok_or("a session write has a token")?;
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while replicated.reader_after(token).run_where(|_| Ok(()))?.1
+            == ecom_store::ServedBy::Writer
+        {
+            if Instant::now() > deadline {
+                return Err("the standby did not catch up in 120 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let mut runs = Vec::new();
+        for workload in ["category page", "name search"] {
+            for clients in CLIENTS {
+                let n = per_client * clients;
+                let (mut alone, mut spread) = (Vec::new(), Vec::new());
+                for _ in 0..ROUNDS {
+                    alone.push(reads(workload, PRIMARY_ALONE, clients, n, || {
+                        store.writer_reader()
+                    })?);
+                    spread.push(reads(workload, WITH_STANDBY, clients, n, || {
+                        replicated.reader()
+                    })?);
+                }
+                runs.push(median(alone));
+                runs.push(median(spread));
+            }
+        }
+        let workload = "restock, then read the product";
+        for clients in CLIENTS {
+            let n = per_client * clients;
+            let mut by_engine: Vec<Vec<Run>> = vec![Vec::new(), Vec::new(), Vec::new()];
+            for _ in 0..ROUNDS {
+                for (slot, engine) in [READ_ON_PRIMARY, READ_NO_TOKEN, READ_WITH_TOKEN]
+                    .into_iter()
+                    .enumerate()
+                {
+                    let (latencies, wall) = drive(clients, n, |i| {
+                        let id = ProductId::new(1 + (i as i64 * 13) % PRODUCTS);
+                        let handle = if engine == READ_WITH_TOKEN {
+                            replicated.session()
+                        } else {
+                            replicated.clone()
+                        };
+                        handle.restock(id, 1).map_err(|e| e.to_string())?;
+                        let reader = match engine {
+                            READ_ON_PRIMARY => handle.writer_reader(),
+                            _ => handle.reader(),
+                        };
+                        reader.product(id).map(drop).map_err(|e| e.to_string())
+                    });
+                    by_engine[slot].push(summarize(workload, engine, clients, latencies, wall));
+                }
+            }
+            runs.extend(by_engine.into_iter().map(median));
+        }
+        let served: Vec<String> = replicated
+            .replica_status()
+            .iter()
+            .map(|r| format!("{} served {} reads", r.label, r.reads_served))
+            .collect();
+        println!("{}", served.join("; "));
+        Ok(runs)
+    })();
+    let _ = standby.kill();
+    let _ = std::fs::remove_dir_all(&standby_dir);
+    result
+}
+
+fn reads(
+    workload: &'static str,
+    engine: &'static str,
+    clients: usize,
+    n: usize,
+    reader: impl Fn() -> ecom_store::PgReader + Sync,
+) -> Result<Run, Box<dyn Error>> {
+    let (latencies, wall) = drive(clients, n, |i| {
+        let reader = reader();
+        let result = if workload == "category page" {
+            let category = CategoryId::new(1 + (i as i64 * 7) % 20);
+            reader
+                .list_products(category, PageRequest::first(50))
+                .map(drop)
+        } else {
+            reader.search_products(WORDS[i % WORDS.len()], 20).map(drop)
+        };
+        result.map_err(|e| e.to_string())
+    });
+    Ok(summarize(workload, engine, clients, latencies, wall))
+}
+
+fn print_replica_table(runs: &[Run]) {
+    if runs.is_empty() {
+        return;
+    }
+    println!(
+        "\n{:<32} {:>7} {:>26} {:>8} {:>10} {:>10} {:>9}",
+        "workload", "clients", "served by", "tx/s", "p50", "p99", "vs first"
+    );
+    for r in runs {
+        let base = runs
+            .iter()
+            .find(|b| b.workload == r.workload && b.clients == r.clients)
+            .map_or(r.tps, |b| b.tps)
+            .max(1);
+        println!(
+            "{:<32} {:>7} {:>26} {:>8} {:>8}µs {:>8}µs {:>6}.{:02}",
+            r.workload,
+            r.clients,
+            r.engine,
+            r.tps,
+            r.p50_us,
+            r.p99_us,
+            r.tps * 100 / base / 100,
+            r.tps * 100 / base % 100
+        );
+    }
 }
 
 /// A line chart of tx/s against clients: one line per engine and workload.

@@ -34,6 +34,7 @@ pub(crate) enum Bind {
 pub(crate) struct CachedSql {
     parts: &'static [&'static str],
     binds: Vec<Bind>,
+    tail: &'static str,
 }
 
 impl CachedSql {
@@ -43,7 +44,17 @@ impl CachedSql {
             binds.len() + 1,
             "one bind between each two parts"
         );
-        Self { parts, binds }
+        Self {
+            parts,
+            binds,
+            tail: "",
+        }
+    }
+
+    /// Appends `tail` (static text, e.g. one of a few `LIMIT`s) after the last part.
+    pub(crate) fn with_tail(mut self, tail: &'static str) -> Self {
+        self.tail = tail;
+        self
     }
 }
 
@@ -80,6 +91,7 @@ impl QueryFragment<Pg> for CachedSql {
                 Some(Bind::NumericArray(v)) => out.push_bind_param::<Array<Numeric>, _>(v)?,
             }
         }
+        out.push_sql(self.tail);
         Ok(())
     }
 }
