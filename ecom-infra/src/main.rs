@@ -131,13 +131,12 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             } else {
                 None
             };
+            // Printed as ecom-store reads them: one writer URL, and every replica in
+            // one comma-separated DATABASE_READ_URLS.
+            let (mut writer, mut readers) = (Vec::new(), Vec::new());
             for instance in aws.status(&spec).await?.instances {
                 let Some((hostname, port)) = instance.endpoint else {
                     continue;
-                };
-                let name = match instance.role {
-                    InstanceRole::Writer => "DATABASE_URL",
-                    InstanceRole::Replica => "DATABASE_READ_URL",
                 };
                 let target = TokenTarget {
                     hostname,
@@ -157,7 +156,16 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                         target.hostname
                     ),
                 };
-                println!("{name}={url}");
+                match instance.role {
+                    InstanceRole::Writer => writer.push(url),
+                    InstanceRole::Replica => readers.push(url),
+                }
+            }
+            for url in writer {
+                println!("DATABASE_URL={url}");
+            }
+            if !readers.is_empty() {
+                println!("DATABASE_READ_URLS={}", readers.join(","));
             }
         }
         Command::DbAuthToken {

@@ -330,7 +330,7 @@ pub(crate) fn discard(conn: &mut PgConnection) {
 /// ([`ecom_domain::repo::OrderReader`]). It implements no trait that writes, so a
 /// write through it does not compile:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0599
 /// # use ecom_domain::prelude::*;
 /// # fn demo(store: &ecom_store::PgStore, new: NewProduct) {
 /// store.reader().create_product(new); // no method `create_product` on `PgReader`
