@@ -36,10 +36,15 @@ pub fn template_name() -> String {
 }
 
 /// A database of its own for one test; dropped (`WITH (FORCE)`) on drop.
+///
+/// [`TestDb::url`] and [`TestDb::pool`] connect as the application role (as a
+/// service does: no DDL, no TRUNCATE, append-only history), [`TestDb::owner_url`]
+/// and [`TestDb::connect`] as the owner of the schema, for arranging and inspecting.
 #[derive(Debug)]
 pub struct TestDb {
     name: String,
     url: String,
+    owner_url: String,
     admin_url: String,
     pool: OnceLock<PgPool>,
 }
@@ -95,8 +100,11 @@ impl TestDb {
             action: format!("create test database {name} from {template}"),
             message: err.to_string(),
         })?;
+        let owner_url = with_database(&admin_url, &name);
         Ok(Self {
-            url: with_database(&admin_url, &name),
+            url: app_url(&admin_url)
+                .map_or_else(|| owner_url.clone(), |app| with_database(&app, &name)),
+            owner_url,
             name,
             admin_url,
             pool: OnceLock::new(),
@@ -108,9 +116,15 @@ impl TestDb {
         &self.name
     }
 
-    /// The database's URL.
+    /// The database's URL as the application role.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The database's URL as the owner of its tables (who runs migrations, seeds and
+    /// may change the schema).
+    pub fn owner_url(&self) -> &str {
+        &self.owner_url
     }
 
     /// A small pool (up to 5 connections, opened on demand) for this database.
@@ -128,12 +142,12 @@ impl TestDb {
         })
     }
 
-    /// A new connection outside the pool, for tests that need several sessions.
+    /// A new connection as the owner, outside the pool, for arranging and inspecting.
     ///
     /// # Panics
     /// If the database cannot be reached.
     pub fn connect(&self) -> PgConnection {
-        connect(&self.url).unwrap_or_else(|err| panic!("{err}"))
+        connect(&self.owner_url).unwrap_or_else(|err| panic!("{err}"))
     }
 }
 
@@ -262,6 +276,31 @@ fn ensure_template(admin_url: &str) -> Result<String, DevError> {
         .map_err(fail("release the template lock"))?;
     ready.insert(admin_url.to_owned());
     Ok(name)
+}
+
+/// `admin_url` with the application role as its user, once that role may log in:
+/// on the private cluster (trust authentication) it is made a login role here. `None`
+/// when the server's admin user cannot do that (then tests connect as the owner).
+fn app_url(admin_url: &str) -> Option<String> {
+    static APP_URL: Mutex<Option<Option<String>>> = Mutex::new(None);
+    let mut cached = APP_URL.lock().unwrap_or_else(|poison| poison.into_inner());
+    if let Some(url) = &*cached {
+        return url.clone();
+    }
+    // Not cached when it fails: the role may only exist once a template is migrated.
+    let role = crate::migrate::Roles::from_env().app;
+    let url = connect(admin_url).ok().and_then(|mut admin| {
+        diesel::sql_query(format!("ALTER ROLE {} LOGIN", quote_ident(&role)))
+            .execute(&mut admin)
+            .ok()?;
+        let (scheme, rest) = admin_url.split_once("://")?;
+        let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+        Some(format!("{scheme}://{role}@{host}"))
+    });
+    if url.is_some() {
+        *cached = Some(url.clone());
+    }
+    url
 }
 
 fn connect(url: &str) -> Result<PgConnection, DevError> {

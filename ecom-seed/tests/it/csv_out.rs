@@ -26,7 +26,7 @@ fn csv_files_load_with_psql_copy() {
     let output = Command::new("psql")
         .arg("-X")
         .arg("-q")
-        .arg(db.url())
+        .arg(db.owner_url())
         .arg("-f")
         .arg("load.sql")
         .current_dir(&dir)

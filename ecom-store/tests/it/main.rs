@@ -16,6 +16,7 @@ mod model;
 mod pool;
 mod replicas;
 mod retry;
+mod roles;
 mod schema_details;
 
 use diesel::prelude::*;

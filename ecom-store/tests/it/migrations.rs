@@ -67,19 +67,19 @@ fn migrations_round_trip_to_an_identical_schema() {
     // One migration at a time: down must restore exactly what was there before up.
     let total = migration_count();
     for step in 0..total {
-        let before = schema_dump(db.url());
+        let before = schema_dump(db.owner_url());
         conn.run_next_migration(MIGRATIONS).unwrap();
         conn.revert_last_migration(MIGRATIONS).unwrap();
         assert_eq!(
             before,
-            schema_dump(db.url()),
+            schema_dump(db.owner_url()),
             "migration {step} does not reverse exactly"
         );
         conn.run_next_migration(MIGRATIONS).unwrap();
     }
 
     // All of them: up, down, up gives the same schema.
-    let first = schema_dump(db.url());
+    let first = schema_dump(db.owner_url());
     migrate::revert_all(&mut conn).unwrap();
     assert_eq!(
         public_tables(&mut conn),
@@ -87,7 +87,7 @@ fn migrations_round_trip_to_an_identical_schema() {
         "down leaves tables behind"
     );
     migrate::migrate(&mut conn).unwrap();
-    assert_eq!(first, schema_dump(db.url()));
+    assert_eq!(first, schema_dump(db.owner_url()));
 }
 
 fn migration_count() -> usize {
