@@ -259,6 +259,13 @@ fn classify(kind: DatabaseErrorKind, info: &dyn DatabaseErrorInformation) -> Opt
             reason: RetryReason::Deadlock,
             message,
         },
+        // SQLSTATE 57014 from `statement_timeout`: the server was too slow (or a lock
+        // was held too long) this time; nothing was changed.
+        _ if message.starts_with("canceling statement due to statement timeout")
+            || message.starts_with("canceling statement due to lock timeout") =>
+        {
+            StoreError::Unavailable { message }
+        }
         _ => return None,
     };
     Some(mapped)

@@ -18,6 +18,7 @@ mod replicas;
 mod retry;
 mod roles;
 mod schema_details;
+mod soak;
 
 use diesel::prelude::*;
 use ecom_store::StoreError;
