@@ -641,7 +641,24 @@ impl AccountRepository for MemoryStore {
     fn authenticate(&self, email: &Email, password: &Password) -> Result<User, DomainError> {
         let found = self.read(|s| Ok(s.users.values().find(|u| u.email == *email).cloned()))?;
         match found {
-            Some(user) if user.password_hash.verify(password) => Ok(user),
+            Some(user) if user.password_hash.verify(password) => {
+                // A hash made with weaker parameters is upgraded while the password
+                // is at hand.
+                if !user.password_hash.needs_rehash(self.rules.hash_cost) {
+                    return Ok(user);
+                }
+                let hash = PasswordHash::hash(password, self.rules.hash_cost)?;
+                self.atomically(|s| {
+                    let stored = s
+                        .users
+                        .get_mut(&user.id)
+                        .ok_or_else(|| DomainError::not_found("user", user.id))?;
+                    if stored.password_hash == user.password_hash {
+                        stored.password_hash = hash;
+                    }
+                    Ok(stored.clone())
+                })
+            }
             Some(_) => Err(DomainError::InvalidCredentials),
             None => {
                 PasswordHash::verify_unknown_user(password, self.rules.hash_cost);
@@ -1218,5 +1235,65 @@ impl PaymentRepository for MemoryStore {
                 .cloned()
                 .ok_or_else(|| DomainError::not_found("payment", reference.as_str()))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::values::PersonName;
+
+    #[test]
+    fn a_login_upgrades_a_hash_made_with_weaker_parameters() {
+        let weak = HashCost {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let current = HashCost {
+            memory_kib: 128,
+            iterations: 2,
+            parallelism: 1,
+        };
+        let mut store = MemoryStore::with_rules(StoreRules {
+            hash_cost: weak,
+            ..StoreRules::default()
+        });
+        let email = Email::parse("ada@example.com").unwrap();
+        let password = Password::new("correct horse battery").unwrap();
+        let user = store
+            .register(NewUser {
+                email: email.clone(),
+                name: PersonName::parse("Ada").unwrap(),
+                password: password.clone(),
+            })
+            .unwrap();
+        store.rules.hash_cost = current;
+        assert!(
+            store
+                .user(user.id)
+                .unwrap()
+                .password_hash
+                .needs_rehash(current)
+        );
+        let wrong = Password::new("wrong horse battery").unwrap();
+        assert!(store.authenticate(&email, &wrong).is_err());
+        assert!(
+            store
+                .user(user.id)
+                .unwrap()
+                .password_hash
+                .needs_rehash(current)
+        );
+        let logged_in = store.authenticate(&email, &password).unwrap();
+        assert!(!logged_in.password_hash.needs_rehash(current));
+        assert!(
+            !store
+                .user(user.id)
+                .unwrap()
+                .password_hash
+                .needs_rehash(current)
+        );
+        store.authenticate(&email, &password).unwrap();
     }
 }

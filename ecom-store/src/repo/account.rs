@@ -100,6 +100,38 @@ fn clear_default(
     Ok(())
 }
 
+impl PgStore {
+    /// After a successful login: a hash made with weaker parameters than the current
+    /// ones is replaced by one made with them, while the password is at hand. Best
+    /// effort: the old hash still verifies, so a failure here does not fail the login.
+    fn upgrade_hash(&self, user: User, password: &Password) -> User {
+        let cost = self.rules().hash_cost;
+        if !user.password_hash.needs_rehash(cost) {
+            return user;
+        }
+        let Ok(hash) = PasswordHash::hash(password, cost) else {
+            return user;
+        };
+        let upgraded = self.write(|conn| {
+            // Compare-and-set: a password changed meanwhile wins.
+            Ok(diesel::update(
+                users::table
+                    .find(user.id.get())
+                    .filter(users::password_hash.eq(user.password_hash.as_str())),
+            )
+            .set(users::password_hash.eq(hash.as_str()))
+            .execute(conn)?)
+        });
+        match upgraded {
+            Ok(1) => User {
+                password_hash: hash,
+                ..user
+            },
+            _ => user,
+        }
+    }
+}
+
 impl AccountRepository for PgStore {
     type Error = StoreError;
 
@@ -138,7 +170,9 @@ impl AccountRepository for PgStore {
                 .transpose()
         })?;
         match found {
-            Some(user) if user.password_hash.verify(password) => Ok(user),
+            Some(user) if user.password_hash.verify(password) => {
+                Ok(self.upgrade_hash(user, password))
+            }
             Some(_) => Err(DomainError::InvalidCredentials.into()),
             None => {
                 // The same argon2 work as a wrong password, so timing tells nothing.

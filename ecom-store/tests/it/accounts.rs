@@ -504,3 +504,64 @@ fn hostile_and_unicode_account_text_is_stored_verbatim() {
         .unwrap();
     assert_eq!(count.n, 1);
 }
+
+#[test]
+fn a_login_upgrades_a_hash_made_with_weaker_parameters() {
+    use ecom_domain::memory::StoreRules;
+    let weak = HashCost {
+        memory_kib: 64,
+        iterations: 1,
+        parallelism: 1,
+    };
+    let current = HashCost {
+        memory_kib: 128,
+        iterations: 2,
+        parallelism: 1,
+    };
+    let rules = |hash_cost| StoreRules {
+        hash_cost,
+        ..StoreRules::default()
+    };
+    let db = TestDb::new();
+    let old = PgStore::with_rules(db.pool().clone(), rules(weak));
+    let new = PgStore::with_rules(db.pool().clone(), rules(current));
+    let user = register(&old, "ada@example.com", "Ada");
+    assert!(user.password_hash.needs_rehash(current));
+
+    // A wrong password changes nothing.
+    assert!(matches!(
+        domain(
+            new.authenticate(&email("ada@example.com"), &password("wrong horse"))
+                .unwrap_err()
+        ),
+        DomainError::InvalidCredentials
+    ));
+    assert!(
+        new.user(user.id)
+            .unwrap()
+            .password_hash
+            .needs_rehash(current)
+    );
+
+    let logged_in = new
+        .authenticate(
+            &email("ada@example.com"),
+            &password("correct horse battery"),
+        )
+        .unwrap();
+    assert!(!logged_in.password_hash.needs_rehash(current));
+    let stored = new.user(user.id).unwrap();
+    assert!(
+        !stored.password_hash.needs_rehash(current),
+        "upgraded in the database"
+    );
+    // The upgraded hash still verifies, under either setting.
+    for store in [&old, &new] {
+        store
+            .authenticate(
+                &email("ada@example.com"),
+                &password("correct horse battery"),
+            )
+            .unwrap();
+    }
+}
