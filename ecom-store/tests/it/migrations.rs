@@ -15,13 +15,7 @@ use ecom_store::testing::TestDb;
 fn schema_dump(url: &str) -> String {
     let pg_dump = ecom_store::dev::bin_dir().unwrap().join("pg_dump");
     let out = Command::new(&pg_dump)
-        .args([
-            "--schema-only",
-            "--no-owner",
-            "--no-privileges",
-            "--dbname",
-            url,
-        ])
+        .args(["--schema-only", "--no-owner", "--dbname", url])
         .output()
         .unwrap_or_else(|err| panic!("run {}: {err}", pg_dump.display()));
     assert!(
@@ -136,5 +130,112 @@ fn concurrent_migrate_applies_each_migration_once() {
     assert!(
         counts.iter().all(|row| row.runs == 1),
         "each exactly once: {counts:?}"
+    );
+}
+
+/// The newest migration applied while checkouts run: they are never blocked for
+/// longer than the migration's `lock_timeout`.
+#[test]
+fn the_newest_migration_does_not_block_checkouts() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    use ecom_domain::prelude::*;
+    use ecom_store::{PgStore, StoreConfig, build_pool};
+
+    let db = TestDb::unmigrated();
+    let mut owner = db.connect();
+    let all = diesel::migration::MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS)
+        .unwrap()
+        .len();
+    for _ in 0..all - 1 {
+        owner.run_next_migration(MIGRATIONS).unwrap();
+    }
+    let newest = MigrationHarness::pending_migrations(&mut owner, MIGRATIONS).unwrap();
+    assert_eq!(newest.len(), 1);
+    let newest_sql = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../migrations")
+            .join(newest[0].name().to_string())
+            .join("up.sql"),
+    )
+    .unwrap();
+    let lock_timeout = Duration::from_secs(5);
+    assert!(
+        newest_sql.contains("SET LOCAL lock_timeout = '5s'"),
+        "the newest migration sets the lock timeout this test holds it to"
+    );
+
+    // Checkouts as the owner: the application role gets its grants from migrations.
+    let pool = build_pool(&StoreConfig {
+        pool_max_size: 4,
+        pool_min_idle: 0,
+        ..StoreConfig::new(db.owner_url())
+    })
+    .unwrap();
+    let store = PgStore::new(pool);
+    let category = store
+        .create_category(NewCategory {
+            parent_id: None,
+            slug: Slug::parse("live").unwrap(),
+            name: CategoryName::parse("Live").unwrap(),
+        })
+        .unwrap();
+    let product = store
+        .create_product(NewProduct {
+            sku: Sku::parse("LIVE-1").unwrap(),
+            name: ProductName::parse("Live lamp").unwrap(),
+            description: Description::default(),
+            category_id: category.id,
+            price: Money::parse("5.00", Currency::EUR).unwrap(),
+            stock_on_hand: 100_000,
+        })
+        .unwrap();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let buyers: Vec<_> = (0..3u32)
+        .map(|buyer| {
+            let (store, stop) = (store.clone(), stop.clone());
+            thread::spawn(move || {
+                let mut longest = Duration::ZERO;
+                let mut n = 0u32;
+                while !stop.load(Ordering::Relaxed) {
+                    n += 1;
+                    let started = Instant::now();
+                    let guest = crate::checkout::guest_owner(buyer * 100_000 + n);
+                    let cart = store.open_cart(&guest, Currency::EUR).unwrap();
+                    store
+                        .add_item(cart.id, product.id, Quantity::new(1).unwrap())
+                        .unwrap();
+                    store
+                        .checkout(&crate::checkout::request(
+                            cart.id,
+                            &format!("live-{buyer}-{n}"),
+                        ))
+                        .unwrap();
+                    longest = longest.max(started.elapsed());
+                }
+                (n, longest)
+            })
+        })
+        .collect();
+    thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    migrate::migrate(&mut owner).unwrap();
+    let took = started.elapsed();
+    thread::sleep(Duration::from_millis(300));
+    stop.store(true, Ordering::Relaxed);
+    for buyer in buyers {
+        let (checkouts, longest) = buyer.join().unwrap();
+        assert!(checkouts > 0);
+        assert!(
+            longest < lock_timeout,
+            "a checkout took {longest:?} while the migration ran ({took:?})"
+        );
+    }
+    assert!(
+        MigrationHarness::pending_migrations(&mut owner, MIGRATIONS)
+            .unwrap()
+            .is_empty()
     );
 }
