@@ -19,6 +19,18 @@
 //! libpq then connects to whichever is the primary, so after a failover new connections
 //! find the promoted standby.
 //!
+//! TLS is libpq's, set in the URL: `DATABASE_URL` (and each of `DATABASE_READ_URLS`) takes
+//! `?sslmode=verify-full&sslrootcert=/path/to/ca.pem`, and then libpq encrypts the
+//! connection and refuses a server whose certificate is not signed by a CA in that file
+//! or does not name the host connected to. That is what RDS with `rds.force_ssl=1`
+//! needs, with AWS's CA bundle
+//! <https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem> as the file (see
+//! <https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html>):
+//! `postgres://app@mydb.xxxx.eu-west-1.rds.amazonaws.com:5432/ecom?sslmode=verify-full&sslrootcert=/etc/ssl/rds-global-bundle.pem`.
+//! Without `sslmode` libpq uses `prefer`: TLS when the server offers it, but no check of
+//! whom it talks to. [`redact_url`], [`with_database`] and [`with_password`] keep these
+//! parameters.
+//!
 //! Values from the process environment win over the `.env` file in the current
 //! directory. The file is read with a tiny parser instead of `dotenvy`, because
 //! `dotenvy` writes into the process environment, which is `unsafe` in edition 2024

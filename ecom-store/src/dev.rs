@@ -6,13 +6,22 @@
 //! the superuser `ecom`. It keeps running between test runs; stop it with
 //! `cargo run -p ecom-store --bin ecom-pg -- stop`.
 //!
+//! It speaks TCP only over TLS, as RDS does with `rds.force_ssl=1`: a client asking
+//! for plaintext (`sslmode=disable`) is refused. The server's certificate, for
+//! `localhost` and `127.0.0.1`, is signed by a CA of the cluster's own, made when the
+//! cluster is created (or, for a cluster made before, at its next start);
+//! [`PrivateCluster::verified_url`] connects with `sslmode=verify-full` against it.
+//! [`PrivateCluster::url`] keeps libpq's default `sslmode=prefer`, which takes TLS
+//! without checking the certificate.
+//!
 //! Layout of the cluster directory:
 //!
 //! | path | what |
 //! | --- | --- |
 //! | `lock` | file lock serialising start, stop and database creation across processes |
 //! | `port` | the TCP port, chosen at `initdb` time and changed only if taken |
-//! | `data/` | the data directory |
+//! | `data/` | the data directory, with the server's `server.crt` and `server.key` |
+//! | `tls/ca.crt` | the CA that signed `server.crt` ([`PrivateCluster::ca_cert_path`]); its key is not kept |
 //! | `server.log` | the server's log |
 //! | `command.log` | output of the last `initdb`/`pg_ctl` run, quoted in errors |
 //!
@@ -29,7 +38,8 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::net::TcpListener;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -38,6 +48,10 @@ use diesel::connection::SimpleConnection;
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
+};
 
 /// The superuser of the private cluster.
 pub const SUPERUSER: &str = "ecom";
@@ -56,6 +70,15 @@ full_page_writes = off
 max_connections = 300
 shared_buffers = 128MB
 lc_messages = 'C'
+";
+
+/// Appended to `postgresql.conf` once `server.crt` and `server.key` are in place; the
+/// `ssl = on` line marks a cluster whose TLS set-up is complete.
+const TLS_SETTINGS: &str = "
+# Added by ecom_store::dev: TLS with server.crt and server.key (the defaults of
+# ssl_cert_file and ssl_key_file), signed by the cluster's own CA in ../tls/ca.crt.
+# pg_hba.conf accepts TCP connections only as hostssl.
+ssl = on
 ";
 
 /// How a standby started by [`PrivateCluster::start_standby`] follows its primary.
@@ -125,6 +148,10 @@ pub enum DevError {
         /// The tail of its output and, for a failed start, of the server log.
         output: String,
     },
+
+    /// Making the cluster's TLS certificates failed.
+    #[error("make the private cluster's TLS certificates: {0}")]
+    Certificate(#[source] Box<dyn std::error::Error + Send + Sync>),
 
     /// A query on the cluster failed.
     #[error("{action}: {message}")]
@@ -240,6 +267,31 @@ impl PrivateCluster {
         format!("postgres://{SUPERUSER}@127.0.0.1:{}/{dbname}", self.port)
     }
 
+    /// The URL of database `dbname` as the superuser, over TLS with the server's
+    /// certificate checked against [`PrivateCluster::ca_cert_path`]
+    /// (`sslmode=verify-full`), the way production connects to RDS.
+    ///
+    /// ```no_run
+    /// let cluster = ecom_store::dev::PrivateCluster::ensure()?;
+    /// let url = cluster.verified_url("postgres");
+    /// assert!(url.starts_with("postgres://ecom@localhost:"));
+    /// assert!(url.contains("?sslmode=verify-full&sslrootcert=/"));
+    /// # Ok::<(), ecom_store::dev::DevError>(())
+    /// ```
+    pub fn verified_url(&self, dbname: &str) -> String {
+        format!(
+            "postgres://{SUPERUSER}@localhost:{}/{dbname}?sslmode=verify-full&sslrootcert={}",
+            self.port,
+            percent_encode(self.ca_cert_path().as_os_str().as_bytes())
+        )
+    }
+
+    /// The CA certificate (PEM) that signed the server's certificate, readable by
+    /// everyone: the `sslrootcert` of a client that verifies the server.
+    pub fn ca_cert_path(&self) -> PathBuf {
+        self.dir.join("tls").join("ca.crt")
+    }
+
     fn data_dir(&self) -> PathBuf {
         self.dir.join("data")
     }
@@ -253,12 +305,18 @@ impl PrivateCluster {
     pub fn start(&mut self) -> Result<(), DevError> {
         // Fast path, without the lock: many test processes start at once and almost
         // always find the server up.
-        if self.is_running() {
+        if self.is_running() && self.tls_ready() {
             return Ok(());
         }
         let _lock = self.lock()?;
         self.port = self.read_port()?.unwrap_or(0);
         if self.is_running() {
+            if !self.tls_ready() {
+                // A server started before the cluster had TLS: upgrade it in place,
+                // without a restart that would cut off other processes' sessions.
+                self.write_tls()?;
+                self.reload_tls()?;
+            }
             return Ok(());
         }
         if let Some((pid, port)) = self.postmaster() {
@@ -274,6 +332,9 @@ impl PrivateCluster {
         }
         if !self.data_dir().join("PG_VERSION").exists() {
             self.init()?;
+        }
+        if !self.tls_ready() {
+            self.write_tls()?;
         }
         if self.port == 0 || !port_is_free(self.port) {
             self.port = free_port()?;
@@ -405,9 +466,13 @@ impl PrivateCluster {
                  WHERE slot_name = '{name}'"
             ),
         )?;
+        // Replication verifies the primary too; `-R` keeps these settings in the
+        // standby's primary_conninfo.
         let conninfo = format!(
-            "host=127.0.0.1 port={} user={SUPERUSER} application_name={name}",
-            self.port
+            "host=127.0.0.1 port={} user={SUPERUSER} application_name={name} \
+             sslmode=verify-full sslrootcert={}",
+            self.port,
+            conninfo_value(&self.ca_cert_path().to_string_lossy())
         );
         self.run(
             "pg_basebackup",
@@ -430,6 +495,9 @@ impl PrivateCluster {
         )?;
         fs::set_permissions(&data, fs::Permissions::from_mode(0o700))
             .map_err(io_error(|| format!("chmod {}", data.display())))?;
+        // The base backup brought the primary's server.crt and server.key, so the
+        // standby serves the same certificate, signed by the same CA.
+        standby.copy_ca_from(self)?;
         standby.port = free_port()?;
         standby.write_port()?;
         standby.pg_ctl_start()?;
@@ -595,6 +663,99 @@ impl PrivateCluster {
             }
         }
         Ok(())
+    }
+
+    /// Whether the TLS files are in place and the settings name them: the last step
+    /// of [`PrivateCluster::write_tls`] is the `ssl = on` line.
+    fn tls_ready(&self) -> bool {
+        let data = self.data_dir();
+        let read = |name: &str| fs::read_to_string(data.join(name)).unwrap_or_default();
+        self.ca_cert_path().is_file()
+            && data.join("server.crt").is_file()
+            && data.join("server.key").is_file()
+            && read("postgresql.conf")
+                .lines()
+                .any(|line| line.trim() == "ssl = on")
+            && hostssl_only(&read("pg_hba.conf")).is_none()
+    }
+
+    /// Makes a new CA and a server certificate signed by it, writes them, requires
+    /// TLS of every TCP connection in `pg_hba.conf` and turns `ssl` on.
+    fn write_tls(&self) -> Result<(), DevError> {
+        let certificates = make_certificates().map_err(|err| DevError::Certificate(err.into()))?;
+        let tls = self.dir.join("tls");
+        fs::create_dir_all(&tls).map_err(io_error(|| format!("create {}", tls.display())))?;
+        fs::set_permissions(&tls, fs::Permissions::from_mode(0o755))
+            .map_err(io_error(|| format!("chmod {}", tls.display())))?;
+        write_file(&self.ca_cert_path(), &certificates.ca_cert, 0o644, None)?;
+        let data = self.data_dir();
+        write_file(
+            &data.join("server.crt"),
+            &certificates.server_cert,
+            0o644,
+            self.run_as,
+        )?;
+        // PostgreSQL refuses a key others may read.
+        write_file(
+            &data.join("server.key"),
+            &certificates.server_key,
+            0o600,
+            self.run_as,
+        )?;
+        let hba = data.join("pg_hba.conf");
+        let text =
+            fs::read_to_string(&hba).map_err(io_error(|| format!("read {}", hba.display())))?;
+        if let Some(rewritten) = hostssl_only(&text) {
+            // In place, so the file keeps its owner and mode.
+            fs::write(&hba, rewritten).map_err(io_error(|| format!("write {}", hba.display())))?;
+        }
+        let conf = data.join("postgresql.conf");
+        let text =
+            fs::read_to_string(&conf).map_err(io_error(|| format!("read {}", conf.display())))?;
+        if !text.lines().any(|line| line.trim() == "ssl = on") {
+            OpenOptions::new()
+                .append(true)
+                .open(&conf)
+                .and_then(|mut file| file.write_all(TLS_SETTINGS.as_bytes()))
+                .map_err(io_error(|| format!("append to {}", conf.display())))?;
+        }
+        Ok(())
+    }
+
+    /// Makes the running server read the new TLS files and `pg_hba.conf`, and waits
+    /// until a verified connection succeeds.
+    fn reload_tls(&self) -> Result<(), DevError> {
+        self.execute("postgres", "SELECT pg_reload_conf()")?;
+        // The postmaster rereads its files a moment after the signal.
+        let url = format!("{}&connect_timeout=5", self.verified_url("postgres"));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            match PgConnection::establish(&url) {
+                Ok(_) => return Ok(()),
+                Err(err) if std::time::Instant::now() > deadline => {
+                    return Err(DevError::Database {
+                        action: format!(
+                            "connect with TLS after turning it on; see {}",
+                            self.log_path().display()
+                        ),
+                        message: err.to_string(),
+                    });
+                }
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
+            }
+        }
+    }
+
+    /// Gives this standby its primary's CA certificate.
+    fn copy_ca_from(&self, primary: &PrivateCluster) -> Result<(), DevError> {
+        let from = primary.ca_cert_path();
+        let pem =
+            fs::read_to_string(&from).map_err(io_error(|| format!("read {}", from.display())))?;
+        let tls = self.dir.join("tls");
+        fs::create_dir_all(&tls).map_err(io_error(|| format!("create {}", tls.display())))?;
+        fs::set_permissions(&tls, fs::Permissions::from_mode(0o755))
+            .map_err(io_error(|| format!("chmod {}", tls.display())))?;
+        write_file(&self.ca_cert_path(), &pem, 0o644, None)
     }
 
     fn pg_ctl_start(&self) -> Result<(), DevError> {
@@ -808,6 +969,117 @@ fn nobody() -> Account {
         .unwrap_or(fallback)
 }
 
+/// A CA's certificate and a server certificate it signed, in PEM.
+struct Certificates {
+    ca_cert: String,
+    server_cert: String,
+    server_key: String,
+}
+
+/// A new CA and a server certificate signed by it for `localhost` and `127.0.0.1`.
+/// The CA's key is dropped: nothing signs with it again, and should the files go
+/// missing a new CA replaces it.
+fn make_certificates() -> Result<Certificates, rcgen::Error> {
+    let mut ca = CertificateParams::new(Vec::new())?;
+    ca.distinguished_name
+        .push(DnType::CommonName, "ecom-dms private cluster CA");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let ca_key = KeyPair::generate()?;
+    let ca_cert = ca.self_signed(&ca_key)?;
+    let issuer = Issuer::new(ca, ca_key);
+
+    let mut server = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])?;
+    server
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
+    server.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    server.use_authority_key_identifier_extension = true;
+    let server_key = KeyPair::generate()?;
+    let server_cert = server.signed_by(&server_key, &issuer)?;
+    Ok(Certificates {
+        ca_cert: ca_cert.pem(),
+        server_cert: server_cert.pem(),
+        server_key: server_key.serialize_pem(),
+    })
+}
+
+/// `pg_hba.conf` with every TCP entry (`host`, `hostnossl`, `hostgssenc`,
+/// `hostnogssenc`) turned into `hostssl`; `None` if there is none to turn.
+fn hostssl_only(hba: &str) -> Option<String> {
+    let mut changed = false;
+    let mut out = String::with_capacity(hba.len() + 64);
+    for line in hba.split_inclusive('\n') {
+        let content = line.trim_start();
+        let indent = &line[..line.len() - content.len()];
+        let kind_end = content
+            .find(|c: char| c.is_whitespace())
+            .unwrap_or(content.len());
+        match &content[..kind_end] {
+            "host" | "hostnossl" | "hostgssenc" | "hostnogssenc" => {
+                changed = true;
+                out.push_str(indent);
+                out.push_str("hostssl");
+                out.push_str(&content[kind_end..]);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    changed.then_some(out)
+}
+
+/// Writes `contents` to `path` through a temporary file renamed over it, so a server
+/// or client never reads half a file; with `mode`, and owned by `owner` if given.
+fn write_file(
+    path: &Path,
+    contents: &str,
+    mode: u32,
+    owner: Option<Account>,
+) -> Result<(), DevError> {
+    let mut name = path.file_name().unwrap_or_default().to_owned();
+    name.push(format!(".tmp-{}", std::process::id()));
+    let tmp = path.with_file_name(name);
+    let result = (|| {
+        let mut file = OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .write(true)
+            .mode(mode)
+            .open(&tmp)?;
+        // The mode given at creation is masked by the umask, and an old file keeps
+        // its own.
+        file.set_permissions(fs::Permissions::from_mode(mode))?;
+        file.write_all(contents.as_bytes())?;
+        if let Some(account) = owner {
+            std::os::unix::fs::fchown(&file, Some(account.uid), Some(account.gid))?;
+        }
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result.map_err(io_error(|| format!("write {}", path.display())))
+}
+
+/// `bytes` percent-encoded for a URL's query value.
+fn percent_encode(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|&b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `value` quoted for a libpq `key=value` connection string.
+fn conninfo_value(value: &str) -> String {
+    format!("'{}'", value.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
 /// The replication slot (and `application_name`) of the standby in `dir`: `ecom_`
 /// and a hash of the path, a valid identifier for any path.
 fn slot_name(dir: &Path) -> String {
@@ -872,6 +1144,30 @@ mod tests {
     fn tail_respects_char_boundaries() {
         assert_eq!(tail("héllo", 4), "llo");
         assert_eq!(tail("ab", 10), "ab");
+    }
+
+    #[test]
+    fn every_tcp_entry_becomes_hostssl() {
+        let hba = "# TYPE  DATABASE  USER  ADDRESS  METHOD\n\
+                   local   all       all            trust\n\
+                   host    all       all   127.0.0.1/32  trust\n\
+                   \thostnossl replication all ::1/128 trust\n";
+        assert_eq!(
+            hostssl_only(hba).as_deref(),
+            Some(
+                "# TYPE  DATABASE  USER  ADDRESS  METHOD\n\
+                 local   all       all            trust\n\
+                 hostssl    all       all   127.0.0.1/32  trust\n\
+                 \thostssl replication all ::1/128 trust\n"
+            )
+        );
+        assert_eq!(hostssl_only("hostssl all all 127.0.0.1/32 trust\n"), None);
+    }
+
+    #[test]
+    fn conninfo_values_and_url_values_are_escaped() {
+        assert_eq!(conninfo_value(r"/a b/it's\x"), r"'/a b/it\'s\\x'");
+        assert_eq!(percent_encode(b"/t/a b&c=%.pem"), "/t/a%20b%26c%3D%25.pem");
     }
 
     #[test]
