@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use diesel::connection::InstrumentationEvent;
 use diesel::prelude::*;
 use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::sql_types::Text;
@@ -71,7 +72,15 @@ impl ManageConnection for StoreConnectionManager {
                 Cow::Owned(with_password(&self.url, &password))
             }
         };
-        PgConnection::establish(&url).map_err(diesel::r2d2::Error::ConnectionError)
+        // Logged with the password hidden: the URL may carry one, or an IAM token.
+        let shown = redact_url(&self.url);
+        tracing::debug!(url = %shown, "opening a database connection");
+        let mut conn = PgConnection::establish(&url).map_err(|err| {
+            tracing::warn!(url = %shown, error = %err, "could not open a database connection");
+            diesel::r2d2::Error::ConnectionError(err)
+        })?;
+        conn.set_instrumentation(trace_transactions);
+        Ok(conn)
     }
 
     fn is_valid(&self, conn: &mut PgConnection) -> Result<(), Self::Error> {
@@ -80,6 +89,28 @@ impl ManageConnection for StoreConnectionManager {
 
     fn has_broken(&self, conn: &mut PgConnection) -> bool {
         std::thread::panicking() || R2D2Connection::is_broken(conn)
+    }
+}
+
+/// Trace events for transactions and failed statements: never the statements' bind
+/// values, which hold password hashes, tokens and personal data.
+fn trace_transactions(event: InstrumentationEvent<'_>) {
+    match event {
+        InstrumentationEvent::BeginTransaction { depth, .. } => {
+            tracing::trace!(depth = depth.get(), "BEGIN");
+        }
+        InstrumentationEvent::CommitTransaction { depth, .. } => {
+            tracing::trace!(depth = depth.get(), "COMMIT");
+        }
+        InstrumentationEvent::RollbackTransaction { depth, .. } => {
+            tracing::trace!(depth = depth.get(), "ROLLBACK");
+        }
+        InstrumentationEvent::FinishQuery {
+            error: Some(error), ..
+        } => {
+            tracing::debug!(%error, "statement failed");
+        }
+        _ => {}
     }
 }
 

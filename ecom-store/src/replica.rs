@@ -255,6 +255,7 @@ impl Replica {
     }
 
     fn rest(&self, pause: Duration) {
+        tracing::info!(replica = %self.label, ?pause, "replica left out of reads for now");
         *self.resting_until.lock().unwrap_or_else(|e| e.into_inner()) =
             Some(Instant::now() + pause);
     }
@@ -461,6 +462,9 @@ pub(crate) fn on_live_connection<T>(
         };
         if again && lost < pool.max_size() {
             lost += 1;
+            if let Err(err) = &result {
+                tracing::warn!(error = %err, "connection lost or read-only; running the call on another");
+            }
             discard(&mut conn);
             continue;
         }

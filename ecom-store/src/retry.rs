@@ -121,8 +121,10 @@ where
             Err(err @ StoreError::Retryable { .. }) => {
                 failed += 1;
                 if failed >= policy.max_attempts.max(1) {
+                    tracing::warn!(attempts = failed, error = %err, "transaction failed on every attempt");
                     return Err(err);
                 }
+                tracing::debug!(attempt = failed, error = %err, "transaction lost a race; running it again");
                 std::thread::sleep(policy.delay_after(failed));
             }
             other => return other,

@@ -18,6 +18,7 @@ mod replicas;
 mod retry;
 mod roles;
 mod schema_details;
+mod secrets;
 mod soak;
 
 use diesel::prelude::*;
