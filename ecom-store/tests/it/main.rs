@@ -20,6 +20,7 @@ mod roles;
 mod schema_details;
 mod secrets;
 mod soak;
+mod tls;
 
 use diesel::prelude::*;
 use ecom_store::StoreError;
