@@ -33,7 +33,7 @@ const CLIENTS: [usize; 3] = [1, 4, 8];
 const PRODUCTS: i64 = 2000;
 const HOT_PRODUCTS: i64 = 10;
 const PAST_ORDERS: i64 = 30_000;
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 5;
 const WORDS: [&str; 5] = ["chair", "lamp", "table", "mug", "kettle"];
 
 /// One measured run.
@@ -45,6 +45,10 @@ struct Run {
     tps: u64,
     p50_us: u64,
     p99_us: u64,
+    /// On a store run: the median over the rounds of store tx/s ÷ raw tx/s of the
+    /// same round, in percent. Pairs measured moments apart share the machine's
+    /// mood, which a ratio of two medians would not.
+    ratio_pct: Option<u64>,
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
@@ -85,7 +89,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut runs = Vec::new();
     let mut batch = 0;
     // Each measurement runs `ROUNDS` times, store and raw alternating, and the run
-    // with the median throughput is kept: shared machines are noisy.
+    // with the median throughput is kept, and the median of the rounds' store/raw
+    // ratios: shared machines are noisy.
     for (workload, hot) in [("checkout", false), ("checkout, 10 hot products", true)] {
         for clients in CLIENTS {
             let transactions = per_client * clients;
@@ -101,7 +106,7 @@ fn main() -> Result<(), Box<dyn Error>> {
                 )?);
                 diesel::sql_query("VACUUM ANALYZE").execute(&mut conn)?;
             }
-            runs.push(median(store_runs));
+            runs.push(paired(store_runs, &raw_runs));
             runs.push(median(raw_runs));
         }
     }
@@ -128,7 +133,7 @@ fn main() -> Result<(), Box<dyn Error>> {
                     script,
                 )?);
             }
-            runs.push(median(store_runs));
+            runs.push(paired(store_runs, &raw_runs));
             runs.push(median(raw_runs));
         }
     }
@@ -280,6 +285,19 @@ fn drive(
     (latencies, start.elapsed())
 }
 
+/// The store's median run, with the median of its per-round ratios to `raw`.
+fn paired(store: Vec<Run>, raw: &[Run]) -> Run {
+    let mut ratios: Vec<u64> = store
+        .iter()
+        .zip(raw)
+        .map(|(s, r)| s.tps * 100 / r.tps.max(1))
+        .collect();
+    ratios.sort_unstable();
+    let mut run = median(store);
+    run.ratio_pct = ratios.get(ratios.len() / 2).copied();
+    run
+}
+
 /// The run with the median throughput.
 fn median(mut runs: Vec<Run>) -> Run {
     runs.sort_by_key(|r| r.tps);
@@ -305,6 +323,7 @@ fn summarize(
         tps: (latencies.len() as u128 * 1_000_000 / wall.as_micros().max(1)) as u64,
         p50_us: at(50),
         p99_us: at(99),
+        ratio_pct: None,
     }
 }
 
@@ -362,8 +381,7 @@ const CHECKOUT_SQL: &str = r#"BEGIN ISOLATION LEVEL READ COMMITTED;
 INSERT INTO idempotency_keys (scope, key, request_hash, expires_at) SELECT 'checkout', 'raw-' || n, '\x00'::bytea, now() + interval '1 day' FROM (SELECT nextval('bench_cart_seq') AS n) s ON CONFLICT DO NOTHING RETURNING substring(key from 5)::bigint AS cart \gset
 SELECT id, user_id, guest_token, currency, status FROM carts WHERE id = :cart FOR UPDATE;
 SELECT product_id, quantity FROM cart_lines WHERE cart_id = :cart;
-SELECT id, sku, name, description, category_id, price, currency, status, stock_on_hand, created_at, updated_at FROM products WHERE id IN (SELECT product_id FROM cart_lines WHERE cart_id = :cart) ORDER BY id FOR UPDATE;
-UPDATE products p SET stock_on_hand = p.stock_on_hand - l.quantity, updated_at = now() FROM cart_lines l WHERE l.cart_id = :cart AND p.id = l.product_id;
+SELECT id, sku, name, description, category_id, price, currency, status, stock_on_hand, created_at, updated_at FROM products WHERE id IN (SELECT product_id FROM cart_lines WHERE cart_id = :cart) ORDER BY id;
 INSERT INTO orders (guest_email, cart_id, currency, subtotal, shipping, tax, grand_total, payment_deadline) SELECT 'raw@example.com', :cart, 'EUR', s, 4.90, round((s + 4.90) * 0.20, 2), s + 4.90 + round((s + 4.90) * 0.20, 2), now() + 1800 * interval '1 second' FROM (SELECT sum(p.price * l.quantity) AS s FROM cart_lines l JOIN products p ON p.id = l.product_id WHERE l.cart_id = :cart) t RETURNING id AS order_id, grand_total AS total, created_at AS placed_at \gset
 INSERT INTO order_addresses (order_id, kind, recipient, line1, line2, city, region, postal_code, country) VALUES (:order_id, 'shipping', 'Bench Buyer', '1 Main St', NULL, 'Berlin', NULL, '10115', 'DE'), (:order_id, 'billing', 'Bench Buyer', '1 Main St', NULL, 'Berlin', NULL, '10115', 'DE');
 INSERT INTO order_lines (order_id, line_no, product_id, sku, name, unit_price, quantity) SELECT :order_id, row_number() OVER (ORDER BY p.id), p.id, p.sku, p.name, p.price, l.quantity FROM cart_lines l JOIN products p ON p.id = l.product_id WHERE l.cart_id = :cart;
@@ -372,6 +390,8 @@ INSERT INTO payments (order_id, provider, currency, amount) VALUES (:order_id, '
 UPDATE carts SET status = 'converted', updated_at = now() WHERE id = :cart;
 UPDATE idempotency_keys SET order_id = :order_id WHERE scope = 'checkout' AND key = 'raw-' || :cart;
 INSERT INTO outbox_events (aggregate_type, aggregate_id, event_type, payload) VALUES ('order', :order_id, 'order.placed', jsonb_build_object('order_id', :order_id::bigint, 'payment_id', :payment_id::bigint, 'currency', 'EUR', 'grand_total', :total::numeric::text));
+SELECT id, sku, name, description, category_id, price, currency, status, stock_on_hand, created_at, updated_at FROM products WHERE id IN (SELECT product_id FROM cart_lines WHERE cart_id = :cart) ORDER BY id FOR NO KEY UPDATE;
+UPDATE products p SET stock_on_hand = p.stock_on_hand - l.quantity, updated_at = now() FROM cart_lines l WHERE l.cart_id = :cart AND p.id = l.product_id;
 COMMIT;
 "#;
 
@@ -511,26 +531,15 @@ fn raw_script(
     Ok(run)
 }
 
-fn ratio(runs: &[Run], workload: &str, clients: usize) -> Option<(u64, u64)> {
-    let find = |engine: &str| {
-        runs.iter()
-            .find(|r| r.workload == workload && r.clients == clients && r.engine == engine)
-    };
-    Some((find("ecom-store")?.tps, find("raw SQL (pgbench)")?.tps))
-}
-
 fn print_table(runs: &[Run]) {
     println!(
         "\n{:<28} {:>7} {:>18} {:>8} {:>10} {:>10} {:>11}",
         "workload", "clients", "engine", "tx/s", "p50", "p99", "store/raw"
     );
     for r in runs {
-        let shown = match (r.engine, ratio(runs, r.workload, r.clients)) {
-            ("ecom-store", Some((store, raw))) if raw > 0 => {
-                format!("{}.{:02}", store * 100 / raw / 100, store * 100 / raw % 100)
-            }
-            _ => String::new(),
-        };
+        let shown = r
+            .ratio_pct
+            .map_or_else(String::new, |pct| format!("{}.{:02}", pct / 100, pct % 100));
         println!(
             "{:<28} {:>7} {:>18} {:>8} {:>8}µs {:>8}µs {:>11}",
             r.workload, r.clients, r.engine, r.tps, r.p50_us, r.p99_us, shown
@@ -565,6 +574,7 @@ fn run_json(r: &Run) -> serde_json::Value {
     json!({
         "workload": r.workload, "engine": r.engine, "clients": r.clients, "transactions": r.transactions,
         "tps": r.tps, "p50_us": r.p50_us, "p99_us": r.p99_us,
+        "store_over_raw_pct": r.ratio_pct,
     })
 }
 

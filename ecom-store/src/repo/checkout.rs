@@ -5,9 +5,14 @@
 //!    second call with the same key waits on the first one's row and then replays its
 //!    order (or, if the first rolled back, claims the key itself);
 //! 2. the cart row is locked, so one cart checks out once;
-//! 3. the cart's products are locked `FOR UPDATE` in id order, so two checkouts that
-//!    share products queue instead of deadlocking, and the stock each one reads is
-//!    the stock it decrements. The `stock_on_hand >= 0` CHECK is the last line.
+//! 3. the order is priced from the products as read without a lock, and written (order,
+//!    lines, address snapshots, history, payment, outbox);
+//! 4. last, the cart's products are locked `FOR NO KEY UPDATE` in id order, checked
+//!    against what was priced (a product changed meanwhile reruns the transaction),
+//!    and their stock decremented. Two checkouts that share products queue instead of
+//!    deadlocking, the stock each one checks is the stock it decrements, and a hot
+//!    product's row stays locked for two statements and the commit only, not for
+//!    the whole checkout. The `stock_on_hand >= 0` CHECK is the last line.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -24,7 +29,7 @@ use crate::schema::{
     addresses, idempotency_keys, order_status_history, orders, payments, products,
 };
 use crate::sql::{Bind, CachedSql};
-use crate::{PgStore, StoreError};
+use crate::{PgStore, RetryReason, StoreError};
 
 /// The scope under which checkout keys are kept in `idempotency_keys`.
 const SCOPE: &str = "checkout";
@@ -33,7 +38,9 @@ const SCOPE: &str = "checkout";
 /// may forget it: a retry within this window replays the first order.
 pub const IDEMPOTENCY_RETENTION: chrono::Duration = chrono::Duration::hours(24);
 
-/// Locks products in id order and returns them by id.
+/// Locks products in id order and returns them by id. `FOR NO KEY UPDATE`: the lock
+/// an update of non-key columns takes, which does not wait for (nor block) the key
+/// share locks that inserting rows referring to a product takes.
 pub(crate) fn lock_products(
     conn: &mut PgConnection,
     ids: &[i64],
@@ -42,10 +49,37 @@ pub(crate) fn lock_products(
         .filter(products::id.eq_any(ids))
         .order(products::id)
         .select(ProductRow::as_select())
-        .for_update()
+        .for_no_key_update()
         .load(conn)?
         .into_iter()
         .map(Product::try_from)
+        .collect()
+}
+
+/// Products by id, without a lock.
+fn read_products(conn: &mut PgConnection, ids: &[i64]) -> Result<Vec<Product>, StoreError> {
+    products::table
+        .filter(products::id.eq_any(ids))
+        .order(products::id)
+        .select(ProductRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Product::try_from)
+        .collect()
+}
+
+/// The lines of `cart` whose products are short of stock.
+fn shortages(cart: &Cart, products: &[Product]) -> Vec<Shortage> {
+    products
+        .iter()
+        .filter_map(|p| cart.quantity_of(p.id).map(|q| (p, q)))
+        .filter(|(p, q)| p.stock_on_hand < q.get())
+        .map(|(p, q)| Shortage {
+            product_id: p.id,
+            sku: p.sku.clone(),
+            requested: q.get(),
+            available: p.stock_on_hand,
+        })
         .collect()
 }
 
@@ -223,8 +257,8 @@ impl PgStore {
         let billing_address = snapshot_address(conn, owner, &request.billing)?;
 
         let ids: Vec<i64> = cart.lines.iter().map(|l| l.product_id.get()).collect();
-        let locked = lock_products(conn, &ids)?;
-        let lines: Vec<(&Product, Quantity)> = locked
+        let seen = read_products(conn, &ids)?;
+        let lines: Vec<(&Product, Quantity)> = seen
             .iter()
             .filter_map(|p| cart.quantity_of(p.id).map(|q| (p, q)))
             .collect();
@@ -232,26 +266,11 @@ impl PgStore {
             self.rules()
                 .pricing
                 .price(cart.currency, &lines, shipping_address.country())?;
-        let shortages: Vec<Shortage> = lines
-            .iter()
-            .filter(|(p, q)| p.stock_on_hand < q.get())
-            .map(|(p, q)| Shortage {
-                product_id: p.id,
-                sku: p.sku.clone(),
-                requested: q.get(),
-                available: p.stock_on_hand,
-            })
-            .collect();
-        if !shortages.is_empty() {
-            return Err(DomainError::OutOfStock(shortages).into());
+        // Fail early, before writing anything; checked again under the lock.
+        let short = shortages(&cart, &seen);
+        if !short.is_empty() {
+            return Err(DomainError::OutOfStock(short).into());
         }
-        let deltas: Vec<i32> = draft
-            .lines
-            .iter()
-            .map(|l| -quantity_column(l.quantity))
-            .collect();
-        let line_ids: Vec<i64> = draft.lines.iter().map(|l| l.product_id.get()).collect();
-        adjust_stock(conn, &line_ids, &deltas)?;
 
         let totals = draft.totals;
         let (user_id, guest_email) = match &customer {
@@ -388,6 +407,32 @@ impl PgStore {
                 })).collect::<Vec<_>>(),
             }),
         )?;
+
+        // Stock last, so that hot products stay locked as briefly as possible.
+        let locked = lock_products(conn, &ids)?;
+        let unchanged = locked.len() == seen.len()
+            && locked.iter().zip(&seen).all(|(now, then)| {
+                (&now.sku, &now.name, now.price, now.status)
+                    == (&then.sku, &then.name, then.price, then.status)
+            });
+        if !unchanged {
+            // Priced from data that changed since: the whole checkout runs again.
+            return Err(StoreError::Retryable {
+                reason: RetryReason::SerializationFailure,
+                message: "a product changed while the order was priced".into(),
+            });
+        }
+        let short = shortages(&cart, &locked);
+        if !short.is_empty() {
+            return Err(DomainError::OutOfStock(short).into());
+        }
+        let deltas: Vec<i32> = draft
+            .lines
+            .iter()
+            .map(|l| -quantity_column(l.quantity))
+            .collect();
+        let line_ids: Vec<i64> = draft.lines.iter().map(|l| l.product_id.get()).collect();
+        adjust_stock(conn, &line_ids, &deltas)?;
 
         let order = Order {
             id: OrderId::new(order_id),
