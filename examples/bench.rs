@@ -3,7 +3,7 @@
 //! statements) at the same client counts on the same database.
 //!
 //! ```text
-//! cargo run --release -p ecom-examples --bin bench [-- --write-docs] [--quick | --per-client N]
+//! cargo run --release -p ecom-examples --bin bench [-- --write-docs] [--quick | --per-client N] [--only WORKLOAD]
 //! ```
 //!
 //! It builds a fresh `ecom_bench` database on the private cluster (or on the server
@@ -62,6 +62,14 @@ fn main() -> Result<(), Box<dyn Error>> {
         None if args.iter().any(|a| a == "--quick") => 60,
         None => 250,
     };
+    // `--only WORKLOAD` (e.g. `--only "category page"`): that workload alone, for
+    // profiling; replica figures only with `--only replicas`.
+    let only: Option<&str> = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str);
+    let wanted = |workload: &str| only.is_none_or(|o| o == workload);
 
     let admin_url = StoreConfig::from_env_or_dev()?.database_url;
     let url = with_database(&admin_url, "ecom_bench");
@@ -92,6 +100,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     // with the median throughput is kept, and the median of the rounds' store/raw
     // ratios: shared machines are noisy.
     for (workload, hot) in [("checkout", false), ("checkout, 10 hot products", true)] {
+        if !wanted(workload) {
+            continue;
+        }
         for clients in CLIENTS {
             let transactions = per_client * clients;
             let (mut store_runs, mut raw_runs) = (Vec::new(), Vec::new());
@@ -114,6 +125,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         ("category page", CATEGORY_PAGE_SQL),
         ("name search", SEARCH_SQL),
     ] {
+        if !wanted(workload) {
+            continue;
+        }
         for clients in CLIENTS {
             let (mut store_runs, mut raw_runs) = (Vec::new(), Vec::new());
             for _ in 0..ROUNDS {
@@ -141,6 +155,8 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     let replica_runs = if std::env::var_os("DATABASE_URL").is_some_and(|u| !u.is_empty()) {
         println!("DATABASE_URL is set: no private standby, so no replica figures");
+        Vec::new()
+    } else if only.is_some() && only != Some("replicas") {
         Vec::new()
     } else {
         replica_runs(&store, &url, per_client)?

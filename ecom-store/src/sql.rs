@@ -6,6 +6,8 @@
 //! [`CachedSql`] lets diesel's statement cache keep them prepared, keyed by their
 //! text, as it does for queries built with its DSL.
 
+use std::marker::PhantomData;
+
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Integer, Nullable, Numeric, SmallInt, Text, Untyped};
@@ -30,11 +32,16 @@ pub(crate) enum Bind {
 
 /// SQL text in parts with one bind between each two parts: `parts.len()` must be
 /// `binds.len() + 1`. The text is static, so the cache can never grow without bound.
+///
+/// Loaded by column name (`QueryableByName`) unless given its row's SQL types with
+/// [`CachedSql::typed`]; then rows load by position (`Queryable`), which skips a
+/// name lookup per column per row.
 #[derive(Debug, Clone)]
-pub(crate) struct CachedSql {
+pub(crate) struct CachedSql<ST = Untyped> {
     parts: &'static [&'static str],
     binds: Vec<Bind>,
     tail: &'static str,
+    row: PhantomData<fn() -> ST>,
 }
 
 impl CachedSql {
@@ -48,6 +55,19 @@ impl CachedSql {
             parts,
             binds,
             tail: "",
+            row: PhantomData,
+        }
+    }
+}
+
+impl<ST> CachedSql<ST> {
+    /// The same query, its rows of SQL types `T` (in select-list order).
+    pub(crate) fn typed<T>(self) -> CachedSql<T> {
+        CachedSql {
+            parts: self.parts,
+            binds: self.binds,
+            tail: self.tail,
+            row: PhantomData,
         }
     }
 
@@ -58,19 +78,19 @@ impl CachedSql {
     }
 }
 
-impl QueryId for CachedSql {
+impl<ST: 'static> QueryId for CachedSql<ST> {
     type QueryId = ();
     // No static id: diesel then keys its statement cache by the SQL text.
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl Query for CachedSql {
-    type SqlType = Untyped;
+impl<ST> Query for CachedSql<ST> {
+    type SqlType = ST;
 }
 
-impl<Conn> RunQueryDsl<Conn> for CachedSql {}
+impl<ST, Conn> RunQueryDsl<Conn> for CachedSql<ST> {}
 
-impl QueryFragment<Pg> for CachedSql {
+impl<ST> QueryFragment<Pg> for CachedSql<ST> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         for (i, part) in self.parts.iter().enumerate() {
             out.push_sql(part);

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use diesel::dsl::{now, sql};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Bpchar, Integer, Numeric, Text, Timestamptz};
 use rust_decimal::Decimal;
 
 use ecom_domain::catalog::{check_price, check_stock};
@@ -56,6 +56,21 @@ macro_rules! products_of_tree {
         )
     };
 }
+
+/// The SQL types of `product_columns!()`, in order: rows load by position.
+type ProductColumns = (
+    BigInt,
+    Text,
+    Text,
+    Text,
+    BigInt,
+    Numeric,
+    Bpchar,
+    Text,
+    Integer,
+    Timestamptz,
+    Timestamptz,
+);
 
 const TREE: &str = "WITH RECURSIVE tree (id) AS ( SELECT id FROM categories WHERE id = ";
 const PRODUCTS: &str = products_of_tree!();
@@ -245,7 +260,8 @@ impl CatalogReader for PgReader {
                 None => CachedSql::new(FIRST, vec![category_bind]),
                 Some(after) => CachedSql::new(NEXT, vec![category_bind, Bind::BigInt(after.get())]),
             }
-            .with_tail(tail);
+            .with_tail(tail)
+            .typed::<ProductColumns>();
             let mut rows: Vec<ProductRow> = query.load(conn)?;
             rows.truncate(wanted);
             let mut items = rows
@@ -293,6 +309,7 @@ impl CatalogReader for PgReader {
                     Bind::BigInt(i64::from(limit.clamp(1, 500))),
                 ],
             )
+            .typed::<ProductColumns>()
             .load(conn)?;
             rows.into_iter().map(Product::try_from).collect()
         })
