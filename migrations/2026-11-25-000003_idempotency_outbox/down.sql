@@ -1,2 +1,6 @@
+-- Fail fast rather than queue behind, and in front of, live traffic.
+SET LOCAL lock_timeout = '5s';
+SET LOCAL statement_timeout = '60s';
+-- squawk-ignore-file ban-drop-table -- a down migration removes what its up migration created
 DROP TABLE outbox_events;
 DROP TABLE idempotency_keys;

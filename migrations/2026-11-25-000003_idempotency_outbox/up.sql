@@ -1,6 +1,10 @@
 -- Idempotent request replay and the transactional outbox. Conventions: see the
 -- first migration.
 
+-- Fail fast rather than queue behind, and in front of, live traffic.
+SET LOCAL lock_timeout = '5s';
+SET LOCAL statement_timeout = '60s';
+
 CREATE TABLE idempotency_keys (
     scope         text        NOT NULL,
     key           text        NOT NULL,
