@@ -26,7 +26,8 @@
 use std::str::FromStr;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, FromRequest, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -194,6 +195,38 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
     }
 }
 
+/// Path parameters whose rejections (`/carts/abc`) are typed errors.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(value)| ApiPath(value))
+            .map_err(|rejection| {
+                ApiError::new(rejection.status(), "invalid_path", rejection.body_text())
+            })
+    }
+}
+
+/// Query strings whose rejections (`?limit=-1`) are typed errors.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(value)| ApiQuery(value))
+            .map_err(|rejection| {
+                ApiError::new(rejection.status(), "invalid_query", rejection.body_text())
+            })
+    }
+}
+
 /// Runs a blocking store call off the async runtime.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
@@ -280,8 +313,8 @@ struct PageQuery {
 
 async fn category_page(
     State(store): State<PgStore>,
-    Path(id): Path<i64>,
-    Query(q): Query<PageQuery>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
     blocking(move || {
         let page = store.list_products(
@@ -301,7 +334,7 @@ struct SearchQuery {
 
 async fn search(
     State(store): State<PgStore>,
-    Query(q): Query<SearchQuery>,
+    ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> Result<Json<Value>, ApiError> {
     blocking(move || {
         let hits = store.search_products(&q.q, q.limit.unwrap_or(20))?;
@@ -364,7 +397,10 @@ async fn open_cart(
     blocking(move || Ok(Json(cart_json(&store.open_cart(&owner, currency)?)))).await
 }
 
-async fn cart(State(store): State<PgStore>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+async fn cart(
+    State(store): State<PgStore>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Value>, ApiError> {
     blocking(move || Ok(Json(cart_json(&store.cart(CartId::new(id))?)))).await
 }
 
@@ -376,7 +412,7 @@ struct AddItemBody {
 
 async fn add_item(
     State(store): State<PgStore>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<AddItemBody>,
 ) -> Result<Json<Value>, ApiError> {
     let quantity = Quantity::new(body.quantity)?;
@@ -397,7 +433,7 @@ struct QuantityBody {
 
 async fn set_quantity(
     State(store): State<PgStore>,
-    Path((id, product)): Path<(i64, i64)>,
+    ApiPath((id, product)): ApiPath<(i64, i64)>,
     ApiJson(body): ApiJson<QuantityBody>,
 ) -> Result<Json<Value>, ApiError> {
     let quantity = Quantity::new(body.quantity)?;
@@ -413,7 +449,7 @@ async fn set_quantity(
 
 async fn remove_item(
     State(store): State<PgStore>,
-    Path((id, product)): Path<(i64, i64)>,
+    ApiPath((id, product)): ApiPath<(i64, i64)>,
 ) -> Result<Json<Value>, ApiError> {
     blocking(move || {
         Ok(Json(cart_json(
@@ -430,7 +466,7 @@ struct AttachBody {
 
 async fn attach(
     State(store): State<PgStore>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<AttachBody>,
 ) -> Result<Json<Value>, ApiError> {
     blocking(move || {
@@ -528,7 +564,7 @@ struct PaymentOutcomeBody {
 
 async fn payment_event(
     State(store): State<PgStore>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<PaymentEventBody>,
 ) -> Result<Json<PaymentOutcomeBody>, ApiError> {
@@ -576,7 +612,10 @@ async fn payment_event(
     .await
 }
 
-async fn order(State(store): State<PgStore>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+async fn order(
+    State(store): State<PgStore>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Value>, ApiError> {
     blocking(move || {
         let details = store.order(OrderId::new(id))?;
         Ok(Json(order_json(&details.order, &details.payments)))
