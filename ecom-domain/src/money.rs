@@ -130,9 +130,26 @@ pub struct Money {
     currency: Currency,
 }
 
+/// The largest magnitude an amount may have: the database stores money as
+/// `numeric(19,4)`, 15 digits before the point. Every amount below it, and every sum
+/// or difference of two, is exact in a `Decimal` (28 digits), so no operation ever
+/// rounds silently.
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
+
+/// `amount` if its magnitude is below [`MAX_AMOUNT`], else an overflow.
+fn bounded(amount: Decimal) -> Result<Decimal, MoneyError> {
+    if amount.abs() < MAX_AMOUNT {
+        Ok(amount)
+    } else {
+        Err(MoneyError::Overflow)
+    }
+}
+
 impl Money {
-    /// An exact amount; refuses more decimals than the currency's minor unit.
+    /// An exact amount; refuses more decimals than the currency's minor unit, and
+    /// magnitudes of [`MAX_AMOUNT`] or more.
     pub fn new(amount: Decimal, currency: Currency) -> Result<Money, MoneyError> {
+        let amount = bounded(amount)?;
         let minor_units = currency.minor_units();
         let normalized = amount.normalize();
         if normalized.scale() > minor_units {
@@ -223,7 +240,7 @@ impl Money {
             .amount
             .checked_add(other.amount)
             .ok_or(MoneyError::Overflow)?;
-        Ok(Money::at_scale(sum, self.currency))
+        Ok(Money::at_scale(bounded(sum)?, self.currency))
     }
 
     /// `self - other`; a typed error for different currencies or overflow.
@@ -233,7 +250,7 @@ impl Money {
             .amount
             .checked_sub(other.amount)
             .ok_or(MoneyError::Overflow)?;
-        Ok(Money::at_scale(difference, self.currency))
+        Ok(Money::at_scale(bounded(difference)?, self.currency))
     }
 
     /// The amount times a whole quantity.
@@ -242,13 +259,13 @@ impl Money {
             .amount
             .checked_mul(Decimal::from(quantity))
             .ok_or(MoneyError::Overflow)?;
-        Ok(Money::at_scale(product, self.currency))
+        Ok(Money::at_scale(bounded(product)?, self.currency))
     }
 
     /// The amount times a rate (e.g. a tax rate of `0.19`), rounded half-even.
     pub fn times_rate(self, rate: Decimal) -> Result<Money, MoneyError> {
         let product = self.amount.checked_mul(rate).ok_or(MoneyError::Overflow)?;
-        Ok(Money::round_half_even(product, self.currency))
+        Ok(Money::round_half_even(bounded(product)?, self.currency))
     }
 
     /// Compares two amounts of the same currency.
@@ -334,6 +351,22 @@ mod tests {
     }
 
     #[test]
+    fn sums_of_huge_amounts_never_round_silently() {
+        // Found by the `money` fuzz target: 4.4 + 44444444444444444444444444444 EUR
+        // rounded away the 0.4 in a Decimal, and the sum minus one part was not
+        // the other.
+        let huge = "44444444444444444444444444444";
+        assert_eq!(Money::parse(huge, Currency::EUR), Err(MoneyError::Overflow));
+        assert_eq!(MAX_AMOUNT, Decimal::from(1_000_000_000_000_000_i64));
+        let max = Money::parse("999999999999999.99", Currency::EUR).unwrap();
+        let cent = Money::parse("0.01", Currency::EUR).unwrap();
+        assert_eq!(max.checked_add(cent), Err(MoneyError::Overflow));
+        assert_eq!(max.times(2), Err(MoneyError::Overflow));
+        let sum = max.checked_sub(cent).unwrap();
+        assert_eq!(sum.checked_add(cent).unwrap(), max);
+    }
+
+    #[test]
     fn minor_units_follow_iso_4217() {
         assert_eq!(Currency::EUR.minor_units(), 2);
         assert_eq!(Currency::USD.minor_units(), 2);
@@ -407,7 +440,11 @@ mod tests {
 
     #[test]
     fn overflow_is_a_typed_error() {
-        let big = Money::new(Decimal::MAX, Currency::JPY).unwrap();
+        assert_eq!(
+            Money::new(Decimal::MAX, Currency::JPY),
+            Err(MoneyError::Overflow)
+        );
+        let big = Money::new(MAX_AMOUNT - Decimal::ONE, Currency::JPY).unwrap();
         assert_eq!(big.checked_add(big), Err(MoneyError::Overflow));
         assert_eq!(big.times(2), Err(MoneyError::Overflow));
     }
@@ -453,7 +490,18 @@ mod tests {
 
         #[test]
         fn multiplication_distributes((a, b, _c) in same_currency_pair(), q in 0u32..10_000) {
-            prop_assert_eq!(a.checked_add(b)?.times(q)?, a.times(q)?.checked_add(b.times(q)?)?);
+            // Within MAX_AMOUNT both sides agree; beyond it each side is an overflow
+            // error, never a rounded amount.
+            let left = a.checked_add(b).and_then(|s| s.times(q));
+            let right = a.times(q).and_then(|x| b.times(q).and_then(|y| x.checked_add(y)));
+            if let (Ok(left), Ok(right)) = (&left, &right) {
+                prop_assert_eq!(left, right);
+            }
+            for result in [left, right] {
+                if let Err(err) = result {
+                    prop_assert_eq!(err, MoneyError::Overflow);
+                }
+            }
         }
 
         #[test]
