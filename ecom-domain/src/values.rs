@@ -898,8 +898,52 @@ mod tests {
                 prop_assert!(!v.as_str().chars().any(char::is_control));
                 prop_assert!(v.as_str().chars().count() <= PersonName::MAX_LEN);
             }
-            let _ = CountryCode::parse(&s);
-            let _ = Description::parse(&s);
+            if let Ok(v) = CountryCode::parse(&s) { prop_assert_eq!(CountryCode::parse(v.as_str())?, v); }
+            if let Ok(v) = Description::parse(&s) { prop_assert_eq!(Description::parse(v.as_str())?, v); }
+            if let Ok(v) = ProductName::parse(&s) { prop_assert_eq!(ProductName::parse(v.as_str())?, v); }
+            if let Ok(v) = CategoryName::parse(&s) { prop_assert_eq!(CategoryName::parse(v.as_str())?, v); }
+            if let Ok(v) = IdempotencyKey::parse(&s) { prop_assert_eq!(IdempotencyKey::parse(v.as_str())?, v); }
+            if let Ok(v) = ProviderName::parse(&s) { prop_assert_eq!(ProviderName::parse(v.as_str())?, v); }
+            if let Ok(v) = ProviderRef::parse(&s) { prop_assert_eq!(ProviderRef::parse(v.as_str())?, v); }
+            if let Ok(v) = crate::cart::GuestToken::parse(&s) {
+                prop_assert_eq!(crate::cart::GuestToken::parse(v.as_str())?, v);
+            }
+            for currency in [crate::money::Currency::EUR, crate::money::Currency::JPY, crate::money::Currency::KWD] {
+                if let Ok(m) = crate::money::Money::parse(&s, currency) {
+                    prop_assert!(m.amount().scale() <= currency.minor_units());
+                    prop_assert_eq!(crate::money::Money::parse(&m.amount().to_string(), currency)?, m);
+                }
+            }
+            let _ = s.parse::<crate::money::Currency>();
+        }
+
+        #[test]
+        fn quantities_and_addresses_from_anything(
+            n in any::<i64>(),
+            fields in proptest::collection::vec("\\PC*|.*", 7),
+        ) {
+            if let Ok(q) = Quantity::new(n) { prop_assert_eq!(i64::from(q.get()), n); }
+            let raw = RawAddress {
+                recipient: fields[0].clone(),
+                line1: fields[1].clone(),
+                line2: fields[2].clone(),
+                city: fields[3].clone(),
+                region: fields[4].clone(),
+                postal_code: fields[5].clone(),
+                country: fields[6].clone(),
+            };
+            if let Ok(a) = PostalAddress::parse(&raw) {
+                let again = PostalAddress::parse(&RawAddress {
+                    recipient: a.recipient().as_str().to_owned(),
+                    line1: a.line1().to_owned(),
+                    line2: a.line2().unwrap_or_default().to_owned(),
+                    city: a.city().to_owned(),
+                    region: a.region().unwrap_or_default().to_owned(),
+                    postal_code: a.postal_code().to_owned(),
+                    country: a.country().as_str().to_owned(),
+                })?;
+                prop_assert_eq!(a, again);
+            }
         }
 
         #[test]
