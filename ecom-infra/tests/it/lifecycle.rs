@@ -530,9 +530,17 @@ fn cli_deploys_shows_urls_with_tokens_and_destroys_through_endpoint_url() {
         "{urls}"
     );
     assert!(
-        lines[1].starts_with("DATABASE_READ_URL=postgres://ecom_app:ecom-dms-test-replica-1."),
+        lines[1].starts_with("DATABASE_READ_URLS=postgres://ecom_app:ecom-dms-test-replica-1."),
         "{urls}"
     );
+    // The lines are what ecom-store reads, as they are.
+    let vars: std::collections::HashMap<&str, &str> =
+        lines.iter().filter_map(|l| l.split_once('=')).collect();
+    let config =
+        ecom_store::StoreConfig::from_lookup(|key| vars.get(key).map(|v| (*v).to_owned())).unwrap();
+    assert!(config.database_url.contains("ecom-dms-test-primary"));
+    assert_eq!(config.read_urls.len(), 1);
+    assert!(config.read_urls[0].contains("ecom-dms-test-replica-1"));
     assert!(
         lines
             .iter()
