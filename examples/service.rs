@@ -72,6 +72,16 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// The HTTP status it answers with.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The machine-readable code of its body (`invalid`, `malformed_json`...).
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
@@ -227,6 +237,74 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Api
     }
 }
 
+/// The JSON request bodies of the service, for [`decode_body`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    /// `POST /users`.
+    Register,
+    /// `POST /carts`.
+    OpenCart,
+    /// `POST /carts/{id}/items`.
+    AddItem,
+    /// `PUT /carts/{id}/items/{product_id}`.
+    SetQuantity,
+    /// `POST /carts/{id}/attach`.
+    Attach,
+    /// `POST /checkout`.
+    Checkout,
+    /// `POST /payments/{id}/events`.
+    PaymentEvent,
+}
+
+impl BodyKind {
+    /// Every body.
+    pub const ALL: [BodyKind; 7] = [
+        BodyKind::Register,
+        BodyKind::OpenCart,
+        BodyKind::AddItem,
+        BodyKind::SetQuantity,
+        BodyKind::Attach,
+        BodyKind::Checkout,
+        BodyKind::PaymentEvent,
+    ];
+}
+
+/// Decodes `body` as the request body `kind` and turns it into domain values, through
+/// the same types and conversions as the handlers, stopping before the store: the
+/// error a client would get for it. The fuzz target of `examples/fuzz` drives this.
+pub fn decode_body(kind: BodyKind, body: &[u8]) -> Result<(), ApiError> {
+    fn decode<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+        serde_json::from_slice(body).map_err(|err| {
+            let code = if err.is_data() {
+                "invalid_body"
+            } else {
+                "malformed_json"
+            };
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, err.to_string())
+        })
+    }
+    match kind {
+        BodyKind::Register => decode::<RegisterBody>(body)?.into_new_user().map(drop),
+        BodyKind::OpenCart => decode::<OpenCartBody>(body)?.into_owner().map(drop),
+        BodyKind::AddItem => {
+            let body = decode::<AddItemBody>(body)?;
+            let _ = ProductId::new(body.product_id);
+            Quantity::new(body.quantity)
+                .map(drop)
+                .map_err(ApiError::from)
+        }
+        BodyKind::SetQuantity => Quantity::new(decode::<QuantityBody>(body)?.quantity)
+            .map(drop)
+            .map_err(ApiError::from),
+        BodyKind::Attach => decode::<AttachBody>(body).map(drop),
+        BodyKind::Checkout => {
+            let key = IdempotencyKey::parse("fuzz").map_err(ApiError::from)?;
+            decode::<CheckoutBody>(body)?.into_request(key).map(drop)
+        }
+        BodyKind::PaymentEvent => decode::<PaymentEventBody>(body)?.action().map(drop),
+    }
+}
+
 /// Runs a blocking store call off the async runtime.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
@@ -352,15 +430,21 @@ struct RegisterBody {
     password: String,
 }
 
+impl RegisterBody {
+    fn into_new_user(self) -> Result<NewUser, ApiError> {
+        Ok(NewUser {
+            email: Email::parse(&self.email)?,
+            name: PersonName::parse(&self.name)?,
+            password: Password::new(self.password)?,
+        })
+    }
+}
+
 async fn register(
     State(store): State<PgStore>,
     ApiJson(body): ApiJson<RegisterBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let new = NewUser {
-        email: Email::parse(&body.email)?,
-        name: PersonName::parse(&body.name)?,
-        password: Password::new(body.password)?,
-    };
+    let new = body.into_new_user()?;
     blocking(move || {
         let user = store.register(new)?;
         Ok((
@@ -378,22 +462,29 @@ struct OpenCartBody {
     currency: Option<String>,
 }
 
+impl OpenCartBody {
+    fn into_owner(self) -> Result<(CartOwner, Currency), ApiError> {
+        let owner = match (self.user_id, self.guest_token) {
+            (Some(user), None) => CartOwner::User(UserId::new(user)),
+            (None, Some(token)) => CartOwner::Guest(GuestToken::parse(&token)?),
+            _ => {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid",
+                    "give exactly one of guest_token and user_id",
+                ));
+            }
+        };
+        let currency = Currency::from_code(self.currency.as_deref().unwrap_or("EUR"))?;
+        Ok((owner, currency))
+    }
+}
+
 async fn open_cart(
     State(store): State<PgStore>,
     ApiJson(body): ApiJson<OpenCartBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let owner = match (body.user_id, body.guest_token) {
-        (Some(user), None) => CartOwner::User(UserId::new(user)),
-        (None, Some(token)) => CartOwner::Guest(GuestToken::parse(&token)?),
-        _ => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
-                "give exactly one of guest_token and user_id",
-            ));
-        }
-    };
-    let currency = Currency::from_code(body.currency.as_deref().unwrap_or("EUR"))?;
+    let (owner, currency) = body.into_owner()?;
     blocking(move || Ok(Json(cart_json(&store.open_cart(&owner, currency)?)))).await
 }
 
@@ -504,24 +595,30 @@ struct CheckoutBody {
     provider: Option<String>,
 }
 
+impl CheckoutBody {
+    fn into_request(self, idempotency_key: IdempotencyKey) -> Result<CheckoutRequest, ApiError> {
+        let shipping = self.shipping.parse()?;
+        let billing = match self.billing {
+            Some(b) => b.parse()?,
+            None => shipping.clone(),
+        };
+        Ok(CheckoutRequest {
+            cart_id: CartId::new(self.cart_id),
+            shipping,
+            billing,
+            guest_email: self.email.as_deref().map(Email::parse).transpose()?,
+            provider: ProviderName::parse(self.provider.as_deref().unwrap_or("test"))?,
+            idempotency_key,
+        })
+    }
+}
+
 async fn checkout(
     State(store): State<PgStore>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<CheckoutBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let shipping = body.shipping.parse()?;
-    let billing = match body.billing {
-        Some(b) => b.parse()?,
-        None => shipping.clone(),
-    };
-    let request = CheckoutRequest {
-        cart_id: CartId::new(body.cart_id),
-        shipping,
-        billing,
-        guest_email: body.email.as_deref().map(Email::parse).transpose()?,
-        provider: ProviderName::parse(body.provider.as_deref().unwrap_or("test"))?,
-        idempotency_key: idempotency_key(&headers)?,
-    };
+    let request = body.into_request(idempotency_key(&headers)?)?;
     blocking(move || {
         let done = store.checkout(&request)?;
         let status = if done.replayed {
@@ -554,6 +651,43 @@ struct PaymentEventBody {
     reason: Option<String>,
 }
 
+impl PaymentEventBody {
+    fn action(&self) -> Result<PaymentAction, ApiError> {
+        let amount = || -> Result<Money, ApiError> {
+            let raw = self.amount.as_deref().ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid",
+                    "amount is required",
+                )
+            })?;
+            let currency = Currency::from_code(self.currency.as_deref().unwrap_or("EUR"))?;
+            Decimal::from_str(raw)
+                .map_err(|_| ApiError::from(MoneyError::InvalidAmount(raw.to_owned())))?;
+            Ok(Money::parse(raw, currency)?)
+        };
+        Ok(match self.kind {
+            EventType::Authorize => PaymentAction::Authorize {
+                amount: amount()?,
+                provider_ref: self
+                    .provider_ref
+                    .as_deref()
+                    .map(ProviderRef::parse)
+                    .transpose()?,
+            },
+            EventType::Capture => PaymentAction::Capture { amount: amount()? },
+            EventType::Void => PaymentAction::Void,
+            EventType::Refund => PaymentAction::Refund {
+                amount: amount()?,
+                reason: self.reason.clone(),
+            },
+            EventType::Fail => PaymentAction::Fail {
+                reason: self.reason.clone().unwrap_or_default(),
+            },
+        })
+    }
+}
+
 /// What `POST /payments/{id}/events` answers.
 #[derive(Serialize)]
 struct PaymentOutcomeBody {
@@ -569,38 +703,7 @@ async fn payment_event(
     ApiJson(body): ApiJson<PaymentEventBody>,
 ) -> Result<Json<PaymentOutcomeBody>, ApiError> {
     let key = idempotency_key(&headers)?;
-    let amount = || -> Result<Money, ApiError> {
-        let raw = body.amount.as_deref().ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
-                "amount is required",
-            )
-        })?;
-        let currency = Currency::from_code(body.currency.as_deref().unwrap_or("EUR"))?;
-        Decimal::from_str(raw)
-            .map_err(|_| ApiError::from(MoneyError::InvalidAmount(raw.to_owned())))?;
-        Ok(Money::parse(raw, currency)?)
-    };
-    let action = match body.kind {
-        EventType::Authorize => PaymentAction::Authorize {
-            amount: amount()?,
-            provider_ref: body
-                .provider_ref
-                .as_deref()
-                .map(ProviderRef::parse)
-                .transpose()?,
-        },
-        EventType::Capture => PaymentAction::Capture { amount: amount()? },
-        EventType::Void => PaymentAction::Void,
-        EventType::Refund => PaymentAction::Refund {
-            amount: amount()?,
-            reason: body.reason.clone(),
-        },
-        EventType::Fail => PaymentAction::Fail {
-            reason: body.reason.clone().unwrap_or_default(),
-        },
-    };
+    let action = body.action()?;
     blocking(move || {
         let out = store.record_payment_event(PaymentId::new(id), PaymentEvent { key, action })?;
         Ok(Json(PaymentOutcomeBody {

@@ -462,3 +462,46 @@ fn hostile_bodies_get_4xx_with_a_typed_error_on_every_json_endpoint() {
     let (status, _) = f.call("GET", &format!("/carts/{cart_id}"), None, None);
     assert_eq!(status, 200);
 }
+
+#[test]
+fn request_bodies_decode_to_domain_values_or_typed_4xx_errors() {
+    use ecom_examples::{BodyKind, decode_body};
+    let good: [(BodyKind, &str); 7] = [
+        (
+            BodyKind::Register,
+            r#"{"email": "ada@example.com", "name": "Ada", "password": "correct horse battery"}"#,
+        ),
+        (
+            BodyKind::OpenCart,
+            r#"{"guest_token": "guest-cookie-0123456789"}"#,
+        ),
+        (BodyKind::AddItem, r#"{"product_id": 1, "quantity": 2}"#),
+        (BodyKind::SetQuantity, r#"{"quantity": 3}"#),
+        (BodyKind::Attach, r#"{"user_id": 7}"#),
+        (
+            BodyKind::Checkout,
+            r#"{"cart_id": 1, "shipping": {"recipient": "Ada Lovelace", "line1": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4JH", "country": "GB"}, "email": "ada@example.com"}"#,
+        ),
+        (
+            BodyKind::PaymentEvent,
+            r#"{"type": "capture", "amount": "10.00"}"#,
+        ),
+    ];
+    for (kind, body) in good {
+        decode_body(kind, body.as_bytes()).unwrap_or_else(|e| panic!("{kind:?}: {e:?}"));
+    }
+    for kind in BodyKind::ALL {
+        for body in [
+            &b""[..],
+            b"{",
+            b"[]",
+            b"{\"quantity\": -1, \"amount\": \"1e999\", \"type\": \"refund\"}",
+            b"\xff\xfe",
+        ] {
+            let err = decode_body(kind, body).unwrap_err();
+            let status = err.status().as_u16();
+            assert!(!err.code().is_empty());
+            assert!((400..500).contains(&status), "{kind:?}: {status}");
+        }
+    }
+}
