@@ -48,7 +48,7 @@ CREATE TABLE products (
     -- squawk-ignore ban-char-field -- an ISO code of fixed width, its format checked by a CHECK constraint
     currency       char(3)       NOT NULL,
     status         text          NOT NULL DEFAULT 'active',
-    -- squawk-ignore prefer-bigint-over-int -- a count the domain keeps within 32 bits (a quantity up to 999, stock, a row version)
+    -- squawk-ignore prefer-bigint-over-int -- units of one product in stock: check_stock refuses more than 2^31 - 1
     stock_on_hand  integer       NOT NULL DEFAULT 0,
     created_at     timestamptz   NOT NULL DEFAULT now(),
     updated_at     timestamptz   NOT NULL DEFAULT now(),

@@ -33,7 +33,7 @@ COMMENT ON TABLE carts IS 'Shopping carts of users or guests (by token).';
 CREATE TABLE cart_lines (
     cart_id     bigint      NOT NULL,
     product_id  bigint      NOT NULL,
-    -- squawk-ignore prefer-bigint-over-int -- a count the domain keeps within 32 bits (a quantity up to 999, stock, a row version)
+    -- squawk-ignore prefer-bigint-over-int -- at most 999 (the quantity_range CHECK below)
     quantity    integer     NOT NULL,
     added_at    timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT cart_lines_pkey PRIMARY KEY (cart_id, product_id),
@@ -61,7 +61,7 @@ CREATE TABLE orders (
     grand_total       numeric(19,4) NOT NULL,
     status            text          NOT NULL DEFAULT 'pending_payment',
     payment_deadline  timestamptz   NOT NULL,
-    -- squawk-ignore prefer-bigint-over-int -- a count the domain keeps within 32 bits (a quantity up to 999, stock, a row version)
+    -- squawk-ignore prefer-bigint-over-int -- a row version, one step per update of one row: 2^31 updates of one row are out of reach
     version           integer       NOT NULL DEFAULT 0,
     created_at        timestamptz   NOT NULL DEFAULT now(),
     updated_at        timestamptz   NOT NULL DEFAULT now(),
@@ -118,13 +118,13 @@ COMMENT ON TABLE order_addresses IS 'Addresses as they were at checkout.';
 
 CREATE TABLE order_lines (
     order_id    bigint        NOT NULL,
-    -- squawk-ignore prefer-bigint-over-smallint -- a line number within one order, at most a few hundred
+    -- squawk-ignore prefer-bigint-over-smallint -- a line number within one order, one line per distinct product of its cart: far below 32767
     line_no     smallint      NOT NULL,
     product_id  bigint        NOT NULL,
     sku         text          NOT NULL,
     name        text          NOT NULL,
     unit_price  numeric(19,4) NOT NULL,
-    -- squawk-ignore prefer-bigint-over-int -- a count the domain keeps within 32 bits (a quantity up to 999, stock, a row version)
+    -- squawk-ignore prefer-bigint-over-int -- at most 999 (the quantity_range CHECK below)
     quantity    integer       NOT NULL,
     CONSTRAINT order_lines_pkey PRIMARY KEY (order_id, line_no),
     CONSTRAINT order_lines_line_no_positive CHECK (line_no >= 1),
@@ -173,7 +173,7 @@ CREATE TABLE payments (
     captured      numeric(19,4) NOT NULL DEFAULT 0,
     refunded      numeric(19,4) NOT NULL DEFAULT 0,
     status        text          NOT NULL DEFAULT 'pending',
-    -- squawk-ignore prefer-bigint-over-int -- a count the domain keeps within 32 bits (a quantity up to 999, stock, a row version)
+    -- squawk-ignore prefer-bigint-over-int -- a row version, one step per update of one row: 2^31 updates of one row are out of reach
     version       integer       NOT NULL DEFAULT 0,
     created_at    timestamptz   NOT NULL DEFAULT now(),
     updated_at    timestamptz   NOT NULL DEFAULT now(),
