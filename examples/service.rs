@@ -666,6 +666,14 @@ impl PaymentEventBody {
                 .map_err(|_| ApiError::from(MoneyError::InvalidAmount(raw.to_owned())))?;
             Ok(Money::parse(raw, currency)?)
         };
+        // Free text on its way to the database, which cannot hold a NUL: checked here
+        // like every other field, rather than refused there as an internal error.
+        let reason = self
+            .reason
+            .as_deref()
+            .map(Reason::parse)
+            .transpose()?
+            .map(String::from);
         Ok(match self.kind {
             EventType::Authorize => PaymentAction::Authorize {
                 amount: amount()?,
@@ -679,10 +687,10 @@ impl PaymentEventBody {
             EventType::Void => PaymentAction::Void,
             EventType::Refund => PaymentAction::Refund {
                 amount: amount()?,
-                reason: self.reason.clone(),
+                reason,
             },
             EventType::Fail => PaymentAction::Fail {
-                reason: self.reason.clone().unwrap_or_default(),
+                reason: reason.unwrap_or_default(),
             },
         })
     }

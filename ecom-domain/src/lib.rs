@@ -85,6 +85,7 @@ pub mod prelude {
     };
     pub use crate::values::{
         CategoryName, CountryCode, Description, Email, IdempotencyKey, PersonName, PostalAddress,
-        ProductName, ProviderName, ProviderRef, Quantity, RawAddress, Sku, Slug, ValidationError,
+        ProductName, ProviderName, ProviderRef, Quantity, RawAddress, Reason, Sku, Slug,
+        ValidationError,
     };
 }

@@ -177,6 +177,11 @@ text_value!(
     /// A client-chosen key that makes a retried request safe: 1 to 128 characters.
     IdempotencyKey, "idempotency key", 1, 128
 );
+text_value!(
+    /// Why a payment failed or was refunded, as the provider or the shop put it:
+    /// trimmed, up to 500 characters (none is fine), no control characters.
+    Reason, "reason", 0, 500
+);
 
 /// A product description: up to 5000 characters; line breaks and tabs are allowed,
 /// other control characters are not.
@@ -695,6 +700,28 @@ mod tests {
     }
 
     #[test]
+    fn reasons_are_printable_and_may_be_empty() {
+        assert_eq!(
+            Reason::parse(" card declined ").unwrap().as_str(),
+            "card declined"
+        );
+        assert_eq!(Reason::parse("").unwrap().as_str(), "");
+        // PostgreSQL text cannot hold a NUL: the example service answered such a
+        // refund reason with a 500 until it went through this type.
+        assert!(matches!(
+            Reason::parse("declined\0"),
+            Err(ValidationError::ControlCharacter {
+                field: "reason",
+                ..
+            })
+        ));
+        assert!(matches!(
+            Reason::parse(&"r".repeat(501)),
+            Err(ValidationError::TooLong { max: 500, .. })
+        ));
+    }
+
+    #[test]
     fn descriptions_allow_line_breaks_only() {
         assert!(Description::parse("line one\nline two\ttabbed").is_ok());
         assert!(Description::parse("").is_ok());
@@ -905,6 +932,7 @@ mod tests {
             if let Ok(v) = IdempotencyKey::parse(&s) { prop_assert_eq!(IdempotencyKey::parse(v.as_str())?, v); }
             if let Ok(v) = ProviderName::parse(&s) { prop_assert_eq!(ProviderName::parse(v.as_str())?, v); }
             if let Ok(v) = ProviderRef::parse(&s) { prop_assert_eq!(ProviderRef::parse(v.as_str())?, v); }
+            if let Ok(v) = Reason::parse(&s) { prop_assert_eq!(Reason::parse(v.as_str())?, v); }
             if let Ok(v) = crate::cart::GuestToken::parse(&s) {
                 prop_assert_eq!(crate::cart::GuestToken::parse(v.as_str())?, v);
             }
