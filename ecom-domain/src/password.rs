@@ -112,12 +112,14 @@ impl PasswordHash {
         Ok(Self(phc.to_string()))
     }
 
-    /// Accepts a stored PHC string if it is argon2id.
+    /// Accepts a stored PHC string if it is argon2id with parameters in argon2's
+    /// ranges, so that verifying against it can never fail for its form.
     pub fn parse(phc: &str) -> Result<Self, PasswordError> {
         let parsed = Phc::new(phc).map_err(|_| PasswordError::NotArgon2id)?;
         if parsed.algorithm != Algorithm::Argon2id.ident() {
             return Err(PasswordError::NotArgon2id);
         }
+        params(&parsed)?;
         Ok(Self(phc.to_owned()))
     }
 
@@ -160,7 +162,7 @@ impl PasswordHash {
         let Ok(parsed) = Phc::new(&self.0) else {
             return true;
         };
-        let Ok(params) = Params::try_from(&parsed) else {
+        let Ok(params) = params(&parsed) else {
             return true;
         };
         params.m_cost() != cost.memory_kib
@@ -174,6 +176,22 @@ impl PasswordHash {
     }
 }
 
+/// The argon2 parameters a PHC string names, if argon2 can use them.
+fn params(phc: &Phc<'_>) -> Result<Params, PasswordError> {
+    // argon2 0.5 computes `p * 8` in u32 before it checks p's range: for p of 2^29 or
+    // more that overflows, a panic wherever overflow checks are on. Check p first.
+    for (ident, value) in phc.params.iter() {
+        if ident.as_str() == "p" && value.decimal().is_ok_and(|p| p > Params::MAX_P_COST) {
+            return Err(PasswordError::Params(format!(
+                "parallelism {} is above {}",
+                value.as_str(),
+                Params::MAX_P_COST
+            )));
+        }
+    }
+    Params::try_from(phc).map_err(|e| PasswordError::Params(e.to_string()))
+}
+
 impl fmt::Debug for PasswordHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The hash is not the password, but it is offline-attackable: keep it out of logs.
@@ -184,6 +202,7 @@ impl fmt::Debug for PasswordHash {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     /// Cheap parameters so tests stay fast; production uses `HashCost::OWASP`.
     const CHEAP: HashCost = HashCost {
@@ -259,7 +278,54 @@ mod tests {
     }
 
     #[test]
+    fn parameters_out_of_argon2s_range_are_refused_not_a_panic() {
+        // Found by the `password` fuzz target: argon2 computes p * 8 before it checks
+        // p, so needs_rehash on this stored hash overflowed, a panic in debug builds.
+        let crash = "$argon2id$v=19$m=594967295,p=2294967295,t=429496";
+        assert!(matches!(
+            PasswordHash::parse(crash),
+            Err(PasswordError::Params(_))
+        ));
+        for phc in [
+            "$argon2id$v=19$m=64,t=1,p=16777216",
+            "$argon2id$v=19$m=64,t=0,p=1",
+            "$argon2id$v=19$m=1,t=1,p=1",
+            "$argon2id$v=19$m=64,t=1,p=9",
+        ] {
+            assert!(
+                matches!(PasswordHash::parse(phc), Err(PasswordError::Params(_))),
+                "{phc}"
+            );
+        }
+        let fine = "$argon2id$v=19$m=64,t=1,p=8";
+        assert!(!PasswordHash::parse(fine).unwrap().needs_rehash(HashCost {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 8,
+        }));
+    }
+
+    #[test]
     fn unknown_user_verification_does_not_panic() {
         PasswordHash::verify_unknown_user(&Password::new("whatever pw").unwrap(), CHEAP);
+    }
+
+    proptest! {
+        #[test]
+        fn stored_hashes_of_any_cost_parse_or_are_refused(
+            m in any::<u32>(),
+            t in any::<u32>(),
+            p in prop_oneof![any::<u32>(), 1u32..=64],
+        ) {
+            let phc = format!("$argon2id$v=19$m={m},t={t},p={p}");
+            match PasswordHash::parse(&phc) {
+                Ok(hash) => {
+                    prop_assert_eq!(hash.as_str(), phc.as_str());
+                    let same = HashCost { memory_kib: m, iterations: t, parallelism: p };
+                    prop_assert!(!hash.needs_rehash(same));
+                }
+                Err(err) => prop_assert!(matches!(err, PasswordError::Params(_))),
+            }
+        }
     }
 }
