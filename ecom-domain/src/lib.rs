@@ -89,3 +89,49 @@ pub mod prelude {
         ValidationError,
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::prelude::*;
+    use proptest::prelude::*;
+
+    /// Every stored name of every text enum, and anything else.
+    fn names() -> impl Strategy<Value = String> {
+        let mut known: Vec<&'static str> = Vec::new();
+        known.extend(OrderStatus::ALL.iter().map(|v| v.as_str()));
+        known.extend(OrderEvent::ALL.iter().map(|v| v.as_str()));
+        known.extend(PaymentStatus::ALL.iter().map(|v| v.as_str()));
+        known.extend(PaymentActionKind::ALL.iter().map(|v| v.as_str()));
+        known.extend(CartStatus::ALL.iter().map(|v| v.as_str()));
+        known.extend(ProductStatus::ALL.iter().map(|v| v.as_str()));
+        known.extend(AddressKind::ALL.iter().map(|v| v.as_str()));
+        prop_oneof![
+            proptest::sample::select(known).prop_map(str::to_owned),
+            any::<String>(),
+            "\\PC*",
+        ]
+    }
+
+    macro_rules! only_its_own_names {
+        ($s:expr, $($ty:ty),+) => {$(
+            match $s.parse::<$ty>() {
+                Ok(v) => prop_assert_eq!(v.as_str(), $s),
+                Err(err) => {
+                    prop_assert!(<$ty>::ALL.iter().all(|v| v.as_str() != $s));
+                    prop_assert_eq!(err.value.as_str(), $s);
+                }
+            }
+        )+};
+    }
+
+    proptest! {
+        #[test]
+        fn text_enums_parse_exactly_their_stored_names(s in names()) {
+            only_its_own_names!(
+                s.as_str(),
+                OrderStatus, OrderEvent, PaymentStatus, PaymentActionKind, CartStatus,
+                ProductStatus, AddressKind
+            );
+        }
+    }
+}

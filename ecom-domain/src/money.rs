@@ -463,6 +463,9 @@ mod tests {
         assert_eq!(eur("1.00").allocate(&[0, 0]), Err(MoneyError::ZeroWeights));
     }
 
+    /// Decimal text of every size, from well inside to far beyond `MAX_AMOUNT`.
+    const AMOUNT: &str = "-?[0-9]{1,30}(\\.[0-9]{1,30})?";
+
     fn any_currency() -> impl Strategy<Value = Currency> {
         proptest::sample::select(Currency::ALL)
     }
@@ -527,6 +530,32 @@ mod tests {
                 let unit = Decimal::new(1, a.currency().minor_units());
                 prop_assert!((part.amount() - exact).abs() < unit);
                 if *w == 0 { prop_assert!(part.is_zero()); }
+            }
+        }
+
+        #[test]
+        fn arithmetic_on_parsed_amounts_is_exact_or_a_typed_error(
+            a in prop_oneof![any::<String>(), "\\PC*", AMOUNT],
+            b in AMOUNT,
+            q in any::<u32>(),
+            weights in proptest::collection::vec(any::<u64>(), 0..8),
+        ) {
+            for currency in [Currency::JPY, Currency::EUR, Currency::KWD] {
+                let (Ok(x), Ok(y)) = (Money::parse(&a, currency), Money::parse(&b, currency)) else {
+                    continue;
+                };
+                match x.checked_add(y) {
+                    Ok(sum) => prop_assert_eq!(sum.checked_sub(y)?, x),
+                    Err(err) => prop_assert_eq!(err, MoneyError::Overflow),
+                }
+                match x.times(q) {
+                    Ok(product) => prop_assert_eq!(product.amount(), x.amount() * Decimal::from(q)),
+                    Err(err) => prop_assert_eq!(err, MoneyError::Overflow),
+                }
+                match x.allocate(&weights) {
+                    Ok(parts) => prop_assert_eq!(Money::sum(currency, &parts)?, x),
+                    Err(err) => prop_assert_eq!(err, MoneyError::ZeroWeights),
+                }
             }
         }
 

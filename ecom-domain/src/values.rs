@@ -915,15 +915,29 @@ mod tests {
         assert!(PostalAddress::parse(&bad).is_err());
     }
 
+    /// Any Unicode text, control characters included, or printable text (which
+    /// reaches further into the parsers).
+    fn any_text() -> impl Strategy<Value = String> {
+        prop_oneof![any::<String>(), "\\PC*"]
+    }
+
     proptest! {
         #[test]
-        fn parsers_never_panic_and_accepted_values_reparse(s in "\\PC*|.*") {
-            if let Ok(e) = Email::parse(&s) { prop_assert_eq!(Email::parse(e.as_str())?, e); }
-            if let Ok(v) = Sku::parse(&s) { prop_assert_eq!(Sku::parse(v.as_str())?, v); }
-            if let Ok(v) = Slug::parse(&s) { prop_assert_eq!(Slug::parse(v.as_str())?, v); }
+        fn parsers_never_panic_and_accepted_values_reparse(s in any_text()) {
+            if let Ok(e) = Email::parse(&s) {
+                // Email's == ignores case: the text itself must survive too.
+                let again = Email::parse(&format!("{e}"))?;
+                prop_assert_eq!(again.as_str(), e.as_str());
+                let lower = Email::parse(&e.normalized())?;
+                prop_assert_eq!(&lower, &e);
+                prop_assert_eq!(lower.normalized(), e.normalized());
+            }
+            if let Ok(v) = Sku::parse(&s) { prop_assert_eq!(String::from(Sku::parse(&format!("{v}"))?), v.as_str()); }
+            if let Ok(v) = Slug::parse(&s) { prop_assert_eq!(Slug::parse(&format!("{v}"))?, v); }
             if let Ok(v) = PersonName::parse(&s) {
                 prop_assert!(!v.as_str().chars().any(char::is_control));
                 prop_assert!(v.as_str().chars().count() <= PersonName::MAX_LEN);
+                prop_assert_eq!(PersonName::parse(&format!("{v}"))?, v);
             }
             if let Ok(v) = CountryCode::parse(&s) { prop_assert_eq!(CountryCode::parse(v.as_str())?, v); }
             if let Ok(v) = Description::parse(&s) { prop_assert_eq!(Description::parse(v.as_str())?, v); }
@@ -942,13 +956,22 @@ mod tests {
                     prop_assert_eq!(crate::money::Money::parse(&m.amount().to_string(), currency)?, m);
                 }
             }
-            let _ = s.parse::<crate::money::Currency>();
+            if let Ok(c) = s.parse::<crate::money::Currency>() {
+                prop_assert_eq!(c.code().parse::<crate::money::Currency>()?, c);
+            }
+            if let Ok(p) = crate::password::Password::new(s.clone()) {
+                prop_assert_eq!(p.expose(), s.as_str());
+            }
+            if let Ok(h) = crate::password::PasswordHash::parse(&s) {
+                prop_assert_eq!(h.as_str(), s.as_str());
+                let _ = h.needs_rehash(crate::password::HashCost::OWASP);
+            }
         }
 
         #[test]
         fn quantities_and_addresses_from_anything(
             n in any::<i64>(),
-            fields in proptest::collection::vec("\\PC*|.*", 7),
+            fields in proptest::collection::vec(any_text(), 7),
         ) {
             if let Ok(q) = Quantity::new(n) { prop_assert_eq!(i64::from(q.get()), n); }
             let raw = RawAddress {
