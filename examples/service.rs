@@ -106,9 +106,7 @@ impl From<DomainError> for ApiError {
             DomainError::Validation(_) | DomainError::Money(_) | DomainError::NegativePrice(_) => {
                 (S::UNPROCESSABLE_ENTITY, "invalid")
             }
-            DomainError::PriceOutOfRange(_) | DomainError::StockOutOfRange(_) => {
-                (S::UNPROCESSABLE_ENTITY, "invalid")
-            }
+            DomainError::StockOutOfRange(_) => (S::UNPROCESSABLE_ENTITY, "invalid"),
             DomainError::EmptyCart
             | DomainError::GuestEmailRequired
             | DomainError::NotAManualEvent(_) => (S::UNPROCESSABLE_ENTITY, "invalid"),

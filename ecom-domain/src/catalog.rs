@@ -3,10 +3,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::DomainError;
+use crate::error::{DomainError, Shortage};
 use crate::ids::{CategoryId, ProductId};
 use crate::money::Money;
-use crate::values::{CategoryName, Description, ProductName, Sku, Slug};
+use crate::values::{CategoryName, Description, ProductName, Quantity, Sku, Slug};
 
 /// A node of the category tree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,19 +108,33 @@ pub struct ProductUpdate {
 /// The largest stock a product can hold (the database column is a 32-bit integer).
 pub const MAX_STOCK: u32 = i32::MAX as u32;
 
-/// Prices must stay below this many major units (the store keeps them as
-/// `numeric(19,4)`).
-pub const PRICE_LIMIT: i64 = 1_000_000_000_000_000;
-
-/// Checks a price: not negative, below [`PRICE_LIMIT`].
+/// Checks a price is not negative. Its ceiling is every amount's:
+/// [`crate::money::MAX_AMOUNT`], what the store's `numeric(19,4)` holds.
 pub fn check_price(price: Money) -> Result<Money, DomainError> {
     if price.is_negative() {
         return Err(DomainError::NegativePrice(price));
     }
-    if price.amount() >= rust_decimal::Decimal::from(PRICE_LIMIT) {
-        return Err(DomainError::PriceOutOfRange(price));
-    }
     Ok(price)
+}
+
+/// Refuses lines asking for more units than their products have, naming every such
+/// line in one [`DomainError::OutOfStock`].
+pub fn ensure_in_stock(lines: &[(&Product, Quantity)]) -> Result<(), DomainError> {
+    let short: Vec<Shortage> = lines
+        .iter()
+        .filter(|(p, q)| p.stock_on_hand < q.get())
+        .map(|(p, q)| Shortage {
+            product_id: p.id,
+            sku: p.sku.clone(),
+            requested: q.get(),
+            available: p.stock_on_hand,
+        })
+        .collect();
+    if short.is_empty() {
+        Ok(())
+    } else {
+        Err(DomainError::OutOfStock(short))
+    }
 }
 
 /// Checks a stock level fits the database column.
@@ -138,6 +152,21 @@ pub struct Page<T, K> {
     pub items: Vec<T>,
     /// Pass this as `after` to get the next page; `None` on the last page.
     pub next: Option<K>,
+}
+
+impl<T, K> Page<T, K> {
+    /// A page of `limit` items from the first `limit + 1` of a listing: the extra
+    /// item, when there is one, only says that a next page exists, which starts after
+    /// the `key` of the last item kept.
+    pub fn from_overfetch(mut items: Vec<T>, limit: usize, key: impl Fn(&T) -> K) -> Self {
+        let next = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(key)
+        } else {
+            None
+        };
+        Page { items, next }
+    }
 }
 
 /// Where a keyset-paginated listing starts and how much it returns.
@@ -161,5 +190,65 @@ impl<K> PageRequest<K> {
     /// The page size, clamped to a sane range.
     pub fn clamped_limit(&self) -> u32 {
         self.limit.clamp(1, Self::MAX_LIMIT)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::Currency;
+
+    #[test]
+    fn an_overfetched_listing_becomes_a_page_and_a_next_key() {
+        let full = Page::from_overfetch(vec![1, 2, 3, 4], 3, |n| n * 10);
+        assert_eq!(
+            full,
+            Page {
+                items: vec![1, 2, 3],
+                next: Some(30)
+            }
+        );
+        let last = Page::from_overfetch(vec![1, 2], 3, |n| n * 10);
+        assert_eq!(
+            last,
+            Page {
+                items: vec![1, 2],
+                next: None
+            }
+        );
+        let exact = Page::from_overfetch(vec![1, 2, 3], 3, |n| n * 10);
+        assert_eq!(exact.next, None, "no extra item: no next page");
+    }
+
+    fn product(id: i64, sku: &str, stock: u32) -> Product {
+        let now = chrono::Utc::now();
+        Product {
+            id: ProductId::new(id),
+            sku: Sku::parse(sku).unwrap(),
+            name: ProductName::parse("Lamp").unwrap(),
+            description: Description::default(),
+            category_id: CategoryId::new(1),
+            price: Money::parse("1.00", Currency::EUR).unwrap(),
+            status: ProductStatus::Active,
+            stock_on_hand: stock,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn every_short_line_is_named_at_once() {
+        let (a, b, c) = (product(1, "A", 5), product(2, "B", 1), product(3, "C", 0));
+        let q = |n| Quantity::new(n).unwrap();
+        assert_eq!(ensure_in_stock(&[(&a, q(5)), (&b, q(1))]), Ok(()));
+        let err = ensure_in_stock(&[(&a, q(5)), (&b, q(2)), (&c, q(1))]).unwrap_err();
+        let DomainError::OutOfStock(short) = err else {
+            panic!("{err:?}");
+        };
+        let named: Vec<(&str, u32, u32)> = short
+            .iter()
+            .map(|s| (s.sku.as_str(), s.requested, s.available))
+            .collect();
+        assert_eq!(named, [("B", 2, 1), ("C", 1, 0)]);
     }
 }

@@ -74,9 +74,6 @@ pub enum DomainError {
     /// Prices can't be negative.
     #[error("price {0} is negative")]
     NegativePrice(Money),
-    /// A price too large to keep.
-    #[error("price {0} is out of range")]
-    PriceOutOfRange(Money),
     /// Stock beyond what the store can hold.
     #[error("stock {0} is out of range")]
     StockOutOfRange(u32),

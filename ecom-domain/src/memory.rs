@@ -52,9 +52,9 @@ use crate::account::{Address, NewAddress, NewUser, ProfileUpdate, User};
 use crate::cart::{Cart, CartOwner, CartStatus};
 use crate::catalog::{
     Category, NewCategory, NewProduct, Page, PageRequest, Product, ProductStatus, ProductUpdate,
-    check_price, check_stock,
+    check_price, check_stock, ensure_in_stock,
 };
-use crate::error::{DomainError, Shortage, Taken};
+use crate::error::{DomainError, Taken};
 use crate::ids::{AddressId, CartId, CategoryId, OrderId, PaymentId, ProductId, UserId};
 use crate::money::{Currency, Money};
 use crate::order::{Customer, Order, OrderEvent, OrderStatus, StatusChange};
@@ -377,7 +377,7 @@ impl CatalogReader for MemoryStore {
             s.category(category)?;
             let tree = s.descendants_and_self(category);
             let limit = page.clamped_limit() as usize;
-            let mut items: Vec<Product> = s
+            let items: Vec<Product> = s
                 .products
                 .values()
                 .filter(|p| p.is_buyable() && tree.contains(&p.category_id))
@@ -385,13 +385,7 @@ impl CatalogReader for MemoryStore {
                 .take(limit + 1)
                 .cloned()
                 .collect();
-            let next = if items.len() > limit {
-                items.truncate(limit);
-                items.last().map(|p| p.id)
-            } else {
-                None
-            };
-            Ok(Page { items, next })
+            Ok(Page::from_overfetch(items, limit, |p| p.id))
         })
     }
 
@@ -985,19 +979,7 @@ impl CheckoutRepository for MemoryStore {
                     .pricing
                     .price(cart.currency, &products, shipping_address.country())?;
 
-            let shortages: Vec<Shortage> = products
-                .iter()
-                .filter(|(p, q)| p.stock_on_hand < q.get())
-                .map(|(p, q)| Shortage {
-                    product_id: p.id,
-                    sku: p.sku.clone(),
-                    requested: q.get(),
-                    available: p.stock_on_hand,
-                })
-                .collect();
-            if !shortages.is_empty() {
-                return Err(DomainError::OutOfStock(shortages));
-            }
+            ensure_in_stock(&products)?;
             for line in &draft.lines {
                 s.product_mut(line.product_id)?.stock_on_hand -= line.quantity.get();
             }
@@ -1154,15 +1136,8 @@ impl OrderRepository for MemoryStore {
     }
 }
 
-fn paginate(mut items: Vec<OrderSummary>, limit: u32) -> Page<OrderSummary, OrderCursor> {
-    let limit = limit as usize;
-    let next = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(OrderSummary::cursor)
-    } else {
-        None
-    };
-    Page { items, next }
+fn paginate(items: Vec<OrderSummary>, limit: u32) -> Page<OrderSummary, OrderCursor> {
+    Page::from_overfetch(items, limit as usize, OrderSummary::cursor)
 }
 
 impl PaymentRepository for MemoryStore {

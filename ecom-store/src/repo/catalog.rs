@@ -264,17 +264,11 @@ impl CatalogReader for PgReader {
             .typed::<ProductColumns>();
             let mut rows: Vec<ProductRow> = query.load(conn)?;
             rows.truncate(wanted);
-            let mut items = rows
+            let items = rows
                 .into_iter()
                 .map(Product::try_from)
                 .collect::<Result<Vec<_>, _>>()?;
-            let next = if items.len() > limit {
-                items.truncate(limit);
-                items.last().map(|p| p.id)
-            } else {
-                None
-            };
-            Ok(Page { items, next })
+            Ok(Page::from_overfetch(items, limit, |p| p.id))
         })
     }
 

@@ -17,6 +17,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Timestamptz};
+use ecom_domain::catalog::ensure_in_stock;
 use ecom_domain::prelude::*;
 use serde_json::json;
 
@@ -68,18 +69,11 @@ fn read_products(conn: &mut PgConnection, ids: &[i64]) -> Result<Vec<Product>, S
         .collect()
 }
 
-/// The lines of `cart` whose products are short of stock.
-fn shortages(cart: &Cart, products: &[Product]) -> Vec<Shortage> {
+/// Each of `products` with the quantity `cart` asks of it.
+fn cart_lines<'a>(cart: &Cart, products: &'a [Product]) -> Vec<(&'a Product, Quantity)> {
     products
         .iter()
         .filter_map(|p| cart.quantity_of(p.id).map(|q| (p, q)))
-        .filter(|(p, q)| p.stock_on_hand < q.get())
-        .map(|(p, q)| Shortage {
-            product_id: p.id,
-            sku: p.sku.clone(),
-            requested: q.get(),
-            available: p.stock_on_hand,
-        })
         .collect()
 }
 
@@ -258,19 +252,13 @@ impl PgStore {
 
         let ids: Vec<i64> = cart.lines.iter().map(|l| l.product_id.get()).collect();
         let seen = read_products(conn, &ids)?;
-        let lines: Vec<(&Product, Quantity)> = seen
-            .iter()
-            .filter_map(|p| cart.quantity_of(p.id).map(|q| (p, q)))
-            .collect();
+        let lines = cart_lines(&cart, &seen);
         let draft =
             self.rules()
                 .pricing
                 .price(cart.currency, &lines, shipping_address.country())?;
         // Fail early, before writing anything; checked again under the lock.
-        let short = shortages(&cart, &seen);
-        if !short.is_empty() {
-            return Err(DomainError::OutOfStock(short).into());
-        }
+        ensure_in_stock(&lines)?;
 
         let totals = draft.totals;
         let (user_id, guest_email) = match &customer {
@@ -422,10 +410,7 @@ impl PgStore {
                 message: "a product changed while the order was priced".into(),
             });
         }
-        let short = shortages(&cart, &locked);
-        if !short.is_empty() {
-            return Err(DomainError::OutOfStock(short).into());
-        }
+        ensure_in_stock(&cart_lines(&cart, &locked))?;
         let deltas: Vec<i32> = draft
             .lines
             .iter()

@@ -155,16 +155,6 @@ fn summaries(
         .collect()
 }
 
-fn page_of(mut items: Vec<OrderSummary>, limit: usize) -> Page<OrderSummary, OrderCursor> {
-    let next = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(OrderSummary::cursor)
-    } else {
-        None
-    };
-    Page { items, next }
-}
-
 const SUMMARY_COLUMNS: (
     orders::id,
     orders::status,
@@ -214,7 +204,11 @@ impl OrderReader for PgReader {
                 );
             }
             let rows = query.load::<SummaryRow>(conn)?;
-            Ok(page_of(summaries(conn, rows)?, limit as usize))
+            Ok(Page::from_overfetch(
+                summaries(conn, rows)?,
+                limit as usize,
+                OrderSummary::cursor,
+            ))
         })
     }
 
@@ -241,7 +235,11 @@ impl OrderReader for PgReader {
                 );
             }
             let rows = query.load::<SummaryRow>(conn)?;
-            Ok(page_of(summaries(conn, rows)?, limit as usize))
+            Ok(Page::from_overfetch(
+                summaries(conn, rows)?,
+                limit as usize,
+                OrderSummary::cursor,
+            ))
         })
     }
 }
