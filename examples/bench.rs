@@ -131,11 +131,13 @@ fn main() -> Result<(), Box<dyn Error>> {
         for clients in CLIENTS {
             let (mut store_runs, mut raw_runs) = (Vec::new(), Vec::new());
             for _ in 0..ROUNDS {
-                store_runs.push(store_reads(
-                    &store,
+                // PgStore's own catalog reads are these, on the writer.
+                store_runs.push(reads(
                     workload,
+                    "ecom-store",
                     clients,
                     per_client * clients,
+                    || store.writer_reader(),
                 )?);
                 raw_runs.push(raw_script(
                     &pgbench,
@@ -367,26 +369,6 @@ fn store_checkouts(
             .checkout(&request)
             .map(drop)
             .map_err(|e| e.to_string())
-    });
-    Ok(summarize(workload, "ecom-store", clients, latencies, wall))
-}
-
-fn store_reads(
-    store: &PgStore,
-    workload: &'static str,
-    clients: usize,
-    n: usize,
-) -> Result<Run, Box<dyn Error>> {
-    let (latencies, wall) = drive(clients, n, |i| {
-        let result = if workload == "category page" {
-            let category = CategoryId::new(1 + (i as i64 * 7) % 20);
-            store
-                .list_products(category, PageRequest::first(50))
-                .map(drop)
-        } else {
-            store.search_products(WORDS[i % WORDS.len()], 20).map(drop)
-        };
-        result.map_err(|e| e.to_string())
     });
     Ok(summarize(workload, "ecom-store", clients, latencies, wall))
 }

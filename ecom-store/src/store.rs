@@ -58,11 +58,7 @@ impl PgStore {
     /// A store for `config`: a pool for the writer (`DATABASE_URL`) and one per read
     /// replica (`DATABASE_READ_URLS`), with the default rules.
     pub fn connect(config: &StoreConfig) -> Result<Self, StoreError> {
-        let store = Self::new(build_pool(config)?);
-        Ok(Self {
-            replicas: Arc::new(Replicas::from_config(config)?),
-            ..store
-        })
+        Self::new(build_pool(config)?).with_replicas(config)
     }
 
     /// Replaces the read replicas with those of `config.read_urls` and
