@@ -174,23 +174,8 @@ fn the_newest_migration_does_not_block_checkouts() {
     })
     .unwrap();
     let store = PgStore::new(pool);
-    let category = store
-        .create_category(NewCategory {
-            parent_id: None,
-            slug: Slug::parse("live").unwrap(),
-            name: CategoryName::parse("Live").unwrap(),
-        })
-        .unwrap();
-    let product = store
-        .create_product(NewProduct {
-            sku: Sku::parse("LIVE-1").unwrap(),
-            name: ProductName::parse("Live lamp").unwrap(),
-            description: Description::default(),
-            category_id: category.id,
-            price: Money::parse("5.00", Currency::EUR).unwrap(),
-            stock_on_hand: 100_000,
-        })
-        .unwrap();
+    let category = crate::category(&store, "live");
+    let product = crate::product(&store, category.id, "LIVE-1", 100_000);
 
     let stop = Arc::new(AtomicBool::new(false));
     let buyers: Vec<_> = (0..3u32)

@@ -16,6 +16,7 @@ use ecom_store::testing::ReplicatedDb;
 use ecom_store::{PgStore, ReadPolicy, ServedBy, StoreConfig, StoreError};
 
 use crate::checkout::{guest_owner, request};
+use crate::{category, orders_by_key, product, scalar};
 
 fn config(pair: &ReplicatedDb, writer: String, policy: ReadPolicy) -> StoreConfig {
     StoreConfig {
@@ -35,29 +36,6 @@ fn quick_policy() -> ReadPolicy {
         retry_after: Duration::from_millis(200),
         connect_timeout: Duration::from_millis(500),
     }
-}
-
-fn category(store: &PgStore, slug: &str) -> Category {
-    store
-        .create_category(NewCategory {
-            parent_id: None,
-            slug: Slug::parse(slug).unwrap(),
-            name: CategoryName::parse(slug).unwrap(),
-        })
-        .unwrap()
-}
-
-fn product(store: &PgStore, category: CategoryId, sku: &str, stock: u32) -> Product {
-    store
-        .create_product(NewProduct {
-            sku: Sku::parse(sku).unwrap(),
-            name: ProductName::parse(&format!("Lamp {sku}")).unwrap(),
-            description: Description::default(),
-            category_id: category,
-            price: Money::parse("20.00", Currency::EUR).unwrap(),
-            stock_on_hand: stock,
-        })
-        .unwrap()
 }
 
 fn in_recovery(conn: &mut PgConnection) -> Result<bool, StoreError> {
@@ -406,19 +384,7 @@ fn failover_under_load(mode: Replication) -> (ReplicatedDb, Failover) {
     // On the new primary: which acknowledged orders exist, exactly once?
     let mut conn = PgConnection::establish(&pair.standby_url()).unwrap();
     assert!(!in_recovery(&mut conn).unwrap(), "the standby was promoted");
-    #[derive(QueryableByName)]
-    struct KeyOrder {
-        #[diesel(sql_type = Text)]
-        key: String,
-        #[diesel(sql_type = BigInt)]
-        order_id: i64,
-    }
-    let rows: Vec<KeyOrder> = diesel::sql_query(
-        "SELECT k.key, o.id AS order_id FROM idempotency_keys k JOIN orders o ON o.id = k.order_id",
-    )
-    .load(&mut conn)
-    .unwrap();
-    let present: HashMap<String, i64> = rows.into_iter().map(|r| (r.key, r.order_id)).collect();
+    let present = orders_by_key(&mut conn);
     let lost: Vec<String> = acknowledged
         .iter()
         .filter(|(key, order)| present.get(*key) != Some(*order))
@@ -427,30 +393,27 @@ fn failover_under_load(mode: Replication) -> (ReplicatedDb, Failover) {
 
     // Whatever survived is consistent: one order per cart and per key, lines and
     // payments with every order, stock + sold = initial stock.
-    let count = |conn: &mut PgConnection, q: &str| -> i64 {
-        diesel::select(sql::<BigInt>(q)).get_result(conn).unwrap()
-    };
-    let orders = count(&mut conn, "count(*) FROM orders");
+    let orders = scalar(&mut conn, "count(*) FROM orders");
     assert_eq!(
         orders,
-        count(&mut conn, "count(DISTINCT cart_id) FROM orders"),
+        scalar(&mut conn, "count(DISTINCT cart_id) FROM orders"),
         "no cart was checked out twice"
     );
     assert_eq!(orders, present.len() as i64, "every order has its key");
     assert_eq!(
-        count(
+        scalar(
             &mut conn,
             "count(*) FROM orders o WHERE NOT EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id)"
         ),
         0
     );
     assert_eq!(
-        count(&mut conn, "count(*) FROM payments"),
+        scalar(&mut conn, "count(*) FROM payments"),
         orders,
         "one payment per order"
     );
     assert_eq!(
-        count(
+        scalar(
             &mut conn,
             "count(*) FROM products p WHERE p.stock_on_hand + coalesce((SELECT sum(quantity) \
              FROM order_lines l WHERE l.product_id = p.id), 0) <> 1000"

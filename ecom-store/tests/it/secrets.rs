@@ -130,23 +130,8 @@ fn no_secret_reaches_a_log_line_or_an_error_text() {
     let hash = store.user(user.id).unwrap().password_hash;
 
     // A checkout and its payment.
-    let category = store
-        .create_category(NewCategory {
-            parent_id: None,
-            slug: Slug::parse("tea").unwrap(),
-            name: CategoryName::parse("Tea").unwrap(),
-        })
-        .unwrap();
-    let product = store
-        .create_product(NewProduct {
-            sku: Sku::parse("TEA-1").unwrap(),
-            name: ProductName::parse("Green tea").unwrap(),
-            description: Description::default(),
-            category_id: category.id,
-            price: Money::parse("4.20", Currency::EUR).unwrap(),
-            stock_on_hand: 3,
-        })
-        .unwrap();
+    let category = crate::category(&store, "tea");
+    let product = crate::product(&store, category.id, "TEA-1", 3);
     let cart = store.open_cart(&guest_owner(7), Currency::EUR).unwrap();
     store
         .add_item(cart.id, product.id, Quantity::new(1).unwrap())

@@ -10,14 +10,13 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
 use ecom_domain::prelude::*;
 use ecom_store::dev::PrivateCluster;
 use ecom_store::{PgStore, StoreConfig, StoreError, build_pool, get_conn};
 
 use crate::checkout::{event, guest_owner, request};
+use crate::{category, orders_by_key, product, scalar};
 
 const WORKERS: usize = 8;
 const PRODUCTS: usize = 12;
@@ -109,26 +108,16 @@ fn faults_under_load_lose_nothing_acknowledged() {
         ..StoreConfig::new(&owner_url)
     };
     let store = PgStore::new(build_pool(&config).unwrap());
-    let category = store
-        .create_category(NewCategory {
-            parent_id: None,
-            slug: Slug::parse("soak").unwrap(),
-            name: CategoryName::parse("Soak").unwrap(),
-        })
-        .unwrap();
+    let category = category(&store, "soak");
     let products: Vec<ProductId> = (0..PRODUCTS)
         .map(|i| {
-            store
-                .create_product(NewProduct {
-                    sku: Sku::parse(&format!("SOAK-{i}")).unwrap(),
-                    name: ProductName::parse(&format!("Soak {i}")).unwrap(),
-                    description: Description::default(),
-                    category_id: category.id,
-                    price: Money::parse("9.99", Currency::EUR).unwrap(),
-                    stock_on_hand: INITIAL_STOCK as u32,
-                })
-                .unwrap()
-                .id
+            product(
+                &store,
+                category.id,
+                &format!("SOAK-{i}"),
+                INITIAL_STOCK as u32,
+            )
+            .id
         })
         .collect();
 
@@ -370,27 +359,11 @@ fn faults_under_load_lose_nothing_acknowledged() {
 
     let acknowledged = acknowledged.lock().unwrap();
     let mut conn = PgConnection::establish(&owner_url).unwrap();
-    let count = |conn: &mut PgConnection, q: &str| -> i64 {
-        diesel::select(sql::<BigInt>(q)).get_result(conn).unwrap()
-    };
-    #[derive(QueryableByName)]
-    struct KeyOrder {
-        #[diesel(sql_type = Text)]
-        key: String,
-        #[diesel(sql_type = BigInt)]
-        order_id: i64,
-    }
-    let keys: HashMap<String, i64> =
-        diesel::sql_query("SELECT key, order_id FROM idempotency_keys WHERE order_id IS NOT NULL")
-            .load::<KeyOrder>(&mut conn)
-            .unwrap()
-            .into_iter()
-            .map(|r| (r.key, r.order_id))
-            .collect();
+    let keys = orders_by_key(&mut conn);
     for (key, order) in &acknowledged.checkouts {
         assert_eq!(keys.get(key), Some(order), "acknowledged checkout {key}");
     }
-    let orders = count(&mut conn, "count(*) FROM orders");
+    let orders = scalar(&mut conn, "count(*) FROM orders");
     assert_eq!(
         orders,
         acknowledged.checkouts.len() as i64 + 1,
@@ -398,11 +371,11 @@ fn faults_under_load_lose_nothing_acknowledged() {
     );
     assert_eq!(
         orders,
-        count(&mut conn, "count(DISTINCT cart_id) FROM orders")
+        scalar(&mut conn, "count(DISTINCT cart_id) FROM orders")
     );
     for (payment, key) in &acknowledged.payment_events {
         assert_eq!(
-            count(
+            scalar(
                 &mut conn,
                 &format!(
                     "count(*) FROM payment_events WHERE payment_id = {payment} AND idempotency_key = '{key}'"
@@ -414,7 +387,7 @@ fn faults_under_load_lose_nothing_acknowledged() {
     }
     for order in &acknowledged.cancelled {
         assert_eq!(
-            count(
+            scalar(
                 &mut conn,
                 &format!("count(*) FROM orders WHERE id = {order} AND status = 'cancelled'")
             ),
@@ -422,7 +395,7 @@ fn faults_under_load_lose_nothing_acknowledged() {
         );
     }
     assert_eq!(
-        count(
+        scalar(
             &mut conn,
             &format!(
                 "count(*) FROM products p WHERE p.stock_on_hand + coalesce((SELECT sum(l.quantity) \
@@ -434,7 +407,7 @@ fn faults_under_load_lose_nothing_acknowledged() {
         "stock + sold = initial stock"
     );
     assert_eq!(
-        count(
+        scalar(
             &mut conn,
             "count(*) FROM payments WHERE NOT (captured <= authorized AND refunded <= captured \
              AND authorized <= amount)"
@@ -442,7 +415,7 @@ fn faults_under_load_lose_nothing_acknowledged() {
         0
     );
     assert_eq!(
-        count(
+        scalar(
             &mut conn,
             "count(*) FROM outbox_events WHERE event_type = 'order.placed'"
         ),
@@ -450,29 +423,29 @@ fn faults_under_load_lose_nothing_acknowledged() {
         "one order.placed per order"
     );
     assert_eq!(
-        count(
+        scalar(
             &mut conn,
             "count(DISTINCT aggregate_id) FROM outbox_events WHERE event_type = 'order.placed'"
         ),
         orders
     );
     assert_eq!(
-        count(
+        scalar(
             &mut conn,
             "count(*) FROM outbox_events WHERE event_type = 'order.status_changed'"
         ),
-        count(
+        scalar(
             &mut conn,
             "count(*) FROM order_status_history WHERE from_status IS NOT NULL"
         ),
         "one order.status_changed per transition"
     );
     assert_eq!(
-        count(
+        scalar(
             &mut conn,
             "count(*) FROM outbox_events WHERE event_type LIKE 'payment.%'"
         ),
-        count(&mut conn, "count(*) FROM payment_events"),
+        scalar(&mut conn, "count(*) FROM payment_events"),
         "one payment event in the outbox per recorded payment event"
     );
     println!(
