@@ -469,6 +469,51 @@ mod tests {
     }
 
     #[test]
+    fn read_replicas_and_their_policy_come_from_the_environment() {
+        let replicas = config(&[
+            (
+                "DATABASE_URL",
+                "postgres://u@a:5432,b:5432/db?target_session_attrs=read-write",
+            ),
+            (
+                "DATABASE_READ_URLS",
+                " postgres://r:pw@r1/db , ,postgres://r@r2/db",
+            ),
+            ("ECOM_READ_MAX_LAG_MS", "1500"),
+            ("ECOM_READ_WAIT_MS", "0"),
+            ("ECOM_REPLICA_RETRY_MS", "250"),
+            ("ECOM_REPLICA_TIMEOUT_MS", "300"),
+        ])
+        .unwrap();
+        assert_eq!(
+            replicas.read_urls,
+            ["postgres://r:pw@r1/db", "postgres://r@r2/db"]
+        );
+        assert_eq!(
+            replicas.read_policy,
+            ReadPolicy {
+                max_lag: Duration::from_millis(1500),
+                token_wait: Duration::ZERO,
+                retry_after: Duration::from_millis(250),
+                connect_timeout: Duration::from_millis(300),
+            }
+        );
+        assert!(
+            !format!("{replicas:?}").contains("pw"),
+            "replica passwords are hidden"
+        );
+        assert_eq!(
+            config(&[("DATABASE_URL", "x")]).unwrap().read_urls,
+            Vec::<String>::new()
+        );
+        let err = config(&[("DATABASE_URL", "x"), ("ECOM_READ_MAX_LAG_MS", "soon")]).unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Config { key, .. } if key == "ECOM_READ_MAX_LAG_MS"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
     fn missing_url_and_bad_numbers_are_config_errors() {
         let err = config(&[]).unwrap_err();
         assert!(matches!(&err, StoreError::Config { key, .. } if key == "DATABASE_URL"));

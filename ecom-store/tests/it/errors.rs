@@ -214,3 +214,48 @@ fn deadlock_is_retryable() {
         errors[0]
     );
 }
+
+#[test]
+fn a_statement_timeout_is_unavailable_and_retryable() {
+    let (_db, mut conn) = catalog();
+    setup(&mut conn, "SET statement_timeout = '50ms'");
+    let err = exec(&mut conn, "SELECT pg_sleep(1)").unwrap_err();
+    assert!(matches!(&err, StoreError::Unavailable { .. }), "{err:?}");
+    assert!(err.is_retryable());
+}
+
+#[test]
+fn a_write_on_a_read_only_server_is_retryable_on_another_connection() {
+    let (_db, mut conn) = catalog();
+    // What a connection to a demoted primary (a standby now) answers to a write.
+    setup(&mut conn, "SET default_transaction_read_only = on");
+    let err = exec(
+        &mut conn,
+        "INSERT INTO categories (slug, name) VALUES ('coffee', 'Coffee')",
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            StoreError::Retryable {
+                reason: RetryReason::ReadOnlyServer,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // transaction_with_retry does not rerun it on the same connection, where it
+    // would only fail again: the store's write path takes a new one.
+    let mut runs = 0;
+    let err =
+        ecom_store::transaction_with_retry(&mut conn, ecom_store::RetryPolicy::default(), |conn| {
+            runs += 1;
+            exec(
+                conn,
+                "INSERT INTO categories (slug, name) VALUES ('coffee', 'Coffee')",
+            )
+        })
+        .unwrap_err();
+    assert_eq!(runs, 1);
+    assert!(err.is_retryable(), "{err:?}");
+}
