@@ -388,8 +388,8 @@ INSERT INTO payments (order_id, provider, currency, amount) VALUES (:order_id, '
 UPDATE carts SET status = 'converted', updated_at = now() WHERE id = :cart;
 UPDATE idempotency_keys SET order_id = :order_id WHERE scope = 'checkout' AND key = 'raw-' || :cart;
 INSERT INTO outbox_events (aggregate_type, aggregate_id, event_type, payload) VALUES ('order', :order_id, 'order.placed', jsonb_build_object('order_id', :order_id::bigint, 'payment_id', :payment_id::bigint, 'currency', 'EUR', 'grand_total', :total::numeric::text));
-SELECT id, sku, name, description, category_id, price, currency, status, stock_on_hand, created_at, updated_at FROM products WHERE id IN (SELECT product_id FROM cart_lines WHERE cart_id = :cart) ORDER BY id FOR NO KEY UPDATE;
-UPDATE products p SET stock_on_hand = p.stock_on_hand - l.quantity, updated_at = now() FROM cart_lines l WHERE l.cart_id = :cart AND p.id = l.product_id;
+SELECT id, sku, name, description, category_id, price, currency, status, stock_on_hand, created_at, updated_at FROM products WHERE id IN (SELECT product_id FROM order_lines WHERE order_id = :order_id) ORDER BY id FOR NO KEY UPDATE;
+UPDATE products p SET stock_on_hand = p.stock_on_hand + -1 * l.units, updated_at = now() FROM (SELECT product_id, sum(quantity) AS units FROM order_lines WHERE order_id = :order_id GROUP BY product_id) AS l WHERE p.id = l.product_id;
 COMMIT;
 "#;
 

@@ -17,6 +17,7 @@ use rust_decimal::Decimal;
 /// One bind parameter.
 #[derive(Debug, Clone)]
 pub(crate) enum Bind {
+    Int(i32),
     BigInt(i64),
     NullableBigInt(Option<i64>),
     Text(String),
@@ -26,7 +27,6 @@ pub(crate) enum Bind {
     IntArray(Vec<i32>),
     SmallIntArray(Vec<i16>),
     TextArray(Vec<String>),
-    NullableTextArray(Vec<Option<String>>),
     NumericArray(Vec<Decimal>),
 }
 
@@ -96,6 +96,7 @@ impl<ST> QueryFragment<Pg> for CachedSql<ST> {
             out.push_sql(part);
             match self.binds.get(i) {
                 None => {}
+                Some(Bind::Int(v)) => out.push_bind_param::<Integer, _>(v)?,
                 Some(Bind::BigInt(v)) => out.push_bind_param::<BigInt, _>(v)?,
                 Some(Bind::NullableBigInt(v)) => out.push_bind_param::<Nullable<BigInt>, _>(v)?,
                 Some(Bind::Text(v)) => out.push_bind_param::<Text, _>(v)?,
@@ -105,9 +106,6 @@ impl<ST> QueryFragment<Pg> for CachedSql<ST> {
                 Some(Bind::IntArray(v)) => out.push_bind_param::<Array<Integer>, _>(v)?,
                 Some(Bind::SmallIntArray(v)) => out.push_bind_param::<Array<SmallInt>, _>(v)?,
                 Some(Bind::TextArray(v)) => out.push_bind_param::<Array<Text>, _>(v)?,
-                Some(Bind::NullableTextArray(v)) => {
-                    out.push_bind_param::<Array<Nullable<Text>>, _>(v)?
-                }
                 Some(Bind::NumericArray(v)) => out.push_bind_param::<Array<Numeric>, _>(v)?,
             }
         }

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde_json::json;
 
 use crate::outbox;
-use crate::repo::checkout::{adjust_stock, lock_products};
+use crate::repo::checkout::{StockMove, lock_order_products, move_order_stock};
 use crate::repo::payment::{load_payments, settle_payments};
 use crate::repo::require_user;
 use crate::rows::{HistoryRow, OrderAddressRow, OrderLineRow, OrderRow, money, parse_enum};
@@ -98,16 +98,8 @@ pub(crate) fn apply_order_event(
     if to.restocks() {
         // The order row is locked and leaves a restocking state only once, so this
         // runs exactly once per order.
-        let lines: Vec<(i64, i32)> = order_lines::table
-            .filter(order_lines::order_id.eq(id.get()))
-            .order(order_lines::product_id)
-            .select((order_lines::product_id, order_lines::quantity))
-            .load(conn)?;
-        let mut ids: Vec<i64> = lines.iter().map(|l| l.0).collect();
-        ids.dedup();
-        lock_products(conn, &ids)?;
-        let (ids, deltas): (Vec<i64>, Vec<i32>) = lines.into_iter().unzip();
-        adjust_stock(conn, &ids, &deltas)?;
+        lock_order_products(conn, id.get())?;
+        move_order_stock(conn, id.get(), StockMove::Release)?;
     }
     outbox::record(
         conn,
