@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod config;
+mod decode;
 #[cfg(feature = "dev")]
 pub mod dev;
 pub mod erd;

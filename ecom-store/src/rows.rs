@@ -8,11 +8,11 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use ecom_domain::prelude::*;
 use rust_decimal::Decimal;
 
-use ecom_domain::prelude::*;
-
 use crate::StoreError;
+use crate::decode::{PgDecimal, PgTimestamp};
 use crate::schema::{
     addresses, carts, categories, order_addresses, order_lines, order_status_history, orders,
     payment_events, payments, products, users,
@@ -87,11 +87,14 @@ pub(crate) struct ProductRow {
     pub name: String,
     pub description: String,
     pub category_id: i64,
+    #[diesel(deserialize_as = PgDecimal)]
     pub price: Decimal,
     pub currency: String,
     pub status: String,
     pub stock_on_hand: i32,
+    #[diesel(deserialize_as = PgTimestamp)]
     pub created_at: DateTime<Utc>,
+    #[diesel(deserialize_as = PgTimestamp)]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -100,9 +103,9 @@ impl TryFrom<ProductRow> for Product {
     fn try_from(row: ProductRow) -> Result<Self, StoreError> {
         Ok(Product {
             id: ProductId::new(row.id),
-            sku: Sku::parse(&row.sku).map_err(|e| corrupt("sku", e))?,
-            name: ProductName::parse(&row.name).map_err(|e| corrupt("product name", e))?,
-            description: Description::parse(&row.description)
+            sku: Sku::try_from(row.sku).map_err(|e| corrupt("sku", e))?,
+            name: ProductName::try_from(row.name).map_err(|e| corrupt("product name", e))?,
+            description: Description::try_from(row.description)
                 .map_err(|e| corrupt("description", e))?,
             category_id: CategoryId::new(row.category_id),
             price: money(row.price, &row.currency)?,
@@ -121,7 +124,9 @@ pub(crate) struct UserRow {
     pub email: String,
     pub name: String,
     pub password_hash: String,
+    #[diesel(deserialize_as = PgTimestamp)]
     pub created_at: DateTime<Utc>,
+    #[diesel(deserialize_as = PgTimestamp)]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -273,12 +278,18 @@ pub(crate) struct OrderRow {
     pub guest_email: Option<String>,
     pub cart_id: Option<i64>,
     pub currency: String,
+    #[diesel(deserialize_as = PgDecimal)]
     pub subtotal: Decimal,
+    #[diesel(deserialize_as = PgDecimal)]
     pub shipping: Decimal,
+    #[diesel(deserialize_as = PgDecimal)]
     pub tax: Decimal,
+    #[diesel(deserialize_as = PgDecimal)]
     pub grand_total: Decimal,
     pub status: String,
+    #[diesel(deserialize_as = PgTimestamp)]
     pub payment_deadline: DateTime<Utc>,
+    #[diesel(deserialize_as = PgTimestamp)]
     pub created_at: DateTime<Utc>,
 }
 
@@ -289,6 +300,7 @@ pub(crate) struct OrderLineRow {
     pub product_id: i64,
     pub sku: String,
     pub name: String,
+    #[diesel(deserialize_as = PgDecimal)]
     pub unit_price: Decimal,
     pub quantity: i32,
 }
@@ -313,6 +325,7 @@ pub(crate) struct HistoryRow {
     pub to_status: String,
     pub event: String,
     pub note: Option<String>,
+    #[diesel(deserialize_as = PgTimestamp)]
     pub at: DateTime<Utc>,
 }
 
@@ -418,9 +431,13 @@ pub(crate) struct PaymentRow {
     pub provider: String,
     pub provider_ref: Option<String>,
     pub currency: String,
+    #[diesel(deserialize_as = PgDecimal)]
     pub amount: Decimal,
+    #[diesel(deserialize_as = PgDecimal)]
     pub authorized: Decimal,
+    #[diesel(deserialize_as = PgDecimal)]
     pub captured: Decimal,
+    #[diesel(deserialize_as = PgDecimal)]
     pub refunded: Decimal,
     pub status: String,
 }
@@ -430,6 +447,7 @@ pub(crate) struct PaymentRow {
 pub(crate) struct PaymentEventRow {
     pub payment_id: i64,
     pub kind: String,
+    #[diesel(deserialize_as = PgDecimal)]
     pub amount: Decimal,
     pub idempotency_key: String,
     pub provider_event_id: Option<String>,
@@ -524,6 +542,7 @@ pub(crate) struct NewProductRow<'a> {
     pub name: &'a str,
     pub description: &'a str,
     pub category_id: i64,
+    #[diesel(deserialize_as = PgDecimal)]
     pub price: Decimal,
     pub currency: &'a str,
     pub stock_on_hand: i32,
