@@ -74,10 +74,15 @@ macro_rules! currencies {
 
             /// Parses an ISO 4217 code; surrounding spaces and lower case are accepted.
             pub fn from_code(code: &str) -> Result<Currency, MoneyError> {
-                match code.trim().to_ascii_uppercase().as_str() {
-                    $(stringify!($code) => Ok(Currency::$code),)+
-                    _ => Err(MoneyError::UnknownCurrency(code.to_owned())),
-                }
+                let known = |code: &str| match code {
+                    $(stringify!($code) => Some(Currency::$code),)+
+                    _ => None,
+                };
+                // Stored codes are exact; only other spellings pay for a copy.
+                let trimmed = code.trim();
+                known(trimmed)
+                    .or_else(|| known(&trimmed.to_ascii_uppercase()))
+                    .ok_or_else(|| MoneyError::UnknownCurrency(code.to_owned()))
             }
         }
     };
@@ -151,6 +156,10 @@ impl Money {
     pub fn new(amount: Decimal, currency: Currency) -> Result<Money, MoneyError> {
         let amount = bounded(amount)?;
         let minor_units = currency.minor_units();
+        if amount.scale() <= minor_units {
+            // Already exact at the minor unit (every stored amount is).
+            return Ok(Money::at_scale(amount, currency));
+        }
         let normalized = amount.normalize();
         if normalized.scale() > minor_units {
             return Err(MoneyError::TooPrecise {

@@ -67,22 +67,38 @@ pub enum ValidationError {
     },
 }
 
-/// Checks text shared by all single-line fields: trimmed, bounded, printable.
-fn single_line(
+/// Checks text shared by all single-line fields (trimmed, bounded, printable) and
+/// returns it trimmed.
+fn single_line<'a>(
     field: &'static str,
-    raw: &str,
+    raw: &'a str,
     min: usize,
     max: usize,
-) -> Result<String, ValidationError> {
+) -> Result<&'a str, ValidationError> {
     let value = raw.trim();
-    if value.chars().any(char::is_control) {
+    if has_control(value, &[]) {
         return Err(ValidationError::ControlCharacter {
             field,
             value: raw.to_owned(),
         });
     }
     bounded(field, value, min, max)?;
-    Ok(value.to_owned())
+    Ok(value)
+}
+
+/// Whether `value` holds a control character other than those in `allowed`. Rows
+/// read back from the database pass through here, so ASCII text (most of it) is
+/// checked byte by byte.
+fn has_control(value: &str, allowed: &[char]) -> bool {
+    if value.is_ascii() {
+        value
+            .bytes()
+            .any(|b| b.is_ascii_control() && !allowed.contains(&char::from(b)))
+    } else {
+        value
+            .chars()
+            .any(|c| c.is_control() && !allowed.contains(&c))
+    }
 }
 
 fn bounded(
@@ -91,7 +107,11 @@ fn bounded(
     min: usize,
     max: usize,
 ) -> Result<(), ValidationError> {
-    let len = value.chars().count();
+    let len = if value.is_ascii() {
+        value.len()
+    } else {
+        value.chars().count()
+    };
     if len == 0 && min > 0 {
         return Err(ValidationError::Empty { field });
     }
@@ -102,6 +122,18 @@ fn bounded(
         return Err(ValidationError::TooLong { field, len, max });
     }
     Ok(())
+}
+
+/// `raw` without its surrounding whitespace, in the same allocation: values read
+/// back from the database are already trimmed and are kept as they are.
+fn into_trimmed(mut raw: String) -> String {
+    let end = raw.trim_end().len();
+    raw.truncate(end);
+    let start = end - raw.trim_start().len();
+    if start > 0 {
+        raw.drain(..start);
+    }
+    raw
 }
 
 macro_rules! text_value {
@@ -117,7 +149,7 @@ macro_rules! text_value {
 
             /// Trims and validates; see the type's documentation for the rules.
             pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-                single_line($field, raw, $min, $max).map(Self)
+                single_line($field, raw, $min, $max).map(|v| Self(v.to_owned()))
             }
 
             /// The validated text.
@@ -138,10 +170,12 @@ macro_rules! text_value {
             }
         }
 
+        /// Validates like `parse`, keeping the string's allocation.
         impl TryFrom<String> for $name {
             type Error = ValidationError;
             fn try_from(raw: String) -> Result<Self, Self::Error> {
-                Self::parse(&raw)
+                single_line($field, &raw, $min, $max)?;
+                Ok(Self(into_trimmed(raw)))
             }
         }
 
@@ -195,18 +229,20 @@ impl Description {
 
     /// Trims and validates.
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        Self::checked(raw).map(|value| Self(value.to_owned()))
+    }
+
+    /// `raw` trimmed, if it is a valid description.
+    fn checked(raw: &str) -> Result<&str, ValidationError> {
         let value = raw.trim();
-        if value
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
-        {
+        if has_control(value, &['\n', '\t', '\r']) {
             return Err(ValidationError::ControlCharacter {
                 field: "description",
                 value: raw.to_owned(),
             });
         }
         bounded("description", value, 0, Self::MAX_LEN)?;
-        Ok(Self(value.to_owned()))
+        Ok(value)
     }
 
     /// The validated text.
@@ -215,10 +251,12 @@ impl Description {
     }
 }
 
+/// Validates like [`Description::parse`], keeping the string's allocation.
 impl TryFrom<String> for Description {
     type Error = ValidationError;
     fn try_from(raw: String) -> Result<Self, Self::Error> {
-        Self::parse(&raw)
+        Self::checked(&raw)?;
+        Ok(Self(into_trimmed(raw)))
     }
 }
 
@@ -288,7 +326,7 @@ impl Email {
                 "the domain must be dot-separated labels like example.com",
             ));
         }
-        Ok(Self(value))
+        Ok(Self(value.to_owned()))
     }
 
     /// The address as given (trimmed).
@@ -347,15 +385,28 @@ impl Sku {
 
     /// Trims, upper-cases and validates: `" ab-12 "` becomes `AB-12`.
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        let value = single_line("sku", raw, 1, Self::MAX_LEN)?.to_ascii_uppercase();
+        Self::checked(raw).map(|value| Self(value.to_ascii_uppercase()))
+    }
+
+    /// Like [`Sku::parse`], keeping the string's allocation.
+    fn parse_owned(raw: String) -> Result<Self, ValidationError> {
+        Self::checked(&raw)?;
+        let mut value = into_trimmed(raw);
+        value.make_ascii_uppercase();
+        Ok(Self(value))
+    }
+
+    /// `raw` trimmed, if it is a valid SKU in any case.
+    fn checked(raw: &str) -> Result<&str, ValidationError> {
+        let value = single_line("sku", raw, 1, Self::MAX_LEN)?;
         let first_ok = value
-            .chars()
+            .bytes()
             .next()
-            .is_some_and(|c| c.is_ascii_alphanumeric());
+            .is_some_and(|b| b.is_ascii_alphanumeric());
         if !first_ok
             || !value
-                .chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         {
             return Err(ValidationError::Malformed {
                 field: "sku",
@@ -363,7 +414,7 @@ impl Sku {
                 rule: "only A-Z, 0-9 and '-', starting with a letter or digit",
             });
         }
-        Ok(Self(value))
+        Ok(value)
     }
 
     /// The SKU text.
@@ -383,6 +434,17 @@ impl Slug {
 
     /// Trims and validates; does not change case (a slug is an exact key).
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        Self::checked(raw).map(|value| Self(value.to_owned()))
+    }
+
+    /// Like [`Slug::parse`], keeping the string's allocation.
+    fn parse_owned(raw: String) -> Result<Self, ValidationError> {
+        Self::checked(&raw)?;
+        Ok(Self(into_trimmed(raw)))
+    }
+
+    /// `raw` trimmed, if it is a valid slug.
+    fn checked(raw: &str) -> Result<&str, ValidationError> {
         let value = single_line("slug", raw, 1, Self::MAX_LEN)?;
         let word_ok = |w: &str| {
             !w.is_empty()
@@ -396,7 +458,7 @@ impl Slug {
                 rule: "lower-case words of a-z and 0-9 joined by single hyphens",
             });
         }
-        Ok(Self(value))
+        Ok(value)
     }
 
     /// The slug text.
@@ -481,10 +543,11 @@ macro_rules! string_conversions {
             }
         }
 
+        /// Validates like `parse`, keeping the string's allocation.
         impl TryFrom<String> for $name {
             type Error = ValidationError;
             fn try_from(raw: String) -> Result<Self, Self::Error> {
-                Self::parse(&raw)
+                Self::parse_owned(raw)
             }
         }
 
@@ -587,7 +650,7 @@ impl PostalAddress {
     pub fn parse(raw: &RawAddress) -> Result<Self, ValidationError> {
         let optional = |field, value: &str, max| -> Result<Option<String>, ValidationError> {
             let value = single_line(field, value, 0, max)?;
-            Ok((!value.is_empty()).then_some(value))
+            Ok((!value.is_empty()).then(|| value.to_owned()))
         };
         let postal_code = single_line("postal code", &raw.postal_code, 1, 16)?.to_uppercase();
         if !postal_code
@@ -602,9 +665,9 @@ impl PostalAddress {
         }
         Ok(Self {
             recipient: PersonName::parse(&raw.recipient)?,
-            line1: single_line("address line 1", &raw.line1, 1, 200)?,
+            line1: single_line("address line 1", &raw.line1, 1, 200)?.to_owned(),
             line2: optional("address line 2", &raw.line2, 200)?,
-            city: single_line("city", &raw.city, 1, 100)?,
+            city: single_line("city", &raw.city, 1, 100)?.to_owned(),
             region: optional("region", &raw.region, 100)?,
             postal_code,
             country: CountryCode::parse(&raw.country)?,
@@ -966,6 +1029,18 @@ mod tests {
                 prop_assert_eq!(h.as_str(), s.as_str());
                 let _ = h.needs_rehash(crate::password::HashCost::OWASP);
             }
+        }
+
+        /// Parsing an owned string (what the store does with every row it reads)
+        /// accepts, rejects and normalizes exactly as parsing a borrowed one.
+        #[test]
+        fn owned_strings_parse_as_borrowed_ones(s in prop_oneof![any_text(), " *[a-zA-Z0-9-]{1,40} *"]) {
+            prop_assert_eq!(Sku::try_from(s.clone()), Sku::parse(&s));
+            prop_assert_eq!(Slug::try_from(s.clone()), Slug::parse(&s));
+            prop_assert_eq!(ProductName::try_from(s.clone()), ProductName::parse(&s));
+            prop_assert_eq!(PersonName::try_from(s.clone()), PersonName::parse(&s));
+            prop_assert_eq!(Reason::try_from(s.clone()), Reason::parse(&s));
+            prop_assert_eq!(Description::try_from(s.clone()), Description::parse(&s));
         }
 
         #[test]
