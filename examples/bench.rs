@@ -669,8 +669,7 @@ fn replica_runs(store: &PgStore, url: &str, per_client: usize) -> Result<Vec<Run
         println!("{}", served.join("; "));
         Ok(runs)
     })();
-    let _ = standby.kill();
-    let _ = std::fs::remove_dir_all(&standby_dir);
+    primary.remove_standby(standby)?;
     result
 }
 

@@ -573,6 +573,41 @@ impl PrivateCluster {
         Ok(())
     }
 
+    /// Undoes [`PrivateCluster::start_standby`] on this primary: stops `standby`,
+    /// drops its replication slot (which would otherwise keep every WAL segment
+    /// from then on), restores the primary's commit settings and removes the
+    /// standby's directory.
+    pub fn remove_standby(&self, standby: PrivateCluster) -> Result<(), DevError> {
+        standby.kill()?;
+        let name = slot_name(&standby.dir);
+        // The primary's WAL sender notices the standby is gone within moments; an
+        // active slot cannot be dropped, so wait for it to let go.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let dropped = self.execute(
+                "postgres",
+                &format!(
+                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots \
+                     WHERE slot_name = '{name}'"
+                ),
+            );
+            match dropped {
+                Ok(()) => break,
+                Err(err) if std::time::Instant::now() >= deadline => return Err(err),
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
+            }
+        }
+        for statement in [
+            "ALTER SYSTEM RESET synchronous_standby_names",
+            "ALTER SYSTEM RESET synchronous_commit",
+            "SELECT pg_reload_conf()",
+        ] {
+            self.execute("postgres", statement)?;
+        }
+        fs::remove_dir_all(&standby.dir)
+            .map_err(io_error(|| format!("remove {}", standby.dir.display())))
+    }
+
     /// Runs `sql` (one or more statements) as the superuser in `dbname`.
     pub fn execute(&self, dbname: &str, sql: &str) -> Result<(), DevError> {
         let mut conn = PgConnection::establish(&self.url(dbname))

@@ -463,3 +463,32 @@ fn an_asynchronous_standby_may_lose_acknowledged_orders() {
         run.lost.len()
     );
 }
+
+#[test]
+fn removing_a_standby_leaves_the_primary_as_it_was() {
+    let pair = ReplicatedDb::new(Replication::Synchronous);
+    let mut conn = PgConnection::establish(&pair.primary_url()).expect("primary");
+    assert_eq!(scalar(&mut conn, "count(*) FROM pg_replication_slots"), 1);
+    let standby_dir = pair.standby.dir().to_path_buf();
+
+    pair.primary
+        .remove_standby(pair.standby.clone())
+        .expect("remove the standby");
+
+    // No slot holds WAL for a standby that is gone, and commits no longer wait
+    // for one.
+    let mut conn = PgConnection::establish(&pair.primary_url()).expect("primary");
+    assert_eq!(scalar(&mut conn, "count(*) FROM pg_replication_slots"), 0);
+    let setting = |conn: &mut PgConnection, name: &str| -> String {
+        diesel::select(sql::<Text>(&format!("current_setting('{name}')")))
+            .get_result(conn)
+            .expect("a setting")
+    };
+    assert_eq!(setting(&mut conn, "synchronous_standby_names"), "");
+    assert_eq!(setting(&mut conn, "synchronous_commit"), "off");
+    assert!(!standby_dir.exists());
+    // Writes commit at once.
+    diesel::sql_query("CREATE TABLE after_standby (id int)")
+        .execute(&mut conn)
+        .expect("a write without the standby");
+}
