@@ -119,6 +119,7 @@ impl From<DomainError> for ApiError {
             DomainError::Payment(_) => (S::CONFLICT, "payment_refused"),
             DomainError::OrderNotPayable { .. } => (S::CONFLICT, "order_not_payable"),
             DomainError::CartNotOpen { .. } => (S::CONFLICT, "cart_not_open"),
+            DomainError::CartFull { .. } => (S::UNPROCESSABLE_ENTITY, "cart_full"),
             DomainError::NotInCart { .. } => (S::NOT_FOUND, "not_in_cart"),
             DomainError::ProductUnavailable(_) => (S::CONFLICT, "product_unavailable"),
             DomainError::CategoryCycle { .. } | DomainError::ConcurrentUpdate { .. } => {

@@ -112,6 +112,11 @@ pub struct Cart {
 }
 
 impl Cart {
+    /// The most products (lines) one cart holds. An order numbers its lines from 1
+    /// in a `smallint`; a bound this size also keeps a checkout one short
+    /// transaction.
+    pub const MAX_LINES: usize = 100;
+
     /// A new, empty, open cart.
     pub fn new(id: CartId, owner: CartOwner, currency: Currency) -> Self {
         Self {
@@ -160,11 +165,18 @@ impl Cart {
             .map(|l| l.quantity)
     }
 
-    /// Adds units of a product (summing with a line already there).
+    /// Adds units of a product (summing with a line already there); a new product
+    /// in a cart of [`Cart::MAX_LINES`] lines is [`DomainError::CartFull`].
     pub fn add(&mut self, product: &Product, quantity: Quantity) -> Result<Quantity, DomainError> {
         self.check_product(product)?;
         let total = match self.quantity_of(product.id) {
             Some(existing) => existing.checked_add(quantity)?,
+            None if self.lines.len() >= Self::MAX_LINES => {
+                return Err(DomainError::CartFull {
+                    cart_id: self.id,
+                    max_lines: Self::MAX_LINES,
+                });
+            }
             None => quantity,
         };
         self.put(product.id, total);
@@ -223,5 +235,56 @@ impl Cart {
                 },
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::ProductStatus;
+    use crate::ids::CategoryId;
+    use crate::money::Money;
+    use crate::values::{Description, ProductName, Sku};
+
+    fn product(id: i64) -> Product {
+        let now = chrono::Utc::now();
+        Product {
+            id: ProductId::new(id),
+            sku: Sku::parse(&format!("SKU-{id}")).unwrap(),
+            name: ProductName::parse("Lamp").unwrap(),
+            description: Description::default(),
+            category_id: CategoryId::new(1),
+            price: Money::parse("1.00", Currency::EUR).unwrap(),
+            status: ProductStatus::Active,
+            stock_on_hand: 10,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn a_full_cart_takes_more_units_but_no_new_product() {
+        let mut cart = Cart::new(
+            CartId::new(7),
+            CartOwner::Guest(GuestToken::parse("guest-token-0123456789").unwrap()),
+            Currency::EUR,
+        );
+        let one = Quantity::new(1).unwrap();
+        for id in 1..=Cart::MAX_LINES as i64 {
+            cart.add(&product(id), one).unwrap();
+        }
+        let before = cart.clone();
+        assert_eq!(
+            cart.add(&product(1_000), one),
+            Err(DomainError::CartFull {
+                cart_id: CartId::new(7),
+                max_lines: Cart::MAX_LINES,
+            })
+        );
+        assert_eq!(cart, before, "a refused add changes nothing");
+        assert_eq!(cart.add(&product(1), one), Ok(Quantity::new(2).unwrap()));
+        cart.remove(ProductId::new(1)).unwrap();
+        cart.add(&product(1_000), one).unwrap();
+        assert_eq!(cart.lines.len(), Cart::MAX_LINES);
     }
 }

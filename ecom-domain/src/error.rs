@@ -93,6 +93,14 @@ pub enum DomainError {
         /// Its status.
         status: CartStatus,
     },
+    /// The cart already holds [`crate::cart::Cart::MAX_LINES`] products.
+    #[error("cart {cart_id} already holds {max_lines} products, the most a cart can")]
+    CartFull {
+        /// The cart.
+        cart_id: CartId,
+        /// The limit.
+        max_lines: usize,
+    },
     /// The product has no line in the cart.
     #[error("product {product_id} is not in cart {cart_id}")]
     NotInCart {

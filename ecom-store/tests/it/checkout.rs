@@ -959,3 +959,49 @@ fn a_guest_cart_attaches_to_a_user_and_merges_into_their_open_cart() {
         DomainError::NotFound { entity: "user", .. }
     ));
 }
+
+#[test]
+fn a_cart_holds_at_most_max_lines_products_and_a_refused_merge_changes_nothing() {
+    let shop = Shop::new(&[5; Cart::MAX_LINES + 1]);
+    let s = &shop.store;
+    let lines: Vec<(usize, i64)> = (0..Cart::MAX_LINES).map(|i| (i, 1)).collect();
+    let full = shop.cart(1, &lines);
+    let extra = shop.products[Cart::MAX_LINES];
+    let err = s.add_item(full, extra, q(1)).unwrap_err();
+    assert_eq!(
+        domain(&err),
+        &DomainError::CartFull {
+            cart_id: full,
+            max_lines: Cart::MAX_LINES,
+        }
+    );
+    let count_lines = |cart: CartId| {
+        shop.count(&format!(
+            "SELECT count(*) AS n FROM cart_lines WHERE cart_id = {}",
+            cart.get()
+        ))
+    };
+    assert_eq!(count_lines(full), Cart::MAX_LINES as i64);
+    // More of a product already in it is fine.
+    let more = s.add_item(full, shop.products[0], q(2)).unwrap();
+    assert_eq!(more.quantity_of(shop.products[0]), Some(q(3)));
+
+    // Merging the full guest cart into a user's cart with another product would
+    // make 101 lines: refused, and both carts stay as they were.
+    let user = s
+        .register(NewUser {
+            email: Email::parse("full@example.com").unwrap(),
+            name: PersonName::parse("Buyer").unwrap(),
+            password: Password::new("password123").unwrap(),
+        })
+        .unwrap();
+    let own = s
+        .open_cart(&CartOwner::User(user.id), Currency::EUR)
+        .unwrap();
+    s.add_item(own.id, extra, q(1)).unwrap();
+    let (guest_before, own_before) = (s.cart(full).unwrap(), s.cart(own.id).unwrap());
+    let err = s.attach_cart(full, user.id).unwrap_err();
+    assert!(matches!(domain(&err), DomainError::CartFull { .. }));
+    assert_eq!(s.cart(full).unwrap(), guest_before);
+    assert_eq!(s.cart(own.id).unwrap(), own_before);
+}
