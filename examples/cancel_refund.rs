@@ -81,7 +81,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             key: IdempotencyKey::parse("return-1")?,
             action: PaymentAction::Refund {
                 amount: one_kettle,
-                reason: Some("one kettle returned".into()),
+                reason: Some(Reason::parse("one kettle returned")?),
             },
         },
     )?;

@@ -665,12 +665,7 @@ impl PaymentEventBody {
         };
         // Free text on its way to the database, which cannot hold a NUL: checked here
         // like every other field, rather than refused there as an internal error.
-        let reason = self
-            .reason
-            .as_deref()
-            .map(Reason::parse)
-            .transpose()?
-            .map(String::from);
+        let reason = self.reason.as_deref().map(Reason::parse).transpose()?;
         Ok(match self.kind {
             EventType::Authorize => PaymentAction::Authorize {
                 amount: amount()?,

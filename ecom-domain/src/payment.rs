@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{OrderId, PaymentId};
 use crate::money::{Money, MoneyError};
 use crate::order::{OrderEvent, OrderStatus};
-use crate::values::{IdempotencyKey, ProviderName, ProviderRef};
+use crate::values::{IdempotencyKey, ProviderName, ProviderRef, Reason};
 
 /// Where a payment is in its life. See the crate documentation for the diagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -90,12 +90,12 @@ pub enum PaymentAction {
         /// Amount returned.
         amount: Money,
         /// Why, for the records.
-        reason: Option<String>,
+        reason: Option<Reason>,
     },
     /// The provider refused the payment.
     Fail {
         /// The provider's reason.
-        reason: String,
+        reason: Reason,
     },
 }
 
@@ -204,7 +204,7 @@ pub struct Refund {
     /// How much went back.
     pub amount: Money,
     /// Why, if the shop said.
-    pub reason: Option<String>,
+    pub reason: Option<Reason>,
 }
 
 /// Whether [`Payment::apply`] changed anything.
@@ -406,7 +406,7 @@ impl Payment {
                 let amount = self.captured.checked_sub(self.refunded).ok()?;
                 Some(PaymentAction::Refund {
                     amount,
-                    reason: Some("order cancelled".into()),
+                    reason: Some(Reason::fixed("order cancelled")),
                 })
             }
             PaymentStatus::Refunded | PaymentStatus::Voided | PaymentStatus::Failed => None,
@@ -633,7 +633,7 @@ mod tests {
             p.settlement_on_cancel(),
             Some(PaymentAction::Refund {
                 amount: eur(700),
-                reason: Some("order cancelled".into())
+                reason: Some(Reason::parse("order cancelled").unwrap())
             })
         );
     }
@@ -675,7 +675,7 @@ mod tests {
                 reason: None
             }),
             Just(PaymentAction::Fail {
-                reason: "declined".into()
+                reason: Reason::parse("declined").unwrap()
             }),
         ]
     }

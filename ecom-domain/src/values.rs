@@ -217,6 +217,21 @@ text_value!(
     Reason, "reason", 0, 500
 );
 
+impl Reason {
+    /// A reason written into the code, known to be valid (a test parses each).
+    pub(crate) fn fixed(text: &'static str) -> Self {
+        debug_assert_eq!(Self::parse(text).map(|r| r.0), Ok(text.to_owned()));
+        Self(text.to_owned())
+    }
+}
+
+/// No reason given: the empty text.
+impl Default for Reason {
+    fn default() -> Self {
+        Self(String::new())
+    }
+}
+
 /// A product description: up to 5000 characters; line breaks and tabs are allowed,
 /// other control characters are not.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]

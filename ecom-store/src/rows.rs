@@ -465,6 +465,11 @@ impl PaymentRow {
             .map(|e| {
                 let amount = money(e.amount, &self.currency)?;
                 let kind: PaymentActionKind = parse_enum("payment event kind", &e.kind)?;
+                let reason = e
+                    .reason
+                    .map(Reason::try_from)
+                    .transpose()
+                    .map_err(|err| corrupt("reason", err))?;
                 let action = match kind {
                     PaymentActionKind::Authorize => PaymentAction::Authorize {
                         amount,
@@ -477,12 +482,9 @@ impl PaymentRow {
                     },
                     PaymentActionKind::Capture => PaymentAction::Capture { amount },
                     PaymentActionKind::Void => PaymentAction::Void,
-                    PaymentActionKind::Refund => PaymentAction::Refund {
-                        amount,
-                        reason: e.reason,
-                    },
+                    PaymentActionKind::Refund => PaymentAction::Refund { amount, reason },
                     PaymentActionKind::Fail => PaymentAction::Fail {
-                        reason: e.reason.unwrap_or_default(),
+                        reason: reason.unwrap_or_default(),
                     },
                 };
                 let key = IdempotencyKey::parse(&e.idempotency_key)

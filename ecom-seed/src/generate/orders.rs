@@ -18,7 +18,9 @@ use ecom_domain::money::Money;
 use ecom_domain::order::{OrderEvent, OrderStatus};
 use ecom_domain::payment::{Payment, PaymentAction, PaymentEvent, order_accepts};
 use ecom_domain::pricing::Pricing;
-use ecom_domain::values::{IdempotencyKey, PostalAddress, ProviderName, ProviderRef, Quantity};
+use ecom_domain::values::{
+    IdempotencyKey, PostalAddress, ProviderName, ProviderRef, Quantity, Reason,
+};
 use rand::RngExt;
 
 use super::accounts::profile;
@@ -487,7 +489,8 @@ pub(crate) fn orders(
                     life.report(event, t)?;
                 }
                 Step::Fail => {
-                    let reason = DECLINES[rng.random_range(0..DECLINES.len())].to_owned();
+                    let reason = Reason::parse(DECLINES[rng.random_range(0..DECLINES.len())])
+                        .map_err(|e| SeedError::invalid("reason", e))?;
                     let event = PaymentEvent {
                         key: next_key("fail")?,
                         action: PaymentAction::Fail { reason },
@@ -523,7 +526,10 @@ pub(crate) fn orders(
                         key: next_key("refund")?,
                         action: PaymentAction::Refund {
                             amount,
-                            reason: Some(reason.to_owned()),
+                            reason: Some(
+                                Reason::parse(reason)
+                                    .map_err(|e| SeedError::invalid("reason", e))?,
+                            ),
                         },
                     };
                     life.report(event, t)?;
@@ -644,7 +650,7 @@ pub(crate) fn orders(
                 PaymentAction::Authorize { provider_ref, .. } => {
                     (provider_ref.as_ref().map(|r| r.as_str()), None)
                 }
-                PaymentAction::Refund { reason, .. } => (None, reason.as_deref()),
+                PaymentAction::Refund { reason, .. } => (None, reason.as_ref().map(Reason::as_str)),
                 PaymentAction::Fail { reason } => (None, Some(reason.as_str())),
                 PaymentAction::Capture { .. } | PaymentAction::Void => (None, None),
             };

@@ -94,8 +94,10 @@ fn save_applied(
         PaymentAction::Authorize { provider_ref, .. } => {
             (provider_ref.as_ref().map(|r| r.as_str().to_owned()), None)
         }
-        PaymentAction::Refund { reason, .. } => (None, reason.clone()),
-        PaymentAction::Fail { reason } => (None, Some(reason.clone())),
+        PaymentAction::Refund { reason, .. } => {
+            (None, reason.as_ref().map(|r| r.as_str().to_owned()))
+        }
+        PaymentAction::Fail { reason } => (None, Some(reason.as_str().to_owned())),
         PaymentAction::Capture { .. } | PaymentAction::Void => (None, None),
     };
     let amount = event.action.amount().map_or(Decimal::ZERO, |m| m.amount());

@@ -484,7 +484,7 @@ fn payments_drive_the_order_and_duplicate_callbacks_are_harmless() {
             "ref-1",
             PaymentAction::Refund {
                 amount: half,
-                reason: Some("damaged".into()),
+                reason: Some(Reason::parse("damaged").unwrap()),
             },
         ),
     )
