@@ -165,6 +165,15 @@ impl Cart {
             .map(|l| l.quantity)
     }
 
+    /// Each of `products` that is in this cart, with the quantity the cart asks of
+    /// it: what pricing and the stock check take.
+    pub fn lines_with<'a>(&self, products: &'a [Product]) -> Vec<(&'a Product, Quantity)> {
+        products
+            .iter()
+            .filter_map(|p| self.quantity_of(p.id).map(|q| (p, q)))
+            .collect()
+    }
+
     /// Adds units of a product (summing with a line already there); a new product
     /// in a cart of [`Cart::MAX_LINES`] lines is [`DomainError::CartFull`].
     pub fn add(&mut self, product: &Product, quantity: Quantity) -> Result<Quantity, DomainError> {
@@ -283,6 +292,13 @@ mod tests {
         );
         assert_eq!(cart, before, "a refused add changes nothing");
         assert_eq!(cart.add(&product(1), one), Ok(Quantity::new(2).unwrap()));
+        let (in_cart, elsewhere) = (product(1), product(1_000));
+        let pairs = [in_cart.clone(), elsewhere];
+        assert_eq!(
+            cart.lines_with(&pairs),
+            vec![(&in_cart, Quantity::new(2).unwrap())],
+            "only the products in the cart, with their quantities"
+        );
         cart.remove(ProductId::new(1)).unwrap();
         cart.add(&product(1_000), one).unwrap();
         assert_eq!(cart.lines.len(), Cart::MAX_LINES);

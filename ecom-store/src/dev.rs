@@ -459,13 +459,7 @@ impl PrivateCluster {
         }
         standby.prepare_dirs()?;
         let name = slot_name(&standby.dir);
-        self.execute(
-            "postgres",
-            &format!(
-                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots \
-                 WHERE slot_name = '{name}'"
-            ),
-        )?;
+        self.drop_slot(&name)?;
         // Replication verifies the primary too; `-R` keeps these settings in the
         // standby's primary_conninfo.
         let conninfo = format!(
@@ -584,14 +578,7 @@ impl PrivateCluster {
         // active slot cannot be dropped, so wait for it to let go.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         loop {
-            let dropped = self.execute(
-                "postgres",
-                &format!(
-                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots \
-                     WHERE slot_name = '{name}'"
-                ),
-            );
-            match dropped {
+            match self.drop_slot(&name) {
                 Ok(()) => break,
                 Err(err) if std::time::Instant::now() >= deadline => return Err(err),
                 Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
@@ -606,6 +593,17 @@ impl PrivateCluster {
         }
         fs::remove_dir_all(&standby.dir)
             .map_err(io_error(|| format!("remove {}", standby.dir.display())))
+    }
+
+    /// Drops the replication slot `name` if there is one; fails while it is active.
+    fn drop_slot(&self, name: &str) -> Result<(), DevError> {
+        self.execute(
+            "postgres",
+            &format!(
+                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots \
+                 WHERE slot_name = '{name}'"
+            ),
+        )
     }
 
     /// Runs `sql` (one or more statements) as the superuser in `dbname`.

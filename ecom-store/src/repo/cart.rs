@@ -30,6 +30,28 @@ pub(crate) fn load_cart(
     row.into_cart(lines)
 }
 
+/// The products in `cart`'s lines, by id, without a lock. Through the lines, not
+/// an array of ids, so that the statement keeps one generic plan.
+pub(crate) fn cart_products(
+    conn: &mut PgConnection,
+    cart: CartId,
+) -> Result<Vec<Product>, StoreError> {
+    products::table
+        .filter(
+            products::id.eq_any(
+                cart_lines::table
+                    .filter(cart_lines::cart_id.eq(cart.get()))
+                    .select(cart_lines::product_id),
+            ),
+        )
+        .order(products::id)
+        .select(ProductRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(Product::try_from)
+        .collect()
+}
+
 /// Loads one product.
 pub(crate) fn load_product(conn: &mut PgConnection, id: ProductId) -> Result<Product, StoreError> {
     products::table
@@ -233,20 +255,8 @@ impl CartRepository for PgStore {
     fn price_cart(&self, cart: CartId, ship_to: CountryCode) -> Result<OrderDraft, StoreError> {
         self.read(|conn| {
             let cart = load_cart(conn, cart, false)?;
-            let rows = cart_lines::table
-                .inner_join(products::table)
-                .filter(cart_lines::cart_id.eq(cart.id.get()))
-                .order(products::id)
-                .select(ProductRow::as_select())
-                .load(conn)?;
-            let products = rows
-                .into_iter()
-                .map(Product::try_from)
-                .collect::<Result<Vec<_>, _>>()?;
-            let lines: Vec<(&Product, Quantity)> = products
-                .iter()
-                .filter_map(|p| cart.quantity_of(p.id).map(|q| (p, q)))
-                .collect();
+            let products = cart_products(conn, cart.id)?;
+            let lines = cart.lines_with(&products);
             Ok(self.rules().pricing.price(cart.currency, &lines, ship_to)?)
         })
     }

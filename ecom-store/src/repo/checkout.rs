@@ -22,13 +22,12 @@ use ecom_domain::prelude::*;
 use serde_json::json;
 
 use crate::outbox;
-use crate::repo::cart::load_cart;
+use crate::repo::cart::{cart_products, load_cart};
 use crate::repo::order::{OrderChange, apply_order_event, load_order};
 use crate::repo::payment::{load_payments, settle_payments};
 use crate::rows::{AddressRow, PostalColumns, ProductRow, quantity_column};
 use crate::schema::{
-    addresses, cart_lines, idempotency_keys, order_lines, order_status_history, orders, payments,
-    products,
+    addresses, idempotency_keys, order_lines, order_status_history, orders, payments, products,
 };
 use crate::sql::{Bind, CachedSql};
 use crate::{PgStore, RetryReason, StoreError};
@@ -67,32 +66,6 @@ pub(crate) fn lock_order_products(
         .load(conn)?
         .into_iter()
         .map(Product::try_from)
-        .collect()
-}
-
-/// The products of `cart`'s lines by id, without a lock.
-fn read_cart_products(conn: &mut PgConnection, cart: i64) -> Result<Vec<Product>, StoreError> {
-    products::table
-        .filter(
-            products::id.eq_any(
-                cart_lines::table
-                    .filter(cart_lines::cart_id.eq(cart))
-                    .select(cart_lines::product_id),
-            ),
-        )
-        .order(products::id)
-        .select(ProductRow::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(Product::try_from)
-        .collect()
-}
-
-/// Each of `products` with the quantity `cart` asks of it.
-fn priced_lines<'a>(cart: &Cart, products: &'a [Product]) -> Vec<(&'a Product, Quantity)> {
-    products
-        .iter()
-        .filter_map(|p| cart.quantity_of(p.id).map(|q| (p, q)))
         .collect()
 }
 
@@ -285,8 +258,8 @@ impl PgStore {
         let shipping_address = snapshot_address(conn, owner, &request.shipping)?;
         let billing_address = snapshot_address(conn, owner, &request.billing)?;
 
-        let seen = read_cart_products(conn, cart.id.get())?;
-        let lines = priced_lines(&cart, &seen);
+        let seen = cart_products(conn, cart.id)?;
+        let lines = cart.lines_with(&seen);
         let draft =
             self.rules()
                 .pricing
@@ -444,7 +417,7 @@ impl PgStore {
                 message: "a product changed while the order was priced".into(),
             });
         }
-        ensure_in_stock(&priced_lines(&cart, &locked))?;
+        ensure_in_stock(&cart.lines_with(&locked))?;
         move_order_stock(conn, order_id, StockMove::Reserve)?;
 
         let order = Order {
