@@ -23,8 +23,6 @@
 //! `422` invalid value, `503` retry later. The body is always
 //! `{"error": {"code": "...", "message": "...", "details": ...}}`.
 
-use std::str::FromStr;
-
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
@@ -34,7 +32,6 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use ecom_domain::prelude::*;
 use ecom_store::{PgStore, StoreError};
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -659,12 +656,13 @@ impl PaymentEventBody {
                 )
             })?;
             let currency = Currency::from_code(self.currency.as_deref().unwrap_or("EUR"))?;
-            Decimal::from_str(raw)
-                .map_err(|_| ApiError::from(MoneyError::InvalidAmount(raw.to_owned())))?;
+            // Money::parse forgives spaces around an amount a person typed; a
+            // provider's amount has none, so one with spaces is refused.
+            if raw.trim() != raw {
+                return Err(MoneyError::InvalidAmount(raw.to_owned()).into());
+            }
             Ok(Money::parse(raw, currency)?)
         };
-        // Free text on its way to the database, which cannot hold a NUL: checked here
-        // like every other field, rather than refused there as an internal error.
         let reason = self.reason.as_deref().map(Reason::parse).transpose()?;
         Ok(match self.kind {
             EventType::Authorize => PaymentAction::Authorize {
