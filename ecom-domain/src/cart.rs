@@ -250,25 +250,9 @@ impl Cart {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::ProductStatus;
-    use crate::ids::CategoryId;
-    use crate::money::Money;
-    use crate::values::{Description, ProductName, Sku};
 
     fn product(id: i64) -> Product {
-        let now = chrono::Utc::now();
-        Product {
-            id: ProductId::new(id),
-            sku: Sku::parse(&format!("SKU-{id}")).unwrap(),
-            name: ProductName::parse("Lamp").unwrap(),
-            description: Description::default(),
-            category_id: CategoryId::new(1),
-            price: Money::parse("1.00", Currency::EUR).unwrap(),
-            status: ProductStatus::Active,
-            stock_on_hand: 10,
-            created_at: now,
-            updated_at: now,
-        }
+        crate::catalog::tests::product(id, &format!("SKU-{id}"), 10)
     }
 
     #[test]

@@ -194,7 +194,7 @@ impl<K> PageRequest<K> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::money::Currency;
 
@@ -220,7 +220,8 @@ mod tests {
         assert_eq!(exact.next, None, "no extra item: no next page");
     }
 
-    fn product(id: i64, sku: &str, stock: u32) -> Product {
+    /// An active 1.00 EUR product, for tests.
+    pub(crate) fn product(id: i64, sku: &str, stock: u32) -> Product {
         let now = chrono::Utc::now();
         Product {
             id: ProductId::new(id),
