@@ -67,6 +67,7 @@ fn child(scale: Scale) {
     );
 }
 
+#[derive(Debug, Clone, Copy)]
 struct ChildResult {
     rows: u64,
     elapsed: Duration,
@@ -182,6 +183,28 @@ impl Sink for InsertSink<'_> {
     }
 }
 
+/// Rows loaded and the time it took.
+#[derive(Debug, Clone, Copy)]
+struct Measured {
+    rows: u64,
+    elapsed: Duration,
+}
+
+impl Measured {
+    fn rate(&self) -> u64 {
+        per_sec(self.rows, self.elapsed)
+    }
+}
+
+impl From<ChildResult> for Measured {
+    fn from(child: ChildResult) -> Self {
+        Self {
+            rows: child.rows,
+            elapsed: child.elapsed,
+        }
+    }
+}
+
 fn main() {
     if let Some(scale) = arg("--child") {
         child(scale.parse().expect("a scale"));
@@ -199,81 +222,18 @@ fn main() {
         "ecom-seed load benchmark, scale {scale} ({} orders)",
         plan.sizes.orders
     );
-
-    // 1. ecom-seed, end to end, in child processes.
+    // 1. ecom-seed, end to end, in child processes: the small preset's peak memory is
+    // the baseline the chosen scale's is compared with.
     let small = run_child(Scale::Small);
     let seeded = if scale == Scale::Small {
-        small.clone_result()
+        small
     } else {
         run_child(scale)
     };
-    let seed_rate = per_sec(seeded.rows, seeded.elapsed);
-
-    // 2. The ceiling: psql \copy of the same rows, pre-generated as CSV.
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("seed-bench-{scale}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    let csv = ecom_seed::write_csv(&dir, &plan, &mut |_| {}).expect("CSV written");
-    let db = TestDb::new();
-    let started = Instant::now();
-    let status = Command::new("psql")
-        .args(["-X", "-q", "-o", "/dev/null", db.url(), "-f", "load.sql"])
-        .current_dir(&dir)
-        .status()
-        .expect("psql runs");
-    let copy_elapsed = started.elapsed();
-    assert!(status.success(), "psql failed");
-    drop(db);
-    let _ = std::fs::remove_dir_all(&dir);
-    let copy_rate = per_sec(csv.total_rows(), copy_elapsed);
-
-    // 3. Row by row, on a sample.
-    let mut sample = plan.clone();
-    sample.sizes.orders = insert_orders.min(plan.sizes.orders);
-    sample.sizes.users = sample.sizes.users.min(insert_orders);
-    sample.sizes.products = sample.sizes.products.min(insert_orders / 2 + 1);
-    sample.sizes.carts = sample.sizes.carts.min(insert_orders / 10);
-    let db = TestDb::new();
-    let mut conn = db.connect();
-    let started = Instant::now();
-    let inserted = conn
-        .transaction(|conn| ecom_seed::run(&sample, &mut InsertSink { conn }, &mut |_| {}))
-        .expect("inserts");
-    let insert_elapsed = started.elapsed();
-    let insert_rate = per_sec(inserted.total_rows(), insert_elapsed);
-
-    let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-    println!();
-    println!(
-        "{:<44} {:>10} {:>9} {:>12}",
-        "method", "rows", "seconds", "rows/s"
-    );
-    println!(
-        "{:<44} {:>10} {:>9.2} {:>12}",
-        "ecom-seed end to end (generate + COPY)",
-        seeded.rows,
-        seeded.elapsed.as_secs_f64(),
-        seed_rate
-    );
-    println!(
-        "{:<44} {:>10} {:>9.2} {:>12}",
-        "psql \\copy of pre-generated CSV (ceiling)",
-        csv.total_rows(),
-        copy_elapsed.as_secs_f64(),
-        copy_rate
-    );
-    println!(
-        "{:<44} {:>10} {:>9.2} {:>12}",
-        "one INSERT per row (sample)",
-        inserted.total_rows(),
-        insert_elapsed.as_secs_f64(),
-        insert_rate
-    );
-    println!();
-    println!(
-        "ecom-seed / COPY ceiling: {:.2}   ecom-seed / row-by-row INSERT: {:.1}x",
-        ratio(seed_rate, copy_rate),
-        ratio(seed_rate, insert_rate)
-    );
+    // 2. The ceiling, 3. row by row, each into a fresh database.
+    let ceiling = psql_copy(&plan, scale);
+    let inserted = row_by_row(&plan, insert_orders);
+    print_results(&seeded.into(), &ceiling, &inserted);
     println!(
         "peak memory (VmHWM) of the loading process: small {} MiB, {scale} {} MiB",
         small.hwm_kib / 1024,
@@ -281,12 +241,74 @@ fn main() {
     );
 }
 
-impl ChildResult {
-    fn clone_result(&self) -> ChildResult {
-        ChildResult {
-            rows: self.rows,
-            elapsed: self.elapsed,
-            hwm_kib: self.hwm_kib,
-        }
+/// The ceiling: psql `\copy` of the same rows, written as CSV beforehand (not
+/// timed).
+fn psql_copy(plan: &Plan, scale: Scale) -> Measured {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("seed-bench-{scale}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    let csv = ecom_seed::write_csv(&dir, plan, &mut |_| {}).expect("CSV written");
+    let db = TestDb::new();
+    let started = Instant::now();
+    let status = Command::new("psql")
+        .args(["-X", "-q", "-o", "/dev/null", db.url(), "-f", "load.sql"])
+        .current_dir(&dir)
+        .status()
+        .expect("psql runs");
+    let elapsed = started.elapsed();
+    assert!(status.success(), "psql failed");
+    drop(db);
+    let _ = std::fs::remove_dir_all(&dir);
+    Measured {
+        rows: csv.total_rows(),
+        elapsed,
     }
+}
+
+/// One `INSERT` per row in one transaction, on a sample of `orders` orders (and
+/// what they need), since only the rate matters.
+fn row_by_row(plan: &Plan, orders: u64) -> Measured {
+    let mut sample = plan.clone();
+    sample.sizes.orders = orders.min(plan.sizes.orders);
+    sample.sizes.users = sample.sizes.users.min(orders);
+    sample.sizes.products = sample.sizes.products.min(orders / 2 + 1);
+    sample.sizes.carts = sample.sizes.carts.min(orders / 10);
+    let db = TestDb::new();
+    let mut conn = db.connect();
+    let started = Instant::now();
+    let inserted = conn
+        .transaction(|conn| ecom_seed::run(&sample, &mut InsertSink { conn }, &mut |_| {}))
+        .expect("inserts");
+    Measured {
+        rows: inserted.total_rows(),
+        elapsed: started.elapsed(),
+    }
+}
+
+/// The three rates side by side, then ecom-seed's against each of the others.
+fn print_results(seeded: &Measured, ceiling: &Measured, inserted: &Measured) {
+    let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    println!();
+    println!(
+        "{:<44} {:>10} {:>9} {:>12}",
+        "method", "rows", "seconds", "rows/s"
+    );
+    for (method, m) in [
+        ("ecom-seed end to end (generate + COPY)", seeded),
+        ("psql \\copy of pre-generated CSV (ceiling)", ceiling),
+        ("one INSERT per row (sample)", inserted),
+    ] {
+        println!(
+            "{:<44} {:>10} {:>9.2} {:>12}",
+            method,
+            m.rows,
+            m.elapsed.as_secs_f64(),
+            m.rate()
+        );
+    }
+    println!();
+    println!(
+        "ecom-seed / COPY ceiling: {:.2}   ecom-seed / row-by-row INSERT: {:.1}x",
+        ratio(seeded.rate(), ceiling.rate()),
+        ratio(seeded.rate(), inserted.rate())
+    );
 }

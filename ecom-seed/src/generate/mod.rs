@@ -6,6 +6,7 @@
 //! Nothing here does I/O: the same plan always gives the same batches.
 
 mod accounts;
+mod carts;
 mod catalog;
 mod orders;
 pub mod rng;
@@ -188,7 +189,7 @@ pub fn generate(plan: &Plan, emit: &mut dyn FnMut(Batch) -> bool) -> Result<(), 
     }
     accounts::users(plan, &mut out)?;
     orders::orders(plan, &products, &mut out)?;
-    orders::open_and_abandoned_carts(plan, &products, &mut out)?;
+    carts::open_and_abandoned_carts(plan, &products, &mut out)?;
     out.flush();
     Ok(())
 }

@@ -6,8 +6,9 @@
 //! memory, which keeps memory flat at any scale. ChaCha8 is specified, so the same
 //! key gives the same numbers on every platform and version of `rand` that ships it.
 
-use rand::SeedableRng;
+use chrono::Duration;
 use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
 
 /// The generator every value comes from.
 pub type SeedRng = ChaCha8Rng;
@@ -42,6 +43,11 @@ pub fn rng_for(seed: u64, stream: Stream, id: i64) -> SeedRng {
     key[16..24].copy_from_slice(&id.to_le_bytes());
     key[24..].copy_from_slice(b"ecomseed");
     ChaCha8Rng::from_seed(key)
+}
+
+/// A random whole number of seconds in `range`.
+pub(crate) fn secs(rng: &mut SeedRng, range: std::ops::Range<i64>) -> Duration {
+    Duration::seconds(rng.random_range(range))
 }
 
 #[cfg(test)]

@@ -1,0 +1,206 @@
+//! An order's rows, table by table: the converted cart and its lines, the order, its
+//! address snapshots and lines, its status history, its payment and the ledger.
+
+use chrono::Duration;
+use ecom_domain::account::AddressKind;
+use ecom_domain::catalog::Product;
+use ecom_domain::memory::DEFAULT_PAYMENT_WINDOW;
+use ecom_domain::money::Money;
+use ecom_domain::order::OrderStatus;
+use ecom_domain::payment::PaymentAction;
+use ecom_domain::values::{Email, Reason};
+
+use super::Placed;
+use crate::generate::Out;
+use crate::plan::Plan;
+use crate::table::Table;
+
+/// The last ids given to rows numbered across orders: status history and payment
+/// events, of which an order has a varying number.
+pub(super) struct Serials {
+    history: i64,
+    payment_events: i64,
+}
+
+impl Serials {
+    /// Numbering continues after the plan's id bases.
+    pub(super) fn after(plan: &Plan) -> Self {
+        Self {
+            history: plan.ids.history,
+            payment_events: plan.ids.payment_events,
+        }
+    }
+}
+
+/// Writes every row of one order.
+pub(super) fn write(
+    out: &mut Out<'_>,
+    plan: &Plan,
+    products: &[Product],
+    order: &Placed,
+    serials: &mut Serials,
+) {
+    cart(out, plan, order);
+    cart_lines(out, products, order);
+    order_row(out, plan, order);
+    order_addresses(out, order);
+    order_lines(out, order);
+    status_history(out, order, &mut serials.history);
+    payment(out, plan, order);
+    payment_events(out, plan, order, &mut serials.payment_events);
+}
+
+fn cart(out: &mut Out<'_>, plan: &Plan, order: &Placed) {
+    let w = out.w(Table::Carts);
+    w.int(order.ids.cart);
+    w.opt_int(order.customer.user_id);
+    w.opt_text(order.cart.token.as_ref().map(|t| t.as_str()));
+    w.text(plan.currency.code());
+    w.text("converted");
+    w.ts(order.cart.created);
+    w.ts(order.basket.at);
+    w.end();
+}
+
+/// Lines were added one after another, evenly between the cart's creation and the
+/// checkout.
+fn cart_lines(out: &mut Out<'_>, products: &[Product], order: &Placed) {
+    let lines = &order.basket.lines;
+    let created = order.cart.created;
+    let step = (order.basket.at - created).num_seconds() / (lines.len() as i64 + 1);
+    for (n, (i, q)) in lines.iter().enumerate() {
+        let w = out.w(Table::CartLines);
+        w.int(order.ids.cart);
+        w.int(products[*i].id.get());
+        w.int(i64::from(q.get()));
+        w.ts(created + Duration::seconds(step * n as i64));
+        w.end();
+    }
+}
+
+fn order_row(out: &mut Out<'_>, plan: &Plan, order: &Placed) {
+    let at = order.basket.at;
+    let totals = &order.draft.totals;
+    let life = &order.life;
+    // The version counts the changes after checkout, as the store's updates do.
+    let version = life.history.len() as i64 - 1;
+    let w = out.w(Table::Orders);
+    w.int(order.ids.order);
+    w.opt_int(order.customer.user_id);
+    w.opt_text(order.customer.guest_email.as_ref().map(Email::as_str));
+    w.int(order.ids.cart);
+    w.text(plan.currency.code());
+    w.money(totals.subtotal);
+    w.money(totals.shipping);
+    w.money(totals.tax);
+    w.money(totals.grand_total);
+    w.text(life.status.as_str());
+    w.ts(at + DEFAULT_PAYMENT_WINDOW);
+    w.int(version);
+    w.ts(at);
+    w.ts(life.history.last().map_or(at, |h| h.at));
+    w.end();
+}
+
+fn order_addresses(out: &mut Out<'_>, order: &Placed) {
+    let customer = &order.customer;
+    for (kind, a) in [
+        (AddressKind::Shipping, &customer.shipping),
+        (AddressKind::Billing, &customer.billing),
+    ] {
+        let w = out.w(Table::OrderAddresses);
+        w.int(order.ids.order);
+        w.text(kind.as_str());
+        w.text(a.recipient().as_str());
+        w.text(a.line1());
+        w.opt_text(a.line2());
+        w.text(a.city());
+        w.opt_text(a.region());
+        w.text(a.postal_code());
+        w.text(a.country().as_str());
+        w.end();
+    }
+}
+
+/// The lines as priced: each product's SKU, name and price at checkout.
+fn order_lines(out: &mut Out<'_>, order: &Placed) {
+    for (line_no, line) in (1i64..).zip(&order.draft.lines) {
+        let w = out.w(Table::OrderLines);
+        w.int(order.ids.order);
+        w.int(line_no);
+        w.int(line.product_id.get());
+        w.text(line.sku.as_str());
+        w.text(line.name.as_str());
+        w.money(line.unit_price);
+        w.int(i64::from(line.quantity.get()));
+        w.end();
+    }
+}
+
+fn status_history(out: &mut Out<'_>, order: &Placed, last_id: &mut i64) {
+    for h in &order.life.history {
+        *last_id += 1;
+        let w = out.w(Table::OrderStatusHistory);
+        w.int(*last_id);
+        w.int(order.ids.order);
+        w.opt_text(h.from.map(OrderStatus::as_str));
+        w.text(h.to.as_str());
+        w.text(h.event);
+        w.opt_text(h.note.as_deref());
+        w.ts(h.at);
+        w.end();
+    }
+}
+
+fn payment(out: &mut Out<'_>, plan: &Plan, order: &Placed) {
+    let at = order.basket.at;
+    let life = &order.life;
+    let p = &life.payment;
+    let w = out.w(Table::Payments);
+    w.int(order.ids.payment);
+    w.int(order.ids.order);
+    w.text(p.provider.as_str());
+    w.opt_text(p.provider_ref.as_ref().map(|r| r.as_str()));
+    w.text(plan.currency.code());
+    w.money(p.amount);
+    w.money(p.authorized);
+    w.money(p.captured);
+    w.money(p.refunded);
+    w.text(p.status.as_str());
+    // One version per event, as the store bumps it on each.
+    w.int(life.events.len() as i64);
+    w.ts(at);
+    w.ts(life.events.last().map_or(at, |e| e.at));
+    w.end();
+}
+
+fn payment_events(out: &mut Out<'_>, plan: &Plan, order: &Placed, last_id: &mut i64) {
+    for e in &order.life.events {
+        *last_id += 1;
+        // As the store records them: the provider's reference on authorizations,
+        // the reason on refunds and failures, zero for events that move no money.
+        let (reference, reason) = match &e.event.action {
+            PaymentAction::Authorize { provider_ref, .. } => {
+                (provider_ref.as_ref().map(|r| r.as_str()), None)
+            }
+            PaymentAction::Refund { reason, .. } => (None, reason.as_ref().map(Reason::as_str)),
+            PaymentAction::Fail { reason } => (None, Some(reason.as_str())),
+            PaymentAction::Capture { .. } | PaymentAction::Void => (None, None),
+        };
+        let amount = e
+            .event
+            .action
+            .amount()
+            .unwrap_or_else(|| Money::zero(plan.currency));
+        let w = out.w(Table::PaymentEvents);
+        w.int(*last_id);
+        w.int(order.ids.payment);
+        w.text(e.event.action.kind().as_str());
+        w.money(amount);
+        w.text(e.event.key.as_str());
+        w.opt_text(reference);
+        w.opt_text(reason);
+        w.ts(e.at);
+        w.end();
+    }
+}
