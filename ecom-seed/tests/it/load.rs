@@ -4,7 +4,8 @@ use diesel::prelude::*;
 use ecom_seed::{Existing, LoadOptions, Plan, Report, Scale, SeedError, Table, load};
 use ecom_store::testing::TestDb;
 
-use crate::{count, plan, violations};
+use crate::golden::{GOLDEN, assert_same_data, golden};
+use crate::{count, loaded_checksum, plan, violations};
 
 fn seed(conn: &mut PgConnection, plan: &Plan, options: &LoadOptions) -> Result<Report, SeedError> {
     load(conn, plan, options, &mut |_| {})
@@ -34,8 +35,11 @@ fn the_medium_preset_loads_and_reconciles() {
         broken.len(),
         broken.first()
     );
-    // The same data as generating without a database.
-    assert_eq!(report.checksum, ecom_seed::checksum(&plan).unwrap());
+    // The database holds exactly the rows the printed checksum describes.
+    assert_eq!(
+        loaded_checksum(db.owner_url(), plan.currency),
+        report.checksum
+    );
     // Sequences were moved on: the application's next insert gets a fresh id.
     let next: i64 = diesel::insert_into(ecom_store::schema::categories::table)
         .values((
@@ -46,6 +50,27 @@ fn the_medium_preset_loads_and_reconciles() {
         .get_result(&mut conn)
         .unwrap();
     assert_eq!(next, plan.sizes.categories as i64 + 1);
+}
+
+#[test]
+fn the_database_holds_the_committed_data() {
+    for (random_seed, _, _) in GOLDEN {
+        let db = TestDb::new();
+        let mut conn = db.connect();
+        let plan = plan(Scale::Small, random_seed);
+        let report = seed(&mut conn, &plan, &LoadOptions::default()).unwrap();
+        // Read back from the server, not taken from the generator.
+        let loaded = loaded_checksum(db.owner_url(), plan.currency);
+        assert_same_data(
+            &loaded,
+            &golden(random_seed),
+            &format!("seed {random_seed} in the database"),
+        );
+        assert_eq!(
+            report.checksum, loaded,
+            "seed {random_seed}: printed checksum"
+        );
+    }
 }
 
 #[test]

@@ -5,11 +5,16 @@
 
 mod csv_out;
 mod determinism;
+mod golden;
 mod load;
+
+use std::process::Command;
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
-use ecom_seed::{Plan, Scale, Table};
+use ecom_domain::money::Currency;
+use ecom_seed::{Checksum, Plan, Scale, Table};
+use sha2::{Digest, Sha256};
 
 /// A plan of `scale` with a given seed.
 pub fn plan(scale: Scale, seed: u64) -> Plan {
@@ -50,4 +55,88 @@ pub fn violations(conn: &mut PgConnection) -> Vec<Violation> {
     diesel::sql_query(format!("SELECT v.* FROM ({sql}) AS v(what, id)"))
         .load(conn)
         .unwrap()
+}
+
+/// The checksum as the README defines it, computed here apart from the crate's own
+/// code so that a test compares two computations, not one with itself: SHA-256 of
+/// each table's CSV rows, then SHA-256 of the lines `<table>:<hex digest>` in
+/// [`Table::ALL`] order.
+pub fn checksum_of(mut rows: impl FnMut(Table) -> Vec<u8>) -> Checksum {
+    let tables: Vec<(Table, String)> = Table::ALL
+        .iter()
+        .map(|table| (*table, format!("{:x}", Sha256::digest(rows(*table)))))
+        .collect();
+    let mut total = Sha256::new();
+    for (table, digest) in &tables {
+        total.update(format!("{table}:{digest}\n"));
+    }
+    Checksum {
+        tables,
+        total: format!("{:x}", total.finalize()),
+    }
+}
+
+/// Columns stored as `numeric(19,4)`: read back at the currency's scale, as written.
+const MONEY: [&str; 10] = [
+    "price",
+    "subtotal",
+    "shipping",
+    "tax",
+    "grand_total",
+    "unit_price",
+    "amount",
+    "authorized",
+    "captured",
+    "refunded",
+];
+
+/// The order rows were generated in: by id, or by the key of tables without one.
+fn generation_order(table: Table) -> &'static str {
+    match table {
+        Table::CartLines => "cart_id, product_id",
+        // Each order's shipping address is written before its billing one.
+        Table::OrderAddresses => "order_id, kind DESC",
+        Table::OrderLines => "order_id, line_no",
+        _ => "id",
+    }
+}
+
+/// `table`'s rows as the server holds them, read with `COPY ... TO STDOUT (FORMAT csv)`
+/// in generation order, in UTC, money at `currency`'s scale: the bytes ecom-seed
+/// sent, if the server stored what it was sent.
+pub fn copy_out(url: &str, table: Table, currency: Currency) -> Vec<u8> {
+    let columns: Vec<String> = table
+        .columns()
+        .iter()
+        .map(|c| {
+            if MONEY.contains(c) {
+                format!("round({c}, {})", currency.minor_units())
+            } else {
+                (*c).to_owned()
+            }
+        })
+        .collect();
+    let sql = format!(
+        "COPY (SELECT {} FROM {table} ORDER BY {}) TO STDOUT (FORMAT csv)",
+        columns.join(", "),
+        generation_order(table)
+    );
+    let output = Command::new("psql")
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", url, "-c", &sql])
+        .env("PGTZ", "UTC")
+        .env("PGDATESTYLE", "ISO")
+        .env("PGCLIENTENCODING", "UTF8")
+        .output()
+        .expect("psql runs");
+    assert!(
+        output.status.success(),
+        "reading {table} back failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+/// The checksum of what the database holds, read back table by table.
+pub fn loaded_checksum(url: &str, currency: Currency) -> Checksum {
+    checksum_of(|table| copy_out(url, table, currency))
 }

@@ -1,0 +1,79 @@
+//! The committed checksums: what ecom-seed must generate, on any machine.
+
+use ecom_seed::{Checksum, Table};
+
+/// What the small preset writes under two seeds, per table in [`Table::ALL`] order
+/// and in all, committed so that the promise holds across machines, toolchains and
+/// releases, not only within one process. A change that alters generated data on
+/// purpose updates these in the same commit, and says so.
+pub const GOLDEN: [(u64, [&str; 12], &str); 2] = [
+    (
+        7,
+        [
+            "9ee858f91210abb26fb1b25b6081fd6659ce25309d1155a34efa5eecbf7f22cf",
+            "10e222d27f7ea8c65e4ff6ee647413e90a654284ea57814c67ec92248c6f730a",
+            "a37d4331cf8907a556f7c93f5ce25b5d498b334f22b62d5fd8fb188d2703d8f1",
+            "a5e46b8444bd1b375cd7d8d7497b895e4605f7b60cc71e802d1039a948fa75fa",
+            "a83bf46129491b40e743fbd8e79110e7aa7830d05816cc5674c50ef62b8f9879",
+            "b0ed3c9293f2d482cf963d8609e95bf75ef19bdc4aeb3a8c3df6c151fc0a6c05",
+            "7a1e8d2b0918aea87e27fac9ed1215a55d8e0ecdd25486c66c04459ab15350b4",
+            "e495557d374275df12cc4ca589e4b9b5862eff83b7242d102e6def3bc7a91ad1",
+            "06652703e113a642468eb3a1d1716cd653352f1b78892461f3fdc122e970c8a8",
+            "e0d31b1d867188213bac5bfcbeb6cccd31f69a05a8b7f00cb324b72546bed690",
+            "ef0eae1c210da6ea70421f736844dedadfa288624718ab15600fae0e6b6026ca",
+            "2368592728a0d40a38bb72bcfb9d456f10a1e000e0b3efb746854438a5c49edc",
+        ],
+        "0b8d04c8b0fcdf5c6ed8c5ebd53a7d8fae08ab798be1f6c2e0e9f44a728f6c88",
+    ),
+    (
+        11,
+        [
+            "11000758dba53d1e23d3407717ada8528640c189944727baed4eb537b185c638",
+            "9f588879e60038de383a49b2759833c6a43cff58992385001571b8f47fd5296f",
+            "4e7ec7d231ba3c732362093c93ae07abe622b8c972bbccb6d964aac655812140",
+            "c4d924a22ea0e03561edd398a4307a0ce0e5c15014868546cbbc302ca381ee3f",
+            "17e1ce4b1c12d9d4c0b81aafd6deab166629d143d84eee6c5194422e953a0854",
+            "46766c6bfaa5507d54120e9cd1a2229f51d8e832e167df150e81d4cab7c9c071",
+            "a8a4c218fd33d25ffa88d7048e8ea8a30adc74f8b6a2c76166e6333ada109f2b",
+            "1a77a827a7a1ac8658f421a4117ed8bce029716ca3780d9930b6477fbf9ba1fd",
+            "ea93f93729588f679a05392e6e4d6026466078f0a3b6f45ae38aa4d8db82b67a",
+            "dc6ef6e0974460627b4e2d92dc6a22b584b4a907441c9078ee660adbf260c040",
+            "0e58152febbaa512233bfccbf5da6c5f2d0346dde7af2434a66f699be43f6c44",
+            "acfdc293ad2844b77a0adbe617a93da658434600a07355666b2176ce92cbe4e1",
+        ],
+        "99c43c9ad3f9b0b4b3038f24a86fdc47e6b37b68f73a30ec17018aea3e8f5cf6",
+    ),
+];
+
+/// The committed checksum of the small preset under `seed`.
+pub fn golden(seed: u64) -> Checksum {
+    let (_, tables, total) = GOLDEN
+        .iter()
+        .find(|(s, _, _)| *s == seed)
+        .unwrap_or_else(|| panic!("no golden checksum for seed {seed}"));
+    Checksum {
+        tables: Table::ALL
+            .iter()
+            .zip(tables)
+            .map(|(table, digest)| (*table, (*digest).to_owned()))
+            .collect(),
+        total: (*total).to_owned(),
+    }
+}
+
+/// Panics naming every table whose digest differs, then the totals.
+pub fn assert_same_data(actual: &Checksum, expected: &Checksum, what: &str) {
+    let differing: Vec<&str> = actual
+        .tables
+        .iter()
+        .zip(&expected.tables)
+        .filter(|((_, a), (_, b))| a != b)
+        .map(|((table, _), _)| table.name())
+        .collect();
+    assert!(
+        differing.is_empty() && actual.total == expected.total,
+        "{what}: tables {differing:?} differ; total {} instead of {}",
+        actual.total,
+        expected.total
+    );
+}
