@@ -3,65 +3,47 @@
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Product;
-use crate::error::DomainError;
 use crate::ids::{CartId, ProductId, UserId};
-use crate::money::Currency;
-use crate::values::{Quantity, ValidationError};
+use crate::money::{Currency, MoneyError};
+use crate::values::{GuestToken, Quantity, ValidationError};
 
-/// An opaque token that identifies a guest's cart (e.g. kept in a cookie):
-/// 16 to 64 characters of `A-Z a-z 0-9 - _`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct GuestToken(String);
-
-impl GuestToken {
-    /// Validates a token.
-    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        let len = raw.chars().count();
-        if len < 16 {
-            return Err(ValidationError::TooShort {
-                field: "guest token",
-                len,
-                min: 16,
-            });
-        }
-        if len > 64 {
-            return Err(ValidationError::TooLong {
-                field: "guest token",
-                len,
-                max: 64,
-            });
-        }
-        if !raw
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            return Err(ValidationError::Malformed {
-                field: "guest token",
-                value: raw.to_owned(),
-                rule: "only A-Z, a-z, 0-9, '-' and '_'",
-            });
-        }
-        Ok(Self(raw.to_owned()))
-    }
-
-    /// The token text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for GuestToken {
-    type Error = ValidationError;
-    fn try_from(raw: String) -> Result<Self, Self::Error> {
-        Self::parse(&raw)
-    }
-}
-
-impl From<GuestToken> for String {
-    fn from(token: GuestToken) -> String {
-        token.0
-    }
+/// What a cart refuses. Each converts into the domain's error variant of the same
+/// name, the error callers match on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CartError {
+    /// The cart was converted or abandoned.
+    #[error("cart {cart_id} is {status} and can't change")]
+    NotOpen {
+        /// The cart.
+        cart_id: CartId,
+        /// Its status.
+        status: CartStatus,
+    },
+    /// The cart already holds [`Cart::MAX_LINES`] products.
+    #[error("cart {cart_id} already holds {max_lines} products, the most a cart can")]
+    Full {
+        /// The cart.
+        cart_id: CartId,
+        /// The limit.
+        max_lines: usize,
+    },
+    /// The product has no line in the cart.
+    #[error("product {product_id} is not in cart {cart_id}")]
+    NotInCart {
+        /// The cart.
+        cart_id: CartId,
+        /// The product.
+        product_id: ProductId,
+    },
+    /// The product is archived.
+    #[error("product {0} is not on sale")]
+    ProductUnavailable(ProductId),
+    /// The product is priced in another currency than the cart's.
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+    /// The quantity would leave its range.
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
 }
 
 /// Who a cart belongs to.
@@ -129,9 +111,9 @@ impl Cart {
     }
 
     /// Fails unless the cart can still change.
-    pub fn ensure_open(&self) -> Result<(), DomainError> {
+    pub fn ensure_open(&self) -> Result<(), CartError> {
         if self.status != CartStatus::Open {
-            return Err(DomainError::CartNotOpen {
+            return Err(CartError::NotOpen {
                 cart_id: self.id,
                 status: self.status,
             });
@@ -141,18 +123,16 @@ impl Cart {
 
     /// Checks that `product` may go into this cart: open cart, product on sale, same
     /// currency.
-    pub fn check_product(&self, product: &Product) -> Result<(), DomainError> {
+    pub fn check_product(&self, product: &Product) -> Result<(), CartError> {
         self.ensure_open()?;
         if !product.is_buyable() {
-            return Err(DomainError::ProductUnavailable(product.id));
+            return Err(CartError::ProductUnavailable(product.id));
         }
         if product.price.currency() != self.currency {
-            return Err(DomainError::Money(
-                crate::money::MoneyError::CurrencyMismatch {
-                    left: self.currency,
-                    right: product.price.currency(),
-                },
-            ));
+            return Err(CartError::Money(MoneyError::CurrencyMismatch {
+                left: self.currency,
+                right: product.price.currency(),
+            }));
         }
         Ok(())
     }
@@ -175,13 +155,13 @@ impl Cart {
     }
 
     /// Adds units of a product (summing with a line already there); a new product
-    /// in a cart of [`Cart::MAX_LINES`] lines is [`DomainError::CartFull`].
-    pub fn add(&mut self, product: &Product, quantity: Quantity) -> Result<Quantity, DomainError> {
+    /// in a cart of [`Cart::MAX_LINES`] lines is [`CartError::Full`].
+    pub fn add(&mut self, product: &Product, quantity: Quantity) -> Result<Quantity, CartError> {
         self.check_product(product)?;
         let total = match self.quantity_of(product.id) {
             Some(existing) => existing.checked_add(quantity)?,
             None if self.lines.len() >= Self::MAX_LINES => {
-                return Err(DomainError::CartFull {
+                return Err(CartError::Full {
                     cart_id: self.id,
                     max_lines: Self::MAX_LINES,
                 });
@@ -197,10 +177,10 @@ impl Cart {
         &mut self,
         product_id: ProductId,
         quantity: Quantity,
-    ) -> Result<(), DomainError> {
+    ) -> Result<(), CartError> {
         self.ensure_open()?;
         if self.quantity_of(product_id).is_none() {
-            return Err(DomainError::NotInCart {
+            return Err(CartError::NotInCart {
                 cart_id: self.id,
                 product_id,
             });
@@ -210,12 +190,12 @@ impl Cart {
     }
 
     /// Removes a product's line.
-    pub fn remove(&mut self, product_id: ProductId) -> Result<(), DomainError> {
+    pub fn remove(&mut self, product_id: ProductId) -> Result<(), CartError> {
         self.ensure_open()?;
         let before = self.lines.len();
         self.lines.retain(|l| l.product_id != product_id);
         if self.lines.len() == before {
-            return Err(DomainError::NotInCart {
+            return Err(CartError::NotInCart {
                 cart_id: self.id,
                 product_id,
             });
@@ -224,7 +204,7 @@ impl Cart {
     }
 
     /// Removes every line.
-    pub fn clear(&mut self) -> Result<(), DomainError> {
+    pub fn clear(&mut self) -> Result<(), CartError> {
         self.ensure_open()?;
         self.lines.clear();
         Ok(())
@@ -269,7 +249,7 @@ mod tests {
         let before = cart.clone();
         assert_eq!(
             cart.add(&product(1_000), one),
-            Err(DomainError::CartFull {
+            Err(CartError::Full {
                 cart_id: CartId::new(7),
                 max_lines: Cart::MAX_LINES,
             })

@@ -3,7 +3,6 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{DomainError, Shortage};
 use crate::ids::{CategoryId, ProductId};
 use crate::money::Money;
 use crate::values::{CategoryName, Description, ProductName, Quantity, Sku, Slug};
@@ -105,21 +104,62 @@ pub struct ProductUpdate {
     pub category_id: Option<CategoryId>,
 }
 
+/// A product that can't be delivered in the quantity asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shortage {
+    /// The product.
+    pub product_id: ProductId,
+    /// Its SKU.
+    pub sku: Sku,
+    /// Units asked for.
+    pub requested: u32,
+    /// Units in stock.
+    pub available: u32,
+}
+
+/// What the catalog's own rules refuse. Each converts into the domain's error variant
+/// of the same name, the error callers match on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogError {
+    /// Prices can't be negative.
+    #[error("price {0} is negative")]
+    NegativePrice(Money),
+    /// Stock beyond what the store can hold.
+    #[error("stock {0} is out of range")]
+    StockOutOfRange(u32),
+    /// Not enough stock for some lines; nothing was reserved.
+    #[error("out of stock: {}", shortages(.0))]
+    OutOfStock(Vec<Shortage>),
+}
+
+/// The shortages as one line of text, each product with what was asked and what is left.
+pub(crate) fn shortages(list: &[Shortage]) -> String {
+    list.iter()
+        .map(|s| {
+            format!(
+                "{} (requested {}, available {})",
+                s.sku, s.requested, s.available
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The largest stock a product can hold (the database column is a 32-bit integer).
 pub const MAX_STOCK: u32 = i32::MAX as u32;
 
 /// Checks a price is not negative. Its ceiling is every amount's:
 /// [`crate::money::MAX_AMOUNT`], what the store's `numeric(19,4)` holds.
-pub fn check_price(price: Money) -> Result<Money, DomainError> {
+pub fn check_price(price: Money) -> Result<Money, CatalogError> {
     if price.is_negative() {
-        return Err(DomainError::NegativePrice(price));
+        return Err(CatalogError::NegativePrice(price));
     }
     Ok(price)
 }
 
 /// Refuses lines asking for more units than their products have, naming every such
-/// line in one [`DomainError::OutOfStock`].
-pub fn ensure_in_stock(lines: &[(&Product, Quantity)]) -> Result<(), DomainError> {
+/// line in one [`CatalogError::OutOfStock`].
+pub fn ensure_in_stock(lines: &[(&Product, Quantity)]) -> Result<(), CatalogError> {
     let short: Vec<Shortage> = lines
         .iter()
         .filter(|(p, q)| p.stock_on_hand < q.get())
@@ -133,14 +173,14 @@ pub fn ensure_in_stock(lines: &[(&Product, Quantity)]) -> Result<(), DomainError
     if short.is_empty() {
         Ok(())
     } else {
-        Err(DomainError::OutOfStock(short))
+        Err(CatalogError::OutOfStock(short))
     }
 }
 
 /// Checks a stock level fits the database column.
-pub fn check_stock(stock: u32) -> Result<u32, DomainError> {
+pub fn check_stock(stock: u32) -> Result<u32, CatalogError> {
     if stock > MAX_STOCK {
-        return Err(DomainError::StockOutOfRange(stock));
+        return Err(CatalogError::StockOutOfRange(stock));
     }
     Ok(stock)
 }
@@ -243,7 +283,7 @@ pub(crate) mod tests {
         let q = |n| Quantity::new(n).unwrap();
         assert_eq!(ensure_in_stock(&[(&a, q(5)), (&b, q(1))]), Ok(()));
         let err = ensure_in_stock(&[(&a, q(5)), (&b, q(2)), (&c, q(1))]).unwrap_err();
-        let DomainError::OutOfStock(short) = err else {
+        let CatalogError::OutOfStock(short) = err else {
             panic!("{err:?}");
         };
         let named: Vec<(&str, u32, u32)> = short

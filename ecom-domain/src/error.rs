@@ -1,25 +1,15 @@
 //! The domain's error: every business outcome a caller can act on.
 
-use crate::cart::CartStatus;
+use crate::cart::{CartError, CartStatus};
+pub use crate::catalog::Shortage;
+use crate::catalog::{CatalogError, shortages};
 use crate::ids::{CartId, CategoryId, OrderId, ProductId};
 use crate::money::{Money, MoneyError};
 use crate::order::{OrderEvent, OrderStatus, OrderTransitionError};
 use crate::password::PasswordError;
 use crate::payment::PaymentError;
-use crate::values::{Sku, ValidationError};
-
-/// A product that can't be delivered in the quantity asked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Shortage {
-    /// The product.
-    pub product_id: ProductId,
-    /// Its SKU.
-    pub sku: Sku,
-    /// Units asked for.
-    pub requested: u32,
-    /// Units in stock.
-    pub available: u32,
-}
+use crate::pricing::PricingError;
+use crate::values::ValidationError;
 
 /// Which unique rule a write broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -93,7 +83,7 @@ pub enum DomainError {
         /// Its status.
         status: CartStatus,
     },
-    /// The cart already holds [`crate::cart::Cart::MAX_LINES`] products.
+    /// The cart already holds [`Cart::MAX_LINES`](crate::cart::Cart::MAX_LINES) products.
     #[error("cart {cart_id} already holds {max_lines} products, the most a cart can")]
     CartFull {
         /// The cart.
@@ -151,24 +141,55 @@ pub enum DomainError {
     PolicyError(String),
 }
 
-fn shortages(list: &[Shortage]) -> String {
-    list.iter()
-        .map(|s| {
-            format!(
-                "{} (requested {}, available {})",
-                s.sku, s.requested, s.available
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 impl DomainError {
     /// A [`DomainError::NotFound`] for `entity` with key `id`.
     pub fn not_found(entity: &'static str, id: impl ToString) -> Self {
         DomainError::NotFound {
             entity,
             id: id.to_string(),
+        }
+    }
+}
+
+// Each aggregate refuses with its own error; callers see one flat `DomainError`, so
+// the conversions below map each onto the variant of the same name.
+
+impl From<CatalogError> for DomainError {
+    fn from(err: CatalogError) -> Self {
+        match err {
+            CatalogError::NegativePrice(price) => DomainError::NegativePrice(price),
+            CatalogError::StockOutOfRange(stock) => DomainError::StockOutOfRange(stock),
+            CatalogError::OutOfStock(short) => DomainError::OutOfStock(short),
+        }
+    }
+}
+
+impl From<CartError> for DomainError {
+    fn from(err: CartError) -> Self {
+        match err {
+            CartError::NotOpen { cart_id, status } => DomainError::CartNotOpen { cart_id, status },
+            CartError::Full { cart_id, max_lines } => DomainError::CartFull { cart_id, max_lines },
+            CartError::NotInCart {
+                cart_id,
+                product_id,
+            } => DomainError::NotInCart {
+                cart_id,
+                product_id,
+            },
+            CartError::ProductUnavailable(id) => DomainError::ProductUnavailable(id),
+            CartError::Money(err) => DomainError::Money(err),
+            CartError::Validation(err) => DomainError::Validation(err),
+        }
+    }
+}
+
+impl From<PricingError> for DomainError {
+    fn from(err: PricingError) -> Self {
+        match err {
+            PricingError::EmptyCart => DomainError::EmptyCart,
+            PricingError::ProductUnavailable(id) => DomainError::ProductUnavailable(id),
+            PricingError::Money(err) => DomainError::Money(err),
+            PricingError::Policy(message) => DomainError::PolicyError(message),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod password;
 pub mod payment;
 pub mod pricing;
 pub mod repo;
+pub mod rules;
 pub mod values;
 
 /// An enum that is stored and shown as fixed lower-case text.
@@ -60,11 +61,13 @@ pub(crate) use text_enum;
 /// Everything a caller usually needs, in one import.
 pub mod prelude {
     pub use crate::account::{Address, AddressKind, NewAddress, NewUser, ProfileUpdate, User};
-    pub use crate::cart::{Cart, CartLine, CartOwner, CartStatus, GuestToken};
+    pub use crate::cart::{Cart, CartError, CartLine, CartOwner, CartStatus};
+    pub use crate::catalog::Shortage;
     pub use crate::catalog::{
-        Category, NewCategory, NewProduct, Page, PageRequest, Product, ProductStatus, ProductUpdate,
+        CatalogError, Category, NewCategory, NewProduct, Page, PageRequest, Product, ProductStatus,
+        ProductUpdate,
     };
-    pub use crate::error::{DomainError, Shortage, Taken};
+    pub use crate::error::{DomainError, Taken};
     pub use crate::ids::*;
     pub use crate::money::{Currency, Money, MoneyError};
     pub use crate::order::{
@@ -76,7 +79,8 @@ pub mod prelude {
         PaymentStatus, Refund,
     };
     pub use crate::pricing::{
-        FlatShipping, FlatTax, OrderDraft, PricedLine, Pricing, ShippingPolicy, TaxPolicy, Totals,
+        FlatShipping, FlatTax, OrderDraft, PricedLine, Pricing, PricingError, ShippingPolicy,
+        TaxPolicy, Totals,
     };
     pub use crate::repo::{
         AccountRepository, AddressChoice, CartRepository, CatalogReader, CatalogRepository,
@@ -84,9 +88,9 @@ pub mod prelude {
         OrderRepository, OrderSummary, PaymentOutcome, PaymentRepository, RepoError,
     };
     pub use crate::values::{
-        CategoryName, CountryCode, Description, Email, IdempotencyKey, PersonName, PostalAddress,
-        ProductName, ProviderName, ProviderRef, Quantity, RawAddress, Reason, Sku, Slug,
-        ValidationError,
+        CategoryName, CountryCode, Description, Email, GuestToken, IdempotencyKey, PersonName,
+        PostalAddress, ProductName, ProviderName, ProviderRef, Quantity, RawAddress, Reason, Sku,
+        Slug, ValidationError,
     };
 }
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{CartId, OrderId, ProductId, UserId};
 use crate::money::{Currency, Money};
-use crate::pricing::Totals;
+use crate::pricing::{OrderDraft, Totals};
 use crate::values::{Email, PostalAddress, ProductName, Quantity, Sku};
 
 /// Where an order is in its life. See the crate documentation for the diagram.
@@ -167,6 +167,24 @@ pub struct OrderLine {
 }
 
 impl OrderLine {
+    /// A priced draft's lines as order lines, numbered from 1: what checkout
+    /// snapshots. Here rather than in pricing, which knows nothing of orders.
+    pub fn from_draft(draft: &OrderDraft) -> Vec<OrderLine> {
+        draft
+            .lines
+            .iter()
+            .zip(1u16..)
+            .map(|(l, line_no)| OrderLine {
+                line_no,
+                product_id: l.product_id,
+                sku: l.sku.clone(),
+                name: l.name.clone(),
+                unit_price: l.unit_price,
+                quantity: l.quantity,
+            })
+            .collect()
+    }
+
     /// `unit_price × quantity`.
     pub fn line_total(&self) -> Money {
         // Checked at checkout, where the same product was computed successfully.
@@ -191,6 +209,19 @@ pub struct StatusChange {
     pub at: DateTime<Utc>,
 }
 
+impl StatusChange {
+    /// The first entry of every order's history: placed at `at`, pending payment.
+    pub fn placed(at: DateTime<Utc>) -> Self {
+        Self {
+            from: None,
+            to: OrderStatus::PendingPayment,
+            event: None,
+            note: None,
+            at,
+        }
+    }
+}
+
 /// Who placed an order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Customer {
@@ -198,6 +229,16 @@ pub enum Customer {
     User(UserId),
     /// A guest, reachable at this address.
     Guest(Email),
+}
+
+impl Customer {
+    /// The registered user, if the customer is one.
+    pub fn user(&self) -> Option<UserId> {
+        match self {
+            Customer::User(user) => Some(*user),
+            Customer::Guest(_) => None,
+        }
+    }
 }
 
 /// An order with its lines and history.

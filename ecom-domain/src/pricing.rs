@@ -12,11 +12,27 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Product;
-use crate::error::DomainError;
 use crate::ids::ProductId;
 use crate::money::{Currency, Money, MoneyError};
-use crate::order::OrderLine;
 use crate::values::{CountryCode, ProductName, Quantity, Sku};
+
+/// What pricing refuses. Each converts into the domain's error variant of the same
+/// name, the error callers match on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PricingError {
+    /// Nothing to price.
+    #[error("the cart is empty")]
+    EmptyCart,
+    /// A product is archived.
+    #[error("product {0} is not on sale")]
+    ProductUnavailable(ProductId),
+    /// Mixed currencies or an amount out of range.
+    #[error(transparent)]
+    Money(#[from] MoneyError),
+    /// A pluggable policy returned something unusable.
+    #[error("pricing policy error: {0}")]
+    Policy(String),
+}
 
 /// Computes the tax owed on an order.
 pub trait TaxPolicy: Send + Sync + std::fmt::Debug {
@@ -158,24 +174,6 @@ pub struct OrderDraft {
     pub totals: Totals,
 }
 
-impl OrderDraft {
-    /// The draft's lines as order lines, numbered from 1: what checkout snapshots.
-    pub fn order_lines(&self) -> Vec<OrderLine> {
-        self.lines
-            .iter()
-            .zip(1u16..)
-            .map(|(l, line_no)| OrderLine {
-                line_no,
-                product_id: l.product_id,
-                sku: l.sku.clone(),
-                name: l.name.clone(),
-                unit_price: l.unit_price,
-                quantity: l.quantity,
-            })
-            .collect()
-    }
-}
-
 impl Pricing {
     /// Pricing with the given rules.
     pub fn new(tax: impl TaxPolicy + 'static, shipping: impl ShippingPolicy + 'static) -> Self {
@@ -192,14 +190,14 @@ impl Pricing {
         currency: Currency,
         lines: &[(&Product, Quantity)],
         ship_to: CountryCode,
-    ) -> Result<OrderDraft, DomainError> {
+    ) -> Result<OrderDraft, PricingError> {
         if lines.is_empty() {
-            return Err(DomainError::EmptyCart);
+            return Err(PricingError::EmptyCart);
         }
         let mut priced = Vec::with_capacity(lines.len());
         for (product, quantity) in lines {
             if !product.is_buyable() {
-                return Err(DomainError::ProductUnavailable(product.id));
+                return Err(PricingError::ProductUnavailable(product.id));
             }
             if product.price.currency() != currency {
                 return Err(MoneyError::CurrencyMismatch {
@@ -223,7 +221,7 @@ impl Pricing {
         let tax = self.tax.tax(subtotal.checked_add(shipping)?, ship_to)?;
         for part in [shipping, tax] {
             if part.currency() != currency || part.is_negative() {
-                return Err(DomainError::PolicyError(format!(
+                return Err(PricingError::Policy(format!(
                     "policy returned {part} for a {currency} order"
                 )));
             }
@@ -276,12 +274,9 @@ mod tests {
         assert_eq!(draft.totals.shipping.amount(), dec!(4.90));
         assert_eq!(draft.totals.tax.amount(), dec!(8.98)); // 20 % of 44.88 = 8.976
         assert_eq!(draft.totals.grand_total.amount(), dec!(53.86));
-        let lines = draft.order_lines();
-        assert_eq!(
-            (lines[0].line_no, lines[0].quantity, lines[0].unit_price),
-            (1, q, p.price)
-        );
-        assert_eq!(lines[0].line_total(), draft.totals.subtotal);
+        let line = &draft.lines[0];
+        assert_eq!((line.quantity, line.unit_price), (q, p.price));
+        assert_eq!(line.line_total, draft.totals.subtotal);
         let big = product(2, 5000, Currency::EUR);
         let draft = Pricing::default()
             .price(Currency::EUR, &[(&big, Quantity::new(1).unwrap())], de())
@@ -315,19 +310,19 @@ mod tests {
         let pricing = Pricing::default();
         assert!(matches!(
             pricing.price(Currency::EUR, &[], de()),
-            Err(DomainError::EmptyCart)
+            Err(PricingError::EmptyCart)
         ));
         let mut archived = product(1, 100, Currency::EUR);
         archived.status = ProductStatus::Archived;
         let q = Quantity::new(1).unwrap();
         assert!(matches!(
             pricing.price(Currency::EUR, &[(&archived, q)], de()),
-            Err(DomainError::ProductUnavailable(_))
+            Err(PricingError::ProductUnavailable(_))
         ));
         let usd = product(2, 100, Currency::USD);
         assert!(matches!(
             pricing.price(Currency::EUR, &[(&usd, q)], de()),
-            Err(DomainError::Money(_))
+            Err(PricingError::Money(_))
         ));
     }
 

@@ -16,7 +16,7 @@ use crate::catalog::{
 use crate::error::DomainError;
 use crate::ids::{AddressId, CartId, CategoryId, OrderId, PaymentId, ProductId, UserId};
 use crate::money::{Currency, Money};
-use crate::order::{Order, OrderEvent, OrderStatus};
+use crate::order::{Customer, Order, OrderEvent, OrderStatus};
 use crate::password::Password;
 use crate::payment::{Applied, Payment, PaymentEvent};
 use crate::pricing::OrderDraft;
@@ -187,6 +187,19 @@ pub struct CheckoutRequest {
 }
 
 impl CheckoutRequest {
+    /// Who the order is for: the cart's user, or a guest at the request's e-mail
+    /// address (which a guest's checkout must give).
+    pub fn customer(&self, owner: &CartOwner) -> Result<Customer, DomainError> {
+        match owner {
+            CartOwner::User(user) => Ok(Customer::User(*user)),
+            CartOwner::Guest(_) => self
+                .guest_email
+                .clone()
+                .map(Customer::Guest)
+                .ok_or(DomainError::GuestEmailRequired),
+        }
+    }
+
     /// A SHA-256 over everything but the key: two calls with the same key must carry
     /// the same fingerprint, or the second is an idempotency conflict.
     pub fn fingerprint(&self) -> [u8; 32] {
@@ -254,8 +267,10 @@ pub trait CheckoutRepository {
     /// Expires pending orders whose payment deadline is before `now`, voids their
     /// payments and puts their stock back, each exactly once.
     fn expire_unpaid_orders(&self, now: DateTime<Utc>) -> Result<Vec<OrderId>, Self::Error>;
-    /// Forgets idempotency keys created before `before`; returns how many.
-    fn purge_idempotency_keys(&self, before: DateTime<Utc>) -> Result<u64, Self::Error>;
+    /// Forgets the idempotency keys whose retention
+    /// ([`IDEMPOTENCY_RETENTION`](crate::rules::IDEMPOTENCY_RETENTION)) ended before
+    /// `now`; returns how many. A sweep calls it with the current time.
+    fn purge_idempotency_keys(&self, now: DateTime<Utc>) -> Result<u64, Self::Error>;
 }
 
 /// A position in a listing of orders by creation time.

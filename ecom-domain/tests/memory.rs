@@ -179,12 +179,12 @@ fn the_same_key_replays_and_a_different_request_conflicts() {
         store.checkout(&other).unwrap_err(),
         DomainError::IdempotencyConflict { key: "k1".into() }
     );
-    assert_eq!(
-        store
-            .purge_idempotency_keys(Utc::now() + Duration::seconds(1))
-            .unwrap(),
-        1
-    );
+    // A key is kept for its retention, then forgotten.
+    let retention = ecom_domain::rules::IDEMPOTENCY_RETENTION;
+    let within = Utc::now() + retention - Duration::minutes(1);
+    assert_eq!(store.purge_idempotency_keys(within).unwrap(), 0);
+    let after = Utc::now() + retention + Duration::seconds(1);
+    assert_eq!(store.purge_idempotency_keys(after).unwrap(), 1);
 }
 
 #[test]

@@ -1,0 +1,145 @@
+//! Carts in the reference store.
+
+use crate::cart::{Cart, CartOwner, CartStatus};
+use crate::error::DomainError;
+use crate::ids::{CartId, ProductId, UserId};
+use crate::money::Currency;
+use crate::pricing::OrderDraft;
+use crate::repo::CartRepository;
+use crate::values::{CountryCode, Quantity};
+
+use super::MemoryStore;
+
+impl CartRepository for MemoryStore {
+    type Error = DomainError;
+
+    fn open_cart(&self, owner: &CartOwner, currency: Currency) -> Result<Cart, DomainError> {
+        self.atomically(|s| {
+            if let CartOwner::User(user) = owner {
+                s.user(*user)?;
+            }
+            if let Some(cart) = s
+                .carts
+                .values()
+                .find(|c| c.owner == *owner && c.status == CartStatus::Open)
+            {
+                return Ok(cart.clone());
+            }
+            let cart = Cart::new(s.next(), owner.clone(), currency);
+            s.carts.insert(cart.id, cart.clone());
+            Ok(cart)
+        })
+    }
+
+    fn cart(&self, id: CartId) -> Result<Cart, DomainError> {
+        self.read(|s| s.cart(id).cloned())
+    }
+
+    fn add_item(
+        &self,
+        cart: CartId,
+        product: ProductId,
+        quantity: Quantity,
+    ) -> Result<Cart, DomainError> {
+        self.atomically(|s| {
+            let product = s.product(product)?.clone();
+            let cart = s
+                .carts
+                .get_mut(&cart)
+                .ok_or_else(|| DomainError::not_found("cart", cart))?;
+            cart.add(&product, quantity)?;
+            Ok(cart.clone())
+        })
+    }
+
+    fn set_quantity(
+        &self,
+        cart: CartId,
+        product: ProductId,
+        quantity: Quantity,
+    ) -> Result<Cart, DomainError> {
+        self.atomically(|s| {
+            let cart = s
+                .carts
+                .get_mut(&cart)
+                .ok_or_else(|| DomainError::not_found("cart", cart))?;
+            cart.set_quantity(product, quantity)?;
+            Ok(cart.clone())
+        })
+    }
+
+    fn remove_item(&self, cart: CartId, product: ProductId) -> Result<Cart, DomainError> {
+        self.atomically(|s| {
+            let cart = s
+                .carts
+                .get_mut(&cart)
+                .ok_or_else(|| DomainError::not_found("cart", cart))?;
+            cart.remove(product)?;
+            Ok(cart.clone())
+        })
+    }
+
+    fn clear_cart(&self, cart: CartId) -> Result<Cart, DomainError> {
+        self.atomically(|s| {
+            let cart = s
+                .carts
+                .get_mut(&cart)
+                .ok_or_else(|| DomainError::not_found("cart", cart))?;
+            cart.clear()?;
+            Ok(cart.clone())
+        })
+    }
+
+    fn attach_cart(&self, cart_id: CartId, user: UserId) -> Result<Cart, DomainError> {
+        self.atomically(|s| {
+            s.user(user)?;
+            let guest = s.cart(cart_id)?.clone();
+            guest.ensure_open()?;
+            if guest.owner == CartOwner::User(user) {
+                return Ok(guest);
+            }
+            let owned = CartOwner::User(user);
+            let existing = s
+                .carts
+                .values()
+                .find(|c| c.owner == owned && c.status == CartStatus::Open)
+                .cloned();
+            match existing {
+                None => {
+                    let cart = s
+                        .carts
+                        .get_mut(&cart_id)
+                        .ok_or_else(|| DomainError::not_found("cart", cart_id))?;
+                    cart.owner = owned;
+                    Ok(cart.clone())
+                }
+                Some(mut target) => {
+                    for line in &guest.lines {
+                        let product = s.product(line.product_id)?.clone();
+                        target.add(&product, line.quantity)?;
+                    }
+                    s.carts.insert(target.id, target.clone());
+                    if let Some(g) = s.carts.get_mut(&cart_id) {
+                        g.status = CartStatus::Abandoned;
+                    }
+                    Ok(target)
+                }
+            }
+        })
+    }
+
+    fn price_cart(&self, cart: CartId, ship_to: CountryCode) -> Result<OrderDraft, DomainError> {
+        self.read(|s| {
+            let cart = s.cart(cart)?;
+            let products = cart
+                .lines
+                .iter()
+                .map(|l| Ok((s.product(l.product_id)?, l.quantity)))
+                .collect::<Result<Vec<_>, DomainError>>()?;
+            Ok(self
+                .rules
+                .pricing
+                .price(cart.currency, &products, ship_to)?)
+        })
+    }
+}

@@ -1,0 +1,150 @@
+//! Checkout, expiry and idempotency keys in the reference store.
+
+use chrono::{DateTime, Utc};
+
+use crate::cart::CartStatus;
+use crate::catalog::ensure_in_stock;
+use crate::error::DomainError;
+use crate::ids::OrderId;
+use crate::order::{Order, OrderEvent, OrderLine, OrderStatus, StatusChange};
+use crate::payment::Payment;
+use crate::rules::IDEMPOTENCY_RETENTION;
+use crate::repo::{Checkout, CheckoutRepository, CheckoutRequest};
+
+use super::MemoryStore;
+use super::state::{IdempotencyRecord, State};
+
+impl CheckoutRepository for MemoryStore {
+    type Error = DomainError;
+
+    fn checkout(&self, request: &CheckoutRequest) -> Result<Checkout, DomainError> {
+        let fingerprint = request.fingerprint();
+        self.atomically(|s| match replay(s, request, &fingerprint)? {
+            Some(done) => Ok(done),
+            None => self.place_order(s, request, fingerprint),
+        })
+    }
+
+    fn expire_unpaid_orders(&self, now: DateTime<Utc>) -> Result<Vec<OrderId>, DomainError> {
+        self.atomically(|s| {
+            let due: Vec<OrderId> = s
+                .orders
+                .values()
+                .filter(|o| o.status == OrderStatus::PendingPayment && o.payment_deadline < now)
+                .map(|o| o.id)
+                .collect();
+            for id in &due {
+                s.change_order(*id, OrderEvent::Expire, None, now)?;
+                s.settle_payments(*id)?;
+            }
+            Ok(due)
+        })
+    }
+
+    fn purge_idempotency_keys(&self, now: DateTime<Utc>) -> Result<u64, DomainError> {
+        self.atomically(|s| {
+            let n = s.idempotency.len();
+            s.idempotency.retain(|_, (_, expires)| *expires >= now);
+            Ok((n - s.idempotency.len()) as u64)
+        })
+    }
+}
+
+/// The checkout an earlier call with the same key placed, if any; a key used for a
+/// different request is a conflict.
+fn replay(
+    s: &State,
+    request: &CheckoutRequest,
+    fingerprint: &[u8; 32],
+) -> Result<Option<Checkout>, DomainError> {
+    let Some((record, _)) = s.idempotency.get(request.idempotency_key.as_str()) else {
+        return Ok(None);
+    };
+    if &record.fingerprint != fingerprint {
+        return Err(DomainError::IdempotencyConflict {
+            key: request.idempotency_key.as_str().to_owned(),
+        });
+    }
+    let order = s.order(record.order_id)?.clone();
+    let payment = s
+        .payments
+        .values()
+        .find(|p| p.order_id == order.id)
+        .cloned()
+        .ok_or_else(|| DomainError::not_found("payment for order", order.id))?;
+    Ok(Some(Checkout {
+        order,
+        payment,
+        replayed: true,
+    }))
+}
+
+impl MemoryStore {
+    /// The steps of the store's checkout, in its order: cart, customer, addresses,
+    /// price, reserve stock, order and payment, cart converted, key recorded.
+    fn place_order(
+        &self,
+        s: &mut State,
+        request: &CheckoutRequest,
+        fingerprint: [u8; 32],
+    ) -> Result<Checkout, DomainError> {
+        let cart = s.cart(request.cart_id)?.clone();
+        cart.ensure_open()?;
+        let customer = request.customer(&cart.owner)?;
+        let shipping_address = s.snapshot_address(customer.user(), &request.shipping)?;
+        let billing_address = s.snapshot_address(customer.user(), &request.billing)?;
+        let products = cart
+            .lines
+            .iter()
+            .map(|l| Ok((s.product(l.product_id)?, l.quantity)))
+            .collect::<Result<Vec<_>, DomainError>>()?;
+        let draft =
+            self.rules
+                .pricing
+                .price(cart.currency, &products, shipping_address.country())?;
+        ensure_in_stock(&products)?;
+        for line in &draft.lines {
+            s.product_mut(line.product_id)?.stock_on_hand -= line.quantity.get();
+        }
+
+        let now = Utc::now();
+        let order = Order {
+            id: s.next(),
+            customer,
+            cart_id: Some(cart.id),
+            currency: cart.currency,
+            lines: OrderLine::from_draft(&draft),
+            totals: draft.totals,
+            shipping_address,
+            billing_address,
+            status: OrderStatus::PendingPayment,
+            payment_deadline: now + self.rules.payment_window,
+            history: vec![StatusChange::placed(now)],
+            created_at: now,
+        };
+        let payment = Payment::new(
+            s.next(),
+            order.id,
+            request.provider.clone(),
+            draft.totals.grand_total,
+        );
+        s.orders.insert(order.id, order.clone());
+        s.payments.insert(payment.id, payment.clone());
+        if let Some(c) = s.carts.get_mut(&cart.id) {
+            c.status = CartStatus::Converted;
+        }
+        let record = IdempotencyRecord {
+            fingerprint,
+            order_id: order.id,
+        };
+        s.idempotency.insert(
+            request.idempotency_key.as_str().to_owned(),
+            (record, now + IDEMPOTENCY_RETENTION),
+        );
+        Ok(Checkout {
+            order,
+            payment,
+            replayed: false,
+        })
+    }
+}

@@ -1,0 +1,92 @@
+//! Orders after checkout in the reference store.
+
+use chrono::Utc;
+
+use crate::catalog::{Page, PageRequest};
+use crate::error::DomainError;
+use crate::ids::{OrderId, UserId};
+use crate::order::{Customer, Order, OrderEvent, OrderStatus};
+use crate::repo::{OrderCursor, OrderDetails, OrderReader, OrderRepository, OrderSummary};
+
+use super::MemoryStore;
+
+impl OrderReader for MemoryStore {
+    type Error = DomainError;
+
+    fn order(&self, id: OrderId) -> Result<OrderDetails, DomainError> {
+        self.read(|s| {
+            let order = s.order(id)?.clone();
+            let payments = s
+                .payments
+                .values()
+                .filter(|p| p.order_id == id)
+                .cloned()
+                .collect();
+            Ok(OrderDetails { order, payments })
+        })
+    }
+
+    fn orders_of_user(
+        &self,
+        user: UserId,
+        page: PageRequest<OrderCursor>,
+    ) -> Result<Page<OrderSummary, OrderCursor>, DomainError> {
+        self.read(|s| {
+            s.user(user)?;
+            let mut orders: Vec<OrderSummary> = s
+                .orders
+                .values()
+                .filter(|o| o.customer == Customer::User(user))
+                .map(|o| s.summary(o))
+                .filter(|o| page.after.is_none_or(|after| o.cursor() < after))
+                .collect();
+            orders.sort_by_key(|o| std::cmp::Reverse(o.cursor()));
+            Ok(paginate(orders, page.clamped_limit()))
+        })
+    }
+
+    fn orders_in_status(
+        &self,
+        status: OrderStatus,
+        page: PageRequest<OrderCursor>,
+    ) -> Result<Page<OrderSummary, OrderCursor>, DomainError> {
+        self.read(|s| {
+            let mut orders: Vec<OrderSummary> = s
+                .orders
+                .values()
+                .filter(|o| o.status == status)
+                .map(|o| s.summary(o))
+                .filter(|o| page.after.is_none_or(|after| o.cursor() > after))
+                .collect();
+            orders.sort_by_key(OrderSummary::cursor);
+            Ok(paginate(orders, page.clamped_limit()))
+        })
+    }
+}
+
+impl OrderRepository for MemoryStore {
+    fn transition(
+        &self,
+        id: OrderId,
+        event: OrderEvent,
+        note: Option<String>,
+    ) -> Result<Order, DomainError> {
+        if !matches!(
+            event,
+            OrderEvent::Ship | OrderEvent::Deliver | OrderEvent::Cancel
+        ) {
+            return Err(DomainError::NotAManualEvent(event));
+        }
+        self.atomically(|s| {
+            s.change_order(id, event, note, Utc::now())?;
+            if event == OrderEvent::Cancel {
+                s.settle_payments(id)?;
+            }
+            Ok(s.order(id)?.clone())
+        })
+    }
+}
+
+fn paginate(items: Vec<OrderSummary>, limit: u32) -> Page<OrderSummary, OrderCursor> {
+    Page::from_overfetch(items, limit as usize, OrderSummary::cursor)
+}

@@ -1,0 +1,198 @@
+//! What the reference store holds, and the lookups every operation shares.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+
+use crate::account::{Address, User};
+use crate::cart::Cart;
+use crate::catalog::{Category, Product};
+use crate::error::{DomainError, Taken};
+use crate::ids::{AddressId, CartId, CategoryId, OrderId, PaymentId, ProductId, UserId};
+use crate::order::{Order, OrderEvent, StatusChange};
+use crate::payment::{Payment, PaymentEvent};
+use crate::repo::{AddressChoice, OrderSummary};
+use crate::values::{Email, IdempotencyKey, PostalAddress};
+
+#[derive(Debug, Clone, Default)]
+pub(super) struct State {
+    pub(super) next_id: i64,
+    pub(super) categories: BTreeMap<CategoryId, Category>,
+    pub(super) products: BTreeMap<ProductId, Product>,
+    pub(super) users: BTreeMap<UserId, User>,
+    pub(super) addresses: BTreeMap<AddressId, Address>,
+    pub(super) carts: BTreeMap<CartId, Cart>,
+    pub(super) orders: BTreeMap<OrderId, Order>,
+    pub(super) payments: BTreeMap<PaymentId, Payment>,
+    pub(super) idempotency: HashMap<String, (IdempotencyRecord, DateTime<Utc>)>,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct IdempotencyRecord {
+    pub(super) fingerprint: [u8; 32],
+    pub(super) order_id: OrderId,
+}
+
+impl State {
+    pub(super) fn next<T: From<i64>>(&mut self) -> T {
+        self.next_id += 1;
+        T::from(self.next_id)
+    }
+
+    pub(super) fn category(&self, id: CategoryId) -> Result<&Category, DomainError> {
+        self.categories
+            .get(&id)
+            .ok_or_else(|| DomainError::not_found("category", id))
+    }
+
+    pub(super) fn product(&self, id: ProductId) -> Result<&Product, DomainError> {
+        self.products
+            .get(&id)
+            .ok_or_else(|| DomainError::not_found("product", id))
+    }
+
+    pub(super) fn product_mut(&mut self, id: ProductId) -> Result<&mut Product, DomainError> {
+        self.products
+            .get_mut(&id)
+            .ok_or_else(|| DomainError::not_found("product", id))
+    }
+
+    pub(super) fn user(&self, id: UserId) -> Result<&User, DomainError> {
+        self.users
+            .get(&id)
+            .ok_or_else(|| DomainError::not_found("user", id))
+    }
+
+    pub(super) fn cart(&self, id: CartId) -> Result<&Cart, DomainError> {
+        self.carts
+            .get(&id)
+            .ok_or_else(|| DomainError::not_found("cart", id))
+    }
+
+    pub(super) fn order(&self, id: OrderId) -> Result<&Order, DomainError> {
+        self.orders
+            .get(&id)
+            .ok_or_else(|| DomainError::not_found("order", id))
+    }
+
+    pub(super) fn payment(&self, id: PaymentId) -> Result<&Payment, DomainError> {
+        self.payments
+            .get(&id)
+            .ok_or_else(|| DomainError::not_found("payment", id))
+    }
+
+    pub(super) fn address(&self, user: UserId, id: AddressId) -> Result<&Address, DomainError> {
+        self.addresses
+            .get(&id)
+            .filter(|a| a.user_id == user)
+            .ok_or_else(|| DomainError::not_found("address", id))
+    }
+
+    pub(super) fn email_taken(
+        &self,
+        email: &Email,
+        except: Option<UserId>,
+    ) -> Result<(), DomainError> {
+        if self
+            .users
+            .values()
+            .any(|u| u.email == *email && Some(u.id) != except)
+        {
+            return Err(DomainError::AlreadyTaken {
+                what: Taken::Email,
+                value: email.as_str().to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    pub(super) fn descendants_and_self(&self, root: CategoryId) -> Vec<CategoryId> {
+        let mut found = vec![root];
+        let mut i = 0;
+        while i < found.len() {
+            let parent = found[i];
+            found.extend(
+                self.categories
+                    .values()
+                    .filter(|c| c.parent_id == Some(parent))
+                    .map(|c| c.id),
+            );
+            i += 1;
+        }
+        found
+    }
+
+    pub(super) fn summary(&self, order: &Order) -> OrderSummary {
+        OrderSummary {
+            id: order.id,
+            status: order.status,
+            grand_total: order.totals.grand_total,
+            line_count: order.lines.len() as u32,
+            created_at: order.created_at,
+        }
+    }
+
+    pub(super) fn change_order(
+        &mut self,
+        id: OrderId,
+        event: OrderEvent,
+        note: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
+        let order = self
+            .orders
+            .get_mut(&id)
+            .ok_or_else(|| DomainError::not_found("order", id))?;
+        let from = order.status;
+        let to = from.apply(event)?;
+        order.status = to;
+        order.history.push(StatusChange {
+            from: Some(from),
+            to,
+            event: Some(event),
+            note,
+            at: now,
+        });
+        if to.restocks() {
+            let lines = order.lines.clone();
+            for line in lines {
+                let product = self.product_mut(line.product_id)?;
+                product.stock_on_hand += line.quantity.get();
+            }
+        }
+        Ok(())
+    }
+
+    /// Settles the payments of an order that is being cancelled or expired.
+    pub(super) fn settle_payments(&mut self, order_id: OrderId) -> Result<(), DomainError> {
+        let ids: Vec<PaymentId> = self
+            .payments
+            .values()
+            .filter(|p| p.order_id == order_id)
+            .map(|p| p.id)
+            .collect();
+        for id in ids {
+            let payment = self
+                .payments
+                .get_mut(&id)
+                .ok_or_else(|| DomainError::not_found("payment", id))?;
+            if let Some(action) = payment.settlement_on_cancel() {
+                let key = IdempotencyKey::parse(&format!("settle-{}-{}", order_id, action.kind()))?;
+                payment.apply(PaymentEvent { key, action })?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn snapshot_address(
+        &self,
+        owner: Option<UserId>,
+        choice: &AddressChoice,
+    ) -> Result<PostalAddress, DomainError> {
+        match (choice, owner) {
+            (AddressChoice::Given(a), _) => Ok(a.clone()),
+            (AddressChoice::Saved(id), Some(user)) => Ok(self.address(user, *id)?.postal.clone()),
+            (AddressChoice::Saved(id), None) => Err(DomainError::not_found("address", id)),
+        }
+    }
+}

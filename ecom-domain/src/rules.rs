@@ -1,0 +1,34 @@
+//! The business rules a store runs with, shared by every implementation.
+
+use chrono::Duration;
+
+use crate::password::HashCost;
+use crate::pricing::Pricing;
+
+/// How long a placed order waits for its payment before it expires, by default.
+pub const DEFAULT_PAYMENT_WINDOW: Duration = Duration::minutes(30);
+
+/// How long a checkout's idempotency key is kept: a retry within this window replays
+/// the first order; after it, `purge_idempotency_keys` may forget the key.
+pub const IDEMPOTENCY_RETENTION: Duration = Duration::hours(24);
+
+/// Settings of a store that are business rules rather than data.
+#[derive(Debug, Clone)]
+pub struct StoreRules {
+    /// Tax and shipping.
+    pub pricing: Pricing,
+    /// Cost of password hashes made at registration and password change.
+    pub hash_cost: HashCost,
+    /// How long a placed order may stay unpaid.
+    pub payment_window: Duration,
+}
+
+impl Default for StoreRules {
+    fn default() -> Self {
+        Self {
+            pricing: Pricing::default(),
+            hash_cost: HashCost::OWASP,
+            payment_window: DEFAULT_PAYMENT_WINDOW,
+        }
+    }
+}
