@@ -19,6 +19,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use diesel::result::{DatabaseErrorInformation, DatabaseErrorKind, Error as DieselError};
+use ecom_domain::error::{DomainError, Taken};
 
 /// Everything that can go wrong in the store, grouped by what the caller can do
 /// about it.
@@ -111,7 +112,10 @@ via_domain!(
     ecom_domain::money::MoneyError,
     ecom_domain::order::OrderTransitionError,
     ecom_domain::payment::PaymentError,
-    ecom_domain::password::PasswordError
+    ecom_domain::password::PasswordError,
+    ecom_domain::cart::CartError,
+    ecom_domain::catalog::CatalogError,
+    ecom_domain::pricing::PricingError
 );
 
 impl ecom_domain::repo::RepoError for StoreError {
@@ -308,5 +312,32 @@ impl From<diesel::r2d2::PoolError> for StoreError {
 impl From<diesel_migrations::MigrationError> for StoreError {
     fn from(err: diesel_migrations::MigrationError) -> Self {
         Self::Migration(Box::new(err))
+    }
+}
+
+/// Turns a unique violation of `constraint` into the domain's "already taken".
+pub(crate) fn taken(
+    err: StoreError,
+    constraint: &str,
+    what: Taken,
+    value: impl Into<String>,
+) -> StoreError {
+    match &err {
+        StoreError::Conflict { constraint: c, .. } if c == constraint => {
+            DomainError::AlreadyTaken {
+                what,
+                value: value.into(),
+            }
+            .into()
+        }
+        _ => err,
+    }
+}
+
+/// Turns a foreign-key "not found" into the domain's not found for `entity`.
+pub(crate) fn missing(err: StoreError, entity: &'static str, id: impl ToString) -> StoreError {
+    match err {
+        StoreError::NotFound { .. } => DomainError::not_found(entity, id).into(),
+        other => other,
     }
 }

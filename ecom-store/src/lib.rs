@@ -7,6 +7,7 @@ pub mod dev;
 pub mod erd;
 pub mod error;
 pub mod migrate;
+mod ops;
 pub mod outbox;
 pub mod pool;
 pub mod replica;

@@ -30,29 +30,25 @@ pub(crate) enum Bind {
     NumericArray(Vec<Decimal>),
 }
 
-/// SQL text in parts with one bind between each two parts: `parts.len()` must be
-/// `binds.len() + 1`. The text is static, so the cache can never grow without bound.
+/// One statement, written as it would be in psql with `$1`, `$2`... for its binds (a
+/// placeholder may appear more than once: each use sends its bind again). The text
+/// is static, so the cache can never grow without bound.
 ///
 /// Loaded by column name (`QueryableByName`) unless given its row's SQL types with
 /// [`CachedSql::typed`]; then rows load by position (`Queryable`), which skips a
 /// name lookup per column per row.
 #[derive(Debug, Clone)]
 pub(crate) struct CachedSql<ST = Untyped> {
-    parts: &'static [&'static str],
+    sql: &'static str,
     binds: Vec<Bind>,
     tail: &'static str,
     row: PhantomData<fn() -> ST>,
 }
 
 impl CachedSql {
-    pub(crate) fn new(parts: &'static [&'static str], binds: Vec<Bind>) -> Self {
-        debug_assert_eq!(
-            parts.len(),
-            binds.len() + 1,
-            "one bind between each two parts"
-        );
+    pub(crate) fn new(sql: &'static str, binds: Vec<Bind>) -> Self {
         Self {
-            parts,
+            sql,
             binds,
             tail: "",
             row: PhantomData,
@@ -64,14 +60,14 @@ impl<ST> CachedSql<ST> {
     /// The same query, its rows of SQL types `T` (in select-list order).
     pub(crate) fn typed<T>(self) -> CachedSql<T> {
         CachedSql {
-            parts: self.parts,
+            sql: self.sql,
             binds: self.binds,
             tail: self.tail,
             row: PhantomData,
         }
     }
 
-    /// Appends `tail` (static text, e.g. one of a few `LIMIT`s) after the last part.
+    /// Appends `tail` (static text, e.g. one of a few `LIMIT`s) after the statement.
     pub(crate) fn with_tail(mut self, tail: &'static str) -> Self {
         self.tail = tail;
         self
@@ -92,24 +88,43 @@ impl<ST, Conn> RunQueryDsl<Conn> for CachedSql<ST> {}
 
 impl<ST> QueryFragment<Pg> for CachedSql<ST> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        for (i, part) in self.parts.iter().enumerate() {
-            out.push_sql(part);
-            match self.binds.get(i) {
-                None => {}
-                Some(Bind::Int(v)) => out.push_bind_param::<Integer, _>(v)?,
-                Some(Bind::BigInt(v)) => out.push_bind_param::<BigInt, _>(v)?,
-                Some(Bind::NullableBigInt(v)) => out.push_bind_param::<Nullable<BigInt>, _>(v)?,
-                Some(Bind::Text(v)) => out.push_bind_param::<Text, _>(v)?,
-                Some(Bind::NullableText(v)) => out.push_bind_param::<Nullable<Text>, _>(v)?,
-                Some(Bind::BigIntArray(v)) => out.push_bind_param::<Array<BigInt>, _>(v)?,
-                Some(Bind::Numeric(v)) => out.push_bind_param::<Numeric, _>(v)?,
-                Some(Bind::IntArray(v)) => out.push_bind_param::<Array<Integer>, _>(v)?,
-                Some(Bind::SmallIntArray(v)) => out.push_bind_param::<Array<SmallInt>, _>(v)?,
-                Some(Bind::TextArray(v)) => out.push_bind_param::<Array<Text>, _>(v)?,
-                Some(Bind::NumericArray(v)) => out.push_bind_param::<Array<Numeric>, _>(v)?,
-            }
+        let mut rest = self.sql;
+        while let Some(at) = rest.find('$') {
+            out.push_sql(&rest[..at]);
+            let digits = rest[at + 1..]
+                .bytes()
+                .take_while(u8::is_ascii_digit)
+                .count();
+            let bind = rest[at + 1..at + 1 + digits]
+                .parse::<usize>()
+                .ok()
+                .and_then(|n| self.binds.get(n.checked_sub(1)?))
+                .ok_or_else(|| {
+                    diesel::result::Error::QueryBuilderError(
+                        format!("placeholder without a bind in {:?}", self.sql).into(),
+                    )
+                })?;
+            push_bind(&mut out, bind)?;
+            rest = &rest[at + 1 + digits..];
         }
+        out.push_sql(rest);
         out.push_sql(self.tail);
         Ok(())
+    }
+}
+
+fn push_bind<'b>(out: &mut AstPass<'_, 'b, Pg>, bind: &'b Bind) -> QueryResult<()> {
+    match bind {
+        Bind::Int(v) => out.push_bind_param::<Integer, _>(v),
+        Bind::BigInt(v) => out.push_bind_param::<BigInt, _>(v),
+        Bind::NullableBigInt(v) => out.push_bind_param::<Nullable<BigInt>, _>(v),
+        Bind::Text(v) => out.push_bind_param::<Text, _>(v),
+        Bind::NullableText(v) => out.push_bind_param::<Nullable<Text>, _>(v),
+        Bind::BigIntArray(v) => out.push_bind_param::<Array<BigInt>, _>(v),
+        Bind::Numeric(v) => out.push_bind_param::<Numeric, _>(v),
+        Bind::IntArray(v) => out.push_bind_param::<Array<Integer>, _>(v),
+        Bind::SmallIntArray(v) => out.push_bind_param::<Array<SmallInt>, _>(v),
+        Bind::TextArray(v) => out.push_bind_param::<Array<Text>, _>(v),
+        Bind::NumericArray(v) => out.push_bind_param::<Array<Numeric>, _>(v),
     }
 }

@@ -3,8 +3,7 @@
 use std::sync::Arc;
 
 use diesel::PgConnection;
-use ecom_domain::error::{DomainError, Taken};
-use ecom_domain::memory::StoreRules;
+use ecom_domain::rules::StoreRules;
 
 use crate::replica::{
     ConsistencyToken, PgReader, ReplicaStatus, Replicas, SessionToken, on_live_connection,
@@ -156,32 +155,5 @@ impl PgStore {
         work: impl FnMut(&mut PgConnection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         self.writer_reader().run(work)
-    }
-}
-
-/// Turns a unique violation of `constraint` into the domain's "already taken".
-pub(crate) fn taken(
-    err: StoreError,
-    constraint: &str,
-    what: Taken,
-    value: impl Into<String>,
-) -> StoreError {
-    match &err {
-        StoreError::Conflict { constraint: c, .. } if c == constraint => {
-            DomainError::AlreadyTaken {
-                what,
-                value: value.into(),
-            }
-            .into()
-        }
-        _ => err,
-    }
-}
-
-/// Turns a foreign-key "not found" into the domain's not found for `entity`.
-pub(crate) fn missing(err: StoreError, entity: &'static str, id: impl ToString) -> StoreError {
-    match err {
-        StoreError::NotFound { .. } => DomainError::not_found(entity, id).into(),
-        other => other,
     }
 }

@@ -17,11 +17,11 @@ use diesel::sql_types::Text;
 
 use ecom_domain::prelude::*;
 
+use crate::error::taken;
 use crate::rows::{
     AddressPostalRow, AddressRow, NewAddressRow, NewUserRow, UserChangeset, UserRow,
 };
 use crate::schema::{addresses, users};
-use crate::store::taken;
 use crate::{PgStore, StoreError};
 
 #[diesel::declare_sql_function]

@@ -4,64 +4,13 @@
 use diesel::prelude::*;
 use ecom_domain::prelude::*;
 
-use crate::rows::{CartRow, ProductRow, quantity_column};
-use crate::schema::{cart_lines, carts, products};
-use crate::store::missing;
+use crate::error::missing;
+use crate::ops::cart::{cart_products, load_cart};
+use crate::ops::product::load_product;
+use crate::ops::user::require_user;
+use crate::rows::quantity_column;
+use crate::schema::{cart_lines, carts};
 use crate::{PgStore, StoreError};
-
-/// Loads a cart with its lines; `lock` takes the cart row `FOR UPDATE`.
-pub(crate) fn load_cart(
-    conn: &mut PgConnection,
-    id: CartId,
-    lock: bool,
-) -> Result<Cart, StoreError> {
-    let query = carts::table.find(id.get()).select(CartRow::as_select());
-    let row = if lock {
-        query.for_update().first(conn)
-    } else {
-        query.first(conn)
-    }
-    .optional()?
-    .ok_or_else(|| DomainError::not_found("cart", id))?;
-    let lines = cart_lines::table
-        .filter(cart_lines::cart_id.eq(id.get()))
-        .select((cart_lines::product_id, cart_lines::quantity))
-        .load::<(i64, i32)>(conn)?;
-    row.into_cart(lines)
-}
-
-/// The products in `cart`'s lines, by id, without a lock. Through the lines, not
-/// an array of ids, so that the statement keeps one generic plan.
-pub(crate) fn cart_products(
-    conn: &mut PgConnection,
-    cart: CartId,
-) -> Result<Vec<Product>, StoreError> {
-    products::table
-        .filter(
-            products::id.eq_any(
-                cart_lines::table
-                    .filter(cart_lines::cart_id.eq(cart.get()))
-                    .select(cart_lines::product_id),
-            ),
-        )
-        .order(products::id)
-        .select(ProductRow::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(Product::try_from)
-        .collect()
-}
-
-/// Loads one product.
-pub(crate) fn load_product(conn: &mut PgConnection, id: ProductId) -> Result<Product, StoreError> {
-    products::table
-        .find(id.get())
-        .select(ProductRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| DomainError::not_found("product", id))?
-        .try_into()
-}
 
 /// Writes the difference between two versions of a cart's lines.
 fn sync_lines(conn: &mut PgConnection, before: &Cart, after: &Cart) -> Result<(), StoreError> {
@@ -221,7 +170,7 @@ impl CartRepository for PgStore {
 
     fn attach_cart(&self, cart_id: CartId, user: UserId) -> Result<Cart, StoreError> {
         self.write(|conn| {
-            crate::repo::require_user(conn, user, true)?;
+            require_user(conn, user, true)?;
             let guest = load_cart(conn, cart_id, true)?;
             guest.ensure_open()?;
             let owned = CartOwner::User(user);

@@ -20,44 +20,21 @@ use rust_decimal::Decimal;
 use ecom_domain::catalog::{check_price, check_stock};
 use ecom_domain::prelude::*;
 
+use crate::error::{missing, taken};
+use crate::ops::product::product_row;
 use crate::rows::{
     CategoryRow, NewCategoryRow, NewProductRow, ProductChangeset, ProductRow, corrupt, money,
     stock_column,
 };
 use crate::schema::{categories, products};
 use crate::sql::{Bind, CachedSql};
-use crate::store::{missing, taken};
 use crate::{PgReader, PgStore, StoreError};
 
 /// The advisory lock every category move holds until it commits ("ecom-cat").
 const TREE_LOCK_KEY: i64 = 0x6563_6f6d_2d63_6174;
 
-/// The product columns, for the raw queries that read [`ProductRow`]s by name.
-/// The columns of a [`ProductRow`], for hand-written queries over `products p`.
-macro_rules! product_columns {
-    () => {
-        "p.id, p.sku, p.name, p.description, p.category_id, p.price, \
-         p.currency, p.status, p.stock_on_hand, p.created_at, p.updated_at"
-    };
-}
-
-/// The category page's query up to its ORDER BY: the category and its subtree.
-macro_rules! products_of_tree {
-    () => {
-        concat!(
-            " UNION \
-                 SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id \
-             ) \
-             SELECT ",
-            product_columns!(),
-            " FROM products p \
-             WHERE p.category_id IN (SELECT id FROM tree) \
-               AND p.status = 'active'"
-        )
-    };
-}
-
-/// The SQL types of `product_columns!()`, in order: rows load by position.
+/// The SQL types of the product columns the statements below select, in order:
+/// rows load by position.
 type ProductColumns = (
     BigInt,
     Text,
@@ -72,8 +49,39 @@ type ProductColumns = (
     Timestamptz,
 );
 
-const TREE: &str = "WITH RECURSIVE tree (id) AS ( SELECT id FROM categories WHERE id = ";
-const PRODUCTS: &str = products_of_tree!();
+// A category page: the active products of the category and its subtree, by id. The
+// first page has a statement of its own (see `list_products`).
+const CATEGORY_PAGE: &str = "\
+WITH RECURSIVE tree (id) AS (
+    SELECT id FROM categories WHERE id = $1
+    UNION
+    SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id
+)
+SELECT p.id, p.sku, p.name, p.description, p.category_id, p.price, p.currency, p.status,
+       p.stock_on_hand, p.created_at, p.updated_at
+FROM products p
+WHERE p.category_id IN (SELECT id FROM tree) AND p.status = 'active'";
+
+const CATEGORY_PAGE_AFTER: &str = "\
+WITH RECURSIVE tree (id) AS (
+    SELECT id FROM categories WHERE id = $1
+    UNION
+    SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id
+)
+SELECT p.id, p.sku, p.name, p.description, p.category_id, p.price, p.currency, p.status,
+       p.stock_on_hand, p.created_at, p.updated_at
+FROM products p
+WHERE p.category_id IN (SELECT id FROM tree) AND p.status = 'active' AND p.id > $2";
+
+// `%` (similarity at least pg_trgm.similarity_threshold, 0.3 by default) is served by
+// products_name_trgm_idx; a NULL substring ($2) disables the `strpos` arm.
+const SEARCH: &str = "\
+SELECT p.id, p.sku, p.name, p.description, p.category_id, p.price, p.currency, p.status,
+       p.stock_on_hand, p.created_at, p.updated_at
+FROM products p
+WHERE p.status = 'active' AND (p.name % $1 OR strpos(lower(p.name), lower($2)) > 0)
+ORDER BY similarity(p.name, $1) DESC, p.id
+LIMIT $3";
 
 /// The LIMITs a category page's statement is prepared with: page sizes callers use,
 /// plus the one row that says whether there is a next page.
@@ -124,15 +132,6 @@ fn hold_category(conn: &mut PgConnection, id: CategoryId) -> Result<(), StoreErr
         .optional()?
         .map(drop)
         .ok_or_else(|| not_found("category", id))
-}
-
-fn product_row(conn: &mut PgConnection, id: ProductId) -> Result<ProductRow, StoreError> {
-    products::table
-        .find(id.get())
-        .select(ProductRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| not_found("product", id))
 }
 
 /// The product an UPDATE returned, or "not found" when it matched no row.
@@ -247,8 +246,6 @@ impl CatalogReader for PgReader {
             // generic plan of a prepared statement cannot know `id > $2` is every
             // row, nor how small `LIMIT $3` is, and with those guesses PostgreSQL
             // chose plans a fifth slower than for the literal values.
-            const FIRST: &[&str] = &[TREE, PRODUCTS];
-            const NEXT: &[&str] = &[TREE, concat!(products_of_tree!(), " AND p.id > "), ""];
             let wanted = limit + 1;
             let &(fetch, tail) = PAGE_LIMITS
                 .iter()
@@ -257,8 +254,11 @@ impl CatalogReader for PgReader {
             debug_assert!(fetch >= wanted);
             let category_bind = Bind::BigInt(category.get());
             let query = match page.after {
-                None => CachedSql::new(FIRST, vec![category_bind]),
-                Some(after) => CachedSql::new(NEXT, vec![category_bind, Bind::BigInt(after.get())]),
+                None => CachedSql::new(CATEGORY_PAGE, vec![category_bind]),
+                Some(after) => CachedSql::new(
+                    CATEGORY_PAGE_AFTER,
+                    vec![category_bind, Bind::BigInt(after.get())],
+                ),
             }
             .with_tail(tail)
             .typed::<ProductColumns>();
@@ -280,26 +280,11 @@ impl CatalogReader for PgReader {
         let trigram_text = needle.replace('\0', " ");
         let substring = (!needle.is_empty() && !needle.contains('\0')).then_some(needle);
         self.run(|conn| {
-            // `%` (similarity at least pg_trgm.similarity_threshold, 0.3 by default)
-            // is served by products_name_trgm_idx; a NULL substring disables the
-            // `strpos` arm.
-            const SEARCH: &[&str] = &[
-                concat!(
-                    "SELECT ",
-                    product_columns!(),
-                    " FROM products p WHERE p.status = 'active' AND (p.name % ",
-                ),
-                " OR strpos(lower(p.name), lower(",
-                ")) > 0) ORDER BY similarity(p.name, ",
-                ") DESC, p.id LIMIT ",
-                "",
-            ];
             let rows: Vec<ProductRow> = CachedSql::new(
                 SEARCH,
                 vec![
                     Bind::Text(trigram_text.clone()),
                     Bind::NullableText(substring.map(str::to_owned)),
-                    Bind::Text(trigram_text.clone()),
                     Bind::BigInt(i64::from(limit.clamp(1, 500))),
                 ],
             )

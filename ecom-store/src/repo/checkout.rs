@@ -1,5 +1,10 @@
 //! Checkout: a cart becomes an order in one transaction, and the sweeps around it.
 //!
+//! The steps of [`PgStore::place_order`] are functions of the same names: claim the
+//! key, lock the cart, price it, insert the order (its row, addresses, lines,
+//! history, payment, cart converted, key linked, outbox event), and last reserve the
+//! stock.
+//!
 //! Concurrency, in the order the transaction takes its locks:
 //! 1. the idempotency key is claimed with `INSERT ... ON CONFLICT DO NOTHING`: a
 //!    second call with the same key waits on the first one's row and then replays its
@@ -21,86 +26,62 @@ use ecom_domain::catalog::ensure_in_stock;
 use ecom_domain::prelude::*;
 use serde_json::json;
 
-use crate::outbox;
-use crate::repo::cart::{cart_products, load_cart};
-use crate::repo::order::{OrderChange, apply_order_event, load_order};
-use crate::repo::payment::{load_payments, settle_payments};
-use crate::rows::{AddressRow, PostalColumns, ProductRow, quantity_column};
-use crate::schema::{
-    addresses, idempotency_keys, order_lines, order_status_history, orders, payments, products,
+use crate::ops::cart::{cart_products, load_cart};
+use crate::ops::idempotency::{Claim, claim_key, link_key, purge_keys};
+use crate::ops::order::{
+    OrderChange, StockMove, apply_order_event, load_order, lock_order_products, move_order_stock,
 };
+use crate::ops::payment::{load_payments, settle_payments};
+use crate::outbox;
+use crate::rows::{AddressRow, CHECKOUT_EVENT, PostalColumns, quantity_column};
+use crate::schema::{addresses, order_status_history, orders, payments};
 use crate::sql::{Bind, CachedSql};
 use crate::{PgStore, RetryReason, StoreError};
 
-/// The scope under which checkout keys are kept in `idempotency_keys`.
-const SCOPE: &str = "checkout";
+// Checkout's writes, kept prepared (see `crate::sql`): one statement per table.
 
-/// How long a checkout's idempotency key is kept before `purge_idempotency_keys`
-/// may forget it: a retry within this window replays the first order.
-pub const IDEMPOTENCY_RETENTION: chrono::Duration = chrono::Duration::hours(24);
+const INSERT_ORDER: &str = "\
+INSERT INTO orders (user_id, guest_email, cart_id, currency, subtotal, shipping, tax, grand_total,
+                    payment_deadline)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + $9 * interval '1 second')
+RETURNING id, created_at, payment_deadline";
 
-// Products are found through the cart's or the order's lines, not by an array of
-// ids: PostgreSQL cannot estimate `id = ANY($1)` nor `unnest($1)` for a generic plan,
-// so statements written that way were planned again on every call (about 0.1 ms
-// each); these keep one plan per connection.
+// Two rows written out: VALUES costs the server less than `unnest` of nine arrays.
+const INSERT_ADDRESSES: &str = "\
+INSERT INTO order_addresses (order_id, kind, recipient, line1, line2, city, region, postal_code,
+                             country)
+VALUES ($1, 'shipping', $2, $3, $4, $5, $6, $7, $8),
+       ($1, 'billing', $9, $10, $11, $12, $13, $14, $15)";
 
-/// Locks the products of `order`'s lines in id order and returns them by id.
-/// `FOR NO KEY UPDATE`: the lock an update of non-key columns takes, which does not
-/// wait for (nor block) the key share locks that inserting rows referring to a
-/// product takes.
-pub(crate) fn lock_order_products(
-    conn: &mut PgConnection,
-    order: i64,
-) -> Result<Vec<Product>, StoreError> {
-    products::table
-        .filter(
-            products::id.eq_any(
-                order_lines::table
-                    .filter(order_lines::order_id.eq(order))
-                    .select(order_lines::product_id),
-            ),
-        )
-        .order(products::id)
-        .select(ProductRow::as_select())
-        .for_no_key_update()
-        .load(conn)?
-        .into_iter()
-        .map(Product::try_from)
-        .collect()
+const INSERT_LINES: &str = "\
+INSERT INTO order_lines (order_id, line_no, product_id, sku, name, unit_price, quantity)
+SELECT $1, * FROM unnest($2::smallint[], $3::bigint[], $4::text[], $5::text[], $6::numeric[],
+                         $7::int[])";
+
+const CONVERT_CART: &str = "UPDATE carts SET status = $1, updated_at = now() WHERE id = $2";
+
+/// The order's row as inserting it hands it back: its id and the times the
+/// database gave it.
+#[derive(QueryableByName)]
+struct Placed {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Timestamptz)]
+    created_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    payment_deadline: DateTime<Utc>,
 }
 
-/// Which way [`move_order_stock`] moves an order's units.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum StockMove {
-    /// Out of stock, into the order (checkout).
-    Reserve,
-    /// Back from the order into stock (cancellation, expiry).
-    Release,
+/// The cart to check out, locked `FOR UPDATE` so that it checks out once; it must
+/// still be open.
+fn lock_cart(conn: &mut PgConnection, request: &CheckoutRequest) -> Result<Cart, StoreError> {
+    let cart = load_cart(conn, request.cart_id, true)?;
+    cart.ensure_open()?;
+    Ok(cart)
 }
 
-/// Moves the units of all of `order`'s lines out of stock or back, in one statement
-/// (lines of one product are summed). The products must already be locked by
-/// [`lock_order_products`].
-pub(crate) fn move_order_stock(
-    conn: &mut PgConnection,
-    order: i64,
-    direction: StockMove,
-) -> Result<(), StoreError> {
-    const MOVE: &[&str] = &[
-        "UPDATE products p SET stock_on_hand = p.stock_on_hand + ",
-        " * l.units, updated_at = now() \
-         FROM (SELECT product_id, sum(quantity) AS units FROM order_lines \
-         WHERE order_id = ",
-        " GROUP BY product_id) AS l WHERE p.id = l.product_id",
-    ];
-    let sign = match direction {
-        StockMove::Reserve => -1,
-        StockMove::Release => 1,
-    };
-    CachedSql::new(MOVE, vec![Bind::Int(sign), Bind::BigInt(order)]).execute(conn)?;
-    Ok(())
-}
-
+/// The address to snapshot into the order: given in the request, or one of the
+/// customer's saved addresses (a guest has none).
 fn snapshot_address(
     conn: &mut PgConnection,
     owner: Option<UserId>,
@@ -122,335 +103,98 @@ fn snapshot_address(
     }
 }
 
-// Checkout's writes, kept prepared (see `crate::sql`): one statement per table.
-const INSERT_ORDER: &[&str] = &[
-    "INSERT INTO orders (user_id, guest_email, cart_id, currency, subtotal, shipping, tax, \
-     grand_total, payment_deadline) VALUES (",
-    ", ",
-    ", ",
-    ", ",
-    ", ",
-    ", ",
-    ", ",
-    ", ",
-    ", now() + ",
-    " * interval '1 second') RETURNING id, created_at, payment_deadline",
-];
-// Two rows written out: VALUES costs the server less than `unnest` of nine arrays.
-const INSERT_ADDRESSES: &[&str] = &[
-    "INSERT INTO order_addresses (order_id, kind, recipient, line1, line2, city, region, \
-     postal_code, country) VALUES (",
-    ", 'shipping', ",
-    ", ",
-    ", ",
-    ", ",
-    ", ",
-    ", ",
-    ", ",
-    "), (",
-    ", 'billing', ",
-    ", ",
-    ", ",
-    ", ",
-    ", ",
-    ", ",
-    ", ",
-    ")",
-];
-const INSERT_LINES: &[&str] = &[
-    "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, unit_price, quantity) \
-     SELECT ",
-    ", * FROM unnest(",
-    "::smallint[], ",
-    "::bigint[], ",
-    "::text[], ",
-    "::text[], ",
-    "::numeric[], ",
-    "::int[])",
-];
-const CONVERT_CART: &[&str] = &[
-    "UPDATE carts SET status = ",
-    ", updated_at = now() WHERE id = ",
-    "",
-];
-const LINK_KEY: &[&str] = &[
-    "UPDATE idempotency_keys SET order_id = ",
-    " WHERE scope = ",
-    " AND key = ",
-    "",
-];
-
-/// What inserting an order hands back.
-#[derive(QueryableByName)]
-struct Placed {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-    #[diesel(sql_type = Timestamptz)]
-    created_at: DateTime<Utc>,
-    #[diesel(sql_type = Timestamptz)]
-    payment_deadline: DateTime<Utc>,
-}
-
-/// What the idempotency table says about a key.
-enum Claim {
-    /// This transaction owns the key now.
-    Fresh,
-    /// An earlier call committed this order for the key.
-    Replay(OrderId),
-}
-
-fn claim_key(
-    conn: &mut PgConnection,
-    request: &CheckoutRequest,
-    fingerprint: &[u8],
-) -> Result<Claim, StoreError> {
-    let key = request.idempotency_key.as_str();
-    let inserted = diesel::insert_into(idempotency_keys::table)
-        .values((
-            idempotency_keys::scope.eq(SCOPE),
-            idempotency_keys::key.eq(key),
-            idempotency_keys::request_hash.eq(fingerprint),
-            idempotency_keys::expires_at.eq(Utc::now() + IDEMPOTENCY_RETENTION),
-        ))
-        .on_conflict_do_nothing()
-        .execute(conn)?;
-    if inserted == 1 {
-        return Ok(Claim::Fresh);
-    }
-    let (hash, order): (Vec<u8>, Option<i64>) = idempotency_keys::table
-        .find((SCOPE, key))
-        .select((idempotency_keys::request_hash, idempotency_keys::order_id))
-        .first(conn)?;
-    if hash != fingerprint {
-        return Err(DomainError::IdempotencyConflict {
-            key: key.to_owned(),
-        }
-        .into());
-    }
-    match order {
-        Some(order) => Ok(Claim::Replay(OrderId::new(order))),
-        // The row is only ever committed together with its order.
-        None => Err(StoreError::Invalid {
-            constraint: None,
-            message: format!("idempotency key {key:?} has no order"),
-        }),
-    }
+/// Everything the order is made of, decided before anything is written.
+struct Priced {
+    customer: Customer,
+    shipping_address: PostalAddress,
+    billing_address: PostalAddress,
+    /// The cart's products as they were read (unlocked) and priced.
+    seen: Vec<Product>,
+    draft: OrderDraft,
 }
 
 impl PgStore {
+    /// Places the order for a freshly claimed key: the story of a checkout.
     fn place_order(
         &self,
         conn: &mut PgConnection,
         request: &CheckoutRequest,
     ) -> Result<Checkout, StoreError> {
-        let cart = load_cart(conn, request.cart_id, true)?;
-        cart.ensure_open()?;
-        let (customer, owner) = match &cart.owner {
-            CartOwner::User(user) => (Customer::User(*user), Some(*user)),
-            CartOwner::Guest(_) => {
-                let email = request
-                    .guest_email
-                    .clone()
-                    .ok_or(DomainError::GuestEmailRequired)?;
-                (Customer::Guest(email), None)
-            }
-        };
-        let shipping_address = snapshot_address(conn, owner, &request.shipping)?;
-        let billing_address = snapshot_address(conn, owner, &request.billing)?;
+        let cart = lock_cart(conn, request)?;
+        let priced = self.price(conn, request, &cart)?;
+        let order = self.insert_order(conn, &cart, &priced)?;
+        insert_addresses(conn, order.id, &priced)?;
+        let lines = OrderLine::from_draft(&priced.draft);
+        insert_lines(conn, order.id, &lines)?;
+        insert_history(conn, &order)?;
+        let payment_id = insert_payment(conn, order.id, request, &cart, &priced.draft.totals)?;
+        convert_cart(conn, cart.id)?;
+        link_key(conn, &request.idempotency_key, order.id)?;
+        record_placed(
+            conn,
+            &order,
+            payment_id,
+            &cart,
+            &priced.draft.totals,
+            &lines,
+        )?;
+        // Stock last, so that hot products stay locked as briefly as possible.
+        reserve_stock(conn, order.id, &cart, &priced.seen)?;
+        Ok(checkout_of(request, cart, priced, order, lines, payment_id))
+    }
 
+    /// Prices the cart from its products as read without a lock, for its customer
+    /// and shipping address, and checks the stock once before anything is written
+    /// (checked again under the lock).
+    fn price(
+        &self,
+        conn: &mut PgConnection,
+        request: &CheckoutRequest,
+        cart: &Cart,
+    ) -> Result<Priced, StoreError> {
+        let customer = request.customer(&cart.owner)?;
+        let shipping_address = snapshot_address(conn, customer.user(), &request.shipping)?;
+        let billing_address = snapshot_address(conn, customer.user(), &request.billing)?;
         let seen = cart_products(conn, cart.id)?;
         let lines = cart.lines_with(&seen);
         let draft =
             self.rules()
                 .pricing
                 .price(cart.currency, &lines, shipping_address.country())?;
-        // Fail early, before writing anything; checked again under the lock.
         ensure_in_stock(&lines)?;
-
-        let totals = draft.totals;
-        let (user_id, guest_email) = match &customer {
-            Customer::User(user) => (Some(user.get()), None),
-            Customer::Guest(email) => (None, Some(email.as_str().to_owned())),
-        };
-        let window_secs = self.rules().payment_window.num_seconds();
-        let placed: Placed = CachedSql::new(
-            INSERT_ORDER,
-            vec![
-                Bind::NullableBigInt(user_id),
-                Bind::NullableText(guest_email),
-                Bind::BigInt(cart.id.get()),
-                Bind::Text(cart.currency.code().to_owned()),
-                Bind::Numeric(totals.subtotal.amount()),
-                Bind::Numeric(totals.shipping.amount()),
-                Bind::Numeric(totals.tax.amount()),
-                Bind::Numeric(totals.grand_total.amount()),
-                Bind::BigInt(window_secs),
-            ],
-        )
-        .get_result(conn)?;
-        let Placed {
-            id: order_id,
-            created_at,
-            payment_deadline,
-        } = placed;
-
-        let binds = [&shipping_address, &billing_address]
-            .into_iter()
-            .flat_map(|address| {
-                let columns = PostalColumns::from(address);
-                [
-                    Bind::BigInt(order_id),
-                    Bind::Text(columns.recipient),
-                    Bind::Text(columns.line1),
-                    Bind::NullableText(columns.line2),
-                    Bind::Text(columns.city),
-                    Bind::NullableText(columns.region),
-                    Bind::Text(columns.postal_code),
-                    Bind::Text(columns.country),
-                ]
-            })
-            .collect();
-        CachedSql::new(INSERT_ADDRESSES, binds).execute(conn)?;
-
-        let order_lines = draft.order_lines();
-        CachedSql::new(
-            INSERT_LINES,
-            vec![
-                Bind::BigInt(order_id),
-                Bind::SmallIntArray(
-                    order_lines
-                        .iter()
-                        .map(|l| i16::try_from(l.line_no).unwrap_or(i16::MAX))
-                        .collect(),
-                ),
-                Bind::BigIntArray(order_lines.iter().map(|l| l.product_id.get()).collect()),
-                Bind::TextArray(
-                    order_lines
-                        .iter()
-                        .map(|l| l.sku.as_str().to_owned())
-                        .collect(),
-                ),
-                Bind::TextArray(
-                    order_lines
-                        .iter()
-                        .map(|l| l.name.as_str().to_owned())
-                        .collect(),
-                ),
-                Bind::NumericArray(order_lines.iter().map(|l| l.unit_price.amount()).collect()),
-                Bind::IntArray(
-                    order_lines
-                        .iter()
-                        .map(|l| quantity_column(l.quantity))
-                        .collect(),
-                ),
-            ],
-        )
-        .execute(conn)?;
-
-        diesel::insert_into(order_status_history::table)
-            .values((
-                order_status_history::order_id.eq(order_id),
-                order_status_history::to_status.eq(OrderStatus::PendingPayment.as_str()),
-                order_status_history::event.eq(crate::rows::CHECKOUT_EVENT),
-                order_status_history::at.eq(created_at),
-            ))
-            .execute(conn)?;
-
-        let payment_id: i64 = diesel::insert_into(payments::table)
-            .values((
-                payments::order_id.eq(order_id),
-                payments::provider.eq(request.provider.as_str()),
-                payments::currency.eq(cart.currency.code()),
-                payments::amount.eq(totals.grand_total.amount()),
-            ))
-            .returning(payments::id)
-            .get_result(conn)?;
-
-        CachedSql::new(
-            CONVERT_CART,
-            vec![
-                Bind::Text(CartStatus::Converted.as_str().to_owned()),
-                Bind::BigInt(cart.id.get()),
-            ],
-        )
-        .execute(conn)?;
-        CachedSql::new(
-            LINK_KEY,
-            vec![
-                Bind::BigInt(order_id),
-                Bind::Text(SCOPE.to_owned()),
-                Bind::Text(request.idempotency_key.as_str().to_owned()),
-            ],
-        )
-        .execute(conn)?;
-
-        outbox::record(
-            conn,
-            "order",
-            order_id,
-            "order.placed",
-            json!({
-                "order_id": order_id,
-                "payment_id": payment_id,
-                "currency": cart.currency.code(),
-                "grand_total": totals.grand_total.amount().to_string(),
-                "lines": order_lines.iter().map(|l| json!({
-                    "product_id": l.product_id.get(),
-                    "sku": l.sku.as_str(),
-                    "quantity": l.quantity.get(),
-                    "unit_price": l.unit_price.amount().to_string(),
-                })).collect::<Vec<_>>(),
-            }),
-        )?;
-
-        // Stock last, so that hot products stay locked as briefly as possible.
-        let locked = lock_order_products(conn, order_id)?;
-        let unchanged = locked.len() == seen.len()
-            && locked.iter().zip(&seen).all(|(now, then)| {
-                (&now.sku, &now.name, now.price, now.status)
-                    == (&then.sku, &then.name, then.price, then.status)
-            });
-        if !unchanged {
-            // Priced from data that changed since: the whole checkout runs again.
-            return Err(StoreError::Retryable {
-                reason: RetryReason::SerializationFailure,
-                message: "a product changed while the order was priced".into(),
-            });
-        }
-        ensure_in_stock(&cart.lines_with(&locked))?;
-        move_order_stock(conn, order_id, StockMove::Reserve)?;
-
-        let order = Order {
-            id: OrderId::new(order_id),
+        Ok(Priced {
             customer,
-            cart_id: Some(cart.id),
-            currency: cart.currency,
-            lines: order_lines,
-            totals,
             shipping_address,
             billing_address,
-            status: OrderStatus::PendingPayment,
-            payment_deadline,
-            history: vec![StatusChange {
-                from: None,
-                to: OrderStatus::PendingPayment,
-                event: None,
-                note: None,
-                at: created_at,
-            }],
-            created_at,
-        };
-        let payment = Payment::new(
-            PaymentId::new(payment_id),
-            order.id,
-            request.provider.clone(),
-            totals.grand_total,
-        );
-        Ok(Checkout {
-            order,
-            payment,
-            replayed: false,
+            seen,
+            draft,
         })
+    }
+
+    /// Inserts the order's row, pending payment until the store's payment window ends.
+    fn insert_order(
+        &self,
+        conn: &mut PgConnection,
+        cart: &Cart,
+        priced: &Priced,
+    ) -> Result<Placed, StoreError> {
+        let totals = priced.draft.totals;
+        let guest_email = match &priced.customer {
+            Customer::User(_) => None,
+            Customer::Guest(email) => Some(email.as_str().to_owned()),
+        };
+        let binds = vec![
+            Bind::NullableBigInt(priced.customer.user().map(|u| u.get())),
+            Bind::NullableText(guest_email),
+            Bind::BigInt(cart.id.get()),
+            Bind::Text(cart.currency.code().to_owned()),
+            Bind::Numeric(totals.subtotal.amount()),
+            Bind::Numeric(totals.shipping.amount()),
+            Bind::Numeric(totals.tax.amount()),
+            Bind::Numeric(totals.grand_total.amount()),
+            Bind::BigInt(self.rules().payment_window.num_seconds()),
+        ];
+        Ok(CachedSql::new(INSERT_ORDER, binds).get_result(conn)?)
     }
 
     /// Expires up to `batch` overdue orders in one transaction; returns their ids.
@@ -487,26 +231,198 @@ impl PgStore {
     }
 }
 
+/// Snapshots the shipping and billing addresses into the order.
+fn insert_addresses(
+    conn: &mut PgConnection,
+    order: i64,
+    priced: &Priced,
+) -> Result<(), StoreError> {
+    let mut binds = vec![Bind::BigInt(order)];
+    for address in [&priced.shipping_address, &priced.billing_address] {
+        let columns = PostalColumns::from(address);
+        binds.extend([
+            Bind::Text(columns.recipient),
+            Bind::Text(columns.line1),
+            Bind::NullableText(columns.line2),
+            Bind::Text(columns.city),
+            Bind::NullableText(columns.region),
+            Bind::Text(columns.postal_code),
+            Bind::Text(columns.country),
+        ]);
+    }
+    CachedSql::new(INSERT_ADDRESSES, binds).execute(conn)?;
+    Ok(())
+}
+
+/// Snapshots the lines: SKU, name and price as they were priced.
+fn insert_lines(
+    conn: &mut PgConnection,
+    order: i64,
+    lines: &[OrderLine],
+) -> Result<(), StoreError> {
+    let column = |f: fn(&OrderLine) -> String| lines.iter().map(f).collect();
+    let binds = vec![
+        Bind::BigInt(order),
+        Bind::SmallIntArray(
+            lines
+                .iter()
+                .map(|l| i16::try_from(l.line_no).unwrap_or(i16::MAX))
+                .collect(),
+        ),
+        Bind::BigIntArray(lines.iter().map(|l| l.product_id.get()).collect()),
+        Bind::TextArray(column(|l| l.sku.as_str().to_owned())),
+        Bind::TextArray(column(|l| l.name.as_str().to_owned())),
+        Bind::NumericArray(lines.iter().map(|l| l.unit_price.amount()).collect()),
+        Bind::IntArray(lines.iter().map(|l| quantity_column(l.quantity)).collect()),
+    ];
+    CachedSql::new(INSERT_LINES, binds).execute(conn)?;
+    Ok(())
+}
+
+/// The history's first entry: placed, pending payment.
+fn insert_history(conn: &mut PgConnection, order: &Placed) -> Result<(), StoreError> {
+    diesel::insert_into(order_status_history::table)
+        .values((
+            order_status_history::order_id.eq(order.id),
+            order_status_history::to_status.eq(OrderStatus::PendingPayment.as_str()),
+            order_status_history::event.eq(CHECKOUT_EVENT),
+            order_status_history::at.eq(order.created_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The pending payment of the order's grand total, with the request's provider.
+fn insert_payment(
+    conn: &mut PgConnection,
+    order: i64,
+    request: &CheckoutRequest,
+    cart: &Cart,
+    totals: &Totals,
+) -> Result<i64, StoreError> {
+    Ok(diesel::insert_into(payments::table)
+        .values((
+            payments::order_id.eq(order),
+            payments::provider.eq(request.provider.as_str()),
+            payments::currency.eq(cart.currency.code()),
+            payments::amount.eq(totals.grand_total.amount()),
+        ))
+        .returning(payments::id)
+        .get_result(conn)?)
+}
+
+/// Marks the cart converted: it never changes again.
+fn convert_cart(conn: &mut PgConnection, cart: CartId) -> Result<(), StoreError> {
+    let binds = vec![
+        Bind::Text(CartStatus::Converted.as_str().to_owned()),
+        Bind::BigInt(cart.get()),
+    ];
+    CachedSql::new(CONVERT_CART, binds).execute(conn)?;
+    Ok(())
+}
+
+/// The outbox's `order.placed` event, committed with the order.
+fn record_placed(
+    conn: &mut PgConnection,
+    order: &Placed,
+    payment_id: i64,
+    cart: &Cart,
+    totals: &Totals,
+    lines: &[OrderLine],
+) -> Result<(), StoreError> {
+    outbox::record(
+        conn,
+        "order",
+        order.id,
+        "order.placed",
+        json!({
+            "order_id": order.id,
+            "payment_id": payment_id,
+            "currency": cart.currency.code(),
+            "grand_total": totals.grand_total.amount().to_string(),
+            "lines": lines.iter().map(|l| json!({
+                "product_id": l.product_id.get(),
+                "sku": l.sku.as_str(),
+                "quantity": l.quantity.get(),
+                "unit_price": l.unit_price.amount().to_string(),
+            })).collect::<Vec<_>>(),
+        }),
+    )
+}
+
+/// Locks the order's products in id order, checks they are what was priced and
+/// that their stock covers the lines, and takes the units out of stock. A product
+/// changed since it was priced reruns the whole checkout.
+fn reserve_stock(
+    conn: &mut PgConnection,
+    order: i64,
+    cart: &Cart,
+    seen: &[Product],
+) -> Result<(), StoreError> {
+    let locked = lock_order_products(conn, order)?;
+    let unchanged = locked.len() == seen.len()
+        && locked.iter().zip(seen).all(|(now, then)| {
+            (&now.sku, &now.name, now.price, now.status)
+                == (&then.sku, &then.name, then.price, then.status)
+        });
+    if !unchanged {
+        return Err(StoreError::Retryable {
+            reason: RetryReason::SerializationFailure,
+            message: "a product changed while the order was priced".into(),
+        });
+    }
+    ensure_in_stock(&cart.lines_with(&locked))?;
+    move_order_stock(conn, order, StockMove::Reserve)
+}
+
+/// The placed order and its payment, as the caller gets them.
+fn checkout_of(
+    request: &CheckoutRequest,
+    cart: Cart,
+    priced: Priced,
+    order: Placed,
+    lines: Vec<OrderLine>,
+    payment_id: i64,
+) -> Checkout {
+    let totals = priced.draft.totals;
+    let order = Order {
+        id: OrderId::new(order.id),
+        customer: priced.customer,
+        cart_id: Some(cart.id),
+        currency: cart.currency,
+        lines,
+        totals,
+        shipping_address: priced.shipping_address,
+        billing_address: priced.billing_address,
+        status: OrderStatus::PendingPayment,
+        payment_deadline: order.payment_deadline,
+        history: vec![StatusChange::placed(order.created_at)],
+        created_at: order.created_at,
+    };
+    let payment = Payment::new(
+        PaymentId::new(payment_id),
+        order.id,
+        request.provider.clone(),
+        totals.grand_total,
+    );
+    Checkout {
+        order,
+        payment,
+        replayed: false,
+    }
+}
+
 impl CheckoutRepository for PgStore {
     type Error = StoreError;
 
     fn checkout(&self, request: &CheckoutRequest) -> Result<Checkout, StoreError> {
         let fingerprint = request.fingerprint();
-        self.write(|conn| match claim_key(conn, request, &fingerprint)? {
-            Claim::Replay(order_id) => {
-                let order = load_order(conn, order_id, false)?;
-                let payment = load_payments(conn, order_id)?
-                    .into_iter()
-                    .next()
-                    .ok_or_else(|| DomainError::not_found("payment for order", order_id))?;
-                Ok(Checkout {
-                    order,
-                    payment,
-                    replayed: true,
-                })
-            }
-            Claim::Fresh => self.place_order(conn, request),
-        })
+        self.write(
+            |conn| match claim_key(conn, &request.idempotency_key, &fingerprint)? {
+                Claim::Replay(order_id) => replay(conn, order_id),
+                Claim::Fresh => self.place_order(conn, request),
+            },
+        )
     }
 
     fn expire_unpaid_orders(&self, now: DateTime<Utc>) -> Result<Vec<OrderId>, StoreError> {
@@ -522,15 +438,21 @@ impl CheckoutRepository for PgStore {
         }
     }
 
-    fn purge_idempotency_keys(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
-        self.write(|conn| {
-            let n = diesel::delete(
-                idempotency_keys::table
-                    .filter(idempotency_keys::scope.eq(SCOPE))
-                    .filter(idempotency_keys::created_at.lt(before)),
-            )
-            .execute(conn)?;
-            Ok(n as u64)
-        })
+    fn purge_idempotency_keys(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.write(|conn| purge_keys(conn, now))
     }
+}
+
+/// The order an earlier call with the same key placed, with its payment.
+fn replay(conn: &mut PgConnection, order_id: OrderId) -> Result<Checkout, StoreError> {
+    let order = load_order(conn, order_id, false)?;
+    let payment = load_payments(conn, order_id)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| DomainError::not_found("payment for order", order_id))?;
+    Ok(Checkout {
+        order,
+        payment,
+        replayed: true,
+    })
 }

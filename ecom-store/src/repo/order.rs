@@ -5,111 +5,13 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use ecom_domain::prelude::*;
 use rust_decimal::Decimal;
-use serde_json::json;
 
-use crate::outbox;
-use crate::repo::checkout::{StockMove, lock_order_products, move_order_stock};
-use crate::repo::payment::{load_payments, settle_payments};
-use crate::repo::require_user;
-use crate::rows::{HistoryRow, OrderAddressRow, OrderLineRow, OrderRow, money, parse_enum};
-use crate::schema::{order_addresses, order_lines, order_status_history, orders};
+use crate::ops::order::{OrderChange, apply_order_event, load_order};
+use crate::ops::payment::{load_payments, settle_payments};
+use crate::ops::user::require_user;
+use crate::rows::{money, parse_enum};
+use crate::schema::{order_lines, orders};
 use crate::{PgReader, PgStore, StoreError};
-
-/// Loads an order with lines, address snapshots and history; `lock` takes the order
-/// row `FOR UPDATE`.
-pub(crate) fn load_order(
-    conn: &mut PgConnection,
-    id: OrderId,
-    lock: bool,
-) -> Result<Order, StoreError> {
-    let query = orders::table.find(id.get()).select(OrderRow::as_select());
-    let row = if lock {
-        query.for_update().first(conn)
-    } else {
-        query.first(conn)
-    }
-    .optional()?
-    .ok_or_else(|| DomainError::not_found("order", id))?;
-    let lines = order_lines::table
-        .filter(order_lines::order_id.eq(id.get()))
-        .order(order_lines::line_no)
-        .select(OrderLineRow::as_select())
-        .load(conn)?;
-    let addresses = order_addresses::table
-        .filter(order_addresses::order_id.eq(id.get()))
-        .select(OrderAddressRow::as_select())
-        .load(conn)?;
-    let history = order_status_history::table
-        .filter(order_status_history::order_id.eq(id.get()))
-        .order(order_status_history::id)
-        .select(HistoryRow::as_select())
-        .load(conn)?;
-    row.into_order(lines, addresses, history)
-}
-
-/// One order event to apply.
-pub(crate) struct OrderChange {
-    pub id: OrderId,
-    pub event: OrderEvent,
-    pub note: Option<String>,
-    /// True when the caller already holds the order row's lock.
-    pub locked: bool,
-}
-
-/// Applies an event through the domain's state machine: status, version, history,
-/// stock (back to the shelf for cancelled and expired orders) and outbox, in the
-/// caller's transaction. Returns the new status.
-pub(crate) fn apply_order_event(
-    conn: &mut PgConnection,
-    change: OrderChange,
-) -> Result<OrderStatus, StoreError> {
-    let OrderChange {
-        id,
-        event,
-        note,
-        locked,
-    } = change;
-    let query = orders::table.find(id.get()).select(orders::status);
-    let current: String = if locked {
-        query.first(conn)
-    } else {
-        query.for_update().first(conn)
-    }
-    .optional()?
-    .ok_or_else(|| DomainError::not_found("order", id))?;
-    let from: OrderStatus = parse_enum("order status", &current)?;
-    let to = from.apply(event)?;
-    diesel::update(orders::table.find(id.get()))
-        .set((
-            orders::status.eq(to.as_str()),
-            orders::version.eq(orders::version + 1),
-            orders::updated_at.eq(diesel::dsl::now),
-        ))
-        .execute(conn)?;
-    diesel::insert_into(order_status_history::table)
-        .values((
-            order_status_history::order_id.eq(id.get()),
-            order_status_history::from_status.eq(from.as_str()),
-            order_status_history::to_status.eq(to.as_str()),
-            order_status_history::event.eq(event.as_str()),
-            order_status_history::note.eq(&note),
-        ))
-        .execute(conn)?;
-    if to.restocks() {
-        // The order row is locked and leaves a restocking state only once, so this
-        // runs exactly once per order.
-        lock_order_products(conn, id.get())?;
-        move_order_stock(conn, id.get(), StockMove::Release)?;
-    }
-    outbox::record(
-        conn,
-        "order",
-        id.get(),
-        "order.status_changed",
-        json!({ "order_id": id.get(), "from": from.as_str(), "to": to.as_str(), "event": event.as_str(), "note": note }),
-    )?;
-    Ok(to)
-}
 
 #[derive(Debug, Queryable)]
 struct SummaryRow {

@@ -507,7 +507,7 @@ fn hostile_and_unicode_account_text_is_stored_verbatim() {
 
 #[test]
 fn a_login_upgrades_a_hash_made_with_weaker_parameters() {
-    use ecom_domain::memory::StoreRules;
+    use ecom_domain::rules::StoreRules;
     let weak = HashCost {
         memory_kib: 64,
         iterations: 1,

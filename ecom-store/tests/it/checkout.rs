@@ -8,8 +8,8 @@ use std::time::Duration;
 use chrono::Utc;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
-use ecom_domain::memory::StoreRules;
 use ecom_domain::prelude::*;
+use ecom_domain::rules::StoreRules;
 use ecom_store::testing::TestDb;
 use ecom_store::{PgStore, StoreConfig, StoreError, build_pool};
 
@@ -413,19 +413,12 @@ fn the_same_key_from_many_threads_yields_one_order() {
             key: "same-key".into()
         }
     );
-    // Keys are purged after their retention.
-    assert_eq!(
-        shop.store
-            .purge_idempotency_keys(Utc::now() - chrono::Duration::hours(1))
-            .unwrap(),
-        0
-    );
-    assert_eq!(
-        shop.store
-            .purge_idempotency_keys(Utc::now() + chrono::Duration::seconds(1))
-            .unwrap(),
-        1
-    );
+    // Keys are kept for their retention (by `expires_at`), then purged.
+    let retention = ecom_domain::rules::IDEMPOTENCY_RETENTION;
+    let within = Utc::now() + retention - chrono::Duration::minutes(1);
+    assert_eq!(shop.store.purge_idempotency_keys(within).unwrap(), 0);
+    let after = Utc::now() + retention + chrono::Duration::seconds(1);
+    assert_eq!(shop.store.purge_idempotency_keys(after).unwrap(), 1);
 }
 
 #[test]

@@ -5,8 +5,8 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ecom_domain::memory::StoreRules;
 use ecom_domain::prelude::*;
+use ecom_domain::rules::StoreRules;
 use ecom_store::config::with_password;
 use ecom_store::testing::TestDb;
 use ecom_store::{PasswordSource, PgStore, StoreConfig, build_pool, build_pool_with, get_conn};

@@ -1,0 +1,13 @@
+//! Row-level operations that run inside a caller's transaction, one file per
+//! aggregate: what the repository implementations in [`crate::repo`] combine.
+//!
+//! An ops file builds on the store's base (schema, rows, hand-written SQL, errors,
+//! the outbox) and never imports another ops file nor anything of `repo/`; see
+//! `docs/architecture.md`.
+
+pub(crate) mod cart;
+pub(crate) mod idempotency;
+pub(crate) mod order;
+pub(crate) mod payment;
+pub(crate) mod product;
+pub(crate) mod user;

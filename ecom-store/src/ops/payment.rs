@@ -1,0 +1,150 @@
+//! Payments: loading them with their ledgers, and writing what the domain's payment
+//! machine decided.
+
+use diesel::prelude::*;
+use ecom_domain::prelude::*;
+use rust_decimal::Decimal;
+use serde_json::json;
+
+use crate::StoreError;
+use crate::error::taken;
+use crate::outbox;
+use crate::rows::{PaymentEventRow, PaymentRow};
+use crate::schema::{payment_events, payments};
+
+fn with_events(conn: &mut PgConnection, rows: Vec<PaymentRow>) -> Result<Vec<Payment>, StoreError> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut events = payment_events::table
+        .filter(payment_events::payment_id.eq_any(&ids))
+        .order(payment_events::id)
+        .select(PaymentEventRow::as_select())
+        .load(conn)?;
+    rows.into_iter()
+        .map(|row| {
+            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut events)
+                .into_iter()
+                .partition(|e| e.payment_id == row.id);
+            events = rest;
+            row.into_payment(mine)
+        })
+        .collect()
+}
+
+/// The payments of an order, by id, with their ledgers.
+pub(crate) fn load_payments(
+    conn: &mut PgConnection,
+    order: OrderId,
+) -> Result<Vec<Payment>, StoreError> {
+    let rows = payments::table
+        .filter(payments::order_id.eq(order.get()))
+        .order(payments::id)
+        .select(PaymentRow::as_select())
+        .load(conn)?;
+    with_events(conn, rows)
+}
+
+/// One payment with its ledger; `lock` takes its row `FOR UPDATE`.
+pub(crate) fn load_payment(
+    conn: &mut PgConnection,
+    id: PaymentId,
+    lock: bool,
+) -> Result<Payment, StoreError> {
+    let query = payments::table
+        .find(id.get())
+        .select(PaymentRow::as_select());
+    let row = if lock {
+        query.for_update().first(conn)
+    } else {
+        query.first(conn)
+    }
+    .optional()?
+    .ok_or_else(|| DomainError::not_found("payment", id))?;
+    Ok(with_events(conn, vec![row])?.remove(0))
+}
+
+/// Writes a payment's new state and the event that produced it, plus its outbox row.
+pub(crate) fn save_applied(
+    conn: &mut PgConnection,
+    payment: &Payment,
+    event: &PaymentEvent,
+) -> Result<(), StoreError> {
+    diesel::update(payments::table.find(payment.id.get()))
+        .set((
+            payments::authorized.eq(payment.authorized.amount()),
+            payments::captured.eq(payment.captured.amount()),
+            payments::refunded.eq(payment.refunded.amount()),
+            payments::status.eq(payment.status.as_str()),
+            payments::provider_ref.eq(payment.provider_ref.as_ref().map(|r| r.as_str())),
+            payments::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .map_err(|e| {
+            let reference = payment
+                .provider_ref
+                .as_ref()
+                .map(|r| r.as_str().to_owned())
+                .unwrap_or_default();
+            taken(
+                e.into(),
+                "payments_provider_ref_key",
+                Taken::ProviderRef,
+                reference,
+            )
+        })?;
+    let (reference, reason) = match &event.action {
+        PaymentAction::Authorize { provider_ref, .. } => {
+            (provider_ref.as_ref().map(|r| r.as_str().to_owned()), None)
+        }
+        PaymentAction::Refund { reason, .. } => {
+            (None, reason.as_ref().map(|r| r.as_str().to_owned()))
+        }
+        PaymentAction::Fail { reason } => (None, Some(reason.as_str().to_owned())),
+        PaymentAction::Capture { .. } | PaymentAction::Void => (None, None),
+    };
+    let amount = event.action.amount().map_or(Decimal::ZERO, |m| m.amount());
+    diesel::insert_into(payment_events::table)
+        .values((
+            payment_events::payment_id.eq(payment.id.get()),
+            payment_events::kind.eq(event.action.kind().as_str()),
+            payment_events::amount.eq(amount),
+            payment_events::idempotency_key.eq(event.key.as_str()),
+            payment_events::provider_event_id.eq(reference),
+            payment_events::reason.eq(reason),
+        ))
+        .execute(conn)?;
+    outbox::record(
+        conn,
+        "payment",
+        payment.id.get(),
+        &format!("payment.{}", event.action.kind()),
+        json!({
+            "payment_id": payment.id.get(),
+            "order_id": payment.order_id.get(),
+            "amount": amount.to_string(),
+            "status": payment.status.as_str(),
+            "authorized": payment.authorized.amount().to_string(),
+            "captured": payment.captured.amount().to_string(),
+            "refunded": payment.refunded.amount().to_string(),
+        }),
+    )
+}
+
+/// Voids or refunds the payments of an order being cancelled or expired (the order
+/// row is already locked by the caller).
+pub(crate) fn settle_payments(conn: &mut PgConnection, order: OrderId) -> Result<(), StoreError> {
+    let ids: Vec<i64> = payments::table
+        .filter(payments::order_id.eq(order.get()))
+        .order(payments::id)
+        .select(payments::id)
+        .load(conn)?;
+    for id in ids {
+        let mut payment = load_payment(conn, PaymentId::new(id), true)?;
+        if let Some(action) = payment.settlement_on_cancel() {
+            let key = IdempotencyKey::parse(&format!("settle-{}-{}", order, action.kind()))?;
+            let event = PaymentEvent { key, action };
+            payment.apply(event.clone())?;
+            save_applied(conn, &payment, &event)?;
+        }
+    }
+    Ok(())
+}
