@@ -250,7 +250,15 @@ fn psql_copy(plan: &Plan, scale: Scale) -> Measured {
     let db = TestDb::new();
     let started = Instant::now();
     let status = Command::new("psql")
-        .args(["-X", "-q", "-o", "/dev/null", db.owner_url(), "-f", "load.sql"])
+        .args([
+            "-X",
+            "-q",
+            "-o",
+            "/dev/null",
+            db.owner_url(),
+            "-f",
+            "load.sql",
+        ])
         .current_dir(&dir)
         .status()
         .expect("psql runs");

@@ -2,9 +2,9 @@
 //! or small word lists and then parsed by the domain's own types, so a value the
 //! domain would refuse is a generator error, never a row.
 
-use ecom_domain::cart::GuestToken;
 use ecom_domain::values::{
-    CategoryName, Description, Email, PersonName, PostalAddress, ProductName, RawAddress, Sku, Slug,
+    CategoryName, Description, Email, GuestToken, PersonName, PostalAddress, ProductName,
+    RawAddress, Sku, Slug,
 };
 use fake::Fake;
 use fake::faker::address::raw::{

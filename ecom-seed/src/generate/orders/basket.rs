@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use ecom_domain::catalog::Product;
-use ecom_domain::memory::DEFAULT_PAYMENT_WINDOW;
+use ecom_domain::rules::DEFAULT_PAYMENT_WINDOW;
 use ecom_domain::values::Quantity;
 use rand::RngExt;
 

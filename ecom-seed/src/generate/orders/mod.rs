@@ -13,10 +13,9 @@ mod life;
 mod rows;
 
 use chrono::{DateTime, Utc};
-use ecom_domain::cart::GuestToken;
 use ecom_domain::catalog::Product;
 use ecom_domain::pricing::{OrderDraft, Pricing};
-use ecom_domain::values::{Email, PostalAddress, Quantity};
+use ecom_domain::values::{Email, GuestToken, PostalAddress, Quantity};
 
 use self::basket::{Basket, Baskets, Buyer};
 use self::life::Life;

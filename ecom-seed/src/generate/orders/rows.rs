@@ -4,10 +4,10 @@
 use chrono::Duration;
 use ecom_domain::account::AddressKind;
 use ecom_domain::catalog::Product;
-use ecom_domain::memory::DEFAULT_PAYMENT_WINDOW;
 use ecom_domain::money::Money;
 use ecom_domain::order::OrderStatus;
 use ecom_domain::payment::PaymentAction;
+use ecom_domain::rules::DEFAULT_PAYMENT_WINDOW;
 use ecom_domain::values::{Email, Reason};
 
 use super::Placed;
