@@ -14,7 +14,7 @@ fn physical<'a>(resources: &'a StackResources, logical: &str) -> &'a str {
     &resources
         .get(logical)
         .unwrap_or_else(|| panic!("no {logical} in {resources:?}"))
-        .1
+        .physical_id
 }
 
 fn assert_tagged(what: &str, tags: &BTreeMap<String, String>, spec: &DeploymentSpec) {
@@ -234,7 +234,8 @@ async fn check_deployment(aws: &Aws, moto: &Moto, spec: &DeploymentSpec) {
 
     // Tags on every resource, each read with its own service's API.
     let account = "123456789012";
-    for (logical, (kind, id, _)) in &resources {
+    for (logical, resource) in &resources {
+        let (kind, id) = (&resource.resource_type, &resource.physical_id);
         let tags: BTreeMap<String, String> = match kind.as_str() {
             "AWS::RDS::DBInstance" | "AWS::RDS::DBSubnetGroup" | "AWS::RDS::DBParameterGroup" => {
                 let arn = match kind.as_str() {
@@ -354,8 +355,8 @@ async fn test_preset_deploys_updates_through_a_change_set_and_destroys_without_l
     let before = aws.stack_resources(&spec.stack_name()).await.unwrap();
     let network: Vec<&str> = before
         .values()
-        .filter(|(kind, _, _)| kind.starts_with("AWS::EC2::"))
-        .map(|(_, id, _)| id.as_str())
+        .filter(|r| r.resource_type.starts_with("AWS::EC2::"))
+        .map(|r| r.physical_id.as_str())
         .collect();
     assert_eq!(
         ec2_existing(&moto, &network).len(),
@@ -365,8 +366,9 @@ async fn test_preset_deploys_updates_through_a_change_set_and_destroys_without_l
     let report = aws.destroy(&spec, &mut |_| {}).await.unwrap();
     assert!(report.remaining.is_empty(), "{report}");
     let removed: Vec<&str> = report.removed.iter().map(|(_, id)| id.as_str()).collect();
-    for (logical, (kind, id, _)) in &before {
-        if kind == "AWS::KMS::Key" {
+    for (logical, resource) in &before {
+        let id = &resource.physical_id;
+        if resource.resource_type == "AWS::KMS::Key" {
             assert_eq!(
                 report.kept,
                 [("KMS key (scheduled for deletion)".to_owned(), id.clone())]

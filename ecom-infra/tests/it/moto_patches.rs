@@ -56,14 +56,14 @@ async fn moto_patch_rds_group_refs() {
     assert_eq!(create_stack(&aws, "refs", &t).await, "CREATE_COMPLETE");
     let resources = aws.stack_resources("refs").await.unwrap();
     let outputs = aws.outputs("refs").await.unwrap();
-    let params = &resources["Params"].1;
+    let params = &resources["Params"].physical_id;
     assert!(!params.is_empty());
     assert_eq!(&outputs["Params"], params, "Ref gives the group's name");
     assert_eq!(
-        resources["Named"].1, "chosen-name",
+        resources["Named"].physical_id, "chosen-name",
         "an explicit DBParameterGroupName is honoured"
     );
-    assert_eq!(&outputs["Subnets"], &resources["Subnets"].1);
+    assert_eq!(&outputs["Subnets"], &resources["Subnets"].physical_id);
     let db = aws.db_instance("refs-db").await.unwrap().unwrap();
     assert_eq!(
         db.db_parameter_groups()[0].db_parameter_group_name(),
@@ -71,7 +71,7 @@ async fn moto_patch_rds_group_refs() {
     );
     assert_eq!(
         db.db_subnet_group().and_then(|g| g.db_subnet_group_name()),
-        Some(resources["Subnets"].1.as_str())
+        Some(resources["Subnets"].physical_id.as_str())
     );
 }
 
@@ -99,7 +99,7 @@ async fn moto_patch_db_instance_properties() {
     let key = aws
         .kms
         .describe_key()
-        .key_id(&resources["Key"].1)
+        .key_id(&resources["Key"].physical_id)
         .send()
         .await
         .unwrap();
@@ -115,7 +115,7 @@ async fn moto_patch_db_instance_properties() {
         .iter()
         .filter_map(|g| g.vpc_security_group_id())
         .collect();
-    assert_eq!(groups, [resources["Sg"].1.as_str()]);
+    assert_eq!(groups, [resources["Sg"].physical_id.as_str()]);
     let secret = db.master_user_secret().expect("a managed master secret");
     assert_eq!(secret.kms_key_id(), Some(key_arn));
     assert_eq!(
@@ -172,7 +172,9 @@ async fn moto_patch_kms_key_policy_and_deletion() {
         "Tags": [{"Key": "Project", "Value": "ecom-dms"}],
     }}}});
     assert_eq!(create_stack(&aws, "key", &t).await, "CREATE_COMPLETE");
-    let id = aws.stack_resources("key").await.unwrap()["Key"].1.clone();
+    let id = aws.stack_resources("key").await.unwrap()["Key"]
+        .physical_id
+        .clone();
     let key = aws
         .kms
         .describe_key()
@@ -254,7 +256,7 @@ async fn moto_patch_cloudwatch_alarm() {
     assert_eq!(alarms.len(), 1);
     let a = &alarms[0];
     let topic = aws.stack_resources("alarm").await.unwrap()["Topic"]
-        .1
+        .physical_id
         .clone();
     assert_eq!(
         (a.metric_name(), a.threshold(), a.evaluation_periods()),
@@ -305,9 +307,7 @@ async fn moto_patch_deleted_stack_resources() {
     let after = aws.stack_resources(&id).await.unwrap();
     assert_eq!(after.len(), 5, "{after:?}");
     assert!(
-        after
-            .values()
-            .all(|(_, _, status)| status == "DELETE_COMPLETE"),
+        after.values().all(|r| r.status == "DELETE_COMPLETE"),
         "{after:?}"
     );
     assert!(
@@ -371,7 +371,7 @@ async fn moto_patch_sns_topic_tags() {
     }}}});
     assert_eq!(create_stack(&aws, "topic", &t).await, "CREATE_COMPLETE");
     let arn = aws.stack_resources("topic").await.unwrap()["Topic"]
-        .1
+        .physical_id
         .clone();
     let tags = aws
         .sns
