@@ -97,32 +97,53 @@ impl PriceTable {
 
     /// The estimate for `spec`.
     pub fn estimate(&self, spec: &DeploymentSpec) -> Result<CostEstimate, CostError> {
+        let rates = self.rates(spec)?;
+        let mut lines = self.writer_lines(spec, &rates);
+        lines.extend(self.replica_lines(spec, &rates));
+        lines.extend(self.fixed_lines(spec));
+        Ok(CostEstimate {
+            as_of: self.as_of.clone(),
+            currency: self.currency.clone(),
+            lines,
+        })
+    }
+
+    /// The unit prices `spec` needs, all looked up before any line is priced so that a
+    /// missing one is an error rather than a partial estimate.
+    fn rates(&self, spec: &DeploymentSpec) -> Result<Rates, CostError> {
         let region = self
             .regions
             .get(&spec.region)
             .ok_or_else(|| CostError::UnknownRegion(spec.region.clone()))?;
         let db = &spec.database;
-        let copies = Decimal::from(if db.multi_az { 2 } else { 1 });
-        let writer_hourly =
-            self.price(&region.instance_hourly, &db.instance_class, &spec.region)?;
-        let replica_hourly =
-            self.price(&region.instance_hourly, spec.replica_class(), &spec.region)?;
-        let gib_month = self.price(
-            &region.storage_gib_monthly,
-            db.storage.storage_type.as_str(),
-            &spec.region,
-        )?;
-        let replicas = Decimal::from(spec.replicas.count);
-        let allocated = Decimal::from(db.storage.allocated_gib);
+        Ok(Rates {
+            writer_hourly: self.price(&region.instance_hourly, &db.instance_class, &spec.region)?,
+            replica_hourly: self.price(
+                &region.instance_hourly,
+                spec.replica_class(),
+                &spec.region,
+            )?,
+            gib_month: self.price(
+                &region.storage_gib_monthly,
+                db.storage.storage_type.as_str(),
+                &spec.region,
+            )?,
+        })
+    }
 
-        let mut lines = vec![
+    /// The writer's instance hours and storage, twice over with a Multi-AZ standby.
+    fn writer_lines(&self, spec: &DeploymentSpec, rates: &Rates) -> Vec<CostLine> {
+        let db = &spec.database;
+        let copies = Decimal::from(if db.multi_az { 2 } else { 1 });
+        let allocated = Decimal::from(db.storage.allocated_gib);
+        vec![
             CostLine::hourly(
                 format!(
                     "writer {}{}",
                     db.instance_class,
                     if db.multi_az { " Multi-AZ (x2)" } else { "" }
                 ),
-                writer_hourly * copies,
+                rates.writer_hourly * copies,
                 self.hours_per_month,
             ),
             CostLine::monthly(
@@ -132,29 +153,43 @@ impl PriceTable {
                     db.storage.storage_type.as_str(),
                     if db.multi_az { " (x2)" } else { "" }
                 ),
-                gib_month * allocated * copies,
+                rates.gib_month * allocated * copies,
                 self.hours_per_month,
             ),
-        ];
-        if spec.replicas.count > 0 {
-            lines.push(CostLine::hourly(
+        ]
+    }
+
+    /// The replicas' instance hours and storage (each replica has the writer's size).
+    fn replica_lines(&self, spec: &DeploymentSpec, rates: &Rates) -> Vec<CostLine> {
+        if spec.replicas.count == 0 {
+            return Vec::new();
+        }
+        let replicas = Decimal::from(spec.replicas.count);
+        let allocated = Decimal::from(spec.database.storage.allocated_gib);
+        vec![
+            CostLine::hourly(
                 format!(
                     "{} read replica(s) {}",
                     spec.replicas.count,
                     spec.replica_class()
                 ),
-                replica_hourly * replicas,
+                rates.replica_hourly * replicas,
                 self.hours_per_month,
-            ));
-            lines.push(CostLine::monthly(
+            ),
+            CostLine::monthly(
                 format!(
                     "replica storage {} x {} GiB",
-                    spec.replicas.count, db.storage.allocated_gib
+                    spec.replicas.count, spec.database.storage.allocated_gib
                 ),
-                gib_month * allocated * replicas,
+                rates.gib_month * allocated * replicas,
                 self.hours_per_month,
-            ));
-        }
+            ),
+        ]
+    }
+
+    /// The small monthly items: the stack's own key, the master secret, the alarms.
+    fn fixed_lines(&self, spec: &DeploymentSpec) -> Vec<CostLine> {
+        let mut lines = Vec::new();
         if matches!(spec.encryption, EncryptionKey::Create { .. }) {
             lines.push(CostLine::monthly(
                 "KMS key".into(),
@@ -173,12 +208,15 @@ impl PriceTable {
             self.fixed_monthly.alarm * Decimal::from(alarm_count),
             self.hours_per_month,
         ));
-        Ok(CostEstimate {
-            as_of: self.as_of.clone(),
-            currency: self.currency.clone(),
-            lines,
-        })
+        lines
     }
+}
+
+/// The unit prices of what one spec uses, in its region.
+struct Rates {
+    writer_hourly: Decimal,
+    replica_hourly: Decimal,
+    gib_month: Decimal,
 }
 
 /// One priced item.
