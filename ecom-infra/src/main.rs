@@ -122,73 +122,79 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             iam_token,
             username,
         } => {
-            let aws = connect().await?;
             let user = username
                 .clone()
                 .unwrap_or_else(|| spec.database.master_username.clone());
-            let credentials = if *iam_token {
-                Some(aws.credentials().await?)
-            } else {
-                None
-            };
-            // Printed as ecom-store reads them: one writer URL, and every replica in
-            // one comma-separated DATABASE_READ_URLS.
-            let (mut writer, mut readers) = (Vec::new(), Vec::new());
-            for instance in aws.status(&spec).await?.instances {
-                let Some((hostname, port)) = instance.endpoint else {
-                    continue;
-                };
-                let target = TokenTarget {
-                    hostname,
-                    port,
-                    username: user.clone(),
-                    region: spec.region.clone(),
-                };
-                let database = &spec.database.database_name;
-                let url = match &credentials {
-                    Some(c) => iam_token::database_url(
-                        &target,
-                        database,
-                        &iam_token::generate_auth_token(&target, c, chrono::Utc::now()),
-                    ),
-                    None => format!(
-                        "postgres://{user}@{}:{port}/{database}?sslmode=require",
-                        target.hostname
-                    ),
-                };
-                match instance.role {
-                    InstanceRole::Writer => writer.push(url),
-                    InstanceRole::Replica => readers.push(url),
-                }
-            }
-            for url in writer {
-                println!("DATABASE_URL={url}");
-            }
-            if !readers.is_empty() {
-                println!("DATABASE_READ_URLS={}", readers.join(","));
-            }
+            print_database_urls(&connect().await?, &spec, &user, *iam_token).await?;
         }
         Command::DbAuthToken {
             hostname,
             port,
             username,
         } => {
-            let aws = connect().await?;
             let target = TokenTarget {
                 hostname: hostname.clone(),
                 port: *port,
                 username: username.clone(),
                 region: cli.region.clone(),
             };
+            let credentials = connect().await?.credentials().await?;
             println!(
                 "{}",
-                iam_token::generate_auth_token(
-                    &target,
-                    &aws.credentials().await?,
-                    chrono::Utc::now()
-                )
+                iam_token::generate_auth_token(&target, &credentials, chrono::Utc::now())
             );
         }
+    }
+    Ok(())
+}
+
+/// Prints the deployment's URLs as ecom-store reads them: one writer URL, and every replica
+/// in one comma-separated `DATABASE_READ_URLS`. With `with_token`, each carries a fresh
+/// token as its password.
+async fn print_database_urls(
+    aws: &Aws,
+    spec: &DeploymentSpec,
+    user: &str,
+    with_token: bool,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let credentials = if with_token {
+        Some(aws.credentials().await?)
+    } else {
+        None
+    };
+    let (mut writer, mut readers) = (Vec::new(), Vec::new());
+    for instance in aws.status(spec).await?.instances {
+        let Some((hostname, port)) = instance.endpoint else {
+            continue;
+        };
+        let target = TokenTarget {
+            hostname,
+            port,
+            username: user.to_owned(),
+            region: spec.region.clone(),
+        };
+        let database = &spec.database.database_name;
+        let url = match &credentials {
+            Some(c) => iam_token::database_url(
+                &target,
+                database,
+                &iam_token::generate_auth_token(&target, c, chrono::Utc::now()),
+            ),
+            None => format!(
+                "postgres://{user}@{}:{port}/{database}?sslmode=require",
+                target.hostname
+            ),
+        };
+        match instance.role {
+            InstanceRole::Writer => writer.push(url),
+            InstanceRole::Replica => readers.push(url),
+        }
+    }
+    for url in writer {
+        println!("DATABASE_URL={url}");
+    }
+    if !readers.is_empty() {
+        println!("DATABASE_READ_URLS={}", readers.join(","));
     }
     Ok(())
 }
