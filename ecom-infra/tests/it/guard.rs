@@ -1,239 +1,808 @@
 //! Security posture as policy: the CloudFormation Guard rules in ecom-infra/guard/, run with
-//! the cfn-guard crate against every preset, and each rule against a template broken on
-//! purpose, so that a rule which can never fail is caught.
+//! the cfn-guard crate against every preset, and every clause of every rule against a
+//! template broken on purpose, so that a rule or a clause which can never fail is caught.
+//!
+//! The rules files are read, not listed here: each rule name and each clause found in them
+//! must have a [`Case`], so a rule or clause added without a failing example fails
+//! [`every_rule_and_every_clause_has_a_failing_case`].
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Cursor;
+use std::ops::Range;
+use std::path::PathBuf;
 
+use cfn_guard::commands::Executable;
+use cfn_guard::commands::validate::{OutputFormatType, ShowSummaryType};
+use cfn_guard::utils::reader::{ReadBuffer, Reader};
+use cfn_guard::utils::writer::{WriteBuffer, Writer};
+use cfn_guard::{CommandBuilder, ValidateBuilder};
 use ecom_infra::{Preset, template};
 use serde_json::{Value, json};
 
 use crate::support::{REGION, workspace_root};
 
-/// Runs one rules file on a template: `(status, compliant rules, non-compliant rules)`.
-fn guard(rules_file: &str, template: &Value) -> (String, BTreeSet<String>, BTreeSet<String>) {
-    let rules = std::fs::read_to_string(workspace_root().join("ecom-infra/guard").join(rules_file))
-        .unwrap();
-    let data = template.to_string();
-    let out = cfn_guard::run_checks(
-        cfn_guard::ValidateInput {
-            content: &data,
-            file_name: "template.json",
-        },
-        cfn_guard::ValidateInput {
-            content: &rules,
-            file_name: rules_file,
-        },
-        false,
-    )
-    .unwrap_or_else(|e| panic!("{rules_file}: {e}"));
-    let report: Value =
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{rules_file}: {e}: {out}"));
-    let names = |key: &str| -> BTreeSet<String> {
-        report[key]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect()
-    };
-    let failed: BTreeSet<String> = report["not_compliant"]
+fn guard_dir() -> PathBuf {
+    workspace_root().join("ecom-infra/guard")
+}
+
+/// Every `.guard` file, by file name, with its text.
+fn rules_files() -> BTreeMap<String, String> {
+    std::fs::read_dir(guard_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "guard"))
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect()
+}
+
+/// What cfn-guard said about one template.
+struct Report {
+    /// `PASS`, `FAIL` or `SKIP`.
+    status: String,
+    /// Rules that passed.
+    compliant: BTreeSet<String>,
+    /// Rules that failed, with how many checks of each failed.
+    failed: BTreeMap<String, usize>,
+}
+
+impl Report {
+    fn failed_checks(&self, rule: &str) -> usize {
+        self.failed.get(rule).copied().unwrap_or(0)
+    }
+}
+
+/// Runs the rules in `rules` (the text of `file_name`) on a template.
+///
+/// Through the `validate` command on a payload rather than `cfn_guard::run_checks`: that
+/// returns only the last 8 KiB of a longer report (it reads what is left in a `BufWriter`),
+/// and a failure that quotes a whole resource makes a longer one.
+fn guard(file_name: &str, rules: &str, template: &Value) -> Report {
+    let payload = json!({"rules": [rules], "data": [template.to_string()]}).to_string();
+    let mut reader = Reader::new(ReadBuffer::Cursor(Cursor::new(payload.into_bytes())));
+    let mut writer = Writer::new(WriteBuffer::Vec(Vec::new())).unwrap();
+    ValidateBuilder::default()
+        .payload(true)
+        .structured(true)
+        .output_format(OutputFormatType::JSON)
+        .show_summary(vec![ShowSummaryType::None])
+        .try_build()
+        .unwrap()
+        .execute(&mut writer, &mut reader)
+        .unwrap_or_else(|e| panic!("{file_name}: {e}\n{rules}"));
+    let out = writer.stripped().unwrap();
+    let reports: Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{file_name}: {e}: {out}"));
+    // One report per data file; there is one.
+    let report = &reports[0];
+    let compliant = report["compliant"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|clause| {
-            clause
-                .pointer("/Rule/name")
-                .or_else(|| clause.pointer("/Clause/Unary/context"))
-                .and_then(Value::as_str)
-                .map(str::to_owned)
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    // Each failed rule lists every check that failed in it, one entry per clause and value.
+    let failed = report["not_compliant"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.pointer("/Rule/name")?.as_str()?.to_owned();
+            let checks = entry
+                .pointer("/Rule/checks")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
+            Some((name, checks))
         })
         .collect();
-    (
-        report["status"].as_str().unwrap_or_default().to_owned(),
-        names("compliant"),
+    Report {
+        status: report["status"].as_str().unwrap_or_default().to_owned(),
+        compliant,
         failed,
-    )
+    }
+}
+
+/// One rule of a rules file, with its clauses.
+#[derive(Debug)]
+struct RuleDef {
+    name: String,
+    clauses: Vec<ClauseDef>,
+}
+
+/// One clause of a rule as the rules file writes it.
+#[derive(Debug)]
+struct ClauseDef {
+    /// Its text with whitespace collapsed; inside a block, wrapped as `header { clause }`,
+    /// which tells apart the same clause in two blocks (ingress and egress).
+    text: String,
+    /// Its lines in the file, 0-based.
+    lines: Range<usize>,
+    /// Whether it sits in a block (`%resources { ... }`) rather than in the rule's body.
+    nested: bool,
+}
+
+/// The rules of a rules file and their clauses. Knows the shapes our rules files use: a
+/// rule's header on one line ending in `{`, blocks opened by a line ending in `{` and
+/// closed by a line `}`, and one clause a line unless a `[` is left open.
+fn parse_rules(text: &str) -> Vec<RuleDef> {
+    let lines: Vec<&str> = text.lines().collect();
+    let open_brackets = |s: &str| s.matches('[').count() > s.matches(']').count();
+    let (mut rules, mut blocks, mut current) = (Vec::new(), Vec::<String>::new(), None);
+    let mut i = 0;
+    while i < lines.len() {
+        let start = i;
+        let mut statement = lines[i].trim().to_owned();
+        while open_brackets(&statement) && i + 1 < lines.len() {
+            i += 1;
+            statement = format!("{statement} {}", lines[i].trim());
+        }
+        i += 1;
+        let statement = statement.split_whitespace().collect::<Vec<_>>().join(" ");
+        if statement.is_empty() || statement.starts_with('#') {
+            continue;
+        }
+        match &mut current {
+            None => {
+                if let Some(rest) = statement.strip_prefix("rule ") {
+                    let name = rest.split_whitespace().next().unwrap();
+                    current = Some(RuleDef {
+                        name: name.trim_end_matches('{').to_owned(),
+                        clauses: Vec::new(),
+                    });
+                }
+            }
+            Some(_) if statement == "}" => {
+                if blocks.pop().is_none() {
+                    rules.extend(current.take());
+                }
+            }
+            Some(_) if statement.ends_with('{') => {
+                blocks.push(statement.trim_end_matches('{').trim_end().to_owned());
+            }
+            Some(rule) => {
+                let text = blocks
+                    .iter()
+                    .rev()
+                    .fold(statement, |inner, header| format!("{header} {{ {inner} }}"));
+                rule.clauses.push(ClauseDef {
+                    text,
+                    lines: start..i,
+                    nested: !blocks.is_empty(),
+                });
+            }
+        }
+    }
+    assert!(current.is_none(), "a rule is not closed:\n{text}");
+    rules
+}
+
+/// The rules file with one clause taken out: in a rule's body it becomes `Resources
+/// exists`, true of every template, so the rule keeps a clause and still parses; in a
+/// block it is dropped, the block's other clauses staying.
+fn without_clause(text: &str, clause: &ClauseDef) -> String {
+    let mut out = String::new();
+    for (n, line) in text.lines().enumerate() {
+        if !clause.lines.contains(&n) {
+            out.push_str(line);
+        } else if n == clause.lines.start && !clause.nested {
+            out.push_str("    Resources exists");
+        } else {
+            continue;
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// One clause of one rule, the preset it passes on, and a way to make it fail.
+struct Case {
+    file: &'static str,
+    rule: &'static str,
+    /// As [`ClauseDef::text`] writes it.
+    clause: &'static str,
+    preset: Preset,
+    break_it: fn(&mut Value),
+}
+
+fn case(
+    file: &'static str,
+    rule: &'static str,
+    clause: &'static str,
+    preset: Preset,
+    break_it: fn(&mut Value),
+) -> Case {
+    Case {
+        file,
+        rule,
+        clause,
+        preset,
+        break_it,
+    }
 }
 
 fn rendered(preset: Preset) -> Value {
     template::render(&preset.spec(REGION)).unwrap()
 }
 
-fn instances(t: &mut Value) -> Vec<&mut Value> {
-    t["Resources"]
-        .as_object_mut()
-        .unwrap()
-        .values_mut()
-        .filter(|r| r["Type"] == "AWS::RDS::DBInstance")
-        .collect()
+fn resources(t: &mut Value) -> &mut serde_json::Map<String, Value> {
+    t["Resources"].as_object_mut().unwrap()
 }
 
-type Break = fn(&mut Value);
-/// A rule's name, the preset it passes on, and how to break it.
-type RuleCase = (&'static str, Preset, Break);
+fn properties<'a>(t: &'a mut Value, logical_id: &str) -> &'a mut Value {
+    &mut t["Resources"][logical_id]["Properties"]
+}
 
-/// Each rules file: its rules, each with the preset it passes on and a way to break it.
-fn rules() -> Vec<(&'static str, Vec<RuleCase>)> {
+fn remove_property(t: &mut Value, logical_id: &str, property: &str) {
+    properties(t, logical_id)
+        .as_object_mut()
+        .unwrap()
+        .remove(property)
+        .unwrap_or_else(|| panic!("{logical_id} has no {property}"));
+}
+
+fn remove_tag(t: &mut Value, logical_id: &str, key: &str) {
+    let tags = properties(t, logical_id)["Tags"].as_array_mut().unwrap();
+    let before = tags.len();
+    tags.retain(|tag| tag["Key"] != key);
+    assert_eq!(tags.len() + 1, before, "{logical_id} had no tag {key}");
+}
+
+fn remove_resource(t: &mut Value, logical_id: &str) {
+    resources(t)
+        .remove(logical_id)
+        .unwrap_or_else(|| panic!("no {logical_id}"));
+}
+
+fn no_public_access_cases() -> Vec<Case> {
+    let f = "no_public_access.guard";
+    let (public, open) = (
+        "db_instances_not_publicly_accessible",
+        "no_open_ingress_or_egress",
+    );
+    let private = "private_subnets_only";
     vec![
-        (
-            "no_public_access.guard",
-            vec![
-                ("db_instances_not_publicly_accessible", Preset::Test, |t| {
-                    instances(t)[0]["Properties"]["PubliclyAccessible"] = json!(true)
-                }),
-                ("no_open_ingress_or_egress", Preset::Test, |t| {
-                    t["Resources"]["DbSecurityGroup"]["Properties"]["SecurityGroupIngress"][0]["CidrIp"] =
-                        json!("0.0.0.0/0")
-                }),
-                ("private_subnets_only", Preset::Test, |t| {
-                    t["Resources"]["Igw"] =
-                        json!({"Type": "AWS::EC2::InternetGateway", "Properties": {}});
-                }),
-            ],
+        case(
+            f,
+            public,
+            "%db_instances.Properties.PubliclyAccessible exists",
+            Preset::Test,
+            |t| remove_property(t, "Primary", "PubliclyAccessible"),
         ),
-        (
-            "encryption.guard",
-            vec![
-                ("stack_key_exists", Preset::Test, |t| {
-                    t["Resources"]["DbKey"]["Properties"]["EnableKeyRotation"] = json!(false)
-                }),
-                ("storage_encrypted_with_stack_key", Preset::Test, |t| {
-                    t["Resources"]["Primary"]["Properties"]["KmsKeyId"] = json!("alias/aws/rds")
-                }),
-            ],
+        case(
+            f,
+            public,
+            "%db_instances.Properties.PubliclyAccessible == false",
+            Preset::Test,
+            |t| properties(t, "Replica1")["PubliclyAccessible"] = json!(true),
         ),
-        (
-            "iam_auth.guard",
-            vec![
-                ("iam_authentication_on", Preset::Test, |t| {
-                    t["Resources"]["Replica1"]["Properties"]["EnableIAMDatabaseAuthentication"] =
-                        json!(false)
-                }),
-                ("master_password_managed_by_aws", Preset::Test, |t| {
-                    t["Resources"]["Primary"]["Properties"]["MasterUserPassword"] =
-                        json!("hunter2hunter2")
-                }),
-            ],
+        case(
+            f,
+            open,
+            "%security_groups.Properties.SecurityGroupIngress[*] { when CidrIp exists { CidrIp != '0.0.0.0/0' } }",
+            Preset::Test,
+            |t| {
+                properties(t, "DbSecurityGroup")["SecurityGroupIngress"][0]["CidrIp"] =
+                    json!("0.0.0.0/0")
+            },
         ),
-        (
-            "force_ssl.guard",
-            vec![
-                ("force_ssl_on", Preset::Test, |t| {
-                    t["Resources"]["DbParameterGroup"]["Properties"]["Parameters"]["rds.force_ssl"] =
-                        json!("0")
-                }),
-                (
-                    "instances_use_the_stack_parameter_group",
-                    Preset::Test,
-                    |t| {
-                        t["Resources"]["Replica1"]["Properties"]["DBParameterGroupName"] =
-                            json!("default.postgres17")
-                    },
-                ),
-            ],
+        case(
+            f,
+            open,
+            "%security_groups.Properties.SecurityGroupIngress[*] { when CidrIpv6 exists { CidrIpv6 != '::/0' } }",
+            Preset::Test,
+            |t| {
+                properties(t, "DbSecurityGroup")["SecurityGroupIngress"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"CidrIpv6": "::/0", "FromPort": 5432, "IpProtocol": "tcp", "ToPort": 5432}))
+            },
         ),
-        (
-            "backups.guard",
-            vec![("backups_on", Preset::Production, |t| {
-                t["Resources"]["Primary"]["Properties"]["BackupRetentionPeriod"] = json!(0)
-            })],
+        case(
+            f,
+            open,
+            "%security_groups.Properties.SecurityGroupEgress exists",
+            Preset::Test,
+            |t| {
+                // Without it AWS allows all egress.
+                remove_property(t, "DbSecurityGroup", "SecurityGroupEgress")
+            },
         ),
-        (
-            "production.guard",
-            vec![
-                ("production_writer_is_multi_az", Preset::Production, |t| {
-                    t["Resources"]["Primary"]["Properties"]["MultiAZ"] = json!(false)
-                }),
-                ("production_deletion_protection", Preset::Production, |t| {
-                    t["Resources"]["Replica2"]["Properties"]["DeletionProtection"] = json!(false)
-                }),
-            ],
+        case(
+            f,
+            open,
+            "%security_groups.Properties.SecurityGroupEgress[*] { when CidrIp exists { CidrIp != '0.0.0.0/0' } }",
+            Preset::Test,
+            |t| {
+                properties(t, "DbSecurityGroup")["SecurityGroupEgress"][0]["CidrIp"] =
+                    json!("0.0.0.0/0")
+            },
         ),
-        (
-            "alarms.guard",
-            vec![
-                ("alarm_on_each_metric", Preset::Test, |t| {
-                    t["Resources"]
-                        .as_object_mut()
-                        .unwrap()
-                        .remove("AlarmPrimaryFreeableMemory");
-                }),
-                ("replica_lag_alarm_per_replica", Preset::Test, |t| {
-                    t["Resources"]
-                        .as_object_mut()
-                        .unwrap()
-                        .remove("AlarmReplica1Lag");
-                }),
-                ("alarms_go_to_the_topic", Preset::Test, |t| {
-                    t["Resources"]["AlarmPrimaryCpu"]["Properties"]["AlarmActions"] =
-                        json!(["arn:aws:sns:eu-west-1:123456789012:elsewhere"])
-                }),
-            ],
+        case(
+            f,
+            open,
+            "%security_groups.Properties.SecurityGroupEgress[*] { when CidrIpv6 exists { CidrIpv6 != '::/0' } }",
+            Preset::Test,
+            |t| {
+                properties(t, "DbSecurityGroup")["SecurityGroupEgress"]
+                    .as_array_mut()
+                    .unwrap()
+                    .push(json!({"CidrIpv6": "::/0", "IpProtocol": "-1"}))
+            },
         ),
-        (
-            "tags.guard",
-            vec![
-                ("only_known_taggable_types", Preset::Test, |t| {
-                    t["Resources"]["Extra"] =
-                        json!({"Type": "AWS::SQS::Queue", "Properties": {"Tags": []}});
-                }),
-                ("tags_on_every_resource", Preset::Production, |t| {
-                    let tags = t["Resources"]["PrivateSubnet3"]["Properties"]["Tags"]
-                        .as_array_mut()
-                        .unwrap();
-                    tags.retain(|tag| tag["Key"] != "Owner");
-                }),
-            ],
+        case(
+            f,
+            private,
+            "%subnets.Properties.MapPublicIpOnLaunch == false",
+            Preset::Test,
+            |t| properties(t, "PrivateSubnet2")["MapPublicIpOnLaunch"] = json!(true),
+        ),
+        case(
+            f,
+            private,
+            "Resources.*[ Type == 'AWS::EC2::InternetGateway' ] empty",
+            Preset::Test,
+            |t| {
+                resources(t).insert(
+                    "Igw".into(),
+                    json!({"Type": "AWS::EC2::InternetGateway", "Properties": {}}),
+                );
+            },
+        ),
+        case(
+            f,
+            private,
+            "Resources.*[ Type == 'AWS::EC2::VPCGatewayAttachment' ] empty",
+            Preset::Test,
+            |t| {
+                resources(t).insert(
+                    "IgwAttachment".into(),
+                    json!({"Type": "AWS::EC2::VPCGatewayAttachment",
+                           "Properties": {"InternetGatewayId": "igw-0123456789abcdef0", "VpcId": {"Ref": "Vpc"}}}),
+                );
+            },
         ),
     ]
 }
 
+fn encryption_cases() -> Vec<Case> {
+    let f = "encryption.guard";
+    let (key, storage) = ("stack_key_exists", "storage_encrypted_with_stack_key");
+    vec![
+        case(
+            f,
+            key,
+            "Resources.DbKey.Type == 'AWS::KMS::Key'",
+            Preset::Test,
+            |t| t["Resources"]["DbKey"]["Type"] = json!("AWS::KMS::ReplicaKey"),
+        ),
+        case(
+            f,
+            key,
+            "Resources.DbKey.Properties.EnableKeyRotation == true",
+            Preset::Test,
+            |t| properties(t, "DbKey")["EnableKeyRotation"] = json!(false),
+        ),
+        case(
+            f,
+            storage,
+            "%writers.Properties.StorageEncrypted == true",
+            Preset::Test,
+            |t| properties(t, "Primary")["StorageEncrypted"] = json!(false),
+        ),
+        case(
+            f,
+            storage,
+            "%writers.Properties.KmsKeyId.'Fn::GetAtt'[0] == 'DbKey'",
+            Preset::Test,
+            |t| properties(t, "Primary")["KmsKeyId"] = json!("alias/aws/rds"),
+        ),
+        case(
+            f,
+            storage,
+            "%writers.Properties.MasterUserSecret.KmsKeyId.'Fn::GetAtt'[0] == 'DbKey'",
+            Preset::Test,
+            |t| {
+                properties(t, "Primary")["MasterUserSecret"]["KmsKeyId"] =
+                    json!("alias/aws/secretsmanager")
+            },
+        ),
+    ]
+}
+
+fn iam_auth_cases() -> Vec<Case> {
+    let f = "iam_auth.guard";
+    let (iam, managed) = ("iam_authentication_on", "master_password_managed_by_aws");
+    vec![
+        case(
+            f,
+            iam,
+            "%db_instances.Properties.EnableIAMDatabaseAuthentication == true",
+            Preset::Test,
+            |t| properties(t, "Replica1")["EnableIAMDatabaseAuthentication"] = json!(false),
+        ),
+        case(
+            f,
+            managed,
+            "%writers.Properties.ManageMasterUserPassword == true",
+            Preset::Test,
+            |t| properties(t, "Primary")["ManageMasterUserPassword"] = json!(false),
+        ),
+        case(
+            f,
+            managed,
+            "%writers.Properties.MasterUserPassword !exists",
+            Preset::Test,
+            |t| properties(t, "Primary")["MasterUserPassword"] = json!("hunter2hunter2"),
+        ),
+    ]
+}
+
+fn force_ssl_cases() -> Vec<Case> {
+    let f = "force_ssl.guard";
+    let (ssl, group) = ("force_ssl_on", "instances_use_the_stack_parameter_group");
+    vec![
+        case(f, ssl, "%parameter_groups !empty", Preset::Test, |t| {
+            remove_resource(t, "DbParameterGroup")
+        }),
+        case(
+            f,
+            ssl,
+            "%parameter_groups.Properties.Parameters.'rds.force_ssl' == '1'",
+            Preset::Test,
+            |t| properties(t, "DbParameterGroup")["Parameters"]["rds.force_ssl"] = json!("0"),
+        ),
+        case(
+            f,
+            group,
+            "%db_instances.Properties.DBParameterGroupName.Ref == 'DbParameterGroup'",
+            Preset::Test,
+            |t| properties(t, "Replica1")["DBParameterGroupName"] = json!("default.postgres17"),
+        ),
+        case(
+            f,
+            group,
+            "Resources.DbParameterGroup.Type == 'AWS::RDS::DBParameterGroup'",
+            Preset::Test,
+            |t| {
+                t["Resources"]["DbParameterGroup"]["Type"] =
+                    json!("AWS::RDS::DBClusterParameterGroup")
+            },
+        ),
+    ]
+}
+
+fn backups_cases() -> Vec<Case> {
+    let (f, rule) = ("backups.guard", "backups_on");
+    vec![
+        case(
+            f,
+            rule,
+            "%writers.Properties.BackupRetentionPeriod >= 1",
+            Preset::Production,
+            |t| properties(t, "Primary")["BackupRetentionPeriod"] = json!(0),
+        ),
+        case(
+            f,
+            rule,
+            "%writers.Properties.CopyTagsToSnapshot == true",
+            Preset::Production,
+            |t| properties(t, "Primary")["CopyTagsToSnapshot"] = json!(false),
+        ),
+    ]
+}
+
+fn production_cases() -> Vec<Case> {
+    let f = "production.guard";
+    let (writer, protection) = (
+        "production_writer_is_multi_az",
+        "production_deletion_protection",
+    );
+    vec![
+        case(
+            f,
+            writer,
+            "%production_writers.Properties.MultiAZ == true",
+            Preset::Production,
+            |t| properties(t, "Primary")["MultiAZ"] = json!(false),
+        ),
+        case(
+            f,
+            writer,
+            "%production_writers.DeletionPolicy == 'Snapshot'",
+            Preset::Production,
+            |t| t["Resources"]["Primary"]["DeletionPolicy"] = json!("Delete"),
+        ),
+        case(
+            f,
+            protection,
+            "%production_instances.Properties.DeletionProtection == true",
+            Preset::Production,
+            |t| properties(t, "Replica2")["DeletionProtection"] = json!(false),
+        ),
+    ]
+}
+
+fn alarms_cases() -> Vec<Case> {
+    let f = "alarms.guard";
+    let (each, lag) = ("alarm_on_each_metric", "replica_lag_alarm_per_replica");
+    let topic = "alarms_go_to_the_topic";
+    vec![
+        case(f, each, "%alarms !empty", Preset::Test, |t| {
+            resources(t).retain(|_, r| r["Type"] != "AWS::CloudWatch::Alarm")
+        }),
+        case(
+            f,
+            each,
+            "some %alarms.Properties.MetricName == 'CPUUtilization'",
+            Preset::Test,
+            |t| remove_resource(t, "AlarmPrimaryCpu"),
+        ),
+        case(
+            f,
+            each,
+            "some %alarms.Properties.MetricName == 'FreeStorageSpace'",
+            Preset::Test,
+            |t| remove_resource(t, "AlarmPrimaryFreeStorage"),
+        ),
+        case(
+            f,
+            each,
+            "some %alarms.Properties.MetricName == 'FreeableMemory'",
+            Preset::Test,
+            |t| remove_resource(t, "AlarmPrimaryFreeableMemory"),
+        ),
+        case(
+            f,
+            each,
+            "some %alarms.Properties.MetricName == 'DatabaseConnections'",
+            Preset::Test,
+            |t| remove_resource(t, "AlarmPrimaryConnections"),
+        ),
+        case(
+            f,
+            each,
+            "some %alarms.Properties.MetricName == 'ReadLatency'",
+            Preset::Test,
+            |t| remove_resource(t, "AlarmPrimaryReadLatency"),
+        ),
+        case(
+            f,
+            each,
+            "some %alarms.Properties.MetricName == 'WriteLatency'",
+            Preset::Test,
+            |t| remove_resource(t, "AlarmPrimaryWriteLatency"),
+        ),
+        case(
+            f,
+            lag,
+            "some %alarms.Properties.MetricName == 'ReplicaLag'",
+            Preset::Test,
+            |t| remove_resource(t, "AlarmReplica1Lag"),
+        ),
+        case(
+            f,
+            topic,
+            "Resources.AlarmTopic.Type == 'AWS::SNS::Topic'",
+            Preset::Test,
+            |t| t["Resources"]["AlarmTopic"]["Type"] = json!("AWS::SQS::Queue"),
+        ),
+        case(
+            f,
+            topic,
+            "%alarms.Properties.Namespace == 'AWS/RDS'",
+            Preset::Test,
+            |t| properties(t, "AlarmPrimaryCpu")["Namespace"] = json!("AWS/EC2"),
+        ),
+        case(
+            f,
+            topic,
+            "%alarms.Properties.AlarmActions[*].Ref == 'AlarmTopic'",
+            Preset::Test,
+            |t| {
+                properties(t, "AlarmPrimaryCpu")["AlarmActions"] =
+                    json!(["arn:aws:sns:eu-west-1:123456789012:elsewhere"])
+            },
+        ),
+        case(
+            f,
+            topic,
+            "%alarms.Properties.OKActions[*].Ref == 'AlarmTopic'",
+            Preset::Test,
+            |t| properties(t, "AlarmReplica1Lag")["OKActions"] = json!([{"Ref": "OtherTopic"}]),
+        ),
+    ]
+}
+
+fn tags_cases() -> Vec<Case> {
+    let f = "tags.guard";
+    let (known, tagged) = ("only_known_taggable_types", "tags_on_every_resource");
+    vec![
+        case(
+            f,
+            known,
+            "%resources.Type in ['AWS::EC2::VPC', 'AWS::EC2::Subnet', 'AWS::EC2::SecurityGroup', \
+             'AWS::RDS::DBSubnetGroup', 'AWS::RDS::DBParameterGroup', 'AWS::RDS::DBInstance', \
+             'AWS::KMS::Key', 'AWS::SNS::Topic', 'AWS::CloudWatch::Alarm']",
+            Preset::Test,
+            |t| {
+                resources(t).insert(
+                    "Extra".into(),
+                    json!({"Type": "AWS::SQS::Queue", "Properties": {"Tags": []}}),
+                );
+            },
+        ),
+        case(
+            f,
+            tagged,
+            "%resources { Properties.Tags exists }",
+            Preset::Test,
+            |t| remove_property(t, "Vpc", "Tags"),
+        ),
+        case(
+            f,
+            tagged,
+            "%resources { some Properties.Tags[*].Key == 'Environment' }",
+            Preset::Production,
+            |t| remove_tag(t, "AlarmTopic", "Environment"),
+        ),
+        case(
+            f,
+            tagged,
+            "%resources { some Properties.Tags[*].Key == 'Project' }",
+            Preset::Production,
+            |t| remove_tag(t, "DbKey", "Project"),
+        ),
+        case(
+            f,
+            tagged,
+            "%resources { some Properties.Tags[*].Key == 'ManagedBy' }",
+            Preset::Production,
+            |t| remove_tag(t, "Replica2", "ManagedBy"),
+        ),
+        case(
+            f,
+            tagged,
+            "%resources { some Properties.Tags[*].Key == 'Owner' }",
+            Preset::Production,
+            |t| remove_tag(t, "PrivateSubnet3", "Owner"),
+        ),
+    ]
+}
+
+fn cases() -> Vec<Case> {
+    [
+        no_public_access_cases(),
+        encryption_cases(),
+        iam_auth_cases(),
+        force_ssl_cases(),
+        backups_cases(),
+        production_cases(),
+        alarms_cases(),
+        tags_cases(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 #[test]
-fn every_rules_file_in_guard_is_exercised() {
-    let on_disk: BTreeSet<String> = std::fs::read_dir(workspace_root().join("ecom-infra/guard"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".guard"))
+fn every_rule_and_every_clause_has_a_failing_case() {
+    let cases = cases();
+    let (mut in_files, mut rules_without_case) = (BTreeSet::new(), Vec::new());
+    for (file, text) in rules_files() {
+        let rules = parse_rules(&text);
+        assert!(!rules.is_empty(), "{file}: no rule found");
+        for rule in rules {
+            if !cases.iter().any(|c| c.file == file && c.rule == rule.name) {
+                rules_without_case.push(format!("{file}: {}", rule.name));
+            }
+            assert!(
+                !rule.clauses.is_empty(),
+                "{file}: {} has no clause",
+                rule.name
+            );
+            for clause in rule.clauses {
+                in_files.insert((file.clone(), rule.name.clone(), clause.text));
+            }
+        }
+    }
+    assert!(
+        rules_without_case.is_empty(),
+        "rules that no case breaks: {rules_without_case:#?}"
+    );
+    let in_cases: BTreeSet<(String, String, String)> = cases
+        .iter()
+        .map(|c| (c.file.into(), c.rule.into(), c.clause.into()))
         .collect();
-    let tested: BTreeSet<String> = rules().iter().map(|(f, _)| f.to_string()).collect();
-    assert_eq!(on_disk, tested);
+    assert_eq!(
+        in_cases.len(),
+        cases.len(),
+        "two cases break the same clause"
+    );
+    let untested: Vec<_> = in_files.difference(&in_cases).collect();
+    assert!(
+        untested.is_empty(),
+        "clauses that no case breaks: {untested:#?}"
+    );
+    let stale: Vec<_> = in_cases.difference(&in_files).collect();
+    assert!(
+        stale.is_empty(),
+        "cases for clauses not in the rules files: {stale:#?}"
+    );
 }
 
 #[test]
 fn every_preset_complies_with_every_rule() {
     for preset in Preset::ALL {
         let t = rendered(preset);
-        for (file, _) in rules() {
-            let (status, _, failed) = guard(file, &t);
+        for (file, rules) in rules_files() {
+            let report = guard(&file, &rules, &t);
             assert_ne!(
-                status,
+                report.status,
                 "FAIL",
-                "{file} on the {} preset: {failed:?}",
-                preset.name()
+                "{file} on the {} preset: {:?}",
+                preset.name(),
+                report.failed
             );
         }
     }
 }
 
+/// Each case: the rule passes on its preset; the broken template fails the rule; and with
+/// the case's clause taken out of the rules file, fewer of the rule's checks fail on the
+/// broken template, which proves that clause is one that caught it.
 #[test]
-fn each_rule_passes_on_a_preset_and_fails_on_a_broken_template() {
-    for (file, file_rules) in rules() {
-        for (rule, preset, break_it) in file_rules {
-            let mut t = rendered(preset);
-            let (status, compliant, _) = guard(file, &t);
-            assert_eq!(status, "PASS", "{file} on the {} preset", preset.name());
-            assert!(
-                compliant.contains(rule),
-                "{file}: {rule} was not evaluated as compliant on {}: {compliant:?}",
-                preset.name()
-            );
-            break_it(&mut t);
-            let (status, compliant, failed) = guard(file, &t);
-            assert_eq!(status, "FAIL", "{file}: breaking {rule} went unnoticed");
-            assert!(
-                !compliant.contains(rule),
-                "{file}: {rule} still compliant after breaking it ({failed:?})"
-            );
-        }
+fn each_clause_fails_on_its_broken_template() {
+    let files = rules_files();
+    for case in cases() {
+        let Case {
+            file,
+            rule,
+            clause,
+            preset,
+            break_it,
+        } = case;
+        let text = &files[file];
+        let what = format!("{file}: {rule}: {clause}");
+        let mut t = rendered(preset);
+        let report = guard(file, text, &t);
+        assert_eq!(
+            report.status,
+            "PASS",
+            "{file} on the {} preset",
+            preset.name()
+        );
+        assert!(
+            report.compliant.contains(rule),
+            "{what}: not evaluated as compliant on {}: {:?}",
+            preset.name(),
+            report.compliant
+        );
+
+        break_it(&mut t);
+        let broken = guard(file, text, &t);
+        assert_eq!(broken.status, "FAIL", "{what}: breaking it went unnoticed");
+        assert!(
+            !broken.compliant.contains(rule) && broken.failed_checks(rule) > 0,
+            "{what}: the rule still passes on the broken template ({:?})",
+            broken.failed
+        );
+
+        let parsed = parse_rules(text);
+        let def = parsed
+            .iter()
+            .find(|r| r.name == rule)
+            .and_then(|r| r.clauses.iter().find(|c| c.text == clause))
+            .unwrap_or_else(|| panic!("{what}: no such clause in {file}"));
+        let without = guard(file, &without_clause(text, def), &t);
+        assert!(
+            without.failed_checks(rule) < broken.failed_checks(rule),
+            "{what}: taking the clause out leaves {} failed check(s) of {}: another clause \
+             caught the break, not this one",
+            without.failed_checks(rule),
+            broken.failed_checks(rule)
+        );
     }
 }
