@@ -20,11 +20,10 @@ use ecom_domain::values::{Email, GuestToken, PostalAddress, Quantity};
 use self::basket::{Basket, Baskets, Buyer};
 use self::life::Life;
 use self::rows::Serials;
-use super::Out;
-use super::Phase;
 use super::accounts::profile;
 use super::rng::{SeedRng, Stream, rng_for, secs};
 use super::values::{self, Country};
+use super::{Out, Phase};
 use crate::SeedError;
 use crate::plan::Plan;
 
