@@ -1,8 +1,8 @@
 //! Prints the Mermaid ER diagram of the schema the migrations produce, or with
-//! `--write` refreshes the copy in the workspace README:
+//! `--write` refreshes the copy in docs/schema.md:
 //!
 //! ```text
-//! cargo run -p ecom-store --bin ecom-erd [-- --write]
+//! cargo run -p ecom-store --features dev --bin ecom-erd [-- --write]
 //! ```
 //!
 //! It migrates a scratch database on the private cluster (`ecom_store::dev`), reads
@@ -49,7 +49,7 @@ fn run(arg: Option<&str>) -> Result<(), Box<dyn std::error::Error>> {
         print!("{diagram}");
         return Ok(());
     }
-    let readme = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    let readme = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/schema.md");
     let text = std::fs::read_to_string(&readme)?;
     let updated = erd::replace_embedded(&text, &diagram)
         .ok_or_else(|| format!("{} has no er-diagram markers", readme.display()))?;

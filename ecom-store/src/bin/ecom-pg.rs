@@ -1,7 +1,7 @@
 //! Controls the private PostgreSQL cluster of `ecom_store::dev` from scripts:
 //!
 //! ```text
-//! cargo run -p ecom-store --bin ecom-pg -- start|stop|status|url [DBNAME]
+//! cargo run -p ecom-store --features dev --bin ecom-pg -- start|stop|status|url [DBNAME]
 //! ```
 //!
 //! `start` starts (creating if needed) the cluster and prints the URL of the `ecom`

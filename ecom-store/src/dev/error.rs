@@ -1,0 +1,91 @@
+//! What can go wrong with the private cluster, each naming what to do.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Why the private cluster could not be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DevError {
+    /// No PostgreSQL server binaries were found.
+    #[error(
+        "PostgreSQL server binaries (initdb, pg_ctl, postgres) not found; looked at {searched}. \
+         Install them: on Debian/Ubuntu `apt-get install postgresql postgresql-contrib` \
+         (contrib provides pg_trgm), on macOS `brew install postgresql@15`; or set ECOM_PG_BIN \
+         to the directory holding initdb, or DATABASE_URL to use an existing server"
+    )]
+    BinariesNotFound {
+        /// Where we looked.
+        searched: String,
+    },
+
+    /// The server has no pg_trgm extension, which the migrations need.
+    #[error(
+        "the PostgreSQL at {bin_dir} has no pg_trgm extension; install it: on Debian/Ubuntu \
+         `apt-get install postgresql-contrib`, on macOS it comes with `brew install postgresql@15`"
+    )]
+    MissingExtension {
+        /// The binaries' directory.
+        bin_dir: PathBuf,
+    },
+
+    /// A file system operation failed.
+    #[error("{action}: {source}")]
+    Io {
+        /// What we tried, with the path.
+        action: String,
+        /// The underlying error.
+        source: io::Error,
+    },
+
+    /// `nobody` cannot reach the cluster directory (running as root).
+    #[error(
+        "{path} is not world-traversable, so the server (running as nobody because this process \
+         is root) cannot reach its data directory; set ECOM_PG_DIR to a directory below one \
+         that is (for example /tmp/ecom-pg)"
+    )]
+    NotTraversable {
+        /// The first directory that blocks the way.
+        path: PathBuf,
+    },
+
+    /// `initdb` or `pg_ctl` failed.
+    #[error("`{command}` failed ({status}):\n{output}")]
+    Command {
+        /// The command line.
+        command: String,
+        /// Its exit status.
+        status: String,
+        /// The tail of its output and, for a failed start, of the server log.
+        output: String,
+    },
+
+    /// Making the cluster's TLS certificates failed.
+    #[error("make the private cluster's TLS certificates: {0}")]
+    Certificate(#[source] Box<dyn std::error::Error + Send + Sync>),
+
+    /// A query on the cluster failed.
+    #[error("{action}: {message}")]
+    Database {
+        /// What we tried.
+        action: String,
+        /// The database's message.
+        message: String,
+    },
+}
+
+pub(super) fn io_error(action: impl FnOnce() -> String) -> impl FnOnce(io::Error) -> DevError {
+    move |source| DevError::Io {
+        action: action(),
+        source,
+    }
+}
+
+pub(super) fn db_error<E: std::fmt::Display>(
+    action: impl FnOnce() -> String,
+) -> impl FnOnce(E) -> DevError {
+    move |err| DevError::Database {
+        action: action(),
+        message: err.to_string(),
+    }
+}
