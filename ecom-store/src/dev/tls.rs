@@ -74,8 +74,6 @@ pub(super) fn hostssl_only(hba: &str) -> Option<String> {
     changed.then_some(out)
 }
 
-/// Writes `contents` to `path` through a temporary file renamed over it, so a server
-/// or client never reads half a file; with `mode`, and owned by `owner` if given.
 
 impl PrivateCluster {
     /// Whether the TLS files are in place and the settings name them: the last step
