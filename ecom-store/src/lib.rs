@@ -37,3 +37,8 @@ pub use store::PgStore;
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 struct WorkspaceReadme;
+
+/// The replica example of docs/replicas.md, compiled as a doctest too.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/replicas.md")]
+struct ReplicasDoc;

@@ -128,3 +128,33 @@ fn push_bind<'b>(out: &mut AstPass<'_, 'b, Pg>, bind: &'b Bind) -> QueryResult<(
         Bind::NumericArray(v) => out.push_bind_param::<Array<Numeric>, _>(v),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::debug_query;
+
+    #[test]
+    fn placeholders_take_their_binds_and_a_reused_one_is_sent_again() {
+        let query = CachedSql::new(
+            "SELECT $1, $2 WHERE x = $1 AND y = $10",
+            (1..=10).map(Bind::BigInt).collect(),
+        );
+        let sql = debug_query::<Pg, _>(&query).to_string();
+        assert!(
+            sql.starts_with("SELECT $1, $2 WHERE x = $3 AND y = $4 -- binds: [1, 2, 1, 10]"),
+            "{sql}"
+        );
+    }
+
+    #[test]
+    fn a_placeholder_without_a_bind_is_an_error_not_a_panic() {
+        for sql in ["SELECT $2", "SELECT $0", "SELECT $", "SELECT $x"] {
+            let query = CachedSql::new(sql, vec![Bind::Int(1)]);
+            let mut out = String::new();
+            let rendered =
+                std::fmt::write(&mut out, format_args!("{}", debug_query::<Pg, _>(&query)));
+            assert!(rendered.is_err(), "{sql} rendered as {out}");
+        }
+    }
+}

@@ -45,6 +45,7 @@ mod tls;
 
 pub use binaries::bin_dir;
 pub use cluster::{DEFAULT_DATABASE, PrivateCluster, Replication, SUPERUSER, database_url};
+#[cfg(feature = "testing")]
 pub(crate) use conninfo::quote_ident;
 pub use error::DevError;
 

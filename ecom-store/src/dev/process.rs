@@ -53,7 +53,6 @@ pub(super) fn nobody() -> Account {
         .unwrap_or(fallback)
 }
 
-
 /// Writes `contents` to `path` through a temporary file renamed over it, so a server
 /// or client never reads half a file; with `mode`, and owned by `owner` if given.
 pub(super) fn write_file(
@@ -86,7 +85,6 @@ pub(super) fn write_file(
     }
     result.map_err(io_error(|| format!("write {}", path.display())))
 }
-
 
 /// SIGKILL to `pid`; std has no kill(2) for arbitrary pids, and `libc` would need
 /// `unsafe` for one call.

@@ -73,6 +73,18 @@ impl PrivateCluster {
         standby.port = free_port()?;
         standby.write_port()?;
         standby.pg_ctl_start()?;
+        self.follow(&standby, &name, mode)?;
+        Ok(standby)
+    }
+
+    /// Makes this primary treat the standby named `name` as `mode` says, and waits
+    /// (60 s at most) until it streams in that mode.
+    fn follow(
+        &self,
+        standby: &PrivateCluster,
+        name: &str,
+        mode: Replication,
+    ) -> Result<(), DevError> {
         let sync_names = match mode {
             Replication::Synchronous => format!("'\"{name}\"'"),
             Replication::Asynchronous => "''".into(),
@@ -95,7 +107,7 @@ impl PrivateCluster {
         loop {
             let streaming: bool = diesel::select(
                 sql::<Bool>("EXISTS (SELECT 1 FROM pg_stat_replication WHERE application_name = ")
-                    .bind::<Text, _>(&name)
+                    .bind::<Text, _>(name)
                     .sql(" AND state = 'streaming' AND sync_state = ")
                     .bind::<Text, _>(state)
                     .sql(")"),
@@ -103,7 +115,7 @@ impl PrivateCluster {
             .get_result(&mut conn)
             .map_err(db_error(|| "read pg_stat_replication".into()))?;
             if streaming {
-                return Ok(standby);
+                return Ok(());
             }
             if std::time::Instant::now() > deadline {
                 return Err(DevError::Database {

@@ -74,7 +74,6 @@ pub(super) fn hostssl_only(hba: &str) -> Option<String> {
     changed.then_some(out)
 }
 
-
 impl PrivateCluster {
     /// Whether the TLS files are in place and the settings name them: the last step
     /// of [`PrivateCluster::write_tls`] is the `ssl = on` line.

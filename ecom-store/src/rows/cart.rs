@@ -1,0 +1,48 @@
+//! Rows of carts.
+
+use diesel::prelude::*;
+use ecom_domain::prelude::*;
+
+use super::value::{corrupt, parse_enum, quantity};
+use crate::StoreError;
+use crate::schema::carts;
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = carts, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct CartRow {
+    pub id: i64,
+    pub user_id: Option<i64>,
+    pub guest_token: Option<String>,
+    pub currency: String,
+    pub status: String,
+}
+
+impl CartRow {
+    /// The cart with its lines (each `(product_id, quantity)`).
+    pub fn into_cart(self, lines: Vec<(i64, i32)>) -> Result<Cart, StoreError> {
+        let owner = match (self.user_id, self.guest_token) {
+            (Some(user), _) => CartOwner::User(UserId::new(user)),
+            (None, Some(token)) => {
+                CartOwner::Guest(GuestToken::parse(&token).map_err(|e| corrupt("guest token", e))?)
+            }
+            (None, None) => return Err(corrupt("cart owner", "neither user nor guest")),
+        };
+        let mut lines = lines
+            .into_iter()
+            .map(|(product, q)| {
+                Ok(CartLine {
+                    product_id: ProductId::new(product),
+                    quantity: quantity(q)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        lines.sort_by_key(|l| l.product_id);
+        Ok(Cart {
+            id: CartId::new(self.id),
+            owner,
+            currency: Currency::from_code(&self.currency).map_err(|e| corrupt("currency", e))?,
+            status: parse_enum("cart status", &self.status)?,
+            lines,
+        })
+    }
+}

@@ -1,0 +1,48 @@
+//! Stored values parsed back into domain values, and domain values as columns.
+
+use std::str::FromStr;
+
+use ecom_domain::prelude::*;
+use rust_decimal::Decimal;
+
+use crate::StoreError;
+
+/// A stored value that does not parse into its domain type.
+pub(crate) fn corrupt(what: &str, err: impl std::fmt::Display) -> StoreError {
+    StoreError::Invalid {
+        constraint: None,
+        message: format!("stored {what} is not valid: {err}"),
+    }
+}
+
+/// Parses a stored enum name.
+pub(crate) fn parse_enum<T: FromStr>(what: &str, raw: &str) -> Result<T, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    raw.parse().map_err(|e| corrupt(what, e))
+}
+
+/// Money from a stored amount and currency code.
+pub(crate) fn money(amount: Decimal, currency: &str) -> Result<Money, StoreError> {
+    let currency = Currency::from_code(currency).map_err(|e| corrupt("currency", e))?;
+    Money::new(amount, currency).map_err(|e| corrupt("amount", e))
+}
+
+pub(crate) fn quantity(raw: i32) -> Result<Quantity, StoreError> {
+    Quantity::new(i64::from(raw)).map_err(|e| corrupt("quantity", e))
+}
+
+pub(crate) fn non_negative(what: &str, raw: i32) -> Result<u32, StoreError> {
+    u32::try_from(raw).map_err(|e| corrupt(what, e))
+}
+
+/// A stock level as the `integer` column it is stored in.
+pub(crate) fn stock_column(value: u32) -> Result<i32, StoreError> {
+    i32::try_from(value).map_err(|_| DomainError::StockOutOfRange(value).into())
+}
+
+/// A quantity as the `integer` column it is stored in (always fits: at most 999).
+pub(crate) fn quantity_column(q: Quantity) -> i32 {
+    i32::try_from(q.get()).unwrap_or(i32::MAX)
+}
