@@ -1,13 +1,26 @@
-//! Starts the example HTTP service (see `service.rs` for the routes) on
+//! Starts the example HTTP service (see `service/mod.rs` for the routes) on
 //! `127.0.0.1:8080` (or `$PORT`), on the private database or `DATABASE_URL`.
+//! Logs, the service's and the store's, go to stderr at `info` and above, or at the
+//! bare level in `RUST_LOG` (`RUST_LOG=debug` shows every connection opened).
 //!
 //! Run it with `cargo run -p ecom-examples --bin shop-service`.
 
 use std::error::Error;
 
 use ecom_store::{PgStore, StoreConfig, build_pool, migrate_pool};
+use tracing::level_filters::LevelFilter;
 
 fn main() -> Result<(), Box<dyn Error>> {
+    // One level for everything rather than per-module directives: that would take
+    // tracing-subscriber's env-filter feature and its regex engine, for an example.
+    let level = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|level| level.parse::<LevelFilter>().ok())
+        .unwrap_or(LevelFilter::INFO);
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .init();
     let pool = build_pool(&StoreConfig::from_env_or_dev()?)?;
     migrate_pool(&pool)?;
     let store = PgStore::new(pool);
@@ -18,7 +31,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-        println!("listening on http://{}", listener.local_addr()?);
+        tracing::info!("listening on http://{}", listener.local_addr()?);
         axum::serve(listener, ecom_examples::router(store)).await?;
         Ok(())
     })

@@ -1,0 +1,152 @@
+//! Every refusal as an HTTP status and a typed JSON body.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use ecom_domain::prelude::*;
+use ecom_store::StoreError;
+use serde_json::{Value, json};
+
+/// An error as the service answers it.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    details: Value,
+}
+
+impl ApiError {
+    /// The HTTP status it answers with.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The machine-readable code of its body (`invalid`, `malformed_json`...).
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    pub(super) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            details: Value::Null,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": { "code": self.code, "message": self.message, "details": self.details } });
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// The status and code a domain refusal answers with. Exhaustive on purpose: a new
+/// refusal in the domain does not compile here until someone decides what a client sees.
+fn status_and_code(err: &DomainError) -> (StatusCode, &'static str) {
+    use StatusCode as S;
+    match err {
+        DomainError::Validation(_) | DomainError::Money(_) | DomainError::NegativePrice(_) => {
+            (S::UNPROCESSABLE_ENTITY, "invalid")
+        }
+        DomainError::StockOutOfRange(_) => (S::UNPROCESSABLE_ENTITY, "invalid"),
+        DomainError::EmptyCart
+        | DomainError::GuestEmailRequired
+        | DomainError::NotAManualEvent(_) => (S::UNPROCESSABLE_ENTITY, "invalid"),
+        DomainError::NotFound { .. } => (S::NOT_FOUND, "not_found"),
+        DomainError::InvalidCredentials => (S::UNAUTHORIZED, "invalid_credentials"),
+        DomainError::OutOfStock(_) => (S::CONFLICT, "out_of_stock"),
+        DomainError::AlreadyTaken { .. } => (S::CONFLICT, "already_taken"),
+        DomainError::IdempotencyConflict { .. } => (S::CONFLICT, "idempotency_conflict"),
+        DomainError::OrderTransition(_) => (S::CONFLICT, "illegal_transition"),
+        DomainError::Payment(_) => (S::CONFLICT, "payment_refused"),
+        DomainError::OrderNotPayable { .. } => (S::CONFLICT, "order_not_payable"),
+        DomainError::CartNotOpen { .. } => (S::CONFLICT, "cart_not_open"),
+        DomainError::CartFull { .. } => (S::UNPROCESSABLE_ENTITY, "cart_full"),
+        DomainError::NotInCart { .. } => (S::NOT_FOUND, "not_in_cart"),
+        DomainError::ProductUnavailable(_) => (S::CONFLICT, "product_unavailable"),
+        DomainError::CategoryCycle { .. } | DomainError::ConcurrentUpdate { .. } => {
+            (S::CONFLICT, "conflict")
+        }
+        DomainError::Password(_) | DomainError::PolicyError(_) => {
+            (S::INTERNAL_SERVER_ERROR, "internal")
+        }
+    }
+}
+
+/// What a client can act on beyond the message: which lines are short, and which
+/// events the order would have accepted.
+fn details(err: &DomainError) -> Value {
+    match err {
+        DomainError::OutOfStock(short) => json!(short
+            .iter()
+            .map(|s| json!({ "product_id": s.product_id, "sku": s.sku.as_str(), "requested": s.requested, "available": s.available }))
+            .collect::<Vec<_>>()),
+        DomainError::OrderTransition(t) => json!({ "from": t.from.as_str(), "allowed": t.allowed.iter().map(|e| e.as_str()).collect::<Vec<_>>() }),
+        _ => Value::Null,
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(err: DomainError) -> Self {
+        let (status, code) = status_and_code(&err);
+        Self {
+            status,
+            code,
+            message: err.to_string(),
+            details: details(&err),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Domain(domain) => domain.into(),
+            other if other.is_retryable() => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the database is busy; retry later",
+            ),
+            // Store internals stay in the logs, not in the answer.
+            other => {
+                tracing::error!(error = %other, "store error");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error",
+                )
+            }
+        }
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(err: ValidationError) -> Self {
+        DomainError::from(err).into()
+    }
+}
+
+impl From<MoneyError> for ApiError {
+    fn from(err: MoneyError) -> Self {
+        DomainError::from(err).into()
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        let status = rejection.status();
+        let code = match &rejection {
+            JsonRejection::JsonDataError(_) => "invalid_body",
+            JsonRejection::JsonSyntaxError(_) => "malformed_json",
+            JsonRejection::MissingJsonContentType(_) => "unsupported_media_type",
+            _ if status == StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+            _ => "bad_request",
+        };
+        ApiError::new(status, code, rejection.body_text())
+    }
+}

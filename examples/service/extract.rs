@@ -1,0 +1,54 @@
+//! Extractors whose rejections are [`ApiError`]s, so a bad path, query or body gets
+//! the same typed JSON as every other refusal instead of axum's plain text.
+
+use axum::Json;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::request::Parts;
+
+use super::error::ApiError;
+
+/// JSON bodies whose rejections (malformed JSON, wrong types, too large) are typed errors.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        // Checks the content type, reads the body within the limit, then decodes it
+        // with `Json::from_bytes`, as `decode_body` does.
+        let Json(value) = Json::<T>::from_request(req, state).await?;
+        Ok(ApiJson(value))
+    }
+}
+
+/// Path parameters whose rejections (`/carts/abc`) are typed errors.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(value)| ApiPath(value))
+            .map_err(|rejection| {
+                ApiError::new(rejection.status(), "invalid_path", rejection.body_text())
+            })
+    }
+}
+
+/// Query strings whose rejections (`?limit=-1`) are typed errors.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(value)| ApiQuery(value))
+            .map_err(|rejection| {
+                ApiError::new(rejection.status(), "invalid_query", rejection.body_text())
+            })
+    }
+}

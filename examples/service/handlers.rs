@@ -1,0 +1,201 @@
+//! One handler per route: decode at the edge, call the store off the async runtime,
+//! answer JSON.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use ecom_domain::prelude::*;
+use ecom_store::PgStore;
+use serde_json::{Value, json};
+
+use super::error::ApiError;
+use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::limits::{DEFAULT_PAGE_LIMIT, DEFAULT_SEARCH_LIMIT};
+use super::request::{
+    AddItemBody, AttachBody, CheckoutBody, OpenCartBody, PageQuery, PaymentEventBody, QuantityBody,
+    RegisterBody, SearchQuery, idempotency_key,
+};
+use super::response::{PaymentOutcomeBody, cart_json, order_json, payment_json, product_json};
+
+/// Runs a blocking store call off the async runtime.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(|err| {
+        // A panic in a store call: the client gets a bare 500, the log says why.
+        tracing::error!(error = %err, "store call failed");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "worker failed",
+        )
+    })?
+}
+
+pub(super) async fn category_page(
+    State(store): State<PgStore>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<Value>, ApiError> {
+    blocking(move || {
+        let page = store.list_products(
+            CategoryId::new(id),
+            PageRequest {
+                after: q.after.map(ProductId::new),
+                limit: q.limit.unwrap_or(DEFAULT_PAGE_LIMIT),
+            },
+        )?;
+        Ok(Json(json!({ "items": page.items.iter().map(product_json).collect::<Vec<_>>(), "next": page.next })))
+    })
+    .await
+}
+
+pub(super) async fn search(
+    State(store): State<PgStore>,
+    ApiQuery(q): ApiQuery<SearchQuery>,
+) -> Result<Json<Value>, ApiError> {
+    blocking(move || {
+        let hits = store.search_products(&q.q, q.limit.unwrap_or(DEFAULT_SEARCH_LIMIT))?;
+        Ok(Json(
+            json!({ "items": hits.iter().map(product_json).collect::<Vec<_>>() }),
+        ))
+    })
+    .await
+}
+
+pub(super) async fn register(
+    State(store): State<PgStore>,
+    ApiJson(body): ApiJson<RegisterBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let new = body.into_new_user()?;
+    blocking(move || {
+        let user = store.register(new)?;
+        Ok((
+            StatusCode::CREATED,
+            Json(json!({ "id": user.id, "email": user.email.as_str() })),
+        ))
+    })
+    .await
+}
+
+pub(super) async fn open_cart(
+    State(store): State<PgStore>,
+    ApiJson(body): ApiJson<OpenCartBody>,
+) -> Result<Json<Value>, ApiError> {
+    let (owner, currency) = body.into_owner()?;
+    blocking(move || Ok(Json(cart_json(&store.open_cart(&owner, currency)?)))).await
+}
+
+pub(super) async fn cart(
+    State(store): State<PgStore>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Value>, ApiError> {
+    blocking(move || Ok(Json(cart_json(&store.cart(CartId::new(id))?)))).await
+}
+
+pub(super) async fn add_item(
+    State(store): State<PgStore>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<AddItemBody>,
+) -> Result<Json<Value>, ApiError> {
+    let quantity = Quantity::new(body.quantity)?;
+    blocking(move || {
+        Ok(Json(cart_json(&store.add_item(
+            CartId::new(id),
+            ProductId::new(body.product_id),
+            quantity,
+        )?)))
+    })
+    .await
+}
+
+pub(super) async fn set_quantity(
+    State(store): State<PgStore>,
+    ApiPath((id, product)): ApiPath<(i64, i64)>,
+    ApiJson(body): ApiJson<QuantityBody>,
+) -> Result<Json<Value>, ApiError> {
+    let quantity = Quantity::new(body.quantity)?;
+    blocking(move || {
+        Ok(Json(cart_json(&store.set_quantity(
+            CartId::new(id),
+            ProductId::new(product),
+            quantity,
+        )?)))
+    })
+    .await
+}
+
+pub(super) async fn remove_item(
+    State(store): State<PgStore>,
+    ApiPath((id, product)): ApiPath<(i64, i64)>,
+) -> Result<Json<Value>, ApiError> {
+    blocking(move || {
+        Ok(Json(cart_json(
+            &store.remove_item(CartId::new(id), ProductId::new(product))?,
+        )))
+    })
+    .await
+}
+
+pub(super) async fn attach(
+    State(store): State<PgStore>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<AttachBody>,
+) -> Result<Json<Value>, ApiError> {
+    blocking(move || {
+        Ok(Json(cart_json(&store.attach_cart(
+            CartId::new(id),
+            UserId::new(body.user_id),
+        )?)))
+    })
+    .await
+}
+
+pub(super) async fn checkout(
+    State(store): State<PgStore>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<CheckoutBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let request = body.into_request(idempotency_key(&headers)?)?;
+    blocking(move || {
+        let done = store.checkout(&request)?;
+        // A replay is the same order again, not a new one.
+        let status = if done.replayed {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        };
+        Ok((status, Json(order_json(&done.order, &[done.payment]))))
+    })
+    .await
+}
+
+pub(super) async fn payment_event(
+    State(store): State<PgStore>,
+    ApiPath(id): ApiPath<i64>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<PaymentEventBody>,
+) -> Result<Json<PaymentOutcomeBody>, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let action = body.action()?;
+    blocking(move || {
+        let out = store.record_payment_event(PaymentId::new(id), PaymentEvent { key, action })?;
+        Ok(Json(PaymentOutcomeBody {
+            payment: payment_json(&out.payment),
+            order_status: out.order_status.as_str(),
+            duplicate: out.applied == Applied::Duplicate,
+        }))
+    })
+    .await
+}
+
+pub(super) async fn order(
+    State(store): State<PgStore>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Value>, ApiError> {
+    blocking(move || {
+        let details = store.order(OrderId::new(id))?;
+        Ok(Json(order_json(&details.order, &details.payments)))
+    })
+    .await
+}
