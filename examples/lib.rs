@@ -1,6 +1,9 @@
 //! The examples' logic as a library: the reference HTTP service that `shop-service`
-//! serves and `shop-load` loads.
+//! serves and `shop-load` loads, and the order flows that `order-flow`, `flash-sale`
+//! and `cancel-refund` print. The binaries only print; the tests in `tests/it` assert
+//! what the flows and the service claim.
 
+pub mod flows;
 pub mod service;
 
 pub use service::{

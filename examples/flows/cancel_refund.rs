@@ -1,0 +1,205 @@
+//! Money going back: a partial refund after delivery, a cancellation before shipping
+//! that puts the stock back and refunds the capture, and illegal transitions with the
+//! typed errors they get.
+
+use ecom_domain::prelude::*;
+use ecom_store::{PgStore, StoreError};
+
+use super::FlowError;
+
+/// Kettles on the shelf at three moments of the cancelled order's life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StockLevels {
+    /// Before it was placed.
+    pub before: u32,
+    /// While it held its two kettles.
+    pub during: u32,
+    /// After its cancellation.
+    pub after: u32,
+}
+
+/// What the cancel-and-refund flow saw.
+#[derive(Debug, Clone)]
+pub struct CancelRefund {
+    /// The delivered order one of whose two kettles came back.
+    pub returned_order: OrderId,
+    /// The refund of that kettle: the payment after it and the order's status.
+    pub refund: PaymentOutcome,
+    /// The order cancelled after payment, before shipping.
+    pub cancelled: Order,
+    /// Its payment after the cancellation.
+    pub cancelled_payment: Payment,
+    /// The kettles' stock around the cancelled order.
+    pub stock: StockLevels,
+    /// Why the cancelled order could not be shipped.
+    pub ship_cancelled: OrderTransitionError,
+    /// Why the delivered order could not be cancelled.
+    pub cancel_delivered: DomainError,
+}
+
+/// Runs the flow on `store`; see the module documentation.
+pub fn run(store: &PgStore, run: i64) -> Result<CancelRefund, FlowError> {
+    let kettle = stock_kettles(store, run)?;
+    let shop = Shop {
+        store,
+        kettle: kettle.id,
+        address: guest_address()?,
+        run,
+    };
+
+    let first = shop.paid_order(1)?;
+    deliver(store, first.order.id)?;
+    let refund = return_one_kettle(store, &first)?;
+
+    let before = store.product(kettle.id)?.stock_on_hand;
+    let second = shop.paid_order(2)?;
+    let during = store.product(kettle.id)?.stock_on_hand;
+    let cancelled = cancel_before_shipping(store, second.order.id)?;
+    let after = store.product(kettle.id)?.stock_on_hand;
+
+    Ok(CancelRefund {
+        returned_order: first.order.id,
+        refund,
+        cancelled_payment: store.payment(second.payment.id)?,
+        cancelled,
+        stock: StockLevels {
+            before,
+            during,
+            after,
+        },
+        ship_cancelled: ship_cancelled(store, second.order.id)?,
+        cancel_delivered: cancel_delivered(store, first.order.id)?,
+    })
+}
+
+/// A category "Kitchen" with ten kettles at 64.00.
+fn stock_kettles(store: &PgStore, run: i64) -> Result<Product, FlowError> {
+    let category = store.create_category(NewCategory {
+        parent_id: None,
+        slug: Slug::parse(&format!("kitchen-{run}"))?,
+        name: CategoryName::parse("Kitchen")?,
+    })?;
+    Ok(store.create_product(NewProduct {
+        sku: Sku::parse(&format!("KETTLE-{run}"))?,
+        name: ProductName::parse("Gooseneck kettle")?,
+        description: Description::parse("")?,
+        category_id: category.id,
+        price: Money::parse("64.00", Currency::EUR)?,
+        stock_on_hand: 10,
+    })?)
+}
+
+fn guest_address() -> Result<PostalAddress, ValidationError> {
+    PostalAddress::parse(&RawAddress {
+        recipient: "Grace Hopper".into(),
+        line1: "1 Navy Way".into(),
+        city: "Arlington".into(),
+        region: "VA".into(),
+        postal_code: "22202".into(),
+        country: "US".into(),
+        ..RawAddress::default()
+    })
+}
+
+/// What every order of the flow shares: the store, the kettle, the guest's address.
+struct Shop<'a> {
+    store: &'a PgStore,
+    kettle: ProductId,
+    address: PostalAddress,
+    run: i64,
+}
+
+impl Shop<'_> {
+    /// A guest's order `n` of two kettles, authorized and captured in full.
+    fn paid_order(&self, n: u32) -> Result<Checkout, FlowError> {
+        let Self {
+            store, kettle, run, ..
+        } = *self;
+        // Padded like a 13-digit `fresh_run`: a guest token has at least 16 characters.
+        let token = GuestToken::parse(&format!("refund-demo-{run:013}-{n}"))?;
+        let cart = store.open_cart(&CartOwner::Guest(token), Currency::EUR)?;
+        store.add_item(cart.id, kettle, Quantity::new(2)?)?;
+        let done = store.checkout(&CheckoutRequest {
+            cart_id: cart.id,
+            shipping: AddressChoice::Given(self.address.clone()),
+            billing: AddressChoice::Given(self.address.clone()),
+            guest_email: Some(Email::parse("grace@example.com")?),
+            provider: ProviderName::parse("test-provider")?,
+            idempotency_key: IdempotencyKey::parse(&format!("refund-demo-{run}-{n}"))?,
+        })?;
+        authorize_and_capture(store, &done)?;
+        Ok(done)
+    }
+}
+
+fn authorize_and_capture(store: &PgStore, done: &Checkout) -> Result<(), StoreError> {
+    let due = done.payment.amount;
+    let pay = |key: &str, action| -> Result<PaymentOutcome, StoreError> {
+        store.record_payment_event(
+            done.payment.id,
+            PaymentEvent {
+                key: IdempotencyKey::parse(key)?,
+                action,
+            },
+        )
+    };
+    pay(
+        "auth",
+        PaymentAction::Authorize {
+            amount: due,
+            provider_ref: None,
+        },
+    )?;
+    pay("capture", PaymentAction::Capture { amount: due })?;
+    Ok(())
+}
+
+fn deliver(store: &PgStore, order: OrderId) -> Result<(), StoreError> {
+    store.transition(order, OrderEvent::Ship, None)?;
+    store.transition(order, OrderEvent::Deliver, None)?;
+    Ok(())
+}
+
+/// One of the two kettles comes back: a refund of one unit price.
+fn return_one_kettle(store: &PgStore, order: &Checkout) -> Result<PaymentOutcome, FlowError> {
+    let one_kettle = order.order.lines[0].unit_price;
+    Ok(store.record_payment_event(
+        order.payment.id,
+        PaymentEvent {
+            key: IdempotencyKey::parse("return-1")?,
+            action: PaymentAction::Refund {
+                amount: one_kettle,
+                reason: Some(Reason::parse("one kettle returned")?),
+            },
+        },
+    )?)
+}
+
+/// Paid but not shipped: the store puts the stock back and refunds the capture.
+fn cancel_before_shipping(store: &PgStore, order: OrderId) -> Result<Order, StoreError> {
+    store.transition(
+        order,
+        OrderEvent::Cancel,
+        Some("customer changed their mind".into()),
+    )
+}
+
+/// A cancelled order can't be shipped: the error names the state and what it accepts.
+fn ship_cancelled(store: &PgStore, order: OrderId) -> Result<OrderTransitionError, FlowError> {
+    match store.transition(order, OrderEvent::Ship, None) {
+        Err(StoreError::Domain(DomainError::OrderTransition(err))) => Ok(err),
+        other => Err(FlowError::Broken(format!(
+            "expected a refused transition, got {other:?}"
+        ))),
+    }
+}
+
+/// A delivered order can't be cancelled any more.
+fn cancel_delivered(store: &PgStore, order: OrderId) -> Result<DomainError, FlowError> {
+    match store.transition(order, OrderEvent::Cancel, None) {
+        Err(StoreError::Domain(err)) => Ok(err),
+        other => Err(FlowError::Broken(format!(
+            "expected a refused transition, got {other:?}"
+        ))),
+    }
+}

@@ -1,0 +1,111 @@
+//! The example service driven over real HTTP: a whole guest purchase, a user's cart,
+//! and every kind of bad request getting a typed JSON error.
+
+mod bad_requests;
+mod hostile_values;
+mod purchases;
+
+use ecom_domain::prelude::*;
+use ecom_examples::RunningService;
+use ecom_store::testing::TestDb;
+use serde_json::{Value, json};
+
+use crate::util::store_on;
+
+struct Fixture {
+    _db: TestDb,
+    service: RunningService,
+    agent: ureq::Agent,
+    category: i64,
+    products: Vec<i64>,
+}
+
+fn fixture() -> Fixture {
+    let db = TestDb::new();
+    let store = store_on(db.pool().clone());
+    let category = store
+        .create_category(NewCategory {
+            parent_id: None,
+            slug: Slug::parse("tea").unwrap(),
+            name: CategoryName::parse("Tea").unwrap(),
+        })
+        .unwrap();
+    let products = [
+        ("SENCHA", "Sencha", "8.50", 5),
+        ("MATCHA", "Matcha", "24.00", 1),
+    ]
+    .into_iter()
+    .map(|(sku, name, price, stock)| {
+        store
+            .create_product(NewProduct {
+                sku: Sku::parse(sku).unwrap(),
+                name: ProductName::parse(name).unwrap(),
+                description: Description::default(),
+                category_id: category.id,
+                price: Money::parse(price, Currency::EUR).unwrap(),
+                stock_on_hand: stock,
+            })
+            .unwrap()
+            .id
+            .get()
+    })
+    .collect();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    Fixture {
+        _db: db,
+        service: RunningService::start(store).unwrap(),
+        agent,
+        category: category.id.get(),
+        products,
+    }
+}
+
+impl Fixture {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.service.base_url())
+    }
+
+    fn call(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Option<&str>,
+    ) -> (u16, Value) {
+        let url = self.url(path);
+        let mut response = match (method, body) {
+            ("GET", _) => self.agent.get(&url).call(),
+            ("DELETE", _) => self.agent.delete(&url).call(),
+            (_, body) => {
+                let mut req = if method == "PUT" {
+                    self.agent.put(&url)
+                } else {
+                    self.agent.post(&url)
+                };
+                if let Some(key) = key {
+                    req = req.header("Idempotency-Key", key);
+                }
+                req.header("Content-Type", "application/json")
+                    .send(body.unwrap_or("{}"))
+            }
+        }
+        .unwrap();
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}")),
+        )
+    }
+
+    fn post(&self, path: &str, key: Option<&str>, body: Value) -> (u16, Value) {
+        self.call("POST", path, key, Some(&body.to_string()))
+    }
+}
+
+fn shipping() -> Value {
+    json!({ "recipient": "Ada Lovelace", "line1": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4JH", "country": "GB" })
+}
