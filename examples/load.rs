@@ -13,6 +13,9 @@ use ecom_examples::RunningService;
 use ecom_store::{PgStore, StoreConfig, build_pool, migrate_pool};
 use serde_json::{Value, json};
 
+/// Products the guests spread their purchases over.
+const PRODUCTS: usize = 10;
+
 fn main() -> Result<(), Box<dyn Error>> {
     let mut args = std::env::args().skip(1).map(|a| a.parse::<usize>());
     let buyers = args.next().transpose()?.unwrap_or(8);
@@ -26,13 +29,26 @@ fn main() -> Result<(), Box<dyn Error>> {
     migrate_pool(&pool)?;
     let store = PgStore::new(pool);
     let run = chrono::Utc::now().timestamp_millis();
+    let products = stock_the_shelves(&store, run)?;
+    let service = RunningService::start(store)?;
+    let base = service.base_url();
+    println!("{buyers} concurrent guests x {each} purchases against {base}");
+
+    let started = Instant::now();
+    let latencies = run_guests(&base, run, buyers, each, &products);
+    report(latencies, started.elapsed());
+    Ok(())
+}
+
+/// Products with stock no run exhausts, so every purchase measures a sale.
+fn stock_the_shelves(store: &PgStore, run: i64) -> Result<Vec<i64>, Box<dyn Error>> {
     let category = store.create_category(NewCategory {
         parent_id: None,
         slug: Slug::parse(&format!("load-{run}"))?,
         name: CategoryName::parse("Load test")?,
     })?;
     let mut products = Vec::new();
-    for i in 0..10 {
+    for i in 0..PRODUCTS {
         products.push(
             store
                 .create_product(NewProduct {
@@ -43,32 +59,27 @@ fn main() -> Result<(), Box<dyn Error>> {
                     price: Money::parse("19.99", Currency::EUR)?,
                     stock_on_hand: 1_000_000,
                 })?
-                .id,
+                .id
+                .get(),
         );
     }
-    let service = RunningService::start(store)?;
-    let base = service.base_url();
-    println!("{buyers} concurrent guests x {each} purchases against {base}");
+    Ok(products)
+}
 
-    let started = Instant::now();
-    let latencies: Vec<Duration> = std::thread::scope(|scope| {
+/// `buyers` guests on threads of their own, each making `each` purchases one after
+/// another; the latency of every purchase. A failed purchase stops the run.
+fn run_guests(base: &str, run: i64, buyers: usize, each: usize, products: &[i64]) -> Vec<Duration> {
+    std::thread::scope(|scope| {
         let handles: Vec<_> = (0..buyers)
             .map(|buyer| {
-                let (base, products) = (&base, &products);
                 scope.spawn(move || -> Result<Vec<Duration>, String> {
                     let agent = ureq::Agent::new_with_defaults();
                     let mut times = Vec::with_capacity(each);
                     for n in 0..each {
                         let t = Instant::now();
-                        purchase(
-                            &agent,
-                            base,
-                            run,
-                            buyer,
-                            n,
-                            products[(buyer + n) % products.len()].get(),
-                        )
-                        .map_err(|e| format!("buyer {buyer} purchase {n}: {e}"))?;
+                        let product = products[(buyer + n) % products.len()];
+                        purchase(&agent, base, run, buyer, n, product)
+                            .map_err(|e| format!("buyer {buyer} purchase {n}: {e}"))?;
                         times.push(t.elapsed());
                     }
                     Ok(times)
@@ -83,20 +94,20 @@ fn main() -> Result<(), Box<dyn Error>> {
                     .unwrap_or_else(|e| panic!("{e}"))
             })
             .collect()
-    });
-    let elapsed = started.elapsed();
-    let mut sorted = latencies;
-    sorted.sort();
-    let percentile = |p: usize| sorted[(sorted.len() * p / 100).min(sorted.len() - 1)];
-    let per_second = sorted.len() as u128 * 1_000_000 / elapsed.as_micros().max(1);
+    })
+}
+
+fn report(mut latencies: Vec<Duration>, elapsed: Duration) {
+    latencies.sort();
+    let percentile = |p: usize| latencies[(latencies.len() * p / 100).min(latencies.len() - 1)];
+    let per_second = latencies.len() as u128 * 1_000_000 / elapsed.as_micros().max(1);
     println!(
         "{} purchases in {:.2?}: {per_second} purchases/s, p50 {:.1?}, p99 {:.1?}",
-        sorted.len(),
+        latencies.len(),
         elapsed,
         percentile(50),
         percentile(99)
     );
-    Ok(())
 }
 
 fn post(
@@ -112,6 +123,7 @@ fn post(
     Ok(request.send_json(body)?.body_mut().read_json::<Value>()?)
 }
 
+/// One guest purchase over HTTP, from an empty cart to a paid order.
 fn purchase(
     agent: &ureq::Agent,
     base: &str,

@@ -1,0 +1,106 @@
+//! The benchmark's database: a catalog and a realistic history, and carts to check out.
+
+use std::error::Error;
+
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use ecom_domain::prelude::*;
+
+/// Products in the catalog.
+pub(crate) const PRODUCTS: i64 = 2000;
+/// The products every client buys from in the hot workload.
+const HOT_PRODUCTS: i64 = 10;
+/// Orders already placed, so indexes and statistics look like a shop's that has run.
+pub(crate) const PAST_ORDERS: i64 = 30_000;
+
+/// Twenty categories (19 under the first), the products, and the past orders with
+/// their lines, addresses, history, payments and published events; then fresh
+/// statistics, as a shop's database would have.
+pub(crate) fn fixture(conn: &mut PgConnection) -> Result<(), Box<dyn Error>> {
+    let statements = [
+        "INSERT INTO categories (slug, name) SELECT 'cat-' || g, 'Category ' || g FROM generate_series(1, 20) g".to_owned(),
+        // Products 1..=10 are the hot ones; categories 2..=20 hang under category 1.
+        "UPDATE categories SET parent_id = 1 WHERE id > 1".to_owned(),
+        format!(
+            "INSERT INTO products (sku, name, description, category_id, price, currency, stock_on_hand) \
+             SELECT 'SKU-' || g, initcap((ARRAY['red','blue','green','steel','oak'])[1 + g % 5]) || ' ' || \
+                    (ARRAY['chair','lamp','table','mug','kettle'])[1 + (g / 5) % 5] || ' ' || g, \
+                    'A fine product.', 1 + g % 20, 5.99 + g % 95, 'EUR', 100000000 \
+             FROM generate_series(1, {PRODUCTS}) g"
+        ),
+        format!(
+            "INSERT INTO orders (guest_email, currency, subtotal, shipping, tax, grand_total, status, \
+                                 payment_deadline, created_at) \
+             SELECT 'past' || g || '@example.com', 'EUR', 20, 4.90, 4.98, 29.88, \
+                    (ARRAY['paid','shipped','delivered','cancelled','expired'])[1 + g % 5], \
+                    now() - g * interval '1 minute' + interval '30 minutes', now() - g * interval '1 minute' \
+             FROM generate_series(1, {PAST_ORDERS}) g"
+        ),
+        format!(
+            "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, unit_price, quantity) \
+             SELECT id, 1, 1 + id % {PRODUCTS}, 'SKU-' || (1 + id % {PRODUCTS}), 'Past product', 20, 1 FROM orders"
+        ),
+        "INSERT INTO order_addresses (order_id, kind, recipient, line1, city, postal_code, country) \
+         SELECT id, k, 'Past Buyer', '1 Main St', 'Berlin', '10115', 'DE' FROM orders, \
+         unnest(ARRAY['shipping', 'billing']) k"
+            .to_owned(),
+        "INSERT INTO order_status_history (order_id, to_status, event, at) \
+         SELECT id, 'pending_payment', 'checkout', created_at FROM orders"
+            .to_owned(),
+        "INSERT INTO payments (order_id, provider, currency, amount, authorized, captured, status) \
+         SELECT id, 'test', 'EUR', grand_total, grand_total, grand_total, 'captured' FROM orders"
+            .to_owned(),
+        "INSERT INTO outbox_events (aggregate_type, aggregate_id, event_type, payload, published_at) \
+         SELECT 'order', id, 'order.placed', jsonb_build_object('order_id', id), now() FROM orders"
+            .to_owned(),
+        "VACUUM ANALYZE".to_owned(),
+    ];
+    for sql in statements {
+        diesel::sql_query(sql).execute(conn)?;
+    }
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+/// Creates `n` guest carts with two lines each (from all products, or from the hot
+/// ten) and returns their ids, which are consecutive.
+pub(crate) fn make_carts(
+    conn: &mut PgConnection,
+    batch: usize,
+    n: usize,
+    hot: bool,
+) -> Result<Vec<i64>, Box<dyn Error>> {
+    let ids: Vec<Id> = diesel::sql_query(format!(
+        "INSERT INTO carts (guest_token, currency) SELECT 'bench-{batch}-' || lpad(g::text, 10, '0'), 'EUR' \
+         FROM generate_series(1, {n}) g ORDER BY g RETURNING id"
+    ))
+    .load(conn)?;
+    let range = if hot { HOT_PRODUCTS } else { PRODUCTS };
+    let (first, last) = (ids[0].id, ids[ids.len() - 1].id);
+    diesel::sql_query(format!(
+        "INSERT INTO cart_lines (cart_id, product_id, quantity) \
+         SELECT c, 1 + (c * 7919) % {range}, 1 FROM generate_series({first}, {last}) c \
+         UNION ALL \
+         SELECT c, 1 + ((c * 7919) % {range} + 1 + c % 3) % {range}, 2 FROM generate_series({first}, {last}) c"
+    ))
+    .execute(conn)?;
+    Ok(ids.into_iter().map(|i| i.id).collect())
+}
+
+/// The address every benchmark checkout ships to.
+pub(crate) fn address() -> PostalAddress {
+    PostalAddress::parse(&RawAddress {
+        recipient: "Bench Buyer".into(),
+        line1: "1 Main St".into(),
+        city: "Berlin".into(),
+        postal_code: "10115".into(),
+        country: "DE".into(),
+        ..RawAddress::default()
+    })
+    .expect("a valid address")
+}

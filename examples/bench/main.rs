@@ -1,0 +1,239 @@
+//! Checkout and catalog throughput of ecom-store against its ceiling: the same SQL
+//! statements, written out by hand, run by `pgbench` (extended protocol, prepared
+//! statements) at the same client counts on the same database.
+//!
+//! ```text
+//! cargo run --release -p ecom-examples --bin bench [-- --write-docs] [--quick | --per-client N] [--only WORKLOAD]
+//! ```
+//!
+//! It builds a fresh `ecom_bench` database on the private cluster (or on the server
+//! of `DATABASE_URL`) with a realistic history (30,000 past orders, fresh
+//! statistics), then measures checkouts at 1, 4 and 8 clients, spread over 2,000
+//! products and with every client buying from the same 10 products, plus a category
+//! page and a name search. It prints a table of transactions/s, p50 and p99 and the
+//! store/raw ratio; `--write-docs` also writes `docs/bench/results.json` and
+//! `docs/bench/throughput.svg`.
+
+//!
+//! The modules follow a run: `fixture` builds the database, `measure` drives the
+//! store, `pgbench` drives the raw SQL, `replicas` adds a standby, `report` prints
+//! and writes the results.
+
+mod fixture;
+mod measure;
+mod pgbench;
+mod replicas;
+mod report;
+
+use std::error::Error;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use diesel::prelude::*;
+use ecom_domain::rules::StoreRules;
+use ecom_store::config::with_database;
+use ecom_store::{PgStore, StoreConfig, build_pool, migrate_pool};
+
+use measure::{Run, median, paired};
+
+/// Client counts every workload is measured at.
+const CLIENTS: [usize; 3] = [1, 4, 8];
+/// Rounds of each measurement; the median is kept, because shared machines are noisy.
+const ROUNDS: usize = 5;
+
+/// What the command line asks for.
+struct Options {
+    write_docs: bool,
+    per_client: usize,
+    /// `--only WORKLOAD` (e.g. `--only "category page"`): that workload alone, for
+    /// profiling; replica figures only with `--only replicas`.
+    only: Option<String>,
+}
+
+impl Options {
+    fn parse(args: &[String]) -> Result<Self, Box<dyn Error>> {
+        let per_client = match args.iter().position(|a| a == "--per-client") {
+            Some(i) => args
+                .get(i + 1)
+                .and_then(|n| n.parse().ok())
+                .ok_or("--per-client takes a number")?,
+            None if args.iter().any(|a| a == "--quick") => 60,
+            None => 250,
+        };
+        Ok(Self {
+            write_docs: args.iter().any(|a| a == "--write-docs"),
+            per_client,
+            only: args
+                .iter()
+                .position(|a| a == "--only")
+                .and_then(|i| args.get(i + 1))
+                .cloned(),
+        })
+    }
+
+    fn wanted(&self, workload: &str) -> bool {
+        self.only.as_deref().is_none_or(|o| o == workload)
+    }
+}
+
+/// The database, the store on it, and what the raw runs need beside it.
+struct Bench {
+    url: String,
+    store: PgStore,
+    conn: PgConnection,
+    pgbench: PathBuf,
+    /// pgbench's scripts and logs.
+    work: PathBuf,
+    per_client: usize,
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let options = Options::parse(&args)?;
+    let mut bench = fresh_database(options.per_client)?;
+    std::fs::create_dir_all(&bench.work)?;
+    let mut runs = checkout_runs(&mut bench, &options)?;
+    runs.extend(catalog_runs(&bench, &options)?);
+    let _ = std::fs::remove_dir_all(&bench.work);
+
+    let replica_runs = if std::env::var_os("DATABASE_URL").is_some_and(|u| !u.is_empty()) {
+        println!("DATABASE_URL is set: no private standby, so no replica figures");
+        Vec::new()
+    } else if !options.wanted("replicas") {
+        Vec::new()
+    } else {
+        replicas::replica_runs(&bench.store, &bench.url, options.per_client)?
+    };
+
+    report::print_table(&runs);
+    report::print_replica_table(&replica_runs);
+    if options.write_docs {
+        write_docs(&runs, &replica_runs, options.per_client)?;
+    }
+    Ok(())
+}
+
+/// Drops and recreates `ecom_bench`, migrates it and loads the fixture.
+fn fresh_database(per_client: usize) -> Result<Bench, Box<dyn Error>> {
+    let admin_url = StoreConfig::from_env_or_dev()?.database_url;
+    let url = with_database(&admin_url, "ecom_bench");
+    {
+        let mut admin = PgConnection::establish(&admin_url)?;
+        diesel::sql_query("DROP DATABASE IF EXISTS ecom_bench WITH (FORCE)").execute(&mut admin)?;
+        diesel::sql_query("CREATE DATABASE ecom_bench").execute(&mut admin)?;
+    }
+    let pool = build_pool(&StoreConfig {
+        pool_max_size: 10,
+        pool_min_idle: 0,
+        ..StoreConfig::new(&url)
+    })?;
+    migrate_pool(&pool)?;
+    let store = PgStore::with_rules(pool, StoreRules::default());
+    let mut conn = PgConnection::establish(&url)?;
+    print!(
+        "fixture: {} products, {} past orders... ",
+        fixture::PRODUCTS,
+        fixture::PAST_ORDERS
+    );
+    let t = Instant::now();
+    fixture::fixture(&mut conn)?;
+    println!("{:.1?}", t.elapsed());
+    Ok(Bench {
+        url,
+        store,
+        conn,
+        pgbench: pgbench::pgbench_binary()?,
+        work: std::env::temp_dir().join(format!("ecom-bench-{}", std::process::id())),
+        per_client,
+    })
+}
+
+/// Checkouts over all products and over the hot ten, by the store and by pgbench.
+/// Each measurement runs `ROUNDS` times, store and raw alternating, and the run with
+/// the median throughput is kept, and the median of the rounds' store/raw ratios:
+/// shared machines are noisy.
+fn checkout_runs(bench: &mut Bench, options: &Options) -> Result<Vec<Run>, Box<dyn Error>> {
+    let mut runs = Vec::new();
+    let mut batch = 0;
+    for (workload, hot) in [("checkout", false), ("checkout, 10 hot products", true)] {
+        if !options.wanted(workload) {
+            continue;
+        }
+        for clients in CLIENTS {
+            let transactions = bench.per_client * clients;
+            let (mut store_runs, mut raw_runs) = (Vec::new(), Vec::new());
+            for _ in 0..ROUNDS {
+                batch += 1;
+                let carts = fixture::make_carts(&mut bench.conn, batch, transactions, hot)?;
+                store_runs.push(measure::store_checkouts(
+                    &bench.store,
+                    workload,
+                    clients,
+                    &carts,
+                    batch,
+                )?);
+                batch += 1;
+                let carts = fixture::make_carts(&mut bench.conn, batch, transactions, hot)?;
+                raw_runs.push(pgbench::raw_checkouts(bench, workload, clients, carts[0])?);
+                diesel::sql_query("VACUUM ANALYZE").execute(&mut bench.conn)?;
+            }
+            runs.push(paired(store_runs, &raw_runs));
+            runs.push(median(raw_runs));
+        }
+    }
+    Ok(runs)
+}
+
+/// A category page and a name search, by the store and by pgbench, in rounds as
+/// [`checkout_runs`].
+fn catalog_runs(bench: &Bench, options: &Options) -> Result<Vec<Run>, Box<dyn Error>> {
+    // The store alone: the closures below run on client threads, and the connection
+    // in `Bench` may not be shared between them.
+    let store = &bench.store;
+    let mut runs = Vec::new();
+    for (workload, script) in [
+        ("category page", pgbench::CATEGORY_PAGE_SQL),
+        ("name search", pgbench::SEARCH_SQL),
+    ] {
+        if !options.wanted(workload) {
+            continue;
+        }
+        for clients in CLIENTS {
+            let transactions = bench.per_client * clients;
+            let (mut store_runs, mut raw_runs) = (Vec::new(), Vec::new());
+            for _ in 0..ROUNDS {
+                // PgStore's own catalog reads are these, on the writer.
+                store_runs.push(measure::reads(
+                    workload,
+                    "ecom-store",
+                    clients,
+                    transactions,
+                    || store.writer_reader(),
+                )?);
+                raw_runs.push(pgbench::raw_script(
+                    bench,
+                    workload,
+                    clients,
+                    transactions,
+                    script,
+                )?);
+            }
+            runs.push(paired(store_runs, &raw_runs));
+            runs.push(median(raw_runs));
+        }
+    }
+    Ok(runs)
+}
+
+/// `docs/bench/results.json` and `docs/bench/throughput.svg`.
+fn write_docs(runs: &[Run], replica_runs: &[Run], per_client: usize) -> Result<(), Box<dyn Error>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/bench");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(
+        dir.join("results.json"),
+        report::results_json(runs, replica_runs, per_client)?,
+    )?;
+    std::fs::write(dir.join("throughput.svg"), report::svg(runs))?;
+    println!("\nwrote {}", dir.display());
+    Ok(())
+}

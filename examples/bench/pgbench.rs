@@ -1,0 +1,188 @@
+//! The ceiling: the store's statements written out by hand and run by `pgbench`
+//! (extended protocol, prepared statements) at the same client counts.
+
+use std::error::Error;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+
+use crate::Bench;
+use crate::measure::{Run, summarize};
+
+/// The statements `PgStore::checkout` sends for a guest cart, written out by hand.
+/// The cart id comes from a sequence over the carts made for this run.
+const CHECKOUT_SQL: &str = r#"BEGIN ISOLATION LEVEL READ COMMITTED;
+INSERT INTO idempotency_keys (scope, key, request_hash, expires_at) SELECT 'checkout', 'raw-' || n, '\x00'::bytea, now() + interval '1 day' FROM (SELECT nextval('bench_cart_seq') AS n) s ON CONFLICT DO NOTHING RETURNING substring(key from 5)::bigint AS cart \gset
+SELECT id, user_id, guest_token, currency, status FROM carts WHERE id = :cart FOR UPDATE;
+SELECT product_id, quantity FROM cart_lines WHERE cart_id = :cart;
+SELECT id, sku, name, description, category_id, price, currency, status, stock_on_hand, created_at, updated_at FROM products WHERE id IN (SELECT product_id FROM cart_lines WHERE cart_id = :cart) ORDER BY id;
+INSERT INTO orders (guest_email, cart_id, currency, subtotal, shipping, tax, grand_total, payment_deadline) SELECT 'raw@example.com', :cart, 'EUR', s, 4.90, round((s + 4.90) * 0.20, 2), s + 4.90 + round((s + 4.90) * 0.20, 2), now() + 1800 * interval '1 second' FROM (SELECT sum(p.price * l.quantity) AS s FROM cart_lines l JOIN products p ON p.id = l.product_id WHERE l.cart_id = :cart) t RETURNING id AS order_id, grand_total AS total, created_at AS placed_at \gset
+INSERT INTO order_addresses (order_id, kind, recipient, line1, line2, city, region, postal_code, country) VALUES (:order_id, 'shipping', 'Bench Buyer', '1 Main St', NULL, 'Berlin', NULL, '10115', 'DE'), (:order_id, 'billing', 'Bench Buyer', '1 Main St', NULL, 'Berlin', NULL, '10115', 'DE');
+INSERT INTO order_lines (order_id, line_no, product_id, sku, name, unit_price, quantity) SELECT :order_id, row_number() OVER (ORDER BY p.id), p.id, p.sku, p.name, p.price, l.quantity FROM cart_lines l JOIN products p ON p.id = l.product_id WHERE l.cart_id = :cart;
+INSERT INTO order_status_history (order_id, to_status, event, at) VALUES (:order_id, 'pending_payment', 'checkout', now());
+INSERT INTO payments (order_id, provider, currency, amount) VALUES (:order_id, 'test', 'EUR', :total) RETURNING id AS payment_id \gset
+UPDATE carts SET status = 'converted', updated_at = now() WHERE id = :cart;
+UPDATE idempotency_keys SET order_id = :order_id WHERE scope = 'checkout' AND key = 'raw-' || :cart;
+INSERT INTO outbox_events (aggregate_type, aggregate_id, event_type, payload) VALUES ('order', :order_id, 'order.placed', jsonb_build_object('order_id', :order_id::bigint, 'payment_id', :payment_id::bigint, 'currency', 'EUR', 'grand_total', :total::numeric::text));
+SELECT id, sku, name, description, category_id, price, currency, status, stock_on_hand, created_at, updated_at FROM products WHERE id IN (SELECT product_id FROM order_lines WHERE order_id = :order_id) ORDER BY id FOR NO KEY UPDATE;
+UPDATE products p SET stock_on_hand = p.stock_on_hand + -1 * l.units, updated_at = now() FROM (SELECT product_id, sum(quantity) AS units FROM order_lines WHERE order_id = :order_id GROUP BY product_id) AS l WHERE p.id = l.product_id;
+COMMIT;
+"#;
+
+/// What `PgStore::list_products` sends for a first page of 50.
+pub(crate) const CATEGORY_PAGE_SQL: &str = r#"\set cat random(1, 20)
+BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
+SELECT id, parent_id, slug, name FROM categories WHERE id = :cat;
+WITH RECURSIVE tree (id) AS (SELECT id FROM categories WHERE id = :cat UNION SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id) SELECT p.id, p.sku, p.name, p.description, p.category_id, p.price, p.currency, p.status, p.stock_on_hand, p.created_at, p.updated_at FROM products p WHERE p.category_id IN (SELECT id FROM tree) AND p.status = 'active' ORDER BY p.id LIMIT 51;
+COMMIT;
+"#;
+
+/// What `PgStore::search_products` sends for a one-word query.
+pub(crate) const SEARCH_SQL: &str = r#"\set w random(1, 5)
+BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
+SELECT p.id, p.sku, p.name, p.description, p.category_id, p.price, p.currency, p.status, p.stock_on_hand, p.created_at, p.updated_at FROM products p WHERE p.status = 'active' AND (p.name % (ARRAY['chair','lamp','table','mug','kettle'])[:w] OR strpos(lower(p.name), lower((ARRAY['chair','lamp','table','mug','kettle'])[:w])) > 0) ORDER BY similarity(p.name, (ARRAY['chair','lamp','table','mug','kettle'])[:w]) DESC, p.id LIMIT 20;
+COMMIT;
+"#;
+
+/// pgbench from the PostgreSQL installation the private cluster runs on.
+pub(crate) fn pgbench_binary() -> Result<PathBuf, Box<dyn Error>> {
+    let bin = ecom_store::dev::bin_dir()?.join("pgbench");
+    if !bin.exists() {
+        return Err(format!(
+            "{} is missing: install postgresql-contrib or the PostgreSQL client tools",
+            bin.display()
+        )
+        .into());
+    }
+    Ok(bin)
+}
+
+/// Checkouts of the carts from `first_cart` on, one per transaction: a fresh
+/// sequence hands each transaction its cart.
+pub(crate) fn raw_checkouts(
+    bench: &mut Bench,
+    workload: &'static str,
+    clients: usize,
+    first_cart: i64,
+) -> Result<Run, Box<dyn Error>> {
+    diesel::sql_query("DROP SEQUENCE IF EXISTS bench_cart_seq").execute(&mut bench.conn)?;
+    diesel::sql_query(format!(
+        "CREATE SEQUENCE bench_cart_seq START WITH {first_cart}"
+    ))
+    .execute(&mut bench.conn)?;
+    raw_script(
+        bench,
+        workload,
+        clients,
+        bench.per_client * clients,
+        CHECKOUT_SQL,
+    )
+}
+
+/// Runs `script` with pgbench, `transactions` in all over `clients` connections, and
+/// reads each transaction's latency from pgbench's log.
+pub(crate) fn raw_script(
+    bench: &Bench,
+    workload: &'static str,
+    clients: usize,
+    transactions: usize,
+    script: &str,
+) -> Result<Run, Box<dyn Error>> {
+    let script_path = bench.work.join("script.sql");
+    std::fs::write(&script_path, script)?;
+    let log_dir = bench.work.join(format!(
+        "log-{}-{clients}",
+        workload.replace([' ', ','], "_")
+    ));
+    let _ = std::fs::remove_dir_all(&log_dir);
+    std::fs::create_dir_all(&log_dir)?;
+    let started = Instant::now();
+    let output = run_pgbench(bench, &script_path, &log_dir, clients, transactions)?;
+    let wall = started.elapsed();
+    let stdout = checked_stdout(&output)?;
+    let latencies = logged_latencies(&log_dir)?;
+    if latencies.len() != transactions / clients * clients {
+        return Err(format!(
+            "pgbench logged {} of {transactions} transactions",
+            latencies.len()
+        )
+        .into());
+    }
+    let mut run = summarize(workload, "raw SQL (pgbench)", clients, latencies, wall);
+    // pgbench's own tps excludes connection set-up; use its figure for fairness.
+    if let Some(tps) = reported_tps(&stdout) {
+        run.tps = tps;
+    }
+    Ok(run)
+}
+
+fn run_pgbench(
+    bench: &Bench,
+    script: &Path,
+    log_dir: &Path,
+    clients: usize,
+    transactions: usize,
+) -> Result<Output, Box<dyn Error>> {
+    Ok(Command::new(&bench.pgbench)
+        .args(["--no-vacuum", "--protocol=prepared", "--log"])
+        .arg(format!("--log-prefix={}", log_dir.join("tx").display()))
+        .arg(format!("--client={clients}"))
+        .arg(format!("--jobs={}", clients.min(2)))
+        .arg(format!("--transactions={}", transactions / clients))
+        .arg(format!("--file={}", script.display()))
+        .arg(&bench.url)
+        .output()?)
+}
+
+/// pgbench's report, once it says the run succeeded without failed transactions.
+fn checked_stdout(output: &Output) -> Result<String, Box<dyn Error>> {
+    if !output.status.success() {
+        return Err(format!(
+            "pgbench failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into());
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let failed = stdout
+        .lines()
+        .find(|l| l.starts_with("number of failed transactions"))
+        .unwrap_or("");
+    if !failed.is_empty() && !failed.contains(": 0 ") {
+        return Err(format!("pgbench had failures: {failed}").into());
+    }
+    Ok(stdout)
+}
+
+/// Every transaction's latency from the per-client logs in `log_dir`.
+fn logged_latencies(log_dir: &Path) -> Result<Vec<Duration>, Box<dyn Error>> {
+    let mut latencies = Vec::new();
+    for entry in std::fs::read_dir(log_dir)? {
+        for line in std::fs::read_to_string(entry?.path())?.lines() {
+            // client_id transaction_no time_us script_no epoch epoch_us
+            if let Some(us) = line
+                .split_whitespace()
+                .nth(2)
+                .and_then(|t| t.parse::<u64>().ok())
+            {
+                latencies.push(Duration::from_micros(us));
+            }
+        }
+    }
+    Ok(latencies)
+}
+
+/// The `tps = ...` figure of pgbench's report, whole transactions per second.
+fn reported_tps(stdout: &str) -> Option<u64> {
+    stdout.lines().find_map(|l| {
+        l.strip_prefix("tps = ")?
+            .split_whitespace()
+            .next()?
+            .split('.')
+            .next()?
+            .parse::<u64>()
+            .ok()
+    })
+}
