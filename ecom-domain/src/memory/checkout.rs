@@ -8,8 +8,8 @@ use crate::error::DomainError;
 use crate::ids::OrderId;
 use crate::order::{Order, OrderEvent, OrderLine, OrderStatus, StatusChange};
 use crate::payment::Payment;
-use crate::rules::IDEMPOTENCY_RETENTION;
 use crate::repo::{Checkout, CheckoutRepository, CheckoutRequest};
+use crate::rules::IDEMPOTENCY_RETENTION;
 
 use super::MemoryStore;
 use super::state::{IdempotencyRecord, State};
