@@ -168,7 +168,6 @@ mod columns {
         "grand_total",
         "status",
         "payment_deadline",
-        "version",
         "created_at",
         "updated_at",
     ];
@@ -212,7 +211,6 @@ mod columns {
         "captured",
         "refunded",
         "status",
-        "version",
         "created_at",
         "updated_at",
     ];

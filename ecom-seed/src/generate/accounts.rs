@@ -7,7 +7,7 @@ use rand::RngExt;
 
 use super::rng::{Stream, rng_for};
 use super::values::{self, Country};
-use super::{DEMO_PASSWORD_HASH, Out, Phase};
+use super::{DEMO_PASSWORD_HASH, Out, Phase, postal_columns};
 use crate::SeedError;
 use crate::plan::Plan;
 use crate::table::Table;
@@ -98,13 +98,7 @@ pub(crate) fn users(plan: &Plan, out: &mut Out<'_>) -> Result<(), SeedError> {
             w.int(id);
             w.text(kind.as_str());
             w.bool(*default);
-            w.text(a.recipient().as_str());
-            w.text(a.line1());
-            w.opt_text(a.line2());
-            w.text(a.city());
-            w.opt_text(a.region());
-            w.text(a.postal_code());
-            w.text(a.country().as_str());
+            postal_columns(w, a);
             w.ts(p.created_at + Duration::minutes(n as i64));
             w.end();
         }

@@ -12,6 +12,8 @@ mod orders;
 pub mod rng;
 pub mod values;
 
+use ecom_domain::values::PostalAddress;
+
 use crate::csv::RowWriter;
 use crate::plan::Plan;
 use crate::table::Table;
@@ -96,6 +98,18 @@ pub struct Batch {
     pub units: u64,
     /// Non-empty chunks in [`Table::ALL`] order.
     pub chunks: Vec<Chunk>,
+}
+
+/// Writes a postal address's seven columns, in the order `addresses` and
+/// `order_addresses` both have them.
+pub(crate) fn postal_columns(w: &mut RowWriter, a: &PostalAddress) {
+    w.text(a.recipient().as_str());
+    w.text(a.line1());
+    w.opt_text(a.line2());
+    w.text(a.city());
+    w.opt_text(a.region());
+    w.text(a.postal_code());
+    w.text(a.country().as_str());
 }
 
 /// Collects rows per table and hands over batches of whole entities.

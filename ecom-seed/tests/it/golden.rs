@@ -16,14 +16,14 @@ pub const GOLDEN: [(u64, [&str; 12], &str); 2] = [
             "a5e46b8444bd1b375cd7d8d7497b895e4605f7b60cc71e802d1039a948fa75fa",
             "a83bf46129491b40e743fbd8e79110e7aa7830d05816cc5674c50ef62b8f9879",
             "b0ed3c9293f2d482cf963d8609e95bf75ef19bdc4aeb3a8c3df6c151fc0a6c05",
-            "7a1e8d2b0918aea87e27fac9ed1215a55d8e0ecdd25486c66c04459ab15350b4",
+            "52aa2505f9fae7f16642569d9c700bb471b43d2f708c9b4f47d4b37720e5c996",
             "e495557d374275df12cc4ca589e4b9b5862eff83b7242d102e6def3bc7a91ad1",
             "06652703e113a642468eb3a1d1716cd653352f1b78892461f3fdc122e970c8a8",
             "e0d31b1d867188213bac5bfcbeb6cccd31f69a05a8b7f00cb324b72546bed690",
-            "ef0eae1c210da6ea70421f736844dedadfa288624718ab15600fae0e6b6026ca",
+            "edd352059d2c985bfa97cbc270da858a7020ca6e0e473c888d90578405189019",
             "2368592728a0d40a38bb72bcfb9d456f10a1e000e0b3efb746854438a5c49edc",
         ],
-        "0b8d04c8b0fcdf5c6ed8c5ebd53a7d8fae08ab798be1f6c2e0e9f44a728f6c88",
+        "40bf1d0912148e6a3d7477cff41bcad0194f56539b99a2fea4370b1b9aba9d84",
     ),
     (
         11,
@@ -34,14 +34,14 @@ pub const GOLDEN: [(u64, [&str; 12], &str); 2] = [
             "c4d924a22ea0e03561edd398a4307a0ce0e5c15014868546cbbc302ca381ee3f",
             "17e1ce4b1c12d9d4c0b81aafd6deab166629d143d84eee6c5194422e953a0854",
             "46766c6bfaa5507d54120e9cd1a2229f51d8e832e167df150e81d4cab7c9c071",
-            "a8a4c218fd33d25ffa88d7048e8ea8a30adc74f8b6a2c76166e6333ada109f2b",
+            "5d3eeab23b719444acf0822ee31e06f8a98c6079d0012e82766d5ff8b18f8eb4",
             "1a77a827a7a1ac8658f421a4117ed8bce029716ca3780d9930b6477fbf9ba1fd",
             "ea93f93729588f679a05392e6e4d6026466078f0a3b6f45ae38aa4d8db82b67a",
             "dc6ef6e0974460627b4e2d92dc6a22b584b4a907441c9078ee660adbf260c040",
-            "0e58152febbaa512233bfccbf5da6c5f2d0346dde7af2434a66f699be43f6c44",
+            "7c9af7c2cefe0ccb1a4eb69054ff43ba1049b5daa17b3cc5fa4ef5e79b38099f",
             "acfdc293ad2844b77a0adbe617a93da658434600a07355666b2176ce92cbe4e1",
         ],
-        "99c43c9ad3f9b0b4b3038f24a86fdc47e6b37b68f73a30ec17018aea3e8f5cf6",
+        "2ba48745c6ea26c735a81a3f6372f8a64f4b12a3a0d66a919cab67911309c110",
     ),
 ];
 
@@ -61,18 +61,19 @@ pub fn golden(seed: u64) -> Checksum {
     }
 }
 
-/// Panics naming every table whose digest differs, then the totals.
+/// Panics naming every table whose digest differs, with its new digest (what a
+/// deliberate change commits), then the totals.
 pub fn assert_same_data(actual: &Checksum, expected: &Checksum, what: &str) {
-    let differing: Vec<&str> = actual
+    let differing: Vec<(&str, &str)> = actual
         .tables
         .iter()
         .zip(&expected.tables)
         .filter(|((_, a), (_, b))| a != b)
-        .map(|((table, _), _)| table.name())
+        .map(|((table, a), _)| (table.name(), a.as_str()))
         .collect();
     assert!(
         differing.is_empty() && actual.total == expected.total,
-        "{what}: tables {differing:?} differ; total {} instead of {}",
+        "{what}: tables differ (name, new digest): {differing:?}; total {} instead of {}",
         actual.total,
         expected.total
     );

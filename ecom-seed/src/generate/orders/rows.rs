@@ -11,7 +11,7 @@ use ecom_domain::rules::DEFAULT_PAYMENT_WINDOW;
 use ecom_domain::values::{Email, Reason};
 
 use super::Placed;
-use crate::generate::Out;
+use crate::generate::{Out, postal_columns};
 use crate::plan::Plan;
 use crate::table::Table;
 
@@ -82,8 +82,6 @@ fn order_row(out: &mut Out<'_>, plan: &Plan, order: &Placed) {
     let at = order.basket.at;
     let totals = &order.draft.totals;
     let life = &order.life;
-    // The version counts the changes after checkout, as the store's updates do.
-    let version = life.history.len() as i64 - 1;
     let w = out.w(Table::Orders);
     w.int(order.ids.order);
     w.opt_int(order.customer.user_id);
@@ -96,7 +94,6 @@ fn order_row(out: &mut Out<'_>, plan: &Plan, order: &Placed) {
     w.money(totals.grand_total);
     w.text(life.status.as_str());
     w.ts(at + DEFAULT_PAYMENT_WINDOW);
-    w.int(version);
     w.ts(at);
     w.ts(life.history.last().map_or(at, |h| h.at));
     w.end();
@@ -111,13 +108,7 @@ fn order_addresses(out: &mut Out<'_>, order: &Placed) {
         let w = out.w(Table::OrderAddresses);
         w.int(order.ids.order);
         w.text(kind.as_str());
-        w.text(a.recipient().as_str());
-        w.text(a.line1());
-        w.opt_text(a.line2());
-        w.text(a.city());
-        w.opt_text(a.region());
-        w.text(a.postal_code());
-        w.text(a.country().as_str());
+        postal_columns(w, a);
         w.end();
     }
 }
@@ -167,8 +158,6 @@ fn payment(out: &mut Out<'_>, plan: &Plan, order: &Placed) {
     w.money(p.captured);
     w.money(p.refunded);
     w.text(p.status.as_str());
-    // One version per event, as the store bumps it on each.
-    w.int(life.events.len() as i64);
     w.ts(at);
     w.ts(life.events.last().map_or(at, |e| e.at));
     w.end();
