@@ -193,3 +193,114 @@ impl From<PricingError> for DomainError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::ProductId;
+    use crate::money::Currency;
+    use crate::values::Sku;
+
+    /// Every variant of the aggregates' errors becomes the domain variant of the same
+    /// name, and says the same thing: a caller matching on `DomainError` or showing
+    /// its text cannot tell which layer refused.
+    #[test]
+    fn aggregate_errors_become_the_domain_variant_of_the_same_name() {
+        let (cart_id, product_id) = (CartId::new(3), ProductId::new(5));
+        let mismatch = MoneyError::CurrencyMismatch {
+            left: Currency::EUR,
+            right: Currency::USD,
+        };
+        let too_many = ValidationError::QuantityOutOfRange {
+            value: 1000,
+            max: 999,
+        };
+        let short = vec![Shortage {
+            product_id,
+            sku: Sku::parse("LAMP-1").unwrap(),
+            requested: 2,
+            available: 1,
+        }];
+        let price = Money::from_minor(-1, Currency::EUR);
+        let cases: Vec<(String, DomainError, DomainError)> = vec![
+            case(
+                CartError::NotOpen {
+                    cart_id,
+                    status: CartStatus::Converted,
+                },
+                DomainError::CartNotOpen {
+                    cart_id,
+                    status: CartStatus::Converted,
+                },
+            ),
+            case(
+                CartError::Full {
+                    cart_id,
+                    max_lines: 100,
+                },
+                DomainError::CartFull {
+                    cart_id,
+                    max_lines: 100,
+                },
+            ),
+            case(
+                CartError::NotInCart {
+                    cart_id,
+                    product_id,
+                },
+                DomainError::NotInCart {
+                    cart_id,
+                    product_id,
+                },
+            ),
+            case(
+                CartError::ProductUnavailable(product_id),
+                DomainError::ProductUnavailable(product_id),
+            ),
+            case(
+                CartError::Money(mismatch.clone()),
+                DomainError::Money(mismatch.clone()),
+            ),
+            case(
+                CartError::Validation(too_many.clone()),
+                DomainError::Validation(too_many),
+            ),
+            case(
+                CatalogError::NegativePrice(price),
+                DomainError::NegativePrice(price),
+            ),
+            case(
+                CatalogError::StockOutOfRange(u32::MAX),
+                DomainError::StockOutOfRange(u32::MAX),
+            ),
+            case(
+                CatalogError::OutOfStock(short.clone()),
+                DomainError::OutOfStock(short),
+            ),
+            case(PricingError::EmptyCart, DomainError::EmptyCart),
+            case(
+                PricingError::ProductUnavailable(product_id),
+                DomainError::ProductUnavailable(product_id),
+            ),
+            case(
+                PricingError::Money(mismatch.clone()),
+                DomainError::Money(mismatch),
+            ),
+            case(
+                PricingError::Policy("tax of -1 EUR".into()),
+                DomainError::PolicyError("tax of -1 EUR".into()),
+            ),
+        ];
+        for (text, converted, expected) in cases {
+            assert_eq!(converted, expected);
+            assert_eq!(converted.to_string(), text, "{expected:?} says the same");
+        }
+    }
+
+    fn case<E>(err: E, expected: DomainError) -> (String, DomainError, DomainError)
+    where
+        E: std::fmt::Display + Into<DomainError>,
+    {
+        (err.to_string(), err.into(), expected)
+    }
+}

@@ -139,3 +139,75 @@ mod tests {
         }
     }
 }
+
+/// The import rule of docs/architecture.md, read off the source files: values at the
+/// bottom, then the aggregates (each importing only those before it), then
+/// `error.rs`, then the traits and rules, then `MemoryStore`.
+#[cfg(test)]
+mod layers {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    /// Bottom to top, in layers; a file imports only files listed before it.
+    const LAYERS: &[&[&str]] = &[
+        &["ids", "money", "values", "password"],
+        &["account", "catalog", "cart", "pricing", "order", "payment"],
+        &["error"],
+        &["repo", "rules"],
+        &["memory"],
+    ];
+
+    /// The modules of this crate a file names outside comments and tests.
+    fn imports(file: &Path) -> BTreeSet<String> {
+        let text = std::fs::read_to_string(file).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        code.lines()
+            .map(|line| line.split("//").next().unwrap_or_default())
+            .flat_map(|line| {
+                line.match_indices("crate::")
+                    .map(move |(at, _)| &line[at + 7..])
+            })
+            .map(|rest| {
+                rest.chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn files_of(module: &str) -> Vec<std::path::PathBuf> {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let file = src.join(format!("{module}.rs"));
+        if file.exists() {
+            return vec![file];
+        }
+        std::fs::read_dir(src.join(module))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .collect()
+    }
+
+    #[test]
+    fn every_file_imports_only_what_lies_below_it() {
+        let mut broken = Vec::new();
+        for (depth, layer) in LAYERS.iter().enumerate() {
+            for (position, module) in layer.iter().enumerate() {
+                let mut allowed: BTreeSet<&str> = LAYERS[..depth]
+                    .iter()
+                    .flat_map(|l| l.iter().copied())
+                    .chain(layer[..position].iter().copied())
+                    .collect();
+                // The crate root's macro and its error for text enums.
+                allowed.extend(["text_enum", "UnknownVariant", *module]);
+                for file in files_of(module) {
+                    for import in imports(&file) {
+                        if !allowed.contains(import.as_str()) {
+                            broken.push(format!("{} imports crate::{import}", file.display()));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(broken.is_empty(), "imports against the layers: {broken:#?}");
+    }
+}

@@ -1,8 +1,9 @@
 //! The reference store's behaviour, as a specification other stores must meet.
 
 use chrono::{Duration, Utc};
-use ecom_domain::memory::{MemoryStore, StoreRules};
+use ecom_domain::memory::MemoryStore;
 use ecom_domain::prelude::*;
+use ecom_domain::rules::StoreRules;
 use proptest::prelude::*;
 
 const CHEAP: HashCost = HashCost {

@@ -54,12 +54,9 @@ mod state;
 use std::sync::{Mutex, MutexGuard};
 
 use crate::error::DomainError;
+use crate::rules::StoreRules;
 
 use self::state::State;
-
-// Still reachable by their old path while callers move to `crate::rules`.
-#[doc(hidden)]
-pub use crate::rules::{DEFAULT_PAYMENT_WINDOW, StoreRules};
 
 /// The reference store. Cheap to create; `Send + Sync`, so tests can share it
 /// between threads.

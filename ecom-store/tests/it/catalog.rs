@@ -7,8 +7,9 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Barrier};
 use std::thread;
 
-use ecom_domain::memory::{MemoryStore, StoreRules};
+use ecom_domain::memory::MemoryStore;
 use ecom_domain::prelude::*;
+use ecom_domain::rules::StoreRules;
 use ecom_store::testing::TestDb;
 use ecom_store::{PgStore, StoreError};
 

@@ -11,6 +11,7 @@ mod dev_cluster;
 mod erd;
 mod errors;
 mod isolation;
+mod layers;
 mod migrations;
 mod model;
 mod pool;

@@ -6,8 +6,9 @@
 //! which the test created them, and outcomes are compared without ids.
 
 use chrono::Utc;
-use ecom_domain::memory::{MemoryStore, StoreRules};
+use ecom_domain::memory::MemoryStore;
 use ecom_domain::prelude::*;
+use ecom_domain::rules::StoreRules;
 use ecom_store::PgStore;
 use ecom_store::testing::TestDb;
 use proptest::prelude::*;
