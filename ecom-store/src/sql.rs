@@ -31,8 +31,9 @@ pub(crate) enum Bind {
 }
 
 /// One statement, written as it would be in psql with `$1`, `$2`... for its binds (a
-/// placeholder may appear more than once: each use sends its bind again). The text
-/// is static, so the cache can never grow without bound.
+/// placeholder may appear more than once: each use sends its bind again). Every `$`
+/// in the text starts a placeholder, so a statement holds no `$` in a literal or a
+/// dollar-quoted body. The text is static, so the cache can never grow without bound.
 ///
 /// Loaded by column name (`QueryableByName`) unless given its row's SQL types with
 /// [`CachedSql::typed`]; then rows load by position (`Queryable`), which skips a

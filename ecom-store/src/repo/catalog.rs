@@ -49,9 +49,11 @@ type ProductColumns = (
     Timestamptz,
 );
 
-// A category page: the active products of the category and its subtree, by id. The
-// first page has a statement of its own (see `list_products`).
-const CATEGORY_PAGE: &str = "\
+/// A category page: the active products of the category and its subtree. A macro, so
+/// that the next page's statement is this one and one condition more (`concat!`).
+macro_rules! category_page {
+    () => {
+        "\
 WITH RECURSIVE tree (id) AS (
     SELECT id FROM categories WHERE id = $1
     UNION
@@ -60,18 +62,13 @@ WITH RECURSIVE tree (id) AS (
 SELECT p.id, p.sku, p.name, p.description, p.category_id, p.price, p.currency, p.status,
        p.stock_on_hand, p.created_at, p.updated_at
 FROM products p
-WHERE p.category_id IN (SELECT id FROM tree) AND p.status = 'active'";
+WHERE p.category_id IN (SELECT id FROM tree) AND p.status = 'active'"
+    };
+}
 
-const CATEGORY_PAGE_AFTER: &str = "\
-WITH RECURSIVE tree (id) AS (
-    SELECT id FROM categories WHERE id = $1
-    UNION
-    SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id
-)
-SELECT p.id, p.sku, p.name, p.description, p.category_id, p.price, p.currency, p.status,
-       p.stock_on_hand, p.created_at, p.updated_at
-FROM products p
-WHERE p.category_id IN (SELECT id FROM tree) AND p.status = 'active' AND p.id > $2";
+// The first page has a statement of its own (see `list_products`).
+const CATEGORY_PAGE: &str = category_page!();
+const CATEGORY_PAGE_AFTER: &str = concat!(category_page!(), " AND p.id > $2");
 
 // `%` (similarity at least pg_trgm.similarity_threshold, 0.3 by default) is served by
 // products_name_trgm_idx; a NULL substring ($2) disables the `strpos` arm.
