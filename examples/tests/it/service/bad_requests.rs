@@ -7,12 +7,7 @@ use super::{Fixture, fixture, shipping};
 #[test]
 fn bad_requests_get_typed_errors_never_a_500() {
     let f = fixture();
-    let (_, cart) = f.post(
-        "/carts",
-        None,
-        json!({ "guest_token": "guest-cookie-0123456789" }),
-    );
-    let cart_id = cart["id"].as_i64().unwrap();
+    let cart_id = f.guest_cart();
     let items = format!("/carts/{cart_id}/items");
     let code = |(status, body): (u16, Value)| {
         (
@@ -141,12 +136,7 @@ fn raw(
 #[test]
 fn hostile_bodies_get_4xx_with_a_typed_error_on_every_json_endpoint() {
     let f = fixture();
-    let (_, cart) = f.post(
-        "/carts",
-        None,
-        json!({ "guest_token": "guest-cookie-0123456789" }),
-    );
-    let cart_id = cart["id"].as_i64().unwrap();
+    let cart_id = f.guest_cart();
     let product = f.products[0];
     let endpoints = [
         ("POST", "/users".to_owned()),

@@ -104,7 +104,17 @@ impl Fixture {
     fn post(&self, path: &str, key: Option<&str>, body: Value) -> (u16, Value) {
         self.call("POST", path, key, Some(&body.to_string()))
     }
+
+    /// Opens the cart of a guest holding `GUEST_TOKEN`; returns its id.
+    fn guest_cart(&self) -> i64 {
+        let (status, cart) = self.post("/carts", None, json!({ "guest_token": GUEST_TOKEN }));
+        assert_eq!(status, 200, "{cart}");
+        cart["id"].as_i64().unwrap()
+    }
 }
+
+/// A guest's cart token, as a cookie would hold it.
+const GUEST_TOKEN: &str = "guest-cookie-0123456789";
 
 fn shipping() -> Value {
     json!({ "recipient": "Ada Lovelace", "line1": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4JH", "country": "GB" })

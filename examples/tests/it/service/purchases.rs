@@ -19,13 +19,7 @@ fn a_guest_buys_over_http_from_catalog_to_paid() {
     let (_, hits) = f.call("GET", "/products/search?q=matcha", None, None);
     assert_eq!(hits["items"][0]["sku"], "MATCHA");
 
-    let (status, cart) = f.post(
-        "/carts",
-        None,
-        json!({ "guest_token": "guest-cookie-0123456789" }),
-    );
-    assert_eq!(status, 200);
-    let cart_id = cart["id"].as_i64().unwrap();
+    let cart_id = f.guest_cart();
     let (status, cart) = f.post(
         &format!("/carts/{cart_id}/items"),
         None,
