@@ -59,6 +59,17 @@ pub enum OrderEvent {
     PaymentRefunded,
 }
 
+impl OrderEvent {
+    /// Whether a shop may request the event directly (`transition`); the others
+    /// follow from payments and from the payment deadline.
+    pub fn is_manual(self) -> bool {
+        matches!(
+            self,
+            OrderEvent::Ship | OrderEvent::Deliver | OrderEvent::Cancel
+        )
+    }
+}
+
 crate::text_enum!(OrderEvent {
     PaymentCaptured = "payment_captured",
     Ship = "ship",
@@ -274,6 +285,19 @@ pub struct Order {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_shop_requests_shipping_delivery_and_cancellation_only() {
+        let manual: Vec<OrderEvent> = OrderEvent::ALL
+            .iter()
+            .copied()
+            .filter(|e| e.is_manual())
+            .collect();
+        assert_eq!(
+            manual,
+            [OrderEvent::Ship, OrderEvent::Deliver, OrderEvent::Cancel]
+        );
+    }
 
     #[test]
     fn happy_path_reaches_delivered() {

@@ -71,10 +71,7 @@ impl OrderRepository for MemoryStore {
         event: OrderEvent,
         note: Option<String>,
     ) -> Result<Order, DomainError> {
-        if !matches!(
-            event,
-            OrderEvent::Ship | OrderEvent::Deliver | OrderEvent::Cancel
-        ) {
+        if !event.is_manual() {
             return Err(DomainError::NotAManualEvent(event));
         }
         self.atomically(|s| {

@@ -170,10 +170,7 @@ impl OrderRepository for PgStore {
         event: OrderEvent,
         note: Option<String>,
     ) -> Result<Order, StoreError> {
-        if !matches!(
-            event,
-            OrderEvent::Ship | OrderEvent::Deliver | OrderEvent::Cancel
-        ) {
+        if !event.is_manual() {
             return Err(DomainError::NotAManualEvent(event).into());
         }
         self.write(|conn| {
