@@ -7,6 +7,7 @@
 //! text, as it does for queries built with its DSL.
 
 use std::marker::PhantomData;
+use std::sync::OnceLock;
 
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
@@ -33,23 +34,74 @@ pub(crate) enum Bind {
 /// One statement, written as it would be in psql with `$1`, `$2`... for its binds (a
 /// placeholder may appear more than once: each use sends its bind again). Every `$`
 /// in the text starts a placeholder, so a statement holds no `$` in a literal or a
-/// dollar-quoted body. The text is static, so the cache can never grow without bound.
+/// dollar-quoted body. Kept in a `static`: the text is split at its placeholders once,
+/// not on each of the several walks diesel makes over a query per execution.
+#[derive(Debug)]
+pub(crate) struct Statement {
+    sql: &'static str,
+    parts: OnceLock<Vec<Part>>,
+}
+
+/// A piece of a [`Statement`]: text, or the bind a placeholder names (from 0).
+#[derive(Debug)]
+enum Part {
+    Text(&'static str),
+    Bind(usize),
+    /// A `$` followed by no number: the statement is wrong.
+    Malformed,
+}
+
+impl Statement {
+    pub(crate) const fn new(sql: &'static str) -> Self {
+        Self {
+            sql,
+            parts: OnceLock::new(),
+        }
+    }
+
+    fn parts(&self) -> &[Part] {
+        self.parts.get_or_init(|| split_at_placeholders(self.sql))
+    }
+}
+
+fn split_at_placeholders(sql: &'static str) -> Vec<Part> {
+    let mut parts = Vec::new();
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        parts.push(Part::Text(&rest[..at]));
+        let digits = rest[at + 1..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        let number = rest[at + 1..at + 1 + digits].parse::<usize>().ok();
+        parts.push(match number.and_then(|n| n.checked_sub(1)) {
+            Some(index) => Part::Bind(index),
+            None => Part::Malformed,
+        });
+        rest = &rest[at + 1 + digits..];
+    }
+    parts.push(Part::Text(rest));
+    parts
+}
+
+/// A [`Statement`] with its binds. The text is static, so the cache can never grow
+/// without bound.
 ///
 /// Loaded by column name (`QueryableByName`) unless given its row's SQL types with
 /// [`CachedSql::typed`]; then rows load by position (`Queryable`), which skips a
 /// name lookup per column per row.
 #[derive(Debug, Clone)]
 pub(crate) struct CachedSql<ST = Untyped> {
-    sql: &'static str,
+    statement: &'static Statement,
     binds: Vec<Bind>,
     tail: &'static str,
     row: PhantomData<fn() -> ST>,
 }
 
 impl CachedSql {
-    pub(crate) fn new(sql: &'static str, binds: Vec<Bind>) -> Self {
+    pub(crate) fn new(statement: &'static Statement, binds: Vec<Bind>) -> Self {
         Self {
-            sql,
+            statement,
             binds,
             tail: "",
             row: PhantomData,
@@ -61,7 +113,7 @@ impl<ST> CachedSql<ST> {
     /// The same query, its rows of SQL types `T` (in select-list order).
     pub(crate) fn typed<T>(self) -> CachedSql<T> {
         CachedSql {
-            sql: self.sql,
+            statement: self.statement,
             binds: self.binds,
             tail: self.tail,
             row: PhantomData,
@@ -89,29 +141,25 @@ impl<ST, Conn> RunQueryDsl<Conn> for CachedSql<ST> {}
 
 impl<ST> QueryFragment<Pg> for CachedSql<ST> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        let mut rest = self.sql;
-        while let Some(at) = rest.find('$') {
-            out.push_sql(&rest[..at]);
-            let digits = rest[at + 1..]
-                .bytes()
-                .take_while(u8::is_ascii_digit)
-                .count();
-            let bind = rest[at + 1..at + 1 + digits]
-                .parse::<usize>()
-                .ok()
-                .and_then(|n| self.binds.get(n.checked_sub(1)?))
-                .ok_or_else(|| {
-                    diesel::result::Error::QueryBuilderError(
-                        format!("placeholder without a bind in {:?}", self.sql).into(),
-                    )
-                })?;
-            push_bind(&mut out, bind)?;
-            rest = &rest[at + 1 + digits..];
+        for part in self.statement.parts() {
+            match part {
+                Part::Text(text) => out.push_sql(text),
+                Part::Bind(index) => match self.binds.get(*index) {
+                    Some(bind) => push_bind(&mut out, bind)?,
+                    None => return Err(malformed(self.statement)),
+                },
+                Part::Malformed => return Err(malformed(self.statement)),
+            }
         }
-        out.push_sql(rest);
         out.push_sql(self.tail);
         Ok(())
     }
+}
+
+fn malformed(statement: &Statement) -> diesel::result::Error {
+    diesel::result::Error::QueryBuilderError(
+        format!("placeholder without a bind in {:?}", statement.sql).into(),
+    )
 }
 
 fn push_bind<'b>(out: &mut AstPass<'_, 'b, Pg>, bind: &'b Bind) -> QueryResult<()> {
@@ -137,10 +185,8 @@ mod tests {
 
     #[test]
     fn placeholders_take_their_binds_and_a_reused_one_is_sent_again() {
-        let query = CachedSql::new(
-            "SELECT $1, $2 WHERE x = $1 AND y = $10",
-            (1..=10).map(Bind::BigInt).collect(),
-        );
+        static REUSED: Statement = Statement::new("SELECT $1, $2 WHERE x = $1 AND y = $10");
+        let query = CachedSql::new(&REUSED, (1..=10).map(Bind::BigInt).collect());
         let sql = debug_query::<Pg, _>(&query).to_string();
         assert!(
             sql.starts_with("SELECT $1, $2 WHERE x = $3 AND y = $4 -- binds: [1, 2, 1, 10]"),
@@ -150,8 +196,15 @@ mod tests {
 
     #[test]
     fn a_placeholder_without_a_bind_is_an_error_not_a_panic() {
-        for sql in ["SELECT $2", "SELECT $0", "SELECT $", "SELECT $x"] {
-            let query = CachedSql::new(sql, vec![Bind::Int(1)]);
+        static WRONG: [Statement; 4] = [
+            Statement::new("SELECT $2"),
+            Statement::new("SELECT $0"),
+            Statement::new("SELECT $"),
+            Statement::new("SELECT $x"),
+        ];
+        for statement in &WRONG {
+            let sql = statement.sql;
+            let query = CachedSql::new(statement, vec![Bind::Int(1)]);
             let mut out = String::new();
             let rendered =
                 std::fmt::write(&mut out, format_args!("{}", debug_query::<Pg, _>(&query)));

@@ -7,7 +7,7 @@ use ecom_domain::rules::IDEMPOTENCY_RETENTION;
 
 use crate::StoreError;
 use crate::schema::idempotency_keys;
-use crate::sql::{Bind, CachedSql};
+use crate::sql::{Bind, CachedSql, Statement};
 
 /// The scope under which checkout keys are kept in `idempotency_keys`.
 const CHECKOUT: &str = "checkout";
@@ -62,7 +62,8 @@ pub(crate) fn claim_key(
     }
 }
 
-const LINK_KEY: &str = "UPDATE idempotency_keys SET order_id = $1 WHERE scope = $2 AND key = $3";
+static LINK_KEY: Statement =
+    Statement::new("UPDATE idempotency_keys SET order_id = $1 WHERE scope = $2 AND key = $3");
 
 /// Records the order a claimed key placed, for the calls that replay it.
 pub(crate) fn link_key(
@@ -75,7 +76,7 @@ pub(crate) fn link_key(
         Bind::Text(CHECKOUT.to_owned()),
         Bind::Text(key.as_str().to_owned()),
     ];
-    CachedSql::new(LINK_KEY, binds).execute(conn)?;
+    CachedSql::new(&LINK_KEY, binds).execute(conn)?;
     Ok(())
 }
 

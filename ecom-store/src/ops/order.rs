@@ -9,7 +9,7 @@ use crate::StoreError;
 use crate::outbox;
 use crate::rows::{HistoryRow, OrderAddressRow, OrderLineRow, OrderRow, ProductRow, parse_enum};
 use crate::schema::{order_addresses, order_lines, order_status_history, orders, products};
-use crate::sql::{Bind, CachedSql};
+use crate::sql::{Bind, CachedSql, Statement};
 
 /// Loads an order with lines, address snapshots and history; `lock` takes the order
 /// row `FOR UPDATE`.
@@ -153,15 +153,17 @@ pub(crate) fn move_order_stock(
     order: i64,
     direction: StockMove,
 ) -> Result<(), StoreError> {
-    const MOVE: &str = "\
+    static MOVE: Statement = Statement::new(
+        "\
 UPDATE products p SET stock_on_hand = p.stock_on_hand + $1 * l.units, updated_at = now()
 FROM (SELECT product_id, sum(quantity) AS units FROM order_lines WHERE order_id = $2
       GROUP BY product_id) AS l
-WHERE p.id = l.product_id";
+WHERE p.id = l.product_id",
+    );
     let sign = match direction {
         StockMove::Reserve => -1,
         StockMove::Release => 1,
     };
-    CachedSql::new(MOVE, vec![Bind::Int(sign), Bind::BigInt(order)]).execute(conn)?;
+    CachedSql::new(&MOVE, vec![Bind::Int(sign), Bind::BigInt(order)]).execute(conn)?;
     Ok(())
 }

@@ -27,7 +27,7 @@ use crate::rows::{
     stock_column,
 };
 use crate::schema::{categories, products};
-use crate::sql::{Bind, CachedSql};
+use crate::sql::{Bind, CachedSql, Statement};
 use crate::{PgReader, PgStore, StoreError};
 
 /// The advisory lock every category move holds until it commits ("ecom-cat").
@@ -67,18 +67,20 @@ WHERE p.category_id IN (SELECT id FROM tree) AND p.status = 'active'"
 }
 
 // The first page has a statement of its own (see `list_products`).
-const CATEGORY_PAGE: &str = category_page!();
-const CATEGORY_PAGE_AFTER: &str = concat!(category_page!(), " AND p.id > $2");
+static CATEGORY_PAGE: Statement = Statement::new(category_page!());
+static CATEGORY_PAGE_AFTER: Statement = Statement::new(concat!(category_page!(), " AND p.id > $2"));
 
 // `%` (similarity at least pg_trgm.similarity_threshold, 0.3 by default) is served by
 // products_name_trgm_idx; a NULL substring ($2) disables the `strpos` arm.
-const SEARCH: &str = "\
+static SEARCH: Statement = Statement::new(
+    "\
 SELECT p.id, p.sku, p.name, p.description, p.category_id, p.price, p.currency, p.status,
        p.stock_on_hand, p.created_at, p.updated_at
 FROM products p
 WHERE p.status = 'active' AND (p.name % $1 OR strpos(lower(p.name), lower($2)) > 0)
 ORDER BY similarity(p.name, $1) DESC, p.id
-LIMIT $3";
+LIMIT $3",
+);
 
 /// The LIMITs a category page's statement is prepared with: page sizes callers use,
 /// plus the one row that says whether there is a next page.
@@ -251,9 +253,9 @@ impl CatalogReader for PgReader {
             debug_assert!(fetch >= wanted);
             let category_bind = Bind::BigInt(category.get());
             let query = match page.after {
-                None => CachedSql::new(CATEGORY_PAGE, vec![category_bind]),
+                None => CachedSql::new(&CATEGORY_PAGE, vec![category_bind]),
                 Some(after) => CachedSql::new(
-                    CATEGORY_PAGE_AFTER,
+                    &CATEGORY_PAGE_AFTER,
                     vec![category_bind, Bind::BigInt(after.get())],
                 ),
             }
@@ -278,7 +280,7 @@ impl CatalogReader for PgReader {
         let substring = (!needle.is_empty() && !needle.contains('\0')).then_some(needle);
         self.run(|conn| {
             let rows: Vec<ProductRow> = CachedSql::new(
-                SEARCH,
+                &SEARCH,
                 vec![
                     Bind::Text(trigram_text.clone()),
                     Bind::NullableText(substring.map(str::to_owned)),

@@ -35,30 +35,37 @@ use crate::ops::payment::{load_payments, settle_payments};
 use crate::outbox;
 use crate::rows::{AddressRow, CHECKOUT_EVENT, PostalColumns, quantity_column};
 use crate::schema::{addresses, order_status_history, orders, payments};
-use crate::sql::{Bind, CachedSql};
+use crate::sql::{Bind, CachedSql, Statement};
 use crate::{PgStore, RetryReason, StoreError};
 
 // Checkout's writes, kept prepared (see `crate::sql`): one statement per table.
 
-const INSERT_ORDER: &str = "\
+static INSERT_ORDER: Statement = Statement::new(
+    "\
 INSERT INTO orders (user_id, guest_email, cart_id, currency, subtotal, shipping, tax, grand_total,
                     payment_deadline)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + $9 * interval '1 second')
-RETURNING id, created_at, payment_deadline";
+RETURNING id, created_at, payment_deadline",
+);
 
 // Two rows written out: VALUES costs the server less than `unnest` of nine arrays.
-const INSERT_ADDRESSES: &str = "\
+static INSERT_ADDRESSES: Statement = Statement::new(
+    "\
 INSERT INTO order_addresses (order_id, kind, recipient, line1, line2, city, region, postal_code,
                              country)
 VALUES ($1, 'shipping', $2, $3, $4, $5, $6, $7, $8),
-       ($1, 'billing', $9, $10, $11, $12, $13, $14, $15)";
+       ($1, 'billing', $9, $10, $11, $12, $13, $14, $15)",
+);
 
-const INSERT_LINES: &str = "\
+static INSERT_LINES: Statement = Statement::new(
+    "\
 INSERT INTO order_lines (order_id, line_no, product_id, sku, name, unit_price, quantity)
 SELECT $1, * FROM unnest($2::smallint[], $3::bigint[], $4::text[], $5::text[], $6::numeric[],
-                         $7::int[])";
+                         $7::int[])",
+);
 
-const CONVERT_CART: &str = "UPDATE carts SET status = $1, updated_at = now() WHERE id = $2";
+static CONVERT_CART: Statement =
+    Statement::new("UPDATE carts SET status = $1, updated_at = now() WHERE id = $2");
 
 /// The order's row as inserting it hands it back: its id and the times the
 /// database gave it.
@@ -194,7 +201,7 @@ impl PgStore {
             Bind::Numeric(totals.grand_total.amount()),
             Bind::BigInt(self.rules().payment_window.num_seconds()),
         ];
-        Ok(CachedSql::new(INSERT_ORDER, binds).get_result(conn)?)
+        Ok(CachedSql::new(&INSERT_ORDER, binds).get_result(conn)?)
     }
 
     /// Expires up to `batch` overdue orders in one transaction; returns their ids.
@@ -250,7 +257,7 @@ fn insert_addresses(
             Bind::Text(columns.country),
         ]);
     }
-    CachedSql::new(INSERT_ADDRESSES, binds).execute(conn)?;
+    CachedSql::new(&INSERT_ADDRESSES, binds).execute(conn)?;
     Ok(())
 }
 
@@ -275,7 +282,7 @@ fn insert_lines(
         Bind::NumericArray(lines.iter().map(|l| l.unit_price.amount()).collect()),
         Bind::IntArray(lines.iter().map(|l| quantity_column(l.quantity)).collect()),
     ];
-    CachedSql::new(INSERT_LINES, binds).execute(conn)?;
+    CachedSql::new(&INSERT_LINES, binds).execute(conn)?;
     Ok(())
 }
 
@@ -317,7 +324,7 @@ fn convert_cart(conn: &mut PgConnection, cart: CartId) -> Result<(), StoreError>
         Bind::Text(CartStatus::Converted.as_str().to_owned()),
         Bind::BigInt(cart.get()),
     ];
-    CachedSql::new(CONVERT_CART, binds).execute(conn)?;
+    CachedSql::new(&CONVERT_CART, binds).execute(conn)?;
     Ok(())
 }
 
