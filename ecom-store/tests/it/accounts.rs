@@ -11,7 +11,7 @@ use ecom_domain::prelude::*;
 use ecom_store::PgStore;
 use ecom_store::testing::TestDb;
 
-use crate::catalog::{domain, pg_store};
+use crate::util::{domain, pg_store};
 
 fn email(raw: &str) -> Email {
     Email::parse(raw).unwrap()

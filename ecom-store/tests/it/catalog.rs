@@ -9,40 +9,10 @@ use std::thread;
 
 use ecom_domain::memory::MemoryStore;
 use ecom_domain::prelude::*;
-use ecom_domain::rules::StoreRules;
+use ecom_store::StoreError;
 use ecom_store::testing::TestDb;
-use ecom_store::{PgStore, StoreError};
 
-use crate::{exec, setup};
-
-/// Argon2 at a cost that keeps the tests fast; production uses `HashCost::OWASP`.
-pub const CHEAP: HashCost = HashCost {
-    memory_kib: 64,
-    iterations: 1,
-    parallelism: 1,
-};
-
-/// Rules for tests: the defaults with cheap password hashing.
-pub fn rules() -> StoreRules {
-    StoreRules {
-        hash_cost: CHEAP,
-        ..StoreRules::default()
-    }
-}
-
-/// A store over `db` (which must outlive it).
-pub fn pg_store(db: &TestDb) -> PgStore {
-    PgStore::with_rules(db.pool().clone(), rules())
-}
-
-/// The domain error inside a store error; panics with the error otherwise.
-#[track_caller]
-pub fn domain(err: StoreError) -> DomainError {
-    match err {
-        StoreError::Domain(err) => err,
-        other => panic!("expected a domain error, got {other:?}"),
-    }
-}
+use crate::util::{domain, exec, pg_store, rules, setup};
 
 fn eur(amount: &str) -> Money {
     Money::parse(amount, Currency::EUR).unwrap()

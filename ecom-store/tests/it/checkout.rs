@@ -6,134 +6,10 @@ use std::thread;
 use std::time::Duration;
 
 use chrono::Utc;
-use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
 use ecom_domain::prelude::*;
-use ecom_domain::rules::StoreRules;
-use ecom_store::testing::TestDb;
-use ecom_store::{PgStore, StoreConfig, StoreError, build_pool};
+use ecom_store::{PgStore, StoreError};
 
-use crate::setup;
-
-const CHEAP: HashCost = HashCost {
-    memory_kib: 64,
-    iterations: 1,
-    parallelism: 1,
-};
-
-/// A test database with one category and products at the given stock levels.
-pub struct Shop {
-    pub db: TestDb,
-    pub store: PgStore,
-    pub products: Vec<ProductId>,
-}
-
-#[derive(QueryableByName)]
-struct Id {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-impl Shop {
-    pub fn new(stocks: &[u32]) -> Shop {
-        Self::with_pool_size(stocks, 5)
-    }
-
-    /// A shop whose store has a pool of `connections`.
-    pub fn with_pool_size(stocks: &[u32], connections: u32) -> Shop {
-        let db = TestDb::new();
-        let mut conn = db.connect();
-        setup(
-            &mut conn,
-            "INSERT INTO categories (slug, name) VALUES ('tools', 'Tools')",
-        );
-        let mut products = Vec::new();
-        for (i, stock) in stocks.iter().enumerate() {
-            let id: Id = diesel::sql_query(
-                "INSERT INTO products (sku, name, category_id, price, currency, stock_on_hand) \
-                 SELECT $1, $2, id, 10.00 + $3, 'EUR', $3 FROM categories RETURNING id",
-            )
-            .bind::<Text, _>(format!("TOOL-{i}"))
-            .bind::<Text, _>(format!("Hammer {i}"))
-            .bind::<diesel::sql_types::Integer, _>(*stock as i32)
-            .get_result(&mut conn)
-            .unwrap();
-            products.push(ProductId::new(id.id));
-        }
-        let pool = build_pool(&StoreConfig {
-            pool_max_size: connections,
-            pool_min_idle: 0,
-            ..StoreConfig::new(db.url())
-        })
-        .unwrap();
-        let store = PgStore::with_rules(
-            pool,
-            StoreRules {
-                hash_cost: CHEAP,
-                ..StoreRules::default()
-            },
-        );
-        Shop {
-            db,
-            store,
-            products,
-        }
-    }
-
-    pub fn stock(&self, product: ProductId) -> i64 {
-        self.count(&format!(
-            "SELECT stock_on_hand::bigint AS n FROM products WHERE id = {}",
-            product.get()
-        ))
-    }
-
-    pub fn count(&self, sql: &str) -> i64 {
-        diesel::sql_query(sql)
-            .get_result::<Count>(&mut self.db.connect())
-            .unwrap()
-            .n
-    }
-
-    /// A guest cart with the given lines.
-    pub fn cart(&self, guest: u32, lines: &[(usize, i64)]) -> CartId {
-        let cart = self
-            .store
-            .open_cart(&guest_owner(guest), Currency::EUR)
-            .unwrap();
-        for (product, quantity) in lines {
-            self.store
-                .add_item(
-                    cart.id,
-                    self.products[*product],
-                    Quantity::new(*quantity).unwrap(),
-                )
-                .unwrap();
-        }
-        cart.id
-    }
-}
-
-pub fn guest_owner(n: u32) -> CartOwner {
-    CartOwner::Guest(GuestToken::parse(&format!("guest-token-{n:010}")).unwrap())
-}
-
-pub fn address(city: &str) -> PostalAddress {
-    PostalAddress::parse(&RawAddress {
-        recipient: "Grace Hopper".into(),
-        line1: "1 Navy Way".into(),
-        city: city.into(),
-        postal_code: "10115".into(),
-        country: "DE".into(),
-        ..RawAddress::default()
-    })
-    .unwrap()
-}
+use crate::util::{Shop, address, domain, event, guest_owner, request, scalar, setup};
 
 /// A registered user named Buyer.
 fn buyer(store: &PgStore, email: &str) -> User {
@@ -146,33 +22,8 @@ fn buyer(store: &PgStore, email: &str) -> User {
         .unwrap()
 }
 
-pub fn request(cart: CartId, key: &str) -> CheckoutRequest {
-    CheckoutRequest {
-        cart_id: cart,
-        shipping: AddressChoice::Given(address("Berlin")),
-        billing: AddressChoice::Given(address("Berlin")),
-        guest_email: Some(Email::parse("guest@example.com").unwrap()),
-        provider: ProviderName::parse("test").unwrap(),
-        idempotency_key: IdempotencyKey::parse(key).unwrap(),
-    }
-}
-
-pub fn event(key: &str, action: PaymentAction) -> PaymentEvent {
-    PaymentEvent {
-        key: IdempotencyKey::parse(key).unwrap(),
-        action,
-    }
-}
-
 fn q(n: i64) -> Quantity {
     Quantity::new(n).unwrap()
-}
-
-fn domain(err: &StoreError) -> &DomainError {
-    match err {
-        StoreError::Domain(d) => d,
-        other => panic!("expected a domain error, got {other:?}"),
-    }
 }
 
 #[test]
@@ -210,12 +61,12 @@ fn carts_keep_one_line_per_product_and_price_from_current_data() {
     let err = s.remove_item(cart.id, shop.products[1]).unwrap_err();
     assert!(matches!(domain(&err), DomainError::NotInCart { .. }));
     assert!(matches!(
-        domain(&s.add_item(cart.id, shop.products[0], q(999)).unwrap_err()),
+        domain(s.add_item(cart.id, shop.products[0], q(999)).unwrap_err()),
         DomainError::Validation(_)
     ));
     assert!(matches!(
         domain(
-            &s.add_item(cart.id, ProductId::new(999_999), q(1))
+            s.add_item(cart.id, ProductId::new(999_999), q(1))
                 .unwrap_err()
         ),
         DomainError::NotFound {
@@ -225,7 +76,7 @@ fn carts_keep_one_line_per_product_and_price_from_current_data() {
     ));
     assert!(s.clear_cart(cart.id).unwrap().lines.is_empty());
     assert!(matches!(
-        domain(&s.checkout(&request(cart.id, "empty")).unwrap_err()),
+        domain(s.checkout(&request(cart.id, "empty")).unwrap_err()),
         DomainError::EmptyCart
     ));
     assert_eq!(shop.count("SELECT count(*) AS n FROM idempotency_keys"), 0);
@@ -409,7 +260,7 @@ fn the_same_key_from_many_threads_yields_one_order() {
     let err = shop.store.checkout(&other).unwrap_err();
     assert_eq!(
         domain(&err),
-        &DomainError::IdempotencyConflict {
+        DomainError::IdempotencyConflict {
             key: "same-key".into()
         }
     );
@@ -550,7 +401,7 @@ fn the_database_refuses_over_capture_even_without_the_store() {
         .store
         .checkout(&request(shop.cart(1, &[(0, 1)]), "k1"))
         .unwrap();
-    let err = crate::exec(
+    let err = crate::util::exec(
         &mut shop.db.connect(),
         &format!(
             "UPDATE payments SET authorized = amount, captured = amount + 1 WHERE id = {}",
@@ -559,7 +410,7 @@ fn the_database_refuses_over_capture_even_without_the_store() {
     )
     .unwrap_err();
     assert_eq!(err.constraint(), Some("payments_captured_range"));
-    let err = crate::exec(
+    let err = crate::util::exec(
         &mut shop.db.connect(),
         "UPDATE products SET stock_on_hand = -1",
     )
@@ -615,7 +466,7 @@ fn cancelling_restocks_once_and_refunds_the_capture() {
         .unwrap_err();
     assert_eq!(
         domain(&err),
-        &DomainError::NotAManualEvent(OrderEvent::Expire)
+        DomainError::NotAManualEvent(OrderEvent::Expire)
     );
 }
 
@@ -783,13 +634,12 @@ fn a_checkout_killed_mid_transaction_leaves_nothing_behind() {
         let mut killed = 0;
         for _ in 0..200 {
             thread::sleep(Duration::from_millis(50));
-            killed = diesel::sql_query(
-                "SELECT count(pg_terminate_backend(pid))::bigint AS n FROM pg_stat_activity \
-                 WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE 'INSERT INTO \"payments\"%'",
-            )
-            .get_result::<Count>(&mut admin)
-            .unwrap()
-            .n;
+            killed = scalar(
+                &mut admin,
+                "count(pg_terminate_backend(pid))::bigint FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid() \
+                 AND query LIKE 'INSERT INTO \"payments\"%'",
+            );
             if killed > 0 {
                 break;
             }
@@ -898,7 +748,7 @@ fn a_users_orders_come_newest_first_a_page_at_a_time() {
         ..request(cart.id, "x")
     };
     assert!(matches!(
-        domain(&s.checkout(&stranger).unwrap_err()),
+        domain(s.checkout(&stranger).unwrap_err()),
         DomainError::NotFound {
             entity: "address",
             ..
@@ -960,7 +810,7 @@ fn a_cart_holds_at_most_max_lines_products_and_a_refused_merge_changes_nothing()
     let err = s.add_item(full, extra, q(1)).unwrap_err();
     assert_eq!(
         domain(&err),
-        &DomainError::CartFull {
+        DomainError::CartFull {
             cart_id: full,
             max_lines: Cart::MAX_LINES,
         }

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use ecom_store::testing::TestDb;
 use ecom_store::{RetryReason, StoreError};
 
-use crate::{exec, setup};
+use crate::util::{exec, setup};
 
 fn catalog() -> (TestDb, PgConnection) {
     let db = TestDb::new();

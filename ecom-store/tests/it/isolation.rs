@@ -3,7 +3,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 use ecom_store::testing::TestDb;
 
-use crate::setup;
+use crate::util::setup;
 
 fn count_categories(conn: &mut PgConnection) -> i64 {
     diesel::select(sql::<BigInt>("(SELECT count(*) FROM categories)"))

@@ -248,8 +248,8 @@ fn the_newest_migration_does_not_block_checkouts() {
     })
     .unwrap();
     let store = PgStore::new(pool);
-    let category = crate::category(&store, "live");
-    let product = crate::product(&store, category.id, "LIVE-1", 100_000);
+    let category = crate::util::category(&store, "live");
+    let product = crate::util::product(&store, category.id, "LIVE-1", 100_000);
 
     let stop = Arc::new(AtomicBool::new(false));
     let buyers: Vec<_> = (0..3u32)
@@ -261,16 +261,13 @@ fn the_newest_migration_does_not_block_checkouts() {
                 while !stop.load(Ordering::Relaxed) {
                     n += 1;
                     let started = Instant::now();
-                    let guest = crate::checkout::guest_owner(buyer * 100_000 + n);
+                    let guest = crate::util::guest_owner(buyer * 100_000 + n);
                     let cart = store.open_cart(&guest, Currency::EUR).unwrap();
                     store
                         .add_item(cart.id, product.id, Quantity::new(1).unwrap())
                         .unwrap();
                     store
-                        .checkout(&crate::checkout::request(
-                            cart.id,
-                            &format!("live-{buyer}-{n}"),
-                        ))
+                        .checkout(&crate::util::request(cart.id, &format!("live-{buyer}-{n}")))
                         .unwrap();
                     longest = longest.max(started.elapsed());
                 }

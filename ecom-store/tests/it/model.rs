@@ -8,18 +8,12 @@
 use chrono::Utc;
 use ecom_domain::memory::MemoryStore;
 use ecom_domain::prelude::*;
-use ecom_domain::rules::StoreRules;
 use ecom_store::PgStore;
 use ecom_store::testing::TestDb;
 use proptest::prelude::*;
 
-use crate::checkout::{event, guest_owner, request};
+use crate::util::{event, guest_owner, request, rules};
 
-const CHEAP: HashCost = HashCost {
-    memory_kib: 64,
-    iterations: 1,
-    parallelism: 1,
-};
 const PRODUCTS: usize = 3;
 
 #[derive(Debug, Clone)]
@@ -393,7 +387,6 @@ proptest! {
     #[test]
     fn postgres_behaves_like_the_reference_store(ops in proptest::collection::vec(op(), 1..40)) {
         let db = TestDb::new();
-        let rules = || StoreRules { hash_cost: CHEAP, ..StoreRules::default() };
         let mut model = setup(MemoryStore::with_rules(rules()));
         let mut real = setup(PgStore::with_rules(db.pool().clone(), rules()));
         for (step, op) in ops.iter().enumerate() {

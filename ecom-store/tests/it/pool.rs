@@ -6,6 +6,8 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text};
 use ecom_store::dev::PrivateCluster;
+
+use crate::util::StopOnDrop;
 use ecom_store::testing::TestDb;
 use ecom_store::{StoreConfig, StoreError, build_pool, get_conn};
 
@@ -45,17 +47,6 @@ fn unreachable_server_is_unavailable() {
     let err = build_pool(&config).unwrap_err();
     assert!(matches!(err, StoreError::Unavailable { .. }), "{err:?}");
     assert!(err.is_retryable());
-}
-
-/// Stops the dedicated cluster even if the test fails, so no server outlives it.
-struct StopOnDrop(PrivateCluster);
-
-impl Drop for StopOnDrop {
-    fn drop(&mut self) {
-        if let Err(err) = self.0.stop() {
-            eprintln!("warning: {err}");
-        }
-    }
 }
 
 #[test]

@@ -15,8 +15,8 @@ use ecom_store::dev::Replication;
 use ecom_store::testing::ReplicatedDb;
 use ecom_store::{PgStore, ReadPolicy, ServedBy, StoreConfig, StoreError};
 
-use crate::checkout::{guest_owner, request};
-use crate::{category, orders_by_key, product, scalar};
+use crate::util::{category, orders_by_key, product, scalar};
+use crate::util::{guest_owner, request};
 
 fn config(pair: &ReplicatedDb, writer: String, policy: ReadPolicy) -> StoreConfig {
     StoreConfig {

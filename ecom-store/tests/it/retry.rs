@@ -11,7 +11,7 @@ use diesel::sql_types::BigInt;
 use ecom_store::testing::TestDb;
 use ecom_store::{RetryPolicy, RetryReason, StoreError, transaction_with_retry};
 
-use crate::{exec, setup};
+use crate::util::{exec, setup};
 
 fn quick() -> RetryPolicy {
     RetryPolicy {

@@ -11,7 +11,7 @@ use ecom_domain::prelude::*;
 use ecom_store::migrate::{Roles, migrate_with_roles};
 use ecom_store::testing::TestDb;
 
-use crate::checkout::{Shop, event, request};
+use crate::util::{Shop, event, request};
 
 /// Runs `statement` and returns the database's refusal.
 #[track_caller]

@@ -11,7 +11,7 @@ use ecom_store::config::with_password;
 use ecom_store::testing::TestDb;
 use ecom_store::{PasswordSource, PgStore, StoreConfig, build_pool, build_pool_with, get_conn};
 
-use crate::checkout::{event, guest_owner, request};
+use crate::util::{event, guest_owner, request};
 
 const PASSWORD: &str = "Correct-Horse-Secret-9431";
 const NEW_PASSWORD: &str = "Battery-Staple-Secret-2207";
@@ -130,8 +130,8 @@ fn no_secret_reaches_a_log_line_or_an_error_text() {
     let hash = store.user(user.id).unwrap().password_hash;
 
     // A checkout and its payment.
-    let category = crate::category(&store, "tea");
-    let product = crate::product(&store, category.id, "TEA-1", 3);
+    let category = crate::util::category(&store, "tea");
+    let product = crate::util::product(&store, category.id, "TEA-1", 3);
     let cart = store.open_cart(&guest_owner(7), Currency::EUR).unwrap();
     store
         .add_item(cart.id, product.id, Quantity::new(1).unwrap())

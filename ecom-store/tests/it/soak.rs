@@ -15,8 +15,9 @@ use ecom_domain::prelude::*;
 use ecom_store::dev::PrivateCluster;
 use ecom_store::{PgStore, StoreConfig, StoreError, build_pool, get_conn};
 
-use crate::checkout::{event, guest_owner, request};
-use crate::{category, orders_by_key, product, scalar};
+use crate::util::{
+    StopOnDrop, category, event, guest_owner, orders_by_key, product, request, scalar,
+};
 
 const WORKERS: usize = 8;
 const PRODUCTS: usize = 12;
@@ -454,12 +455,4 @@ fn faults_under_load_lose_nothing_acknowledged() {
         acknowledged.payment_events.len(),
         acknowledged.cancelled.len()
     );
-}
-
-struct StopOnDrop(PrivateCluster);
-
-impl Drop for StopOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.stop();
-    }
 }

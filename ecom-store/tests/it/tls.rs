@@ -15,6 +15,8 @@ use ecom_store::dev::{PrivateCluster, Replication};
 use ecom_store::testing::ReplicatedDb;
 use ecom_store::{StoreConfig, StoreError, build_pool, get_conn};
 
+use crate::util::StopOnDrop;
+
 fn encrypted(conn: &mut PgConnection) -> bool {
     diesel::select(sql::<Bool>(
         "(SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid())",
@@ -185,17 +187,6 @@ fn the_url_helpers_keep_the_tls_parameters() {
         with_password(&format!("postgres://app@db.example:5432/ecom?{tls}"), "t/k"),
         format!("postgres://app:t%2Fk@db.example:5432/ecom?{tls}")
     );
-}
-
-/// Stops the dedicated cluster even if the test fails, so no server outlives it.
-struct StopOnDrop(PrivateCluster);
-
-impl Drop for StopOnDrop {
-    fn drop(&mut self) {
-        if let Err(err) = self.0.stop() {
-            eprintln!("warning: {err}");
-        }
-    }
 }
 
 /// Puts the cluster's files back as they were before the cluster had TLS.
