@@ -6,11 +6,19 @@
 //! Run it with `cargo run -p ecom-examples --bin cancel-refund`.
 
 use std::error::Error;
+use std::time::Duration;
 
 use ecom_examples::flows;
 use ecom_store::{PgStore, StoreConfig, build_pool, migrate_pool};
 
 fn main() -> Result<(), Box<dyn Error>> {
+    let outcome = run();
+    // The pools are dropped; let their threads finish opening connections first.
+    ecom_store::wait_for_opening_connections(Duration::from_secs(10));
+    outcome
+}
+
+fn run() -> Result<(), Box<dyn Error>> {
     let pool = build_pool(&StoreConfig::from_env_or_dev()?)?;
     migrate_pool(&pool)?;
     let store = PgStore::new(pool);

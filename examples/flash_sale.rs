@@ -6,11 +6,19 @@
 //! Run it with `cargo run -p ecom-examples --bin flash-sale`.
 
 use std::error::Error;
+use std::time::Duration;
 
 use ecom_examples::flows::{self, flash_sale};
 use ecom_store::{PgStore, StoreConfig, build_pool, migrate_pool};
 
 fn main() -> Result<(), Box<dyn Error>> {
+    let outcome = run();
+    // The pools are dropped; let their threads finish opening connections first.
+    ecom_store::wait_for_opening_connections(Duration::from_secs(10));
+    outcome
+}
+
+fn run() -> Result<(), Box<dyn Error>> {
     let config = StoreConfig {
         pool_max_size: flash_sale::POOL_SIZE,
         ..StoreConfig::from_env_or_dev()?

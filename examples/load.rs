@@ -17,6 +17,13 @@ use serde_json::{Value, json};
 const PRODUCTS: usize = 10;
 
 fn main() -> Result<(), Box<dyn Error>> {
+    let outcome = run();
+    // The pools are dropped; let their threads finish opening connections first.
+    ecom_store::wait_for_opening_connections(Duration::from_secs(10));
+    outcome
+}
+
+fn run() -> Result<(), Box<dyn Error>> {
     let mut args = std::env::args().skip(1).map(|a| a.parse::<usize>());
     let buyers = args.next().transpose()?.unwrap_or(8);
     let each = args.next().transpose()?.unwrap_or(25);

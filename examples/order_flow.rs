@@ -6,12 +6,20 @@
 //! Run it with `cargo run -p ecom-examples --bin order-flow`.
 
 use std::error::Error;
+use std::time::Duration;
 
 use ecom_domain::prelude::*;
 use ecom_examples::flows::{self, order_flow::OrderFlow};
 use ecom_store::{PgStore, StoreConfig, build_pool, migrate_pool};
 
 fn main() -> Result<(), Box<dyn Error>> {
+    let outcome = run();
+    // The pools are dropped; let their threads finish opening connections first.
+    ecom_store::wait_for_opening_connections(Duration::from_secs(10));
+    outcome
+}
+
+fn run() -> Result<(), Box<dyn Error>> {
     let config = StoreConfig::from_env_or_dev()?;
     println!(
         "database: {}",

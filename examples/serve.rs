@@ -6,11 +6,19 @@
 //! Run it with `cargo run -p ecom-examples --bin shop-service`.
 
 use std::error::Error;
+use std::time::Duration;
 
 use ecom_store::{PgStore, StoreConfig, build_pool, migrate_pool};
 use tracing::level_filters::LevelFilter;
 
 fn main() -> Result<(), Box<dyn Error>> {
+    let outcome = run();
+    // The pools are dropped; let their threads finish opening connections first.
+    ecom_store::wait_for_opening_connections(Duration::from_secs(10));
+    outcome
+}
+
+fn run() -> Result<(), Box<dyn Error>> {
     // One level for everything rather than per-module directives: that would take
     // tracing-subscriber's env-filter feature and its regex engine, for an example.
     let level = std::env::var("RUST_LOG")

@@ -27,7 +27,7 @@ pub use error::{RetryReason, StoreError};
 pub use migrate::{migrate, migrate_pool};
 pub use pool::{
     PasswordSource, PgPool, PooledConn, StoreConnectionManager, build_pool, build_pool_with,
-    get_conn,
+    get_conn, wait_for_opening_connections,
 };
 pub use replica::{ConsistencyToken, PgReader, ReplicaStatus, ServedBy};
 pub use retry::{Isolation, RetryPolicy, transaction_with_retry};

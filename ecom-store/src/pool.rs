@@ -3,12 +3,12 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use diesel::connection::InstrumentationEvent;
 use diesel::prelude::*;
-use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, PooledConnection, R2D2Connection};
+use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::sql_types::Text;
 use diesel::{ConnectionError, PgConnection};
 
@@ -30,11 +30,13 @@ pub trait PasswordSource: Send + Sync + fmt::Debug + 'static {
 }
 
 /// Opens the pool's connections: with the URL as it is, or with the password of each
-/// new connection taken from a [`PasswordSource`].
+/// new connection taken from a [`PasswordSource`]; then applies the
+/// [`SessionSettings`], if any.
 #[derive(Clone)]
 pub struct StoreConnectionManager {
     url: String,
     password: Option<Arc<dyn PasswordSource>>,
+    session: Option<SessionSettings>,
 }
 
 impl StoreConnectionManager {
@@ -43,24 +45,19 @@ impl StoreConnectionManager {
         Self {
             url: url.into(),
             password,
+            session: None,
         }
     }
-}
 
-impl fmt::Debug for StoreConnectionManager {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StoreConnectionManager")
-            .field("url", &redact_url(&self.url))
-            .field("password", &self.password)
-            .finish()
+    /// The same, with `session` applied to every new connection.
+    pub fn with_session(self, session: SessionSettings) -> Self {
+        Self {
+            session: Some(session),
+            ..self
+        }
     }
-}
 
-impl ManageConnection for StoreConnectionManager {
-    type Connection = PgConnection;
-    type Error = diesel::r2d2::Error;
-
-    fn connect(&self) -> Result<PgConnection, Self::Error> {
+    fn open(&self) -> Result<PgConnection, diesel::r2d2::Error> {
         let url = match &self.password {
             None => Cow::Borrowed(self.url.as_str()),
             Some(source) => {
@@ -80,7 +77,84 @@ impl ManageConnection for StoreConnectionManager {
             diesel::r2d2::Error::ConnectionError(err)
         })?;
         conn.set_instrumentation(trace_transactions);
+        if let Some(session) = &self.session {
+            session
+                .apply(&mut conn)
+                .map_err(diesel::r2d2::Error::QueryError)?;
+        }
         Ok(conn)
+    }
+}
+
+/// How many connections are being opened right now, on any pool of this process.
+static OPENING: Opening = Opening {
+    count: Mutex::new(0),
+    done: Condvar::new(),
+};
+
+struct Opening {
+    count: Mutex<usize>,
+    done: Condvar,
+}
+
+/// Counts one connection being opened, for as long as it lives.
+struct OpeningGuard;
+
+impl OpeningGuard {
+    fn new() -> Self {
+        *OPENING.count.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+        OpeningGuard
+    }
+}
+
+impl Drop for OpeningGuard {
+    fn drop(&mut self) {
+        *OPENING.count.lock().unwrap_or_else(PoisonError::into_inner) -= 1;
+        OPENING.done.notify_all();
+    }
+}
+
+/// Waits up to `timeout` until no pool of this process is opening a connection;
+/// true when none is.
+///
+/// r2d2 opens connections on threads of its own, and a dropped pool does not wait
+/// for them. A process that exits while one of them is inside libpq can crash:
+/// exit runs OpenSSL's cleanup, which frees what the TLS handshake on that thread is
+/// still using (the crash is a SIGSEGV after `main` returned). Drop your pools, then
+/// call this before `main` returns.
+pub fn wait_for_opening_connections(timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    let mut count = OPENING.count.lock().unwrap_or_else(PoisonError::into_inner);
+    while *count > 0 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        count = OPENING
+            .done
+            .wait_timeout(count, left)
+            .unwrap_or_else(PoisonError::into_inner)
+            .0;
+    }
+    true
+}
+
+impl fmt::Debug for StoreConnectionManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StoreConnectionManager")
+            .field("url", &redact_url(&self.url))
+            .field("password", &self.password)
+            .finish()
+    }
+}
+
+impl ManageConnection for StoreConnectionManager {
+    type Connection = PgConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<PgConnection, Self::Error> {
+        let _opening = OpeningGuard::new();
+        self.open()
     }
 
     fn is_valid(&self, conn: &mut PgConnection) -> Result<(), Self::Error> {
@@ -138,13 +212,13 @@ pub fn build_pool_with(
     config: &StoreConfig,
     password: Option<Arc<dyn PasswordSource>>,
 ) -> Result<PgPool, StoreError> {
-    let manager = StoreConnectionManager::new(&config.database_url, password);
+    let manager = StoreConnectionManager::new(&config.database_url, password)
+        .with_session(SessionSettings::from_config(config));
     Pool::builder()
         .max_size(config.pool_max_size)
         .min_idle(Some(config.pool_min_idle))
         .connection_timeout(config.connection_timeout)
         .test_on_check_out(false)
-        .connection_customizer(Box::new(SessionSettings::from_config(config)))
         .build(manager)
         .map_err(StoreError::from)
 }
@@ -188,11 +262,5 @@ impl SessionSettings {
         .bind::<Text, _>(&self.application_name)
         .execute(conn)
         .map(drop)
-    }
-}
-
-impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings {
-    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
-        self.apply(conn).map_err(diesel::r2d2::Error::QueryError)
     }
 }

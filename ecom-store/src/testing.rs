@@ -159,8 +159,12 @@ impl Default for TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        // Close our pool first; FORCE ends whatever sessions a test leaked.
+        // Close our pool first; FORCE ends whatever sessions a test leaked. The test's
+        // own pools are gone by now (declared after this database, dropped before it),
+        // but their threads may still be opening connections: the test process must
+        // not exit under them.
         drop(self.pool.take());
+        crate::wait_for_opening_connections(Duration::from_secs(10));
         let dropped = connect(&self.admin_url).and_then(|mut admin| {
             diesel::sql_query(format!(
                 "DROP DATABASE IF EXISTS {} WITH (FORCE)",

@@ -27,7 +27,7 @@ mod report;
 
 use std::error::Error;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use ecom_domain::rules::StoreRules;
@@ -88,6 +88,13 @@ struct Bench {
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
+    let outcome = run();
+    // The pools are dropped; let their threads finish opening connections first.
+    ecom_store::wait_for_opening_connections(Duration::from_secs(10));
+    outcome
+}
+
+fn run() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let options = Options::parse(&args)?;
     let mut bench = fresh_database(options.per_client)?;

@@ -173,3 +173,49 @@ fn a_failing_password_source_is_a_typed_unavailable_error() {
     assert!(matches!(err, StoreError::Unavailable { .. }), "{err:?}");
     assert!(err.is_retryable());
 }
+
+/// Holds every password request until the test lets it go.
+#[derive(Debug)]
+struct GateSource {
+    entered: std::sync::mpsc::SyncSender<()>,
+    open: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+}
+
+impl ecom_store::PasswordSource for GateSource {
+    fn password(&self) -> Result<String, String> {
+        let _ = self.entered.send(());
+        let _ = self.open.lock().unwrap().recv();
+        Ok("any".into())
+    }
+}
+
+#[test]
+fn exit_can_wait_for_connections_the_pool_is_still_opening() {
+    let db = TestDb::new();
+    let (entered, on_entry) = std::sync::mpsc::sync_channel(1);
+    let (release, open) = std::sync::mpsc::channel();
+    let source = std::sync::Arc::new(GateSource {
+        entered,
+        open: std::sync::Mutex::new(open),
+    });
+    let config = StoreConfig {
+        pool_max_size: 1,
+        pool_min_idle: 0,
+        connection_timeout: Duration::from_millis(200),
+        ..StoreConfig::new(db.url())
+    };
+    let pool = ecom_store::build_pool_with(&config, Some(source)).unwrap();
+    // The borrower gives up, but r2d2's own thread goes on opening the connection
+    // after the pool is dropped: that is the thread a process must not exit under.
+    assert!(get_conn(&pool).is_err(), "the gate is shut");
+    on_entry.recv().unwrap();
+    drop(pool);
+    assert!(
+        !ecom_store::wait_for_opening_connections(Duration::from_millis(100)),
+        "a connection is being opened"
+    );
+    release.send(()).unwrap();
+    assert!(ecom_store::wait_for_opening_connections(
+        Duration::from_secs(10)
+    ));
+}
