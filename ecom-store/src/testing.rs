@@ -404,6 +404,7 @@ impl ReplicatedDb {
 
 impl Drop for ReplicatedDb {
     fn drop(&mut self) {
+        crate::wait_for_opening_connections(Duration::from_secs(10));
         let _ = self.standby.kill();
         let _ = self.primary.kill();
         let _ = std::fs::remove_dir_all(&self.dir);

@@ -110,6 +110,8 @@ pub struct StopOnDrop(pub PrivateCluster);
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
+        // The test's pools are gone; their threads may still be opening connections.
+        ecom_store::wait_for_opening_connections(std::time::Duration::from_secs(10));
         if let Err(err) = self.0.stop() {
             eprintln!("warning: {err}");
         }
