@@ -14,6 +14,7 @@ pub mod pricing;
 pub mod repo;
 pub mod rules;
 pub mod values;
+pub mod webhook;
 
 /// An enum that is stored and shown as fixed lower-case text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
