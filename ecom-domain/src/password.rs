@@ -1,8 +1,12 @@
 //! Passwords: a [`Password`] is plaintext that never prints, a [`PasswordHash`] is the
 //! argon2id PHC string that is stored. Hashing and verifying are pure computation.
+//!
+//! Every argon2id evaluation can be observed with [`argon2_runs`]: that is how the
+//! tests show that a login for an unknown e-mail does the same work as a wrong
+//! password, in every store.
 
+use std::cell::RefCell;
 use std::fmt;
-use std::sync::OnceLock;
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash as Phc, PasswordHasher, PasswordVerifier, SaltString};
@@ -105,8 +109,9 @@ impl PasswordHash {
     /// Hashes a password with a fresh random salt at the given cost.
     pub fn hash(password: &Password, cost: HashCost) -> Result<Self, PasswordError> {
         let salt = SaltString::generate(&mut OsRng);
-        let phc = cost
-            .hasher()?
+        let hasher = cost.hasher()?;
+        record(Argon2Op::Hash, cost);
+        let phc = hasher
             .hash_password(password.expose().as_bytes(), &salt)
             .map_err(|e| PasswordError::Params(e.to_string()))?;
         Ok(Self(phc.to_string()))
@@ -130,28 +135,37 @@ impl PasswordHash {
             return false;
         };
         // The parameters come from the PHC string itself.
+        let Ok(params) = params(&parsed) else {
+            return false;
+        };
+        record(
+            Argon2Op::Verify,
+            HashCost {
+                memory_kib: params.m_cost(),
+                iterations: params.t_cost(),
+                parallelism: params.p_cost(),
+            },
+        );
         Argon2::default()
             .verify_password(password.expose().as_bytes(), &parsed)
             .is_ok()
     }
 
-    /// Spends the same work as [`verify`](Self::verify) against a hash that matches no
-    /// password, so a login for an unknown e-mail costs what a wrong password costs.
+    /// Spends the same work as [`verify`](Self::verify) of a hash made at `cost`, so a
+    /// login for an unknown e-mail costs what a wrong password costs: one argon2id
+    /// evaluation with the same parameters, salt and output lengths.
     pub fn verify_unknown_user(password: &Password, cost: HashCost) {
-        static DUMMY: OnceLock<Vec<(HashCost, PasswordHash)>> = OnceLock::new();
-        let dummies = DUMMY.get_or_init(|| {
-            let dummy = Password("dummy password for unknown users".into());
-            [HashCost::OWASP, cost]
-                .into_iter()
-                .filter_map(|c| PasswordHash::hash(&dummy, c).ok().map(|h| (c, h)))
-                .collect()
-        });
-        let hash = dummies
-            .iter()
-            .find(|(c, _)| *c == cost)
-            .or(dummies.first())
-            .map(|(_, h)| h);
-        if let Some(hash) = hash {
+        // A stored hash's shape (16-byte salt, 32-byte output) at `cost`, matching no
+        // password anyone would type. Built afresh per call, so every cost gets its
+        // own, and no call pays for making it: verifying never needs a real hash.
+        let dummy = format!(
+            "$argon2id$v=19$m={},t={},p={}$ZWNvbS1kdW1teS1zYWx0IQ$\
+             AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            cost.memory_kib, cost.iterations, cost.parallelism
+        );
+        // Parameters argon2 refuses hash no password either, so there is no user of
+        // them whose wrong password would cost anything.
+        if let Ok(hash) = PasswordHash::parse(&dummy) {
             let _ = hash.verify(password);
         }
     }
@@ -174,6 +188,90 @@ impl PasswordHash {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Which argon2id computation an [`Argon2Run`] was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Argon2Op {
+    /// Hashing a new password ([`PasswordHash::hash`]).
+    Hash,
+    /// Verifying a password against a stored hash ([`PasswordHash::verify`], also on
+    /// behalf of [`PasswordHash::verify_unknown_user`]).
+    Verify,
+}
+
+/// One argon2id evaluation, with the parameters it ran with: what it cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Run {
+    /// Hashing or verifying.
+    pub op: Argon2Op,
+    /// Memory, iterations and lanes of that evaluation.
+    pub cost: HashCost,
+}
+
+thread_local! {
+    /// The runs of the innermost [`argon2_runs`] open on this thread, if any.
+    static RUNS: RefCell<Option<Vec<Argon2Run>>> = const { RefCell::new(None) };
+}
+
+fn record(op: Argon2Op, cost: HashCost) {
+    RUNS.with_borrow_mut(|runs| {
+        if let Some(runs) = runs {
+            runs.push(Argon2Run { op, cost });
+        }
+    });
+}
+
+/// Runs `work` and returns, beside its value, every argon2id evaluation it made on
+/// this thread, in order, with its parameters.
+///
+/// For tests and metrics that need the hashing work of a call rather than its wall
+/// time, which a busy machine blurs: a login for an unknown e-mail must cost what a
+/// wrong password costs. Both stores hash and verify on the calling thread. Calls
+/// nest (an outer call sees the inner one's runs too); outside any call nothing is
+/// recorded, and an evaluation costs one thread-local check more.
+///
+/// ```
+/// use ecom_domain::password::{argon2_runs, Argon2Op, HashCost, Password, PasswordHash};
+///
+/// let cost = HashCost { memory_kib: 64, iterations: 1, parallelism: 1 };
+/// let password = Password::new("correct horse battery").unwrap();
+/// let hash = PasswordHash::hash(&password, cost).unwrap();
+/// let (ok, runs) = argon2_runs(|| hash.verify(&password));
+/// assert!(ok);
+/// assert_eq!(runs.len(), 1);
+/// assert_eq!((runs[0].op, runs[0].cost), (Argon2Op::Verify, cost));
+/// ```
+pub fn argon2_runs<T>(work: impl FnOnce() -> T) -> (T, Vec<Argon2Run>) {
+    /// Restores the enclosing call's list, with this call's runs added, also when
+    /// `work` panics.
+    struct Scope(Option<Option<Vec<Argon2Run>>>);
+
+    impl Scope {
+        fn close(&mut self) -> Vec<Argon2Run> {
+            let Some(outer) = self.0.take() else {
+                return Vec::new();
+            };
+            RUNS.with_borrow_mut(|current| {
+                let inner = current.take().unwrap_or_default();
+                *current = outer.map(|mut outer| {
+                    outer.extend_from_slice(&inner);
+                    outer
+                });
+                inner
+            })
+        }
+    }
+
+    impl Drop for Scope {
+        fn drop(&mut self) {
+            self.close();
+        }
+    }
+
+    let mut scope = Scope(Some(RUNS.replace(Some(Vec::new()))));
+    let value = work();
+    (value, scope.close())
 }
 
 /// The argon2 parameters a PHC string names, if argon2 can use them.
@@ -306,8 +404,59 @@ mod tests {
     }
 
     #[test]
-    fn unknown_user_verification_does_not_panic() {
-        PasswordHash::verify_unknown_user(&Password::new("whatever pw").unwrap(), CHEAP);
+    fn an_unknown_user_costs_the_argon2_work_of_a_wrong_password_at_any_cost() {
+        let typed = Password::new("whatever pw").unwrap();
+        let other = HashCost {
+            memory_kib: 256,
+            iterations: 3,
+            parallelism: 2,
+        };
+        // Two costs in one process: each unknown user is checked at its store's cost,
+        // not at the first one ever asked for.
+        for cost in [CHEAP, other, CHEAP] {
+            let stored = PasswordHash::hash(&Password::new("the real one").unwrap(), cost).unwrap();
+            let (matched, wrong) = argon2_runs(|| stored.verify(&typed));
+            assert!(!matched);
+            let ((), unknown) = argon2_runs(|| PasswordHash::verify_unknown_user(&typed, cost));
+            let one_verify = vec![Argon2Run {
+                op: Argon2Op::Verify,
+                cost,
+            }];
+            assert_eq!(wrong, one_verify);
+            assert_eq!(unknown, wrong, "at {cost:?}");
+        }
+    }
+
+    #[test]
+    fn argon2_runs_sees_this_threads_work_and_nests() {
+        let p = Password::new("correct horse battery").unwrap();
+        let ((hash, inner), outer) = argon2_runs(|| {
+            let inner = argon2_runs(|| PasswordHash::hash(&p, CHEAP).unwrap());
+            assert!(inner.0.verify(&p));
+            inner
+        });
+        let hashed = Argon2Run {
+            op: Argon2Op::Hash,
+            cost: CHEAP,
+        };
+        let verified = Argon2Run {
+            op: Argon2Op::Verify,
+            cost: CHEAP,
+        };
+        assert_eq!(inner, vec![hashed]);
+        assert_eq!(outer, vec![hashed, verified]);
+        // Outside any call, and on other threads, nothing is recorded.
+        assert!(hash.verify(&p));
+        let ((), none) = argon2_runs(|| {
+            std::thread::spawn(move || assert!(hash.verify(&p)))
+                .join()
+                .unwrap();
+        });
+        assert!(none.is_empty());
+        // A panic inside closes the call all the same.
+        let caught = std::panic::catch_unwind(|| argon2_runs(|| panic!("in work")));
+        assert!(caught.is_err());
+        assert!(RUNS.with_borrow(Option::is_none));
     }
 
     proptest! {

@@ -2,6 +2,7 @@
 
 use chrono::{Duration, Utc};
 use ecom_domain::memory::MemoryStore;
+use ecom_domain::password::{Argon2Op, Argon2Run, argon2_runs};
 use ecom_domain::prelude::*;
 use ecom_domain::rules::StoreRules;
 use proptest::prelude::*;
@@ -424,6 +425,45 @@ fn accounts_register_authenticate_and_keep_one_default_address() {
     assert_eq!(defaults(&store), vec![second.id]);
     store.remove_address(user.id, second.id).unwrap();
     assert_eq!(defaults(&store).len(), 1);
+}
+
+/// Logins are judged by their argon2 work, not their wall time: an unknown e-mail
+/// runs one verification at the store's cost, exactly as a wrong password does.
+#[test]
+fn an_unknown_email_costs_the_argon2_work_of_a_wrong_password() {
+    let stronger = HashCost {
+        memory_kib: 128,
+        iterations: 2,
+        parallelism: 1,
+    };
+    for cost in [CHEAP, stronger] {
+        let store = MemoryStore::with_rules(StoreRules {
+            hash_cost: cost,
+            ..StoreRules::default()
+        });
+        let email = Email::parse("ada@example.com").unwrap();
+        store
+            .register(NewUser {
+                email: email.clone(),
+                name: PersonName::parse("Ada").unwrap(),
+                password: Password::new("s3cret password").unwrap(),
+            })
+            .unwrap();
+        let typed = Password::new("not the password").unwrap();
+        let nobody = Email::parse("nobody@example.com").unwrap();
+        let (wrong, wrong_work) = argon2_runs(|| store.authenticate(&email, &typed));
+        let (unknown, unknown_work) = argon2_runs(|| store.authenticate(&nobody, &typed));
+        assert_eq!(wrong.unwrap_err(), DomainError::InvalidCredentials);
+        assert_eq!(unknown.unwrap_err(), DomainError::InvalidCredentials);
+        assert_eq!(
+            wrong_work,
+            vec![Argon2Run {
+                op: Argon2Op::Verify,
+                cost
+            }]
+        );
+        assert_eq!(unknown_work, wrong_work, "at {cost:?}");
+    }
 }
 
 #[test]
