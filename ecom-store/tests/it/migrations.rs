@@ -164,6 +164,87 @@ fn migration_count() -> usize {
         .len()
 }
 
+/// Runs `scripts/psql-migrate` with `args` against `url`, with the private cluster's
+/// psql; panics with its output if it fails.
+fn psql_migrate(url: &str, args: &[&str]) {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/psql-migrate");
+    let out = Command::new("bash")
+        .arg(&script)
+        .args(args)
+        .env("DATABASE_MIGRATION_URL", url)
+        .env("ECOM_PG_BIN", ecom_store::dev::bin_dir().unwrap())
+        .output()
+        .unwrap_or_else(|err| panic!("run {}: {err}", script.display()));
+    assert!(
+        out.status.success(),
+        "psql-migrate {args:?} failed\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[derive(QueryableByName, Debug, PartialEq)]
+struct Recorded {
+    #[diesel(sql_type = Text)]
+    version: String,
+    #[diesel(sql_type = Text)]
+    run_on: String,
+}
+
+fn recorded(conn: &mut PgConnection) -> Vec<Recorded> {
+    diesel::sql_query(
+        "SELECT version::text AS version, run_on::text AS run_on \
+         FROM __diesel_schema_migrations ORDER BY version",
+    )
+    .load(conn)
+    .unwrap()
+}
+
+/// A DBA applies the migrations with psql alone (scripts/psql-migrate: one
+/// `psql --single-transaction` per migration): up, every down newest first, up again
+/// gives the schema diesel's runner makes, diesel's bookkeeping included, and a
+/// service's `migrate()` afterwards has nothing left to do.
+#[test]
+fn psql_alone_migrates_up_down_and_up_to_the_schema_diesel_makes() {
+    let by_diesel = TestDb::new();
+    let by_psql = TestDb::unmigrated();
+
+    psql_migrate(by_psql.owner_url(), &["up"]);
+    psql_migrate(by_psql.owner_url(), &["down", "--all"]);
+    let mut conn = by_psql.connect();
+    assert_eq!(
+        public_tables(&mut conn),
+        Vec::<String>::new(),
+        "down leaves tables behind"
+    );
+    assert_eq!(recorded(&mut conn), Vec::new(), "every down is unrecorded");
+    psql_migrate(by_psql.owner_url(), &["up"]);
+
+    assert_same_schema(
+        &schema_dump(by_diesel.owner_url()),
+        &schema_dump(by_psql.owner_url()),
+        "psql's schema differs from diesel's",
+    );
+    let versions = |conn: &mut PgConnection| -> Vec<String> {
+        recorded(conn).into_iter().map(|r| r.version).collect()
+    };
+    assert_eq!(versions(&mut conn), versions(&mut by_diesel.connect()));
+    assert_eq!(versions(&mut conn).len(), migration_count());
+
+    // The service's runner takes over: nothing pending, nothing run again.
+    let before = recorded(&mut conn);
+    assert!(
+        MigrationHarness::pending_migrations(&mut conn, MIGRATIONS)
+            .unwrap()
+            .is_empty()
+    );
+    migrate::migrate(&mut conn).unwrap();
+    assert_eq!(recorded(&mut conn), before, "migrate() ran something again");
+    // And psql takes over from it: a second `up` finds nothing either.
+    psql_migrate(by_psql.owner_url(), &["up"]);
+    assert_eq!(recorded(&mut conn), before);
+}
+
 #[derive(QueryableByName, Debug)]
 struct VersionCount {
     #[diesel(sql_type = Text)]
