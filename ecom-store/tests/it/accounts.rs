@@ -7,6 +7,7 @@ use std::thread;
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
+use ecom_domain::password::{Argon2Op, Argon2Run, argon2_runs};
 use ecom_domain::prelude::*;
 use ecom_store::PgStore;
 use ecom_store::testing::TestDb;
@@ -108,23 +109,32 @@ fn registered_users_authenticate_with_any_case_of_their_email() {
     );
 }
 
+/// The same error, and the same argon2 work (counted, not timed): one verification
+/// at the store's cost, whether the e-mail is unknown or the password wrong.
 #[test]
-fn unknown_email_and_wrong_password_are_the_same_error() {
+fn unknown_email_and_wrong_password_are_the_same_error_and_work() {
     let db = TestDb::new();
     let store = pg_store(&db);
     register(&store, "ada@example.com", "Ada");
-    let wrong = store
-        .authenticate(&email("ada@example.com"), &password("wrong horse battery"))
-        .unwrap_err();
-    let unknown = store
-        .authenticate(
+    let (wrong, wrong_work) = argon2_runs(|| {
+        store.authenticate(&email("ada@example.com"), &password("wrong horse battery"))
+    });
+    let (unknown, unknown_work) = argon2_runs(|| {
+        store.authenticate(
             &email("bob@example.com"),
             &password("correct horse battery"),
         )
-        .unwrap_err();
+    });
+    let (wrong, unknown) = (wrong.unwrap_err(), unknown.unwrap_err());
     assert_eq!(wrong.to_string(), unknown.to_string());
     assert_eq!(domain(wrong), DomainError::InvalidCredentials);
     assert_eq!(domain(unknown), DomainError::InvalidCredentials);
+    let one_verify = vec![Argon2Run {
+        op: Argon2Op::Verify,
+        cost: store.rules().hash_cost,
+    }];
+    assert_eq!(wrong_work, one_verify);
+    assert_eq!(unknown_work, wrong_work);
 }
 
 #[test]
