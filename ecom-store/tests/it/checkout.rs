@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use ecom_domain::prelude::*;
@@ -613,64 +613,175 @@ fn two_publishers_drain_the_outbox_exactly_once_between_them() {
     assert_eq!(shop.store.outbox_backlog().unwrap(), 1);
 }
 
-#[test]
-fn a_checkout_killed_mid_transaction_leaves_nothing_behind() {
+/// Where a test-only trigger holds a checkout until the test kills its backend.
+#[derive(Debug, Clone, Copy)]
+enum Stall {
+    /// Inside the checkout's last write, the stock update, after it changed the rows:
+    /// everything is written, nothing committed.
+    LastWrite,
+    /// At `COMMIT`: a deferred constraint trigger runs as the commit begins.
+    Commit,
+}
+
+impl Stall {
+    /// The trigger that waits on the test's advisory lock.
+    fn trigger(self) -> &'static str {
+        match self {
+            Stall::LastWrite => {
+                "CREATE TRIGGER stall AFTER UPDATE OF stock_on_hand ON products \
+                 FOR EACH ROW EXECUTE FUNCTION stall()"
+            }
+            Stall::Commit => {
+                "CREATE CONSTRAINT TRIGGER stall AFTER INSERT ON orders \
+                 DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION stall()"
+            }
+        }
+    }
+
+    /// The start of the statement the stalled backend is running.
+    fn statement(self) -> &'static str {
+        match self {
+            Stall::LastWrite => "UPDATE products p SET stock_on_hand",
+            Stall::Commit => "COMMIT",
+        }
+    }
+
+    fn table(self) -> &'static str {
+        match self {
+            Stall::LastWrite => "products",
+            Stall::Commit => "orders",
+        }
+    }
+}
+
+/// The advisory lock the stall trigger waits on ("stall").
+const STALL_LOCK: i64 = 0x73_74_61_6c_6c;
+
+/// Every table a checkout writes to.
+const CHECKOUT_TABLES: [&str; 9] = [
+    "idempotency_keys",
+    "carts",
+    "orders",
+    "order_addresses",
+    "order_lines",
+    "order_status_history",
+    "payments",
+    "outbox_events",
+    "products",
+];
+
+/// Stalls a checkout at `stall` (a trigger waits on an advisory lock the test holds),
+/// checks it has written to every table it writes, terminates its backend, and then
+/// finds nothing of it committed; the same checkout run again succeeds.
+fn killed_checkout_leaves_nothing_behind(stall: Stall) {
     let shop = Shop::new(&[5]);
     let cart = shop.cart(1, &[(0, 2)]);
-    // Stall checkout after it has reserved stock and inserted the order: a trigger on
-    // the payment insert sleeps, and the test kills the backend while it does.
     let mut admin = shop.db.connect();
     setup(
         &mut admin,
-        "CREATE FUNCTION stall() RETURNS trigger LANGUAGE plpgsql AS \
-         $$ BEGIN PERFORM pg_sleep(30); RETURN NEW; END $$",
+        &format!(
+            "CREATE FUNCTION stall() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN PERFORM pg_advisory_xact_lock({STALL_LOCK}); RETURN NULL; END $$"
+        ),
+    );
+    setup(&mut admin, stall.trigger());
+    setup(
+        &mut admin,
+        &format!("SELECT pg_advisory_lock({STALL_LOCK})"),
+    );
+    let (written, killed, outcome) = thread::scope(|scope| {
+        let buyer = scope.spawn(|| shop.store.checkout(&request(cart, "doomed")));
+        // The backend waiting on the lock, in the statement `stall` names.
+        let waiting = format!(
+            "coalesce((SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
+             AND pid <> pg_backend_pid() AND wait_event_type = 'Lock' \
+             AND wait_event = 'advisory' AND query LIKE '{}%'), 0)::bigint",
+            stall.statement()
+        );
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let pid = loop {
+            let pid = scalar(&mut admin, &waiting);
+            if pid != 0 {
+                break pid;
+            }
+            assert!(
+                !buyer.is_finished(),
+                "the checkout ended without stalling at {stall:?}"
+            );
+            assert!(
+                Instant::now() < deadline,
+                "the checkout did not stall at {stall:?} within 60 s"
+            );
+            thread::sleep(Duration::from_millis(20));
+        };
+        // It has written to every table a checkout writes (each write holds its
+        // table's ROW EXCLUSIVE lock until the transaction ends): what it leaves
+        // behind after the kill is what a commit would have published.
+        let tables = CHECKOUT_TABLES.map(|t| format!("'{t}'")).join(", ");
+        let written = scalar(
+            &mut admin,
+            &format!(
+                "count(DISTINCT c.relname) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation \
+                 WHERE l.pid = {pid} AND l.granted AND l.mode = 'RowExclusiveLock' \
+                 AND c.relname IN ({tables})"
+            ),
+        );
+        let killed = scalar(
+            &mut admin,
+            &format!("pg_terminate_backend({pid})::int::bigint"),
+        );
+        (written, killed, buyer.join().unwrap())
+    });
+    assert_eq!(
+        written,
+        CHECKOUT_TABLES.len() as i64,
+        "every write of the checkout is done when it stalls at {stall:?}"
+    );
+    assert_eq!(killed, 1);
+    let err = outcome.unwrap_err();
+    assert!(
+        matches!(err, StoreError::Unavailable { .. }),
+        "a lost connection is reported as such: {err:?}"
     );
     setup(
         &mut admin,
-        "CREATE TRIGGER stall BEFORE INSERT ON payments FOR EACH ROW EXECUTE FUNCTION stall()",
+        &format!("SELECT pg_advisory_unlock({STALL_LOCK})"),
     );
-    let outcome = thread::scope(|scope| {
-        let buyer = scope.spawn(|| shop.store.checkout(&request(cart, "doomed")));
-        let mut killed = 0;
-        for _ in 0..200 {
-            thread::sleep(Duration::from_millis(50));
-            killed = scalar(
-                &mut admin,
-                "count(pg_terminate_backend(pid))::bigint FROM pg_stat_activity \
-                 WHERE datname = current_database() AND pid <> pg_backend_pid() \
-                 AND query LIKE 'INSERT INTO \"payments\"%'",
-            );
-            if killed > 0 {
-                break;
-            }
-        }
-        assert_eq!(killed, 1, "the checkout never reached the payment insert");
-        buyer.join().unwrap()
-    });
-    let err = outcome.unwrap_err();
-    assert!(
-        err.is_retryable() || matches!(err, StoreError::Other(_)),
-        "{err:?}"
+    setup(
+        &mut admin,
+        &format!("DROP TRIGGER stall ON {}", stall.table()),
     );
-    setup(&mut admin, "DROP TRIGGER stall ON payments");
-    assert_eq!(shop.stock(shop.products[0]), 5);
-    for table in [
-        "orders",
-        "order_lines",
-        "payments",
-        "idempotency_keys",
-        "outbox_events",
-    ] {
+
+    assert_eq!(shop.stock(shop.products[0]), 5, "stock unchanged");
+    for table in CHECKOUT_TABLES
+        .iter()
+        .filter(|t| !["carts", "products"].contains(t))
+    {
         assert_eq!(
             shop.count(&format!("SELECT count(*) AS n FROM {table}")),
             0,
             "{table}"
         );
     }
+    assert_eq!(shop.store.cart(cart).unwrap().status, CartStatus::Open);
+
     // The retry with the same key succeeds, once.
     let done = shop.store.checkout(&request(cart, "doomed")).unwrap();
     assert!(!done.replayed);
     assert_eq!(shop.stock(shop.products[0]), 3);
+    assert_eq!(shop.store.cart(cart).unwrap().status, CartStatus::Converted);
+    assert_eq!(shop.count("SELECT count(*) AS n FROM orders"), 1);
+    assert_eq!(shop.count("SELECT count(*) AS n FROM outbox_events"), 1);
+}
+
+#[test]
+fn a_checkout_killed_in_its_last_write_leaves_nothing_behind() {
+    killed_checkout_leaves_nothing_behind(Stall::LastWrite);
+}
+
+#[test]
+fn a_checkout_killed_at_commit_leaves_nothing_behind() {
+    killed_checkout_leaves_nothing_behind(Stall::Commit);
 }
 
 #[test]
