@@ -315,7 +315,8 @@ fn connect(url: &str) -> Result<PgConnection, DevError> {
 }
 
 /// A primary and a real streaming standby of it, private to one test: two clusters
-/// of [`crate::dev`] under `target/ecom-pg-replicas/`, with a migrated database
+/// of [`crate::dev`] in `ecom-pg-replicas/` beside the private cluster's directory
+/// ([`PrivateCluster::default_dir`]), with a migrated database
 /// `ecom` on the primary that the standby replays. Tests may stop, kill, pause or
 /// promote either; both are killed and deleted on drop.
 ///

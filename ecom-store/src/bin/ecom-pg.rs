@@ -7,8 +7,10 @@
 //! `start` starts (creating if needed) the cluster and prints the URL of the `ecom`
 //! database; `url [DBNAME]` does the same for DBNAME (created if missing); `status`
 //! prints the state and exits with 3 when stopped; `stop` stops the server if it runs.
-//! The cluster directory is `$ECOM_PG_DIR` or `<target>/ecom-pg`; `DATABASE_URL` is
-//! ignored: this tool only manages the private cluster.
+//! `status` and `stop` print the cluster directory: `$ECOM_PG_DIR`, else
+//! `<target>/ecom-pg`, or, as root in a checkout the server's account cannot reach,
+//! the directory under `/var/tmp` keyed to it (see `PrivateCluster::default_dir`).
+//! `DATABASE_URL` is ignored: this tool only manages the private cluster.
 
 use std::process::ExitCode;
 

@@ -3,7 +3,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -16,9 +16,8 @@ use diesel::sql_types::{Bool, Text};
 use super::binaries::bin_dir;
 use super::conninfo::{percent_encode, quote_ident, same_path};
 use super::error::{DevError, db_error, io_error};
-use super::process::{
-    Account, effective_uid_is_root, free_port, join_args, nobody, port_is_free, tail,
-};
+use super::location::{blocking_dir, create_dir_for_server};
+use super::process::{Account, effective_uid, free_port, join_args, nobody, tail};
 
 /// The superuser of the private cluster.
 pub const SUPERUSER: &str = "ecom";
@@ -38,6 +37,9 @@ max_connections = 300
 shared_buffers = 128MB
 lc_messages = 'C'
 ";
+
+/// What the server logs when another process holds its port (`lc_messages` is C).
+const PORT_TAKEN: &str = "Address already in use";
 
 /// Appended to `postgresql.conf` once `server.crt` and `server.key` are in place; the
 /// `ssl = on` line marks a cluster whose TLS set-up is complete.
@@ -85,10 +87,11 @@ impl PrivateCluster {
     /// The cluster in `dir`, whether it exists or runs or not; touches no server.
     pub fn at(dir: impl Into<PathBuf>) -> Result<Self, DevError> {
         let dir = std::path::absolute(dir.into()).map_err(io_error(|| "cluster dir".into()))?;
-        fs::create_dir_all(&dir).map_err(io_error(|| format!("create {}", dir.display())))?;
-        let run_as = if effective_uid_is_root(&dir)? {
+        let run_as = if effective_uid()? == 0 {
+            create_dir_for_server(&dir, 0)?;
             Some(nobody())
         } else {
+            fs::create_dir_all(&dir).map_err(io_error(|| format!("create {}", dir.display())))?;
             None
         };
         let mut cluster = Self {
@@ -101,20 +104,14 @@ impl PrivateCluster {
         Ok(cluster)
     }
 
-    /// `$ECOM_PG_DIR`, else `ecom-pg` in `$CARGO_TARGET_DIR`, else in the workspace's
-    /// `target` directory.
+    /// `$ECOM_PG_DIR`, else `ecom-pg` in `$CARGO_TARGET_DIR` or the workspace's
+    /// `target` directory; but when this process is root and `nobody`, whom the
+    /// server then runs as, cannot reach that directory (a checkout under `/root`),
+    /// `/var/tmp/ecom-dms-<hash of that directory>/ecom-pg`. The same checkout always
+    /// gets the same directory, and two checkouts never share one. Clusters of a
+    /// test's own go beside it (`default_dir().with_file_name("ecom-pg-soak")`).
     pub fn default_dir() -> PathBuf {
-        if let Some(dir) = std::env::var_os("ECOM_PG_DIR").filter(|d| !d.is_empty()) {
-            return PathBuf::from(dir);
-        }
-        let workspace = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
-        let workspace = &fs::canonicalize(workspace).unwrap_or_else(|_| workspace.to_owned());
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .filter(|d| !d.is_empty())
-            // A relative CARGO_TARGET_DIR is relative to where cargo ran; assume the
-            // workspace root.
-            .map_or_else(|| workspace.join("target"), |d| workspace.join(d));
-        target.join("ecom-pg")
+        super::location::default_dir()
     }
 
     /// The cluster directory.
@@ -173,7 +170,8 @@ impl PrivateCluster {
 
     /// Whether this cluster's server answers on its port.
     pub fn is_running(&self) -> bool {
-        self.port != 0 && self.answers()
+        // No live postmaster, no server: never wait on whatever else holds the port.
+        self.port != 0 && self.postmaster().is_some() && self.answers()
     }
 
     /// Creates the cluster if needed and starts it unless it is running.
@@ -211,18 +209,14 @@ impl PrivateCluster {
         if !self.tls_ready() {
             self.write_tls()?;
         }
-        if self.port == 0 || !port_is_free(self.port) {
-            self.port = free_port()?;
-            self.write_port()?;
-        }
-        let first = self.pg_ctl_start();
+        let first = self.start_on_a_free_port();
         if first.is_err() && self.postmaster().is_none() {
             // A pid file left by a crash whose pid now belongs to another process
             // makes the postmaster refuse to start; remove it and try once more.
             // Never while the postmaster it names is alive: that server merely
             // refused our connection, and without its pid file nothing could stop it.
             let _ = fs::remove_file(self.data_dir().join("postmaster.pid"));
-            self.pg_ctl_start()?;
+            self.start_on_a_free_port()?;
         } else {
             first?;
         }
@@ -350,7 +344,7 @@ impl PrivateCluster {
             .map_err(io_error(|| format!("write {}", path.display())))
     }
 
-    pub(super) fn init(&mut self) -> Result<(), DevError> {
+    pub(super) fn init(&self) -> Result<(), DevError> {
         let data = self.data_dir();
         if data.exists() {
             // A previous initdb died half-way.
@@ -377,9 +371,7 @@ impl PrivateCluster {
             .append(true)
             .open(&conf)
             .and_then(|mut file| file.write_all(SERVER_SETTINGS.as_bytes()))
-            .map_err(io_error(|| format!("append to {}", conf.display())))?;
-        self.port = free_port()?;
-        self.write_port()
+            .map_err(io_error(|| format!("append to {}", conf.display())))
     }
 
     /// An empty data directory (mode 0700) and server log, owned by the account the
@@ -392,7 +384,7 @@ impl PrivateCluster {
         let log = self.log_path();
         File::create(&log).map_err(io_error(|| format!("create {}", log.display())))?;
         if let Some(account) = self.run_as {
-            self.check_traversable()?;
+            self.check_traversable(account)?;
             fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o755))
                 .map_err(io_error(|| format!("chmod {}", self.dir.display())))?;
             for path in [&data, &log] {
@@ -401,6 +393,39 @@ impl PrivateCluster {
             }
         }
         Ok(())
+    }
+
+    /// Starts the server on its port, or on a free one if it has none or its port is
+    /// taken. PostgreSQL cannot be given port 0, so a port is found free first, and
+    /// another process may take it before the server binds it: then the server
+    /// fails with "Address already in use" and the start is tried on another port.
+    pub(super) fn start_on_a_free_port(&mut self) -> Result<(), DevError> {
+        const ATTEMPTS: u32 = 8;
+        let mut attempt = 1;
+        loop {
+            if self.port == 0 {
+                self.port = free_port()?;
+                self.write_port()?;
+            }
+            let log_before = fs::metadata(self.log_path()).map_or(0, |meta| meta.len());
+            match self.pg_ctl_start() {
+                Err(_) if attempt < ATTEMPTS && self.log_since(log_before).contains(PORT_TAKEN) => {
+                    self.port = 0;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// What the server log gained after its first `offset` bytes.
+    fn log_since(&self, offset: u64) -> String {
+        let mut text = String::new();
+        if let Ok(mut log) = File::open(self.log_path()) {
+            let _ = log.seek(SeekFrom::Start(offset));
+            let _ = log.read_to_string(&mut text);
+        }
+        text
     }
 
     pub(super) fn pg_ctl_start(&self) -> Result<(), DevError> {
@@ -442,16 +467,12 @@ impl PrivateCluster {
         }
     }
 
-    pub(super) fn check_traversable(&self) -> Result<(), DevError> {
-        for dir in self.dir.ancestors().skip(1) {
-            let meta = fs::metadata(dir).map_err(io_error(|| format!("stat {}", dir.display())))?;
-            if meta.mode() & 0o001 == 0 {
-                return Err(DevError::NotTraversable {
-                    path: dir.to_owned(),
-                });
-            }
+    /// Fails when the server's account cannot reach the cluster directory.
+    pub(super) fn check_traversable(&self, account: Account) -> Result<(), DevError> {
+        match blocking_dir(&self.dir, account) {
+            Some(path) => Err(DevError::NotTraversable { path }),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// Runs a PostgreSQL program (as `nobody` when we are root) with its output in

@@ -40,13 +40,27 @@ pub enum DevError {
 
     /// `nobody` cannot reach the cluster directory (running as root).
     #[error(
-        "{path} is not world-traversable, so the server (running as nobody because this process \
-         is root) cannot reach its data directory; set ECOM_PG_DIR to a directory below one \
-         that is (for example /tmp/ecom-pg)"
+        "{path} cannot be traversed by nobody, whom the server runs as because this process \
+         is root, so the server cannot reach its data directory below it; unset ECOM_PG_DIR \
+         (the default directory is always one the server can reach) or point it elsewhere"
     )]
     NotTraversable {
         /// The first directory that blocks the way.
         path: PathBuf,
+    },
+
+    /// A directory on the way to the cluster sits in a world-writable directory (such
+    /// as `/tmp`) but belongs to another user, who could change what is inside.
+    #[error(
+        "{path} belongs to uid {owner} but sits in a world-writable directory, so another \
+         user may have made it; as root, the private cluster is not put below it. Remove it, \
+         or set ECOM_PG_DIR to another directory"
+    )]
+    UnsafeDir {
+        /// The directory.
+        path: PathBuf,
+        /// Its owner's uid.
+        owner: u32,
     },
 
     /// `initdb` or `pg_ctl` failed.

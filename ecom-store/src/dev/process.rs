@@ -16,16 +16,27 @@ pub(super) struct Account {
     pub(super) gid: u32,
 }
 
-/// Whether files we create belong to root, i.e. our effective uid is 0. Std has no
-/// `geteuid`, and `libc::geteuid` would need `unsafe` (forbidden here) while `nix`
-/// is a large dependency for one call; the owner of a fresh file is exactly the
-/// effective uid, on every Unix.
-pub(super) fn effective_uid_is_root(dir: &Path) -> Result<bool, DevError> {
-    let probe = dir.join(format!(".uid-probe-{}", std::process::id()));
+/// The effective uid of this process: from `/proc/self/status` on Linux, else the
+/// owner of a file it creates in the temporary directory. Std has no `geteuid`, and
+/// `libc::geteuid` would need `unsafe` (forbidden here) while `nix` is a large
+/// dependency for one call; the owner of a fresh file is exactly the effective uid,
+/// on every Unix.
+pub(super) fn effective_uid() -> Result<u32, DevError> {
+    if let Ok(status) = fs::read_to_string("/proc/self/status") {
+        let euid = status
+            .lines()
+            .find_map(|line| line.strip_prefix("Uid:"))
+            .and_then(|ids| ids.split_whitespace().nth(1))
+            .and_then(|euid| euid.parse().ok());
+        if let Some(euid) = euid {
+            return Ok(euid);
+        }
+    }
+    let probe = std::env::temp_dir().join(format!(".ecom-uid-probe-{}", std::process::id()));
     File::create(&probe).map_err(io_error(|| format!("create {}", probe.display())))?;
     let uid = fs::metadata(&probe).map(|meta| meta.uid());
     let _ = fs::remove_file(&probe);
-    Ok(uid.map_err(io_error(|| format!("stat {}", probe.display())))? == 0)
+    uid.map_err(io_error(|| format!("stat {}", probe.display())))
 }
 
 /// The `nobody` account from `/etc/passwd`, else the conventional 65534.
@@ -95,15 +106,13 @@ pub(super) fn kill(pid: u32) {
         .status();
 }
 
+/// A port of 127.0.0.1 that is free now. Another process may take it before the
+/// server binds it: [`super::PrivateCluster`] retries on "Address already in use".
 pub(super) fn free_port() -> Result<u16, DevError> {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .map(|addr| addr.port())
         .map_err(io_error(|| "find a free TCP port on 127.0.0.1".into()))
-}
-
-pub(super) fn port_is_free(port: u16) -> bool {
-    TcpListener::bind(("127.0.0.1", port)).is_ok()
 }
 
 pub(super) fn join_args(args: &[&std::ffi::OsStr]) -> String {

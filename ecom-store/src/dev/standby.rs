@@ -11,7 +11,7 @@ use diesel::sql_types::{Bool, Text};
 use super::cluster::{PrivateCluster, Replication, SUPERUSER};
 use super::conninfo::{conninfo_value, slot_name};
 use super::error::{DevError, db_error, io_error};
-use super::process::{free_port, kill};
+use super::process::kill;
 
 impl PrivateCluster {
     /// Creates a streaming standby of this running cluster in `dir` and starts it:
@@ -70,9 +70,8 @@ impl PrivateCluster {
         // The base backup brought the primary's server.crt and server.key, so the
         // standby serves the same certificate, signed by the same CA.
         standby.copy_ca_from(self)?;
-        standby.port = free_port()?;
-        standby.write_port()?;
-        standby.pg_ctl_start()?;
+        standby.port = 0;
+        standby.start_on_a_free_port()?;
         self.follow(&standby, &name, mode)?;
         Ok(standby)
     }
