@@ -8,5 +8,6 @@ mod iam_token;
 mod lifecycle;
 mod lint;
 mod moto_patches;
+mod py_tools;
 mod spec_validation;
 mod support;
