@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Text};
 use ecom_store::testing::TestDb;
-use ecom_store::{RetryPolicy, RetryReason, StoreError, transaction_with_retry};
+use ecom_store::{Isolation, RetryPolicy, RetryReason, StoreError, transaction_with_retry};
 
 use crate::util::{exec, setup};
 
@@ -96,42 +96,151 @@ fn refuses_to_run_inside_a_transaction() {
     );
 }
 
+/// What one writer thread saw: its outcome, how often its closure ran (once per
+/// attempt), and the errors that ended its failed attempts inside the closure.
+struct Writer {
+    outcome: Result<usize, StoreError>,
+    attempts: u32,
+    lost: Vec<RetryReason>,
+}
+
+/// Runs `work(conn, first_attempt)` in `transaction_with_retry` on a connection of
+/// its own, counting attempts and the retryable errors `work` returned.
+fn writer(
+    db: &TestDb,
+    policy: RetryPolicy,
+    work: impl Fn(&mut PgConnection, bool) -> Result<usize, StoreError> + Send + 'static,
+) -> thread::JoinHandle<Writer> {
+    let mut conn = db.connect();
+    thread::spawn(move || {
+        let (mut attempts, mut lost) = (0, Vec::new());
+        let outcome = transaction_with_retry(&mut conn, policy, |conn| {
+            attempts += 1;
+            let result = work(conn, attempts == 1);
+            if let Err(StoreError::Retryable { reason, .. }) = &result {
+                lost.push(*reason);
+            }
+            result
+        });
+        Writer {
+            outcome,
+            attempts,
+            lost,
+        }
+    })
+}
+
+fn text(conn: &mut PgConnection, query: &str) -> String {
+    diesel::select(sql::<Text>(query))
+        .get_result(conn)
+        .unwrap_or_else(|err| panic!("{query}: {err}"))
+}
+
 #[test]
-fn concurrent_serializable_writers_both_succeed() {
+fn a_write_skew_between_serializable_writers_is_rerun_into_a_serial_order() {
     let db = TestDb::new();
+    let policy = RetryPolicy {
+        max_attempts: 5,
+        ..quick()
+    };
+    assert_eq!(policy.isolation, Isolation::Serializable);
+    // Both read the table, and only then (the barrier) both insert: each writes what
+    // the other read, a write skew that serializable isolation must refuse.
     let barrier = Arc::new(Barrier::new(2));
     let writers: Vec<_> = ["a", "b"]
         .into_iter()
         .map(|slug| {
-            let mut conn = db.connect();
             let barrier = Arc::clone(&barrier);
-            thread::spawn(move || {
-                let mut first = true;
-                transaction_with_retry(&mut conn, RetryPolicy::default(), |conn| {
-                    // Both read, then both write: a write skew on the first attempt.
-                    let seen: i64 =
-                        diesel::select(sql::<BigInt>("(SELECT count(*) FROM categories)"))
-                            .get_result(conn)?;
-                    if std::mem::take(&mut first) {
-                        barrier.wait();
-                    }
-                    exec(
-                        conn,
-                        &format!(
-                            "INSERT INTO categories (slug, name) VALUES ('{slug}', 'seen {seen}')"
-                        ),
-                    )
-                })
+            writer(&db, policy, move |conn, first| {
+                let seen: i64 = diesel::select(sql::<BigInt>("(SELECT count(*) FROM categories)"))
+                    .get_result(conn)?;
+                if first {
+                    barrier.wait();
+                }
+                exec(
+                    conn,
+                    &format!(
+                        "INSERT INTO categories (slug, name) VALUES ('{slug}', 'seen {seen}')"
+                    ),
+                )
             })
         })
         .collect();
-    for writer in writers {
-        writer.join().unwrap().unwrap();
+    let writers: Vec<Writer> = writers.into_iter().map(|w| w.join().unwrap()).collect();
+    for w in &writers {
+        assert!(w.outcome.is_ok(), "{:?}", w.outcome);
+        assert!(w.attempts <= policy.max_attempts, "{} attempts", w.attempts);
+        // A loss seen inside the closure is a serialization failure (one seen at
+        // COMMIT is not, but still counts as an attempt).
+        assert!(
+            w.lost
+                .iter()
+                .all(|r| *r == RetryReason::SerializationFailure),
+            "{:?}",
+            w.lost
+        );
     }
+    let attempts: u32 = writers.iter().map(|w| w.attempts).sum();
+    assert!(
+        attempts >= 3,
+        "one writer lost the race and ran again ({attempts} attempts in all)"
+    );
+    // The rerun saw the other's row: the result is that of one writer after the other.
     let mut conn = db.connect();
-    setup(&mut conn, "SELECT 1");
-    let rows: i64 = diesel::select(sql::<BigInt>("(SELECT count(*) FROM categories)"))
-        .get_result(&mut conn)
-        .unwrap();
-    assert_eq!(rows, 2);
+    assert_eq!(
+        text(
+            &mut conn,
+            "(SELECT string_agg(name, ', ' ORDER BY name) FROM categories)"
+        ),
+        "seen 0, seen 1"
+    );
+}
+
+#[test]
+fn a_deadlock_is_rerun_once_for_its_victim() {
+    let db = TestDb::new();
+    let policy = RetryPolicy {
+        isolation: Isolation::ReadCommitted,
+        ..quick()
+    };
+    setup(
+        &mut db.connect(),
+        "INSERT INTO categories (slug, name) VALUES ('x', 'X'), ('y', 'Y')",
+    );
+    // Each locks one row, waits until the other holds its own, then asks for the
+    // other's: a deadlock on the first attempt, whoever the server picks as victim.
+    let barrier = Arc::new(Barrier::new(2));
+    let writers: Vec<_> = [("x", "y"), ("y", "x")]
+        .into_iter()
+        .map(|(mine, theirs)| {
+            let barrier = Arc::clone(&barrier);
+            writer(&db, policy, move |conn, first| {
+                let update = |slug: &str| {
+                    format!("UPDATE categories SET name = 'by {mine}' WHERE slug = '{slug}'")
+                };
+                exec(conn, &update(mine))?;
+                if first {
+                    barrier.wait();
+                }
+                exec(conn, &update(theirs))
+            })
+        })
+        .collect();
+    let writers: Vec<Writer> = writers.into_iter().map(|w| w.join().unwrap()).collect();
+    for w in &writers {
+        assert_eq!(w.outcome.as_ref().ok(), Some(&1), "{:?}", w.outcome);
+    }
+    let attempts: Vec<u32> = writers.iter().map(|w| w.attempts).collect();
+    let lost: Vec<RetryReason> = writers.iter().flat_map(|w| w.lost.clone()).collect();
+    assert_eq!(lost, [RetryReason::Deadlock], "exactly one deadlock victim");
+    let mut sorted = attempts.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, [1, 2], "the victim ran twice, the other once");
+    // Whoever committed last wrote both rows.
+    let mut conn = db.connect();
+    let names = text(
+        &mut conn,
+        "(SELECT string_agg(DISTINCT name, ', ') FROM categories)",
+    );
+    assert!(names == "by x" || names == "by y", "{names}");
 }
