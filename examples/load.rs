@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use ecom_domain::prelude::*;
 use ecom_examples::RunningService;
+use ecom_examples::service::{App, Intervals, ServiceConfig};
 use ecom_store::{PgStore, StoreConfig, build_pool, migrate_pool};
 use serde_json::{Value, json};
 
@@ -37,7 +38,13 @@ fn run() -> Result<(), Box<dyn Error>> {
     let store = PgStore::new(pool);
     let run = chrono::Utc::now().timestamp_millis();
     let products = stock_the_shelves(&store, run)?;
-    let service = RunningService::start(store)?;
+    // Every buyer comes from 127.0.0.1: lift the per-address rate limit, which would
+    // otherwise measure itself.
+    let config = ServiceConfig {
+        guarded_burst: u32::MAX,
+        ..ServiceConfig::for_store(&store)
+    };
+    let service = RunningService::start_with(App::new(store, config), Intervals::default())?;
     let base = service.base_url();
     println!("{buyers} concurrent guests x {each} purchases against {base}");
 

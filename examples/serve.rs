@@ -1,13 +1,16 @@
 //! Starts the example HTTP service (see `service/mod.rs` for the routes) on
 //! `127.0.0.1:8080` (or `$PORT`), on the private database or `DATABASE_URL`.
 //! Logs, the service's and the store's, go to stderr at `info` and above, or at the
-//! bare level in `RUST_LOG` (`RUST_LOG=debug` shows every connection opened).
+//! bare level in `RUST_LOG` (`RUST_LOG=debug` shows every connection opened), as
+//! JSON lines when `LOG_FORMAT=json`. SIGTERM or Ctrl-C stops it gracefully:
+//! requests in flight finish, then the background work.
 //!
 //! Run it with `cargo run -p ecom-examples --bin shop-service`.
 
 use std::error::Error;
 use std::time::Duration;
 
+use ecom_examples::service::{App, Intervals, ServiceConfig, serve, shutdown_signal};
 use ecom_store::{PgStore, StoreConfig, build_pool, migrate_pool};
 use tracing::level_filters::LevelFilter;
 
@@ -25,10 +28,14 @@ fn run() -> Result<(), Box<dyn Error>> {
         .ok()
         .and_then(|level| level.parse::<LevelFilter>().ok())
         .unwrap_or(LevelFilter::INFO);
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_max_level(level)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    if std::env::var("LOG_FORMAT").is_ok_and(|format| format == "json") {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     let pool = build_pool(&StoreConfig::from_env_or_dev()?)?;
     migrate_pool(&pool)?;
     let store = PgStore::new(pool);
@@ -40,7 +47,9 @@ fn run() -> Result<(), Box<dyn Error>> {
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         tracing::info!("listening on http://{}", listener.local_addr()?);
-        axum::serve(listener, ecom_examples::router(store)).await?;
+        let config = ServiceConfig::for_store(&store);
+        let app = App::new(store, config);
+        serve(listener, app, Intervals::default(), shutdown_signal()).await?;
         Ok(())
     })
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use diesel::PgConnection;
+use diesel::{PgConnection, RunQueryDsl};
 use ecom_domain::rules::StoreRules;
 
 use crate::replica::{
@@ -119,6 +119,14 @@ impl PgStore {
     /// The pool, for queries of your own.
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// Whether the writer answers a query now: a readiness probe.
+    /// [`StoreError::Unavailable`] when no connection could be had.
+    pub fn ping(&self) -> Result<(), StoreError> {
+        let mut conn = crate::get_conn(&self.pool)?;
+        diesel::sql_query("SELECT 1").execute(&mut conn)?;
+        Ok(())
     }
 
     /// The business rules.

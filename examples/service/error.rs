@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ecom_domain::prelude::*;
 use ecom_store::StoreError;
@@ -15,6 +15,7 @@ pub struct ApiError {
     code: &'static str,
     message: String,
     details: Value,
+    retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -34,6 +35,35 @@ impl ApiError {
             code,
             message: message.into(),
             details: Value::Null,
+            retry_after: None,
+        }
+    }
+
+    /// A client over its rate limit, told when to come back.
+    pub(super) fn rate_limited(err: tower_governor::GovernorError) -> Self {
+        match err {
+            tower_governor::GovernorError::TooManyRequests { wait_time, .. } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many requests from this address; retry later",
+            )
+            .retry_after(u32::try_from(wait_time.max(1)).unwrap_or(u32::MAX)),
+            other => {
+                tracing::error!(error = %other, "rate limiter failed");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error",
+                )
+            }
+        }
+    }
+
+    /// The same error, telling the client to retry after `seconds`.
+    pub(super) fn retry_after(self, seconds: u32) -> Self {
+        Self {
+            retry_after: Some(seconds),
+            ..self
         }
     }
 }
@@ -41,7 +71,13 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({ "error": { "code": self.code, "message": self.message, "details": self.details } });
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 
@@ -99,6 +135,7 @@ impl From<DomainError> for ApiError {
             code,
             message: err.to_string(),
             details: details(&err),
+            retry_after: None,
         }
     }
 }
@@ -111,7 +148,8 @@ impl From<StoreError> for ApiError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
                 "the database is busy; retry later",
-            ),
+            )
+            .retry_after(1),
             // Store internals stay in the logs, not in the answer.
             other => {
                 tracing::error!(error = %other, "store error");

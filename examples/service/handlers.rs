@@ -5,9 +5,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use ecom_domain::prelude::*;
-use ecom_store::PgStore;
+use ecom_store::StoreError;
 use serde_json::{Value, json};
 
+use super::app::App;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::limits::{DEFAULT_PAGE_LIMIT, DEFAULT_SEARCH_LIMIT};
@@ -17,27 +18,12 @@ use super::request::{
 };
 use super::response::{PaymentOutcomeBody, cart_json, order_json, payment_json, product_json};
 
-/// Runs a blocking store call off the async runtime.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f).await.map_err(|err| {
-        // A panic in a store call: the client gets a bare 500, the log says why.
-        tracing::error!(error = %err, "store call failed");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "worker failed",
-        )
-    })?
-}
-
 pub(super) async fn category_page(
-    State(store): State<PgStore>,
+    State(app): State<App>,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    blocking(move || {
+    app.blocking(move |store| {
         let page = store.list_products(
             CategoryId::new(id),
             PageRequest {
@@ -51,10 +37,10 @@ pub(super) async fn category_page(
 }
 
 pub(super) async fn search(
-    State(store): State<PgStore>,
+    State(app): State<App>,
     ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    blocking(move || {
+    app.blocking(move |store| {
         let hits = store.search_products(&q.q, q.limit.unwrap_or(DEFAULT_SEARCH_LIMIT))?;
         Ok(Json(
             json!({ "items": hits.iter().map(product_json).collect::<Vec<_>>() }),
@@ -64,11 +50,11 @@ pub(super) async fn search(
 }
 
 pub(super) async fn register(
-    State(store): State<PgStore>,
+    State(app): State<App>,
     ApiJson(body): ApiJson<RegisterBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let new = body.into_new_user()?;
-    blocking(move || {
+    app.hashing(move |store| {
         let user = store.register(new)?;
         Ok((
             StatusCode::CREATED,
@@ -79,27 +65,29 @@ pub(super) async fn register(
 }
 
 pub(super) async fn open_cart(
-    State(store): State<PgStore>,
+    State(app): State<App>,
     ApiJson(body): ApiJson<OpenCartBody>,
 ) -> Result<Json<Value>, ApiError> {
     let (owner, currency) = body.into_owner()?;
-    blocking(move || Ok(Json(cart_json(&store.open_cart(&owner, currency)?)))).await
+    app.blocking(move |store| Ok(Json(cart_json(&store.open_cart(&owner, currency)?))))
+        .await
 }
 
 pub(super) async fn cart(
-    State(store): State<PgStore>,
+    State(app): State<App>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    blocking(move || Ok(Json(cart_json(&store.cart(CartId::new(id))?)))).await
+    app.blocking(move |store| Ok(Json(cart_json(&store.cart(CartId::new(id))?))))
+        .await
 }
 
 pub(super) async fn add_item(
-    State(store): State<PgStore>,
+    State(app): State<App>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<AddItemBody>,
 ) -> Result<Json<Value>, ApiError> {
     let quantity = Quantity::new(body.quantity)?;
-    blocking(move || {
+    app.blocking(move |store| {
         Ok(Json(cart_json(&store.add_item(
             CartId::new(id),
             ProductId::new(body.product_id),
@@ -110,12 +98,12 @@ pub(super) async fn add_item(
 }
 
 pub(super) async fn set_quantity(
-    State(store): State<PgStore>,
+    State(app): State<App>,
     ApiPath((id, product)): ApiPath<(i64, i64)>,
     ApiJson(body): ApiJson<QuantityBody>,
 ) -> Result<Json<Value>, ApiError> {
     let quantity = Quantity::new(body.quantity)?;
-    blocking(move || {
+    app.blocking(move |store| {
         Ok(Json(cart_json(&store.set_quantity(
             CartId::new(id),
             ProductId::new(product),
@@ -126,10 +114,10 @@ pub(super) async fn set_quantity(
 }
 
 pub(super) async fn remove_item(
-    State(store): State<PgStore>,
+    State(app): State<App>,
     ApiPath((id, product)): ApiPath<(i64, i64)>,
 ) -> Result<Json<Value>, ApiError> {
-    blocking(move || {
+    app.blocking(move |store| {
         Ok(Json(cart_json(
             &store.remove_item(CartId::new(id), ProductId::new(product))?,
         )))
@@ -138,11 +126,11 @@ pub(super) async fn remove_item(
 }
 
 pub(super) async fn attach(
-    State(store): State<PgStore>,
+    State(app): State<App>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<AttachBody>,
 ) -> Result<Json<Value>, ApiError> {
-    blocking(move || {
+    app.blocking(move |store| {
         Ok(Json(cart_json(&store.attach_cart(
             CartId::new(id),
             UserId::new(body.user_id),
@@ -152,33 +140,41 @@ pub(super) async fn attach(
 }
 
 pub(super) async fn checkout(
-    State(store): State<PgStore>,
+    State(app): State<App>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<CheckoutBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let request = body.into_request(idempotency_key(&headers)?)?;
-    blocking(move || {
-        let done = store.checkout(&request)?;
-        // A replay is the same order again, not a new one.
-        let status = if done.replayed {
-            StatusCode::OK
-        } else {
-            StatusCode::CREATED
-        };
-        Ok((status, Json(order_json(&done.order, &[done.payment]))))
-    })
-    .await
+    let metrics = app.metrics.clone();
+    let placed = app
+        .blocking(move |store| Ok(store.checkout(&request)))
+        .await?;
+    metrics.checkout(match &placed {
+        Ok(done) if done.replayed => "replayed",
+        Ok(_) => "created",
+        Err(StoreError::Domain(DomainError::OutOfStock(_))) => "out_of_stock",
+        Err(StoreError::Domain(_)) => "refused",
+        Err(_) => "failed",
+    });
+    let done = placed?;
+    // A replay is the same order again, not a new one.
+    let status = if done.replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(order_json(&done.order, &[done.payment]))))
 }
 
 pub(super) async fn payment_event(
-    State(store): State<PgStore>,
+    State(app): State<App>,
     ApiPath(id): ApiPath<i64>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<PaymentEventBody>,
 ) -> Result<Json<PaymentOutcomeBody>, ApiError> {
     let key = idempotency_key(&headers)?;
     let action = body.action()?;
-    blocking(move || {
+    app.blocking(move |store| {
         let out = store.record_payment_event(PaymentId::new(id), PaymentEvent { key, action })?;
         Ok(Json(PaymentOutcomeBody {
             payment: payment_json(&out.payment),
@@ -190,10 +186,10 @@ pub(super) async fn payment_event(
 }
 
 pub(super) async fn order(
-    State(store): State<PgStore>,
+    State(app): State<App>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    blocking(move || {
+    app.blocking(move |store| {
         let details = store.order(OrderId::new(id))?;
         Ok(Json(order_json(&details.order, &details.payments)))
     })

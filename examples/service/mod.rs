@@ -17,42 +17,85 @@
 //! | `POST /checkout` | place an order; needs an `Idempotency-Key` header |
 //! | `POST /payments/{id}/events` | a provider report `{type, amount?, provider_ref?, reason?}`; needs `Idempotency-Key` |
 //! | `GET /orders/{id}` | the order with lines, history and payments |
+//! | `GET /health/live` | `204` while the process answers |
+//! | `GET /health/ready` | `204` while the database answers, else `503` |
+//! | `GET /metrics` | Prometheus metrics (see `metrics`) |
 //!
 //! Errors: `400` malformed request, `401` bad credentials, `404` not found, `409`
 //! conflict (out of stock, illegal transition, key reused...), `413` body too large,
-//! `422` invalid value, `503` retry later. The body is always
-//! `{"error": {"code": "...", "message": "...", "details": ...}}`.
+//! `422` invalid value, `429` too many registrations or checkouts from one address,
+//! `503` retry later (the database is busy or down, the service is at capacity, or
+//! the request took longer than its timeout). `429` and `503` carry `Retry-After`.
+//! The body is always `{"error": {"code": "...", "message": "...", "details": ...}}`.
+//!
+//! Every answer carries an `x-request-id` (the client's, or a new UUID), which the
+//! request's log span carries too.
 //!
 //! The modules follow a request through: [`extract`] and `request` decode it,
 //! `handlers` call the store, `response` writes the JSON, [`error`] maps every
-//! refusal to a status; `limits` holds the bounds a client cannot change.
+//! refusal to a status; `limits` holds the bounds a client cannot change; [`app`]
+//! holds the state every handler shares and the bounds on work a client can cause.
 
+pub mod app;
+pub mod background;
 pub mod error;
 pub mod extract;
 mod handlers;
 mod limits;
+mod metrics;
 mod request;
 mod response;
 mod running;
 
 use axum::Router;
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
+use axum::http::{Request, StatusCode};
+use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
 use ecom_store::PgStore;
+use tower::ServiceBuilder;
+use tower_governor::GovernorLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
 
+pub use app::{App, ServiceConfig};
+pub use background::{Background, Intervals};
 pub use error::ApiError;
 pub use extract::{ApiJson, ApiPath, ApiQuery};
 pub use limits::MAX_BODY_BYTES;
 pub use request::{BodyKind, decode_body};
-pub use running::RunningService;
+pub use running::{RunningService, serve, shutdown_signal};
 
-/// The service's routes over a store.
+/// The service's routes over a store, with bounds sized to its pool
+/// ([`ServiceConfig::for_store`]). Serve it with
+/// `into_make_service_with_connect_info::<SocketAddr>()`: the rate limits key on the
+/// client's address.
 pub fn router(store: PgStore) -> Router {
+    let config = ServiceConfig::for_store(&store);
+    router_with(App::new(store, config))
+}
+
+/// The service's routes over `app`.
+pub fn router_with(app: App) -> Router {
     use handlers::*;
+    // Registration and checkout cost the most (a password hash; stock locks): each
+    // client address gets a burst, then a steady rate, then 429 with Retry-After.
+    let mut limited = Router::new()
+        .route("/users", post(register))
+        .route("/checkout", post(checkout));
+    if let Some(guarded) = app.guarded.clone() {
+        let metrics = app.metrics.clone();
+        limited = limited.layer(GovernorLayer::new(guarded).error_handler(move |err| {
+            metrics.rejected("rate");
+            ApiError::rate_limited(err).into_response()
+        }));
+    }
+    let timeout = app.config.request_timeout;
+    let timeouts = app.metrics.clone();
     Router::new()
         .route("/categories/{id}/products", get(category_page))
         .route("/products/search", get(search))
-        .route("/users", post(register))
         .route("/carts", post(open_cart))
         .route("/carts/{id}", get(cart))
         .route("/carts/{id}/items", post(add_item))
@@ -61,9 +104,44 @@ pub fn router(store: PgStore) -> Router {
             put(set_quantity).delete(remove_item),
         )
         .route("/carts/{id}/attach", post(attach))
-        .route("/checkout", post(checkout))
         .route("/payments/{id}/events", post(payment_event))
         .route("/orders/{id}", get(order))
+        .merge(limited)
+        .route("/health/live", get(metrics::live))
+        .route("/health/ready", get(metrics::ready))
+        .route("/metrics", get(metrics::metrics))
+        .route_layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            metrics::track,
+        ))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+                        let id = request
+                            .headers()
+                            .get("x-request-id")
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("-");
+                        tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+                    }),
+                )
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(HandleErrorLayer::new(move |_: tower::BoxError| {
+                    let timeouts = timeouts.clone();
+                    async move {
+                        timeouts.rejected("timeout");
+                        ApiError::new(
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "timeout",
+                            "the request took too long; retry later",
+                        )
+                        .retry_after(1)
+                    }
+                }))
+                .timeout(timeout),
+        )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(store)
+        .with_state(app)
 }

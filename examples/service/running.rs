@@ -1,20 +1,79 @@
-//! The service on a background thread, for tests and load runs that drive it over
-//! real HTTP from the same process.
+//! Serving: the routes, the background work and a graceful stop, for `shop-service`
+//! and for tests and load runs that drive the service over real HTTP from the same
+//! process.
+
+use std::future::Future;
+use std::net::SocketAddr;
 
 use ecom_store::PgStore;
 
-use super::router;
+use super::app::{App, ServiceConfig};
+use super::background::{Background, Intervals};
+use super::router_with;
+
+/// Serves `app` on `listener`, with its background work, until `shutdown` completes;
+/// then stops taking connections, lets requests in flight finish, and stops the
+/// background work after its rounds in progress.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: App,
+    intervals: Intervals,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let background = Background::start(&app, intervals);
+    // The rate limits key on the client's address.
+    let service = router_with(app).into_make_service_with_connect_info::<SocketAddr>();
+    let served = axum::serve(listener, service)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    background.stop().await;
+    served
+}
+
+/// Completes on SIGTERM (what an orchestrator sends) or Ctrl-C.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("stopping: finishing requests in flight");
+}
 
 /// A service running on its own runtime in the background, for tests and load runs.
 pub struct RunningService {
-    addr: std::net::SocketAddr,
+    addr: SocketAddr,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl RunningService {
-    /// Serves `router(store)` on a free port of 127.0.0.1.
+    /// Serves `store` with bounds sized to its pool on a free port of 127.0.0.1.
     pub fn start(store: PgStore) -> std::io::Result<Self> {
+        let config = ServiceConfig::for_store(&store);
+        Self::start_with(App::new(store, config), Intervals::default())
+    }
+
+    /// Serves `app` with background work every `intervals` on a free port of
+    /// 127.0.0.1.
+    pub fn start_with(app: App, intervals: Intervals) -> std::io::Result<Self> {
+        // Port 0: the system picks a free port and the listener holds it.
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
@@ -31,12 +90,10 @@ impl RunningService {
                         return;
                     }
                 };
-                let served = axum::serve(listener, router(store))
-                    .with_graceful_shutdown(async {
-                        let _ = rx.await;
-                    })
-                    .await;
-                if let Err(err) = served {
+                let stop = async {
+                    let _ = rx.await;
+                };
+                if let Err(err) = serve(listener, app, intervals, stop).await {
                     tracing::error!(error = %err, "the service on {addr} stopped");
                 }
             });

@@ -3,17 +3,20 @@
 
 mod bad_requests;
 mod hostile_values;
+mod limits;
+mod operations;
 mod purchases;
 
 use ecom_domain::prelude::*;
 use ecom_examples::RunningService;
+use ecom_examples::service::{App, Intervals, ServiceConfig};
 use ecom_store::testing::TestDb;
 use serde_json::{Value, json};
 
 use crate::util::store_on;
 
 struct Fixture {
-    _db: TestDb,
+    db: TestDb,
     service: RunningService,
     agent: ureq::Agent,
     category: i64,
@@ -21,6 +24,13 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
+    // Tests of routes send more from one address than a client should; the rate
+    // limit has tests of its own.
+    fixture_with(|config| config.guarded_burst = 100_000)
+}
+
+/// A fixture whose service runs with the bounds `tune` sets.
+fn fixture_with(tune: impl FnOnce(&mut ServiceConfig)) -> Fixture {
     let db = TestDb::new();
     let store = store_on(db.pool().clone());
     let category = store
@@ -50,13 +60,19 @@ fn fixture() -> Fixture {
             .get()
     })
     .collect();
+    // A connection per request: the service may close one whose body it refused
+    // unread (413, 429), and a pooled one would fail the next request.
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
+        .max_idle_connections(0)
         .build()
         .into();
+    let mut config = ServiceConfig::for_store(&store);
+    tune(&mut config);
+    let app = App::new(store, config);
     Fixture {
-        _db: db,
-        service: RunningService::start(store).unwrap(),
+        db,
+        service: RunningService::start_with(app, Intervals::default()).unwrap(),
         agent,
         category: category.id.get(),
         products,

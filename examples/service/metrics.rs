@@ -1,0 +1,258 @@
+//! Prometheus metrics at `GET /metrics`, and the liveness and readiness probes.
+//!
+//! | metric | what it counts |
+//! |---|---|
+//! | `http_requests_total{method,route,status}` | answers, by route template (`/carts/{id}`), never by raw path |
+//! | `http_request_duration_seconds{method,route}` | time to answer |
+//! | `service_rejected_total{bound}` | requests refused by a bound: `store_calls`, `password_hashes`, `rate`, `timeout` |
+//! | `password_hashes_in_flight_max` | the most password hashes seen running at once |
+//! | `checkout_outcomes_total{outcome}` | `created`, `replayed`, `out_of_stock`, `refused`, `failed` |
+//! | `db_pool_connections{state}` | the pool's `idle` and `in_use` connections, read at each scrape |
+//! | `orders_expired_total` | unpaid orders the sweeper expired |
+//! | `sweeper_last_success_timestamp_seconds` | when the sweeper last finished a round |
+//! | `outbox_lag_seconds` | age of the oldest event in the last batch published |
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use super::app::App;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: String,
+    route: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    method: String,
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BoundLabels {
+    bound: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PoolLabels {
+    state: &'static str,
+}
+
+/// The service's metrics, registered once.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RouteLabels, Histogram>,
+    rejected: Family<BoundLabels, Counter>,
+    hashes_max: Gauge,
+    hashes_seen: AtomicI64,
+    checkouts: Family<OutcomeLabels, Counter>,
+    pool: Family<PoolLabels, Gauge>,
+    expired: Counter,
+    swept_at: Gauge,
+    outbox_lag: Gauge<f64, AtomicU64>,
+    /// Encoding is rare and quick; one at a time keeps the pool gauges consistent.
+    scrape: Mutex<()>,
+}
+
+impl Metrics {
+    pub(super) fn new() -> Self {
+        let mut registry = Registry::default();
+        let requests = Family::<RequestLabels, Counter>::default();
+        // 1 ms to about 8 s.
+        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.001, 2.0, 14))
+        });
+        let rejected = Family::<BoundLabels, Counter>::default();
+        let hashes_max = Gauge::default();
+        let checkouts = Family::<OutcomeLabels, Counter>::default();
+        let pool = Family::<PoolLabels, Gauge>::default();
+        registry.register("http_requests", "HTTP answers", requests.clone());
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer",
+            latency.clone(),
+        );
+        registry.register(
+            "service_rejected",
+            "Requests refused by a bound",
+            rejected.clone(),
+        );
+        registry.register(
+            "password_hashes_in_flight_max",
+            "The most password hashes seen running at once",
+            hashes_max.clone(),
+        );
+        registry.register(
+            "checkout_outcomes",
+            "Checkouts by outcome",
+            checkouts.clone(),
+        );
+        registry.register(
+            "db_pool_connections",
+            "Database pool connections",
+            pool.clone(),
+        );
+        let expired = Counter::default();
+        let swept_at = Gauge::default();
+        let outbox_lag = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "orders_expired",
+            "Unpaid orders the sweeper expired",
+            expired.clone(),
+        );
+        registry.register(
+            "sweeper_last_success_timestamp_seconds",
+            "When the sweeper last finished a round",
+            swept_at.clone(),
+        );
+        registry.register(
+            "outbox_lag_seconds",
+            "Age of the oldest event in the last batch published",
+            outbox_lag.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            rejected,
+            hashes_max,
+            hashes_seen: AtomicI64::new(0),
+            checkouts,
+            pool,
+            expired,
+            swept_at,
+            outbox_lag,
+            scrape: Mutex::new(()),
+        }
+    }
+
+    /// Counts a request refused by `bound`.
+    pub(super) fn rejected(&self, bound: &'static str) {
+        self.rejected.get_or_create(&BoundLabels { bound }).inc();
+    }
+
+    /// Notes that `running` password hashes are running now.
+    pub(super) fn hashing_started(&self, running: usize) {
+        let running = i64::try_from(running).unwrap_or(i64::MAX);
+        let max = self
+            .hashes_seen
+            .fetch_max(running, Ordering::Relaxed)
+            .max(running);
+        self.hashes_max.set(max);
+    }
+
+    /// Notes a finished sweep that expired `count` orders.
+    pub(super) fn swept(&self, count: usize) {
+        self.expired
+            .inc_by(u64::try_from(count).unwrap_or(u64::MAX));
+        self.swept_at.set(chrono::Utc::now().timestamp());
+    }
+
+    /// Notes the age of the oldest event of a batch just published.
+    pub(super) fn outbox_lag(&self, age: chrono::Duration) {
+        let age = age.to_std().unwrap_or_default();
+        self.outbox_lag.set(age.as_secs_f64());
+    }
+
+    /// Counts a checkout's outcome.
+    pub(super) fn checkout(&self, outcome: &'static str) {
+        self.checkouts
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
+    }
+
+    fn encode(&self, app: &App) -> Result<String, std::fmt::Error> {
+        let _one = self.scrape.lock().unwrap_or_else(|e| e.into_inner());
+        let state = app.store.pool().state();
+        let idle = i64::from(state.idle_connections);
+        let all = i64::from(state.connections);
+        self.pool
+            .get_or_create(&PoolLabels { state: "idle" })
+            .set(idle);
+        self.pool
+            .get_or_create(&PoolLabels { state: "in_use" })
+            .set(all - idle);
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
+        Ok(text)
+    }
+}
+
+/// Counts and times every answer by its route template.
+pub(super) async fn track(State(app): State<App>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str)
+        .to_owned();
+    let response = next.run(request).await;
+    let status = response.status().as_u16();
+    let metrics = &app.metrics;
+    metrics
+        .latency
+        .get_or_create(&RouteLabels {
+            method: method.clone(),
+            route: route.clone(),
+        })
+        .observe(started.elapsed().as_secs_f64());
+    metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            method,
+            route,
+            status,
+        })
+        .inc();
+    response
+}
+
+/// `GET /metrics`, in the Prometheus text format.
+pub(super) async fn metrics(State(app): State<App>) -> Response {
+    match app.metrics.encode(&app) {
+        Ok(text) => (
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// `GET /health/live`: the process answers.
+pub(super) async fn live() -> StatusCode {
+    StatusCode::NO_CONTENT
+}
+
+/// `GET /health/ready`: the database answers, within the request timeout.
+pub(super) async fn ready(State(app): State<App>) -> Response {
+    let answered = app.blocking(|store| Ok(store.ping()?)).await;
+    match answered {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(err) => err.into_response(),
+    }
+}
