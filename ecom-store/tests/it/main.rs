@@ -15,6 +15,7 @@ mod layers;
 mod migrations;
 mod model;
 mod pool;
+mod races;
 mod replicas;
 mod retry;
 mod roles;
