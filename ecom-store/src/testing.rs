@@ -1,7 +1,11 @@
 //! A database per test, cloned from a migrated template, dropped when the test ends.
 //!
-//! The server is `DATABASE_URL`'s if set (its user needs `CREATEDB`), else the
-//! private cluster of [`crate::dev`]. The template `ecom_template_<hash of the
+//! The server is `DATABASE_URL`'s if set, else the private cluster of [`crate::dev`].
+//! Tests connect as the application role, as a service does: on `DATABASE_URL`'s
+//! server its user needs `CREATEDB` and `CREATEROLE` (to let that role log in), and
+//! the server must admit the role without a password; when it cannot log in,
+//! [`TestDb::try_new`] fails with [`DevError::AppRoleLogin`] rather than test as the
+//! owner. The template `ecom_template_<hash of the
 //! migrations>` is built once per server and migrations version, by whichever test
 //! process gets there first (under an advisory lock); cloning it costs tens of
 //! milliseconds, so tests never share data and run in parallel.
@@ -14,7 +18,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -61,23 +65,36 @@ impl TestDb {
 
     /// Like [`TestDb::new`], returning the error.
     pub fn try_new() -> Result<Self, DevError> {
-        let admin_url = admin_url()?;
+        Self::try_new_on(&admin_url()?)
+    }
+
+    /// Like [`TestDb::try_new`], on the server of `server_url` (any database of it)
+    /// rather than the test server.
+    pub fn try_new_on(server_url: &str) -> Result<Self, DevError> {
+        let admin_url = with_database(server_url, "postgres");
         let template = ensure_template(&admin_url)?;
-        Self::create(admin_url, &template)
+        let app_url = app_url(&admin_url)?;
+        Self::create(admin_url, &app_url, &template)
     }
 
     /// An empty database without migrations (cloned from `template0`), for testing
-    /// the migrations themselves.
+    /// the migrations themselves. Its [`TestDb::url`] is the application role's,
+    /// which has no rights in it until the test migrates it.
     ///
     /// # Panics
     /// If the server cannot be reached.
     pub fn unmigrated() -> Self {
-        admin_url()
-            .and_then(|admin_url| Self::create(admin_url, "template0"))
-            .unwrap_or_else(|err| panic!("cannot create a test database: {err}"))
+        (|| {
+            let admin_url = admin_url()?;
+            // The migrated template's migrations create the roles (cluster-wide).
+            ensure_template(&admin_url)?;
+            let app_url = app_url(&admin_url)?;
+            Self::create(admin_url, &app_url, "template0")
+        })()
+        .unwrap_or_else(|err| panic!("cannot create a test database: {err}"))
     }
 
-    fn create(admin_url: String, template: &str) -> Result<Self, DevError> {
+    fn create(admin_url: String, app_url: &str, template: &str) -> Result<Self, DevError> {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         let stamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -100,11 +117,9 @@ impl TestDb {
             action: format!("create test database {name} from {template}"),
             message: err.to_string(),
         })?;
-        let owner_url = with_database(&admin_url, &name);
         Ok(Self {
-            url: app_url(&admin_url)
-                .map_or_else(|| owner_url.clone(), |app| with_database(&app, &name)),
-            owner_url,
+            url: with_database(app_url, &name),
+            owner_url: with_database(&admin_url, &name),
             name,
             admin_url,
             pool: OnceLock::new(),
@@ -282,29 +297,33 @@ fn ensure_template(admin_url: &str) -> Result<String, DevError> {
     Ok(name)
 }
 
-/// `admin_url` with the application role as its user, once that role may log in:
-/// on the private cluster (trust authentication) it is made a login role here. `None`
-/// when the server's admin user cannot do that (then tests connect as the owner).
-fn app_url(admin_url: &str) -> Option<String> {
-    static APP_URL: Mutex<Option<Option<String>>> = Mutex::new(None);
-    let mut cached = APP_URL.lock().unwrap_or_else(|poison| poison.into_inner());
-    if let Some(url) = &*cached {
-        return url.clone();
+/// `admin_url` with the application role as its user, once that role may log in and
+/// does: it is created NOLOGIN by the migrations, and made a login role here.
+fn app_url(admin_url: &str) -> Result<String, DevError> {
+    static APP_URLS: Mutex<Option<HashMap<String, String>>> = Mutex::new(None);
+    let mut cached = APP_URLS.lock().unwrap_or_else(|poison| poison.into_inner());
+    let cached = cached.get_or_insert_with(HashMap::new);
+    if let Some(url) = cached.get(admin_url) {
+        return Ok(url.clone());
     }
-    // Not cached when it fails: the role may only exist once a template is migrated.
     let role = crate::migrate::Roles::from_env().app;
-    let url = connect(admin_url).ok().and_then(|mut admin| {
-        diesel::sql_query(format!("ALTER ROLE {} LOGIN", quote_ident(&role)))
-            .execute(&mut admin)
-            .ok()?;
-        let (scheme, rest) = admin_url.split_once("://")?;
-        let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
-        Some(format!("{scheme}://{role}@{host}"))
-    });
-    if url.is_some() {
-        *cached = Some(url.clone());
-    }
-    url
+    let cannot = |message: String| DevError::AppRoleLogin {
+        role: role.clone(),
+        server: crate::config::redact_url(admin_url),
+        message,
+    };
+    let mut admin = connect(admin_url)?;
+    diesel::sql_query(format!("ALTER ROLE {} LOGIN", quote_ident(&role)))
+        .execute(&mut admin)
+        .map_err(|err| cannot(format!("ALTER ROLE {role} LOGIN: {err}")))?;
+    let (scheme, rest) = admin_url
+        .split_once("://")
+        .ok_or_else(|| cannot("the server's URL has no scheme".into()))?;
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    let url = format!("{scheme}://{role}@{host}");
+    PgConnection::establish(&url).map_err(|err| cannot(format!("connect: {err}")))?;
+    cached.insert(admin_url.to_owned(), url.clone());
+    Ok(url)
 }
 
 fn connect(url: &str) -> Result<PgConnection, DevError> {

@@ -63,6 +63,22 @@ pub enum DevError {
         owner: u32,
     },
 
+    /// Test databases are used as the application role, and it cannot log in.
+    #[error(
+        "the tests connect as the application role {role}, as a service does, but it cannot \
+         log in on {server} ({message}); that server's user needs CREATEROLE (or to be a \
+         superuser) to let it, and the server must admit {role} without a password. Or unset \
+         DATABASE_URL: the private cluster is set up for this"
+    )]
+    AppRoleLogin {
+        /// The application role (`ECOM_APP_ROLE`, else `ecom_app`).
+        role: String,
+        /// The server's URL, password hidden.
+        server: String,
+        /// What failed.
+        message: String,
+    },
+
     /// `initdb` or `pg_ctl` failed.
     #[error("`{command}` failed ({status}):\n{output}")]
     Command {

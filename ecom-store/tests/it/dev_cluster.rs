@@ -1,3 +1,6 @@
+//! The private cluster (`ecom_store::dev`) and its `ecom-pg` tool; on private
+//! clusters, whatever `DATABASE_URL` says, since they are what is tested.
+
 use std::net::TcpListener;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -8,7 +11,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use ecom_store::dev::{self, PrivateCluster};
 
-use crate::util::StopOnDrop;
+use crate::util::own_private_cluster;
 
 fn setting(conn: &mut PgConnection, name: &str) -> String {
     diesel::select(sql::<Text>(&format!("current_setting('{name}')")))
@@ -195,9 +198,8 @@ fn a_checkout_the_server_cannot_reach_gets_a_cluster_with_no_configuration() {
 
 #[test]
 fn a_cluster_whose_port_was_taken_while_it_was_stopped_starts_on_another() {
-    // A cluster of its own: stopping the shared one would break concurrent tests.
-    let dir = PrivateCluster::default_dir().with_file_name("ecom-pg-port-taken-test");
-    let cluster = StopOnDrop(PrivateCluster::ensure_at(&dir).unwrap());
+    let cluster = own_private_cluster("port-taken-test");
+    let dir = cluster.0.dir().to_owned();
     cluster.0.stop().unwrap();
     let squatter = TcpListener::bind(("127.0.0.1", cluster.0.port())).unwrap();
 

@@ -1,7 +1,10 @@
 //! Integration tests of ecom-store, in one binary to save link time.
 //!
-//! They need the PostgreSQL server binaries (see `ecom_store::dev`) or a
-//! `DATABASE_URL` whose user may create databases.
+//! They need the PostgreSQL server binaries (see `ecom_store::dev`): with
+//! `DATABASE_URL` set, test databases (`TestDb`) are made on that server, but the
+//! tests of the private cluster itself and those that stop, kill or reconfigure a
+//! server run on private clusters whatever it says (each module's first lines say
+//! so; the crate's README lists them).
 
 mod accounts;
 mod catalog;
@@ -22,5 +25,6 @@ mod roles;
 mod schema_details;
 mod secrets;
 mod soak;
+mod test_db;
 mod tls;
 mod util;

@@ -108,6 +108,19 @@ pub fn domain(err: impl Borrow<StoreError>) -> DomainError {
 /// A private cluster of a test's own, stopped when the test ends, however it ends.
 pub struct StopOnDrop(pub PrivateCluster);
 
+/// A private cluster of the test's own (`ecom-pg-<name>` beside the shared one),
+/// started, and stopped when dropped. Always a private cluster, whatever
+/// `DATABASE_URL` says: it is for tests that stop, restart or reconfigure their
+/// server, which would break every other test on a shared one.
+#[track_caller]
+pub fn own_private_cluster(name: &str) -> StopOnDrop {
+    let dir = PrivateCluster::default_dir().with_file_name(format!("ecom-pg-{name}"));
+    StopOnDrop(
+        PrivateCluster::ensure_at(&dir)
+            .unwrap_or_else(|err| panic!("cannot start {}: {err}", dir.display())),
+    )
+}
+
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
         // The test's pools are gone; their threads may still be opening connections.
