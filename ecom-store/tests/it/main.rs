@@ -7,6 +7,7 @@
 //! so; the crate's README lists them).
 
 mod accounts;
+mod bounds;
 mod catalog;
 mod checkout;
 mod config;

@@ -1,0 +1,6 @@
+SET LOCAL lock_timeout = '5s';
+SET LOCAL statement_timeout = '60s';
+-- squawk-ignore-file ban-drop-constraint -- a down migration removes what its up migration added
+
+ALTER TABLE carts
+    DROP CONSTRAINT carts_guest_token_length;
