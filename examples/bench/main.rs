@@ -11,8 +11,8 @@
 //! statistics), then measures checkouts at 1, 4 and 8 clients, spread over 2,000
 //! products and with every client buying from the same 10 products, plus a category
 //! page and a name search. It prints a table of transactions/s, p50 and p99 and the
-//! store/raw ratio; `--write-docs` also writes `docs/bench/results.json` and
-//! `docs/bench/throughput.svg`.
+//! store/raw ratio; `--write-docs` also writes `docs/bench/results.json` (every
+//! round's figures, and the command that made them) and `docs/bench/throughput.svg`.
 
 //!
 //! The modules follow a run: `fixture` builds the database, `measure` drives the
@@ -38,11 +38,14 @@ use measure::{Run, median, paired};
 
 /// Client counts every workload is measured at.
 const CLIENTS: [usize; 3] = [1, 4, 8];
-/// Rounds of each measurement; the median is kept, because shared machines are noisy.
+/// Rounds of each measurement; the median round is shown, because shared machines
+/// are noisy, and every round is written to `results.json`.
 const ROUNDS: usize = 5;
 
 /// What the command line asks for.
 struct Options {
+    /// The command line, as `results.json` records it.
+    command: String,
     write_docs: bool,
     per_client: usize,
     /// `--only WORKLOAD` (e.g. `--only "category page"`): that workload alone, for
@@ -61,6 +64,7 @@ impl Options {
             None => 250,
         };
         Ok(Self {
+            command: command_line(args),
             write_docs: args.iter().any(|a| a == "--write-docs"),
             per_client,
             only: args
@@ -74,6 +78,29 @@ impl Options {
     fn wanted(&self, workload: &str) -> bool {
         self.only.as_deref().is_none_or(|o| o == workload)
     }
+}
+
+/// The command that runs this bench with `args`, in the build profile it runs in.
+fn command_line(args: &[String]) -> String {
+    let profile = if cfg!(debug_assertions) {
+        ""
+    } else {
+        " --release"
+    };
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| {
+            if a.contains(' ') {
+                format!("{a:?}")
+            } else {
+                a.clone()
+            }
+        })
+        .collect();
+    format!(
+        "cargo run{profile} -p ecom-examples --bin bench -- {}",
+        args.join(" ")
+    )
 }
 
 /// The database, the store on it, and what the raw runs need beside it.
@@ -115,7 +142,7 @@ fn run() -> Result<(), Box<dyn Error>> {
     report::print_table(&runs);
     report::print_replica_table(&replica_runs);
     if options.write_docs {
-        write_docs(&runs, &replica_runs, options.per_client)?;
+        write_docs(&runs, &replica_runs, &options)?;
     }
     Ok(())
 }
@@ -233,12 +260,12 @@ fn catalog_runs(bench: &Bench, options: &Options) -> Result<Vec<Run>, Box<dyn Er
 }
 
 /// `docs/bench/results.json` and `docs/bench/throughput.svg`.
-fn write_docs(runs: &[Run], replica_runs: &[Run], per_client: usize) -> Result<(), Box<dyn Error>> {
+fn write_docs(runs: &[Run], replica_runs: &[Run], options: &Options) -> Result<(), Box<dyn Error>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/bench");
     std::fs::create_dir_all(&dir)?;
     std::fs::write(
         dir.join("results.json"),
-        report::results_json(runs, replica_runs, per_client)?,
+        report::results_json(runs, replica_runs, &options.command, options.per_client)?,
     )?;
     std::fs::write(dir.join("throughput.svg"), report::svg(runs))?;
     println!("\nwrote {}", dir.display());

@@ -12,7 +12,8 @@ use crate::fixture::address;
 /// The words the name search looks for, in turn.
 const WORDS: [&str; 5] = ["chair", "lamp", "table", "mug", "kettle"];
 
-/// One measured run.
+/// One measured run: a round, or the round kept of a measurement's rounds (with all
+/// of them in `rounds`).
 pub(crate) struct Run {
     pub(crate) workload: &'static str,
     pub(crate) engine: &'static str,
@@ -25,6 +26,33 @@ pub(crate) struct Run {
     /// same round, in percent. Pairs measured moments apart share the machine's
     /// mood, which a ratio of two medians would not.
     pub(crate) ratio_pct: Option<u64>,
+    /// Every round of the measurement, in the order measured (empty for a single
+    /// round): what the figures above were chosen from.
+    pub(crate) rounds: Vec<Round>,
+}
+
+/// One round's figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Round {
+    pub(crate) transactions: usize,
+    pub(crate) tps: u64,
+    pub(crate) p50_us: u64,
+    pub(crate) p99_us: u64,
+    /// On a store round: its tx/s ÷ the tx/s of the raw round measured beside it,
+    /// in percent.
+    pub(crate) ratio_pct: Option<u64>,
+}
+
+impl Run {
+    fn round(&self) -> Round {
+        Round {
+            transactions: self.transactions,
+            tps: self.tps,
+            p50_us: self.p50_us,
+            p99_us: self.p99_us,
+            ratio_pct: self.ratio_pct,
+        }
+    }
 }
 
 /// Runs `f(i)` for i in 0..n spread over `clients` threads; returns per-call
@@ -63,23 +91,27 @@ pub(crate) fn drive(
     (latencies, start.elapsed())
 }
 
-/// The store's median run, with the median of its per-round ratios to `raw`.
-pub(crate) fn paired(store: Vec<Run>, raw: &[Run]) -> Run {
-    let mut ratios: Vec<u64> = store
-        .iter()
-        .zip(raw)
-        .map(|(s, r)| s.tps * 100 / r.tps.max(1))
-        .collect();
+/// The store's median run, with the median of its per-round ratios to `raw` (round
+/// `i` of the store against round `i` of `raw`); every round keeps its own ratio.
+pub(crate) fn paired(mut store: Vec<Run>, raw: &[Run]) -> Run {
+    for (s, r) in store.iter_mut().zip(raw) {
+        s.ratio_pct = Some(s.tps * 100 / r.tps.max(1));
+    }
+    let mut ratios: Vec<u64> = store.iter().filter_map(|s| s.ratio_pct).collect();
     ratios.sort_unstable();
     let mut run = median(store);
     run.ratio_pct = ratios.get(ratios.len() / 2).copied();
     run
 }
 
-/// The run with the median throughput.
+/// The run with the median throughput, holding every run's figures as its rounds,
+/// in the order they were measured.
 pub(crate) fn median(mut runs: Vec<Run>) -> Run {
+    let rounds: Vec<Round> = runs.iter().map(Run::round).collect();
     runs.sort_by_key(|r| r.tps);
-    runs.swap_remove(runs.len() / 2)
+    let mut kept = runs.swap_remove(runs.len() / 2);
+    kept.rounds = rounds;
+    kept
 }
 
 /// A run of `clients` from the latency of each call and the wall time of all.
@@ -103,6 +135,7 @@ pub(crate) fn summarize(
         p50_us: at(50),
         p99_us: at(99),
         ratio_pct: None,
+        rounds: Vec::new(),
     }
 }
 

@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
-use crate::CLIENTS;
 use crate::measure::Run;
+use crate::{CLIENTS, ROUNDS};
 
 /// Store and raw runs side by side, with the store/raw ratio.
 pub(crate) fn print_table(runs: &[Run]) {
@@ -54,10 +54,12 @@ pub(crate) fn print_replica_table(runs: &[Run]) {
     }
 }
 
-/// `docs/bench/results.json`: the machine, the settings and every run.
+/// `docs/bench/results.json`: the command that made it, the machine, the settings,
+/// and every measurement with each of its rounds.
 pub(crate) fn results_json(
     runs: &[Run],
     replica_runs: &[Run],
+    command: &str,
     per_client: usize,
 ) -> Result<String, Box<dyn Error>> {
     let machine = std::fs::read_to_string("/proc/cpuinfo")
@@ -69,9 +71,17 @@ pub(crate) fn results_json(
         })
         .unwrap_or_default();
     let value = json!({
-        "command": "cargo run --release -p ecom-examples --bin bench -- --write-docs",
+        "command": command,
         "machine": { "cpu": machine, "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0) },
         "transactions_per_client": per_client,
+        "rounds_per_measurement": ROUNDS,
+        "about": "Each entry of runs and replica_runs is one measurement: its figures are those \
+                  of the round with the median tx/s, and its rounds are all of them, in the \
+                  order measured. In runs, an ecom-store entry's rounds alternated with the raw \
+                  entry's of the same workload and clients: round i of each is a pair, its \
+                  store_over_raw_pct is floor(100 * store tps / raw tps), and the entry's \
+                  store_over_raw_pct is the median of its rounds'. A replica entry's ratio is \
+                  its tps over that of the first entry of its workload and clients.",
         "runs": runs.iter().map(run_json).collect::<Vec<_>>(),
         "replica_runs": replica_runs.iter().map(run_json).collect::<Vec<_>>(),
     });
@@ -83,6 +93,11 @@ fn run_json(r: &Run) -> serde_json::Value {
         "workload": r.workload, "engine": r.engine, "clients": r.clients, "transactions": r.transactions,
         "tps": r.tps, "p50_us": r.p50_us, "p99_us": r.p99_us,
         "store_over_raw_pct": r.ratio_pct,
+        "rounds": r.rounds.iter().map(|round| json!({
+            "transactions": round.transactions, "tps": round.tps,
+            "p50_us": round.p50_us, "p99_us": round.p99_us,
+            "store_over_raw_pct": round.ratio_pct,
+        })).collect::<Vec<_>>(),
     })
 }
 
