@@ -1,10 +1,10 @@
 //! The Python tools (installed on first use), a private moto server per test, and clients.
 
 use std::fs::File;
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use ecom_infra::iam_token::Credentials;
@@ -45,18 +45,24 @@ pub struct Moto {
     pub log: PathBuf,
 }
 
+/// What ecom_moto.py prints once its socket is bound: the port follows.
+const LISTENING: &str = "ecom_moto: listening on 127.0.0.1:";
+
 impl Moto {
+    /// Starts moto on port 0 and reads the port it got from its log: no port is
+    /// found free here and then raced for.
     pub fn start() -> Moto {
+        static STARTED: AtomicUsize = AtomicUsize::new(0);
         let bin = py_bin();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let log = workspace_root().join(format!("target/py/moto-{port}.log"));
+        let log = workspace_root().join(format!(
+            "target/py/moto-{}-{}.log",
+            std::process::id(),
+            STARTED.fetch_add(1, Ordering::Relaxed)
+        ));
         let out = File::create(&log).expect("create the moto log");
         let child = Command::new(bin.join("python"))
             .arg(workspace_root().join("ecom-infra/tests/moto/ecom_moto.py"))
-            .arg(port.to_string())
+            .arg("0")
             .stdin(Stdio::null())
             .stdout(out.try_clone().expect("log handle"))
             .stderr(out)
@@ -64,21 +70,29 @@ impl Moto {
             .expect("start moto");
         let mut moto = Moto {
             child,
-            endpoint: format!("http://127.0.0.1:{port}"),
+            endpoint: String::new(),
             log,
         };
         let started = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        let port = loop {
+            let text = std::fs::read_to_string(&moto.log).unwrap_or_default();
+            if let Some(port) = text.lines().find_map(|line| {
+                line.strip_prefix(LISTENING)
+                    .and_then(|port| port.trim().parse::<u16>().ok())
+            }) {
+                break port;
+            }
             if let Ok(Some(status)) = moto.child.try_wait() {
                 panic!("moto exited ({status}); see {}", moto.log.display());
             }
             assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "moto did not listen within 60s; see {}",
+                started.elapsed() < Duration::from_secs(120),
+                "moto did not listen within 120 s; see {}",
                 moto.log.display()
             );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        moto.endpoint = format!("http://127.0.0.1:{port}");
         moto
     }
 

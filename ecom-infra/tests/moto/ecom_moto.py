@@ -1,6 +1,7 @@
 """moto_server with the CloudFormation behaviours ecom-infra's template relies on.
 
-Usage: python ecom_moto.py PORT   (binds 127.0.0.1:PORT)
+Usage: python ecom_moto.py [PORT]   (binds 127.0.0.1:PORT; 0, the default, takes a free
+port and prints "ecom_moto: listening on 127.0.0.1:<port>" once it accepts connections)
 
 moto 5.2.5's CloudFormation layer falls short of what AWS documents in a few places
 that ecom-infra's template reaches. The RDS, CloudWatch and KMS APIs called directly
@@ -324,9 +325,28 @@ def _bool(value):
     return value if isinstance(value, bool) else str(value).lower() == "true"
 
 
-if __name__ == "__main__":
-    from moto.server import main
+def serve(port):
+    """moto_server's app (as `moto.server.main` builds it) on 127.0.0.1:`port`. The
+    socket is bound here and the port it got printed, so a caller asking for port 0
+    never races another process for a port it found free."""
+    from werkzeug.serving import make_server
 
-    port = sys.argv[1] if len(sys.argv) > 1 else "5000"
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+
+    app = DomainDispatcherApplication(create_backend_app)
+    app.debug = True
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler)
+    bound = server.server_address[1]
+    # moto builds some URLs from it, as moto_server sets it.
+    os.environ["MOTO_PORT"] = str(bound)
+    print(f"ecom_moto: listening on 127.0.0.1:{bound}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
     print(f"ecom_moto: moto {moto.__version__} with patches {', '.join(PATCHED)}", flush=True)
-    main(["-H", "127.0.0.1", "-p", port])
+    serve(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
