@@ -398,19 +398,25 @@ impl Payment {
     }
 
     /// What must happen to this payment when its order is cancelled or expires:
-    /// release an authorization, or give back what was captured.
-    pub fn settlement_on_cancel(&self) -> Option<PaymentAction> {
-        match self.status {
-            PaymentStatus::Pending | PaymentStatus::Authorized => Some(PaymentAction::Void),
+    /// release an authorization, or give back what was captured. The event's key is
+    /// one of the store's own (`store:settle:{order}:{action}`), which no client key
+    /// can equal, so one settlement per order and action is ever booked.
+    pub fn settlement_on_cancel(&self) -> Option<PaymentEvent> {
+        let action = match self.status {
+            PaymentStatus::Pending | PaymentStatus::Authorized => PaymentAction::Void,
             PaymentStatus::Captured | PaymentStatus::PartiallyRefunded => {
                 let amount = self.captured.checked_sub(self.refunded).ok()?;
-                Some(PaymentAction::Refund {
+                PaymentAction::Refund {
                     amount,
                     reason: Some(Reason::fixed("order cancelled")),
-                })
+                }
             }
-            PaymentStatus::Refunded | PaymentStatus::Voided | PaymentStatus::Failed => None,
-        }
+            PaymentStatus::Refunded | PaymentStatus::Voided | PaymentStatus::Failed => {
+                return None;
+            }
+        };
+        let key = IdempotencyKey::reserved(&format!("settle:{}:{}", self.order_id, action.kind()));
+        Some(PaymentEvent { key, action })
     }
 }
 
@@ -610,7 +616,17 @@ mod tests {
     #[test]
     fn cancellation_settles_by_void_or_refund() {
         let mut p = payment(1000);
-        assert_eq!(p.settlement_on_cancel(), Some(PaymentAction::Void));
+        let void = p.settlement_on_cancel().unwrap();
+        assert_eq!(void.action, PaymentAction::Void);
+        assert_eq!(
+            void.key.as_str(),
+            format!("store:settle:{}:void", p.order_id)
+        );
+        assert!(void.key.is_reserved());
+        assert!(
+            IdempotencyKey::parse(void.key.as_str()).is_err(),
+            "no client can send the store's key"
+        );
         p.apply(ev(
             "a",
             PaymentAction::Authorize {
@@ -630,7 +646,7 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(
-            p.settlement_on_cancel(),
+            p.settlement_on_cancel().map(|e| e.action),
             Some(PaymentAction::Refund {
                 amount: eur(700),
                 reason: Some(Reason::parse("order cancelled").unwrap())

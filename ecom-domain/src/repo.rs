@@ -265,7 +265,9 @@ pub trait CheckoutRepository {
     /// payment, marks the cart converted. Idempotent by the request's key.
     fn checkout(&self, request: &CheckoutRequest) -> Result<Checkout, Self::Error>;
     /// Expires pending orders whose payment deadline is before `now`, voids their
-    /// payments and puts their stock back, each exactly once.
+    /// payments and puts their stock back, each exactly once; returns the orders it
+    /// expired. Each order is expired on its own: one that cannot be (its change is
+    /// refused) is skipped and left as it was, and the others still expire.
     fn expire_unpaid_orders(&self, now: DateTime<Utc>) -> Result<Vec<OrderId>, Self::Error>;
     /// Forgets the idempotency keys whose retention
     /// ([`IDEMPOTENCY_RETENTION`](crate::rules::IDEMPOTENCY_RETENTION)) ended before

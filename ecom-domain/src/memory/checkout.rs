@@ -26,19 +26,25 @@ impl CheckoutRepository for MemoryStore {
     }
 
     fn expire_unpaid_orders(&self, now: DateTime<Utc>) -> Result<Vec<OrderId>, DomainError> {
-        self.atomically(|s| {
-            let due: Vec<OrderId> = s
-                .orders
+        let due: Vec<OrderId> = self.atomically(|s| {
+            Ok(s.orders
                 .values()
                 .filter(|o| o.status == OrderStatus::PendingPayment && o.payment_deadline < now)
                 .map(|o| o.id)
-                .collect();
-            for id in &due {
-                s.change_order(*id, OrderEvent::Expire, None, now)?;
-                s.settle_payments(*id)?;
-            }
-            Ok(due)
-        })
+                .collect())
+        })?;
+        // Each on its own, as the PostgreSQL store does: a refused order is left as it
+        // was and does not hold back the others.
+        Ok(due
+            .into_iter()
+            .filter(|&id| {
+                self.atomically(|s| {
+                    s.change_order(id, OrderEvent::Expire, None, now)?;
+                    s.settle_payments(id)
+                })
+                .is_ok()
+            })
+            .collect())
     }
 
     fn purge_idempotency_keys(&self, now: DateTime<Utc>) -> Result<u64, DomainError> {

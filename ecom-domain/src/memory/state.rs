@@ -10,9 +10,9 @@ use crate::catalog::{Category, Product};
 use crate::error::{DomainError, Taken};
 use crate::ids::{AddressId, CartId, CategoryId, OrderId, PaymentId, ProductId, UserId};
 use crate::order::{Order, OrderEvent, StatusChange};
-use crate::payment::{Payment, PaymentEvent};
+use crate::payment::Payment;
 use crate::repo::{AddressChoice, OrderSummary};
-use crate::values::{Email, IdempotencyKey, PostalAddress};
+use crate::values::{Email, PostalAddress};
 
 #[derive(Debug, Clone, Default)]
 pub(super) struct State {
@@ -176,9 +176,8 @@ impl State {
                 .payments
                 .get_mut(&id)
                 .ok_or_else(|| DomainError::not_found("payment", id))?;
-            if let Some(action) = payment.settlement_on_cancel() {
-                let key = IdempotencyKey::parse(&format!("settle-{}-{}", order_id, action.kind()))?;
-                payment.apply(PaymentEvent { key, action })?;
+            if let Some(settlement) = payment.settlement_on_cancel() {
+                payment.apply(settlement)?;
             }
         }
         Ok(())

@@ -77,10 +77,82 @@ text_value!(
     /// A payment provider's id for a payment: 1 to 200 characters.
     ProviderRef, "provider reference", 1, 200
 );
-text_value!(
-    /// A client-chosen key that makes a retried request safe: 1 to 128 characters.
-    IdempotencyKey, "idempotency key", 1, 128
-);
+/// A key that makes a retried request safe: 1 to 128 characters. Keys that begin
+/// with [`IdempotencyKey::RESERVED_PREFIX`] are the store's own (its settlements of
+/// cancelled and expired orders, see `Payment::settlement_on_cancel`):
+/// [`IdempotencyKey::parse`] refuses them, so no client key can ever name, or block,
+/// one of the store's.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// The longest key accepted, in characters.
+    pub const MAX_LEN: usize = 128;
+
+    /// The prefix of the store's own keys.
+    pub const RESERVED_PREFIX: &'static str = "store:";
+
+    /// Trims and validates a key from outside the store.
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let key = Self::stored(raw)?;
+        if key.is_reserved() {
+            return Err(ValidationError::Malformed {
+                field: "idempotency key",
+                value: raw.to_owned(),
+                rule: "keys beginning with \"store:\" are the store's own",
+            });
+        }
+        Ok(key)
+    }
+
+    /// Validates a key read back from storage, where the store's own keys are found
+    /// beside clients'.
+    pub fn stored(raw: &str) -> Result<Self, ValidationError> {
+        single_line("idempotency key", raw, 1, Self::MAX_LEN).map(|v| Self(v.to_owned()))
+    }
+
+    /// One of the store's own keys: the reserved prefix, then `rest`.
+    pub(crate) fn reserved(rest: &str) -> Self {
+        Self(format!("{}{rest}", Self::RESERVED_PREFIX))
+    }
+
+    /// Whether this is one of the store's own keys.
+    pub fn is_reserved(&self) -> bool {
+        self.0.starts_with(Self::RESERVED_PREFIX)
+    }
+
+    /// The validated text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for IdempotencyKey {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for IdempotencyKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&self.0)
+    }
+}
+
+/// Validates like `parse`: a key from outside is never one of the store's.
+impl TryFrom<String> for IdempotencyKey {
+    type Error = ValidationError;
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<IdempotencyKey> for String {
+    fn from(value: IdempotencyKey) -> String {
+        value.0
+    }
+}
 text_value!(
     /// Why a payment failed or was refunded, as the provider or the shop put it:
     /// trimmed, up to 500 characters (none is fine), no control characters.

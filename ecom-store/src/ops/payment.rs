@@ -139,11 +139,9 @@ pub(crate) fn settle_payments(conn: &mut PgConnection, order: OrderId) -> Result
         .load(conn)?;
     for id in ids {
         let mut payment = load_payment(conn, PaymentId::new(id), true)?;
-        if let Some(action) = payment.settlement_on_cancel() {
-            let key = IdempotencyKey::parse(&format!("settle-{}-{}", order, action.kind()))?;
-            let event = PaymentEvent { key, action };
-            payment.apply(event.clone())?;
-            save_applied(conn, &payment, &event)?;
+        if let Some(settlement) = payment.settlement_on_cancel() {
+            payment.apply(settlement.clone())?;
+            save_applied(conn, &payment, &settlement)?;
         }
     }
     Ok(())

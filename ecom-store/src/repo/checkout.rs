@@ -204,36 +204,54 @@ impl PgStore {
         Ok(CachedSql::new(&INSERT_ORDER, binds).get_result(conn)?)
     }
 
-    /// Expires up to `batch` overdue orders in one transaction; returns their ids.
-    fn expire_batch(&self, now: DateTime<Utc>, batch: i64) -> Result<Vec<OrderId>, StoreError> {
-        self.write(|conn| {
-            // SKIP LOCKED: several sweepers share the work instead of waiting on, or
-            // repeating, each other's orders.
-            let due: Vec<i64> = orders::table
+    /// The ids of up to `batch` overdue orders after `after`, in id order.
+    fn overdue_after(
+        &self,
+        now: DateTime<Utc>,
+        after: i64,
+        batch: i64,
+    ) -> Result<Vec<i64>, StoreError> {
+        self.read(|conn| {
+            Ok(orders::table
                 .filter(orders::status.eq(OrderStatus::PendingPayment.as_str()))
                 .filter(orders::payment_deadline.lt(now))
+                .filter(orders::id.gt(after))
                 .order(orders::id)
                 .limit(batch)
                 .select(orders::id)
+                .load(conn)?)
+        })
+    }
+
+    /// Expires one overdue order and settles its payments, in a transaction of its
+    /// own; false when it is no longer due, or another sweeper holds it.
+    fn expire_one(&self, now: DateTime<Utc>, id: OrderId) -> Result<bool, StoreError> {
+        self.write(|conn| {
+            // SKIP LOCKED: several sweepers share the work instead of waiting on, or
+            // repeating, each other's orders.
+            let due: Option<i64> = orders::table
+                .filter(orders::id.eq(id.get()))
+                .filter(orders::status.eq(OrderStatus::PendingPayment.as_str()))
+                .filter(orders::payment_deadline.lt(now))
+                .select(orders::id)
                 .for_update()
                 .skip_locked()
-                .load(conn)?;
-            let mut expired = Vec::with_capacity(due.len());
-            for id in due {
-                let id = OrderId::new(id);
-                apply_order_event(
-                    conn,
-                    OrderChange {
-                        id,
-                        event: OrderEvent::Expire,
-                        note: None,
-                        locked: true,
-                    },
-                )?;
-                settle_payments(conn, id)?;
-                expired.push(id);
+                .first(conn)
+                .optional()?;
+            if due.is_none() {
+                return Ok(false);
             }
-            Ok(expired)
+            apply_order_event(
+                conn,
+                OrderChange {
+                    id,
+                    event: OrderEvent::Expire,
+                    note: None,
+                    locked: true,
+                },
+            )?;
+            settle_payments(conn, id)?;
+            Ok(true)
         })
     }
 }
@@ -434,13 +452,27 @@ impl CheckoutRepository for PgStore {
 
     fn expire_unpaid_orders(&self, now: DateTime<Utc>) -> Result<Vec<OrderId>, StoreError> {
         const BATCH: i64 = 200;
-        let mut all = Vec::new();
+        let mut expired = Vec::new();
+        let mut after = 0;
         loop {
-            let expired = self.expire_batch(now, BATCH)?;
-            let done = (expired.len() as i64) < BATCH;
-            all.extend(expired);
-            if done {
-                return Ok(all);
+            let due = self.overdue_after(now, after, BATCH)?;
+            let Some(&last) = due.last() else {
+                return Ok(expired);
+            };
+            after = last;
+            for id in due.into_iter().map(OrderId::new) {
+                match self.expire_one(now, id) {
+                    Ok(true) => expired.push(id),
+                    Ok(false) => {}
+                    // Without a database no other order can expire either.
+                    Err(err @ StoreError::Unavailable { .. }) => return Err(err),
+                    // One order that cannot expire must not hold back the others:
+                    // its transaction rolled back alone, and the next sweep tries it
+                    // again.
+                    Err(err) => {
+                        tracing::warn!(order = %id, error = %err, "could not expire an unpaid order; skipped");
+                    }
+                }
             }
         }
     }

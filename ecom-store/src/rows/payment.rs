@@ -73,7 +73,7 @@ impl PaymentRow {
                         reason: reason.unwrap_or_default(),
                     },
                 };
-                let key = IdempotencyKey::parse(&e.idempotency_key)
+                let key = IdempotencyKey::stored(&e.idempotency_key)
                     .map_err(|err| corrupt("idempotency key", err))?;
                 Ok(PaymentEvent { key, action })
             })

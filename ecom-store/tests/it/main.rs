@@ -26,6 +26,7 @@ mod roles;
 mod schema_details;
 mod secrets;
 mod soak;
+mod sweeps;
 mod test_db;
 mod tls;
 mod util;

@@ -119,7 +119,7 @@ pub(super) fn live(
         events: Vec::new(),
     };
     for (step, at) in &basket.steps {
-        life.step(*step, *at, &mut provider, rng, ids.order)?;
+        life.step(*step, *at, &mut provider, rng)?;
     }
     Ok(life)
 }
@@ -131,7 +131,6 @@ impl Life {
         at: DateTime<Utc>,
         provider: &mut Provider,
         rng: &mut SeedRng,
-        order_id: i64,
     ) -> Result<(), SeedError> {
         match step {
             Step::Authorize => self.authorize(provider, rng, at),
@@ -140,8 +139,8 @@ impl Life {
             Step::Ship => self.ship(rng, at),
             Step::Deliver => self.transition(OrderEvent::Deliver, None, at),
             Step::Refund(part) => self.refund(part, provider, at),
-            Step::Cancel => self.close(OrderEvent::Cancel, at, order_id),
-            Step::Expire => self.close(OrderEvent::Expire, at, order_id),
+            Step::Cancel => self.close(OrderEvent::Cancel, at),
+            Step::Expire => self.close(OrderEvent::Expire, at),
         }
     }
 
@@ -298,20 +297,10 @@ impl Life {
 
     /// Cancellation or expiry: the order moves, then its payment is voided or refunded
     /// with the key the store uses for settlements.
-    fn close(
-        &mut self,
-        event: OrderEvent,
-        at: DateTime<Utc>,
-        order_id: i64,
-    ) -> Result<(), SeedError> {
+    fn close(&mut self, event: OrderEvent, at: DateTime<Utc>) -> Result<(), SeedError> {
         self.transition(event, None, at)?;
-        if let Some(action) = self.payment.settlement_on_cancel() {
-            let key = key(format!(
-                "settle-{}-{}",
-                OrderId::new(order_id),
-                action.kind()
-            ))?;
-            self.settle(PaymentEvent { key, action }, at)?;
+        if let Some(settlement) = self.payment.settlement_on_cancel() {
+            self.settle(settlement, at)?;
         }
         Ok(())
     }
