@@ -1,6 +1,7 @@
 //! Load on the example HTTP service: many concurrent guests each run a whole purchase
-//! over HTTP (open a cart, add an item, check out with an Idempotency-Key, authorize,
-//! capture), and the program prints purchases/s and p50/p99 latency.
+//! over HTTP (open a cart, add an item, check out with an Idempotency-Key, then the
+//! payment provider's signed authorize and capture webhooks), and the program prints
+//! purchases/s and p50/p99 latency.
 //!
 //! Run it with `cargo run --release -p ecom-examples --bin shop-load [-- BUYERS PURCHASES_EACH]`.
 //! It starts the service in-process on the private database (or `DATABASE_URL`).
@@ -9,8 +10,9 @@ use std::error::Error;
 use std::time::{Duration, Instant};
 
 use ecom_domain::prelude::*;
+use ecom_domain::webhook::WebhookSecret;
 use ecom_examples::RunningService;
-use ecom_examples::service::{App, Intervals, ServiceConfig};
+use ecom_examples::service::{App, Intervals, ServiceConfig, TestProvider};
 use ecom_store::{PgStore, StoreConfig, build_pool, migrate_pool};
 use serde_json::{Value, json};
 
@@ -38,10 +40,13 @@ fn run() -> Result<(), Box<dyn Error>> {
     let store = PgStore::new(pool);
     let run = chrono::Utc::now().timestamp_millis();
     let products = stock_the_shelves(&store, run)?;
+    // The provider's reports are signed with a secret of this run.
+    let secret = WebhookSecret::parse(&format!("whsec_load-{run}-0123456789"))?;
     // Every buyer comes from 127.0.0.1: lift the per-address rate limit, which would
     // otherwise measure itself.
     let config = ServiceConfig {
         guarded_burst: u32::MAX,
+        webhook_secrets: vec![secret.clone()],
         ..ServiceConfig::for_store(&store)
     };
     let service = RunningService::start_with(App::new(store, config), Intervals::default())?;
@@ -49,7 +54,7 @@ fn run() -> Result<(), Box<dyn Error>> {
     println!("{buyers} concurrent guests x {each} purchases against {base}");
 
     let started = Instant::now();
-    let latencies = run_guests(&base, run, buyers, each, &products);
+    let latencies = run_guests(&base, &secret, run, buyers, each, &products);
     report(latencies, started.elapsed());
     Ok(())
 }
@@ -82,17 +87,26 @@ fn stock_the_shelves(store: &PgStore, run: i64) -> Result<Vec<i64>, Box<dyn Erro
 
 /// `buyers` guests on threads of their own, each making `each` purchases one after
 /// another; the latency of every purchase. A failed purchase stops the run.
-fn run_guests(base: &str, run: i64, buyers: usize, each: usize, products: &[i64]) -> Vec<Duration> {
+fn run_guests(
+    base: &str,
+    secret: &WebhookSecret,
+    run: i64,
+    buyers: usize,
+    each: usize,
+    products: &[i64],
+) -> Vec<Duration> {
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..buyers)
             .map(|buyer| {
                 scope.spawn(move || -> Result<Vec<Duration>, String> {
                     let agent = ureq::Agent::new_with_defaults();
+                    let provider =
+                        TestProvider::new(base, secret.clone(), &format!("{run}-{buyer}"));
                     let mut times = Vec::with_capacity(each);
                     for n in 0..each {
                         let t = Instant::now();
                         let product = products[(buyer + n) % products.len()];
-                        purchase(&agent, base, run, buyer, n, product)
+                        purchase(&agent, &provider, base, run, buyer, n, product)
                             .map_err(|e| format!("buyer {buyer} purchase {n}: {e}"))?;
                         times.push(t.elapsed());
                     }
@@ -140,6 +154,7 @@ fn post(
 /// One guest purchase over HTTP, from an empty cart to a paid order.
 fn purchase(
     agent: &ureq::Agent,
+    provider: &TestProvider,
     base: &str,
     run: i64,
     buyer: usize,
@@ -175,21 +190,10 @@ fn purchase(
         .as_str()
         .ok_or("no total")?
         .to_owned();
-    let url = format!("{base}/payments/{payment}/events");
-    post(
-        agent,
-        &url,
-        Some("auth"),
-        json!({ "type": "authorize", "amount": amount }),
-    )?;
-    let paid = post(
-        agent,
-        &url,
-        Some("capture"),
-        json!({ "type": "capture", "amount": amount }),
-    )?;
-    if paid["order_status"] != "paid" {
-        return Err(format!("order not paid: {paid}").into());
+    provider.authorize(payment, &amount)?;
+    let paid = provider.capture(payment, &amount)?;
+    if paid.body["order_status"] != "paid" {
+        return Err(format!("order not paid: {}", paid.body).into());
     }
     Ok(())
 }

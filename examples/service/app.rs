@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
+use ecom_domain::webhook::{WebhookSecret, WebhookVerifier};
 use ecom_store::PgStore;
 use governor::clock::QuantaInstant;
 use governor::middleware::NoOpMiddleware;
@@ -33,6 +34,10 @@ pub struct ServiceConfig {
     /// How many guarded requests a client address may make at once before the rate
     /// applies.
     pub guarded_burst: u32,
+    /// The secrets the payment provider signs its webhooks with: the current one,
+    /// and the previous one while a rotation is under way. None: webhooks are
+    /// refused (503), so no payment moves.
+    pub webhook_secrets: Vec<WebhookSecret>,
 }
 
 impl ServiceConfig {
@@ -47,6 +52,7 @@ impl ServiceConfig {
             max_password_hashes: 2,
             guarded_per_minute: 30,
             guarded_burst: 10,
+            webhook_secrets: Vec::new(),
         }
     }
 }
@@ -59,6 +65,8 @@ pub struct App {
     store_calls: Arc<Semaphore>,
     password_hashes: Arc<Semaphore>,
     pub(super) metrics: Arc<Metrics>,
+    /// Checks the provider's webhook signatures, when secrets are configured.
+    pub(super) webhooks: Option<WebhookVerifier>,
     /// The per-address rate limit on registrations and checkouts.
     pub(super) guarded:
         Option<Arc<GovernorConfig<PeerIpKeyExtractor, NoOpMiddleware<QuantaInstant>>>>,
@@ -76,6 +84,7 @@ impl App {
             .finish()
             .map(Arc::new);
         Self {
+            webhooks: WebhookVerifier::new(config.webhook_secrets.clone()).ok(),
             guarded,
             store_calls: Arc::new(Semaphore::new(config.max_store_calls)),
             password_hashes: Arc::new(Semaphore::new(config.max_password_hashes)),

@@ -175,6 +175,21 @@ impl From<MoneyError> for ApiError {
     }
 }
 
+/// A report whose signature does not hold: `400`, as a provider expects, so it
+/// retries only what it should.
+impl From<ecom_domain::webhook::WebhookError> for ApiError {
+    fn from(err: ecom_domain::webhook::WebhookError) -> Self {
+        use ecom_domain::webhook::WebhookError as W;
+        let code = match &err {
+            W::MalformedHeader(_) => "malformed_signature",
+            W::OutsideTolerance { .. } => "stale_signature",
+            W::BadSignature => "bad_signature",
+            W::NoSecrets | W::SecretTooShort => "webhooks_not_configured",
+        };
+        ApiError::new(StatusCode::BAD_REQUEST, code, err.to_string())
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         let status = rejection.status();

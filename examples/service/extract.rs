@@ -2,6 +2,7 @@
 //! the same typed JSON as every other refusal instead of axum's plain text.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
 
@@ -49,6 +50,29 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Api
             .map(|Query(value)| ApiQuery(value))
             .map_err(|rejection| {
                 ApiError::new(rejection.status(), "invalid_query", rejection.body_text())
+            })
+    }
+}
+
+/// A raw body (a webhook's, whose signature covers its exact bytes) whose
+/// rejections (too large) are typed errors.
+pub struct ApiBytes(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ApiBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Bytes::from_request(req, state)
+            .await
+            .map(ApiBytes)
+            .map_err(|rejection| {
+                let status = rejection.status();
+                let code = if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    "body_too_large"
+                } else {
+                    "bad_request"
+                };
+                ApiError::new(status, code, rejection.body_text())
             })
     }
 }

@@ -10,10 +10,11 @@ use serde_json::{Value, json};
 
 use super::app::App;
 use super::error::ApiError;
-use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::extract::{ApiBytes, ApiJson, ApiPath, ApiQuery};
 use super::limits::{DEFAULT_PAGE_LIMIT, DEFAULT_SEARCH_LIMIT};
+use super::provider::SIGNATURE_HEADER;
 use super::request::{
-    AddItemBody, AttachBody, CheckoutBody, OpenCartBody, PageQuery, PaymentEventBody, QuantityBody,
+    AddItemBody, AttachBody, CheckoutBody, OpenCartBody, PageQuery, ProviderReport, QuantityBody,
     RegisterBody, SearchQuery, idempotency_key,
 };
 use super::response::{PaymentOutcomeBody, cart_json, order_json, payment_json, product_json};
@@ -166,16 +167,33 @@ pub(super) async fn checkout(
     Ok((status, Json(order_json(&done.order, &[done.payment]))))
 }
 
-pub(super) async fn payment_event(
+/// `POST /webhooks/payments`: a payment provider's report, believed only when its
+/// `Webhook-Signature` header signs the body exactly as received under one of the
+/// shop's secrets, and booked once per provider event id.
+pub(super) async fn provider_report(
     State(app): State<App>,
-    ApiPath(id): ApiPath<i64>,
     headers: HeaderMap,
-    ApiJson(body): ApiJson<PaymentEventBody>,
+    ApiBytes(body): ApiBytes,
 ) -> Result<Json<PaymentOutcomeBody>, ApiError> {
-    let key = idempotency_key(&headers)?;
-    let action = body.action()?;
+    let verifier = app.webhooks.as_ref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "webhooks_not_configured",
+            "no webhook secret is configured",
+        )
+    })?;
+    let signature = headers
+        .get(SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    verifier
+        .verify(signature, &body, chrono::Utc::now())
+        .map_err(ApiError::from)?;
+    let report: ProviderReport = Json::from_bytes(&body)?.0;
+    let event = report.event()?;
+    let payment = PaymentId::new(report.payment_id);
     app.blocking(move |store| {
-        let out = store.record_payment_event(PaymentId::new(id), PaymentEvent { key, action })?;
+        let out = store.record_payment_event(payment, event)?;
         Ok(Json(PaymentOutcomeBody {
             payment: payment_json(&out.payment),
             order_status: out.order_status.as_str(),

@@ -15,7 +15,7 @@
 //! | `DELETE /carts/{id}/items/{product_id}` | remove a line |
 //! | `POST /carts/{id}/attach` | give a guest cart to `{user_id}` |
 //! | `POST /checkout` | place an order; needs an `Idempotency-Key` header |
-//! | `POST /payments/{id}/events` | a provider report `{type, amount?, provider_ref?, reason?}`; needs `Idempotency-Key` |
+//! | `POST /webhooks/payments` | a payment provider's report `{id, payment_id, type, amount?, provider_ref?, reason?}`, signed in `Webhook-Signature` (see [`provider`]); booked once per `id` |
 //! | `GET /orders/{id}` | the order with lines, history and payments |
 //! | `GET /health/live` | `204` while the process answers |
 //! | `GET /health/ready` | `204` while the database answers, else `503` |
@@ -43,6 +43,7 @@ pub mod extract;
 mod handlers;
 mod limits;
 mod metrics;
+pub mod provider;
 mod request;
 mod response;
 mod running;
@@ -64,6 +65,7 @@ pub use background::{Background, Intervals};
 pub use error::ApiError;
 pub use extract::{ApiJson, ApiPath, ApiQuery};
 pub use limits::MAX_BODY_BYTES;
+pub use provider::{SIGNATURE_HEADER, TestProvider};
 pub use request::{BodyKind, decode_body};
 pub use running::{RunningService, serve, shutdown_signal};
 
@@ -104,12 +106,22 @@ pub fn router_with(app: App) -> Router {
             put(set_quantity).delete(remove_item),
         )
         .route("/carts/{id}/attach", post(attach))
-        .route("/payments/{id}/events", post(payment_event))
+        .route("/webhooks/payments", post(provider_report))
         .route("/orders/{id}", get(order))
         .merge(limited)
         .route("/health/live", get(metrics::live))
         .route("/health/ready", get(metrics::ready))
         .route("/metrics", get(metrics::metrics))
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "no_route", "no such route")
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "the route does not take this method",
+            )
+        })
         .route_layer(axum::middleware::from_fn_with_state(
             app.clone(),
             metrics::track,

@@ -24,7 +24,7 @@ pub enum BodyKind {
     Attach,
     /// `POST /checkout`.
     Checkout,
-    /// `POST /payments/{id}/events`.
+    /// `POST /webhooks/payments`: a provider's report.
     PaymentEvent,
 }
 
@@ -67,7 +67,7 @@ pub fn decode_body(kind: BodyKind, body: &[u8]) -> Result<(), ApiError> {
             let key = IdempotencyKey::parse("fuzz").map_err(ApiError::from)?;
             decode::<CheckoutBody>(body)?.into_request(key).map(drop)
         }
-        BodyKind::PaymentEvent => decode::<PaymentEventBody>(body)?.action().map(drop),
+        BodyKind::PaymentEvent => decode::<ProviderReport>(body)?.event().map(drop),
     }
 }
 
@@ -220,8 +220,29 @@ enum EventType {
     Fail,
 }
 
+/// A provider's report, as its signed webhook carries it.
 #[derive(Deserialize)]
-pub(super) struct PaymentEventBody {
+pub(super) struct ProviderReport {
+    /// The provider's event id: a report delivered twice is booked once.
+    id: String,
+    /// The payment the shop gave the provider at checkout.
+    pub(super) payment_id: i64,
+    #[serde(flatten)]
+    event: PaymentEventBody,
+}
+
+impl ProviderReport {
+    /// The payment event it reports, keyed by the provider's event id.
+    pub(super) fn event(&self) -> Result<PaymentEvent, ApiError> {
+        Ok(PaymentEvent {
+            key: IdempotencyKey::parse(&self.id)?,
+            action: self.event.action()?,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct PaymentEventBody {
     #[serde(rename = "type")]
     kind: EventType,
     amount: Option<String>,
@@ -231,7 +252,7 @@ pub(super) struct PaymentEventBody {
 }
 
 impl PaymentEventBody {
-    pub(super) fn action(&self) -> Result<PaymentAction, ApiError> {
+    fn action(&self) -> Result<PaymentAction, ApiError> {
         let reason = self.reason.as_deref().map(Reason::parse).transpose()?;
         Ok(match self.kind {
             EventType::Authorize => PaymentAction::Authorize {

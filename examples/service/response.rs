@@ -49,7 +49,7 @@ pub(super) fn order_json(o: &Order, payments: &[Payment]) -> Value {
     })
 }
 
-/// What `POST /payments/{id}/events` answers.
+/// What `POST /webhooks/payments` answers.
 #[derive(Serialize)]
 pub(super) struct PaymentOutcomeBody {
     pub(super) payment: Value,

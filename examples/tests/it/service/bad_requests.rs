@@ -91,10 +91,7 @@ fn bad_requests_get_typed_errors_never_a_500() {
         (404, "not_found".into())
     );
     let money = json!({ "type": "capture", "amount": "abc" });
-    assert_eq!(
-        code(f.post("/payments/1/events", Some("x"), money)),
-        (422, "invalid".into())
-    );
+    assert_eq!(code(f.report("x", 1, money)), (422, "invalid".into()));
 }
 
 /// Sends raw bytes with an optional content type, returning status and parsed body.
@@ -145,7 +142,7 @@ fn hostile_bodies_get_4xx_with_a_typed_error_on_every_json_endpoint() {
         ("PUT", format!("/carts/{cart_id}/items/{product}")),
         ("POST", format!("/carts/{cart_id}/attach")),
         ("POST", "/checkout".to_owned()),
-        ("POST", "/payments/1/events".to_owned()),
+        ("POST", "/webhooks/payments".to_owned()),
     ];
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
     let oversized = format!(r#"{{"pad": "{}"}}"#, "x".repeat(80_000));
@@ -239,7 +236,7 @@ fn request_bodies_decode_to_domain_values_or_typed_4xx_errors() {
         ),
         (
             BodyKind::PaymentEvent,
-            r#"{"type": "capture", "amount": "10.00"}"#,
+            r#"{"id": "evt_1", "payment_id": 1, "type": "capture", "amount": "10.00"}"#,
         ),
     ];
     for (kind, body) in good {

@@ -185,8 +185,7 @@ fn well_formed_bodies_with_hostile_values_get_4xx_on_every_json_endpoint() {
         .as_str()
         .unwrap()
         .to_owned();
-    let events = format!("/payments/{payment}/events");
-    let event = |n: usize, body: Value| f.post(&events, Some(&format!("event-{n}")), body);
+    let event = |n: usize, body: Value| f.report(&format!("event-{n}"), payment, body);
     let pending = [
         (
             "failure reason with NUL",
@@ -260,11 +259,7 @@ fn well_formed_bodies_with_hostile_values_get_4xx_on_every_json_endpoint() {
     }
     assert_refused(
         "unknown payment",
-        f.post(
-            "/payments/999999999/events",
-            Some("event-x"),
-            json!({ "type": "void" }),
-        ),
+        f.report("event-x", 999_999_999, json!({ "type": "void" })),
     );
     let (status, out) = event(100, json!({ "type": "authorize", "amount": due }));
     assert_eq!(status, 200, "{out}");

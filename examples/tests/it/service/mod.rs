@@ -6,10 +6,12 @@ mod hostile_values;
 mod limits;
 mod operations;
 mod purchases;
+mod webhooks;
 
 use ecom_domain::prelude::*;
+use ecom_domain::webhook::WebhookSecret;
 use ecom_examples::RunningService;
-use ecom_examples::service::{App, Intervals, ServiceConfig};
+use ecom_examples::service::{App, Intervals, ServiceConfig, TestProvider};
 use ecom_store::testing::TestDb;
 use serde_json::{Value, json};
 
@@ -18,6 +20,7 @@ use crate::util::store_on;
 struct Fixture {
     db: TestDb,
     service: RunningService,
+    provider: TestProvider,
     agent: ureq::Agent,
     category: i64,
     products: Vec<i64>,
@@ -68,11 +71,14 @@ fn fixture_with(tune: impl FnOnce(&mut ServiceConfig)) -> Fixture {
         .build()
         .into();
     let mut config = ServiceConfig::for_store(&store);
+    config.webhook_secrets = vec![provider_secret()];
     tune(&mut config);
     let app = App::new(store, config);
+    let service = RunningService::start_with(app, Intervals::default()).unwrap();
     Fixture {
         db,
-        service: RunningService::start_with(app, Intervals::default()).unwrap(),
+        provider: TestProvider::new(&service.base_url(), provider_secret(), "test"),
+        service,
         agent,
         category: category.id.get(),
         products,
@@ -117,6 +123,12 @@ impl Fixture {
         )
     }
 
+    /// The provider reports `event` about `payment` as event `id`, signed.
+    fn report(&self, id: &str, payment: i64, event: Value) -> (u16, Value) {
+        let answer = self.provider.report(id, payment, event).unwrap();
+        (answer.status, answer.body)
+    }
+
     fn post(&self, path: &str, key: Option<&str>, body: Value) -> (u16, Value) {
         self.call("POST", path, key, Some(&body.to_string()))
     }
@@ -127,6 +139,11 @@ impl Fixture {
         assert_eq!(status, 200, "{cart}");
         cart["id"].as_i64().unwrap()
     }
+}
+
+/// The secret the test provider and the service share.
+fn provider_secret() -> WebhookSecret {
+    WebhookSecret::parse("whsec_test-0123456789abcdef").unwrap()
 }
 
 /// A guest's cart token, as a cookie would hold it.

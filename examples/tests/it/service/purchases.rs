@@ -39,22 +39,23 @@ fn a_guest_buys_over_http_from_catalog_to_paid() {
 
     let payment = order["payments"][0]["id"].as_i64().unwrap();
     let amount = order["totals"]["grand_total"]["amount"].as_str().unwrap();
-    let events = format!("/payments/{payment}/events");
-    let (status, out) = f.post(
-        &events,
-        Some("auth"),
+    // The provider reports the payment, signed; a report delivered twice is
+    // booked once.
+    let (status, out) = f.report(
+        "evt_auth",
+        payment,
         json!({ "type": "authorize", "amount": amount, "provider_ref": "pi_1" }),
     );
     assert_eq!(status, 200, "{out}");
-    let (_, out) = f.post(
-        &events,
-        Some("cap"),
+    let (_, out) = f.report(
+        "evt_cap",
+        payment,
         json!({ "type": "capture", "amount": amount }),
     );
     assert_eq!(out["order_status"], "paid");
-    let (_, dup) = f.post(
-        &events,
-        Some("cap"),
+    let (_, dup) = f.report(
+        "evt_cap",
+        payment,
         json!({ "type": "capture", "amount": amount }),
     );
     assert_eq!(dup["duplicate"], true);
