@@ -1,6 +1,9 @@
 //! The private cluster speaks TCP only over TLS, with a certificate a client can
 //! verify (`sslmode=verify-full`) against the cluster's own CA, and each way a
 //! connection can be wrong is refused for its own reason.
+//!
+//! What is tested is the private cluster's own set-up, so these tests run on it (and
+//! on `ReplicatedDb`) whatever `DATABASE_URL` says.
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -15,7 +18,7 @@ use ecom_store::dev::{PrivateCluster, Replication};
 use ecom_store::testing::ReplicatedDb;
 use ecom_store::{StoreConfig, StoreError, build_pool, get_conn};
 
-use crate::util::StopOnDrop;
+use crate::util::own_private_cluster;
 
 fn encrypted(conn: &mut PgConnection) -> bool {
     diesel::select(sql::<Bool>(
@@ -26,21 +29,34 @@ fn encrypted(conn: &mut PgConnection) -> bool {
 }
 
 /// The message of the typed error `build_pool` gives for `url` when it cannot open
-/// the one connection it must keep idle.
+/// the one connection it must keep idle. The pool gives up after its timeout, with
+/// the last attempt's error; a busy machine may not finish an attempt within a
+/// short one, so the timeout doubles until an attempt has (up to a minute).
 #[track_caller]
 fn refused_by_the_pool(url: &str) -> String {
-    let config = StoreConfig {
-        pool_max_size: 1,
-        pool_min_idle: 1,
-        connection_timeout: Duration::from_millis(1000),
-        ..StoreConfig::new(url)
-    };
-    match build_pool(&config) {
-        Err(StoreError::Unavailable { message }) => message,
-        Err(other) => panic!("expected Unavailable for {url}, got {other:?}"),
-        Ok(_) => panic!("{url} was accepted"),
+    let mut timeout = Duration::from_secs(1);
+    loop {
+        let config = StoreConfig {
+            pool_max_size: 1,
+            pool_min_idle: 1,
+            connection_timeout: timeout,
+            ..StoreConfig::new(url)
+        };
+        match build_pool(&config) {
+            Err(StoreError::Unavailable { message })
+                if message == NO_ATTEMPT_FINISHED && timeout < Duration::from_secs(32) =>
+            {
+                timeout *= 2;
+            }
+            Err(StoreError::Unavailable { message }) => return message,
+            Err(other) => panic!("expected Unavailable for {url}, got {other:?}"),
+            Ok(_) => panic!("{url} was accepted"),
+        }
     }
 }
+
+/// r2d2's message when its timeout came before any connection attempt ended.
+const NO_ATTEMPT_FINISHED: &str = "timed out waiting for connection";
 
 /// The message of the diesel error `PgConnection::establish` gives for `url`.
 #[track_caller]
@@ -226,9 +242,9 @@ fn assert_tls_only(cluster: &PrivateCluster) {
 
 #[test]
 fn a_cluster_made_before_tls_gets_it_at_its_next_start() {
-    // A cluster of its own: the test turns TLS off, which would break concurrent tests.
-    let dir = PrivateCluster::default_dir().with_file_name("ecom-pg-tls-upgrade-test");
-    let cluster = StopOnDrop(PrivateCluster::ensure_at(&dir).unwrap());
+    // The test turns TLS off, which would break concurrent tests on a shared cluster.
+    let cluster = own_private_cluster("tls-upgrade-test");
+    let dir = cluster.0.dir().to_owned();
     assert_tls_only(&cluster.0);
 
     // Running without TLS, as clusters made before it still do.
