@@ -285,12 +285,19 @@ impl<'a> Template<'a> {
             EncryptionKey::Existing { arn } => return json!(arn),
         };
         let prefix = self.prefix.clone();
+        // A snapshot that outlives the writer is encrypted with this key: deleting the key
+        // (or replacing it) would leave it unrestorable once the waiting period ends.
+        let policy = if spec.snapshots_outlive_writer() {
+            "Retain"
+        } else {
+            "Delete"
+        };
         self.resource(
             "DbKey",
             json!({
                 "Type": "AWS::KMS::Key",
-                "DeletionPolicy": "Delete",
-                "UpdateReplacePolicy": "Delete",
+                "DeletionPolicy": policy,
+                "UpdateReplacePolicy": policy,
                 "Properties": {
                     "Description": format!("{prefix}: RDS storage, snapshots and master secret"),
                     "EnableKeyRotation": true,
@@ -331,6 +338,7 @@ impl<'a> Template<'a> {
             "DBName": db.database_name,
             "DBParameterGroupName": {"Ref": "DbParameterGroup"},
             "DBSubnetGroupName": {"Ref": "DbSubnetGroup"},
+            "DeleteAutomatedBackups": !spec.backups.retain_after_deletion,
             "DeletionProtection": spec.deletion_protection,
             "EnableIAMDatabaseAuthentication": spec.iam_auth,
             "Engine": "postgres",

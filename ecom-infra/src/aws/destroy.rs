@@ -16,7 +16,8 @@ const ALARM: &str = "AWS::CloudWatch::Alarm";
 pub struct DestroyReport {
     /// `(kind, id)` of each resource confirmed gone.
     pub removed: Vec<(String, String)>,
-    /// Kept on purpose: final snapshots, KMS keys scheduled for deletion.
+    /// Kept on purpose: final snapshots, retained automated backups, KMS keys scheduled for
+    /// deletion or retained for those snapshots.
     pub kept: Vec<(String, String)>,
     /// Resources still present: empty after a complete destroy.
     pub remaining: Vec<(String, String)>,
@@ -59,7 +60,8 @@ impl Aws {
     /// Deletes the stack, waits, then checks every resource it had is gone.
     ///
     /// Refuses while deletion protection is on. A final snapshot (the spec's
-    /// `final_snapshot`) and the KMS key, which AWS only schedules for deletion, are
+    /// `final_snapshot`), automated backups the spec keeps, and the KMS key (retained when
+    /// those snapshots need it; otherwise AWS only schedules it for deletion), are
     /// reported as kept; anything else still present is an error.
     pub async fn destroy(
         &self,
@@ -173,7 +175,7 @@ impl Aws {
                 continue; // checked by name below, with one call
             }
             let entry = (kind.clone(), physical.clone());
-            match self.fate(logical, resource, &after).await? {
+            match self.fate(spec, logical, resource, &after).await? {
                 Fate::Gone => report.removed.push(entry),
                 Fate::Kept(what) => report.kept.push((what.to_owned(), physical.clone())),
                 Fate::Present => report.remaining.push(entry),
@@ -189,6 +191,7 @@ impl Aws {
     /// stack, the only record of network resources as the EC2 client is not used.
     async fn fate(
         &self,
+        spec: &DeploymentSpec,
         logical: &str,
         resource: &StackResource,
         after: &StackResources,
@@ -199,7 +202,7 @@ impl Aws {
             "AWS::RDS::DBSubnetGroup" => self.subnet_group_gone(physical).await?,
             "AWS::RDS::DBParameterGroup" => self.parameter_group_gone(physical).await?,
             "AWS::SNS::Topic" => self.topic_gone(physical).await?,
-            "AWS::KMS::Key" => return self.key_fate(physical).await,
+            "AWS::KMS::Key" => return self.key_fate(spec, physical).await,
             _ => after
                 .get(logical)
                 .is_none_or(|r| r.status == "DELETE_COMPLETE"),
@@ -244,7 +247,9 @@ impl Aws {
     }
 
     /// AWS never deletes a KMS key at once: one scheduled for deletion is kept on purpose.
-    async fn key_fate(&self, key_id: &str) -> Result<Fate, InfraError> {
+    /// A key that snapshots outliving the writer depend on is retained by the template, and
+    /// must still be usable.
+    async fn key_fate(&self, spec: &DeploymentSpec, key_id: &str) -> Result<Fate, InfraError> {
         let state = match self.kms.describe_key().key_id(key_id).send().await {
             Ok(state) => state,
             Err(e) if error_code(&e) == "NotFoundException" => return Ok(Fate::Gone),
@@ -255,10 +260,10 @@ impl Aws {
             .and_then(|m| m.key_state())
             .map(|s| s.as_str().to_owned())
             .unwrap_or_default();
-        Ok(if pending == "PendingDeletion" {
-            Fate::Kept("KMS key (scheduled for deletion)")
-        } else {
-            Fate::Present
+        Ok(match (spec.snapshots_outlive_writer(), pending.as_str()) {
+            (true, "Enabled") => Fate::Kept("KMS key (retained: snapshots need it)"),
+            (false, "PendingDeletion") => Fate::Kept("KMS key (scheduled for deletion)"),
+            _ => Fate::Present,
         })
     }
 
@@ -287,8 +292,8 @@ impl Aws {
         Ok(())
     }
 
-    /// Snapshots: automated ones go with the instance; a manual one stays only as the
-    /// final snapshot the spec asked for.
+    /// Snapshots: automated ones go with the instance unless the spec keeps them after
+    /// deletion; a manual one stays only as the final snapshot the spec asked for.
     async fn check_snapshots(
         &self,
         spec: &DeploymentSpec,
@@ -315,9 +320,13 @@ impl Aws {
                         .unwrap_or_default()
                         .to_owned(),
                 );
-                let is_final =
-                    snapshot.snapshot_type() == Some("manual") && id == &spec.primary_identifier();
-                if spec.final_snapshot && is_final {
+                let of_writer = id == &spec.primary_identifier();
+                let kept = match snapshot.snapshot_type() {
+                    Some("manual") => spec.final_snapshot && of_writer,
+                    Some("automated") => spec.backups.retain_after_deletion && of_writer,
+                    _ => false,
+                };
+                if kept {
                     report.kept.push(entry)
                 } else {
                     report.remaining.push(entry)

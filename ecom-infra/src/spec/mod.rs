@@ -278,6 +278,10 @@ pub struct BackupSpec {
     pub point_in_time_recovery: bool,
     /// Daily window, UTC, `hh:mm-hh:mm`.
     pub window: String,
+    /// Keep the automated backups for their retention period after the writer is deleted
+    /// (RDS deletes them with it otherwise). Absent in a spec file: `false`.
+    #[serde(default)]
+    pub retain_after_deletion: bool,
 }
 
 /// Which KMS key encrypts the database.
@@ -404,6 +408,7 @@ impl DeploymentSpec {
                 retention_days: 1,
                 point_in_time_recovery: true,
                 window: "03:00-03:30".into(),
+                retain_after_deletion: false,
             },
             deletion_protection: false,
             final_snapshot: false,
@@ -420,7 +425,8 @@ impl DeploymentSpec {
     }
 
     /// Production: `db.r6g.large` Multi-AZ writer, two replicas, 100 GiB gp3 growing to
-    /// 500, 14 days of backups, deletion protection and a final snapshot.
+    /// 500, 14 days of backups kept after deletion, deletion protection and a final
+    /// snapshot (so the key is retained).
     pub fn production(region: &str) -> Self {
         let mut spec = Self::test(region);
         spec.environment = EnvironmentName("production".into());
@@ -445,6 +451,7 @@ impl DeploymentSpec {
             instance_class: None,
         };
         spec.backups.retention_days = 14;
+        spec.backups.retain_after_deletion = true;
         spec.deletion_protection = true;
         spec.final_snapshot = true;
         spec.encryption = EncryptionKey::Create {
@@ -472,6 +479,14 @@ impl DeploymentSpec {
     /// The `DBInstanceIdentifier` of replica `n` (1-based).
     pub fn replica_identifier(&self, n: u8) -> String {
         format!("ecom-dms-{}-replica-{n}", self.environment)
+    }
+
+    /// Whether anything encrypted with the database's key outlives the writer: a final
+    /// snapshot, or automated backups retained after deletion. The stack's own key is then
+    /// retained when the stack is deleted, or replaced, since a key scheduled for deletion
+    /// would make those snapshots unrestorable once its waiting period ends.
+    pub fn snapshots_outlive_writer(&self) -> bool {
+        self.final_snapshot || self.backups.retain_after_deletion
     }
 
     /// The replicas' class.

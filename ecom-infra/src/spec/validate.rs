@@ -179,6 +179,9 @@ impl DeploymentSpec {
         if self.final_snapshot && backups.retention_days == 0 {
             return Err(SpecError::FinalSnapshotNeedsBackups);
         }
+        if backups.retain_after_deletion && backups.retention_days == 0 {
+            return Err(SpecError::RetainedBackupsNeedBackups);
+        }
         let window_ok = backups.window.len() == 11
             && backups.window.split('-').all(|t| {
                 t.split_once(':').is_some_and(|(h, m)| {
@@ -257,6 +260,8 @@ pub enum SpecError {
     PointInTimeRecoveryCannotBeOff,
     #[error("a final snapshot on deletion needs backups on")]
     FinalSnapshotNeedsBackups,
+    #[error("keeping automated backups after deletion needs backups on")]
+    RetainedBackupsNeedBackups,
     #[error("backup window {0:?} is not hh:mm-hh:mm (UTC)")]
     InvalidBackupWindow(String),
     #[error("the KMS key's pending deletion window must be 7 to 30 days, {0} given")]

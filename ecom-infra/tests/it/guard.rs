@@ -524,6 +524,32 @@ fn production_cases() -> Vec<Case> {
     ]
 }
 
+fn key_retention_cases() -> Vec<Case> {
+    let f = "key_retention.guard";
+    let (snapshot, backups) = (
+        "key_outlives_final_snapshots",
+        "key_outlives_retained_backups",
+    );
+    let deletion = "Resources.DbKey.DeletionPolicy == 'Retain'";
+    let replacement = "Resources.DbKey.UpdateReplacePolicy == 'Retain'";
+    vec![
+        case(f, snapshot, deletion, Preset::Production, |t| {
+            t["Resources"]["DbKey"]["DeletionPolicy"] = json!("Delete")
+        }),
+        case(f, snapshot, replacement, Preset::Production, |t| {
+            t["Resources"]["DbKey"]["UpdateReplacePolicy"] = json!("Delete")
+        }),
+        case(f, backups, deletion, Preset::Production, |t| {
+            // The final snapshot alone would also need the key: only backups are left.
+            t["Resources"]["Primary"]["DeletionPolicy"] = json!("Delete");
+            t["Resources"]["DbKey"]["DeletionPolicy"] = json!("Delete")
+        }),
+        case(f, backups, replacement, Preset::Production, |t| {
+            t["Resources"]["DbKey"]["UpdateReplacePolicy"] = json!("Delete")
+        }),
+    ]
+}
+
 fn alarms_cases() -> Vec<Case> {
     let f = "alarms.guard";
     let (each, lag) = ("alarm_on_each_metric", "replica_lag_alarm_per_replica");
@@ -679,6 +705,7 @@ fn cases() -> Vec<Case> {
         force_ssl_cases(),
         backups_cases(),
         production_cases(),
+        key_retention_cases(),
         alarms_cases(),
         tags_cases(),
     ]

@@ -485,6 +485,58 @@ async fn production_refuses_to_destroy_while_deletion_protection_is_on() {
     );
 }
 
+/// A writer that leaves a final snapshot and keeps its automated backups: destroying the
+/// stack keeps both, and keeps the key they are encrypted with usable, not scheduled for
+/// deletion, so the snapshot can still be restored.
+#[tokio::test]
+async fn destroy_keeps_the_key_that_surviving_snapshots_are_encrypted_with() {
+    let moto = Moto::start();
+    let aws = moto.aws().await;
+    let mut spec = DeploymentSpec::test(REGION);
+    spec.replicas.count = 0;
+    spec.final_snapshot = true;
+    spec.backups.retain_after_deletion = true;
+    aws.deploy(&spec, &mut |_| {}).await.unwrap();
+    let before = aws.stack_resources(&spec.stack_name()).await.unwrap();
+    let key_id = physical(&before, "DbKey").to_owned();
+    let key_arn = aws.outputs(&spec.stack_name()).await.unwrap()["KmsKeyArn"].clone();
+
+    let report = aws.destroy(&spec, &mut |_| {}).await.unwrap();
+    assert!(report.remaining.is_empty(), "{report}");
+    assert!(
+        report.kept.contains(&(
+            "KMS key (retained: snapshots need it)".to_owned(),
+            key_id.clone()
+        )),
+        "{report}"
+    );
+    let kept_snapshots = report
+        .kept
+        .iter()
+        .filter(|(kind, _)| kind == "RDS snapshot")
+        .count();
+    assert_eq!(kept_snapshots, 2, "final and automated: {report}");
+
+    let key = aws.kms.describe_key().key_id(&key_id).send().await.unwrap();
+    let meta = key.key_metadata().unwrap();
+    assert_eq!(meta.key_state().map(|s| s.as_str()), Some("Enabled"));
+    assert!(meta.deletion_date().is_none(), "not scheduled for deletion");
+    let snapshots = aws
+        .rds
+        .describe_db_snapshots()
+        .db_instance_identifier(spec.primary_identifier())
+        .send()
+        .await
+        .unwrap();
+    let final_snapshot = snapshots
+        .db_snapshots()
+        .iter()
+        .find(|s| s.snapshot_type() == Some("manual"))
+        .expect("a final snapshot");
+    assert_eq!(final_snapshot.kms_key_id(), Some(key_arn.as_str()));
+    assert_eq!(final_snapshot.encrypted(), Some(true));
+}
+
 #[test]
 fn cli_deploys_shows_urls_with_tokens_and_destroys_through_endpoint_url() {
     let moto = Moto::start();

@@ -163,6 +163,59 @@ async fn moto_patch_delete_with_replicas() {
 }
 
 #[tokio::test]
+async fn moto_patch_db_instance_deletion_policy() {
+    let moto = Moto::start();
+    let aws = moto.aws().await;
+    let mut r = network();
+    let mut kept = instance(
+        json!({"DBInstanceIdentifier": "kept-db", "BackupRetentionPeriod": 1,
+                                   "DeleteAutomatedBackups": false}),
+    );
+    kept["DeletionPolicy"] = json!("Snapshot");
+    r.insert("Kept".into(), kept);
+    r.insert(
+        "Gone".into(),
+        instance(json!({"DBInstanceIdentifier": "gone-db", "BackupRetentionPeriod": 1})),
+    );
+    assert_eq!(
+        create_stack(&aws, "policies", &json!({"Resources": r})).await,
+        "CREATE_COMPLETE"
+    );
+    let id = aws.stack_status("policies").await.unwrap().unwrap().0;
+    aws.cfn.delete_stack().stack_name(&id).send().await.unwrap();
+    assert_eq!(stack_status(&aws, &id).await, "DELETE_COMPLETE");
+    let snapshots = |instance: &'static str| {
+        let aws = aws.clone();
+        async move {
+            let out = aws
+                .rds
+                .describe_db_snapshots()
+                .db_instance_identifier(instance)
+                .send()
+                .await
+                .unwrap();
+            let mut kinds: Vec<String> = out
+                .db_snapshots()
+                .iter()
+                .filter_map(|s| s.snapshot_type().map(str::to_owned))
+                .collect();
+            kinds.sort();
+            kinds
+        }
+    };
+    assert_eq!(
+        snapshots("kept-db").await,
+        ["automated", "manual"],
+        "a final snapshot, and the automated backups kept"
+    );
+    assert!(
+        snapshots("gone-db").await.is_empty(),
+        "nothing of the other"
+    );
+    assert!(aws.db_instance("kept-db").await.unwrap().is_none());
+}
+
+#[tokio::test]
 async fn moto_patch_kms_key_policy_and_deletion() {
     let moto = Moto::start();
     let aws = moto.aws().await;
@@ -390,7 +443,7 @@ fn moto_launcher_applies_exactly_the_tested_patches() {
     let moto = Moto::start();
     let log = std::fs::read_to_string(&moto.log).unwrap();
     assert!(
-        log.contains("ecom_moto: moto 5.2.5 with patches rds_group_refs, db_instance_properties, delete_with_replicas, kms_key_policy_and_deletion, cloudwatch_alarm, deleted_stack_resources, change_set_outputs, sns_topic_tags"),
+        log.contains("ecom_moto: moto 5.2.5 with patches rds_group_refs, db_instance_properties, delete_with_replicas, kms_key_policy_and_deletion, db_instance_deletion_policy, cloudwatch_alarm, deleted_stack_resources, change_set_outputs, sns_topic_tags"),
         "{log}"
     );
 }

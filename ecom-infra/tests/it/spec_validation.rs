@@ -215,3 +215,25 @@ fn spec_round_trips_through_json_and_invalid_json_is_refused() {
     let broken = text.replace("\"10.50.0.0/16\"", "\"10.50.0.1/16\"");
     assert!(serde_json::from_str::<DeploymentSpec>(&broken).is_err());
 }
+
+#[test]
+fn backups_kept_after_deletion_need_backups() {
+    let err = refused(|s| {
+        s.replicas.count = 0;
+        s.backups.retention_days = 0;
+        s.backups.point_in_time_recovery = false;
+        s.backups.retain_after_deletion = true;
+    });
+    assert_eq!(err, SpecError::RetainedBackupsNeedBackups);
+}
+
+#[test]
+fn a_spec_file_without_retain_after_deletion_still_reads() {
+    let mut json = serde_json::to_value(DeploymentSpec::test(REGION)).unwrap();
+    json["backups"]
+        .as_object_mut()
+        .unwrap()
+        .remove("retain_after_deletion");
+    let spec: DeploymentSpec = serde_json::from_value(json).unwrap();
+    assert!(!spec.backups.retain_after_deletion);
+}

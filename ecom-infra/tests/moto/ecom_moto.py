@@ -13,8 +13,6 @@ shows up by name. Pinned to the version below: the patches refuse to load on ano
 Not patched (the template does not depend on them):
 - a replica without an explicit Port gets 3306: the template states the port of every
   instance (the spec's port), so this never arises;
-- DeletionPolicy: Snapshot is not honoured on stack deletion (no final snapshot is
-  taken): only the production preset asks for one, and it is not deployed on moto.
 """
 
 import json
@@ -164,6 +162,31 @@ def _kms_key():
 
     kms_models.Key.create_from_cloudformation_json = classmethod(create)
     kms_models.Key.delete = delete
+
+
+@patch("db_instance_deletion_policy")
+def _db_instance_deletion_policy():
+    """Deleting a stack honours an AWS::RDS::DBInstance's `DeletionPolicy: Snapshot` (RDS
+    takes a final snapshot of the instance before deleting it) and its
+    `DeleteAutomatedBackups: false` (the automated backups stay), as documented. moto
+    deleted the instance with neither: no final snapshot, automated backups gone."""
+    original = parsing.ResourceMap._delete_resource
+
+    def _delete_resource(self, parsed_resource, resource_json):
+        if not isinstance(parsed_resource, rds_models.DBInstance):
+            return original(self, parsed_resource, resource_json)
+        backend = rds_models.rds_backends[self._account_id][self._region_name]
+        identifier = parsed_resource.db_instance_identifier
+        snapshot = resource_json.get("DeletionPolicy") == "Snapshot"
+        keep_backups = not _bool(resource_json.get("Properties", {}).get("DeleteAutomatedBackups", True))
+        backend.delete_db_instance(
+            identifier,
+            final_db_snapshot_identifier=f"{identifier}-final" if snapshot else None,
+            skip_final_snapshot=not snapshot,
+            delete_automated_backups=not keep_backups,
+        )
+
+    parsing.ResourceMap._delete_resource = _delete_resource
 
 
 @patch("cloudwatch_alarm")
