@@ -14,6 +14,7 @@
 //! | `ECOM_READ_WAIT_MS` | how long a read with a consistency token waits for a replica to catch up before it goes to the writer | 200 |
 //! | `ECOM_REPLICA_RETRY_MS` | a replica that failed or lagged is left out this long, then probed again | 5000 |
 //! | `ECOM_REPLICA_TIMEOUT_MS` | how long a read waits for a replica connection before it goes elsewhere | 1000 |
+//! | `ECOM_ALLOW_UNVERIFIED_TLS` | `1`: allow an `sslmode` weaker than `verify-full` for a host that is not local (see [`crate::build_pool_with`]) | `0`: refused |
 //!
 //! `DATABASE_URL` may name several hosts, `postgres://u@a:5432,b:5432/db?target_session_attrs=read-write`:
 //! libpq then connects to whichever is the primary, so after a failover new connections
@@ -69,6 +70,9 @@ pub struct StoreConfig {
     pub read_urls: Vec<String>,
     /// How replicas serve reads.
     pub read_policy: ReadPolicy,
+    /// Allow an `sslmode` weaker than `verify-full` for a host that is not local
+    /// (`ECOM_ALLOW_UNVERIFIED_TLS=1`); see [`crate::build_pool_with`].
+    pub allow_unverified_tls: bool,
 }
 
 /// How [`crate::PgStore::reader`] uses read replicas.
@@ -110,6 +114,7 @@ impl StoreConfig {
             application_name: "ecom-store".into(),
             read_urls: Vec::new(),
             read_policy: ReadPolicy::default(),
+            allow_unverified_tls: false,
         }
     }
 
@@ -214,6 +219,18 @@ impl StoreConfig {
                 *field = Duration::from_millis(ms);
             }
         }
+        if let Some(raw) = lookup("ECOM_ALLOW_UNVERIFIED_TLS") {
+            config.allow_unverified_tls = match raw.trim() {
+                "1" | "true" => true,
+                "" | "0" | "false" => false,
+                _ => {
+                    return Err(StoreError::Config {
+                        key: "ECOM_ALLOW_UNVERIFIED_TLS".into(),
+                        message: format!("expected 1 or 0, got {raw:?}"),
+                    });
+                }
+            };
+        }
         Ok(config)
     }
 }
@@ -240,6 +257,7 @@ impl fmt::Debug for StoreConfig {
                     .collect::<Vec<_>>(),
             )
             .field("read_policy", &self.read_policy)
+            .field("allow_unverified_tls", &self.allow_unverified_tls)
             .finish()
     }
 }

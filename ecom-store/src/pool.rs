@@ -207,11 +207,22 @@ pub fn build_pool(config: &StoreConfig) -> Result<PgPool, StoreError> {
 
 /// Like [`build_pool`], but every new connection takes its password from `password`
 /// (e.g. `ecom_infra::IamTokenSource`, an RDS IAM auth token per connection; use
-/// `sslmode=require` or `verify-full` in the URL, as RDS requires for IAM auth).
+/// `sslmode=verify-full` with the RDS CA bundle as `sslrootcert`, so that the token,
+/// sent as the password, only ever reaches the real server).
+///
+/// Refuses, before connecting, a URL naming a host that is not local (not `localhost`, a
+/// loopback address or a Unix socket) with any `sslmode` but `verify-full` (from the URL,
+/// else `PGSSLMODE`; libpq's default is `prefer`): weaker modes do not check whom they
+/// talk to, and a man in the middle would take the password. Set
+/// `allow_unverified_tls` (`ECOM_ALLOW_UNVERIFIED_TLS=1`) to allow them anyway.
 pub fn build_pool_with(
     config: &StoreConfig,
     password: Option<Arc<dyn PasswordSource>>,
 ) -> Result<PgPool, StoreError> {
+    if !config.allow_unverified_tls {
+        let env = |key: &str| std::env::var(key).ok();
+        require_verified_tls(&config.database_url, env("PGSSLMODE"), env("PGHOST"))?;
+    }
     let manager = StoreConnectionManager::new(&config.database_url, password)
         .with_session(SessionSettings::from_config(config));
     Pool::builder()
@@ -262,5 +273,205 @@ impl SessionSettings {
         .bind::<Text, _>(&self.application_name)
         .execute(conn)
         .map(drop)
+    }
+}
+
+/// Fails with [`StoreError::Config`] when `url` reaches a host that is not local with an
+/// `sslmode` other than `verify-full`. `pgsslmode` and `pghost` are libpq's defaults
+/// (`PGSSLMODE`, `PGHOST`) for a URL that names neither.
+///
+/// ```
+/// use ecom_store::pool::require_verified_tls;
+/// assert!(require_verified_tls("postgres://app@db.example/shop?sslmode=require", None, None).is_err());
+/// assert!(require_verified_tls("postgres://app@db.example/shop?sslmode=verify-full&sslrootcert=/ca.pem", None, None).is_ok());
+/// assert!(require_verified_tls("postgres://app@localhost:5432/shop", None, None).is_ok());
+/// ```
+pub fn require_verified_tls(
+    url: &str,
+    pgsslmode: Option<String>,
+    pghost: Option<String>,
+) -> Result<(), StoreError> {
+    let params = connection_params(url);
+    let param = |key: &str| {
+        params
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    };
+    let mode = param("sslmode")
+        .or(pgsslmode)
+        .unwrap_or_else(|| "prefer".into());
+    if mode == "verify-full" {
+        return Ok(());
+    }
+    let hosts = param("host").or(pghost).unwrap_or_default();
+    let remote: Vec<&str> = hosts.split(',').filter(|h| !is_local_host(h)).collect();
+    if remote.is_empty() {
+        return Ok(());
+    }
+    Err(StoreError::Config {
+        key: "DATABASE_URL".into(),
+        message: format!(
+            "sslmode={mode} does not verify the server {}: a man in the middle would take \
+             the password; use sslmode=verify-full&sslrootcert=/path/to/ca-bundle.pem, or \
+             set ECOM_ALLOW_UNVERIFIED_TLS=1 to connect anyway",
+            remote.join(",")
+        ),
+    })
+}
+
+/// The `key=value` settings of a connection string (URL or libpq's `key=value` form),
+/// with the URL's hosts (without ports) under `host`; later settings win.
+fn connection_params(url: &str) -> Vec<(String, String)> {
+    let Some((_scheme, rest)) = url.split_once("://") else {
+        return url
+            .split_whitespace()
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(k, v)| (k.trim().to_owned(), v.trim_matches('\'').to_owned()))
+            .collect();
+    };
+    let (base, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let authority = base.split('/').next().unwrap_or_default();
+    let hostlist = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let hosts: Vec<&str> = hostlist
+        .split(',')
+        .map(|h| match h.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or_default(),
+            None => h.split(':').next().unwrap_or_default(),
+        })
+        .collect();
+    let mut params = Vec::new();
+    if hosts.iter().any(|h| !h.is_empty()) {
+        params.push(("host".to_owned(), hosts.join(",")));
+    }
+    params.extend(
+        query
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    );
+    params
+}
+
+/// `localhost`, a loopback address, a Unix socket directory (possibly percent-encoded)
+/// or no host at all (libpq's default socket).
+fn is_local_host(host: &str) -> bool {
+    let host = host.trim();
+    host.is_empty()
+        || host.starts_with('/')
+        || host.starts_with('@')
+        || host.to_ascii_lowercase().starts_with("%2f")
+        || host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tls_policy_tests {
+    use super::require_verified_tls;
+
+    fn refused(url: &str) -> bool {
+        require_verified_tls(url, None, None).is_err()
+    }
+
+    #[test]
+    fn a_remote_host_needs_verify_full() {
+        for mode in ["disable", "allow", "prefer", "require", "verify-ca"] {
+            assert!(
+                refused(&format!(
+                    "postgres://app@db.example:5432/shop?sslmode={mode}"
+                )),
+                "{mode}"
+            );
+            assert!(
+                refused(&format!("host=db.example dbname=shop sslmode={mode}")),
+                "{mode}"
+            );
+        }
+        assert!(
+            refused("postgres://app:pw@db.example/shop"),
+            "libpq's default is prefer"
+        );
+        assert!(refused(
+            "postgres://app@localhost,db.example:5433/shop?sslmode=require"
+        ));
+        assert!(refused("postgres://app@10.0.0.5/shop?sslmode=require"));
+        assert!(refused(
+            "postgres://app@[2001:db8::1]:5432/shop?sslmode=require"
+        ));
+        assert!(refused(
+            "postgres://app@localhost/shop?host=db.example&sslmode=require"
+        ));
+        assert!(!refused(
+            "postgres://app@db.example/shop?sslmode=verify-full&sslrootcert=/ca.pem"
+        ));
+        assert!(!refused(
+            "postgres://app@a.example,b.example/shop?sslmode=verify-full"
+        ));
+    }
+
+    #[test]
+    fn local_hosts_may_use_any_mode() {
+        for url in [
+            "postgres://app@localhost:5432/shop?sslmode=disable",
+            "postgres://app@127.0.0.1:5432/shop?sslmode=require",
+            "postgres://app@[::1]:5432/shop",
+            "postgres:///shop",
+            "postgres://app@%2Fvar%2Frun%2Fpostgresql/shop",
+            "postgres://app@/shop?host=/tmp",
+            "host=/tmp dbname=shop",
+        ] {
+            assert!(!refused(url), "{url}");
+        }
+    }
+
+    #[test]
+    fn build_pool_refuses_unless_allowed() {
+        let url = "postgres://app@db.example/shop?sslmode=require";
+        let config = crate::StoreConfig {
+            pool_min_idle: 0, // nothing is opened up front: no network needed
+            ..crate::StoreConfig::new(url)
+        };
+        let err = crate::build_pool(&config).unwrap_err();
+        assert!(matches!(err, crate::StoreError::Config { .. }), "{err}");
+        let allowed = crate::StoreConfig::from_lookup(|key| match key {
+            "DATABASE_URL" => Some(url.into()),
+            "ECOM_POOL_MIN_IDLE" => Some("0".into()),
+            "ECOM_ALLOW_UNVERIFIED_TLS" => Some("1".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert!(allowed.allow_unverified_tls);
+        assert!(crate::build_pool(&allowed).is_ok());
+        let bad = crate::StoreConfig::from_lookup(|key| match key {
+            "DATABASE_URL" => Some(url.into()),
+            "ECOM_ALLOW_UNVERIFIED_TLS" => Some("yes please".into()),
+            _ => None,
+        });
+        assert!(
+            matches!(bad, Err(crate::StoreError::Config { key, .. }) if key == "ECOM_ALLOW_UNVERIFIED_TLS")
+        );
+    }
+
+    #[test]
+    fn libpq_environment_defaults_count() {
+        let url = "postgres://app@db.example/shop";
+        assert!(require_verified_tls(url, Some("verify-full".into()), None).is_ok());
+        assert!(require_verified_tls(url, Some("require".into()), None).is_err());
+        assert!(require_verified_tls("postgres:///shop", None, Some("db.example".into())).is_err());
+        let err = require_verified_tls(
+            "postgres://app:secret@db.example/shop?sslmode=require",
+            None,
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("db.example") && err.contains("ECOM_ALLOW_UNVERIFIED_TLS"),
+            "{err}"
+        );
+        assert!(!err.contains("secret"), "{err}");
     }
 }
