@@ -12,6 +12,8 @@ use hmac::{Hmac, Mac};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 
+use crate::tls::CaBundle;
+
 /// How long a token is accepted for connecting, in seconds (RDS's maximum).
 pub const TOKEN_LIFETIME_SECONDS: u32 = 900;
 
@@ -139,18 +141,21 @@ pub fn generate_auth_token(
     format!("{host}/?{query}&X-Amz-Signature={signature}")
 }
 
-/// A `postgres://` URL for one new connection authenticated by `token`, TLS required.
+/// A `postgres://` URL for one new connection authenticated by `token`, over TLS that
+/// verifies the server against `ca` (`sslmode=verify-full`): the token is the password,
+/// and must reach no one but the real server.
 ///
 /// The token goes in the password position, percent-encoded; it expires after 15 minutes,
 /// so build a fresh URL for each new connection rather than keeping one.
-pub fn database_url(target: &TokenTarget, database: &str, token: &str) -> String {
+pub fn database_url(target: &TokenTarget, database: &str, token: &str, ca: &CaBundle) -> String {
     format!(
-        "postgres://{}:{}@{}:{}/{}?sslmode=require",
+        "postgres://{}:{}@{}:{}/{}?{}",
         encode(&target.username),
         encode(token),
         target.hostname,
         target.port,
-        encode(database)
+        encode(database),
+        ca.url_params()
     )
 }
 
@@ -186,7 +191,7 @@ fn hex(bytes: &[u8]) -> String {
 ///     region: "eu-west-1".into(),
 /// };
 /// let config = ecom_store::StoreConfig::new(
-///     "postgres://app@shop.abc123.eu-west-1.rds.amazonaws.com:5432/shop?sslmode=require",
+///     "postgres://app@shop.abc123.eu-west-1.rds.amazonaws.com:5432/shop?sslmode=verify-full&sslrootcert=/etc/ssl/rds-global-bundle.pem",
 /// );
 /// let pool = ecom_store::build_pool_with(&config, Some(Arc::new(IamTokenSource::new(target, credentials))))?;
 /// # Ok(()) }

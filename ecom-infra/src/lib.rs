@@ -5,6 +5,7 @@ pub mod cost;
 pub mod iam_token;
 pub mod spec;
 pub mod template;
+pub mod tls;
 
 pub use aws::{Aws, ConnectOptions};
 pub use spec::{DeploymentSpec, Preset, SpecError};
@@ -55,6 +56,9 @@ pub enum InfraError {
         /// How long.
         seconds: u64,
     },
+    /// The CA bundle that verifies the database's certificate is missing or unusable.
+    #[error(transparent)]
+    CaBundle(#[from] tls::CaBundleError),
     /// No AWS credentials could be found in the standard chain.
     #[error("no AWS credentials: {0}")]
     Credentials(String),

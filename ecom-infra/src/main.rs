@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use ecom_infra::aws::InstanceRole;
 use ecom_infra::iam_token::{self, TokenTarget};
+use ecom_infra::tls::{CA_BUNDLE_ENV, CaBundle};
 use ecom_infra::{Aws, ConnectOptions, DeploymentSpec, InfraError, Preset, cost, template};
 
 /// Deploy ecom-dms's PostgreSQL on AWS (CloudFormation), inspect it, destroy it.
@@ -48,8 +49,12 @@ enum Command {
     Destroy,
     /// Hourly and monthly estimate from ecom-infra/prices.toml.
     Cost,
-    /// The connection URLs of the writer and each replica (no password).
+    /// The connection URLs of the writer and each replica (no password), with TLS verified
+    /// against AWS's RDS CA bundle.
     DatabaseUrl {
+        /// AWS's RDS CA bundle (global-bundle.pem), downloaded from AWS.
+        #[arg(long, env = CA_BUNDLE_ENV)]
+        ca_bundle: Option<PathBuf>,
         /// Put a fresh IAM auth token (valid 15 minutes) in each URL as the password.
         #[arg(long)]
         iam_token: bool,
@@ -119,13 +124,16 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             println!("{report}");
         }
         Command::DatabaseUrl {
+            ca_bundle,
             iam_token,
             username,
         } => {
+            // Checked before any AWS call: without it the URLs would not be safe to use.
+            let ca = CaBundle::from_option(ca_bundle.as_deref()).map_err(InfraError::from)?;
             let user = username
                 .clone()
                 .unwrap_or_else(|| spec.database.master_username.clone());
-            print_database_urls(&connect().await?, &spec, &user, *iam_token).await?;
+            print_database_urls(&connect().await?, &spec, &user, &ca, *iam_token).await?;
         }
         Command::DbAuthToken {
             hostname,
@@ -155,6 +163,7 @@ async fn print_database_urls(
     aws: &Aws,
     spec: &DeploymentSpec,
     user: &str,
+    ca: &CaBundle,
     with_token: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let credentials = if with_token {
@@ -179,10 +188,12 @@ async fn print_database_urls(
                 &target,
                 database,
                 &iam_token::generate_auth_token(&target, c, chrono::Utc::now()),
+                ca,
             ),
             None => format!(
-                "postgres://{user}@{}:{port}/{database}?sslmode=require",
-                target.hostname
+                "postgres://{user}@{}:{port}/{database}?{}",
+                target.hostname,
+                ca.url_params()
             ),
         };
         match instance.role {

@@ -8,6 +8,7 @@ use super::Aws;
 use crate::InfraError;
 use crate::iam_token::{self, TokenTarget};
 use crate::spec::DeploymentSpec;
+use crate::tls::CaBundle;
 
 /// One DB instance as RDS reports it.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,10 +127,12 @@ impl Aws {
         })
     }
 
-    /// `postgres://` URLs without password for the writer and each replica (TLS required).
+    /// `postgres://` URLs without password for the writer and each replica, with TLS
+    /// verified against `ca`.
     pub async fn database_urls(
         &self,
         spec: &DeploymentSpec,
+        ca: &CaBundle,
     ) -> Result<Vec<(InstanceRole, String)>, InfraError> {
         let status = self.status(spec).await?;
         Ok(status
@@ -140,8 +143,10 @@ impl Aws {
                 Some((
                     i.role,
                     format!(
-                        "postgres://{}@{host}:{port}/{}?sslmode=require",
-                        spec.database.master_username, spec.database.database_name
+                        "postgres://{}@{host}:{port}/{}?{}",
+                        spec.database.master_username,
+                        spec.database.database_name,
+                        ca.url_params()
                     ),
                 ))
             })
@@ -153,9 +158,10 @@ impl Aws {
         &self,
         target: &TokenTarget,
         database: &str,
+        ca: &CaBundle,
     ) -> Result<String, InfraError> {
         let token =
             iam_token::generate_auth_token(target, &self.credentials().await?, chrono::Utc::now());
-        Ok(iam_token::database_url(target, database, &token))
+        Ok(iam_token::database_url(target, database, &token, ca))
     }
 }

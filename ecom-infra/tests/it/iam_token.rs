@@ -3,6 +3,8 @@
 use chrono::{TimeZone, Utc};
 use ecom_infra::iam_token::{Credentials, TokenTarget, database_url, generate_auth_token};
 
+use crate::support::ca_bundle;
+
 fn target() -> TokenTarget {
     TokenTarget {
         hostname: "mydb.abc123.eu-west-1.rds.amazonaws.com".into(),
@@ -54,14 +56,19 @@ fn token_with_a_session_token_signs_it_as_botocore_does() {
 }
 
 #[test]
-fn database_url_carries_the_token_encoded_and_requires_tls() {
+fn database_url_carries_the_token_encoded_and_verifies_the_server() {
     let token = generate_auth_token(&target(), &credentials(None), signed_at());
-    let url = database_url(&target(), "ecom", &token);
+    let ca = ca_bundle();
+    let url = database_url(&target(), "ecom", &token, &ca);
     assert!(url.starts_with("postgres://iam_user:mydb.abc123.eu-west-1.rds.amazonaws.com%3A5432%2F%3FAction%3Dconnect%26"), "{url}");
     assert!(
-        url.ends_with("@mydb.abc123.eu-west-1.rds.amazonaws.com:5432/ecom?sslmode=require"),
+        url.ends_with(&format!(
+            "@mydb.abc123.eu-west-1.rds.amazonaws.com:5432/ecom?sslmode=verify-full&sslrootcert={}",
+            ca.path().display()
+        )),
         "{url}"
     );
+    ecom_store::pool::require_verified_tls(&url, None, None).unwrap();
     // The password part holds no character that would end it early.
     let password = url
         .trim_start_matches("postgres://iam_user:")

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use ecom_infra::aws::StackResources;
 use ecom_infra::{Aws, DeploymentSpec, InfraError, SpecError, template};
 
-use crate::support::{Moto, REGION, ec2_existing, ec2_tags};
+use crate::support::{Moto, REGION, ca_bundle, ec2_existing, ec2_tags};
 
 const TAG_KEYS: [&str; 4] = ["Environment", "ManagedBy", "Owner", "Project"];
 
@@ -316,14 +316,20 @@ async fn test_preset_deploys_updates_through_a_change_set_and_destroys_without_l
     assert_eq!(status.stack_status, "CREATE_COMPLETE");
     assert_eq!(status.instances.len(), 2);
     assert_eq!(status.alarms.len(), 7);
-    let urls = aws.database_urls(&spec).await.unwrap();
+    let ca = ca_bundle();
+    let urls = aws.database_urls(&spec, &ca).await.unwrap();
     assert_eq!(urls.len(), 2);
+    let verified = format!(":5432/ecom?{}", ca.url_params());
     assert!(
         urls[0]
             .1
             .starts_with("postgres://ecom_admin@ecom-dms-test-primary.")
-            && urls[0].1.ends_with(":5432/ecom?sslmode=require")
+            && urls[0].1.ends_with(&verified),
+        "{urls:?}"
     );
+    for (_, url) in &urls {
+        ecom_store::pool::require_verified_tls(url, None, None).unwrap();
+    }
 
     // Deploying the same spec again changes nothing.
     let again = aws.deploy(&spec, &mut |_| {}).await.unwrap();
@@ -576,7 +582,16 @@ fn cli_deploys_shows_urls_with_tokens_and_destroys_through_endpoint_url() {
             && status.contains("replica ecom-dms-test-replica-1"),
         "{status}"
     );
-    let (urls, _) = run(&["database-url", "--iam-token", "--username", "ecom_app"]);
+    let ca = ca_bundle();
+    let ca_path = ca.path().to_str().unwrap();
+    let (urls, _) = run(&[
+        "database-url",
+        "--ca-bundle",
+        ca_path,
+        "--iam-token",
+        "--username",
+        "ecom_app",
+    ]);
     let lines: Vec<&str> = urls.lines().collect();
     assert_eq!(lines.len(), 2, "{urls}");
     assert!(
@@ -595,12 +610,17 @@ fn cli_deploys_shows_urls_with_tokens_and_destroys_through_endpoint_url() {
     assert!(config.database_url.contains("ecom-dms-test-primary"));
     assert_eq!(config.read_urls.len(), 1);
     assert!(config.read_urls[0].contains("ecom-dms-test-replica-1"));
+    let verified = format!(":5432/ecom?{}", ca.url_params());
     assert!(
         lines
             .iter()
-            .all(|l| l.contains("X-Amz-Signature%3D") && l.ends_with(":5432/ecom?sslmode=require")),
+            .all(|l| l.contains("X-Amz-Signature%3D") && l.ends_with(&verified)),
         "{urls}"
     );
+    // ecom-store takes them: TLS verified, so the token reaches only the real server.
+    for url in std::iter::once(&config.database_url).chain(&config.read_urls) {
+        ecom_store::pool::require_verified_tls(url, None, None).unwrap();
+    }
     let (report, progress) = run(&["destroy"]);
     assert!(report.contains("nothing left:"), "{report}");
     assert!(

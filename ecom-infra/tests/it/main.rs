@@ -11,3 +11,4 @@ mod moto_patches;
 mod py_tools;
 mod spec_validation;
 mod support;
+mod tls;

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use ecom_infra::iam_token::Credentials;
+use ecom_infra::tls::CaBundle;
 use ecom_infra::{Aws, ConnectOptions};
 
 pub const REGION: &str = "eu-west-1";
@@ -35,6 +36,13 @@ pub fn py_bin() -> &'static Path {
         );
         root.join("target/py/bin")
     })
+}
+
+/// A real CA certificate standing in for AWS's RDS bundle (which cannot be downloaded
+/// here): the private PostgreSQL cluster's own CA, which signed its server certificate.
+pub fn ca_bundle() -> CaBundle {
+    let cluster = ecom_store::dev::PrivateCluster::ensure().expect("the private cluster");
+    CaBundle::open(cluster.ca_cert_path()).expect("the private cluster's CA")
 }
 
 /// A moto server on a free port of 127.0.0.1, with ecom-infra's documented patches,
