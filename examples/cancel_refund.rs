@@ -9,7 +9,7 @@ use std::error::Error;
 use std::time::Duration;
 
 use ecom_examples::flows;
-use ecom_store::{PgStore, StoreConfig, build_pool, migrate_pool};
+use ecom_store::{PgStore, StoreConfig, build_pool, migrate_database};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let outcome = run();
@@ -19,8 +19,10 @@ fn main() -> Result<(), Box<dyn Error>> {
 }
 
 fn run() -> Result<(), Box<dyn Error>> {
-    let pool = build_pool(&StoreConfig::from_env_or_dev()?)?;
-    migrate_pool(&pool)?;
+    let config = StoreConfig::from_env_or_dev()?;
+    // A one-shot program: it migrates as the owner, then runs as the application role.
+    migrate_database(&config)?;
+    let pool = build_pool(&config)?;
     let store = PgStore::new(pool);
 
     let flow = flows::cancel_refund::run(&store, flows::fresh_run())?;

@@ -9,7 +9,7 @@ use std::error::Error;
 use std::time::Duration;
 
 use ecom_examples::flows::{self, flash_sale};
-use ecom_store::{PgStore, StoreConfig, build_pool, migrate_pool};
+use ecom_store::{PgStore, StoreConfig, build_pool, migrate_database};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let outcome = run();
@@ -23,8 +23,9 @@ fn run() -> Result<(), Box<dyn Error>> {
         pool_max_size: flash_sale::POOL_SIZE,
         ..StoreConfig::from_env_or_dev()?
     };
+    // A one-shot program: it migrates as the owner, then buys as the application role.
+    migrate_database(&config)?;
     let pool = build_pool(&config)?;
-    migrate_pool(&pool)?;
     let store = PgStore::new(pool);
 
     let (buyers, units) = (flash_sale::BUYERS, flash_sale::UNITS);

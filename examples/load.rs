@@ -10,10 +10,10 @@ use std::error::Error;
 use std::time::{Duration, Instant};
 
 use ecom_domain::prelude::*;
-use ecom_domain::webhook::WebhookSecret;
 use ecom_examples::RunningService;
+use ecom_domain::webhook::WebhookSecret;
 use ecom_examples::service::{App, Intervals, ServiceConfig, TestProvider};
-use ecom_store::{PgStore, StoreConfig, build_pool, migrate_pool};
+use ecom_store::{PgStore, StoreConfig, build_pool, migrate_database};
 use serde_json::{Value, json};
 
 /// Products the guests spread their purchases over.
@@ -35,8 +35,9 @@ fn run() -> Result<(), Box<dyn Error>> {
         pool_max_size: (buyers as u32) + 4,
         ..StoreConfig::from_env_or_dev()?
     };
+    // A one-shot program: it migrates as the owner, then serves as the application role.
+    migrate_database(&config)?;
     let pool = build_pool(&config)?;
-    migrate_pool(&pool)?;
     let store = PgStore::new(pool);
     let run = chrono::Utc::now().timestamp_millis();
     let products = stock_the_shelves(&store, run)?;

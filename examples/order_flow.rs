@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use ecom_domain::prelude::*;
 use ecom_examples::flows::{self, order_flow::OrderFlow};
-use ecom_store::{PgStore, StoreConfig, build_pool, migrate_pool};
+use ecom_store::{PgStore, StoreConfig, build_pool, migrate_database};
 
 fn main() -> Result<(), Box<dyn Error>> {
     let outcome = run();
@@ -25,8 +25,11 @@ fn run() -> Result<(), Box<dyn Error>> {
         "database: {}",
         ecom_store::config::redact_url(&config.database_url)
     );
+    // A one-shot program, so it migrates first, as the owner of the schema
+    // (DATABASE_MIGRATION_URL), then runs as the application role (DATABASE_URL). A
+    // service leaves migrating to a command of its own: see shop-service.
+    migrate_database(&config)?;
     let pool = build_pool(&config)?;
-    migrate_pool(&pool)?;
     let store = PgStore::new(pool);
 
     let flow = flows::order_flow::run(&store, flows::fresh_run())?;

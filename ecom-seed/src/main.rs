@@ -13,7 +13,8 @@ use ecom_store::StoreConfig;
 
 /// Fill an ecom-dms database with realistic sample data, deterministically, with COPY.
 ///
-/// Without DATABASE_URL it loads into the project's private PostgreSQL cluster.
+/// It connects as the owner of the schema: DATABASE_MIGRATION_URL, else DATABASE_URL;
+/// without either, the project's private PostgreSQL cluster.
 /// Every generated user's password is "ecom-demo-password".
 #[derive(Debug, Parser)]
 #[command(version)]
@@ -130,10 +131,13 @@ fn run(cli: &Cli) -> Result<(), SeedError> {
         report
     } else {
         let config = StoreConfig::from_env_or_dev()?;
-        let mut conn = PgConnection::establish(&config.database_url).map_err(|e| {
+        // COPY, TRUNCATE and migrating are the schema owner's: DATABASE_MIGRATION_URL,
+        // else DATABASE_URL.
+        let url = config.url_for_migrations();
+        let mut conn = PgConnection::establish(url).map_err(|e| {
             SeedError::Plan(format!(
                 "cannot connect to {}: {e}",
-                ecom_store::config::redact_url(&config.database_url)
+                ecom_store::config::redact_url(url)
             ))
         })?;
         // A large load is one long transaction of many statements: lift the limits a

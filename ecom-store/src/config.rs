@@ -2,7 +2,8 @@
 //!
 //! | variable | meaning | default |
 //! | --- | --- | --- |
-//! | `DATABASE_URL` | `postgres://user:password@host:port/db?params` | required (see [`StoreConfig::from_env_or_dev`]) |
+//! | `DATABASE_URL` | `postgres://user:password@host:port/db?params`, as a member of the application role | required (see [`StoreConfig::from_env_or_dev`]) |
+//! | `DATABASE_MIGRATION_URL` | the same database as the owner of the schema, for [`crate::migrate_database`] | `DATABASE_URL` |
 //! | `ECOM_POOL_SIZE` | most connections the pool opens | 10 |
 //! | `ECOM_POOL_MIN_IDLE` | connections kept open while idle | 1 |
 //! | `ECOM_POOL_TIMEOUT_MS` | how long a caller waits for a connection | 5000 |
@@ -50,8 +51,13 @@ use crate::StoreError;
 /// Its `Debug` output hides the password in `database_url`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct StoreConfig {
-    /// Connection URL, `postgres://user:password@host:port/db?params`.
+    /// Connection URL, `postgres://user:password@host:port/db?params`: a member of the
+    /// application role, which reads and writes rows and changes no schema.
     pub database_url: String,
+    /// The same database as the owner of the schema, who runs the migrations
+    /// (`DATABASE_MIGRATION_URL`); `None` means `database_url`. See
+    /// [`StoreConfig::url_for_migrations`].
+    pub migration_url: Option<String>,
     /// Most connections the pool opens (`ECOM_POOL_SIZE`).
     pub pool_max_size: u32,
     /// Connections the pool keeps open while idle (`ECOM_POOL_MIN_IDLE`).
@@ -106,6 +112,7 @@ impl StoreConfig {
     pub fn new(database_url: impl Into<String>) -> Self {
         Self {
             database_url: database_url.into(),
+            migration_url: None,
             pool_max_size: 10,
             pool_min_idle: 1,
             connection_timeout: Duration::from_secs(5),
@@ -126,8 +133,11 @@ impl StoreConfig {
     }
 
     /// Like [`StoreConfig::from_env`], but without `DATABASE_URL` it uses the private
-    /// development cluster ([`crate::dev::database_url`]), starting it if needed. For
-    /// examples and CLIs; production code calls `from_env`.
+    /// development cluster, starting it if needed: `database_url` connects as the
+    /// application role ([`crate::dev::app_database_url`]) and, unless
+    /// `DATABASE_MIGRATION_URL` is set, `migration_url` as the owner
+    /// ([`crate::dev::database_url`]), as in production. For examples and CLIs;
+    /// production code calls `from_env`.
     #[cfg(feature = "dev")]
     pub fn from_env_or_dev() -> Result<Self, StoreError> {
         let file = read_env_file(Path::new(".env"))?;
@@ -135,14 +145,34 @@ impl StoreConfig {
         if lookup("DATABASE_URL").is_some() {
             return Self::from_lookup(lookup);
         }
-        let url = crate::dev::database_url().map_err(|err| StoreError::Config {
+        let dev_failed = |err: crate::dev::DevError| StoreError::Config {
             key: "DATABASE_URL".into(),
             message: format!("not set, and the private cluster failed: {err}"),
-        })?;
+        };
+        let app = crate::dev::app_database_url().map_err(dev_failed)?;
+        let owner = crate::dev::database_url().map_err(dev_failed)?;
         Self::from_lookup(|key| match key {
-            "DATABASE_URL" => Some(url.clone()),
+            "DATABASE_URL" => Some(app.clone()),
+            "DATABASE_MIGRATION_URL" => lookup(key).or_else(|| Some(owner.clone())),
             _ => lookup(key),
         })
+    }
+
+    /// The URL migrations run with: `migration_url` (`DATABASE_MIGRATION_URL`, the
+    /// owner of the schema) if set, else `database_url` (a deployment with one role).
+    ///
+    /// ```
+    /// let config = ecom_store::StoreConfig::from_lookup(|key| match key {
+    ///     "DATABASE_URL" => Some("postgres://app@db/shop".into()),
+    ///     "DATABASE_MIGRATION_URL" => Some("postgres://owner@db/shop".into()),
+    ///     _ => None,
+    /// })?;
+    /// assert_eq!(config.url_for_migrations(), "postgres://owner@db/shop");
+    /// assert_eq!(ecom_store::StoreConfig::new("postgres://app@db/shop").url_for_migrations(), "postgres://app@db/shop");
+    /// # Ok::<(), ecom_store::StoreError>(())
+    /// ```
+    pub fn url_for_migrations(&self) -> &str {
+        self.migration_url.as_deref().unwrap_or(&self.database_url)
     }
 
     /// Builds a configuration from any key-value source; `from_env` is this over the
@@ -155,6 +185,8 @@ impl StoreConfig {
                 message: "not set; expected postgres://user:password@host:port/database".into(),
             })?;
         let mut config = Self::new(database_url);
+        config.migration_url =
+            lookup("DATABASE_MIGRATION_URL").filter(|url| !url.trim().is_empty());
         let number = |key: &str| -> Result<Option<u64>, StoreError> {
             lookup(key)
                 .map(|raw| {
@@ -239,6 +271,10 @@ impl fmt::Debug for StoreConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StoreConfig")
             .field("database_url", &redact_url(&self.database_url))
+            .field(
+                "migration_url",
+                &self.migration_url.as_deref().map(redact_url),
+            )
             .field("pool_max_size", &self.pool_max_size)
             .field("pool_min_idle", &self.pool_min_idle)
             .field("connection_timeout", &self.connection_timeout)
@@ -445,6 +481,25 @@ mod tests {
             debug.contains("postgres://shop:***@db.internal:5432/shop?password=***"),
             "{debug}"
         );
+    }
+
+    #[test]
+    fn migrations_use_their_own_url_when_given_one() {
+        let app = "postgres://app:apppw@db/shop";
+        let owner = "postgres://owner:ownerpw@db/shop";
+        let both = config(&[("DATABASE_URL", app), ("DATABASE_MIGRATION_URL", owner)]).unwrap();
+        assert_eq!(both.database_url, app);
+        assert_eq!(both.url_for_migrations(), owner);
+        let debug = format!("{both:?}");
+        assert!(
+            !debug.contains("ownerpw") && !debug.contains("apppw"),
+            "{debug}"
+        );
+        assert!(debug.contains("postgres://owner:***@db/shop"), "{debug}");
+        // One role for both: the migrations use DATABASE_URL.
+        let one = config(&[("DATABASE_URL", app), ("DATABASE_MIGRATION_URL", " ")]).unwrap();
+        assert_eq!(one.migration_url, None);
+        assert_eq!(one.url_for_migrations(), app);
     }
 
     #[test]

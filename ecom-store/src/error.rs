@@ -77,6 +77,29 @@ pub enum StoreError {
     #[error("migration failed: {0}")]
     Migration(#[source] Box<dyn std::error::Error + Send + Sync>),
 
+    /// The connection's role may not do this (SQLSTATE 42501): a schema change or a
+    /// migration as the application role, a write as the read-only role. Schema
+    /// changes run as the owner of the schema (`DATABASE_MIGRATION_URL`).
+    #[error("permission denied: {message}")]
+    PermissionDenied {
+        /// What was refused, and to whom.
+        message: String,
+    },
+
+    /// The database's schema is behind this build: migrations it embeds are not
+    /// applied there. A service refuses to start on such a database
+    /// ([`crate::migrate::check_schema`]) until they are run as the schema's owner.
+    #[error(
+        "the database schema is out of date: {} migration(s) of this build not applied ({}); \
+         run them as the owner of the schema first (DATABASE_MIGRATION_URL)",
+        .pending.len(),
+        .pending.join(", ")
+    )]
+    SchemaOutdated {
+        /// The versions not applied, oldest first (`20261202000019`...).
+        pending: Vec<String>,
+    },
+
     /// The store's configuration (environment, `.env`) is unusable.
     #[error("invalid configuration {key}: {message}")]
     Config {
@@ -207,10 +230,11 @@ impl From<DieselError> for StoreError {
 /// Maps one database error by kind and, where the database gave one, constraint;
 /// `None` leaves it as [`StoreError::Other`].
 ///
-/// Diesel does not expose the SQLSTATE, and reports a deadlock (40P01) as
-/// `DatabaseErrorKind::Unknown`; it is recognised by PostgreSQL's message, which is
-/// English unless the server runs with a translated `lc_messages` (the private
-/// cluster uses `C`). A missed deadlock is still an error, just not retried.
+/// Diesel does not expose the SQLSTATE, and reports a deadlock (40P01) and a refused
+/// privilege (42501) as `DatabaseErrorKind::Unknown`; they are recognised by
+/// PostgreSQL's message, which is English unless the server runs with a translated
+/// `lc_messages` (the private cluster uses `C`). A missed deadlock is still an error,
+/// just not retried; a missed refusal stays [`StoreError::Other`].
 fn classify(kind: DatabaseErrorKind, info: &dyn DatabaseErrorInformation) -> Option<StoreError> {
     let message = info.message().to_owned();
     let constraint = info.constraint_name().map(str::to_owned);
@@ -259,6 +283,13 @@ fn classify(kind: DatabaseErrorKind, info: &dyn DatabaseErrorInformation) -> Opt
             reason: RetryReason::ReadOnlyServer,
             message,
         },
+        // SQLSTATE 42501, which diesel reports as Unknown: recognised by message, as a
+        // deadlock is below.
+        _ if message.starts_with("permission denied")
+            || message.starts_with("must be owner of") =>
+        {
+            StoreError::PermissionDenied { message }
+        }
         _ if message.starts_with("deadlock detected") => StoreError::Retryable {
             reason: RetryReason::Deadlock,
             message,

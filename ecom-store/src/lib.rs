@@ -24,7 +24,7 @@ pub mod testing;
 
 pub use config::{ReadPolicy, StoreConfig};
 pub use error::{RetryReason, StoreError};
-pub use migrate::{migrate, migrate_pool};
+pub use migrate::{check_schema, migrate, migrate_database, migrate_pool};
 pub use pool::{
     PasswordSource, PgPool, PooledConn, StoreConnectionManager, build_pool, build_pool_with,
     get_conn, wait_for_opening_connections,

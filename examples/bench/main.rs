@@ -149,7 +149,10 @@ fn run() -> Result<(), Box<dyn Error>> {
 
 /// Drops and recreates `ecom_bench`, migrates it and loads the fixture.
 fn fresh_database(per_client: usize) -> Result<Bench, Box<dyn Error>> {
-    let admin_url = StoreConfig::from_env_or_dev()?.database_url;
+    // Creating a database and loading a fixture are the schema owner's work.
+    let admin_url = StoreConfig::from_env_or_dev()?
+        .url_for_migrations()
+        .to_owned();
     let url = with_database(&admin_url, "ecom_bench");
     {
         let mut admin = PgConnection::establish(&admin_url)?;

@@ -305,6 +305,36 @@ impl PrivateCluster {
         (alive && postgres).then_some((pid, port))
     }
 
+    /// Makes `role` a role that may log in, creating it if missing (trust
+    /// authentication: no password), as a service's role is in production. The
+    /// migrations grant it its privileges, and create it only where it is missing.
+    pub fn ensure_login_role(&self, role: &str) -> Result<(), DevError> {
+        let _lock = self.lock()?;
+        let mut conn = PgConnection::establish(&self.url("postgres"))
+            .map_err(db_error(|| format!("connect to {}", self.url("postgres"))))?;
+        let exists: bool = diesel::select(
+            sql::<Bool>("EXISTS (SELECT 1 FROM pg_roles WHERE rolname = ")
+                .bind::<Text, _>(role)
+                .sql(")"),
+        )
+        .get_result(&mut conn)
+        .map_err(db_error(|| "look up role".into()))?;
+        let statement = if exists { "ALTER" } else { "CREATE" };
+        diesel::sql_query(format!("{statement} ROLE {} LOGIN", quote_ident(role)))
+            .execute(&mut conn)
+            .map_err(db_error(|| format!("make {role} a login role")))?;
+        Ok(())
+    }
+
+    /// The URL of database `dbname` (which need not exist) as `role`.
+    pub fn url_as(&self, role: &str, dbname: &str) -> String {
+        format!(
+            "postgres://{}@127.0.0.1:{}/{dbname}",
+            percent_encode(role.as_bytes()),
+            self.port
+        )
+    }
+
     /// Runs `sql` (one or more statements) as the superuser in `dbname`.
     pub fn execute(&self, dbname: &str, sql: &str) -> Result<(), DevError> {
         let mut conn = PgConnection::establish(&self.url(dbname))
@@ -542,8 +572,21 @@ impl PrivateCluster {
     }
 }
 
-/// [`DATABASE_URL`](std::env::var) if set; else the private cluster's `ecom` database,
-/// starting the cluster and creating the database if needed.
+/// The private cluster's `ecom` database as the application role (`ECOM_APP_ROLE`,
+/// default `ecom_app`), made a login role: a service's `DATABASE_URL` in development,
+/// beside [`database_url`], the owner's. Starts the cluster and creates the database
+/// if needed.
+pub fn app_database_url() -> Result<String, DevError> {
+    let cluster = PrivateCluster::ensure()?;
+    cluster.create_database(DEFAULT_DATABASE)?;
+    let role = crate::migrate::Roles::from_env().app;
+    cluster.ensure_login_role(&role)?;
+    Ok(cluster.url_as(&role, DEFAULT_DATABASE))
+}
+
+/// [`DATABASE_URL`](std::env::var) if set; else the private cluster's `ecom` database
+/// as its owner (the superuser), starting the cluster and creating the database if
+/// needed.
 pub fn database_url() -> Result<String, DevError> {
     if let Some(url) = std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
         return Ok(url);

@@ -49,7 +49,9 @@ mod standby;
 mod tls;
 
 pub use binaries::bin_dir;
-pub use cluster::{DEFAULT_DATABASE, PrivateCluster, Replication, SUPERUSER, database_url};
+pub use cluster::{
+    DEFAULT_DATABASE, PrivateCluster, Replication, SUPERUSER, app_database_url, database_url,
+};
 #[cfg(feature = "testing")]
 pub(crate) use conninfo::quote_ident;
 pub use error::DevError;

@@ -245,6 +245,69 @@ fn psql_alone_migrates_up_down_and_up_to_the_schema_diesel_makes() {
     assert_eq!(recorded(&mut conn), before);
 }
 
+/// The application role, a service's, checks at start-up that the schema is current,
+/// and can neither migrate nor change the schema: both refusals are typed errors.
+#[test]
+fn the_application_role_checks_the_schema_but_may_not_migrate_it() {
+    use ecom_store::{StoreConfig, StoreError, build_pool, check_schema};
+
+    let db = TestDb::unmigrated();
+    let pool = build_pool(&StoreConfig {
+        pool_max_size: 1,
+        pool_min_idle: 0,
+        ..StoreConfig::new(db.url())
+    })
+    .unwrap();
+    let all: Vec<String> =
+        diesel::migration::MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS)
+            .unwrap()
+            .iter()
+            .map(|m| m.name().version().to_string())
+            .collect();
+    match check_schema(&pool) {
+        Err(StoreError::SchemaOutdated { pending }) => assert_eq!(pending, all),
+        other => panic!("expected SchemaOutdated, got {other:?}"),
+    }
+
+    let mut app = PgConnection::establish(db.url()).unwrap();
+    match migrate::migrate(&mut app) {
+        Err(StoreError::PermissionDenied { message }) => {
+            assert!(message.contains("may not run migrations"), "{message}")
+        }
+        other => panic!("expected PermissionDenied, got {other:?}"),
+    }
+    let mut owner = db.connect();
+    assert_eq!(
+        public_tables(&mut owner),
+        Vec::<String>::new(),
+        "nothing ran"
+    );
+    assert!(
+        diesel::sql_query("SELECT 1 FROM __diesel_schema_migrations")
+            .execute(&mut owner)
+            .is_err(),
+        "not even diesel's table was made"
+    );
+
+    migrate::migrate(&mut owner).unwrap();
+    check_schema(&pool).unwrap();
+    match migrate::migrate(&mut app) {
+        Err(StoreError::PermissionDenied { .. }) => {}
+        other => panic!("with nothing pending, still PermissionDenied: {other:?}"),
+    }
+
+    // A schema one migration behind: the newest is named.
+    owner.revert_last_migration(MIGRATIONS).unwrap();
+    owner.revert_last_migration(MIGRATIONS).unwrap();
+    owner.run_next_migration(MIGRATIONS).unwrap();
+    match check_schema(&pool) {
+        Err(StoreError::SchemaOutdated { pending }) => {
+            assert_eq!(pending, all[all.len() - 1..].to_vec())
+        }
+        other => panic!("expected SchemaOutdated, got {other:?}"),
+    }
+}
+
 #[derive(QueryableByName, Debug)]
 struct VersionCount {
     #[diesel(sql_type = Text)]

@@ -5,4 +5,5 @@ mod cancel_refund;
 mod flash_sale;
 mod order_flow;
 mod service;
+mod two_roles;
 mod util;
