@@ -146,11 +146,11 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 username: username.clone(),
                 region: cli.region.clone(),
             };
-            let credentials = connect().await?.credentials().await?;
-            println!(
-                "{}",
-                iam_token::generate_auth_token(&target, &credentials, chrono::Utc::now())
-            );
+            let provider = connect().await?.credentials_provider()?;
+            let token =
+                iam_token::generate_auth_token(&target, provider, std::time::SystemTime::now())
+                    .await?;
+            println!("{token}");
         }
     }
     Ok(())
@@ -167,7 +167,7 @@ async fn print_database_urls(
     with_token: bool,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let credentials = if with_token {
-        Some(aws.credentials().await?)
+        Some(aws.credentials_provider()?)
     } else {
         None
     };
@@ -184,12 +184,15 @@ async fn print_database_urls(
         };
         let database = &spec.database.database_name;
         let url = match &credentials {
-            Some(c) => iam_token::database_url(
-                &target,
-                database,
-                &iam_token::generate_auth_token(&target, c, chrono::Utc::now()),
-                ca,
-            ),
+            Some(c) => {
+                let token = iam_token::generate_auth_token(
+                    &target,
+                    c.clone(),
+                    std::time::SystemTime::now(),
+                )
+                .await?;
+                iam_token::database_url(&target, database, &token, ca)
+            }
             None => format!(
                 "postgres://{user}@{}:{port}/{database}?{}",
                 target.hostname,

@@ -132,6 +132,21 @@ impl Aws {
         self.config.region().map(|r| r.to_string())
     }
 
+    /// The credentials provider in use (the standard chain, or the given credentials): it
+    /// refreshes temporary credentials, so ask it again for each signature.
+    pub fn credentials_provider(
+        &self,
+    ) -> Result<aws_credential_types::provider::SharedCredentialsProvider, InfraError> {
+        self.config
+            .credentials_provider()
+            .ok_or_else(|| InfraError::Credentials("no provider configured".into()))
+    }
+
+    /// The SDK configuration the clients were built from (region, credentials provider).
+    pub fn sdk_config(&self) -> &aws_config::SdkConfig {
+        &self.config
+    }
+
     /// Current credentials from the chain.
     pub async fn credentials(&self) -> Result<Credentials, InfraError> {
         use aws_credential_types::provider::ProvideCredentials;

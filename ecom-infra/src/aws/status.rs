@@ -160,8 +160,13 @@ impl Aws {
         database: &str,
         ca: &CaBundle,
     ) -> Result<String, InfraError> {
-        let token =
-            iam_token::generate_auth_token(target, &self.credentials().await?, chrono::Utc::now());
+        let token = iam_token::generate_auth_token(
+            target,
+            self.credentials_provider()?,
+            std::time::SystemTime::now(),
+        )
+        .await
+        .map_err(|e| InfraError::Credentials(e.to_string()))?;
         Ok(iam_token::database_url(target, database, &token, ca))
     }
 }

@@ -87,7 +87,7 @@ fn an_iam_token_pool_connects_with_the_server_verified_by_the_bundle() {
         pool_min_idle: 0,
         ..ecom_store::StoreConfig::new(url)
     };
-    let source = Arc::new(IamTokenSource::new(target, credentials));
+    let source = Arc::new(IamTokenSource::new(target, credentials.provider()).unwrap());
     let pool = ecom_store::build_pool_with(&config, Some(source)).unwrap();
     // The cluster takes TCP connections only over TLS; verify-full has checked the
     // certificate against the bundle and the host name before this succeeds.

@@ -3,8 +3,10 @@
 
     target/py/bin/python ecom-infra/tests/vectors/iam_token_vectors.py
 
-Output of botocore 1.44.8 is what the Rust tests expect; the first vector uses the
-example credentials of AWS's signing documentation (AKIDEXAMPLE).
+Output of botocore 1.44.8 is what the Rust tests expect of aws-sdk-rds's
+AuthTokenGenerator; the first vector uses the example credentials of AWS's signing
+documentation (AKIDEXAMPLE). The SDK puts X-Amz-Security-Token after the signature where
+botocore puts it before, so the tests compare the parameters, not their order.
 """
 import datetime
 from unittest import mock
