@@ -3,9 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Product;
-use crate::ids::{CartId, ProductId, UserId};
+use crate::ids::{CartId, CartRef, ProductId, UserId};
 use crate::money::{Currency, MoneyError};
-use crate::values::{GuestToken, Quantity, ValidationError};
+use crate::values::{GuestToken, Quantity, TokenDigest, ValidationError};
 
 /// What a cart refuses. Each converts into the domain's error variant of the same
 /// name, the error callers match on.
@@ -46,13 +46,22 @@ pub enum CartError {
     Validation(#[from] ValidationError),
 }
 
-/// Who a cart belongs to.
+/// Who a cart belongs to, and the orders placed from it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum CartOwner {
     /// A registered user (one open cart each).
     User(UserId),
-    /// A guest, known by a token; the cart can later be attached to a user.
-    Guest(GuestToken),
+    /// A guest, known by the digest of a token only the guest holds (a guest
+    /// session's, see [`SessionToken`](crate::values::SessionToken)); the cart can
+    /// later be attached to a user.
+    Guest(TokenDigest),
+}
+
+impl CartOwner {
+    /// The owner a guest holding `token` is.
+    pub fn guest(token: &GuestToken) -> Self {
+        Self::Guest(token.digest())
+    }
 }
 
 /// Where a cart is in its life.
@@ -83,6 +92,8 @@ pub struct CartLine {
 pub struct Cart {
     /// Its id.
     pub id: CartId,
+    /// How its owner names it.
+    pub reference: CartRef,
     /// Its owner.
     pub owner: CartOwner,
     /// The currency every product in it must be priced in.
@@ -100,9 +111,10 @@ impl Cart {
     pub const MAX_LINES: usize = 100;
 
     /// A new, empty, open cart.
-    pub fn new(id: CartId, owner: CartOwner, currency: Currency) -> Self {
+    pub fn new(id: CartId, reference: CartRef, owner: CartOwner, currency: Currency) -> Self {
         Self {
             id,
+            reference,
             owner,
             currency,
             status: CartStatus::Open,
@@ -239,7 +251,8 @@ mod tests {
     fn a_full_cart_takes_more_units_but_no_new_product() {
         let mut cart = Cart::new(
             CartId::new(7),
-            CartOwner::Guest(GuestToken::parse("guest-token-0123456789").unwrap()),
+            CartRef::new(7),
+            CartOwner::guest(&GuestToken::parse("guest-token-0123456789").unwrap()),
             Currency::EUR,
         );
         let one = Quantity::new(1).unwrap();

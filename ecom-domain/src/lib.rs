@@ -90,8 +90,8 @@ pub mod prelude {
     };
     pub use crate::values::{
         CategoryName, CountryCode, Description, Email, GuestToken, IdempotencyKey, PersonName,
-        PostalAddress, ProductName, ProviderName, ProviderRef, Quantity, RawAddress, Reason, Sku,
-        Slug, ValidationError,
+        PostalAddress, ProductName, ProviderName, ProviderRef, Quantity, RawAddress, Reason,
+        SessionToken, Sku, Slug, TokenDigest, ValidationError,
     };
 }
 
@@ -151,7 +151,7 @@ mod layers {
 
     /// Bottom to top, in layers; a file imports only files listed before it.
     const LAYERS: &[&[&str]] = &[
-        &["ids", "money", "values", "password"],
+        &["values", "ids", "money", "password", "webhook"],
         &["account", "catalog", "cart", "pricing", "order", "payment"],
         &["error"],
         &["repo", "rules"],

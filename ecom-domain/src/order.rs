@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{CartId, OrderId, ProductId, UserId};
+use crate::ids::{CartId, OrderId, OrderRef, ProductId, UserId};
 use crate::money::{Currency, Money};
 use crate::pricing::{OrderDraft, Totals};
 use crate::values::{Email, PostalAddress, ProductName, Quantity, Sku};
@@ -257,6 +257,8 @@ impl Customer {
 pub struct Order {
     /// Its id.
     pub id: OrderId,
+    /// How its customer names it.
+    pub reference: OrderRef,
     /// Who placed it.
     pub customer: Customer,
     /// The cart it came from.

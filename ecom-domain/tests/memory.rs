@@ -82,7 +82,7 @@ fn shop(stocks: &[u32]) -> Shop {
 }
 
 fn guest(n: u32) -> CartOwner {
-    CartOwner::Guest(GuestToken::parse(&format!("guest-token-{n:010}")).unwrap())
+    CartOwner::guest(&GuestToken::parse(&format!("guest-token-{n:010}")).unwrap())
 }
 
 fn request(cart: CartId, key: &str) -> CheckoutRequest {

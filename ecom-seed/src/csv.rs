@@ -86,6 +86,25 @@ impl RowWriter {
         self.buf.push(if value { b't' } else { b'f' });
     }
 
+    /// Bytes, as PostgreSQL writes a `bytea` in CSV: `\x` and hex digits, unquoted.
+    pub fn bytea(&mut self, value: &[u8]) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        self.sep();
+        self.buf.extend_from_slice(b"\\x");
+        for byte in value {
+            self.buf.push(HEX[usize::from(byte >> 4)]);
+            self.buf.push(HEX[usize::from(byte & 0x0f)]);
+        }
+    }
+
+    /// Optional bytes.
+    pub fn opt_bytea(&mut self, value: Option<&[u8]>) {
+        match value {
+            Some(v) => self.bytea(v),
+            None => self.null(),
+        }
+    }
+
     /// Text, quoted when needed.
     pub fn text(&mut self, value: &str) {
         self.sep();

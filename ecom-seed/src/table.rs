@@ -149,11 +149,12 @@ mod columns {
     pub(super) const CARTS: &[&str] = &[
         "id",
         "user_id",
-        "guest_token",
         "currency",
         "status",
         "created_at",
         "updated_at",
+        "guest_token_digest",
+        "public_id",
     ];
     pub(super) const CART_LINES: &[&str] = &["cart_id", "product_id", "quantity", "added_at"];
     pub(super) const ORDERS: &[&str] = &[
@@ -170,6 +171,8 @@ mod columns {
         "payment_deadline",
         "created_at",
         "updated_at",
+        "public_id",
+        "guest_token_digest",
     ];
     pub(super) const ORDER_ADDRESSES: &[&str] = &[
         "order_id",

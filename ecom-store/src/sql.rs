@@ -11,7 +11,9 @@ use std::sync::OnceLock;
 
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{Array, BigInt, Integer, Nullable, Numeric, SmallInt, Text, Untyped};
+use diesel::sql_types::{
+    Array, BigInt, Bytea, Integer, Nullable, Numeric, SmallInt, Text, Untyped,
+};
 use diesel::{QueryResult, RunQueryDsl};
 use rust_decimal::Decimal;
 
@@ -23,6 +25,7 @@ pub(crate) enum Bind {
     NullableBigInt(Option<i64>),
     Text(String),
     NullableText(Option<String>),
+    NullableBytea(Option<Vec<u8>>),
     Numeric(Decimal),
     BigIntArray(Vec<i64>),
     IntArray(Vec<i32>),
@@ -169,6 +172,7 @@ fn push_bind<'b>(out: &mut AstPass<'_, 'b, Pg>, bind: &'b Bind) -> QueryResult<(
         Bind::NullableBigInt(v) => out.push_bind_param::<Nullable<BigInt>, _>(v),
         Bind::Text(v) => out.push_bind_param::<Text, _>(v),
         Bind::NullableText(v) => out.push_bind_param::<Nullable<Text>, _>(v),
+        Bind::NullableBytea(v) => out.push_bind_param::<Nullable<Bytea>, _>(v),
         Bind::BigIntArray(v) => out.push_bind_param::<Array<BigInt>, _>(v),
         Bind::Numeric(v) => out.push_bind_param::<Numeric, _>(v),
         Bind::IntArray(v) => out.push_bind_param::<Array<Integer>, _>(v),

@@ -117,7 +117,7 @@ impl Shop<'_> {
         } = *self;
         // Padded like a 13-digit `fresh_run`: a guest token has at least 16 characters.
         let token = GuestToken::parse(&format!("refund-demo-{run:013}-{n}"))?;
-        let cart = store.open_cart(&CartOwner::Guest(token), Currency::EUR)?;
+        let cart = store.open_cart(&CartOwner::guest(&token), Currency::EUR)?;
         store.add_item(cart.id, kettle, Quantity::new(2)?)?;
         let done = store.checkout(&CheckoutRequest {
             cart_id: cart.id,

@@ -83,7 +83,7 @@ fn fill_carts(store: &PgStore, console: ProductId, run: i64) -> Result<Vec<CartI
     for buyer in 0..BUYERS {
         // Padded like a 13-digit `fresh_run`: a guest token has at least 16 characters.
         let token = GuestToken::parse(&format!("flash-{run:013}-{buyer:04}"))?;
-        let cart = store.open_cart(&CartOwner::Guest(token), Currency::EUR)?;
+        let cart = store.open_cart(&CartOwner::guest(&token), Currency::EUR)?;
         store.add_item(cart.id, console, Quantity::new(1)?)?;
         carts.push(cart.id);
     }

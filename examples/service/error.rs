@@ -14,7 +14,8 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
-    details: Value,
+    /// Boxed: a `Value` is large, and errors travel in every `Result`.
+    details: Box<Value>,
     retry_after: Option<u32>,
 }
 
@@ -34,7 +35,7 @@ impl ApiError {
             status,
             code,
             message: message.into(),
-            details: Value::Null,
+            details: Box::new(Value::Null),
             retry_after: None,
         }
     }
@@ -70,7 +71,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": { "code": self.code, "message": self.message, "details": self.details } });
+        let body = json!({ "error": { "code": self.code, "message": self.message, "details": *self.details } });
         let mut response = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
             response
@@ -134,7 +135,7 @@ impl From<DomainError> for ApiError {
             status,
             code,
             message: err.to_string(),
-            details: details(&err),
+            details: Box::new(details(&err)),
             retry_after: None,
         }
     }

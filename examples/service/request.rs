@@ -133,7 +133,7 @@ impl OpenCartBody {
     pub(super) fn into_owner(self) -> Result<(CartOwner, Currency), ApiError> {
         let owner = match (self.user_id, self.guest_token) {
             (Some(user), None) => CartOwner::User(UserId::new(user)),
-            (None, Some(token)) => CartOwner::Guest(GuestToken::parse(&token)?),
+            (None, Some(token)) => CartOwner::guest(&GuestToken::parse(&token)?),
             _ => {
                 return Err(ApiError::new(
                     StatusCode::UNPROCESSABLE_ENTITY,

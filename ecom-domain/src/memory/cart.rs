@@ -2,7 +2,7 @@
 
 use crate::cart::{Cart, CartOwner, CartStatus};
 use crate::error::DomainError;
-use crate::ids::{CartId, ProductId, UserId};
+use crate::ids::{CartId, CartRef, ProductId, UserId};
 use crate::money::Currency;
 use crate::pricing::OrderDraft;
 use crate::repo::CartRepository;
@@ -25,7 +25,7 @@ impl CartRepository for MemoryStore {
             {
                 return Ok(cart.clone());
             }
-            let cart = Cart::new(s.next(), owner.clone(), currency);
+            let cart = Cart::new(s.next(), CartRef::generate(), owner.clone(), currency);
             s.carts.insert(cart.id, cart.clone());
             Ok(cart)
         })

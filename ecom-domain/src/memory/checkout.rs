@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use crate::cart::CartStatus;
 use crate::catalog::ensure_in_stock;
 use crate::error::DomainError;
-use crate::ids::OrderId;
+use crate::ids::{OrderId, OrderRef};
 use crate::order::{Order, OrderEvent, OrderLine, OrderStatus, StatusChange};
 use crate::payment::Payment;
 use crate::repo::{Checkout, CheckoutRepository, CheckoutRequest};
@@ -116,6 +116,7 @@ impl MemoryStore {
         let now = Utc::now();
         let order = Order {
             id: s.next(),
+            reference: OrderRef::generate(),
             customer,
             cart_id: Some(cart.id),
             currency: cart.currency,

@@ -24,7 +24,7 @@
 //!     price: Money::parse("39.90", Currency::EUR)?,
 //!     stock_on_hand: 3,
 //! })?;
-//! let cart = store.open_cart(&CartOwner::Guest(GuestToken::parse("guest-token-0123456789")?), Currency::EUR)?;
+//! let cart = store.open_cart(&CartOwner::guest(&GuestToken::parse("guest-token-0123456789")?), Currency::EUR)?;
 //! store.add_item(cart.id, book.id, Quantity::new(2)?)?;
 //! let address = PostalAddress::parse(&RawAddress {
 //!     recipient: "Ada Lovelace".into(), line1: "1 Main St".into(), city: "London".into(),

@@ -8,6 +8,7 @@ mod code;
 mod email;
 mod quantity;
 mod text;
+mod token;
 
 pub use address::{CountryCode, PostalAddress, RawAddress};
 pub use check::ValidationError;
@@ -18,6 +19,7 @@ pub use text::{
     CategoryName, Description, GuestToken, IdempotencyKey, PersonName, ProductName, ProviderName,
     ProviderRef, Reason,
 };
+pub use token::{SessionToken, TokenDigest};
 
 #[cfg(test)]
 mod tests {

@@ -264,6 +264,11 @@ impl GuestToken {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// What the store keeps of it instead of the token.
+    pub fn digest(&self) -> super::TokenDigest {
+        super::TokenDigest::of(&self.0)
+    }
 }
 
 impl TryFrom<String> for GuestToken {

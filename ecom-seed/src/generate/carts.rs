@@ -47,11 +47,17 @@ pub(crate) fn open_and_abandoned_carts(
         let w = out.w(Table::Carts);
         w.int(cart_id);
         w.opt_int(user);
-        w.opt_text(token.as_ref().map(|t| t.as_str()));
         w.text(plan.currency.code());
         w.text(if open { "open" } else { "abandoned" });
         w.ts(created);
         w.ts(updated);
+        w.opt_bytea(
+            token
+                .map(|t| t.digest())
+                .as_ref()
+                .map(|d| &d.as_bytes()[..]),
+        );
+        w.text(&values::public_id(plan.seed, "carts", cart_id));
         w.end();
         let mut taken: Vec<usize> = Vec::with_capacity(4);
         if !buyable.is_empty() {

@@ -388,6 +388,23 @@ pub fn guest_token(rng: &mut SeedRng, cart_id: i64) -> Result<GuestToken, SeedEr
     GuestToken::parse(&token).map_err(|e| SeedError::invalid("guest token", e))
 }
 
+/// The public reference of row `id` of `table` (a version 4 UUID's shape), derived
+/// from the seed rather than drawn from a stream, so that adding it changed no other
+/// value.
+pub fn public_id(seed: u64, table: &str, id: i64) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(seed.to_be_bytes())
+        .chain_update(table.as_bytes())
+        .chain_update(id.to_be_bytes())
+        .finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    ecom_domain::ids::CartRef::new(u128::from_be_bytes(bytes)).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;

@@ -42,10 +42,10 @@ pub struct LoadOptions {
 }
 
 /// Every table the seeder can touch, for the emptiness check and `--truncate`:
-/// its own, plus those that refer to orders.
+/// its own, plus those that refer to its rows (orders, users).
 const ALL_TABLES: &str = "categories, products, users, addresses, carts, cart_lines, orders, \
     order_addresses, order_lines, order_status_history, payments, payment_events, \
-    idempotency_keys, outbox_events";
+    idempotency_keys, outbox_events, sessions";
 
 #[derive(QueryableByName)]
 struct Found {

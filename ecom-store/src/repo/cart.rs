@@ -59,7 +59,7 @@ fn sync_lines(conn: &mut PgConnection, before: &Cart, after: &Cart) -> Result<()
             .set((
                 carts::status.eq(after.status.as_str()),
                 carts::user_id.eq(user),
-                carts::guest_token.eq(guest),
+                carts::guest_token_digest.eq(guest),
                 carts::updated_at.eq(diesel::dsl::now),
             ))
             .execute(conn)?;
@@ -67,10 +67,10 @@ fn sync_lines(conn: &mut PgConnection, before: &Cart, after: &Cart) -> Result<()
     Ok(())
 }
 
-fn owner_columns(owner: &CartOwner) -> (Option<i64>, Option<String>) {
+fn owner_columns(owner: &CartOwner) -> (Option<i64>, Option<Vec<u8>>) {
     match owner {
         CartOwner::User(user) => (Some(user.get()), None),
-        CartOwner::Guest(token) => (None, Some(token.as_str().to_owned())),
+        CartOwner::Guest(digest) => (None, Some(digest.as_bytes().to_vec())),
     }
 }
 
@@ -101,8 +101,8 @@ fn find_open(conn: &mut PgConnection, owner: &CartOwner) -> Result<Option<CartId
         CartOwner::User(user) => query
             .filter(carts::user_id.eq(user.get()))
             .first::<i64>(conn),
-        CartOwner::Guest(token) => query
-            .filter(carts::guest_token.eq(token.as_str()))
+        CartOwner::Guest(digest) => query
+            .filter(carts::guest_token_digest.eq(digest.as_bytes().as_slice()))
             .first::<i64>(conn),
     }
     .optional()?;
@@ -121,10 +121,10 @@ impl CartRepository for PgStore {
             // A concurrent caller may create the same owner's cart first; the partial
             // unique indexes on open carts turn that into "nothing inserted".
             let inserted = diesel::sql_query(
-                "INSERT INTO carts (user_id, guest_token, currency) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                "INSERT INTO carts (user_id, guest_token_digest, currency) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
             )
             .bind::<diesel::sql_types::Nullable<diesel::sql_types::Int8>, _>(user)
-            .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(guest)
+            .bind::<diesel::sql_types::Nullable<diesel::sql_types::Bytea>, _>(guest)
             .bind::<diesel::sql_types::Text, _>(currency.code())
             .execute(conn)
             .map_err(|e| missing(e.into(), "user", user.unwrap_or_default()))?;

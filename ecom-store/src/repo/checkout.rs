@@ -42,10 +42,10 @@ use crate::{PgStore, RetryReason, StoreError};
 
 static INSERT_ORDER: Statement = Statement::new(
     "\
-INSERT INTO orders (user_id, guest_email, cart_id, currency, subtotal, shipping, tax, grand_total,
-                    payment_deadline)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now() + $9 * interval '1 second')
-RETURNING id, created_at, payment_deadline",
+INSERT INTO orders (user_id, guest_email, guest_token_digest, cart_id, currency, subtotal,
+                    shipping, tax, grand_total, payment_deadline)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + $10 * interval '1 second')
+RETURNING id, public_id, created_at, payment_deadline",
 );
 
 // Two rows written out: VALUES costs the server less than `unnest` of nine arrays.
@@ -73,6 +73,8 @@ static CONVERT_CART: Statement =
 struct Placed {
     #[diesel(sql_type = BigInt)]
     id: i64,
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    public_id: uuid::Uuid,
     #[diesel(sql_type = Timestamptz)]
     created_at: DateTime<Utc>,
     #[diesel(sql_type = Timestamptz)]
@@ -190,9 +192,15 @@ impl PgStore {
             Customer::User(_) => None,
             Customer::Guest(email) => Some(email.as_str().to_owned()),
         };
+        // A guest's order stays theirs after the cart is cleaned up.
+        let guest_token_digest = match &cart.owner {
+            CartOwner::User(_) => None,
+            CartOwner::Guest(digest) => Some(digest.as_bytes().to_vec()),
+        };
         let binds = vec![
             Bind::NullableBigInt(priced.customer.user().map(|u| u.get())),
             Bind::NullableText(guest_email),
+            Bind::NullableBytea(guest_token_digest),
             Bind::BigInt(cart.id.get()),
             Bind::Text(cart.currency.code().to_owned()),
             Bind::Numeric(totals.subtotal.amount()),
@@ -412,6 +420,7 @@ fn checkout_of(
     let totals = priced.draft.totals;
     let order = Order {
         id: OrderId::new(order.id),
+        reference: OrderRef::new(order.public_id.as_u128()),
         customer: priced.customer,
         cart_id: Some(cart.id),
         currency: cart.currency,

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use ecom_domain::prelude::*;
 
-use super::value::{corrupt, parse_enum, quantity};
+use super::value::{corrupt, parse_enum, quantity, token_digest};
 use crate::StoreError;
 use crate::schema::carts;
 
@@ -11,8 +11,9 @@ use crate::schema::carts;
 #[diesel(table_name = carts, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct CartRow {
     pub id: i64,
+    pub public_id: uuid::Uuid,
     pub user_id: Option<i64>,
-    pub guest_token: Option<String>,
+    pub guest_token_digest: Option<Vec<u8>>,
     pub currency: String,
     pub status: String,
 }
@@ -20,11 +21,9 @@ pub(crate) struct CartRow {
 impl CartRow {
     /// The cart with its lines (each `(product_id, quantity)`).
     pub fn into_cart(self, lines: Vec<(i64, i32)>) -> Result<Cart, StoreError> {
-        let owner = match (self.user_id, self.guest_token) {
+        let owner = match (self.user_id, self.guest_token_digest) {
             (Some(user), _) => CartOwner::User(UserId::new(user)),
-            (None, Some(token)) => {
-                CartOwner::Guest(GuestToken::parse(&token).map_err(|e| corrupt("guest token", e))?)
-            }
+            (None, Some(digest)) => CartOwner::Guest(token_digest(digest)?),
             (None, None) => return Err(corrupt("cart owner", "neither user nor guest")),
         };
         let mut lines = lines
@@ -39,6 +38,7 @@ impl CartRow {
         lines.sort_by_key(|l| l.product_id);
         Ok(Cart {
             id: CartId::new(self.id),
+            reference: CartRef::new(self.public_id.as_u128()),
             owner,
             currency: Currency::from_code(&self.currency).map_err(|e| corrupt("currency", e))?,
             status: parse_enum("cart status", &self.status)?,

@@ -15,6 +15,7 @@ use crate::schema::{order_addresses, order_lines, order_status_history, orders};
 #[diesel(table_name = orders, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct OrderRow {
     pub id: i64,
+    pub public_id: uuid::Uuid,
     pub user_id: Option<i64>,
     pub guest_email: Option<String>,
     pub cart_id: Option<i64>,
@@ -122,6 +123,7 @@ impl OrderRow {
         };
         Ok(Order {
             id: OrderId::new(self.id),
+            reference: OrderRef::new(self.public_id.as_u128()),
             customer,
             cart_id: self.cart_id.map(CartId::new),
             currency: Currency::from_code(&self.currency).map_err(|e| corrupt("currency", e))?,

@@ -46,3 +46,11 @@ pub(crate) fn stock_column(value: u32) -> Result<i32, StoreError> {
 pub(crate) fn quantity_column(q: Quantity) -> i32 {
     i32::try_from(q.get()).unwrap_or(i32::MAX)
 }
+
+/// A stored token digest (32 bytes, as the database's CHECK makes sure).
+pub(crate) fn token_digest(bytes: Vec<u8>) -> Result<TokenDigest, StoreError> {
+    let bytes: [u8; 32] = bytes
+        .try_into()
+        .map_err(|b: Vec<u8>| corrupt("token digest", format!("{} bytes", b.len())))?;
+    Ok(TokenDigest::from_bytes(bytes))
+}

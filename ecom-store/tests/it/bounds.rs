@@ -212,14 +212,6 @@ fn bounds() -> Vec<Bound> {
             constraint: None,
         },
         Bound {
-            column: "carts.guest_token",
-            max: 64,
-            value: lower,
-            domain: |v| GuestToken::parse(v).is_ok(),
-            insert: "INSERT INTO carts (guest_token, currency) VALUES ($1, 'EUR')",
-            constraint: None,
-        },
-        Bound {
             column: "orders.guest_email",
             max: Email::MAX_LEN,
             value: email,
@@ -385,17 +377,34 @@ fn every_bounded_text_is_refused_by_the_database_exactly_where_the_domain_refuse
 }
 
 #[test]
-fn a_guest_token_is_refused_below_the_domains_minimum_too() {
+fn a_guest_is_known_by_a_whole_digest_and_never_by_the_token() {
     let db = arranged();
     let mut app = PgConnection::establish(db.url()).unwrap();
-    let insert = "INSERT INTO carts (guest_token, currency) VALUES ($1, 'EUR')";
-    assert!(GuestToken::parse(&lower(16)).is_ok() && GuestToken::parse(&lower(15)).is_err());
-    write(&mut app, insert, &lower(16)).unwrap();
-    let err = write(&mut app, insert, &lower(15)).unwrap_err();
+    let insert =
+        "INSERT INTO carts (guest_token_digest, currency) VALUES (decode($1, 'hex'), 'EUR')";
+    let token = GuestToken::parse("guest-token-0000000001").unwrap();
+    let digest: String = token
+        .digest()
+        .as_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    write(&mut app, insert, &digest).unwrap();
+    let err = write(&mut app, insert, &digest[..62]).unwrap_err();
     assert_eq!(
         err.constraint(),
-        Some("carts_guest_token_length"),
+        Some("carts_guest_token_digest_length"),
         "{err:?}"
+    );
+    // No column of carts or orders can hold the token itself.
+    let mut owner = db.connect();
+    assert_eq!(
+        scalar(
+            &mut owner,
+            "count(*) FROM information_schema.columns \
+             WHERE table_name IN ('carts', 'orders') AND column_name = 'guest_token'"
+        ),
+        0
     );
 }
 
@@ -418,8 +427,8 @@ fn cart_and_products() -> (TestDb, i64) {
     );
     setup(
         &mut owner,
-        "INSERT INTO carts (guest_token, currency) VALUES ('guest-token-0000000001', 'EUR'), \
-         ('guest-token-0000000002', 'EUR')",
+        "INSERT INTO carts (guest_token_digest, currency) \
+         VALUES (sha256('guest-token-0000000001'), 'EUR'), (sha256('guest-token-0000000002'), 'EUR')",
     );
     let cart = scalar(&mut owner, "min(id) FROM carts");
     (db, cart)

@@ -33,6 +33,8 @@ const ON_DELETE: &[(&str, &str)] = &[
     ("payment_events_payment_id_fkey", "RESTRICT"),
     ("payments_order_id_fkey", "RESTRICT"),
     ("products_category_id_fkey", "RESTRICT"),
+    // A session is transient state of its user.
+    ("sessions_user_id_fkey", "CASCADE"),
 ];
 
 #[test]

@@ -224,7 +224,7 @@ impl Shop {
 }
 
 pub fn guest_owner(n: u32) -> CartOwner {
-    CartOwner::Guest(GuestToken::parse(&format!("guest-token-{n:010}")).unwrap())
+    CartOwner::guest(&GuestToken::parse(&format!("guest-token-{n:010}")).unwrap())
 }
 
 pub fn address(city: &str) -> PostalAddress {

@@ -8,10 +8,10 @@ use ecom_domain::money::Money;
 use ecom_domain::order::OrderStatus;
 use ecom_domain::payment::PaymentAction;
 use ecom_domain::rules::DEFAULT_PAYMENT_WINDOW;
-use ecom_domain::values::{Email, Reason};
+use ecom_domain::values::{Email, GuestToken, Reason, TokenDigest};
 
 use super::Placed;
-use crate::generate::{Out, postal_columns};
+use crate::generate::{Out, postal_columns, values};
 use crate::plan::Plan;
 use crate::table::Table;
 
@@ -54,11 +54,12 @@ fn cart(out: &mut Out<'_>, plan: &Plan, order: &Placed) {
     let w = out.w(Table::Carts);
     w.int(order.ids.cart);
     w.opt_int(order.customer.user_id);
-    w.opt_text(order.cart.token.as_ref().map(|t| t.as_str()));
     w.text(plan.currency.code());
     w.text("converted");
     w.ts(order.cart.created);
     w.ts(order.basket.at);
+    w.opt_bytea(guest_digest(order).as_ref().map(|d| &d.as_bytes()[..]));
+    w.text(&values::public_id(plan.seed, "carts", order.ids.cart));
     w.end();
 }
 
@@ -96,7 +97,14 @@ fn order_row(out: &mut Out<'_>, plan: &Plan, order: &Placed) {
     w.ts(at + DEFAULT_PAYMENT_WINDOW);
     w.ts(at);
     w.ts(life.history.last().map_or(at, |h| h.at));
+    w.text(&values::public_id(plan.seed, "orders", order.ids.order));
+    w.opt_bytea(guest_digest(order).as_ref().map(|d| &d.as_bytes()[..]));
     w.end();
+}
+
+/// The digest of the guest's token, for a guest's cart and order.
+fn guest_digest(order: &Placed) -> Option<TokenDigest> {
+    order.cart.token.as_ref().map(GuestToken::digest)
 }
 
 fn order_addresses(out: &mut Out<'_>, order: &Placed) {
