@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::spec::{DeploymentSpec, EncryptionKey, SpecError};
+use crate::spec::{DeploymentSpec, EncryptionKey, MonitoringSpec, SpecError};
 
 /// The project name in every `Project` tag.
 pub const PROJECT: &str = "ecom-dms";
@@ -31,13 +31,19 @@ pub struct AlarmDef {
     pub instance_identifier: String,
 }
 
-/// The alarms a spec gets: six on the writer, replica lag on each replica.
+/// Whether RDS bills this class by CPU credits (`db.t3`, `db.t4g`...).
+pub fn is_burstable(instance_class: &str) -> bool {
+    instance_class.starts_with("db.t")
+}
+
+/// The alarms a spec gets: ten on the writer (eleven on a burstable class, with CPU
+/// credits), and lag, CPU and free storage on each replica.
 #[allow(clippy::float_arithmetic)] // unit conversions of whole-number thresholds
 pub fn alarms(spec: &DeploymentSpec) -> Vec<AlarmDef> {
     let a = &spec.alarms;
     let primary = spec.primary_identifier();
     let gib = 1024.0 * 1024.0 * 1024.0;
-    let mut out: Vec<AlarmDef> = [
+    let mut writer = vec![
         (
             "Cpu",
             "cpu",
@@ -80,27 +86,92 @@ pub fn alarms(spec: &DeploymentSpec) -> Vec<AlarmDef> {
             "GreaterThanThreshold",
             f64::from(a.latency_ms) / 1000.0,
         ),
-    ]
-    .into_iter()
-    .map(|(id, name, metric, comparison, threshold)| AlarmDef {
-        logical_id: format!("AlarmPrimary{id}"),
-        name: format!("{primary}-{name}"),
-        metric,
-        comparison,
-        threshold,
-        instance_identifier: primary.clone(),
-    })
-    .collect();
+        (
+            "MaxUsedTransactionIds",
+            "max-used-transaction-ids",
+            "MaximumUsedTransactionIDs",
+            "GreaterThanThreshold",
+            f64::from(a.max_used_transaction_ids_millions) * 1_000_000.0,
+        ),
+        (
+            "DiskQueueDepth",
+            "disk-queue-depth",
+            "DiskQueueDepth",
+            "GreaterThanThreshold",
+            f64::from(a.disk_queue_depth),
+        ),
+        (
+            "SwapUsage",
+            "swap-usage",
+            "SwapUsage",
+            "GreaterThanThreshold",
+            f64::from(a.swap_usage_mib) * 1024.0 * 1024.0,
+        ),
+        (
+            "TransactionLogsDiskUsage",
+            "transaction-logs-disk-usage",
+            "TransactionLogsDiskUsage",
+            "GreaterThanThreshold",
+            f64::from(a.transaction_logs_gib) * gib,
+        ),
+    ];
+    if is_burstable(&spec.database.instance_class) {
+        writer.push((
+            "CpuCreditBalance",
+            "cpu-credit-balance",
+            "CPUCreditBalance",
+            "LessThanThreshold",
+            f64::from(a.cpu_credit_balance),
+        ));
+    }
+    let mut out: Vec<AlarmDef> = writer
+        .into_iter()
+        .map(|(id, name, metric, comparison, threshold)| AlarmDef {
+            logical_id: format!("AlarmPrimary{id}"),
+            name: format!("{primary}-{name}"),
+            metric,
+            comparison,
+            threshold,
+            instance_identifier: primary.clone(),
+        })
+        .collect();
     for n in 1..=spec.replicas.count {
         let replica = spec.replica_identifier(n);
-        out.push(AlarmDef {
-            logical_id: format!("AlarmReplica{n}Lag"),
-            name: format!("{replica}-replica-lag"),
-            metric: "ReplicaLag",
-            comparison: "GreaterThanThreshold",
-            threshold: f64::from(a.replica_lag_seconds),
-            instance_identifier: replica,
-        });
+        let per_replica = [
+            (
+                "Lag",
+                "replica-lag",
+                "ReplicaLag",
+                "GreaterThanThreshold",
+                f64::from(a.replica_lag_seconds),
+            ),
+            (
+                "Cpu",
+                "cpu",
+                "CPUUtilization",
+                "GreaterThanThreshold",
+                f64::from(a.cpu_percent),
+            ),
+            (
+                "FreeStorage",
+                "free-storage",
+                "FreeStorageSpace",
+                "LessThanThreshold",
+                f64::from(a.free_storage_gib) * gib,
+            ),
+        ];
+        out.extend(
+            per_replica
+                .into_iter()
+                .map(|(id, name, metric, comparison, threshold)| AlarmDef {
+                    logical_id: format!("AlarmReplica{n}{id}"),
+                    name: format!("{replica}-{name}"),
+                    metric,
+                    comparison,
+                    threshold,
+                    instance_identifier: replica.clone(),
+                }),
+        );
     }
     out
 }
@@ -116,9 +187,13 @@ pub fn render(spec: &DeploymentSpec) -> Result<Value, SpecError> {
     template.subnet_group(subnets);
     template.parameter_group();
     let key_arn = template.key();
+    template.monitoring_role();
+    template.log_groups(&key_arn);
     template.primary(&key_arn);
-    template.replicas();
-    template.alarms();
+    template.replicas(&key_arn);
+    template.alarms(&key_arn);
+    template.event_subscription();
+    template.dashboard();
     template.shared_outputs(key_arn);
     Ok(template.finish())
 }
@@ -260,14 +335,31 @@ impl<'a> Template<'a> {
     fn parameter_group(&mut self) {
         let prefix = self.prefix.clone();
         let major = self.spec.database.major_version().unwrap_or_default();
+        let monitoring = &self.spec.monitoring;
+        let mut parameters = json!({
+            "rds.force_ssl": "1",
+            // What an operator needs from the logs: slow statements, lock waits (after
+            // deadlock_timeout, 1 s), who connected, autovacuum runs over a second and
+            // temporary files over 10 MiB.
+            "log_min_duration_statement": monitoring.slow_statement_ms.to_string(),
+            "log_lock_waits": "1",
+            "log_connections": "1",
+            "log_disconnections": "1",
+            "log_autovacuum_min_duration": "1000",
+            "log_temp_files": "10240",
+        });
+        if monitoring.pgaudit {
+            parameters["shared_preload_libraries"] = json!("pg_stat_statements,pgaudit");
+            parameters["pgaudit.log"] = json!("ddl,role");
+        }
         self.resource(
             "DbParameterGroup",
             json!({
                 "Type": "AWS::RDS::DBParameterGroup",
                 "Properties": {
-                    "Description": format!("{prefix}: TLS required"),
+                    "Description": format!("{prefix}: TLS required, logging"),
                     "Family": format!("postgres{major}"),
-                    "Parameters": {"rds.force_ssl": "1"},
+                    "Parameters": parameters,
                     "Tags": self.tags(&format!("{prefix}-params")),
                 }
             }),
@@ -309,6 +401,22 @@ impl<'a> Template<'a> {
                             "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}},
                             "Action": "kms:*",
                             "Resource": "*",
+                        }, {
+                            // The exported database logs are encrypted with this key.
+                            "Sid": "CloudWatchLogsEncryptsTheDatabaseLogs",
+                            "Effect": "Allow",
+                            "Principal": {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}},
+                            "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                            "Resource": "*",
+                            "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": {"Fn::Sub": format!("arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:/aws/rds/instance/{prefix}-*")}}},
+                        }, {
+                            // Alarms and RDS events publish to the topic, encrypted with this key.
+                            "Sid": "AlarmsAndEventsPublishToTheEncryptedTopic",
+                            "Effect": "Allow",
+                            "Principal": {"Service": ["cloudwatch.amazonaws.com", "events.rds.amazonaws.com"]},
+                            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                            "Resource": "*",
+                            "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
                         }],
                     },
                     "PendingWindowInDays": pending_window_days,
@@ -360,9 +468,11 @@ impl<'a> Template<'a> {
         if let Some(limit) = db.storage.max_allocated_gib {
             primary["MaxAllocatedStorage"] = json!(limit);
         }
+        self.observed(&mut primary, key_arn);
         self.resource(
             "Primary",
-            json!({"Type": "AWS::RDS::DBInstance", "DeletionPolicy": retain, "UpdateReplacePolicy": retain, "Properties": primary}),
+            json!({"Type": "AWS::RDS::DBInstance", "DeletionPolicy": retain, "UpdateReplacePolicy": retain,
+                   "DependsOn": Self::log_group_ids("Primary"), "Properties": primary}),
         );
         self.output(
             "WriterEndpoint",
@@ -382,10 +492,24 @@ impl<'a> Template<'a> {
     }
 
     /// Each read replica, with an output for its endpoint.
-    fn replicas(&mut self) {
+    fn replicas(&mut self, key_arn: &Value) {
         let spec = self.spec;
         for n in 1..=spec.replicas.count {
             let id = format!("Replica{n}");
+            let mut properties = json!({
+                "AutoMinorVersionUpgrade": true,
+                "DBInstanceClass": spec.replica_class(),
+                "DBInstanceIdentifier": spec.replica_identifier(n),
+                "DBParameterGroupName": {"Ref": "DbParameterGroup"},
+                "DeletionProtection": spec.deletion_protection,
+                "EnableIAMDatabaseAuthentication": spec.iam_auth,
+                "Port": spec.database.port.to_string(),
+                "PubliclyAccessible": false,
+                "SourceDBInstanceIdentifier": {"Ref": "Primary"},
+                "Tags": self.tags(&spec.replica_identifier(n)),
+                "VPCSecurityGroups": [{"Fn::GetAtt": ["DbSecurityGroup", "GroupId"]}],
+            });
+            self.observed(&mut properties, key_arn);
             self.resource(
                 &id,
                 json!({
@@ -393,19 +517,8 @@ impl<'a> Template<'a> {
                     "Type": "AWS::RDS::DBInstance",
                     "DeletionPolicy": "Delete",
                     "UpdateReplacePolicy": "Delete",
-                    "Properties": {
-                        "AutoMinorVersionUpgrade": true,
-                        "DBInstanceClass": spec.replica_class(),
-                        "DBInstanceIdentifier": spec.replica_identifier(n),
-                        "DBParameterGroupName": {"Ref": "DbParameterGroup"},
-                        "DeletionProtection": spec.deletion_protection,
-                        "EnableIAMDatabaseAuthentication": spec.iam_auth,
-                        "Port": spec.database.port.to_string(),
-                        "PubliclyAccessible": false,
-                        "SourceDBInstanceIdentifier": {"Ref": "Primary"},
-                        "Tags": self.tags(&spec.replica_identifier(n)),
-                        "VPCSecurityGroups": [{"Fn::GetAtt": ["DbSecurityGroup", "GroupId"]}],
-                    }
+                    "DependsOn": Self::log_group_ids(&id),
+                    "Properties": properties,
                 }),
             );
             self.output(
@@ -416,11 +529,13 @@ impl<'a> Template<'a> {
         }
     }
 
-    /// The SNS topic and every alarm of [`alarms`], each sending to the topic.
-    fn alarms(&mut self) {
+    /// The SNS topic, encrypted with the database's key, and every alarm of [`alarms`],
+    /// each sending to the topic.
+    fn alarms(&mut self, key_arn: &Value) {
         let spec = self.spec;
         let prefix = self.prefix.clone();
-        let mut topic = json!({"TopicName": format!("{prefix}-alarms"), "Tags": self.tags(&format!("{prefix}-alarms"))});
+        let mut topic = json!({"TopicName": format!("{prefix}-alarms"), "KmsMasterKeyId": key_arn,
+                               "Tags": self.tags(&format!("{prefix}-alarms"))});
         if let Some(email) = &spec.alarms.email {
             topic["Subscription"] = json!([{"Endpoint": email, "Protocol": "email"}]);
         }
@@ -468,6 +583,158 @@ impl<'a> Template<'a> {
         }
     }
 
+    /// Performance Insights (encrypted with the database's key), Enhanced Monitoring and
+    /// log exports: the same on the writer and on every replica.
+    fn observed(&self, properties: &mut Value, key_arn: &Value) {
+        let m = &self.spec.monitoring;
+        properties["EnablePerformanceInsights"] = json!(true);
+        properties["PerformanceInsightsKMSKeyId"] = key_arn.clone();
+        properties["PerformanceInsightsRetentionPeriod"] = json!(m.performance_insights_days);
+        properties["MonitoringInterval"] = json!(m.enhanced_monitoring_seconds);
+        properties["MonitoringRoleArn"] = json!({"Fn::GetAtt": ["MonitoringRole", "Arn"]});
+        properties["EnableCloudwatchLogsExports"] = json!(MonitoringSpec::LOG_EXPORTS);
+    }
+
+    /// The role Enhanced Monitoring uses to publish OS metrics to CloudWatch Logs.
+    fn monitoring_role(&mut self) {
+        let prefix = self.prefix.clone();
+        self.resource(
+            "MonitoringRole",
+            json!({
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [{
+                            "Effect": "Allow",
+                            "Principal": {"Service": "monitoring.rds.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                            "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+                        }],
+                    },
+                    "Description": format!("{prefix}: RDS Enhanced Monitoring"),
+                    "ManagedPolicyArns": [{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"}],
+                    "Tags": self.tags(&format!("{prefix}-monitoring")),
+                }
+            }),
+        );
+    }
+
+    /// The logical ids of an instance's log groups (`Primary`, `Replica1`...).
+    fn log_group_ids(instance_logical_id: &str) -> Vec<String> {
+        MonitoringSpec::LOG_EXPORTS
+            .iter()
+            .map(|log| format!("Logs{instance_logical_id}{}", capitalised(log)))
+            .collect()
+    }
+
+    /// The log groups RDS exports each instance's logs to, made before the instances so
+    /// they carry a retention and the database's key (RDS would otherwise create them
+    /// itself, kept forever and unencrypted).
+    fn log_groups(&mut self, key_arn: &Value) {
+        let spec = self.spec;
+        let instances = std::iter::once(("Primary".to_owned(), spec.primary_identifier())).chain(
+            (1..=spec.replicas.count).map(|n| (format!("Replica{n}"), spec.replica_identifier(n))),
+        );
+        for (logical, identifier) in instances.collect::<Vec<_>>() {
+            for (log, id) in MonitoringSpec::LOG_EXPORTS
+                .iter()
+                .zip(Self::log_group_ids(&logical))
+            {
+                let name = DeploymentSpec::log_group_name(&identifier, log);
+                self.resource(
+                    &id,
+                    json!({
+                        "Type": "AWS::Logs::LogGroup",
+                        "DeletionPolicy": "Delete",
+                        "UpdateReplacePolicy": "Delete",
+                        "Properties": {
+                            "KmsKeyId": key_arn,
+                            "LogGroupName": name,
+                            "RetentionInDays": spec.monitoring.log_retention_days,
+                            "Tags": self.tags(&name),
+                        }
+                    }),
+                );
+            }
+        }
+    }
+
+    /// RDS events of every instance (failover, failure, low storage, maintenance...) to
+    /// the alarm topic.
+    fn event_subscription(&mut self) {
+        let spec = self.spec;
+        let prefix = self.prefix.clone();
+        let sources: Vec<Value> = std::iter::once(json!({"Ref": "Primary"}))
+            .chain((1..=spec.replicas.count).map(|n| json!({"Ref": format!("Replica{n}")})))
+            .collect();
+        self.resource(
+            "DbEvents",
+            json!({
+                "Type": "AWS::RDS::EventSubscription",
+                "Properties": {
+                    // No EventCategories: every category of event.
+                    "Enabled": true,
+                    "SnsTopicArn": {"Ref": "AlarmTopic"},
+                    "SourceIds": sources,
+                    "SourceType": "db-instance",
+                    "SubscriptionName": format!("{prefix}-events"),
+                    "Tags": self.tags(&format!("{prefix}-events")),
+                }
+            }),
+        );
+    }
+
+    /// A CloudWatch dashboard of every alarmed metric, one graph per metric with a line per
+    /// instance.
+    fn dashboard(&mut self) {
+        let spec = self.spec;
+        let all = alarms(spec);
+        let mut metrics: Vec<&str> = Vec::new();
+        for alarm in &all {
+            if !metrics.contains(&alarm.metric) {
+                metrics.push(alarm.metric);
+            }
+        }
+        let widgets: Vec<Value> = metrics
+            .iter()
+            .enumerate()
+            .map(|(i, metric)| {
+                let lines: Vec<Value> = all
+                    .iter()
+                    .filter(|a| a.metric == *metric)
+                    .map(|a| {
+                        json!([
+                            "AWS/RDS",
+                            metric,
+                            "DBInstanceIdentifier",
+                            a.instance_identifier
+                        ])
+                    })
+                    .collect();
+                json!({
+                    "type": "metric",
+                    "x": (i % 3) * 8,
+                    "y": (i / 3) * 6,
+                    "width": 8,
+                    "height": 6,
+                    "properties": {"metrics": lines, "period": 300, "region": spec.region,
+                                   "stat": "Average", "title": metric, "view": "timeSeries"},
+                })
+            })
+            .collect();
+        let body = serde_json::to_string(&sorted(json!({ "widgets": widgets })))
+            .expect("a JSON value always serialises");
+        self.resource(
+            "Dashboard",
+            json!({
+                // Dashboards take no tags.
+                "Type": "AWS::CloudWatch::Dashboard",
+                "Properties": {"DashboardBody": body, "DashboardName": self.prefix},
+            }),
+        );
+    }
+
     /// The outputs that name the stack's other resources.
     fn shared_outputs(&mut self, key_arn: Value) {
         self.output(
@@ -477,6 +744,11 @@ impl<'a> Template<'a> {
         );
         self.output("KmsKeyArn", "KMS key encrypting the database", key_arn);
         self.output("VpcId", "VPC", json!({"Ref": "Vpc"}));
+        self.output(
+            "DashboardName",
+            "CloudWatch dashboard of the database's metrics",
+            json!({"Ref": "Dashboard"}),
+        );
         self.output(
             "SecurityGroupId",
             "security group of the instances",
@@ -527,4 +799,13 @@ fn sorted(value: Value) -> Value {
         Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
         other => other,
     }
+}
+
+/// `postgresql` -> `Postgresql`, for logical ids.
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
 }

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::time::Instant;
 
-use aws_sdk_cloudformation::types::{ChangeSetStatus, ChangeSetType, Tag};
+use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Tag};
 
 use super::{Aws, aws_err};
 use crate::InfraError;
@@ -103,6 +103,8 @@ impl Aws {
             } else {
                 ChangeSetType::Update
             })
+            // The Enhanced Monitoring role is an IAM resource (named by CloudFormation).
+            .capabilities(Capability::CapabilityIam)
             .description(format!("ecom-infra deploy of {stack}"));
         for (key, value) in tags {
             request = request.tags(Tag::builder().key(key).value(value).build());

@@ -202,6 +202,8 @@ impl Aws {
             "AWS::RDS::DBSubnetGroup" => self.subnet_group_gone(physical).await?,
             "AWS::RDS::DBParameterGroup" => self.parameter_group_gone(physical).await?,
             "AWS::SNS::Topic" => self.topic_gone(physical).await?,
+            "AWS::RDS::EventSubscription" => self.subscription_gone(physical).await?,
+            "AWS::CloudWatch::Dashboard" => self.dashboard_gone(physical).await?,
             "AWS::KMS::Key" => return self.key_fate(spec, physical).await,
             _ => after
                 .get(logical)
@@ -235,6 +237,34 @@ impl Aws {
             Ok(out) => Ok(out.db_parameter_groups().is_empty()),
             Err(e) if error_code(&e).starts_with("DBParameterGroupNotFound") => Ok(true),
             Err(e) => Err(aws_err("DescribeDBParameterGroups")(e)),
+        }
+    }
+
+    async fn subscription_gone(&self, name: &str) -> Result<bool, InfraError> {
+        match self
+            .rds
+            .describe_event_subscriptions()
+            .subscription_name(name)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.event_subscriptions_list().is_empty()),
+            Err(e) if error_code(&e).starts_with("SubscriptionNotFound") => Ok(true),
+            Err(e) => Err(aws_err("DescribeEventSubscriptions")(e)),
+        }
+    }
+
+    async fn dashboard_gone(&self, name: &str) -> Result<bool, InfraError> {
+        match self
+            .cloudwatch
+            .get_dashboard()
+            .dashboard_name(name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(false),
+            Err(e) if error_code(&e).starts_with("ResourceNotFound") => Ok(true),
+            Err(e) => Err(aws_err("GetDashboard")(e)),
         }
     }
 

@@ -41,6 +41,53 @@ pub struct DeploymentSpec {
     pub iam_auth: bool,
     /// CloudWatch alarms and where they go.
     pub alarms: AlarmSpec,
+    /// Performance Insights, Enhanced Monitoring, logs and events. Absent in a spec file:
+    /// [`MonitoringSpec::default`].
+    #[serde(default)]
+    pub monitoring: MonitoringSpec,
+}
+
+/// What the database reports beyond metrics: query performance, OS metrics, its logs and
+/// its events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MonitoringSpec {
+    /// Performance Insights retention in days, encrypted with the database's key: 7 (free)
+    /// or a multiple of 31 up to 731.
+    pub performance_insights_days: u16,
+    /// Enhanced Monitoring (OS metrics) every this many seconds: 1, 5, 10, 15, 30 or 60.
+    pub enhanced_monitoring_seconds: u8,
+    /// Days the exported `postgresql` and `upgrade` logs are kept in CloudWatch Logs (one
+    /// of the retention periods CloudWatch Logs offers).
+    pub log_retention_days: u16,
+    /// Statements slower than this many milliseconds are logged (`log_min_duration_statement`).
+    pub slow_statement_ms: u32,
+    /// Load pgaudit and log DDL and role changes (`pgaudit.log = ddl,role`).
+    pub pgaudit: bool,
+}
+
+impl Default for MonitoringSpec {
+    fn default() -> Self {
+        Self {
+            performance_insights_days: 7,
+            enhanced_monitoring_seconds: 60,
+            log_retention_days: 7,
+            slow_statement_ms: 500,
+            pgaudit: false,
+        }
+    }
+}
+
+impl MonitoringSpec {
+    /// The intervals Enhanced Monitoring accepts.
+    pub const MONITORING_INTERVALS: [u8; 6] = [1, 5, 10, 15, 30, 60];
+    /// The retention periods CloudWatch Logs accepts (days; "never expire" is not offered).
+    pub const LOG_RETENTION_DAYS: [u16; 22] = [
+        1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+        2922, 3288, 3653,
+    ];
+    /// The logs exported to CloudWatch Logs.
+    pub const LOG_EXPORTS: [&str; 2] = ["postgresql", "upgrade"];
 }
 
 /// A lower-case environment name: 1 to 20 of `a-z`, `0-9`, `-`, starting with a letter.
@@ -301,8 +348,10 @@ pub enum EncryptionKey {
     },
 }
 
-/// Alarm thresholds and the topic's subscription.
+/// Alarm thresholds and the topic's subscription. Fields absent in a spec file take
+/// [`AlarmSpec::default`]'s.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AlarmSpec {
     /// Subscribe this address to the alarm topic (AWS sends a confirmation mail).
     pub email: Option<String>,
@@ -318,6 +367,17 @@ pub struct AlarmSpec {
     pub latency_ms: u32,
     /// Replica lag above this many seconds.
     pub replica_lag_seconds: u32,
+    /// Transaction IDs used (the age of the oldest unfrozen one) above this many millions:
+    /// wraparound stops writes at about 2,100 million.
+    pub max_used_transaction_ids_millions: u32,
+    /// Outstanding disk I/O requests above this.
+    pub disk_queue_depth: u32,
+    /// Swap in use above this many MiB.
+    pub swap_usage_mib: u32,
+    /// WAL kept on disk (transaction logs) above this many GiB: a stuck replication slot.
+    pub transaction_logs_gib: u32,
+    /// On burstable classes (`db.t*`), CPU credits below this.
+    pub cpu_credit_balance: u32,
 }
 
 impl Default for AlarmSpec {
@@ -330,6 +390,11 @@ impl Default for AlarmSpec {
             max_connections: 80,
             latency_ms: 20,
             replica_lag_seconds: 60,
+            max_used_transaction_ids_millions: 1000,
+            disk_queue_depth: 64,
+            swap_usage_mib: 256,
+            transaction_logs_gib: 10,
+            cpu_credit_balance: 20,
         }
     }
 }
@@ -419,8 +484,10 @@ impl DeploymentSpec {
             alarms: AlarmSpec {
                 free_storage_gib: 2,
                 max_connections: 60,
+                transaction_logs_gib: 4,
                 ..AlarmSpec::default()
             },
+            monitoring: MonitoringSpec::default(),
         }
     }
 
@@ -461,7 +528,15 @@ impl DeploymentSpec {
             free_storage_gib: 20,
             freeable_memory_mib: 1024,
             max_connections: 900,
+            transaction_logs_gib: 20,
             ..AlarmSpec::default()
+        };
+        spec.monitoring = MonitoringSpec {
+            enhanced_monitoring_seconds: 15,
+            log_retention_days: 30,
+            slow_statement_ms: 250,
+            pgaudit: true,
+            ..MonitoringSpec::default()
         };
         spec
     }
@@ -487,6 +562,18 @@ impl DeploymentSpec {
     /// would make those snapshots unrestorable once its waiting period ends.
     pub fn snapshots_outlive_writer(&self) -> bool {
         self.final_snapshot || self.backups.retain_after_deletion
+    }
+
+    /// The log group RDS exports `log` (`postgresql`, `upgrade`) of instance `identifier` to.
+    pub fn log_group_name(identifier: &str, log: &str) -> String {
+        format!("/aws/rds/instance/{identifier}/{log}")
+    }
+
+    /// Every instance identifier: the writer, then the replicas.
+    pub fn instance_identifiers(&self) -> Vec<String> {
+        std::iter::once(self.primary_identifier())
+            .chain((1..=self.replicas.count).map(|n| self.replica_identifier(n)))
+            .collect()
     }
 
     /// The replicas' class.

@@ -36,6 +36,22 @@ impl DeploymentSpec {
         if self.owner.trim().is_empty() {
             return Err(SpecError::MissingOwner);
         }
+        self.validate_monitoring()
+    }
+
+    fn validate_monitoring(&self) -> Result<(), SpecError> {
+        use super::MonitoringSpec;
+        let m = &self.monitoring;
+        let days = m.performance_insights_days;
+        if !(days == 7 || (days.is_multiple_of(31) && (31..=731).contains(&days))) {
+            return Err(SpecError::PerformanceInsightsRetention(days));
+        }
+        if !MonitoringSpec::MONITORING_INTERVALS.contains(&m.enhanced_monitoring_seconds) {
+            return Err(SpecError::MonitoringInterval(m.enhanced_monitoring_seconds));
+        }
+        if !MonitoringSpec::LOG_RETENTION_DAYS.contains(&m.log_retention_days) {
+            return Err(SpecError::LogRetention(m.log_retention_days));
+        }
         Ok(())
     }
 
@@ -272,4 +288,10 @@ pub enum SpecError {
     InvalidEmail(String),
     #[error("the owner (Owner tag) must not be empty")]
     MissingOwner,
+    #[error("Performance Insights keeps 7 days, or a multiple of 31 up to 731; {0} given")]
+    PerformanceInsightsRetention(u16),
+    #[error("Enhanced Monitoring takes an interval of 1, 5, 10, 15, 30 or 60 seconds; {0} given")]
+    MonitoringInterval(u8),
+    #[error("CloudWatch Logs does not offer a retention of {0} days")]
+    LogRetention(u16),
 }

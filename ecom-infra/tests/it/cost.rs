@@ -16,35 +16,35 @@ fn d(s: &str) -> Decimal {
 type Total = (Preset, &'static str, &'static str, &'static str);
 
 /// Every preset in every region of the table. A month is 730 hours. Both presets create
-/// their own KMS key (1.00) and have one master secret (0.40); alarms are 0.10 each, six
-/// on the writer and one per replica.
+/// their own KMS key (1.00) and have one master secret (0.40); alarms are 0.10 each: ten
+/// on the writer, eleven on a burstable one (CPU credits), and three per replica.
 const TOTALS: [Total; 4] = [
     // test: db.t4g.micro Multi-AZ writer (2 instances) + 1 replica = 3 instances.
     //   instances 0.018 × 3 × 730             = 39.42
     //   storage   20 GiB × 0.127 × 3          =  7.62
-    //   fixed     1.00 + 0.40 + 7 × 0.10      =  2.10
-    //   month     39.42 + 7.62 + 2.10         = 49.14
-    //   hour      0.018 × 3 + (7.62 + 2.10) / 730 = 0.054 + 0.01332 = 0.0673
-    (Preset::Test, "eu-west-1", "49.14", "0.0673"),
+    //   fixed     1.00 + 0.40 + 14 × 0.10     =  2.80
+    //   month     39.42 + 7.62 + 2.80         = 49.84
+    //   hour      0.018 × 3 + (7.62 + 2.80) / 730 = 0.054 + 0.01427 = 0.0683
+    (Preset::Test, "eu-west-1", "49.84", "0.0683"),
     //   instances 0.016 × 3 × 730             = 35.04
     //   storage   20 GiB × 0.115 × 3          =  6.90
-    //   fixed     1.00 + 0.40 + 7 × 0.10      =  2.10
-    //   month     35.04 + 6.90 + 2.10         = 44.04
-    //   hour      0.016 × 3 + (6.90 + 2.10) / 730 = 0.048 + 0.01233 = 0.0603
-    (Preset::Test, "us-east-1", "44.04", "0.0603"),
+    //   fixed     1.00 + 0.40 + 14 × 0.10     =  2.80
+    //   month     35.04 + 6.90 + 2.80         = 44.74
+    //   hour      0.016 × 3 + (6.90 + 2.80) / 730 = 0.048 + 0.01329 = 0.0613
+    (Preset::Test, "us-east-1", "44.74", "0.0613"),
     // production: db.r6g.large Multi-AZ writer (2 instances) + 2 replicas = 4 instances.
     //   instances 0.258 × 4 × 730             = 753.36
     //   storage   100 GiB × 0.127 × 4         =  50.80
-    //   fixed     1.00 + 0.40 + 8 × 0.10      =   2.20
-    //   month     753.36 + 50.80 + 2.20       = 806.36
-    //   hour      0.258 × 4 + (50.80 + 2.20) / 730 = 1.032 + 0.07260 = 1.1046
-    (Preset::Production, "eu-west-1", "806.36", "1.1046"),
+    //   fixed     1.00 + 0.40 + 16 × 0.10     =   3.00
+    //   month     753.36 + 50.80 + 3.00       = 807.16
+    //   hour      0.258 × 4 + (50.80 + 3.00) / 730 = 1.032 + 0.07370 = 1.1057
+    (Preset::Production, "eu-west-1", "807.16", "1.1057"),
     //   instances 0.225 × 4 × 730             = 657.00
     //   storage   100 GiB × 0.115 × 4         =  46.00
-    //   fixed     1.00 + 0.40 + 8 × 0.10      =   2.20
-    //   month     657.00 + 46.00 + 2.20       = 705.20
-    //   hour      0.225 × 4 + (46.00 + 2.20) / 730 = 0.900 + 0.06603 = 0.9660
-    (Preset::Production, "us-east-1", "705.20", "0.9660"),
+    //   fixed     1.00 + 0.40 + 16 × 0.10     =   3.00
+    //   month     657.00 + 46.00 + 3.00       = 706.00
+    //   hour      0.225 × 4 + (46.00 + 3.00) / 730 = 0.900 + 0.06712 = 0.9671
+    (Preset::Production, "us-east-1", "706.00", "0.9671"),
 ];
 
 #[test]
@@ -98,8 +98,8 @@ fn test_preset_is_itemised_line_by_line() {
             ("replica storage 1 x 20 GiB", d("2.54")),
             ("KMS key", d("1.00")),
             ("master password secret", d("0.40")),
-            // 7 × 0.10 = 0.70
-            ("7 CloudWatch alarms", d("0.70")),
+            // 14 × 0.10 = 1.40
+            ("14 CloudWatch alarms", d("1.40")),
         ]
     );
     assert_eq!(estimate.as_of, "2026-11-25");

@@ -552,8 +552,17 @@ fn key_retention_cases() -> Vec<Case> {
 
 fn alarms_cases() -> Vec<Case> {
     let f = "alarms.guard";
-    let (each, lag) = ("alarm_on_each_metric", "replica_lag_alarm_per_replica");
-    let topic = "alarms_go_to_the_topic";
+    let (each, replica) = ("alarm_on_each_metric", "alarms_on_each_replica");
+    let (topic, credit) = (
+        "alarms_go_to_the_topic",
+        "cpu_credit_alarm_on_burstable_writers",
+    );
+    let writer_metric = |metric: &str| -> &'static str {
+        format!("some %writer_alarms.Properties.MetricName == '{metric}'").leak()
+    };
+    let replica_metric = |metric: &str| -> &'static str {
+        format!("some %replica_alarms.Properties.MetricName == '{metric}'").leak()
+    };
     vec![
         case(f, each, "%alarms !empty", Preset::Test, |t| {
             resources(t).retain(|_, r| r["Type"] != "AWS::CloudWatch::Alarm")
@@ -561,51 +570,88 @@ fn alarms_cases() -> Vec<Case> {
         case(
             f,
             each,
-            "some %alarms.Properties.MetricName == 'CPUUtilization'",
+            writer_metric("CPUUtilization"),
             Preset::Test,
             |t| remove_resource(t, "AlarmPrimaryCpu"),
         ),
         case(
             f,
             each,
-            "some %alarms.Properties.MetricName == 'FreeStorageSpace'",
+            writer_metric("FreeStorageSpace"),
             Preset::Test,
             |t| remove_resource(t, "AlarmPrimaryFreeStorage"),
         ),
         case(
             f,
             each,
-            "some %alarms.Properties.MetricName == 'FreeableMemory'",
+            writer_metric("FreeableMemory"),
             Preset::Test,
             |t| remove_resource(t, "AlarmPrimaryFreeableMemory"),
         ),
         case(
             f,
             each,
-            "some %alarms.Properties.MetricName == 'DatabaseConnections'",
+            writer_metric("DatabaseConnections"),
             Preset::Test,
             |t| remove_resource(t, "AlarmPrimaryConnections"),
         ),
+        case(f, each, writer_metric("ReadLatency"), Preset::Test, |t| {
+            remove_resource(t, "AlarmPrimaryReadLatency")
+        }),
+        case(f, each, writer_metric("WriteLatency"), Preset::Test, |t| {
+            remove_resource(t, "AlarmPrimaryWriteLatency")
+        }),
         case(
             f,
             each,
-            "some %alarms.Properties.MetricName == 'ReadLatency'",
+            writer_metric("MaximumUsedTransactionIDs"),
             Preset::Test,
-            |t| remove_resource(t, "AlarmPrimaryReadLatency"),
+            |t| remove_resource(t, "AlarmPrimaryMaxUsedTransactionIds"),
         ),
         case(
             f,
             each,
-            "some %alarms.Properties.MetricName == 'WriteLatency'",
+            writer_metric("DiskQueueDepth"),
             Preset::Test,
-            |t| remove_resource(t, "AlarmPrimaryWriteLatency"),
+            |t| remove_resource(t, "AlarmPrimaryDiskQueueDepth"),
+        ),
+        case(f, each, writer_metric("SwapUsage"), Preset::Test, |t| {
+            remove_resource(t, "AlarmPrimarySwapUsage")
+        }),
+        case(
+            f,
+            each,
+            writer_metric("TransactionLogsDiskUsage"),
+            Preset::Test,
+            |t| remove_resource(t, "AlarmPrimaryTransactionLogsDiskUsage"),
         ),
         case(
             f,
-            lag,
-            "some %alarms.Properties.MetricName == 'ReplicaLag'",
+            credit,
+            writer_metric("CPUCreditBalance"),
+            Preset::Test,
+            |t| remove_resource(t, "AlarmPrimaryCpuCreditBalance"),
+        ),
+        case(
+            f,
+            replica,
+            replica_metric("ReplicaLag"),
             Preset::Test,
             |t| remove_resource(t, "AlarmReplica1Lag"),
+        ),
+        case(
+            f,
+            replica,
+            replica_metric("CPUUtilization"),
+            Preset::Test,
+            |t| remove_resource(t, "AlarmReplica1Cpu"),
+        ),
+        case(
+            f,
+            replica,
+            replica_metric("FreeStorageSpace"),
+            Preset::Test,
+            |t| remove_resource(t, "AlarmReplica1FreeStorage"),
         ),
         case(
             f,
@@ -641,16 +687,175 @@ fn alarms_cases() -> Vec<Case> {
     ]
 }
 
+fn observability_cases() -> Vec<Case> {
+    let f = "observability.guard";
+    let (pi, em, logs) = (
+        "performance_insights_encrypted",
+        "enhanced_monitoring",
+        "logs_exported_and_kept_encrypted",
+    );
+    let (params, events, dash) = (
+        "logging_parameters",
+        "events_and_alarms_to_an_encrypted_topic",
+        "dashboard_exists",
+    );
+    vec![
+        case(
+            f,
+            pi,
+            "%db_instances.Properties.EnablePerformanceInsights == true",
+            Preset::Test,
+            |t| properties(t, "Replica1")["EnablePerformanceInsights"] = json!(false),
+        ),
+        case(
+            f,
+            pi,
+            "%db_instances.Properties.PerformanceInsightsKMSKeyId.'Fn::GetAtt'[0] == 'DbKey'",
+            Preset::Test,
+            |t| remove_property(t, "Primary", "PerformanceInsightsKMSKeyId"),
+        ),
+        case(
+            f,
+            em,
+            "%db_instances.Properties.MonitoringInterval > 0",
+            Preset::Test,
+            |t| properties(t, "Primary")["MonitoringInterval"] = json!(0),
+        ),
+        case(
+            f,
+            em,
+            "%db_instances.Properties.MonitoringRoleArn.'Fn::GetAtt'[0] == 'MonitoringRole'",
+            Preset::Test,
+            |t| {
+                properties(t, "Replica1")["MonitoringRoleArn"] =
+                    json!("arn:aws:iam::123456789012:role/anything")
+            },
+        ),
+        case(
+            f,
+            em,
+            "Resources.MonitoringRole.Properties.AssumeRolePolicyDocument.Statement[*].Principal.Service == 'monitoring.rds.amazonaws.com'",
+            Preset::Test,
+            |t| {
+                properties(t, "MonitoringRole")["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+                    ["Service"] = json!("ec2.amazonaws.com")
+            },
+        ),
+        case(
+            f,
+            logs,
+            "%db_instances.Properties.EnableCloudwatchLogsExports[*] in ['postgresql', 'upgrade']",
+            Preset::Test,
+            |t| {
+                properties(t, "Primary")["EnableCloudwatchLogsExports"] =
+                    json!(["postgresql", "iam-db-auth-error"])
+            },
+        ),
+        case(
+            f,
+            logs,
+            "%db_instances { Properties.EnableCloudwatchLogsExports exists }",
+            Preset::Test,
+            |t| remove_property(t, "Replica1", "EnableCloudwatchLogsExports"),
+        ),
+        case(
+            f,
+            logs,
+            "%db_instances { some Properties.EnableCloudwatchLogsExports[*] == 'postgresql' }",
+            Preset::Test,
+            |t| properties(t, "Replica1")["EnableCloudwatchLogsExports"] = json!(["upgrade"]),
+        ),
+        case(f, logs, "%log_groups !empty", Preset::Test, |t| {
+            resources(t).retain(|_, r| r["Type"] != "AWS::Logs::LogGroup");
+        }),
+        case(
+            f,
+            logs,
+            "%log_groups.Properties.RetentionInDays exists",
+            Preset::Test,
+            |t| remove_property(t, "LogsPrimaryPostgresql", "RetentionInDays"),
+        ),
+        case(
+            f,
+            logs,
+            "%log_groups.Properties.KmsKeyId.'Fn::GetAtt'[0] == 'DbKey'",
+            Preset::Test,
+            |t| remove_property(t, "LogsReplica1Upgrade", "KmsKeyId"),
+        ),
+        case(
+            f,
+            params,
+            "Resources.DbParameterGroup.Properties.Parameters.log_min_duration_statement exists",
+            Preset::Test,
+            |t| {
+                properties(t, "DbParameterGroup")["Parameters"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("log_min_duration_statement");
+            },
+        ),
+        case(
+            f,
+            params,
+            "Resources.DbParameterGroup.Properties.Parameters.log_lock_waits == '1'",
+            Preset::Test,
+            |t| properties(t, "DbParameterGroup")["Parameters"]["log_lock_waits"] = json!("0"),
+        ),
+        case(
+            f,
+            params,
+            "Resources.DbParameterGroup.Properties.Parameters.log_connections == '1'",
+            Preset::Test,
+            |t| properties(t, "DbParameterGroup")["Parameters"]["log_connections"] = json!("0"),
+        ),
+        case(f, events, "%subscriptions !empty", Preset::Test, |t| {
+            remove_resource(t, "DbEvents")
+        }),
+        case(
+            f,
+            events,
+            "%subscriptions.Properties.SnsTopicArn.Ref == 'AlarmTopic'",
+            Preset::Test,
+            |t| {
+                properties(t, "DbEvents")["SnsTopicArn"] =
+                    json!("arn:aws:sns:eu-west-1:123456789012:elsewhere")
+            },
+        ),
+        case(
+            f,
+            events,
+            "%subscriptions.Properties.Enabled == true",
+            Preset::Test,
+            |t| properties(t, "DbEvents")["Enabled"] = json!(false),
+        ),
+        case(
+            f,
+            events,
+            "Resources.AlarmTopic.Properties.KmsMasterKeyId.'Fn::GetAtt'[0] == 'DbKey'",
+            Preset::Test,
+            |t| remove_property(t, "AlarmTopic", "KmsMasterKeyId"),
+        ),
+        case(
+            f,
+            dash,
+            "Resources.Dashboard.Type == 'AWS::CloudWatch::Dashboard'",
+            Preset::Production,
+            |t| remove_resource(t, "Dashboard"),
+        ),
+    ]
+}
+
 fn tags_cases() -> Vec<Case> {
     let f = "tags.guard";
-    let (known, tagged) = ("only_known_taggable_types", "tags_on_every_resource");
+    let (known, tagged) = ("only_known_types", "tags_on_every_resource");
     vec![
         case(
             f,
             known,
             "%resources.Type in ['AWS::EC2::VPC', 'AWS::EC2::Subnet', 'AWS::EC2::SecurityGroup', \
              'AWS::RDS::DBSubnetGroup', 'AWS::RDS::DBParameterGroup', 'AWS::RDS::DBInstance', \
-             'AWS::KMS::Key', 'AWS::SNS::Topic', 'AWS::CloudWatch::Alarm']",
+             'AWS::KMS::Key', 'AWS::SNS::Topic', 'AWS::CloudWatch::Alarm', 'AWS::IAM::Role', \
+             'AWS::Logs::LogGroup', 'AWS::RDS::EventSubscription', 'AWS::CloudWatch::Dashboard']",
             Preset::Test,
             |t| {
                 resources(t).insert(
@@ -662,35 +867,35 @@ fn tags_cases() -> Vec<Case> {
         case(
             f,
             tagged,
-            "%resources { Properties.Tags exists }",
+            "%taggable { Properties.Tags exists }",
             Preset::Test,
             |t| remove_property(t, "Vpc", "Tags"),
         ),
         case(
             f,
             tagged,
-            "%resources { some Properties.Tags[*].Key == 'Environment' }",
+            "%taggable { some Properties.Tags[*].Key == 'Environment' }",
             Preset::Production,
             |t| remove_tag(t, "AlarmTopic", "Environment"),
         ),
         case(
             f,
             tagged,
-            "%resources { some Properties.Tags[*].Key == 'Project' }",
+            "%taggable { some Properties.Tags[*].Key == 'Project' }",
             Preset::Production,
             |t| remove_tag(t, "DbKey", "Project"),
         ),
         case(
             f,
             tagged,
-            "%resources { some Properties.Tags[*].Key == 'ManagedBy' }",
+            "%taggable { some Properties.Tags[*].Key == 'ManagedBy' }",
             Preset::Production,
             |t| remove_tag(t, "Replica2", "ManagedBy"),
         ),
         case(
             f,
             tagged,
-            "%resources { some Properties.Tags[*].Key == 'Owner' }",
+            "%taggable { some Properties.Tags[*].Key == 'Owner' }",
             Preset::Production,
             |t| remove_tag(t, "PrivateSubnet3", "Owner"),
         ),
@@ -707,6 +912,7 @@ fn cases() -> Vec<Case> {
         production_cases(),
         key_retention_cases(),
         alarms_cases(),
+        observability_cases(),
         tags_cases(),
     ]
     .into_iter()

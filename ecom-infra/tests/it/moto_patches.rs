@@ -87,6 +87,8 @@ async fn moto_patch_db_instance_properties() {
         "ManageMasterUserPassword": true, "MasterUserSecret": {"KmsKeyId": {"Fn::GetAtt": ["Key", "Arn"]}},
         "VPCSecurityGroups": [{"Fn::GetAtt": ["Sg", "GroupId"]}], "MaxAllocatedStorage": 40,
         "StorageEncrypted": true, "KmsKeyId": {"Fn::GetAtt": ["Key", "Arn"]},
+        "MonitoringInterval": 15, "MonitoringRoleArn": "arn:aws:iam::123456789012:role/monitoring",
+        "EnableCloudwatchLogsExports": ["postgresql", "upgrade"],
     }));
     db["Properties"]
         .as_object_mut()
@@ -109,6 +111,15 @@ async fn moto_patch_db_instance_properties() {
     assert_eq!(db.deletion_protection(), Some(true));
     assert_eq!(db.max_allocated_storage(), Some(40));
     assert_eq!(db.allocated_storage(), Some(20));
+    assert_eq!(db.monitoring_interval(), Some(15));
+    assert_eq!(
+        db.monitoring_role_arn(),
+        Some("arn:aws:iam::123456789012:role/monitoring")
+    );
+    assert_eq!(
+        db.enabled_cloudwatch_logs_exports(),
+        ["postgresql", "upgrade"]
+    );
     assert_eq!(db.endpoint().and_then(|e| e.port()), Some(5432));
     let groups: Vec<&str> = db
         .vpc_security_groups()
@@ -213,6 +224,66 @@ async fn moto_patch_db_instance_deletion_policy() {
         "nothing of the other"
     );
     assert!(aws.db_instance("kept-db").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn moto_patch_rds_event_subscription() {
+    let moto = Moto::start();
+    let aws = moto.aws().await;
+    let mut r = network();
+    r.insert(
+        "Db".into(),
+        instance(json!({"DBInstanceIdentifier": "events-db"})),
+    );
+    r.insert(
+        "Topic".into(),
+        json!({"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "events"}}),
+    );
+    r.insert("Events".into(), json!({"Type": "AWS::RDS::EventSubscription", "Properties": {
+        "SubscriptionName": "db-events", "SnsTopicArn": {"Ref": "Topic"}, "SourceType": "db-instance",
+        "SourceIds": [{"Ref": "Db"}], "Enabled": true,
+        "Tags": [{"Key": "Project", "Value": "ecom-dms"}],
+    }}));
+    let t = json!({"Resources": r, "Outputs": {"Events": {"Value": {"Ref": "Events"}}}});
+    assert_eq!(create_stack(&aws, "events", &t).await, "CREATE_COMPLETE");
+    assert_eq!(aws.outputs("events").await.unwrap()["Events"], "db-events");
+    let out = aws
+        .rds
+        .describe_event_subscriptions()
+        .subscription_name("db-events")
+        .send()
+        .await
+        .unwrap();
+    let subscription = &out.event_subscriptions_list()[0];
+    assert_eq!(subscription.source_ids_list(), ["events-db"]);
+    assert_eq!(subscription.source_type(), Some("db-instance"));
+    assert!(
+        subscription
+            .sns_topic_arn()
+            .is_some_and(|arn| arn.ends_with(":events"))
+    );
+    let id = aws.stack_status("events").await.unwrap().unwrap().0;
+    aws.cfn.delete_stack().stack_name(&id).send().await.unwrap();
+    assert_eq!(stack_status(&aws, &id).await, "DELETE_COMPLETE");
+    let left = aws.rds.describe_event_subscriptions().send().await.unwrap();
+    assert!(left.event_subscriptions_list().is_empty());
+}
+
+#[tokio::test]
+async fn moto_patch_log_group_kms_key() {
+    let moto = Moto::start();
+    let aws = moto.aws().await;
+    let key = "arn:aws:kms:eu-west-1:123456789012:key/0b0b0b0b-0000-4000-8000-000000000000";
+    let t = json!({"Resources": {"Logs": {"Type": "AWS::Logs::LogGroup", "Properties": {
+        "LogGroupName": "/aws/rds/instance/x/postgresql", "RetentionInDays": 7, "KmsKeyId": key,
+    }}}});
+    assert_eq!(create_stack(&aws, "logs", &t).await, "CREATE_COMPLETE");
+    let groups = crate::support::log_groups(&moto, "/aws/rds/instance/x/");
+    assert_eq!(
+        groups["/aws/rds/instance/x/postgresql"],
+        json!([7, key]),
+        "{groups}"
+    );
 }
 
 #[tokio::test]
@@ -443,7 +514,7 @@ fn moto_launcher_applies_exactly_the_tested_patches() {
     let moto = Moto::start();
     let log = std::fs::read_to_string(&moto.log).unwrap();
     assert!(
-        log.contains("ecom_moto: moto 5.2.5 with patches rds_group_refs, db_instance_properties, delete_with_replicas, kms_key_policy_and_deletion, db_instance_deletion_policy, cloudwatch_alarm, deleted_stack_resources, change_set_outputs, sns_topic_tags"),
+        log.contains("ecom_moto: moto 5.2.5 with patches rds_group_refs, db_instance_properties, delete_with_replicas, kms_key_policy_and_deletion, db_instance_deletion_policy, rds_event_subscription, log_group_kms_key, cloudwatch_alarm, deleted_stack_resources, change_set_outputs, sns_topic_tags"),
         "{log}"
     );
 }

@@ -237,3 +237,35 @@ fn a_spec_file_without_retain_after_deletion_still_reads() {
     let spec: DeploymentSpec = serde_json::from_value(json).unwrap();
     assert!(!spec.backups.retain_after_deletion);
 }
+
+#[test]
+fn monitoring_settings_are_checked() {
+    assert_eq!(
+        refused(|s| s.monitoring.performance_insights_days = 30),
+        SpecError::PerformanceInsightsRetention(30)
+    );
+    assert_eq!(
+        refused(|s| s.monitoring.enhanced_monitoring_seconds = 0),
+        SpecError::MonitoringInterval(0)
+    );
+    assert_eq!(
+        refused(|s| s.monitoring.log_retention_days = 10),
+        SpecError::LogRetention(10)
+    );
+    let mut spec = DeploymentSpec::test(REGION);
+    spec.monitoring.performance_insights_days = 93;
+    spec.validate().unwrap();
+}
+
+#[test]
+fn a_spec_file_without_monitoring_or_new_alarms_still_reads() {
+    let mut json = serde_json::to_value(DeploymentSpec::test(REGION)).unwrap();
+    json.as_object_mut().unwrap().remove("monitoring");
+    json["alarms"]
+        .as_object_mut()
+        .unwrap()
+        .remove("disk_queue_depth");
+    let spec: DeploymentSpec = serde_json::from_value(json).unwrap();
+    assert_eq!(spec.monitoring, ecom_infra::spec::MonitoringSpec::default());
+    assert_eq!(spec.alarms.disk_queue_depth, 64);
+}

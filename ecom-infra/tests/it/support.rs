@@ -214,3 +214,50 @@ print(json.dumps(sorted(i for i in found if i in ids)))
     );
     serde_json::from_slice(&out.stdout).expect("JSON from boto3")
 }
+
+/// Runs a boto3 script against moto (the endpoint and region are `sys.argv[1]` and
+/// `sys.argv[2]`, then `args`) and parses the JSON it prints: for services whose Rust SDK
+/// crates the build leaves out (EC2, IAM, CloudWatch Logs).
+pub fn boto3_json(moto: &Moto, script: &str, args: &[&str]) -> serde_json::Value {
+    let prelude = "import json, sys, boto3\n\
+                   def client(name):\n    return boto3.client(name, region_name=sys.argv[2], endpoint_url=sys.argv[1], aws_access_key_id='testing', aws_secret_access_key='testing')\n";
+    let out = Command::new(py_bin().join("python"))
+        .arg("-c")
+        .arg(format!("{prelude}{script}"))
+        .arg(&moto.endpoint)
+        .arg(REGION)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run boto3");
+    assert!(
+        out.status.success(),
+        "boto3: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON from boto3")
+}
+
+/// Tags of an IAM role or a log group, by its physical id.
+pub fn tags_via_boto3(moto: &Moto, resource_type: &str, id: &str) -> serde_json::Value {
+    let script = match resource_type {
+        "AWS::IAM::Role" => {
+            "print(json.dumps({t['Key']: t['Value'] for t in client('iam').list_role_tags(RoleName=sys.argv[3])['Tags']}))"
+        }
+        "AWS::Logs::LogGroup" => {
+            "print(json.dumps(client('logs').list_tags_log_group(logGroupName=sys.argv[3])['tags']))"
+        }
+        other => panic!("no boto3 tag reader for {other}"),
+    };
+    boto3_json(moto, script, &[id])
+}
+
+/// Log groups whose names start with `prefix`: name, retention and key of each.
+pub fn log_groups(moto: &Moto, prefix: &str) -> serde_json::Value {
+    boto3_json(
+        moto,
+        "groups = client('logs').describe_log_groups(logGroupNamePrefix=sys.argv[3])['logGroups']\n\
+         print(json.dumps({g['logGroupName']: [g.get('retentionInDays'), g.get('kmsKeyId')] for g in groups}))",
+        &[prefix],
+    )
+}

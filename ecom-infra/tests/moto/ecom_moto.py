@@ -76,9 +76,11 @@ def _rds_group_refs():
 def _db_instance_properties():
     """AWS::RDS::DBInstance honours EnableIAMDatabaseAuthentication,
     ManageMasterUserPassword with MasterUserSecret.KmsKeyId, VPCSecurityGroups,
-    DeletionProtection and MaxAllocatedStorage, takes AllocatedStorage and Port as the
-    strings the CloudFormation schema declares, and supports
-    `Fn::GetAtt MasterUserSecret.SecretArn`, as documented; moto ignored them."""
+    DeletionProtection, MaxAllocatedStorage, MonitoringInterval with MonitoringRoleArn
+    and EnableCloudwatchLogsExports, takes AllocatedStorage and Port as the strings the
+    CloudFormation schema declares, and supports `Fn::GetAtt MasterUserSecret.SecretArn`,
+    as documented; moto ignored them. (Performance Insights is not modelled by moto's RDS
+    at all, so its properties stay unchecked here.)"""
     original = rds_models.DBInstance.create_from_cloudformation_json.__func__
 
     def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
@@ -98,6 +100,11 @@ def _db_instance_properties():
             db.deletion_protection = _bool(props["DeletionProtection"])
         if "MaxAllocatedStorage" in props:
             db.max_allocated_storage = int(props["MaxAllocatedStorage"])
+        if int(props.get("MonitoringInterval", 0)):
+            db.monitoring_interval = int(props["MonitoringInterval"])
+            db.monitoring_role_arn = props.get("MonitoringRoleArn")
+        if props.get("EnableCloudwatchLogsExports"):
+            db.enabled_cloudwatch_logs_exports = list(props["EnableCloudwatchLogsExports"])
         if _bool(props.get("ManageMasterUserPassword", False)):
             kms_key = (props.get("MasterUserSecret") or {}).get("KmsKeyId")
             db.update(manage_master_user_password=True, master_user_secret_kms_key_id=kms_key)
@@ -187,6 +194,76 @@ def _db_instance_deletion_policy():
         )
 
     parsing.ResourceMap._delete_resource = _delete_resource
+
+
+@patch("rds_event_subscription")
+def _rds_event_subscription():
+    """AWS::RDS::EventSubscription creates the subscription (moto skipped the resource
+    silently). Ref returns its name, as documented; updating replaces its source list and
+    settings; deleting the stack deletes it."""
+
+    class CfnEventSubscription(CloudFormationModel):
+        __module__ = "moto.rds.models"  # moto's model registry keys on the service module
+
+        def __init__(self, name):
+            self.name = name
+
+        @property
+        def physical_resource_id(self):
+            return self.name
+
+        @staticmethod
+        def cloudformation_name_type():
+            return "SubscriptionName"
+
+        @staticmethod
+        def cloudformation_type():
+            return "AWS::RDS::EventSubscription"
+
+        @classmethod
+        def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+            p = cloudformation_json["Properties"]
+            backend = rds_models.rds_backends[account_id][region_name]
+            backend.create_event_subscription({
+                "subscription_name": resource_name,
+                "sns_topic_arn": p["SnsTopicArn"],
+                "source_type": p.get("SourceType"),
+                "event_categories": p.get("EventCategories", []),
+                "source_ids": [str(i) for i in p.get("SourceIds", [])],
+                "enabled": _bool(p.get("Enabled", True)),
+                "tags": p.get("Tags", []),
+            })
+            return cls(resource_name)
+
+        @classmethod
+        def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):
+            original_resource.delete(account_id, region_name)
+            return cls.create_from_cloudformation_json(original_resource.name, cloudformation_json, account_id, region_name)
+
+        def delete(self, account_id, region_name):
+            rds_models.rds_backends[account_id][region_name].delete_event_subscription(self.name)
+
+    globals()["CfnEventSubscription"] = CfnEventSubscription
+    parsing.get_model_map.cache_clear()
+    parsing.get_name_type_map.cache_clear()
+
+
+@patch("log_group_kms_key")
+def _log_group_kms_key():
+    """AWS::Logs::LogGroup honours `KmsKeyId`, as documented; moto read the key only under
+    the API's spelling `kmsKeyId` and dropped it."""
+    from moto.logs import models as logs_models
+
+    original = logs_models.LogGroup.create_from_cloudformation_json.__func__
+
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        group = original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        key = cloudformation_json["Properties"].get("KmsKeyId")
+        if key:
+            group.kms_key_id = key
+        return group
+
+    logs_models.LogGroup.create_from_cloudformation_json = classmethod(create)
 
 
 @patch("cloudwatch_alarm")
