@@ -61,6 +61,9 @@ pub enum DomainError {
     /// Unknown e-mail or wrong password (deliberately not saying which).
     #[error("invalid e-mail or password")]
     InvalidCredentials,
+    /// The session token names no live session: unknown, expired or ended.
+    #[error("no valid session: sign in again")]
+    Unauthenticated,
     /// Prices can't be negative.
     #[error("price {0} is negative")]
     NegativePrice(Money),

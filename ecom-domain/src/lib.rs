@@ -84,9 +84,10 @@ pub mod prelude {
         TaxPolicy, Totals,
     };
     pub use crate::repo::{
-        AccountRepository, AddressChoice, CartRepository, CatalogReader, CatalogRepository,
-        Checkout, CheckoutRepository, CheckoutRequest, OrderCursor, OrderDetails, OrderReader,
-        OrderRepository, OrderSummary, PaymentOutcome, PaymentRepository, RepoError,
+        AccountRepository, AddressChoice, Caller, CartRepository, CatalogReader,
+        CatalogRepository, Checkout, CheckoutRepository, CheckoutRequest, CustomerRepository,
+        OrderCursor, OrderDetails, OrderReader, OrderRepository, OrderSummary, PaymentOutcome,
+        PaymentRepository, PlaceOrder, RepoError, Session, SessionRepository,
     };
     pub use crate::values::{
         CategoryName, CountryCode, Description, Email, GuestToken, IdempotencyKey, PersonName,

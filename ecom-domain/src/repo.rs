@@ -14,14 +14,17 @@ use crate::catalog::{
     Category, NewCategory, NewProduct, Page, PageRequest, Product, ProductStatus, ProductUpdate,
 };
 use crate::error::DomainError;
-use crate::ids::{AddressId, CartId, CategoryId, OrderId, PaymentId, ProductId, UserId};
+use crate::ids::{
+    AddressId, CartId, CartRef, CategoryId, OrderId, OrderRef, PaymentId, ProductId, UserId,
+};
 use crate::money::{Currency, Money};
 use crate::order::{Customer, Order, OrderEvent, OrderStatus};
 use crate::password::Password;
 use crate::payment::{Applied, Payment, PaymentEvent};
 use crate::pricing::OrderDraft;
 use crate::values::{
-    CountryCode, Email, IdempotencyKey, PostalAddress, ProviderName, ProviderRef, Quantity, Sku,
+    CountryCode, Email, IdempotencyKey, PostalAddress, ProviderName, ProviderRef, Quantity,
+    SessionToken, Sku, TokenDigest,
 };
 
 /// The error every repository method returns: a domain outcome or a store failure.
@@ -289,6 +292,8 @@ pub struct OrderCursor {
 pub struct OrderSummary {
     /// The order.
     pub id: OrderId,
+    /// How its customer names it.
+    pub reference: OrderRef,
     /// Its status.
     pub status: OrderStatus,
     /// Its grand total.
@@ -383,4 +388,146 @@ pub trait PaymentRepository {
         provider: &ProviderName,
         reference: &ProviderRef,
     ) -> Result<Payment, Self::Error>;
+}
+
+/// A session just started. Its token is in the clear here and nowhere else: the
+/// store keeps its digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The bearer token to give the client.
+    pub token: SessionToken,
+    /// The user signed in, or none for a guest.
+    pub user: Option<UserId>,
+    /// When it ends unless ended before.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Who holds a live session: a user, or a guest known by the session token's digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Caller {
+    /// A signed-in user.
+    User(UserId),
+    /// A guest.
+    Guest(TokenDigest),
+}
+
+impl Caller {
+    /// The owner of the carts and orders this caller may see.
+    pub fn owner(self) -> CartOwner {
+        match self {
+            Caller::User(user) => CartOwner::User(user),
+            Caller::Guest(digest) => CartOwner::Guest(digest),
+        }
+    }
+
+    /// The scope of this caller's checkout idempotency keys: two customers' keys
+    /// never meet.
+    pub fn key_scope(self) -> String {
+        match self {
+            Caller::User(user) => format!("checkout:user:{user}"),
+            Caller::Guest(digest) => {
+                let hex: String = digest
+                    .as_bytes()
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                format!("checkout:guest:{hex}")
+            }
+        }
+    }
+}
+
+/// Sessions: how a customer proves, call after call, who they are.
+pub trait SessionRepository {
+    /// The error type.
+    type Error: RepoError;
+
+    /// Starts a session for a guest.
+    fn start_guest_session(&self) -> Result<Session, Self::Error>;
+    /// Checks the e-mail and password and starts a session for the user; an
+    /// unknown e-mail costs the same work as a wrong password, and both are
+    /// [`DomainError::InvalidCredentials`].
+    fn login(&self, email: &Email, password: &Password) -> Result<(Session, User), Self::Error>;
+    /// Who holds `token`; [`DomainError::Unauthenticated`] unless it names a live
+    /// session.
+    fn caller(&self, token: &SessionToken) -> Result<Caller, Self::Error>;
+    /// Ends the session of `token` (logout); ending an ended session changes
+    /// nothing.
+    fn end_session(&self, token: &SessionToken) -> Result<(), Self::Error>;
+    /// Ends every session of `user` ("sign out everywhere"); returns how many.
+    fn end_sessions_of(&self, user: UserId) -> Result<u64, Self::Error>;
+}
+
+/// A checkout as a customer asks for it: their cart, by its reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlaceOrder {
+    /// The customer's cart.
+    pub cart: CartRef,
+    /// Where to ship.
+    pub shipping: AddressChoice,
+    /// Where to bill.
+    pub billing: AddressChoice,
+    /// Contact for a guest (ignored for a user).
+    pub guest_email: Option<Email>,
+    /// The payment provider.
+    pub provider: ProviderName,
+    /// Repeat the call with the same key and get the same order back; the key is
+    /// the customer's own, no other customer's key can meet it.
+    pub idempotency_key: IdempotencyKey,
+}
+
+/// What a customer does with their own carts and orders. Every call takes the
+/// customer's session token, and whatever is not theirs is not found, exactly as
+/// what does not exist: the stores enforce it in the query that finds the row.
+/// (The id-based traits are the back office's: a service gives them to staff
+/// only.)
+pub trait CustomerRepository {
+    /// The error type.
+    type Error: RepoError;
+
+    /// The caller's open cart, created empty if there is none.
+    fn my_cart(&self, who: &SessionToken, currency: Currency) -> Result<Cart, Self::Error>;
+    /// One of the caller's carts.
+    fn cart_of(&self, who: &SessionToken, cart: CartRef) -> Result<Cart, Self::Error>;
+    /// Adds units of a product to one of the caller's carts.
+    fn add_to_cart(
+        &self,
+        who: &SessionToken,
+        cart: CartRef,
+        product: ProductId,
+        quantity: Quantity,
+    ) -> Result<Cart, Self::Error>;
+    /// Sets the quantity of a product in one of the caller's carts.
+    fn set_cart_quantity(
+        &self,
+        who: &SessionToken,
+        cart: CartRef,
+        product: ProductId,
+        quantity: Quantity,
+    ) -> Result<Cart, Self::Error>;
+    /// Removes a product from one of the caller's carts.
+    fn remove_from_cart(
+        &self,
+        who: &SessionToken,
+        cart: CartRef,
+        product: ProductId,
+    ) -> Result<Cart, Self::Error>;
+    /// Gives the open cart of the guest holding `guest` to the user holding
+    /// `user` (at login): both tokens are needed. Merged into the user's open
+    /// cart if there is one.
+    fn claim_guest_cart(
+        &self,
+        user: &SessionToken,
+        guest: &SessionToken,
+    ) -> Result<Cart, Self::Error>;
+    /// Checks out one of the caller's carts.
+    fn place_order(&self, who: &SessionToken, order: &PlaceOrder) -> Result<Checkout, Self::Error>;
+    /// One of the caller's orders, with its payments.
+    fn order_of(&self, who: &SessionToken, order: OrderRef) -> Result<OrderDetails, Self::Error>;
+    /// The caller's orders, newest first.
+    fn orders_of(
+        &self,
+        who: &SessionToken,
+        page: PageRequest<OrderCursor>,
+    ) -> Result<Page<OrderSummary, OrderCursor>, Self::Error>;
 }

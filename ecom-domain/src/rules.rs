@@ -12,6 +12,9 @@ pub const DEFAULT_PAYMENT_WINDOW: Duration = Duration::minutes(30);
 /// the first order; after it, `purge_idempotency_keys` may forget the key.
 pub const IDEMPOTENCY_RETENTION: Duration = Duration::hours(24);
 
+/// How long a session (a login's, or a guest's) lasts, by default.
+pub const DEFAULT_SESSION_LIFETIME: Duration = Duration::days(30);
+
 /// Settings of a store that are business rules rather than data.
 #[derive(Debug, Clone)]
 pub struct StoreRules {
@@ -21,6 +24,8 @@ pub struct StoreRules {
     pub hash_cost: HashCost,
     /// How long a placed order may stay unpaid.
     pub payment_window: Duration,
+    /// How long a session lasts from its start.
+    pub session_lifetime: Duration,
 }
 
 impl Default for StoreRules {
@@ -29,6 +34,7 @@ impl Default for StoreRules {
             pricing: Pricing::default(),
             hash_cost: HashCost::OWASP,
             payment_window: DEFAULT_PAYMENT_WINDOW,
+            session_lifetime: DEFAULT_SESSION_LIFETIME,
         }
     }
 }

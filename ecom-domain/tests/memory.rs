@@ -703,3 +703,134 @@ fn snapshot(
             .collect(),
     )
 }
+
+/// A customer call, as the ownership property drives them.
+#[derive(Debug, Clone)]
+enum CustomerOp {
+    Add { product: usize, quantity: i64 },
+    Set { product: usize, quantity: i64 },
+    Remove { product: usize },
+    Checkout { key: u8 },
+    ReadCart,
+    ReadOrder,
+}
+
+fn customer_op() -> impl Strategy<Value = CustomerOp> {
+    prop_oneof![
+        (0..3usize, 1..4i64).prop_map(|(product, quantity)| CustomerOp::Add { product, quantity }),
+        (0..3usize, 1..4i64).prop_map(|(product, quantity)| CustomerOp::Set { product, quantity }),
+        (0..3usize).prop_map(|product| CustomerOp::Remove { product }),
+        (0..3u8).prop_map(|key| CustomerOp::Checkout { key }),
+        Just(CustomerOp::ReadCart),
+        Just(CustomerOp::ReadOrder),
+    ]
+}
+
+/// Runs `op` as `who` on `cart` and `order`.
+fn run_op(
+    shop: &Shop,
+    who: &SessionToken,
+    cart: CartRef,
+    order: Option<OrderRef>,
+    op: &CustomerOp,
+) -> Result<(), DomainError> {
+    let store = &shop.store;
+    match op {
+        CustomerOp::Add { product, quantity } => store
+            .add_to_cart(who, cart, shop.products[*product].id, q(*quantity))
+            .map(drop),
+        CustomerOp::Set { product, quantity } => store
+            .set_cart_quantity(who, cart, shop.products[*product].id, q(*quantity))
+            .map(drop),
+        CustomerOp::Remove { product } => store
+            .remove_from_cart(who, cart, shop.products[*product].id)
+            .map(drop),
+        CustomerOp::Checkout { key } => store
+            .place_order(
+                who,
+                &PlaceOrder {
+                    cart,
+                    shipping: AddressChoice::Given(address("Berlin")),
+                    billing: AddressChoice::Given(address("Berlin")),
+                    guest_email: Some(Email::parse("guest@example.com").unwrap()),
+                    provider: ProviderName::parse("test").unwrap(),
+                    idempotency_key: IdempotencyKey::parse(&format!("key-{key}")).unwrap(),
+                },
+            )
+            .map(drop),
+        CustomerOp::ReadCart => store.cart_of(who, cart).map(drop),
+        CustomerOp::ReadOrder => match order {
+            Some(order) => store.order_of(who, order).map(drop),
+            None => Ok(()),
+        },
+    }
+}
+
+/// What the first customer can see of their own things.
+fn seen_by(shop: &Shop, who: &SessionToken, cart: CartRef) -> (Cart, Vec<OrderSummary>, Vec<u32>) {
+    let cart = shop.store.cart_of(who, cart).unwrap();
+    let orders = shop
+        .store
+        .orders_of(who, PageRequest::first(50))
+        .unwrap()
+        .items;
+    let stock = shop
+        .products
+        .iter()
+        .map(|p| shop.store.product(p.id).unwrap().stock_on_hand)
+        .collect();
+    (cart, orders, stock)
+}
+
+proptest! {
+    /// A second customer, guest or user, never sees nor changes the first one's
+    /// carts and orders, whatever they try in whatever order, while the first goes
+    /// on shopping.
+    #[test]
+    fn a_second_customer_never_sees_or_changes_the_first_ones(
+        steps in proptest::collection::vec((any::<bool>(), customer_op()), 1..40),
+        second_is_user in any::<bool>(),
+    ) {
+        let shop = shop(&[100, 100, 100]);
+        let first = shop.store.start_guest_session().unwrap().token;
+        let second = if second_is_user {
+            let password = Password::new("correct horse battery").unwrap();
+            shop.store
+                .register(NewUser {
+                    email: Email::parse("second@example.com").unwrap(),
+                    name: PersonName::parse("Second").unwrap(),
+                    password: password.clone(),
+                })
+                .unwrap();
+            shop.store
+                .login(&Email::parse("second@example.com").unwrap(), &password)
+                .unwrap()
+                .0
+                .token
+        } else {
+            shop.store.start_guest_session().unwrap().token
+        };
+        let mut cart = shop.store.my_cart(&first, Currency::EUR).unwrap().reference;
+        let mut order = None;
+        for (by_first, op) in steps {
+            if by_first {
+                if let Ok(()) = run_op(&shop, &first, cart, order, &op)
+                    && let CustomerOp::Checkout { .. } = op
+                {
+                    let mine = shop.store.orders_of(&first, PageRequest::first(1)).unwrap();
+                    order = mine.items.first().map(|o| o.reference);
+                    cart = shop.store.my_cart(&first, Currency::EUR).unwrap().reference;
+                }
+            } else {
+                let before = seen_by(&shop, &first, cart);
+                let outcome = run_op(&shop, &second, cart, order, &op);
+                let found_nothing = matches!(outcome, Err(DomainError::NotFound { .. }))
+                    || matches!((&op, order), (CustomerOp::ReadOrder, None));
+                prop_assert!(found_nothing, "{op:?} by the second customer: {outcome:?}");
+                prop_assert_eq!(seen_by(&shop, &first, cart), before);
+            }
+        }
+        let theirs = shop.store.orders_of(&second, PageRequest::first(50)).unwrap();
+        prop_assert!(theirs.items.is_empty());
+    }
+}

@@ -96,6 +96,7 @@ fn status_and_code(err: &DomainError) -> (StatusCode, &'static str) {
         | DomainError::NotAManualEvent(_) => (S::UNPROCESSABLE_ENTITY, "invalid"),
         DomainError::NotFound { .. } => (S::NOT_FOUND, "not_found"),
         DomainError::InvalidCredentials => (S::UNAUTHORIZED, "invalid_credentials"),
+        DomainError::Unauthenticated => (S::UNAUTHORIZED, "unauthenticated"),
         DomainError::OutOfStock(_) => (S::CONFLICT, "out_of_stock"),
         DomainError::AlreadyTaken { .. } => (S::CONFLICT, "already_taken"),
         DomainError::IdempotencyConflict { .. } => (S::CONFLICT, "idempotency_conflict"),

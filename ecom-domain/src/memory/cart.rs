@@ -9,26 +9,13 @@ use crate::repo::CartRepository;
 use crate::values::{CountryCode, Quantity};
 
 use super::MemoryStore;
+use super::state::State;
 
 impl CartRepository for MemoryStore {
     type Error = DomainError;
 
     fn open_cart(&self, owner: &CartOwner, currency: Currency) -> Result<Cart, DomainError> {
-        self.atomically(|s| {
-            if let CartOwner::User(user) = owner {
-                s.user(*user)?;
-            }
-            if let Some(cart) = s
-                .carts
-                .values()
-                .find(|c| c.owner == *owner && c.status == CartStatus::Open)
-            {
-                return Ok(cart.clone());
-            }
-            let cart = Cart::new(s.next(), CartRef::generate(), owner.clone(), currency);
-            s.carts.insert(cart.id, cart.clone());
-            Ok(cart)
-        })
+        self.atomically(|s| open_for(s, owner, currency))
     }
 
     fn cart(&self, id: CartId) -> Result<Cart, DomainError> {
@@ -91,41 +78,7 @@ impl CartRepository for MemoryStore {
     }
 
     fn attach_cart(&self, cart_id: CartId, user: UserId) -> Result<Cart, DomainError> {
-        self.atomically(|s| {
-            s.user(user)?;
-            let guest = s.cart(cart_id)?.clone();
-            guest.ensure_open()?;
-            if guest.owner == CartOwner::User(user) {
-                return Ok(guest);
-            }
-            let owned = CartOwner::User(user);
-            let existing = s
-                .carts
-                .values()
-                .find(|c| c.owner == owned && c.status == CartStatus::Open)
-                .cloned();
-            match existing {
-                None => {
-                    let cart = s
-                        .carts
-                        .get_mut(&cart_id)
-                        .ok_or_else(|| DomainError::not_found("cart", cart_id))?;
-                    cart.owner = owned;
-                    Ok(cart.clone())
-                }
-                Some(mut target) => {
-                    for line in &guest.lines {
-                        let product = s.product(line.product_id)?.clone();
-                        target.add(&product, line.quantity)?;
-                    }
-                    s.carts.insert(target.id, target.clone());
-                    if let Some(g) = s.carts.get_mut(&cart_id) {
-                        g.status = CartStatus::Abandoned;
-                    }
-                    Ok(target)
-                }
-            }
-        })
+        self.atomically(|s| attach(s, cart_id, user))
     }
 
     fn price_cart(&self, cart: CartId, ship_to: CountryCode) -> Result<OrderDraft, DomainError> {
@@ -142,4 +95,62 @@ impl CartRepository for MemoryStore {
                 .price(cart.currency, &products, ship_to)?)
         })
     }
+}
+
+/// Gives cart `cart_id` to `user`, merging it into the user's open cart if any.
+pub(super) fn attach(s: &mut State, cart_id: CartId, user: UserId) -> Result<Cart, DomainError> {
+    s.user(user)?;
+    let guest = s.cart(cart_id)?.clone();
+    guest.ensure_open()?;
+    if guest.owner == CartOwner::User(user) {
+        return Ok(guest);
+    }
+    let owned = CartOwner::User(user);
+    let existing = s
+        .carts
+        .values()
+        .find(|c| c.owner == owned && c.status == CartStatus::Open)
+        .cloned();
+    match existing {
+        None => {
+            let cart = s
+                .carts
+                .get_mut(&cart_id)
+                .ok_or_else(|| DomainError::not_found("cart", cart_id))?;
+            cart.owner = owned;
+            Ok(cart.clone())
+        }
+        Some(mut target) => {
+            for line in &guest.lines {
+                let product = s.product(line.product_id)?.clone();
+                target.add(&product, line.quantity)?;
+            }
+            s.carts.insert(target.id, target.clone());
+            if let Some(g) = s.carts.get_mut(&cart_id) {
+                g.status = CartStatus::Abandoned;
+            }
+            Ok(target)
+        }
+    }
+}
+
+/// The open cart of `owner`, created empty if there is none.
+pub(super) fn open_for(
+    s: &mut State,
+    owner: &CartOwner,
+    currency: Currency,
+) -> Result<Cart, DomainError> {
+    if let CartOwner::User(user) = owner {
+        s.user(*user)?;
+    }
+    if let Some(cart) = s
+        .carts
+        .values()
+        .find(|c| c.owner == *owner && c.status == CartStatus::Open)
+    {
+        return Ok(cart.clone());
+    }
+    let cart = Cart::new(s.next(), CartRef::generate(), owner.clone(), currency);
+    s.carts.insert(cart.id, cart.clone());
+    Ok(cart)
 }

@@ -18,11 +18,7 @@ impl CheckoutRepository for MemoryStore {
     type Error = DomainError;
 
     fn checkout(&self, request: &CheckoutRequest) -> Result<Checkout, DomainError> {
-        let fingerprint = request.fingerprint();
-        self.atomically(|s| match replay(s, request, &fingerprint)? {
-            Some(done) => Ok(done),
-            None => self.place_order(s, request, fingerprint),
-        })
+        self.atomically(|s| self.checkout_in(s, request, BACK_OFFICE))
     }
 
     fn expire_unpaid_orders(&self, now: DateTime<Utc>) -> Result<Vec<OrderId>, DomainError> {
@@ -56,14 +52,28 @@ impl CheckoutRepository for MemoryStore {
     }
 }
 
+/// The scope of checkout keys given through the back office's [`CheckoutRequest`];
+/// customers' keys have a scope each ([`crate::repo::Caller::key_scope`]).
+pub(super) const BACK_OFFICE: &str = "checkout";
+
+/// Where a key is kept: its scope, then the key (a key has no control character,
+/// so no two pairs meet).
+fn stored_key(scope: &str, key: &crate::values::IdempotencyKey) -> String {
+    format!("{scope}\n{}", key.as_str())
+}
+
 /// The checkout an earlier call with the same key placed, if any; a key used for a
 /// different request is a conflict.
 fn replay(
     s: &State,
     request: &CheckoutRequest,
+    scope: &str,
     fingerprint: &[u8; 32],
 ) -> Result<Option<Checkout>, DomainError> {
-    let Some((record, _)) = s.idempotency.get(request.idempotency_key.as_str()) else {
+    let Some((record, _)) = s
+        .idempotency
+        .get(&stored_key(scope, &request.idempotency_key))
+    else {
         return Ok(None);
     };
     if &record.fingerprint != fingerprint {
@@ -86,12 +96,28 @@ fn replay(
 }
 
 impl MemoryStore {
+    /// A checkout with its key kept under `scope`: the replay of an earlier call,
+    /// or a new order.
+    pub(super) fn checkout_in(
+        &self,
+        s: &mut State,
+        request: &CheckoutRequest,
+        scope: &str,
+    ) -> Result<Checkout, DomainError> {
+        let fingerprint = request.fingerprint();
+        match replay(s, request, scope, &fingerprint)? {
+            Some(done) => Ok(done),
+            None => self.place_order(s, request, scope, fingerprint),
+        }
+    }
+
     /// The steps of the store's checkout, in its order: cart, customer, addresses,
     /// price, reserve stock, order and payment, cart converted, key recorded.
     fn place_order(
         &self,
         s: &mut State,
         request: &CheckoutRequest,
+        scope: &str,
         fingerprint: [u8; 32],
     ) -> Result<Checkout, DomainError> {
         let cart = s.cart(request.cart_id)?.clone();
@@ -136,6 +162,7 @@ impl MemoryStore {
             draft.totals.grand_total,
         );
         s.orders.insert(order.id, order.clone());
+        s.order_owners.insert(order.id, cart.owner.clone());
         s.payments.insert(payment.id, payment.clone());
         if let Some(c) = s.carts.get_mut(&cart.id) {
             c.status = CartStatus::Converted;
@@ -145,7 +172,7 @@ impl MemoryStore {
             order_id: order.id,
         };
         s.idempotency.insert(
-            request.idempotency_key.as_str().to_owned(),
+            stored_key(scope, &request.idempotency_key),
             (record, now + IDEMPOTENCY_RETENTION),
         );
         Ok(Checkout {

@@ -47,6 +47,7 @@ mod account;
 mod cart;
 mod catalog;
 mod checkout;
+mod customer;
 mod order;
 mod payment;
 mod state;

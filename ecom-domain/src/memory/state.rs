@@ -5,14 +5,14 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 
 use crate::account::{Address, User};
-use crate::cart::Cart;
+use crate::cart::{Cart, CartOwner};
 use crate::catalog::{Category, Product};
 use crate::error::{DomainError, Taken};
 use crate::ids::{AddressId, CartId, CategoryId, OrderId, PaymentId, ProductId, UserId};
 use crate::order::{Order, OrderEvent, StatusChange};
 use crate::payment::Payment;
 use crate::repo::{AddressChoice, OrderSummary};
-use crate::values::{Email, PostalAddress};
+use crate::values::{Email, PostalAddress, TokenDigest};
 
 #[derive(Debug, Clone, Default)]
 pub(super) struct State {
@@ -25,6 +25,17 @@ pub(super) struct State {
     pub(super) orders: BTreeMap<OrderId, Order>,
     pub(super) payments: BTreeMap<PaymentId, Payment>,
     pub(super) idempotency: HashMap<String, (IdempotencyRecord, DateTime<Utc>)>,
+    pub(super) sessions: HashMap<TokenDigest, SessionRecord>,
+    /// Who each order belongs to: its cart's owner at checkout.
+    pub(super) order_owners: HashMap<OrderId, CartOwner>,
+}
+
+/// A session as the store keeps it: no token, only its digest (the map's key).
+#[derive(Debug, Clone)]
+pub(super) struct SessionRecord {
+    pub(super) user: Option<UserId>,
+    pub(super) expires_at: DateTime<Utc>,
+    pub(super) ended: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -125,6 +136,7 @@ impl State {
     pub(super) fn summary(&self, order: &Order) -> OrderSummary {
         OrderSummary {
             id: order.id,
+            reference: order.reference,
             status: order.status,
             grand_total: order.totals.grand_total,
             line_count: order.lines.len() as u32,

@@ -9,8 +9,10 @@ use crate::StoreError;
 use crate::schema::idempotency_keys;
 use crate::sql::{Bind, CachedSql, Statement};
 
-/// The scope under which checkout keys are kept in `idempotency_keys`.
-const CHECKOUT: &str = "checkout";
+/// The scope of checkout keys given through the back office's `CheckoutRequest`;
+/// each customer's keys have a scope of their own (`Caller::key_scope`), so two
+/// customers' keys never meet.
+pub(crate) const BACK_OFFICE: &str = "checkout";
 
 /// What the idempotency table says about a key.
 pub(crate) enum Claim {
@@ -26,13 +28,14 @@ pub(crate) enum Claim {
 /// first rolled back).
 pub(crate) fn claim_key(
     conn: &mut PgConnection,
+    scope: &str,
     key: &IdempotencyKey,
     fingerprint: &[u8],
 ) -> Result<Claim, StoreError> {
     let key = key.as_str();
     let inserted = diesel::insert_into(idempotency_keys::table)
         .values((
-            idempotency_keys::scope.eq(CHECKOUT),
+            idempotency_keys::scope.eq(scope),
             idempotency_keys::key.eq(key),
             idempotency_keys::request_hash.eq(fingerprint),
             idempotency_keys::expires_at.eq(Utc::now() + IDEMPOTENCY_RETENTION),
@@ -43,7 +46,7 @@ pub(crate) fn claim_key(
         return Ok(Claim::Fresh);
     }
     let (hash, order): (Vec<u8>, Option<i64>) = idempotency_keys::table
-        .find((CHECKOUT, key))
+        .find((scope, key))
         .select((idempotency_keys::request_hash, idempotency_keys::order_id))
         .first(conn)?;
     if hash != fingerprint {
@@ -68,25 +71,22 @@ static LINK_KEY: Statement =
 /// Records the order a claimed key placed, for the calls that replay it.
 pub(crate) fn link_key(
     conn: &mut PgConnection,
+    scope: &str,
     key: &IdempotencyKey,
     order: i64,
 ) -> Result<(), StoreError> {
     let binds = vec![
         Bind::BigInt(order),
-        Bind::Text(CHECKOUT.to_owned()),
+        Bind::Text(scope.to_owned()),
         Bind::Text(key.as_str().to_owned()),
     ];
     CachedSql::new(&LINK_KEY, binds).execute(conn)?;
     Ok(())
 }
 
-/// Deletes the checkout keys whose retention ended before `now`.
+/// Deletes the checkout keys, of every scope, whose retention ended before `now`.
 pub(crate) fn purge_keys(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<u64, StoreError> {
-    let n = diesel::delete(
-        idempotency_keys::table
-            .filter(idempotency_keys::scope.eq(CHECKOUT))
-            .filter(idempotency_keys::expires_at.lt(now)),
-    )
+    let n = diesel::delete(idempotency_keys::table.filter(idempotency_keys::expires_at.lt(now)))
     .execute(conn)?;
     Ok(n as u64)
 }

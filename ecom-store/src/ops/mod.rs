@@ -10,4 +10,5 @@ pub(crate) mod idempotency;
 pub(crate) mod order;
 pub(crate) mod payment;
 pub(crate) mod product;
+pub(crate) mod session;
 pub(crate) mod user;

@@ -7,6 +7,7 @@ use ecom_domain::prelude::*;
 use crate::error::missing;
 use crate::ops::cart::{cart_products, load_cart};
 use crate::ops::product::load_product;
+use crate::ops::session::{caller, owned_cart};
 use crate::ops::user::require_user;
 use crate::rows::quantity_column;
 use crate::schema::{cart_lines, carts};
@@ -74,6 +75,20 @@ fn owner_columns(owner: &CartOwner) -> (Option<i64>, Option<Vec<u8>>) {
     }
 }
 
+/// Locks the cart, lets `change` apply domain rules to it, writes the difference,
+/// in the caller's transaction.
+fn change_cart_in(
+    conn: &mut PgConnection,
+    id: CartId,
+    change: &mut impl FnMut(&mut PgConnection, &mut Cart) -> Result<(), StoreError>,
+) -> Result<Cart, StoreError> {
+    let before = load_cart(conn, id, true)?;
+    let mut cart = before.clone();
+    change(conn, &mut cart)?;
+    sync_lines(conn, &before, &cart)?;
+    Ok(cart)
+}
+
 impl PgStore {
     /// Locks the cart, lets `change` apply domain rules to it, writes the difference.
     fn change_cart(
@@ -81,13 +96,7 @@ impl PgStore {
         id: CartId,
         mut change: impl FnMut(&mut PgConnection, &mut Cart) -> Result<(), StoreError>,
     ) -> Result<Cart, StoreError> {
-        self.write(|conn| {
-            let before = load_cart(conn, id, true)?;
-            let mut cart = before.clone();
-            change(conn, &mut cart)?;
-            sync_lines(conn, &before, &cart)?;
-            Ok(cart)
-        })
+        self.write(|conn| change_cart_in(conn, id, &mut change))
     }
 }
 
@@ -113,25 +122,7 @@ impl CartRepository for PgStore {
     type Error = StoreError;
 
     fn open_cart(&self, owner: &CartOwner, currency: Currency) -> Result<Cart, StoreError> {
-        self.write(|conn| {
-            if let Some(id) = find_open(conn, owner)? {
-                return load_cart(conn, id, false);
-            }
-            let (user, guest) = owner_columns(owner);
-            // A concurrent caller may create the same owner's cart first; the partial
-            // unique indexes on open carts turn that into "nothing inserted".
-            let inserted = diesel::sql_query(
-                "INSERT INTO carts (user_id, guest_token_digest, currency) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            )
-            .bind::<diesel::sql_types::Nullable<diesel::sql_types::Int8>, _>(user)
-            .bind::<diesel::sql_types::Nullable<diesel::sql_types::Bytea>, _>(guest)
-            .bind::<diesel::sql_types::Text, _>(currency.code())
-            .execute(conn)
-            .map_err(|e| missing(e.into(), "user", user.unwrap_or_default()))?;
-            let _ = inserted;
-            let id = find_open(conn, owner)?.ok_or_else(|| DomainError::not_found("cart", "open"))?;
-            load_cart(conn, id, false)
-        })
+        self.write(|conn| open_in(conn, owner, currency))
     }
 
     fn cart(&self, id: CartId) -> Result<Cart, StoreError> {
@@ -169,36 +160,7 @@ impl CartRepository for PgStore {
     }
 
     fn attach_cart(&self, cart_id: CartId, user: UserId) -> Result<Cart, StoreError> {
-        self.write(|conn| {
-            require_user(conn, user, true)?;
-            let guest = load_cart(conn, cart_id, true)?;
-            guest.ensure_open()?;
-            let owned = CartOwner::User(user);
-            if guest.owner == owned {
-                return Ok(guest);
-            }
-            match find_open(conn, &owned)? {
-                None => {
-                    let mut cart = guest.clone();
-                    cart.owner = owned;
-                    sync_lines(conn, &guest, &cart)?;
-                    Ok(cart)
-                }
-                Some(target_id) => {
-                    let before = load_cart(conn, target_id, true)?;
-                    let mut target = before.clone();
-                    for line in &guest.lines {
-                        let product = load_product(conn, line.product_id)?;
-                        target.add(&product, line.quantity)?;
-                    }
-                    sync_lines(conn, &before, &target)?;
-                    let mut abandoned = guest.clone();
-                    abandoned.status = CartStatus::Abandoned;
-                    sync_lines(conn, &guest, &abandoned)?;
-                    Ok(target)
-                }
-            }
-        })
+        self.write(|conn| attach_in(conn, cart_id, user))
     }
 
     fn price_cart(&self, cart: CartId, ship_to: CountryCode) -> Result<OrderDraft, StoreError> {
@@ -207,6 +169,124 @@ impl CartRepository for PgStore {
             let products = cart_products(conn, cart.id)?;
             let lines = cart.lines_with(&products);
             Ok(self.rules().pricing.price(cart.currency, &lines, ship_to)?)
+        })
+    }
+}
+
+/// Gives cart `cart_id` to `user`, merged into the user's open cart if there is one,
+/// in the caller's transaction.
+fn attach_in(conn: &mut PgConnection, cart_id: CartId, user: UserId) -> Result<Cart, StoreError> {
+    require_user(conn, user, true)?;
+    let guest = load_cart(conn, cart_id, true)?;
+    guest.ensure_open()?;
+    let owned = CartOwner::User(user);
+    if guest.owner == owned {
+        return Ok(guest);
+    }
+    match find_open(conn, &owned)? {
+        None => {
+            let mut cart = guest.clone();
+            cart.owner = owned;
+            sync_lines(conn, &guest, &cart)?;
+            Ok(cart)
+        }
+        Some(target_id) => {
+            let before = load_cart(conn, target_id, true)?;
+            let mut target = before.clone();
+            for line in &guest.lines {
+                let product = load_product(conn, line.product_id)?;
+                target.add(&product, line.quantity)?;
+            }
+            sync_lines(conn, &before, &target)?;
+            let mut abandoned = guest.clone();
+            abandoned.status = CartStatus::Abandoned;
+            sync_lines(conn, &guest, &abandoned)?;
+            Ok(target)
+        }
+    }
+}
+
+/// The open cart of `owner`, created empty if there is none, in the caller's
+/// transaction.
+fn open_in(
+    conn: &mut PgConnection,
+    owner: &CartOwner,
+    currency: Currency,
+) -> Result<Cart, StoreError> {
+    if let Some(id) = find_open(conn, owner)? {
+        return load_cart(conn, id, false);
+    }
+    let (user, guest) = owner_columns(owner);
+    // A concurrent caller may create the same owner's cart first; the partial
+    // unique indexes on open carts turn that into "nothing inserted".
+    diesel::sql_query(
+        "INSERT INTO carts (user_id, guest_token_digest, currency) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Int8>, _>(user)
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Bytea>, _>(guest)
+    .bind::<diesel::sql_types::Text, _>(currency.code())
+    .execute(conn)
+    .map_err(|e| missing(e.into(), "user", user.unwrap_or_default()))?;
+    let id = find_open(conn, owner)?.ok_or_else(|| DomainError::not_found("cart", "open"))?;
+    load_cart(conn, id, false)
+}
+
+/// The owner-scoped cart operations behind `CustomerRepository` (see `customer.rs`):
+/// each finds the caller and the cart (by reference and owner, in one `WHERE`) in
+/// the transaction that changes it.
+impl PgStore {
+    pub(super) fn my_open_cart(
+        &self,
+        who: &SessionToken,
+        currency: Currency,
+    ) -> Result<Cart, StoreError> {
+        self.write(|conn| {
+            let owner = caller(conn, who)?.owner();
+            open_in(conn, &owner, currency)
+        })
+    }
+
+    pub(super) fn my_cart_by_ref(
+        &self,
+        who: &SessionToken,
+        reference: CartRef,
+    ) -> Result<Cart, StoreError> {
+        self.read(|conn| {
+            let who = caller(conn, who)?;
+            let id = owned_cart(conn, who, reference, false)?;
+            load_cart(conn, id, false)
+        })
+    }
+
+    /// Changes one of the caller's carts with the domain's cart rules.
+    pub(super) fn change_my_cart(
+        &self,
+        who: &SessionToken,
+        reference: CartRef,
+        mut change: impl FnMut(&mut PgConnection, &mut Cart) -> Result<(), StoreError>,
+    ) -> Result<Cart, StoreError> {
+        self.write(|conn| {
+            let who = caller(conn, who)?;
+            let id = owned_cart(conn, who, reference, true)?;
+            change_cart_in(conn, id, &mut change)
+        })
+    }
+
+    pub(super) fn claim_open_guest_cart(
+        &self,
+        user: &SessionToken,
+        guest: &SessionToken,
+    ) -> Result<Cart, StoreError> {
+        self.write(|conn| {
+            let Caller::User(user) = caller(conn, user)? else {
+                return Err(DomainError::Unauthenticated.into());
+            };
+            let Caller::Guest(digest) = caller(conn, guest)? else {
+                return Err(DomainError::not_found("guest cart", "open").into());
+            };
+            let id = find_open(conn, &CartOwner::Guest(digest))?
+                .ok_or_else(|| DomainError::not_found("guest cart", "open"))?;
+            attach_in(conn, id, user)
         })
     }
 }

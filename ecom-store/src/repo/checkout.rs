@@ -27,11 +27,12 @@ use ecom_domain::prelude::*;
 use serde_json::json;
 
 use crate::ops::cart::{cart_products, load_cart};
-use crate::ops::idempotency::{Claim, claim_key, link_key, purge_keys};
+use crate::ops::idempotency::{BACK_OFFICE, Claim, claim_key, link_key, purge_keys};
 use crate::ops::order::{
     OrderChange, StockMove, apply_order_event, load_order, lock_order_products, move_order_stock,
 };
 use crate::ops::payment::{load_payments, settle_payments};
+use crate::ops::session::{caller, owned_cart};
 use crate::outbox;
 use crate::rows::{AddressRow, CHECKOUT_EVENT, PostalColumns, quantity_column};
 use crate::schema::{addresses, order_status_history, orders, payments};
@@ -123,11 +124,27 @@ struct Priced {
 }
 
 impl PgStore {
+    /// A checkout in the caller's transaction, its key kept under `scope`: the
+    /// replay of an earlier call, or a new order.
+    fn checkout_in(
+        &self,
+        conn: &mut PgConnection,
+        request: &CheckoutRequest,
+        scope: &str,
+    ) -> Result<Checkout, StoreError> {
+        let fingerprint = request.fingerprint();
+        match claim_key(conn, scope, &request.idempotency_key, &fingerprint)? {
+            Claim::Replay(order_id) => replay(conn, order_id),
+            Claim::Fresh => self.place_order(conn, request, scope),
+        }
+    }
+
     /// Places the order for a freshly claimed key: the story of a checkout.
     fn place_order(
         &self,
         conn: &mut PgConnection,
         request: &CheckoutRequest,
+        scope: &str,
     ) -> Result<Checkout, StoreError> {
         let cart = lock_cart(conn, request)?;
         let priced = self.price(conn, request, &cart)?;
@@ -138,7 +155,7 @@ impl PgStore {
         insert_history(conn, &order)?;
         let payment_id = insert_payment(conn, order.id, request, &cart, &priced.draft.totals)?;
         convert_cart(conn, cart.id)?;
-        link_key(conn, &request.idempotency_key, order.id)?;
+        link_key(conn, scope, &request.idempotency_key, order.id)?;
         record_placed(
             conn,
             &order,
@@ -446,17 +463,35 @@ fn checkout_of(
     }
 }
 
+/// The owner-scoped checkout behind `CustomerRepository` (see `customer.rs`): the
+/// cart is found by reference and owner, and the key kept in the caller's scope.
+impl PgStore {
+    pub(super) fn place_my_order(
+        &self,
+        who: &SessionToken,
+        order: &PlaceOrder,
+    ) -> Result<Checkout, StoreError> {
+        self.write(|conn| {
+            let caller = caller(conn, who)?;
+            let cart_id = owned_cart(conn, caller, order.cart, true)?;
+            let request = CheckoutRequest {
+                cart_id,
+                shipping: order.shipping.clone(),
+                billing: order.billing.clone(),
+                guest_email: order.guest_email.clone(),
+                provider: order.provider.clone(),
+                idempotency_key: order.idempotency_key.clone(),
+            };
+            self.checkout_in(conn, &request, &caller.key_scope())
+        })
+    }
+}
+
 impl CheckoutRepository for PgStore {
     type Error = StoreError;
 
     fn checkout(&self, request: &CheckoutRequest) -> Result<Checkout, StoreError> {
-        let fingerprint = request.fingerprint();
-        self.write(
-            |conn| match claim_key(conn, &request.idempotency_key, &fingerprint)? {
-                Claim::Replay(order_id) => replay(conn, order_id),
-                Claim::Fresh => self.place_order(conn, request),
-            },
-        )
+        self.write(|conn| self.checkout_in(conn, request, BACK_OFFICE))
     }
 
     fn expire_unpaid_orders(&self, now: DateTime<Utc>) -> Result<Vec<OrderId>, StoreError> {

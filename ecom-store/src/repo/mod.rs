@@ -5,5 +5,7 @@ mod account;
 mod cart;
 mod catalog;
 mod checkout;
+mod customer;
 mod order;
 mod payment;
+mod session;

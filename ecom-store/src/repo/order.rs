@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 
 use crate::ops::order::{OrderChange, apply_order_event, load_order};
 use crate::ops::payment::{load_payments, settle_payments};
+use crate::ops::session::{caller, owned_order};
 use crate::ops::user::require_user;
 use crate::rows::{money, parse_enum};
 use crate::schema::{order_lines, orders};
@@ -16,6 +17,7 @@ use crate::{PgReader, PgStore, StoreError};
 #[derive(Debug, Queryable)]
 struct SummaryRow {
     id: i64,
+    public_id: uuid::Uuid,
     status: String,
     currency: String,
     grand_total: Decimal,
@@ -40,6 +42,7 @@ fn summaries(
                 .map_or(0, |(_, n)| *n);
             Ok(OrderSummary {
                 id: OrderId::new(r.id),
+                reference: OrderRef::new(r.public_id.as_u128()),
                 status: parse_enum("order status", &r.status)?,
                 grand_total: money(r.grand_total, &r.currency)?,
                 line_count: u32::try_from(count).unwrap_or(u32::MAX),
@@ -51,12 +54,14 @@ fn summaries(
 
 const SUMMARY_COLUMNS: (
     orders::id,
+    orders::public_id,
     orders::status,
     orders::currency,
     orders::grand_total,
     orders::created_at,
 ) = (
     orders::id,
+    orders::public_id,
     orders::status,
     orders::currency,
     orders::grand_total,
@@ -187,6 +192,59 @@ impl OrderRepository for PgStore {
                 settle_payments(conn, id)?;
             }
             load_order(conn, id, false)
+        })
+    }
+}
+
+/// The owner-scoped order reads behind `CustomerRepository` (see `customer.rs`).
+impl PgStore {
+    pub(super) fn my_order(
+        &self,
+        who: &SessionToken,
+        reference: OrderRef,
+    ) -> Result<OrderDetails, StoreError> {
+        self.read(|conn| {
+            let who = caller(conn, who)?;
+            let id = owned_order(conn, who, reference)?;
+            let order = load_order(conn, id, false)?;
+            let payments = load_payments(conn, id)?;
+            Ok(OrderDetails { order, payments })
+        })
+    }
+
+    pub(super) fn my_orders(
+        &self,
+        who: &SessionToken,
+        page: PageRequest<OrderCursor>,
+    ) -> Result<Page<OrderSummary, OrderCursor>, StoreError> {
+        let limit = page.clamped_limit();
+        self.read(|conn| {
+            let mut query = orders::table
+                .select(SUMMARY_COLUMNS)
+                .order((orders::created_at.desc(), orders::id.desc()))
+                .limit(i64::from(limit) + 1)
+                .into_boxed();
+            query = match caller(conn, who)? {
+                Caller::User(user) => query.filter(orders::user_id.eq(user.get())),
+                Caller::Guest(digest) => {
+                    query.filter(orders::guest_token_digest.eq(digest.as_bytes().to_vec()))
+                }
+            };
+            if let Some(after) = page.after {
+                query = query.filter(
+                    orders::created_at
+                        .lt(after.created_at)
+                        .or(orders::created_at
+                            .eq(after.created_at)
+                            .and(orders::id.lt(after.id.get()))),
+                );
+            }
+            let rows = query.load::<SummaryRow>(conn)?;
+            Ok(Page::from_overfetch(
+                summaries(conn, rows)?,
+                limit as usize,
+                OrderSummary::cursor,
+            ))
         })
     }
 }

@@ -17,6 +17,7 @@ mod errors;
 mod isolation;
 mod layers;
 mod migrations;
+mod ownership;
 mod model;
 mod pool;
 mod races;

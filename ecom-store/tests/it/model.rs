@@ -2,6 +2,10 @@
 //! against the in-memory reference store and against PostgreSQL, step by step; the
 //! outcomes and the final states must match.
 //!
+//! The buyers are guests with sessions and shop through the owner-scoped customer
+//! API; now and then one reads another's order or changes another's cart, and both
+//! stores must find nothing. Payments and fulfilment go through the back office.
+//!
 //! The two stores allocate ids differently, so entities are named by the order in
 //! which the test created them, and outcomes are compared without ids.
 
@@ -12,7 +16,7 @@ use ecom_store::PgStore;
 use ecom_store::testing::TestDb;
 use proptest::prelude::*;
 
-use crate::util::{event, guest_owner, request, rules};
+use crate::util::{event, request, rules};
 
 const PRODUCTS: usize = 3;
 
@@ -61,6 +65,21 @@ enum Op {
         product: usize,
         units: u32,
     },
+    /// A buyer reads an order by its reference: theirs, or another buyer's.
+    Peek {
+        buyer: u32,
+        order: usize,
+    },
+    /// A buyer adds to another buyer's cart, named by its reference.
+    Meddle {
+        buyer: u32,
+        victim: u32,
+        product: usize,
+    },
+    /// A buyer signs out; their calls are refused from then on.
+    SignOut {
+        buyer: u32,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -79,7 +98,10 @@ fn op() -> impl Strategy<Value = Op> {
         1 => order.clone().prop_map(|order| Op::Ship { order }),
         1 => order.prop_map(|order| Op::Deliver { order }),
         1 => Just(Op::Expire),
-        1 => (product, 0u32..3).prop_map(|(product, units)| Op::Restock { product, units }),
+        1 => (product.clone(), 0u32..3).prop_map(|(product, units)| Op::Restock { product, units }),
+        1 => (0u32..3, 0usize..6).prop_map(|(buyer, order)| Op::Peek { buyer, order }),
+        1 => (0u32..3, 0u32..3, product).prop_map(|(buyer, victim, product)| Op::Meddle { buyer, victim, product }),
+        1 => (0u32..12).prop_map(|buyer| Op::SignOut { buyer }),
     ]
 }
 
@@ -87,7 +109,9 @@ fn op() -> impl Strategy<Value = Op> {
 struct Subject<S> {
     store: S,
     products: Vec<ProductId>,
-    orders: Vec<(OrderId, PaymentId, Money)>,
+    orders: Vec<(OrderId, PaymentId, Money, OrderRef)>,
+    /// Each buyer's session.
+    buyers: Vec<SessionToken>,
 }
 
 /// What an operation returned, without ids.
@@ -111,6 +135,8 @@ enum Outcome {
     Status(OrderStatus),
     Expired(usize),
     Stock(u32),
+    Seen(OrderStatus, usize),
+    Done,
     Error(String),
 }
 
@@ -141,13 +167,16 @@ where
         + CartRepository
         + CheckoutRepository
         + OrderRepository
-        + PaymentRepository,
+        + PaymentRepository
+        + SessionRepository
+        + CustomerRepository,
     <S as CatalogReader>::Error: RepoError,
 {
     let result: Result<Outcome, DomainError> = (|| {
+        let who = |s: &Subject<S>, buyer: u32| s.buyers[buyer as usize].clone();
         let cart_of = |s: &Subject<S>, buyer: u32| -> Result<Cart, DomainError> {
             s.store
-                .open_cart(&guest_owner(buyer), Currency::EUR)
+                .my_cart(&who(s, buyer), Currency::EUR)
                 .map_err(|e| domain(&e))
         };
         let cart_outcome = |s: &Subject<S>, cart: Cart| {
@@ -178,7 +207,12 @@ where
                 let cart = cart_of(s, buyer)?;
                 let cart = s
                     .store
-                    .add_item(cart.id, s.products[product], Quantity::new(quantity)?)
+                    .add_to_cart(
+                        &who(s, buyer),
+                        cart.reference,
+                        s.products[product],
+                        Quantity::new(quantity)?,
+                    )
                     .map_err(|e| domain(&e))?;
                 cart_outcome(s, cart)
             }
@@ -190,7 +224,12 @@ where
                 let cart = cart_of(s, buyer)?;
                 let cart = s
                     .store
-                    .set_quantity(cart.id, s.products[product], Quantity::new(quantity)?)
+                    .set_cart_quantity(
+                        &who(s, buyer),
+                        cart.reference,
+                        s.products[product],
+                        Quantity::new(quantity)?,
+                    )
                     .map_err(|e| domain(&e))?;
                 cart_outcome(s, cart)
             }
@@ -198,19 +237,34 @@ where
                 let cart = cart_of(s, buyer)?;
                 let cart = s
                     .store
-                    .remove_item(cart.id, s.products[product])
+                    .remove_from_cart(&who(s, buyer), cart.reference, s.products[product])
                     .map_err(|e| domain(&e))?;
                 cart_outcome(s, cart)
             }
             Op::Checkout { buyer, key } => {
                 let cart = cart_of(s, buyer)?;
+                let base = request(cart.id, &format!("k{key}"));
                 let done = s
                     .store
-                    .checkout(&request(cart.id, &format!("b{buyer}-k{key}")))
+                    .place_order(
+                        &who(s, buyer),
+                        &PlaceOrder {
+                            cart: cart.reference,
+                            shipping: base.shipping,
+                            billing: base.billing,
+                            guest_email: base.guest_email,
+                            provider: base.provider,
+                            idempotency_key: base.idempotency_key,
+                        },
+                    )
                     .map_err(|e| domain(&e))?;
                 if !done.replayed {
-                    s.orders
-                        .push((done.order.id, done.payment.id, done.payment.amount));
+                    s.orders.push((
+                        done.order.id,
+                        done.payment.id,
+                        done.payment.amount,
+                        done.order.reference,
+                    ));
                 }
                 Outcome::Order {
                     status: done.order.status,
@@ -227,7 +281,7 @@ where
             Op::Authorize { order: i }
             | Op::Capture { order: i, .. }
             | Op::Refund { order: i, .. } => {
-                let (_, payment, amount) = order(s, i)?;
+                let (_, payment, amount, _) = order(s, i)?;
                 let action = match *op {
                     Op::Authorize { .. } => PaymentAction::Authorize {
                         amount,
@@ -261,7 +315,7 @@ where
                 }
             }
             Op::Cancel { order: i } | Op::Ship { order: i } | Op::Deliver { order: i } => {
-                let (id, _, _) = order(s, i)?;
+                let (id, _, _, _) = order(s, i)?;
                 let e = match op {
                     Op::Cancel { .. } => OrderEvent::Cancel,
                     Op::Ship { .. } => OrderEvent::Ship,
@@ -286,6 +340,38 @@ where
                     .map_err(|e| domain(&e))?
                     .stock_on_hand,
             ),
+            Op::Peek { buyer, order: i } => {
+                let (_, _, _, reference) = order(s, i)?;
+                let seen = s
+                    .store
+                    .order_of(&who(s, buyer), reference)
+                    .map_err(|e| domain(&e))?;
+                Outcome::Seen(seen.order.status, seen.order.lines.len())
+            }
+            Op::Meddle {
+                buyer,
+                victim,
+                product,
+            } => {
+                let theirs = cart_of(s, victim)?;
+                let cart = s
+                    .store
+                    .add_to_cart(
+                        &who(s, buyer),
+                        theirs.reference,
+                        s.products[product],
+                        Quantity::new(1)?,
+                    )
+                    .map_err(|e| domain(&e))?;
+                cart_outcome(s, cart)
+            }
+            Op::SignOut { buyer } => {
+                // Rarely a real buyer: most draws sign out nobody.
+                if let Some(token) = s.buyers.get(buyer as usize) {
+                    s.store.end_session(token).map_err(|e| domain(&e))?;
+                }
+                Outcome::Done
+            }
         })
     })();
     result.unwrap_or_else(|e| Outcome::Error(describe(&e)))
@@ -299,7 +385,7 @@ fn domain<E: RepoError>(err: &E) -> DomainError {
     }
 }
 
-fn setup<S: CatalogRepository>(store: S) -> Subject<S> {
+fn setup<S: CatalogRepository + SessionRepository>(store: S) -> Subject<S> {
     let category = store
         .create_category(NewCategory {
             parent_id: None,
@@ -322,10 +408,19 @@ fn setup<S: CatalogRepository>(store: S) -> Subject<S> {
                 .id
         })
         .collect();
+    let buyers = (0..3)
+        .map(|_| {
+            store
+                .start_guest_session()
+                .unwrap_or_else(|e| panic!("{e}"))
+                .token
+        })
+        .collect();
     Subject {
         store,
         products,
         orders: Vec::new(),
+        buyers,
     }
 }
 
@@ -357,7 +452,7 @@ where
     let orders = s
         .orders
         .iter()
-        .map(|(id, _, _)| {
+        .map(|(id, _, _, _)| {
             let d = s.store.order(*id).unwrap_or_else(|e| panic!("{e}"));
             let p = &d.payments[0];
             let history = d

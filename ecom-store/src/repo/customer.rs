@@ -1,0 +1,81 @@
+//! What a customer does with their own carts and orders. Each call, in one
+//! transaction, finds the caller by their session's digest, then the row by its
+//! public reference *and* its owner in the same `WHERE` (`ops::session`): a row of
+//! someone else's is not found, exactly as a row that does not exist. The work is
+//! done next to each aggregate (`cart.rs`, `checkout.rs`, `order.rs`); this file
+//! is the trait.
+
+use ecom_domain::prelude::*;
+
+use crate::{PgStore, StoreError};
+
+impl CustomerRepository for PgStore {
+    type Error = StoreError;
+
+    fn my_cart(&self, who: &SessionToken, currency: Currency) -> Result<Cart, StoreError> {
+        self.my_open_cart(who, currency)
+    }
+
+    fn cart_of(&self, who: &SessionToken, cart: CartRef) -> Result<Cart, StoreError> {
+        self.my_cart_by_ref(who, cart)
+    }
+
+    fn add_to_cart(
+        &self,
+        who: &SessionToken,
+        cart: CartRef,
+        product: ProductId,
+        quantity: Quantity,
+    ) -> Result<Cart, StoreError> {
+        self.change_my_cart(who, cart, |conn, cart| {
+            let product = crate::ops::product::load_product(conn, product)?;
+            cart.add(&product, quantity)?;
+            Ok(())
+        })
+    }
+
+    fn set_cart_quantity(
+        &self,
+        who: &SessionToken,
+        cart: CartRef,
+        product: ProductId,
+        quantity: Quantity,
+    ) -> Result<Cart, StoreError> {
+        self.change_my_cart(who, cart, |_, cart| {
+            Ok(cart.set_quantity(product, quantity)?)
+        })
+    }
+
+    fn remove_from_cart(
+        &self,
+        who: &SessionToken,
+        cart: CartRef,
+        product: ProductId,
+    ) -> Result<Cart, StoreError> {
+        self.change_my_cart(who, cart, |_, cart| Ok(cart.remove(product)?))
+    }
+
+    fn claim_guest_cart(
+        &self,
+        user: &SessionToken,
+        guest: &SessionToken,
+    ) -> Result<Cart, StoreError> {
+        self.claim_open_guest_cart(user, guest)
+    }
+
+    fn place_order(&self, who: &SessionToken, order: &PlaceOrder) -> Result<Checkout, StoreError> {
+        self.place_my_order(who, order)
+    }
+
+    fn order_of(&self, who: &SessionToken, order: OrderRef) -> Result<OrderDetails, StoreError> {
+        self.my_order(who, order)
+    }
+
+    fn orders_of(
+        &self,
+        who: &SessionToken,
+        page: PageRequest<OrderCursor>,
+    ) -> Result<Page<OrderSummary, OrderCursor>, StoreError> {
+        self.my_orders(who, page)
+    }
+}

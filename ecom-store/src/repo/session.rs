@@ -1,0 +1,83 @@
+//! Sessions: a token for the client, its digest for the database.
+
+use diesel::prelude::*;
+use ecom_domain::prelude::*;
+
+use crate::ops::session::caller;
+use crate::schema::sessions;
+use crate::{PgStore, StoreError};
+
+impl PgStore {
+    /// Starts a session for `user` (none: a guest) lasting the store's session
+    /// lifetime, by the database's clock.
+    fn start_session(&self, user: Option<UserId>) -> Result<Session, StoreError> {
+        let token = SessionToken::generate();
+        let lifetime = self.rules().session_lifetime.num_seconds();
+        let expires_at = self.write(|conn| {
+            Ok(diesel::sql_query(
+                "INSERT INTO sessions (token_digest, user_id, expires_at) \
+                 VALUES ($1, $2, now() + $3 * interval '1 second') RETURNING expires_at",
+            )
+            .bind::<diesel::sql_types::Bytea, _>(token.digest().as_bytes().as_slice())
+            .bind::<diesel::sql_types::Nullable<diesel::sql_types::Int8>, _>(user.map(UserId::get))
+            .bind::<diesel::sql_types::Int8, _>(lifetime)
+            .get_result::<Expiry>(conn)
+            .map_err(|e| crate::error::missing(e.into(), "user", user.map_or(0, UserId::get)))?
+            .expires_at)
+        })?;
+        Ok(Session {
+            token,
+            user,
+            expires_at,
+        })
+    }
+}
+
+#[derive(QueryableByName)]
+struct Expiry {
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl SessionRepository for PgStore {
+    type Error = StoreError;
+
+    fn start_guest_session(&self) -> Result<Session, StoreError> {
+        self.start_session(None)
+    }
+
+    fn login(&self, email: &Email, password: &Password) -> Result<(Session, User), StoreError> {
+        let user = self.authenticate(email, password)?;
+        Ok((self.start_session(Some(user.id))?, user))
+    }
+
+    fn caller(&self, token: &SessionToken) -> Result<Caller, StoreError> {
+        self.read(|conn| caller(conn, token))
+    }
+
+    fn end_session(&self, token: &SessionToken) -> Result<(), StoreError> {
+        self.write(|conn| {
+            diesel::update(
+                sessions::table
+                    .find(token.digest().as_bytes().as_slice())
+                    .filter(sessions::revoked_at.is_null()),
+            )
+            .set(sessions::revoked_at.eq(diesel::dsl::now))
+            .execute(conn)?;
+            Ok(())
+        })
+    }
+
+    fn end_sessions_of(&self, user: UserId) -> Result<u64, StoreError> {
+        self.write(|conn| {
+            let ended = diesel::update(
+                sessions::table
+                    .filter(sessions::user_id.eq(user.get()))
+                    .filter(sessions::revoked_at.is_null()),
+            )
+            .set(sessions::revoked_at.eq(diesel::dsl::now))
+            .execute(conn)?;
+            Ok(ended as u64)
+        })
+    }
+}
