@@ -45,6 +45,12 @@ pub enum InfraError {
         "deletion protection is on for {0:?}: deploy the spec with deletion_protection = false first"
     )]
     DeletionProtected(Vec<String>),
+    /// The change set would replace or delete the database, its key or its secret, and
+    /// the caller did not name them; nothing was changed.
+    #[error(
+        "refused, nothing changed: the change set would replace or delete {0:?}; deploy with --allow-replace NAME for each one you mean to lose"
+    )]
+    GuardedChange(Vec<String>),
     /// Something outlived `destroy`.
     #[error("destroy left resources behind: {0:?}")]
     LeftBehind(Vec<String>),

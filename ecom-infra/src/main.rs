@@ -41,8 +41,14 @@ enum Command {
     Template,
     /// Show the change set a deploy would execute.
     Plan,
-    /// Create or update the stack through a change set and wait, with progress.
-    Deploy,
+    /// Create or update the stack through a change set and wait, with progress. Refuses a
+    /// change that would replace or delete the database, its key or its secret.
+    Deploy {
+        /// Allow replacing or deleting this guarded resource (database, key, secret);
+        /// repeat for each.
+        #[arg(long = "allow-replace", value_name = "RESOURCE")]
+        allow_replace: Vec<ecom_infra::aws::Guarded>,
+    },
     /// Endpoints, states and alarm states.
     Status,
     /// Delete the stack and prove nothing is left.
@@ -113,9 +119,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Template => print!("{}", template::render_string(&spec)?),
         Command::Cost => println!("{}", cost::PriceTable::bundled()?.estimate(&spec)?),
         Command::Plan => println!("{}", connect().await?.plan(&spec).await?),
-        Command::Deploy => {
+        Command::Deploy { allow_replace } => {
             let aws = connect().await?;
-            aws.deploy(&spec, &mut progress).await?;
+            let allowed = ecom_infra::aws::AllowedChanges::of(allow_replace.iter().copied());
+            aws.deploy_allowing(&spec, &allowed, &mut progress).await?;
             println!("{}", aws.status(&spec).await?);
         }
         Command::Status => println!("{}", connect().await?.status(&spec).await?),

@@ -12,6 +12,7 @@
 
 mod deploy;
 mod destroy;
+pub mod guarded;
 mod stack;
 mod status;
 
@@ -23,6 +24,7 @@ use aws_smithy_http_client::tls;
 
 pub use deploy::{PlannedChange, StackChanges};
 pub use destroy::DestroyReport;
+pub use guarded::{AllowedChanges, Danger, Guarded};
 pub use stack::{StackResource, StackResources};
 pub use status::{InstanceRole, InstanceStatus, Status};
 

@@ -113,6 +113,19 @@ impl EnvironmentName {
     }
 }
 
+impl EnvironmentName {
+    /// Words that make an environment production-like wherever they stand in its name.
+    pub const PRODUCTION_WORDS: [&str; 4] = ["prod", "production", "prd", "live"];
+
+    /// Whether one of the name's `-`-separated words is `prod`, `production`, `prd` or
+    /// `live` (`prod-eu`, `shop-live`): such an environment gets production's protections.
+    pub fn is_production_like(&self) -> bool {
+        self.0
+            .split('-')
+            .any(|word| Self::PRODUCTION_WORDS.contains(&word))
+    }
+}
+
 impl AsRef<str> for EnvironmentName {
     fn as_ref(&self) -> &str {
         &self.0

@@ -25,6 +25,13 @@ impl DeploymentSpec {
                 });
             }
         }
+        if self.environment.is_production_like()
+            && !(self.database.multi_az && self.deletion_protection && self.final_snapshot)
+        {
+            return Err(SpecError::ProductionUnprotected(
+                self.environment.to_string(),
+            ));
+        }
         if let Some(email) = &self.alarms.email {
             let valid = email.split_once('@').is_some_and(|(user, domain)| {
                 !user.is_empty() && domain.contains('.') && !email.contains(char::is_whitespace)
@@ -288,6 +295,10 @@ pub enum SpecError {
     InvalidEmail(String),
     #[error("the owner (Owner tag) must not be empty")]
     MissingOwner,
+    #[error(
+        "environment {0:?} is production-like: it needs Multi-AZ, deletion protection and a final snapshot"
+    )]
+    ProductionUnprotected(String),
     #[error("Performance Insights keeps 7 days, or a multiple of 31 up to 731; {0} given")]
     PerformanceInsightsRetention(u16),
     #[error("Enhanced Monitoring takes an interval of 1, 5, 10, 15, 30 or 60 seconds; {0} given")]

@@ -1039,3 +1039,39 @@ fn each_clause_fails_on_its_broken_template() {
         );
     }
 }
+
+/// The production rules apply to every production-like Environment tag, not only the
+/// word `production`.
+#[test]
+fn production_rules_apply_to_every_production_like_environment() {
+    let file = "production.guard";
+    let rules = &rules_files()[file];
+    let with_environment = |environment: &str| {
+        let mut t = rendered(Preset::Production);
+        for resource in resources(&mut t).values_mut() {
+            for tag in resource["Properties"]["Tags"]
+                .as_array_mut()
+                .into_iter()
+                .flatten()
+            {
+                if tag["Key"] == "Environment" {
+                    tag["Value"] = json!(environment);
+                }
+            }
+        }
+        properties(&mut t, "Primary")["MultiAZ"] = json!(false);
+        t
+    };
+    for environment in ["prod", "prod-eu", "shop-live", "eu-prd-2", "production"] {
+        let report = guard(file, rules, &with_environment(environment));
+        assert_eq!(
+            report.failed_checks("production_writer_is_multi_az"),
+            1,
+            "{environment}"
+        );
+    }
+    for environment in ["staging", "products"] {
+        let report = guard(file, rules, &with_environment(environment));
+        assert_ne!(report.status, "FAIL", "{environment}");
+    }
+}

@@ -9,6 +9,7 @@ mod lifecycle;
 mod lint;
 mod moto_patches;
 mod py_tools;
+mod safe_changes;
 mod spec_validation;
 mod support;
 mod tls;

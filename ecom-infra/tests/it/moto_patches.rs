@@ -514,7 +514,49 @@ fn moto_launcher_applies_exactly_the_tested_patches() {
     let moto = Moto::start();
     let log = std::fs::read_to_string(&moto.log).unwrap();
     assert!(
-        log.contains("ecom_moto: moto 5.2.5 with patches rds_group_refs, db_instance_properties, delete_with_replicas, kms_key_policy_and_deletion, db_instance_deletion_policy, rds_event_subscription, log_group_kms_key, cloudwatch_alarm, deleted_stack_resources, change_set_outputs, sns_topic_tags"),
+        log.contains("ecom_moto: moto 5.2.5 with patches rds_group_refs, db_instance_properties, delete_with_replicas, kms_key_policy_and_deletion, db_instance_deletion_policy, rds_event_subscription, log_group_kms_key, cloudwatch_alarm, deleted_stack_resources, change_set_outputs, sns_topic_tags, termination_protection"),
         "{log}"
     );
+}
+
+#[tokio::test]
+async fn moto_patch_termination_protection() {
+    let moto = Moto::start();
+    let aws = moto.aws().await;
+    let t = json!({"Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": "kept"}}}});
+    assert_eq!(create_stack(&aws, "guarded", &t).await, "CREATE_COMPLETE");
+    aws.cfn
+        .update_termination_protection()
+        .stack_name("guarded")
+        .enable_termination_protection(true)
+        .send()
+        .await
+        .expect("UpdateTerminationProtection");
+    let stacks = aws
+        .cfn
+        .describe_stacks()
+        .stack_name("guarded")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        stacks.stacks()[0].enable_termination_protection(),
+        Some(true)
+    );
+    let refused = aws.cfn.delete_stack().stack_name("guarded").send().await;
+    assert!(refused.is_err(), "DeleteStack refused while protected");
+    assert_eq!(stack_status(&aws, "guarded").await, "CREATE_COMPLETE");
+    aws.cfn
+        .update_termination_protection()
+        .stack_name("guarded")
+        .enable_termination_protection(false)
+        .send()
+        .await
+        .unwrap();
+    aws.cfn
+        .delete_stack()
+        .stack_name("guarded")
+        .send()
+        .await
+        .unwrap();
 }

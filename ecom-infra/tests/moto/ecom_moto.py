@@ -421,6 +421,36 @@ def _sns_topic_tags():
     sns_models.Topic.create_from_cloudformation_json = classmethod(create)
 
 
+@patch("termination_protection")
+def _termination_protection():
+    """UpdateTerminationProtection sets a stack's termination protection, and DeleteStack
+    fails with ValidationError while it is on, as documented. moto 5.2.5 has no
+    UpdateTerminationProtection (HTTP 500) and deletes a protected stack."""
+    from moto.cloudformation import models as cfn_models
+    from moto.cloudformation import responses as cfn_responses
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.core.responses import ActionResult
+
+    def update_termination_protection(self):
+        name = self._get_param("StackName")
+        stack = self.cloudformation_backend.get_stack(name)
+        stack.enable_termination_protection = _bool(self._get_param("EnableTerminationProtection"))
+        return ActionResult({"StackId": stack.stack_id})
+
+    original_delete = cfn_models.CloudFormationBackend.delete_stack
+
+    def delete_stack(self, name_or_stack_id):
+        for stack in self.stacks.values():
+            if name_or_stack_id in (stack.stack_id, stack.name) and stack.enable_termination_protection:
+                raise ValidationError(
+                    message=f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled"
+                )
+        return original_delete(self, name_or_stack_id)
+
+    cfn_responses.CloudFormationResponse.update_termination_protection = update_termination_protection
+    cfn_models.CloudFormationBackend.delete_stack = delete_stack
+
+
 def _bool(value):
     return value if isinstance(value, bool) else str(value).lower() == "true"
 

@@ -1,0 +1,200 @@
+//! The resources a deploy must not replace or delete by accident: the database, its KMS
+//! key and its master secret. A change set that would is refused unless the caller names
+//! each such resource ([`AllowedChanges`]); a stack policy says the same to CloudFormation
+//! itself, for changes made outside ecom-infra.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde_json::{Value, json};
+
+use super::deploy::PlannedChange;
+
+/// A resource whose replacement or deletion loses data or makes it unreadable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Guarded {
+    /// The writer (`Primary`): its data.
+    Database,
+    /// The stack's KMS key (`DbKey`): everything encrypted with it.
+    Key,
+    /// The master password's secret, managed by RDS with the writer.
+    Secret,
+}
+
+impl Guarded {
+    /// The name `--allow-replace` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Database => "database",
+            Self::Key => "key",
+            Self::Secret => "secret",
+        }
+    }
+}
+
+impl fmt::Display for Guarded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A name `--allow-replace` does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a guarded resource: database, key or secret")]
+pub struct UnknownGuarded(pub String);
+
+impl FromStr for Guarded {
+    type Err = UnknownGuarded;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "database" => Ok(Self::Database),
+            "key" => Ok(Self::Key),
+            "secret" => Ok(Self::Secret),
+            other => Err(UnknownGuarded(other.to_owned())),
+        }
+    }
+}
+
+/// Which guarded resources a deploy may replace or delete: none by default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AllowedChanges(Vec<Guarded>);
+
+impl AllowedChanges {
+    /// Nothing guarded may be replaced or deleted.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// These, named explicitly.
+    pub fn of(guarded: impl IntoIterator<Item = Guarded>) -> Self {
+        Self(guarded.into_iter().collect())
+    }
+
+    /// Whether `guarded` may go.
+    pub fn allows(&self, guarded: Guarded) -> bool {
+        self.0.contains(&guarded)
+    }
+}
+
+/// One guarded resource a change set would replace or delete, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Danger {
+    /// What would be lost.
+    pub guarded: Guarded,
+    /// The change, in words (`Primary replaced: DBName changes`).
+    pub reason: String,
+}
+
+impl fmt::Display for Danger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.guarded, self.reason)
+    }
+}
+
+/// Properties of `AWS::RDS::DBInstance` whose change replaces the instance, as the
+/// CloudFormation resource reference documents ("Update requires: Replacement"), among
+/// those the template sets.
+const DB_REPLACING: [&str; 6] = [
+    "DBInstanceIdentifier",
+    "DBName",
+    "Engine",
+    "KmsKeyId",
+    "MasterUsername",
+    "StorageEncrypted",
+];
+
+/// The guarded resources that `changes` (CloudFormation's view) or the difference between
+/// the deployed template `old` and the new one (ours: an emulator may not compute
+/// replacements) would replace or delete.
+pub fn dangers(old: Option<&Value>, new: &Value, changes: &[PlannedChange]) -> Vec<Danger> {
+    let mut out = Vec::new();
+    let mut add = |guarded, reason: String| {
+        if !out.iter().any(|d: &Danger| d.guarded == guarded) {
+            out.push(Danger { guarded, reason });
+        }
+    };
+    for c in changes {
+        let replaced = matches!(c.replacement.as_deref(), Some("True" | "Conditional"));
+        let how = match (c.action.as_str(), replaced) {
+            ("Remove", _) => "deleted",
+            ("Modify", true) => "replaced",
+            _ => continue,
+        };
+        match c.logical_id.as_str() {
+            "Primary" => {
+                add(Guarded::Database, format!("Primary {how}"));
+                add(
+                    Guarded::Secret,
+                    format!("Primary {how}, and its master secret with it"),
+                );
+            }
+            "DbKey" => add(Guarded::Key, format!("DbKey {how}")),
+            _ => {}
+        }
+    }
+    let Some(old) = old else { return out };
+    let resource = |t: &Value, id: &str| t["Resources"].get(id).cloned();
+    if let (Some(was), Some(is)) = (resource(old, "Primary"), resource(new, "Primary")) {
+        for property in DB_REPLACING {
+            if was["Properties"].get(property) != is["Properties"].get(property) {
+                add(
+                    Guarded::Database,
+                    format!("Primary replaced: {property} changes"),
+                );
+                add(
+                    Guarded::Secret,
+                    format!("Primary replaced ({property} changes), and its master secret with it"),
+                );
+            }
+        }
+        let managed = |r: &Value| r["Properties"]["ManageMasterUserPassword"] == json!(true);
+        if managed(&was) && !managed(&is) {
+            add(
+                Guarded::Secret,
+                "ManageMasterUserPassword turned off: RDS deletes the secret".into(),
+            );
+        }
+    }
+    if resource(old, "DbKey").is_some() && resource(new, "DbKey").is_none() {
+        add(Guarded::Key, "DbKey deleted".into());
+    }
+    out
+}
+
+/// The stack policy every deploy leaves on the stack: any update may proceed, except one
+/// that replaces or deletes the writer or the key.
+pub fn stack_policy() -> Value {
+    json!({
+        "Statement": [
+            {"Effect": "Allow", "Action": "Update:*", "Principal": "*", "Resource": "*"},
+            {
+                "Effect": "Deny",
+                "Action": ["Update:Replace", "Update:Delete"],
+                "Principal": "*",
+                "Resource": ["LogicalResourceId/Primary", "LogicalResourceId/DbKey"],
+            },
+        ]
+    })
+}
+
+/// The stack policy during a deploy allowed to replace or delete `allowed`: the
+/// denial is lifted for exactly those resources.
+pub fn stack_policy_allowing(allowed: &AllowedChanges) -> Value {
+    let denied: Vec<&str> = [
+        ("LogicalResourceId/Primary", Guarded::Database),
+        ("LogicalResourceId/DbKey", Guarded::Key),
+    ]
+    .into_iter()
+    .filter(|(_, g)| !allowed.allows(*g))
+    .map(|(r, _)| r)
+    .collect();
+    let mut statements =
+        vec![json!({"Effect": "Allow", "Action": "Update:*", "Principal": "*", "Resource": "*"})];
+    if !denied.is_empty() {
+        statements.push(
+            json!({"Effect": "Deny", "Action": ["Update:Replace", "Update:Delete"],
+                               "Principal": "*", "Resource": denied}),
+        );
+    }
+    json!({ "Statement": statements })
+}
