@@ -1,7 +1,7 @@
 //! Load on the example HTTP service: many concurrent guests each run a whole purchase
-//! over HTTP (open a cart, add an item, check out with an Idempotency-Key, then the
-//! payment provider's signed authorize and capture webhooks), and the program prints
-//! purchases/s and p50/p99 latency.
+//! over HTTP (start a guest session, open a cart, add an item, check out with an
+//! Idempotency-Key, then the payment provider's signed authorize and capture
+//! webhooks), and the program prints purchases/s and p50/p99 latency.
 //!
 //! Run it with `cargo run --release -p ecom-examples --bin shop-load [-- BUYERS PURCHASES_EACH]`.
 //! It starts the service in-process on the private database (or `DATABASE_URL`).
@@ -10,8 +10,8 @@ use std::error::Error;
 use std::time::{Duration, Instant};
 
 use ecom_domain::prelude::*;
-use ecom_examples::RunningService;
 use ecom_domain::webhook::WebhookSecret;
+use ecom_examples::RunningService;
 use ecom_examples::service::{App, Intervals, ServiceConfig, TestProvider};
 use ecom_store::{PgStore, StoreConfig, build_pool, migrate_database};
 use serde_json::{Value, json};
@@ -142,10 +142,14 @@ fn report(mut latencies: Vec<Duration>, elapsed: Duration) {
 fn post(
     agent: &ureq::Agent,
     url: &str,
+    session: Option<&str>,
     key: Option<&str>,
     body: Value,
 ) -> Result<Value, Box<dyn Error>> {
     let mut request = agent.post(url);
+    if let Some(session) = session {
+        request = request.header("Authorization", &format!("Bearer {session}"));
+    }
     if let Some(key) = key {
         request = request.header("Idempotency-Key", key);
     }
@@ -162,26 +166,37 @@ fn purchase(
     n: usize,
     product: i64,
 ) -> Result<(), Box<dyn Error>> {
-    let token = format!("load-{run}-{buyer:04}-{n:06}");
+    let key = format!("load-{run}-{buyer:04}-{n:06}");
+    let session = post(
+        agent,
+        &format!("{base}/sessions/guest"),
+        None,
+        None,
+        json!({}),
+    )?;
+    let token = session["token"].as_str().ok_or("no session token")?;
     let cart = post(
         agent,
         &format!("{base}/carts"),
+        Some(token),
         None,
-        json!({ "guest_token": token }),
+        json!({}),
     )?;
-    let cart_id = cart["id"].as_i64().ok_or("no cart id")?;
+    let cart = cart["id"].as_str().ok_or("no cart reference")?;
     post(
         agent,
-        &format!("{base}/carts/{cart_id}/items"),
+        &format!("{base}/carts/{cart}/items"),
+        Some(token),
         None,
         json!({ "product_id": product, "quantity": 1 }),
     )?;
     let order = post(
         agent,
         &format!("{base}/checkout"),
-        Some(&token),
+        Some(token),
+        Some(&key),
         json!({
-            "cart_id": cart_id,
+            "cart": cart,
             "email": "load@example.com",
             "shipping": { "recipient": "Load Tester", "line1": "1 Main St", "city": "Berlin", "postal_code": "10115", "country": "DE" },
         }),

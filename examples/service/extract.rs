@@ -6,6 +6,8 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
 
+use ecom_domain::prelude::*;
+
 use super::error::ApiError;
 
 /// JSON bodies whose rejections (malformed JSON, wrong types, too large) are typed errors.
@@ -75,4 +77,44 @@ impl<S: Send + Sync> FromRequest<S> for ApiBytes {
                 ApiError::new(status, code, rejection.body_text())
             })
     }
+}
+
+/// The caller's session, from `Authorization: Bearer <token>`: a request without a
+/// well-formed one is refused with `401` before anything else is read.
+pub struct Bearer(pub SessionToken);
+
+impl<S: Send + Sync> FromRequestParts<S> for Bearer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(|t| SessionToken::parse(t).ok())
+            .ok_or_else(unauthenticated)?;
+        Ok(Bearer(token))
+    }
+}
+
+/// The guest's session named in `Guest-Session`, for a user taking over its cart.
+pub(super) fn guest_session_header(
+    headers: &axum::http::HeaderMap,
+) -> Result<SessionToken, ApiError> {
+    headers
+        .get("guest-session")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| SessionToken::parse(t).ok())
+        .ok_or_else(|| {
+            ApiError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "guest_session_required",
+                "send the guest's session token in a Guest-Session header",
+            )
+        })
+}
+
+fn unauthenticated() -> ApiError {
+    ApiError::from(DomainError::Unauthenticated)
 }

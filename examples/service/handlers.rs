@@ -10,14 +10,16 @@ use serde_json::{Value, json};
 
 use super::app::App;
 use super::error::ApiError;
-use super::extract::{ApiBytes, ApiJson, ApiPath, ApiQuery};
+use super::extract::{ApiBytes, ApiJson, ApiPath, ApiQuery, Bearer, guest_session_header};
 use super::limits::{DEFAULT_PAGE_LIMIT, DEFAULT_SEARCH_LIMIT};
 use super::provider::SIGNATURE_HEADER;
 use super::request::{
-    AddItemBody, AttachBody, CheckoutBody, OpenCartBody, PageQuery, ProviderReport, QuantityBody,
-    RegisterBody, SearchQuery, idempotency_key,
+    AddItemBody, CheckoutBody, LoginBody, OpenCartBody, PageQuery, ProviderReport, QuantityBody,
+    RegisterBody, SearchQuery, cart_ref, idempotency_key, order_ref,
 };
-use super::response::{PaymentOutcomeBody, cart_json, order_json, payment_json, product_json};
+use super::response::{
+    PaymentOutcomeBody, cart_json, order_json, payment_json, product_json, session_json,
+};
 
 pub(super) async fn category_page(
     State(app): State<App>,
@@ -50,63 +52,112 @@ pub(super) async fn search(
     .await
 }
 
+/// `POST /users`. The answer is the same whether the address was free or taken,
+/// after the same work: a registration does not tell who has an account.
 pub(super) async fn register(
     State(app): State<App>,
     ApiJson(body): ApiJson<RegisterBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let new = body.into_new_user()?;
+    app.hashing(move |store| match store.register(new) {
+        Ok(_) | Err(StoreError::Domain(DomainError::AlreadyTaken { .. })) => Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({ "status": "accepted", "next": "sign in with POST /sessions" })),
+        )),
+        Err(err) => Err(err.into()),
+    })
+    .await
+}
+
+/// `POST /sessions/guest`: a session for a guest, whose carts and orders are its own.
+pub(super) async fn guest_session(
+    State(app): State<App>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    app.blocking(|store| {
+        let session = store.start_guest_session()?;
+        Ok((StatusCode::CREATED, Json(session_json(&session, None))))
+    })
+    .await
+}
+
+/// `POST /sessions`: sign in with e-mail and password.
+pub(super) async fn login(
+    State(app): State<App>,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let (email, password) = body.credentials()?;
     app.hashing(move |store| {
-        let user = store.register(new)?;
+        let (session, user) = store.login(&email, &password)?;
         Ok((
             StatusCode::CREATED,
-            Json(json!({ "id": user.id, "email": user.email.as_str() })),
+            Json(session_json(&session, Some(&user))),
         ))
     })
     .await
 }
 
+/// `DELETE /sessions/current`: sign out.
+pub(super) async fn logout(
+    State(app): State<App>,
+    Bearer(who): Bearer,
+) -> Result<StatusCode, ApiError> {
+    app.blocking(move |store| {
+        store.end_session(&who)?;
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}
+
+/// `POST /carts`: the caller's open cart, created if there is none.
 pub(super) async fn open_cart(
     State(app): State<App>,
+    Bearer(who): Bearer,
     ApiJson(body): ApiJson<OpenCartBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let (owner, currency) = body.into_owner()?;
-    app.blocking(move |store| Ok(Json(cart_json(&store.open_cart(&owner, currency)?))))
+    let currency = body.currency()?;
+    app.blocking(move |store| Ok(Json(cart_json(&store.my_cart(&who, currency)?))))
         .await
 }
 
 pub(super) async fn cart(
     State(app): State<App>,
-    ApiPath(id): ApiPath<i64>,
+    Bearer(who): Bearer,
+    ApiPath(cart): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
-    app.blocking(move |store| Ok(Json(cart_json(&store.cart(CartId::new(id))?))))
+    let cart = cart_ref(&cart)?;
+    app.blocking(move |store| Ok(Json(cart_json(&store.cart_of(&who, cart)?))))
         .await
 }
 
 pub(super) async fn add_item(
     State(app): State<App>,
-    ApiPath(id): ApiPath<i64>,
+    Bearer(who): Bearer,
+    ApiPath(cart): ApiPath<String>,
     ApiJson(body): ApiJson<AddItemBody>,
 ) -> Result<Json<Value>, ApiError> {
+    let cart = cart_ref(&cart)?;
     let quantity = Quantity::new(body.quantity)?;
+    let product = ProductId::new(body.product_id);
     app.blocking(move |store| {
-        Ok(Json(cart_json(&store.add_item(
-            CartId::new(id),
-            ProductId::new(body.product_id),
-            quantity,
-        )?)))
+        Ok(Json(cart_json(
+            &store.add_to_cart(&who, cart, product, quantity)?,
+        )))
     })
     .await
 }
 
 pub(super) async fn set_quantity(
     State(app): State<App>,
-    ApiPath((id, product)): ApiPath<(i64, i64)>,
+    Bearer(who): Bearer,
+    ApiPath((cart, product)): ApiPath<(String, i64)>,
     ApiJson(body): ApiJson<QuantityBody>,
 ) -> Result<Json<Value>, ApiError> {
+    let cart = cart_ref(&cart)?;
     let quantity = Quantity::new(body.quantity)?;
     app.blocking(move |store| {
-        Ok(Json(cart_json(&store.set_quantity(
-            CartId::new(id),
+        Ok(Json(cart_json(&store.set_cart_quantity(
+            &who,
+            cart,
             ProductId::new(product),
             quantity,
         )?)))
@@ -116,39 +167,42 @@ pub(super) async fn set_quantity(
 
 pub(super) async fn remove_item(
     State(app): State<App>,
-    ApiPath((id, product)): ApiPath<(i64, i64)>,
+    Bearer(who): Bearer,
+    ApiPath((cart, product)): ApiPath<(String, i64)>,
 ) -> Result<Json<Value>, ApiError> {
+    let cart = cart_ref(&cart)?;
     app.blocking(move |store| {
-        Ok(Json(cart_json(
-            &store.remove_item(CartId::new(id), ProductId::new(product))?,
-        )))
-    })
-    .await
-}
-
-pub(super) async fn attach(
-    State(app): State<App>,
-    ApiPath(id): ApiPath<i64>,
-    ApiJson(body): ApiJson<AttachBody>,
-) -> Result<Json<Value>, ApiError> {
-    app.blocking(move |store| {
-        Ok(Json(cart_json(&store.attach_cart(
-            CartId::new(id),
-            UserId::new(body.user_id),
+        Ok(Json(cart_json(&store.remove_from_cart(
+            &who,
+            cart,
+            ProductId::new(product),
         )?)))
     })
     .await
 }
 
+/// `POST /carts/claim`: a signed-in user takes over the open cart of the guest
+/// session named in `Guest-Session` (at login): both tokens are needed.
+pub(super) async fn claim(
+    State(app): State<App>,
+    Bearer(user): Bearer,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let guest = guest_session_header(&headers)?;
+    app.blocking(move |store| Ok(Json(cart_json(&store.claim_guest_cart(&user, &guest)?))))
+        .await
+}
+
 pub(super) async fn checkout(
     State(app): State<App>,
+    Bearer(who): Bearer,
     headers: HeaderMap,
     ApiJson(body): ApiJson<CheckoutBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let request = body.into_request(idempotency_key(&headers)?)?;
+    let order = body.into_order(idempotency_key(&headers)?)?;
     let metrics = app.metrics.clone();
     let placed = app
-        .blocking(move |store| Ok(store.checkout(&request)))
+        .blocking(move |store| Ok(store.place_order(&who, &order)))
         .await?;
     metrics.checkout(match &placed {
         Ok(done) if done.replayed => "replayed",
@@ -205,10 +259,12 @@ pub(super) async fn provider_report(
 
 pub(super) async fn order(
     State(app): State<App>,
-    ApiPath(id): ApiPath<i64>,
+    Bearer(who): Bearer,
+    ApiPath(order): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
+    let order = order_ref(&order)?;
     app.blocking(move |store| {
-        let details = store.order(OrderId::new(id))?;
+        let details = store.order_of(&who, order)?;
         Ok(Json(order_json(&details.order, &details.payments)))
     })
     .await

@@ -7,21 +7,31 @@
 //! |---|---|
 //! | `GET /categories/{id}/products?after=&limit=` | a category page (with subcategories), keyset-paginated |
 //! | `GET /products/search?q=` | name search |
-//! | `POST /users` | register `{email, name, password}` |
-//! | `POST /carts` | open a cart `{guest_token}` or `{user_id}`, currency `EUR` by default |
-//! | `GET /carts/{id}` | the cart |
-//! | `POST /carts/{id}/items` | add `{product_id, quantity}` |
-//! | `PUT /carts/{id}/items/{product_id}` | set `{quantity}` |
-//! | `DELETE /carts/{id}/items/{product_id}` | remove a line |
-//! | `POST /carts/{id}/attach` | give a guest cart to `{user_id}` |
-//! | `POST /checkout` | place an order; needs an `Idempotency-Key` header |
+//! | `POST /users` | register `{email, name, password}`; `202` whether or not the address was taken |
+//! | `POST /sessions/guest` | a guest session `{token, expires_at}` |
+//! | `POST /sessions` | sign in `{email, password}`: a session `{token, expires_at, user}` |
+//! | `DELETE /sessions/current` | sign out |
+//! | `POST /carts` | the caller's open cart, created if needed, `{currency?}` (EUR) |
+//! | `GET /carts/{ref}` | one of the caller's carts |
+//! | `POST /carts/{ref}/items` | add `{product_id, quantity}` |
+//! | `PUT /carts/{ref}/items/{product_id}` | set `{quantity}` |
+//! | `DELETE /carts/{ref}/items/{product_id}` | remove a line |
+//! | `POST /carts/claim` | a signed-in user takes over the guest's open cart named by the `Guest-Session` header |
+//! | `POST /checkout` | place an order `{cart, shipping, billing?, email?, provider?}`; needs an `Idempotency-Key` header (the caller's own) |
+//! | `GET /orders/{ref}` | one of the caller's orders, with lines, history and payments |
 //! | `POST /webhooks/payments` | a payment provider's report `{id, payment_id, type, amount?, provider_ref?, reason?}`, signed in `Webhook-Signature` (see [`provider`]); booked once per `id` |
 //! | `GET /orders/{id}` | the order with lines, history and payments |
 //! | `GET /health/live` | `204` while the process answers |
 //! | `GET /health/ready` | `204` while the database answers, else `503` |
 //! | `GET /metrics` | Prometheus metrics (see `metrics`) |
 //!
-//! Errors: `400` malformed request, `401` bad credentials, `404` not found, `409`
+//! Every cart and order route takes the caller's session as `Authorization: Bearer
+//! <token>` and answers `404` for a cart or order that is not the caller's, exactly
+//! as for one that does not exist; `{ref}` is the cart's or order's public reference
+//! (a UUID), never its id.
+//!
+//! Errors: `400` malformed request, `401` no valid session or bad credentials,
+//! `404` not found, `409`
 //! conflict (out of stock, illegal transition, key reused...), `413` body too large,
 //! `422` invalid value, `429` too many registrations or checkouts from one address,
 //! `503` retry later (the database is busy or down, the service is at capacity, or
@@ -53,7 +63,7 @@ use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use ecom_store::PgStore;
 use tower::ServiceBuilder;
 use tower_governor::GovernorLayer;
@@ -63,7 +73,7 @@ use tower_http::trace::TraceLayer;
 pub use app::{App, ServiceConfig};
 pub use background::{Background, Intervals};
 pub use error::ApiError;
-pub use extract::{ApiJson, ApiPath, ApiQuery};
+pub use extract::{ApiJson, ApiPath, ApiQuery, Bearer};
 pub use limits::MAX_BODY_BYTES;
 pub use provider::{SIGNATURE_HEADER, TestProvider};
 pub use request::{BodyKind, decode_body};
@@ -85,6 +95,8 @@ pub fn router_with(app: App) -> Router {
     // client address gets a burst, then a steady rate, then 429 with Retry-After.
     let mut limited = Router::new()
         .route("/users", post(register))
+        .route("/sessions", post(login))
+        .route("/sessions/guest", post(guest_session))
         .route("/checkout", post(checkout));
     if let Some(guarded) = app.guarded.clone() {
         let metrics = app.metrics.clone();
@@ -105,7 +117,8 @@ pub fn router_with(app: App) -> Router {
             "/carts/{id}/items/{product_id}",
             put(set_quantity).delete(remove_item),
         )
-        .route("/carts/{id}/attach", post(attach))
+        .route("/carts/claim", post(claim))
+        .route("/sessions/current", delete(logout))
         .route("/webhooks/payments", post(provider_report))
         .route("/orders/{id}", get(order))
         .merge(limited)

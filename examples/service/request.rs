@@ -20,8 +20,8 @@ pub enum BodyKind {
     AddItem,
     /// `PUT /carts/{id}/items/{product_id}`.
     SetQuantity,
-    /// `POST /carts/{id}/attach`.
-    Attach,
+    /// `POST /sessions`.
+    Login,
     /// `POST /checkout`.
     Checkout,
     /// `POST /webhooks/payments`: a provider's report.
@@ -35,7 +35,7 @@ impl BodyKind {
         BodyKind::OpenCart,
         BodyKind::AddItem,
         BodyKind::SetQuantity,
-        BodyKind::Attach,
+        BodyKind::Login,
         BodyKind::Checkout,
         BodyKind::PaymentEvent,
     ];
@@ -51,7 +51,7 @@ pub fn decode_body(kind: BodyKind, body: &[u8]) -> Result<(), ApiError> {
     }
     match kind {
         BodyKind::Register => decode::<RegisterBody>(body)?.into_new_user().map(drop),
-        BodyKind::OpenCart => decode::<OpenCartBody>(body)?.into_owner().map(drop),
+        BodyKind::OpenCart => decode::<OpenCartBody>(body)?.currency().map(drop),
         BodyKind::AddItem => {
             let body = decode::<AddItemBody>(body)?;
             let _ = ProductId::new(body.product_id);
@@ -62,10 +62,10 @@ pub fn decode_body(kind: BodyKind, body: &[u8]) -> Result<(), ApiError> {
         BodyKind::SetQuantity => Quantity::new(decode::<QuantityBody>(body)?.quantity)
             .map(drop)
             .map_err(ApiError::from),
-        BodyKind::Attach => decode::<AttachBody>(body).map(drop),
+        BodyKind::Login => decode::<LoginBody>(body)?.credentials().map(drop),
         BodyKind::Checkout => {
             let key = IdempotencyKey::parse("fuzz").map_err(ApiError::from)?;
-            decode::<CheckoutBody>(body)?.into_request(key).map(drop)
+            decode::<CheckoutBody>(body)?.into_order(key).map(drop)
         }
         BodyKind::PaymentEvent => decode::<ProviderReport>(body)?.event().map(drop),
     }
@@ -122,29 +122,42 @@ impl RegisterBody {
     }
 }
 
+/// `POST /sessions`.
 #[derive(Deserialize)]
+pub(super) struct LoginBody {
+    email: String,
+    password: String,
+}
+
+impl LoginBody {
+    pub(super) fn credentials(self) -> Result<(Email, Password), ApiError> {
+        Ok((Email::parse(&self.email)?, Password::new(self.password)?))
+    }
+}
+
+/// `POST /carts`: the currency of a new cart (EUR when none is given).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct OpenCartBody {
-    guest_token: Option<String>,
-    user_id: Option<i64>,
     currency: Option<String>,
 }
 
 impl OpenCartBody {
-    pub(super) fn into_owner(self) -> Result<(CartOwner, Currency), ApiError> {
-        let owner = match (self.user_id, self.guest_token) {
-            (Some(user), None) => CartOwner::User(UserId::new(user)),
-            (None, Some(token)) => CartOwner::guest(&GuestToken::parse(&token)?),
-            _ => {
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid",
-                    "give exactly one of guest_token and user_id",
-                ));
-            }
-        };
-        let currency = Currency::from_code(self.currency.as_deref().unwrap_or("EUR"))?;
-        Ok((owner, currency))
+    pub(super) fn currency(&self) -> Result<Currency, ApiError> {
+        Ok(Currency::from_code(
+            self.currency.as_deref().unwrap_or("EUR"),
+        )?)
     }
+}
+
+/// A cart's reference from a path: one that is not a reference names no cart.
+pub(super) fn cart_ref(raw: &str) -> Result<CartRef, ApiError> {
+    CartRef::parse(raw).map_err(|_| DomainError::not_found("cart", raw).into())
+}
+
+/// An order's reference from a path.
+pub(super) fn order_ref(raw: &str) -> Result<OrderRef, ApiError> {
+    OrderRef::parse(raw).map_err(|_| DomainError::not_found("order", raw).into())
 }
 
 #[derive(Deserialize)]
@@ -156,11 +169,6 @@ pub(super) struct AddItemBody {
 #[derive(Deserialize)]
 pub(super) struct QuantityBody {
     pub(super) quantity: i64,
-}
-
-#[derive(Deserialize)]
-pub(super) struct AttachBody {
-    pub(super) user_id: i64,
 }
 
 /// An address in a request: given in full, or a saved one by id.
@@ -182,7 +190,7 @@ impl AddressBody {
 
 #[derive(Deserialize)]
 pub(super) struct CheckoutBody {
-    cart_id: i64,
+    cart: String,
     shipping: AddressBody,
     billing: Option<AddressBody>,
     email: Option<String>,
@@ -190,17 +198,18 @@ pub(super) struct CheckoutBody {
 }
 
 impl CheckoutBody {
-    pub(super) fn into_request(
+    pub(super) fn into_order(
         self,
         idempotency_key: IdempotencyKey,
-    ) -> Result<CheckoutRequest, ApiError> {
+    ) -> Result<PlaceOrder, ApiError> {
+        let cart = cart_ref(&self.cart)?;
         let shipping = self.shipping.parse()?;
         let billing = match self.billing {
             Some(b) => b.parse()?,
             None => shipping.clone(),
         };
-        Ok(CheckoutRequest {
-            cart_id: CartId::new(self.cart_id),
+        Ok(PlaceOrder {
+            cart,
             shipping,
             billing,
             guest_email: self.email.as_deref().map(Email::parse).transpose()?,

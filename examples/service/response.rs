@@ -16,9 +16,18 @@ pub(super) fn product_json(p: &Product) -> Value {
     })
 }
 
+/// A session just started: its token, shown this once.
+pub(super) fn session_json(s: &Session, user: Option<&User>) -> Value {
+    json!({
+        "token": s.token.as_str(), "expires_at": s.expires_at,
+        "user": user.map(|u| json!({ "id": u.id, "email": u.email.as_str() })),
+    })
+}
+
+/// A cart, named by its public reference.
 pub(super) fn cart_json(c: &Cart) -> Value {
     json!({
-        "id": c.id, "status": c.status.as_str(), "currency": c.currency.code(),
+        "id": c.reference.to_string(), "status": c.status.as_str(), "currency": c.currency.code(),
         "lines": c.lines.iter().map(|l| json!({ "product_id": l.product_id, "quantity": l.quantity.get() })).collect::<Vec<_>>(),
     })
 }
@@ -30,9 +39,10 @@ pub(super) fn payment_json(p: &Payment) -> Value {
     })
 }
 
+/// An order, named by its public reference.
 pub(super) fn order_json(o: &Order, payments: &[Payment]) -> Value {
     json!({
-        "id": o.id, "status": o.status.as_str(), "currency": o.currency.code(),
+        "id": o.reference.to_string(), "status": o.status.as_str(), "currency": o.currency.code(),
         "lines": o.lines.iter().map(|l| json!({
             "line_no": l.line_no, "product_id": l.product_id, "sku": l.sku.as_str(), "name": l.name.as_str(),
             "unit_price": money_json(l.unit_price), "quantity": l.quantity.get(),

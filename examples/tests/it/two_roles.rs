@@ -56,14 +56,29 @@ enum Start {
     Refused(String),
 }
 
-/// Starts `shop-service` as `database_url` and waits until it listens or exits.
+/// What shop-service logs once it listens; its address follows.
+const LISTENING: &str = "listening on http://";
+
+/// `http://ADDR` from the line that says the service listens on ADDR.
+fn listening_url(line: &str) -> String {
+    let rest = &line[line.find(LISTENING).map_or(0, |at| at + LISTENING.len())..];
+    let addr: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
+        .collect();
+    let addr: std::net::SocketAddr = addr
+        .parse()
+        .unwrap_or_else(|err| panic!("no address in {line:?}: {err}"));
+    assert_ne!(addr.port(), 0, "{line}");
+    format!("http://{addr}")
+}
+
+/// Starts `shop-service` as `database_url` and waits until it listens or exits. It
+/// binds port 0 and logs the port it got: no port is found free here and then raced
+/// for.
 fn start(database_url: &str) -> Start {
-    let port = std::net::TcpListener::bind(("127.0.0.1", 0))
-        .and_then(|listener| listener.local_addr())
-        .unwrap()
-        .port();
     let mut child = shop_service(&[], database_url, None)
-        .env("PORT", port.to_string())
+        .env("PORT", "0")
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -80,13 +95,16 @@ fn start(database_url: &str) -> Start {
     });
     let mut running = Running {
         child,
-        base: format!("http://127.0.0.1:{port}"),
+        base: String::new(),
     };
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut log = Vec::new();
     loop {
         match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            Ok(line) if line.contains("listening on") => return Start::Serving(running),
+            Ok(line) if line.contains(LISTENING) => {
+                running.base = listening_url(&line);
+                return Start::Serving(running);
+            }
             Ok(line) => log.push(line),
             // Its stderr closed: it exited.
             Err(mpsc::RecvTimeoutError::Disconnected) => {
@@ -104,8 +122,17 @@ fn start(database_url: &str) -> Start {
     }
 }
 
-fn call(agent: &ureq::Agent, url: &str, key: Option<&str>, body: Value) -> (u16, Value) {
+fn call(
+    agent: &ureq::Agent,
+    url: &str,
+    session: Option<&str>,
+    key: Option<&str>,
+    body: Value,
+) -> (u16, Value) {
     let mut request = agent.post(url).header("Content-Type", "application/json");
+    if let Some(session) = session {
+        request = request.header("Authorization", &format!("Bearer {session}"));
+    }
     if let Some(key) = key {
         request = request.header("Idempotency-Key", key);
     }
@@ -201,17 +228,16 @@ fn the_service_migrates_as_the_owner_and_serves_as_the_application_role() {
         .build()
         .into();
     let url = |path: &str| format!("{}{path}", service.base);
-    let (status, cart) = call(
-        &agent,
-        &url("/carts"),
-        None,
-        json!({ "guest_token": "guest-cookie-0123456789" }),
-    );
+    let (status, session) = call(&agent, &url("/sessions/guest"), None, None, json!({}));
+    assert_eq!(status, 201, "{session}");
+    let guest = session["token"].as_str().unwrap().to_owned();
+    let (status, cart) = call(&agent, &url("/carts"), Some(&guest), None, json!({}));
     assert_eq!(status, 200, "{cart}");
-    let cart = cart["id"].as_i64().unwrap();
+    let cart = cart["id"].as_str().unwrap().to_owned();
     let (status, lines) = call(
         &agent,
         &url(&format!("/carts/{cart}/items")),
+        Some(&guest),
         None,
         json!({ "product_id": product, "quantity": 2 }),
     );
@@ -221,8 +247,9 @@ fn the_service_migrates_as_the_owner_and_serves_as_the_application_role() {
     let (status, order) = call(
         &agent,
         &url("/checkout"),
+        Some(&guest),
         Some("order-1"),
-        json!({ "cart_id": cart, "email": "ada@example.com", "shipping": shipping }),
+        json!({ "cart": cart, "email": "ada@example.com", "shipping": shipping }),
     );
     assert_eq!(status, 201, "{order}");
 
@@ -244,11 +271,9 @@ fn the_service_migrates_as_the_owner_and_serves_as_the_application_role() {
         connected.iter().all(|user| user == &app_role),
         "the service connects as {app_role} only: {connected:?}"
     );
-    let stored = diesel::sql_query(format!(
-        "SELECT id FROM orders WHERE id = {}",
-        order["id"].as_i64().unwrap()
-    ))
-    .load::<Id>(&mut owner_conn)
-    .unwrap();
+    let stored = diesel::sql_query("SELECT id FROM orders WHERE public_id = $1::uuid")
+        .bind::<diesel::sql_types::Text, _>(order["id"].as_str().unwrap())
+        .load::<Id>(&mut owner_conn)
+        .unwrap();
     assert_eq!(stored.len(), 1);
 }

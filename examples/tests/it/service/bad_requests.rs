@@ -54,20 +54,28 @@ fn bad_requests_get_typed_errors_never_a_500() {
     );
     assert_eq!(code(f.call("POST", &items, None, Some(&huge))).0, 413);
     assert_eq!(
-        code(f.post("/carts", None, json!({}))),
+        code(f.post("/carts", None, json!({ "currency": "XYZ" }))),
         (422, "invalid".into())
     );
-    assert_eq!(
-        code(f.post("/carts", None, json!({ "guest_token": "short" }))),
-        (422, "invalid".into())
-    );
+    // No session, a malformed one, or one the store never issued: 401.
+    for token in [
+        None,
+        Some("short"),
+        Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+    ] {
+        assert_eq!(
+            code(f.call_as(token, "POST", "/carts", None, Some("{}"))),
+            (401, "unauthenticated".into()),
+            "{token:?}"
+        );
+    }
 
     f.post(
         &items,
         None,
         json!({ "product_id": f.products[1], "quantity": 2 }),
     );
-    let body = json!({ "cart_id": cart_id, "email": "ada@example.com", "shipping": shipping() });
+    let body = json!({ "cart": cart_id, "email": "ada@example.com", "shipping": shipping() });
     assert_eq!(
         code(f.post("/checkout", None, body.clone())),
         (400, "idempotency_key_required".into())
@@ -79,9 +87,9 @@ fn bad_requests_get_typed_errors_never_a_500() {
     );
     assert_eq!(err["error"]["details"][0]["available"], 1);
     let bad_address =
-        json!({ "cart_id": cart_id, "email": "ada@example.com", "shipping": { "country": "XX" } });
+        json!({ "cart": cart_id, "email": "ada@example.com", "shipping": { "country": "XX" } });
     assert_eq!(code(f.post("/checkout", Some("k2"), bad_address)).0, 422);
-    let bad_email = json!({ "cart_id": cart_id, "email": "not-an-email", "shipping": shipping() });
+    let bad_email = json!({ "cart": cart_id, "email": "not-an-email", "shipping": shipping() });
     assert_eq!(
         code(f.post("/checkout", Some("k3"), bad_email)),
         (422, "invalid".into())
@@ -140,7 +148,7 @@ fn hostile_bodies_get_4xx_with_a_typed_error_on_every_json_endpoint() {
         ("POST", "/carts".to_owned()),
         ("POST", format!("/carts/{cart_id}/items")),
         ("PUT", format!("/carts/{cart_id}/items/{product}")),
-        ("POST", format!("/carts/{cart_id}/attach")),
+        ("POST", "/sessions".to_owned()),
         ("POST", "/checkout".to_owned()),
         ("POST", "/webhooks/payments".to_owned()),
     ];
@@ -223,16 +231,16 @@ fn request_bodies_decode_to_domain_values_or_typed_4xx_errors() {
             BodyKind::Register,
             r#"{"email": "ada@example.com", "name": "Ada", "password": "correct horse battery"}"#,
         ),
-        (
-            BodyKind::OpenCart,
-            r#"{"guest_token": "guest-cookie-0123456789"}"#,
-        ),
+        (BodyKind::OpenCart, r#"{"currency": "EUR"}"#),
         (BodyKind::AddItem, r#"{"product_id": 1, "quantity": 2}"#),
         (BodyKind::SetQuantity, r#"{"quantity": 3}"#),
-        (BodyKind::Attach, r#"{"user_id": 7}"#),
+        (
+            BodyKind::Login,
+            r#"{"email": "ada@example.com", "password": "correct horse battery"}"#,
+        ),
         (
             BodyKind::Checkout,
-            r#"{"cart_id": 1, "shipping": {"recipient": "Ada Lovelace", "line1": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4JH", "country": "GB"}, "email": "ada@example.com"}"#,
+            r#"{"cart": "67e55044-10b1-426f-9247-bb680e5fe0c8", "shipping": {"recipient": "Ada Lovelace", "line1": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4JH", "country": "GB"}, "email": "ada@example.com"}"#,
         ),
         (
             BodyKind::PaymentEvent,

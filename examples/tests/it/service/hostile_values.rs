@@ -16,12 +16,8 @@ fn assert_refused(what: &str, (status, reply): (u16, Value)) {
 fn well_formed_bodies_with_hostile_values_get_4xx_on_every_json_endpoint() {
     let f = fixture();
     let product = f.products[0];
-    let (_, cart) = f.post(
-        "/carts",
-        None,
-        json!({ "guest_token": "guest-cookie-hostile-0001" }),
-    );
-    let cart_id = cart["id"].as_i64().unwrap();
+    let (_, cart) = f.post("/carts", None, json!({}));
+    let cart_id = cart["id"].as_str().unwrap().to_owned();
     let items = format!("/carts/{cart_id}/items");
     let (status, _) = f.post(
         &items,
@@ -60,32 +56,10 @@ fn well_formed_bodies_with_hostile_values_get_4xx_on_every_json_endpoint() {
     }
 
     for (what, body) in [
-        (
-            "token with NUL",
-            json!({ "guest_token": format!("guest-cookie-{nul}-0123") }),
-        ),
-        (
-            "token not ASCII",
-            json!({ "guest_token": "ġuest-cookie-0123456789" }),
-        ),
-        ("token too long", json!({ "guest_token": "g".repeat(65) })),
-        (
-            "both owners",
-            json!({ "guest_token": "guest-cookie-0123456789", "user_id": 1 }),
-        ),
-        ("unknown user", json!({ "user_id": i64::MAX })),
-        (
-            "unknown currency",
-            json!({ "guest_token": "guest-cookie-0123456789", "currency": "XXX" }),
-        ),
-        (
-            "currency with NUL",
-            json!({ "guest_token": "guest-cookie-0123456789", "currency": "EU\u{0}" }),
-        ),
-        (
-            "currency not ASCII",
-            json!({ "guest_token": "guest-cookie-0123456789", "currency": "€UR" }),
-        ),
+        ("unknown currency", json!({ "currency": "XXX" })),
+        ("currency with NUL", json!({ "currency": "EU\u{0}" })),
+        ("currency not ASCII", json!({ "currency": "€UR" })),
+        ("currency not a string", json!({ "currency": 978 })),
     ] {
         assert_refused(what, f.post("/carts", None, body));
     }
@@ -114,11 +88,6 @@ fn well_formed_bodies_with_hostile_values_get_4xx_on_every_json_endpoint() {
     for id in [0, -1, i64::MIN] {
         let body = json!({ "product_id": id, "quantity": 1 });
         assert_refused(&format!("product {id}"), f.post(&items, None, body));
-        let body = json!({ "user_id": id });
-        assert_refused(
-            &format!("user {id}"),
-            f.post(&format!("/carts/{cart_id}/attach"), None, body),
-        );
     }
     let other = f.products[1];
     assert_refused(
@@ -136,7 +105,7 @@ fn well_formed_bodies_with_hostile_values_get_4xx_on_every_json_endpoint() {
         a[field] = json!(value);
         a
     };
-    let order = |shipping: Value| json!({ "cart_id": cart_id, "email": "ada@example.com", "shipping": shipping });
+    let order = |shipping: Value| json!({ "cart": cart_id, "email": "ada@example.com", "shipping": shipping });
     let mut checkouts = vec![
         ("recipient with NUL", order(address("recipient", nul))),
         ("line1 too long", order(address("line1", &long))),
@@ -152,7 +121,7 @@ fn well_formed_bodies_with_hostile_values_get_4xx_on_every_json_endpoint() {
         ("unknown saved address", order(json!({ "address_id": -1 }))),
         (
             "unknown cart",
-            json!({ "cart_id": i64::MIN, "email": "ada@example.com", "shipping": shipping() }),
+            json!({ "cart": i64::MIN, "email": "ada@example.com", "shipping": shipping() }),
         ),
     ];
     for (what, field, value) in [
@@ -284,7 +253,12 @@ fn well_formed_bodies_with_hostile_values_get_4xx_on_every_json_endpoint() {
     }
 
     // Nothing above changed the payment.
-    let (status, stored) = f.call("GET", &format!("/orders/{}", placed["id"]), None, None);
+    let (status, stored) = f.call(
+        "GET",
+        &format!("/orders/{}", placed["id"].as_str().unwrap()),
+        None,
+        None,
+    );
     assert_eq!(status, 200);
     assert_eq!(stored["payments"][0]["captured"]["amount"], due.as_str());
     assert_eq!(stored["payments"][0]["refunded"]["amount"], "0.00");

@@ -14,7 +14,8 @@ fn post(shop: &Fixture, path: &str, key: Option<&str>, body: &Value) -> (u16, Op
     let mut request = shop
         .agent
         .post(&shop.url(path))
-        .header("Content-Type", "application/json");
+        .header("Content-Type", "application/json")
+        .header("Authorization", &format!("Bearer {}", shop.guest));
     if let Some(key) = key {
         request = request.header("Idempotency-Key", key);
     }
@@ -58,7 +59,7 @@ fn wait_for_a_blocked_session(conn: &mut PgConnection) {
 }
 
 /// A guest cart with one unit in it, ready to check out; its id.
-fn ready_cart(shop: &Fixture) -> i64 {
+fn ready_cart(shop: &Fixture) -> String {
     let cart = shop.guest_cart();
     let (status, body) = shop.post(
         &format!("/carts/{cart}/items"),
@@ -69,15 +70,15 @@ fn ready_cart(shop: &Fixture) -> i64 {
     cart
 }
 
-fn checkout_body(cart: i64) -> Value {
-    json!({ "cart_id": cart, "email": "ada@example.com", "shipping": shipping() })
+fn checkout_body(cart: &str) -> Value {
+    json!({ "cart": cart, "email": "ada@example.com", "shipping": shipping() })
 }
 
 /// Holds the cart's row lock from outside the service until dropped (rolled back).
-fn lock_cart(conn: &mut PgConnection, cart: i64) {
+fn lock_cart(conn: &mut PgConnection, cart: &str) {
     diesel::sql_query("BEGIN").execute(conn).unwrap();
-    diesel::sql_query("SELECT id FROM carts WHERE id = $1 FOR UPDATE")
-        .bind::<BigInt, _>(cart)
+    diesel::sql_query("SELECT id FROM carts WHERE public_id = $1::uuid FOR UPDATE")
+        .bind::<diesel::sql_types::Text, _>(cart)
         .execute(conn)
         .unwrap();
 }
@@ -90,18 +91,13 @@ fn a_full_service_answers_503_with_retry_after_instead_of_queueing() {
     });
     let cart = ready_cart(&shop);
     let mut outside = shop.db.connect();
-    lock_cart(&mut outside, cart);
+    lock_cart(&mut outside, &cart);
     std::thread::scope(|scope| {
         // The checkout takes the only store-call permit and waits on the lock.
-        let stuck = scope.spawn(|| post(&shop, "/checkout", Some("k-1"), &checkout_body(cart)));
+        let stuck = scope.spawn(|| post(&shop, "/checkout", Some("k-1"), &checkout_body(&cart)));
         wait_for_a_blocked_session(&mut outside);
 
-        let (status, retry_after, body) = post(
-            &shop,
-            "/carts",
-            None,
-            &json!({ "guest_token": "guest-cookie-9876543210" }),
-        );
+        let (status, retry_after, body) = post(&shop, "/carts", None, &json!({}));
         assert_eq!((status, retry_after), (503, Some(1)), "{body}");
         assert_eq!(body["error"]["code"], "busy");
 
@@ -126,9 +122,9 @@ fn a_request_over_its_time_gets_503_and_its_work_still_ends_cleanly() {
     let shop = fixture_with(|config| config.request_timeout = Duration::from_millis(300));
     let cart = ready_cart(&shop);
     let mut outside = shop.db.connect();
-    lock_cart(&mut outside, cart);
+    lock_cart(&mut outside, &cart);
     // Held until the answer came: the timeout, not the lock, ends the request.
-    let (status, retry_after, body) = post(&shop, "/checkout", Some("k-1"), &checkout_body(cart));
+    let (status, retry_after, body) = post(&shop, "/checkout", Some("k-1"), &checkout_body(&cart));
     assert_eq!((status, retry_after), (503, Some(1)), "{body}");
     assert_eq!(body["error"]["code"], "timeout");
     diesel::sql_query("ROLLBACK").execute(&mut outside).unwrap();
@@ -136,7 +132,7 @@ fn a_request_over_its_time_gets_503_and_its_work_still_ends_cleanly() {
     // The checkout itself ran on; a retry with the same key gets its order, once.
     let deadline = Instant::now() + Duration::from_secs(60);
     let order = loop {
-        let (status, _, body) = post(&shop, "/checkout", Some("k-1"), &checkout_body(cart));
+        let (status, _, body) = post(&shop, "/checkout", Some("k-1"), &checkout_body(&cart));
         if status == 200 || status == 201 {
             break body;
         }
@@ -156,8 +152,9 @@ fn a_request_over_its_time_gets_503_and_its_work_still_ends_cleanly() {
 
 #[test]
 fn registrations_and_checkouts_are_rate_limited_per_address() {
+    // A burst of four: the fixture's own guest session takes one.
     let shop = fixture_with(|config| {
-        config.guarded_burst = 3;
+        config.guarded_burst = 4;
         config.guarded_per_minute = 1;
     });
     let register = |n: u32| {
@@ -170,7 +167,7 @@ fn registrations_and_checkouts_are_rate_limited_per_address() {
     };
     for n in 0..3 {
         let (status, _, body) = register(n);
-        assert_eq!(status, 201, "within the burst: {body}");
+        assert_eq!(status, 202, "within the burst: {body}");
     }
     let (status, retry_after, body) = register(3);
     assert_eq!(status, 429, "{body}");
@@ -211,11 +208,11 @@ fn a_flood_of_registrations_hashes_at_most_the_bound_at_once() {
     });
     for (status, body) in &answers {
         assert!(
-            *status == 201 || (*status == 503 && body["error"]["code"] == "busy"),
+            *status == 202 || (*status == 503 && body["error"]["code"] == "busy"),
             "{status}: {body}"
         );
     }
-    assert!(answers.iter().any(|(s, _)| *s == 201));
+    assert!(answers.iter().any(|(s, _)| *s == 202));
     let mut response = shop.agent.get(&shop.url("/metrics")).call().unwrap();
     let metrics = response.body_mut().read_to_string().unwrap();
     let max = metrics
@@ -234,7 +231,7 @@ fn a_flood_of_registrations_hashes_at_most_the_bound_at_once() {
         .get_result::<Users>(&mut conn)
         .unwrap()
         .n;
-    let created = answers.iter().filter(|(s, _)| *s == 201).count();
+    let created = answers.iter().filter(|(s, _)| *s == 202).count();
     assert_eq!(
         users,
         i64::try_from(created).unwrap(),

@@ -21,6 +21,8 @@ struct Fixture {
     db: TestDb,
     service: RunningService,
     provider: TestProvider,
+    /// The session of the guest whose calls `call` and `post` make.
+    guest: String,
     agent: ureq::Agent,
     category: i64,
     products: Vec<i64>,
@@ -75,7 +77,9 @@ fn fixture_with(tune: impl FnOnce(&mut ServiceConfig)) -> Fixture {
     tune(&mut config);
     let app = App::new(store, config);
     let service = RunningService::start_with(app, Intervals::default()).unwrap();
+    let guest = guest_session(&agent, &service.base_url());
     Fixture {
+        guest,
         db,
         provider: TestProvider::new(&service.base_url(), provider_secret(), "test"),
         service,
@@ -90,6 +94,7 @@ impl Fixture {
         format!("{}{path}", self.service.base_url())
     }
 
+    /// A call as the fixture's guest.
     fn call(
         &self,
         method: &str,
@@ -97,10 +102,35 @@ impl Fixture {
         key: Option<&str>,
         body: Option<&str>,
     ) -> (u16, Value) {
+        self.call_as(Some(&self.guest), method, path, key, body)
+    }
+
+    /// A call with the session `token`, or none.
+    fn call_as(
+        &self,
+        token: Option<&str>,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Option<&str>,
+    ) -> (u16, Value) {
         let url = self.url(path);
+        let bearer = token.map(|t| format!("Bearer {t}"));
         let mut response = match (method, body) {
-            ("GET", _) => self.agent.get(&url).call(),
-            ("DELETE", _) => self.agent.delete(&url).call(),
+            ("GET", _) => {
+                let mut req = self.agent.get(&url);
+                if let Some(bearer) = &bearer {
+                    req = req.header("Authorization", bearer);
+                }
+                req.call()
+            }
+            ("DELETE", _) => {
+                let mut req = self.agent.delete(&url);
+                if let Some(bearer) = &bearer {
+                    req = req.header("Authorization", bearer);
+                }
+                req.call()
+            }
             (_, body) => {
                 let mut req = if method == "PUT" {
                     self.agent.put(&url)
@@ -110,6 +140,9 @@ impl Fixture {
                 if let Some(key) = key {
                     req = req.header("Idempotency-Key", key);
                 }
+                if let Some(bearer) = &bearer {
+                    req = req.header("Authorization", bearer);
+                }
                 req.header("Content-Type", "application/json")
                     .send(body.unwrap_or("{}"))
             }
@@ -117,6 +150,9 @@ impl Fixture {
         .unwrap();
         let status = response.status().as_u16();
         let text = response.body_mut().read_to_string().unwrap();
+        if status == 204 {
+            return (status, Value::Null);
+        }
         (
             status,
             serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}")),
@@ -133,11 +169,11 @@ impl Fixture {
         self.call("POST", path, key, Some(&body.to_string()))
     }
 
-    /// Opens the cart of a guest holding `GUEST_TOKEN`; returns its id.
-    fn guest_cart(&self) -> i64 {
-        let (status, cart) = self.post("/carts", None, json!({ "guest_token": GUEST_TOKEN }));
+    /// Opens the fixture's guest's cart; returns its reference.
+    fn guest_cart(&self) -> String {
+        let (status, cart) = self.post("/carts", None, json!({}));
         assert_eq!(status, 200, "{cart}");
-        cart["id"].as_i64().unwrap()
+        cart["id"].as_str().unwrap().to_owned()
     }
 }
 
@@ -146,8 +182,17 @@ fn provider_secret() -> WebhookSecret {
     WebhookSecret::parse("whsec_test-0123456789abcdef").unwrap()
 }
 
-/// A guest's cart token, as a cookie would hold it.
-const GUEST_TOKEN: &str = "guest-cookie-0123456789";
+/// A new guest session's token, as a browser would keep it.
+fn guest_session(agent: &ureq::Agent, base: &str) -> String {
+    let mut response = agent
+        .post(&format!("{base}/sessions/guest"))
+        .header("Content-Type", "application/json")
+        .send("{}")
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let session: Value = response.body_mut().read_json().unwrap();
+    session["token"].as_str().unwrap().to_owned()
+}
 
 fn shipping() -> Value {
     json!({ "recipient": "Ada Lovelace", "line1": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4JH", "country": "GB" })

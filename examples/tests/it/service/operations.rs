@@ -51,7 +51,7 @@ fn probes_answer_and_every_answer_carries_a_request_id() {
     assert_eq!(echoed.as_deref(), Some("req-42"), "the client's id is kept");
 
     // Errors carry it too.
-    let (status, id, _) = get(&shop.agent, &shop.url("/carts/999999"), None);
+    let (status, id, _) = get(&shop.agent, &shop.url("/nowhere"), None);
     assert_eq!(status, 404);
     assert!(id.is_some());
 }
@@ -73,7 +73,7 @@ fn metrics_count_requests_by_route_and_checkouts_by_outcome() {
         json!({ "product_id": shop.products[0], "quantity": 1 }),
     );
     assert_eq!(status, 200);
-    let checkout = json!({ "cart_id": cart, "shipping": shipping(), "email": "ada@example.com" });
+    let checkout = json!({ "cart": cart, "shipping": shipping(), "email": "ada@example.com" });
     assert_eq!(shop.post("/checkout", Some("k-1"), checkout.clone()).0, 201);
     assert_eq!(shop.post("/checkout", Some("k-1"), checkout).0, 200);
 
@@ -151,8 +151,12 @@ fn a_database_that_goes_away_answers_503_and_comes_back_without_a_restart() {
     let (status, _, body) = get(&agent, &ready, None);
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("\"unavailable\""), "{body}");
-    let (status, _, body) = get(&agent, &(service.base_url() + "/carts/1"), None);
-    assert_eq!(status, 503, "a store call, too: {body}");
+    let mut response = agent
+        .post(&(service.base_url() + "/sessions/guest"))
+        .send("")
+        .unwrap();
+    let body = response.body_mut().read_to_string().unwrap();
+    assert_eq!(response.status().as_u16(), 503, "a store call, too: {body}");
 
     diesel::sql_query(format!(
         "ALTER DATABASE \"{name}\" WITH ALLOW_CONNECTIONS true"

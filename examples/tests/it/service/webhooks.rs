@@ -20,7 +20,7 @@ fn placed(f: &Fixture) -> (i64, String) {
     let (status, order) = f.post(
         "/checkout",
         Some("k"),
-        json!({ "cart_id": cart, "email": "ada@example.com", "shipping": shipping() }),
+        json!({ "cart": cart, "email": "ada@example.com", "shipping": shipping() }),
     );
     assert_eq!(status, 201, "{order}");
     (
