@@ -21,10 +21,13 @@ use super::metrics::Metrics;
 pub struct ServiceConfig {
     /// A request not answered within this is answered 503.
     pub request_timeout: Duration,
-    /// Store calls running at once; a request over the bound is answered 503 with
-    /// `Retry-After` at once rather than queued. No more than the pool's connections,
-    /// so no call waits for a connection.
+    /// Store calls running at once. No more than the pool's connections, so no call
+    /// waits for a connection.
     pub max_store_calls: usize,
+    /// How long a request waits for a store call or a password hash to be free: a
+    /// short, bounded queue that rides out bursts. Past it the answer is 503 with
+    /// `Retry-After`, never an unbounded queue.
+    pub queue_wait: Duration,
     /// Password hashes computed at once (each takes the hash's memory, 19 MiB by
     /// default); a registration over the bound is answered 503 with `Retry-After`.
     pub max_password_hashes: usize,
@@ -49,6 +52,7 @@ impl ServiceConfig {
         Self {
             request_timeout: Duration::from_secs(10),
             max_store_calls: connections.max(1),
+            queue_wait: Duration::from_secs(2),
             max_password_hashes: 2,
             guarded_per_minute: 30,
             guarded_burst: 10,
@@ -106,7 +110,7 @@ impl App {
         &self,
         f: impl FnOnce(&PgStore) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
-        let permit = self.permit(&self.store_calls, "store_calls")?;
+        let permit = self.permit(&self.store_calls, "store_calls").await?;
         self.spawn(vec![permit], f).await
     }
 
@@ -116,28 +120,34 @@ impl App {
         &self,
         f: impl FnOnce(&PgStore) -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
-        let hash = self.permit(&self.password_hashes, "password_hashes")?;
-        let call = self.permit(&self.store_calls, "store_calls")?;
+        let hash = self
+            .permit(&self.password_hashes, "password_hashes")
+            .await?;
+        let call = self.permit(&self.store_calls, "store_calls").await?;
         self.metrics.hashing_started(
             self.config.max_password_hashes - self.password_hashes.available_permits(),
         );
         self.spawn(vec![hash, call], f).await
     }
 
-    fn permit(
+    /// One of `permits`, waiting at most the queue wait for it.
+    async fn permit(
         &self,
         permits: &Arc<Semaphore>,
         bound: &'static str,
     ) -> Result<OwnedSemaphorePermit, ApiError> {
-        permits.clone().try_acquire_owned().map_err(|_| {
-            self.metrics.rejected(bound);
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "busy",
-                "the service is at capacity; retry shortly",
-            )
-            .retry_after(1)
-        })
+        let waited = tokio::time::timeout(self.config.queue_wait, permits.clone().acquire_owned());
+        if let Ok(Ok(permit)) = waited.await {
+            return Ok(permit);
+        }
+        // Timed out (or the semaphore was closed, which it never is).
+        self.metrics.rejected(bound);
+        Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "the service is at capacity; retry shortly",
+        )
+        .retry_after(1))
     }
 
     async fn spawn<T: Send + 'static>(

@@ -5,6 +5,7 @@ mod bad_requests;
 mod hostile_values;
 mod limits;
 mod operations;
+mod ownership;
 mod purchases;
 mod webhooks;
 
