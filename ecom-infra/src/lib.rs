@@ -2,6 +2,7 @@
 
 pub mod aws;
 pub mod cost;
+pub mod deployer;
 pub mod iam_token;
 pub mod spec;
 pub mod template;

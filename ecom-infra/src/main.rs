@@ -48,6 +48,19 @@ enum Command {
         /// repeat for each.
         #[arg(long = "allow-replace", value_name = "RESOURCE")]
         allow_replace: Vec<ecom_infra::aws::Guarded>,
+        /// CloudFormation acts through this service role (see `iam-policy --service-role`).
+        #[arg(long)]
+        service_role_arn: Option<String>,
+    },
+    /// The least-privilege IAM policy of the deployer (who runs ecom-infra), or with
+    /// --service-role, the policy and trust policy of a CloudFormation service role.
+    IamPolicy {
+        /// Print the service role's policy and trust policy instead.
+        #[arg(long, conflicts_with = "service_role_arn")]
+        service_role: bool,
+        /// The deployer passes this service role to CloudFormation instead of acting itself.
+        #[arg(long)]
+        service_role_arn: Option<String>,
     },
     /// Endpoints, states and alarm states.
     Status,
@@ -119,13 +132,38 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Template => print!("{}", template::render_string(&spec)?),
         Command::Cost => println!("{}", cost::PriceTable::bundled()?.estimate(&spec)?),
         Command::Plan => println!("{}", connect().await?.plan(&spec).await?),
-        Command::Deploy { allow_replace } => {
-            let aws = connect().await?;
+        Command::Deploy {
+            allow_replace,
+            service_role_arn,
+        } => {
+            let mut aws = connect().await?;
+            if let Some(arn) = service_role_arn {
+                aws = aws.with_service_role(arn);
+            }
             let allowed = ecom_infra::aws::AllowedChanges::of(allow_replace.iter().copied());
             aws.deploy_allowing(&spec, &allowed, &mut progress).await?;
             println!("{}", aws.status(&spec).await?);
         }
         Command::Status => println!("{}", connect().await?.status(&spec).await?),
+        Command::IamPolicy {
+            service_role,
+            service_role_arn,
+        } => {
+            use ecom_infra::deployer;
+            let document = if *service_role {
+                serde_json::json!({
+                    "PolicyDocument": deployer::service_role_policy(&spec)?,
+                    "AssumeRolePolicyDocument": deployer::service_role_trust_policy(),
+                })
+            } else {
+                let executor = match service_role_arn {
+                    Some(arn) => deployer::Executor::ServiceRole { arn: arn.clone() },
+                    None => deployer::Executor::Deployer,
+                };
+                deployer::deployer_policy(&spec, &executor)?
+            };
+            println!("{}", serde_json::to_string_pretty(&document)?);
+        }
         Command::Destroy => {
             let report = connect().await?.destroy(&spec, &mut progress).await?;
             println!("{report}");

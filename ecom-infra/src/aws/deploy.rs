@@ -128,6 +128,9 @@ impl Aws {
         for (key, value) in tags {
             request = request.tags(Tag::builder().key(key).value(value).build());
         }
+        if let Some(role) = &self.service_role {
+            request = request.role_arn(role);
+        }
         let out = request.send().await.map_err(aws_err("CreateChangeSet"))?;
         let id = out.id().unwrap_or(&name).to_owned();
         let deployed = if creates {

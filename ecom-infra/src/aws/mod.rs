@@ -73,6 +73,7 @@ pub struct Aws {
     pub kms: aws_sdk_kms::Client,
     config: aws_config::SdkConfig,
     options: ConnectOptions,
+    service_role: Option<String>,
 }
 
 fn aws_err<E>(call: &'static str) -> impl FnOnce(E) -> InfraError
@@ -126,7 +127,17 @@ impl Aws {
             kms: aws_sdk_kms::Client::new(&config),
             config,
             options,
+            service_role: None,
         })
+    }
+
+    /// These clients, with CloudFormation acting through the service role `arn` (see
+    /// [`crate::deployer::service_role_policy`]) instead of the caller's credentials.
+    pub fn with_service_role(self, arn: impl Into<String>) -> Self {
+        Self {
+            service_role: Some(arn.into()),
+            ..self
+        }
     }
 
     /// The region in use.

@@ -3,6 +3,7 @@
 //! behaviours, spec validation, the IAM token generator and the cost estimate.
 
 mod cost;
+mod deployer;
 mod guard;
 mod iam_token;
 mod lifecycle;

@@ -60,6 +60,11 @@ impl Moto {
     /// Starts moto on port 0 and reads the port it got from its log: no port is
     /// found free here and then raced for.
     pub fn start() -> Moto {
+        Self::start_with_env(&[])
+    }
+
+    /// [`Moto::start`] with extra environment variables for the server (`MOTO_*`).
+    pub fn start_with_env(env: &[(&str, &std::ffi::OsStr)]) -> Moto {
         static STARTED: AtomicUsize = AtomicUsize::new(0);
         let bin = py_bin();
         let log = workspace_root().join(format!(
@@ -71,6 +76,7 @@ impl Moto {
         let child = Command::new(bin.join("python"))
             .arg(workspace_root().join("ecom-infra/tests/moto/ecom_moto.py"))
             .arg("0")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(out.try_clone().expect("log handle"))
             .stderr(out)
