@@ -10,6 +10,11 @@
 //! JSON lines when `LOG_FORMAT=json`. SIGTERM or Ctrl-C stops it gracefully:
 //! requests in flight finish, then the background work.
 //!
+//! Secrets come from the environment, never from a file in the repository:
+//! `PAYMENT_WEBHOOK_SECRETS` (the provider's webhook secrets, comma-separated, the
+//! current one first; without it no payment report is believed) and `ADMIN_TOKEN`
+//! (the back office's token, 32 characters or more; without it `/admin` is closed).
+//!
 //! Run it with `cargo run -p ecom-examples --bin shop-service -- migrate`, then
 //! `cargo run -p ecom-examples --bin shop-service`.
 
@@ -17,7 +22,8 @@ use std::error::Error;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use ecom_examples::service::{App, Intervals, ServiceConfig, serve, shutdown_signal};
+use ecom_domain::webhook::WebhookSecret;
+use ecom_examples::service::{AdminToken, App, Intervals, ServiceConfig, serve, shutdown_signal};
 use ecom_store::{PgStore, StoreConfig, build_pool, check_schema, migrate_database};
 use tracing::level_filters::LevelFilter;
 
@@ -79,9 +85,44 @@ fn run() -> Result<(), Box<dyn Error>> {
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         tracing::info!("listening on http://{}", listener.local_addr()?);
-        let config = ServiceConfig::for_store(&store);
+        let config = ServiceConfig {
+            webhook_secrets: webhook_secrets()?,
+            admin_token: admin_token()?,
+            ..ServiceConfig::for_store(&store)
+        };
         let app = App::new(store, config);
         serve(listener, app, Intervals::default(), shutdown_signal()).await?;
         Ok(())
     })
+}
+
+/// `PAYMENT_WEBHOOK_SECRETS`: comma-separated, the current secret first.
+fn webhook_secrets() -> Result<Vec<WebhookSecret>, Box<dyn Error>> {
+    let Ok(raw) = std::env::var("PAYMENT_WEBHOOK_SECRETS") else {
+        tracing::warn!("PAYMENT_WEBHOOK_SECRETS is not set: payment reports are refused");
+        return Ok(Vec::new());
+    };
+    raw.split(',')
+        .map(|secret| {
+            WebhookSecret::parse(secret.trim())
+                .map_err(|e| format!("PAYMENT_WEBHOOK_SECRETS: {e}").into())
+        })
+        .collect()
+}
+
+/// `ADMIN_TOKEN`: the back office's token.
+fn admin_token() -> Result<Option<AdminToken>, Box<dyn Error>> {
+    match std::env::var("ADMIN_TOKEN") {
+        Err(_) => {
+            tracing::warn!("ADMIN_TOKEN is not set: the back office (/admin) is closed");
+            Ok(None)
+        }
+        Ok(raw) => AdminToken::parse(raw.trim()).map(Some).ok_or_else(|| {
+            format!(
+                "ADMIN_TOKEN must have at least {} characters",
+                ecom_examples::service::admin::MIN_ADMIN_TOKEN_LEN
+            )
+            .into()
+        }),
+    }
 }

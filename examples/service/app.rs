@@ -13,6 +13,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower_governor::governor::{GovernorConfig, GovernorConfigBuilder};
 use tower_governor::key_extractor::PeerIpKeyExtractor;
 
+use super::admin::AdminToken;
 use super::error::ApiError;
 use super::metrics::Metrics;
 
@@ -41,6 +42,8 @@ pub struct ServiceConfig {
     /// and the previous one while a rotation is under way. None: webhooks are
     /// refused (503), so no payment moves.
     pub webhook_secrets: Vec<WebhookSecret>,
+    /// The back office's token (`/admin`); none: the back office is closed (503).
+    pub admin_token: Option<AdminToken>,
 }
 
 impl ServiceConfig {
@@ -57,6 +60,7 @@ impl ServiceConfig {
             guarded_per_minute: 30,
             guarded_burst: 10,
             webhook_secrets: Vec::new(),
+            admin_token: None,
         }
     }
 }

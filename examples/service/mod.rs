@@ -41,11 +41,15 @@
 //! Every answer carries an `x-request-id` (the client's, or a new UUID), which the
 //! request's log span carries too.
 //!
+//! The back office's routes are under `/admin` (see [`admin`]), behind a token of
+//! their own.
+//!
 //! The modules follow a request through: [`extract`] and `request` decode it,
 //! `handlers` call the store, `response` writes the JSON, [`error`] maps every
 //! refusal to a status; `limits` holds the bounds a client cannot change; [`app`]
 //! holds the state every handler shares and the bounds on work a client can cause.
 
+pub mod admin;
 pub mod app;
 pub mod background;
 pub mod error;
@@ -70,6 +74,7 @@ use tower_governor::GovernorLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+pub use admin::AdminToken;
 pub use app::{App, ServiceConfig};
 pub use background::{Background, Intervals};
 pub use error::ApiError;
@@ -105,6 +110,13 @@ pub fn router_with(app: App) -> Router {
             ApiError::rate_limited(err).into_response()
         }));
     }
+    let admin = Router::new()
+        .route("/categories", post(admin::create_category))
+        .route("/products", post(admin::create_product))
+        .route("/products/{id}/restock", post(admin::restock))
+        .route("/orders", get(admin::orders))
+        .route("/orders/{id}/events", post(admin::order_event))
+        .route("/payments/{id}/refunds", post(admin::refund));
     let timeout = app.config.request_timeout;
     let timeouts = app.metrics.clone();
     Router::new()
@@ -122,6 +134,7 @@ pub fn router_with(app: App) -> Router {
         .route("/webhooks/payments", post(provider_report))
         .route("/orders/{id}", get(order))
         .merge(limited)
+        .nest("/admin", admin)
         .route("/health/live", get(metrics::live))
         .route("/health/ready", get(metrics::ready))
         .route("/metrics", get(metrics::metrics))

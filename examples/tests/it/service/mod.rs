@@ -1,6 +1,7 @@
 //! The example service driven over real HTTP: a whole guest purchase, a user's cart,
 //! and every kind of bad request getting a typed JSON error.
 
+mod admin;
 mod bad_requests;
 mod hostile_values;
 mod limits;
@@ -12,7 +13,7 @@ mod webhooks;
 use ecom_domain::prelude::*;
 use ecom_domain::webhook::WebhookSecret;
 use ecom_examples::RunningService;
-use ecom_examples::service::{App, Intervals, ServiceConfig, TestProvider};
+use ecom_examples::service::{AdminToken, App, Intervals, ServiceConfig, TestProvider};
 use ecom_store::testing::TestDb;
 use serde_json::{Value, json};
 
@@ -75,6 +76,7 @@ fn fixture_with(tune: impl FnOnce(&mut ServiceConfig)) -> Fixture {
         .into();
     let mut config = ServiceConfig::for_store(&store);
     config.webhook_secrets = vec![provider_secret()];
+    config.admin_token = AdminToken::parse(ADMIN_TOKEN);
     tune(&mut config);
     let app = App::new(store, config);
     let service = RunningService::start_with(app, Intervals::default()).unwrap();
@@ -177,6 +179,9 @@ impl Fixture {
         cart["id"].as_str().unwrap().to_owned()
     }
 }
+
+/// The back office's token in the tests.
+const ADMIN_TOKEN: &str = "admin-token-0123456789abcdef-0123456789";
 
 /// The secret the test provider and the service share.
 fn provider_secret() -> WebhookSecret {
