@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::app::App;
 use super::error::ApiError;
 use super::extract::{ApiBytes, ApiJson, ApiPath, ApiQuery, Bearer, guest_session_header};
-use super::limits::{DEFAULT_PAGE_LIMIT, DEFAULT_SEARCH_LIMIT};
+use super::limits::{DEFAULT_PAGE_LIMIT, DEFAULT_SEARCH_LIMIT, MAX_SEARCH_CHARS};
 use super::provider::SIGNATURE_HEADER;
 use super::request::{
     AddItemBody, CheckoutBody, LoginBody, OpenCartBody, PageQuery, ProviderReport, QuantityBody,
@@ -43,6 +43,13 @@ pub(super) async fn search(
     State(app): State<App>,
     ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> Result<Json<Value>, ApiError> {
+    if q.q.chars().count() > MAX_SEARCH_CHARS {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "query_too_long",
+            format!("a search query has at most {MAX_SEARCH_CHARS} characters"),
+        ));
+    }
     app.blocking(move |store| {
         let hits = store.search_products(&q.q, q.limit.unwrap_or(DEFAULT_SEARCH_LIMIT))?;
         Ok(Json(

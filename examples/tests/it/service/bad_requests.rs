@@ -195,6 +195,21 @@ fn hostile_bodies_get_4xx_with_a_typed_error_on_every_json_endpoint() {
             );
         }
     }
+    // A search query is as long as a product name at most.
+    let search = |n: usize| {
+        f.call(
+            "GET",
+            &format!("/products/search?q={}", "a".repeat(n)),
+            None,
+            None,
+        )
+    };
+    assert_eq!(search(200).0, 200);
+    let (status, reply) = search(201);
+    assert_eq!(
+        (status, reply["error"]["code"].as_str()),
+        (422, Some("query_too_long"))
+    );
     // Hostile path and query parameters, too.
     for path in [
         "/carts/abc",
