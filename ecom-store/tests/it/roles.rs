@@ -135,6 +135,18 @@ fn the_read_only_role_only_reads() {
         .get_result(&mut ro)
         .unwrap();
     assert_eq!(orders, 1);
+    // Every column of users and carts but the secrets: password hashes, guest token digests.
+    let emails: i64 = diesel::select(sql::<diesel::sql_types::BigInt>("count(email) FROM users"))
+        .get_result(&mut ro)
+        .unwrap();
+    assert!(emails >= 0);
+    for statement in [
+        "SELECT password_hash FROM users",
+        "SELECT guest_token_digest FROM carts",
+        "SELECT * FROM users",
+    ] {
+        assert_refused(&mut ro, statement);
+    }
     for statement in [
         "INSERT INTO categories (slug, name) VALUES ('x', 'X')",
         "UPDATE products SET stock_on_hand = 0",
