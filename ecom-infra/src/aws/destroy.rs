@@ -204,6 +204,7 @@ impl Aws {
             "AWS::SNS::Topic" => self.topic_gone(physical).await?,
             "AWS::RDS::EventSubscription" => self.subscription_gone(physical).await?,
             "AWS::CloudWatch::Dashboard" => self.dashboard_gone(physical).await?,
+            "AWS::RDS::DBProxy" => self.proxy_gone(physical).await?,
             "AWS::KMS::Key" => return self.key_fate(spec, physical).await,
             _ => after
                 .get(logical)
@@ -251,6 +252,20 @@ impl Aws {
             Ok(out) => Ok(out.event_subscriptions_list().is_empty()),
             Err(e) if error_code(&e).starts_with("SubscriptionNotFound") => Ok(true),
             Err(e) => Err(aws_err("DescribeEventSubscriptions")(e)),
+        }
+    }
+
+    async fn proxy_gone(&self, name: &str) -> Result<bool, InfraError> {
+        match self
+            .rds
+            .describe_db_proxies()
+            .db_proxy_name(name)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.db_proxies().is_empty()),
+            Err(e) if error_code(&e).starts_with("DBProxyNotFound") => Ok(true),
+            Err(e) => Err(aws_err("DescribeDBProxies")(e)),
         }
     }
 

@@ -206,6 +206,33 @@ pub const HANDLER_PERMISSIONS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "AWS::RDS::DBProxy",
+        &[
+            "iam:PassRole",
+            "rds:AddTagsToResource",
+            "rds:CreateDBProxy",
+            "rds:DeleteDBProxy",
+            "rds:DescribeDBProxies",
+            "rds:ListTagsForResource",
+            "rds:ModifyDBProxy",
+            "rds:RemoveTagsFromResource",
+        ],
+    ),
+    (
+        "AWS::RDS::DBProxyTargetGroup",
+        &[
+            "rds:AddTagsToResource",
+            "rds:DeregisterDBProxyTargets",
+            "rds:DescribeDBProxies",
+            "rds:DescribeDBProxyTargetGroups",
+            "rds:DescribeDBProxyTargets",
+            "rds:ListTagsForResource",
+            "rds:ModifyDBProxyTargetGroup",
+            "rds:RegisterDBProxyTargets",
+            "rds:RemoveTagsFromResource",
+        ],
+    ),
+    (
         "AWS::RDS::DBSubnetGroup",
         &[
             "iam:CreateServiceLinkedRole",

@@ -39,6 +39,7 @@ pub const DEPLOYER_ACTIONS: &[(&str, Scope)] = &[
     ("kms:DescribeKey", Scope::Any),
     ("rds:DescribeDBInstances", Scope::Any),
     ("rds:DescribeDBParameterGroups", Scope::Any),
+    ("rds:DescribeDBProxies", Scope::Any),
     ("rds:DescribeDBSnapshots", Scope::Any),
     ("rds:DescribeDBSubnetGroups", Scope::Any),
     ("rds:DescribeEventSubscriptions", Scope::Any),

@@ -45,6 +45,31 @@ pub struct DeploymentSpec {
     /// [`MonitoringSpec::default`].
     #[serde(default)]
     pub monitoring: MonitoringSpec,
+    /// RDS Proxy in front of the writer, for many clients (`None`: no proxy). Absent in a
+    /// spec file: `None`.
+    #[serde(default)]
+    pub proxy: Option<ProxySpec>,
+}
+
+/// RDS Proxy: clients connect to it over TLS with IAM tokens, and it connects to the
+/// writer with IAM authentication too (`DefaultAuthScheme: IAM_AUTH`), so no password is
+/// stored for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProxySpec {
+    /// A client connection idle this long is closed (1 to 28,800 seconds).
+    pub idle_client_timeout_seconds: u32,
+    /// The share of the writer's `max_connections` the proxy may open (1 to 100).
+    pub max_connections_percent: u8,
+}
+
+impl Default for ProxySpec {
+    fn default() -> Self {
+        Self {
+            idle_client_timeout_seconds: 1800,
+            max_connections_percent: 90,
+        }
+    }
 }
 
 /// What the database reports beyond metrics: query performance, OS metrics, its logs and
@@ -501,6 +526,7 @@ impl DeploymentSpec {
                 ..AlarmSpec::default()
             },
             monitoring: MonitoringSpec::default(),
+            proxy: None,
         }
     }
 
@@ -587,6 +613,11 @@ impl DeploymentSpec {
         std::iter::once(self.primary_identifier())
             .chain((1..=self.replicas.count).map(|n| self.replica_identifier(n)))
             .collect()
+    }
+
+    /// The RDS Proxy's name: the stack's.
+    pub fn proxy_name(&self) -> String {
+        self.stack_name()
     }
 
     /// The replicas' class.

@@ -59,6 +59,19 @@ impl DeploymentSpec {
         if !MonitoringSpec::LOG_RETENTION_DAYS.contains(&m.log_retention_days) {
             return Err(SpecError::LogRetention(m.log_retention_days));
         }
+        if let Some(proxy) = &self.proxy {
+            if !self.iam_auth {
+                return Err(SpecError::ProxyNeedsIamAuth);
+            }
+            if !(1..=28_800).contains(&proxy.idle_client_timeout_seconds)
+                || !(1..=100).contains(&proxy.max_connections_percent)
+            {
+                return Err(SpecError::ProxyLimits {
+                    idle_seconds: proxy.idle_client_timeout_seconds,
+                    percent: proxy.max_connections_percent,
+                });
+            }
+        }
         Ok(())
     }
 
@@ -305,4 +318,10 @@ pub enum SpecError {
     MonitoringInterval(u8),
     #[error("CloudWatch Logs does not offer a retention of {0} days")]
     LogRetention(u16),
+    #[error("RDS Proxy here authenticates with IAM end to end: it needs iam_auth")]
+    ProxyNeedsIamAuth,
+    #[error(
+        "RDS Proxy takes an idle timeout of 1 to 28,800 s and 1 to 100% of the connections; {idle_seconds} s and {percent}% given"
+    )]
+    ProxyLimits { idle_seconds: u32, percent: u8 },
 }

@@ -10,6 +10,13 @@ use ecom_infra::{DeploymentSpec, Preset};
 
 use crate::support::{Moto, REGION, ca_bundle, py_bin, workspace_root};
 
+/// The test preset with an RDS Proxy: every resource type there is.
+fn with_proxy() -> DeploymentSpec {
+    let mut spec = DeploymentSpec::test(REGION);
+    spec.proxy = Some(ecom_infra::spec::ProxySpec::default());
+    spec
+}
+
 /// `service:Action` of every request in a moto recording (the client's own calls:
 /// CloudFormation's internal work does not go through HTTP).
 fn recorded_actions(recording: &std::path::Path) -> BTreeSet<String> {
@@ -56,7 +63,7 @@ async fn every_call_of_every_command_is_in_the_deployer_policy() {
         ("MOTO_RECORDER_FILEPATH", recording.as_os_str()),
     ]);
     let aws = moto.aws().await;
-    let spec = DeploymentSpec::test(REGION);
+    let spec = with_proxy();
     aws.plan(&spec).await.unwrap();
     aws.deploy(&spec, &mut |_| {}).await.unwrap();
     aws.deploy(&spec, &mut |_| {}).await.unwrap(); // no changes
@@ -94,7 +101,9 @@ async fn every_call_of_every_command_is_in_the_deployer_policy() {
 fn the_table_is_the_registry_schemas() {
     let types: BTreeSet<String> = Preset::ALL
         .iter()
-        .flat_map(|p| deployer::resource_types(&p.spec(REGION)).unwrap())
+        .map(|p| p.spec(REGION))
+        .chain([with_proxy()])
+        .flat_map(|spec| deployer::resource_types(&spec).unwrap())
         .collect();
     let out = Command::new(py_bin().join("python"))
         .arg(workspace_root().join("ecom-infra/tests/vectors/handler_permissions.py"))
@@ -132,8 +141,11 @@ fn actions(policy: &serde_json::Value) -> BTreeSet<&str> {
 
 #[test]
 fn the_policies_grant_no_wildcard_action_and_cover_every_handler() {
-    for preset in Preset::ALL {
-        let spec = preset.spec(REGION);
+    for spec in Preset::ALL
+        .iter()
+        .map(|p| p.spec(REGION))
+        .chain([with_proxy()])
+    {
         let role = deployer::service_role_policy(&spec).unwrap();
         let with_role = deployer::deployer_policy(
             &spec,

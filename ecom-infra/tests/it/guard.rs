@@ -16,7 +16,8 @@ use cfn_guard::commands::validate::{OutputFormatType, ShowSummaryType};
 use cfn_guard::utils::reader::{ReadBuffer, Reader};
 use cfn_guard::utils::writer::{WriteBuffer, Writer};
 use cfn_guard::{CommandBuilder, ValidateBuilder};
-use ecom_infra::{Preset, template};
+use ecom_infra::spec::ProxySpec;
+use ecom_infra::{DeploymentSpec, Preset, template};
 use serde_json::{Value, json};
 
 use crate::support::{REGION, workspace_root};
@@ -203,7 +204,29 @@ struct Case {
     /// As [`ClauseDef::text`] writes it.
     clause: &'static str,
     preset: Preset,
+    /// Applied to the preset's spec before rendering (a part no preset has, such as a
+    /// proxy).
+    adjust: fn(&mut DeploymentSpec),
     break_it: fn(&mut Value),
+}
+
+/// Like [`case`], on the preset's spec changed by `adjust`.
+fn case_with(
+    file: &'static str,
+    rule: &'static str,
+    clause: &'static str,
+    preset: Preset,
+    adjust: fn(&mut DeploymentSpec),
+    break_it: fn(&mut Value),
+) -> Case {
+    Case {
+        file,
+        rule,
+        clause,
+        preset,
+        adjust,
+        break_it,
+    }
 }
 
 fn case(
@@ -218,12 +241,67 @@ fn case(
         rule,
         clause,
         preset,
+        adjust: |_| {},
         break_it,
     }
 }
 
 fn rendered(preset: Preset) -> Value {
     template::render(&preset.spec(REGION)).unwrap()
+}
+
+fn rendered_with(preset: Preset, adjust: fn(&mut DeploymentSpec)) -> Value {
+    let mut spec = preset.spec(REGION);
+    adjust(&mut spec);
+    template::render(&spec).unwrap()
+}
+
+fn with_proxy(spec: &mut DeploymentSpec) {
+    spec.proxy = Some(ProxySpec::default());
+}
+
+fn proxy_cases() -> Vec<Case> {
+    let (f, rule) = ("proxy.guard", "proxy_tls_and_iam_only");
+    vec![
+        case_with(
+            f,
+            rule,
+            "%proxies.Properties.RequireTLS == true",
+            Preset::Test,
+            with_proxy,
+            |t| properties(t, "Proxy")["RequireTLS"] = json!(false),
+        ),
+        case_with(
+            f,
+            rule,
+            "%proxies.Properties.DefaultAuthScheme == 'IAM_AUTH'",
+            Preset::Test,
+            with_proxy,
+            |t| properties(t, "Proxy")["DefaultAuthScheme"] = json!("NONE"),
+        ),
+        case_with(
+            f,
+            rule,
+            "%proxies.Properties.Auth !exists",
+            Preset::Test,
+            with_proxy,
+            |t| {
+                properties(t, "Proxy")["Auth"] = json!([{"AuthScheme": "SECRETS",
+                    "SecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:x", "IAMAuth": "DISABLED"}])
+            },
+        ),
+        case_with(
+            f,
+            rule,
+            "%proxies.Properties.VpcSecurityGroupIds[*].'Fn::GetAtt'[0] == 'ProxySecurityGroup'",
+            Preset::Test,
+            with_proxy,
+            |t| {
+                properties(t, "Proxy")["VpcSecurityGroupIds"] =
+                    json!([{"Fn::GetAtt": ["DbSecurityGroup", "GroupId"]}])
+            },
+        ),
+    ]
 }
 
 fn resources(t: &mut Value) -> &mut serde_json::Map<String, Value> {
@@ -855,7 +933,8 @@ fn tags_cases() -> Vec<Case> {
             "%resources.Type in ['AWS::EC2::VPC', 'AWS::EC2::Subnet', 'AWS::EC2::SecurityGroup', \
              'AWS::RDS::DBSubnetGroup', 'AWS::RDS::DBParameterGroup', 'AWS::RDS::DBInstance', \
              'AWS::KMS::Key', 'AWS::SNS::Topic', 'AWS::CloudWatch::Alarm', 'AWS::IAM::Role', \
-             'AWS::Logs::LogGroup', 'AWS::RDS::EventSubscription', 'AWS::CloudWatch::Dashboard']",
+             'AWS::Logs::LogGroup', 'AWS::RDS::EventSubscription', 'AWS::CloudWatch::Dashboard', \
+             'AWS::RDS::DBProxy', 'AWS::RDS::DBProxyTargetGroup']",
             Preset::Test,
             |t| {
                 resources(t).insert(
@@ -913,6 +992,7 @@ fn cases() -> Vec<Case> {
         key_retention_cases(),
         alarms_cases(),
         observability_cases(),
+        proxy_cases(),
         tags_cases(),
     ]
     .into_iter()
@@ -995,11 +1075,12 @@ fn each_clause_fails_on_its_broken_template() {
             rule,
             clause,
             preset,
+            adjust,
             break_it,
         } = case;
         let text = &files[file];
         let what = format!("{file}: {rule}: {clause}");
-        let mut t = rendered(preset);
+        let mut t = rendered_with(preset, adjust);
         let report = guard(file, text, &t);
         assert_eq!(
             report.status,

@@ -767,3 +767,77 @@ fn cli_deploys_shows_urls_with_tokens_and_destroys_through_endpoint_url() {
         "only new events are shown: {progress}"
     );
 }
+
+/// RDS Proxy in front of the writer: TLS required, its own security group, the writer as
+/// its target, its endpoint in the outputs; destroy removes it with the rest. (moto has no
+/// DefaultAuthScheme: IAM end to end is checked in the template by a Guard rule.)
+#[tokio::test]
+async fn a_proxy_fronts_the_writer_and_goes_with_the_stack() {
+    let moto = Moto::start();
+    let aws = moto.aws().await;
+    let mut spec = DeploymentSpec::test(REGION);
+    spec.replicas.count = 0;
+    spec.proxy = Some(ecom_infra::spec::ProxySpec {
+        idle_client_timeout_seconds: 600,
+        max_connections_percent: 50,
+    });
+    aws.deploy(&spec, &mut |_| {}).await.unwrap();
+    let stack = spec.stack_name();
+    let resources = aws.stack_resources(&stack).await.unwrap();
+    let outputs = aws.outputs(&stack).await.unwrap();
+    let proxies = aws
+        .rds
+        .describe_db_proxies()
+        .db_proxy_name(spec.proxy_name())
+        .send()
+        .await
+        .unwrap();
+    let proxy = &proxies.db_proxies()[0];
+    assert_eq!(proxy.require_tls(), Some(true));
+    assert_eq!(proxy.engine_family(), Some("POSTGRESQL"));
+    assert_eq!(proxy.idle_client_timeout(), Some(600));
+    assert_eq!(
+        proxy.vpc_security_group_ids(),
+        [physical(&resources, "ProxySecurityGroup")]
+    );
+    assert!(
+        proxy
+            .role_arn()
+            .is_some_and(|arn| arn.ends_with(&format!("/{}", physical(&resources, "ProxyRole")))),
+        "{:?}",
+        proxy.role_arn()
+    );
+    assert_eq!(outputs["ProxyEndpoint"], proxy.endpoint().unwrap());
+    let targets = aws
+        .rds
+        .describe_db_proxy_targets()
+        .db_proxy_name(spec.proxy_name())
+        .send()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = targets
+        .targets()
+        .iter()
+        .filter_map(|t| t.rds_resource_id())
+        .collect();
+    assert_eq!(ids, [spec.primary_identifier().as_str()]);
+
+    let report = aws.destroy(&spec, &mut |_| {}).await.unwrap();
+    assert!(report.remaining.is_empty(), "{report}");
+    assert!(
+        report
+            .removed
+            .iter()
+            .any(|(kind, id)| kind == "AWS::RDS::DBProxy" && id == &spec.proxy_name()),
+        "{report}"
+    );
+    assert!(
+        aws.rds
+            .describe_db_proxies()
+            .send()
+            .await
+            .unwrap()
+            .db_proxies()
+            .is_empty()
+    );
+}

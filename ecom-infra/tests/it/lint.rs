@@ -8,13 +8,19 @@ use crate::support::{REGION, py_bin, workspace_root};
 
 #[test]
 fn every_preset_template_passes_cfn_lint() {
-    for preset in Preset::ALL {
-        let path = workspace_root().join(format!("target/py/template-{}.json", preset.name()));
-        std::fs::write(
-            &path,
-            template::render_string(&preset.spec(REGION)).unwrap(),
-        )
-        .unwrap();
+    // Each preset, and each with the parts no preset has (an RDS Proxy).
+    let specs = Preset::ALL.iter().flat_map(|preset| {
+        let plain = preset.spec(REGION);
+        let mut proxied = plain.clone();
+        proxied.proxy = Some(ecom_infra::spec::ProxySpec::default());
+        [
+            (preset.name().to_owned(), plain),
+            (format!("{}-proxy", preset.name()), proxied),
+        ]
+    });
+    for (name, spec) in specs {
+        let path = workspace_root().join(format!("target/py/template-{name}.json"));
+        std::fs::write(&path, template::render_string(&spec).unwrap()).unwrap();
         let out = Command::new(py_bin().join("cfn-lint"))
             .arg("--regions")
             .arg(REGION)
@@ -25,8 +31,7 @@ fn every_preset_template_passes_cfn_lint() {
             .expect("run cfn-lint");
         assert!(
             out.status.success(),
-            "cfn-lint on the {} preset:\n{}{}",
-            preset.name(),
+            "cfn-lint on {name}:\n{}{}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );

@@ -514,7 +514,7 @@ fn moto_launcher_applies_exactly_the_tested_patches() {
     let moto = Moto::start();
     let log = std::fs::read_to_string(&moto.log).unwrap();
     assert!(
-        log.contains("ecom_moto: moto 5.2.5 with patches rds_group_refs, db_instance_properties, delete_with_replicas, kms_key_policy_and_deletion, db_instance_deletion_policy, rds_event_subscription, log_group_kms_key, cloudwatch_alarm, deleted_stack_resources, change_set_outputs, sns_topic_tags, termination_protection"),
+        log.contains("ecom_moto: moto 5.2.5 with patches rds_group_refs, db_instance_properties, delete_with_replicas, kms_key_policy_and_deletion, db_instance_deletion_policy, rds_event_subscription, rds_db_proxy, log_group_kms_key, cloudwatch_alarm, deleted_stack_resources, change_set_outputs, sns_topic_tags, termination_protection"),
         "{log}"
     );
 }
@@ -559,4 +559,56 @@ async fn moto_patch_termination_protection() {
         .send()
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn moto_patch_rds_db_proxy() {
+    let moto = Moto::start();
+    let aws = moto.aws().await;
+    let mut r = network();
+    r.insert(
+        "Db".into(),
+        instance(json!({"DBInstanceIdentifier": "proxied-db"})),
+    );
+    r.insert("Proxy".into(), json!({"Type": "AWS::RDS::DBProxy", "Properties": {
+        "DBProxyName": "the-proxy", "EngineFamily": "POSTGRESQL", "RequireTLS": true,
+        "RoleArn": "arn:aws:iam::123456789012:role/proxy", "VpcSubnetIds": [{"Ref": "Subnet0"}, {"Ref": "Subnet1"}],
+        "DefaultAuthScheme": "IAM_AUTH",
+    }}));
+    r.insert("Targets".into(), json!({"Type": "AWS::RDS::DBProxyTargetGroup", "Properties": {
+        "DBProxyName": {"Ref": "Proxy"}, "TargetGroupName": "default", "DBInstanceIdentifiers": [{"Ref": "Db"}],
+    }}));
+    let t = json!({"Resources": r, "Outputs": {
+        "Endpoint": {"Value": {"Fn::GetAtt": ["Proxy", "Endpoint"]}},
+        "Dbi": {"Value": {"Fn::GetAtt": ["Db", "DbiResourceId"]}},
+    }});
+    assert_eq!(create_stack(&aws, "proxy", &t).await, "CREATE_COMPLETE");
+    let outputs = aws.outputs("proxy").await.unwrap();
+    let proxies = aws.rds.describe_db_proxies().send().await.unwrap();
+    let proxy = &proxies.db_proxies()[0];
+    assert_eq!(proxy.db_proxy_name(), Some("the-proxy"));
+    assert_eq!(proxy.require_tls(), Some(true));
+    assert_eq!(outputs["Endpoint"], proxy.endpoint().unwrap());
+    let db = aws.db_instance("proxied-db").await.unwrap().unwrap();
+    assert_eq!(outputs["Dbi"], db.dbi_resource_id().unwrap());
+    let targets = aws
+        .rds
+        .describe_db_proxy_targets()
+        .db_proxy_name("the-proxy")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(targets.targets()[0].rds_resource_id(), Some("proxied-db"));
+    let id = aws.stack_status("proxy").await.unwrap().unwrap().0;
+    aws.cfn.delete_stack().stack_name(&id).send().await.unwrap();
+    assert_eq!(stack_status(&aws, &id).await, "DELETE_COMPLETE");
+    assert!(
+        aws.rds
+            .describe_db_proxies()
+            .send()
+            .await
+            .unwrap()
+            .db_proxies()
+            .is_empty()
+    );
 }

@@ -269,3 +269,27 @@ fn a_spec_file_without_monitoring_or_new_alarms_still_reads() {
     assert_eq!(spec.monitoring, ecom_infra::spec::MonitoringSpec::default());
     assert_eq!(spec.alarms.disk_queue_depth, 64);
 }
+
+#[test]
+fn a_proxy_needs_iam_auth_and_sane_limits() {
+    use ecom_infra::spec::ProxySpec;
+    assert_eq!(
+        refused(|s| {
+            s.proxy = Some(ProxySpec::default());
+            s.iam_auth = false;
+        }),
+        SpecError::ProxyNeedsIamAuth
+    );
+    assert_eq!(
+        refused(|s| {
+            s.proxy = Some(ProxySpec {
+                idle_client_timeout_seconds: 0,
+                max_connections_percent: 50,
+            })
+        }),
+        SpecError::ProxyLimits {
+            idle_seconds: 0,
+            percent: 50
+        }
+    );
+}

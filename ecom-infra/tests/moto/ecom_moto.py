@@ -78,8 +78,8 @@ def _db_instance_properties():
     ManageMasterUserPassword with MasterUserSecret.KmsKeyId, VPCSecurityGroups,
     DeletionProtection, MaxAllocatedStorage, MonitoringInterval with MonitoringRoleArn
     and EnableCloudwatchLogsExports, takes AllocatedStorage and Port as the strings the
-    CloudFormation schema declares, and supports `Fn::GetAtt MasterUserSecret.SecretArn`,
-    as documented; moto ignored them. (Performance Insights is not modelled by moto's RDS
+    CloudFormation schema declares, and supports `Fn::GetAtt MasterUserSecret.SecretArn`
+    and `Fn::GetAtt DbiResourceId`, as documented; moto ignored them. (Performance Insights is not modelled by moto's RDS
     at all, so its properties stay unchecked here.)"""
     original = rds_models.DBInstance.create_from_cloudformation_json.__func__
 
@@ -116,11 +116,13 @@ def _db_instance_properties():
     original_get = rds_models.DBInstance.get_cfn_attribute
 
     def has_cfn_attr(cls, attr):
-        return attr == "MasterUserSecret.SecretArn" or original_has(cls, attr)
+        return attr in ("MasterUserSecret.SecretArn", "DbiResourceId") or original_has(cls, attr)
 
     def get_cfn_attribute(self, name):
         if name == "MasterUserSecret.SecretArn" and getattr(self, "manage_master_user_password", False):
             return self.master_user_secret.secret_arn
+        if name == "DbiResourceId":
+            return self.dbi_resource_id
         return original_get(self, name)
 
     rds_models.DBInstance.has_cfn_attr = classmethod(has_cfn_attr)
@@ -244,6 +246,100 @@ def _rds_event_subscription():
             rds_models.rds_backends[account_id][region_name].delete_event_subscription(self.name)
 
     globals()["CfnEventSubscription"] = CfnEventSubscription
+    parsing.get_model_map.cache_clear()
+    parsing.get_name_type_map.cache_clear()
+
+
+@patch("rds_db_proxy")
+def _rds_db_proxy():
+    """AWS::RDS::DBProxy and AWS::RDS::DBProxyTargetGroup create the proxy and register its
+    targets (moto skipped both silently). Ref of a proxy is its name and `Fn::GetAtt
+    Endpoint` its endpoint; deleting the stack deletes the proxy. (moto's proxy has no
+    DefaultAuthScheme: it is checked in the template.)"""
+
+    class CfnDBProxy(CloudFormationModel):
+        __module__ = "moto.rds.models"
+
+        def __init__(self, name, endpoint):
+            self.name = name
+            self.endpoint = endpoint
+
+        @property
+        def physical_resource_id(self):
+            return self.name
+
+        @staticmethod
+        def cloudformation_name_type():
+            return "DBProxyName"
+
+        @staticmethod
+        def cloudformation_type():
+            return "AWS::RDS::DBProxy"
+
+        @classmethod
+        def has_cfn_attr(cls, attr):
+            return attr in ("Endpoint", "DBProxyArn")
+
+        def get_cfn_attribute(self, attribute_name):
+            return self.endpoint
+
+        @classmethod
+        def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+            p = cloudformation_json["Properties"]
+            backend = rds_models.rds_backends[account_id][region_name]
+            proxy = backend.create_db_proxy(
+                db_proxy_name=resource_name,
+                engine_family=p["EngineFamily"],
+                auth=p.get("Auth", []),
+                role_arn=p["RoleArn"],
+                vpc_subnet_ids=[str(i) for i in p["VpcSubnetIds"]],
+                vpc_security_group_ids=[str(i) for i in p.get("VpcSecurityGroupIds", [])],
+                require_tls=_bool(p.get("RequireTLS", False)),
+                idle_client_timeout=int(p.get("IdleClientTimeout", 1800)),
+                debug_logging=_bool(p.get("DebugLogging", False)),
+                tags=p.get("Tags", []),
+            )
+            return cls(resource_name, proxy.endpoint)
+
+        def delete(self, account_id, region_name):
+            rds_models.rds_backends[account_id][region_name].delete_db_proxy(self.name)
+
+    class CfnDBProxyTargetGroup(CloudFormationModel):
+        __module__ = "moto.rds.models"
+
+        def __init__(self, proxy, name):
+            self.proxy = proxy
+            self.name = name
+
+        @property
+        def physical_resource_id(self):
+            return f"{self.proxy}/{self.name}"
+
+        @staticmethod
+        def cloudformation_type():
+            return "AWS::RDS::DBProxyTargetGroup"
+
+        @classmethod
+        def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+            p = cloudformation_json["Properties"]
+            backend = rds_models.rds_backends[account_id][region_name]
+            name = p.get("TargetGroupName", "default")
+            backend.register_db_proxy_targets(
+                db_proxy_name=p["DBProxyName"],
+                target_group_name=name,
+                db_cluster_identifiers=p.get("DBClusterIdentifiers", []),
+                db_instance_identifiers=p.get("DBInstanceIdentifiers", []),
+            )
+            return cls(p["DBProxyName"], name)
+
+        def delete(self, account_id, region_name):
+            backend = rds_models.rds_backends[account_id][region_name]
+            if self.proxy in backend.db_proxies:
+                group = backend.db_proxies[self.proxy].proxy_target_groups[self.name]
+                group.targets = []
+
+    globals()["CfnDBProxy"] = CfnDBProxy
+    globals()["CfnDBProxyTargetGroup"] = CfnDBProxyTargetGroup
     parsing.get_model_map.cache_clear()
     parsing.get_name_type_map.cache_clear()
 
