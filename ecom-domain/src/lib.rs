@@ -84,9 +84,9 @@ pub mod prelude {
         TaxPolicy, Totals,
     };
     pub use crate::repo::{
-        AccountRepository, AddressChoice, Caller, CartRepository, CatalogReader,
-        CatalogRepository, Checkout, CheckoutRepository, CheckoutRequest, CustomerRepository,
-        OrderCursor, OrderDetails, OrderReader, OrderRepository, OrderSummary, PaymentOutcome,
+        AccountRepository, AddressChoice, Caller, CartRepository, CatalogReader, CatalogRepository,
+        Checkout, CheckoutRepository, CheckoutRequest, CustomerRepository, OrderCursor,
+        OrderDetails, OrderReader, OrderRepository, OrderSummary, PaymentOutcome,
         PaymentRepository, PlaceOrder, RepoError, Session, SessionRepository,
     };
     pub use crate::values::{

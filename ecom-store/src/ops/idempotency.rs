@@ -87,6 +87,6 @@ pub(crate) fn link_key(
 /// Deletes the checkout keys, of every scope, whose retention ended before `now`.
 pub(crate) fn purge_keys(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<u64, StoreError> {
     let n = diesel::delete(idempotency_keys::table.filter(idempotency_keys::expires_at.lt(now)))
-    .execute(conn)?;
+        .execute(conn)?;
     Ok(n as u64)
 }
