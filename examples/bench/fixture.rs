@@ -76,7 +76,8 @@ pub(crate) fn make_carts(
     hot: bool,
 ) -> Result<Vec<i64>, Box<dyn Error>> {
     let ids: Vec<Id> = diesel::sql_query(format!(
-        "INSERT INTO carts (guest_token, currency) SELECT 'bench-{batch}-' || lpad(g::text, 10, '0'), 'EUR' \
+        "INSERT INTO carts (guest_token_digest, currency) \
+         SELECT sha256(convert_to('bench-{batch}-' || lpad(g::text, 10, '0'), 'UTF8')), 'EUR' \
          FROM generate_series(1, {n}) g ORDER BY g RETURNING id"
     ))
     .load(conn)?;
