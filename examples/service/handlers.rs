@@ -79,6 +79,9 @@ pub(super) async fn register(
 /// `POST /sessions/guest`: a session for a guest, whose carts and orders are its own.
 pub(super) async fn guest_session(
     State(app): State<App>,
+    // Read (and ignored), bounded like every body: a body left unread makes the
+    // server close a keep-alive connection the client may be about to reuse.
+    ApiBytes(_): ApiBytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     app.blocking(|store| {
         let session = store.start_guest_session()?;
@@ -107,6 +110,7 @@ pub(super) async fn login(
 pub(super) async fn logout(
     State(app): State<App>,
     Bearer(who): Bearer,
+    ApiBytes(_): ApiBytes,
 ) -> Result<StatusCode, ApiError> {
     app.blocking(move |store| {
         store.end_session(&who)?;
@@ -194,6 +198,7 @@ pub(super) async fn claim(
     State(app): State<App>,
     Bearer(user): Bearer,
     headers: HeaderMap,
+    ApiBytes(_): ApiBytes,
 ) -> Result<Json<Value>, ApiError> {
     let guest = guest_session_header(&headers)?;
     app.blocking(move |store| Ok(Json(cart_json(&store.claim_guest_cart(&user, &guest)?))))

@@ -87,10 +87,11 @@ fn start(database_url: &str) -> Start {
     let (lines_tx, lines) = mpsc::channel();
     let stderr = child.stderr.take().unwrap();
     std::thread::spawn(move || {
+        // Drained for the child's whole life, even once nobody reads the lines: a
+        // closed pipe would fail the service's next log line (tracing-subscriber
+        // then reports the failure with eprintln!, which panics on a broken pipe).
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if lines_tx.send(line).is_err() {
-                break;
-            }
+            let _ = lines_tx.send(line);
         }
     });
     let mut running = Running {
