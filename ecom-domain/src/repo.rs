@@ -425,14 +425,7 @@ impl Caller {
     pub fn key_scope(self) -> String {
         match self {
             Caller::User(user) => format!("checkout:user:{user}"),
-            Caller::Guest(digest) => {
-                let hex: String = digest
-                    .as_bytes()
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
-                format!("checkout:guest:{hex}")
-            }
+            Caller::Guest(digest) => format!("checkout:guest:{}", digest.to_hex()),
         }
     }
 }

@@ -29,6 +29,11 @@ impl TokenDigest {
     pub const fn as_bytes(&self) -> &[u8; 32] {
         &self.0
     }
+
+    /// All 32 bytes in lower-case hex (`Display` shows only the first eight).
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
 }
 
 impl fmt::Debug for TokenDigest {

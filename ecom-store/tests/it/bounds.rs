@@ -383,12 +383,7 @@ fn a_guest_is_known_by_a_whole_digest_and_never_by_the_token() {
     let insert =
         "INSERT INTO carts (guest_token_digest, currency) VALUES (decode($1, 'hex'), 'EUR')";
     let token = GuestToken::parse("guest-token-0000000001").unwrap();
-    let digest: String = token
-        .digest()
-        .as_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest = token.digest().to_hex();
     write(&mut app, insert, &digest).unwrap();
     let err = write(&mut app, insert, &digest[..62]).unwrap_err();
     assert_eq!(
