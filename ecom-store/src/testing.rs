@@ -313,8 +313,15 @@ fn app_url(admin_url: &str) -> Result<String, DevError> {
         message,
     };
     let mut admin = connect(admin_url)?;
-    diesel::sql_query(format!("ALTER ROLE {} LOGIN", quote_ident(&role)))
-        .execute(&mut admin)
+    // Test processes start side by side, and two ALTER ROLEs of one role at once fail
+    // with "tuple concurrently updated": they take turns.
+    admin
+        .transaction(|admin| {
+            diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+                .bind::<BigInt, _>(TEMPLATE_LOCK_KEY)
+                .execute(admin)?;
+            diesel::sql_query(format!("ALTER ROLE {} LOGIN", quote_ident(&role))).execute(admin)
+        })
         .map_err(|err| cannot(format!("ALTER ROLE {role} LOGIN: {err}")))?;
     let (scheme, rest) = admin_url
         .split_once("://")
