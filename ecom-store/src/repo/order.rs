@@ -84,30 +84,9 @@ impl OrderReader for PgReader {
         user: UserId,
         page: PageRequest<OrderCursor>,
     ) -> Result<Page<OrderSummary, OrderCursor>, StoreError> {
-        let limit = page.clamped_limit();
         self.run(|conn| {
             require_user(conn, user, false)?;
-            let mut query = orders::table
-                .filter(orders::user_id.eq(user.get()))
-                .select(SUMMARY_COLUMNS)
-                .order((orders::created_at.desc(), orders::id.desc()))
-                .limit(i64::from(limit) + 1)
-                .into_boxed();
-            if let Some(after) = page.after {
-                query = query.filter(
-                    orders::created_at
-                        .lt(after.created_at)
-                        .or(orders::created_at
-                            .eq(after.created_at)
-                            .and(orders::id.lt(after.id.get()))),
-                );
-            }
-            let rows = query.load::<SummaryRow>(conn)?;
-            Ok(Page::from_overfetch(
-                summaries(conn, rows)?,
-                limit as usize,
-                OrderSummary::cursor,
-            ))
+            newest_first(conn, Caller::User(user), page)
         })
     }
 
@@ -217,34 +196,44 @@ impl PgStore {
         who: &SessionToken,
         page: PageRequest<OrderCursor>,
     ) -> Result<Page<OrderSummary, OrderCursor>, StoreError> {
-        let limit = page.clamped_limit();
         self.read(|conn| {
-            let mut query = orders::table
-                .select(SUMMARY_COLUMNS)
-                .order((orders::created_at.desc(), orders::id.desc()))
-                .limit(i64::from(limit) + 1)
-                .into_boxed();
-            query = match caller(conn, who)? {
-                Caller::User(user) => query.filter(orders::user_id.eq(user.get())),
-                Caller::Guest(digest) => {
-                    query.filter(orders::guest_token_digest.eq(digest.as_bytes().to_vec()))
-                }
-            };
-            if let Some(after) = page.after {
-                query = query.filter(
-                    orders::created_at
-                        .lt(after.created_at)
-                        .or(orders::created_at
-                            .eq(after.created_at)
-                            .and(orders::id.lt(after.id.get()))),
-                );
-            }
-            let rows = query.load::<SummaryRow>(conn)?;
-            Ok(Page::from_overfetch(
-                summaries(conn, rows)?,
-                limit as usize,
-                OrderSummary::cursor,
-            ))
+            let who = caller(conn, who)?;
+            newest_first(conn, who, page)
         })
     }
+}
+
+/// A page of `owner`'s orders, newest first.
+fn newest_first(
+    conn: &mut PgConnection,
+    owner: Caller,
+    page: PageRequest<OrderCursor>,
+) -> Result<Page<OrderSummary, OrderCursor>, StoreError> {
+    let limit = page.clamped_limit();
+    let mut query = orders::table
+        .select(SUMMARY_COLUMNS)
+        .order((orders::created_at.desc(), orders::id.desc()))
+        .limit(i64::from(limit) + 1)
+        .into_boxed();
+    query = match owner {
+        Caller::User(user) => query.filter(orders::user_id.eq(user.get())),
+        Caller::Guest(digest) => {
+            query.filter(orders::guest_token_digest.eq(digest.as_bytes().to_vec()))
+        }
+    };
+    if let Some(after) = page.after {
+        query = query.filter(
+            orders::created_at
+                .lt(after.created_at)
+                .or(orders::created_at
+                    .eq(after.created_at)
+                    .and(orders::id.lt(after.id.get()))),
+        );
+    }
+    let rows = query.load::<SummaryRow>(conn)?;
+    Ok(Page::from_overfetch(
+        summaries(conn, rows)?,
+        limit as usize,
+        OrderSummary::cursor,
+    ))
 }
