@@ -17,6 +17,8 @@
 //!
 //! Run it with `cargo run -p ecom-examples --bin shop-service -- migrate`, then
 //! `cargo run -p ecom-examples --bin shop-service`.
+//! `shop-service openapi` prints the service's OpenAPI document (what it serves at
+//! `/openapi.json`) and exits, without a database: `docs/openapi.json` is made by it.
 
 use std::error::Error;
 use std::process::ExitCode;
@@ -43,6 +45,10 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), Box<dyn Error>> {
+    if std::env::args().nth(1).as_deref() == Some("openapi") {
+        print!("{}", ecom_examples::service::openapi::openapi_json());
+        return Ok(());
+    }
     // One level for everything rather than per-module directives: that would take
     // tracing-subscriber's env-filter feature and its regex engine, for an example.
     let level = std::env::var("RUST_LOG")
@@ -70,7 +76,9 @@ fn run() -> Result<(), Box<dyn Error>> {
             }
             return Ok(());
         }
-        Some(other) => return Err(format!("unknown command {other:?}; expected migrate").into()),
+        Some(other) => {
+            return Err(format!("unknown command {other:?}; expected migrate or openapi").into());
+        }
     }
     let pool = build_pool(&config)?;
     // Never migrates: the application role may not, and instances starting together

@@ -16,14 +16,22 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use ecom_domain::prelude::*;
 use serde::Deserialize;
-use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
+use utoipa::{IntoParams, ToSchema};
 
 use super::app::App;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ApiQuery};
+use super::openapi::{
+    BadRequest, Conflict, Invalid, NotFound, TooLarge, Unauthenticated, Unavailable,
+    UnsupportedMediaType,
+};
 use super::request::idempotency_key;
-use super::response::{payment_json, product_json};
+use super::response::{
+    CategoryView, OrderListView, OrderStatusView, PaymentOutcomeView, ProductView, currency_schema,
+    order_status_schema,
+};
 
 /// The shortest admin token accepted: 32 characters.
 pub const MIN_ADMIN_TOKEN_LEN: usize = 32;
@@ -79,49 +87,107 @@ impl FromRequestParts<App> for Staff {
     }
 }
 
-#[derive(Deserialize)]
+/// `POST /admin/categories`: a new category.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewCategory)]
 pub(super) struct CategoryBody {
+    /// Lower-case words joined by `-`, unique.
+    #[schema(example = "green-tea")]
     slug: String,
     name: String,
+    /// The parent category; none for a top-level one.
     parent_id: Option<i64>,
 }
 
-#[derive(Deserialize)]
+/// `POST /admin/products`: a new product.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewProduct)]
 pub(super) struct ProductBody {
+    /// Unique stock-keeping unit.
+    #[schema(example = "SENCHA-100")]
     sku: String,
     name: String,
     description: Option<String>,
     category_id: i64,
+    /// A decimal string.
+    #[schema(example = "8.50")]
     price: String,
+    /// EUR when not given.
+    #[schema(schema_with = currency_schema)]
     currency: Option<String>,
+    /// Units on hand.
     stock: u32,
 }
 
-#[derive(Deserialize)]
+/// `POST /admin/products/{id}/restock`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = Restock)]
 pub(super) struct RestockBody {
+    /// Units to add to the stock.
     units: u32,
 }
 
-#[derive(Deserialize)]
+/// `GET /admin/orders`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct OrdersQuery {
+    /// The status to list.
+    #[param(value_type = OrderStatusName, inline)]
     status: String,
+    /// Orders to return (50 when not given; the store caps it).
     limit: Option<u32>,
 }
 
-#[derive(Deserialize)]
+/// An order status by name, in a query: its schema is the domain's list.
+// `schema_with` would do for the schema, but utoipa then drops `required`.
+struct OrderStatusName;
+
+impl utoipa::PartialSchema for OrderStatusName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        order_status_schema().into()
+    }
+}
+
+impl ToSchema for OrderStatusName {}
+
+/// The events staff may apply to an order: the domain's manual ones.
+fn manual_event_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(
+            OrderEvent::ALL
+                .iter()
+                .filter(|e| e.is_manual())
+                .map(|e| e.as_str()),
+        ))
+        .description(Some("what staff did"))
+        .build()
+}
+
+/// `POST /admin/orders/{id}/events`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = StaffEvent)]
 pub(super) struct EventBody {
+    #[schema(schema_with = manual_event_schema)]
     event: String,
+    /// Kept in the order's history, e.g. a carrier's tracking number.
     note: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// `POST /admin/payments/{id}/refunds`.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NewRefund)]
 pub(super) struct RefundBody {
+    /// A decimal string, at most what was captured and not yet refunded.
+    #[schema(example = "8.50")]
     amount: String,
+    /// EUR when not given.
+    #[schema(schema_with = currency_schema)]
     currency: Option<String>,
     reason: Option<String>,
 }
@@ -130,11 +196,30 @@ fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
 }
 
+/// Creates a category.
+#[utoipa::path(
+    post,
+    path = "/admin/categories",
+    tag = "admin",
+    security(("admin" = [])),
+    request_body = CategoryBody,
+    responses(
+        (status = 201, description = "The category created", body = CategoryView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = TooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub(super) async fn create_category(
     _: Staff,
     State(app): State<App>,
     ApiJson(body): ApiJson<CategoryBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<CategoryView>), ApiError> {
     let new = NewCategory {
         parent_id: body.parent_id.map(CategoryId::new),
         slug: Slug::parse(&body.slug)?,
@@ -142,19 +227,35 @@ pub(super) async fn create_category(
     };
     app.blocking(move |store| {
         let category = store.create_category(new)?;
-        Ok((
-            StatusCode::CREATED,
-            Json(json!({ "id": category.id, "slug": category.slug.as_str() })),
-        ))
+        Ok((StatusCode::CREATED, Json(CategoryView::from(&category))))
     })
     .await
 }
 
+/// Creates a product.
+#[utoipa::path(
+    post,
+    path = "/admin/products",
+    tag = "admin",
+    security(("admin" = [])),
+    request_body = ProductBody,
+    responses(
+        (status = 201, description = "The product created", body = ProductView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = TooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub(super) async fn create_product(
     _: Staff,
     State(app): State<App>,
     ApiJson(body): ApiJson<ProductBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<ProductView>), ApiError> {
     let currency = Currency::from_code(body.currency.as_deref().unwrap_or("EUR"))?;
     let new = NewProduct {
         sku: Sku::parse(&body.sku)?,
@@ -167,59 +268,102 @@ pub(super) async fn create_product(
     app.blocking(move |store| {
         Ok((
             StatusCode::CREATED,
-            Json(product_json(&store.create_product(new)?)),
+            Json(ProductView::from(&store.create_product(new)?)),
         ))
     })
     .await
 }
 
+/// Adds units to a product's stock.
+#[utoipa::path(
+    post,
+    path = "/admin/products/{id}/restock",
+    tag = "admin",
+    security(("admin" = [])),
+    params(("id" = i64, Path, description = "The product's id")),
+    request_body = RestockBody,
+    responses(
+        (status = 200, description = "The product after the change", body = ProductView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+        (status = 413, response = TooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub(super) async fn restock(
     _: Staff,
     State(app): State<App>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<RestockBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ProductView>, ApiError> {
     app.blocking(move |store| {
-        Ok(Json(product_json(
+        Ok(Json(ProductView::from(
             &store.restock(ProductId::new(id), body.units)?,
         )))
     })
     .await
 }
 
+/// Orders in one status, oldest first.
+#[utoipa::path(
+    get,
+    path = "/admin/orders",
+    tag = "admin",
+    security(("admin" = [])),
+    params(OrdersQuery),
+    responses(
+        (status = 200, description = "The orders", body = OrderListView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub(super) async fn orders(
     _: Staff,
     State(app): State<App>,
     ApiQuery(q): ApiQuery<OrdersQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OrderListView>, ApiError> {
     let status: OrderStatus = q
         .status
         .parse()
         .map_err(|e: ecom_domain::UnknownVariant| invalid(e.to_string()))?;
     app.blocking(move |store| {
         let page = store.orders_in_status(status, PageRequest::first(q.limit.unwrap_or(50)))?;
-        let items: Vec<Value> = page
-            .items
-            .iter()
-            .map(|o| {
-                json!({
-                    "id": o.id, "reference": o.reference.to_string(), "status": o.status.as_str(),
-                    "grand_total": super::response::money_json(o.grand_total),
-                    "line_count": o.line_count, "created_at": o.created_at,
-                })
-            })
-            .collect();
-        Ok(Json(json!({ "items": items })))
+        Ok(Json(OrderListView::new(&page.items)))
     })
     .await
 }
 
+/// Ships, delivers or cancels an order.
+#[utoipa::path(
+    post,
+    path = "/admin/orders/{id}/events",
+    tag = "admin",
+    security(("admin" = [])),
+    params(("id" = i64, Path, description = "The order's id")),
+    request_body = EventBody,
+    responses(
+        (status = 200, description = "The order's new status", body = OrderStatusView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = TooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub(super) async fn order_event(
     _: Staff,
     State(app): State<App>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<EventBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OrderStatusView>, ApiError> {
     let event: OrderEvent = body
         .event
         .parse()
@@ -230,20 +374,43 @@ pub(super) async fn order_event(
         .transpose()?;
     app.blocking(move |store| {
         let order = store.transition(OrderId::new(id), event, note)?;
-        Ok(Json(
-            json!({ "id": order.id, "status": order.status.as_str() }),
-        ))
+        Ok(Json(OrderStatusView::from(&order)))
     })
     .await
 }
 
+/// Refunds a payment, in part or in full.
+///
+/// A retry with the same `Idempotency-Key` books nothing twice.
+#[utoipa::path(
+    post,
+    path = "/admin/payments/{id}/refunds",
+    tag = "admin",
+    security(("admin" = [])),
+    params(
+        ("id" = i64, Path, description = "The payment's id"),
+        ("Idempotency-Key" = String, Header, description = "Staff's id for this refund; a retry sends the same"),
+    ),
+    request_body = RefundBody,
+    responses(
+        (status = 200, description = "Booked (or booked before)", body = PaymentOutcomeView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = TooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub(super) async fn refund(
     _: Staff,
     State(app): State<App>,
     ApiPath(id): ApiPath<i64>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<RefundBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PaymentOutcomeView>, ApiError> {
     let key = idempotency_key(&headers)?;
     let currency = Currency::from_code(body.currency.as_deref().unwrap_or("EUR"))?;
     let action = PaymentAction::Refund {
@@ -252,11 +419,7 @@ pub(super) async fn refund(
     };
     app.blocking(move |store| {
         let out = store.record_payment_event(PaymentId::new(id), PaymentEvent { key, action })?;
-        Ok(Json(json!({
-            "payment": payment_json(&out.payment),
-            "order_status": out.order_status.as_str(),
-            "duplicate": out.applied == Applied::Duplicate,
-        })))
+        Ok(Json(PaymentOutcomeView::from(&out)))
     })
     .await
 }

@@ -6,7 +6,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ecom_domain::prelude::*;
 use ecom_store::StoreError;
+use serde::Serialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 /// An error as the service answers it.
 #[derive(Debug)]
@@ -69,9 +71,36 @@ impl ApiError {
     }
 }
 
+/// The body of every refusal.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Error)]
+pub(super) struct ErrorBody {
+    error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, Serialize, ToSchema)]
+pub(super) struct ErrorDetail {
+    /// Machine-readable and stable: `not_found`, `out_of_stock`, `invalid`...
+    #[schema(example = "out_of_stock")]
+    code: &'static str,
+    /// For people; its wording may change.
+    message: String,
+    /// What a client can act on, or null: the short lines of `out_of_stock`
+    /// (`[{product_id, sku, requested, available}]`), the state and allowed events
+    /// of `illegal_transition` (`{from, allowed}`).
+    details: Value,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": { "code": self.code, "message": self.message, "details": *self.details } });
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+                details: *self.details,
+            },
+        };
         let mut response = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
             response

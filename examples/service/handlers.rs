@@ -6,26 +6,48 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use ecom_domain::prelude::*;
 use ecom_store::StoreError;
-use serde_json::{Value, json};
 
 use super::app::App;
 use super::error::ApiError;
 use super::extract::{ApiBytes, ApiJson, ApiPath, ApiQuery, Bearer, guest_session_header};
 use super::limits::{DEFAULT_PAGE_LIMIT, DEFAULT_SEARCH_LIMIT, MAX_SEARCH_CHARS};
+use super::openapi::{
+    BadRequest, Conflict, Invalid, NotFound, RateLimited, TooLarge, Unauthenticated, Unavailable,
+    UnsupportedMediaType,
+};
 use super::provider::SIGNATURE_HEADER;
 use super::request::{
-    AddItemBody, CheckoutBody, LoginBody, OpenCartBody, PageQuery, ProviderReport, QuantityBody,
-    RegisterBody, SearchQuery, cart_ref, idempotency_key, order_ref,
+    AddItemBody, CartLinePath, CartPath, CheckoutBody, LoginBody, OpenCartBody, PageQuery,
+    ProviderReport, QuantityBody, RegisterBody, SearchQuery, cart_ref, idempotency_key, order_ref,
 };
 use super::response::{
-    PaymentOutcomeBody, cart_json, order_json, payment_json, product_json, session_json,
+    AcceptedView, CartView, OrderView, PaymentOutcomeView, ProductListView, ProductPageView,
+    SessionView,
 };
 
+// Each route's `#[utoipa::path]` is its entry in the OpenAPI document (see
+// `openapi`): the path must be the one `router_with` registers, which a test checks.
+
+/// A page of a category's products, with its subcategories'.
+///
+/// Keyset-paginated: pass the page's `next` as `after` for the following page.
+#[utoipa::path(
+    get,
+    path = "/categories/{id}/products",
+    tag = "catalog",
+    params(("id" = i64, Path, description = "The category's id"), PageQuery),
+    responses(
+        (status = 200, description = "A page of products", body = ProductPageView),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub(super) async fn category_page(
     State(app): State<App>,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<PageQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ProductPageView>, ApiError> {
     app.blocking(move |store| {
         let page = store.list_products(
             CategoryId::new(id),
@@ -34,15 +56,28 @@ pub(super) async fn category_page(
                 limit: q.limit.unwrap_or(DEFAULT_PAGE_LIMIT),
             },
         )?;
-        Ok(Json(json!({ "items": page.items.iter().map(product_json).collect::<Vec<_>>(), "next": page.next })))
+        Ok(Json(ProductPageView::from(&page)))
     })
     .await
 }
 
+/// Products whose name matches the query.
+#[utoipa::path(
+    get,
+    path = "/products/search",
+    tag = "catalog",
+    params(SearchQuery),
+    responses(
+        (status = 200, description = "The best matches", body = ProductListView),
+        (status = 400, response = BadRequest),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub(super) async fn search(
     State(app): State<App>,
     ApiQuery(q): ApiQuery<SearchQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ProductListView>, ApiError> {
     if q.q.chars().count() > MAX_SEARCH_CHARS {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -52,61 +87,116 @@ pub(super) async fn search(
     }
     app.blocking(move |store| {
         let hits = store.search_products(&q.q, q.limit.unwrap_or(DEFAULT_SEARCH_LIMIT))?;
-        Ok(Json(
-            json!({ "items": hits.iter().map(product_json).collect::<Vec<_>>() }),
-        ))
+        Ok(Json(ProductListView::new(&hits)))
     })
     .await
 }
 
-/// `POST /users`. The answer is the same whether the address was free or taken,
-/// after the same work: a registration does not tell who has an account.
+/// Registers an account.
+///
+/// The answer is the same whether the address was free or taken, after the same
+/// work: a registration does not tell who has an account.
+#[utoipa::path(
+    post,
+    path = "/users",
+    tag = "accounts",
+    request_body = RegisterBody,
+    responses(
+        (status = 202, description = "Accepted; sign in with `POST /sessions`", body = AcceptedView),
+        (status = 400, response = BadRequest),
+        (status = 413, response = TooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub(super) async fn register(
     State(app): State<App>,
     ApiJson(body): ApiJson<RegisterBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<AcceptedView>), ApiError> {
     let new = body.into_new_user()?;
     app.hashing(move |store| match store.register(new) {
-        Ok(_) | Err(StoreError::Domain(DomainError::AlreadyTaken { .. })) => Ok((
-            StatusCode::ACCEPTED,
-            Json(json!({ "status": "accepted", "next": "sign in with POST /sessions" })),
-        )),
+        Ok(_) | Err(StoreError::Domain(DomainError::AlreadyTaken { .. })) => {
+            Ok((StatusCode::ACCEPTED, Json(AcceptedView::REGISTRATION)))
+        }
         Err(err) => Err(err.into()),
     })
     .await
 }
 
-/// `POST /sessions/guest`: a session for a guest, whose carts and orders are its own.
+/// Starts a guest's session, whose carts and orders are its own.
+///
+/// Any body is read and ignored.
+#[utoipa::path(
+    post,
+    path = "/sessions/guest",
+    tag = "accounts",
+    responses(
+        (status = 201, description = "A new guest session; its token is shown this once", body = SessionView),
+        (status = 413, response = TooLarge),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub(super) async fn guest_session(
     State(app): State<App>,
     // Read (and ignored), bounded like every body: a body left unread makes the
     // server close a keep-alive connection the client may be about to reuse.
     ApiBytes(_): ApiBytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<SessionView>), ApiError> {
     app.blocking(|store| {
         let session = store.start_guest_session()?;
-        Ok((StatusCode::CREATED, Json(session_json(&session, None))))
+        Ok((StatusCode::CREATED, Json(SessionView::new(&session, None))))
     })
     .await
 }
 
-/// `POST /sessions`: sign in with e-mail and password.
+/// Signs a user in with e-mail and password.
+#[utoipa::path(
+    post,
+    path = "/sessions",
+    tag = "accounts",
+    request_body = LoginBody,
+    responses(
+        (status = 201, description = "A new session; its token is shown this once", body = SessionView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 413, response = TooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub(super) async fn login(
     State(app): State<App>,
     ApiJson(body): ApiJson<LoginBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<SessionView>), ApiError> {
     let (email, password) = body.credentials()?;
     app.hashing(move |store| {
         let (session, user) = store.login(&email, &password)?;
         Ok((
             StatusCode::CREATED,
-            Json(session_json(&session, Some(&user))),
+            Json(SessionView::new(&session, Some(&user))),
         ))
     })
     .await
 }
 
-/// `DELETE /sessions/current`: sign out.
+/// Ends the caller's session (signs out).
+#[utoipa::path(
+    delete,
+    path = "/sessions/current",
+    tag = "accounts",
+    security(("session" = [])),
+    responses(
+        (status = 204, description = "The session is over"),
+        (status = 401, response = Unauthenticated),
+        (status = 413, response = TooLarge),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub(super) async fn logout(
     State(app): State<App>,
     Bearer(who): Bearer,
@@ -119,54 +209,127 @@ pub(super) async fn logout(
     .await
 }
 
-/// `POST /carts`: the caller's open cart, created if there is none.
+/// The caller's open cart, created if there is none.
+#[utoipa::path(
+    post,
+    path = "/carts",
+    tag = "carts",
+    security(("session" = [])),
+    request_body = OpenCartBody,
+    responses(
+        (status = 200, description = "The caller's open cart", body = CartView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 413, response = TooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub(super) async fn open_cart(
     State(app): State<App>,
     Bearer(who): Bearer,
     ApiJson(body): ApiJson<OpenCartBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CartView>, ApiError> {
     let currency = body.currency()?;
-    app.blocking(move |store| Ok(Json(cart_json(&store.my_cart(&who, currency)?))))
+    app.blocking(move |store| Ok(Json(CartView::from(&store.my_cart(&who, currency)?))))
         .await
 }
 
+/// One of the caller's carts.
+#[utoipa::path(
+    get,
+    path = "/carts/{id}",
+    tag = "carts",
+    security(("session" = [])),
+    params(CartPath),
+    responses(
+        (status = 200, description = "The cart", body = CartView),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub(super) async fn cart(
     State(app): State<App>,
     Bearer(who): Bearer,
-    ApiPath(cart): ApiPath<String>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath(CartPath { id: cart }): ApiPath<CartPath>,
+) -> Result<Json<CartView>, ApiError> {
     let cart = cart_ref(&cart)?;
-    app.blocking(move |store| Ok(Json(cart_json(&store.cart_of(&who, cart)?))))
+    app.blocking(move |store| Ok(Json(CartView::from(&store.cart_of(&who, cart)?))))
         .await
 }
 
+/// Adds units of a product to one of the caller's carts.
+#[utoipa::path(
+    post,
+    path = "/carts/{id}/items",
+    tag = "carts",
+    security(("session" = [])),
+    params(CartPath),
+    request_body = AddItemBody,
+    responses(
+        (status = 200, description = "The cart after the change", body = CartView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = TooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub(super) async fn add_item(
     State(app): State<App>,
     Bearer(who): Bearer,
-    ApiPath(cart): ApiPath<String>,
+    ApiPath(CartPath { id: cart }): ApiPath<CartPath>,
     ApiJson(body): ApiJson<AddItemBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CartView>, ApiError> {
     let cart = cart_ref(&cart)?;
     let quantity = Quantity::new(body.quantity)?;
     let product = ProductId::new(body.product_id);
     app.blocking(move |store| {
-        Ok(Json(cart_json(
+        Ok(Json(CartView::from(
             &store.add_to_cart(&who, cart, product, quantity)?,
         )))
     })
     .await
 }
 
+/// Sets the quantity of a line of one of the caller's carts.
+#[utoipa::path(
+    put,
+    path = "/carts/{id}/items/{product_id}",
+    tag = "carts",
+    security(("session" = [])),
+    params(CartLinePath),
+    request_body = QuantityBody,
+    responses(
+        (status = 200, description = "The cart after the change", body = CartView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = TooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub(super) async fn set_quantity(
     State(app): State<App>,
     Bearer(who): Bearer,
-    ApiPath((cart, product)): ApiPath<(String, i64)>,
+    ApiPath(CartLinePath {
+        id: cart,
+        product_id: product,
+    }): ApiPath<CartLinePath>,
     ApiJson(body): ApiJson<QuantityBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CartView>, ApiError> {
     let cart = cart_ref(&cart)?;
     let quantity = Quantity::new(body.quantity)?;
     app.blocking(move |store| {
-        Ok(Json(cart_json(&store.set_cart_quantity(
+        Ok(Json(CartView::from(&store.set_cart_quantity(
             &who,
             cart,
             ProductId::new(product),
@@ -176,14 +339,33 @@ pub(super) async fn set_quantity(
     .await
 }
 
+/// Removes a line from one of the caller's carts.
+#[utoipa::path(
+    delete,
+    path = "/carts/{id}/items/{product_id}",
+    tag = "carts",
+    security(("session" = [])),
+    params(CartLinePath),
+    responses(
+        (status = 200, description = "The cart after the change", body = CartView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub(super) async fn remove_item(
     State(app): State<App>,
     Bearer(who): Bearer,
-    ApiPath((cart, product)): ApiPath<(String, i64)>,
-) -> Result<Json<Value>, ApiError> {
+    ApiPath(CartLinePath {
+        id: cart,
+        product_id: product,
+    }): ApiPath<CartLinePath>,
+) -> Result<Json<CartView>, ApiError> {
     let cart = cart_ref(&cart)?;
     app.blocking(move |store| {
-        Ok(Json(cart_json(&store.remove_from_cart(
+        Ok(Json(CartView::from(&store.remove_from_cart(
             &who,
             cart,
             ProductId::new(product),
@@ -192,25 +374,73 @@ pub(super) async fn remove_item(
     .await
 }
 
-/// `POST /carts/claim`: a signed-in user takes over the open cart of the guest
-/// session named in `Guest-Session` (at login): both tokens are needed.
+/// A signed-in user takes over a guest's open cart.
+///
+/// At sign-in: the guest's session names the cart in `Guest-Session`, the user's is
+/// the bearer; both tokens are needed.
+#[utoipa::path(
+    post,
+    path = "/carts/claim",
+    tag = "carts",
+    security(("session" = [])),
+    params(("Guest-Session" = String, Header, description = "The guest session's token")),
+    responses(
+        (status = 200, description = "The user's open cart, with the guest's lines", body = CartView),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = TooLarge),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub(super) async fn claim(
     State(app): State<App>,
     Bearer(user): Bearer,
     headers: HeaderMap,
     ApiBytes(_): ApiBytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CartView>, ApiError> {
     let guest = guest_session_header(&headers)?;
-    app.blocking(move |store| Ok(Json(cart_json(&store.claim_guest_cart(&user, &guest)?))))
-        .await
+    app.blocking(move |store| {
+        Ok(Json(CartView::from(
+            &store.claim_guest_cart(&user, &guest)?,
+        )))
+    })
+    .await
 }
 
+/// Places an order from one of the caller's carts.
+///
+/// Stock is reserved and a pending payment created; the payment provider then
+/// reports on `/webhooks/payments`. A retry with the same `Idempotency-Key` answers
+/// the same order with 200; the key is the caller's own.
+#[utoipa::path(
+    post,
+    path = "/checkout",
+    tag = "orders",
+    security(("session" = [])),
+    params(("Idempotency-Key" = String, Header, description = "The client's id for this checkout; a retry sends the same")),
+    request_body = CheckoutBody,
+    responses(
+        (status = 201, description = "The order placed", body = OrderView),
+        (status = 200, description = "The order this key placed before", body = OrderView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = TooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub(super) async fn checkout(
     State(app): State<App>,
     Bearer(who): Bearer,
     headers: HeaderMap,
     ApiJson(body): ApiJson<CheckoutBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<OrderView>), ApiError> {
     let order = body.into_order(idempotency_key(&headers)?)?;
     let metrics = app.metrics.clone();
     let placed = app
@@ -230,17 +460,36 @@ pub(super) async fn checkout(
     } else {
         StatusCode::CREATED
     };
-    Ok((status, Json(order_json(&done.order, &[done.payment]))))
+    Ok((status, Json(OrderView::new(&done.order, &[done.payment]))))
 }
 
-/// `POST /webhooks/payments`: a payment provider's report, believed only when its
-/// `Webhook-Signature` header signs the body exactly as received under one of the
-/// shop's secrets, and booked once per provider event id.
+/// A payment provider's report.
+///
+/// Believed only when `Webhook-Signature` signs the body exactly as received
+/// under one of the shop's secrets (`PAYMENT_WEBHOOK_SECRETS`) within five minutes,
+/// and booked once per provider event id: a report delivered twice answers
+/// `duplicate: true` and changes nothing.
+#[utoipa::path(
+    post,
+    path = "/webhooks/payments",
+    tag = "webhooks",
+    params(("Webhook-Signature" = String, Header, description = "`t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<raw body>\">`; several `v1` during a secret's rotation")),
+    request_body = ProviderReport,
+    responses(
+        (status = 200, description = "Booked (or booked before)", body = PaymentOutcomeView),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = TooLarge),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub(super) async fn provider_report(
     State(app): State<App>,
     headers: HeaderMap,
     ApiBytes(body): ApiBytes,
-) -> Result<Json<PaymentOutcomeBody>, ApiError> {
+) -> Result<Json<PaymentOutcomeView>, ApiError> {
     let verifier = app.webhooks.as_ref().ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -260,24 +509,34 @@ pub(super) async fn provider_report(
     let payment = PaymentId::new(report.payment_id);
     app.blocking(move |store| {
         let out = store.record_payment_event(payment, event)?;
-        Ok(Json(PaymentOutcomeBody {
-            payment: payment_json(&out.payment),
-            order_status: out.order_status.as_str(),
-            duplicate: out.applied == Applied::Duplicate,
-        }))
+        Ok(Json(PaymentOutcomeView::from(&out)))
     })
     .await
 }
 
+/// One of the caller's orders, with its lines, history and payments.
+#[utoipa::path(
+    get,
+    path = "/orders/{id}",
+    tag = "orders",
+    security(("session" = [])),
+    params(("id" = String, Path, format = "uuid", description = "The order's public reference")),
+    responses(
+        (status = 200, description = "The order", body = OrderView),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    )
+)]
 pub(super) async fn order(
     State(app): State<App>,
     Bearer(who): Bearer,
     ApiPath(order): ApiPath<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OrderView>, ApiError> {
     let order = order_ref(&order)?;
     app.blocking(move |store| {
         let details = store.order_of(&who, order)?;
-        Ok(Json(order_json(&details.order, &details.payments)))
+        Ok(Json(OrderView::new(&details.order, &details.payments)))
     })
     .await
 }

@@ -228,7 +228,16 @@ pub(super) async fn track(State(app): State<App>, request: Request, next: Next) 
     response
 }
 
-/// `GET /metrics`, in the Prometheus text format.
+/// The service's metrics, in the OpenMetrics text format Prometheus scrapes.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Counters, gauges and histograms (see `examples/service/metrics.rs`)",
+            body = String, content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    )
+)]
 pub(super) async fn metrics(State(app): State<App>) -> Response {
     match app.metrics.encode(&app) {
         Ok(text) => (
@@ -243,12 +252,27 @@ pub(super) async fn metrics(State(app): State<App>) -> Response {
     }
 }
 
-/// `GET /health/live`: the process answers.
+/// Liveness: the process answers.
+#[utoipa::path(
+    get,
+    path = "/health/live",
+    tag = "operations",
+    responses((status = 204, description = "The process answers"))
+)]
 pub(super) async fn live() -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-/// `GET /health/ready`: the database answers, within the request timeout.
+/// Readiness: the database answers, within the request timeout.
+#[utoipa::path(
+    get,
+    path = "/health/ready",
+    tag = "operations",
+    responses(
+        (status = 204, description = "The database answers"),
+        (status = 503, response = super::openapi::Unavailable),
+    )
+)]
 pub(super) async fn ready(State(app): State<App>) -> Response {
     let answered = app.blocking(|store| Ok(store.ping()?)).await;
     match answered {

@@ -20,10 +20,10 @@
 //! | `POST /checkout` | place an order `{cart, shipping, billing?, email?, provider?}`; needs an `Idempotency-Key` header (the caller's own) |
 //! | `GET /orders/{ref}` | one of the caller's orders, with lines, history and payments |
 //! | `POST /webhooks/payments` | a payment provider's report `{id, payment_id, type, amount?, provider_ref?, reason?}`, signed in `Webhook-Signature` (see [`provider`]); booked once per `id` |
-//! | `GET /orders/{id}` | the order with lines, history and payments |
 //! | `GET /health/live` | `204` while the process answers |
 //! | `GET /health/ready` | `204` while the database answers, else `503` |
 //! | `GET /metrics` | Prometheus metrics (see `metrics`) |
+//! | `GET /openapi.json` | the OpenAPI 3.1 document of all of this, generated from the code (see [`openapi`]); checked in as `docs/openapi.json` |
 //!
 //! Every cart and order route takes the caller's session as `Authorization: Bearer
 //! <token>` and answers `404` for a cart or order that is not the caller's, exactly
@@ -57,6 +57,7 @@ pub mod extract;
 mod handlers;
 mod limits;
 mod metrics;
+pub mod openapi;
 pub mod provider;
 mod request;
 mod response;
@@ -65,9 +66,10 @@ mod running;
 use axum::Router;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
 use axum::http::{Request, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::{delete, get, post, put};
+use axum::routing::{MethodFilter, on};
 use ecom_store::PgStore;
 use tower::ServiceBuilder;
 use tower_governor::GovernorLayer;
@@ -93,51 +95,131 @@ pub fn router(store: PgStore) -> Router {
     router_with(App::new(store, config))
 }
 
-/// The service's routes over `app`.
-pub fn router_with(app: App) -> Router {
-    use handlers::*;
-    // Registration and checkout cost the most (a password hash; stock locks): each
-    // client address gets a burst, then a steady rate, then 429 with Retry-After.
-    let mut limited = Router::new()
-        .route("/users", post(register))
-        .route("/sessions", post(login))
-        .route("/sessions/guest", post(guest_session))
-        .route("/checkout", post(checkout));
-    if let Some(guarded) = app.guarded.clone() {
-        let metrics = app.metrics.clone();
-        limited = limited.layer(GovernorLayer::new(guarded).error_handler(move |err| {
-            metrics.rejected("rate");
-            ApiError::rate_limited(err).into_response()
-        }));
+/// Routes that remember what was registered on them, so that a test can hold the
+/// OpenAPI document to every route the router serves ([`registered_routes`]).
+struct Routes {
+    router: Router<App>,
+    /// `(method, path)` of every route, as registered.
+    registered: Vec<(&'static str, String)>,
+}
+
+/// The methods the service's routes use, by the name the OpenAPI document uses.
+const METHODS: [(MethodFilter, &str); 4] = [
+    (MethodFilter::GET, "get"),
+    (MethodFilter::POST, "post"),
+    (MethodFilter::PUT, "put"),
+    (MethodFilter::DELETE, "delete"),
+];
+
+impl Routes {
+    fn new() -> Self {
+        Self {
+            router: Router::new(),
+            registered: Vec::new(),
+        }
     }
-    let admin = Router::new()
-        .route("/categories", post(admin::create_category))
-        .route("/products", post(admin::create_product))
-        .route("/products/{id}/restock", post(admin::restock))
-        .route("/orders", get(admin::orders))
-        .route("/orders/{id}/events", post(admin::order_event))
-        .route("/payments/{id}/refunds", post(admin::refund));
-    let timeout = app.config.request_timeout;
-    let timeouts = app.metrics.clone();
-    Router::new()
-        .route("/categories/{id}/products", get(category_page))
-        .route("/products/search", get(search))
-        .route("/carts", post(open_cart))
-        .route("/carts/{id}", get(cart))
-        .route("/carts/{id}/items", post(add_item))
-        .route(
-            "/carts/{id}/items/{product_id}",
-            put(set_quantity).delete(remove_item),
-        )
-        .route("/carts/claim", post(claim))
-        .route("/sessions/current", delete(logout))
-        .route("/webhooks/payments", post(provider_report))
-        .route("/orders/{id}", get(order))
+
+    /// Serves `handler` for `method` on `path`. Two methods of one path are two
+    /// calls: axum merges them.
+    fn add<H, T>(mut self, method: MethodFilter, path: &str, handler: H) -> Self
+    where
+        H: Handler<T, App>,
+        T: 'static,
+    {
+        let name = METHODS
+            .iter()
+            .find(|(filter, _)| *filter == method)
+            // Not a method of the document: the route test names it.
+            .map_or("unknown", |(_, name)| name);
+        self.registered.push((name, path.to_owned()));
+        self.router = self.router.route(path, on(method, handler));
+        self
+    }
+
+    fn merge(mut self, other: Routes) -> Self {
+        self.registered.extend(other.registered);
+        self.router = self.router.merge(other.router);
+        self
+    }
+
+    fn nest(mut self, prefix: &str, other: Routes) -> Self {
+        self.registered.extend(
+            other
+                .registered
+                .into_iter()
+                .map(|(method, path)| (method, format!("{prefix}{path}"))),
+        );
+        self.router = self.router.nest(prefix, other.router);
+        self
+    }
+}
+
+/// Every route of the service, with `limit` applied to the ones a client may only
+/// call at a bounded rate.
+fn routes(limit: impl FnOnce(Router<App>) -> Router<App>) -> Routes {
+    use MethodFilter as M;
+    use handlers::*;
+    // Registration and checkout cost the most (a password hash; stock locks).
+    let mut limited = Routes::new()
+        .add(M::POST, "/users", register)
+        .add(M::POST, "/sessions", login)
+        .add(M::POST, "/sessions/guest", guest_session)
+        .add(M::POST, "/checkout", checkout);
+    limited.router = limit(limited.router);
+    let admin = Routes::new()
+        .add(M::POST, "/categories", admin::create_category)
+        .add(M::POST, "/products", admin::create_product)
+        .add(M::POST, "/products/{id}/restock", admin::restock)
+        .add(M::GET, "/orders", admin::orders)
+        .add(M::POST, "/orders/{id}/events", admin::order_event)
+        .add(M::POST, "/payments/{id}/refunds", admin::refund);
+    Routes::new()
+        .add(M::GET, "/categories/{id}/products", category_page)
+        .add(M::GET, "/products/search", search)
+        .add(M::POST, "/carts", open_cart)
+        .add(M::GET, "/carts/{id}", cart)
+        .add(M::POST, "/carts/{id}/items", add_item)
+        .add(M::PUT, "/carts/{id}/items/{product_id}", set_quantity)
+        .add(M::DELETE, "/carts/{id}/items/{product_id}", remove_item)
+        .add(M::POST, "/carts/claim", claim)
+        .add(M::DELETE, "/sessions/current", logout)
+        .add(M::POST, "/webhooks/payments", provider_report)
+        .add(M::GET, "/orders/{id}", order)
         .merge(limited)
         .nest("/admin", admin)
-        .route("/health/live", get(metrics::live))
-        .route("/health/ready", get(metrics::ready))
-        .route("/metrics", get(metrics::metrics))
+        .add(M::GET, "/health/live", metrics::live)
+        .add(M::GET, "/health/ready", metrics::ready)
+        .add(M::GET, "/metrics", metrics::metrics)
+        .add(M::GET, "/openapi.json", openapi::document)
+}
+
+/// `(method, path)` of every route the service serves, as the router registers it
+/// (`("get", "/carts/{id}")`), for checking the OpenAPI document against.
+pub fn registered_routes() -> Vec<(String, String)> {
+    routes(|router| router)
+        .registered
+        .into_iter()
+        .map(|(method, path)| (method.to_owned(), path))
+        .collect()
+}
+
+/// The service's routes over `app`.
+pub fn router_with(app: App) -> Router {
+    let guarded = app.guarded.clone();
+    let metrics = app.metrics.clone();
+    // Each client address gets a burst of the limited routes, then a steady rate,
+    // then 429 with Retry-After.
+    let routes = routes(move |limited| match guarded {
+        Some(guarded) => limited.layer(GovernorLayer::new(guarded).error_handler(move |err| {
+            metrics.rejected("rate");
+            ApiError::rate_limited(err).into_response()
+        })),
+        None => limited,
+    });
+    let timeout = app.config.request_timeout;
+    let timeouts = app.metrics.clone();
+    routes
+        .router
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "no_route", "no such route")
         })

@@ -6,8 +6,10 @@ use axum::Json;
 use axum::http::{HeaderMap, StatusCode};
 use ecom_domain::prelude::*;
 use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
 
 use super::error::ApiError;
+use super::response::currency_schema;
 
 /// The JSON request bodies of the service, for [`decode_body`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,22 +95,35 @@ pub(super) fn idempotency_key(headers: &HeaderMap) -> Result<IdempotencyKey, Api
     Ok(IdempotencyKey::parse(raw)?)
 }
 
-#[derive(Deserialize)]
+/// `GET /categories/{id}/products`: a page of a category.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct PageQuery {
+    /// The `next` of the previous page; none for the first page.
     pub(super) after: Option<i64>,
+    /// Products on the page (50 when not given; the store caps it).
     pub(super) limit: Option<u32>,
 }
 
-#[derive(Deserialize)]
+/// `GET /products/search`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct SearchQuery {
+    /// Words of the product's name, at most 200 characters.
+    #[param(max_length = 200)]
     pub(super) q: String,
+    /// Hits to return (20 when not given; the store caps it).
     pub(super) limit: Option<u32>,
 }
 
-#[derive(Deserialize)]
+/// `POST /users`: a new account.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = Registration)]
 pub(super) struct RegisterBody {
+    #[schema(format = "email")]
     email: String,
     name: String,
+    #[schema(format = Password)]
     password: String,
 }
 
@@ -122,10 +137,13 @@ impl RegisterBody {
     }
 }
 
-/// `POST /sessions`.
-#[derive(Deserialize)]
+/// `POST /sessions`: sign-in credentials.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = Credentials)]
 pub(super) struct LoginBody {
+    #[schema(format = "email")]
     email: String,
+    #[schema(format = Password)]
     password: String,
 }
 
@@ -136,9 +154,12 @@ impl LoginBody {
 }
 
 /// `POST /carts`: the currency of a new cart (EUR when none is given).
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = OpenCart)]
 pub(super) struct OpenCartBody {
+    /// The currency of a new cart; EUR when not given.
+    #[schema(schema_with = currency_schema)]
     currency: Option<String>,
 }
 
@@ -148,6 +169,26 @@ impl OpenCartBody {
             self.currency.as_deref().unwrap_or("EUR"),
         )?)
     }
+}
+
+/// A cart in a path.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(super) struct CartPath {
+    /// The cart's public reference.
+    #[param(format = "uuid")]
+    pub(super) id: String,
+}
+
+/// A line of a cart in a path.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(super) struct CartLinePath {
+    /// The cart's public reference.
+    #[param(format = "uuid")]
+    pub(super) id: String,
+    /// The line's product.
+    pub(super) product_id: i64,
 }
 
 /// A cart's reference from a path: one that is not a reference names no cart.
@@ -160,40 +201,95 @@ pub(super) fn order_ref(raw: &str) -> Result<OrderRef, ApiError> {
     OrderRef::parse(raw).map_err(|_| DomainError::not_found("order", raw).into())
 }
 
-#[derive(Deserialize)]
+/// `POST /carts/{id}/items`: a product to add.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = AddItem)]
 pub(super) struct AddItemBody {
     pub(super) product_id: i64,
+    /// Units to add, 1 or more.
+    #[schema(minimum = 1)]
     pub(super) quantity: i64,
 }
 
-#[derive(Deserialize)]
+/// `PUT /carts/{id}/items/{product_id}`: a line's new quantity.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = SetQuantity)]
 pub(super) struct QuantityBody {
+    #[schema(minimum = 1)]
     pub(super) quantity: i64,
 }
 
-/// An address in a request: given in full, or a saved one by id.
-#[derive(Deserialize)]
+/// A postal address as the customer typed it; the service validates it. Missing
+/// fields are empty (and refused when required).
+#[derive(Default, Deserialize, ToSchema)]
+#[serde(default)]
+#[schema(as = Address)]
+pub(super) struct AddressFields {
+    /// Who receives mail there.
+    #[schema(example = "Ada Lovelace")]
+    recipient: String,
+    /// Street and number.
+    line1: String,
+    /// Flat, floor, c/o; empty for none.
+    line2: String,
+    city: String,
+    /// State, province or county; empty for none.
+    region: String,
+    postal_code: String,
+    /// ISO 3166-1 alpha-2 country code.
+    #[schema(example = "GB")]
+    country: String,
+}
+
+impl From<AddressFields> for RawAddress {
+    fn from(a: AddressFields) -> Self {
+        RawAddress {
+            recipient: a.recipient,
+            line1: a.line1,
+            line2: a.line2,
+            city: a.city,
+            region: a.region,
+            postal_code: a.postal_code,
+            country: a.country,
+        }
+    }
+}
+
+/// An address in a request: a saved one by id, or given in full.
+#[derive(Deserialize, ToSchema)]
 #[serde(untagged)]
+#[schema(as = AddressChoice)]
 enum AddressBody {
-    Saved { address_id: i64 },
-    Given(RawAddress),
+    /// One of the signed-in user's saved addresses.
+    Saved {
+        address_id: i64,
+    },
+    Given(AddressFields),
 }
 
 impl AddressBody {
     fn parse(self) -> Result<AddressChoice, ApiError> {
         Ok(match self {
             AddressBody::Saved { address_id } => AddressChoice::Saved(AddressId::new(address_id)),
-            AddressBody::Given(raw) => AddressChoice::Given(PostalAddress::parse(&raw)?),
+            AddressBody::Given(raw) => AddressChoice::Given(PostalAddress::parse(&raw.into())?),
         })
     }
 }
 
-#[derive(Deserialize)]
+/// `POST /checkout`: an order from one of the caller's carts.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = Checkout)]
 pub(super) struct CheckoutBody {
+    /// The cart's public reference.
+    #[schema(format = "uuid")]
     cart: String,
     shipping: AddressBody,
+    /// The shipping address when not given.
     billing: Option<AddressBody>,
+    /// Required for a guest: where the order's mails go.
+    #[schema(format = "email")]
     email: Option<String>,
+    /// The payment provider; `test` when not given.
     provider: Option<String>,
 }
 
@@ -219,8 +315,10 @@ impl CheckoutBody {
     }
 }
 
-#[derive(Deserialize)]
+/// What the provider reports.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = PaymentEventType)]
 enum EventType {
     Authorize,
     Capture,
@@ -230,7 +328,8 @@ enum EventType {
 }
 
 /// A provider's report, as its signed webhook carries it.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = PaymentReport)]
 pub(super) struct ProviderReport {
     /// The provider's event id: a report delivered twice is booked once.
     id: String,
@@ -250,13 +349,21 @@ impl ProviderReport {
     }
 }
 
-#[derive(Deserialize)]
+/// What happened to the payment.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = PaymentEventBody)]
 struct PaymentEventBody {
     #[serde(rename = "type")]
     kind: EventType,
+    /// A decimal string; required by authorize, capture and refund.
+    #[schema(example = "24.00")]
     amount: Option<String>,
+    /// EUR when not given.
+    #[schema(schema_with = currency_schema)]
     currency: Option<String>,
+    /// The provider's own id for the payment (authorize).
     provider_ref: Option<String>,
+    /// Why (refund, fail).
     reason: Option<String>,
 }
 

@@ -1,68 +1,463 @@
-//! The JSON the service answers with. Money goes out as a decimal string with its
-//! currency, never as a float, so no client rounds a price.
+//! The JSON the service answers with, as types: the handlers return them and the
+//! OpenAPI document is generated from them, so the document cannot describe a field
+//! the service does not send. Money goes out as a decimal string with its currency,
+//! never as a float, so no client rounds a price.
 
+use chrono::{DateTime, Utc};
 use ecom_domain::prelude::*;
 use serde::Serialize;
-use serde_json::{Value, json};
+use utoipa::ToSchema;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
-pub(super) fn money_json(m: Money) -> Value {
-    json!({ "amount": m.amount().to_string(), "currency": m.currency().code() })
+/// A string schema that takes one of `values`: the domain's own list, so a new
+/// status shows up in the document without anyone editing it.
+fn one_of(values: impl IntoIterator<Item = &'static str>, description: &str) -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(values))
+        .description(Some(description))
+        .build()
 }
 
-pub(super) fn product_json(p: &Product) -> Value {
-    json!({
-        "id": p.id, "sku": p.sku.as_str(), "name": p.name.as_str(), "price": money_json(p.price),
-        "stock": p.stock_on_hand, "category_id": p.category_id,
-    })
+pub(super) fn currency_schema() -> Object {
+    one_of(
+        Currency::ALL.iter().map(|c| c.code()),
+        "ISO 4217 currency code",
+    )
 }
 
-/// A session just started: its token, shown this once.
-pub(super) fn session_json(s: &Session, user: Option<&User>) -> Value {
-    json!({
-        "token": s.token.as_str(), "expires_at": s.expires_at,
-        "user": user.map(|u| json!({ "id": u.id, "email": u.email.as_str() })),
-    })
+fn cart_status_schema() -> Object {
+    one_of(
+        CartStatus::ALL.iter().map(|s| s.as_str()),
+        "the cart's state",
+    )
+}
+
+pub(super) fn order_status_schema() -> Object {
+    one_of(
+        OrderStatus::ALL.iter().map(|s| s.as_str()),
+        "the order's state",
+    )
+}
+
+fn order_status_or_none_schema() -> Object {
+    ObjectBuilder::from(order_status_schema())
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            Type::String,
+            Type::Null,
+        ]))
+        .description(Some("the state before; null for the first entry"))
+        .build()
+}
+
+pub(super) fn order_event_schema() -> Object {
+    one_of(
+        OrderEvent::ALL.iter().map(|e| e.as_str()),
+        "what happened to the order",
+    )
+}
+
+fn order_event_or_none_schema() -> Object {
+    ObjectBuilder::from(order_event_schema())
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            Type::String,
+            Type::Null,
+        ]))
+        .description(Some("what caused it; null for the first entry"))
+        .build()
+}
+
+fn payment_status_schema() -> Object {
+    one_of(
+        PaymentStatus::ALL.iter().map(|s| s.as_str()),
+        "the payment's state",
+    )
+}
+
+/// An amount of money.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Money)]
+pub(super) struct MoneyView {
+    /// A decimal string at the currency's minor unit, never a float.
+    #[schema(example = "8.50")]
+    amount: String,
+    #[schema(schema_with = currency_schema)]
+    currency: &'static str,
+}
+
+impl From<Money> for MoneyView {
+    fn from(m: Money) -> Self {
+        Self {
+            amount: m.amount().to_string(),
+            currency: m.currency().code(),
+        }
+    }
+}
+
+/// A product of the catalog.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Product)]
+pub(super) struct ProductView {
+    id: i64,
+    sku: String,
+    name: String,
+    price: MoneyView,
+    /// Units on hand, not counting units reserved by unpaid orders.
+    stock: u32,
+    category_id: i64,
+}
+
+impl From<&Product> for ProductView {
+    fn from(p: &Product) -> Self {
+        Self {
+            id: p.id.get(),
+            sku: p.sku.as_str().to_owned(),
+            name: p.name.as_str().to_owned(),
+            price: p.price.into(),
+            stock: p.stock_on_hand,
+            category_id: p.category_id.get(),
+        }
+    }
+}
+
+/// A page of a category's products.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ProductPage)]
+pub(super) struct ProductPageView {
+    items: Vec<ProductView>,
+    /// Pass as `after` for the next page; null on the last page.
+    #[schema(required = true)]
+    next: Option<i64>,
+}
+
+impl From<&Page<Product, ProductId>> for ProductPageView {
+    fn from(page: &Page<Product, ProductId>) -> Self {
+        Self {
+            items: page.items.iter().map(ProductView::from).collect(),
+            next: page.next.map(ProductId::get),
+        }
+    }
+}
+
+/// Products found by name.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ProductList)]
+pub(super) struct ProductListView {
+    items: Vec<ProductView>,
+}
+
+impl ProductListView {
+    pub(super) fn new(products: &[Product]) -> Self {
+        Self {
+            items: products.iter().map(ProductView::from).collect(),
+        }
+    }
+}
+
+/// What `POST /users` answers, whether or not the address was already registered.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = RegistrationAccepted)]
+pub(super) struct AcceptedView {
+    #[schema(example = "accepted")]
+    status: &'static str,
+    /// What to do next.
+    next: &'static str,
+}
+
+impl AcceptedView {
+    pub(super) const REGISTRATION: Self = Self {
+        status: "accepted",
+        next: "sign in with POST /sessions",
+    };
+}
+
+/// The user a session belongs to.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SessionUser)]
+pub(super) struct SessionUserView {
+    id: i64,
+    email: String,
+}
+
+/// A session just started. Its token is shown this once: send it as
+/// `Authorization: Bearer <token>`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Session)]
+pub(super) struct SessionView {
+    token: String,
+    expires_at: DateTime<Utc>,
+    /// The signed-in user; null for a guest.
+    #[schema(required = true)]
+    user: Option<SessionUserView>,
+}
+
+impl SessionView {
+    pub(super) fn new(s: &Session, user: Option<&User>) -> Self {
+        Self {
+            token: s.token.as_str().to_owned(),
+            expires_at: s.expires_at,
+            user: user.map(|u| SessionUserView {
+                id: u.id.get(),
+                email: u.email.as_str().to_owned(),
+            }),
+        }
+    }
+}
+
+/// A line of a cart.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CartLine)]
+pub(super) struct CartLineView {
+    product_id: i64,
+    quantity: u32,
 }
 
 /// A cart, named by its public reference.
-pub(super) fn cart_json(c: &Cart) -> Value {
-    json!({
-        "id": c.reference.to_string(), "status": c.status.as_str(), "currency": c.currency.code(),
-        "lines": c.lines.iter().map(|l| json!({ "product_id": l.product_id, "quantity": l.quantity.get() })).collect::<Vec<_>>(),
-    })
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Cart)]
+pub(super) struct CartView {
+    /// The cart's public reference (a UUID), used in its URLs.
+    #[schema(format = "uuid")]
+    id: String,
+    #[schema(schema_with = cart_status_schema)]
+    status: &'static str,
+    #[schema(schema_with = currency_schema)]
+    currency: &'static str,
+    lines: Vec<CartLineView>,
 }
 
-pub(super) fn payment_json(p: &Payment) -> Value {
-    json!({
-        "id": p.id, "status": p.status.as_str(), "amount": money_json(p.amount),
-        "authorized": money_json(p.authorized), "captured": money_json(p.captured), "refunded": money_json(p.refunded),
-    })
+impl From<&Cart> for CartView {
+    fn from(c: &Cart) -> Self {
+        Self {
+            id: c.reference.to_string(),
+            status: c.status.as_str(),
+            currency: c.currency.code(),
+            lines: c
+                .lines
+                .iter()
+                .map(|l| CartLineView {
+                    product_id: l.product_id.get(),
+                    quantity: l.quantity.get(),
+                })
+                .collect(),
+        }
+    }
 }
 
-/// An order, named by its public reference.
-pub(super) fn order_json(o: &Order, payments: &[Payment]) -> Value {
-    json!({
-        "id": o.reference.to_string(), "status": o.status.as_str(), "currency": o.currency.code(),
-        "lines": o.lines.iter().map(|l| json!({
-            "line_no": l.line_no, "product_id": l.product_id, "sku": l.sku.as_str(), "name": l.name.as_str(),
-            "unit_price": money_json(l.unit_price), "quantity": l.quantity.get(),
-        })).collect::<Vec<_>>(),
-        "totals": {
-            "subtotal": money_json(o.totals.subtotal), "shipping": money_json(o.totals.shipping),
-            "tax": money_json(o.totals.tax), "grand_total": money_json(o.totals.grand_total),
-        },
-        "payment_deadline": o.payment_deadline,
-        "history": o.history.iter().map(|h| json!({
-            "from": h.from.map(OrderStatus::as_str), "to": h.to.as_str(), "event": h.event.map(OrderEvent::as_str), "at": h.at,
-        })).collect::<Vec<_>>(),
-        "payments": payments.iter().map(payment_json).collect::<Vec<_>>(),
-    })
+/// A payment of an order.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Payment)]
+pub(super) struct PaymentView {
+    /// The id the payment provider reports against (`payment_id` of its webhooks).
+    id: i64,
+    #[schema(schema_with = payment_status_schema)]
+    status: &'static str,
+    amount: MoneyView,
+    authorized: MoneyView,
+    captured: MoneyView,
+    refunded: MoneyView,
 }
 
-/// What `POST /webhooks/payments` answers.
-#[derive(Serialize)]
-pub(super) struct PaymentOutcomeBody {
-    pub(super) payment: Value,
-    pub(super) order_status: &'static str,
-    pub(super) duplicate: bool,
+impl From<&Payment> for PaymentView {
+    fn from(p: &Payment) -> Self {
+        Self {
+            id: p.id.get(),
+            status: p.status.as_str(),
+            amount: p.amount.into(),
+            authorized: p.authorized.into(),
+            captured: p.captured.into(),
+            refunded: p.refunded.into(),
+        }
+    }
+}
+
+/// A line of an order, priced when the order was placed.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = OrderLine)]
+pub(super) struct OrderLineView {
+    line_no: u16,
+    product_id: i64,
+    sku: String,
+    name: String,
+    unit_price: MoneyView,
+    quantity: u32,
+}
+
+/// An order's totals.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = OrderTotals)]
+pub(super) struct TotalsView {
+    subtotal: MoneyView,
+    shipping: MoneyView,
+    tax: MoneyView,
+    grand_total: MoneyView,
+}
+
+/// One change of an order's status.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = StatusChange)]
+pub(super) struct StatusChangeView {
+    #[schema(schema_with = order_status_or_none_schema, required = true)]
+    from: Option<&'static str>,
+    #[schema(schema_with = order_status_schema)]
+    to: &'static str,
+    #[schema(schema_with = order_event_or_none_schema, required = true)]
+    event: Option<&'static str>,
+    at: DateTime<Utc>,
+}
+
+/// An order with its lines, history and payments, named by its public reference.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Order)]
+pub(super) struct OrderView {
+    /// The order's public reference (a UUID), used in its URLs.
+    #[schema(format = "uuid")]
+    id: String,
+    #[schema(schema_with = order_status_schema)]
+    status: &'static str,
+    #[schema(schema_with = currency_schema)]
+    currency: &'static str,
+    lines: Vec<OrderLineView>,
+    totals: TotalsView,
+    /// An order not paid by then expires and its stock goes back.
+    payment_deadline: DateTime<Utc>,
+    history: Vec<StatusChangeView>,
+    payments: Vec<PaymentView>,
+}
+
+impl OrderView {
+    pub(super) fn new(o: &Order, payments: &[Payment]) -> Self {
+        Self {
+            id: o.reference.to_string(),
+            status: o.status.as_str(),
+            currency: o.currency.code(),
+            lines: o
+                .lines
+                .iter()
+                .map(|l| OrderLineView {
+                    line_no: l.line_no,
+                    product_id: l.product_id.get(),
+                    sku: l.sku.as_str().to_owned(),
+                    name: l.name.as_str().to_owned(),
+                    unit_price: l.unit_price.into(),
+                    quantity: l.quantity.get(),
+                })
+                .collect(),
+            totals: TotalsView {
+                subtotal: o.totals.subtotal.into(),
+                shipping: o.totals.shipping.into(),
+                tax: o.totals.tax.into(),
+                grand_total: o.totals.grand_total.into(),
+            },
+            payment_deadline: o.payment_deadline,
+            history: o
+                .history
+                .iter()
+                .map(|h| StatusChangeView {
+                    from: h.from.map(OrderStatus::as_str),
+                    to: h.to.as_str(),
+                    event: h.event.map(OrderEvent::as_str),
+                    at: h.at,
+                })
+                .collect(),
+            payments: payments.iter().map(PaymentView::from).collect(),
+        }
+    }
+}
+
+/// A payment event booked: the payment after it, and its order's status.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = PaymentOutcome)]
+pub(super) struct PaymentOutcomeView {
+    payment: PaymentView,
+    #[schema(schema_with = order_status_schema)]
+    order_status: &'static str,
+    /// True when this event id was booked before: nothing changed this time.
+    duplicate: bool,
+}
+
+impl From<&PaymentOutcome> for PaymentOutcomeView {
+    fn from(out: &PaymentOutcome) -> Self {
+        Self {
+            payment: (&out.payment).into(),
+            order_status: out.order_status.as_str(),
+            duplicate: out.applied == Applied::Duplicate,
+        }
+    }
+}
+
+/// A category just created.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CreatedCategory)]
+pub(super) struct CategoryView {
+    id: i64,
+    slug: String,
+}
+
+impl From<&Category> for CategoryView {
+    fn from(c: &Category) -> Self {
+        Self {
+            id: c.id.get(),
+            slug: c.slug.as_str().to_owned(),
+        }
+    }
+}
+
+/// An order as the back office lists it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = OrderSummary)]
+pub(super) struct OrderSummaryView {
+    /// The order's id, which the back office's routes take.
+    id: i64,
+    /// Its public reference, as its customer knows it.
+    #[schema(format = "uuid")]
+    reference: String,
+    #[schema(schema_with = order_status_schema)]
+    status: &'static str,
+    grand_total: MoneyView,
+    line_count: u32,
+    created_at: DateTime<Utc>,
+}
+
+/// Orders in one status, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = OrderList)]
+pub(super) struct OrderListView {
+    items: Vec<OrderSummaryView>,
+}
+
+impl OrderListView {
+    pub(super) fn new(orders: &[OrderSummary]) -> Self {
+        Self {
+            items: orders
+                .iter()
+                .map(|o| OrderSummaryView {
+                    id: o.id.get(),
+                    reference: o.reference.to_string(),
+                    status: o.status.as_str(),
+                    grand_total: o.grand_total.into(),
+                    line_count: o.line_count,
+                    created_at: o.created_at,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// An order after a back-office event.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = OrderStatusChanged)]
+pub(super) struct OrderStatusView {
+    id: i64,
+    #[schema(schema_with = order_status_schema)]
+    status: &'static str,
+}
+
+impl From<&Order> for OrderStatusView {
+    fn from(o: &Order) -> Self {
+        Self {
+            id: o.id.get(),
+            status: o.status.as_str(),
+        }
+    }
 }

@@ -5,6 +5,7 @@ mod admin;
 mod bad_requests;
 mod hostile_values;
 mod limits;
+mod openapi;
 mod operations;
 mod ownership;
 mod purchases;

@@ -1,0 +1,253 @@
+//! The service's OpenAPI 3.1 document, generated from the code: each handler's
+//! `#[utoipa::path]` names its route, parameters and answers, and the request and
+//! response types derive their schemas. It is served at `GET /openapi.json` and
+//! checked in as `docs/openapi.json`; a test fails when either drifts from the
+//! code, and another when a route of the router is missing from the document.
+//!
+//! Regenerate the checked-in copy with
+//! `cargo run -p ecom-examples --bin shop-service -- openapi > docs/openapi.json`
+//! (or run the drift test with `UPDATE_OPENAPI=1`).
+
+use std::sync::LazyLock;
+
+use axum::http::header;
+use axum::response::IntoResponse;
+use serde_json::Value;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr};
+use utoipa::{Modify, OpenApi, ToResponse};
+
+use super::error::ErrorBody;
+use super::{admin, handlers, metrics};
+
+/// The security scheme of customers' routes: a session token.
+pub const SESSION_SCHEME: &str = "session";
+/// The security scheme of the back office: the admin token.
+pub const ADMIN_SCHEME: &str = "admin";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "ecom-dms reference shop service",
+        description = "The HTTP JSON service of `examples/service/`: a shop's backend \
+            embedding ecom-store. Customers act through sessions (`Authorization: Bearer`), \
+            see only their own carts and orders (anything else is 404, exactly as if it did \
+            not exist), and never report payments: the payment provider does, on a signed \
+            webhook. The back office is under `/admin`, behind a token of its own. Every \
+            refusal is `{\"error\": {\"code\", \"message\", \"details\"}}`; `429` and `503` \
+            carry `Retry-After`; every answer carries `x-request-id`.",
+        license(name = "MIT", identifier = "MIT"),
+    ),
+    paths(
+        handlers::category_page,
+        handlers::search,
+        handlers::register,
+        handlers::guest_session,
+        handlers::login,
+        handlers::logout,
+        handlers::open_cart,
+        handlers::cart,
+        handlers::add_item,
+        handlers::set_quantity,
+        handlers::remove_item,
+        handlers::claim,
+        handlers::checkout,
+        handlers::order,
+        handlers::provider_report,
+        admin::create_category,
+        admin::create_product,
+        admin::restock,
+        admin::orders,
+        admin::order_event,
+        admin::refund,
+        metrics::live,
+        metrics::ready,
+        metrics::metrics,
+        document,
+    ),
+    components(
+        schemas(ErrorBody),
+        responses(
+            BadRequest,
+            Unauthenticated,
+            NotFound,
+            Conflict,
+            TooLarge,
+            UnsupportedMediaType,
+            Invalid,
+            RateLimited,
+            Unavailable
+        )
+    ),
+    modifiers(&Security),
+    tags(
+        (name = "catalog", description = "Browsing and searching products"),
+        (name = "accounts", description = "Registration and sessions"),
+        (name = "carts", description = "The caller's carts"),
+        (name = "orders", description = "Checkout and the caller's orders"),
+        (name = "webhooks", description = "Reports from the payment provider, signed"),
+        (name = "admin", description = "The back office, behind the admin token"),
+        (name = "operations", description = "Health, metrics and this document"),
+    )
+)]
+struct ApiDoc;
+
+/// Adds the two credentials: customers' sessions and the back office's token.
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            SESSION_SCHEME,
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "A session token from `POST /sessions/guest` (a guest) or \
+                         `POST /sessions` (a user): opaque, random, shown once, stored \
+                         hashed; it expires, and `DELETE /sessions/current` ends it.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            ADMIN_SCHEME,
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The back office's token (`ADMIN_TOKEN`, 32 characters or more), \
+                         as `Authorization: Bearer <token>`. Without one configured, \
+                         `/admin` answers 503.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// An error answer: the typed error body, and `Retry-After` when `retry` is set.
+fn error_response(description: &str, retry: bool) -> RefOr<Response> {
+    let mut response = ResponseBuilder::new().description(description).content(
+        "application/json",
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("Error")))
+            .build(),
+    );
+    if retry {
+        response = response.header(
+            "Retry-After",
+            HeaderBuilder::new()
+                .schema(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(1)),
+                )
+                .description(Some("Seconds to wait before trying again"))
+                .build(),
+        );
+    }
+    response.build().into()
+}
+
+/// Declares reusable error answers, each a component the routes refer to.
+macro_rules! error_responses {
+    ($($(#[$doc:meta])* $name:ident = $description:literal, retry: $retry:literal;)+) => {$(
+        $(#[$doc])*
+        pub(super) struct $name;
+
+        impl<'r> ToResponse<'r> for $name {
+            fn response() -> (&'r str, RefOr<Response>) {
+                (stringify!($name), error_response($description, $retry))
+            }
+        }
+    )+};
+}
+
+error_responses! {
+    /// 400.
+    BadRequest = "The request is malformed: JSON syntax (`malformed_json`), a path \
+        or query parameter of the wrong type (`invalid_path`, `invalid_query`), a \
+        missing or non-ASCII `Idempotency-Key`, or a webhook signature that does not \
+        hold (`malformed_signature`, `stale_signature`, `bad_signature`).", retry: false;
+    /// 401.
+    Unauthenticated = "No valid credential: the session (or admin token) is missing, \
+        malformed, expired or ended (`unauthenticated`), or sign-in credentials are \
+        wrong (`invalid_credentials`).", retry: false;
+    /// 404.
+    NotFound = "Not found, or not the caller's: the answer is the same \
+        (`not_found`, `not_in_cart`).", retry: false;
+    /// 409.
+    Conflict = "The state does not allow it: `out_of_stock` (details: the short \
+        lines), `illegal_transition` (details: the events allowed), \
+        `idempotency_conflict` (a key reused for another request), `cart_not_open`, \
+        `product_unavailable`, `payment_refused`, `order_not_payable`, \
+        `already_taken`, `conflict`.", retry: false;
+    /// 413.
+    TooLarge = "The body is larger than 64 KiB (`body_too_large`).", retry: false;
+    /// 415.
+    UnsupportedMediaType = "The body is not sent as `application/json` \
+        (`unsupported_media_type`).", retry: false;
+    /// 422.
+    Invalid = "A value is refused: `invalid` (e-mail, quantity, amount, address...), \
+        `invalid_body` (a field missing or of the wrong type), `cart_full`, \
+        `query_too_long`, `guest_session_required`.", retry: false;
+    /// 429.
+    RateLimited = "Too many requests from this address (`rate_limited`).", retry: true;
+    /// 503.
+    Unavailable = "Retry later: the database is busy or down (`unavailable`), the \
+        service is at capacity (`busy`), the request took longer than its timeout \
+        (`timeout`), or the feature is not configured (`webhooks_not_configured`, \
+        `admin_not_configured`).", retry: true;
+}
+
+/// The service's OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// The document as served and checked in: pretty JSON with every object's keys in
+/// sorted order, so the text does not depend on map implementations, and a final
+/// newline.
+pub fn openapi_json() -> String {
+    let value = serde_json::to_value(openapi()).unwrap_or(Value::Null);
+    let mut text = serde_json::to_string_pretty(&sorted(value)).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// `value` with the keys of every object in sorted order.
+fn sorted(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
+}
+
+/// Built once: the document does not change while the service runs.
+static DOCUMENT: LazyLock<String> = LazyLock::new(openapi_json);
+
+/// This document.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "operations",
+    responses(
+        (status = 200, description = "The OpenAPI 3.1 document of this service", body = Object),
+    )
+)]
+pub(super) async fn document() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        DOCUMENT.as_str(),
+    )
+}
