@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use ecom_infra::aws::InstanceRole;
 use ecom_infra::iam_token::{self, TokenTarget};
+use ecom_infra::spec::EngineKind;
 use ecom_infra::tls::{CA_BUNDLE_ENV, CaBundle};
 use ecom_infra::{Aws, ConnectOptions, DeploymentSpec, InfraError, Preset, cost, template};
 
@@ -20,6 +21,10 @@ struct Cli {
     /// Read the spec from this JSON file instead (see `ecom-infra spec`).
     #[arg(long, global = true)]
     spec: Option<PathBuf>,
+    /// Run the preset on this engine: RDS for PostgreSQL (default) or an Aurora PostgreSQL
+    /// cluster. A spec file names its own (`"engine"`).
+    #[arg(long, value_enum, global = true, conflicts_with = "spec")]
+    engine: Option<EngineKind>,
     /// AWS region (default: AWS_REGION, then eu-west-1).
     #[arg(long, env = "AWS_REGION", default_value = "eu-west-1", global = true)]
     region: String,
@@ -98,7 +103,9 @@ enum Command {
 fn load_spec(cli: &Cli) -> Result<DeploymentSpec, Box<dyn std::error::Error>> {
     let spec = match &cli.spec {
         Some(path) => serde_json::from_str(&std::fs::read_to_string(path)?)?,
-        None => cli.preset.spec(&cli.region),
+        None => cli
+            .preset
+            .spec_on(&cli.region, cli.engine.unwrap_or(EngineKind::Rds)),
     };
     spec.validate().map_err(InfraError::from)?;
     Ok(spec)

@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::spec::{DeploymentSpec, EncryptionKey, MonitoringSpec, SpecError};
+use crate::spec::{DeploymentSpec, EncryptionKey, SpecError};
 
 /// The project name in every `Project` tag.
 pub const PROJECT: &str = "ecom-dms";
@@ -25,10 +25,69 @@ pub struct AlarmDef {
     pub metric: &'static str,
     /// `GreaterThanThreshold` or `LessThanThreshold`.
     pub comparison: &'static str,
-    /// In the metric's unit (bytes, seconds, percent, count).
+    /// In the metric's unit (bytes, seconds, milliseconds, percent, count).
     pub threshold: f64,
-    /// The instance it watches.
-    pub instance_identifier: String,
+    /// `Average`, or `Maximum`/`Minimum` over several readers, so that one of them is enough.
+    pub statistic: &'static str,
+    /// What it watches.
+    pub target: AlarmTarget,
+}
+
+/// What an alarm watches: the dimensions of its metric.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlarmTarget {
+    /// One RDS instance: `DBInstanceIdentifier`.
+    Instance {
+        /// Its logical id in the template (`Primary`, `Replica1`...).
+        logical_id: String,
+        /// Its `DBInstanceIdentifier`.
+        identifier: String,
+    },
+    /// Whichever instances of the Aurora cluster hold a role, `DBClusterIdentifier` and
+    /// `Role`: after a failover the writer's alarms watch the new writer.
+    ClusterRole {
+        /// The cluster's `DBClusterIdentifier`.
+        cluster: String,
+        /// `WRITER` or `READER`.
+        role: &'static str,
+    },
+}
+
+impl AlarmTarget {
+    /// The metric's dimensions, as CloudWatch lists them.
+    pub fn dimensions(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Self::Instance { identifier, .. } => {
+                vec![("DBInstanceIdentifier", identifier.clone())]
+            }
+            Self::ClusterRole { cluster, role } => vec![
+                ("DBClusterIdentifier", cluster.clone()),
+                ("Role", (*role).to_owned()),
+            ],
+        }
+    }
+
+    /// The dimensions in the template: the identifier by reference to its resource, so the
+    /// alarm waits for it.
+    fn template_dimensions(&self) -> Value {
+        match self {
+            Self::Instance { logical_id, .. } => {
+                json!([{"Name": "DBInstanceIdentifier", "Value": {"Ref": logical_id}}])
+            }
+            Self::ClusterRole { role, .. } => json!([
+                {"Name": "DBClusterIdentifier", "Value": {"Ref": "Cluster"}},
+                {"Name": "Role", "Value": role},
+            ]),
+        }
+    }
+
+    /// A short name for descriptions: the instance or `cluster WRITER`.
+    fn describe(&self) -> String {
+        match self {
+            Self::Instance { identifier, .. } => identifier.clone(),
+            Self::ClusterRole { cluster, role } => format!("{cluster} {role}"),
+        }
+    }
 }
 
 /// Whether RDS bills this class by CPU credits (`db.t3`, `db.t4g`...).
@@ -36,83 +95,118 @@ pub fn is_burstable(instance_class: &str) -> bool {
     instance_class.starts_with("db.t")
 }
 
-/// The alarms a spec gets: ten on the writer (eleven on a burstable class, with CPU
-/// credits), and lag, CPU and free storage on each replica.
-#[allow(clippy::float_arithmetic)] // unit conversions of whole-number thresholds
+/// One alarm before it is placed: `(id, name, metric, comparison, threshold)`.
+type AlarmRow = (&'static str, &'static str, &'static str, &'static str, f64);
+
+const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// The alarms a spec gets. RDS: ten on the writer (eleven on a burstable class, with CPU
+/// credits), and lag, CPU and free storage on each replica. Aurora: CPU, freeable memory,
+/// connections, deadlocks and transaction IDs of whichever instance is the writer (and CPU
+/// credits on a burstable class), and, with readers, their replica lag, CPU and memory.
 pub fn alarms(spec: &DeploymentSpec) -> Vec<AlarmDef> {
+    if spec.is_aurora() {
+        aurora_alarms(spec)
+    } else {
+        rds_alarms(spec)
+    }
+}
+
+fn placed(
+    rows: Vec<AlarmRow>,
+    id_prefix: &str,
+    name_prefix: &str,
+    statistic: impl Fn(&str) -> &'static str,
+    target: &AlarmTarget,
+) -> Vec<AlarmDef> {
+    rows.into_iter()
+        .map(|(id, name, metric, comparison, threshold)| AlarmDef {
+            logical_id: format!("{id_prefix}{id}"),
+            name: format!("{name_prefix}-{name}"),
+            metric,
+            comparison,
+            threshold,
+            statistic: statistic(comparison),
+            target: target.clone(),
+        })
+        .collect()
+}
+
+#[allow(clippy::float_arithmetic)] // unit conversions of whole-number thresholds
+fn rds_alarms(spec: &DeploymentSpec) -> Vec<AlarmDef> {
     let a = &spec.alarms;
     let primary = spec.primary_identifier();
-    let gib = 1024.0 * 1024.0 * 1024.0;
-    let mut writer = vec![
+    let mut writer: Vec<AlarmRow> = vec![
         (
             "Cpu",
             "cpu",
             "CPUUtilization",
-            "GreaterThanThreshold",
+            GREATER,
             f64::from(a.cpu_percent),
         ),
         (
             "FreeStorage",
             "free-storage",
             "FreeStorageSpace",
-            "LessThanThreshold",
-            f64::from(a.free_storage_gib) * gib,
+            LESS,
+            f64::from(a.free_storage_gib) * GIB,
         ),
         (
             "FreeableMemory",
             "freeable-memory",
             "FreeableMemory",
-            "LessThanThreshold",
-            f64::from(a.freeable_memory_mib) * 1024.0 * 1024.0,
+            LESS,
+            f64::from(a.freeable_memory_mib) * MIB,
         ),
         (
             "Connections",
             "connections",
             "DatabaseConnections",
-            "GreaterThanThreshold",
+            GREATER,
             f64::from(a.max_connections),
         ),
         (
             "ReadLatency",
             "read-latency",
             "ReadLatency",
-            "GreaterThanThreshold",
+            GREATER,
             f64::from(a.latency_ms) / 1000.0,
         ),
         (
             "WriteLatency",
             "write-latency",
             "WriteLatency",
-            "GreaterThanThreshold",
+            GREATER,
             f64::from(a.latency_ms) / 1000.0,
         ),
         (
             "MaxUsedTransactionIds",
             "max-used-transaction-ids",
             "MaximumUsedTransactionIDs",
-            "GreaterThanThreshold",
+            GREATER,
             f64::from(a.max_used_transaction_ids_millions) * 1_000_000.0,
         ),
         (
             "DiskQueueDepth",
             "disk-queue-depth",
             "DiskQueueDepth",
-            "GreaterThanThreshold",
+            GREATER,
             f64::from(a.disk_queue_depth),
         ),
         (
             "SwapUsage",
             "swap-usage",
             "SwapUsage",
-            "GreaterThanThreshold",
-            f64::from(a.swap_usage_mib) * 1024.0 * 1024.0,
+            GREATER,
+            f64::from(a.swap_usage_mib) * MIB,
         ),
         (
             "TransactionLogsDiskUsage",
             "transaction-logs-disk-usage",
             "TransactionLogsDiskUsage",
-            "GreaterThanThreshold",
-            f64::from(a.transaction_logs_gib) * gib,
+            GREATER,
+            f64::from(a.transaction_logs_gib) * GIB,
         ),
     ];
     if is_burstable(&spec.database.instance_class) {
@@ -120,61 +214,167 @@ pub fn alarms(spec: &DeploymentSpec) -> Vec<AlarmDef> {
             "CpuCreditBalance",
             "cpu-credit-balance",
             "CPUCreditBalance",
-            "LessThanThreshold",
+            LESS,
             f64::from(a.cpu_credit_balance),
         ));
     }
-    let mut out: Vec<AlarmDef> = writer
-        .into_iter()
-        .map(|(id, name, metric, comparison, threshold)| AlarmDef {
-            logical_id: format!("AlarmPrimary{id}"),
-            name: format!("{primary}-{name}"),
-            metric,
-            comparison,
-            threshold,
-            instance_identifier: primary.clone(),
-        })
-        .collect();
+    let target = AlarmTarget::Instance {
+        logical_id: "Primary".into(),
+        identifier: primary.clone(),
+    };
+    let mut out = placed(writer, "AlarmPrimary", &primary, |_| "Average", &target);
     for n in 1..=spec.replicas.count {
         let replica = spec.replica_identifier(n);
-        let per_replica = [
+        let per_replica: Vec<AlarmRow> = vec![
             (
                 "Lag",
                 "replica-lag",
                 "ReplicaLag",
-                "GreaterThanThreshold",
+                GREATER,
                 f64::from(a.replica_lag_seconds),
             ),
             (
                 "Cpu",
                 "cpu",
                 "CPUUtilization",
-                "GreaterThanThreshold",
+                GREATER,
                 f64::from(a.cpu_percent),
             ),
             (
                 "FreeStorage",
                 "free-storage",
                 "FreeStorageSpace",
-                "LessThanThreshold",
-                f64::from(a.free_storage_gib) * gib,
+                LESS,
+                f64::from(a.free_storage_gib) * GIB,
             ),
         ];
-        out.extend(
-            per_replica
-                .into_iter()
-                .map(|(id, name, metric, comparison, threshold)| AlarmDef {
-                    logical_id: format!("AlarmReplica{n}{id}"),
-                    name: format!("{replica}-{name}"),
-                    metric,
-                    comparison,
-                    threshold,
-                    instance_identifier: replica.clone(),
-                }),
-        );
+        let target = AlarmTarget::Instance {
+            logical_id: format!("Replica{n}"),
+            identifier: replica.clone(),
+        };
+        out.extend(placed(
+            per_replica,
+            &format!("AlarmReplica{n}"),
+            &replica,
+            |_| "Average",
+            &target,
+        ));
     }
     out
 }
+
+#[allow(clippy::float_arithmetic)] // unit conversions of whole-number thresholds
+fn aurora_alarms(spec: &DeploymentSpec) -> Vec<AlarmDef> {
+    let a = &spec.alarms;
+    let cluster = spec.cluster_identifier();
+    let mut writer: Vec<AlarmRow> = vec![
+        (
+            "Cpu",
+            "cpu",
+            "CPUUtilization",
+            GREATER,
+            f64::from(a.cpu_percent),
+        ),
+        (
+            "FreeableMemory",
+            "freeable-memory",
+            "FreeableMemory",
+            LESS,
+            f64::from(a.freeable_memory_mib) * MIB,
+        ),
+        (
+            "Connections",
+            "connections",
+            "DatabaseConnections",
+            GREATER,
+            f64::from(a.max_connections),
+        ),
+        // Deadlocks is a rate per second.
+        (
+            "Deadlocks",
+            "deadlocks",
+            "Deadlocks",
+            GREATER,
+            f64::from(a.deadlocks_per_minute) / 60.0,
+        ),
+        (
+            "MaxUsedTransactionIds",
+            "max-used-transaction-ids",
+            "MaximumUsedTransactionIDs",
+            GREATER,
+            f64::from(a.max_used_transaction_ids_millions) * 1_000_000.0,
+        ),
+    ];
+    if is_burstable(&spec.database.instance_class) {
+        writer.push((
+            "CpuCreditBalance",
+            "cpu-credit-balance",
+            "CPUCreditBalance",
+            LESS,
+            f64::from(a.cpu_credit_balance),
+        ));
+    }
+    let target = AlarmTarget::ClusterRole {
+        cluster: cluster.clone(),
+        role: "WRITER",
+    };
+    let mut out = placed(
+        writer,
+        "AlarmWriter",
+        &format!("{cluster}-writer"),
+        |_| "Average",
+        &target,
+    );
+    if spec.replicas.count > 0 {
+        let readers: Vec<AlarmRow> = vec![
+            // AuroraReplicaLag is in milliseconds.
+            (
+                "Lag",
+                "replica-lag",
+                "AuroraReplicaLag",
+                GREATER,
+                f64::from(a.replica_lag_seconds) * 1000.0,
+            ),
+            (
+                "Cpu",
+                "cpu",
+                "CPUUtilization",
+                GREATER,
+                f64::from(a.cpu_percent),
+            ),
+            (
+                "FreeableMemory",
+                "freeable-memory",
+                "FreeableMemory",
+                LESS,
+                f64::from(a.freeable_memory_mib) * MIB,
+            ),
+        ];
+        let target = AlarmTarget::ClusterRole {
+            cluster: cluster.clone(),
+            role: "READER",
+        };
+        // The worst reader, not their average: one lagging reader serves stale pages.
+        let worst = |comparison: &str| {
+            if comparison == LESS {
+                "Minimum"
+            } else {
+                "Maximum"
+            }
+        };
+        out.extend(placed(
+            readers,
+            "AlarmReaders",
+            &format!("{cluster}-readers"),
+            worst,
+            &target,
+        ));
+    }
+    out
+}
+
+const GREATER: &str = "GreaterThanThreshold";
+const LESS: &str = "LessThanThreshold";
 
 /// The template as a JSON value. Validates the spec first.
 pub fn render(spec: &DeploymentSpec) -> Result<Value, SpecError> {
@@ -185,12 +385,21 @@ pub fn render(spec: &DeploymentSpec) -> Result<Value, SpecError> {
     let subnets = template.vpc_and_subnets();
     template.security_group();
     template.subnet_group(subnets);
-    template.parameter_group();
+    if spec.is_aurora() {
+        template.cluster_parameter_group();
+    } else {
+        template.parameter_group();
+    }
     let key_arn = template.key();
     template.monitoring_role();
     template.log_groups(&key_arn);
-    template.primary(&key_arn);
-    template.replicas(&key_arn);
+    if spec.is_aurora() {
+        template.cluster(&key_arn);
+        template.cluster_instances(&key_arn);
+    } else {
+        template.primary(&key_arn);
+        template.replicas(&key_arn);
+    }
     template.alarms(&key_arn);
     template.event_subscription();
     template.dashboard();
@@ -343,6 +552,51 @@ impl<'a> Template<'a> {
     fn parameter_group(&mut self) {
         let prefix = self.prefix.clone();
         let major = self.spec.database.major_version().unwrap_or_default();
+        self.resource(
+            "DbParameterGroup",
+            json!({
+                "Type": "AWS::RDS::DBParameterGroup",
+                "Properties": {
+                    "Description": format!("{prefix}: TLS required, logging"),
+                    "Family": format!("postgres{major}"),
+                    "Parameters": self.parameters(),
+                    "Tags": self.tags(&format!("{prefix}-params")),
+                }
+            }),
+        );
+        self.output(
+            "DbParameterGroupName",
+            "RDS parameter group",
+            json!({"Ref": "DbParameterGroup"}),
+        );
+    }
+
+    /// The Aurora cluster's parameter group: the same settings, which Aurora PostgreSQL
+    /// takes for the whole cluster (`rds.force_ssl` and the preloaded libraries only there).
+    fn cluster_parameter_group(&mut self) {
+        let prefix = self.prefix.clone();
+        let major = self.spec.database.major_version().unwrap_or_default();
+        self.resource(
+            "DbClusterParameterGroup",
+            json!({
+                "Type": "AWS::RDS::DBClusterParameterGroup",
+                "Properties": {
+                    "Description": format!("{prefix}: TLS required, logging"),
+                    "Family": format!("aurora-postgresql{major}"),
+                    "Parameters": self.parameters(),
+                    "Tags": self.tags(&format!("{prefix}-cluster-params")),
+                }
+            }),
+        );
+        self.output(
+            "DbClusterParameterGroupName",
+            "Aurora cluster parameter group",
+            json!({"Ref": "DbClusterParameterGroup"}),
+        );
+    }
+
+    /// TLS required, and the logging an operator needs.
+    fn parameters(&self) -> Value {
         let monitoring = &self.spec.monitoring;
         let mut parameters = json!({
             "rds.force_ssl": "1",
@@ -360,18 +614,7 @@ impl<'a> Template<'a> {
             parameters["shared_preload_libraries"] = json!("pg_stat_statements,pgaudit");
             parameters["pgaudit.log"] = json!("ddl,role");
         }
-        self.resource(
-            "DbParameterGroup",
-            json!({
-                "Type": "AWS::RDS::DBParameterGroup",
-                "Properties": {
-                    "Description": format!("{prefix}: TLS required, logging"),
-                    "Family": format!("postgres{major}"),
-                    "Parameters": parameters,
-                    "Tags": self.tags(&format!("{prefix}-params")),
-                }
-            }),
-        );
+        parameters
     }
 
     /// The stack's own KMS key when the spec asks for one; returns the key's ARN either way
@@ -416,7 +659,7 @@ impl<'a> Template<'a> {
                             "Principal": {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}},
                             "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
                             "Resource": "*",
-                            "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": {"Fn::Sub": format!("arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:/aws/rds/instance/{prefix}-*")}}},
+                            "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": {"Fn::Sub": format!("arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:/aws/rds/{}/{prefix}-*", if spec.is_aurora() { "cluster" } else { "instance" })}}},
                         }, {
                             // Alarms and RDS events publish to the topic, encrypted with this key.
                             "Sid": "AlarmsAndEventsPublishToTheEncryptedTopic",
@@ -477,10 +720,11 @@ impl<'a> Template<'a> {
             primary["MaxAllocatedStorage"] = json!(limit);
         }
         self.observed(&mut primary, key_arn);
+        primary["EnableCloudwatchLogsExports"] = json!(spec.log_exports());
         self.resource(
             "Primary",
             json!({"Type": "AWS::RDS::DBInstance", "DeletionPolicy": retain, "UpdateReplacePolicy": retain,
-                   "DependsOn": Self::log_group_ids("Primary"), "Properties": primary}),
+                   "DependsOn": self.log_group_ids("Primary"), "Properties": primary}),
         );
         self.output(
             "WriterEndpoint",
@@ -518,6 +762,7 @@ impl<'a> Template<'a> {
                 "VPCSecurityGroups": [{"Fn::GetAtt": ["DbSecurityGroup", "GroupId"]}],
             });
             self.observed(&mut properties, key_arn);
+            properties["EnableCloudwatchLogsExports"] = json!(spec.log_exports());
             self.resource(
                 &id,
                 json!({
@@ -525,7 +770,7 @@ impl<'a> Template<'a> {
                     "Type": "AWS::RDS::DBInstance",
                     "DeletionPolicy": "Delete",
                     "UpdateReplacePolicy": "Delete",
-                    "DependsOn": Self::log_group_ids(&id),
+                    "DependsOn": self.log_group_ids(&id),
                     "Properties": properties,
                 }),
             );
@@ -534,6 +779,129 @@ impl<'a> Template<'a> {
                 &format!("read replica {n} endpoint"),
                 json!({"Fn::GetAtt": [id, "Endpoint.Address"]}),
             );
+        }
+    }
+
+    /// The Aurora cluster: the shared volume, encrypted with the stack's key, with the
+    /// database's settings (IAM authentication, backups, deletion protection, logs), and
+    /// the outputs that point at its endpoints.
+    fn cluster(&mut self, key_arn: &Value) {
+        let spec = self.spec;
+        let db = &spec.database;
+        let storage = spec.engine.aurora().map(|a| a.storage.as_str());
+        // As for an RDS writer: a final snapshot of the cluster when the spec asks for one.
+        let retain = if spec.final_snapshot {
+            "Snapshot"
+        } else {
+            "Delete"
+        };
+        let cluster = json!({
+            "BackupRetentionPeriod": spec.backups.retention_days,
+            "CopyTagsToSnapshot": true,
+            "DBClusterIdentifier": spec.cluster_identifier(),
+            "DBClusterParameterGroupName": {"Ref": "DbClusterParameterGroup"},
+            "DBSubnetGroupName": {"Ref": "DbSubnetGroup"},
+            "DatabaseName": db.database_name,
+            "DeleteAutomatedBackups": !spec.backups.retain_after_deletion,
+            "DeletionProtection": spec.deletion_protection,
+            "EnableCloudwatchLogsExports": spec.log_exports(),
+            "EnableIAMDatabaseAuthentication": spec.iam_auth,
+            "Engine": "aurora-postgresql",
+            "EngineVersion": db.engine_version,
+            "KmsKeyId": key_arn,
+            "ManageMasterUserPassword": true,
+            "MasterUserSecret": {"KmsKeyId": key_arn},
+            "MasterUsername": db.master_username,
+            "Port": db.port,
+            "PreferredBackupWindow": spec.backups.window,
+            "PreferredMaintenanceWindow": "sun:04:00-sun:04:30",
+            "StorageEncrypted": true,
+            "StorageType": storage,
+            "Tags": self.tags(&spec.cluster_identifier()),
+            "VpcSecurityGroupIds": [{"Fn::GetAtt": ["DbSecurityGroup", "GroupId"]}],
+        });
+        self.resource(
+            "Cluster",
+            json!({"Type": "AWS::RDS::DBCluster", "DeletionPolicy": retain, "UpdateReplacePolicy": retain,
+                   "DependsOn": self.log_group_ids("Cluster"), "Properties": cluster}),
+        );
+        self.output(
+            "WriterEndpoint",
+            "the cluster's writer endpoint (follows the writer through a failover)",
+            json!({"Fn::GetAtt": ["Cluster", "Endpoint.Address"]}),
+        );
+        self.output(
+            "ReaderEndpoint",
+            "the cluster's reader endpoint (spreads connections over the readers)",
+            json!({"Fn::GetAtt": ["Cluster", "ReadEndpoint.Address"]}),
+        );
+        self.output(
+            "Port",
+            "port of the cluster's endpoints",
+            json!({"Fn::GetAtt": ["Cluster", "Endpoint.Port"]}),
+        );
+        self.output(
+            "MasterUserSecretArn",
+            "Secrets Manager secret holding the master password",
+            json!({"Fn::GetAtt": ["Cluster", "MasterUserSecret.SecretArn"]}),
+        );
+    }
+
+    /// The cluster's instances: `Primary`, created first so that it is the writer, and the
+    /// readers, spread over the spec's zones (the writer in the first, reader `n` in zone
+    /// `n` modulo their number), so a reader stands in another zone to fail over to.
+    fn cluster_instances(&mut self, key_arn: &Value) {
+        let spec = self.spec;
+        let zones: Vec<&str> = spec
+            .network
+            .subnets
+            .iter()
+            .map(|s| s.availability_zone.as_str())
+            .collect();
+        let instances = std::iter::once((
+            "Primary".to_owned(),
+            spec.primary_identifier(),
+            spec.database.instance_class.as_str(),
+            0,
+        ))
+        .chain((1..=spec.replicas.count).map(|n| {
+            (
+                format!("Replica{n}"),
+                spec.replica_identifier(n),
+                spec.replica_class(),
+                usize::from(n),
+            )
+        }));
+        for (logical, identifier, class, n) in instances.collect::<Vec<_>>() {
+            let mut properties = json!({
+                "AutoMinorVersionUpgrade": true,
+                "AvailabilityZone": zones[n % zones.len()],
+                "DBClusterIdentifier": {"Ref": "Cluster"},
+                "DBInstanceClass": class,
+                "DBInstanceIdentifier": identifier,
+                "Engine": "aurora-postgresql",
+                // The writer first in line to be promoted back after a failover.
+                "PromotionTier": if n == 0 { 0 } else { 1 },
+                "PubliclyAccessible": false,
+                "Tags": self.tags(&identifier),
+            });
+            self.observed(&mut properties, key_arn);
+            let mut resource = json!({
+                // An Aurora instance holds no data of its own (the cluster's volume does):
+                // deleting or replacing one loses nothing.
+                "Type": "AWS::RDS::DBInstance",
+                "DeletionPolicy": "Delete",
+                "UpdateReplacePolicy": "Delete",
+                // The spec names its zones on purpose: the reader must stand in another
+                // zone than the writer.
+                "Metadata": {"cfn-lint": {"config": {"ignore_checks": ["W3010"]}}},
+                "Properties": properties,
+            });
+            if n > 0 {
+                // The first instance of a cluster becomes its writer: Primary goes first.
+                resource["DependsOn"] = json!(["Primary"]);
+            }
+            self.resource(&logical, resource);
         }
     }
 
@@ -552,19 +920,6 @@ impl<'a> Template<'a> {
             json!({"Type": "AWS::SNS::Topic", "Properties": topic}),
         );
         for alarm in alarms(spec) {
-            // The dimension refers to the instance's resource, so each alarm waits for it.
-            let depends = if alarm.instance_identifier == spec.primary_identifier() {
-                "Primary".to_owned()
-            } else {
-                format!(
-                    "Replica{}",
-                    alarm
-                        .instance_identifier
-                        .rsplit('-')
-                        .next()
-                        .unwrap_or_default()
-                )
-            };
             self.resource(
                 &alarm.logical_id,
                 json!({
@@ -572,16 +927,16 @@ impl<'a> Template<'a> {
                     "Properties": {
                         "ActionsEnabled": true,
                         "AlarmActions": [{"Ref": "AlarmTopic"}],
-                        "AlarmDescription": format!("{} {} {} on {}", alarm.metric, alarm.comparison, alarm.threshold, alarm.instance_identifier),
+                        "AlarmDescription": format!("{} {} {} {} on {}", alarm.statistic, alarm.metric, alarm.comparison, alarm.threshold, alarm.target.describe()),
                         "AlarmName": alarm.name,
                         "ComparisonOperator": alarm.comparison,
-                        "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": {"Ref": depends}}],
+                        "Dimensions": alarm.target.template_dimensions(),
                         "EvaluationPeriods": 3,
                         "MetricName": alarm.metric,
                         "Namespace": "AWS/RDS",
                         "OKActions": [{"Ref": "AlarmTopic"}],
                         "Period": 300,
-                        "Statistic": "Average",
+                        "Statistic": alarm.statistic,
                         "Tags": self.tags(&alarm.name),
                         "Threshold": alarm.threshold,
                         "TreatMissingData": "breaching",
@@ -591,8 +946,9 @@ impl<'a> Template<'a> {
         }
     }
 
-    /// Performance Insights (encrypted with the database's key), Enhanced Monitoring and
-    /// log exports: the same on the writer and on every replica.
+    /// Performance Insights (encrypted with the database's key) and Enhanced Monitoring:
+    /// the same on the writer and on every replica, of either engine. (Logs are exported
+    /// per instance on RDS, per cluster on Aurora.)
     fn observed(&self, properties: &mut Value, key_arn: &Value) {
         let m = &self.spec.monitoring;
         properties["EnablePerformanceInsights"] = json!(true);
@@ -600,7 +956,6 @@ impl<'a> Template<'a> {
         properties["PerformanceInsightsRetentionPeriod"] = json!(m.performance_insights_days);
         properties["MonitoringInterval"] = json!(m.enhanced_monitoring_seconds);
         properties["MonitoringRoleArn"] = json!({"Fn::GetAtt": ["MonitoringRole", "Arn"]});
-        properties["EnableCloudwatchLogsExports"] = json!(MonitoringSpec::LOG_EXPORTS);
     }
 
     /// The role Enhanced Monitoring uses to publish OS metrics to CloudWatch Logs.
@@ -628,28 +983,38 @@ impl<'a> Template<'a> {
         );
     }
 
-    /// The logical ids of an instance's log groups (`Primary`, `Replica1`...).
-    fn log_group_ids(instance_logical_id: &str) -> Vec<String> {
-        MonitoringSpec::LOG_EXPORTS
+    /// The logical ids of the log groups of an instance (`Primary`, `Replica1`...) on RDS,
+    /// or of the cluster (`Cluster`) on Aurora.
+    fn log_group_ids(&self, logical_id: &str) -> Vec<String> {
+        self.spec
+            .log_exports()
             .iter()
-            .map(|log| format!("Logs{instance_logical_id}{}", capitalised(log)))
+            .map(|log| format!("Logs{logical_id}{}", capitalised(log)))
             .collect()
     }
 
-    /// The log groups RDS exports each instance's logs to, made before the instances so
-    /// they carry a retention and the database's key (RDS would otherwise create them
-    /// itself, kept forever and unencrypted).
+    /// The log groups RDS exports each instance's logs to (Aurora: the cluster's), made
+    /// before the database so they carry a retention and the database's key (RDS would
+    /// otherwise create them itself, kept forever and unencrypted).
     fn log_groups(&mut self, key_arn: &Value) {
         let spec = self.spec;
-        let instances = std::iter::once(("Primary".to_owned(), spec.primary_identifier())).chain(
-            (1..=spec.replicas.count).map(|n| (format!("Replica{n}"), spec.replica_identifier(n))),
-        );
-        for (logical, identifier) in instances.collect::<Vec<_>>() {
-            for (log, id) in MonitoringSpec::LOG_EXPORTS
-                .iter()
-                .zip(Self::log_group_ids(&logical))
-            {
-                let name = DeploymentSpec::log_group_name(&identifier, log);
+        let sources: Vec<(String, String)> = if spec.is_aurora() {
+            vec![("Cluster".to_owned(), spec.cluster_identifier())]
+        } else {
+            std::iter::once(("Primary".to_owned(), spec.primary_identifier()))
+                .chain(
+                    (1..=spec.replicas.count)
+                        .map(|n| (format!("Replica{n}"), spec.replica_identifier(n))),
+                )
+                .collect()
+        };
+        for (logical, identifier) in sources {
+            for (log, id) in spec.log_exports().iter().zip(self.log_group_ids(&logical)) {
+                let name = if spec.is_aurora() {
+                    DeploymentSpec::cluster_log_group_name(&identifier, log)
+                } else {
+                    DeploymentSpec::log_group_name(&identifier, log)
+                };
                 self.resource(
                     &id,
                     json!({
@@ -669,10 +1034,26 @@ impl<'a> Template<'a> {
     }
 
     /// RDS events of every instance (failover, failure, low storage, maintenance...) to
-    /// the alarm topic.
+    /// the alarm topic; on Aurora also the cluster's own (failover is a cluster event there).
     fn event_subscription(&mut self) {
         let spec = self.spec;
         let prefix = self.prefix.clone();
+        if spec.is_aurora() {
+            self.resource(
+                "ClusterEvents",
+                json!({
+                    "Type": "AWS::RDS::EventSubscription",
+                    "Properties": {
+                        "Enabled": true,
+                        "SnsTopicArn": {"Ref": "AlarmTopic"},
+                        "SourceIds": [{"Ref": "Cluster"}],
+                        "SourceType": "db-cluster",
+                        "SubscriptionName": format!("{prefix}-cluster-events"),
+                        "Tags": self.tags(&format!("{prefix}-cluster-events")),
+                    }
+                }),
+            );
+        }
         let sources: Vec<Value> = std::iter::once(json!({"Ref": "Primary"}))
             .chain((1..=spec.replicas.count).map(|n| json!({"Ref": format!("Replica{n}")})))
             .collect();
@@ -712,12 +1093,14 @@ impl<'a> Template<'a> {
                     .iter()
                     .filter(|a| a.metric == *metric)
                     .map(|a| {
-                        json!([
-                            "AWS/RDS",
-                            metric,
-                            "DBInstanceIdentifier",
-                            a.instance_identifier
-                        ])
+                        let mut line = vec![json!("AWS/RDS"), json!(metric)];
+                        for (name, value) in a.target.dimensions() {
+                            line.extend([json!(name), json!(value)]);
+                        }
+                        if a.statistic != "Average" {
+                            line.push(json!({"stat": a.statistic, "label": format!("{} {}", a.target.describe(), a.statistic)}));
+                        }
+                        Value::Array(line)
                     })
                     .collect();
                 json!({
@@ -750,6 +1133,12 @@ impl<'a> Template<'a> {
         let Some(proxy) = &spec.proxy else { return };
         let prefix = self.prefix.clone();
         let (network, port) = (&spec.network, spec.database.port);
+        // The IAM resource id of the database's users: the cluster's on Aurora.
+        let resource_id = if spec.is_aurora() {
+            "Cluster.DBClusterResourceId"
+        } else {
+            "Primary.DbiResourceId"
+        };
         let mut ingress: Vec<Value> = network
             .allowed_cidrs
             .iter()
@@ -798,7 +1187,7 @@ impl<'a> Template<'a> {
                             "Statement": [{
                                 "Effect": "Allow",
                                 "Action": "rds-db:connect",
-                                "Resource": {"Fn::Sub": "arn:${AWS::Partition}:rds-db:${AWS::Region}:${AWS::AccountId}:dbuser:${Primary.DbiResourceId}/*"},
+                                "Resource": {"Fn::Sub": format!("arn:${{AWS::Partition}}:rds-db:${{AWS::Region}}:${{AWS::AccountId}}:dbuser:${{{resource_id}}}/*")},
                             }],
                         },
                     }],
@@ -809,6 +1198,17 @@ impl<'a> Template<'a> {
         let subnets: Vec<Value> = (1..=network.subnets.len())
             .map(|i| json!({"Ref": format!("PrivateSubnet{i}")}))
             .collect();
+        let mut targets = json!({
+            "ConnectionPoolConfigurationInfo": {"MaxConnectionsPercent": proxy.max_connections_percent},
+            "DBProxyName": {"Ref": "Proxy"},
+            "Tags": self.tags(&format!("{prefix}-proxy-targets")),
+            "TargetGroupName": "default",
+        });
+        if spec.is_aurora() {
+            targets["DBClusterIdentifiers"] = json!([{"Ref": "Cluster"}]);
+        } else {
+            targets["DBInstanceIdentifiers"] = json!([{"Ref": "Primary"}]);
+        }
         self.resource(
             "Proxy",
             json!({
@@ -829,16 +1229,7 @@ impl<'a> Template<'a> {
         );
         self.resource(
             "ProxyTargetGroup",
-            json!({
-                "Type": "AWS::RDS::DBProxyTargetGroup",
-                "Properties": {
-                    "ConnectionPoolConfigurationInfo": {"MaxConnectionsPercent": proxy.max_connections_percent},
-                    "DBInstanceIdentifiers": [{"Ref": "Primary"}],
-                    "DBProxyName": {"Ref": "Proxy"},
-                    "Tags": self.tags(&format!("{prefix}-proxy-targets")),
-                    "TargetGroupName": "default",
-                }
-            }),
+            json!({"Type": "AWS::RDS::DBProxyTargetGroup", "Properties": targets}),
         );
         self.output(
             "ProxyEndpoint",
@@ -871,18 +1262,14 @@ impl<'a> Template<'a> {
             "RDS subnet group",
             json!({"Ref": "DbSubnetGroup"}),
         );
-        self.output(
-            "DbParameterGroupName",
-            "RDS parameter group",
-            json!({"Ref": "DbParameterGroup"}),
-        );
     }
 
     fn finish(self) -> Value {
         let spec = self.spec;
         json!({
             "AWSTemplateFormatVersion": "2010-09-09",
-            "Description": format!("ecom-dms database, environment {}: RDS PostgreSQL {}, rendered by ecom-infra", spec.environment, spec.database.engine_version),
+            "Description": format!("ecom-dms database, environment {}: {} {}, rendered by ecom-infra", spec.environment,
+                                   if spec.is_aurora() { "Aurora PostgreSQL" } else { "RDS PostgreSQL" }, spec.database.engine_version),
             "Resources": self.resources,
             "Outputs": self.outputs,
         })

@@ -49,6 +49,114 @@ pub struct DeploymentSpec {
     /// spec file: `None`.
     #[serde(default)]
     pub proxy: Option<ProxySpec>,
+    /// Which PostgreSQL service runs the database. Absent in a spec file:
+    /// [`Engine::RdsPostgres`].
+    #[serde(default)]
+    pub engine: Engine,
+}
+
+/// The PostgreSQL service the database runs on.
+///
+/// The rest of the spec means the same on both, with these differences on Aurora: the
+/// writer and the replicas are instances of one cluster sharing one storage volume
+/// (`database.storage` is not used: the volume grows by itself), the replicas are Aurora
+/// readers behind the cluster's reader endpoint, and `database.multi_az` asks for at least
+/// one reader in another zone to fail over to (Aurora has no hidden standby).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Engine {
+    /// RDS for PostgreSQL: instances with their own volumes, a synchronous Multi-AZ standby,
+    /// read replicas fed by streaming replication.
+    #[default]
+    RdsPostgres,
+    /// An Aurora PostgreSQL cluster: a writer and reader instances on a shared volume kept
+    /// six times over in three zones.
+    AuroraPostgres(AuroraSpec),
+}
+
+impl Engine {
+    /// Which of the two it is.
+    pub fn kind(&self) -> EngineKind {
+        match self {
+            Self::RdsPostgres => EngineKind::Rds,
+            Self::AuroraPostgres(_) => EngineKind::Aurora,
+        }
+    }
+
+    /// The Aurora settings, on Aurora.
+    pub fn aurora(&self) -> Option<&AuroraSpec> {
+        match self {
+            Self::RdsPostgres => None,
+            Self::AuroraPostgres(aurora) => Some(aurora),
+        }
+    }
+}
+
+/// An engine by name, for `ecom-infra --engine rds|aurora`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum)]
+pub enum EngineKind {
+    /// RDS for PostgreSQL.
+    Rds,
+    /// Aurora PostgreSQL.
+    Aurora,
+}
+
+impl EngineKind {
+    /// Both, for tests and docs.
+    pub const ALL: [EngineKind; 2] = [EngineKind::Rds, EngineKind::Aurora];
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Rds => "rds",
+            Self::Aurora => "aurora",
+        }
+    }
+}
+
+/// What an Aurora cluster is billed by, beyond its instances. Fields absent in a spec file
+/// take [`AuroraSpec::default`]'s.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AuroraSpec {
+    /// Aurora Standard (storage and I/O requests billed) or I/O-Optimized (no I/O charge,
+    /// dearer instances and storage).
+    pub storage: AuroraStorage,
+    /// For `cost` only: GiB the cluster volume is expected to hold (Aurora bills the
+    /// volume's use, which it grows by itself).
+    pub estimated_data_gib: u32,
+    /// For `cost` only: million storage I/O requests a month (billed on Aurora Standard).
+    pub estimated_io_millions_per_month: u32,
+}
+
+impl Default for AuroraSpec {
+    fn default() -> Self {
+        Self {
+            storage: AuroraStorage::Standard,
+            estimated_data_gib: 20,
+            estimated_io_millions_per_month: 20,
+        }
+    }
+}
+
+/// Aurora's two storage configurations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuroraStorage {
+    /// `aurora`: storage and each million I/O requests billed.
+    Standard,
+    /// `aurora-iopt1`: no I/O charge; instances and storage cost more.
+    IoOptimized,
+}
+
+impl AuroraStorage {
+    /// The cluster's `StorageType`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Standard => "aurora",
+            Self::IoOptimized => "aurora-iopt1",
+        }
+    }
 }
 
 /// RDS Proxy: clients connect to it over TLS with IAM tokens, and it connects to the
@@ -111,8 +219,10 @@ impl MonitoringSpec {
         1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
         2922, 3288, 3653,
     ];
-    /// The logs exported to CloudWatch Logs.
+    /// The logs RDS for PostgreSQL exports to CloudWatch Logs.
     pub const LOG_EXPORTS: [&str; 2] = ["postgresql", "upgrade"];
+    /// The logs Aurora PostgreSQL exports to CloudWatch Logs.
+    pub const AURORA_LOG_EXPORTS: [&str; 1] = ["postgresql"];
 }
 
 /// A lower-case environment name: 1 to 20 of `a-z`, `0-9`, `-`, starting with a letter.
@@ -285,9 +395,10 @@ pub struct DatabaseSpec {
     pub engine_version: String,
     /// e.g. `db.t4g.micro`.
     pub instance_class: String,
-    /// Disk.
+    /// Disk (RDS only: an Aurora cluster's volume grows by itself).
     pub storage: StorageSpec,
-    /// A synchronous standby in a second zone with automatic failover.
+    /// Automatic failover to a second zone: on RDS a synchronous standby there, on Aurora
+    /// at least one reader, placed in another zone than the writer.
     pub multi_az: bool,
     /// The database created on the instance.
     pub database_name: String,
@@ -345,7 +456,7 @@ impl StorageType {
     }
 }
 
-/// Read replicas of the writer.
+/// Read replicas of the writer (on Aurora, the cluster's readers).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReplicaSpec {
     /// How many (0 to 15).
@@ -387,7 +498,9 @@ pub enum EncryptionKey {
 }
 
 /// Alarm thresholds and the topic's subscription. Fields absent in a spec file take
-/// [`AlarmSpec::default`]'s.
+/// [`AlarmSpec::default`]'s. Storage, latency, disk queue, swap and transaction log
+/// thresholds apply to RDS; deadlocks to Aurora (whose volume has no free space, queue or
+/// WAL of its own to watch); the rest to both.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AlarmSpec {
@@ -416,6 +529,9 @@ pub struct AlarmSpec {
     pub transaction_logs_gib: u32,
     /// On burstable classes (`db.t*`), CPU credits below this.
     pub cpu_credit_balance: u32,
+    /// Aurora: more deadlocks than this a minute, on average over each 5 minutes (the store
+    /// retries a deadlocked transaction, so a few are harmless; a steady rate is not).
+    pub deadlocks_per_minute: u32,
 }
 
 impl Default for AlarmSpec {
@@ -433,6 +549,7 @@ impl Default for AlarmSpec {
             swap_usage_mib: 256,
             transaction_logs_gib: 10,
             cpu_credit_balance: 20,
+            deadlocks_per_minute: 1,
         }
     }
 }
@@ -463,6 +580,22 @@ impl Preset {
         match self {
             Self::Test => "test",
             Self::Production => "production",
+        }
+    }
+
+    /// The spec of this preset in `region` on `engine`: on Aurora, the preset moved to a
+    /// cluster by [`DeploymentSpec::on_aurora`], with the preset's expected data and I/O.
+    pub fn spec_on(self, region: &str, engine: EngineKind) -> DeploymentSpec {
+        let spec = self.spec(region);
+        match (engine, self) {
+            (EngineKind::Rds, _) => spec,
+            (EngineKind::Aurora, Self::Test) => spec.on_aurora(AuroraSpec::default()),
+            (EngineKind::Aurora, Self::Production) => spec.on_aurora(AuroraSpec {
+                storage: AuroraStorage::Standard,
+                estimated_data_gib: 100,
+                // About 190 requests a second, on average.
+                estimated_io_millions_per_month: 500,
+            }),
         }
     }
 }
@@ -527,6 +660,7 @@ impl DeploymentSpec {
             },
             monitoring: MonitoringSpec::default(),
             proxy: None,
+            engine: Engine::RdsPostgres,
         }
     }
 
@@ -580,6 +714,31 @@ impl DeploymentSpec {
         spec
     }
 
+    /// The same deployment as an Aurora PostgreSQL cluster: every setting kept, the writer's
+    /// class raised to `db.t4g.medium` when it is a burstable class smaller than Aurora
+    /// takes (`micro`, `small`), and `aurora` for what only Aurora bills.
+    pub fn on_aurora(mut self, aurora: AuroraSpec) -> Self {
+        for class in std::iter::once(&mut self.database.instance_class)
+            .chain(self.replicas.instance_class.as_mut())
+        {
+            if !is_aurora_class(class) {
+                *class = "db.t4g.medium".into();
+            }
+        }
+        self.engine = Engine::AuroraPostgres(aurora);
+        self
+    }
+
+    /// Whether the database is an Aurora cluster.
+    pub fn is_aurora(&self) -> bool {
+        matches!(self.engine, Engine::AuroraPostgres(_))
+    }
+
+    /// The Aurora cluster's `DBClusterIdentifier`: `ecom-dms-ENVIRONMENT-cluster`.
+    pub fn cluster_identifier(&self) -> String {
+        format!("ecom-dms-{}-cluster", self.environment)
+    }
+
     /// The CloudFormation stack's name: `ecom-dms-ENVIRONMENT`.
     pub fn stack_name(&self) -> String {
         format!("ecom-dms-{}", self.environment)
@@ -608,6 +767,41 @@ impl DeploymentSpec {
         format!("/aws/rds/instance/{identifier}/{log}")
     }
 
+    /// The log group Aurora exports `log` (`postgresql`) of cluster `identifier` to.
+    pub fn cluster_log_group_name(identifier: &str, log: &str) -> String {
+        format!("/aws/rds/cluster/{identifier}/{log}")
+    }
+
+    /// The logs exported to CloudWatch Logs: RDS exports `postgresql` and `upgrade` per
+    /// instance, Aurora PostgreSQL exports `postgresql` per cluster (the only log it exports).
+    pub fn log_exports(&self) -> &'static [&'static str] {
+        if self.is_aurora() {
+            &MonitoringSpec::AURORA_LOG_EXPORTS
+        } else {
+            &MonitoringSpec::LOG_EXPORTS
+        }
+    }
+
+    /// The names of the log groups the database's logs go to.
+    pub fn log_group_names(&self) -> Vec<String> {
+        if self.is_aurora() {
+            let cluster = self.cluster_identifier();
+            self.log_exports()
+                .iter()
+                .map(|log| Self::cluster_log_group_name(&cluster, log))
+                .collect()
+        } else {
+            self.instance_identifiers()
+                .iter()
+                .flat_map(|id| {
+                    self.log_exports()
+                        .iter()
+                        .map(|log| Self::log_group_name(id, log))
+                })
+                .collect()
+        }
+    }
+
     /// Every instance identifier: the writer, then the replicas.
     pub fn instance_identifiers(&self) -> Vec<String> {
         std::iter::once(self.primary_identifier())
@@ -627,6 +821,14 @@ impl DeploymentSpec {
             .as_deref()
             .unwrap_or(&self.database.instance_class)
     }
+}
+
+/// Whether Aurora PostgreSQL runs on this class: every class but the burstable ones
+/// smaller than `medium` (`db.t4g.micro`, `db.t3.small`...), which only RDS offers.
+pub fn is_aurora_class(instance_class: &str) -> bool {
+    let mut parts = instance_class.split('.');
+    let (family, size) = (parts.nth(1).unwrap_or_default(), parts.next());
+    !(family.starts_with('t') && matches!(size, Some("micro" | "small")))
 }
 
 fn cidr(s: &str) -> Ipv4Cidr {

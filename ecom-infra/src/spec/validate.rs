@@ -43,7 +43,28 @@ impl DeploymentSpec {
         if self.owner.trim().is_empty() {
             return Err(SpecError::MissingOwner);
         }
+        self.validate_aurora()?;
         self.validate_monitoring()
+    }
+
+    /// What only an Aurora cluster asks: classes Aurora runs on, a reader to fail over to
+    /// for Multi-AZ, and backups (Aurora cannot turn them off).
+    fn validate_aurora(&self) -> Result<(), SpecError> {
+        if !self.is_aurora() {
+            return Ok(());
+        }
+        for class in [self.database.instance_class.as_str(), self.replica_class()] {
+            if !super::is_aurora_class(class) {
+                return Err(SpecError::NotAnAuroraClass(class.to_owned()));
+            }
+        }
+        if self.database.multi_az && self.replicas.count == 0 {
+            return Err(SpecError::AuroraMultiAzNeedsAReader);
+        }
+        if self.backups.retention_days == 0 {
+            return Err(SpecError::AuroraNeedsBackups);
+        }
+        Ok(())
     }
 
     fn validate_monitoring(&self) -> Result<(), SpecError> {
@@ -318,6 +339,16 @@ pub enum SpecError {
     MonitoringInterval(u8),
     #[error("CloudWatch Logs does not offer a retention of {0} days")]
     LogRetention(u16),
+    #[error(
+        "{0:?} is not an Aurora PostgreSQL class: the smallest it runs on are db.t3.medium and db.t4g.medium"
+    )]
+    NotAnAuroraClass(String),
+    #[error(
+        "Multi-AZ on Aurora is a reader in another zone to fail over to: it needs at least one replica"
+    )]
+    AuroraMultiAzNeedsAReader,
+    #[error("Aurora always keeps automated backups: a retention of 1 to 35 days")]
+    AuroraNeedsBackups,
     #[error("RDS Proxy here authenticates with IAM end to end: it needs iam_auth")]
     ProxyNeedsIamAuth,
     #[error(

@@ -16,7 +16,7 @@ use cfn_guard::commands::validate::{OutputFormatType, ShowSummaryType};
 use cfn_guard::utils::reader::{ReadBuffer, Reader};
 use cfn_guard::utils::writer::{WriteBuffer, Writer};
 use cfn_guard::{CommandBuilder, ValidateBuilder};
-use ecom_infra::spec::ProxySpec;
+use ecom_infra::spec::{EngineKind, ProxySpec};
 use ecom_infra::{DeploymentSpec, Preset, template};
 use serde_json::{Value, json};
 
@@ -197,13 +197,14 @@ fn without_clause(text: &str, clause: &ClauseDef) -> String {
     out
 }
 
-/// One clause of one rule, the preset it passes on, and a way to make it fail.
+/// One clause of one rule, the preset and engine it passes on, and a way to make it fail.
 struct Case {
     file: &'static str,
     rule: &'static str,
     /// As [`ClauseDef::text`] writes it.
     clause: &'static str,
     preset: Preset,
+    engine: EngineKind,
     /// Applied to the preset's spec before rendering (a part no preset has, such as a
     /// proxy).
     adjust: fn(&mut DeploymentSpec),
@@ -224,6 +225,7 @@ fn case_with(
         rule,
         clause,
         preset,
+        engine: EngineKind::Rds,
         adjust,
         break_it,
     }
@@ -236,24 +238,65 @@ fn case(
     preset: Preset,
     break_it: fn(&mut Value),
 ) -> Case {
+    case_with(file, rule, clause, preset, |_| {}, break_it)
+}
+
+/// Like [`case`], on the preset moved to an Aurora cluster.
+fn aurora_case(
+    file: &'static str,
+    rule: &'static str,
+    clause: &'static str,
+    preset: Preset,
+    break_it: fn(&mut Value),
+) -> Case {
+    aurora_case_with(file, rule, clause, preset, |_| {}, break_it)
+}
+
+/// Like [`case_with`], on the preset moved to an Aurora cluster.
+fn aurora_case_with(
+    file: &'static str,
+    rule: &'static str,
+    clause: &'static str,
+    preset: Preset,
+    adjust: fn(&mut DeploymentSpec),
+    break_it: fn(&mut Value),
+) -> Case {
     Case {
-        file,
-        rule,
-        clause,
-        preset,
-        adjust: |_| {},
-        break_it,
+        engine: EngineKind::Aurora,
+        ..case_with(file, rule, clause, preset, adjust, break_it)
     }
 }
 
-fn rendered(preset: Preset) -> Value {
-    template::render(&preset.spec(REGION)).unwrap()
-}
-
-fn rendered_with(preset: Preset, adjust: fn(&mut DeploymentSpec)) -> Value {
-    let mut spec = preset.spec(REGION);
+fn rendered_with(preset: Preset, engine: EngineKind, adjust: fn(&mut DeploymentSpec)) -> Value {
+    let mut spec = preset.spec_on(REGION, engine);
     adjust(&mut spec);
     template::render(&spec).unwrap()
+}
+
+/// Every template the rules must pass: each preset on each engine, with and without a
+/// proxy.
+fn every_template() -> Vec<(String, EngineKind, Value)> {
+    let mut out = Vec::new();
+    for preset in Preset::ALL {
+        for engine in EngineKind::ALL {
+            for proxy in [None, Some(ProxySpec::default())] {
+                let mut spec = preset.spec_on(REGION, engine);
+                spec.proxy = proxy;
+                let name = format!(
+                    "{} on {} {}",
+                    preset.name(),
+                    engine.name(),
+                    if spec.proxy.is_some() {
+                        "with a proxy"
+                    } else {
+                        "without a proxy"
+                    }
+                );
+                out.push((name, engine, template::render(&spec).unwrap()));
+            }
+        }
+    }
+    out
 }
 
 fn with_proxy(spec: &mut DeploymentSpec) {
@@ -822,7 +865,7 @@ fn observability_cases() -> Vec<Case> {
         case(
             f,
             logs,
-            "%db_instances.Properties.EnableCloudwatchLogsExports[*] in ['postgresql', 'upgrade']",
+            "%rds_instances.Properties.EnableCloudwatchLogsExports[*] in ['postgresql', 'upgrade']",
             Preset::Test,
             |t| {
                 properties(t, "Primary")["EnableCloudwatchLogsExports"] =
@@ -832,14 +875,14 @@ fn observability_cases() -> Vec<Case> {
         case(
             f,
             logs,
-            "%db_instances { Properties.EnableCloudwatchLogsExports exists }",
+            "%rds_instances { Properties.EnableCloudwatchLogsExports exists }",
             Preset::Test,
             |t| remove_property(t, "Replica1", "EnableCloudwatchLogsExports"),
         ),
         case(
             f,
             logs,
-            "%db_instances { some Properties.EnableCloudwatchLogsExports[*] == 'postgresql' }",
+            "%rds_instances { some Properties.EnableCloudwatchLogsExports[*] == 'postgresql' }",
             Preset::Test,
             |t| properties(t, "Replica1")["EnableCloudwatchLogsExports"] = json!(["upgrade"]),
         ),
@@ -934,7 +977,8 @@ fn tags_cases() -> Vec<Case> {
              'AWS::RDS::DBSubnetGroup', 'AWS::RDS::DBParameterGroup', 'AWS::RDS::DBInstance', \
              'AWS::KMS::Key', 'AWS::SNS::Topic', 'AWS::CloudWatch::Alarm', 'AWS::IAM::Role', \
              'AWS::Logs::LogGroup', 'AWS::RDS::EventSubscription', 'AWS::CloudWatch::Dashboard', \
-             'AWS::RDS::DBProxy', 'AWS::RDS::DBProxyTargetGroup']",
+             'AWS::RDS::DBProxy', 'AWS::RDS::DBProxyTargetGroup', 'AWS::RDS::DBCluster', \
+             'AWS::RDS::DBClusterParameterGroup']",
             Preset::Test,
             |t| {
                 resources(t).insert(
@@ -981,6 +1025,402 @@ fn tags_cases() -> Vec<Case> {
     ]
 }
 
+/// A way to break a template.
+type Break = fn(&mut Value);
+
+/// The same policies on an Aurora cluster: the rules written for clusters, and a break
+/// on Aurora of each rule that checks both engines.
+fn aurora_cases() -> Vec<Case> {
+    let (t, p) = (Preset::Test, Preset::Production);
+    let mut out = vec![
+        aurora_case(
+            "backups.guard",
+            "cluster_backups_on",
+            "%clusters.Properties.BackupRetentionPeriod >= 1",
+            p,
+            |t| properties(t, "Cluster")["BackupRetentionPeriod"] = json!(0),
+        ),
+        aurora_case(
+            "backups.guard",
+            "cluster_backups_on",
+            "%clusters.Properties.CopyTagsToSnapshot == true",
+            p,
+            |t| properties(t, "Cluster")["CopyTagsToSnapshot"] = json!(false),
+        ),
+        aurora_case(
+            "encryption.guard",
+            "stack_key_exists",
+            "Resources.DbKey.Properties.EnableKeyRotation == true",
+            t,
+            |t| properties(t, "DbKey")["EnableKeyRotation"] = json!(false),
+        ),
+        aurora_case(
+            "encryption.guard",
+            "cluster_encrypted_with_stack_key",
+            "%clusters.Properties.StorageEncrypted == true",
+            t,
+            |t| properties(t, "Cluster")["StorageEncrypted"] = json!(false),
+        ),
+        aurora_case(
+            "encryption.guard",
+            "cluster_encrypted_with_stack_key",
+            "%clusters.Properties.KmsKeyId.'Fn::GetAtt'[0] == 'DbKey'",
+            t,
+            |t| properties(t, "Cluster")["KmsKeyId"] = json!("alias/aws/rds"),
+        ),
+        aurora_case(
+            "encryption.guard",
+            "cluster_encrypted_with_stack_key",
+            "%clusters.Properties.MasterUserSecret.KmsKeyId.'Fn::GetAtt'[0] == 'DbKey'",
+            t,
+            |t| {
+                properties(t, "Cluster")["MasterUserSecret"]["KmsKeyId"] =
+                    json!("alias/aws/secretsmanager")
+            },
+        ),
+        aurora_case(
+            "force_ssl.guard",
+            "cluster_force_ssl_on",
+            "%cluster_parameter_groups !empty",
+            t,
+            |t| remove_resource(t, "DbClusterParameterGroup"),
+        ),
+        aurora_case(
+            "force_ssl.guard",
+            "cluster_force_ssl_on",
+            "%cluster_parameter_groups.Properties.Parameters.'rds.force_ssl' == '1'",
+            t,
+            |t| {
+                properties(t, "DbClusterParameterGroup")["Parameters"]["rds.force_ssl"] = json!("0")
+            },
+        ),
+        aurora_case(
+            "force_ssl.guard",
+            "cluster_force_ssl_on",
+            "%clusters.Properties.DBClusterParameterGroupName.Ref == 'DbClusterParameterGroup'",
+            t,
+            |t| {
+                properties(t, "Cluster")["DBClusterParameterGroupName"] =
+                    json!("default.aurora-postgresql17")
+            },
+        ),
+        aurora_case(
+            "force_ssl.guard",
+            "cluster_force_ssl_on",
+            "Resources.DbClusterParameterGroup.Type == 'AWS::RDS::DBClusterParameterGroup'",
+            t,
+            |t| {
+                t["Resources"]["DbClusterParameterGroup"]["Type"] =
+                    json!("AWS::RDS::DBParameterGroup")
+            },
+        ),
+        aurora_case(
+            "iam_auth.guard",
+            "cluster_iam_authentication_and_managed_password",
+            "%clusters.Properties.EnableIAMDatabaseAuthentication == true",
+            t,
+            |t| properties(t, "Cluster")["EnableIAMDatabaseAuthentication"] = json!(false),
+        ),
+        aurora_case(
+            "iam_auth.guard",
+            "cluster_iam_authentication_and_managed_password",
+            "%clusters.Properties.ManageMasterUserPassword == true",
+            t,
+            |t| properties(t, "Cluster")["ManageMasterUserPassword"] = json!(false),
+        ),
+        aurora_case(
+            "iam_auth.guard",
+            "cluster_iam_authentication_and_managed_password",
+            "%clusters.Properties.MasterUserPassword !exists",
+            t,
+            |t| properties(t, "Cluster")["MasterUserPassword"] = json!("hunter2hunter2"),
+        ),
+        aurora_case(
+            "key_retention.guard",
+            "key_outlives_final_cluster_snapshots",
+            "Resources.DbKey.DeletionPolicy == 'Retain'",
+            p,
+            |t| t["Resources"]["DbKey"]["DeletionPolicy"] = json!("Delete"),
+        ),
+        aurora_case(
+            "key_retention.guard",
+            "key_outlives_final_cluster_snapshots",
+            "Resources.DbKey.UpdateReplacePolicy == 'Retain'",
+            p,
+            |t| t["Resources"]["DbKey"]["UpdateReplacePolicy"] = json!("Delete"),
+        ),
+        aurora_case(
+            "key_retention.guard",
+            "key_outlives_retained_cluster_backups",
+            "Resources.DbKey.DeletionPolicy == 'Retain'",
+            p,
+            |t| {
+                // The final snapshot alone would also need the key: only backups are left.
+                t["Resources"]["Cluster"]["DeletionPolicy"] = json!("Delete");
+                t["Resources"]["DbKey"]["DeletionPolicy"] = json!("Delete")
+            },
+        ),
+        aurora_case(
+            "key_retention.guard",
+            "key_outlives_retained_cluster_backups",
+            "Resources.DbKey.UpdateReplacePolicy == 'Retain'",
+            p,
+            |t| {
+                t["Resources"]["Cluster"]["DeletionPolicy"] = json!("Delete");
+                t["Resources"]["DbKey"]["UpdateReplacePolicy"] = json!("Delete")
+            },
+        ),
+        aurora_case(
+            "no_public_access.guard",
+            "db_instances_not_publicly_accessible",
+            "%db_instances.Properties.PubliclyAccessible == false",
+            t,
+            |t| properties(t, "Replica1")["PubliclyAccessible"] = json!(true),
+        ),
+        aurora_case(
+            "no_public_access.guard",
+            "no_open_ingress_or_egress",
+            "%security_groups.Properties.SecurityGroupIngress[*] { when CidrIp exists { CidrIp != '0.0.0.0/0' } }",
+            t,
+            |t| {
+                properties(t, "DbSecurityGroup")["SecurityGroupIngress"][0]["CidrIp"] =
+                    json!("0.0.0.0/0")
+            },
+        ),
+        aurora_case(
+            "no_public_access.guard",
+            "private_subnets_only",
+            "%subnets.Properties.MapPublicIpOnLaunch == false",
+            t,
+            |t| properties(t, "PrivateSubnet1")["MapPublicIpOnLaunch"] = json!(true),
+        ),
+        aurora_case(
+            "observability.guard",
+            "performance_insights_encrypted",
+            "%db_instances.Properties.EnablePerformanceInsights == true",
+            t,
+            |t| properties(t, "Replica1")["EnablePerformanceInsights"] = json!(false),
+        ),
+        aurora_case(
+            "observability.guard",
+            "enhanced_monitoring",
+            "%db_instances.Properties.MonitoringInterval > 0",
+            t,
+            |t| properties(t, "Primary")["MonitoringInterval"] = json!(0),
+        ),
+        aurora_case(
+            "observability.guard",
+            "cluster_logs_exported_and_kept_encrypted",
+            "%clusters { Properties.EnableCloudwatchLogsExports exists }",
+            t,
+            |t| remove_property(t, "Cluster", "EnableCloudwatchLogsExports"),
+        ),
+        aurora_case(
+            "observability.guard",
+            "cluster_logs_exported_and_kept_encrypted",
+            "%clusters { some Properties.EnableCloudwatchLogsExports[*] == 'postgresql' }",
+            t,
+            |t| {
+                properties(t, "Cluster")["EnableCloudwatchLogsExports"] =
+                    json!(["iam-db-auth-error"])
+            },
+        ),
+        aurora_case(
+            "observability.guard",
+            "cluster_logs_exported_and_kept_encrypted",
+            "%log_groups !empty",
+            t,
+            |t| {
+                resources(t).retain(|_, r| r["Type"] != "AWS::Logs::LogGroup");
+            },
+        ),
+        aurora_case(
+            "observability.guard",
+            "cluster_logs_exported_and_kept_encrypted",
+            "%log_groups.Properties.RetentionInDays exists",
+            t,
+            |t| remove_property(t, "LogsClusterPostgresql", "RetentionInDays"),
+        ),
+        aurora_case(
+            "observability.guard",
+            "cluster_logs_exported_and_kept_encrypted",
+            "%log_groups.Properties.KmsKeyId.'Fn::GetAtt'[0] == 'DbKey'",
+            t,
+            |t| remove_property(t, "LogsClusterPostgresql", "KmsKeyId"),
+        ),
+        aurora_case(
+            "observability.guard",
+            "cluster_logging_parameters",
+            "Resources.DbClusterParameterGroup.Properties.Parameters.log_min_duration_statement exists",
+            t,
+            |t| {
+                properties(t, "DbClusterParameterGroup")["Parameters"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("log_min_duration_statement");
+            },
+        ),
+        aurora_case(
+            "observability.guard",
+            "cluster_logging_parameters",
+            "Resources.DbClusterParameterGroup.Properties.Parameters.log_lock_waits == '1'",
+            t,
+            |t| {
+                properties(t, "DbClusterParameterGroup")["Parameters"]["log_lock_waits"] =
+                    json!("0")
+            },
+        ),
+        aurora_case(
+            "observability.guard",
+            "cluster_logging_parameters",
+            "Resources.DbClusterParameterGroup.Properties.Parameters.log_connections == '1'",
+            t,
+            |t| {
+                properties(t, "DbClusterParameterGroup")["Parameters"]["log_connections"] =
+                    json!("0")
+            },
+        ),
+        aurora_case(
+            "observability.guard",
+            "events_and_alarms_to_an_encrypted_topic",
+            "%subscriptions.Properties.Enabled == true",
+            t,
+            |t| properties(t, "ClusterEvents")["Enabled"] = json!(false),
+        ),
+        aurora_case(
+            "observability.guard",
+            "cluster_events_too",
+            "some %subscriptions.Properties.SourceType == 'db-cluster'",
+            t,
+            |t| remove_resource(t, "ClusterEvents"),
+        ),
+        aurora_case(
+            "observability.guard",
+            "dashboard_exists",
+            "Resources.Dashboard.Type == 'AWS::CloudWatch::Dashboard'",
+            t,
+            |t| remove_resource(t, "Dashboard"),
+        ),
+        aurora_case(
+            "production.guard",
+            "production_cluster_is_protected",
+            "%production_clusters.Properties.DeletionProtection == true",
+            p,
+            |t| properties(t, "Cluster")["DeletionProtection"] = json!(false),
+        ),
+        aurora_case(
+            "production.guard",
+            "production_cluster_is_protected",
+            "%production_clusters.DeletionPolicy == 'Snapshot'",
+            p,
+            |t| t["Resources"]["Cluster"]["DeletionPolicy"] = json!("Delete"),
+        ),
+        aurora_case(
+            "production.guard",
+            "production_cluster_is_protected",
+            "%instances_outside_the_writers_zone !empty",
+            p,
+            |t| {
+                // Every reader in the writer's zone: nothing to fail over to when it goes.
+                let zone = properties(t, "Primary")["AvailabilityZone"].clone();
+                for reader in ["Replica1", "Replica2"] {
+                    properties(t, reader)["AvailabilityZone"] = zone.clone();
+                }
+            },
+        ),
+        aurora_case(
+            "alarms.guard",
+            "cpu_credit_alarm_on_burstable_clusters",
+            "some %writer_role_alarms.Properties.MetricName == 'CPUCreditBalance'",
+            t,
+            |t| remove_resource(t, "AlarmWriterCpuCreditBalance"),
+        ),
+        aurora_case(
+            "alarms.guard",
+            "alarms_go_to_the_topic",
+            "%alarms.Properties.OKActions[*].Ref == 'AlarmTopic'",
+            t,
+            |t| properties(t, "AlarmReadersLag")["OKActions"] = json!([{"Ref": "OtherTopic"}]),
+        ),
+        aurora_case_with(
+            "proxy.guard",
+            "proxy_tls_and_iam_only",
+            "%proxies.Properties.RequireTLS == true",
+            t,
+            with_proxy,
+            |t| properties(t, "Proxy")["RequireTLS"] = json!(false),
+        ),
+        aurora_case(
+            "tags.guard",
+            "only_known_types",
+            "%resources.Type in ['AWS::EC2::VPC', 'AWS::EC2::Subnet', 'AWS::EC2::SecurityGroup', \
+             'AWS::RDS::DBSubnetGroup', 'AWS::RDS::DBParameterGroup', 'AWS::RDS::DBInstance', \
+             'AWS::KMS::Key', 'AWS::SNS::Topic', 'AWS::CloudWatch::Alarm', 'AWS::IAM::Role', \
+             'AWS::Logs::LogGroup', 'AWS::RDS::EventSubscription', 'AWS::CloudWatch::Dashboard', \
+             'AWS::RDS::DBProxy', 'AWS::RDS::DBProxyTargetGroup', 'AWS::RDS::DBCluster', \
+             'AWS::RDS::DBClusterParameterGroup']",
+            t,
+            |t| {
+                resources(t).insert(
+                    "Extra".into(),
+                    json!({"Type": "AWS::RDS::GlobalCluster", "Properties": {"Tags": []}}),
+                );
+            },
+        ),
+        aurora_case(
+            "tags.guard",
+            "tags_on_every_resource",
+            "%taggable { some Properties.Tags[*].Key == 'Owner' }",
+            t,
+            |t| remove_tag(t, "Cluster", "Owner"),
+        ),
+    ];
+    // Each of the writer's role alarms, and each of the readers'.
+    let writer: [(&str, Break); 5] = [
+        ("CPUUtilization", |t| remove_resource(t, "AlarmWriterCpu")),
+        ("FreeableMemory", |t| {
+            remove_resource(t, "AlarmWriterFreeableMemory")
+        }),
+        ("DatabaseConnections", |t| {
+            remove_resource(t, "AlarmWriterConnections")
+        }),
+        ("Deadlocks", |t| remove_resource(t, "AlarmWriterDeadlocks")),
+        ("MaximumUsedTransactionIDs", |t| {
+            remove_resource(t, "AlarmWriterMaxUsedTransactionIds")
+        }),
+    ];
+    for (metric, break_it) in writer {
+        let clause = format!("some %writer_role_alarms.Properties.MetricName == '{metric}'").leak();
+        out.push(aurora_case(
+            "alarms.guard",
+            "cluster_writer_alarm_on_each_metric",
+            clause,
+            p,
+            break_it,
+        ));
+    }
+    let readers: [(&str, Break); 3] = [
+        ("AuroraReplicaLag", |t| {
+            remove_resource(t, "AlarmReadersLag")
+        }),
+        ("CPUUtilization", |t| remove_resource(t, "AlarmReadersCpu")),
+        ("FreeableMemory", |t| {
+            remove_resource(t, "AlarmReadersFreeableMemory")
+        }),
+    ];
+    for (metric, break_it) in readers {
+        let clause = format!("some %reader_role_alarms.Properties.MetricName == '{metric}'").leak();
+        out.push(aurora_case(
+            "alarms.guard",
+            "alarms_on_the_readers",
+            clause,
+            t,
+            break_it,
+        ));
+    }
+    out
+}
+
 fn cases() -> Vec<Case> {
     [
         no_public_access_cases(),
@@ -994,6 +1434,7 @@ fn cases() -> Vec<Case> {
         observability_cases(),
         proxy_cases(),
         tags_cases(),
+        aurora_cases(),
     ]
     .into_iter()
     .flatten()
@@ -1003,6 +1444,15 @@ fn cases() -> Vec<Case> {
 #[test]
 fn every_rule_and_every_clause_has_a_failing_case() {
     let cases = cases();
+    let keys: BTreeSet<_> = cases
+        .iter()
+        .map(|c| (c.file, c.rule, c.clause, c.engine))
+        .collect();
+    assert_eq!(
+        keys.len(),
+        cases.len(),
+        "two cases break the same clause on the same engine"
+    );
     let (mut in_files, mut rules_without_case) = (BTreeSet::new(), Vec::new());
     for (file, text) in rules_files() {
         let rules = parse_rules(&text);
@@ -1029,11 +1479,6 @@ fn every_rule_and_every_clause_has_a_failing_case() {
         .iter()
         .map(|c| (c.file.into(), c.rule.into(), c.clause.into()))
         .collect();
-    assert_eq!(
-        in_cases.len(),
-        cases.len(),
-        "two cases break the same clause"
-    );
     let untested: Vec<_> = in_files.difference(&in_cases).collect();
     assert!(
         untested.is_empty(),
@@ -1048,19 +1493,45 @@ fn every_rule_and_every_clause_has_a_failing_case() {
 
 #[test]
 fn every_preset_complies_with_every_rule() {
-    for preset in Preset::ALL {
-        let t = rendered(preset);
+    for (name, _, t) in every_template() {
         for (file, rules) in rules_files() {
             let report = guard(&file, &rules, &t);
             assert_ne!(
-                report.status,
-                "FAIL",
-                "{file} on the {} preset: {:?}",
-                preset.name(),
+                report.status, "FAIL",
+                "{file} on {name}: {:?}",
                 report.failed
             );
         }
     }
+}
+
+/// A policy that holds for one engine's templates is proven on that engine: each rule
+/// that the templates of an engine are checked by (it passes on them, rather than being
+/// skipped) has a case on that engine, so a rule meant for both cannot stop catching
+/// breaks in one of them unnoticed.
+#[test]
+fn every_rule_that_checks_an_engine_fails_on_that_engine() {
+    let cases = cases();
+    let mut missing = BTreeSet::new();
+    for (name, engine, t) in every_template() {
+        for (file, rules) in rules_files() {
+            for rule in guard(&file, &rules, &t).compliant {
+                let proven = cases
+                    .iter()
+                    .any(|c| c.file == file && c.rule == rule && c.engine == engine);
+                if !proven {
+                    missing.insert(format!(
+                        "{file}: {rule} on {} (checks {name})",
+                        engine.name()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "rules without a case on an engine they check: {missing:#?}"
+    );
 }
 
 /// Each case: the rule passes on its preset; the broken template fails the rule; and with
@@ -1075,12 +1546,13 @@ fn each_clause_fails_on_its_broken_template() {
             rule,
             clause,
             preset,
+            engine,
             adjust,
             break_it,
         } = case;
         let text = &files[file];
-        let what = format!("{file}: {rule}: {clause}");
-        let mut t = rendered_with(preset, adjust);
+        let what = format!("{file}: {rule}: {clause} ({})", engine.name());
+        let mut t = rendered_with(preset, engine, adjust);
         let report = guard(file, text, &t);
         assert_eq!(
             report.status,
@@ -1127,8 +1599,8 @@ fn each_clause_fails_on_its_broken_template() {
 fn production_rules_apply_to_every_production_like_environment() {
     let file = "production.guard";
     let rules = &rules_files()[file];
-    let with_environment = |environment: &str| {
-        let mut t = rendered(Preset::Production);
+    let with_environment = |environment: &str, engine: EngineKind| {
+        let mut t = rendered_with(Preset::Production, engine, |_| {});
         for resource in resources(&mut t).values_mut() {
             for tag in resource["Properties"]["Tags"]
                 .as_array_mut()
@@ -1140,19 +1612,30 @@ fn production_rules_apply_to_every_production_like_environment() {
                 }
             }
         }
-        properties(&mut t, "Primary")["MultiAZ"] = json!(false);
+        match engine {
+            EngineKind::Rds => properties(&mut t, "Primary")["MultiAZ"] = json!(false),
+            EngineKind::Aurora => {
+                properties(&mut t, "Cluster")["DeletionProtection"] = json!(false)
+            }
+        }
         t
     };
-    for environment in ["prod", "prod-eu", "shop-live", "eu-prd-2", "production"] {
-        let report = guard(file, rules, &with_environment(environment));
-        assert_eq!(
-            report.failed_checks("production_writer_is_multi_az"),
-            1,
-            "{environment}"
-        );
-    }
-    for environment in ["staging", "products"] {
-        let report = guard(file, rules, &with_environment(environment));
-        assert_ne!(report.status, "FAIL", "{environment}");
+    for (engine, rule) in [
+        (EngineKind::Rds, "production_writer_is_multi_az"),
+        (EngineKind::Aurora, "production_cluster_is_protected"),
+    ] {
+        for environment in ["prod", "prod-eu", "shop-live", "eu-prd-2", "production"] {
+            let report = guard(file, rules, &with_environment(environment, engine));
+            assert_eq!(
+                report.failed_checks(rule),
+                1,
+                "{environment} on {}",
+                engine.name()
+            );
+        }
+        for environment in ["staging", "products"] {
+            let report = guard(file, rules, &with_environment(environment, engine));
+            assert_ne!(report.status, "FAIL", "{environment} on {}", engine.name());
+        }
     }
 }

@@ -211,12 +211,10 @@ async fn check_deployment(aws: &Aws, moto: &Moto, spec: &DeploymentSpec) {
             .iter()
             .filter_map(|d| Some((d.name()?, d.value()?)))
             .collect();
-        assert_eq!(
-            dims,
-            [("DBInstanceIdentifier", want.instance_identifier.as_str())],
-            "{}",
-            want.name
-        );
+        let wanted = want.target.dimensions();
+        let wanted: Vec<(&str, &str)> = wanted.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        assert_eq!(dims, wanted, "{}", want.name);
+        assert_eq!(alarm.statistic().map(|s| s.as_str()), Some(want.statistic));
         let tags = aws
             .cloudwatch
             .list_tags_for_resource()

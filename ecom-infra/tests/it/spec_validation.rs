@@ -1,6 +1,9 @@
 //! Impossible or unsafe specs are refused with a typed error, before anything is rendered.
 
-use ecom_infra::spec::{EncryptionKey, EnvironmentName, Ipv4Cidr, SubnetSpec};
+use ecom_infra::spec::{
+    AuroraSpec, AuroraStorage, EncryptionKey, Engine, EngineKind, EnvironmentName, Ipv4Cidr,
+    SubnetSpec,
+};
 use ecom_infra::{DeploymentSpec, Preset, SpecError, template};
 
 use crate::support::REGION;
@@ -290,6 +293,130 @@ fn a_proxy_needs_iam_auth_and_sane_limits() {
         SpecError::ProxyLimits {
             idle_seconds: 0,
             percent: 50
+        }
+    );
+}
+
+fn aurora(spec: &mut DeploymentSpec) {
+    *spec = spec.clone().on_aurora(AuroraSpec::default());
+}
+
+#[test]
+fn every_preset_moves_to_aurora_and_stays_valid() {
+    for preset in Preset::ALL {
+        let rds = preset.spec_on(REGION, EngineKind::Rds);
+        assert_eq!(rds, preset.spec(REGION));
+        let spec = preset.spec_on(REGION, EngineKind::Aurora);
+        spec.validate().unwrap();
+        assert_eq!(spec.engine.kind(), EngineKind::Aurora);
+        // What the preset chose is kept: zones, replicas, protection, key, proxy.
+        assert_eq!(spec.network, rds.network);
+        assert_eq!(spec.replicas, rds.replicas);
+        assert_eq!(spec.backups, rds.backups);
+        assert_eq!(
+            (spec.deletion_protection, spec.final_snapshot),
+            (rds.deletion_protection, rds.final_snapshot)
+        );
+        assert_eq!(spec.proxy, rds.proxy);
+    }
+    // db.t4g.micro is RDS's alone: the test preset's writer becomes Aurora's smallest.
+    let test = Preset::Test.spec_on(REGION, EngineKind::Aurora);
+    assert_eq!(test.database.instance_class, "db.t4g.medium");
+    let production = Preset::Production.spec_on(REGION, EngineKind::Aurora);
+    assert_eq!(production.database.instance_class, "db.r6g.large");
+    assert_eq!(
+        production.engine.aurora().unwrap().estimated_data_gib,
+        100,
+        "the production preset's expected volume"
+    );
+}
+
+#[test]
+fn aurora_refuses_what_it_cannot_do() {
+    assert_eq!(
+        refused(|s| {
+            aurora(s);
+            s.replicas.instance_class = Some("db.t4g.small".into());
+        }),
+        SpecError::NotAnAuroraClass("db.t4g.small".into())
+    );
+    assert_eq!(
+        refused(|s| {
+            aurora(s);
+            s.database.instance_class = "db.t3.micro".into();
+        }),
+        SpecError::NotAnAuroraClass("db.t3.micro".into())
+    );
+    assert_eq!(
+        refused(|s| {
+            aurora(s);
+            s.replicas.count = 0;
+        }),
+        SpecError::AuroraMultiAzNeedsAReader
+    );
+    assert_eq!(
+        refused(|s| {
+            aurora(s);
+            s.replicas.count = 0;
+            s.database.multi_az = false;
+            s.backups.retention_days = 0;
+            s.backups.point_in_time_recovery = false;
+        }),
+        SpecError::AuroraNeedsBackups
+    );
+    // The same spec on RDS is fine: a single instance without backups.
+    let mut rds = DeploymentSpec::test(REGION);
+    rds.replicas.count = 0;
+    rds.database.multi_az = false;
+    rds.backups.retention_days = 0;
+    rds.backups.point_in_time_recovery = false;
+    rds.validate().unwrap();
+    // Classes Aurora runs on pass, burstable ones from medium up.
+    for class in [
+        "db.t4g.medium",
+        "db.t3.large",
+        "db.r6g.large",
+        "db.r7g.2xlarge",
+    ] {
+        assert!(ecom_infra::spec::is_aurora_class(class), "{class}");
+    }
+    // Production-like environments need a reader to fail over to on Aurora too.
+    let mut unprotected = Preset::Production.spec_on(REGION, EngineKind::Aurora);
+    unprotected.database.multi_az = false;
+    assert_eq!(
+        unprotected.validate().unwrap_err(),
+        SpecError::ProductionUnprotected("production".into())
+    );
+}
+
+#[test]
+fn engine_reads_from_a_spec_file_and_defaults_to_rds() {
+    let spec = Preset::Production.spec_on(REGION, EngineKind::Aurora);
+    let json = serde_json::to_value(&spec).unwrap();
+    assert_eq!(
+        json["engine"],
+        serde_json::json!({"kind": "aurora_postgres", "storage": "standard",
+                           "estimated_data_gib": 100, "estimated_io_millions_per_month": 500})
+    );
+    assert_eq!(
+        serde_json::from_value::<DeploymentSpec>(json).unwrap(),
+        spec
+    );
+    let mut old = serde_json::to_value(DeploymentSpec::test(REGION)).unwrap();
+    old.as_object_mut().unwrap().remove("engine");
+    let read: DeploymentSpec = serde_json::from_value(old).unwrap();
+    assert_eq!(read.engine, Engine::RdsPostgres);
+    let io: DeploymentSpec = serde_json::from_value({
+        let mut j = serde_json::to_value(DeploymentSpec::test(REGION)).unwrap();
+        j["engine"] = serde_json::json!({"kind": "aurora_postgres", "storage": "io_optimized"});
+        j
+    })
+    .unwrap();
+    assert_eq!(
+        io.engine.aurora().unwrap(),
+        &AuroraSpec {
+            storage: AuroraStorage::IoOptimized,
+            ..AuroraSpec::default()
         }
     );
 }
