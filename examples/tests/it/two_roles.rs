@@ -3,10 +3,7 @@
 //! `shop-service` serves as the application role (`DATABASE_URL`), which never
 //! migrates and may not.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::Output;
 
 use diesel::prelude::*;
 use ecom_store::migrate::Roles;
@@ -14,113 +11,15 @@ use ecom_store::testing::TestDb;
 use ecom_store::{StoreConfig, StoreError, migrate_database};
 use serde_json::{Value, json};
 
-/// `shop-service` with `args`, connecting as `database_url` and migrating as
-/// `migration_url` (unset when `None`), nothing else from the environment's database
-/// settings.
-fn shop_service(args: &[&str], database_url: &str, migration_url: Option<&str>) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_shop-service"));
-    command
-        .args(args)
-        .env("DATABASE_URL", database_url)
-        .env_remove("DATABASE_MIGRATION_URL")
-        .env_remove("DATABASE_READ_URLS")
-        .stdin(Stdio::null());
-    if let Some(url) = migration_url {
-        command.env("DATABASE_MIGRATION_URL", url);
-    }
-    command
-}
+use crate::util::{self, Start, shop_service};
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// A service process that is killed when the test ends, however it ends.
-struct Running {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// What `shop-service` did when started as `database_url`.
-enum Start {
-    /// It listens.
-    Serving(Running),
-    /// It exited first, with this log.
-    Refused(String),
-}
-
-/// What shop-service logs once it listens; its address follows.
-const LISTENING: &str = "listening on http://";
-
-/// `http://ADDR` from the line that says the service listens on ADDR.
-fn listening_url(line: &str) -> String {
-    let rest = &line[line.find(LISTENING).map_or(0, |at| at + LISTENING.len())..];
-    let addr: String = rest
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
-        .collect();
-    let addr: std::net::SocketAddr = addr
-        .parse()
-        .unwrap_or_else(|err| panic!("no address in {line:?}: {err}"));
-    assert_ne!(addr.port(), 0, "{line}");
-    format!("http://{addr}")
-}
-
-/// Starts `shop-service` as `database_url` and waits until it listens or exits. It
-/// binds port 0 and logs the port it got: no port is found free here and then raced
-/// for.
+/// Starts `shop-service` as `database_url` and waits until it listens or exits.
 fn start(database_url: &str) -> Start {
-    let mut child = shop_service(&[], database_url, None)
-        .env("PORT", "0")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (lines_tx, lines) = mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        // Drained for the child's whole life, even once nobody reads the lines: a
-        // closed pipe would fail the service's next log line (tracing-subscriber
-        // then reports the failure with eprintln!, which panics on a broken pipe).
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = lines_tx.send(line);
-        }
-    });
-    let mut running = Running {
-        child,
-        base: String::new(),
-    };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut log = Vec::new();
-    loop {
-        match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            Ok(line) if line.contains(LISTENING) => {
-                running.base = listening_url(&line);
-                return Start::Serving(running);
-            }
-            Ok(line) => log.push(line),
-            // Its stderr closed: it exited.
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                let status = running.child.wait().unwrap();
-                assert!(!status.success(), "exited without serving: {log:?}");
-                return Start::Refused(log.join("\n"));
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                panic!(
-                    "shop-service neither served nor exited:\n{}",
-                    log.join("\n")
-                )
-            }
-        }
-    }
+    util::start(shop_service(&[], database_url, None))
 }
 
 fn call(
