@@ -14,6 +14,9 @@
 //! `PAYMENT_WEBHOOK_SECRETS` (the provider's webhook secrets, comma-separated, the
 //! current one first; without it no payment report is believed) and `ADMIN_TOKEN`
 //! (the back office's token, 32 characters or more; without it `/admin` is closed).
+//! `OUTBOX_WEBHOOK_URL` sends the outbox's events there as signed JSON POSTs,
+//! signed with `OUTBOX_WEBHOOK_SECRET` (required with it), each answered within
+//! `OUTBOX_WEBHOOK_TIMEOUT_MS` (10 s); without it they are written to the log.
 //!
 //! Run it with `cargo run -p ecom-examples --bin shop-service -- migrate`, then
 //! `cargo run -p ecom-examples --bin shop-service`.
@@ -25,7 +28,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use ecom_domain::webhook::WebhookSecret;
-use ecom_examples::service::{AdminToken, App, Intervals, ServiceConfig, serve, shutdown_signal};
+use ecom_examples::service::{
+    AdminToken, App, Intervals, OutboxWebhook, ServiceConfig, serve, shutdown_signal,
+};
 use ecom_store::{PgStore, StoreConfig, build_pool, check_schema, migrate_database};
 use tracing::level_filters::LevelFilter;
 
@@ -89,15 +94,18 @@ fn run() -> Result<(), Box<dyn Error>> {
         .ok()
         .and_then(|p| p.parse().ok())
         .unwrap_or(8080);
+    // Every setting is checked before the service listens: one that is wrong stops
+    // the start, with its name, rather than a service that says it is up.
+    let config = ServiceConfig {
+        webhook_secrets: webhook_secrets()?,
+        admin_token: admin_token()?,
+        outbox_webhook: outbox_webhook()?,
+        ..ServiceConfig::for_store(&store)
+    };
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         tracing::info!("listening on http://{}", listener.local_addr()?);
-        let config = ServiceConfig {
-            webhook_secrets: webhook_secrets()?,
-            admin_token: admin_token()?,
-            ..ServiceConfig::for_store(&store)
-        };
         let app = App::new(store, config);
         serve(listener, app, Intervals::default(), shutdown_signal()).await?;
         Ok(())
@@ -116,6 +124,41 @@ fn webhook_secrets() -> Result<Vec<WebhookSecret>, Box<dyn Error>> {
                 .map_err(|e| format!("PAYMENT_WEBHOOK_SECRETS: {e}").into())
         })
         .collect()
+}
+
+/// `OUTBOX_WEBHOOK_URL`, with `OUTBOX_WEBHOOK_SECRET` and
+/// `OUTBOX_WEBHOOK_TIMEOUT_MS`: where the outbox's events go, if not to the log.
+fn outbox_webhook() -> Result<Option<OutboxWebhook>, Box<dyn Error>> {
+    let Ok(url) = std::env::var("OUTBOX_WEBHOOK_URL") else {
+        return Ok(None);
+    };
+    let secret = std::env::var("OUTBOX_WEBHOOK_SECRET")
+        .map_err(|_| "OUTBOX_WEBHOOK_URL needs OUTBOX_WEBHOOK_SECRET to sign with")?;
+    let secret =
+        WebhookSecret::parse(secret.trim()).map_err(|e| format!("OUTBOX_WEBHOOK_SECRET: {e}"))?;
+    let mut hook =
+        OutboxWebhook::new(&url, secret).map_err(|e| format!("OUTBOX_WEBHOOK_URL: {e}"))?;
+    if let Ok(ms) = std::env::var("OUTBOX_WEBHOOK_TIMEOUT_MS") {
+        let ms: u64 = ms
+            .trim()
+            .parse()
+            .ok()
+            .filter(|ms| *ms > 0)
+            .ok_or("OUTBOX_WEBHOOK_TIMEOUT_MS must be a positive number of milliseconds")?;
+        hook.timeout = Duration::from_millis(ms);
+    }
+    // The URL may carry a token in its query; the log shows where, not how.
+    tracing::info!(
+        host = hook
+            .url()
+            .split('/')
+            .nth(2)
+            .and_then(|authority| authority.rsplit('@').next())
+            .unwrap_or_default(),
+        timeout_ms = u64::try_from(hook.timeout.as_millis()).unwrap_or(u64::MAX),
+        "the outbox is published to a webhook"
+    );
+    Ok(Some(hook))
 }
 
 /// `ADMIN_TOKEN`: the back office's token.

@@ -16,6 +16,7 @@ use tower_governor::key_extractor::PeerIpKeyExtractor;
 use super::admin::AdminToken;
 use super::error::ApiError;
 use super::metrics::Metrics;
+use super::outbox::OutboxWebhook;
 
 /// The service's bounds. [`ServiceConfig::for_store`] sizes them to the store's pool.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +45,8 @@ pub struct ServiceConfig {
     pub webhook_secrets: Vec<WebhookSecret>,
     /// The back office's token (`/admin`); none: the back office is closed (503).
     pub admin_token: Option<AdminToken>,
+    /// Where the outbox's events are POSTed; none: they are written to the log.
+    pub outbox_webhook: Option<OutboxWebhook>,
 }
 
 impl ServiceConfig {
@@ -61,6 +64,7 @@ impl ServiceConfig {
             guarded_burst: 10,
             webhook_secrets: Vec::new(),
             admin_token: None,
+            outbox_webhook: None,
         }
     }
 }

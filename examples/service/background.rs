@@ -1,19 +1,19 @@
 //! The service's work between requests: expiring unpaid orders (so abandoned
 //! checkouts give their stock back), forgetting idempotency keys past their
-//! retention, publishing the outbox, and forgetting idle rate-limit buckets. Each runs
-//! on an interval until shutdown; a failed round is logged and the next one tries
-//! again.
+//! retention, publishing the outbox (to the log or a webhook, see [`super::outbox`]),
+//! and forgetting idle rate-limit buckets. Each runs on an interval until shutdown;
+//! a failed round is logged and the next one tries again.
 
 use std::future::Future;
 use std::time::Duration;
 
 use chrono::Utc;
 use ecom_domain::repo::CheckoutRepository;
-use ecom_store::PgStore;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::app::App;
+use super::outbox;
 
 /// How often each piece of background work runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +22,8 @@ pub struct Intervals {
     pub expiry: Duration,
     /// Forgetting idempotency keys past their retention.
     pub purge: Duration,
-    /// Publishing the outbox, when the last round found it empty.
+    /// Publishing the outbox, when the last round found it empty. (After a failed
+    /// delivery to a webhook, the webhook's backoff applies instead.)
     pub outbox: Duration,
 }
 
@@ -35,9 +36,6 @@ impl Default for Intervals {
         }
     }
 }
-
-/// Events taken from the outbox in one transaction.
-const OUTBOX_BATCH: i64 = 500;
 
 /// The background work, running until [`Background::stop`].
 pub struct Background {
@@ -77,12 +75,13 @@ impl Background {
                 }
             }
         });
-        let store = app.store.clone();
-        let metrics = app.metrics.clone();
-        every(&mut tasks, &stopped, intervals.outbox, move || {
-            let (store, metrics) = (store.clone(), metrics.clone());
-            async move { drain_outbox(store, metrics).await }
-        });
+        tasks.spawn(outbox::run(
+            app.store.clone(),
+            app.metrics.clone(),
+            app.config.outbox_webhook.clone(),
+            intervals.outbox,
+            stopped.clone(),
+        ));
         if let Some(guarded) = app.guarded.clone() {
             // A bucket that has refilled holds nothing worth keeping.
             every(&mut tasks, &stopped, Duration::from_secs(60), move || {
@@ -122,42 +121,6 @@ fn every<F, Fut>(
             }
         }
     });
-}
-
-/// Publishes outbox batches to the log until the outbox is empty.
-async fn drain_outbox(store: PgStore, metrics: std::sync::Arc<super::metrics::Metrics>) {
-    loop {
-        let store = store.clone();
-        let metrics = metrics.clone();
-        let published = blocking(move || {
-            store.publish_outbox(OUTBOX_BATCH, |events| {
-                for event in events {
-                    tracing::info!(
-                        target: "ecom::outbox",
-                        id = event.id,
-                        event_type = %event.event_type,
-                        aggregate_type = %event.aggregate_type,
-                        aggregate_id = event.aggregate_id,
-                        payload = %event.payload,
-                        "event"
-                    );
-                }
-                if let Some(oldest) = events.first() {
-                    metrics.outbox_lag(Utc::now() - oldest.created_at);
-                }
-                Ok::<(), std::convert::Infallible>(())
-            })
-        })
-        .await;
-        match published {
-            Ok(n) if n == usize::try_from(OUTBOX_BATCH).unwrap_or(usize::MAX) => continue,
-            Ok(_) => return,
-            Err(err) => {
-                tracing::warn!(error = %err, "publishing the outbox failed");
-                return;
-            }
-        }
-    }
 }
 
 /// Runs blocking store work off the runtime; a panic in it is logged as an error.

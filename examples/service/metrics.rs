@@ -10,7 +10,9 @@
 //! | `db_pool_connections{state}` | the pool's `idle` and `in_use` connections, read at each scrape |
 //! | `orders_expired_total` | unpaid orders the sweeper expired |
 //! | `sweeper_last_success_timestamp_seconds` | when the sweeper last finished a round |
-//! | `outbox_lag_seconds` | age of the oldest event in the last batch published |
+//! | `outbox_lag_seconds` | age of the oldest event waiting to be published, as the publisher last saw it (0 once the outbox is empty) |
+//! | `outbox_events_published_total` | events published (to the log or acknowledged by the webhook) |
+//! | `outbox_failures_total` | publishing rounds that failed (the webhook refused or did not answer, or the database failed); their events wait for the next attempt |
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -70,6 +72,8 @@ pub struct Metrics {
     expired: Counter,
     swept_at: Gauge,
     outbox_lag: Gauge<f64, AtomicU64>,
+    outbox_published: Counter,
+    outbox_failures: Counter,
     /// Encoding is rare and quick; one at a time keeps the pool gauges consistent.
     scrape: Mutex<()>,
 }
@@ -127,8 +131,20 @@ impl Metrics {
         );
         registry.register(
             "outbox_lag_seconds",
-            "Age of the oldest event in the last batch published",
+            "Age of the oldest event waiting to be published, as last seen",
             outbox_lag.clone(),
+        );
+        let outbox_published = Counter::default();
+        let outbox_failures = Counter::default();
+        registry.register(
+            "outbox_events_published",
+            "Outbox events published",
+            outbox_published.clone(),
+        );
+        registry.register(
+            "outbox_failures",
+            "Outbox publishing rounds that failed",
+            outbox_failures.clone(),
         );
         Self {
             registry,
@@ -142,6 +158,8 @@ impl Metrics {
             expired,
             swept_at,
             outbox_lag,
+            outbox_published,
+            outbox_failures,
             scrape: Mutex::new(()),
         }
     }
@@ -168,10 +186,21 @@ impl Metrics {
         self.swept_at.set(chrono::Utc::now().timestamp());
     }
 
-    /// Notes the age of the oldest event of a batch just published.
+    /// Notes the age of the oldest event waiting to be published.
     pub(super) fn outbox_lag(&self, age: chrono::Duration) {
         let age = age.to_std().unwrap_or_default();
         self.outbox_lag.set(age.as_secs_f64());
+    }
+
+    /// Counts `count` events published.
+    pub(super) fn outbox_published(&self, count: usize) {
+        self.outbox_published
+            .inc_by(u64::try_from(count).unwrap_or(u64::MAX));
+    }
+
+    /// Counts a publishing round that failed.
+    pub(super) fn outbox_failed(&self) {
+        self.outbox_failures.inc();
     }
 
     /// Counts a checkout's outcome.

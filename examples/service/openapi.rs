@@ -3,6 +3,7 @@
 //! response types derive their schemas. It is served at `GET /openapi.json` and
 //! checked in as `docs/openapi.json`; a test fails when either drifts from the
 //! code, and another when a route of the router is missing from the document.
+//! The POSTs the service makes, to the outbox webhook, are in its `webhooks`.
 //!
 //! Regenerate the checked-in copy with
 //! `cargo run -p ecom-examples --bin shop-service -- openapi > docs/openapi.json`
@@ -12,15 +13,18 @@ use std::sync::LazyLock;
 
 use axum::http::header;
 use axum::response::IntoResponse;
-use serde_json::Value;
+use serde_json::{Value, json};
 use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, Ref, RefOr};
+use utoipa::openapi::{ContentBuilder, PathItem, Ref, RefOr, Required};
 use utoipa::{Modify, OpenApi, ToResponse};
 
 use super::error::ErrorBody;
+use super::outbox::OutboxDelivery;
 use super::{admin, handlers, metrics};
 
 /// The security scheme of customers' routes: a session token.
@@ -69,7 +73,7 @@ pub const ADMIN_SCHEME: &str = "admin";
         document,
     ),
     components(
-        schemas(ErrorBody),
+        schemas(ErrorBody, OutboxDelivery),
         responses(
             BadRequest,
             Unauthenticated,
@@ -82,7 +86,7 @@ pub const ADMIN_SCHEME: &str = "admin";
             Unavailable
         )
     ),
-    modifiers(&Security),
+    modifiers(&Security, &OutboxWebhookDoc),
     tags(
         (name = "catalog", description = "Browsing and searching products"),
         (name = "accounts", description = "Registration and sessions"),
@@ -127,6 +131,70 @@ impl Modify for Security {
                     .build(),
             ),
         );
+    }
+}
+
+/// Adds the POST the service makes to `OUTBOX_WEBHOOK_URL` as an OpenAPI 3.1
+/// webhook, so a receiver's author finds its body and signature here.
+struct OutboxWebhookDoc;
+
+impl Modify for OutboxWebhookDoc {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let operation = OperationBuilder::new()
+            .operation_id(Some("outbox_delivery"))
+            .summary(Some("A batch of the outbox's events, oldest first"))
+            .description(Some(
+                "POSTed by the service to `OUTBOX_WEBHOOK_URL` when it is set. Delivery \
+                 is at least once: the events are marked published only when the \
+                 receiver answers 2xx within `OUTBOX_WEBHOOK_TIMEOUT_MS`; otherwise the \
+                 same batch comes again after a backoff (one second, doubling to a \
+                 minute). Dedupe by event `id`. Verify `Webhook-Signature` as the \
+                 service verifies its payment webhooks (`ecom_domain::webhook::\
+                 WebhookVerifier`), with `OUTBOX_WEBHOOK_SECRET`.",
+            ))
+            .tag("webhooks")
+            .parameter(
+                ParameterBuilder::new()
+                    .name("Webhook-Signature")
+                    .parameter_in(ParameterIn::Header)
+                    .required(Required::True)
+                    .description(Some(
+                        "`t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<raw body>\">`",
+                    ))
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
+            )
+            .request_body(Some(
+                RequestBodyBuilder::new()
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("OutboxDelivery")))
+                            .build(),
+                    )
+                    .required(Some(Required::True))
+                    .build(),
+            ))
+            .response(
+                "2XX",
+                ResponseBuilder::new()
+                    .description("Received: the events are marked published")
+                    .build(),
+            )
+            .response(
+                "default",
+                ResponseBuilder::new()
+                    .description("Anything else, or no answer in time: the batch comes again")
+                    .build(),
+            )
+            .build();
+        let item = PathItem::new(HttpMethod::Post, operation);
+        let item = serde_json::to_value(item).unwrap_or(Value::Null);
+        // utoipa 5 has no field for 3.1's `webhooks`; an extension serializes at the
+        // document's top level, which is where the specification puts them.
+        openapi
+            .extensions
+            .get_or_insert_with(Default::default)
+            .insert("webhooks".to_owned(), json!({ "outbox": item }));
     }
 }
 

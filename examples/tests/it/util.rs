@@ -58,6 +58,7 @@ pub fn shop_service(args: &[&str], database_url: &str, migration_url: Option<&st
         .env("DATABASE_URL", database_url)
         .env_remove("DATABASE_MIGRATION_URL")
         .env_remove("DATABASE_READ_URLS")
+        .env_remove("OUTBOX_WEBHOOK_URL")
         .stdin(Stdio::null());
     if let Some(url) = migration_url {
         command.env("DATABASE_MIGRATION_URL", url);

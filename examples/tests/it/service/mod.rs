@@ -7,6 +7,7 @@ mod hostile_values;
 mod limits;
 mod openapi;
 mod operations;
+mod outbox;
 mod ownership;
 mod purchases;
 mod webhooks;

@@ -31,7 +31,7 @@ fn get(agent: &ureq::Agent, url: &str, request_id: Option<&str>) -> (u16, Option
 }
 
 /// The value of the sample `name{labels}` in a metrics text, if present.
-fn sample(metrics: &str, name_and_labels: &str) -> Option<f64> {
+pub(super) fn sample(metrics: &str, name_and_labels: &str) -> Option<f64> {
     metrics.lines().find_map(|line| {
         let (key, value) = line.rsplit_once(' ')?;
         (key == name_and_labels).then(|| value.parse().ok())?
