@@ -4,6 +4,7 @@
 //! what the flows and the service claim.
 
 pub mod flows;
+pub mod pgbench;
 pub mod service;
 
 pub use service::{

@@ -179,7 +179,7 @@ fn fresh_database(per_client: usize) -> Result<Bench, Box<dyn Error>> {
         url,
         store,
         conn,
-        pgbench: pgbench::pgbench_binary()?,
+        pgbench: ecom_examples::pgbench::binary()?,
         work: std::env::temp_dir().join(format!("ecom-bench-{}", std::process::id())),
         per_client,
     })

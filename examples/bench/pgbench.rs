@@ -2,11 +2,9 @@
 //! (extended protocol, prepared statements) at the same client counts.
 
 use std::error::Error;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
+use ecom_examples::pgbench;
 
 use crate::Bench;
 use crate::measure::{Run, summarize};
@@ -46,19 +44,6 @@ SELECT p.id, p.sku, p.name, p.description, p.category_id, p.price, p.currency, p
 COMMIT;
 "#;
 
-/// pgbench from the PostgreSQL installation the private cluster runs on.
-pub(crate) fn pgbench_binary() -> Result<PathBuf, Box<dyn Error>> {
-    let bin = ecom_store::dev::bin_dir()?.join("pgbench");
-    if !bin.exists() {
-        return Err(format!(
-            "{} is missing: install postgresql-contrib or the PostgreSQL client tools",
-            bin.display()
-        )
-        .into());
-    }
-    Ok(bin)
-}
-
 /// Checkouts of the carts from `first_cart` on, one per transaction: a fresh
 /// sequence hands each transaction its cart.
 pub(crate) fn raw_checkouts(
@@ -81,8 +66,7 @@ pub(crate) fn raw_checkouts(
     )
 }
 
-/// Runs `script` with pgbench, `transactions` in all over `clients` connections, and
-/// reads each transaction's latency from pgbench's log.
+/// Runs `script` with pgbench, `transactions` in all over `clients` connections.
 pub(crate) fn raw_script(
     bench: &Bench,
     workload: &'static str,
@@ -90,99 +74,25 @@ pub(crate) fn raw_script(
     transactions: usize,
     script: &str,
 ) -> Result<Run, Box<dyn Error>> {
-    let script_path = bench.work.join("script.sql");
-    std::fs::write(&script_path, script)?;
-    let log_dir = bench.work.join(format!(
-        "log-{}-{clients}",
-        workload.replace([' ', ','], "_")
-    ));
-    let _ = std::fs::remove_dir_all(&log_dir);
-    std::fs::create_dir_all(&log_dir)?;
-    let started = Instant::now();
-    let output = run_pgbench(bench, &script_path, &log_dir, clients, transactions)?;
-    let wall = started.elapsed();
-    let stdout = checked_stdout(&output)?;
-    let latencies = logged_latencies(&log_dir)?;
-    if latencies.len() != transactions / clients * clients {
-        return Err(format!(
-            "pgbench logged {} of {transactions} transactions",
-            latencies.len()
-        )
-        .into());
-    }
-    let mut run = summarize(workload, "raw SQL (pgbench)", clients, latencies, wall);
+    let measured = pgbench::run(
+        &bench.pgbench,
+        &bench.url,
+        &bench.work,
+        &format!("{workload}-{clients}"),
+        script,
+        clients,
+        transactions,
+    )?;
+    let mut run = summarize(
+        workload,
+        "raw SQL (pgbench)",
+        clients,
+        measured.latencies,
+        measured.wall,
+    );
     // pgbench's own tps excludes connection set-up; use its figure for fairness.
-    if let Some(tps) = reported_tps(&stdout) {
+    if let Some(tps) = measured.tps {
         run.tps = tps;
     }
     Ok(run)
-}
-
-fn run_pgbench(
-    bench: &Bench,
-    script: &Path,
-    log_dir: &Path,
-    clients: usize,
-    transactions: usize,
-) -> Result<Output, Box<dyn Error>> {
-    Ok(Command::new(&bench.pgbench)
-        .args(["--no-vacuum", "--protocol=prepared", "--log"])
-        .arg(format!("--log-prefix={}", log_dir.join("tx").display()))
-        .arg(format!("--client={clients}"))
-        .arg(format!("--jobs={}", clients.min(2)))
-        .arg(format!("--transactions={}", transactions / clients))
-        .arg(format!("--file={}", script.display()))
-        .arg(&bench.url)
-        .output()?)
-}
-
-/// pgbench's report, once it says the run succeeded without failed transactions.
-fn checked_stdout(output: &Output) -> Result<String, Box<dyn Error>> {
-    if !output.status.success() {
-        return Err(format!(
-            "pgbench failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-        .into());
-    }
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let failed = stdout
-        .lines()
-        .find(|l| l.starts_with("number of failed transactions"))
-        .unwrap_or("");
-    if !failed.is_empty() && !failed.contains(": 0 ") {
-        return Err(format!("pgbench had failures: {failed}").into());
-    }
-    Ok(stdout)
-}
-
-/// Every transaction's latency from the per-client logs in `log_dir`.
-fn logged_latencies(log_dir: &Path) -> Result<Vec<Duration>, Box<dyn Error>> {
-    let mut latencies = Vec::new();
-    for entry in std::fs::read_dir(log_dir)? {
-        for line in std::fs::read_to_string(entry?.path())?.lines() {
-            // client_id transaction_no time_us script_no epoch epoch_us
-            if let Some(us) = line
-                .split_whitespace()
-                .nth(2)
-                .and_then(|t| t.parse::<u64>().ok())
-            {
-                latencies.push(Duration::from_micros(us));
-            }
-        }
-    }
-    Ok(latencies)
-}
-
-/// The `tps = ...` figure of pgbench's report, whole transactions per second.
-fn reported_tps(stdout: &str) -> Option<u64> {
-    stdout.lines().find_map(|l| {
-        l.strip_prefix("tps = ")?
-            .split_whitespace()
-            .next()?
-            .split('.')
-            .next()?
-            .parse::<u64>()
-            .ok()
-    })
 }

@@ -3,6 +3,7 @@
 
 mod cancel_refund;
 mod flash_sale;
+mod load;
 mod order_flow;
 mod service;
 mod two_roles;

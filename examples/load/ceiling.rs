@@ -1,0 +1,214 @@
+//! The ceiling of a purchase: the statements the store sends for each of the
+//! purchase's requests, transaction by transaction, written out by hand and run by
+//! pgbench over as many connections as there are buyers. What the service does
+//! beyond them (HTTP, JSON, hashing tokens, signing and checking webhooks, the pool)
+//! is what the ratio of the two measures.
+//!
+//! The statements were read from the server's log of one purchase
+//! (`ALTER ROLE ecom_app SET log_min_duration_statement = 0`); when the store's
+//! statements change, this script follows them. (A `:name` is a pgbench variable
+//! wherever it stands, in string literals too: hence `concat_ws(':', ...)`.)
+
+use std::error::Error;
+use std::path::PathBuf;
+
+use ecom_domain::prelude::*;
+use ecom_domain::rules::StoreRules;
+use ecom_examples::pgbench;
+use ecom_store::StoreConfig;
+
+use crate::purchase::Flow;
+use crate::{Figures, Shelf};
+
+/// pgbench on the service's database, as the service's role.
+pub(crate) struct Ceiling {
+    pgbench: PathBuf,
+    url: String,
+    work: PathBuf,
+    flow: Flow,
+    totals: Totals,
+}
+
+impl Ceiling {
+    /// The ceiling of `flow`'s purchases, each of items priced like `sample`.
+    pub(crate) fn new(
+        config: &StoreConfig,
+        flow: Flow,
+        sample: &Product,
+    ) -> Result<Self, Box<dyn Error>> {
+        let quantity = Quantity::new(1)?;
+        let lines: Vec<(&Product, Quantity)> =
+            (0..flow.items()).map(|_| (sample, quantity)).collect();
+        let draft = StoreRules::default().pricing.price(
+            Currency::EUR,
+            &lines,
+            CountryCode::parse("DE")?,
+        )?;
+        Ok(Self {
+            pgbench: pgbench::binary()?,
+            url: config.database_url.clone(),
+            work: std::env::temp_dir().join(format!("ecom-load-{}", std::process::id())),
+            flow,
+            totals: draft.totals,
+        })
+    }
+
+    /// `purchases` purchases from `shelf` by pgbench over `clients` connections.
+    pub(crate) fn measure(
+        &self,
+        shelf: &Shelf,
+        clients: usize,
+        purchases: usize,
+    ) -> Result<Figures, Box<dyn Error>> {
+        let script = script(self.flow, shelf, &self.totals);
+        let measured = pgbench::run(
+            &self.pgbench,
+            &self.url,
+            &self.work,
+            &format!("{}-{clients}", shelf.name),
+            &script,
+            clients,
+            purchases,
+        )?;
+        let mut figures = Figures::from_latencies(measured.latencies, measured.wall, 0);
+        // pgbench's own rate leaves out connecting, as the service's pool does.
+        if let Some(tps) = measured.tps {
+            figures.per_second = tps;
+        }
+        Ok(figures)
+    }
+}
+
+impl Drop for Ceiling {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.work);
+    }
+}
+
+/// The session lookup that begins every request a guest makes with its token.
+const SESSION: &str = "SELECT user_id FROM sessions WHERE token_digest = decode(:digest, 'hex') AND revoked_at IS NULL AND expires_at > CURRENT_TIMESTAMP LIMIT 1;\n";
+
+/// The columns the store reads of a product.
+const PRODUCT_COLUMNS: &str = "id, sku, name, description, category_id, price, currency, status, stock_on_hand, created_at, updated_at";
+
+/// A payment report from the provider: `kind` of the whole amount, then what the
+/// report does to the order (`order` holds its statements).
+fn report(kind: &str, status: &str, captured: &str, order: &str) -> String {
+    format!(
+        "BEGIN ISOLATION LEVEL READ COMMITTED;
+SELECT order_id FROM payments WHERE id = :payment_id LIMIT 1;
+SELECT status FROM orders WHERE id = :order_id LIMIT 1 FOR UPDATE;
+SELECT id, order_id, provider, provider_ref, currency, amount, authorized, captured, refunded, status FROM payments WHERE id = :payment_id LIMIT 1 FOR UPDATE;
+SELECT payment_id, kind, amount, idempotency_key, provider_event_id, reason FROM payment_events WHERE payment_id = ANY(ARRAY[:payment_id]::bigint[]) ORDER BY id;
+UPDATE payments SET authorized = :grand_total, captured = {captured}, refunded = 0, status = '{status}', provider_ref = NULL, updated_at = CURRENT_TIMESTAMP WHERE id = :payment_id;
+INSERT INTO payment_events (payment_id, kind, amount, idempotency_key, provider_event_id, reason) VALUES (:payment_id, '{kind}', :grand_total, 'evt_raw_' || :payment_id::text || '_{kind}', NULL, NULL);
+INSERT INTO outbox_events (aggregate_type, aggregate_id, event_type, payload) VALUES ('payment', :payment_id, 'payment.{kind}', jsonb_build_object('payment_id', :payment_id::bigint, 'order_id', :order_id::bigint, 'status', '{status}', 'amount', :grand_total::text));
+{order}COMMIT;
+"
+    )
+}
+
+/// The pgbench script of one purchase of `flow` from `shelf`, whose orders come to
+/// `totals`.
+fn script(flow: Flow, shelf: &Shelf, totals: &Totals) -> String {
+    let (first, count) = (shelf.first, shelf.count);
+    let mut s = format!(
+        "\\set i random(0, {last})
+\\set p0 {first} + :i
+\\set p1 {first} + (:i + 7) % {count}
+BEGIN ISOLATION LEVEL READ COMMITTED;
+INSERT INTO sessions (token_digest, user_id, expires_at) VALUES (sha256(convert_to(random()::text || clock_timestamp()::text, 'UTF8')), NULL, now() + 2592000 * interval '1 second') RETURNING encode(token_digest, 'hex') AS digest, expires_at \\gset
+COMMIT;
+BEGIN ISOLATION LEVEL READ COMMITTED;
+{SESSION}SELECT id FROM carts WHERE status = 'open' AND guest_token_digest = decode(:digest, 'hex') LIMIT 1 FOR UPDATE;
+INSERT INTO carts (user_id, guest_token_digest, currency) VALUES (NULL, decode(:digest, 'hex'), 'EUR') ON CONFLICT DO NOTHING;
+SELECT id AS cart FROM carts WHERE status = 'open' AND guest_token_digest = decode(:digest, 'hex') LIMIT 1 FOR UPDATE \\gset
+SELECT id, public_id AS cart_ref, user_id, guest_token_digest, currency, status FROM carts WHERE id = :cart LIMIT 1 \\gset
+SELECT product_id, quantity FROM cart_lines WHERE cart_id = :cart;
+COMMIT;
+",
+        last = count - 1
+    );
+    for item in 0..flow.items() {
+        s.push_str(&format!(
+            "BEGIN ISOLATION LEVEL READ COMMITTED;
+{SESSION}SELECT id FROM carts WHERE public_id = :cart_ref AND guest_token_digest = decode(:digest, 'hex') LIMIT 1 FOR UPDATE;
+SELECT id, public_id, user_id, guest_token_digest, currency, status FROM carts WHERE id = :cart LIMIT 1 FOR UPDATE;
+SELECT product_id, quantity FROM cart_lines WHERE cart_id = :cart;
+SELECT {PRODUCT_COLUMNS} FROM products WHERE id = :p{item} LIMIT 1 \\gset p{item}_
+INSERT INTO cart_lines (cart_id, product_id, quantity) VALUES (:cart, :p{item}, 1) ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = excluded.quantity;
+UPDATE carts SET status = 'open', user_id = NULL, guest_token_digest = decode(:digest, 'hex'), updated_at = CURRENT_TIMESTAMP WHERE id = :cart;
+COMMIT;
+"
+        ));
+    }
+    let list = |column: &str| {
+        (0..flow.items())
+            .map(|i| format!(":p{i}_{column}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let line_numbers = (1..=flow.items())
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    s.push_str(&format!(
+        "BEGIN ISOLATION LEVEL READ COMMITTED;
+{SESSION}SELECT id FROM carts WHERE public_id = :cart_ref AND guest_token_digest = decode(:digest, 'hex') LIMIT 1 FOR UPDATE;
+INSERT INTO idempotency_keys (scope, key, request_hash, expires_at) VALUES (concat_ws(':', 'checkout', 'guest', :digest::text), 'raw-' || :cart::text, sha256(convert_to(:cart_ref, 'UTF8')), now() + interval '1 day') ON CONFLICT DO NOTHING;
+SELECT id, public_id, user_id, guest_token_digest, currency, status FROM carts WHERE id = :cart LIMIT 1 FOR UPDATE;
+SELECT product_id, quantity FROM cart_lines WHERE cart_id = :cart;
+SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ANY(SELECT product_id FROM cart_lines WHERE cart_id = :cart) ORDER BY id;
+INSERT INTO orders (user_id, guest_email, guest_token_digest, cart_id, currency, subtotal, shipping, tax, grand_total, payment_deadline) VALUES (NULL, 'load@example.com', decode(:digest, 'hex'), :cart, 'EUR', {subtotal}, {shipping}, {tax}, {grand_total}, now() + 1800 * interval '1 second') RETURNING id AS order_id, public_id AS order_ref, created_at, payment_deadline \\gset
+INSERT INTO order_addresses (order_id, kind, recipient, line1, line2, city, region, postal_code, country) VALUES (:order_id, 'shipping', 'Load Tester', '1 Main St', NULL, 'Berlin', NULL, '10115', 'DE'), (:order_id, 'billing', 'Load Tester', '1 Main St', NULL, 'Berlin', NULL, '10115', 'DE');
+INSERT INTO order_lines (order_id, line_no, product_id, sku, name, unit_price, quantity) SELECT :order_id::bigint, * FROM unnest(ARRAY[{line_numbers}]::smallint[], ARRAY[{ids}]::bigint[], ARRAY[{skus}]::text[], ARRAY[{names}]::text[], ARRAY[{prices}]::numeric[], ARRAY[{ones}]::int[]);
+INSERT INTO order_status_history (order_id, to_status, event, at) VALUES (:order_id, 'pending_payment', 'checkout', now());
+INSERT INTO payments (order_id, provider, currency, amount) VALUES (:order_id, 'test', 'EUR', {grand_total}) RETURNING id AS payment_id, amount AS grand_total \\gset
+UPDATE carts SET status = 'converted', updated_at = now() WHERE id = :cart;
+UPDATE idempotency_keys SET order_id = :order_id WHERE scope = concat_ws(':', 'checkout', 'guest', :digest::text) AND key = 'raw-' || :cart::text;
+INSERT INTO outbox_events (aggregate_type, aggregate_id, event_type, payload) VALUES ('order', :order_id, 'order.placed', jsonb_build_object('order_id', :order_id::bigint, 'payment_id', :payment_id::bigint, 'currency', 'EUR', 'grand_total', '{grand_total}', 'lines', jsonb_build_array({sku_texts})));
+SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ANY(SELECT product_id FROM order_lines WHERE order_id = :order_id) ORDER BY id FOR NO KEY UPDATE;
+UPDATE products p SET stock_on_hand = p.stock_on_hand + -1 * l.units, updated_at = now() FROM (SELECT product_id, sum(quantity) AS units FROM order_lines WHERE order_id = :order_id GROUP BY product_id) AS l WHERE p.id = l.product_id;
+COMMIT;
+",
+        subtotal = totals.subtotal.amount(),
+        shipping = totals.shipping.amount(),
+        tax = totals.tax.amount(),
+        grand_total = totals.grand_total.amount(),
+        ids = list("id"),
+        skus = list("sku"),
+        sku_texts = (0..flow.items())
+            .map(|i| format!(":p{i}_sku::text"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        names = list("name"),
+        prices = list("price"),
+        ones = vec!["1"; flow.items()].join(", "),
+    ));
+    s.push_str(&report("authorize", "authorized", "0", ""));
+    s.push_str(&report(
+        "capture",
+        "captured",
+        ":grand_total",
+        "SELECT status FROM orders WHERE id = :order_id LIMIT 1;
+UPDATE orders SET status = 'paid', updated_at = CURRENT_TIMESTAMP WHERE id = :order_id;
+INSERT INTO order_status_history (order_id, from_status, to_status, event, note) VALUES (:order_id, 'pending_payment', 'paid', 'payment_captured', NULL);
+INSERT INTO outbox_events (aggregate_type, aggregate_id, event_type, payload) VALUES ('order', :order_id, 'order.status_changed', jsonb_build_object('order_id', :order_id::bigint, 'from', 'pending_payment', 'to', 'paid', 'event', 'payment_captured', 'note', NULL));
+",
+    ));
+    if flow == Flow::Full {
+        s.push_str(&format!(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
+{SESSION}SELECT id FROM orders WHERE public_id = :order_ref AND guest_token_digest = decode(:digest, 'hex') LIMIT 1;
+SELECT id, public_id, user_id, guest_email, cart_id, currency, subtotal, shipping, tax, grand_total, status, payment_deadline, created_at FROM orders WHERE id = :order_id LIMIT 1;
+SELECT line_no, product_id, sku, name, unit_price, quantity FROM order_lines WHERE order_id = :order_id ORDER BY line_no;
+SELECT kind, recipient, line1, line2, city, region, postal_code, country FROM order_addresses WHERE order_id = :order_id;
+SELECT from_status, to_status, event, note, at FROM order_status_history WHERE order_id = :order_id ORDER BY id;
+SELECT id, order_id, provider, provider_ref, currency, amount, authorized, captured, refunded, status FROM payments WHERE order_id = :order_id ORDER BY id;
+SELECT payment_id, kind, amount, idempotency_key, provider_event_id, reason FROM payment_events WHERE payment_id = ANY(ARRAY[:payment_id]::bigint[]) ORDER BY id;
+COMMIT;
+"
+        ));
+    }
+    s
+}
