@@ -16,6 +16,44 @@
 //! | `ECOM_REPLICA_RETRY_MS` | a replica that failed or lagged is left out this long, then probed again | 5000 |
 //! | `ECOM_REPLICA_TIMEOUT_MS` | how long a read waits for a replica connection before it goes elsewhere | 1000 |
 //! | `ECOM_ALLOW_UNVERIFIED_TLS` | `1`: allow an `sslmode` weaker than `verify-full` for a host that is not local (see [`crate::build_pool_with`]) | `0`: refused |
+//! | `ECOM_TRANSACTION_POOLING` | `1`: `DATABASE_URL` (and the replicas) reach PostgreSQL through a transaction-pooling proxy (pgbouncer `pool_mode = transaction`, RDS Proxy): no prepared statement cache, session settings per transaction (see below) | `0`: connections are the server's own sessions |
+//!
+//! ## Behind a transaction-pooling proxy
+//!
+//! A proxy in transaction mode lends each client a server connection for one
+//! transaction at a time, so nothing a client leaves in a *session* is its own:
+//!
+//! - **Prepared statements.** Diesel keeps the statements it runs often prepared, under
+//!   names (`__diesel_stmt_0`, ...) numbered per client connection. Through the proxy,
+//!   client A prepares `__diesel_stmt_0` on server connection S1; client B, lent S1
+//!   later, prepares its own `__diesel_stmt_0` there and fails ("prepared statement
+//!   already exists"), and A, lent S2, finds none ("does not exist"). pgbouncer 1.18
+//!   (Debian bookworm's) cannot track protocol-level prepared statements in transaction
+//!   mode (1.21 can, with `max_prepared_statements`). `ECOM_TRANSACTION_POOLING=1`
+//!   turns diesel's statement cache off: every statement is parsed and planned per
+//!   call, on the unnamed statement, which any server connection accepts. The cost is
+//!   measured in `docs/scaling.md` ("Behind a transaction-pooling proxy").
+//! - **Session settings.** `statement_timeout` and
+//!   `idle_in_transaction_session_timeout` are set per connection with
+//!   `set_config(..., false)` when the pool opens it. Through the proxy that would set
+//!   them on whichever server connection the client had at that moment, for every
+//!   client lent it later, and leave the client's later transactions on other server
+//!   connections without them. With the switch on, they are set per transaction
+//!   instead, with `SET LOCAL` sent in the same message as `BEGIN` (no extra round
+//!   trip), in every transaction the store runs: [`crate::PgStore`]'s methods, its
+//!   readers, [`crate::transaction_with_retry`] and the outbox. This follows the
+//!   configuration of each pool exactly, which role or database defaults (`ALTER ROLE
+//!   ... SET statement_timeout`) would not: they are one value for every client of the
+//!   role, set outside the service. Statements you run on [`crate::get_conn`] outside
+//!   a transaction get the server's defaults; set role defaults as a backstop for them.
+//!   `application_name` stays a session setting: pgbouncer tracks it per client and
+//!   sets it again on each server connection it lends (as it does `TimeZone` and
+//!   `client_encoding`, which diesel sets on connect).
+//! - **What must not go through the proxy.** The migrations hold a session-level
+//!   advisory lock across several transactions (so that one process migrates) and build
+//!   indexes `CONCURRENTLY` outside a transaction: give `DATABASE_MIGRATION_URL` the
+//!   server itself. The store uses no `LISTEN`, temporary tables or session `SET`s
+//!   (its advisory locks are `pg_advisory_xact_lock`, released at commit).
 //!
 //! `DATABASE_URL` may name several hosts, `postgres://u@a:5432,b:5432/db?target_session_attrs=read-write`:
 //! libpq then connects to whichever is the primary, so after a failover new connections
@@ -79,6 +117,10 @@ pub struct StoreConfig {
     /// Allow an `sslmode` weaker than `verify-full` for a host that is not local
     /// (`ECOM_ALLOW_UNVERIFIED_TLS=1`); see [`crate::build_pool_with`].
     pub allow_unverified_tls: bool,
+    /// The URLs reach PostgreSQL through a transaction-pooling proxy
+    /// (`ECOM_TRANSACTION_POOLING=1`): no prepared statement cache, and the session
+    /// settings set per transaction; see the [module docs](self#behind-a-transaction-pooling-proxy).
+    pub transaction_pooling: bool,
 }
 
 /// How [`crate::PgStore::reader`] uses read replicas.
@@ -122,6 +164,7 @@ impl StoreConfig {
             read_urls: Vec::new(),
             read_policy: ReadPolicy::default(),
             allow_unverified_tls: false,
+            transaction_pooling: false,
         }
     }
 
@@ -251,17 +294,23 @@ impl StoreConfig {
                 *field = Duration::from_millis(ms);
             }
         }
-        if let Some(raw) = lookup("ECOM_ALLOW_UNVERIFIED_TLS") {
-            config.allow_unverified_tls = match raw.trim() {
-                "1" | "true" => true,
-                "" | "0" | "false" => false,
-                _ => {
-                    return Err(StoreError::Config {
-                        key: "ECOM_ALLOW_UNVERIFIED_TLS".into(),
+        let switch = |key: &str| -> Result<Option<bool>, StoreError> {
+            lookup(key)
+                .map(|raw| match raw.trim() {
+                    "1" | "true" => Ok(true),
+                    "" | "0" | "false" => Ok(false),
+                    _ => Err(StoreError::Config {
+                        key: key.into(),
                         message: format!("expected 1 or 0, got {raw:?}"),
-                    });
-                }
-            };
+                    }),
+                })
+                .transpose()
+        };
+        if let Some(on) = switch("ECOM_ALLOW_UNVERIFIED_TLS")? {
+            config.allow_unverified_tls = on;
+        }
+        if let Some(on) = switch("ECOM_TRANSACTION_POOLING")? {
+            config.transaction_pooling = on;
         }
         Ok(config)
     }
@@ -294,6 +343,7 @@ impl fmt::Debug for StoreConfig {
             )
             .field("read_policy", &self.read_policy)
             .field("allow_unverified_tls", &self.allow_unverified_tls)
+            .field("transaction_pooling", &self.transaction_pooling)
             .finish()
     }
 }
@@ -539,6 +589,27 @@ mod tests {
             Duration::from_millis(1500)
         );
         assert_eq!(config.application_name, "ecom-api");
+    }
+
+    #[test]
+    fn transaction_pooling_is_a_switch_off_by_default() {
+        let url = ("DATABASE_URL", "postgres://u@proxy/db");
+        assert!(!config(&[url]).unwrap().transaction_pooling);
+        assert!(
+            config(&[url, ("ECOM_TRANSACTION_POOLING", "1")])
+                .unwrap()
+                .transaction_pooling
+        );
+        assert!(
+            !config(&[url, ("ECOM_TRANSACTION_POOLING", "0")])
+                .unwrap()
+                .transaction_pooling
+        );
+        let err = config(&[url, ("ECOM_TRANSACTION_POOLING", "transaction")]).unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Config { key, .. } if key == "ECOM_TRANSACTION_POOLING"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -82,7 +82,7 @@ impl PgStore {
         publish: impl FnOnce(&[OutboxEvent]) -> Result<(), E>,
     ) -> Result<usize, PublishError<E>> {
         let mut conn = get_conn(self.pool())?;
-        conn.transaction(|conn| {
+        crate::pool::run_transaction(&mut conn, None, false, |conn| {
             let events = outbox_events::table
                 .filter(outbox_events::published_at.is_null())
                 .order(outbox_events::id)

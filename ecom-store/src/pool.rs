@@ -1,13 +1,21 @@
 //! The r2d2 connection pool, with session settings applied to every connection and,
 //! optionally, a fresh password for each new connection (RDS IAM auth tokens).
+//!
+//! Behind a transaction-pooling proxy ([`StoreConfig::transaction_pooling`]) the
+//! connections keep no prepared statements and take the session settings at the start
+//! of every transaction instead; see the [config docs](crate::config#behind-a-transaction-pooling-proxy).
 
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use diesel::connection::InstrumentationEvent;
+use diesel::connection::{
+    AnsiTransactionManager, CacheSize, Instrumentation, InstrumentationEvent, TransactionManager,
+};
+use diesel::pg::{Pg, PgQueryBuilder};
 use diesel::prelude::*;
+use diesel::query_builder::{QueryBuilder, QueryFragment};
 use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::sql_types::Text;
 use diesel::{ConnectionError, PgConnection};
@@ -31,12 +39,14 @@ pub trait PasswordSource: Send + Sync + fmt::Debug + 'static {
 
 /// Opens the pool's connections: with the URL as it is, or with the password of each
 /// new connection taken from a [`PasswordSource`]; then applies the
-/// [`SessionSettings`], if any.
+/// [`SessionSettings`], if any, for the session or, behind a transaction-pooling
+/// proxy, per transaction.
 #[derive(Clone)]
 pub struct StoreConnectionManager {
     url: String,
     password: Option<Arc<dyn PasswordSource>>,
     session: Option<SessionSettings>,
+    transaction_pooling: bool,
 }
 
 impl StoreConnectionManager {
@@ -46,6 +56,7 @@ impl StoreConnectionManager {
             url: url.into(),
             password,
             session: None,
+            transaction_pooling: false,
         }
     }
 
@@ -53,6 +64,17 @@ impl StoreConnectionManager {
     pub fn with_session(self, session: SessionSettings) -> Self {
         Self {
             session: Some(session),
+            ..self
+        }
+    }
+
+    /// The same, for a URL that reaches PostgreSQL through a transaction-pooling proxy
+    /// when `on`: connections keep no prepared statements, and the session settings'
+    /// timeouts are set at the start of each transaction (`SET LOCAL`) rather than once
+    /// per connection. See [`StoreConfig::transaction_pooling`].
+    pub fn with_transaction_pooling(self, on: bool) -> Self {
+        Self {
+            transaction_pooling: on,
             ..self
         }
     }
@@ -76,13 +98,96 @@ impl StoreConnectionManager {
             tracing::warn!(url = %shown, error = %err, "could not open a database connection");
             diesel::r2d2::Error::ConnectionError(err)
         })?;
-        conn.set_instrumentation(trace_transactions);
+        let per_transaction = match (&self.session, self.transaction_pooling) {
+            (Some(session), true) => Some(Arc::from(session.per_transaction_sql())),
+            _ => None,
+        };
+        conn.set_instrumentation(StoreInstrumentation { per_transaction });
+        if self.transaction_pooling {
+            // Named statements would outlive the transaction on a server connection
+            // that the proxy lends to other clients next.
+            conn.set_prepared_statement_cache_size(CacheSize::Disabled);
+        }
         if let Some(session) = &self.session {
-            session
-                .apply(&mut conn)
-                .map_err(diesel::r2d2::Error::QueryError)?;
+            let applied = if self.transaction_pooling {
+                session.apply_tracked_by_proxy(&mut conn)
+            } else {
+                session.apply(&mut conn)
+            };
+            applied.map_err(diesel::r2d2::Error::QueryError)?;
         }
         Ok(conn)
+    }
+}
+
+/// The instrumentation of the pool's connections: it traces transactions, and carries
+/// the `SET LOCAL` statements every transaction on the connection begins with (behind
+/// a transaction-pooling proxy). The store's transactions get a bare
+/// `&mut PgConnection`, and r2d2 does not say which pool lent it; the instrumentation
+/// is the one place diesel keeps per connection that can be read back (it may be
+/// downcast). A connection whose instrumentation is replaced begins plainly.
+struct StoreInstrumentation {
+    per_transaction: Option<Arc<str>>,
+}
+
+impl Instrumentation for StoreInstrumentation {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        trace_transactions(event);
+    }
+}
+
+/// Runs `work` in a transaction on `conn`, begun with `isolation` (the server's
+/// default when `None`) and `READ ONLY` if `read_only`: diesel's
+/// `build_transaction().run(..)`, except that on a connection of a pool behind a
+/// transaction-pooling proxy the `BEGIN` carries the pool's `SET LOCAL`s, in the same
+/// message (one round trip, as a plain `BEGIN`).
+pub(crate) fn run_transaction<T, E>(
+    conn: &mut PgConnection,
+    isolation: Option<crate::Isolation>,
+    read_only: bool,
+    work: impl FnOnce(&mut PgConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    let per_transaction = conn
+        .instrumentation()
+        .downcast_ref::<StoreInstrumentation>()
+        .and_then(|i| i.per_transaction.clone());
+    let builder = conn.build_transaction();
+    let builder = match isolation {
+        None => builder,
+        Some(crate::Isolation::ReadCommitted) => builder.read_committed(),
+        Some(crate::Isolation::RepeatableRead) => builder.repeatable_read(),
+        Some(crate::Isolation::Serializable) => builder.serializable(),
+    };
+    let mut builder = if read_only {
+        builder.read_only()
+    } else {
+        builder
+    };
+    let Some(settings) = per_transaction else {
+        return builder.run(work);
+    };
+    let mut begin = PgQueryBuilder::default();
+    builder.to_sql(&mut begin, &Pg)?;
+    let begin = format!("{}; {settings}", begin.finish());
+    if let Err(err) = AnsiTransactionManager::begin_transaction_sql(conn, &begin) {
+        // BEGIN may have run and a SET after it failed: end that transaction, which
+        // diesel does not count as open.
+        let _ = diesel::connection::SimpleConnection::batch_execute(conn, "ROLLBACK");
+        return Err(err.into());
+    }
+    // The rest is diesel's TransactionBuilder::run.
+    match work(conn) {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(user_error) => match AnsiTransactionManager::rollback_transaction(conn) {
+            Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(user_error),
+            Err(rollback_error) => Err(rollback_error.into()),
+        },
     }
 }
 
@@ -144,6 +249,8 @@ impl fmt::Debug for StoreConnectionManager {
         f.debug_struct("StoreConnectionManager")
             .field("url", &redact_url(&self.url))
             .field("password", &self.password)
+            .field("session", &self.session)
+            .field("transaction_pooling", &self.transaction_pooling)
             .finish()
     }
 }
@@ -224,7 +331,8 @@ pub fn build_pool_with(
         require_verified_tls(&config.database_url, env("PGSSLMODE"), env("PGHOST"))?;
     }
     let manager = StoreConnectionManager::new(&config.database_url, password)
-        .with_session(SessionSettings::from_config(config));
+        .with_session(SessionSettings::from_config(config))
+        .with_transaction_pooling(config.transaction_pooling);
     Pool::builder()
         .max_size(config.pool_max_size)
         .min_idle(Some(config.pool_min_idle))
@@ -239,7 +347,9 @@ pub fn get_conn(pool: &PgPool) -> Result<PooledConn, StoreError> {
     pool.get().map_err(StoreError::from)
 }
 
-/// Session defaults set on every new connection of the pool.
+/// Session defaults set on every new connection of the pool; behind a
+/// transaction-pooling proxy, the timeouts are set per transaction instead
+/// ([`SessionSettings::per_transaction_sql`]).
 #[derive(Debug, Clone)]
 pub struct SessionSettings {
     /// `statement_timeout`; zero disables it.
@@ -273,6 +383,42 @@ impl SessionSettings {
         .bind::<Text, _>(&self.application_name)
         .execute(conn)
         .map(drop)
+    }
+
+    /// The settings a transaction-pooling proxy keeps per client, applied to `conn`
+    /// for its session: `application_name`. pgbouncer sets it again on every server
+    /// connection it lends the client; the timeouts it does not track go in
+    /// [`SessionSettings::per_transaction_sql`].
+    pub fn apply_tracked_by_proxy(&self, conn: &mut PgConnection) -> QueryResult<()> {
+        diesel::sql_query("SELECT set_config('application_name', $1, false)")
+            .bind::<Text, _>(&self.application_name)
+            .execute(conn)
+            .map(drop)
+    }
+
+    /// The timeouts as `SET LOCAL` statements, which last until the end of the
+    /// transaction they run in: what the store sends with each `BEGIN` behind a
+    /// transaction-pooling proxy. Send them first in transactions of your own on such
+    /// a pool's connections.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let config = ecom_store::StoreConfig {
+    ///     statement_timeout: Duration::from_secs(2),
+    ///     ..ecom_store::StoreConfig::new("postgres://app@localhost/shop")
+    /// };
+    /// assert_eq!(
+    ///     ecom_store::pool::SessionSettings::from_config(&config).per_transaction_sql(),
+    ///     "SET LOCAL statement_timeout = 2000; SET LOCAL idle_in_transaction_session_timeout = 60000",
+    /// );
+    /// ```
+    pub fn per_transaction_sql(&self) -> String {
+        // Whole milliseconds, PostgreSQL's unit for both: numbers need no quoting.
+        format!(
+            "SET LOCAL statement_timeout = {}; SET LOCAL idle_in_transaction_session_timeout = {}",
+            self.statement_timeout.as_millis(),
+            self.idle_in_transaction_timeout.as_millis()
+        )
     }
 }
 

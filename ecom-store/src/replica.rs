@@ -428,10 +428,9 @@ fn read_transaction<T>(
     work: impl FnMut(&mut PgConnection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
     let mut work = work;
-    conn.build_transaction()
-        .read_only()
-        .repeatable_read()
-        .run(|conn| work(conn))
+    crate::pool::run_transaction(conn, Some(crate::Isolation::RepeatableRead), true, |conn| {
+        work(conn)
+    })
 }
 
 /// Runs `attempt` on a pooled connection of `pool`.

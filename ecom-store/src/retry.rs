@@ -6,6 +6,7 @@ use std::time::Duration;
 use diesel::PgConnection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 
+use crate::pool::run_transaction;
 use crate::{RetryReason, StoreError};
 
 /// Transaction isolation level for [`transaction_with_retry`].
@@ -72,6 +73,10 @@ impl RetryPolicy {
 /// rolled back before a rerun, but effects outside it (sent emails, in-memory
 /// changes) are not. Other errors roll back and return at once.
 ///
+/// On a connection of a pool behind a transaction-pooling proxy
+/// ([`crate::StoreConfig::transaction_pooling`]), each attempt begins with the pool's
+/// session settings (`SET LOCAL`).
+///
 /// Must not be called inside a transaction: a savepoint cannot recover from a
 /// serialization failure, only the outermost transaction can be rerun. Doing so
 /// returns `StoreError::Other(AlreadyInTransaction)` without running `work`.
@@ -103,13 +108,7 @@ where
     }
     let mut failed = 0;
     loop {
-        let builder = conn.build_transaction();
-        let mut builder = match policy.isolation {
-            Isolation::ReadCommitted => builder.read_committed(),
-            Isolation::RepeatableRead => builder.repeatable_read(),
-            Isolation::Serializable => builder.serializable(),
-        };
-        match builder.run(&mut work) {
+        match run_transaction(conn, Some(policy.isolation), false, &mut work) {
             // On this connection a rerun would fail the same way: the caller needs
             // another connection (the store's write path takes one).
             Err(
