@@ -28,7 +28,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 
 use crate::config::with_database;
-use crate::dev::{DevError, PrivateCluster, Replication, quote_ident};
+use crate::dev::{DevError, PgBouncer, PgBouncerConfig, PrivateCluster, Replication, quote_ident};
 use crate::{PgPool, StoreConfig};
 
 /// The advisory lock key held while the template is built ("ecom-tpl").
@@ -155,6 +155,20 @@ impl TestDb {
             crate::build_pool(&config)
                 .unwrap_or_else(|err| panic!("cannot build a pool for {}: {err}", self.name))
         })
+    }
+
+    /// A pgbouncer in transaction mode in front of this database's server, with
+    /// `pool_size` server connections per database and user, admitting the application
+    /// role and the owner without a password (as the private cluster does; a
+    /// `DATABASE_URL` server must too). Connect with [`TestDb::url_through`]; drop it
+    /// after the pools that use it.
+    pub fn start_pgbouncer(&self, pool_size: u32) -> Result<PgBouncer, DevError> {
+        PgBouncer::start(&PgBouncerConfig::in_front_of(&self.admin_url)?.pool_size(pool_size))
+    }
+
+    /// This database's URL through `bouncer`, as the application role.
+    pub fn url_through(&self, bouncer: &PgBouncer) -> String {
+        bouncer.url_as(&crate::migrate::Roles::from_env().app, &self.name)
     }
 
     /// A new connection as the owner, outside the pool, for arranging and inspecting.

@@ -19,6 +19,18 @@ pub enum DevError {
         searched: String,
     },
 
+    /// No pgbouncer binary was found.
+    #[error(
+        "pgbouncer not found; looked at {searched}. Run scripts/pgbouncer, which unpacks \
+         Debian's package (and the libraries it needs that the system lacks) under \
+         target/pgbouncer without root; or install it: on Debian/Ubuntu `apt-get install \
+         pgbouncer`, on macOS `brew install pgbouncer`; or set ECOM_PGBOUNCER to the binary"
+    )]
+    PgbouncerNotFound {
+        /// Where we looked.
+        searched: String,
+    },
+
     /// The server has no pg_trgm extension, which the migrations need.
     #[error(
         "the PostgreSQL at {bin_dir} has no pg_trgm extension; install it: on Debian/Ubuntu \

@@ -40,7 +40,7 @@ pub(super) fn default_dir() -> PathBuf {
 /// `$CARGO_TARGET_DIR`, else the workspace's `target` directory, canonical as far as
 /// it exists (so that every spelling of one checkout gives one key, before and after
 /// the directory is made).
-fn target_dir() -> PathBuf {
+pub(super) fn target_dir() -> PathBuf {
     let workspace = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .filter(|d| !d.is_empty())

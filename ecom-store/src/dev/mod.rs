@@ -33,6 +33,9 @@
 //! default directory is `/var/tmp/ecom-dms-<hash of the checkout's target
 //! directory>/ecom-pg` instead, and `ecom-pg status` prints where it is.
 //!
+//! [`PgBouncer`] puts pgbouncer in transaction mode in front of it (or any server), the
+//! way a service meets a connection pooler in production.
+//!
 //! ```no_run
 //! let cluster = ecom_store::dev::PrivateCluster::ensure()?;
 //! println!("psql {}", cluster.url("postgres"));
@@ -44,6 +47,7 @@ mod cluster;
 mod conninfo;
 mod error;
 mod location;
+mod pgbouncer;
 mod process;
 mod standby;
 mod tls;
@@ -55,6 +59,7 @@ pub use cluster::{
 #[cfg(feature = "testing")]
 pub(crate) use conninfo::quote_ident;
 pub use error::DevError;
+pub use pgbouncer::{PgBouncer, PgBouncerConfig, binary as pgbouncer_binary};
 
 #[cfg(test)]
 mod tests {
