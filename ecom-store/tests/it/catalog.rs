@@ -1267,3 +1267,24 @@ fn same_scenario_same_results_on_memory_and_postgres() {
         );
     }
 }
+
+/// The tests above again, with the store behind pgbouncer in transaction mode
+/// (`ECOM_TRANSACTION_POOLING=1`); `pgbouncer::every_checkout_and_catalog_test_also_runs_through_pgbouncer`
+/// keeps this list complete.
+pub(crate) mod through_pgbouncer {
+    crate::util::through_pgbouncer![
+        categories_form_a_tree_listed_by_name_then_id_with_root_first_paths,
+        taken_slug_and_missing_parent_are_typed_errors,
+        moves_refuse_cycles_and_carry_the_subtree,
+        concurrent_opposite_moves_never_make_a_cycle,
+        products_are_created_read_changed_and_restocked,
+        missing_products_are_not_found_by_every_operation,
+        taken_sku_and_missing_category_are_typed_errors,
+        constraint_violations_from_sql_map_to_typed_store_errors,
+        a_loop_written_around_the_store_is_reported_not_followed_forever,
+        keyset_pages_walk_every_active_product_of_the_subtree_once,
+        search_ranks_like_the_reference_store_and_skips_archived_products,
+        hostile_unicode_and_long_text_is_stored_verbatim,
+        same_scenario_same_results_on_memory_and_postgres,
+    ];
+}

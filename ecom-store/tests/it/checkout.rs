@@ -989,3 +989,29 @@ fn cancelling_puts_back_every_line_even_two_of_one_product() {
         "both lines' units are back"
     );
 }
+
+/// The tests above again, with the store behind pgbouncer in transaction mode
+/// (`ECOM_TRANSACTION_POOLING=1`); `pgbouncer::every_checkout_and_catalog_test_also_runs_through_pgbouncer`
+/// keeps this list complete.
+pub(crate) mod through_pgbouncer {
+    crate::util::through_pgbouncer![
+        carts_keep_one_line_per_product_and_price_from_current_data,
+        checkout_snapshots_reserves_and_converts_in_one_go,
+        out_of_stock_names_each_short_line_and_writes_nothing,
+        checkout_never_oversells_under_32_racing_buyers,
+        hot_products_bought_in_any_order_never_deadlock_or_oversell,
+        the_same_key_from_many_threads_yields_one_order,
+        payments_drive_the_order_and_duplicate_callbacks_are_harmless,
+        the_database_refuses_over_capture_even_without_the_store,
+        cancelling_restocks_once_and_refunds_the_capture,
+        concurrent_sweepers_expire_each_order_once_and_late_payments_are_refused,
+        listings_page_by_keyset,
+        two_publishers_drain_the_outbox_exactly_once_between_them,
+        a_checkout_killed_in_its_last_write_leaves_nothing_behind,
+        a_checkout_killed_at_commit_leaves_nothing_behind,
+        a_users_orders_come_newest_first_a_page_at_a_time,
+        a_guest_cart_attaches_to_a_user_and_merges_into_their_open_cart,
+        a_cart_holds_at_most_max_lines_products_and_a_refused_merge_changes_nothing,
+        cancelling_puts_back_every_line_even_two_of_one_product,
+    ];
+}

@@ -30,4 +30,5 @@ mod soak;
 mod sweeps;
 mod test_db;
 mod tls;
+mod transaction_pooling;
 mod util;

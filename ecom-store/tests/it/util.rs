@@ -1,15 +1,18 @@
 //! What the tests of this binary share: SQL helpers, a shop with products, requests
-//! and events, cheap password hashing, and a cluster that stops when dropped.
+//! and events, cheap password hashing, a cluster that stops when dropped, and the
+//! route a test's stores take to PostgreSQL (directly, or through pgbouncer).
 
 use std::borrow::Borrow;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::time::Duration;
 
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use ecom_domain::prelude::*;
 use ecom_domain::rules::StoreRules;
-use ecom_store::dev::PrivateCluster;
+use ecom_store::dev::{PgBouncer, PrivateCluster};
 use ecom_store::testing::TestDb;
 use ecom_store::{PgStore, StoreConfig, StoreError, build_pool};
 
@@ -91,10 +94,109 @@ pub fn rules() -> StoreRules {
     }
 }
 
-/// A store over `db` (which must outlive it).
+/// A store over `db` (which must outlive it), on the test's [`Route`].
 pub fn pg_store(db: &TestDb) -> PgStore {
-    PgStore::with_rules(db.pool().clone(), rules())
+    match ROUTE.get() {
+        Route::Direct => PgStore::with_rules(db.pool().clone(), rules()),
+        Route::Pgbouncer => {
+            // As TestDb::pool, through pgbouncer.
+            let config = StoreConfig {
+                pool_max_size: 5,
+                pool_min_idle: 0,
+                connection_timeout: Duration::from_secs(10),
+                application_name: "ecom-store-test".into(),
+                ..StoreConfig::new(db.url())
+            };
+            PgStore::with_rules(build_pool(&on_route(db, config)).unwrap(), rules())
+        }
+    }
 }
+
+/// How the stores a test makes with [`pg_store`] and [`Shop`] reach PostgreSQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// Straight to the server, with diesel's statement cache: the default.
+    Direct,
+    /// Through a pgbouncer in transaction mode of the test's own, with
+    /// `transaction_pooling` on (`ECOM_TRANSACTION_POOLING=1`).
+    Pgbouncer,
+}
+
+/// Server connections of the tests' pgbouncers, per database and user: fewer than
+/// most tests' clients, so that clients do take turns on server connections.
+pub const PGBOUNCER_POOL_SIZE: u32 = 3;
+
+thread_local! {
+    static ROUTE: Cell<Route> = const { Cell::new(Route::Direct) };
+    /// The pgbouncers started for the running test, stopped when it ends.
+    static BOUNCERS: RefCell<Vec<PgBouncer>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `config` (for `db`, direct) on the test's route: through a new pgbouncer in front
+/// of `db`'s server, with `transaction_pooling` on, when the route is
+/// [`Route::Pgbouncer`].
+pub fn on_route(db: &TestDb, config: StoreConfig) -> StoreConfig {
+    match ROUTE.get() {
+        Route::Direct => config,
+        Route::Pgbouncer => {
+            let bouncer = db
+                .start_pgbouncer(PGBOUNCER_POOL_SIZE)
+                .unwrap_or_else(|err| panic!("cannot start pgbouncer: {err}"));
+            let url = db.url_through(&bouncer);
+            BOUNCERS.with_borrow_mut(|bouncers| bouncers.push(bouncer));
+            StoreConfig {
+                database_url: url,
+                transaction_pooling: true,
+                ..config
+            }
+        }
+    }
+}
+
+/// Runs `test` with its stores on [`Route::Pgbouncer`]; its pgbouncers stop when it
+/// returns or panics.
+pub fn run_through_pgbouncer(test: fn()) {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            ROUTE.set(Route::Direct);
+            // The test's pools are gone; let their threads finish opening connections
+            // before their pgbouncer goes away.
+            ecom_store::wait_for_opening_connections(Duration::from_secs(10));
+            drop(BOUNCERS.take());
+        }
+    }
+    ROUTE.set(Route::Pgbouncer);
+    let _reset = Reset;
+    test();
+    assert!(
+        BOUNCERS.with_borrow(|bouncers| !bouncers.is_empty()),
+        "the test made no store through pgbouncer: build its stores with pg_store or Shop"
+    );
+}
+
+/// Defines, for each test named, a test of the same name that runs it through
+/// pgbouncer ([`run_through_pgbouncer`]), plus `NAMES`, the list of them. Use it in a
+/// `through_pgbouncer` module inside the tests' module:
+///
+/// ```ignore
+/// mod through_pgbouncer {
+///     crate::util::through_pgbouncer![checkout_never_oversells, ...];
+/// }
+/// ```
+macro_rules! through_pgbouncer {
+    ($($test:ident),+ $(,)?) => {
+        /// The tests of the parent module that also run through pgbouncer.
+        pub const NAMES: &[&str] = &[$(stringify!($test)),+];
+        $(
+            #[test]
+            fn $test() {
+                $crate::util::run_through_pgbouncer(super::$test);
+            }
+        )+
+    };
+}
+pub(crate) use through_pgbouncer;
 
 /// The domain error inside a store error; panics with the error otherwise.
 #[track_caller]
@@ -176,12 +278,12 @@ impl Shop {
             .unwrap();
             products.push(ProductId::new(id.id));
         }
-        let pool = build_pool(&StoreConfig {
+        let config = StoreConfig {
             pool_max_size: connections,
             pool_min_idle: 0,
             ..StoreConfig::new(db.url())
-        })
-        .unwrap();
+        };
+        let pool = build_pool(&on_route(&db, config)).unwrap();
         let store = PgStore::with_rules(pool, rules());
         Shop {
             db,
