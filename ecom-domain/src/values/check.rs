@@ -50,6 +50,9 @@ pub enum ValidationError {
     /// Not an ISO 3166-1 alpha-2 country code.
     #[error("{0:?} is not an ISO 3166-1 alpha-2 country code")]
     UnknownCountry(String),
+    /// Not a GTIN barcode.
+    #[error(transparent)]
+    Gtin(#[from] super::gtin::GtinError),
     /// A quantity outside `1..=Quantity::MAX`.
     #[error("quantity {value} is out of range 1..={max}")]
     QuantityOutOfRange {

@@ -6,6 +6,8 @@ mod address;
 mod check;
 mod code;
 mod email;
+mod gtin;
+mod media;
 mod quantity;
 mod text;
 mod token;
@@ -14,10 +16,13 @@ pub use address::{CountryCode, PostalAddress, RawAddress};
 pub use check::ValidationError;
 pub use code::{Sku, Slug};
 pub use email::Email;
+pub use gtin::{Gtin, GtinError};
+pub use media::MediaUrl;
 pub use quantity::Quantity;
 pub use text::{
-    CategoryName, Description, GuestToken, IdempotencyKey, PersonName, ProductName, ProviderName,
-    ProviderRef, Reason,
+    AltText, AttributeName, AttributeText, AttributeUnit, CategoryName, CollectionName,
+    Description, GuestToken, IdempotencyKey, OptionName, OptionValue, PersonName, ProductName,
+    ProviderName, ProviderRef, Reason,
 };
 pub use token::{SessionToken, TokenDigest};
 
@@ -64,6 +69,51 @@ mod tests {
         );
         assert!(ProviderName::parse("").is_err());
         assert!(IdempotencyKey::parse(&"k".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn catalog_names_are_bounded_single_lines() {
+        assert_eq!(OptionName::parse(" Colour ").unwrap().as_str(), "Colour");
+        assert_eq!(
+            OptionName::parse(""),
+            Err(ValidationError::Empty {
+                field: "option name"
+            })
+        );
+        assert!(matches!(
+            OptionName::parse(&"n".repeat(51)),
+            Err(ValidationError::TooLong { max: 50, .. })
+        ));
+        assert_eq!(
+            OptionValue::parse("Ünïcode 42").unwrap().as_str(),
+            "Ünïcode 42"
+        );
+        assert!(matches!(
+            OptionValue::parse("Red\tBlue"),
+            Err(ValidationError::ControlCharacter {
+                field: "option value",
+                ..
+            })
+        ));
+        assert!(matches!(
+            OptionValue::parse(&"v".repeat(101)),
+            Err(ValidationError::TooLong { max: 100, .. })
+        ));
+        assert!(AttributeName::parse(" ").is_err());
+        assert!(AttributeText::parse(&"t".repeat(201)).is_err());
+        assert_eq!(AttributeUnit::parse(" mAh ").unwrap().as_str(), "mAh");
+        assert!(AttributeUnit::parse(&"u".repeat(21)).is_err());
+        assert_eq!(
+            CollectionName::parse("Summer sale").unwrap().as_str(),
+            "Summer sale"
+        );
+        // Empty alt text marks a decorative image; it is still bounded and printable.
+        assert_eq!(AltText::parse("  ").unwrap(), AltText::default());
+        assert!(AltText::parse("a\0").is_err());
+        assert!(matches!(
+            AltText::parse(&"a".repeat(251)),
+            Err(ValidationError::TooLong { max: 250, .. })
+        ));
     }
 
     #[test]
@@ -314,6 +364,17 @@ mod tests {
             if let Ok(v) = ProviderName::parse(&s) { prop_assert_eq!(ProviderName::parse(v.as_str())?, v); }
             if let Ok(v) = ProviderRef::parse(&s) { prop_assert_eq!(ProviderRef::parse(v.as_str())?, v); }
             if let Ok(v) = Reason::parse(&s) { prop_assert_eq!(Reason::parse(v.as_str())?, v); }
+            if let Ok(v) = OptionName::parse(&s) { prop_assert_eq!(OptionName::parse(v.as_str())?, v); }
+            if let Ok(v) = OptionValue::parse(&s) { prop_assert_eq!(OptionValue::parse(v.as_str())?, v); }
+            if let Ok(v) = AttributeName::parse(&s) { prop_assert_eq!(AttributeName::parse(v.as_str())?, v); }
+            if let Ok(v) = AttributeText::parse(&s) { prop_assert_eq!(AttributeText::parse(v.as_str())?, v); }
+            if let Ok(v) = AttributeUnit::parse(&s) { prop_assert_eq!(AttributeUnit::parse(v.as_str())?, v); }
+            if let Ok(v) = CollectionName::parse(&s) { prop_assert_eq!(CollectionName::parse(v.as_str())?, v); }
+            if let Ok(v) = AltText::parse(&s) {
+                prop_assert!(!v.as_str().chars().any(char::is_control));
+                prop_assert!(v.as_str().chars().count() <= AltText::MAX_LEN);
+                prop_assert_eq!(AltText::parse(v.as_str())?, v);
+            }
             if let Ok(v) = GuestToken::parse(&s) {
                 prop_assert_eq!(GuestToken::parse(v.as_str())?, v);
             }
@@ -345,6 +406,9 @@ mod tests {
             prop_assert_eq!(PersonName::try_from(s.clone()), PersonName::parse(&s));
             prop_assert_eq!(Reason::try_from(s.clone()), Reason::parse(&s));
             prop_assert_eq!(Description::try_from(s.clone()), Description::parse(&s));
+            prop_assert_eq!(OptionName::try_from(s.clone()), OptionName::parse(&s));
+            prop_assert_eq!(OptionValue::try_from(s.clone()), OptionValue::parse(&s));
+            prop_assert_eq!(AltText::try_from(s.clone()), AltText::parse(&s));
         }
 
         #[test]

@@ -70,6 +70,50 @@ text_value!(
     CategoryName, "category name", 1, 100
 );
 text_value!(
+    /// The name of one of a product's option types ("Colour", "Size"): trimmed, 1 to
+    /// 50 characters, no control characters.
+    OptionName, "option name", 1, 50
+);
+text_value!(
+    /// One value of an option type ("Red", "XL"): trimmed, 1 to 100 characters, no
+    /// control characters.
+    OptionValue, "option value", 1, 100
+);
+text_value!(
+    /// The name of a typed attribute ("Material", "Weight"): trimmed, 1 to 100
+    /// characters, no control characters.
+    AttributeName, "attribute name", 1, 100
+);
+text_value!(
+    /// The text of a text attribute, or one choice of a one-of attribute ("cotton"):
+    /// trimmed, 1 to 200 characters, no control characters.
+    AttributeText, "attribute text", 1, 200
+);
+text_value!(
+    /// The unit a number attribute is measured in ("g", "cm", "mAh"): trimmed, 1 to
+    /// 20 characters, no control characters.
+    AttributeUnit, "attribute unit", 1, 20
+);
+text_value!(
+    /// A collection's display name ("Summer sale"): trimmed, 1 to 100 characters, no
+    /// control characters. Its URL key is a [`Slug`](super::Slug).
+    CollectionName, "collection name", 1, 100
+);
+text_value!(
+    /// What an image shows, for screen readers and when it fails to load: trimmed, up
+    /// to 250 characters, no control characters. Empty marks a decorative image, as
+    /// an empty HTML `alt` does.
+    AltText, "alt text", 0, 250
+);
+
+/// No text: a decorative image.
+impl Default for AltText {
+    fn default() -> Self {
+        Self(String::new())
+    }
+}
+
+text_value!(
     /// A name for a payment provider ("stripe", "test"): 1 to 50 characters.
     ProviderName, "payment provider", 1, 50
 );
