@@ -5,7 +5,6 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use ecom_infra::aws::InstanceRole;
 use ecom_infra::iam_token::{self, TokenTarget};
 use ecom_infra::spec::EngineKind;
 use ecom_infra::tls::{CA_BUNDLE_ENV, CaBundle};
@@ -73,8 +72,9 @@ enum Command {
     Destroy,
     /// Hourly and monthly estimate from ecom-infra/prices.toml.
     Cost,
-    /// The connection URLs of the writer and each replica (no password), with TLS verified
-    /// against AWS's RDS CA bundle.
+    /// The connection URLs (no password), with TLS verified against AWS's RDS CA bundle:
+    /// writes through the RDS Proxy when there is one, else the writer (on Aurora the
+    /// cluster's writer endpoint); reads from each replica (on Aurora the reader endpoint).
     DatabaseUrl {
         /// AWS's RDS CA bundle (global-bundle.pem), downloaded from AWS.
         #[arg(long, env = CA_BUNDLE_ENV)]
@@ -208,9 +208,10 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Prints the deployment's URLs as ecom-store reads them: one writer URL, and every replica
-/// in one comma-separated `DATABASE_READ_URLS`. With `with_token`, each carries a fresh
-/// token as its password.
+/// Prints the deployment's URLs as ecom-store reads them: one `DATABASE_URL` (the RDS Proxy
+/// when there is one, else the writer, or on Aurora the cluster's writer endpoint), and the
+/// replicas (or the cluster's reader endpoint) in one comma-separated `DATABASE_READ_URLS`.
+/// With `with_token`, each carries a fresh token as its password.
 async fn print_database_urls(
     aws: &Aws,
     spec: &DeploymentSpec,
@@ -223,19 +224,17 @@ async fn print_database_urls(
     } else {
         None
     };
-    let (mut writer, mut readers) = (Vec::new(), Vec::new());
-    for instance in aws.status(spec).await?.instances {
-        let Some((hostname, port)) = instance.endpoint else {
-            continue;
-        };
+    let endpoints = aws.endpoints(spec).await?;
+    let mut urls = Vec::new();
+    for (hostname, port) in endpoints.writer.iter().chain(&endpoints.readers) {
         let target = TokenTarget {
-            hostname,
-            port,
+            hostname: hostname.clone(),
+            port: *port,
             username: user.to_owned(),
             region: spec.region.clone(),
         };
         let database = &spec.database.database_name;
-        let url = match &credentials {
+        urls.push(match &credentials {
             Some(c) => {
                 let token = iam_token::generate_auth_token(
                     &target,
@@ -246,17 +245,13 @@ async fn print_database_urls(
                 iam_token::database_url(&target, database, &token, ca)
             }
             None => format!(
-                "postgres://{user}@{}:{port}/{database}?{}",
-                target.hostname,
+                "postgres://{user}@{hostname}:{port}/{database}?{}",
                 ca.url_params()
             ),
-        };
-        match instance.role {
-            InstanceRole::Writer => writer.push(url),
-            InstanceRole::Replica => readers.push(url),
-        }
+        });
     }
-    for url in writer {
+    let readers = urls.split_off(endpoints.writer.iter().count());
+    for url in urls {
         println!("DATABASE_URL={url}");
     }
     if !readers.is_empty() {

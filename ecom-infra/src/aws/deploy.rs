@@ -259,7 +259,7 @@ impl Aws {
 
     /// Like [`Aws::deploy`], but the guarded resources in `allowed` may be replaced or
     /// deleted. Afterwards the stack carries [`guarded::stack_policy`] (no replacement or
-    /// deletion of the writer or the key, whoever updates the stack) and termination
+    /// deletion of the database or the key, whoever updates the stack) and termination
     /// protection as the spec's `deletion_protection` says.
     pub async fn deploy_allowing(
         &self,
@@ -272,7 +272,7 @@ impl Aws {
         let Some(changes) = self.change_set_ready(&set.id).await? else {
             self.discard(&set).await;
             progress("no changes".into());
-            self.protect(spec, &guarded::stack_policy()).await?;
+            self.protect(spec, &guarded::stack_policy(spec)).await?;
             return Ok(StackChanges {
                 changes: Vec::new(),
                 creates_stack: false,
@@ -310,7 +310,7 @@ impl Aws {
             .map_err(aws_err("ExecuteChangeSet"))?;
         let status = self.wait_for_stack(&stack, seen, progress).await?;
         if status == "CREATE_COMPLETE" || status == "UPDATE_COMPLETE" {
-            self.protect(spec, &guarded::stack_policy()).await?;
+            self.protect(spec, &guarded::stack_policy(spec)).await?;
             Ok(plan)
         } else {
             let reason = self.first_failure(&stack).await.unwrap_or_default();

@@ -120,11 +120,26 @@ impl Aws {
         }
     }
 
-    /// Refuses while any instance has deletion protection on; otherwise returns the ARNs of
-    /// the writers' managed master secrets, which RDS deletes with their instance.
+    /// Refuses while any instance or Aurora cluster has deletion protection on; otherwise
+    /// returns the ARNs of the managed master secrets (an RDS writer's, an Aurora
+    /// cluster's), which RDS deletes with their owner.
     async fn check_deletable(&self, resources: &StackResources) -> Result<Vec<String>, InfraError> {
         let mut protected = Vec::new();
         let mut secrets = Vec::new();
+        for resource in resources.values() {
+            let id = &resource.physical_id;
+            if !resource.is_db_cluster() || id.is_empty() {
+                continue;
+            }
+            if let Some(cluster) = self.db_cluster(id).await? {
+                if cluster.deletion_protection() == Some(true) {
+                    protected.push(id.clone());
+                }
+                if let Some(arn) = cluster.master_user_secret().and_then(|s| s.secret_arn()) {
+                    secrets.push(arn.to_owned());
+                }
+            }
+        }
         for resource in resources.values() {
             let id = &resource.physical_id;
             if !resource.is_db_instance() || id.is_empty() {
@@ -199,6 +214,10 @@ impl Aws {
         let physical = resource.physical_id.as_str();
         let gone = match resource.resource_type.as_str() {
             "AWS::RDS::DBInstance" => self.db_instance(physical).await?.is_none(),
+            "AWS::RDS::DBCluster" => self.db_cluster(physical).await?.is_none(),
+            "AWS::RDS::DBClusterParameterGroup" => {
+                self.cluster_parameter_group_gone(physical).await?
+            }
             "AWS::RDS::DBSubnetGroup" => self.subnet_group_gone(physical).await?,
             "AWS::RDS::DBParameterGroup" => self.parameter_group_gone(physical).await?,
             "AWS::SNS::Topic" => self.topic_gone(physical).await?,
@@ -238,6 +257,20 @@ impl Aws {
             Ok(out) => Ok(out.db_parameter_groups().is_empty()),
             Err(e) if error_code(&e).starts_with("DBParameterGroupNotFound") => Ok(true),
             Err(e) => Err(aws_err("DescribeDBParameterGroups")(e)),
+        }
+    }
+
+    async fn cluster_parameter_group_gone(&self, name: &str) -> Result<bool, InfraError> {
+        match self
+            .rds
+            .describe_db_cluster_parameter_groups()
+            .db_cluster_parameter_group_name(name)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.db_cluster_parameter_groups().is_empty()),
+            Err(e) if error_code(&e).starts_with("DBParameterGroupNotFound") => Ok(true),
+            Err(e) => Err(aws_err("DescribeDBClusterParameterGroups")(e)),
         }
     }
 
@@ -337,8 +370,9 @@ impl Aws {
         Ok(())
     }
 
-    /// Snapshots: automated ones go with the instance unless the spec keeps them after
-    /// deletion; a manual one stays only as the final snapshot the spec asked for.
+    /// Snapshots: automated ones go with the instance (on Aurora, the cluster) unless the
+    /// spec keeps them after deletion; a manual one stays only as the final snapshot the
+    /// spec asked for, of the writer or the cluster.
     async fn check_snapshots(
         &self,
         spec: &DeploymentSpec,
@@ -369,6 +403,38 @@ impl Aws {
                 let kept = match snapshot.snapshot_type() {
                     Some("manual") => spec.final_snapshot && of_writer,
                     Some("automated") => spec.backups.retain_after_deletion && of_writer,
+                    _ => false,
+                };
+                if kept {
+                    report.kept.push(entry)
+                } else {
+                    report.remaining.push(entry)
+                }
+            }
+        }
+        for id in before
+            .values()
+            .filter(|r| r.is_db_cluster())
+            .map(|r| &r.physical_id)
+        {
+            let out = self
+                .rds
+                .describe_db_cluster_snapshots()
+                .db_cluster_identifier(id)
+                .send()
+                .await
+                .map_err(aws_err("DescribeDBClusterSnapshots"))?;
+            for snapshot in out.db_cluster_snapshots() {
+                let entry = (
+                    "Aurora cluster snapshot".to_owned(),
+                    snapshot
+                        .db_cluster_snapshot_identifier()
+                        .unwrap_or_default()
+                        .to_owned(),
+                );
+                let kept = match snapshot.snapshot_type() {
+                    Some("manual") => spec.final_snapshot,
+                    Some("automated") => spec.backups.retain_after_deletion,
                     _ => false,
                 };
                 if kept {

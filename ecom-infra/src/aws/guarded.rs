@@ -1,5 +1,6 @@
-//! The resources a deploy must not replace or delete by accident: the database, its KMS
-//! key and its master secret. A change set that would is refused unless the caller names
+//! The resources a deploy must not replace or delete by accident: the database (the RDS
+//! writer, or the Aurora cluster, whose volume holds the data), its KMS key and its master
+//! secret. A change set that would is refused unless the caller names
 //! each such resource ([`AllowedChanges`]); a stack policy says the same to CloudFormation
 //! itself, for changes made outside ecom-infra.
 
@@ -9,15 +10,16 @@ use std::str::FromStr;
 use serde_json::{Value, json};
 
 use super::deploy::PlannedChange;
+use crate::spec::DeploymentSpec;
 
 /// A resource whose replacement or deletion loses data or makes it unreadable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Guarded {
-    /// The writer (`Primary`): its data.
+    /// The RDS writer (`Primary`) or the Aurora cluster (`Cluster`): its data.
     Database,
     /// The stack's KMS key (`DbKey`): everything encrypted with it.
     Key,
-    /// The master password's secret, managed by RDS with the writer.
+    /// The master password's secret, managed by RDS with the writer or the cluster.
     Secret,
 }
 
@@ -103,9 +105,30 @@ const DB_REPLACING: [&str; 6] = [
     "StorageEncrypted",
 ];
 
+/// Properties of `AWS::RDS::DBCluster` whose change replaces the cluster (the registry
+/// schema's `createOnlyProperties`), among those the template sets.
+const CLUSTER_REPLACING: [&str; 5] = [
+    "DBClusterIdentifier",
+    "DBSubnetGroupName",
+    "DatabaseName",
+    "KmsKeyId",
+    "StorageEncrypted",
+];
+
+/// The logical id of the resource that holds a template's data: the Aurora cluster when
+/// there is one (its instances hold none), else the RDS writer.
+fn database_id(template: &Value) -> &'static str {
+    if template["Resources"].get("Cluster").is_some() {
+        "Cluster"
+    } else {
+        "Primary"
+    }
+}
+
 /// The guarded resources that `changes` (CloudFormation's view) or the difference between
 /// the deployed template `old` and the new one (ours: an emulator may not compute
-/// replacements) would replace or delete.
+/// replacements) would replace or delete. The database is the deployed one: moving to the
+/// other engine loses it.
 pub fn dangers(old: Option<&Value>, new: &Value, changes: &[PlannedChange]) -> Vec<Danger> {
     let mut out = Vec::new();
     let mut add = |guarded, reason: String| {
@@ -113,6 +136,7 @@ pub fn dangers(old: Option<&Value>, new: &Value, changes: &[PlannedChange]) -> V
             out.push(Danger { guarded, reason });
         }
     };
+    let data = database_id(old.unwrap_or(new));
     for c in changes {
         let replaced = matches!(c.replacement.as_deref(), Some("True" | "Conditional"));
         let how = match (c.action.as_str(), replaced) {
@@ -121,11 +145,11 @@ pub fn dangers(old: Option<&Value>, new: &Value, changes: &[PlannedChange]) -> V
             _ => continue,
         };
         match c.logical_id.as_str() {
-            "Primary" => {
-                add(Guarded::Database, format!("Primary {how}"));
+            id if id == data => {
+                add(Guarded::Database, format!("{data} {how}"));
                 add(
                     Guarded::Secret,
-                    format!("Primary {how}, and its master secret with it"),
+                    format!("{data} {how}, and its master secret with it"),
                 );
             }
             "DbKey" => add(Guarded::Key, format!("DbKey {how}")),
@@ -134,26 +158,53 @@ pub fn dangers(old: Option<&Value>, new: &Value, changes: &[PlannedChange]) -> V
     }
     let Some(old) = old else { return out };
     let resource = |t: &Value, id: &str| t["Resources"].get(id).cloned();
-    if let (Some(was), Some(is)) = (resource(old, "Primary"), resource(new, "Primary")) {
-        for property in DB_REPLACING {
-            if was["Properties"].get(property) != is["Properties"].get(property) {
-                add(
-                    Guarded::Database,
-                    format!("Primary replaced: {property} changes"),
-                );
+    if database_id(new) != data {
+        add(
+            Guarded::Database,
+            format!("the database moves to the other engine: {data} is not carried over"),
+        );
+        add(
+            Guarded::Secret,
+            format!("{data} goes, and its master secret with it"),
+        );
+    }
+    let replacing: &[&str] = if data == "Cluster" {
+        &CLUSTER_REPLACING
+    } else {
+        &DB_REPLACING
+    };
+    match (resource(old, data), resource(new, data)) {
+        (Some(was), Some(is)) => {
+            for property in replacing {
+                if was["Properties"].get(property) != is["Properties"].get(property) {
+                    add(
+                        Guarded::Database,
+                        format!("{data} replaced: {property} changes"),
+                    );
+                    add(
+                        Guarded::Secret,
+                        format!(
+                            "{data} replaced ({property} changes), and its master secret with it"
+                        ),
+                    );
+                }
+            }
+            let managed = |r: &Value| r["Properties"]["ManageMasterUserPassword"] == json!(true);
+            if managed(&was) && !managed(&is) {
                 add(
                     Guarded::Secret,
-                    format!("Primary replaced ({property} changes), and its master secret with it"),
+                    "ManageMasterUserPassword turned off: RDS deletes the secret".into(),
                 );
             }
         }
-        let managed = |r: &Value| r["Properties"]["ManageMasterUserPassword"] == json!(true);
-        if managed(&was) && !managed(&is) {
+        (Some(_), None) => {
+            add(Guarded::Database, format!("{data} deleted"));
             add(
                 Guarded::Secret,
-                "ManageMasterUserPassword turned off: RDS deletes the secret".into(),
+                format!("{data} deleted, and its master secret with it"),
             );
         }
+        _ => {}
     }
     if resource(old, "DbKey").is_some() && resource(new, "DbKey").is_none() {
         add(Guarded::Key, "DbKey deleted".into());
@@ -162,8 +213,14 @@ pub fn dangers(old: Option<&Value>, new: &Value, changes: &[PlannedChange]) -> V
 }
 
 /// The stack policy every deploy leaves on the stack: any update may proceed, except one
-/// that replaces or deletes the writer or the key.
-pub fn stack_policy() -> Value {
+/// that replaces or deletes the database (the RDS writer, or the Aurora cluster: an Aurora
+/// instance holds no data and may be replaced) or the key.
+pub fn stack_policy(spec: &DeploymentSpec) -> Value {
+    let database = if spec.is_aurora() {
+        "LogicalResourceId/Cluster"
+    } else {
+        "LogicalResourceId/Primary"
+    };
     json!({
         "Statement": [
             {"Effect": "Allow", "Action": "Update:*", "Principal": "*", "Resource": "*"},
@@ -171,17 +228,19 @@ pub fn stack_policy() -> Value {
                 "Effect": "Deny",
                 "Action": ["Update:Replace", "Update:Delete"],
                 "Principal": "*",
-                "Resource": ["LogicalResourceId/Primary", "LogicalResourceId/DbKey"],
+                "Resource": [database, "LogicalResourceId/DbKey"],
             },
         ]
     })
 }
 
 /// The stack policy during a deploy allowed to replace or delete `allowed`: the
-/// denial is lifted for exactly those resources.
+/// denial is lifted for exactly those resources (the database of either engine, since a
+/// deploy may move from one to the other).
 pub fn stack_policy_allowing(allowed: &AllowedChanges) -> Value {
     let denied: Vec<&str> = [
         ("LogicalResourceId/Primary", Guarded::Database),
+        ("LogicalResourceId/Cluster", Guarded::Database),
         ("LogicalResourceId/DbKey", Guarded::Key),
     ]
     .into_iter()

@@ -26,7 +26,7 @@ pub use deploy::{PlannedChange, StackChanges};
 pub use destroy::DestroyReport;
 pub use guarded::{AllowedChanges, Danger, Guarded};
 pub use stack::{StackResource, StackResources};
-pub use status::{InstanceRole, InstanceStatus, Status};
+pub use status::{ClusterStatus, Endpoints, InstanceRole, InstanceStatus, Status};
 
 use crate::InfraError;
 use crate::iam_token::Credentials;
@@ -206,6 +206,24 @@ impl Aws {
                 Ok(None)
             }
             Err(e) => Err(aws_err("DescribeDBInstances")(e)),
+        }
+    }
+
+    /// An Aurora cluster, or `None` when RDS does not know it.
+    pub async fn db_cluster(
+        &self,
+        identifier: &str,
+    ) -> Result<Option<aws_sdk_rds::types::DbCluster>, InfraError> {
+        match self
+            .rds
+            .describe_db_clusters()
+            .db_cluster_identifier(identifier)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(out.db_clusters().first().cloned()),
+            Err(e) if error_code(&e).starts_with("DBClusterNotFound") => Ok(None),
+            Err(e) => Err(aws_err("DescribeDBClusters")(e)),
         }
     }
 

@@ -20,9 +20,14 @@ pub struct StackResource {
 }
 
 impl StackResource {
-    /// Whether it is an RDS instance (the writer or a replica).
+    /// Whether it is an RDS instance (the writer or a replica, or an Aurora cluster's).
     pub fn is_db_instance(&self) -> bool {
         self.resource_type == "AWS::RDS::DBInstance"
+    }
+
+    /// Whether it is an Aurora cluster.
+    pub fn is_db_cluster(&self) -> bool {
+        self.resource_type == "AWS::RDS::DBCluster"
     }
 }
 

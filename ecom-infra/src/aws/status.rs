@@ -1,5 +1,5 @@
-//! What is running: instances with their endpoints, alarm states, stack outputs, and the
-//! connection URLs that follow from them.
+//! What is running: the Aurora cluster and the instances with their endpoints, alarm
+//! states, stack outputs, and the connection URLs that follow from them.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -28,8 +28,63 @@ pub struct InstanceStatus {
 pub enum InstanceRole {
     /// Takes writes.
     Writer,
-    /// A read replica.
+    /// A read replica (an Aurora reader).
     Replica,
+}
+
+/// An Aurora cluster as RDS reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterStatus {
+    /// Identifier.
+    pub identifier: String,
+    /// `available`, `creating`...
+    pub status: String,
+    /// The writer endpoint, which follows the writer through a failover.
+    pub writer_endpoint: Option<(String, u16)>,
+    /// The reader endpoint, which spreads connections over the readers.
+    pub reader_endpoint: Option<(String, u16)>,
+}
+
+/// Where clients connect, as ecom-store's `DATABASE_URL` and `DATABASE_READ_URLS` take it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Endpoints {
+    /// Writes: the RDS Proxy when the stack has one, else the RDS writer or the Aurora
+    /// cluster's writer endpoint.
+    pub writer: Option<(String, u16)>,
+    /// Reads: each RDS replica, or the Aurora cluster's reader endpoint when it has
+    /// readers (without readers it would lead to the writer).
+    pub readers: Vec<(String, u16)>,
+}
+
+impl Endpoints {
+    /// The endpoints of a deployment of `spec` in the state `status` reports.
+    pub fn of(spec: &DeploymentSpec, status: &Status) -> Self {
+        let proxy = status
+            .outputs
+            .get("ProxyEndpoint")
+            .map(|host| (host.clone(), spec.database.port));
+        let endpoint_of = |role| {
+            status
+                .instances
+                .iter()
+                .filter(move |i| i.role == role)
+                .filter_map(|i| i.endpoint.clone())
+        };
+        match &status.cluster {
+            Some(cluster) => Self {
+                writer: proxy.or_else(|| cluster.writer_endpoint.clone()),
+                readers: if endpoint_of(InstanceRole::Replica).next().is_some() {
+                    cluster.reader_endpoint.iter().cloned().collect()
+                } else {
+                    Vec::new()
+                },
+            },
+            None => Self {
+                writer: proxy.or_else(|| endpoint_of(InstanceRole::Writer).next()),
+                readers: endpoint_of(InstanceRole::Replica).collect(),
+            },
+        }
+    }
 }
 
 /// What `status` shows.
@@ -39,6 +94,8 @@ pub struct Status {
     pub stack: String,
     /// Stack status.
     pub stack_status: String,
+    /// The Aurora cluster, on Aurora.
+    pub cluster: Option<ClusterStatus>,
     /// Writer first, then replicas.
     pub instances: Vec<InstanceStatus>,
     /// `(alarm name, state)`.
@@ -50,6 +107,21 @@ pub struct Status {
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "stack {}: {}", self.stack, self.stack_status)?;
+        let address = |e: &Option<(String, u16)>| {
+            e.as_ref()
+                .map(|(h, p)| format!("{h}:{p}"))
+                .unwrap_or_else(|| "(no endpoint yet)".into())
+        };
+        if let Some(c) = &self.cluster {
+            writeln!(
+                f,
+                "  cluster {:<32} {:<12} writer {} reader {}",
+                c.identifier,
+                c.status,
+                address(&c.writer_endpoint),
+                address(&c.reader_endpoint)
+            )?;
+        }
         for i in &self.instances {
             let endpoint = i
                 .endpoint
@@ -82,13 +154,43 @@ impl Aws {
             .await?
             .ok_or_else(|| InfraError::StackNotFound(stack.clone()))?;
         let resources = self.stack_resources(&stack).await?;
+        // On Aurora the cluster says which instance writes (after a failover, a former
+        // reader).
+        let (mut cluster, mut cluster_writers) = (None, Vec::new());
+        for resource in resources.values() {
+            let physical = &resource.physical_id;
+            if !resource.is_db_cluster() || physical.is_empty() {
+                continue;
+            }
+            if let Some(c) = self.db_cluster(physical).await? {
+                let port = c.port().and_then(|p| u16::try_from(p).ok());
+                let endpoint = |host: Option<&str>| Some((host?.to_owned(), port?));
+                cluster_writers.extend(
+                    c.db_cluster_members()
+                        .iter()
+                        .filter(|m| m.is_cluster_writer() == Some(true))
+                        .filter_map(|m| m.db_instance_identifier().map(str::to_owned)),
+                );
+                cluster = Some(ClusterStatus {
+                    identifier: physical.clone(),
+                    status: c.status().unwrap_or_default().to_owned(),
+                    writer_endpoint: endpoint(c.endpoint()),
+                    reader_endpoint: endpoint(c.reader_endpoint()),
+                });
+            }
+        }
         let mut instances = Vec::new();
         for (logical, resource) in &resources {
             let physical = &resource.physical_id;
             if !resource.is_db_instance() || physical.is_empty() {
                 continue;
             }
-            let role = if logical == "Primary" {
+            let writes = if cluster.is_some() {
+                cluster_writers.contains(physical)
+            } else {
+                logical == "Primary"
+            };
+            let role = if writes {
                 InstanceRole::Writer
             } else {
                 InstanceRole::Replica
@@ -121,35 +223,44 @@ impl Aws {
         Ok(Status {
             stack: stack.clone(),
             stack_status,
+            cluster,
             instances,
             alarms,
             outputs: self.outputs(&stack).await?,
         })
     }
 
-    /// `postgres://` URLs without password for the writer and each replica, with TLS
-    /// verified against `ca`.
+    /// Where clients connect: see [`Endpoints`].
+    pub async fn endpoints(&self, spec: &DeploymentSpec) -> Result<Endpoints, InfraError> {
+        Ok(Endpoints::of(spec, &self.status(spec).await?))
+    }
+
+    /// `postgres://` URLs without password for the writes ([`Endpoints::writer`]) and each
+    /// reader endpoint, with TLS verified against `ca`: the writer first.
     pub async fn database_urls(
         &self,
         spec: &DeploymentSpec,
         ca: &CaBundle,
     ) -> Result<Vec<(InstanceRole, String)>, InfraError> {
-        let status = self.status(spec).await?;
-        Ok(status
-            .instances
+        let endpoints = self.endpoints(spec).await?;
+        let url = |(host, port): &(String, u16)| {
+            format!(
+                "postgres://{}@{host}:{port}/{}?{}",
+                spec.database.master_username,
+                spec.database.database_name,
+                ca.url_params()
+            )
+        };
+        Ok(endpoints
+            .writer
             .iter()
-            .filter_map(|i| {
-                let (host, port) = i.endpoint.as_ref()?;
-                Some((
-                    i.role,
-                    format!(
-                        "postgres://{}@{host}:{port}/{}?{}",
-                        spec.database.master_username,
-                        spec.database.database_name,
-                        ca.url_params()
-                    ),
-                ))
-            })
+            .map(|e| (InstanceRole::Writer, url(e)))
+            .chain(
+                endpoints
+                    .readers
+                    .iter()
+                    .map(|e| (InstanceRole::Replica, url(e))),
+            )
             .collect())
     }
 

@@ -6,15 +6,34 @@ use std::collections::BTreeSet;
 use std::process::{Command, Stdio};
 
 use ecom_infra::deployer::{self, Executor, handler_permissions::HANDLER_PERMISSIONS};
+use ecom_infra::spec::{EngineKind, EnvironmentName};
 use ecom_infra::{DeploymentSpec, Preset};
 
 use crate::support::{Moto, REGION, ca_bundle, py_bin, workspace_root};
 
-/// The test preset with an RDS Proxy: every resource type there is.
+/// The test preset with an RDS Proxy: every resource type RDS has.
 fn with_proxy() -> DeploymentSpec {
     let mut spec = DeploymentSpec::test(REGION);
     spec.proxy = Some(ecom_infra::spec::ProxySpec::default());
     spec
+}
+
+/// The same on Aurora, in an environment of its own: every resource type Aurora has.
+fn aurora_with_proxy() -> DeploymentSpec {
+    let mut spec = Preset::Test.spec_on(REGION, EngineKind::Aurora);
+    spec.environment = EnvironmentName::parse("test-aurora").unwrap();
+    spec.proxy = Some(ecom_infra::spec::ProxySpec::default());
+    spec
+}
+
+/// Every spec whose policies are checked: each preset on each engine, and both with a
+/// proxy.
+fn every_spec() -> Vec<DeploymentSpec> {
+    Preset::ALL
+        .iter()
+        .flat_map(|p| EngineKind::ALL.map(|e| p.spec_on(REGION, e)))
+        .chain([with_proxy(), aurora_with_proxy()])
+        .collect()
 }
 
 /// `service:Action` of every request in a moto recording (the client's own calls:
@@ -63,13 +82,16 @@ async fn every_call_of_every_command_is_in_the_deployer_policy() {
         ("MOTO_RECORDER_FILEPATH", recording.as_os_str()),
     ]);
     let aws = moto.aws().await;
+    let ca = ca_bundle();
+    for spec in [with_proxy(), aurora_with_proxy()] {
+        aws.plan(&spec).await.unwrap();
+        aws.deploy(&spec, &mut |_| {}).await.unwrap();
+        aws.deploy(&spec, &mut |_| {}).await.unwrap(); // no changes
+        aws.status(&spec).await.unwrap();
+        aws.database_urls(&spec, &ca).await.unwrap();
+        aws.destroy(&spec, &mut |_| {}).await.unwrap();
+    }
     let spec = with_proxy();
-    aws.plan(&spec).await.unwrap();
-    aws.deploy(&spec, &mut |_| {}).await.unwrap();
-    aws.deploy(&spec, &mut |_| {}).await.unwrap(); // no changes
-    aws.status(&spec).await.unwrap();
-    aws.database_urls(&spec, &ca_bundle()).await.unwrap();
-    aws.destroy(&spec, &mut |_| {}).await.unwrap();
 
     let called = recorded_actions(&recording);
     assert!(
@@ -99,11 +121,9 @@ async fn every_call_of_every_command_is_in_the_deployer_policy() {
 
 #[test]
 fn the_table_is_the_registry_schemas() {
-    let types: BTreeSet<String> = Preset::ALL
+    let types: BTreeSet<String> = every_spec()
         .iter()
-        .map(|p| p.spec(REGION))
-        .chain([with_proxy()])
-        .flat_map(|spec| deployer::resource_types(&spec).unwrap())
+        .flat_map(|spec| deployer::resource_types(spec).unwrap())
         .collect();
     let out = Command::new(py_bin().join("python"))
         .arg(workspace_root().join("ecom-infra/tests/vectors/handler_permissions.py"))
@@ -141,11 +161,7 @@ fn actions(policy: &serde_json::Value) -> BTreeSet<&str> {
 
 #[test]
 fn the_policies_grant_no_wildcard_action_and_cover_every_handler() {
-    for spec in Preset::ALL
-        .iter()
-        .map(|p| p.spec(REGION))
-        .chain([with_proxy()])
-    {
+    for spec in every_spec() {
         let role = deployer::service_role_policy(&spec).unwrap();
         let with_role = deployer::deployer_policy(
             &spec,

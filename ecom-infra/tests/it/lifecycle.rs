@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use ecom_infra::aws::StackResources;
-use ecom_infra::{Aws, DeploymentSpec, InfraError, SpecError, template};
+use ecom_infra::aws::{InstanceRole, StackResources};
+use ecom_infra::spec::EngineKind;
+use ecom_infra::{Aws, DeploymentSpec, InfraError, Preset, SpecError, template};
 
 use crate::support::{Moto, REGION, ca_bundle, ec2_existing, ec2_tags, log_groups, tags_via_boto3};
 
@@ -187,6 +188,17 @@ async fn check_deployment(aws: &Aws, moto: &Moto, spec: &DeploymentSpec) {
     // Alarms: the right metric, threshold and comparison on the right instance, to the topic.
     let topic = physical(&resources, "AlarmTopic");
     assert_eq!(outputs["AlarmTopicArn"], topic);
+    check_alarms(aws, spec, topic).await;
+
+    check_observability(aws, moto, spec, &resources, &key_arn).await;
+
+    check_tags(aws, moto, spec, &resources).await;
+}
+
+/// Every alarm of the spec: the right metric, statistic, threshold and comparison on the
+/// right dimensions, to the topic, tagged.
+async fn check_alarms(aws: &Aws, spec: &DeploymentSpec, topic: &str) {
+    let stack = spec.stack_name();
     let alarms = aws.alarms(&format!("{stack}-")).await.unwrap();
     let wanted = template::alarms(spec);
     assert_eq!(alarms.len(), wanted.len(), "{alarms:?}");
@@ -229,19 +241,29 @@ async fn check_deployment(aws: &Aws, moto: &Moto, spec: &DeploymentSpec) {
             .collect();
         assert_tagged(&want.name, &tags, spec);
     }
+}
 
-    check_observability(aws, moto, spec, &resources, &key_arn).await;
-
-    // Tags on every resource, each read with its own service's API.
+/// Tags on every resource of the stack, each read with its own service's API.
+async fn check_tags(aws: &Aws, moto: &Moto, spec: &DeploymentSpec, resources: &StackResources) {
     let account = "123456789012";
-    for (logical, resource) in &resources {
+    for (logical, resource) in resources {
         let (kind, id) = (&resource.resource_type, &resource.physical_id);
         let tags: BTreeMap<String, String> = match kind.as_str() {
-            "AWS::RDS::DBInstance" | "AWS::RDS::DBSubnetGroup" | "AWS::RDS::DBParameterGroup" => {
+            "AWS::RDS::DBInstance"
+            | "AWS::RDS::DBSubnetGroup"
+            | "AWS::RDS::DBParameterGroup"
+            | "AWS::RDS::DBCluster"
+            | "AWS::RDS::DBClusterParameterGroup" => {
                 let arn = match kind.as_str() {
                     "AWS::RDS::DBInstance" => format!("arn:aws:rds:{REGION}:{account}:db:{id}"),
                     "AWS::RDS::DBSubnetGroup" => {
                         format!("arn:aws:rds:{REGION}:{account}:subgrp:{id}")
+                    }
+                    "AWS::RDS::DBCluster" => {
+                        format!("arn:aws:rds:{REGION}:{account}:cluster:{id}")
+                    }
+                    "AWS::RDS::DBClusterParameterGroup" => {
+                        format!("arn:aws:rds:{REGION}:{account}:cluster-pg:{id}")
                     }
                     _ => format!("arn:aws:rds:{REGION}:{account}:pg:{id}"),
                 };
@@ -819,6 +841,20 @@ async fn a_proxy_fronts_the_writer_and_goes_with_the_stack() {
         .filter_map(|t| t.rds_resource_id())
         .collect();
     assert_eq!(ids, [spec.primary_identifier().as_str()]);
+    // Writes go through the proxy: DATABASE_URL names it.
+    let ca = ca_bundle();
+    let urls = aws.database_urls(&spec, &ca).await.unwrap();
+    assert_eq!(
+        urls,
+        [(
+            InstanceRole::Writer,
+            format!(
+                "postgres://ecom_admin@{}:5432/ecom?{}",
+                outputs["ProxyEndpoint"],
+                ca.url_params()
+            )
+        )]
+    );
 
     let report = aws.destroy(&spec, &mut |_| {}).await.unwrap();
     assert!(report.remaining.is_empty(), "{report}");
@@ -837,5 +873,376 @@ async fn a_proxy_fronts_the_writer_and_goes_with_the_stack() {
             .unwrap()
             .db_proxies()
             .is_empty()
+    );
+}
+
+/// Everything a deployed Aurora cluster must be, read back through each service's API.
+async fn check_aurora_deployment(aws: &Aws, moto: &Moto, spec: &DeploymentSpec) {
+    let stack = spec.stack_name();
+    let resources = aws.stack_resources(&stack).await.unwrap();
+    let outputs = aws.outputs(&stack).await.unwrap();
+    let key = aws
+        .kms
+        .describe_key()
+        .key_id(physical(&resources, "DbKey"))
+        .send()
+        .await
+        .unwrap();
+    let key_arn = key.key_metadata().unwrap().arn().unwrap().to_owned();
+    assert_eq!(outputs["KmsKeyArn"], key_arn);
+
+    // The cluster: the data, its encryption, authentication, backups and protection.
+    let cluster = aws
+        .db_cluster(&spec.cluster_identifier())
+        .await
+        .unwrap()
+        .expect("the cluster exists");
+    assert_eq!(physical(&resources, "Cluster"), spec.cluster_identifier());
+    assert_eq!(cluster.engine(), Some("aurora-postgresql"));
+    assert_eq!(
+        cluster.engine_version(),
+        Some(spec.database.engine_version.as_str())
+    );
+    assert_eq!(cluster.database_name(), Some("ecom"));
+    assert_eq!(cluster.master_username(), Some("ecom_admin"));
+    assert_eq!(cluster.port(), Some(5432));
+    assert_eq!(cluster.storage_encrypted(), Some(true), "encrypted");
+    assert_eq!(
+        cluster.kms_key_id(),
+        Some(key_arn.as_str()),
+        "with the stack's key"
+    );
+    assert_eq!(cluster.iam_database_authentication_enabled(), Some(true));
+    assert_eq!(
+        cluster.deletion_protection(),
+        Some(spec.deletion_protection)
+    );
+    assert_eq!(
+        cluster.backup_retention_period(),
+        Some(i32::from(spec.backups.retention_days))
+    );
+    assert_eq!(cluster.copy_tags_to_snapshot(), Some(true));
+    assert_eq!(cluster.storage_type(), Some("aurora"));
+    assert_eq!(cluster.enabled_cloudwatch_logs_exports(), ["postgresql"]);
+    let secret = cluster
+        .master_user_secret()
+        .expect("a managed master secret");
+    assert_eq!(secret.kms_key_id(), Some(key_arn.as_str()));
+    assert_eq!(outputs["MasterUserSecretArn"], secret.secret_arn().unwrap());
+    assert_eq!(outputs["WriterEndpoint"], cluster.endpoint().unwrap());
+    assert_eq!(
+        outputs["ReaderEndpoint"],
+        cluster.reader_endpoint().unwrap()
+    );
+    assert_eq!(outputs["Port"], "5432");
+    assert_eq!(
+        cluster.db_subnet_group(),
+        Some(physical(&resources, "DbSubnetGroup"))
+    );
+    let sg = physical(&resources, "DbSecurityGroup");
+    let groups: Vec<&str> = cluster
+        .vpc_security_groups()
+        .iter()
+        .filter_map(|g| g.vpc_security_group_id())
+        .collect();
+    assert_eq!(groups, [sg]);
+
+    // rds.force_ssl through the stack's cluster parameter group.
+    let parameter_group = physical(&resources, "DbClusterParameterGroup");
+    assert_eq!(cluster.db_cluster_parameter_group(), Some(parameter_group));
+    let params = aws
+        .rds
+        .describe_db_cluster_parameters()
+        .db_cluster_parameter_group_name(parameter_group)
+        .send()
+        .await
+        .unwrap();
+    let value = |name: &str| {
+        params
+            .parameters()
+            .iter()
+            .find(|p| p.parameter_name() == Some(name))
+            .and_then(|p| p.parameter_value())
+            .map(str::to_owned)
+    };
+    assert_eq!(value("rds.force_ssl").as_deref(), Some("1"));
+    assert_eq!(value("log_lock_waits").as_deref(), Some("1"));
+
+    // The instances: the writer created as such, each reader in another zone.
+    let mut members: Vec<(String, bool, i32)> = cluster
+        .db_cluster_members()
+        .iter()
+        .filter_map(|m| {
+            Some((
+                m.db_instance_identifier()?.to_owned(),
+                m.is_cluster_writer()?,
+                m.promotion_tier()?,
+            ))
+        })
+        .collect();
+    members.sort();
+    let mut expected: Vec<(String, bool, i32)> =
+        std::iter::once((spec.primary_identifier(), true, 0))
+            .chain((1..=spec.replicas.count).map(|n| (spec.replica_identifier(n), false, 1)))
+            .collect();
+    expected.sort();
+    assert_eq!(members, expected);
+    let role = physical(&resources, "MonitoringRole");
+    let mut zones = Vec::new();
+    for id in spec.instance_identifiers() {
+        let db = aws.db_instance(&id).await.unwrap().unwrap();
+        assert_eq!(
+            db.db_cluster_identifier(),
+            Some(spec.cluster_identifier().as_str())
+        );
+        assert_eq!(db.engine(), Some("aurora-postgresql"));
+        assert_eq!(db.publicly_accessible(), Some(false), "{id}");
+        assert_eq!(
+            db.monitoring_interval(),
+            Some(i32::from(spec.monitoring.enhanced_monitoring_seconds)),
+            "{id}"
+        );
+        assert!(
+            db.monitoring_role_arn()
+                .is_some_and(|arn| arn.ends_with(&format!("/{role}"))),
+            "{id}: {:?}",
+            db.monitoring_role_arn()
+        );
+        zones.push(db.availability_zone().unwrap().to_owned());
+    }
+    assert!(
+        zones[1..].iter().all(|zone| zone != &zones[0]),
+        "readers outside the writer's zone: {zones:?}"
+    );
+
+    // The cluster's log group, alarms by role, events of the cluster and the instances.
+    let groups = log_groups(moto, "/aws/rds/");
+    let names: Vec<&String> = groups.as_object().unwrap().keys().collect();
+    assert_eq!(
+        names,
+        spec.log_group_names().iter().collect::<Vec<_>>(),
+        "one log group, the cluster's"
+    );
+    for name in spec.log_group_names() {
+        assert_eq!(
+            groups[&name],
+            serde_json::json!([spec.monitoring.log_retention_days, key_arn]),
+            "{name}"
+        );
+    }
+    let topic = physical(&resources, "AlarmTopic");
+    check_alarms(aws, spec, topic).await;
+    for (logical, source_type, mut sources) in [
+        ("DbEvents", "db-instance", spec.instance_identifiers()),
+        (
+            "ClusterEvents",
+            "db-cluster",
+            vec![spec.cluster_identifier()],
+        ),
+    ] {
+        let out = aws
+            .rds
+            .describe_event_subscriptions()
+            .subscription_name(physical(&resources, logical))
+            .send()
+            .await
+            .unwrap();
+        let subscription = &out.event_subscriptions_list()[0];
+        assert_eq!(subscription.sns_topic_arn(), Some(topic));
+        assert_eq!(subscription.source_type(), Some(source_type));
+        let mut listed = subscription.source_ids_list().to_vec();
+        listed.sort();
+        sources.sort();
+        assert_eq!(listed, sources, "{logical}");
+    }
+    check_tags(aws, moto, spec, &resources).await;
+}
+
+/// The test preset on Aurora, on moto: a cluster with a writer and a reader, read back
+/// through RDS and the other services, its endpoints as `DATABASE_URL` and
+/// `DATABASE_READ_URLS`; destroyed with nothing left. (moto does not model Performance
+/// Insights, nor Aurora's storage, replication or failover.)
+#[tokio::test]
+async fn aurora_test_preset_deploys_and_destroys_without_leftovers() {
+    let moto = Moto::start();
+    let aws = moto.aws().await;
+    let spec = Preset::Test.spec_on(REGION, EngineKind::Aurora);
+    let plan = aws.deploy(&spec, &mut |_| {}).await.unwrap();
+    assert!(plan.creates_stack);
+    let template = template::render(&spec).unwrap();
+    assert_eq!(
+        plan.changes.len(),
+        template["Resources"].as_object().unwrap().len()
+    );
+    check_aurora_deployment(&aws, &moto, &spec).await;
+
+    let status = aws.status(&spec).await.unwrap();
+    let cluster = status.cluster.clone().expect("the cluster in the status");
+    assert_eq!(cluster.identifier, spec.cluster_identifier());
+    let roles: Vec<(&str, InstanceRole)> = status
+        .instances
+        .iter()
+        .map(|i| (i.identifier.as_str(), i.role))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("ecom-dms-test-primary", InstanceRole::Writer),
+            ("ecom-dms-test-replica-1", InstanceRole::Replica)
+        ]
+    );
+    let shown = status.to_string();
+    assert!(
+        shown.contains("cluster ecom-dms-test-cluster")
+            && shown.contains("writer  ecom-dms-test-primary"),
+        "{shown}"
+    );
+    // The cluster's endpoints, not the instances': they follow a failover.
+    let ca = ca_bundle();
+    let urls = aws.database_urls(&spec, &ca).await.unwrap();
+    let (writer, reader) = (
+        cluster.writer_endpoint.unwrap().0,
+        cluster.reader_endpoint.unwrap().0,
+    );
+    assert!(writer.contains(".cluster-") && reader.contains(".cluster-ro-"));
+    assert_eq!(
+        urls,
+        [
+            (
+                InstanceRole::Writer,
+                format!(
+                    "postgres://ecom_admin@{writer}:5432/ecom?{}",
+                    ca.url_params()
+                )
+            ),
+            (
+                InstanceRole::Replica,
+                format!(
+                    "postgres://ecom_admin@{reader}:5432/ecom?{}",
+                    ca.url_params()
+                )
+            ),
+        ]
+    );
+
+    let again = aws.deploy(&spec, &mut |_| {}).await.unwrap();
+    assert!(again.changes.is_empty(), "{again}");
+
+    let before = aws.stack_resources(&spec.stack_name()).await.unwrap();
+    let report = aws.destroy(&spec, &mut |_| {}).await.unwrap();
+    assert!(report.remaining.is_empty(), "{report}");
+    let removed: Vec<&str> = report.removed.iter().map(|(_, id)| id.as_str()).collect();
+    for (logical, resource) in &before {
+        if resource.resource_type != "AWS::KMS::Key" {
+            assert!(
+                removed.contains(&resource.physical_id.as_str()),
+                "{logical} not reported removed: {report}"
+            );
+        }
+    }
+    assert!(
+        report
+            .removed
+            .iter()
+            .any(|(kind, _)| kind.starts_with("managed master secret")),
+        "the cluster's secret goes with it: {report}"
+    );
+    assert_eq!(
+        report.kept,
+        [(
+            "KMS key (scheduled for deletion)".to_owned(),
+            physical(&before, "DbKey").to_owned()
+        )]
+    );
+    // And independently of the report:
+    let clusters = aws.rds.describe_db_clusters().send().await.unwrap();
+    assert!(clusters.db_clusters().is_empty());
+    let instances = aws.rds.describe_db_instances().send().await.unwrap();
+    assert!(instances.db_instances().is_empty());
+    let snapshots = aws
+        .rds
+        .describe_db_cluster_snapshots()
+        .send()
+        .await
+        .unwrap();
+    assert!(snapshots.db_cluster_snapshots().is_empty());
+    let groups = aws
+        .rds
+        .describe_db_cluster_parameter_groups()
+        .send()
+        .await
+        .unwrap();
+    assert!(groups.db_cluster_parameter_groups().iter().all(|g| {
+        !g.db_cluster_parameter_group_name()
+            .unwrap_or_default()
+            .starts_with("ecom-dms")
+    }));
+    assert!(aws.alarms("").await.unwrap().is_empty());
+}
+
+/// An Aurora cluster keeping a final snapshot and its automated backups: destroy keeps
+/// both and the key they are encrypted with; with deletion protection (production) it
+/// refuses and changes nothing.
+#[tokio::test]
+async fn aurora_destroy_keeps_the_cluster_snapshots_and_their_key_and_refuses_when_protected() {
+    let moto = Moto::start();
+    let aws = moto.aws().await;
+    let mut spec = Preset::Test.spec_on(REGION, EngineKind::Aurora);
+    spec.final_snapshot = true;
+    spec.backups.retain_after_deletion = true;
+    aws.deploy(&spec, &mut |_| {}).await.unwrap();
+    let before = aws.stack_resources(&spec.stack_name()).await.unwrap();
+    let key_id = physical(&before, "DbKey").to_owned();
+    let key_arn = aws.outputs(&spec.stack_name()).await.unwrap()["KmsKeyArn"].clone();
+    let report = aws.destroy(&spec, &mut |_| {}).await.unwrap();
+    assert!(report.remaining.is_empty(), "{report}");
+    assert!(
+        report.kept.contains(&(
+            "KMS key (retained: snapshots need it)".to_owned(),
+            key_id.clone()
+        )),
+        "{report}"
+    );
+    let kept: Vec<&str> = report
+        .kept
+        .iter()
+        .filter(|(kind, _)| kind == "Aurora cluster snapshot")
+        .map(|(_, id)| id.as_str())
+        .collect();
+    assert_eq!(kept.len(), 2, "final and automated: {report}");
+    let key = aws.kms.describe_key().key_id(&key_id).send().await.unwrap();
+    assert_eq!(
+        key.key_metadata().unwrap().key_state().map(|s| s.as_str()),
+        Some("Enabled")
+    );
+    let snapshots = aws
+        .rds
+        .describe_db_cluster_snapshots()
+        .db_cluster_identifier(spec.cluster_identifier())
+        .send()
+        .await
+        .unwrap();
+    let last = snapshots
+        .db_cluster_snapshots()
+        .iter()
+        .find(|s| s.snapshot_type() == Some("manual"))
+        .expect("a final snapshot");
+    assert_eq!(last.kms_key_id(), Some(key_arn.as_str()));
+    assert_eq!(last.storage_encrypted(), Some(true));
+
+    let production = Preset::Production.spec_on(REGION, EngineKind::Aurora);
+    aws.deploy(&production, &mut |_| {}).await.unwrap();
+    match aws.destroy(&production, &mut |_| {}).await.unwrap_err() {
+        InfraError::DeletionProtected(ids) => {
+            assert_eq!(ids, [production.cluster_identifier()])
+        }
+        other => panic!("{other}"),
+    }
+    assert!(
+        aws.db_cluster(&production.cluster_identifier())
+            .await
+            .unwrap()
+            .is_some(),
+        "nothing was deleted"
     );
 }

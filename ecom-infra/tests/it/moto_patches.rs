@@ -514,7 +514,7 @@ fn moto_launcher_applies_exactly_the_tested_patches() {
     let moto = Moto::start();
     let log = std::fs::read_to_string(&moto.log).unwrap();
     assert!(
-        log.contains("ecom_moto: moto 5.2.5 with patches rds_group_refs, db_instance_properties, delete_with_replicas, kms_key_policy_and_deletion, db_instance_deletion_policy, rds_event_subscription, rds_db_proxy, log_group_kms_key, cloudwatch_alarm, deleted_stack_resources, change_set_outputs, sns_topic_tags, termination_protection"),
+        log.contains("ecom_moto: moto 5.2.5 with patches rds_group_refs, db_instance_properties, delete_with_replicas, kms_key_policy_and_deletion, db_instance_deletion_policy, rds_event_subscription, rds_db_proxy, rds_db_cluster_parameter_group, rds_db_cluster, db_cluster_instances, log_group_kms_key, cloudwatch_alarm, deleted_stack_resources, change_set_outputs, sns_topic_tags, termination_protection"),
         "{log}"
     );
 }
@@ -611,4 +611,222 @@ async fn moto_patch_rds_db_proxy() {
             .db_proxies()
             .is_empty()
     );
+}
+
+/// An Aurora PostgreSQL cluster in the network, with `extra` properties.
+fn cluster(extra: Value) -> Value {
+    let mut props = json!({
+        "Engine": "aurora-postgresql", "EngineVersion": "17.6", "MasterUsername": "admin_user",
+        "MasterUserPassword": "not-a-secret-1", "DBSubnetGroupName": {"Ref": "Subnets"},
+    });
+    props
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    json!({"Type": "AWS::RDS::DBCluster", "Properties": props})
+}
+
+#[tokio::test]
+async fn moto_patch_rds_db_cluster_parameter_group() {
+    let moto = Moto::start();
+    let aws = moto.aws().await;
+    let t = json!({"Resources": {"Params": {"Type": "AWS::RDS::DBClusterParameterGroup", "Properties": {
+        "Description": "d", "Family": "aurora-postgresql17", "Parameters": {"rds.force_ssl": "1", "log_lock_waits": 1},
+        "Tags": [{"Key": "Project", "Value": "ecom-dms"}],
+    }}}, "Outputs": {"Params": {"Value": {"Ref": "Params"}}}});
+    assert_eq!(
+        create_stack(&aws, "cluster-params", &t).await,
+        "CREATE_COMPLETE"
+    );
+    let name = aws.outputs("cluster-params").await.unwrap()["Params"].clone();
+    let resources = aws.stack_resources("cluster-params").await.unwrap();
+    assert_eq!(
+        resources["Params"].physical_id, name,
+        "Ref gives the group's name"
+    );
+    let params = aws
+        .rds
+        .describe_db_cluster_parameters()
+        .db_cluster_parameter_group_name(&name)
+        .send()
+        .await
+        .unwrap();
+    let values: Vec<(&str, &str)> = params
+        .parameters()
+        .iter()
+        .filter_map(|p| Some((p.parameter_name()?, p.parameter_value()?)))
+        .collect();
+    assert!(values.contains(&("rds.force_ssl", "1")), "{values:?}");
+    assert!(values.contains(&("log_lock_waits", "1")), "{values:?}");
+    let id = aws.stack_status("cluster-params").await.unwrap().unwrap().0;
+    aws.cfn.delete_stack().stack_name(&id).send().await.unwrap();
+    assert_eq!(stack_status(&aws, &id).await, "DELETE_COMPLETE");
+    assert!(
+        aws.rds
+            .describe_db_cluster_parameter_groups()
+            .db_cluster_parameter_group_name(&name)
+            .send()
+            .await
+            .is_err(),
+        "deleted with the stack"
+    );
+}
+
+#[tokio::test]
+async fn moto_patch_rds_db_cluster() {
+    let moto = Moto::start();
+    let aws = moto.aws().await;
+    let mut r = network();
+    r.insert("Key".into(), json!({"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": {"Version": "2012-10-17", "Statement": []}}}));
+    r.insert("Sg".into(), json!({"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "d", "VpcId": {"Ref": "Vpc"}}}));
+    let mut kept = cluster(json!({
+        "DBClusterIdentifier": "kept-cluster", "DatabaseName": "shop", "Port": 5433,
+        "ManageMasterUserPassword": true, "MasterUserSecret": {"KmsKeyId": {"Fn::GetAtt": ["Key", "Arn"]}},
+        "StorageEncrypted": true, "KmsKeyId": {"Fn::GetAtt": ["Key", "Arn"]}, "StorageType": "aurora",
+        "EnableIAMDatabaseAuthentication": true, "DeletionProtection": false, "BackupRetentionPeriod": 3,
+        "CopyTagsToSnapshot": true, "EnableCloudwatchLogsExports": ["postgresql"],
+        "VpcSecurityGroupIds": [{"Fn::GetAtt": ["Sg", "GroupId"]}], "DeleteAutomatedBackups": false,
+        "Tags": [{"Key": "Project", "Value": "ecom-dms"}],
+    }));
+    kept["Properties"]
+        .as_object_mut()
+        .unwrap()
+        .remove("MasterUserPassword");
+    kept["DeletionPolicy"] = json!("Snapshot");
+    r.insert("Kept".into(), kept);
+    r.insert(
+        "Gone".into(),
+        cluster(json!({"DBClusterIdentifier": "gone-cluster"})),
+    );
+    let t = json!({"Resources": r, "Outputs": {
+        "Writer": {"Value": {"Fn::GetAtt": ["Kept", "Endpoint.Address"]}},
+        "Reader": {"Value": {"Fn::GetAtt": ["Kept", "ReadEndpoint.Address"]}},
+        "Port": {"Value": {"Fn::GetAtt": ["Kept", "Endpoint.Port"]}},
+        "Secret": {"Value": {"Fn::GetAtt": ["Kept", "MasterUserSecret.SecretArn"]}},
+        "ResourceId": {"Value": {"Fn::GetAtt": ["Kept", "DBClusterResourceId"]}},
+        "Ref": {"Value": {"Ref": "Kept"}},
+    }});
+    assert_eq!(create_stack(&aws, "clusters", &t).await, "CREATE_COMPLETE");
+    let outputs = aws.outputs("clusters").await.unwrap();
+    let resources = aws.stack_resources("clusters").await.unwrap();
+    let key = aws
+        .kms
+        .describe_key()
+        .key_id(&resources["Key"].physical_id)
+        .send()
+        .await
+        .unwrap();
+    let key_arn = key.key_metadata().unwrap().arn().unwrap();
+    let c = aws.db_cluster("kept-cluster").await.unwrap().unwrap();
+    assert_eq!(outputs["Ref"], "kept-cluster");
+    assert_eq!(c.engine(), Some("aurora-postgresql"));
+    assert_eq!(c.engine_version(), Some("17.6"));
+    assert_eq!(c.database_name(), Some("shop"));
+    assert_eq!(c.port(), Some(5433));
+    assert_eq!(outputs["Port"], "5433");
+    assert_eq!(c.storage_encrypted(), Some(true));
+    assert_eq!(c.kms_key_id(), Some(key_arn));
+    assert_eq!(c.iam_database_authentication_enabled(), Some(true));
+    assert_eq!(c.backup_retention_period(), Some(3));
+    assert_eq!(c.copy_tags_to_snapshot(), Some(true));
+    assert_eq!(c.enabled_cloudwatch_logs_exports(), ["postgresql"]);
+    assert_eq!(
+        c.db_subnet_group(),
+        Some(resources["Subnets"].physical_id.as_str())
+    );
+    let groups: Vec<&str> = c
+        .vpc_security_groups()
+        .iter()
+        .filter_map(|g| g.vpc_security_group_id())
+        .collect();
+    assert_eq!(groups, [resources["Sg"].physical_id.as_str()]);
+    let secret = c.master_user_secret().expect("a managed master secret");
+    assert_eq!(secret.kms_key_id(), Some(key_arn));
+    assert_eq!(outputs["Secret"], secret.secret_arn().unwrap());
+    assert_eq!(outputs["Writer"], c.endpoint().unwrap());
+    assert_eq!(outputs["Reader"], c.reader_endpoint().unwrap());
+    assert_eq!(outputs["ResourceId"], c.db_cluster_resource_id().unwrap());
+
+    let id = aws.stack_status("clusters").await.unwrap().unwrap().0;
+    aws.cfn.delete_stack().stack_name(&id).send().await.unwrap();
+    assert_eq!(stack_status(&aws, &id).await, "DELETE_COMPLETE");
+    assert!(
+        aws.rds
+            .describe_db_clusters()
+            .send()
+            .await
+            .unwrap()
+            .db_clusters()
+            .is_empty()
+    );
+    let snapshots = aws
+        .rds
+        .describe_db_cluster_snapshots()
+        .send()
+        .await
+        .unwrap();
+    let mut left: Vec<(&str, &str)> = snapshots
+        .db_cluster_snapshots()
+        .iter()
+        .filter_map(|s| Some((s.db_cluster_identifier()?, s.snapshot_type()?)))
+        .collect();
+    left.sort();
+    // DeletionPolicy Snapshot: a final snapshot; DeleteAutomatedBackups false: the
+    // automated one stays. The other cluster leaves nothing.
+    assert_eq!(
+        left,
+        [("kept-cluster", "automated"), ("kept-cluster", "manual")]
+    );
+}
+
+#[tokio::test]
+async fn moto_patch_db_cluster_instances() {
+    let moto = Moto::start();
+    let aws = moto.aws().await;
+    let mut r = network();
+    r.insert(
+        "Cluster".into(),
+        cluster(json!({"DBClusterIdentifier": "the-cluster"})),
+    );
+    let member = |id: &str, zone: &str, tier: u8| {
+        json!({"Type": "AWS::RDS::DBInstance", "Properties": {
+            "DBClusterIdentifier": {"Ref": "Cluster"}, "DBInstanceIdentifier": id, "Engine": "aurora-postgresql",
+            "DBInstanceClass": "db.t4g.medium", "AvailabilityZone": zone, "PromotionTier": tier,
+            "PubliclyAccessible": false, "MonitoringInterval": 30,
+            "MonitoringRoleArn": "arn:aws:iam::123456789012:role/monitoring",
+        }})
+    };
+    r.insert("Writer".into(), member("the-writer", "eu-west-1a", 0));
+    let mut reader = member("the-reader", "eu-west-1b", 1);
+    reader["DependsOn"] = json!(["Writer"]);
+    r.insert("Reader".into(), reader);
+    let t = json!({"Resources": r});
+    assert_eq!(create_stack(&aws, "members", &t).await, "CREATE_COMPLETE");
+    let c = aws.db_cluster("the-cluster").await.unwrap().unwrap();
+    let mut members: Vec<(&str, bool, i32)> = c
+        .db_cluster_members()
+        .iter()
+        .filter_map(|m| {
+            Some((
+                m.db_instance_identifier()?,
+                m.is_cluster_writer()?,
+                m.promotion_tier()?,
+            ))
+        })
+        .collect();
+    members.sort();
+    assert_eq!(members, [("the-reader", false, 1), ("the-writer", true, 0)]);
+    for (id, zone) in [("the-writer", "eu-west-1a"), ("the-reader", "eu-west-1b")] {
+        let db = aws.db_instance(id).await.unwrap().unwrap();
+        assert_eq!(db.db_cluster_identifier(), Some("the-cluster"));
+        assert_eq!(db.availability_zone(), Some(zone));
+        assert_eq!(db.monitoring_interval(), Some(30));
+        assert_eq!(db.publicly_accessible(), Some(false));
+    }
+    // The instances go before their cluster, which RDS refuses to delete while it has any.
+    let id = aws.stack_status("members").await.unwrap().unwrap().0;
+    aws.cfn.delete_stack().stack_name(&id).send().await.unwrap();
+    assert_eq!(stack_status(&aws, &id).await, "DELETE_COMPLETE");
+    assert!(aws.db_cluster("the-cluster").await.unwrap().is_none());
+    assert!(aws.db_instance("the-writer").await.unwrap().is_none());
 }

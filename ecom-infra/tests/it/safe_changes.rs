@@ -5,7 +5,7 @@
 
 use ecom_infra::aws::PlannedChange;
 use ecom_infra::aws::guarded::{self, AllowedChanges, Guarded};
-use ecom_infra::spec::{EncryptionKey, EnvironmentName};
+use ecom_infra::spec::{AuroraSpec, EncryptionKey, EnvironmentName};
 use ecom_infra::{DeploymentSpec, InfraError, SpecError, template};
 use serde_json::json;
 
@@ -75,6 +75,75 @@ fn dangers_come_from_cloudformation_and_from_the_template_difference() {
     assert_eq!(
         guarded_of(guarded::dangers(Some(&old), &new, &[])),
         [Guarded::Database, Guarded::Key, Guarded::Secret]
+    );
+}
+
+/// On Aurora the data is the cluster's: replacing it is a loss, replacing an instance is
+/// not; moving a deployment from one engine to the other loses the database either way.
+#[test]
+fn on_aurora_the_cluster_is_the_database() {
+    let aurora = || small().on_aurora(AuroraSpec::default());
+    let guarded_of = |d: Vec<guarded::Danger>| -> Vec<Guarded> {
+        let mut g: Vec<Guarded> = d.into_iter().map(|d| d.guarded).collect();
+        g.sort();
+        g
+    };
+    let mut with_reader = aurora();
+    with_reader.replicas.count = 1;
+    let old = template::render(&with_reader).unwrap();
+    // CloudFormation says so.
+    let replaced = [change("Modify", "Cluster", Some("True"))];
+    assert_eq!(
+        guarded_of(guarded::dangers(Some(&old), &old, &replaced)),
+        [Guarded::Database, Guarded::Secret]
+    );
+    let instances = [
+        change("Modify", "Primary", Some("True")),
+        change("Remove", "Replica1", None),
+    ];
+    assert!(guarded::dangers(Some(&old), &old, &instances).is_empty());
+    // The template says so.
+    let mut renamed = with_reader.clone();
+    renamed.database.database_name = "shop".into();
+    let dangers = guarded::dangers(Some(&old), &template::render(&renamed).unwrap(), &[]);
+    assert_eq!(
+        guarded_of(dangers.clone()),
+        [Guarded::Database, Guarded::Secret]
+    );
+    assert!(
+        dangers[0].reason.contains("Cluster replaced: DatabaseName"),
+        "{dangers:?}"
+    );
+    let mut other_class = with_reader.clone();
+    other_class.database.instance_class = "db.r6g.large".into();
+    assert!(
+        guarded::dangers(Some(&old), &template::render(&other_class).unwrap(), &[]).is_empty(),
+        "a new class for the writer keeps the data"
+    );
+    // One engine to the other, either way.
+    let rds = template::render(&small()).unwrap();
+    for (from, to) in [(&rds, &old), (&old, &rds)] {
+        assert_eq!(
+            guarded_of(guarded::dangers(Some(from), to, &[])),
+            [Guarded::Database, Guarded::Secret]
+        );
+    }
+    // The stack policy guards the engine's database, and an allowed deploy lifts it for
+    // both, since it may be moving from one to the other.
+    let denied = |policy: serde_json::Value| policy["Statement"][1]["Resource"].clone();
+    assert_eq!(
+        denied(guarded::stack_policy(&aurora())),
+        json!(["LogicalResourceId/Cluster", "LogicalResourceId/DbKey"])
+    );
+    assert_eq!(
+        denied(guarded::stack_policy(&small())),
+        json!(["LogicalResourceId/Primary", "LogicalResourceId/DbKey"])
+    );
+    assert_eq!(
+        denied(guarded::stack_policy_allowing(&AllowedChanges::of([
+            Guarded::Key
+        ]))),
+        json!(["LogicalResourceId/Primary", "LogicalResourceId/Cluster"])
     );
 }
 
@@ -166,7 +235,7 @@ async fn the_stack_keeps_a_policy_and_production_is_termination_protected() {
         .unwrap();
     let policy: serde_json::Value =
         serde_json::from_str(policy.stack_policy_body().expect("a stack policy")).unwrap();
-    assert_eq!(policy, guarded::stack_policy());
+    assert_eq!(policy, guarded::stack_policy(&spec));
     let protected = |aws: ecom_infra::Aws, name: String| async move {
         aws.cfn
             .describe_stacks()
