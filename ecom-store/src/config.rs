@@ -46,9 +46,11 @@
 //!   ... SET statement_timeout`) would not: they are one value for every client of the
 //!   role, set outside the service. Statements you run on [`crate::get_conn`] outside
 //!   a transaction get the server's defaults; set role defaults as a backstop for them.
-//!   `application_name` stays a session setting: pgbouncer tracks it per client and
-//!   sets it again on each server connection it lends (as it does `TimeZone` and
-//!   `client_encoding`, which diesel sets on connect).
+//!   `application_name` goes in the connection's startup parameters instead of a
+//!   `SET`: pgbouncer keeps it per client and sets it on each server connection it
+//!   lends (as it does `TimeZone` and `client_encoding`, which diesel sets on
+//!   connect), and RDS Proxy pins a client that runs `SET` to one server connection
+//!   for the rest of its session, which would undo the fan-in.
 //! - **What must not go through the proxy.** The migrations hold a session-level
 //!   advisory lock across several transactions (so that one process migrates) and build
 //!   indexes `CONCURRENTLY` outside a transaction: give `DATABASE_MIGRATION_URL` the
@@ -451,6 +453,59 @@ pub fn with_database(url: &str, dbname: &str) -> String {
         out.push_str(query);
     }
     out
+}
+
+/// `url` with the libpq connection parameter `key=value` added, unless it sets `key`
+/// already (the URL's own value wins). Takes URLs and libpq's `key=value` form.
+///
+/// ```
+/// use ecom_store::config::with_startup_parameter;
+/// assert_eq!(
+///     with_startup_parameter("postgres://app@db/shop?sslmode=require", "application_name", "shop api"),
+///     "postgres://app@db/shop?sslmode=require&application_name=shop%20api",
+/// );
+/// assert_eq!(
+///     with_startup_parameter("postgres://app@db/shop", "application_name", "a"),
+///     "postgres://app@db/shop?application_name=a",
+/// );
+/// assert_eq!(
+///     with_startup_parameter("postgres://db/shop?application_name=mine", "application_name", "a"),
+///     "postgres://db/shop?application_name=mine",
+/// );
+/// assert_eq!(
+///     with_startup_parameter("host=db dbname=shop", "application_name", "it's"),
+///     r"host=db dbname=shop application_name='it\'s'",
+/// );
+/// ```
+pub fn with_startup_parameter(url: &str, key: &str, value: &str) -> String {
+    if !url.contains("://") {
+        let set = url
+            .split_whitespace()
+            .any(|pair| pair.split_once('=').is_some_and(|(k, _)| k.trim() == key));
+        if set {
+            return url.to_owned();
+        }
+        let quoted = value.replace('\\', "\\\\").replace('\'', "\\'");
+        return format!("{url} {key}='{quoted}'");
+    }
+    let query = url.split_once('?').map_or("", |(_, query)| query);
+    if query
+        .split('&')
+        .any(|pair| pair.split_once('=').is_some_and(|(k, _)| k == key))
+    {
+        return url.to_owned();
+    }
+    let encoded: String = value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}{key}={encoded}")
 }
 
 /// Reads `KEY=VALUE` lines from a `.env` file; a missing file is an empty map.

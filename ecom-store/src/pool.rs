@@ -20,7 +20,7 @@ use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::sql_types::Text;
 use diesel::{ConnectionError, PgConnection};
 
-use crate::config::{redact_url, with_password};
+use crate::config::{redact_url, with_password, with_startup_parameter};
 use crate::{StoreConfig, StoreError};
 
 /// A pool of PostgreSQL connections.
@@ -80,7 +80,7 @@ impl StoreConnectionManager {
     }
 
     fn open(&self) -> Result<PgConnection, diesel::r2d2::Error> {
-        let url = match &self.password {
+        let mut url = match &self.password {
             None => Cow::Borrowed(self.url.as_str()),
             Some(source) => {
                 let password = source.password().map_err(|e| {
@@ -91,6 +91,16 @@ impl StoreConnectionManager {
                 Cow::Owned(with_password(&self.url, &password))
             }
         };
+        if let (Some(session), true) = (&self.session, self.transaction_pooling) {
+            // A startup parameter, which a proxy keeps per client (pgbouncer sets it on
+            // each server connection it lends), rather than a SET, which RDS Proxy
+            // answers by pinning the client to one server connection for good.
+            url = Cow::Owned(with_startup_parameter(
+                &url,
+                "application_name",
+                &session.application_name,
+            ));
+        }
         // Logged with the password hidden: the URL may carry one, or an IAM token.
         let shown = redact_url(&self.url);
         tracing::debug!(url = %shown, "opening a database connection");
@@ -108,13 +118,10 @@ impl StoreConnectionManager {
             // that the proxy lends to other clients next.
             conn.set_prepared_statement_cache_size(CacheSize::Disabled);
         }
-        if let Some(session) = &self.session {
-            let applied = if self.transaction_pooling {
-                session.apply_tracked_by_proxy(&mut conn)
-            } else {
-                session.apply(&mut conn)
-            };
-            applied.map_err(diesel::r2d2::Error::QueryError)?;
+        if let (Some(session), false) = (&self.session, self.transaction_pooling) {
+            session
+                .apply(&mut conn)
+                .map_err(diesel::r2d2::Error::QueryError)?;
         }
         Ok(conn)
     }
@@ -349,7 +356,8 @@ pub fn get_conn(pool: &PgPool) -> Result<PooledConn, StoreError> {
 
 /// Session defaults set on every new connection of the pool; behind a
 /// transaction-pooling proxy, the timeouts are set per transaction instead
-/// ([`SessionSettings::per_transaction_sql`]).
+/// ([`SessionSettings::per_transaction_sql`]) and `application_name` is a startup
+/// parameter of the connection.
 #[derive(Debug, Clone)]
 pub struct SessionSettings {
     /// `statement_timeout`; zero disables it.
@@ -383,17 +391,6 @@ impl SessionSettings {
         .bind::<Text, _>(&self.application_name)
         .execute(conn)
         .map(drop)
-    }
-
-    /// The settings a transaction-pooling proxy keeps per client, applied to `conn`
-    /// for its session: `application_name`. pgbouncer sets it again on every server
-    /// connection it lends the client; the timeouts it does not track go in
-    /// [`SessionSettings::per_transaction_sql`].
-    pub fn apply_tracked_by_proxy(&self, conn: &mut PgConnection) -> QueryResult<()> {
-        diesel::sql_query("SELECT set_config('application_name', $1, false)")
-            .bind::<Text, _>(&self.application_name)
-            .execute(conn)
-            .map(drop)
     }
 
     /// The timeouts as `SET LOCAL` statements, which last until the end of the
