@@ -65,7 +65,8 @@ pub mod prelude {
     pub use crate::cart::{Cart, CartError, CartLine, CartOwner, CartStatus};
     pub use crate::catalog::Shortage;
     pub use crate::catalog::{
-        CatalogError, Category, NewCategory, NewProduct, Page, PageRequest, Product, ProductStatus,
+        CatalogError, Category, NewCategory, NewProduct, OptionChoice, OptionError,
+        OptionSelection, OptionType, Page, PageRequest, Product, ProductOptions, ProductStatus,
         ProductUpdate,
     };
     pub use crate::error::{DomainError, Taken};
@@ -90,9 +91,10 @@ pub mod prelude {
         PaymentRepository, PlaceOrder, RepoError, Session, SessionRepository,
     };
     pub use crate::values::{
-        CategoryName, CountryCode, Description, Email, GuestToken, IdempotencyKey, PersonName,
-        PostalAddress, ProductName, ProviderName, ProviderRef, Quantity, RawAddress, Reason,
-        SessionToken, Sku, Slug, TokenDigest, ValidationError,
+        AltText, AttributeName, AttributeText, AttributeUnit, CategoryName, CollectionName,
+        CountryCode, Description, Email, Gtin, GtinError, GuestToken, IdempotencyKey, MediaUrl,
+        OptionName, OptionValue, PersonName, PostalAddress, ProductName, ProviderName, ProviderRef,
+        Quantity, RawAddress, Reason, SessionToken, Sku, Slug, TokenDigest, ValidationError,
     };
 }
 

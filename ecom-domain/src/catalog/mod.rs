@@ -1,5 +1,11 @@
 //! The catalog: categories in a tree and the products in them.
 
+mod variant;
+
+pub use variant::{
+    MAX_VARIANTS, OptionChoice, OptionError, OptionSelection, OptionType, ProductOptions,
+};
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -183,6 +189,12 @@ pub fn check_stock(stock: u32) -> Result<u32, CatalogError> {
         return Err(CatalogError::StockOutOfRange(stock));
     }
     Ok(stock)
+}
+
+/// The key by which option names and values, and attribute choices, are compared:
+/// case does not make two of them different.
+fn fold(text: &str) -> String {
+    text.to_lowercase()
 }
 
 /// One page of a keyset-paginated listing.
