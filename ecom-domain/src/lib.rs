@@ -65,7 +65,8 @@ pub mod prelude {
     pub use crate::cart::{Cart, CartError, CartLine, CartOwner, CartStatus};
     pub use crate::catalog::Shortage;
     pub use crate::catalog::{
-        CatalogError, Category, NewCategory, NewProduct, OptionChoice, OptionError,
+        Attribute, AttributeChoices, AttributeDefinition, AttributeError, AttributeKind,
+        AttributeValue, CatalogError, Category, NewCategory, NewProduct, OptionChoice, OptionError,
         OptionSelection, OptionType, Page, PageRequest, Product, ProductOptions, ProductStatus,
         ProductUpdate,
     };

@@ -1,7 +1,12 @@
 //! The catalog: categories in a tree and the products in them.
 
+mod attribute;
 mod variant;
 
+pub use attribute::{
+    Attribute, AttributeChoices, AttributeDefinition, AttributeError, AttributeKind,
+    AttributeValue, MAX_ATTRIBUTES, check_attributes,
+};
 pub use variant::{
     MAX_VARIANTS, OptionChoice, OptionError, OptionSelection, OptionType, ProductOptions,
 };
