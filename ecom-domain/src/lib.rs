@@ -66,9 +66,9 @@ pub mod prelude {
     pub use crate::catalog::Shortage;
     pub use crate::catalog::{
         Attribute, AttributeChoices, AttributeDefinition, AttributeError, AttributeKind,
-        AttributeValue, CatalogError, Category, NewCategory, NewProduct, OptionChoice, OptionError,
-        OptionSelection, OptionType, Page, PageRequest, Product, ProductOptions, ProductStatus,
-        ProductUpdate,
+        AttributeValue, CatalogError, Category, CollectionError, CollectionProducts, MediaError,
+        NewCategory, NewProduct, OptionChoice, OptionError, OptionSelection, OptionType, Page,
+        PageRequest, Product, ProductImage, ProductOptions, ProductStatus, ProductUpdate,
     };
     pub use crate::error::{DomainError, Taken};
     pub use crate::ids::*;

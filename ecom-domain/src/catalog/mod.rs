@@ -1,12 +1,16 @@
 //! The catalog: categories in a tree and the products in them.
 
 mod attribute;
+mod collection;
+mod media;
 mod variant;
 
 pub use attribute::{
     Attribute, AttributeChoices, AttributeDefinition, AttributeError, AttributeKind,
     AttributeValue, MAX_ATTRIBUTES, check_attributes,
 };
+pub use collection::{CollectionError, CollectionProducts};
+pub use media::{MAX_IMAGES, MediaError, ProductImage, check_images};
 pub use variant::{
     MAX_VARIANTS, OptionChoice, OptionError, OptionSelection, OptionType, ProductOptions,
 };
