@@ -212,6 +212,14 @@ mod tests {
         assert!(serde_json::from_str::<Gtin>("\"4006381333932\"").is_err());
     }
 
+    #[test]
+    fn a_gtin_error_is_a_validation_error_that_says_the_same() {
+        let err = GtinError::Length { len: 9 };
+        let validation = super::super::ValidationError::from(err.clone());
+        assert_eq!(validation, super::super::ValidationError::Gtin(err.clone()));
+        assert_eq!(validation.to_string(), err.to_string());
+    }
+
     /// Digits with their check digit appended: a valid GTIN of that length.
     fn valid(body: &str) -> String {
         let padded = format!("{body:0>13}");
