@@ -1,4 +1,44 @@
 //! The catalog: categories in a tree and the products in them.
+//!
+//! # Towards variants (issue #16)
+//!
+//! Today a [`Product`] is one SKU with one price and one stock count, and cart and
+//! order lines point at it. The variant model splits it in two; the values and rules
+//! it needs are here already, tested, but nothing uses them yet. The next step
+//! changes [`Product`], the repository traits, `MemoryStore`, the schema and
+//! `PgStore` together, so that the two stores never disagree:
+//!
+//! - A **product** keeps what its variants share: name, slug, description, category,
+//!   [`ProductStatus`], its [`ProductOptions`] (option types such as Colour and Size,
+//!   each an [`OptionType`] with ordered values), its attributes and its images.
+//!   `ProductStatus` has `active` and `archived` today; it gains `draft` in that
+//!   step, together with the `products_status_check` constraint, so that
+//!   `set_product_status` can't succeed in one store and fail in the other. Only
+//!   `active` products are listed or sold, as [`Product::is_buyable`] says today.
+//! - A **variant** is what is sold: a [`Sku`], a price, its own stock, a weight, an
+//!   optional [`Gtin`](crate::values::Gtin) barcode, its attributes, and an
+//!   [`OptionSelection`] of one value per option type. A product's variants are
+//!   written through [`ProductOptions::check_variants`] (every selection valid, no
+//!   combination twice, exactly one default variant for a product without options);
+//!   [`ProductOptions::combinations`] proposes them all (3 colours × 5 sizes → 15).
+//!   The schema is the second line of defence: a unique index over a variant's
+//!   product and selection (values compared ignoring case, as here), and a unique
+//!   barcode.
+//! - **Carts, checkout, orders, stock moves, cancellation and expiry** work on
+//!   variants: [`Shortage`] and [`ensure_in_stock`] move to variant ids, and an order
+//!   line snapshots the variant's SKU, name and [`OptionSelection`] as they were.
+//! - **Attributes** are [`AttributeDefinition`]s defined once for the catalog; the
+//!   values on a product or a variant go through [`check_attributes`]. Numbers are
+//!   exact decimals that fit `numeric(18,6)`.
+//! - **Images** are [`ProductImage`]s (a [`MediaUrl`](crate::values::MediaUrl), alt
+//!   text, optionally the option value they show), written through [`check_images`].
+//! - **Collections** have a [`CollectionName`](crate::values::CollectionName), a
+//!   [`Slug`] and [`CollectionProducts`], an ordered list without repeats.
+//!
+//! Each group of rules refuses with its own error ([`OptionError`], [`AttributeError`],
+//! [`MediaError`], [`CollectionError`]; a bad barcode is a
+//! [`GtinError`](crate::values::GtinError) inside `ValidationError`). `DomainError`
+//! gains a variant for each when the repository calls that return them arrive.
 
 mod attribute;
 mod collection;
