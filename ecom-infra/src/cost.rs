@@ -1,5 +1,6 @@
 //! Hourly and monthly price estimates of a spec, from the price table kept in the repository
-//! (`ecom-infra/prices.toml`, which says the date of its prices).
+//! (`ecom-infra/prices.toml`, which says the date and source of its prices): RDS or Aurora
+//! instances and storage (and Aurora's I/O), the RDS Proxy, and the small monthly items.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -7,12 +8,12 @@ use std::fmt;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use crate::spec::{DeploymentSpec, EncryptionKey};
+use crate::spec::{AuroraSpec, AuroraStorage, DeploymentSpec, EncryptionKey};
 
 /// The price table compiled into the program.
 pub const PRICES_TOML: &str = include_str!("../prices.toml");
 
-/// A price table: instance hours, storage, and small monthly items.
+/// A price table: instance hours, storage, I/O, the proxy, and small monthly items.
 #[derive(Debug, Clone, Deserialize)]
 pub struct PriceTable {
     /// When the prices were written down.
@@ -22,8 +23,13 @@ pub struct PriceTable {
     /// Hours in a billing month.
     #[serde(with = "rust_decimal::serde::str")]
     pub hours_per_month: Decimal,
+    /// Aurora I/O-Optimized instances cost this many times Aurora Standard's.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub io_optimized_instance_factor: Decimal,
     /// Key, secret, alarm.
     pub fixed_monthly: FixedMonthly,
+    /// vCPUs of each instance class: RDS Proxy is billed per vCPU of what it fronts.
+    pub vcpus: BTreeMap<String, u32>,
     /// Per region.
     pub regions: BTreeMap<String, RegionPrices>,
 }
@@ -43,10 +49,29 @@ pub struct FixedMonthly {
 /// One region's prices.
 #[derive(Debug, Clone, Deserialize)]
 pub struct RegionPrices {
-    /// Single-AZ on-demand price per hour, by instance class.
+    /// RDS for PostgreSQL, Single-AZ on-demand price per hour, by instance class.
     pub instance_hourly: BTreeMap<String, String>,
-    /// Per GiB-month, by storage type.
+    /// RDS for PostgreSQL, per GiB-month, by storage type.
     pub storage_gib_monthly: BTreeMap<String, String>,
+    /// Aurora PostgreSQL (Standard), on-demand price per hour, by instance class.
+    pub aurora_instance_hourly: BTreeMap<String, String>,
+    /// Aurora's cluster volume and I/O.
+    pub aurora: AuroraPrices,
+    /// RDS Proxy, per vCPU-hour of the instances it fronts.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub proxy_vcpu_hourly: Decimal,
+}
+
+/// What an Aurora cluster pays beyond its instances, in one region.
+#[derive(Debug, Clone, Deserialize)]
+#[allow(missing_docs)] // each is what its name says, per the unit in its name
+pub struct AuroraPrices {
+    #[serde(with = "rust_decimal::serde::str")]
+    pub storage_gib_monthly: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub io_million_requests: Decimal,
+    #[serde(with = "rust_decimal::serde::str")]
+    pub io_optimized_storage_gib_monthly: Decimal,
 }
 
 /// Why a spec could not be priced.
@@ -66,6 +91,9 @@ pub enum CostError {
         /// The region.
         region: String,
     },
+    /// No vCPU count for that class, which an RDS Proxy in front of it is billed by.
+    #[error("no vCPU count for {0} in prices.toml (RDS Proxy is billed per vCPU)")]
+    UnknownVcpus(String),
 }
 
 impl PriceTable {
@@ -95,11 +123,25 @@ impl PriceTable {
             .map_err(|_| unknown())
     }
 
-    /// The estimate for `spec`.
+    /// The estimate for `spec`. Every price it needs is looked up before a line is priced,
+    /// so a missing one is an error rather than a partial estimate.
     pub fn estimate(&self, spec: &DeploymentSpec) -> Result<CostEstimate, CostError> {
-        let rates = self.rates(spec)?;
-        let mut lines = self.writer_lines(spec, &rates);
-        lines.extend(self.replica_lines(spec, &rates));
+        let region = self
+            .regions
+            .get(&spec.region)
+            .ok_or_else(|| CostError::UnknownRegion(spec.region.clone()))?;
+        let mut lines = match spec.engine.aurora() {
+            None => {
+                let rates = self.rates(spec, region)?;
+                let mut lines = self.writer_lines(spec, &rates);
+                lines.extend(self.replica_lines(spec, &rates));
+                lines
+            }
+            Some(aurora) => self.aurora_lines(spec, aurora, region)?,
+        };
+        if spec.proxy.is_some() {
+            lines.push(self.proxy_line(spec, region)?);
+        }
         lines.extend(self.fixed_lines(spec));
         Ok(CostEstimate {
             as_of: self.as_of.clone(),
@@ -108,13 +150,100 @@ impl PriceTable {
         })
     }
 
-    /// The unit prices `spec` needs, all looked up before any line is priced so that a
-    /// missing one is an error rather than a partial estimate.
-    fn rates(&self, spec: &DeploymentSpec) -> Result<Rates, CostError> {
-        let region = self
-            .regions
-            .get(&spec.region)
-            .ok_or_else(|| CostError::UnknownRegion(spec.region.clone()))?;
+    /// The Aurora cluster: its instances (dearer on I/O-Optimized), the volume the spec
+    /// expects to fill, and on Aurora Standard the I/O requests it expects.
+    fn aurora_lines(
+        &self,
+        spec: &DeploymentSpec,
+        aurora: &AuroraSpec,
+        region: &RegionPrices,
+    ) -> Result<Vec<CostLine>, CostError> {
+        let hourly = |class: &str| self.price(&region.aurora_instance_hourly, class, &spec.region);
+        let (factor, configuration, gib_month) = match aurora.storage {
+            AuroraStorage::Standard => (Decimal::ONE, "", region.aurora.storage_gib_monthly),
+            AuroraStorage::IoOptimized => (
+                self.io_optimized_instance_factor,
+                ", I/O-Optimized",
+                region.aurora.io_optimized_storage_gib_monthly,
+            ),
+        };
+        let (writer, reader) = (
+            hourly(&spec.database.instance_class)?,
+            hourly(spec.replica_class())?,
+        );
+        let mut lines = vec![CostLine::hourly(
+            format!(
+                "Aurora writer {}{configuration}",
+                spec.database.instance_class
+            ),
+            writer * factor,
+            self.hours_per_month,
+        )];
+        if spec.replicas.count > 0 {
+            lines.push(CostLine::hourly(
+                format!(
+                    "{} Aurora reader(s) {}{configuration}",
+                    spec.replicas.count,
+                    spec.replica_class()
+                ),
+                reader * factor * Decimal::from(spec.replicas.count),
+                self.hours_per_month,
+            ));
+        }
+        lines.push(CostLine::monthly(
+            format!(
+                "Aurora storage {} GiB (expected){configuration}",
+                aurora.estimated_data_gib
+            ),
+            gib_month * Decimal::from(aurora.estimated_data_gib),
+            self.hours_per_month,
+        ));
+        if aurora.storage == AuroraStorage::Standard {
+            lines.push(CostLine::monthly(
+                format!(
+                    "Aurora I/O {} million requests (expected)",
+                    aurora.estimated_io_millions_per_month
+                ),
+                region.aurora.io_million_requests
+                    * Decimal::from(aurora.estimated_io_millions_per_month),
+                self.hours_per_month,
+            ));
+        }
+        Ok(lines)
+    }
+
+    /// RDS Proxy, per vCPU of what it fronts: the RDS writer (its Multi-AZ standby takes no
+    /// connections), or every instance of the Aurora cluster (the proxy's target is the
+    /// cluster).
+    fn proxy_line(
+        &self,
+        spec: &DeploymentSpec,
+        region: &RegionPrices,
+    ) -> Result<CostLine, CostError> {
+        let vcpus = |class: &str| {
+            self.vcpus
+                .get(class)
+                .copied()
+                .ok_or_else(|| CostError::UnknownVcpus(class.to_owned()))
+        };
+        let (total, fronted) = if spec.is_aurora() {
+            let readers = vcpus(spec.replica_class())? * u32::from(spec.replicas.count);
+            (
+                vcpus(&spec.database.instance_class)? + readers,
+                "the cluster's instances",
+            )
+        } else {
+            (vcpus(&spec.database.instance_class)?, "the writer")
+        };
+        Ok(CostLine::hourly(
+            format!("RDS Proxy, {total} vCPU of {fronted}"),
+            region.proxy_vcpu_hourly * Decimal::from(total),
+            self.hours_per_month,
+        ))
+    }
+
+    /// The unit prices of an RDS deployment.
+    fn rates(&self, spec: &DeploymentSpec, region: &RegionPrices) -> Result<Rates, CostError> {
         let db = &spec.database;
         Ok(Rates {
             writer_hourly: self.price(&region.instance_hourly, &db.instance_class, &spec.region)?,

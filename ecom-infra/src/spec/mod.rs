@@ -559,7 +559,8 @@ impl Default for AlarmSpec {
 pub enum Preset {
     /// Cheap and deletable: one small Multi-AZ writer, one replica, no deletion protection.
     Test,
-    /// Multi-AZ, two replicas, deletion protection, a final snapshot, 14 days of backups.
+    /// Multi-AZ, two replicas, an RDS Proxy, deletion protection, a final snapshot, 14 days
+    /// of backups.
     Production,
 }
 
@@ -666,7 +667,9 @@ impl DeploymentSpec {
 
     /// Production: `db.r6g.large` Multi-AZ writer, two replicas, 100 GiB gp3 growing to
     /// 500, 14 days of backups kept after deletion, deletion protection and a final
-    /// snapshot (so the key is retained).
+    /// snapshot (so the key is retained), and an RDS Proxy in front of the writer: many
+    /// service instances, each with its own pool, and failovers, meet the proxy's pooled
+    /// connections rather than the writer's `max_connections`.
     pub fn production(region: &str) -> Self {
         let mut spec = Self::test(region);
         spec.environment = EnvironmentName("production".into());
@@ -711,6 +714,7 @@ impl DeploymentSpec {
             pgaudit: true,
             ..MonitoringSpec::default()
         };
+        spec.proxy = Some(ProxySpec::default());
         spec
     }
 
