@@ -13,15 +13,19 @@
 //! page and a name search. It prints a table of transactions/s, p50 and p99 and the
 //! store/raw ratio; `--write-docs` also writes `docs/bench/results.json` (every
 //! round's figures, and the command that made them) and `docs/bench/throughput.svg`.
+//! `--only pooling` measures instead what `ECOM_TRANSACTION_POOLING=1` costs:
+//! checkouts and category pages with diesel's statement cache on and off, direct and
+//! through pgbouncer in transaction mode (docs/scaling.md).
 
 //!
 //! The modules follow a run: `fixture` builds the database, `measure` drives the
-//! store, `pgbench` drives the raw SQL, `replicas` adds a standby, `report` prints
-//! and writes the results.
+//! store, `pgbench` drives the raw SQL, `replicas` adds a standby, `pooling` turns
+//! the statement cache off and adds pgbouncer, `report` prints and writes the results.
 
 mod fixture;
 mod measure;
 mod pgbench;
+mod pooling;
 mod replicas;
 mod report;
 
@@ -41,6 +45,21 @@ const CLIENTS: [usize; 3] = [1, 4, 8];
 /// Rounds of each measurement; the median round is shown, because shared machines
 /// are noisy, and every round is written to `results.json`.
 const ROUNDS: usize = 5;
+
+/// What `--help` prints.
+const USAGE: &str = "\
+usage: cargo run --release -p ecom-examples --bin bench -- [options]
+
+  --quick             60 transactions per client and round (default 250)
+  --per-client N      N transactions per client and round
+  --only WORKLOAD     one workload: checkout, \"checkout, 10 hot products\",
+                      \"category page\", \"name search\", replicas; or pooling
+                      (statement cache on and off, direct and through pgbouncer,
+                      measured only when asked for)
+  --write-docs        also write docs/bench/results.json and throughput.svg
+  --help              this text
+
+Without DATABASE_URL it runs on the private cluster (ecom_store::dev).";
 
 /// What the command line asks for.
 struct Options {
@@ -123,11 +142,20 @@ fn main() -> Result<(), Box<dyn Error>> {
 
 fn run() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return Ok(());
+    }
     let options = Options::parse(&args)?;
     let mut bench = fresh_database(options.per_client)?;
     std::fs::create_dir_all(&bench.work)?;
     let mut runs = checkout_runs(&mut bench, &options)?;
     runs.extend(catalog_runs(&bench, &options)?);
+    let pooling_runs = if options.only.as_deref() == Some(pooling::WORKLOAD) {
+        pooling::pooling_runs(&mut bench.conn, &bench.url, options.per_client)?
+    } else {
+        Vec::new()
+    };
     let _ = std::fs::remove_dir_all(&bench.work);
 
     let replica_runs = if std::env::var_os("DATABASE_URL").is_some_and(|u| !u.is_empty()) {
@@ -141,6 +169,7 @@ fn run() -> Result<(), Box<dyn Error>> {
 
     report::print_table(&runs);
     report::print_replica_table(&replica_runs);
+    pooling::print_table(&pooling_runs);
     if options.write_docs {
         write_docs(&runs, &replica_runs, &options)?;
     }
