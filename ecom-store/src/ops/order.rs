@@ -11,6 +11,11 @@ use crate::rows::{HistoryRow, OrderAddressRow, OrderLineRow, OrderRow, ProductRo
 use crate::schema::{order_addresses, order_lines, order_status_history, orders, products};
 use crate::sql::{Bind, CachedSql, Statement};
 
+/// An order's new status, kept prepared (see `crate::sql`): every payment capture
+/// runs it.
+static SET_ORDER_STATUS: Statement =
+    Statement::new("UPDATE orders SET status = $1, updated_at = now() WHERE id = $2");
+
 /// Loads an order with lines, address snapshots and history; `lock` takes the order
 /// row `FOR UPDATE`.
 pub(crate) fn load_order(
@@ -75,12 +80,11 @@ pub(crate) fn apply_order_event(
     .ok_or_else(|| DomainError::not_found("order", id))?;
     let from: OrderStatus = parse_enum("order status", &current)?;
     let to = from.apply(event)?;
-    diesel::update(orders::table.find(id.get()))
-        .set((
-            orders::status.eq(to.as_str()),
-            orders::updated_at.eq(diesel::dsl::now),
-        ))
-        .execute(conn)?;
+    CachedSql::new(
+        &SET_ORDER_STATUS,
+        vec![Bind::Text(to.as_str().to_owned()), Bind::BigInt(id.get())],
+    )
+    .execute(conn)?;
     diesel::insert_into(order_status_history::table)
         .values((
             order_status_history::order_id.eq(id.get()),

@@ -11,6 +11,14 @@ use crate::error::taken;
 use crate::outbox;
 use crate::rows::{PaymentEventRow, PaymentRow};
 use crate::schema::{payment_events, payments};
+use crate::sql::{Bind, CachedSql, Statement};
+
+/// A payment's new amounts and status, kept prepared (see `crate::sql`): every
+/// provider report runs it.
+static SAVE_PAYMENT: Statement = Statement::new(
+    "UPDATE payments SET authorized = $1, captured = $2, refunded = $3, status = $4, \
+     provider_ref = $5, updated_at = now() WHERE id = $6",
+);
 
 fn with_events(conn: &mut PgConnection, rows: Vec<PaymentRow>) -> Result<Vec<Payment>, StoreError> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
@@ -68,15 +76,15 @@ pub(crate) fn save_applied(
     payment: &Payment,
     event: &PaymentEvent,
 ) -> Result<(), StoreError> {
-    diesel::update(payments::table.find(payment.id.get()))
-        .set((
-            payments::authorized.eq(payment.authorized.amount()),
-            payments::captured.eq(payment.captured.amount()),
-            payments::refunded.eq(payment.refunded.amount()),
-            payments::status.eq(payment.status.as_str()),
-            payments::provider_ref.eq(payment.provider_ref.as_ref().map(|r| r.as_str())),
-            payments::updated_at.eq(diesel::dsl::now),
-        ))
+    let binds = vec![
+        Bind::Numeric(payment.authorized.amount()),
+        Bind::Numeric(payment.captured.amount()),
+        Bind::Numeric(payment.refunded.amount()),
+        Bind::Text(payment.status.as_str().to_owned()),
+        Bind::NullableText(payment.provider_ref.as_ref().map(|r| r.as_str().to_owned())),
+        Bind::BigInt(payment.id.get()),
+    ];
+    CachedSql::new(&SAVE_PAYMENT, binds)
         .execute(conn)
         .map_err(|e| {
             let reference = payment

@@ -9,9 +9,34 @@ use crate::ops::cart::{cart_products, load_cart};
 use crate::ops::product::load_product;
 use crate::ops::session::{caller, owned_cart};
 use crate::ops::user::require_user;
+use crate::rows::CartRow;
 use crate::rows::quantity_column;
 use crate::schema::{cart_lines, carts};
+use crate::sql::{Bind, CachedSql, Statement};
 use crate::{PgStore, StoreError};
+
+// A cart's writes, kept prepared (see `crate::sql`): each add to a cart runs them.
+
+/// A new open cart; nothing when the owner has one already (the partial unique
+/// indexes on open carts).
+static INSERT_CART: Statement = Statement::new(
+    "INSERT INTO carts (user_id, guest_token_digest, currency) VALUES ($1, $2, $3) \
+     ON CONFLICT DO NOTHING \
+     RETURNING id, public_id, user_id, guest_token_digest, currency, status",
+);
+
+/// Lines set to their quantities, one statement for any number of them.
+static UPSERT_LINES: Statement = Statement::new(
+    "INSERT INTO cart_lines (cart_id, product_id, quantity) \
+     SELECT $1, * FROM unnest($2::bigint[], $3::int[]) \
+     ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = excluded.quantity",
+);
+
+/// The cart's row after a change.
+static UPDATE_CART: Statement = Statement::new(
+    "UPDATE carts SET status = $1, user_id = $2, guest_token_digest = $3, updated_at = now() \
+     WHERE id = $4",
+);
 
 /// Writes the difference between two versions of a cart's lines.
 fn sync_lines(conn: &mut PgConnection, before: &Cart, after: &Cart) -> Result<(), StoreError> {
@@ -29,44 +54,49 @@ fn sync_lines(conn: &mut PgConnection, before: &Cart, after: &Cart) -> Result<()
         )
         .execute(conn)?;
     }
-    let changed: Vec<_> = after
+    let (products, quantities): (Vec<i64>, Vec<i32>) = after
         .lines
         .iter()
         .filter(|l| before.quantity_of(l.product_id) != Some(l.quantity))
-        .map(|l| {
-            (
-                cart_lines::cart_id.eq(after.id.get()),
-                cart_lines::product_id.eq(l.product_id.get()),
-                cart_lines::quantity.eq(quantity_column(l.quantity)),
-            )
-        })
-        .collect();
-    if !changed.is_empty() {
-        diesel::insert_into(cart_lines::table)
-            .values(&changed)
-            .on_conflict((cart_lines::cart_id, cart_lines::product_id))
-            .do_update()
-            .set(cart_lines::quantity.eq(diesel::upsert::excluded(cart_lines::quantity)))
+        .map(|l| (l.product_id.get(), quantity_column(l.quantity)))
+        .unzip();
+    let changed = !products.is_empty();
+    if changed {
+        let binds = vec![
+            Bind::BigInt(after.id.get()),
+            Bind::BigIntArray(products),
+            Bind::IntArray(quantities),
+        ];
+        CachedSql::new(&UPSERT_LINES, binds)
             .execute(conn)
             .map_err(|e| missing(e.into(), "product", "in cart"))?;
     }
     if !removed.is_empty()
-        || !changed.is_empty()
+        || changed
         || before.status != after.status
         || before.owner != after.owner
     {
         let (user, guest) = owner_columns(&after.owner);
-        diesel::update(carts::table.find(after.id.get()))
-            .set((
-                carts::status.eq(after.status.as_str()),
-                carts::user_id.eq(user),
-                carts::guest_token_digest.eq(guest),
-                carts::updated_at.eq(diesel::dsl::now),
-            ))
-            .execute(conn)?;
+        let binds = vec![
+            Bind::Text(after.status.as_str().to_owned()),
+            Bind::NullableBigInt(user),
+            Bind::NullableBytea(guest),
+            Bind::BigInt(after.id.get()),
+        ];
+        CachedSql::new(&UPDATE_CART, binds).execute(conn)?;
     }
     Ok(())
 }
+
+/// The SQL types of [`CartRow`], in its column order.
+type CartRowType = (
+    diesel::sql_types::BigInt,
+    diesel::sql_types::Uuid,
+    diesel::sql_types::Nullable<diesel::sql_types::BigInt>,
+    diesel::sql_types::Nullable<diesel::sql_types::Bytea>,
+    diesel::sql_types::Text,
+    diesel::sql_types::Text,
+);
 
 fn owner_columns(owner: &CartOwner) -> (Option<i64>, Option<Vec<u8>>) {
     match owner {
@@ -217,16 +247,21 @@ fn open_in(
         return load_cart(conn, id, false);
     }
     let (user, guest) = owner_columns(owner);
-    // A concurrent caller may create the same owner's cart first; the partial
-    // unique indexes on open carts turn that into "nothing inserted".
-    diesel::sql_query(
-        "INSERT INTO carts (user_id, guest_token_digest, currency) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-    )
-    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Int8>, _>(user)
-    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Bytea>, _>(guest)
-    .bind::<diesel::sql_types::Text, _>(currency.code())
-    .execute(conn)
-    .map_err(|e| missing(e.into(), "user", user.unwrap_or_default()))?;
+    let binds = vec![
+        Bind::NullableBigInt(user),
+        Bind::NullableBytea(guest),
+        Bind::Text(currency.code().to_owned()),
+    ];
+    let inserted = CachedSql::new(&INSERT_CART, binds)
+        .typed::<CartRowType>()
+        .get_result::<CartRow>(conn)
+        .optional()
+        .map_err(|e| missing(e.into(), "user", user.unwrap_or_default()))?;
+    if let Some(row) = inserted {
+        // A new cart has no lines yet.
+        return row.into_cart(Vec::new());
+    }
+    // A concurrent caller created the same owner's cart first: that one.
     let id = find_open(conn, owner)?.ok_or_else(|| DomainError::not_found("cart", "open"))?;
     load_cart(conn, id, false)
 }

@@ -5,7 +5,14 @@ use ecom_domain::prelude::*;
 
 use crate::ops::session::caller;
 use crate::schema::sessions;
+use crate::sql::{Bind, CachedSql, Statement};
 use crate::{PgStore, StoreError};
+
+/// A new session, kept prepared (see `crate::sql`): every guest starts with one.
+static START_SESSION: Statement = Statement::new(
+    "INSERT INTO sessions (token_digest, user_id, expires_at) \
+     VALUES ($1, $2, now() + $3 * interval '1 second') RETURNING expires_at",
+);
 
 impl PgStore {
     /// Starts a session for `user` (none: a guest) lasting the store's session
@@ -14,16 +21,15 @@ impl PgStore {
         let token = SessionToken::generate();
         let lifetime = self.rules().session_lifetime.num_seconds();
         let expires_at = self.write(|conn| {
-            Ok(diesel::sql_query(
-                "INSERT INTO sessions (token_digest, user_id, expires_at) \
-                 VALUES ($1, $2, now() + $3 * interval '1 second') RETURNING expires_at",
-            )
-            .bind::<diesel::sql_types::Bytea, _>(token.digest().as_bytes().as_slice())
-            .bind::<diesel::sql_types::Nullable<diesel::sql_types::Int8>, _>(user.map(UserId::get))
-            .bind::<diesel::sql_types::Int8, _>(lifetime)
-            .get_result::<Expiry>(conn)
-            .map_err(|e| crate::error::missing(e.into(), "user", user.map_or(0, UserId::get)))?
-            .expires_at)
+            let binds = vec![
+                Bind::NullableBytea(Some(token.digest().as_bytes().to_vec())),
+                Bind::NullableBigInt(user.map(UserId::get)),
+                Bind::BigInt(lifetime),
+            ];
+            Ok(CachedSql::new(&START_SESSION, binds)
+                .get_result::<Expiry>(conn)
+                .map_err(|e| crate::error::missing(e.into(), "user", user.map_or(0, UserId::get)))?
+                .expires_at)
         })?;
         Ok(Session {
             token,
