@@ -9,6 +9,7 @@
 //! ```text
 //! cargo run --release -p ecom-examples --bin shop-load -- [--buyers 1,4,8,16]
 //!     [--each 40] [--rounds 3] [--flow full|basic] [--only spread|hot] [--no-ceiling]
+//!     [--steps]
 //! ```
 //!
 //! It starts the service in-process on the private database (or `DATABASE_URL`).
@@ -25,7 +26,7 @@ use ecom_examples::RunningService;
 use ecom_examples::service::{App, Intervals, ServiceConfig, TestProvider};
 use ecom_store::{PgStore, StoreConfig, build_pool, migrate_database};
 
-use crate::purchase::{Buyer, Flow};
+use crate::purchase::{Buyer, Flow, Steps};
 
 /// Products the spread workload buys from.
 const SPREAD: usize = 1000;
@@ -47,6 +48,8 @@ struct Options {
     flow: Flow,
     only: Option<String>,
     ceiling: bool,
+    /// `--steps`: also print the mean time of each step of a purchase, per run.
+    steps: bool,
 }
 
 impl Options {
@@ -98,6 +101,7 @@ impl Options {
             flow,
             only,
             ceiling: !args.iter().any(|a| a == "--no-ceiling"),
+            steps: args.iter().any(|a| a == "--steps"),
         })
     }
 }
@@ -140,9 +144,17 @@ fn run() -> Result<(), Box<dyn Error>> {
     let pool = build_pool(&config)?;
     let store = PgStore::new(pool);
     let run = chrono::Utc::now().timestamp_millis();
-    let (spread, sample) = stock_the_shelf(&store, run, "spread", SPREAD)?;
-    let (hot, _) = stock_the_shelf(&store, run, "hot", HOT)?;
-    let shelves = [spread, hot];
+    // Only the shelves asked for: stocking a thousand products takes a while.
+    let mut shelves = Vec::new();
+    let mut sample = None;
+    for (name, count) in [("spread", SPREAD), ("hot", HOT)] {
+        if options.only.as_deref().is_none_or(|o| o == name) {
+            let (shelf, product) = stock_the_shelf(&store, run, name, count)?;
+            shelves.push(shelf);
+            sample.get_or_insert(product);
+        }
+    }
+    let sample = sample.ok_or("no shelf to buy from")?;
     // The provider's reports are signed with a secret of this run.
     let secret = WebhookSecret::parse(&format!("whsec_load-{run}-0123456789"))?;
     // Every buyer comes from 127.0.0.1: lift the per-address rate limit, which would
@@ -171,9 +183,6 @@ fn run() -> Result<(), Box<dyn Error>> {
     println!("|---|---|---|---|---|---|---|---|---|---|");
     let mut errors = Vec::new();
     for shelf in &shelves {
-        if options.only.as_deref().is_some_and(|o| o != shelf.name) {
-            continue;
-        }
         for &buyers in &options.buyers {
             let mut served = Vec::new();
             let mut raw = Vec::new();
@@ -181,6 +190,9 @@ fn run() -> Result<(), Box<dyn Error>> {
                 let tag = format!("{run}-{}-{buyers}-{round}", shelf.name);
                 let outcome = load(&base, &secret, &tag, buyers, &options, shelf);
                 errors.extend(outcome.errors.iter().cloned());
+                if options.steps {
+                    print_steps(shelf, buyers, &outcome.steps);
+                }
                 served.push(outcome.figures);
                 if let Some(ceiling) = &ceiling {
                     raw.push(ceiling.measure(shelf, buyers, buyers * options.each)?);
@@ -274,6 +286,7 @@ impl Figures {
 struct Outcome {
     figures: Figures,
     errors: Vec<String>,
+    steps: Steps,
 }
 
 /// `buyers` guests on threads of their own, each making `options.each` purchases one
@@ -287,7 +300,7 @@ fn load(
     shelf: &Shelf,
 ) -> Outcome {
     let started = Instant::now();
-    let results: Vec<(Vec<Duration>, Vec<String>)> = std::thread::scope(|scope| {
+    let results: Vec<(Vec<Duration>, Vec<String>, Steps)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..buyers)
             .map(|b| {
                 scope.spawn(move || {
@@ -298,6 +311,7 @@ fn load(
                             .into(),
                         provider: TestProvider::new(base, secret.clone(), &format!("{tag}-{b}")),
                         base,
+                        steps: Default::default(),
                     };
                     let mut times = Vec::with_capacity(options.each);
                     let mut errors = Vec::new();
@@ -310,27 +324,34 @@ fn load(
                             Err(e) => errors.push(format!("buyer {b} purchase {n}: {e}")),
                         }
                     }
-                    (times, errors)
+                    (times, errors, buyer.steps.into_inner())
                 })
             })
             .collect();
         handles
             .into_iter()
             .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| (Vec::new(), vec!["a buyer's thread panicked".into()]))
+                h.join().unwrap_or_else(|_| {
+                    (
+                        Vec::new(),
+                        vec!["a buyer's thread panicked".into()],
+                        Steps::default(),
+                    )
+                })
             })
             .collect()
     });
     let wall = started.elapsed();
-    let (mut latencies, mut errors) = (Vec::new(), Vec::new());
-    for (times, errs) in results {
+    let (mut latencies, mut errors, mut steps) = (Vec::new(), Vec::new(), Steps::default());
+    for (times, errs, taken) in results {
         latencies.extend(times);
         errors.extend(errs);
+        steps.merge(taken);
     }
     Outcome {
         figures: Figures::from_latencies(latencies, wall, errors.len()),
         errors,
+        steps,
     }
 }
 
@@ -369,6 +390,20 @@ fn print_row(shelf: &Shelf, buyers: usize, served: &[Figures], raw: &[Figures]) 
         }
     }
     println!("{row}");
+}
+
+/// The mean time of each step of one run's purchases.
+fn print_steps(shelf: &Shelf, buyers: usize, steps: &Steps) {
+    let means: Vec<String> = steps
+        .0
+        .iter()
+        .map(|(step, total, count)| format!("{step} {}", ms(*total / (*count).max(1))))
+        .collect();
+    println!(
+        "  {} x {buyers}, mean ms per step: {}",
+        shelf.name,
+        means.join(", ")
+    );
 }
 
 /// Milliseconds with one decimal.

@@ -1,6 +1,8 @@
 //! One guest's purchase over HTTP, as a shop's front end would make it.
 
+use std::cell::RefCell;
 use std::error::Error;
+use std::time::{Duration, Instant};
 
 use ecom_examples::service::TestProvider;
 use serde_json::{Value, json};
@@ -39,6 +41,37 @@ pub(crate) struct Buyer<'a> {
     pub(crate) agent: ureq::Agent,
     pub(crate) provider: TestProvider,
     pub(crate) base: &'a str,
+    /// Time spent in each step, summed over this buyer's purchases.
+    pub(crate) steps: RefCell<Steps>,
+}
+
+/// Total time and count per step of a purchase, in the order the steps first ran.
+#[derive(Debug, Default)]
+pub(crate) struct Steps(pub(crate) Vec<(&'static str, Duration, u32)>);
+
+impl Steps {
+    fn add(&mut self, step: &'static str, took: Duration) {
+        match self.0.iter_mut().find(|(name, ..)| *name == step) {
+            Some((_, total, count)) => {
+                *total += took;
+                *count += 1;
+            }
+            None => self.0.push((step, took, 1)),
+        }
+    }
+
+    /// Adds `other`'s times to these.
+    pub(crate) fn merge(&mut self, other: Steps) {
+        for (step, total, count) in other.0 {
+            match self.0.iter_mut().find(|(name, ..)| *name == step) {
+                Some((_, t, c)) => {
+                    *t += total;
+                    *c += count;
+                }
+                None => self.0.push((step, total, count)),
+            }
+        }
+    }
 }
 
 impl Buyer<'_> {
@@ -91,11 +124,15 @@ impl Buyer<'_> {
             .as_str()
             .ok_or("no total")?
             .to_owned();
+        let started = Instant::now();
         let answer = self.provider.authorize(payment, &amount)?;
+        self.steps.borrow_mut().add("authorize", started.elapsed());
         if answer.status != 200 {
             return Err(format!("authorize: {} {}", answer.status, answer.body).into());
         }
+        let started = Instant::now();
         let paid = self.provider.capture(payment, &amount)?;
+        self.steps.borrow_mut().add("capture", started.elapsed());
         if paid.status != 200 || paid.body["order_status"] != "paid" {
             return Err(format!("capture: {} {}", paid.status, paid.body).into());
         }
@@ -111,7 +148,7 @@ impl Buyer<'_> {
 
     fn post(
         &self,
-        step: &str,
+        step: &'static str,
         url: &str,
         session: Option<&str>,
         key: Option<&str>,
@@ -124,20 +161,26 @@ impl Buyer<'_> {
         if let Some(key) = key {
             request = request.header("Idempotency-Key", key);
         }
+        let started = Instant::now();
         let mut response = request
             .send_json(body)
             .map_err(|e| format!("{step}: {e}"))?;
-        answer(step, response.status().as_u16(), response.body_mut())
+        let answer = answer(step, response.status().as_u16(), response.body_mut());
+        self.steps.borrow_mut().add(step, started.elapsed());
+        answer
     }
 
-    fn get(&self, step: &str, url: &str, session: &str) -> Result<Value, Box<dyn Error>> {
+    fn get(&self, step: &'static str, url: &str, session: &str) -> Result<Value, Box<dyn Error>> {
+        let started = Instant::now();
         let mut response = self
             .agent
             .get(url)
             .header("Authorization", &format!("Bearer {session}"))
             .call()
             .map_err(|e| format!("{step}: {e}"))?;
-        answer(step, response.status().as_u16(), response.body_mut())
+        let answer = answer(step, response.status().as_u16(), response.body_mut());
+        self.steps.borrow_mut().add(step, started.elapsed());
+        answer
     }
 }
 
