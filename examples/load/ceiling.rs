@@ -100,7 +100,7 @@ SELECT order_id FROM payments WHERE id = :payment_id LIMIT 1;
 SELECT status FROM orders WHERE id = :order_id LIMIT 1 FOR UPDATE;
 SELECT id, order_id, provider, provider_ref, currency, amount, authorized, captured, refunded, status FROM payments WHERE id = :payment_id LIMIT 1 FOR UPDATE;
 SELECT payment_id, kind, amount, idempotency_key, provider_event_id, reason FROM payment_events WHERE payment_id = ANY(ARRAY[:payment_id]::bigint[]) ORDER BY id;
-UPDATE payments SET authorized = :grand_total, captured = {captured}, refunded = 0, status = '{status}', provider_ref = NULL, updated_at = CURRENT_TIMESTAMP WHERE id = :payment_id;
+UPDATE payments SET authorized = :grand_total, captured = {captured}, refunded = 0, status = '{status}', provider_ref = NULL, updated_at = now() WHERE id = :payment_id;
 INSERT INTO payment_events (payment_id, kind, amount, idempotency_key, provider_event_id, reason) VALUES (:payment_id, '{kind}', :grand_total, 'evt_raw_' || :payment_id::text || '_{kind}', NULL, NULL);
 INSERT INTO outbox_events (aggregate_type, aggregate_id, event_type, payload) VALUES ('payment', :payment_id, 'payment.{kind}', jsonb_build_object('payment_id', :payment_id::bigint, 'order_id', :order_id::bigint, 'status', '{status}', 'amount', :grand_total::text));
 {order}COMMIT;
@@ -121,10 +121,7 @@ INSERT INTO sessions (token_digest, user_id, expires_at) VALUES (sha256(convert_
 COMMIT;
 BEGIN ISOLATION LEVEL READ COMMITTED;
 {SESSION}SELECT id FROM carts WHERE status = 'open' AND guest_token_digest = decode(:digest, 'hex') LIMIT 1 FOR UPDATE;
-INSERT INTO carts (user_id, guest_token_digest, currency) VALUES (NULL, decode(:digest, 'hex'), 'EUR') ON CONFLICT DO NOTHING;
-SELECT id AS cart FROM carts WHERE status = 'open' AND guest_token_digest = decode(:digest, 'hex') LIMIT 1 FOR UPDATE \\gset
-SELECT id, public_id AS cart_ref, user_id, guest_token_digest, currency, status FROM carts WHERE id = :cart LIMIT 1 \\gset
-SELECT product_id, quantity FROM cart_lines WHERE cart_id = :cart;
+INSERT INTO carts (user_id, guest_token_digest, currency) VALUES (NULL, decode(:digest, 'hex'), 'EUR') ON CONFLICT DO NOTHING RETURNING id AS cart, public_id AS cart_ref, user_id, guest_token_digest, currency, status \\gset
 COMMIT;
 ",
         last = count - 1
@@ -136,8 +133,8 @@ COMMIT;
 SELECT id, public_id, user_id, guest_token_digest, currency, status FROM carts WHERE id = :cart LIMIT 1 FOR UPDATE;
 SELECT product_id, quantity FROM cart_lines WHERE cart_id = :cart;
 SELECT {PRODUCT_COLUMNS} FROM products WHERE id = :p{item} LIMIT 1 \\gset p{item}_
-INSERT INTO cart_lines (cart_id, product_id, quantity) VALUES (:cart, :p{item}, 1) ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = excluded.quantity;
-UPDATE carts SET status = 'open', user_id = NULL, guest_token_digest = decode(:digest, 'hex'), updated_at = CURRENT_TIMESTAMP WHERE id = :cart;
+INSERT INTO cart_lines (cart_id, product_id, quantity) SELECT :cart::bigint, * FROM unnest(ARRAY[:p{item}]::bigint[], ARRAY[1]::int[]) ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = excluded.quantity;
+UPDATE carts SET status = 'open', user_id = NULL, guest_token_digest = decode(:digest, 'hex'), updated_at = now() WHERE id = :cart;
 COMMIT;
 "
         ));
@@ -191,7 +188,7 @@ COMMIT;
         "captured",
         ":grand_total",
         "SELECT status FROM orders WHERE id = :order_id LIMIT 1;
-UPDATE orders SET status = 'paid', updated_at = CURRENT_TIMESTAMP WHERE id = :order_id;
+UPDATE orders SET status = 'paid', updated_at = now() WHERE id = :order_id;
 INSERT INTO order_status_history (order_id, from_status, to_status, event, note) VALUES (:order_id, 'pending_payment', 'paid', 'payment_captured', NULL);
 INSERT INTO outbox_events (aggregate_type, aggregate_id, event_type, payload) VALUES ('order', :order_id, 'order.status_changed', jsonb_build_object('order_id', :order_id::bigint, 'from', 'pending_payment', 'to', 'paid', 'event', 'payment_captured', 'note', NULL));
 ",
