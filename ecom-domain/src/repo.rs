@@ -480,6 +480,9 @@ pub trait CustomerRepository {
 
     /// The caller's open cart, created empty if there is none.
     fn my_cart(&self, who: &SessionToken, currency: Currency) -> Result<Cart, Self::Error>;
+    /// A new guest's session and its empty cart, in one step: what a guest's first
+    /// request needs, without a request of its own for the session.
+    fn open_guest_cart(&self, currency: Currency) -> Result<(Session, Cart), Self::Error>;
     /// One of the caller's carts.
     fn cart_of(&self, who: &SessionToken, cart: CartRef) -> Result<Cart, Self::Error>;
     /// Adds units of a product to one of the caller's carts.

@@ -148,6 +148,14 @@ impl CustomerRepository for MemoryStore {
         })
     }
 
+    fn open_guest_cart(&self, currency: Currency) -> Result<(Session, Cart), DomainError> {
+        // A new session has no cart yet, so opening one cannot fail; were it to, the
+        // session alone is harmless: it owns nothing.
+        let session = self.start_session(None)?;
+        let cart = self.my_cart(&session.token, currency)?;
+        Ok((session, cart))
+    }
+
     fn cart_of(&self, who: &SessionToken, cart: CartRef) -> Result<Cart, DomainError> {
         self.read(|s| {
             let id = owned_cart(s, caller(s, who)?, cart)?;

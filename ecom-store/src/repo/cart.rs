@@ -238,7 +238,7 @@ fn attach_in(conn: &mut PgConnection, cart_id: CartId, user: UserId) -> Result<C
 
 /// The open cart of `owner`, created empty if there is none, in the caller's
 /// transaction.
-fn open_in(
+pub(super) fn open_in(
     conn: &mut PgConnection,
     owner: &CartOwner,
     currency: Currency,

@@ -16,6 +16,10 @@ impl CustomerRepository for PgStore {
         self.my_open_cart(who, currency)
     }
 
+    fn open_guest_cart(&self, currency: Currency) -> Result<(Session, Cart), StoreError> {
+        self.start_guest_with_cart(currency)
+    }
+
     fn cart_of(&self, who: &SessionToken, cart: CartRef) -> Result<Cart, StoreError> {
         self.my_cart_by_ref(who, cart)
     }

@@ -19,23 +19,50 @@ impl PgStore {
     /// lifetime, by the database's clock.
     fn start_session(&self, user: Option<UserId>) -> Result<Session, StoreError> {
         let token = SessionToken::generate();
-        let lifetime = self.rules().session_lifetime.num_seconds();
-        let expires_at = self.write(|conn| {
-            let binds = vec![
-                Bind::NullableBytea(Some(token.digest().as_bytes().to_vec())),
-                Bind::NullableBigInt(user.map(UserId::get)),
-                Bind::BigInt(lifetime),
-            ];
-            Ok(CachedSql::new(&START_SESSION, binds)
-                .get_result::<Expiry>(conn)
-                .map_err(|e| crate::error::missing(e.into(), "user", user.map_or(0, UserId::get)))?
-                .expires_at)
-        })?;
+        let expires_at = self.write(|conn| self.insert_session(conn, &token, user))?;
         Ok(Session {
             token,
             user,
             expires_at,
         })
+    }
+
+    /// A new guest's session and its empty cart, in one transaction.
+    pub(super) fn start_guest_with_cart(
+        &self,
+        currency: Currency,
+    ) -> Result<(Session, Cart), StoreError> {
+        let token = SessionToken::generate();
+        let (expires_at, cart) = self.write(|conn| {
+            let expires_at = self.insert_session(conn, &token, None)?;
+            let cart = super::cart::open_in(conn, &CartOwner::Guest(token.digest()), currency)?;
+            Ok((expires_at, cart))
+        })?;
+        let session = Session {
+            token,
+            user: None,
+            expires_at,
+        };
+        Ok((session, cart))
+    }
+
+    /// Inserts the session of `token` for `user` (none: a guest), lasting the store's
+    /// session lifetime by the database's clock; returns when it ends.
+    fn insert_session(
+        &self,
+        conn: &mut PgConnection,
+        token: &SessionToken,
+        user: Option<UserId>,
+    ) -> Result<chrono::DateTime<chrono::Utc>, StoreError> {
+        let binds = vec![
+            Bind::NullableBytea(Some(token.digest().as_bytes().to_vec())),
+            Bind::NullableBigInt(user.map(UserId::get)),
+            Bind::BigInt(self.rules().session_lifetime.num_seconds()),
+        ];
+        Ok(CachedSql::new(&START_SESSION, binds)
+            .get_result::<Expiry>(conn)
+            .map_err(|e| crate::error::missing(e.into(), "user", user.map_or(0, UserId::get)))?
+            .expires_at)
     }
 }
 

@@ -80,6 +80,10 @@ enum Op {
     SignOut {
         buyer: u32,
     },
+    /// A buyer starts over as a new guest, with a session and a cart in one step.
+    NewGuest {
+        buyer: u32,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -102,6 +106,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0u32..3, 0usize..6).prop_map(|(buyer, order)| Op::Peek { buyer, order }),
         1 => (0u32..3, 0u32..3, product).prop_map(|(buyer, victim, product)| Op::Meddle { buyer, victim, product }),
         1 => (0u32..12).prop_map(|buyer| Op::SignOut { buyer }),
+        1 => (0u32..3).prop_map(|buyer| Op::NewGuest { buyer }),
     ]
 }
 
@@ -371,6 +376,14 @@ where
                     s.store.end_session(token).map_err(|e| domain(&e))?;
                 }
                 Outcome::Done
+            }
+            Op::NewGuest { buyer } => {
+                let (session, cart) = s
+                    .store
+                    .open_guest_cart(Currency::EUR)
+                    .map_err(|e| domain(&e))?;
+                s.buyers[buyer as usize] = session.token;
+                cart_outcome(s, cart)
             }
         })
     })();

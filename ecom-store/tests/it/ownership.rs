@@ -336,3 +336,36 @@ fn a_guest_cart_goes_to_a_user_only_with_both_tokens() {
         DomainError::NotFound { .. }
     ));
 }
+
+#[test]
+fn a_guest_cart_opened_with_its_session_is_that_guests_alone() {
+    let shop = Shop::new(&[10]);
+    let store = &shop.store;
+    let (session, cart) = store.open_guest_cart(Currency::EUR).unwrap();
+    assert!(cart.lines.is_empty());
+    assert_eq!(cart.owner, CartOwner::Guest(session.token.digest()));
+    assert_eq!(
+        store.caller(&session.token).unwrap(),
+        Caller::Guest(session.token.digest())
+    );
+    // The same cart is the guest's open cart, and another guest cannot reach it.
+    assert_eq!(
+        store.my_cart(&session.token, Currency::EUR).unwrap().id,
+        cart.id
+    );
+    let other = store.start_guest_session().unwrap();
+    let err = store.cart_of(&other.token, cart.reference).unwrap_err();
+    assert!(
+        matches!(domain(&err), DomainError::NotFound { .. }),
+        "{err:?}"
+    );
+    let added = store
+        .add_to_cart(
+            &session.token,
+            cart.reference,
+            shop.products[0],
+            Quantity::new(1).unwrap(),
+        )
+        .unwrap();
+    assert_eq!(added.lines.len(), 1);
+}
