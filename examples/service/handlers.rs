@@ -21,8 +21,8 @@ use super::request::{
     ProviderReport, QuantityBody, RegisterBody, SearchQuery, cart_ref, idempotency_key, order_ref,
 };
 use super::response::{
-    AcceptedView, CartView, OrderView, PaymentOutcomeView, ProductListView, ProductPageView,
-    SessionView,
+    AcceptedView, CartView, GuestCartView, OrderView, PaymentOutcomeView, ProductListView,
+    ProductPageView, SessionView,
 };
 
 // Each route's `#[utoipa::path]` is its entry in the OpenAPI document (see
@@ -148,6 +148,41 @@ pub(super) async fn guest_session(
     app.blocking(|store| {
         let session = store.start_guest_session()?;
         Ok((StatusCode::CREATED, Json(SessionView::new(&session, None))))
+    })
+    .await
+}
+
+/// Starts a guest's session and opens its empty cart, in one step: a guest's first
+/// request, without one of its own for the session.
+#[utoipa::path(
+    post,
+    path = "/sessions/guest/cart",
+    tag = "accounts",
+    request_body = OpenCartBody,
+    responses(
+        (status = 201, description = "A new guest session (its token is shown this once) and its empty cart", body = GuestCartView),
+        (status = 400, response = BadRequest),
+        (status = 413, response = TooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
+    )
+)]
+pub(super) async fn guest_cart(
+    State(app): State<App>,
+    ApiJson(body): ApiJson<OpenCartBody>,
+) -> Result<(StatusCode, Json<GuestCartView>), ApiError> {
+    let currency = body.currency()?;
+    app.blocking(move |store| {
+        let (session, cart) = store.open_guest_cart(currency)?;
+        Ok((
+            StatusCode::CREATED,
+            Json(GuestCartView {
+                session: SessionView::new(&session, None),
+                cart: CartView::from(&cart),
+            }),
+        ))
     })
     .await
 }

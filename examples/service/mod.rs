@@ -166,6 +166,7 @@ fn routes(limit: impl FnOnce(Router<App>) -> Router<App>) -> Routes {
         .add(M::POST, "/users", register)
         .add(M::POST, "/sessions", login)
         .add(M::POST, "/sessions/guest", guest_session)
+        .add(M::POST, "/sessions/guest/cart", guest_cart)
         .add(M::POST, "/checkout", checkout);
     limited.router = limit(limited.router);
     let admin = Routes::new()

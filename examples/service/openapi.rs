@@ -50,6 +50,7 @@ pub const ADMIN_SCHEME: &str = "admin";
         handlers::search,
         handlers::register,
         handlers::guest_session,
+        handlers::guest_cart,
         handlers::login,
         handlers::logout,
         handlers::open_cart,

@@ -204,6 +204,14 @@ impl SessionView {
     }
 }
 
+/// A new guest's session and its cart.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = GuestCart)]
+pub(super) struct GuestCartView {
+    pub(super) session: SessionView,
+    pub(super) cart: CartView,
+}
+
 /// A line of a cart.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = CartLine)]

@@ -206,3 +206,46 @@ fn forty_guests_race_for_seven_units_over_http() {
 fn forty_guests_race_for_seven_units_while_the_expiry_sweep_runs() {
     race_for_seven_units(true);
 }
+
+#[test]
+fn a_guest_starts_with_a_session_and_a_cart_in_one_request_and_only_it_reaches_the_cart() {
+    let f = fixture();
+    let (status, started) = f.call_as(None, "POST", "/sessions/guest/cart", None, Some("{}"));
+    assert_eq!(status, 201, "{started}");
+    let token = started["session"]["token"].as_str().unwrap().to_owned();
+    let cart = started["cart"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(started["cart"]["lines"], json!([]), "{started}");
+    assert!(started["session"]["user"].is_null(), "{started}");
+
+    // The session is the guest's, and its open cart is this one.
+    let (status, mine) = f.call_as(Some(&token), "GET", &format!("/carts/{cart}"), None, None);
+    assert_eq!(status, 200, "{mine}");
+    let (status, open) = f.call_as(Some(&token), "POST", "/carts", None, Some("{}"));
+    assert_eq!(
+        (status, open["id"].as_str()),
+        (200, Some(cart.as_str())),
+        "{open}"
+    );
+
+    // Another guest finds nothing; a bad currency is refused and starts nothing.
+    let other = guest_session(&f.agent, &f.service.base_url());
+    let (status, _) = f.call_as(Some(&other), "GET", &format!("/carts/{cart}"), None, None);
+    assert_eq!(status, 404);
+    let before = count(&f, "SELECT count(*) AS n FROM sessions");
+    let (status, refused) = f.call_as(
+        None,
+        "POST",
+        "/sessions/guest/cart",
+        None,
+        Some(r#"{"currency": "XXX"}"#),
+    );
+    assert_eq!(status, 422, "{refused}");
+    assert_eq!(count(&f, "SELECT count(*) AS n FROM sessions"), before);
+}
+
+fn count(f: &Fixture, sql: &str) -> i64 {
+    diesel::sql_query(sql)
+        .get_result::<Count>(&mut f.db.connect())
+        .unwrap()
+        .n
+}
