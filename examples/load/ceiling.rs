@@ -118,9 +118,7 @@ fn script(flow: Flow, shelf: &Shelf, totals: &Totals) -> String {
 \\set p1 {first} + (:i + 7) % {count}
 BEGIN ISOLATION LEVEL READ COMMITTED;
 INSERT INTO sessions (token_digest, user_id, expires_at) VALUES (sha256(convert_to(random()::text || clock_timestamp()::text, 'UTF8')), NULL, now() + 2592000 * interval '1 second') RETURNING encode(token_digest, 'hex') AS digest, expires_at \\gset
-COMMIT;
-BEGIN ISOLATION LEVEL READ COMMITTED;
-{SESSION}SELECT id FROM carts WHERE status = 'open' AND guest_token_digest = decode(:digest, 'hex') LIMIT 1 FOR UPDATE;
+SELECT id FROM carts WHERE status = 'open' AND guest_token_digest = decode(:digest, 'hex') LIMIT 1 FOR UPDATE;
 INSERT INTO carts (user_id, guest_token_digest, currency) VALUES (NULL, decode(:digest, 'hex'), 'EUR') ON CONFLICT DO NOTHING RETURNING id AS cart, public_id AS cart_ref, user_id, guest_token_digest, currency, status \\gset
 COMMIT;
 ",

@@ -1,5 +1,5 @@
 //! Load on the example HTTP service: concurrent guests each make whole purchases over
-//! HTTP (a guest session, a cart, two items, checkout with an Idempotency-Key, the
+//! HTTP (a guest session with its cart, two items, checkout with an Idempotency-Key, the
 //! payment provider's signed authorize and capture webhooks, reading the order), at
 //! 1, 4, 8 and 16 buyers, spread over a thousand products and on ten hot ones. Beside
 //! each run, its ceiling: the same transactions' statements as a pgbench script at
