@@ -4,8 +4,18 @@ use diesel::prelude::*;
 use ecom_domain::prelude::*;
 
 use crate::StoreError;
+use crate::error::missing;
 use crate::rows::{CartRow, ProductRow};
 use crate::schema::{cart_lines, carts, products};
+use crate::sql::{Bind, CachedSql, Statement};
+
+/// A new open cart; nothing when the owner has one already (the partial unique
+/// indexes on open carts).
+static INSERT_CART: Statement = Statement::new(
+    "INSERT INTO carts (user_id, guest_token_digest, currency) VALUES ($1, $2, $3) \
+     ON CONFLICT DO NOTHING \
+     RETURNING id, public_id, user_id, guest_token_digest, currency, status",
+);
 
 /// Loads a cart with its lines; `lock` takes the cart row `FOR UPDATE`.
 pub(crate) fn load_cart(
@@ -48,4 +58,73 @@ pub(crate) fn cart_products(
         .into_iter()
         .map(Product::try_from)
         .collect()
+}
+
+/// The SQL types of [`CartRow`], in its column order.
+type CartRowType = (
+    diesel::sql_types::BigInt,
+    diesel::sql_types::Uuid,
+    diesel::sql_types::Nullable<diesel::sql_types::BigInt>,
+    diesel::sql_types::Nullable<diesel::sql_types::Bytea>,
+    diesel::sql_types::Text,
+    diesel::sql_types::Text,
+);
+
+/// The `(user_id, guest_token_digest)` columns of `owner`.
+pub(crate) fn owner_columns(owner: &CartOwner) -> (Option<i64>, Option<Vec<u8>>) {
+    match owner {
+        CartOwner::User(user) => (Some(user.get()), None),
+        CartOwner::Guest(digest) => (None, Some(digest.as_bytes().to_vec())),
+    }
+}
+
+/// The open cart of `owner`, if any, locked.
+pub(crate) fn find_open(
+    conn: &mut PgConnection,
+    owner: &CartOwner,
+) -> Result<Option<CartId>, StoreError> {
+    let query = carts::table
+        .filter(carts::status.eq(CartStatus::Open.as_str()))
+        .select(carts::id)
+        .for_update();
+    let id = match owner {
+        CartOwner::User(user) => query
+            .filter(carts::user_id.eq(user.get()))
+            .first::<i64>(conn),
+        CartOwner::Guest(digest) => query
+            .filter(carts::guest_token_digest.eq(digest.as_bytes().as_slice()))
+            .first::<i64>(conn),
+    }
+    .optional()?;
+    Ok(id.map(CartId::new))
+}
+
+/// The open cart of `owner`, created empty if there is none, in the caller's
+/// transaction.
+pub(crate) fn open_in(
+    conn: &mut PgConnection,
+    owner: &CartOwner,
+    currency: Currency,
+) -> Result<Cart, StoreError> {
+    if let Some(id) = find_open(conn, owner)? {
+        return load_cart(conn, id, false);
+    }
+    let (user, guest) = owner_columns(owner);
+    let binds = vec![
+        Bind::NullableBigInt(user),
+        Bind::NullableBytea(guest),
+        Bind::Text(currency.code().to_owned()),
+    ];
+    let inserted = CachedSql::new(&INSERT_CART, binds)
+        .typed::<CartRowType>()
+        .get_result::<CartRow>(conn)
+        .optional()
+        .map_err(|e| missing(e.into(), "user", user.unwrap_or_default()))?;
+    if let Some(row) = inserted {
+        // A new cart has no lines yet.
+        return row.into_cart(Vec::new());
+    }
+    // A concurrent caller created the same owner's cart first: that one.
+    let id = find_open(conn, owner)?.ok_or_else(|| DomainError::not_found("cart", "open"))?;
+    load_cart(conn, id, false)
 }

@@ -5,25 +5,16 @@ use diesel::prelude::*;
 use ecom_domain::prelude::*;
 
 use crate::error::missing;
-use crate::ops::cart::{cart_products, load_cart};
+use crate::ops::cart::{cart_products, find_open, load_cart, open_in, owner_columns};
 use crate::ops::product::load_product;
 use crate::ops::session::{caller, owned_cart};
 use crate::ops::user::require_user;
-use crate::rows::CartRow;
 use crate::rows::quantity_column;
-use crate::schema::{cart_lines, carts};
+use crate::schema::cart_lines;
 use crate::sql::{Bind, CachedSql, Statement};
 use crate::{PgStore, StoreError};
 
 // A cart's writes, kept prepared (see `crate::sql`): each add to a cart runs them.
-
-/// A new open cart; nothing when the owner has one already (the partial unique
-/// indexes on open carts).
-static INSERT_CART: Statement = Statement::new(
-    "INSERT INTO carts (user_id, guest_token_digest, currency) VALUES ($1, $2, $3) \
-     ON CONFLICT DO NOTHING \
-     RETURNING id, public_id, user_id, guest_token_digest, currency, status",
-);
 
 /// Lines set to their quantities, one statement for any number of them.
 static UPSERT_LINES: Statement = Statement::new(
@@ -88,23 +79,6 @@ fn sync_lines(conn: &mut PgConnection, before: &Cart, after: &Cart) -> Result<()
     Ok(())
 }
 
-/// The SQL types of [`CartRow`], in its column order.
-type CartRowType = (
-    diesel::sql_types::BigInt,
-    diesel::sql_types::Uuid,
-    diesel::sql_types::Nullable<diesel::sql_types::BigInt>,
-    diesel::sql_types::Nullable<diesel::sql_types::Bytea>,
-    diesel::sql_types::Text,
-    diesel::sql_types::Text,
-);
-
-fn owner_columns(owner: &CartOwner) -> (Option<i64>, Option<Vec<u8>>) {
-    match owner {
-        CartOwner::User(user) => (Some(user.get()), None),
-        CartOwner::Guest(digest) => (None, Some(digest.as_bytes().to_vec())),
-    }
-}
-
 /// Locks the cart, lets `change` apply domain rules to it, writes the difference,
 /// in the caller's transaction.
 fn change_cart_in(
@@ -128,24 +102,6 @@ impl PgStore {
     ) -> Result<Cart, StoreError> {
         self.write(|conn| change_cart_in(conn, id, &mut change))
     }
-}
-
-/// The open cart of `owner`, if any, locked.
-fn find_open(conn: &mut PgConnection, owner: &CartOwner) -> Result<Option<CartId>, StoreError> {
-    let query = carts::table
-        .filter(carts::status.eq(CartStatus::Open.as_str()))
-        .select(carts::id)
-        .for_update();
-    let id = match owner {
-        CartOwner::User(user) => query
-            .filter(carts::user_id.eq(user.get()))
-            .first::<i64>(conn),
-        CartOwner::Guest(digest) => query
-            .filter(carts::guest_token_digest.eq(digest.as_bytes().as_slice()))
-            .first::<i64>(conn),
-    }
-    .optional()?;
-    Ok(id.map(CartId::new))
 }
 
 impl CartRepository for PgStore {
@@ -234,36 +190,6 @@ fn attach_in(conn: &mut PgConnection, cart_id: CartId, user: UserId) -> Result<C
             Ok(target)
         }
     }
-}
-
-/// The open cart of `owner`, created empty if there is none, in the caller's
-/// transaction.
-pub(super) fn open_in(
-    conn: &mut PgConnection,
-    owner: &CartOwner,
-    currency: Currency,
-) -> Result<Cart, StoreError> {
-    if let Some(id) = find_open(conn, owner)? {
-        return load_cart(conn, id, false);
-    }
-    let (user, guest) = owner_columns(owner);
-    let binds = vec![
-        Bind::NullableBigInt(user),
-        Bind::NullableBytea(guest),
-        Bind::Text(currency.code().to_owned()),
-    ];
-    let inserted = CachedSql::new(&INSERT_CART, binds)
-        .typed::<CartRowType>()
-        .get_result::<CartRow>(conn)
-        .optional()
-        .map_err(|e| missing(e.into(), "user", user.unwrap_or_default()))?;
-    if let Some(row) = inserted {
-        // A new cart has no lines yet.
-        return row.into_cart(Vec::new());
-    }
-    // A concurrent caller created the same owner's cart first: that one.
-    let id = find_open(conn, owner)?.ok_or_else(|| DomainError::not_found("cart", "open"))?;
-    load_cart(conn, id, false)
 }
 
 /// The owner-scoped cart operations behind `CustomerRepository` (see `customer.rs`):

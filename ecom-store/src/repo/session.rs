@@ -35,7 +35,8 @@ impl PgStore {
         let token = SessionToken::generate();
         let (expires_at, cart) = self.write(|conn| {
             let expires_at = self.insert_session(conn, &token, None)?;
-            let cart = super::cart::open_in(conn, &CartOwner::Guest(token.digest()), currency)?;
+            let cart =
+                crate::ops::cart::open_in(conn, &CartOwner::Guest(token.digest()), currency)?;
             Ok((expires_at, cart))
         })?;
         let session = Session {
