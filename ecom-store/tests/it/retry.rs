@@ -218,11 +218,17 @@ fn a_deadlock_is_rerun_once_for_its_victim() {
                 let update = |slug: &str| {
                     format!("UPDATE categories SET name = 'by {mine}' WHERE slug = '{slug}'")
                 };
-                exec(conn, &update(mine))?;
                 if first {
+                    exec(conn, &update(mine))?;
                     barrier.wait();
+                    exec(conn, &update(theirs))
+                } else {
+                    // The victim's rerun asks first for the row the other still
+                    // holds, holding nothing itself: taking its own first could
+                    // beat the other to it and deadlock again.
+                    exec(conn, &update(theirs))?;
+                    exec(conn, &update(mine))
                 }
-                exec(conn, &update(theirs))
             })
         })
         .collect();
