@@ -180,6 +180,11 @@ fn registrations_and_checkouts_are_rate_limited_per_address() {
     // Checkout shares the budget; reads do not.
     let (status, _, _) = post(&shop, "/checkout", Some("k"), &json!({}));
     assert_eq!(status, 429);
+    // So do new guests, whichever way they start.
+    for start in ["/sessions/guest", "/sessions/guest/cart"] {
+        let (status, _, body) = post(&shop, start, None, &json!({}));
+        assert_eq!(status, 429, "{start}: {body}");
+    }
     let (status, _) = shop.call("GET", "/products/search?q=tea", None, None);
     assert_eq!(status, 200);
 }
