@@ -52,25 +52,23 @@ pub(crate) struct Steps(pub(crate) Vec<(&'static str, Duration, u32)>);
 
 impl Steps {
     fn add(&mut self, step: &'static str, took: Duration) {
+        self.add_many(step, took, 1);
+    }
+
+    fn add_many(&mut self, step: &'static str, took: Duration, times: u32) {
         match self.0.iter_mut().find(|(name, ..)| *name == step) {
             Some((_, total, count)) => {
                 *total += took;
-                *count += 1;
+                *count += times;
             }
-            None => self.0.push((step, took, 1)),
+            None => self.0.push((step, took, times)),
         }
     }
 
     /// Adds `other`'s times to these.
     pub(crate) fn merge(&mut self, other: Steps) {
         for (step, total, count) in other.0 {
-            match self.0.iter_mut().find(|(name, ..)| *name == step) {
-                Some((_, t, c)) => {
-                    *t += total;
-                    *c += count;
-                }
-                None => self.0.push((step, total, count)),
-            }
+            self.add_many(step, total, count);
         }
     }
 }
