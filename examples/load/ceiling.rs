@@ -85,8 +85,12 @@ impl Drop for Ceiling {
     }
 }
 
-/// The session lookup that begins every request a guest makes with its token.
-const SESSION: &str = "SELECT user_id FROM sessions WHERE token_digest = decode(:digest, 'hex') AND revoked_at IS NULL AND expires_at > CURRENT_TIMESTAMP LIMIT 1;\n";
+/// The caller's session and their cart, by reference and owner, in one statement:
+/// the cart row locked.
+const CALLER_AND_CART: &str = "SELECT s.user_id, c.id, c.public_id, c.user_id, c.guest_token_digest, c.currency, c.status FROM sessions s JOIN carts c ON c.public_id = :cart_ref AND (c.user_id = s.user_id OR (s.user_id IS NULL AND c.guest_token_digest = s.token_digest)) WHERE s.token_digest = decode(:digest, 'hex') AND s.revoked_at IS NULL AND s.expires_at > now() FOR UPDATE OF c;\n";
+
+/// The caller's session and their order, by reference and owner, in one statement.
+const CALLER_AND_ORDER: &str = "SELECT s.user_id, o.id FROM sessions s JOIN orders o ON o.public_id = :order_ref AND (o.user_id = s.user_id OR (s.user_id IS NULL AND o.guest_token_digest = s.token_digest)) WHERE s.token_digest = decode(:digest, 'hex') AND s.revoked_at IS NULL AND s.expires_at > now();\n";
 
 /// The columns the store reads of a product.
 const PRODUCT_COLUMNS: &str = "id, sku, name, description, category_id, price, currency, status, stock_on_hand, created_at, updated_at";
@@ -127,9 +131,7 @@ COMMIT;
     for item in 0..flow.items() {
         s.push_str(&format!(
             "BEGIN ISOLATION LEVEL READ COMMITTED;
-{SESSION}SELECT id FROM carts WHERE public_id = :cart_ref AND guest_token_digest = decode(:digest, 'hex') LIMIT 1 FOR UPDATE;
-SELECT id, public_id, user_id, guest_token_digest, currency, status FROM carts WHERE id = :cart LIMIT 1 FOR UPDATE;
-SELECT product_id, quantity FROM cart_lines WHERE cart_id = :cart;
+{CALLER_AND_CART}SELECT product_id, quantity FROM cart_lines WHERE cart_id = :cart;
 SELECT {PRODUCT_COLUMNS} FROM products WHERE id = :p{item} LIMIT 1 \\gset p{item}_
 INSERT INTO cart_lines (cart_id, product_id, quantity) SELECT :cart::bigint, * FROM unnest(ARRAY[:p{item}]::bigint[], ARRAY[1]::int[]) ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = excluded.quantity;
 UPDATE carts SET status = 'open', user_id = NULL, guest_token_digest = decode(:digest, 'hex'), updated_at = now() WHERE id = :cart;
@@ -149,8 +151,7 @@ COMMIT;
         .join(", ");
     s.push_str(&format!(
         "BEGIN ISOLATION LEVEL READ COMMITTED;
-{SESSION}SELECT id FROM carts WHERE public_id = :cart_ref AND guest_token_digest = decode(:digest, 'hex') LIMIT 1 FOR UPDATE;
-INSERT INTO idempotency_keys (scope, key, request_hash, expires_at) VALUES (concat_ws(':', 'checkout', 'guest', :digest::text), 'raw-' || :cart::text, sha256(convert_to(:cart_ref, 'UTF8')), now() + interval '1 day') ON CONFLICT DO NOTHING;
+{CALLER_AND_CART}INSERT INTO idempotency_keys (scope, key, request_hash, expires_at) VALUES (concat_ws(':', 'checkout', 'guest', :digest::text), 'raw-' || :cart::text, sha256(convert_to(:cart_ref, 'UTF8')), now() + interval '1 day') ON CONFLICT DO NOTHING;
 SELECT id, public_id, user_id, guest_token_digest, currency, status FROM carts WHERE id = :cart LIMIT 1 FOR UPDATE;
 SELECT product_id, quantity FROM cart_lines WHERE cart_id = :cart;
 SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ANY(SELECT product_id FROM cart_lines WHERE cart_id = :cart) ORDER BY id;
@@ -194,8 +195,7 @@ INSERT INTO outbox_events (aggregate_type, aggregate_id, event_type, payload) VA
     if flow == Flow::Full {
         s.push_str(&format!(
             "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
-{SESSION}SELECT id FROM orders WHERE public_id = :order_ref AND guest_token_digest = decode(:digest, 'hex') LIMIT 1;
-SELECT id, public_id, user_id, guest_email, cart_id, currency, subtotal, shipping, tax, grand_total, status, payment_deadline, created_at FROM orders WHERE id = :order_id LIMIT 1;
+{CALLER_AND_ORDER}SELECT id, public_id, user_id, guest_email, cart_id, currency, subtotal, shipping, tax, grand_total, status, payment_deadline, created_at FROM orders WHERE id = :order_id LIMIT 1;
 SELECT line_no, product_id, sku, name, unit_price, quantity FROM order_lines WHERE order_id = :order_id ORDER BY line_no;
 SELECT kind, recipient, line1, line2, city, region, postal_code, country FROM order_addresses WHERE order_id = :order_id;
 SELECT from_status, to_status, event, note, at FROM order_status_history WHERE order_id = :order_id ORDER BY id;

@@ -5,7 +5,7 @@ use ecom_domain::prelude::*;
 
 use crate::StoreError;
 use crate::error::missing;
-use crate::rows::{CartRow, ProductRow};
+use crate::rows::{CartRow, CartRowType, ProductRow};
 use crate::schema::{cart_lines, carts, products};
 use crate::sql::{Bind, CachedSql, Statement};
 
@@ -31,8 +31,14 @@ pub(crate) fn load_cart(
     }
     .optional()?
     .ok_or_else(|| DomainError::not_found("cart", id))?;
+    with_lines(conn, row)
+}
+
+/// The cart of `row`, with its lines read now: after the row's lock, when it was
+/// locked, so that they are the lines of the cart's latest version.
+pub(crate) fn with_lines(conn: &mut PgConnection, row: CartRow) -> Result<Cart, StoreError> {
     let lines = cart_lines::table
-        .filter(cart_lines::cart_id.eq(id.get()))
+        .filter(cart_lines::cart_id.eq(row.id))
         .select((cart_lines::product_id, cart_lines::quantity))
         .load::<(i64, i32)>(conn)?;
     row.into_cart(lines)
@@ -59,16 +65,6 @@ pub(crate) fn cart_products(
         .map(Product::try_from)
         .collect()
 }
-
-/// The SQL types of [`CartRow`], in its column order.
-type CartRowType = (
-    diesel::sql_types::BigInt,
-    diesel::sql_types::Uuid,
-    diesel::sql_types::Nullable<diesel::sql_types::BigInt>,
-    diesel::sql_types::Nullable<diesel::sql_types::Bytea>,
-    diesel::sql_types::Text,
-    diesel::sql_types::Text,
-);
 
 /// The `(user_id, guest_token_digest)` columns of `owner`.
 pub(crate) fn owner_columns(owner: &CartOwner) -> (Option<i64>, Option<Vec<u8>>) {

@@ -5,9 +5,9 @@ use diesel::prelude::*;
 use ecom_domain::prelude::*;
 
 use crate::error::missing;
-use crate::ops::cart::{cart_products, find_open, load_cart, open_in, owner_columns};
+use crate::ops::cart::{cart_products, find_open, load_cart, open_in, owner_columns, with_lines};
 use crate::ops::product::load_product;
-use crate::ops::session::{caller, owned_cart};
+use crate::ops::session::{caller, caller_and_cart};
 use crate::ops::user::require_user;
 use crate::rows::quantity_column;
 use crate::schema::cart_lines;
@@ -87,6 +87,16 @@ fn change_cart_in(
     change: &mut impl FnMut(&mut PgConnection, &mut Cart) -> Result<(), StoreError>,
 ) -> Result<Cart, StoreError> {
     let before = load_cart(conn, id, true)?;
+    change_locked(conn, before, change)
+}
+
+/// Lets `change` apply domain rules to `before`, a cart whose row the transaction
+/// has locked, and writes the difference.
+fn change_locked(
+    conn: &mut PgConnection,
+    before: Cart,
+    change: &mut impl FnMut(&mut PgConnection, &mut Cart) -> Result<(), StoreError>,
+) -> Result<Cart, StoreError> {
     let mut cart = before.clone();
     change(conn, &mut cart)?;
     sync_lines(conn, &before, &cart)?;
@@ -213,9 +223,8 @@ impl PgStore {
         reference: CartRef,
     ) -> Result<Cart, StoreError> {
         self.read(|conn| {
-            let who = caller(conn, who)?;
-            let id = owned_cart(conn, who, reference, false)?;
-            load_cart(conn, id, false)
+            let (_, row) = caller_and_cart(conn, who, reference, false)?;
+            with_lines(conn, row)
         })
     }
 
@@ -227,9 +236,9 @@ impl PgStore {
         mut change: impl FnMut(&mut PgConnection, &mut Cart) -> Result<(), StoreError>,
     ) -> Result<Cart, StoreError> {
         self.write(|conn| {
-            let who = caller(conn, who)?;
-            let id = owned_cart(conn, who, reference, true)?;
-            change_cart_in(conn, id, &mut change)
+            let (_, row) = caller_and_cart(conn, who, reference, true)?;
+            let before = with_lines(conn, row)?;
+            change_locked(conn, before, &mut change)
         })
     }
 

@@ -32,7 +32,7 @@ use crate::ops::order::{
     OrderChange, StockMove, apply_order_event, load_order, lock_order_products, move_order_stock,
 };
 use crate::ops::payment::{load_payments, settle_payments};
-use crate::ops::session::{caller, owned_cart};
+use crate::ops::session::caller_and_cart;
 use crate::outbox;
 use crate::rows::{AddressRow, CHECKOUT_EVENT, PostalColumns, quantity_column};
 use crate::schema::{addresses, order_status_history, orders, payments};
@@ -472,10 +472,9 @@ impl PgStore {
         order: &PlaceOrder,
     ) -> Result<Checkout, StoreError> {
         self.write(|conn| {
-            let caller = caller(conn, who)?;
-            let cart_id = owned_cart(conn, caller, order.cart, true)?;
+            let (caller, cart) = caller_and_cart(conn, who, order.cart, true)?;
             let request = CheckoutRequest {
-                cart_id,
+                cart_id: CartId::new(cart.id),
                 shipping: order.shipping.clone(),
                 billing: order.billing.clone(),
                 guest_email: order.guest_email.clone(),

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 
 use crate::ops::order::{OrderChange, apply_order_event, load_order};
 use crate::ops::payment::{load_payments, settle_payments};
-use crate::ops::session::{caller, owned_order};
+use crate::ops::session::{caller, caller_and_order};
 use crate::ops::user::require_user;
 use crate::rows::{money, parse_enum};
 use crate::schema::{order_lines, orders};
@@ -183,8 +183,7 @@ impl PgStore {
         reference: OrderRef,
     ) -> Result<OrderDetails, StoreError> {
         self.read(|conn| {
-            let who = caller(conn, who)?;
-            let id = owned_order(conn, who, reference)?;
+            let (_, id) = caller_and_order(conn, who, reference)?;
             let order = load_order(conn, id, false)?;
             let payments = load_payments(conn, id)?;
             Ok(OrderDetails { order, payments })

@@ -18,6 +18,17 @@ pub(crate) struct CartRow {
     pub status: String,
 }
 
+/// The SQL types of [`CartRow`], in its column order, for loading it by position
+/// from hand-written SQL.
+pub(crate) type CartRowType = (
+    diesel::sql_types::BigInt,
+    diesel::sql_types::Uuid,
+    diesel::sql_types::Nullable<diesel::sql_types::BigInt>,
+    diesel::sql_types::Nullable<diesel::sql_types::Bytea>,
+    diesel::sql_types::Text,
+    diesel::sql_types::Text,
+);
+
 impl CartRow {
     /// The cart with its lines (each `(product_id, quantity)`).
     pub fn into_cart(self, lines: Vec<(i64, i32)>) -> Result<Cart, StoreError> {
