@@ -52,19 +52,8 @@ impl Template<'_> {
     pub(super) fn security_group(&mut self) {
         let prefix = self.prefix.clone();
         let spec = self.spec;
-        let (network, port) = (&spec.network, spec.database.port);
-        let mut ingress: Vec<Value> = network
-            .allowed_cidrs
-            .iter()
-            .map(|cidr| {
-                json!({"CidrIp": cidr.to_string(), "Description": "PostgreSQL from an allowed private block",
-                       "FromPort": port, "IpProtocol": "tcp", "ToPort": port})
-            })
-            .collect();
-        ingress.extend(network.allowed_security_groups.iter().map(|group| {
-            json!({"Description": "PostgreSQL from an allowed security group", "FromPort": port,
-                   "IpProtocol": "tcp", "SourceSecurityGroupId": group, "ToPort": port})
-        }));
+        let port = spec.database.port;
+        let mut ingress = self.allowed_ingress();
         if spec.proxy.is_some() {
             // The proxy may leave through port 5432 to the VPC's block only (its own
             // group's egress), so this reference goes one way and makes no cycle.
@@ -86,6 +75,25 @@ impl Template<'_> {
                 }
             }),
         );
+    }
+
+    /// The ingress rules that let the spec's allowed private blocks and security groups
+    /// reach the database port: the instances' and the proxy's groups both start with them.
+    pub(super) fn allowed_ingress(&self) -> Vec<Value> {
+        let (network, port) = (&self.spec.network, self.spec.database.port);
+        let mut ingress: Vec<Value> = network
+            .allowed_cidrs
+            .iter()
+            .map(|cidr| {
+                json!({"CidrIp": cidr.to_string(), "Description": "PostgreSQL from an allowed private block",
+                       "FromPort": port, "IpProtocol": "tcp", "ToPort": port})
+            })
+            .collect();
+        ingress.extend(network.allowed_security_groups.iter().map(|group| {
+            json!({"Description": "PostgreSQL from an allowed security group", "FromPort": port,
+                   "IpProtocol": "tcp", "SourceSecurityGroupId": group, "ToPort": port})
+        }));
+        ingress
     }
 
     /// The RDS subnet group over the private subnets.

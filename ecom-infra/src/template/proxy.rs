@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use super::Template;
+use crate::spec::ProxySpec;
 
 impl Template<'_> {
     /// RDS Proxy in front of the writer, when the spec asks for one: TLS required, IAM
@@ -10,26 +11,24 @@ impl Template<'_> {
     pub(super) fn proxy(&mut self) {
         let spec = self.spec;
         let Some(proxy) = &spec.proxy else { return };
+        self.proxy_security_group();
+        self.proxy_role();
+        self.proxy_itself(proxy);
+        self.proxy_target_group(proxy);
+        self.output(
+            "ProxyEndpoint",
+            "RDS Proxy endpoint (TLS, IAM tokens)",
+            json!({"Fn::GetAtt": ["Proxy", "Endpoint"]}),
+        );
+    }
+
+    /// The proxy's security group: the database port from the same sources as the
+    /// instances', and out to the database port inside the VPC only.
+    fn proxy_security_group(&mut self) {
         let prefix = self.prefix.clone();
+        let spec = self.spec;
         let (network, port) = (&spec.network, spec.database.port);
-        // The IAM resource id of the database's users: the cluster's on Aurora.
-        let resource_id = if spec.is_aurora() {
-            "Cluster.DBClusterResourceId"
-        } else {
-            "Primary.DbiResourceId"
-        };
-        let mut ingress: Vec<Value> = network
-            .allowed_cidrs
-            .iter()
-            .map(|cidr| {
-                json!({"CidrIp": cidr.to_string(), "Description": "PostgreSQL from an allowed private block",
-                       "FromPort": port, "IpProtocol": "tcp", "ToPort": port})
-            })
-            .collect();
-        ingress.extend(network.allowed_security_groups.iter().map(|group| {
-            json!({"Description": "PostgreSQL from an allowed security group", "FromPort": port,
-                   "IpProtocol": "tcp", "SourceSecurityGroupId": group, "ToPort": port})
-        }));
+        let ingress = self.allowed_ingress();
         self.resource(
             "ProxySecurityGroup",
             json!({
@@ -44,6 +43,17 @@ impl Template<'_> {
                 }
             }),
         );
+    }
+
+    /// The role the proxy assumes to connect to the writer with IAM authentication.
+    fn proxy_role(&mut self) {
+        let prefix = self.prefix.clone();
+        // The IAM resource id of the database's users: the cluster's on Aurora.
+        let resource_id = if self.spec.is_aurora() {
+            "Cluster.DBClusterResourceId"
+        } else {
+            "Primary.DbiResourceId"
+        };
         self.resource(
             "ProxyRole",
             json!({
@@ -74,20 +84,14 @@ impl Template<'_> {
                 }
             }),
         );
-        let subnets: Vec<Value> = (1..=network.subnets.len())
+    }
+
+    /// The proxy: TLS required, IAM tokens from clients, in the private subnets.
+    fn proxy_itself(&mut self, proxy: &ProxySpec) {
+        let spec = self.spec;
+        let subnets: Vec<Value> = (1..=spec.network.subnets.len())
             .map(|i| json!({"Ref": format!("PrivateSubnet{i}")}))
             .collect();
-        let mut targets = json!({
-            "ConnectionPoolConfigurationInfo": {"MaxConnectionsPercent": proxy.max_connections_percent},
-            "DBProxyName": {"Ref": "Proxy"},
-            "Tags": self.tags(&format!("{prefix}-proxy-targets")),
-            "TargetGroupName": "default",
-        });
-        if spec.is_aurora() {
-            targets["DBClusterIdentifiers"] = json!([{"Ref": "Cluster"}]);
-        } else {
-            targets["DBInstanceIdentifiers"] = json!([{"Ref": "Primary"}]);
-        }
         self.resource(
             "Proxy",
             json!({
@@ -106,14 +110,25 @@ impl Template<'_> {
                 }
             }),
         );
+    }
+
+    /// What the proxy connects to: the writer on RDS, the cluster on Aurora.
+    fn proxy_target_group(&mut self, proxy: &ProxySpec) {
+        let prefix = self.prefix.clone();
+        let mut targets = json!({
+            "ConnectionPoolConfigurationInfo": {"MaxConnectionsPercent": proxy.max_connections_percent},
+            "DBProxyName": {"Ref": "Proxy"},
+            "Tags": self.tags(&format!("{prefix}-proxy-targets")),
+            "TargetGroupName": "default",
+        });
+        if self.spec.is_aurora() {
+            targets["DBClusterIdentifiers"] = json!([{"Ref": "Cluster"}]);
+        } else {
+            targets["DBInstanceIdentifiers"] = json!([{"Ref": "Primary"}]);
+        }
         self.resource(
             "ProxyTargetGroup",
             json!({"Type": "AWS::RDS::DBProxyTargetGroup", "Properties": targets}),
-        );
-        self.output(
-            "ProxyEndpoint",
-            "RDS Proxy endpoint (TLS, IAM tokens)",
-            json!({"Fn::GetAtt": ["Proxy", "Endpoint"]}),
         );
     }
 }
