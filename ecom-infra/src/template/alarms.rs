@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use super::Template;
-use crate::spec::DeploymentSpec;
+use crate::spec::{AlarmSpec, DeploymentSpec};
 
 /// One CloudWatch alarm the template creates.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,11 +86,165 @@ pub fn is_burstable(instance_class: &str) -> bool {
     instance_class.starts_with("db.t")
 }
 
-/// One alarm before it is placed: `(id, name, metric, comparison, threshold)`.
-type AlarmRow = (&'static str, &'static str, &'static str, &'static str, f64);
+/// One alarm before it is placed on an instance or a role: the metric it watches, and how
+/// its threshold comes from the spec's settings.
+#[derive(Clone, Copy)]
+struct AlarmRow {
+    /// Ends the logical id (`AlarmPrimary` + `Cpu`).
+    id: &'static str,
+    /// Ends the alarm's name (`...-primary` + `-cpu`).
+    name: &'static str,
+    /// The RDS metric.
+    metric: &'static str,
+    /// [`GREATER`] or [`LESS`].
+    comparison: &'static str,
+    /// The threshold, in the metric's unit.
+    threshold: fn(&AlarmSpec) -> f64,
+}
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 const MIB: f64 = 1024.0 * 1024.0;
+
+const GREATER: &str = "GreaterThanThreshold";
+const LESS: &str = "LessThanThreshold";
+
+/// Every alarm the tables below place, each defined once.
+#[allow(clippy::float_arithmetic)] // unit conversions of whole-number thresholds
+impl AlarmRow {
+    const CPU: Self = Self {
+        id: "Cpu",
+        name: "cpu",
+        metric: "CPUUtilization",
+        comparison: GREATER,
+        threshold: |a| f64::from(a.cpu_percent),
+    };
+    const FREE_STORAGE: Self = Self {
+        id: "FreeStorage",
+        name: "free-storage",
+        metric: "FreeStorageSpace",
+        comparison: LESS,
+        threshold: |a| f64::from(a.free_storage_gib) * GIB,
+    };
+    const FREEABLE_MEMORY: Self = Self {
+        id: "FreeableMemory",
+        name: "freeable-memory",
+        metric: "FreeableMemory",
+        comparison: LESS,
+        threshold: |a| f64::from(a.freeable_memory_mib) * MIB,
+    };
+    const CONNECTIONS: Self = Self {
+        id: "Connections",
+        name: "connections",
+        metric: "DatabaseConnections",
+        comparison: GREATER,
+        threshold: |a| f64::from(a.max_connections),
+    };
+    const READ_LATENCY: Self = Self {
+        id: "ReadLatency",
+        name: "read-latency",
+        metric: "ReadLatency",
+        comparison: GREATER,
+        threshold: |a| f64::from(a.latency_ms) / 1000.0,
+    };
+    const WRITE_LATENCY: Self = Self {
+        id: "WriteLatency",
+        name: "write-latency",
+        metric: "WriteLatency",
+        comparison: GREATER,
+        threshold: |a| f64::from(a.latency_ms) / 1000.0,
+    };
+    const MAX_USED_TRANSACTION_IDS: Self = Self {
+        id: "MaxUsedTransactionIds",
+        name: "max-used-transaction-ids",
+        metric: "MaximumUsedTransactionIDs",
+        comparison: GREATER,
+        threshold: |a| f64::from(a.max_used_transaction_ids_millions) * 1_000_000.0,
+    };
+    const DISK_QUEUE_DEPTH: Self = Self {
+        id: "DiskQueueDepth",
+        name: "disk-queue-depth",
+        metric: "DiskQueueDepth",
+        comparison: GREATER,
+        threshold: |a| f64::from(a.disk_queue_depth),
+    };
+    const SWAP_USAGE: Self = Self {
+        id: "SwapUsage",
+        name: "swap-usage",
+        metric: "SwapUsage",
+        comparison: GREATER,
+        threshold: |a| f64::from(a.swap_usage_mib) * MIB,
+    };
+    const TRANSACTION_LOGS_DISK_USAGE: Self = Self {
+        id: "TransactionLogsDiskUsage",
+        name: "transaction-logs-disk-usage",
+        metric: "TransactionLogsDiskUsage",
+        comparison: GREATER,
+        threshold: |a| f64::from(a.transaction_logs_gib) * GIB,
+    };
+    const CPU_CREDIT_BALANCE: Self = Self {
+        id: "CpuCreditBalance",
+        name: "cpu-credit-balance",
+        metric: "CPUCreditBalance",
+        comparison: LESS,
+        threshold: |a| f64::from(a.cpu_credit_balance),
+    };
+    // Deadlocks is a rate per second.
+    const DEADLOCKS: Self = Self {
+        id: "Deadlocks",
+        name: "deadlocks",
+        metric: "Deadlocks",
+        comparison: GREATER,
+        threshold: |a| f64::from(a.deadlocks_per_minute) / 60.0,
+    };
+    const REPLICA_LAG: Self = Self {
+        id: "Lag",
+        name: "replica-lag",
+        metric: "ReplicaLag",
+        comparison: GREATER,
+        threshold: |a| f64::from(a.replica_lag_seconds),
+    };
+    // AuroraReplicaLag is in milliseconds.
+    const AURORA_REPLICA_LAG: Self = Self {
+        id: "Lag",
+        name: "replica-lag",
+        metric: "AuroraReplicaLag",
+        comparison: GREATER,
+        threshold: |a| f64::from(a.replica_lag_seconds) * 1000.0,
+    };
+}
+
+/// The RDS writer's alarms (with [`AlarmRow::CPU_CREDIT_BALANCE`] on a burstable class).
+const RDS_WRITER: [AlarmRow; 10] = [
+    AlarmRow::CPU,
+    AlarmRow::FREE_STORAGE,
+    AlarmRow::FREEABLE_MEMORY,
+    AlarmRow::CONNECTIONS,
+    AlarmRow::READ_LATENCY,
+    AlarmRow::WRITE_LATENCY,
+    AlarmRow::MAX_USED_TRANSACTION_IDS,
+    AlarmRow::DISK_QUEUE_DEPTH,
+    AlarmRow::SWAP_USAGE,
+    AlarmRow::TRANSACTION_LOGS_DISK_USAGE,
+];
+
+/// Each RDS replica's alarms.
+const RDS_REPLICA: [AlarmRow; 3] = [AlarmRow::REPLICA_LAG, AlarmRow::CPU, AlarmRow::FREE_STORAGE];
+
+/// The Aurora writer's alarms (with [`AlarmRow::CPU_CREDIT_BALANCE`] on a burstable class).
+const AURORA_WRITER: [AlarmRow; 5] = [
+    AlarmRow::CPU,
+    AlarmRow::FREEABLE_MEMORY,
+    AlarmRow::CONNECTIONS,
+    AlarmRow::DEADLOCKS,
+    AlarmRow::MAX_USED_TRANSACTION_IDS,
+];
+
+/// The Aurora readers' alarms, one each over all the readers.
+const AURORA_READERS: [AlarmRow; 3] = [
+    AlarmRow::AURORA_REPLICA_LAG,
+    AlarmRow::CPU,
+    AlarmRow::FREEABLE_MEMORY,
+];
 
 /// The alarms a spec gets. RDS: ten on the writer (eleven on a burstable class, with CPU
 /// credits), and lag, CPU and free storage on each replica. Aurora: CPU, freeable memory,
@@ -104,147 +258,61 @@ pub fn alarms(spec: &DeploymentSpec) -> Vec<AlarmDef> {
     }
 }
 
+/// The writer's alarms: `table`, and CPU credits on a burstable class.
+fn writer_rows(spec: &DeploymentSpec, table: &[AlarmRow]) -> Vec<AlarmRow> {
+    let mut rows = table.to_vec();
+    if is_burstable(&spec.database.instance_class) {
+        rows.push(AlarmRow::CPU_CREDIT_BALANCE);
+    }
+    rows
+}
+
+/// `rows` placed on `target`: ids and names after the prefixes, thresholds from the
+/// spec's settings, the statistic by comparison.
 fn placed(
-    rows: Vec<AlarmRow>,
+    rows: &[AlarmRow],
+    spec: &DeploymentSpec,
     id_prefix: &str,
     name_prefix: &str,
     statistic: impl Fn(&str) -> &'static str,
     target: &AlarmTarget,
 ) -> Vec<AlarmDef> {
-    rows.into_iter()
-        .map(|(id, name, metric, comparison, threshold)| AlarmDef {
-            logical_id: format!("{id_prefix}{id}"),
-            name: format!("{name_prefix}-{name}"),
-            metric,
-            comparison,
-            threshold,
-            statistic: statistic(comparison),
+    rows.iter()
+        .map(|row| AlarmDef {
+            logical_id: format!("{id_prefix}{}", row.id),
+            name: format!("{name_prefix}-{}", row.name),
+            metric: row.metric,
+            comparison: row.comparison,
+            threshold: (row.threshold)(&spec.alarms),
+            statistic: statistic(row.comparison),
             target: target.clone(),
         })
         .collect()
 }
 
-#[allow(clippy::float_arithmetic)] // unit conversions of whole-number thresholds
 fn rds_alarms(spec: &DeploymentSpec) -> Vec<AlarmDef> {
-    let a = &spec.alarms;
     let primary = spec.primary_identifier();
-    let mut writer: Vec<AlarmRow> = vec![
-        (
-            "Cpu",
-            "cpu",
-            "CPUUtilization",
-            GREATER,
-            f64::from(a.cpu_percent),
-        ),
-        (
-            "FreeStorage",
-            "free-storage",
-            "FreeStorageSpace",
-            LESS,
-            f64::from(a.free_storage_gib) * GIB,
-        ),
-        (
-            "FreeableMemory",
-            "freeable-memory",
-            "FreeableMemory",
-            LESS,
-            f64::from(a.freeable_memory_mib) * MIB,
-        ),
-        (
-            "Connections",
-            "connections",
-            "DatabaseConnections",
-            GREATER,
-            f64::from(a.max_connections),
-        ),
-        (
-            "ReadLatency",
-            "read-latency",
-            "ReadLatency",
-            GREATER,
-            f64::from(a.latency_ms) / 1000.0,
-        ),
-        (
-            "WriteLatency",
-            "write-latency",
-            "WriteLatency",
-            GREATER,
-            f64::from(a.latency_ms) / 1000.0,
-        ),
-        (
-            "MaxUsedTransactionIds",
-            "max-used-transaction-ids",
-            "MaximumUsedTransactionIDs",
-            GREATER,
-            f64::from(a.max_used_transaction_ids_millions) * 1_000_000.0,
-        ),
-        (
-            "DiskQueueDepth",
-            "disk-queue-depth",
-            "DiskQueueDepth",
-            GREATER,
-            f64::from(a.disk_queue_depth),
-        ),
-        (
-            "SwapUsage",
-            "swap-usage",
-            "SwapUsage",
-            GREATER,
-            f64::from(a.swap_usage_mib) * MIB,
-        ),
-        (
-            "TransactionLogsDiskUsage",
-            "transaction-logs-disk-usage",
-            "TransactionLogsDiskUsage",
-            GREATER,
-            f64::from(a.transaction_logs_gib) * GIB,
-        ),
-    ];
-    if is_burstable(&spec.database.instance_class) {
-        writer.push((
-            "CpuCreditBalance",
-            "cpu-credit-balance",
-            "CPUCreditBalance",
-            LESS,
-            f64::from(a.cpu_credit_balance),
-        ));
-    }
     let target = AlarmTarget::Instance {
         logical_id: "Primary".into(),
         identifier: primary.clone(),
     };
-    let mut out = placed(writer, "AlarmPrimary", &primary, |_| "Average", &target);
+    let mut out = placed(
+        &writer_rows(spec, &RDS_WRITER),
+        spec,
+        "AlarmPrimary",
+        &primary,
+        |_| "Average",
+        &target,
+    );
     for n in 1..=spec.replicas.count {
         let replica = spec.replica_identifier(n);
-        let per_replica: Vec<AlarmRow> = vec![
-            (
-                "Lag",
-                "replica-lag",
-                "ReplicaLag",
-                GREATER,
-                f64::from(a.replica_lag_seconds),
-            ),
-            (
-                "Cpu",
-                "cpu",
-                "CPUUtilization",
-                GREATER,
-                f64::from(a.cpu_percent),
-            ),
-            (
-                "FreeStorage",
-                "free-storage",
-                "FreeStorageSpace",
-                LESS,
-                f64::from(a.free_storage_gib) * GIB,
-            ),
-        ];
         let target = AlarmTarget::Instance {
             logical_id: format!("Replica{n}"),
             identifier: replica.clone(),
         };
         out.extend(placed(
-            per_replica,
+            &RDS_REPLICA,
+            spec,
             &format!("AlarmReplica{n}"),
             &replica,
             |_| "Average",
@@ -254,93 +322,21 @@ fn rds_alarms(spec: &DeploymentSpec) -> Vec<AlarmDef> {
     out
 }
 
-#[allow(clippy::float_arithmetic)] // unit conversions of whole-number thresholds
 fn aurora_alarms(spec: &DeploymentSpec) -> Vec<AlarmDef> {
-    let a = &spec.alarms;
     let cluster = spec.cluster_identifier();
-    let mut writer: Vec<AlarmRow> = vec![
-        (
-            "Cpu",
-            "cpu",
-            "CPUUtilization",
-            GREATER,
-            f64::from(a.cpu_percent),
-        ),
-        (
-            "FreeableMemory",
-            "freeable-memory",
-            "FreeableMemory",
-            LESS,
-            f64::from(a.freeable_memory_mib) * MIB,
-        ),
-        (
-            "Connections",
-            "connections",
-            "DatabaseConnections",
-            GREATER,
-            f64::from(a.max_connections),
-        ),
-        // Deadlocks is a rate per second.
-        (
-            "Deadlocks",
-            "deadlocks",
-            "Deadlocks",
-            GREATER,
-            f64::from(a.deadlocks_per_minute) / 60.0,
-        ),
-        (
-            "MaxUsedTransactionIds",
-            "max-used-transaction-ids",
-            "MaximumUsedTransactionIDs",
-            GREATER,
-            f64::from(a.max_used_transaction_ids_millions) * 1_000_000.0,
-        ),
-    ];
-    if is_burstable(&spec.database.instance_class) {
-        writer.push((
-            "CpuCreditBalance",
-            "cpu-credit-balance",
-            "CPUCreditBalance",
-            LESS,
-            f64::from(a.cpu_credit_balance),
-        ));
-    }
     let target = AlarmTarget::ClusterRole {
         cluster: cluster.clone(),
         role: "WRITER",
     };
     let mut out = placed(
-        writer,
+        &writer_rows(spec, &AURORA_WRITER),
+        spec,
         "AlarmWriter",
         &format!("{cluster}-writer"),
         |_| "Average",
         &target,
     );
     if spec.replicas.count > 0 {
-        let readers: Vec<AlarmRow> = vec![
-            // AuroraReplicaLag is in milliseconds.
-            (
-                "Lag",
-                "replica-lag",
-                "AuroraReplicaLag",
-                GREATER,
-                f64::from(a.replica_lag_seconds) * 1000.0,
-            ),
-            (
-                "Cpu",
-                "cpu",
-                "CPUUtilization",
-                GREATER,
-                f64::from(a.cpu_percent),
-            ),
-            (
-                "FreeableMemory",
-                "freeable-memory",
-                "FreeableMemory",
-                LESS,
-                f64::from(a.freeable_memory_mib) * MIB,
-            ),
-        ];
         let target = AlarmTarget::ClusterRole {
             cluster: cluster.clone(),
             role: "READER",
@@ -354,7 +350,8 @@ fn aurora_alarms(spec: &DeploymentSpec) -> Vec<AlarmDef> {
             }
         };
         out.extend(placed(
-            readers,
+            &AURORA_READERS,
+            spec,
             "AlarmReaders",
             &format!("{cluster}-readers"),
             worst,
@@ -363,9 +360,6 @@ fn aurora_alarms(spec: &DeploymentSpec) -> Vec<AlarmDef> {
     }
     out
 }
-
-const GREATER: &str = "GreaterThanThreshold";
-const LESS: &str = "LessThanThreshold";
 
 impl Template<'_> {
     /// The SNS topic, encrypted with the database's key, and every alarm of [`alarms`],
