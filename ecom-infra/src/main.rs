@@ -156,19 +156,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             service_role,
             service_role_arn,
         } => {
-            use ecom_infra::deployer;
-            let document = if *service_role {
-                serde_json::json!({
-                    "PolicyDocument": deployer::service_role_policy(&spec)?,
-                    "AssumeRolePolicyDocument": deployer::service_role_trust_policy(),
-                })
-            } else {
-                let executor = match service_role_arn {
-                    Some(arn) => deployer::Executor::ServiceRole { arn: arn.clone() },
-                    None => deployer::Executor::Deployer,
-                };
-                deployer::deployer_policy(&spec, &executor)?
-            };
+            let document = iam_policy(&spec, *service_role, service_role_arn.as_deref())?;
             println!("{}", serde_json::to_string_pretty(&document)?);
         }
         Command::Destroy => {
@@ -198,14 +186,44 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 username: username.clone(),
                 region: cli.region.clone(),
             };
-            let provider = connect().await?.credentials_provider()?;
-            let token =
-                iam_token::generate_auth_token(&target, provider, std::time::SystemTime::now())
-                    .await?;
+            let token = auth_token(&connect().await?, &target).await?;
             println!("{token}");
         }
     }
     Ok(())
+}
+
+/// The deployer's policy (acting itself, or passing `service_role_arn` to CloudFormation),
+/// or with `service_role`, the service role's policy and trust policy.
+fn iam_policy(
+    spec: &DeploymentSpec,
+    service_role: bool,
+    service_role_arn: Option<&str>,
+) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
+    use ecom_infra::deployer;
+    let document = if service_role {
+        serde_json::json!({
+            "PolicyDocument": deployer::service_role_policy(spec)?,
+            "AssumeRolePolicyDocument": deployer::service_role_trust_policy(),
+        })
+    } else {
+        let executor = match service_role_arn {
+            Some(arn) => deployer::Executor::ServiceRole {
+                arn: arn.to_owned(),
+            },
+            None => deployer::Executor::Deployer,
+        };
+        deployer::deployer_policy(spec, &executor)?
+    };
+    Ok(document)
+}
+
+/// An IAM auth token for `target`, signed with the credentials `aws` connected with.
+async fn auth_token(aws: &Aws, target: &TokenTarget) -> Result<String, Box<dyn std::error::Error>> {
+    let provider = aws.credentials_provider()?;
+    let token =
+        iam_token::generate_auth_token(target, provider, std::time::SystemTime::now()).await?;
+    Ok(token)
 }
 
 /// Prints the deployment's URLs as ecom-store reads them: one `DATABASE_URL` (the RDS Proxy

@@ -130,86 +130,110 @@ fn database_id(template: &Value) -> &'static str {
 /// replacements) would replace or delete. The database is the deployed one: moving to the
 /// other engine loses it.
 pub fn dangers(old: Option<&Value>, new: &Value, changes: &[PlannedChange]) -> Vec<Danger> {
-    let mut out = Vec::new();
-    let mut add = |guarded, reason: String| {
-        if !out.iter().any(|d: &Danger| d.guarded == guarded) {
-            out.push(Danger { guarded, reason });
-        }
-    };
     let data = database_id(old.unwrap_or(new));
-    for c in changes {
-        let replaced = matches!(c.replacement.as_deref(), Some("True" | "Conditional"));
-        let how = match (c.action.as_str(), replaced) {
-            ("Remove", _) => "deleted",
-            ("Modify", true) => "replaced",
-            _ => continue,
-        };
-        match c.logical_id.as_str() {
-            id if id == data => {
-                add(Guarded::Database, format!("{data} {how}"));
-                add(
-                    Guarded::Secret,
-                    format!("{data} {how}, and its master secret with it"),
-                );
-            }
-            "DbKey" => add(Guarded::Key, format!("DbKey {how}")),
-            _ => {}
+    let mut found = Dangers::default();
+    found.in_change_set(data, changes);
+    if let Some(old) = old {
+        found.in_templates(data, old, new);
+    }
+    found.0
+}
+
+/// The dangers found so far: one per guarded resource, with the first reason found.
+#[derive(Default)]
+struct Dangers(Vec<Danger>);
+
+impl Dangers {
+    fn add(&mut self, guarded: Guarded, reason: String) {
+        if !self.0.iter().any(|d| d.guarded == guarded) {
+            self.0.push(Danger { guarded, reason });
         }
     }
-    let Some(old) = old else { return out };
-    let resource = |t: &Value, id: &str| t["Resources"].get(id).cloned();
-    if database_id(new) != data {
-        add(
-            Guarded::Database,
-            format!("the database moves to the other engine: {data} is not carried over"),
-        );
-        add(
-            Guarded::Secret,
-            format!("{data} goes, and its master secret with it"),
-        );
-    }
-    let replacing: &[&str] = if data == "Cluster" {
-        &CLUSTER_REPLACING
-    } else {
-        &DB_REPLACING
-    };
-    match (resource(old, data), resource(new, data)) {
-        (Some(was), Some(is)) => {
-            for property in replacing {
-                if was["Properties"].get(property) != is["Properties"].get(property) {
-                    add(
-                        Guarded::Database,
-                        format!("{data} replaced: {property} changes"),
-                    );
-                    add(
+
+    /// What CloudFormation says the change set replaces or deletes, of the database `data`
+    /// and the key.
+    fn in_change_set(&mut self, data: &str, changes: &[PlannedChange]) {
+        for c in changes {
+            let replaced = matches!(c.replacement.as_deref(), Some("True" | "Conditional"));
+            let how = match (c.action.as_str(), replaced) {
+                ("Remove", _) => "deleted",
+                ("Modify", true) => "replaced",
+                _ => continue,
+            };
+            match c.logical_id.as_str() {
+                id if id == data => {
+                    self.add(Guarded::Database, format!("{data} {how}"));
+                    self.add(
                         Guarded::Secret,
-                        format!(
-                            "{data} replaced ({property} changes), and its master secret with it"
-                        ),
+                        format!("{data} {how}, and its master secret with it"),
                     );
                 }
+                "DbKey" => self.add(Guarded::Key, format!("DbKey {how}")),
+                _ => {}
             }
-            let managed = |r: &Value| r["Properties"]["ManageMasterUserPassword"] == json!(true);
-            if managed(&was) && !managed(&is) {
-                add(
+        }
+    }
+
+    /// What going from the deployed template `old` to `new` replaces or deletes: the
+    /// database `data` left behind by a move to the other engine, replaced or deleted, its
+    /// secret, and the key.
+    fn in_templates(&mut self, data: &str, old: &Value, new: &Value) {
+        let resource = |t: &Value, id: &str| t["Resources"].get(id).cloned();
+        if database_id(new) != data {
+            self.add(
+                Guarded::Database,
+                format!("the database moves to the other engine: {data} is not carried over"),
+            );
+            self.add(
+                Guarded::Secret,
+                format!("{data} goes, and its master secret with it"),
+            );
+        }
+        match (resource(old, data), resource(new, data)) {
+            (Some(was), Some(is)) => self.in_database(data, &was, &is),
+            (Some(_), None) => {
+                self.add(Guarded::Database, format!("{data} deleted"));
+                self.add(
                     Guarded::Secret,
-                    "ManageMasterUserPassword turned off: RDS deletes the secret".into(),
+                    format!("{data} deleted, and its master secret with it"),
+                );
+            }
+            _ => {}
+        }
+        if resource(old, "DbKey").is_some() && resource(new, "DbKey").is_none() {
+            self.add(Guarded::Key, "DbKey deleted".into());
+        }
+    }
+
+    /// What changing the database `data` from `was` to `is` replaces: the database when
+    /// a property that forces replacement changes, and its secret with it or when RDS
+    /// stops managing it.
+    fn in_database(&mut self, data: &str, was: &Value, is: &Value) {
+        let replacing: &[&str] = if data == "Cluster" {
+            &CLUSTER_REPLACING
+        } else {
+            &DB_REPLACING
+        };
+        for property in replacing {
+            if was["Properties"].get(property) != is["Properties"].get(property) {
+                self.add(
+                    Guarded::Database,
+                    format!("{data} replaced: {property} changes"),
+                );
+                self.add(
+                    Guarded::Secret,
+                    format!("{data} replaced ({property} changes), and its master secret with it"),
                 );
             }
         }
-        (Some(_), None) => {
-            add(Guarded::Database, format!("{data} deleted"));
-            add(
+        let managed = |r: &Value| r["Properties"]["ManageMasterUserPassword"] == json!(true);
+        if managed(was) && !managed(is) {
+            self.add(
                 Guarded::Secret,
-                format!("{data} deleted, and its master secret with it"),
+                "ManageMasterUserPassword turned off: RDS deletes the secret".into(),
             );
         }
-        _ => {}
     }
-    if resource(old, "DbKey").is_some() && resource(new, "DbKey").is_none() {
-        add(Guarded::Key, "DbKey deleted".into());
-    }
-    out
 }
 
 /// The stack policy every deploy leaves on the stack: any update may proceed, except one

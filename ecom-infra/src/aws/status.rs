@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use super::Aws;
+use super::stack::StackResources;
 use crate::InfraError;
 use crate::iam_token::{self, TokenTarget};
 use crate::spec::DeploymentSpec;
@@ -154,8 +155,28 @@ impl Aws {
             .await?
             .ok_or_else(|| InfraError::StackNotFound(stack.clone()))?;
         let resources = self.stack_resources(&stack).await?;
-        // On Aurora the cluster says which instance writes (after a failover, a former
-        // reader).
+        let (cluster, cluster_writers) = self.cluster_status(&resources).await?;
+        let instances = self
+            .instance_statuses(&resources, cluster.is_some(), &cluster_writers)
+            .await?;
+        let alarms = self.alarm_states(&stack).await?;
+        Ok(Status {
+            stack: stack.clone(),
+            stack_status,
+            cluster,
+            instances,
+            alarms,
+            outputs: self.outputs(&stack).await?,
+        })
+    }
+
+    /// The stack's Aurora cluster, if it has one, and the identifiers of the instances
+    /// it names its writers: on Aurora the cluster says which instance writes (after a
+    /// failover, a former reader).
+    async fn cluster_status(
+        &self,
+        resources: &StackResources,
+    ) -> Result<(Option<ClusterStatus>, Vec<String>), InfraError> {
         let (mut cluster, mut cluster_writers) = (None, Vec::new());
         for resource in resources.values() {
             let physical = &resource.physical_id;
@@ -179,13 +200,24 @@ impl Aws {
                 });
             }
         }
+        Ok((cluster, cluster_writers))
+    }
+
+    /// The stack's DB instances, the writers first: in a cluster the ones in
+    /// `cluster_writers`, else `Primary`.
+    async fn instance_statuses(
+        &self,
+        resources: &StackResources,
+        in_cluster: bool,
+        cluster_writers: &[String],
+    ) -> Result<Vec<InstanceStatus>, InfraError> {
         let mut instances = Vec::new();
-        for (logical, resource) in &resources {
+        for (logical, resource) in resources {
             let physical = &resource.physical_id;
             if !resource.is_db_instance() || physical.is_empty() {
                 continue;
             }
-            let writes = if cluster.is_some() {
+            let writes = if in_cluster {
                 cluster_writers.contains(physical)
             } else {
                 logical == "Primary"
@@ -207,7 +239,12 @@ impl Aws {
             }
         }
         instances.sort_by_key(|i| (i.role == InstanceRole::Replica, i.identifier.clone()));
-        let alarms = self
+        Ok(instances)
+    }
+
+    /// `(alarm name, state)` of each of the stack's alarms.
+    async fn alarm_states(&self, stack: &str) -> Result<Vec<(String, String)>, InfraError> {
+        Ok(self
             .alarms(&format!("{stack}-"))
             .await?
             .into_iter()
@@ -219,15 +256,7 @@ impl Aws {
                         .unwrap_or_default(),
                 )
             })
-            .collect();
-        Ok(Status {
-            stack: stack.clone(),
-            stack_status,
-            cluster,
-            instances,
-            alarms,
-            outputs: self.outputs(&stack).await?,
-        })
+            .collect())
     }
 
     /// Where clients connect: see [`Endpoints`].
