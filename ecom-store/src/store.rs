@@ -145,16 +145,36 @@ impl PgStore {
                 *started = true;
                 work(conn)
             })?;
-            if let Some(session) = &self.session {
-                // The write is committed whatever happens here; without its position
-                // the session's reads go to the writer.
-                match wal_position(conn) {
-                    Ok(token) => session.advance_to(token),
-                    Err(_) => session.lose(),
-                }
-            }
+            self.committed(conn);
             Ok(value)
         })
+    }
+
+    /// Runs `work`, a single statement, on the writer without `BEGIN` and `COMMIT`:
+    /// one statement is a transaction of its own, and the two round trips are saved.
+    /// Like [`PgStore::write`], it is not run again once sent.
+    pub(crate) fn write_statement<T>(
+        &self,
+        mut work: impl FnMut(&mut PgConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        on_live_connection(&self.pool, |conn, started| {
+            *started = true;
+            let value = work(conn)?;
+            self.committed(conn);
+            Ok(value)
+        })
+    }
+
+    /// After a commit on `conn`: in a session, moves the session's token past it.
+    fn committed(&self, conn: &mut PgConnection) {
+        if let Some(session) = &self.session {
+            // The write is committed whatever happens here; without its position
+            // the session's reads go to the writer.
+            match wal_position(conn) {
+                Ok(token) => session.advance_to(token),
+                Err(_) => session.lose(),
+            }
+        }
     }
 
     /// Runs `work` in a read-only transaction (one consistent snapshot) on the writer.

@@ -1,9 +1,12 @@
 //! Sessions: a token for the client, its digest for the database.
 
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::Timestamptz;
 use ecom_domain::prelude::*;
 
 use crate::ops::session::caller;
+use crate::rows::{CartRow, CartRowType};
 use crate::schema::sessions;
 use crate::sql::{Bind, CachedSql, Statement};
 use crate::{PgStore, StoreError};
@@ -12,6 +15,22 @@ use crate::{PgStore, StoreError};
 static START_SESSION: Statement = Statement::new(
     "INSERT INTO sessions (token_digest, user_id, expires_at) \
      VALUES ($1, $2, now() + $3 * interval '1 second') RETURNING expires_at",
+);
+
+/// A new guest's session and its open cart, kept prepared: every guest's first
+/// request runs it.
+static START_GUEST_WITH_CART: Statement = Statement::new(
+    "WITH s AS ( \
+       INSERT INTO sessions (token_digest, user_id, expires_at) \
+       VALUES ($1, NULL, now() + $2 * interval '1 second') \
+       RETURNING token_digest, expires_at \
+     ), c AS ( \
+       INSERT INTO carts (user_id, guest_token_digest, currency) \
+       SELECT NULL, token_digest, $3 FROM s \
+       RETURNING id, public_id, user_id, guest_token_digest, currency, status \
+     ) \
+     SELECT s.expires_at, c.id, c.public_id, c.user_id, c.guest_token_digest, c.currency, c.status \
+     FROM s, c",
 );
 
 impl PgStore {
@@ -27,24 +46,30 @@ impl PgStore {
         })
     }
 
-    /// A new guest's session and its empty cart, in one transaction.
+    /// A new guest's session and its empty cart, in one statement. The session is
+    /// new, so it has no cart yet to find first.
     pub(super) fn start_guest_with_cart(
         &self,
         currency: Currency,
     ) -> Result<(Session, Cart), StoreError> {
         let token = SessionToken::generate();
-        let (expires_at, cart) = self.write(|conn| {
-            let expires_at = self.insert_session(conn, &token, None)?;
-            let cart =
-                crate::ops::cart::open_in(conn, &CartOwner::Guest(token.digest()), currency)?;
-            Ok((expires_at, cart))
+        let binds = vec![
+            Bind::Bytea(token.digest().as_bytes().to_vec()),
+            Bind::BigInt(self.rules().session_lifetime.num_seconds()),
+            Bind::Text(currency.code().to_owned()),
+        ];
+        let (expires_at, cart) = self.write_statement(|conn| {
+            Ok(CachedSql::new(&START_GUEST_WITH_CART, binds.clone())
+                .typed::<(Timestamptz, CartRowType)>()
+                .get_result::<(DateTime<Utc>, CartRow)>(conn)?)
         })?;
         let session = Session {
             token,
             user: None,
             expires_at,
         };
-        Ok((session, cart))
+        // A new cart has no lines yet.
+        Ok((session, cart.into_cart(Vec::new())?))
     }
 
     /// Inserts the session of `token` for `user` (none: a guest), lasting the store's
