@@ -120,11 +120,7 @@ fn script(flow: Flow, shelf: &Shelf, totals: &Totals) -> String {
         "\\set i random(0, {last})
 \\set p0 {first} + :i
 \\set p1 {first} + (:i + 7) % {count}
-BEGIN ISOLATION LEVEL READ COMMITTED;
-INSERT INTO sessions (token_digest, user_id, expires_at) VALUES (sha256(convert_to(random()::text || clock_timestamp()::text, 'UTF8')), NULL, now() + 2592000 * interval '1 second') RETURNING encode(token_digest, 'hex') AS digest, expires_at \\gset
-SELECT id FROM carts WHERE status = 'open' AND guest_token_digest = decode(:digest, 'hex') LIMIT 1 FOR UPDATE;
-INSERT INTO carts (user_id, guest_token_digest, currency) VALUES (NULL, decode(:digest, 'hex'), 'EUR') ON CONFLICT DO NOTHING RETURNING id AS cart, public_id AS cart_ref, user_id, guest_token_digest, currency, status \\gset
-COMMIT;
+WITH s AS (INSERT INTO sessions (token_digest, user_id, expires_at) VALUES (sha256(convert_to(random()::text || clock_timestamp()::text, 'UTF8')), NULL, now() + 2592000 * interval '1 second') RETURNING token_digest, expires_at), c AS (INSERT INTO carts (user_id, guest_token_digest, currency) SELECT NULL, token_digest, 'EUR' FROM s RETURNING id, public_id, user_id, guest_token_digest, currency, status) SELECT s.expires_at, encode(s.token_digest, 'hex') AS digest, c.id AS cart, c.public_id AS cart_ref, c.user_id, c.guest_token_digest, c.currency, c.status FROM s, c \\gset
 ",
         last = count - 1
     );
@@ -133,8 +129,7 @@ COMMIT;
             "BEGIN ISOLATION LEVEL READ COMMITTED;
 {CALLER_AND_CART}SELECT product_id, quantity FROM cart_lines WHERE cart_id = :cart;
 SELECT {PRODUCT_COLUMNS} FROM products WHERE id = :p{item} LIMIT 1 \\gset p{item}_
-INSERT INTO cart_lines (cart_id, product_id, quantity) SELECT :cart::bigint, * FROM unnest(ARRAY[:p{item}]::bigint[], ARRAY[1]::int[]) ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = excluded.quantity;
-UPDATE carts SET status = 'open', user_id = NULL, guest_token_digest = decode(:digest, 'hex'), updated_at = now() WHERE id = :cart;
+WITH lines AS (INSERT INTO cart_lines (cart_id, product_id, quantity) SELECT :cart::bigint, * FROM unnest(ARRAY[:p{item}]::bigint[], ARRAY[1]::int[]) ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = excluded.quantity) UPDATE carts SET status = 'open', user_id = NULL, guest_token_digest = decode(:digest, 'hex'), updated_at = now() WHERE id = :cart;
 COMMIT;
 "
         ));

@@ -16,16 +16,21 @@ use crate::{PgStore, StoreError};
 
 // A cart's writes, kept prepared (see `crate::sql`): each add to a cart runs them.
 
-/// Lines set to their quantities, one statement for any number of them.
-static UPSERT_LINES: Statement = Statement::new(
-    "INSERT INTO cart_lines (cart_id, product_id, quantity) \
-     SELECT $1, * FROM unnest($2::bigint[], $3::int[]) \
-     ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = excluded.quantity",
-);
-
 /// The cart's row after a change.
 static UPDATE_CART: Statement = Statement::new(
     "UPDATE carts SET status = $1, user_id = $2, guest_token_digest = $3, updated_at = now() \
+     WHERE id = $4",
+);
+
+/// Lines set to their quantities (any number of them) and the cart's row after the
+/// change, in one statement.
+static UPSERT_LINES_UPDATE_CART: Statement = Statement::new(
+    "WITH lines AS ( \
+       INSERT INTO cart_lines (cart_id, product_id, quantity) \
+       SELECT $4, * FROM unnest($5::bigint[], $6::int[]) \
+       ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = excluded.quantity \
+     ) \
+     UPDATE carts SET status = $1, user_id = $2, guest_token_digest = $3, updated_at = now() \
      WHERE id = $4",
 );
 
@@ -51,29 +56,20 @@ fn sync_lines(conn: &mut PgConnection, before: &Cart, after: &Cart) -> Result<()
         .filter(|l| before.quantity_of(l.product_id) != Some(l.quantity))
         .map(|l| (l.product_id.get(), quantity_column(l.quantity)))
         .unzip();
-    let changed = !products.is_empty();
-    if changed {
-        let binds = vec![
-            Bind::BigInt(after.id.get()),
-            Bind::BigIntArray(products),
-            Bind::IntArray(quantities),
-        ];
-        CachedSql::new(&UPSERT_LINES, binds)
+    let (user, guest) = owner_columns(&after.owner);
+    let mut binds = vec![
+        Bind::Text(after.status.as_str().to_owned()),
+        Bind::NullableBigInt(user),
+        Bind::NullableBytea(guest),
+        Bind::BigInt(after.id.get()),
+    ];
+    if !products.is_empty() {
+        binds.push(Bind::BigIntArray(products));
+        binds.push(Bind::IntArray(quantities));
+        CachedSql::new(&UPSERT_LINES_UPDATE_CART, binds)
             .execute(conn)
             .map_err(|e| missing(e.into(), "product", "in cart"))?;
-    }
-    if !removed.is_empty()
-        || changed
-        || before.status != after.status
-        || before.owner != after.owner
-    {
-        let (user, guest) = owner_columns(&after.owner);
-        let binds = vec![
-            Bind::Text(after.status.as_str().to_owned()),
-            Bind::NullableBigInt(user),
-            Bind::NullableBytea(guest),
-            Bind::BigInt(after.id.get()),
-        ];
+    } else if !removed.is_empty() || before.status != after.status || before.owner != after.owner {
         CachedSql::new(&UPDATE_CART, binds).execute(conn)?;
     }
     Ok(())
