@@ -223,98 +223,138 @@ impl StoreConfig {
     /// Builds a configuration from any key-value source; `from_env` is this over the
     /// environment. Useful in tests.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, StoreError> {
-        let database_url = lookup("DATABASE_URL")
+        let vars = Vars(&lookup);
+        let database_url = vars
+            .text("DATABASE_URL")
             .filter(|url| !url.trim().is_empty())
             .ok_or_else(|| StoreError::Config {
                 key: "DATABASE_URL".into(),
                 message: "not set; expected postgres://user:password@host:port/database".into(),
             })?;
         let mut config = Self::new(database_url);
-        config.migration_url =
-            lookup("DATABASE_MIGRATION_URL").filter(|url| !url.trim().is_empty());
-        let number = |key: &str| -> Result<Option<u64>, StoreError> {
-            lookup(key)
-                .map(|raw| {
-                    raw.trim().parse::<u64>().map_err(|_| StoreError::Config {
-                        key: key.into(),
-                        message: format!("expected a non-negative integer, got {raw:?}"),
-                    })
-                })
-                .transpose()
-        };
-        let count = |key: &str| -> Result<Option<u32>, StoreError> {
-            number(key)?
-                .map(|n| {
-                    u32::try_from(n).map_err(|_| StoreError::Config {
-                        key: key.into(),
-                        message: format!("{n} is too large"),
-                    })
-                })
-                .transpose()
-        };
-        if let Some(size) = count("ECOM_POOL_SIZE")? {
+        config.migration_url = vars
+            .text("DATABASE_MIGRATION_URL")
+            .filter(|url| !url.trim().is_empty());
+        config.apply_pool(&vars)?;
+        config.apply_replicas(&vars)?;
+        config.apply_switches(&vars)?;
+        Ok(config)
+    }
+
+    /// The pool's size, its timeouts and the application name (`ECOM_POOL_*`,
+    /// `ECOM_*_TIMEOUT_MS`, `ECOM_APPLICATION_NAME`).
+    fn apply_pool(&mut self, vars: &Vars<'_>) -> Result<(), StoreError> {
+        if let Some(size) = vars.count("ECOM_POOL_SIZE")? {
             if size == 0 {
                 return Err(StoreError::Config {
                     key: "ECOM_POOL_SIZE".into(),
                     message: "must be at least 1".into(),
                 });
             }
-            config.pool_max_size = size;
+            self.pool_max_size = size;
         }
-        if let Some(min_idle) = count("ECOM_POOL_MIN_IDLE")? {
-            config.pool_min_idle = min_idle;
+        if let Some(min_idle) = vars.count("ECOM_POOL_MIN_IDLE")? {
+            self.pool_min_idle = min_idle;
         }
-        config.pool_min_idle = config.pool_min_idle.min(config.pool_max_size);
-        if let Some(ms) = number("ECOM_POOL_TIMEOUT_MS")? {
-            config.connection_timeout = Duration::from_millis(ms.max(1));
+        self.pool_min_idle = self.pool_min_idle.min(self.pool_max_size);
+        if let Some(ms) = vars.number("ECOM_POOL_TIMEOUT_MS")? {
+            self.connection_timeout = Duration::from_millis(ms.max(1));
         }
-        if let Some(ms) = number("ECOM_STATEMENT_TIMEOUT_MS")? {
-            config.statement_timeout = Duration::from_millis(ms);
+        if let Some(ms) = vars.number("ECOM_STATEMENT_TIMEOUT_MS")? {
+            self.statement_timeout = Duration::from_millis(ms);
         }
-        if let Some(ms) = number("ECOM_IDLE_IN_TRANSACTION_TIMEOUT_MS")? {
-            config.idle_in_transaction_timeout = Duration::from_millis(ms);
+        if let Some(ms) = vars.number("ECOM_IDLE_IN_TRANSACTION_TIMEOUT_MS")? {
+            self.idle_in_transaction_timeout = Duration::from_millis(ms);
         }
-        if let Some(name) = lookup("ECOM_APPLICATION_NAME") {
-            config.application_name = name;
+        if let Some(name) = vars.text("ECOM_APPLICATION_NAME") {
+            self.application_name = name;
         }
-        if let Some(urls) = lookup("DATABASE_READ_URLS") {
-            config.read_urls = urls
+        Ok(())
+    }
+
+    /// The read replicas and how they serve reads (`DATABASE_READ_URLS`,
+    /// `ECOM_READ_*`, `ECOM_REPLICA_*`).
+    fn apply_replicas(&mut self, vars: &Vars<'_>) -> Result<(), StoreError> {
+        if let Some(urls) = vars.text("DATABASE_READ_URLS") {
+            self.read_urls = urls
                 .split(',')
                 .map(str::trim)
                 .filter(|url| !url.is_empty())
                 .map(str::to_owned)
                 .collect();
         }
-        let policy = &mut config.read_policy;
+        let policy = &mut self.read_policy;
         for (key, field) in [
             ("ECOM_READ_MAX_LAG_MS", &mut policy.max_lag),
             ("ECOM_READ_WAIT_MS", &mut policy.token_wait),
             ("ECOM_REPLICA_RETRY_MS", &mut policy.retry_after),
             ("ECOM_REPLICA_TIMEOUT_MS", &mut policy.connect_timeout),
         ] {
-            if let Some(ms) = number(key)? {
+            if let Some(ms) = vars.number(key)? {
                 *field = Duration::from_millis(ms);
             }
         }
-        let switch = |key: &str| -> Result<Option<bool>, StoreError> {
-            lookup(key)
-                .map(|raw| match raw.trim() {
-                    "1" | "true" => Ok(true),
-                    "" | "0" | "false" => Ok(false),
-                    _ => Err(StoreError::Config {
-                        key: key.into(),
-                        message: format!("expected 1 or 0, got {raw:?}"),
-                    }),
+        Ok(())
+    }
+
+    /// The switches: `ECOM_ALLOW_UNVERIFIED_TLS` and `ECOM_TRANSACTION_POOLING`.
+    fn apply_switches(&mut self, vars: &Vars<'_>) -> Result<(), StoreError> {
+        if let Some(on) = vars.switch("ECOM_ALLOW_UNVERIFIED_TLS")? {
+            self.allow_unverified_tls = on;
+        }
+        if let Some(on) = vars.switch("ECOM_TRANSACTION_POOLING")? {
+            self.transaction_pooling = on;
+        }
+        Ok(())
+    }
+}
+
+/// The key-value source [`StoreConfig::from_lookup`] reads, with a parser for each kind
+/// of setting: a value that does not parse is an error that names its key.
+struct Vars<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Vars<'_> {
+    /// The value as it is.
+    fn text(&self, key: &str) -> Option<String> {
+        (self.0)(key)
+    }
+
+    /// A non-negative integer.
+    fn number(&self, key: &str) -> Result<Option<u64>, StoreError> {
+        self.text(key)
+            .map(|raw| {
+                raw.trim().parse::<u64>().map_err(|_| StoreError::Config {
+                    key: key.into(),
+                    message: format!("expected a non-negative integer, got {raw:?}"),
                 })
-                .transpose()
-        };
-        if let Some(on) = switch("ECOM_ALLOW_UNVERIFIED_TLS")? {
-            config.allow_unverified_tls = on;
-        }
-        if let Some(on) = switch("ECOM_TRANSACTION_POOLING")? {
-            config.transaction_pooling = on;
-        }
-        Ok(config)
+            })
+            .transpose()
+    }
+
+    /// A non-negative integer that fits a `u32`.
+    fn count(&self, key: &str) -> Result<Option<u32>, StoreError> {
+        self.number(key)?
+            .map(|n| {
+                u32::try_from(n).map_err(|_| StoreError::Config {
+                    key: key.into(),
+                    message: format!("{n} is too large"),
+                })
+            })
+            .transpose()
+    }
+
+    /// On (`1`, `true`) or off (`0`, `false`, empty).
+    fn switch(&self, key: &str) -> Result<Option<bool>, StoreError> {
+        self.text(key)
+            .map(|raw| match raw.trim() {
+                "1" | "true" => Ok(true),
+                "" | "0" | "false" => Ok(false),
+                _ => Err(StoreError::Config {
+                    key: key.into(),
+                    message: format!("expected 1 or 0, got {raw:?}"),
+                }),
+            })
+            .transpose()
     }
 }
 
