@@ -80,88 +80,97 @@ pub struct Metrics {
 
 impl Metrics {
     pub(super) fn new() -> Self {
-        let mut registry = Registry::default();
-        let requests = Family::<RequestLabels, Counter>::default();
-        // 1 ms to about 8 s.
-        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
-            Histogram::new(exponential_buckets(0.001, 2.0, 14))
-        });
-        let rejected = Family::<BoundLabels, Counter>::default();
-        let hashes_max = Gauge::default();
-        let checkouts = Family::<OutcomeLabels, Counter>::default();
-        let pool = Family::<PoolLabels, Gauge>::default();
-        registry.register("http_requests", "HTTP answers", requests.clone());
+        let mut metrics = Self {
+            registry: Registry::default(),
+            requests: Family::default(),
+            // 1 ms to about 8 s.
+            latency: Family::new_with_constructor(|| {
+                Histogram::new(exponential_buckets(0.001, 2.0, 14))
+            }),
+            rejected: Family::default(),
+            hashes_max: Gauge::default(),
+            hashes_seen: AtomicI64::new(0),
+            checkouts: Family::default(),
+            pool: Family::default(),
+            expired: Counter::default(),
+            swept_at: Gauge::default(),
+            outbox_lag: Gauge::default(),
+            outbox_published: Counter::default(),
+            outbox_failures: Counter::default(),
+            scrape: Mutex::new(()),
+        };
+        // The order of registration is the order of `GET /metrics`.
+        metrics.register_requests();
+        metrics.register_sweeper();
+        metrics.register_outbox();
+        metrics
+    }
+
+    /// The metrics of the requests: answers, their time, refusals, password hashes,
+    /// checkouts, and the pool they draw on.
+    fn register_requests(&mut self) {
+        let registry = &mut self.registry;
+        registry.register("http_requests", "HTTP answers", self.requests.clone());
         registry.register(
             "http_request_duration_seconds",
             "Time to answer",
-            latency.clone(),
+            self.latency.clone(),
         );
         registry.register(
             "service_rejected",
             "Requests refused by a bound",
-            rejected.clone(),
+            self.rejected.clone(),
         );
         registry.register(
             "password_hashes_in_flight_max",
             "The most password hashes seen running at once",
-            hashes_max.clone(),
+            self.hashes_max.clone(),
         );
         registry.register(
             "checkout_outcomes",
             "Checkouts by outcome",
-            checkouts.clone(),
+            self.checkouts.clone(),
         );
         registry.register(
             "db_pool_connections",
             "Database pool connections",
-            pool.clone(),
+            self.pool.clone(),
         );
-        let expired = Counter::default();
-        let swept_at = Gauge::default();
-        let outbox_lag = Gauge::<f64, AtomicU64>::default();
+    }
+
+    /// The sweeper's metrics: orders expired, and when it last finished.
+    fn register_sweeper(&mut self) {
+        let registry = &mut self.registry;
         registry.register(
             "orders_expired",
             "Unpaid orders the sweeper expired",
-            expired.clone(),
+            self.expired.clone(),
         );
         registry.register(
             "sweeper_last_success_timestamp_seconds",
             "When the sweeper last finished a round",
-            swept_at.clone(),
+            self.swept_at.clone(),
         );
+    }
+
+    /// The outbox publisher's metrics: lag, events published, failed rounds.
+    fn register_outbox(&mut self) {
+        let registry = &mut self.registry;
         registry.register(
             "outbox_lag_seconds",
             "Age of the oldest event waiting to be published, as last seen",
-            outbox_lag.clone(),
+            self.outbox_lag.clone(),
         );
-        let outbox_published = Counter::default();
-        let outbox_failures = Counter::default();
         registry.register(
             "outbox_events_published",
             "Outbox events published",
-            outbox_published.clone(),
+            self.outbox_published.clone(),
         );
         registry.register(
             "outbox_failures",
             "Outbox publishing rounds that failed",
-            outbox_failures.clone(),
+            self.outbox_failures.clone(),
         );
-        Self {
-            registry,
-            requests,
-            latency,
-            rejected,
-            hashes_max,
-            hashes_seen: AtomicI64::new(0),
-            checkouts,
-            pool,
-            expired,
-            swept_at,
-            outbox_lag,
-            outbox_published,
-            outbox_failures,
-            scrape: Mutex::new(()),
-        }
     }
 
     /// Counts a request refused by `bound`.
