@@ -112,39 +112,69 @@ INSERT INTO outbox_events (aggregate_type, aggregate_id, event_type, payload) VA
     )
 }
 
+/// What a capture does to the order: it is paid.
+const ORDER_PAID: &str = "SELECT status FROM orders WHERE id = :order_id LIMIT 1;
+UPDATE orders SET status = 'paid', updated_at = now() WHERE id = :order_id;
+INSERT INTO order_status_history (order_id, from_status, to_status, event, note) VALUES (:order_id, 'pending_payment', 'paid', 'payment_captured', NULL);
+INSERT INTO outbox_events (aggregate_type, aggregate_id, event_type, payload) VALUES ('order', :order_id, 'order.status_changed', jsonb_build_object('order_id', :order_id::bigint, 'from', 'pending_payment', 'to', 'paid', 'event', 'payment_captured', 'note', NULL));
+";
+
 /// The pgbench script of one purchase of `flow` from `shelf`, whose orders come to
-/// `totals`.
+/// `totals`: one step per request, each the transaction the store runs for it.
 fn script(flow: Flow, shelf: &Shelf, totals: &Totals) -> String {
+    let mut s = start_guest_cart(shelf);
+    for item in 0..flow.items() {
+        s.push_str(&add_item(item));
+    }
+    s.push_str(&check_out(flow.items(), totals));
+    s.push_str(&report("authorize", "authorized", "0", ""));
+    s.push_str(&report("capture", "captured", ":grand_total", ORDER_PAID));
+    if flow == Flow::Full {
+        s.push_str(&read_order());
+    }
+    s
+}
+
+/// The purchase's products, picked at random from `shelf`, and a new guest's session
+/// with its cart, in one statement.
+fn start_guest_cart(shelf: &Shelf) -> String {
     let (first, count) = (shelf.first, shelf.count);
-    let mut s = format!(
+    format!(
         "\\set i random(0, {last})
 \\set p0 {first} + :i
 \\set p1 {first} + (:i + 7) % {count}
 WITH s AS (INSERT INTO sessions (token_digest, user_id, expires_at) VALUES (sha256(convert_to(random()::text || clock_timestamp()::text, 'UTF8')), NULL, now() + 2592000 * interval '1 second') RETURNING token_digest, expires_at), c AS (INSERT INTO carts (user_id, guest_token_digest, currency) SELECT NULL, token_digest, 'EUR' FROM s RETURNING id, public_id, user_id, guest_token_digest, currency, status) SELECT s.expires_at, encode(s.token_digest, 'hex') AS digest, c.id AS cart, c.public_id AS cart_ref, c.user_id, c.guest_token_digest, c.currency, c.status FROM s, c \\gset
 ",
         last = count - 1
-    );
-    for item in 0..flow.items() {
-        s.push_str(&format!(
-            "BEGIN ISOLATION LEVEL READ COMMITTED;
+    )
+}
+
+/// Product `item` (`:p0`, `:p1`...) added to the cart.
+fn add_item(item: usize) -> String {
+    format!(
+        "BEGIN ISOLATION LEVEL READ COMMITTED;
 {CALLER_AND_CART}SELECT product_id, quantity FROM cart_lines WHERE cart_id = :cart;
 SELECT {PRODUCT_COLUMNS} FROM products WHERE id = :p{item} LIMIT 1 \\gset p{item}_
 WITH lines AS (INSERT INTO cart_lines (cart_id, product_id, quantity) SELECT :cart::bigint, * FROM unnest(ARRAY[:p{item}]::bigint[], ARRAY[1]::int[]) ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = excluded.quantity) UPDATE carts SET status = 'open', user_id = NULL, guest_token_digest = decode(:digest, 'hex'), updated_at = now() WHERE id = :cart;
 COMMIT;
 "
-        ));
-    }
+    )
+}
+
+/// The checkout of the cart's `items` products: the order, its lines, addresses and
+/// payment, its event, and the stock taken.
+fn check_out(items: usize, totals: &Totals) -> String {
     let list = |column: &str| {
-        (0..flow.items())
+        (0..items)
             .map(|i| format!(":p{i}_{column}"))
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let line_numbers = (1..=flow.items())
+    let line_numbers = (1..=items)
         .map(|n| n.to_string())
         .collect::<Vec<_>>()
         .join(", ");
-    s.push_str(&format!(
+    format!(
         "BEGIN ISOLATION LEVEL READ COMMITTED;
 {CALLER_AND_CART}INSERT INTO idempotency_keys (scope, key, request_hash, expires_at) VALUES (concat_ws(':', 'checkout', 'guest', :digest::text), 'raw-' || :cart::text, sha256(convert_to(:cart_ref, 'UTF8')), now() + interval '1 day') ON CONFLICT DO NOTHING;
 SELECT id, public_id, user_id, guest_token_digest, currency, status FROM carts WHERE id = :cart LIMIT 1 FOR UPDATE;
@@ -168,28 +198,20 @@ COMMIT;
         grand_total = totals.grand_total.amount(),
         ids = list("id"),
         skus = list("sku"),
-        sku_texts = (0..flow.items())
+        sku_texts = (0..items)
             .map(|i| format!(":p{i}_sku::text"))
             .collect::<Vec<_>>()
             .join(", "),
         names = list("name"),
         prices = list("price"),
-        ones = vec!["1"; flow.items()].join(", "),
-    ));
-    s.push_str(&report("authorize", "authorized", "0", ""));
-    s.push_str(&report(
-        "capture",
-        "captured",
-        ":grand_total",
-        "SELECT status FROM orders WHERE id = :order_id LIMIT 1;
-UPDATE orders SET status = 'paid', updated_at = now() WHERE id = :order_id;
-INSERT INTO order_status_history (order_id, from_status, to_status, event, note) VALUES (:order_id, 'pending_payment', 'paid', 'payment_captured', NULL);
-INSERT INTO outbox_events (aggregate_type, aggregate_id, event_type, payload) VALUES ('order', :order_id, 'order.status_changed', jsonb_build_object('order_id', :order_id::bigint, 'from', 'pending_payment', 'to', 'paid', 'event', 'payment_captured', 'note', NULL));
-",
-    ));
-    if flow == Flow::Full {
-        s.push_str(&format!(
-            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
+        ones = vec!["1"; items].join(", "),
+    )
+}
+
+/// The order read back with everything it holds.
+fn read_order() -> String {
+    format!(
+        "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
 {CALLER_AND_ORDER}SELECT id, public_id, user_id, guest_email, cart_id, currency, subtotal, shipping, tax, grand_total, status, payment_deadline, created_at FROM orders WHERE id = :order_id LIMIT 1;
 SELECT line_no, product_id, sku, name, unit_price, quantity FROM order_lines WHERE order_id = :order_id ORDER BY line_no;
 SELECT kind, recipient, line1, line2, city, region, postal_code, country FROM order_addresses WHERE order_id = :order_id;
@@ -198,7 +220,5 @@ SELECT id, order_id, provider, provider_ref, currency, amount, authorized, captu
 SELECT payment_id, kind, amount, idempotency_key, provider_event_id, reason FROM payment_events WHERE payment_id = ANY(ARRAY[:payment_id]::bigint[]) ORDER BY id;
 COMMIT;
 "
-        ));
-    }
-    s
+    )
 }
