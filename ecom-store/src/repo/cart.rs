@@ -199,8 +199,8 @@ fn attach_in(conn: &mut PgConnection, cart_id: CartId, user: UserId) -> Result<C
 }
 
 /// The owner-scoped cart operations behind `CustomerRepository` (see `customer.rs`):
-/// each finds the caller and the cart (by reference and owner, in one `WHERE`) in
-/// the transaction that changes it.
+/// each finds the caller and the cart (by reference and owner, in one statement)
+/// in the transaction that changes it.
 impl PgStore {
     pub(super) fn my_open_cart(
         &self,

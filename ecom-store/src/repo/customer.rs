@@ -1,7 +1,8 @@
 //! What a customer does with their own carts and orders. Each call, in one
-//! transaction, finds the caller by their session's digest, then the row by its
-//! public reference *and* its owner in the same `WHERE` (`ops::session`): a row of
-//! someone else's is not found, exactly as a row that does not exist. The work is
+//! transaction, finds the caller's live session by its digest and the row by its
+//! public reference *and* its owner in one statement, a join of the session to the
+//! row (`ops::session`): a row of someone else's is not found, exactly as a row
+//! that does not exist. The work is
 //! done next to each aggregate (`cart.rs`, `checkout.rs`, `order.rs`); this file
 //! is the trait.
 
