@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::Product;
-use crate::ids::{CartId, CartRef, ProductId, UserId};
+use crate::catalog::Sellable;
+use crate::ids::{CartId, CartRef, UserId, VariantId};
 use crate::money::{Currency, MoneyError};
 use crate::values::{GuestToken, Quantity, TokenDigest, ValidationError};
 
@@ -19,7 +19,7 @@ pub enum CartError {
         /// Its status.
         status: CartStatus,
     },
-    /// The cart already holds [`Cart::MAX_LINES`] products.
+    /// The cart already holds [`Cart::MAX_LINES`] lines.
     #[error("cart {cart_id} already holds {max_lines} products, the most a cart can")]
     Full {
         /// The cart.
@@ -27,18 +27,18 @@ pub enum CartError {
         /// The limit.
         max_lines: usize,
     },
-    /// The product has no line in the cart.
-    #[error("product {product_id} is not in cart {cart_id}")]
+    /// The variant has no line in the cart.
+    #[error("variant {variant_id} is not in cart {cart_id}")]
     NotInCart {
         /// The cart.
         cart_id: CartId,
-        /// The product.
-        product_id: ProductId,
+        /// The variant.
+        variant_id: VariantId,
     },
-    /// The product is archived.
-    #[error("product {0} is not on sale")]
-    ProductUnavailable(ProductId),
-    /// The product is priced in another currency than the cart's.
+    /// The variant's product is a draft or archived.
+    #[error("variant {0} is not on sale")]
+    NotOnSale(VariantId),
+    /// The variant is priced in another currency than the cart's.
     #[error(transparent)]
     Money(#[from] MoneyError),
     /// The quantity would leave its range.
@@ -78,16 +78,16 @@ pub enum CartStatus {
 
 crate::text_enum!(CartStatus { Open = "open", Converted = "converted", Abandoned = "abandoned" });
 
-/// One product in a cart.
+/// One variant in a cart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CartLine {
-    /// The product.
-    pub product_id: ProductId,
+    /// The variant.
+    pub variant_id: VariantId,
     /// How many.
     pub quantity: Quantity,
 }
 
-/// A cart: one line per product, ordered by product id.
+/// A cart: one line per variant, ordered by variant id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cart {
     /// Its id.
@@ -96,16 +96,16 @@ pub struct Cart {
     pub reference: CartRef,
     /// Its owner.
     pub owner: CartOwner,
-    /// The currency every product in it must be priced in.
+    /// The currency every variant in it must be priced in.
     pub currency: Currency,
     /// Open, converted or abandoned.
     pub status: CartStatus,
-    /// The lines, ordered by product id.
+    /// The lines, ordered by variant id.
     pub lines: Vec<CartLine>,
 }
 
 impl Cart {
-    /// The most products (lines) one cart holds. An order numbers its lines from 1
+    /// The most variants (lines) one cart holds. An order numbers its lines from 1
     /// in a `smallint`; a bound this size also keeps a checkout one short
     /// transaction.
     pub const MAX_LINES: usize = 100;
@@ -133,44 +133,45 @@ impl Cart {
         Ok(())
     }
 
-    /// Checks that `product` may go into this cart: open cart, product on sale, same
-    /// currency.
-    pub fn check_product(&self, product: &Product) -> Result<(), CartError> {
+    /// Checks that `item` may go into this cart: open cart, its product on sale,
+    /// same currency.
+    pub fn check_item(&self, item: &Sellable) -> Result<(), CartError> {
         self.ensure_open()?;
-        if !product.is_buyable() {
-            return Err(CartError::ProductUnavailable(product.id));
+        if !item.is_buyable() {
+            return Err(CartError::NotOnSale(item.id()));
         }
-        if product.price.currency() != self.currency {
+        let currency = item.variant.price.currency();
+        if currency != self.currency {
             return Err(CartError::Money(MoneyError::CurrencyMismatch {
                 left: self.currency,
-                right: product.price.currency(),
+                right: currency,
             }));
         }
         Ok(())
     }
 
-    /// The quantity of a product in the cart, if any.
-    pub fn quantity_of(&self, product_id: ProductId) -> Option<Quantity> {
+    /// The quantity of a variant in the cart, if any.
+    pub fn quantity_of(&self, variant_id: VariantId) -> Option<Quantity> {
         self.lines
             .iter()
-            .find(|l| l.product_id == product_id)
+            .find(|l| l.variant_id == variant_id)
             .map(|l| l.quantity)
     }
 
-    /// Each of `products` that is in this cart, with the quantity the cart asks of
-    /// it: what pricing and the stock check take.
-    pub fn lines_with<'a>(&self, products: &'a [Product]) -> Vec<(&'a Product, Quantity)> {
-        products
+    /// Each of `items` that is in this cart, with the quantity the cart asks of it:
+    /// what pricing and the stock check take.
+    pub fn lines_with<'a>(&self, items: &'a [Sellable]) -> Vec<(&'a Sellable, Quantity)> {
+        items
             .iter()
-            .filter_map(|p| self.quantity_of(p.id).map(|q| (p, q)))
+            .filter_map(|s| self.quantity_of(s.id()).map(|q| (s, q)))
             .collect()
     }
 
-    /// Adds units of a product (summing with a line already there); a new product
+    /// Adds units of a variant (summing with a line already there); a new variant
     /// in a cart of [`Cart::MAX_LINES`] lines is [`CartError::Full`].
-    pub fn add(&mut self, product: &Product, quantity: Quantity) -> Result<Quantity, CartError> {
-        self.check_product(product)?;
-        let total = match self.quantity_of(product.id) {
+    pub fn add(&mut self, item: &Sellable, quantity: Quantity) -> Result<Quantity, CartError> {
+        self.check_item(item)?;
+        let total = match self.quantity_of(item.id()) {
             Some(existing) => existing.checked_add(quantity)?,
             None if self.lines.len() >= Self::MAX_LINES => {
                 return Err(CartError::Full {
@@ -180,36 +181,36 @@ impl Cart {
             }
             None => quantity,
         };
-        self.put(product.id, total);
+        self.put(item.id(), total);
         Ok(total)
     }
 
-    /// Sets the quantity of a product already in the cart.
+    /// Sets the quantity of a variant already in the cart.
     pub fn set_quantity(
         &mut self,
-        product_id: ProductId,
+        variant_id: VariantId,
         quantity: Quantity,
     ) -> Result<(), CartError> {
         self.ensure_open()?;
-        if self.quantity_of(product_id).is_none() {
+        if self.quantity_of(variant_id).is_none() {
             return Err(CartError::NotInCart {
                 cart_id: self.id,
-                product_id,
+                variant_id,
             });
         }
-        self.put(product_id, quantity);
+        self.put(variant_id, quantity);
         Ok(())
     }
 
-    /// Removes a product's line.
-    pub fn remove(&mut self, product_id: ProductId) -> Result<(), CartError> {
+    /// Removes a variant's line.
+    pub fn remove(&mut self, variant_id: VariantId) -> Result<(), CartError> {
         self.ensure_open()?;
         let before = self.lines.len();
-        self.lines.retain(|l| l.product_id != product_id);
+        self.lines.retain(|l| l.variant_id != variant_id);
         if self.lines.len() == before {
             return Err(CartError::NotInCart {
                 cart_id: self.id,
-                product_id,
+                variant_id,
             });
         }
         Ok(())
@@ -222,16 +223,16 @@ impl Cart {
         Ok(())
     }
 
-    fn put(&mut self, product_id: ProductId, quantity: Quantity) {
+    fn put(&mut self, variant_id: VariantId, quantity: Quantity) {
         match self
             .lines
-            .binary_search_by_key(&product_id, |l| l.product_id)
+            .binary_search_by_key(&variant_id, |l| l.variant_id)
         {
             Ok(i) => self.lines[i].quantity = quantity,
             Err(i) => self.lines.insert(
                 i,
                 CartLine {
-                    product_id,
+                    variant_id,
                     quantity,
                 },
             ),
@@ -243,8 +244,8 @@ impl Cart {
 mod tests {
     use super::*;
 
-    fn product(id: i64) -> Product {
-        crate::catalog::tests::product(id, &format!("SKU-{id}"), 10)
+    fn product(id: i64) -> Sellable {
+        crate::catalog::tests::sellable(id, &format!("SKU-{id}"), 10)
     }
 
     #[test]
@@ -276,7 +277,7 @@ mod tests {
             vec![(&in_cart, Quantity::new(2).unwrap())],
             "only the products in the cart, with their quantities"
         );
-        cart.remove(ProductId::new(1)).unwrap();
+        cart.remove(VariantId::new(1)).unwrap();
         cart.add(&product(1_000), one).unwrap();
         assert_eq!(cart.lines.len(), Cart::MAX_LINES);
     }

@@ -2,8 +2,8 @@
 
 use crate::cart::{CartError, CartStatus};
 pub use crate::catalog::Shortage;
-use crate::catalog::{CatalogError, shortages};
-use crate::ids::{CartId, CategoryId, OrderId, ProductId};
+use crate::catalog::{CatalogError, OptionError, shortages};
+use crate::ids::{CartId, CategoryId, OrderId, VariantId};
 use crate::money::{Money, MoneyError};
 use crate::order::{OrderEvent, OrderStatus, OrderTransitionError};
 use crate::password::PasswordError;
@@ -16,8 +16,10 @@ use crate::values::ValidationError;
 pub enum Taken {
     /// A user already has this e-mail (compared case-insensitively).
     Email,
-    /// A product already has this SKU.
+    /// A variant already has this SKU.
     Sku,
+    /// A variant already has this barcode.
+    Gtin,
     /// A category already has this slug.
     Slug,
     /// The provider already used this reference for another payment.
@@ -94,17 +96,20 @@ pub enum DomainError {
         /// The limit.
         max_lines: usize,
     },
-    /// The product has no line in the cart.
-    #[error("product {product_id} is not in cart {cart_id}")]
+    /// The variant has no line in the cart.
+    #[error("variant {variant_id} is not in cart {cart_id}")]
     NotInCart {
         /// The cart.
         cart_id: CartId,
-        /// The product.
-        product_id: ProductId,
+        /// The variant.
+        variant_id: VariantId,
     },
-    /// The product is archived.
-    #[error("product {0} is not on sale")]
-    ProductUnavailable(ProductId),
+    /// The variant's product is a draft or archived.
+    #[error("variant {0} is not on sale")]
+    NotOnSale(VariantId),
+    /// A product's option types or its variants' selections break the variant rules.
+    #[error(transparent)]
+    Options(#[from] OptionError),
     /// Checkout of an empty cart.
     #[error("the cart is empty")]
     EmptyCart,
@@ -163,6 +168,16 @@ impl From<CatalogError> for DomainError {
             CatalogError::NegativePrice(price) => DomainError::NegativePrice(price),
             CatalogError::StockOutOfRange(stock) => DomainError::StockOutOfRange(stock),
             CatalogError::OutOfStock(short) => DomainError::OutOfStock(short),
+            CatalogError::Options(err) => DomainError::Options(err),
+            CatalogError::DuplicateSku(sku) => DomainError::AlreadyTaken {
+                what: Taken::Sku,
+                value: sku.as_str().to_owned(),
+            },
+            CatalogError::DuplicateGtin(gtin) => DomainError::AlreadyTaken {
+                what: Taken::Gtin,
+                value: gtin.as_str().to_owned(),
+            },
+            CatalogError::Money(err) => DomainError::Money(err),
         }
     }
 }
@@ -174,12 +189,12 @@ impl From<CartError> for DomainError {
             CartError::Full { cart_id, max_lines } => DomainError::CartFull { cart_id, max_lines },
             CartError::NotInCart {
                 cart_id,
-                product_id,
+                variant_id,
             } => DomainError::NotInCart {
                 cart_id,
-                product_id,
+                variant_id,
             },
-            CartError::ProductUnavailable(id) => DomainError::ProductUnavailable(id),
+            CartError::NotOnSale(id) => DomainError::NotOnSale(id),
             CartError::Money(err) => DomainError::Money(err),
             CartError::Validation(err) => DomainError::Validation(err),
         }
@@ -190,7 +205,7 @@ impl From<PricingError> for DomainError {
     fn from(err: PricingError) -> Self {
         match err {
             PricingError::EmptyCart => DomainError::EmptyCart,
-            PricingError::ProductUnavailable(id) => DomainError::ProductUnavailable(id),
+            PricingError::NotOnSale(id) => DomainError::NotOnSale(id),
             PricingError::Money(err) => DomainError::Money(err),
             PricingError::Policy(message) => DomainError::PolicyError(message),
         }
@@ -200,7 +215,7 @@ impl From<PricingError> for DomainError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::ProductId;
+    use crate::ids::VariantId;
     use crate::money::Currency;
     use crate::values::Sku;
 
@@ -209,7 +224,7 @@ mod tests {
     /// its text cannot tell which layer refused.
     #[test]
     fn aggregate_errors_become_the_domain_variant_of_the_same_name() {
-        let (cart_id, product_id) = (CartId::new(3), ProductId::new(5));
+        let (cart_id, variant_id) = (CartId::new(3), VariantId::new(5));
         let mismatch = MoneyError::CurrencyMismatch {
             left: Currency::EUR,
             right: Currency::USD,
@@ -219,7 +234,7 @@ mod tests {
             max: 999,
         };
         let short = vec![Shortage {
-            product_id,
+            variant_id,
             sku: Sku::parse("LAMP-1").unwrap(),
             requested: 2,
             available: 1,
@@ -249,16 +264,16 @@ mod tests {
             case(
                 CartError::NotInCart {
                     cart_id,
-                    product_id,
+                    variant_id,
                 },
                 DomainError::NotInCart {
                     cart_id,
-                    product_id,
+                    variant_id,
                 },
             ),
             case(
-                CartError::ProductUnavailable(product_id),
-                DomainError::ProductUnavailable(product_id),
+                CartError::NotOnSale(variant_id),
+                DomainError::NotOnSale(variant_id),
             ),
             case(
                 CartError::Money(mismatch.clone()),
@@ -280,10 +295,25 @@ mod tests {
                 CatalogError::OutOfStock(short.clone()),
                 DomainError::OutOfStock(short),
             ),
+            case(
+                CatalogError::Options(OptionError::NoVariants),
+                DomainError::Options(OptionError::NoVariants),
+            ),
+            case(
+                CatalogError::DuplicateSku(Sku::parse("LAMP-1").unwrap()),
+                DomainError::AlreadyTaken {
+                    what: Taken::Sku,
+                    value: "LAMP-1".into(),
+                },
+            ),
+            case(
+                CatalogError::Money(mismatch.clone()),
+                DomainError::Money(mismatch.clone()),
+            ),
             case(PricingError::EmptyCart, DomainError::EmptyCart),
             case(
-                PricingError::ProductUnavailable(product_id),
-                DomainError::ProductUnavailable(product_id),
+                PricingError::NotOnSale(variant_id),
+                DomainError::NotOnSale(variant_id),
             ),
             case(
                 PricingError::Money(mismatch.clone()),

@@ -50,6 +50,9 @@ typed_ids! {
     CategoryId;
     /// Identifies a [`Product`](crate::catalog::Product).
     ProductId;
+    /// Identifies a [`Variant`](crate::catalog::Variant): what carts, orders and
+    /// stock count.
+    VariantId;
     /// Identifies a [`User`](crate::account::User).
     UserId;
     /// Identifies an [`Address`](crate::account::Address).

@@ -6,7 +6,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{CartId, OrderId, OrderRef, ProductId, UserId};
+use crate::catalog::OptionSelection;
+use crate::ids::{CartId, OrderId, OrderRef, UserId, VariantId};
 use crate::money::{Currency, Money};
 use crate::pricing::{OrderDraft, Totals};
 use crate::values::{Email, PostalAddress, ProductName, Quantity, Sku};
@@ -160,17 +161,20 @@ impl OrderStatus {
     }
 }
 
-/// One line of an order, with the product's SKU, name and price as they were at checkout.
+/// One line of an order, with the variant's SKU, name, option values and price as
+/// they were at checkout.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderLine {
     /// Position in the order, from 1.
     pub line_no: u16,
-    /// The product (it may since have changed or been archived).
-    pub product_id: ProductId,
+    /// The variant (it may since have changed or been archived).
+    pub variant_id: VariantId,
     /// SKU at checkout.
     pub sku: Sku,
-    /// Name at checkout.
+    /// Product name at checkout.
     pub name: ProductName,
+    /// Option values at checkout; empty for a default variant.
+    pub selection: OptionSelection,
     /// Unit price at checkout.
     pub unit_price: Money,
     /// Units.
@@ -187,9 +191,10 @@ impl OrderLine {
             .zip(1u16..)
             .map(|(l, line_no)| OrderLine {
                 line_no,
-                product_id: l.product_id,
+                variant_id: l.variant_id,
                 sku: l.sku.clone(),
                 name: l.name.clone(),
+                selection: l.selection.clone(),
                 unit_price: l.unit_price,
                 quantity: l.quantity,
             })

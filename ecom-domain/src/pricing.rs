@@ -11,8 +11,8 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::Product;
-use crate::ids::ProductId;
+use crate::catalog::{OptionSelection, Sellable};
+use crate::ids::VariantId;
 use crate::money::{Currency, Money, MoneyError};
 use crate::values::{CountryCode, ProductName, Quantity, Sku};
 
@@ -23,9 +23,9 @@ pub enum PricingError {
     /// Nothing to price.
     #[error("the cart is empty")]
     EmptyCart,
-    /// A product is archived.
-    #[error("product {0} is not on sale")]
-    ProductUnavailable(ProductId),
+    /// A variant's product is a draft or archived.
+    #[error("variant {0} is not on sale")]
+    NotOnSale(VariantId),
     /// Mixed currencies or an amount out of range.
     #[error(transparent)]
     Money(#[from] MoneyError),
@@ -123,12 +123,14 @@ impl Default for Pricing {
 /// A cart or order line with its price.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PricedLine {
-    /// The product.
-    pub product_id: ProductId,
+    /// The variant.
+    pub variant_id: VariantId,
     /// Its SKU at pricing time.
     pub sku: Sku,
-    /// Its name at pricing time.
+    /// Its product's name at pricing time.
     pub name: ProductName,
+    /// Its option values at pricing time; empty for a default variant.
+    pub selection: OptionSelection,
     /// Unit price at pricing time.
     pub unit_price: Money,
     /// Units.
@@ -168,7 +170,7 @@ impl Totals {
 pub struct OrderDraft {
     /// Currency of every amount.
     pub currency: Currency,
-    /// Priced lines, ordered by product id.
+    /// Priced lines, ordered by variant id.
     pub lines: Vec<PricedLine>,
     /// Totals.
     pub totals: Totals,
@@ -184,38 +186,40 @@ impl Pricing {
     }
 
     /// Prices lines in `currency` for delivery to `ship_to`. Fails on an empty list,
-    /// a product that is not on sale, or a product priced in another currency.
+    /// a variant that is not on sale, or a variant priced in another currency.
     pub fn price(
         &self,
         currency: Currency,
-        lines: &[(&Product, Quantity)],
+        lines: &[(&Sellable, Quantity)],
         ship_to: CountryCode,
     ) -> Result<OrderDraft, PricingError> {
         if lines.is_empty() {
             return Err(PricingError::EmptyCart);
         }
         let mut priced = Vec::with_capacity(lines.len());
-        for (product, quantity) in lines {
-            if !product.is_buyable() {
-                return Err(PricingError::ProductUnavailable(product.id));
+        for (item, quantity) in lines {
+            if !item.is_buyable() {
+                return Err(PricingError::NotOnSale(item.id()));
             }
-            if product.price.currency() != currency {
+            let price = item.variant.price;
+            if price.currency() != currency {
                 return Err(MoneyError::CurrencyMismatch {
                     left: currency,
-                    right: product.price.currency(),
+                    right: price.currency(),
                 }
                 .into());
             }
             priced.push(PricedLine {
-                product_id: product.id,
-                sku: product.sku.clone(),
-                name: product.name.clone(),
-                unit_price: product.price,
+                variant_id: item.id(),
+                sku: item.variant.sku.clone(),
+                name: item.product_name.clone(),
+                selection: item.variant.selection.clone(),
+                unit_price: price,
                 quantity: *quantity,
-                line_total: product.price.times(quantity.get())?,
+                line_total: price.times(quantity.get())?,
             });
         }
-        priced.sort_by_key(|l| l.product_id);
+        priced.sort_by_key(|l| l.variant_id);
         let subtotal = Money::sum(currency, priced.iter().map(|l| &l.line_total))?;
         let shipping = self.shipping.shipping(subtotal, ship_to)?;
         let tax = self.tax.tax(subtotal.checked_add(shipping)?, ship_to)?;
@@ -238,25 +242,13 @@ impl Pricing {
 mod tests {
     use super::*;
     use crate::catalog::ProductStatus;
-    use crate::ids::CategoryId;
-    use crate::values::Description;
-    use chrono::Utc;
     use proptest::prelude::*;
     use rust_decimal_macros::dec;
 
-    fn product(id: i64, price_minor: i64, currency: Currency) -> Product {
-        Product {
-            id: ProductId::new(id),
-            sku: Sku::parse(&format!("SKU-{id}")).unwrap(),
-            name: ProductName::parse(&format!("Product {id}")).unwrap(),
-            description: Description::default(),
-            category_id: CategoryId::new(1),
-            price: Money::from_minor(price_minor, currency),
-            status: ProductStatus::Active,
-            stock_on_hand: 10,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-        }
+    fn product(id: i64, price_minor: i64, currency: Currency) -> Sellable {
+        let mut item = crate::catalog::tests::sellable(id, &format!("SKU-{id}"), 10);
+        item.variant.price = Money::from_minor(price_minor, currency);
+        item
     }
 
     fn de() -> CountryCode {
@@ -275,7 +267,7 @@ mod tests {
         assert_eq!(draft.totals.tax.amount(), dec!(8.98)); // 20 % of 44.88 = 8.976
         assert_eq!(draft.totals.grand_total.amount(), dec!(53.86));
         let line = &draft.lines[0];
-        assert_eq!((line.quantity, line.unit_price), (q, p.price));
+        assert_eq!((line.quantity, line.unit_price), (q, p.variant.price));
         assert_eq!(line.line_total, draft.totals.subtotal);
         let big = product(2, 5000, Currency::EUR);
         let draft = Pricing::default()
@@ -313,11 +305,11 @@ mod tests {
             Err(PricingError::EmptyCart)
         ));
         let mut archived = product(1, 100, Currency::EUR);
-        archived.status = ProductStatus::Archived;
+        archived.product_status = ProductStatus::Archived;
         let q = Quantity::new(1).unwrap();
         assert!(matches!(
             pricing.price(Currency::EUR, &[(&archived, q)], de()),
-            Err(PricingError::ProductUnavailable(_))
+            Err(PricingError::NotOnSale(_))
         ));
         let usd = product(2, 100, Currency::USD);
         assert!(matches!(
@@ -333,9 +325,9 @@ mod tests {
             lines in proptest::collection::vec((0i64..10_000_000, 1i64..=999), 1..8),
             rate in 0i64..3000,
         ) {
-            let products: Vec<Product> = lines.iter().enumerate()
+            let products: Vec<Sellable> = lines.iter().enumerate()
                 .map(|(i, (price, _))| product(i as i64 + 1, *price, currency)).collect();
-            let input: Vec<(&Product, Quantity)> = products.iter().zip(&lines)
+            let input: Vec<(&Sellable, Quantity)> = products.iter().zip(&lines)
                 .map(|(p, (_, q))| (p, Quantity::new(*q).unwrap())).collect();
             let pricing = Pricing::new(FlatTax::new(Decimal::new(rate, 4)), FlatShipping { fee: dec!(4.99), free_from: Some(dec!(100)) });
             let draft = pricing.price(currency, &input, de())?;

@@ -11,11 +11,13 @@ use sha2::{Digest, Sha256};
 use crate::account::{Address, NewAddress, NewUser, ProfileUpdate, User};
 use crate::cart::{Cart, CartOwner};
 use crate::catalog::{
-    Category, NewCategory, NewProduct, Page, PageRequest, Product, ProductStatus, ProductUpdate,
+    Category, NewCategory, NewProduct, NewVariant, Page, PageRequest, Product, ProductStatus,
+    ProductUpdate, Sellable, Variant,
 };
 use crate::error::DomainError;
 use crate::ids::{
     AddressId, CartId, CartRef, CategoryId, OrderId, OrderRef, PaymentId, ProductId, UserId,
+    VariantId,
 };
 use crate::money::{Currency, Money};
 use crate::order::{Customer, Order, OrderEvent, OrderStatus};
@@ -24,7 +26,7 @@ use crate::payment::{Applied, Payment, PaymentEvent};
 use crate::pricing::OrderDraft;
 use crate::values::{
     CountryCode, Email, IdempotencyKey, PostalAddress, ProviderName, ProviderRef, Quantity,
-    SessionToken, Sku, TokenDigest,
+    SessionToken, Sku, Slug, TokenDigest,
 };
 
 /// The error every repository method returns: a domain outcome or a store failure.
@@ -51,11 +53,16 @@ pub trait CatalogReader {
     fn category_children(&self, parent: Option<CategoryId>) -> Result<Vec<Category>, Self::Error>;
     /// The path from the root down to the category itself.
     fn category_path(&self, id: CategoryId) -> Result<Vec<Category>, Self::Error>;
-    /// One product by id.
+    /// One product by id, with its variants.
     fn product(&self, id: ProductId) -> Result<Product, Self::Error>;
-    /// One product by SKU.
-    fn product_by_sku(&self, sku: &Sku) -> Result<Product, Self::Error>;
-    /// Active products of a category and all its subcategories, by id, a page at a time.
+    /// One product by its slug, with its variants.
+    fn product_by_slug(&self, slug: &Slug) -> Result<Product, Self::Error>;
+    /// One variant, with what a sale needs of its product.
+    fn variant(&self, id: VariantId) -> Result<Sellable, Self::Error>;
+    /// One variant by SKU, with what a sale needs of its product.
+    fn variant_by_sku(&self, sku: &Sku) -> Result<Sellable, Self::Error>;
+    /// Active products of a category and all its subcategories, with their variants,
+    /// by id, a page at a time.
     fn list_products(
         &self,
         category: CategoryId,
@@ -75,20 +82,23 @@ pub trait CatalogRepository: CatalogReader {
         id: CategoryId,
         new_parent: Option<CategoryId>,
     ) -> Result<Category, Self::Error>;
-    /// Creates a product.
+    /// Creates a product with its variants ([`NewProduct::checked`] rules).
     fn create_product(&self, new: NewProduct) -> Result<Product, Self::Error>;
     /// Changes descriptive fields.
     fn update_product(&self, id: ProductId, update: ProductUpdate) -> Result<Product, Self::Error>;
-    /// Changes the price (same currency; never negative).
-    fn set_price(&self, id: ProductId, price: Money) -> Result<Product, Self::Error>;
-    /// Puts a product on or off sale.
+    /// Puts a product on or off sale (draft, active, archived).
     fn set_product_status(
         &self,
         id: ProductId,
         status: ProductStatus,
     ) -> Result<Product, Self::Error>;
-    /// Adds units to the stock.
-    fn restock(&self, id: ProductId, units: u32) -> Result<Product, Self::Error>;
+    /// Adds a variant to a product: a combination of its options not taken yet,
+    /// priced in the currency of its siblings.
+    fn add_variant(&self, product: ProductId, new: NewVariant) -> Result<Variant, Self::Error>;
+    /// Changes a variant's price (same currency; never negative).
+    fn set_price(&self, id: VariantId, price: Money) -> Result<Variant, Self::Error>;
+    /// Adds units to a variant's stock.
+    fn restock(&self, id: VariantId, units: u32) -> Result<Variant, Self::Error>;
 }
 
 /// Users, credentials and address books.
@@ -138,22 +148,22 @@ pub trait CartRepository {
     fn open_cart(&self, owner: &CartOwner, currency: Currency) -> Result<Cart, Self::Error>;
     /// One cart.
     fn cart(&self, id: CartId) -> Result<Cart, Self::Error>;
-    /// Adds units of a product (summing with its line if there is one).
+    /// Adds units of a variant (summing with its line if there is one).
     fn add_item(
         &self,
         cart: CartId,
-        product: ProductId,
+        variant: VariantId,
         quantity: Quantity,
     ) -> Result<Cart, Self::Error>;
-    /// Sets the quantity of a product in the cart.
+    /// Sets the quantity of a variant in the cart.
     fn set_quantity(
         &self,
         cart: CartId,
-        product: ProductId,
+        variant: VariantId,
         quantity: Quantity,
     ) -> Result<Cart, Self::Error>;
-    /// Removes a product from the cart.
-    fn remove_item(&self, cart: CartId, product: ProductId) -> Result<Cart, Self::Error>;
+    /// Removes a variant from the cart.
+    fn remove_item(&self, cart: CartId, variant: VariantId) -> Result<Cart, Self::Error>;
     /// Empties the cart.
     fn clear_cart(&self, cart: CartId) -> Result<Cart, Self::Error>;
     /// Gives a guest's cart to a user. If the user already has an open cart, the
@@ -485,28 +495,28 @@ pub trait CustomerRepository {
     fn open_guest_cart(&self, currency: Currency) -> Result<(Session, Cart), Self::Error>;
     /// One of the caller's carts.
     fn cart_of(&self, who: &SessionToken, cart: CartRef) -> Result<Cart, Self::Error>;
-    /// Adds units of a product to one of the caller's carts.
+    /// Adds units of a variant to one of the caller's carts.
     fn add_to_cart(
         &self,
         who: &SessionToken,
         cart: CartRef,
-        product: ProductId,
+        variant: VariantId,
         quantity: Quantity,
     ) -> Result<Cart, Self::Error>;
-    /// Sets the quantity of a product in one of the caller's carts.
+    /// Sets the quantity of a variant in one of the caller's carts.
     fn set_cart_quantity(
         &self,
         who: &SessionToken,
         cart: CartRef,
-        product: ProductId,
+        variant: VariantId,
         quantity: Quantity,
     ) -> Result<Cart, Self::Error>;
-    /// Removes a product from one of the caller's carts.
+    /// Removes a variant from one of the caller's carts.
     fn remove_from_cart(
         &self,
         who: &SessionToken,
         cart: CartRef,
-        product: ProductId,
+        variant: VariantId,
     ) -> Result<Cart, Self::Error>;
     /// Gives the open cart of the guest holding `guest` to the user holding
     /// `user` (at login): both tokens are needed. Merged into the user's open

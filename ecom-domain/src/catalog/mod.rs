@@ -43,6 +43,7 @@
 mod attribute;
 mod collection;
 mod media;
+mod product;
 mod variant;
 
 pub use attribute::{
@@ -51,16 +52,19 @@ pub use attribute::{
 };
 pub use collection::{CollectionError, CollectionProducts};
 pub use media::{MAX_IMAGES, MediaError, ProductImage, check_images};
+pub use product::{
+    NewProduct, NewVariant, Product, ProductStatus, ProductUpdate, Sellable, Shortage, Variant,
+    ensure_in_stock,
+};
 pub use variant::{
     MAX_VARIANTS, OptionChoice, OptionError, OptionSelection, OptionType, ProductOptions,
 };
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{CategoryId, ProductId};
+use crate::ids::CategoryId;
 use crate::money::Money;
-use crate::values::{CategoryName, Description, ProductName, Quantity, Sku, Slug};
+use crate::values::{CategoryName, Sku, Slug};
 
 /// A node of the category tree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,92 +90,6 @@ pub struct NewCategory {
     pub name: CategoryName,
 }
 
-/// Whether a product can be bought. Archived products stay in the database so past
-/// orders keep pointing at them, but they can't be added to carts or checked out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProductStatus {
-    /// On sale.
-    Active,
-    /// Off sale.
-    Archived,
-}
-
-crate::text_enum!(ProductStatus { Active = "active", Archived = "archived" });
-
-/// A product for sale.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Product {
-    /// Its id.
-    pub id: ProductId,
-    /// Unique stock-keeping unit.
-    pub sku: Sku,
-    /// Display name.
-    pub name: ProductName,
-    /// Long description.
-    pub description: Description,
-    /// The category it is listed in.
-    pub category_id: CategoryId,
-    /// Current unit price (never negative).
-    pub price: Money,
-    /// On sale or archived.
-    pub status: ProductStatus,
-    /// Units in stock, not yet reserved by an order.
-    pub stock_on_hand: u32,
-    /// When it was created.
-    pub created_at: DateTime<Utc>,
-    /// When it last changed.
-    pub updated_at: DateTime<Utc>,
-}
-
-impl Product {
-    /// True when it can be put in a cart and checked out.
-    pub fn is_buyable(&self) -> bool {
-        self.status == ProductStatus::Active
-    }
-}
-
-/// What it takes to create a product.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewProduct {
-    /// Unique stock-keeping unit.
-    pub sku: Sku,
-    /// Display name.
-    pub name: ProductName,
-    /// Long description.
-    pub description: Description,
-    /// Category to list it in.
-    pub category_id: CategoryId,
-    /// Unit price.
-    pub price: Money,
-    /// Units in stock at creation.
-    pub stock_on_hand: u32,
-}
-
-/// Changes to a product's descriptive fields; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ProductUpdate {
-    /// New name.
-    pub name: Option<ProductName>,
-    /// New description.
-    pub description: Option<Description>,
-    /// Move to another category.
-    pub category_id: Option<CategoryId>,
-}
-
-/// A product that can't be delivered in the quantity asked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Shortage {
-    /// The product.
-    pub product_id: ProductId,
-    /// Its SKU.
-    pub sku: Sku,
-    /// Units asked for.
-    pub requested: u32,
-    /// Units in stock.
-    pub available: u32,
-}
-
 /// What the catalog's own rules refuse. Each converts into the domain's error variant
 /// of the same name, the error callers match on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -185,6 +103,18 @@ pub enum CatalogError {
     /// Not enough stock for some lines; nothing was reserved.
     #[error("out of stock: {}", shortages(.0))]
     OutOfStock(Vec<Shortage>),
+    /// A product's option types or its variants' selections break the variant rules.
+    #[error(transparent)]
+    Options(OptionError),
+    /// Two variants of one new product share a SKU.
+    #[error("Sku {:?} is already taken", .0.as_str())]
+    DuplicateSku(Sku),
+    /// Two variants of one new product share a barcode.
+    #[error("Gtin {:?} is already taken", .0.as_str())]
+    DuplicateGtin(crate::values::Gtin),
+    /// A product's variants are priced in more than one currency.
+    #[error(transparent)]
+    Money(#[from] crate::money::MoneyError),
 }
 
 /// The shortages as one line of text, each product with what was asked and what is left.
@@ -210,26 +140,6 @@ pub fn check_price(price: Money) -> Result<Money, CatalogError> {
         return Err(CatalogError::NegativePrice(price));
     }
     Ok(price)
-}
-
-/// Refuses lines asking for more units than their products have, naming every such
-/// line in one [`CatalogError::OutOfStock`].
-pub fn ensure_in_stock(lines: &[(&Product, Quantity)]) -> Result<(), CatalogError> {
-    let short: Vec<Shortage> = lines
-        .iter()
-        .filter(|(p, q)| p.stock_on_hand < q.get())
-        .map(|(p, q)| Shortage {
-            product_id: p.id,
-            sku: p.sku.clone(),
-            requested: q.get(),
-            available: p.stock_on_hand,
-        })
-        .collect();
-    if short.is_empty() {
-        Ok(())
-    } else {
-        Err(CatalogError::OutOfStock(short))
-    }
 }
 
 /// Checks a stock level fits the database column.
@@ -297,7 +207,9 @@ impl<K> PageRequest<K> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::ids::{ProductId, VariantId};
     use crate::money::Currency;
+    use crate::values::{ProductName, Quantity};
 
     #[test]
     fn an_overfetched_listing_becomes_a_page_and_a_next_key() {
@@ -321,26 +233,31 @@ pub(crate) mod tests {
         assert_eq!(exact.next, None, "no extra item: no next page");
     }
 
-    /// An active 1.00 EUR product, for tests.
-    pub(crate) fn product(id: i64, sku: &str, stock: u32) -> Product {
+    /// Variant `id` of an active product of its own (also `id`), at 1.00 EUR with
+    /// `stock` units, for tests.
+    pub(crate) fn sellable(id: i64, sku: &str, stock: u32) -> Sellable {
         let now = chrono::Utc::now();
-        Product {
-            id: ProductId::new(id),
-            sku: Sku::parse(sku).unwrap(),
-            name: ProductName::parse("Lamp").unwrap(),
-            description: Description::default(),
-            category_id: CategoryId::new(1),
-            price: Money::parse("1.00", Currency::EUR).unwrap(),
-            status: ProductStatus::Active,
-            stock_on_hand: stock,
-            created_at: now,
-            updated_at: now,
+        Sellable {
+            variant: Variant {
+                id: VariantId::new(id),
+                product_id: ProductId::new(id),
+                sku: Sku::parse(sku).unwrap(),
+                selection: OptionSelection::none(),
+                price: Money::parse("1.00", Currency::EUR).unwrap(),
+                stock_on_hand: stock,
+                weight_grams: None,
+                gtin: None,
+                created_at: now,
+                updated_at: now,
+            },
+            product_name: ProductName::parse("Lamp").unwrap(),
+            product_status: ProductStatus::Active,
         }
     }
 
     #[test]
     fn every_short_line_is_named_at_once() {
-        let (a, b, c) = (product(1, "A", 5), product(2, "B", 1), product(3, "C", 0));
+        let (a, b, c) = (sellable(1, "A", 5), sellable(2, "B", 1), sellable(3, "C", 0));
         let q = |n| Quantity::new(n).unwrap();
         assert_eq!(ensure_in_stock(&[(&a, q(5)), (&b, q(1))]), Ok(()));
         let err = ensure_in_stock(&[(&a, q(5)), (&b, q(2)), (&c, q(1))]).unwrap_err();

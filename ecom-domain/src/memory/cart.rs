@@ -2,7 +2,7 @@
 
 use crate::cart::{Cart, CartOwner, CartStatus};
 use crate::error::DomainError;
-use crate::ids::{CartId, CartRef, ProductId, UserId};
+use crate::ids::{CartId, CartRef, UserId, VariantId};
 use crate::money::Currency;
 use crate::pricing::OrderDraft;
 use crate::repo::CartRepository;
@@ -25,16 +25,16 @@ impl CartRepository for MemoryStore {
     fn add_item(
         &self,
         cart: CartId,
-        product: ProductId,
+        variant: VariantId,
         quantity: Quantity,
     ) -> Result<Cart, DomainError> {
         self.atomically(|s| {
-            let product = s.product(product)?.clone();
+            let item = s.sellable(variant)?;
             let cart = s
                 .carts
                 .get_mut(&cart)
                 .ok_or_else(|| DomainError::not_found("cart", cart))?;
-            cart.add(&product, quantity)?;
+            cart.add(&item, quantity)?;
             Ok(cart.clone())
         })
     }
@@ -42,7 +42,7 @@ impl CartRepository for MemoryStore {
     fn set_quantity(
         &self,
         cart: CartId,
-        product: ProductId,
+        variant: VariantId,
         quantity: Quantity,
     ) -> Result<Cart, DomainError> {
         self.atomically(|s| {
@@ -50,18 +50,18 @@ impl CartRepository for MemoryStore {
                 .carts
                 .get_mut(&cart)
                 .ok_or_else(|| DomainError::not_found("cart", cart))?;
-            cart.set_quantity(product, quantity)?;
+            cart.set_quantity(variant, quantity)?;
             Ok(cart.clone())
         })
     }
 
-    fn remove_item(&self, cart: CartId, product: ProductId) -> Result<Cart, DomainError> {
+    fn remove_item(&self, cart: CartId, variant: VariantId) -> Result<Cart, DomainError> {
         self.atomically(|s| {
             let cart = s
                 .carts
                 .get_mut(&cart)
                 .ok_or_else(|| DomainError::not_found("cart", cart))?;
-            cart.remove(product)?;
+            cart.remove(variant)?;
             Ok(cart.clone())
         })
     }
@@ -84,15 +84,15 @@ impl CartRepository for MemoryStore {
     fn price_cart(&self, cart: CartId, ship_to: CountryCode) -> Result<OrderDraft, DomainError> {
         self.read(|s| {
             let cart = s.cart(cart)?;
-            let products = cart
+            let items = cart
                 .lines
                 .iter()
-                .map(|l| Ok((s.product(l.product_id)?, l.quantity)))
+                .map(|l| s.sellable(l.variant_id))
                 .collect::<Result<Vec<_>, DomainError>>()?;
             Ok(self
                 .rules
                 .pricing
-                .price(cart.currency, &products, ship_to)?)
+                .price(cart.currency, &cart.lines_with(&items), ship_to)?)
         })
     }
 }
@@ -122,8 +122,8 @@ pub(super) fn attach(s: &mut State, cart_id: CartId, user: UserId) -> Result<Car
         }
         Some(mut target) => {
             for line in &guest.lines {
-                let product = s.product(line.product_id)?.clone();
-                target.add(&product, line.quantity)?;
+                let item = s.sellable(line.variant_id)?;
+                target.add(&item, line.quantity)?;
             }
             s.carts.insert(target.id, target.clone());
             if let Some(g) = s.carts.get_mut(&cart_id) {

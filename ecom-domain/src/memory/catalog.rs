@@ -3,14 +3,14 @@
 use chrono::Utc;
 
 use crate::catalog::{
-    Category, NewCategory, NewProduct, Page, PageRequest, Product, ProductStatus, ProductUpdate,
-    check_price, check_stock,
+    Category, NewCategory, NewProduct, NewVariant, Page, PageRequest, Product, ProductStatus,
+    ProductUpdate, Sellable, Variant, check_price, check_stock,
 };
 use crate::error::{DomainError, Taken};
-use crate::ids::{CategoryId, ProductId};
+use crate::ids::{CategoryId, ProductId, VariantId};
 use crate::money::Money;
 use crate::repo::{CatalogReader, CatalogRepository};
-use crate::values::Sku;
+use crate::values::{Sku, Slug};
 
 use super::MemoryStore;
 
@@ -52,13 +52,29 @@ impl CatalogReader for MemoryStore {
         self.read(|s| s.product(id).cloned())
     }
 
-    fn product_by_sku(&self, sku: &Sku) -> Result<Product, DomainError> {
+    fn product_by_slug(&self, slug: &Slug) -> Result<Product, DomainError> {
         self.read(|s| {
             s.products
                 .values()
-                .find(|p| p.sku == *sku)
+                .find(|p| p.slug == *slug)
                 .cloned()
-                .ok_or_else(|| DomainError::not_found("product", sku.as_str()))
+                .ok_or_else(|| DomainError::not_found("product", slug.as_str()))
+        })
+    }
+
+    fn variant(&self, id: VariantId) -> Result<Sellable, DomainError> {
+        self.read(|s| s.sellable(id))
+    }
+
+    fn variant_by_sku(&self, sku: &Sku) -> Result<Sellable, DomainError> {
+        self.read(|s| {
+            s.products
+                .values()
+                .find_map(|p| {
+                    let v = p.variants.iter().find(|v| v.sku == *sku)?;
+                    Some(Sellable::of(p, v.clone()))
+                })
+                .ok_or_else(|| DomainError::not_found("variant", sku.as_str()))
         })
     }
 
@@ -157,25 +173,33 @@ impl CatalogRepository for MemoryStore {
 
     fn create_product(&self, new: NewProduct) -> Result<Product, DomainError> {
         self.atomically(|s| {
-            check_price(new.price)?;
-            check_stock(new.stock_on_hand)?;
+            let new = new.checked()?;
             s.category(new.category_id)?;
-            if s.products.values().any(|p| p.sku == new.sku) {
+            if s.products.values().any(|p| p.slug == new.slug) {
                 return Err(DomainError::AlreadyTaken {
-                    what: Taken::Sku,
-                    value: new.sku.as_str().to_owned(),
+                    what: Taken::Slug,
+                    value: new.slug.as_str().to_owned(),
                 });
             }
+            for v in &new.variants {
+                s.ensure_unique(v)?;
+            }
             let now = Utc::now();
+            let id: ProductId = s.next();
+            let variants = new
+                .variants
+                .into_iter()
+                .map(|v| s.new_variant(id, v))
+                .collect();
             let product = Product {
-                id: s.next(),
-                sku: new.sku,
+                id,
+                slug: new.slug,
                 name: new.name,
                 description: new.description,
                 category_id: new.category_id,
-                price: new.price,
-                status: ProductStatus::Active,
-                stock_on_hand: new.stock_on_hand,
+                status: new.status,
+                options: new.options,
+                variants,
                 created_at: now,
                 updated_at: now,
             };
@@ -204,17 +228,6 @@ impl CatalogRepository for MemoryStore {
         })
     }
 
-    fn set_price(&self, id: ProductId, price: Money) -> Result<Product, DomainError> {
-        self.atomically(|s| {
-            check_price(price)?;
-            let product = s.product_mut(id)?;
-            product.price.try_cmp(&price)?;
-            product.price = price;
-            product.updated_at = Utc::now();
-            Ok(product.clone())
-        })
-    }
-
     fn set_product_status(
         &self,
         id: ProductId,
@@ -228,17 +241,93 @@ impl CatalogRepository for MemoryStore {
         })
     }
 
-    fn restock(&self, id: ProductId, units: u32) -> Result<Product, DomainError> {
+    fn add_variant(&self, product: ProductId, new: NewVariant) -> Result<Variant, DomainError> {
         self.atomically(|s| {
-            let product = s.product_mut(id)?;
-            let stock = product
+            let p = s.product(product)?;
+            let new = new.checked(&p.options)?;
+            if let Some(sibling) = p.variants.first() {
+                sibling.price.try_cmp(&new.price)?;
+            }
+            if let Some(first) = p.variants.iter().position(|v| v.selection == new.selection) {
+                return Err(crate::catalog::OptionError::DuplicateVariant {
+                    selection: new.selection,
+                    first,
+                    second: p.variants.len(),
+                }
+                .into());
+            }
+            s.ensure_unique(&new)?;
+            let variant = s.new_variant(product, new);
+            let p = s.product_mut(product)?;
+            p.variants.push(variant.clone());
+            p.updated_at = variant.created_at;
+            Ok(variant)
+        })
+    }
+
+    fn set_price(&self, id: VariantId, price: Money) -> Result<Variant, DomainError> {
+        self.atomically(|s| {
+            check_price(price)?;
+            let variant = s.variant_mut(id)?;
+            variant.price.try_cmp(&price)?;
+            variant.price = price;
+            variant.updated_at = Utc::now();
+            Ok(variant.clone())
+        })
+    }
+
+    fn restock(&self, id: VariantId, units: u32) -> Result<Variant, DomainError> {
+        self.atomically(|s| {
+            let variant = s.variant_mut(id)?;
+            let stock = variant
                 .stock_on_hand
                 .checked_add(units)
                 .ok_or(DomainError::StockOutOfRange(u32::MAX))?;
-            product.stock_on_hand = check_stock(stock)?;
-            product.updated_at = Utc::now();
-            Ok(product.clone())
+            variant.stock_on_hand = check_stock(stock)?;
+            variant.updated_at = Utc::now();
+            Ok(variant.clone())
         })
+    }
+}
+
+impl super::state::State {
+    /// Refuses a new variant whose SKU or barcode another variant has.
+    fn ensure_unique(&self, new: &NewVariant) -> Result<(), DomainError> {
+        let all = || self.products.values().flat_map(|p| &p.variants);
+        if all().any(|v| v.sku == new.sku) {
+            return Err(DomainError::AlreadyTaken {
+                what: Taken::Sku,
+                value: new.sku.as_str().to_owned(),
+            });
+        }
+        if let Some(gtin) = &new.gtin
+            && all().any(|v| v.gtin.as_ref() == Some(gtin))
+        {
+            return Err(DomainError::AlreadyTaken {
+                what: Taken::Gtin,
+                value: gtin.as_str().to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Variant `new` of `product`, with a new id, indexed.
+    fn new_variant(&mut self, product: ProductId, new: NewVariant) -> Variant {
+        let now = Utc::now();
+        let variant = Variant {
+            id: self.next(),
+            product_id: product,
+            sku: new.sku,
+            selection: new.selection,
+            price: new.price,
+            stock_on_hand: new.stock_on_hand,
+            weight_grams: new.weight_grams,
+            gtin: new.gtin,
+            created_at: now,
+            updated_at: now,
+        };
+        self.variant_products.insert(variant.id, product);
+        variant
     }
 }
 

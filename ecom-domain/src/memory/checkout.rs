@@ -125,18 +125,19 @@ impl MemoryStore {
         let customer = request.customer(&cart.owner)?;
         let shipping_address = s.snapshot_address(customer.user(), &request.shipping)?;
         let billing_address = s.snapshot_address(customer.user(), &request.billing)?;
-        let products = cart
+        let items = cart
             .lines
             .iter()
-            .map(|l| Ok((s.product(l.product_id)?, l.quantity)))
+            .map(|l| s.sellable(l.variant_id))
             .collect::<Result<Vec<_>, DomainError>>()?;
-        let draft =
-            self.rules
-                .pricing
-                .price(cart.currency, &products, shipping_address.country())?;
-        ensure_in_stock(&products)?;
+        let lines = cart.lines_with(&items);
+        let draft = self
+            .rules
+            .pricing
+            .price(cart.currency, &lines, shipping_address.country())?;
+        ensure_in_stock(&lines)?;
         for line in &draft.lines {
-            s.product_mut(line.product_id)?.stock_on_hand -= line.quantity.get();
+            s.variant_mut(line.variant_id)?.stock_on_hand -= line.quantity.get();
         }
 
         let now = Utc::now();

@@ -9,7 +9,7 @@ use crate::account::User;
 use crate::cart::{Cart, CartOwner, CartStatus};
 use crate::catalog::{Page, PageRequest};
 use crate::error::DomainError;
-use crate::ids::{CartId, CartRef, OrderId, OrderRef, ProductId, UserId};
+use crate::ids::{CartId, CartRef, OrderId, OrderRef, UserId, VariantId};
 use crate::money::Currency;
 use crate::password::Password;
 use crate::repo::{
@@ -167,11 +167,11 @@ impl CustomerRepository for MemoryStore {
         &self,
         who: &SessionToken,
         cart: CartRef,
-        product: ProductId,
+        variant: VariantId,
         quantity: Quantity,
     ) -> Result<Cart, DomainError> {
         self.change_my_cart(who, cart, |s, cart| {
-            cart.add(s.product(product)?, quantity)?;
+            cart.add(&s.sellable(variant)?, quantity)?;
             Ok(())
         })
     }
@@ -180,11 +180,11 @@ impl CustomerRepository for MemoryStore {
         &self,
         who: &SessionToken,
         cart: CartRef,
-        product: ProductId,
+        variant: VariantId,
         quantity: Quantity,
     ) -> Result<Cart, DomainError> {
         self.change_my_cart(who, cart, |_, cart| {
-            Ok(cart.set_quantity(product, quantity)?)
+            Ok(cart.set_quantity(variant, quantity)?)
         })
     }
 
@@ -192,9 +192,9 @@ impl CustomerRepository for MemoryStore {
         &self,
         who: &SessionToken,
         cart: CartRef,
-        product: ProductId,
+        variant: VariantId,
     ) -> Result<Cart, DomainError> {
-        self.change_my_cart(who, cart, |_, cart| Ok(cart.remove(product)?))
+        self.change_my_cart(who, cart, |_, cart| Ok(cart.remove(variant)?))
     }
 
     fn claim_guest_cart(

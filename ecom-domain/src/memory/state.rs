@@ -6,9 +6,11 @@ use chrono::{DateTime, Utc};
 
 use crate::account::{Address, User};
 use crate::cart::{Cart, CartOwner};
-use crate::catalog::{Category, Product};
+use crate::catalog::{Category, Product, Sellable, Variant};
 use crate::error::{DomainError, Taken};
-use crate::ids::{AddressId, CartId, CategoryId, OrderId, PaymentId, ProductId, UserId};
+use crate::ids::{
+    AddressId, CartId, CategoryId, OrderId, PaymentId, ProductId, UserId, VariantId,
+};
 use crate::order::{Order, OrderEvent, StatusChange};
 use crate::payment::Payment;
 use crate::repo::{AddressChoice, OrderSummary};
@@ -18,7 +20,10 @@ use crate::values::{Email, PostalAddress, TokenDigest};
 pub(super) struct State {
     pub(super) next_id: i64,
     pub(super) categories: BTreeMap<CategoryId, Category>,
+    /// Products with their variants.
     pub(super) products: BTreeMap<ProductId, Product>,
+    /// The product of each variant.
+    pub(super) variant_products: BTreeMap<VariantId, ProductId>,
     pub(super) users: BTreeMap<UserId, User>,
     pub(super) addresses: BTreeMap<AddressId, Address>,
     pub(super) carts: BTreeMap<CartId, Cart>,
@@ -66,6 +71,30 @@ impl State {
         self.products
             .get_mut(&id)
             .ok_or_else(|| DomainError::not_found("product", id))
+    }
+
+    /// Variant `id` with what a sale needs of its product.
+    pub(super) fn sellable(&self, id: VariantId) -> Result<Sellable, DomainError> {
+        let product = self.variant_product(id)?;
+        product
+            .sellable(id)
+            .ok_or_else(|| DomainError::not_found("variant", id))
+    }
+
+    pub(super) fn variant_mut(&mut self, id: VariantId) -> Result<&mut Variant, DomainError> {
+        let product = self.variant_product(id)?.id;
+        self.product_mut(product)?
+            .variants
+            .iter_mut()
+            .find(|v| v.id == id)
+            .ok_or_else(|| DomainError::not_found("variant", id))
+    }
+
+    fn variant_product(&self, id: VariantId) -> Result<&Product, DomainError> {
+        self.variant_products
+            .get(&id)
+            .and_then(|product| self.products.get(product))
+            .ok_or_else(|| DomainError::not_found("variant", id))
     }
 
     pub(super) fn user(&self, id: UserId) -> Result<&User, DomainError> {
@@ -168,8 +197,8 @@ impl State {
         if to.restocks() {
             let lines = order.lines.clone();
             for line in lines {
-                let product = self.product_mut(line.product_id)?;
-                product.stock_on_hand += line.quantity.get();
+                let variant = self.variant_mut(line.variant_id)?;
+                variant.stock_on_hand += line.quantity.get();
             }
         }
         Ok(())
