@@ -67,8 +67,9 @@ pub mod prelude {
     pub use crate::catalog::{
         Attribute, AttributeChoices, AttributeDefinition, AttributeError, AttributeKind,
         AttributeValue, CatalogError, Category, CollectionError, CollectionProducts, MediaError,
-        NewCategory, NewProduct, OptionChoice, OptionError, OptionSelection, OptionType, Page,
-        PageRequest, Product, ProductImage, ProductOptions, ProductStatus, ProductUpdate,
+        NewCategory, NewProduct, NewVariant, OptionChoice, OptionError, OptionSelection,
+        OptionType, Page, PageRequest, Product, ProductImage, ProductOptions, ProductStatus,
+        ProductUpdate, Sellable, Variant,
     };
     pub use crate::error::{DomainError, Taken};
     pub use crate::ids::*;

@@ -39,7 +39,8 @@ fn address(city: &str) -> PostalAddress {
 struct Shop {
     store: MemoryStore,
     category: Category,
-    products: Vec<Product>,
+    /// The one (default) variant of each product, in the order created.
+    products: Vec<Variant>,
 }
 
 fn shop(stocks: &[u32]) -> Shop {
@@ -63,15 +64,17 @@ fn shop(stocks: &[u32]) -> Shop {
         .enumerate()
         .map(|(i, stock)| {
             store
-                .create_product(NewProduct {
-                    sku: Sku::parse(&format!("TOOL-{i}")).unwrap(),
-                    name: ProductName::parse(&format!("Hammer model {i}")).unwrap(),
-                    description: Description::default(),
-                    category_id: category.id,
-                    price: eur(1000 + i as i64 * 250),
-                    stock_on_hand: *stock,
-                })
+                .create_product(NewProduct::single(
+                    Slug::parse(&format!("hammer-{i}")).unwrap(),
+                    ProductName::parse(&format!("Hammer model {i}")).unwrap(),
+                    category.id,
+                    Sku::parse(&format!("TOOL-{i}")).unwrap(),
+                    eur(1000 + i as i64 * 250),
+                    *stock,
+                ))
                 .unwrap()
+                .variants
+                .remove(0)
         })
         .collect();
     Shop {
@@ -121,7 +124,10 @@ fn checkout_reserves_stock_snapshots_and_converts_the_cart() {
     assert_eq!(done.order.lines[0].unit_price, eur(1000));
     assert_eq!(done.payment.amount, done.order.totals.grand_total);
     assert_eq!(done.payment.status, PaymentStatus::Pending);
-    assert_eq!(store.product(products[0].id).unwrap().stock_on_hand, 3);
+    assert_eq!(
+        store.variant(products[0].id).unwrap().variant.stock_on_hand,
+        3
+    );
     assert_eq!(store.cart(cart.id).unwrap().status, CartStatus::Converted);
     // A later price change does not touch the order's snapshot.
     store.set_price(products[0].id, eur(1)).unwrap();
@@ -155,7 +161,10 @@ fn out_of_stock_names_each_short_product_and_writes_nothing() {
             .collect::<Vec<_>>(),
         vec![(2, 1), (3, 2)]
     );
-    assert_eq!(store.product(products[2].id).unwrap().stock_on_hand, 9);
+    assert_eq!(
+        store.variant(products[2].id).unwrap().variant.stock_on_hand,
+        9
+    );
     assert_eq!(store.cart(cart.id).unwrap().status, CartStatus::Open);
     // The key was not consumed by the failure.
     store.set_quantity(cart.id, products[0].id, q(1)).unwrap();
@@ -174,7 +183,10 @@ fn the_same_key_replays_and_a_different_request_conflicts() {
     let again = store.checkout(&request(cart.id, "k1")).unwrap();
     assert!(again.replayed);
     assert_eq!(again.order, first.order);
-    assert_eq!(store.product(products[0].id).unwrap().stock_on_hand, 4);
+    assert_eq!(
+        store.variant(products[0].id).unwrap().variant.stock_on_hand,
+        4
+    );
     let mut other = request(cart.id, "k1");
     other.shipping = AddressChoice::Given(address("Hamburg"));
     assert_eq!(
@@ -292,7 +304,10 @@ fn cancelling_restocks_once_and_settles_the_payment() {
     store
         .transition(done.order.id, OrderEvent::Cancel, None)
         .unwrap();
-    assert_eq!(store.product(products[0].id).unwrap().stock_on_hand, 5);
+    assert_eq!(
+        store.variant(products[0].id).unwrap().variant.stock_on_hand,
+        5
+    );
     let details = store.order(done.order.id).unwrap();
     assert_eq!(details.payments[0].status, PaymentStatus::Refunded);
     let err = store
@@ -305,7 +320,10 @@ fn cancelling_restocks_once_and_settles_the_payment() {
             ..
         })
     ));
-    assert_eq!(store.product(products[0].id).unwrap().stock_on_hand, 5);
+    assert_eq!(
+        store.variant(products[0].id).unwrap().variant.stock_on_hand,
+        5
+    );
     assert_eq!(
         store
             .transition(done.order.id, OrderEvent::PaymentCaptured, None)
@@ -329,7 +347,10 @@ fn expiry_restocks_once_and_refuses_late_payments() {
         vec![done.order.id]
     );
     assert!(store.expire_unpaid_orders(later).unwrap().is_empty());
-    assert_eq!(store.product(products[0].id).unwrap().stock_on_hand, 5);
+    assert_eq!(
+        store.variant(products[0].id).unwrap().variant.stock_on_hand,
+        5
+    );
     let err = store
         .record_payment_event(
             done.payment.id,
@@ -528,7 +549,7 @@ fn catalog_tree_listing_and_search() {
     assert_eq!(rest.items.len(), 3);
     assert_eq!(rest.next, None);
     store
-        .set_product_status(products[4].id, ProductStatus::Archived)
+        .set_product_status(products[4].product_id, ProductStatus::Archived)
         .unwrap();
     assert_eq!(
         store
@@ -539,7 +560,7 @@ fn catalog_tree_listing_and_search() {
         4
     );
     let hits = store.search_products("hammer model 3", 10).unwrap();
-    assert_eq!(hits[0].id, products[3].id);
+    assert_eq!(hits[0].id, products[3].product_id);
     assert!(store.search_products("zzzz", 10).unwrap().is_empty());
     assert!(matches!(
         store.set_price(products[0].id, eur(-1)),
@@ -659,12 +680,12 @@ proptest! {
             }
             // Conservation of units: shelf + live orders = initial + restocked.
             for (i, p) in products.iter().enumerate() {
-                let shelf = store.product(p.id)?.stock_on_hand;
+                let shelf = store.variant(p.id)?.variant.stock_on_hand;
                 let mut held = 0;
                 for (id, _, _) in &orders {
                     let order = store.order(*id)?.order;
                     if !order.status.restocks() {
-                        held += order.lines.iter().filter(|l| l.product_id == p.id).map(|l| l.quantity.get()).sum::<u32>();
+                        held += order.lines.iter().filter(|l| l.variant_id == p.id).map(|l| l.quantity.get()).sum::<u32>();
                     }
                 }
                 prop_assert_eq!(shelf + held, initial[i] + restocked[i]);
@@ -682,17 +703,17 @@ proptest! {
     }
 }
 
-type Snapshot = (Vec<Product>, Vec<(Order, Vec<Payment>)>);
+type Snapshot = (Vec<Sellable>, Vec<(Order, Vec<Payment>)>);
 
 fn snapshot(
     store: &MemoryStore,
-    products: &[Product],
+    products: &[Variant],
     orders: &[(OrderId, PaymentId, Money)],
 ) -> Snapshot {
     (
         products
             .iter()
-            .map(|p| store.product(p.id).unwrap())
+            .map(|p| store.variant(p.id).unwrap())
             .collect(),
         orders
             .iter()
@@ -777,7 +798,7 @@ fn seen_by(shop: &Shop, who: &SessionToken, cart: CartRef) -> (Cart, Vec<OrderSu
     let stock = shop
         .products
         .iter()
-        .map(|p| shop.store.product(p.id).unwrap().stock_on_hand)
+        .map(|p| shop.store.variant(p.id).unwrap().variant.stock_on_hand)
         .collect();
     (cart, orders, stock)
 }
@@ -833,4 +854,131 @@ proptest! {
         let theirs = shop.store.orders_of(&second, PageRequest::first(50)).unwrap();
         prop_assert!(theirs.items.is_empty());
     }
+}
+
+fn option(name: &str, values: &[&str]) -> OptionType {
+    let values = values
+        .iter()
+        .map(|v| OptionValue::parse(v).unwrap())
+        .collect();
+    OptionType::new(OptionName::parse(name).unwrap(), values).unwrap()
+}
+
+fn pick(choices: &[(&str, &str)]) -> OptionSelection {
+    OptionSelection::new(
+        choices
+            .iter()
+            .map(|(option, value)| OptionChoice {
+                option: OptionName::parse(option).unwrap(),
+                value: OptionValue::parse(value).unwrap(),
+            })
+            .collect(),
+    )
+    .unwrap()
+}
+
+fn shirt_variant(sku: &str, colour: &str, size: &str, stock: u32) -> NewVariant {
+    NewVariant {
+        selection: pick(&[("colour", colour), ("size", size)]),
+        ..NewVariant::default_of(Sku::parse(sku).unwrap(), eur(1990), stock)
+    }
+}
+
+#[test]
+fn variants_of_one_product_sell_and_keep_stock_independently() {
+    let shop = shop(&[]);
+    let store = &shop.store;
+    let new = NewProduct {
+        slug: Slug::parse("tee").unwrap(),
+        name: ProductName::parse("Tee").unwrap(),
+        description: Description::default(),
+        category_id: shop.category.id,
+        status: ProductStatus::Active,
+        options: ProductOptions::new(vec![
+            option("Colour", &["Red", "Blue"]),
+            option("Size", &["M", "L"]),
+        ])
+        .unwrap(),
+        variants: vec![
+            shirt_variant("TEE-RED-M", "red", "m", 1),
+            shirt_variant("TEE-BLUE-M", "Blue", "M", 5),
+        ],
+    };
+    let tee = store.create_product(new.clone()).unwrap();
+    assert_eq!(tee.variants.len(), 2);
+    assert_eq!(
+        tee.variants[0].selection,
+        pick(&[("Colour", "Red"), ("Size", "M")]),
+        "selections are stored in the product's spelling"
+    );
+    let (red, blue) = (tee.variants[0].id, tee.variants[1].id);
+
+    // The same combination twice, a combination the options lack, a SKU taken.
+    let twice = NewProduct {
+        slug: Slug::parse("tee-2").unwrap(),
+        variants: vec![
+            shirt_variant("A-1", "Red", "M", 1),
+            shirt_variant("A-2", "RED", "m", 1),
+        ],
+        ..new.clone()
+    };
+    assert!(matches!(
+        store.create_product(twice),
+        Err(DomainError::Options(OptionError::DuplicateVariant { .. }))
+    ));
+    assert!(matches!(
+        store.add_variant(tee.id, shirt_variant("TEE-RED-M2", "Red", "M", 1)),
+        Err(DomainError::Options(OptionError::DuplicateVariant { .. }))
+    ));
+    assert!(matches!(
+        store.add_variant(tee.id, shirt_variant("TEE-GREEN", "Green", "M", 1)),
+        Err(DomainError::Options(_))
+    ));
+    assert!(matches!(
+        store.add_variant(tee.id, shirt_variant("TEE-BLUE-M", "Blue", "L", 1)),
+        Err(DomainError::AlreadyTaken {
+            what: Taken::Sku,
+            ..
+        })
+    ));
+    let large = store
+        .add_variant(tee.id, shirt_variant("TEE-BLUE-L", "Blue", "L", 2))
+        .unwrap();
+    assert_eq!(store.product(tee.id).unwrap().variants.len(), 3);
+
+    // The last red M sells; its blue sibling keeps its own stock.
+    let cart = store.open_cart(&guest(1), Currency::EUR).unwrap();
+    store.add_item(cart.id, red, q(1)).unwrap();
+    store.add_item(cart.id, blue, q(2)).unwrap();
+    let done = store.checkout(&request(cart.id, "tee-1")).unwrap();
+    let lines: Vec<(VariantId, String)> = done
+        .order
+        .lines
+        .iter()
+        .map(|l| (l.variant_id, l.selection.to_string()))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (red, "Colour: Red, Size: M".to_owned()),
+            (blue, "Colour: Blue, Size: M".to_owned())
+        ]
+    );
+    let stock = |id| store.variant(id).unwrap().variant.stock_on_hand;
+    assert_eq!((stock(red), stock(blue), stock(large.id)), (0, 3, 2));
+    let again = store.open_cart(&guest(2), Currency::EUR).unwrap();
+    store.add_item(again.id, red, q(1)).unwrap();
+    assert!(matches!(
+        store.checkout(&request(again.id, "tee-2")),
+        Err(DomainError::OutOfStock(_))
+    ));
+
+    // A draft's variants are not sold.
+    store
+        .set_product_status(tee.id, ProductStatus::Draft)
+        .unwrap();
+    assert_eq!(
+        store.add_item(again.id, large.id, q(1)),
+        Err(DomainError::NotOnSale(large.id))
+    );
 }

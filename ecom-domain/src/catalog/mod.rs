@@ -257,7 +257,11 @@ pub(crate) mod tests {
 
     #[test]
     fn every_short_line_is_named_at_once() {
-        let (a, b, c) = (sellable(1, "A", 5), sellable(2, "B", 1), sellable(3, "C", 0));
+        let (a, b, c) = (
+            sellable(1, "A", 5),
+            sellable(2, "B", 1),
+            sellable(3, "C", 0),
+        );
         let q = |n| Quantity::new(n).unwrap();
         assert_eq!(ensure_in_stock(&[(&a, q(5)), (&b, q(1))]), Ok(()));
         let err = ensure_in_stock(&[(&a, q(5)), (&b, q(2)), (&c, q(1))]).unwrap_err();

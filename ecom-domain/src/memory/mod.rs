@@ -16,16 +16,17 @@
 //!     slug: Slug::parse("books")?,
 //!     name: CategoryName::parse("Books")?,
 //! })?;
-//! let book = store.create_product(NewProduct {
-//!     sku: Sku::parse("BOOK-1")?,
-//!     name: ProductName::parse("The Rust Book")?,
-//!     description: Description::parse("")?,
-//!     category_id: root.id,
-//!     price: Money::parse("39.90", Currency::EUR)?,
-//!     stock_on_hand: 3,
-//! })?;
+//! let book = store.create_product(NewProduct::single(
+//!     Slug::parse("the-rust-book")?,
+//!     ProductName::parse("The Rust Book")?,
+//!     root.id,
+//!     Sku::parse("BOOK-1")?,
+//!     Money::parse("39.90", Currency::EUR)?,
+//!     3,
+//! ))?;
+//! let copy = book.variants[0].id; // a product without options has one variant
 //! let cart = store.open_cart(&CartOwner::guest(&GuestToken::parse("guest-token-0123456789")?), Currency::EUR)?;
-//! store.add_item(cart.id, book.id, Quantity::new(2)?)?;
+//! store.add_item(cart.id, copy, Quantity::new(2)?)?;
 //! let address = PostalAddress::parse(&RawAddress {
 //!     recipient: "Ada Lovelace".into(), line1: "1 Main St".into(), city: "London".into(),
 //!     postal_code: "N1 1AA".into(), country: "GB".into(), ..RawAddress::default()
@@ -39,7 +40,7 @@
 //!     idempotency_key: IdempotencyKey::parse("order-1")?,
 //! })?;
 //! assert_eq!(done.order.status, OrderStatus::PendingPayment);
-//! assert_eq!(store.product(book.id)?.stock_on_hand, 1);
+//! assert_eq!(store.variant(copy)?.variant.stock_on_hand, 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

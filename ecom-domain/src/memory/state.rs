@@ -8,9 +8,7 @@ use crate::account::{Address, User};
 use crate::cart::{Cart, CartOwner};
 use crate::catalog::{Category, Product, Sellable, Variant};
 use crate::error::{DomainError, Taken};
-use crate::ids::{
-    AddressId, CartId, CategoryId, OrderId, PaymentId, ProductId, UserId, VariantId,
-};
+use crate::ids::{AddressId, CartId, CategoryId, OrderId, PaymentId, ProductId, UserId, VariantId};
 use crate::order::{Order, OrderEvent, StatusChange};
 use crate::payment::Payment;
 use crate::repo::{AddressChoice, OrderSummary};
