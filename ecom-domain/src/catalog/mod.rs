@@ -263,8 +263,9 @@ pub(crate) mod tests {
             sellable(3, "C", 0),
         );
         let q = |n| Quantity::new(n).unwrap();
-        assert_eq!(ensure_in_stock(&[(&a, q(5)), (&b, q(1))]), Ok(()));
-        let err = ensure_in_stock(&[(&a, q(5)), (&b, q(2)), (&c, q(1))]).unwrap_err();
+        let (a, b, c) = (&a.variant, &b.variant, &c.variant);
+        assert_eq!(ensure_in_stock(&[(a, q(5)), (b, q(1))]), Ok(()));
+        let err = ensure_in_stock(&[(a, q(5)), (b, q(2)), (c, q(1))]).unwrap_err();
         let CatalogError::OutOfStock(short) = err else {
             panic!("{err:?}");
         };

@@ -289,15 +289,15 @@ pub struct Shortage {
 
 /// Refuses lines asking for more units than their variants have, naming every such
 /// line in one [`CatalogError::OutOfStock`].
-pub fn ensure_in_stock(lines: &[(&Sellable, Quantity)]) -> Result<(), CatalogError> {
+pub fn ensure_in_stock(lines: &[(&Variant, Quantity)]) -> Result<(), CatalogError> {
     let short: Vec<Shortage> = lines
         .iter()
-        .filter(|(s, q)| s.variant.stock_on_hand < q.get())
-        .map(|(s, q)| Shortage {
-            variant_id: s.variant.id,
-            sku: s.variant.sku.clone(),
+        .filter(|(v, q)| v.stock_on_hand < q.get())
+        .map(|(v, q)| Shortage {
+            variant_id: v.id,
+            sku: v.sku.clone(),
             requested: q.get(),
-            available: s.variant.stock_on_hand,
+            available: v.stock_on_hand,
         })
         .collect();
     if short.is_empty() {

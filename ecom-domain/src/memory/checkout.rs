@@ -135,7 +135,8 @@ impl MemoryStore {
             .rules
             .pricing
             .price(cart.currency, &lines, shipping_address.country())?;
-        ensure_in_stock(&lines)?;
+        let units: Vec<_> = lines.iter().map(|(s, q)| (&s.variant, *q)).collect();
+        ensure_in_stock(&units)?;
         for line in &draft.lines {
             s.variant_mut(line.variant_id)?.stock_on_hand -= line.quantity.get();
         }

@@ -1,12 +1,12 @@
-//! A cart and the products in it.
+//! A cart and the variants in it.
 
 use diesel::prelude::*;
 use ecom_domain::prelude::*;
 
 use crate::StoreError;
 use crate::error::missing;
-use crate::rows::{CartRow, CartRowType, ProductRow};
-use crate::schema::{cart_lines, carts, products};
+use crate::rows::{CartRow, CartRowType, SellableRow, sellable, sellable_columns};
+use crate::schema::{cart_lines, carts, product_variants, products};
 use crate::sql::{Bind, CachedSql, Statement};
 
 /// A new open cart; nothing when the owner has one already (the partial unique
@@ -39,30 +39,32 @@ pub(crate) fn load_cart(
 pub(crate) fn with_lines(conn: &mut PgConnection, row: CartRow) -> Result<Cart, StoreError> {
     let lines = cart_lines::table
         .filter(cart_lines::cart_id.eq(row.id))
-        .select((cart_lines::product_id, cart_lines::quantity))
+        .select((cart_lines::variant_id, cart_lines::quantity))
         .load::<(i64, i32)>(conn)?;
     row.into_cart(lines)
 }
 
-/// The products in `cart`'s lines, by id, without a lock. Through the lines, not
-/// an array of ids, so that the statement keeps one generic plan.
-pub(crate) fn cart_products(
+/// The variants in `cart`'s lines, by id, with what a sale needs of their products,
+/// without a lock. Through the lines, not an array of ids, so that the statement
+/// keeps one generic plan.
+pub(crate) fn cart_sellables(
     conn: &mut PgConnection,
     cart: CartId,
-) -> Result<Vec<Product>, StoreError> {
-    products::table
+) -> Result<Vec<Sellable>, StoreError> {
+    product_variants::table
+        .inner_join(products::table)
         .filter(
-            products::id.eq_any(
+            product_variants::id.eq_any(
                 cart_lines::table
                     .filter(cart_lines::cart_id.eq(cart.get()))
-                    .select(cart_lines::product_id),
+                    .select(cart_lines::variant_id),
             ),
         )
-        .order(products::id)
-        .select(ProductRow::as_select())
-        .load(conn)?
+        .order(product_variants::id)
+        .select(sellable_columns())
+        .load::<SellableRow>(conn)?
         .into_iter()
-        .map(Product::try_from)
+        .map(sellable)
         .collect()
 }
 

@@ -7,8 +7,8 @@ use serde_json::json;
 
 use crate::StoreError;
 use crate::outbox;
-use crate::rows::{HistoryRow, OrderAddressRow, OrderLineRow, OrderRow, ProductRow, parse_enum};
-use crate::schema::{order_addresses, order_lines, order_status_history, orders, products};
+use crate::rows::{HistoryRow, OrderAddressRow, OrderLineRow, OrderRow, VariantRow, parse_enum};
+use crate::schema::{order_addresses, order_lines, order_status_history, orders, product_variants};
 use crate::sql::{Bind, CachedSql, Statement};
 
 /// An order's new status, kept prepared (see `crate::sql`): every payment capture
@@ -97,7 +97,7 @@ pub(crate) fn apply_order_event(
     if to.restocks() {
         // The order row is locked and leaves a restocking state only once, so this
         // runs exactly once per order.
-        lock_order_products(conn, id.get())?;
+        lock_order_variants(conn, id.get())?;
         move_order_stock(conn, id.get(), StockMove::Release)?;
     }
     outbox::record(
@@ -110,33 +110,33 @@ pub(crate) fn apply_order_event(
     Ok(to)
 }
 
-// Products are found through the cart's or the order's lines, not by an array of
+// Variants are found through the cart's or the order's lines, not by an array of
 // ids: PostgreSQL cannot estimate `id = ANY($1)` nor `unnest($1)` for a generic plan,
 // so statements written that way were planned again on every call (about 0.1 ms
 // each); these keep one plan per connection.
 
-/// Locks the products of `order`'s lines in id order and returns them by id.
+/// Locks the variants of `order`'s lines in id order and returns them by id.
 /// `FOR NO KEY UPDATE`: the lock an update of non-key columns takes, which does not
 /// wait for (nor block) the key share locks that inserting rows referring to a
-/// product takes.
-pub(crate) fn lock_order_products(
+/// variant takes.
+pub(crate) fn lock_order_variants(
     conn: &mut PgConnection,
     order: i64,
-) -> Result<Vec<Product>, StoreError> {
-    products::table
+) -> Result<Vec<Variant>, StoreError> {
+    product_variants::table
         .filter(
-            products::id.eq_any(
+            product_variants::id.eq_any(
                 order_lines::table
                     .filter(order_lines::order_id.eq(order))
-                    .select(order_lines::product_id),
+                    .select(order_lines::variant_id),
             ),
         )
-        .order(products::id)
-        .select(ProductRow::as_select())
+        .order(product_variants::id)
+        .select(VariantRow::as_select())
         .for_no_key_update()
         .load(conn)?
         .into_iter()
-        .map(Product::try_from)
+        .map(Variant::try_from)
         .collect()
 }
 
@@ -150,8 +150,8 @@ pub(crate) enum StockMove {
 }
 
 /// Moves the units of all of `order`'s lines out of stock or back, in one statement
-/// (lines of one product are summed). The products must already be locked by
-/// [`lock_order_products`].
+/// (lines of one variant are summed). The variants must already be locked by
+/// [`lock_order_variants`].
 pub(crate) fn move_order_stock(
     conn: &mut PgConnection,
     order: i64,
@@ -159,10 +159,10 @@ pub(crate) fn move_order_stock(
 ) -> Result<(), StoreError> {
     static MOVE: Statement = Statement::new(
         "\
-UPDATE products p SET stock_on_hand = p.stock_on_hand + $1 * l.units, updated_at = now()
-FROM (SELECT product_id, sum(quantity) AS units FROM order_lines WHERE order_id = $2
-      GROUP BY product_id) AS l
-WHERE p.id = l.product_id",
+UPDATE product_variants v SET stock_on_hand = v.stock_on_hand + $1 * l.units, updated_at = now()
+FROM (SELECT variant_id, sum(quantity) AS units FROM order_lines WHERE order_id = $2
+      GROUP BY variant_id) AS l
+WHERE v.id = l.variant_id",
     );
     let sign = match direction {
         StockMove::Reserve => -1,

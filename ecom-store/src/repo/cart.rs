@@ -5,8 +5,8 @@ use diesel::prelude::*;
 use ecom_domain::prelude::*;
 
 use crate::error::missing;
-use crate::ops::cart::{cart_products, find_open, load_cart, open_in, owner_columns, with_lines};
-use crate::ops::product::load_product;
+use crate::ops::cart::{cart_sellables, find_open, load_cart, open_in, owner_columns, with_lines};
+use crate::ops::product::load_sellable;
 use crate::ops::session::{caller, caller_and_cart};
 use crate::ops::user::require_user;
 use crate::rows::quantity_column;
@@ -26,9 +26,9 @@ static UPDATE_CART: Statement = Statement::new(
 /// change, in one statement.
 static UPSERT_LINES_UPDATE_CART: Statement = Statement::new(
     "WITH lines AS ( \
-       INSERT INTO cart_lines (cart_id, product_id, quantity) \
+       INSERT INTO cart_lines (cart_id, variant_id, quantity) \
        SELECT $4, * FROM unnest($5::bigint[], $6::int[]) \
-       ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = excluded.quantity \
+       ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = excluded.quantity \
      ) \
      UPDATE carts SET status = $1, user_id = $2, guest_token_digest = $3, updated_at = now() \
      WHERE id = $4",
@@ -39,22 +39,22 @@ fn sync_lines(conn: &mut PgConnection, before: &Cart, after: &Cart) -> Result<()
     let removed: Vec<i64> = before
         .lines
         .iter()
-        .filter(|l| after.quantity_of(l.product_id).is_none())
-        .map(|l| l.product_id.get())
+        .filter(|l| after.quantity_of(l.variant_id).is_none())
+        .map(|l| l.variant_id.get())
         .collect();
     if !removed.is_empty() {
         diesel::delete(
             cart_lines::table
                 .filter(cart_lines::cart_id.eq(after.id.get()))
-                .filter(cart_lines::product_id.eq_any(&removed)),
+                .filter(cart_lines::variant_id.eq_any(&removed)),
         )
         .execute(conn)?;
     }
-    let (products, quantities): (Vec<i64>, Vec<i32>) = after
+    let (variants, quantities): (Vec<i64>, Vec<i32>) = after
         .lines
         .iter()
-        .filter(|l| before.quantity_of(l.product_id) != Some(l.quantity))
-        .map(|l| (l.product_id.get(), quantity_column(l.quantity)))
+        .filter(|l| before.quantity_of(l.variant_id) != Some(l.quantity))
+        .map(|l| (l.variant_id.get(), quantity_column(l.quantity)))
         .unzip();
     let (user, guest) = owner_columns(&after.owner);
     let mut binds = vec![
@@ -63,12 +63,12 @@ fn sync_lines(conn: &mut PgConnection, before: &Cart, after: &Cart) -> Result<()
         Bind::NullableBytea(guest),
         Bind::BigInt(after.id.get()),
     ];
-    if !products.is_empty() {
-        binds.push(Bind::BigIntArray(products));
+    if !variants.is_empty() {
+        binds.push(Bind::BigIntArray(variants));
         binds.push(Bind::IntArray(quantities));
         CachedSql::new(&UPSERT_LINES_UPDATE_CART, binds)
             .execute(conn)
-            .map_err(|e| missing(e.into(), "product", "in cart"))?;
+            .map_err(|e| missing(e.into(), "variant", "in cart"))?;
     } else if !removed.is_empty() || before.status != after.status || before.owner != after.owner {
         CachedSql::new(&UPDATE_CART, binds).execute(conn)?;
     }
@@ -124,12 +124,12 @@ impl CartRepository for PgStore {
     fn add_item(
         &self,
         cart: CartId,
-        product: ProductId,
+        variant: VariantId,
         quantity: Quantity,
     ) -> Result<Cart, StoreError> {
         self.change_cart(cart, |conn, cart| {
-            let product = load_product(conn, product)?;
-            cart.add(&product, quantity)?;
+            let item = load_sellable(conn, variant)?;
+            cart.add(&item, quantity)?;
             Ok(())
         })
     }
@@ -137,14 +137,14 @@ impl CartRepository for PgStore {
     fn set_quantity(
         &self,
         cart: CartId,
-        product: ProductId,
+        variant: VariantId,
         quantity: Quantity,
     ) -> Result<Cart, StoreError> {
-        self.change_cart(cart, |_, cart| Ok(cart.set_quantity(product, quantity)?))
+        self.change_cart(cart, |_, cart| Ok(cart.set_quantity(variant, quantity)?))
     }
 
-    fn remove_item(&self, cart: CartId, product: ProductId) -> Result<Cart, StoreError> {
-        self.change_cart(cart, |_, cart| Ok(cart.remove(product)?))
+    fn remove_item(&self, cart: CartId, variant: VariantId) -> Result<Cart, StoreError> {
+        self.change_cart(cart, |_, cart| Ok(cart.remove(variant)?))
     }
 
     fn clear_cart(&self, cart: CartId) -> Result<Cart, StoreError> {
@@ -158,8 +158,8 @@ impl CartRepository for PgStore {
     fn price_cart(&self, cart: CartId, ship_to: CountryCode) -> Result<OrderDraft, StoreError> {
         self.read(|conn| {
             let cart = load_cart(conn, cart, false)?;
-            let products = cart_products(conn, cart.id)?;
-            let lines = cart.lines_with(&products);
+            let items = cart_sellables(conn, cart.id)?;
+            let lines = cart.lines_with(&items);
             Ok(self.rules().pricing.price(cart.currency, &lines, ship_to)?)
         })
     }
@@ -186,8 +186,8 @@ fn attach_in(conn: &mut PgConnection, cart_id: CartId, user: UserId) -> Result<C
             let before = load_cart(conn, target_id, true)?;
             let mut target = before.clone();
             for line in &guest.lines {
-                let product = load_product(conn, line.product_id)?;
-                target.add(&product, line.quantity)?;
+                let item = load_sellable(conn, line.variant_id)?;
+                target.add(&item, line.quantity)?;
             }
             sync_lines(conn, &before, &target)?;
             let mut abandoned = guest.clone();

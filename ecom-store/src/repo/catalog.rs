@@ -1,4 +1,5 @@
-//! [`CatalogRepository`] on PostgreSQL: the category tree and the products in it.
+//! [`CatalogRepository`] on PostgreSQL: the category tree, the products in it and
+//! their variants.
 //!
 //! Tree moves serialise on one transaction-level advisory lock
 //! ([`TREE_LOCK_KEY`]) rather than on row locks. A cycle needs two moves that each
@@ -14,19 +15,19 @@ use std::collections::HashMap;
 
 use diesel::dsl::{now, sql};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Bpchar, Integer, Numeric, Text, Timestamptz};
+use diesel::sql_types::{BigInt, Bool, Jsonb, Text, Timestamptz};
 use rust_decimal::Decimal;
 
-use ecom_domain::catalog::{check_price, check_stock};
+use ecom_domain::catalog::check_price;
 use ecom_domain::prelude::*;
 
 use crate::error::{missing, taken};
-use crate::ops::product::product_row;
+use crate::ops::product::{load_product, load_sellable, with_variants};
 use crate::rows::{
-    CategoryRow, NewCategoryRow, NewProductRow, ProductChangeset, ProductRow, corrupt, money,
-    stock_column,
+    CategoryRow, NewCategoryRow, NewProductRow, NewVariantRow, ProductChangeset, ProductRow,
+    SellableRow, VariantRow, corrupt, from_json, money, sellable, sellable_columns, stock_column,
 };
-use crate::schema::{categories, products};
+use crate::schema::{categories, product_variants, products};
 use crate::sql::{Bind, CachedSql, Statement};
 use crate::{PgReader, PgStore, StoreError};
 
@@ -41,10 +42,8 @@ type ProductColumns = (
     Text,
     Text,
     BigInt,
-    Numeric,
-    Bpchar,
     Text,
-    Integer,
+    Jsonb,
     Timestamptz,
     Timestamptz,
 );
@@ -59,8 +58,8 @@ WITH RECURSIVE tree (id) AS (
     UNION
     SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id
 )
-SELECT p.id, p.sku, p.name, p.description, p.category_id, p.price, p.currency, p.status,
-       p.stock_on_hand, p.created_at, p.updated_at
+SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options,
+       p.created_at, p.updated_at
 FROM products p
 WHERE p.category_id IN (SELECT id FROM tree) AND p.status = 'active'"
     };
@@ -74,8 +73,8 @@ static CATEGORY_PAGE_AFTER: Statement = Statement::new(concat!(category_page!(),
 // products_name_trgm_idx; a NULL substring ($2) disables the `strpos` arm.
 static SEARCH: Statement = Statement::new(
     "\
-SELECT p.id, p.sku, p.name, p.description, p.category_id, p.price, p.currency, p.status,
-       p.stock_on_hand, p.created_at, p.updated_at
+SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options,
+       p.created_at, p.updated_at
 FROM products p
 WHERE p.status = 'active' AND (p.name % $1 OR strpos(lower(p.name), lower($2)) > 0)
 ORDER BY similarity(p.name, $1) DESC, p.id
@@ -133,10 +132,23 @@ fn hold_category(conn: &mut PgConnection, id: CategoryId) -> Result<(), StoreErr
         .ok_or_else(|| not_found("category", id))
 }
 
-/// The product an UPDATE returned, or "not found" when it matched no row.
-fn updated(row: Option<ProductRow>, id: ProductId) -> Result<Product, StoreError> {
-    row.ok_or_else(|| not_found("product", id))
-        .and_then(Product::try_from)
+/// The product an UPDATE returned, with its variants, or "not found" when it
+/// matched no row.
+fn updated(
+    conn: &mut PgConnection,
+    row: Option<ProductRow>,
+    id: ProductId,
+) -> Result<Product, StoreError> {
+    let row = row.ok_or_else(|| not_found("product", id))?;
+    with_variants(conn, vec![row])?
+        .pop()
+        .ok_or_else(|| not_found("product", id))
+}
+
+/// The variant an UPDATE returned, or "not found" when it matched no row.
+fn updated_variant(row: Option<VariantRow>, id: VariantId) -> Result<Variant, StoreError> {
+    row.ok_or_else(|| not_found("variant", id))
+        .and_then(Variant::try_from)
 }
 
 impl CatalogReader for PgReader {
@@ -214,18 +226,37 @@ impl CatalogReader for PgReader {
     }
 
     fn product(&self, id: ProductId) -> Result<Product, StoreError> {
-        self.run(|conn| product_row(conn, id).and_then(Product::try_from))
+        self.run(|conn| load_product(conn, id))
     }
 
-    fn product_by_sku(&self, sku: &Sku) -> Result<Product, StoreError> {
+    fn product_by_slug(&self, slug: &Slug) -> Result<Product, StoreError> {
         self.run(|conn| {
-            products::table
-                .filter(products::sku.eq(sku.as_str()))
+            let row = products::table
+                .filter(products::slug.eq(slug.as_str()))
                 .select(ProductRow::as_select())
                 .first(conn)
                 .optional()?
-                .ok_or_else(|| not_found("product", sku.as_str()))
-                .and_then(Product::try_from)
+                .ok_or_else(|| not_found("product", slug.as_str()))?;
+            with_variants(conn, vec![row])?
+                .pop()
+                .ok_or_else(|| not_found("product", slug.as_str()))
+        })
+    }
+
+    fn variant(&self, id: VariantId) -> Result<Sellable, StoreError> {
+        self.run(|conn| load_sellable(conn, id))
+    }
+
+    fn variant_by_sku(&self, sku: &Sku) -> Result<Sellable, StoreError> {
+        self.run(|conn| {
+            product_variants::table
+                .inner_join(products::table)
+                .filter(product_variants::sku.eq(sku.as_str()))
+                .select(sellable_columns())
+                .first::<SellableRow>(conn)
+                .optional()?
+                .ok_or_else(|| not_found("variant", sku.as_str()))
+                .and_then(sellable)
         })
     }
 
@@ -263,10 +294,7 @@ impl CatalogReader for PgReader {
             .typed::<ProductColumns>();
             let mut rows: Vec<ProductRow> = query.load(conn)?;
             rows.truncate(wanted);
-            let items = rows
-                .into_iter()
-                .map(Product::try_from)
-                .collect::<Result<Vec<_>, _>>()?;
+            let items = with_variants(conn, rows)?;
             Ok(Page::from_overfetch(items, limit, |p| p.id))
         })
     }
@@ -289,7 +317,7 @@ impl CatalogReader for PgReader {
             )
             .typed::<ProductColumns>()
             .load(conn)?;
-            rows.into_iter().map(Product::try_from).collect()
+            with_variants(conn, rows)
         })
     }
 }
@@ -314,8 +342,16 @@ impl CatalogReader for PgStore {
         self.writer_reader().product(id)
     }
 
-    fn product_by_sku(&self, sku: &Sku) -> Result<Product, StoreError> {
-        self.writer_reader().product_by_sku(sku)
+    fn product_by_slug(&self, slug: &Slug) -> Result<Product, StoreError> {
+        self.writer_reader().product_by_slug(slug)
+    }
+
+    fn variant(&self, id: VariantId) -> Result<Sellable, StoreError> {
+        self.writer_reader().variant(id)
+    }
+
+    fn variant_by_sku(&self, sku: &Sku) -> Result<Sellable, StoreError> {
+        self.writer_reader().variant_by_sku(sku)
     }
 
     fn list_products(
@@ -407,21 +443,28 @@ impl CatalogRepository for PgStore {
     }
 
     fn create_product(&self, new: NewProduct) -> Result<Product, StoreError> {
-        check_price(new.price)?;
-        check_stock(new.stock_on_hand)?;
-        let values = NewProductRow::new(&new)?;
+        let new = new.checked()?;
+        let product = NewProductRow::new(&new);
         self.write(|conn| {
             // Checked first, as the reference store does (see create_category).
             hold_category(conn, new.category_id)?;
+            ensure_unique(conn, &new.variants)?;
             let row = diesel::insert_into(products::table)
-                .values(&values)
+                .values(&product)
                 .returning(ProductRow::as_returning())
                 .get_result(conn)
                 .map_err(|err| {
-                    let err = taken(err.into(), "products_sku_key", Taken::Sku, new.sku.as_str());
+                    let err = taken(
+                        err.into(),
+                        "products_slug_key",
+                        Taken::Slug,
+                        new.slug.as_str(),
+                    );
                     missing(err, "category", new.category_id)
                 })?;
-            Product::try_from(row)
+            let id = ProductId::new(row.id);
+            let variants = insert_variants(conn, id, &new.variants)?;
+            row.into_product(variants)
         })
     }
 
@@ -440,33 +483,7 @@ impl CatalogRepository for PgStore {
                     Some(category) => missing(err.into(), "category", category),
                     None => err.into(),
                 })?;
-            updated(row, id)
-        })
-    }
-
-    fn set_price(&self, id: ProductId, price: Money) -> Result<Product, StoreError> {
-        check_price(price)?;
-        self.write(|conn| {
-            let (amount, currency) = products::table
-                .find(id.get())
-                .select((products::price, products::currency))
-                .for_no_key_update()
-                .first::<(Decimal, String)>(conn)
-                .optional()?
-                .ok_or_else(|| not_found("product", id))?;
-            // Same currency or a typed mismatch, exactly as the reference store.
-            money(amount, &currency)?
-                .try_cmp(&price)
-                .map_err(DomainError::from)?;
-            let row = diesel::update(products::table.find(id.get()))
-                .set((
-                    products::price.eq(price.amount()),
-                    products::updated_at.eq(now),
-                ))
-                .returning(ProductRow::as_returning())
-                .get_result(conn)
-                .optional()?;
-            updated(row, id)
+            updated(conn, row, id)
         })
     }
 
@@ -484,34 +501,180 @@ impl CatalogRepository for PgStore {
                 .returning(ProductRow::as_returning())
                 .get_result(conn)
                 .optional()?;
-            updated(row, id)
+            updated(conn, row, id)
         })
     }
 
-    fn restock(&self, id: ProductId, units: u32) -> Result<Product, StoreError> {
+    fn add_variant(&self, product: ProductId, new: NewVariant) -> Result<Variant, StoreError> {
         self.write(|conn| {
-            let stock = products::table
+            // The product's row, locked: variants of one product are added one at a
+            // time, each checked against its siblings.
+            let options: serde_json::Value = products::table
+                .find(product.get())
+                .select(products::options)
+                .for_no_key_update()
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| not_found("product", product))?;
+            let options: ProductOptions = from_json("product options", options)?;
+            let new = new.clone().checked(&options).map_err(DomainError::from)?;
+            let siblings: Vec<Variant> = product_variants::table
+                .filter(product_variants::product_id.eq(product.get()))
+                .order(product_variants::id)
+                .select(VariantRow::as_select())
+                .load(conn)?
+                .into_iter()
+                .map(Variant::try_from)
+                .collect::<Result<_, _>>()?;
+            if let Some(sibling) = siblings.first() {
+                sibling
+                    .price
+                    .try_cmp(&new.price)
+                    .map_err(DomainError::from)?;
+            }
+            if let Some(first) = siblings.iter().position(|v| v.selection == new.selection) {
+                return Err(DomainError::from(OptionError::DuplicateVariant {
+                    selection: new.selection,
+                    first,
+                    second: siblings.len(),
+                })
+                .into());
+            }
+            ensure_unique(conn, std::slice::from_ref(&new))?;
+            insert_variants(conn, product, std::slice::from_ref(&new))?
+                .pop()
+                .ok_or_else(|| not_found("variant", "new"))
+        })
+    }
+
+    fn set_price(&self, id: VariantId, price: Money) -> Result<Variant, StoreError> {
+        check_price(price)?;
+        self.write(|conn| {
+            let (amount, currency) = product_variants::table
                 .find(id.get())
-                .select(products::stock_on_hand)
+                .select((product_variants::price, product_variants::currency))
+                .for_no_key_update()
+                .first::<(Decimal, String)>(conn)
+                .optional()?
+                .ok_or_else(|| not_found("variant", id))?;
+            // Same currency or a typed mismatch, exactly as the reference store.
+            money(amount, &currency)?
+                .try_cmp(&price)
+                .map_err(DomainError::from)?;
+            let row = diesel::update(product_variants::table.find(id.get()))
+                .set((
+                    product_variants::price.eq(price.amount()),
+                    product_variants::updated_at.eq(now),
+                ))
+                .returning(VariantRow::as_returning())
+                .get_result(conn)
+                .optional()?;
+            updated_variant(row, id)
+        })
+    }
+
+    fn restock(&self, id: VariantId, units: u32) -> Result<Variant, StoreError> {
+        self.write(|conn| {
+            let stock = product_variants::table
+                .find(id.get())
+                .select(product_variants::stock_on_hand)
                 .for_no_key_update()
                 .first::<i32>(conn)
                 .optional()?
-                .ok_or_else(|| not_found("product", id))?;
+                .ok_or_else(|| not_found("variant", id))?;
             let stock = u32::try_from(stock).map_err(|e| corrupt("stock", e))?;
             // The sum is computed here, where it cannot overflow unnoticed, with the
             // reference store's errors: past u32, then past the column.
             let stock = stock
                 .checked_add(units)
                 .ok_or(DomainError::StockOutOfRange(u32::MAX))?;
-            let row = diesel::update(products::table.find(id.get()))
+            let row = diesel::update(product_variants::table.find(id.get()))
                 .set((
-                    products::stock_on_hand.eq(stock_column(stock)?),
-                    products::updated_at.eq(now),
+                    product_variants::stock_on_hand.eq(stock_column(stock)?),
+                    product_variants::updated_at.eq(now),
                 ))
-                .returning(ProductRow::as_returning())
+                .returning(VariantRow::as_returning())
                 .get_result(conn)
                 .optional()?;
-            updated(row, id)
+            updated_variant(row, id)
         })
     }
+}
+
+/// Refuses new variants whose SKU or barcode another variant has, naming the first
+/// in their order, SKU before barcode, as the reference store does. A concurrent
+/// writer can still take one first: the unique constraints answer then.
+fn ensure_unique(conn: &mut PgConnection, new: &[NewVariant]) -> Result<(), StoreError> {
+    let skus: Vec<&str> = new.iter().map(|v| v.sku.as_str()).collect();
+    let gtins: Vec<&str> = new
+        .iter()
+        .filter_map(|v| v.gtin.as_ref())
+        .map(Gtin::as_str)
+        .collect();
+    let taken: Vec<(String, Option<String>)> = product_variants::table
+        .filter(
+            product_variants::sku
+                .eq_any(&skus)
+                .or(product_variants::gtin.eq_any(&gtins)),
+        )
+        .select((product_variants::sku, product_variants::gtin))
+        .load(conn)?;
+    for v in new {
+        if taken.iter().any(|(sku, _)| sku == v.sku.as_str()) {
+            return Err(DomainError::AlreadyTaken {
+                what: Taken::Sku,
+                value: v.sku.as_str().to_owned(),
+            }
+            .into());
+        }
+        if let Some(gtin) = &v.gtin
+            && taken
+                .iter()
+                .any(|(_, g)| g.as_deref() == Some(gtin.as_str()))
+        {
+            return Err(DomainError::AlreadyTaken {
+                what: Taken::Gtin,
+                value: gtin.as_str().to_owned(),
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// Inserts `new`, variants of `product`, in one statement; returns them by id.
+fn insert_variants(
+    conn: &mut PgConnection,
+    product: ProductId,
+    new: &[NewVariant],
+) -> Result<Vec<Variant>, StoreError> {
+    let rows = new
+        .iter()
+        .map(|v| NewVariantRow::new(product, v))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut inserted: Vec<VariantRow> = diesel::insert_into(product_variants::table)
+        .values(&rows)
+        .returning(VariantRow::as_returning())
+        .get_results(conn)
+        .map_err(|err| {
+            // Lost a race with a concurrent writer after `ensure_unique`: one of them.
+            let of = |f: fn(&NewVariant) -> Option<&str>| {
+                new.iter().filter_map(f).collect::<Vec<_>>().join(", ")
+            };
+            let err = taken(
+                err.into(),
+                "product_variants_sku_key",
+                Taken::Sku,
+                of(|v| Some(v.sku.as_str())),
+            );
+            let err = taken(
+                err,
+                "product_variants_gtin_key",
+                Taken::Gtin,
+                of(|v| v.gtin.as_ref().map(Gtin::as_str)),
+            );
+            missing(err, "product", product)
+        })?;
+    inserted.sort_by_key(|v| v.id);
+    inserted.into_iter().map(Variant::try_from).collect()
 }

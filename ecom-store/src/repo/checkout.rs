@@ -10,13 +10,14 @@
 //!    second call with the same key waits on the first one's row and then replays its
 //!    order (or, if the first rolled back, claims the key itself);
 //! 2. the cart row is locked, so one cart checks out once;
-//! 3. the order is priced from the products as read without a lock, and written (order,
-//!    lines, address snapshots, history, payment, outbox);
-//! 4. last, the cart's products are locked `FOR NO KEY UPDATE` in id order, checked
-//!    against what was priced (a product changed meanwhile reruns the transaction),
-//!    and their stock decremented. Two checkouts that share products queue instead of
+//! 3. the order is priced from the variants (with their products' names and status) as
+//!    read without a lock, and written (order, lines, address snapshots, history,
+//!    payment, outbox);
+//! 4. last, the cart's variants are locked `FOR NO KEY UPDATE` in id order, checked
+//!    against what was priced (a variant changed meanwhile reruns the transaction),
+//!    and their stock decremented. Two checkouts that share variants queue instead of
 //!    deadlocking, the stock each one checks is the stock it decrements, and a hot
-//!    product's row stays locked for two statements and the commit only, not for
+//!    variant's row stays locked for two statements and the commit only, not for
 //!    the whole checkout. The `stock_on_hand >= 0` CHECK is the last line.
 
 use chrono::{DateTime, Utc};
@@ -26,15 +27,15 @@ use ecom_domain::catalog::ensure_in_stock;
 use ecom_domain::prelude::*;
 use serde_json::json;
 
-use crate::ops::cart::{cart_products, load_cart};
+use crate::ops::cart::{cart_sellables, load_cart};
 use crate::ops::idempotency::{BACK_OFFICE, Claim, claim_key, link_key, purge_keys};
 use crate::ops::order::{
-    OrderChange, StockMove, apply_order_event, load_order, lock_order_products, move_order_stock,
+    OrderChange, StockMove, apply_order_event, load_order, lock_order_variants, move_order_stock,
 };
 use crate::ops::payment::{load_payments, settle_payments};
 use crate::ops::session::caller_and_cart;
 use crate::outbox;
-use crate::rows::{AddressRow, CHECKOUT_EVENT, PostalColumns, quantity_column};
+use crate::rows::{AddressRow, CHECKOUT_EVENT, PostalColumns, json_column, quantity_column};
 use crate::schema::{addresses, order_status_history, orders, payments};
 use crate::sql::{Bind, CachedSql, Statement};
 use crate::{PgStore, RetryReason, StoreError};
@@ -60,9 +61,10 @@ VALUES ($1, 'shipping', $2, $3, $4, $5, $6, $7, $8),
 
 static INSERT_LINES: Statement = Statement::new(
     "\
-INSERT INTO order_lines (order_id, line_no, product_id, sku, name, unit_price, quantity)
-SELECT $1, * FROM unnest($2::smallint[], $3::bigint[], $4::text[], $5::text[], $6::numeric[],
-                         $7::int[])",
+INSERT INTO order_lines (order_id, line_no, variant_id, sku, name, unit_price, quantity, options)
+SELECT $1, l, v, s, n, p, q, o::jsonb
+FROM unnest($2::smallint[], $3::bigint[], $4::text[], $5::text[], $6::numeric[], $7::int[],
+            $8::text[]) AS t (l, v, s, n, p, q, o)",
 );
 
 static CONVERT_CART: Statement =
@@ -118,8 +120,8 @@ struct Priced {
     customer: Customer,
     shipping_address: PostalAddress,
     billing_address: PostalAddress,
-    /// The cart's products as they were read (unlocked) and priced.
-    seen: Vec<Product>,
+    /// The cart's variants as they were read (unlocked) and priced.
+    seen: Vec<Sellable>,
     draft: OrderDraft,
 }
 
@@ -181,13 +183,14 @@ impl PgStore {
         let customer = request.customer(&cart.owner)?;
         let shipping_address = snapshot_address(conn, customer.user(), &request.shipping)?;
         let billing_address = snapshot_address(conn, customer.user(), &request.billing)?;
-        let seen = cart_products(conn, cart.id)?;
+        let seen = cart_sellables(conn, cart.id)?;
         let lines = cart.lines_with(&seen);
         let draft =
             self.rules()
                 .pricing
                 .price(cart.currency, &lines, shipping_address.country())?;
-        ensure_in_stock(&lines)?;
+        let units: Vec<_> = lines.iter().map(|(s, q)| (&s.variant, *q)).collect();
+        ensure_in_stock(&units)?;
         Ok(Priced {
             customer,
             shipping_address,
@@ -319,11 +322,12 @@ fn insert_lines(
                 .map(|l| i16::try_from(l.line_no).unwrap_or(i16::MAX))
                 .collect(),
         ),
-        Bind::BigIntArray(lines.iter().map(|l| l.product_id.get()).collect()),
+        Bind::BigIntArray(lines.iter().map(|l| l.variant_id.get()).collect()),
         Bind::TextArray(column(|l| l.sku.as_str().to_owned())),
         Bind::TextArray(column(|l| l.name.as_str().to_owned())),
         Bind::NumericArray(lines.iter().map(|l| l.unit_price.amount()).collect()),
         Bind::IntArray(lines.iter().map(|l| quantity_column(l.quantity)).collect()),
+        Bind::TextArray(column(|l| json_column(&l.selection).to_string())),
     ];
     CachedSql::new(&INSERT_LINES, binds).execute(conn)?;
     Ok(())
@@ -391,7 +395,7 @@ fn record_placed(
             "currency": cart.currency.code(),
             "grand_total": totals.grand_total.amount().to_string(),
             "lines": lines.iter().map(|l| json!({
-                "product_id": l.product_id.get(),
+                "variant_id": l.variant_id.get(),
                 "sku": l.sku.as_str(),
                 "quantity": l.quantity.get(),
                 "unit_price": l.unit_price.amount().to_string(),
@@ -400,28 +404,34 @@ fn record_placed(
     )
 }
 
-/// Locks the order's products in id order, checks they are what was priced and
-/// that their stock covers the lines, and takes the units out of stock. A product
-/// changed since it was priced reruns the whole checkout.
+/// Locks the order's variants in id order, checks they are what was priced and
+/// that their stock covers the lines, and takes the units out of stock. A variant
+/// whose SKU or price changed since it was priced reruns the whole checkout. (Its
+/// product's name and status are as read when it was priced: a rename or an
+/// archiving that commits meanwhile applies to the next order.)
 fn reserve_stock(
     conn: &mut PgConnection,
     order: i64,
     cart: &Cart,
-    seen: &[Product],
+    seen: &[Sellable],
 ) -> Result<(), StoreError> {
-    let locked = lock_order_products(conn, order)?;
+    let locked = lock_order_variants(conn, order)?;
     let unchanged = locked.len() == seen.len()
-        && locked.iter().zip(seen).all(|(now, then)| {
-            (&now.sku, &now.name, now.price, now.status)
-                == (&then.sku, &then.name, then.price, then.status)
-        });
+        && locked
+            .iter()
+            .zip(seen)
+            .all(|(now, then)| (&now.sku, now.price) == (&then.variant.sku, then.variant.price));
     if !unchanged {
         return Err(StoreError::Retryable {
             reason: RetryReason::SerializationFailure,
-            message: "a product changed while the order was priced".into(),
+            message: "a variant changed while the order was priced".into(),
         });
     }
-    ensure_in_stock(&cart.lines_with(&locked))?;
+    let units: Vec<_> = locked
+        .iter()
+        .filter_map(|v| cart.quantity_of(v.id).map(|q| (v, q)))
+        .collect();
+    ensure_in_stock(&units)?;
     move_order_stock(conn, order, StockMove::Reserve)
 }
 

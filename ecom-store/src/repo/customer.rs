@@ -29,12 +29,12 @@ impl CustomerRepository for PgStore {
         &self,
         who: &SessionToken,
         cart: CartRef,
-        product: ProductId,
+        variant: VariantId,
         quantity: Quantity,
     ) -> Result<Cart, StoreError> {
         self.change_my_cart(who, cart, |conn, cart| {
-            let product = crate::ops::product::load_product(conn, product)?;
-            cart.add(&product, quantity)?;
+            let item = crate::ops::product::load_sellable(conn, variant)?;
+            cart.add(&item, quantity)?;
             Ok(())
         })
     }
@@ -43,11 +43,11 @@ impl CustomerRepository for PgStore {
         &self,
         who: &SessionToken,
         cart: CartRef,
-        product: ProductId,
+        variant: VariantId,
         quantity: Quantity,
     ) -> Result<Cart, StoreError> {
         self.change_my_cart(who, cart, |_, cart| {
-            Ok(cart.set_quantity(product, quantity)?)
+            Ok(cart.set_quantity(variant, quantity)?)
         })
     }
 
@@ -55,9 +55,9 @@ impl CustomerRepository for PgStore {
         &self,
         who: &SessionToken,
         cart: CartRef,
-        product: ProductId,
+        variant: VariantId,
     ) -> Result<Cart, StoreError> {
-        self.change_my_cart(who, cart, |_, cart| Ok(cart.remove(product)?))
+        self.change_my_cart(who, cart, |_, cart| Ok(cart.remove(variant)?))
     }
 
     fn claim_guest_cart(

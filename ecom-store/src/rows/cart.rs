@@ -30,7 +30,7 @@ pub(crate) type CartRowType = (
 );
 
 impl CartRow {
-    /// The cart with its lines (each `(product_id, quantity)`).
+    /// The cart with its lines (each `(variant_id, quantity)`).
     pub fn into_cart(self, lines: Vec<(i64, i32)>) -> Result<Cart, StoreError> {
         let owner = match (self.user_id, self.guest_token_digest) {
             (Some(user), _) => CartOwner::User(UserId::new(user)),
@@ -39,14 +39,14 @@ impl CartRow {
         };
         let mut lines = lines
             .into_iter()
-            .map(|(product, q)| {
+            .map(|(variant, q)| {
                 Ok(CartLine {
-                    product_id: ProductId::new(product),
+                    variant_id: VariantId::new(variant),
                     quantity: quantity(q)?,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        lines.sort_by_key(|l| l.product_id);
+        lines.sort_by_key(|l| l.variant_id);
         Ok(Cart {
             id: CartId::new(self.id),
             reference: CartRef::new(self.public_id.as_u128()),

@@ -1,14 +1,16 @@
-//! Rows of the catalog: categories and products, read and written.
+//! Rows of the catalog: categories, products and their variants, read and written.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use ecom_domain::prelude::*;
 use rust_decimal::Decimal;
 
-use super::value::{corrupt, money, non_negative, parse_enum, stock_column};
+use super::value::{
+    corrupt, from_json, json_column, money, non_negative, parse_enum, stock_column,
+};
 use crate::StoreError;
 use crate::decode::{PgDecimal, PgTimestamp};
-use crate::schema::{categories, products};
+use crate::schema::{categories, product_variants, products};
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = categories, check_for_backend(diesel::pg::Pg))]
@@ -31,42 +33,110 @@ impl TryFrom<CategoryRow> for Category {
     }
 }
 
-#[derive(Debug, Queryable, Selectable, QueryableByName)]
+#[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = products, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct ProductRow {
     pub id: i64,
-    pub sku: String,
+    pub slug: String,
     pub name: String,
     pub description: String,
     pub category_id: i64,
-    #[diesel(deserialize_as = PgDecimal)]
-    pub price: Decimal,
-    pub currency: String,
     pub status: String,
-    pub stock_on_hand: i32,
+    pub options: serde_json::Value,
     #[diesel(deserialize_as = PgTimestamp)]
     pub created_at: DateTime<Utc>,
     #[diesel(deserialize_as = PgTimestamp)]
     pub updated_at: DateTime<Utc>,
 }
 
-impl TryFrom<ProductRow> for Product {
-    type Error = StoreError;
-    fn try_from(row: ProductRow) -> Result<Self, StoreError> {
+impl ProductRow {
+    /// The product, with `variants` (its own, ordered by id).
+    pub fn into_product(self, variants: Vec<Variant>) -> Result<Product, StoreError> {
         Ok(Product {
-            id: ProductId::new(row.id),
-            sku: Sku::try_from(row.sku).map_err(|e| corrupt("sku", e))?,
-            name: ProductName::try_from(row.name).map_err(|e| corrupt("product name", e))?,
-            description: Description::try_from(row.description)
+            id: ProductId::new(self.id),
+            slug: Slug::try_from(self.slug).map_err(|e| corrupt("product slug", e))?,
+            name: ProductName::try_from(self.name).map_err(|e| corrupt("product name", e))?,
+            description: Description::try_from(self.description)
                 .map_err(|e| corrupt("description", e))?,
-            category_id: CategoryId::new(row.category_id),
+            category_id: CategoryId::new(self.category_id),
+            status: parse_enum("product status", &self.status)?,
+            options: from_json("product options", self.options)?,
+            variants,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = product_variants, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct VariantRow {
+    pub id: i64,
+    pub product_id: i64,
+    pub sku: String,
+    pub options: serde_json::Value,
+    #[diesel(deserialize_as = PgDecimal)]
+    pub price: Decimal,
+    pub currency: String,
+    pub stock_on_hand: i32,
+    pub weight_grams: Option<i32>,
+    pub gtin: Option<String>,
+    #[diesel(deserialize_as = PgTimestamp)]
+    pub created_at: DateTime<Utc>,
+    #[diesel(deserialize_as = PgTimestamp)]
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<VariantRow> for Variant {
+    type Error = StoreError;
+    fn try_from(row: VariantRow) -> Result<Self, StoreError> {
+        Ok(Variant {
+            id: VariantId::new(row.id),
+            product_id: ProductId::new(row.product_id),
+            sku: Sku::try_from(row.sku).map_err(|e| corrupt("sku", e))?,
+            selection: from_json("variant options", row.options)?,
             price: money(row.price, &row.currency)?,
-            status: parse_enum("product status", &row.status)?,
             stock_on_hand: non_negative("stock", row.stock_on_hand)?,
+            weight_grams: row
+                .weight_grams
+                .map(|w| non_negative("weight", w))
+                .transpose()?,
+            gtin: row
+                .gtin
+                .map(|g| Gtin::parse(&g).map_err(|e| corrupt("gtin", e)))
+                .transpose()?,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
     }
+}
+
+/// A variant joined to its product's name and status: what a sale reads.
+pub(crate) type SellableRow = (VariantRow, String, String);
+
+/// The columns of a [`SellableRow`], from `product_variants` joined to `products`.
+pub(crate) type SellableColumns = (
+    diesel::dsl::AsSelect<VariantRow, diesel::pg::Pg>,
+    crate::schema::products::name,
+    crate::schema::products::status,
+);
+
+/// The columns of a [`SellableRow`].
+pub(crate) fn sellable_columns() -> SellableColumns {
+    (
+        VariantRow::as_select(),
+        crate::schema::products::name,
+        crate::schema::products::status,
+    )
+}
+
+/// The sellable of a [`SellableRow`].
+pub(crate) fn sellable((variant, name, status): SellableRow) -> Result<Sellable, StoreError> {
+    Ok(Sellable {
+        variant: Variant::try_from(variant)?,
+        product_name: ProductName::try_from(name).map_err(|e| corrupt("product name", e))?,
+        product_status: parse_enum("product status", &status)?,
+    })
 }
 
 /// A new `categories` row.
@@ -88,31 +158,62 @@ impl<'a> From<&'a NewCategory> for NewCategoryRow<'a> {
     }
 }
 
-/// A new `products` row; status and timestamps take the column defaults.
+/// A new `products` row; timestamps take the column defaults.
 #[derive(Debug, Insertable)]
 #[diesel(table_name = products, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct NewProductRow<'a> {
-    pub sku: &'a str,
+    pub slug: &'a str,
     pub name: &'a str,
     pub description: &'a str,
     pub category_id: i64,
-    #[diesel(deserialize_as = PgDecimal)]
-    pub price: Decimal,
-    pub currency: &'a str,
-    pub stock_on_hand: i32,
+    pub status: &'a str,
+    pub options: serde_json::Value,
 }
 
 impl<'a> NewProductRow<'a> {
-    /// The row for `new`; a stock beyond the `integer` column is `StockOutOfRange`.
-    pub fn new(new: &'a NewProduct) -> Result<Self, StoreError> {
-        Ok(NewProductRow {
-            sku: new.sku.as_str(),
+    /// The row for `new`.
+    pub fn new(new: &'a NewProduct) -> Self {
+        NewProductRow {
+            slug: new.slug.as_str(),
             name: new.name.as_str(),
             description: new.description.as_str(),
             category_id: new.category_id.get(),
+            status: new.status.as_str(),
+            options: json_column(&new.options),
+        }
+    }
+}
+
+/// A new `product_variants` row; timestamps take the column defaults.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = product_variants, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct NewVariantRow<'a> {
+    pub product_id: i64,
+    pub sku: &'a str,
+    pub options: serde_json::Value,
+    pub price: Decimal,
+    pub currency: &'a str,
+    pub stock_on_hand: i32,
+    pub weight_grams: Option<i32>,
+    pub gtin: Option<&'a str>,
+}
+
+impl<'a> NewVariantRow<'a> {
+    /// The row for `new` of product `product`; a stock or weight beyond the
+    /// `integer` column is refused.
+    pub fn new(product: ProductId, new: &'a NewVariant) -> Result<Self, StoreError> {
+        Ok(NewVariantRow {
+            product_id: product.get(),
+            sku: new.sku.as_str(),
+            options: json_column(&new.selection),
             price: new.price.amount(),
             currency: new.price.currency().code(),
             stock_on_hand: stock_column(new.stock_on_hand)?,
+            weight_grams: new
+                .weight_grams
+                .map(|w| i32::try_from(w).map_err(|e| corrupt("weight", e)))
+                .transpose()?,
+            gtin: new.gtin.as_ref().map(Gtin::as_str),
         })
     }
 }

@@ -6,7 +6,7 @@ use ecom_domain::prelude::*;
 use rust_decimal::Decimal;
 
 use super::account::postal;
-use super::value::{corrupt, money, parse_enum, quantity};
+use super::value::{corrupt, from_json, money, parse_enum, quantity};
 use crate::StoreError;
 use crate::decode::{PgDecimal, PgTimestamp};
 use crate::schema::{order_addresses, order_lines, order_status_history, orders};
@@ -39,9 +39,10 @@ pub(crate) struct OrderRow {
 #[diesel(table_name = order_lines, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct OrderLineRow {
     pub line_no: i16,
-    pub product_id: i64,
+    pub variant_id: i64,
     pub sku: String,
     pub name: String,
+    pub options: serde_json::Value,
     #[diesel(deserialize_as = PgDecimal)]
     pub unit_price: Decimal,
     pub quantity: i32,
@@ -146,9 +147,10 @@ impl OrderLineRow {
     fn into_line(self, currency: &str) -> Result<OrderLine, StoreError> {
         Ok(OrderLine {
             line_no: u16::try_from(self.line_no).map_err(|e| corrupt("line number", e))?,
-            product_id: ProductId::new(self.product_id),
+            variant_id: VariantId::new(self.variant_id),
             sku: Sku::parse(&self.sku).map_err(|e| corrupt("sku", e))?,
             name: ProductName::parse(&self.name).map_err(|e| corrupt("product name", e))?,
+            selection: from_json("order line options", self.options)?,
             unit_price: money(self.unit_price, currency)?,
             quantity: quantity(self.quantity)?,
         })

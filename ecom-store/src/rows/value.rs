@@ -54,3 +54,18 @@ pub(crate) fn token_digest(bytes: Vec<u8>) -> Result<TokenDigest, StoreError> {
         .map_err(|b: Vec<u8>| corrupt("token digest", format!("{} bytes", b.len())))?;
     Ok(TokenDigest::from_bytes(bytes))
 }
+
+/// A domain value as the `jsonb` column it is stored in (its serde form).
+pub(crate) fn json_column<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    // Option types and selections serialize to plain arrays of strings: no map
+    // with non-string keys, no float, nothing that can fail.
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
+/// A stored `jsonb` value parsed back into its domain type.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
+    what: &str,
+    value: serde_json::Value,
+) -> Result<T, StoreError> {
+    serde_json::from_value(value).map_err(|e| corrupt(what, e))
+}
