@@ -168,22 +168,33 @@ fn bounds() -> Vec<Bound> {
             constraint: None,
         },
         Bound {
-            column: "products.sku",
+            column: "product_variants.sku",
             max: Sku::MAX_LEN,
             value: upper,
             domain: |v| Sku::parse(v).is_ok(),
-            insert: "INSERT INTO products (sku, name, description, category_id, price, currency) \
-                     SELECT $1, 'x', '', min(id), 1, 'EUR' FROM categories",
-            // Its format check, from the first migration, bounds it already.
-            constraint: Some("products_sku_format"),
+            insert: "INSERT INTO product_variants (product_id, sku, options, price, currency) \
+                     SELECT min(id), $1, '[{\"option\": \"Size\", \"value\": \"XL\"}]', 1, 'EUR' \
+                     FROM products",
+            // Its format check bounds it already.
+            constraint: Some("product_variants_sku_format"),
+        },
+        Bound {
+            column: "products.slug",
+            max: Slug::MAX_LEN,
+            value: lower,
+            domain: |v| Slug::parse(v).is_ok(),
+            insert: "INSERT INTO products (slug, name, description, category_id) \
+                     SELECT $1, 'x', '', min(id) FROM categories",
+            // Its format check bounds it already.
+            constraint: Some("products_slug_format"),
         },
         Bound {
             column: "products.name",
             max: ProductName::MAX_LEN,
             value: accented,
             domain: |v| ProductName::parse(v).is_ok(),
-            insert: "INSERT INTO products (sku, name, description, category_id, price, currency) \
-                     SELECT 'BOUNDS', $1, '', min(id), 1, 'EUR' FROM categories",
+            insert: "INSERT INTO products (slug, name, description, category_id) \
+                     SELECT 'bounds', $1, '', min(id) FROM categories",
             constraint: None,
         },
         Bound {
@@ -191,8 +202,8 @@ fn bounds() -> Vec<Bound> {
             max: Description::MAX_LEN,
             value: accented,
             domain: |v| Description::parse(v).is_ok(),
-            insert: "INSERT INTO products (sku, name, description, category_id, price, currency) \
-                     SELECT 'BOUNDS', 'x', $1, min(id), 1, 'EUR' FROM categories",
+            insert: "INSERT INTO products (slug, name, description, category_id) \
+                     SELECT 'bounds', 'x', $1, min(id) FROM categories",
             constraint: None,
         },
         Bound {
@@ -225,8 +236,8 @@ fn bounds() -> Vec<Bound> {
             max: Sku::MAX_LEN,
             value: upper,
             domain: |v| Sku::parse(v).is_ok(),
-            insert: "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, unit_price, quantity) \
-                     SELECT (SELECT min(id) FROM orders), 1, min(id), $1, 'x', 1, 1 FROM products",
+            insert: "INSERT INTO order_lines (order_id, line_no, variant_id, sku, name, unit_price, quantity) \
+                     SELECT (SELECT min(id) FROM orders), 1, min(id), $1, 'x', 1, 1 FROM product_variants",
             constraint: None,
         },
         Bound {
@@ -234,8 +245,8 @@ fn bounds() -> Vec<Bound> {
             max: ProductName::MAX_LEN,
             value: accented,
             domain: |v| ProductName::parse(v).is_ok(),
-            insert: "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, unit_price, quantity) \
-                     SELECT (SELECT min(id) FROM orders), 1, min(id), 'X', $1, 1, 1 FROM products",
+            insert: "INSERT INTO order_lines (order_id, line_no, variant_id, sku, name, unit_price, quantity) \
+                     SELECT (SELECT min(id) FROM orders), 1, min(id), 'X', $1, 1, 1 FROM product_variants",
             constraint: None,
         },
         Bound {
@@ -313,8 +324,9 @@ fn arranged() -> TestDb {
     let mut owner = db.connect();
     for statement in [
         "INSERT INTO categories (slug, name) VALUES ('lamps', 'Lamps')",
-        "INSERT INTO products (sku, name, category_id, price, currency) \
-         SELECT 'LAMP', 'Lamp', id, 10, 'EUR' FROM categories",
+        "INSERT INTO products (slug, name, category_id) SELECT 'lamp', 'Lamp', id FROM categories",
+        "INSERT INTO product_variants (product_id, sku, price, currency) \
+         SELECT id, 'LAMP', 10, 'EUR' FROM products",
         "INSERT INTO users (email, name, password_hash) VALUES ('ada@example.com', 'Ada', 'x')",
         "INSERT INTO orders (guest_email, currency, subtotal, grand_total, payment_deadline) \
          VALUES ('guest@example.com', 'EUR', 10, 10, now() + interval '1 hour')",
@@ -403,7 +415,7 @@ fn a_guest_is_known_by_a_whole_digest_and_never_by_the_token() {
     );
 }
 
-/// A cart and `Cart::MAX_LINES + 1` products to fill it with, written by the owner.
+/// A cart and `Cart::MAX_LINES + 1` variants to fill it with, written by the owner.
 fn cart_and_products() -> (TestDb, i64) {
     let db = TestDb::new();
     let mut owner = db.connect();
@@ -414,9 +426,11 @@ fn cart_and_products() -> (TestDb, i64) {
     setup(
         &mut owner,
         &format!(
-            "INSERT INTO products (sku, name, category_id, price, currency) \
-             SELECT 'LAMP-' || n, 'Lamp ' || n, (SELECT id FROM categories), 10, 'EUR' \
-             FROM generate_series(1, {}) AS n",
+            "WITH p AS (INSERT INTO products (slug, name, category_id) \
+                        SELECT 'lamp-' || n, 'Lamp ' || n, (SELECT id FROM categories) \
+                        FROM generate_series(1, {}) AS n RETURNING id, slug) \
+             INSERT INTO product_variants (product_id, sku, price, currency) \
+             SELECT id, upper(slug), 10, 'EUR' FROM p",
             Cart::MAX_LINES + 1
         ),
     );
@@ -429,7 +443,7 @@ fn cart_and_products() -> (TestDb, i64) {
     (db, cart)
 }
 
-/// Adds the products numbered `from..=to` (by id order) to `cart` in one statement.
+/// Adds the variants numbered `from..=to` (by id order) to `cart` in one statement.
 fn add_lines(
     conn: &mut PgConnection,
     cart: i64,
@@ -437,8 +451,8 @@ fn add_lines(
     to: usize,
 ) -> Result<usize, StoreError> {
     diesel::sql_query(
-        "INSERT INTO cart_lines (cart_id, product_id, quantity) \
-         SELECT $1, id, 1 FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM products) p \
+        "INSERT INTO cart_lines (cart_id, variant_id, quantity) \
+         SELECT $1, id, 1 FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM product_variants) p \
          WHERE n BETWEEN $2 AND $3",
     )
     .bind::<diesel::sql_types::BigInt, _>(cart)
@@ -473,9 +487,9 @@ fn a_cart_holds_at_most_the_domains_line_limit_whoever_writes_it() {
     assert_too_many_lines(add_lines(&mut app, cart, max + 1, max + 1));
     // Changing quantities of a full cart stays allowed (the store upserts them).
     app.batch_execute(&format!(
-        "INSERT INTO cart_lines (cart_id, product_id, quantity) \
-         SELECT cart_id, product_id, 2 FROM cart_lines WHERE cart_id = {cart} \
-         ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = excluded.quantity"
+        "INSERT INTO cart_lines (cart_id, variant_id, quantity) \
+         SELECT cart_id, variant_id, 2 FROM cart_lines WHERE cart_id = {cart} \
+         ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = excluded.quantity"
     ))
     .unwrap();
     // A line moved from another cart into the full one.

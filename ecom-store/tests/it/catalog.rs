@@ -26,15 +26,30 @@ fn new_category(parent: Option<CategoryId>, slug: &str, name: &str) -> NewCatego
     }
 }
 
+/// A product without options, its slug its SKU in lower case, 10 units of its one
+/// variant in stock.
 fn new_product(category: CategoryId, sku: &str, name: &str, price: &str) -> NewProduct {
-    NewProduct {
-        sku: Sku::parse(sku).unwrap(),
-        name: ProductName::parse(name).unwrap(),
-        description: Description::parse("").unwrap(),
-        category_id: category,
-        price: eur(price),
-        stock_on_hand: 10,
-    }
+    let sku = Sku::parse(sku).unwrap();
+    NewProduct::single(
+        Slug::parse(&sku.as_str().to_lowercase()).unwrap(),
+        ProductName::parse(name).unwrap(),
+        category,
+        sku,
+        eur(price),
+        10,
+    )
+}
+
+/// `new` with `stock` units of its one variant.
+fn with_stock(mut new: NewProduct, stock: u32) -> NewProduct {
+    new.variants[0].stock_on_hand = stock;
+    new
+}
+
+/// The one variant of a product without options.
+fn only(product: &Product) -> &Variant {
+    assert_eq!(product.variants.len(), 1, "{product:?}");
+    &product.variants[0]
 }
 
 fn category<S: CatalogRepository>(store: &S, parent: Option<CategoryId>, slug: &str) -> Category {
@@ -244,23 +259,30 @@ fn products_are_created_read_changed_and_restocked() {
     let created = store
         .create_product(NewProduct {
             description: Description::parse("Steamed, from Shizuoka.\nSecond line.").unwrap(),
-            stock_on_hand: 3,
-            ..new_product(tea.id, " sen-1 ", "Sencha", "12.50")
+            ..with_stock(new_product(tea.id, " sen-1 ", "Sencha", "12.50"), 3)
         })
         .unwrap();
-    assert_eq!(created.sku.as_str(), "SEN-1");
+    let variant = only(&created).clone();
+    assert_eq!(variant.sku.as_str(), "SEN-1");
+    assert_eq!(created.slug.as_str(), "sen-1");
+    assert!(created.options.is_empty() && variant.selection.is_empty());
     assert_eq!(created.name.as_str(), "Sencha");
     assert_eq!(
         created.description.as_str(),
         "Steamed, from Shizuoka.\nSecond line."
     );
     assert_eq!(created.category_id, tea.id);
-    assert_eq!(created.price, eur("12.50"));
+    assert_eq!(variant.price, eur("12.50"));
     assert_eq!(created.status, ProductStatus::Active);
-    assert_eq!(created.stock_on_hand, 3);
+    assert_eq!(variant.stock_on_hand, 3);
     assert_eq!(created.created_at, created.updated_at);
     assert_eq!(store.product(created.id).unwrap(), created);
-    assert_eq!(store.product_by_sku(&created.sku).unwrap(), created);
+    assert_eq!(store.product_by_slug(&created.slug).unwrap(), created);
+    assert_eq!(
+        store.variant_by_sku(&variant.sku).unwrap(),
+        Sellable::of(&created, variant.clone())
+    );
+    let v = variant.id;
 
     let renamed = store
         .update_product(
@@ -300,18 +322,18 @@ fn products_are_created_read_changed_and_restocked() {
         "an empty update still touches"
     );
 
-    let repriced = store.set_price(created.id, eur("0")).unwrap();
+    let repriced = store.set_price(v, eur("0")).unwrap();
     assert_eq!(repriced.price, eur("0.00"));
-    let repriced = store.set_price(created.id, eur("14.95")).unwrap();
+    let repriced = store.set_price(v, eur("14.95")).unwrap();
     assert_eq!(repriced.price, eur("14.95"));
     assert_eq!(
-        domain(store.set_price(created.id, eur("-0.01")).unwrap_err()),
+        domain(store.set_price(v, eur("-0.01")).unwrap_err()),
         DomainError::NegativePrice(eur("-0.01"))
     );
     assert_eq!(
         domain(
             store
-                .set_price(created.id, Money::parse("14.95", Currency::USD).unwrap())
+                .set_price(v, Money::parse("14.95", Currency::USD).unwrap())
                 .unwrap_err()
         ),
         DomainError::Money(MoneyError::CurrencyMismatch {
@@ -328,33 +350,35 @@ fn products_are_created_read_changed_and_restocked() {
         .set_product_status(created.id, ProductStatus::Active)
         .unwrap();
     assert_eq!(active.status, ProductStatus::Active);
+    let draft = store
+        .set_product_status(created.id, ProductStatus::Draft)
+        .unwrap();
+    assert_eq!(draft.status, ProductStatus::Draft);
+    assert!(!draft.is_buyable());
 
-    let restocked = store.restock(created.id, 7).unwrap();
+    let restocked = store.restock(v, 7).unwrap();
     assert_eq!(restocked.stock_on_hand, 10);
     assert_eq!(restocked.price, eur("14.95"), "earlier changes are kept");
-    let full = store.restock(created.id, i32::MAX as u32 - 10).unwrap();
+    let full = store.restock(v, i32::MAX as u32 - 10).unwrap();
     assert_eq!(full.stock_on_hand, i32::MAX as u32);
     assert_eq!(
-        domain(store.restock(created.id, 1).unwrap_err()),
+        domain(store.restock(v, 1).unwrap_err()),
         DomainError::StockOutOfRange(i32::MAX as u32 + 1),
         "past the integer column"
     );
     assert_eq!(
-        domain(store.restock(created.id, u32::MAX).unwrap_err()),
+        domain(store.restock(v, u32::MAX).unwrap_err()),
         DomainError::StockOutOfRange(u32::MAX),
         "past u32"
     );
     assert_eq!(
-        store.product(created.id).unwrap().stock_on_hand,
+        only(&store.product(created.id).unwrap()).stock_on_hand,
         i32::MAX as u32
     );
     assert_eq!(
         domain(
             store
-                .create_product(NewProduct {
-                    stock_on_hand: u32::MAX,
-                    ..new_product(tea.id, "BIG", "Big", "1")
-                })
+                .create_product(with_stock(new_product(tea.id, "BIG", "Big", "1"), u32::MAX))
                 .unwrap_err()
         ),
         DomainError::StockOutOfRange(u32::MAX)
@@ -376,7 +400,6 @@ fn missing_products_are_not_found_by_every_operation() {
         ),
         nf()
     );
-    assert_eq!(domain(store.set_price(id, eur("1")).unwrap_err()), nf());
     assert_eq!(
         domain(
             store
@@ -385,11 +408,25 @@ fn missing_products_are_not_found_by_every_operation() {
         ),
         nf()
     );
-    assert_eq!(domain(store.restock(id, 1).unwrap_err()), nf());
+    let new = NewVariant::default_of(Sku::parse("NOPE-2").unwrap(), eur("1"), 1);
+    assert_eq!(domain(store.add_variant(id, new).unwrap_err()), nf());
+    let variant = VariantId::new(987_654);
+    let missing = || not_found("variant", variant);
+    assert_eq!(domain(store.variant(variant).unwrap_err()), missing());
+    assert_eq!(
+        domain(store.set_price(variant, eur("1")).unwrap_err()),
+        missing()
+    );
+    assert_eq!(domain(store.restock(variant, 1).unwrap_err()), missing());
     let sku = Sku::parse("NOPE-1").unwrap();
     assert_eq!(
-        domain(store.product_by_sku(&sku).unwrap_err()),
-        not_found("product", "NOPE-1")
+        domain(store.variant_by_sku(&sku).unwrap_err()),
+        not_found("variant", "NOPE-1")
+    );
+    let slug = Slug::parse("nope").unwrap();
+    assert_eq!(
+        domain(store.product_by_slug(&slug).unwrap_err()),
+        not_found("product", "nope")
     );
 }
 
@@ -464,20 +501,21 @@ fn constraint_violations_from_sql_map_to_typed_store_errors() {
     let err = exec(
         &mut conn,
         &format!(
-            "INSERT INTO products (sku, name, category_id, price, currency) \
-             VALUES ('NEG-1', 'Negative', {}, -1, 'EUR')",
+            "WITH p AS (INSERT INTO products (slug, name, category_id) \
+                        VALUES ('neg-1', 'Negative', {}) RETURNING id) \
+             INSERT INTO product_variants (product_id, sku, price, currency) \
+             SELECT id, 'NEG-1', -1, 'EUR' FROM p",
             tea.id
         ),
     )
     .unwrap_err();
     assert!(
-        matches!(&err, StoreError::Invalid { constraint: Some(c), .. } if c == "products_price_non_negative"),
+        matches!(&err, StoreError::Invalid { constraint: Some(c), .. } if c == "product_variants_price_non_negative"),
         "{err:?}"
     );
     let err = exec(
         &mut conn,
-        "INSERT INTO products (sku, name, category_id, price, currency) \
-         VALUES ('LOST-1', 'Lost', 987654, 1, 'EUR')",
+        "INSERT INTO products (slug, name, category_id) VALUES ('lost-1', 'Lost', 987654)",
     )
     .unwrap_err();
     assert!(
@@ -492,21 +530,18 @@ fn constraint_violations_from_sql_map_to_typed_store_errors() {
         Err(MoneyError::Overflow)
     );
     let max = Money::parse("999999999999999.99", Currency::EUR).unwrap();
-    let fits = store
-        .create_product(NewProduct {
-            price: max,
-            ..new_product(tea.id, "MAX", "Max", "1")
-        })
-        .unwrap();
-    assert_eq!(store.product(fits.id).unwrap().price, max);
+    let mut new = new_product(tea.id, "MAX", "Max", "1");
+    new.variants[0].price = max;
+    let fits = store.create_product(new).unwrap();
+    assert_eq!(only(&store.product(fits.id).unwrap()).price, max);
 
     // A row written around the store that breaks a domain rule reads back as
     // Invalid, not as a half-valid product.
     setup(
         &mut conn,
         &format!(
-            "INSERT INTO products (id, sku, name, category_id, price, currency) \
-             VALUES (5000, 'BAD-1', E'two\\nlines', {}, 1, 'EUR')",
+            "INSERT INTO products (id, slug, name, category_id) \
+             VALUES (5000, 'bad-1', E'two\\nlines', {})",
             tea.id
         ),
     );
@@ -597,7 +632,7 @@ fn keyset_pages_walk_every_active_product_of_the_subtree_once() {
         }
     }
     let late = store
-        .product_by_sku(&Sku::parse("LATE-1").unwrap())
+        .product_by_slug(&Slug::parse("late-1").unwrap())
         .unwrap();
     expected.push(late.id);
     assert_eq!(seen, expected, "complete, in id order, no duplicates");
@@ -692,7 +727,10 @@ fn search_ranks_like_the_reference_store_and_skips_archived_products() {
     let pg_products = search_catalog(&pg);
     let memory_products = search_catalog(&memory);
     let sku_of = |products: &[Product]| -> Vec<String> {
-        products.iter().map(|p| p.sku.as_str().to_owned()).collect()
+        products
+            .iter()
+            .map(|p| only(p).sku.as_str().to_owned())
+            .collect()
     };
     for (query, limit) in [
         ("green tea", 10),
@@ -717,7 +755,7 @@ fn search_ranks_like_the_reference_store_and_skips_archived_products() {
         "the exact name ranks first"
     );
     assert!(
-        hits.iter().all(|p| p.sku != pg_products[1].sku),
+        hits.iter().all(|p| p.slug != pg_products[1].slug),
         "archived products are not found"
     );
     assert!(
@@ -831,16 +869,40 @@ impl Names {
     }
 
     fn product(&mut self, p: &Product) -> String {
+        let variants: Vec<String> = p.variants.iter().map(|v| self.variant(v)).collect();
         format!(
-            "{} sku={} name={} desc={:?} in={} price={} status={} stock={}",
+            "{} slug={} name={} desc={:?} in={} status={} options={:?} variants=[{}]",
             self.name("product", p.id.get()),
-            p.sku,
+            p.slug,
             p.name,
             p.description.as_str(),
             self.name("category", p.category_id.get()),
-            p.price,
             p.status,
-            p.stock_on_hand
+            p.options,
+            variants.join("; ")
+        )
+    }
+
+    fn variant(&mut self, v: &Variant) -> String {
+        format!(
+            "{} of {} sku={} options={} price={} stock={} weight={:?} gtin={:?}",
+            self.name("variant", v.id.get()),
+            self.name("product", v.product_id.get()),
+            v.sku,
+            v.selection,
+            v.price,
+            v.stock_on_hand,
+            v.weight_grams,
+            v.gtin
+        )
+    }
+
+    fn sellable(&mut self, s: &Sellable) -> String {
+        format!(
+            "{} name={} status={}",
+            self.variant(&s.variant),
+            s.product_name,
+            s.product_status
         )
     }
 
@@ -1043,24 +1105,31 @@ fn scenario<S: CatalogRepository + AccountRepository>(store: &S) -> Vec<String> 
     );
     t.record(
         "price",
-        store.set_price(made[0].id, eur("4.20")),
-        Names::product,
+        store.set_price(only(&made[0]).id, eur("4.20")),
+        Names::variant,
     );
     t.record(
         "price in USD",
-        store.set_price(made[0].id, Money::parse("4.20", Currency::USD).unwrap()),
-        Names::product,
+        store.set_price(
+            only(&made[0]).id,
+            Money::parse("4.20", Currency::USD).unwrap(),
+        ),
+        Names::variant,
     );
     t.record(
         "negative",
-        store.set_price(made[0].id, eur("-4.20")),
-        Names::product,
+        store.set_price(only(&made[0]).id, eur("-4.20")),
+        Names::variant,
     );
-    t.record("restock", store.restock(made[2].id, 5), Names::product);
+    t.record(
+        "restock",
+        store.restock(only(&made[2]).id, 5),
+        Names::variant,
+    );
     t.record(
         "overflow",
-        store.restock(made[2].id, u32::MAX),
-        Names::product,
+        store.restock(only(&made[2]).id, u32::MAX),
+        Names::variant,
     );
     t.record(
         "rename",
@@ -1076,7 +1145,12 @@ fn scenario<S: CatalogRepository + AccountRepository>(store: &S) -> Vec<String> 
     );
     t.record(
         "by sku",
-        store.product_by_sku(&Sku::parse("SKU-4").unwrap()),
+        store.variant_by_sku(&Sku::parse("SKU-4").unwrap()),
+        Names::sellable,
+    );
+    t.record(
+        "by slug",
+        store.product_by_slug(&Slug::parse("sku-4").unwrap()),
         Names::product,
     );
     let mut page = PageRequest::first(2);

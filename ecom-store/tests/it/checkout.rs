@@ -66,7 +66,7 @@ fn carts_keep_one_line_per_product_and_price_from_current_data() {
     ));
     assert!(matches!(
         domain(
-            s.add_item(cart.id, ProductId::new(999_999), q(1))
+            s.add_item(cart.id, VariantId::new(999_999), q(1))
                 .unwrap_err()
         ),
         DomainError::NotFound {
@@ -120,9 +120,9 @@ fn out_of_stock_names_each_short_line_and_writes_nothing() {
     let DomainError::OutOfStock(short) = domain(&err) else {
         panic!("{err:?}")
     };
-    let seen: Vec<(ProductId, u32, u32)> = short
+    let seen: Vec<(VariantId, u32, u32)> = short
         .iter()
-        .map(|s| (s.product_id, s.requested, s.available))
+        .map(|s| (s.variant_id, s.requested, s.available))
         .collect();
     assert_eq!(
         seen,
@@ -412,10 +412,13 @@ fn the_database_refuses_over_capture_even_without_the_store() {
     assert_eq!(err.constraint(), Some("payments_captured_range"));
     let err = crate::util::exec(
         &mut shop.db.connect(),
-        "UPDATE products SET stock_on_hand = -1",
+        "UPDATE product_variants SET stock_on_hand = -1",
     )
     .unwrap_err();
-    assert_eq!(err.constraint(), Some("products_stock_non_negative"));
+    assert_eq!(
+        err.constraint(),
+        Some("product_variants_stock_non_negative")
+    );
 }
 
 #[test]
@@ -628,7 +631,7 @@ impl Stall {
     fn trigger(self) -> &'static str {
         match self {
             Stall::LastWrite => {
-                "CREATE TRIGGER stall AFTER UPDATE OF stock_on_hand ON products \
+                "CREATE TRIGGER stall AFTER UPDATE OF stock_on_hand ON product_variants \
                  FOR EACH ROW EXECUTE FUNCTION stall()"
             }
             Stall::Commit => {
@@ -641,7 +644,7 @@ impl Stall {
     /// The start of the statement the stalled backend is running.
     fn statement(self) -> &'static str {
         match self {
-            Stall::LastWrite => "UPDATE products p SET stock_on_hand",
+            Stall::LastWrite => "UPDATE product_variants v SET stock_on_hand",
             Stall::Commit => "COMMIT",
         }
     }
@@ -959,14 +962,14 @@ fn cancelling_puts_back_every_line_even_two_of_one_product() {
         .checkout(&request(shop.cart(1, &[(0, 3)]), "twice"))
         .unwrap();
     assert_eq!(shop.stock(shop.products[0]), 7);
-    // The store never writes two lines of one product, but nothing in the schema
+    // The store never writes two lines of one variant, but nothing in the schema
     // forbids them: written around the store, with the stock they took.
     let mut conn = shop.db.connect();
     setup(
         &mut conn,
         &format!(
-            "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, unit_price, quantity) \
-             SELECT order_id, 2, product_id, sku, name, unit_price, 2 FROM order_lines \
+            "INSERT INTO order_lines (order_id, line_no, variant_id, sku, name, unit_price, quantity) \
+             SELECT order_id, 2, variant_id, sku, name, unit_price, 2 FROM order_lines \
              WHERE order_id = {}",
             done.order.id.get()
         ),
@@ -974,7 +977,7 @@ fn cancelling_puts_back_every_line_even_two_of_one_product() {
     setup(
         &mut conn,
         &format!(
-            "UPDATE products SET stock_on_hand = stock_on_hand - 2 WHERE id = {}",
+            "UPDATE product_variants SET stock_on_hand = stock_on_hand - 2 WHERE id = {}",
             shop.products[0].get()
         ),
     );

@@ -19,8 +19,11 @@ fn catalog() -> (TestDb, PgConnection) {
     );
     setup(
         &mut conn,
-        "INSERT INTO products (sku, name, category_id, price, currency) \
-         SELECT 'TEA-1', 'Green tea', id, 4.5, 'EUR' FROM categories WHERE slug = 'tea'",
+        "WITH p AS (INSERT INTO products (slug, name, category_id) \
+                    SELECT 'tea-1', 'Green tea', id FROM categories WHERE slug = 'tea' \
+                    RETURNING id) \
+         INSERT INTO product_variants (product_id, sku, price, currency) \
+         SELECT id, 'TEA-1', 4.5, 'EUR' FROM p",
     );
     (db, conn)
 }
@@ -60,8 +63,7 @@ fn missing_referenced_row_is_not_found() {
     let (_db, mut conn) = catalog();
     let err = exec(
         &mut conn,
-        "INSERT INTO products (sku, name, category_id, price, currency) \
-         VALUES ('X-1', 'X', -1, 1, 'EUR')",
+        "INSERT INTO products (slug, name, category_id) VALUES ('x-1', 'X', -1)",
     )
     .unwrap_err();
     match &err {
@@ -88,21 +90,40 @@ fn check_and_not_null_violations_are_invalid() {
     let (_db, mut conn) = catalog();
     for (statement, constraint) in [
         (
-            "UPDATE products SET price = -1",
-            "products_price_non_negative",
+            "UPDATE product_variants SET price = -1",
+            "product_variants_price_non_negative",
         ),
         (
             "UPDATE products SET status = 'deleted'",
             "products_status_check",
         ),
         (
-            "UPDATE products SET currency = 'eur'",
-            "products_currency_format",
+            "UPDATE product_variants SET currency = 'eur'",
+            "product_variants_currency_format",
         ),
-        ("UPDATE products SET sku = 'lower'", "products_sku_format"),
         (
-            "UPDATE products SET stock_on_hand = -1",
-            "products_stock_non_negative",
+            "UPDATE product_variants SET sku = 'lower'",
+            "product_variants_sku_format",
+        ),
+        (
+            "UPDATE product_variants SET stock_on_hand = -1",
+            "product_variants_stock_non_negative",
+        ),
+        (
+            "UPDATE product_variants SET gtin = '123'",
+            "product_variants_gtin_format",
+        ),
+        (
+            "UPDATE product_variants SET options = '{}'",
+            "product_variants_options_shape",
+        ),
+        (
+            "UPDATE products SET slug = 'Not A Slug'",
+            "products_slug_format",
+        ),
+        (
+            "UPDATE products SET options = '{}'",
+            "products_options_shape",
         ),
         (
             "UPDATE categories SET parent_id = id",

@@ -428,6 +428,7 @@ fn locking_migrations_under_checkout_load_lose_nothing_and_report_the_longest_st
     let store = PgStore::new(pool);
     let category = crate::util::category(&store, "live");
     let product = crate::util::product(&store, category.id, "LIVE-1", STOCK);
+    let variant = crate::util::only(&product);
     let mut owner = db.connect();
     crate::util::setup(
         &mut owner,
@@ -437,9 +438,9 @@ fn locking_migrations_under_checkout_load_lose_nothing_and_report_the_longest_st
              SELECT 'past-' || n || '@example.com', 'EUR', 20, 20, 'delivered', \
                  now() - interval '1 day', now() - interval '2 days' \
              FROM generate_series(1, {PAST_ORDERS}) AS n RETURNING id) \
-             INSERT INTO order_lines (order_id, line_no, product_id, sku, name, unit_price, quantity) \
+             INSERT INTO order_lines (order_id, line_no, variant_id, sku, name, unit_price, quantity) \
              SELECT id, 1, {}, 'LIVE-1', 'Lamp LIVE-1', 20, 1 FROM past",
-            product.id.get()
+            variant.get()
         ),
     );
     crate::util::setup(&mut owner, "ANALYZE orders, order_lines");
@@ -474,7 +475,7 @@ fn locking_migrations_under_checkout_load_lose_nothing_and_report_the_longest_st
                         let attempt = (|| -> Result<OrderId, StoreError> {
                             let guest = crate::util::guest_owner(buyer * 1_000_000 + n);
                             let cart = store.open_cart(&guest, Currency::EUR)?;
-                            store.add_item(cart.id, product.id, Quantity::new(1)?)?;
+                            store.add_item(cart.id, variant, Quantity::new(1)?)?;
                             Ok(store
                                 .checkout(&crate::util::request(cart.id, &key))?
                                 .order
@@ -545,8 +546,8 @@ fn locking_migrations_under_checkout_load_lose_nothing_and_report_the_longest_st
     let stock = crate::util::scalar(
         &mut owner,
         &format!(
-            "stock_on_hand::bigint FROM products WHERE id = {}",
-            product.id.get()
+            "stock_on_hand::bigint FROM product_variants WHERE id = {}",
+            variant.get()
         ),
     );
     assert_eq!(stock + orders, i64::from(STOCK), "stock and sales add up");

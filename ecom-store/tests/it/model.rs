@@ -6,6 +6,10 @@
 //! API; now and then one reads another's order or changes another's cart, and both
 //! stores must find nothing. Payments and fulfilment go through the back office.
 //!
+//! The catalog changes under the buyers: variants are added (combinations taken,
+//! or not among the options, are refused alike), prices change, products go to
+//! draft or archived and back.
+//!
 //! The two stores allocate ids differently, so entities are named by the order in
 //! which the test created them, and outcomes are compared without ids.
 
@@ -18,23 +22,27 @@ use proptest::prelude::*;
 
 use crate::util::{event, request, rules};
 
-const PRODUCTS: usize = 3;
+/// Variants an operation may name: more than the test ever creates, so that some
+/// name none.
+const VARIANTS: usize = 8;
+/// The products of [`setup`]: a shirt with options, and a mug without.
+const PRODUCTS: usize = 2;
 
 #[derive(Debug, Clone)]
 enum Op {
     Add {
         buyer: u32,
-        product: usize,
+        variant: usize,
         quantity: i64,
     },
     SetQuantity {
         buyer: u32,
-        product: usize,
+        variant: usize,
         quantity: i64,
     },
     Remove {
         buyer: u32,
-        product: usize,
+        variant: usize,
     },
     Checkout {
         buyer: u32,
@@ -62,8 +70,23 @@ enum Op {
     },
     Expire,
     Restock {
-        product: usize,
+        variant: usize,
         units: u32,
+    },
+    /// The back office adds a variant: one of the shirt's colour and size
+    /// combinations (`combination` past them: none, as the mug's default).
+    AddVariant {
+        product: usize,
+        combination: usize,
+        stock: u32,
+    },
+    SetPrice {
+        variant: usize,
+        minor: i64,
+    },
+    SetStatus {
+        product: usize,
+        status: ProductStatus,
     },
     /// A buyer reads an order by its reference: theirs, or another buyer's.
     Peek {
@@ -74,7 +97,7 @@ enum Op {
     Meddle {
         buyer: u32,
         victim: u32,
-        product: usize,
+        variant: usize,
     },
     /// A buyer signs out; their calls are refused from then on.
     SignOut {
@@ -88,12 +111,18 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     let buyer = 0u32..3;
+    let variant = 0..VARIANTS;
     let product = 0..PRODUCTS;
     let order = 0usize..6;
+    let status = prop_oneof![
+        Just(ProductStatus::Draft),
+        Just(ProductStatus::Active),
+        Just(ProductStatus::Archived)
+    ];
     prop_oneof![
-        4 => (buyer.clone(), product.clone(), 0i64..5).prop_map(|(buyer, product, quantity)| Op::Add { buyer, product, quantity }),
-        1 => (buyer.clone(), product.clone(), 1i64..4).prop_map(|(buyer, product, quantity)| Op::SetQuantity { buyer, product, quantity }),
-        1 => (buyer.clone(), product.clone()).prop_map(|(buyer, product)| Op::Remove { buyer, product }),
+        4 => (buyer.clone(), variant.clone(), 0i64..5).prop_map(|(buyer, variant, quantity)| Op::Add { buyer, variant, quantity }),
+        1 => (buyer.clone(), variant.clone(), 1i64..4).prop_map(|(buyer, variant, quantity)| Op::SetQuantity { buyer, variant, quantity }),
+        1 => (buyer.clone(), variant.clone()).prop_map(|(buyer, variant)| Op::Remove { buyer, variant }),
         3 => (buyer, 0u8..4).prop_map(|(buyer, key)| Op::Checkout { buyer, key }),
         2 => order.clone().prop_map(|order| Op::Authorize { order }),
         2 => (order.clone(), prop_oneof![Just(50i64), Just(100)]).prop_map(|(order, percent)| Op::Capture { order, percent }),
@@ -102,9 +131,12 @@ fn op() -> impl Strategy<Value = Op> {
         1 => order.clone().prop_map(|order| Op::Ship { order }),
         1 => order.prop_map(|order| Op::Deliver { order }),
         1 => Just(Op::Expire),
-        1 => (product.clone(), 0u32..3).prop_map(|(product, units)| Op::Restock { product, units }),
+        1 => (variant.clone(), 0u32..3).prop_map(|(variant, units)| Op::Restock { variant, units }),
+        1 => (product.clone(), 0usize..5, 0u32..3).prop_map(|(product, combination, stock)| Op::AddVariant { product, combination, stock }),
+        1 => (variant.clone(), 0i64..3000).prop_map(|(variant, minor)| Op::SetPrice { variant, minor }),
+        1 => (product, status).prop_map(|(product, status)| Op::SetStatus { product, status }),
         1 => (0u32..3, 0usize..6).prop_map(|(buyer, order)| Op::Peek { buyer, order }),
-        1 => (0u32..3, 0u32..3, product).prop_map(|(buyer, victim, product)| Op::Meddle { buyer, victim, product }),
+        1 => (0u32..3, 0u32..3, variant).prop_map(|(buyer, victim, variant)| Op::Meddle { buyer, victim, variant }),
         1 => (0u32..12).prop_map(|buyer| Op::SignOut { buyer }),
         1 => (0u32..3).prop_map(|buyer| Op::NewGuest { buyer }),
     ]
@@ -114,6 +146,8 @@ fn op() -> impl Strategy<Value = Op> {
 struct Subject<S> {
     store: S,
     products: Vec<ProductId>,
+    /// Every variant, in the order created.
+    variants: Vec<VariantId>,
     orders: Vec<(OrderId, PaymentId, Money, OrderRef)>,
     /// Each buyer's session.
     buyers: Vec<SessionToken>,
@@ -126,7 +160,7 @@ enum Outcome {
     Order {
         status: OrderStatus,
         grand_total: Money,
-        lines: Vec<(String, u32, Money)>,
+        lines: Vec<(String, String, u32, Money)>,
         replayed: bool,
     },
     Payment {
@@ -138,6 +172,9 @@ enum Outcome {
         applied: bool,
     },
     Status(OrderStatus),
+    Variant(String, Money, u32),
+    Price(Money),
+    ProductStatus(ProductStatus),
     Expired(usize),
     Stock(u32),
     Seen(OrderStatus, usize),
@@ -158,7 +195,7 @@ fn describe(err: &DomainError) -> String {
         }
         DomainError::CartNotOpen { status, .. } => format!("cart not open: {status}"),
         DomainError::NotInCart { .. } => "not in cart".into(),
-        DomainError::ProductUnavailable(_) => "product unavailable".into(),
+        DomainError::NotOnSale(_) => "not on sale".into(),
         DomainError::OrderNotPayable { status, .. } => format!("order not payable: {status}"),
         DomainError::CategoryCycle { .. } => "category cycle".into(),
         DomainError::ConcurrentUpdate { entity, .. } => format!("concurrent update: {entity}"),
@@ -190,12 +227,19 @@ where
                     .iter()
                     .map(|l| {
                         (
-                            s.products.iter().position(|p| *p == l.product_id).unwrap(),
+                            s.variants.iter().position(|v| *v == l.variant_id).unwrap(),
                             l.quantity.get(),
                         )
                     })
                     .collect(),
             )
+        };
+        // A variant the test has not created is one no store has.
+        let variant = |s: &Subject<S>, i: usize| {
+            s.variants
+                .get(i)
+                .copied()
+                .unwrap_or(VariantId::new(i64::MAX - i as i64))
         };
         let order = |s: &Subject<S>, i: usize| {
             s.orders
@@ -206,7 +250,7 @@ where
         Ok(match *op {
             Op::Add {
                 buyer,
-                product,
+                variant: v,
                 quantity,
             } => {
                 let cart = cart_of(s, buyer)?;
@@ -215,7 +259,7 @@ where
                     .add_to_cart(
                         &who(s, buyer),
                         cart.reference,
-                        s.products[product],
+                        variant(s, v),
                         Quantity::new(quantity)?,
                     )
                     .map_err(|e| domain(&e))?;
@@ -223,7 +267,7 @@ where
             }
             Op::SetQuantity {
                 buyer,
-                product,
+                variant: v,
                 quantity,
             } => {
                 let cart = cart_of(s, buyer)?;
@@ -232,17 +276,17 @@ where
                     .set_cart_quantity(
                         &who(s, buyer),
                         cart.reference,
-                        s.products[product],
+                        variant(s, v),
                         Quantity::new(quantity)?,
                     )
                     .map_err(|e| domain(&e))?;
                 cart_outcome(s, cart)
             }
-            Op::Remove { buyer, product } => {
+            Op::Remove { buyer, variant: v } => {
                 let cart = cart_of(s, buyer)?;
                 let cart = s
                     .store
-                    .remove_from_cart(&who(s, buyer), cart.reference, s.products[product])
+                    .remove_from_cart(&who(s, buyer), cart.reference, variant(s, v))
                     .map_err(|e| domain(&e))?;
                 cart_outcome(s, cart)
             }
@@ -278,7 +322,14 @@ where
                         .order
                         .lines
                         .iter()
-                        .map(|l| (l.sku.as_str().to_owned(), l.quantity.get(), l.unit_price))
+                        .map(|l| {
+                            (
+                                l.sku.as_str().to_owned(),
+                                l.selection.to_string(),
+                                l.quantity.get(),
+                                l.unit_price,
+                            )
+                        })
                         .collect(),
                     replayed: done.replayed,
                 }
@@ -339,11 +390,47 @@ where
                     .map_err(|e| domain(&e))?
                     .len(),
             ),
-            Op::Restock { product, units } => Outcome::Stock(
+            Op::Restock { variant: v, units } => Outcome::Stock(
                 s.store
-                    .restock(s.products[product], units)
+                    .restock(variant(s, v), units)
                     .map_err(|e| domain(&e))?
                     .stock_on_hand,
+            ),
+            Op::AddVariant {
+                product,
+                combination,
+                stock,
+            } => {
+                let new = NewVariant {
+                    selection: shirt_selection(combination),
+                    ..NewVariant::default_of(
+                        Sku::parse(&format!("V-{product}-{combination}-{step}")).unwrap(),
+                        Money::from_minor(1500, Currency::EUR),
+                        stock,
+                    )
+                };
+                let added = s
+                    .store
+                    .add_variant(s.products[product], new)
+                    .map_err(|e| domain(&e))?;
+                s.variants.push(added.id);
+                Outcome::Variant(
+                    added.selection.to_string(),
+                    added.price,
+                    added.stock_on_hand,
+                )
+            }
+            Op::SetPrice { variant: v, minor } => Outcome::Price(
+                s.store
+                    .set_price(variant(s, v), Money::from_minor(minor, Currency::EUR))
+                    .map_err(|e| domain(&e))?
+                    .price,
+            ),
+            Op::SetStatus { product, status } => Outcome::ProductStatus(
+                s.store
+                    .set_product_status(s.products[product], status)
+                    .map_err(|e| domain(&e))?
+                    .status,
             ),
             Op::Peek { buyer, order: i } => {
                 let (_, _, _, reference) = order(s, i)?;
@@ -356,7 +443,7 @@ where
             Op::Meddle {
                 buyer,
                 victim,
-                product,
+                variant: v,
             } => {
                 let theirs = cart_of(s, victim)?;
                 let cart = s
@@ -364,7 +451,7 @@ where
                     .add_to_cart(
                         &who(s, buyer),
                         theirs.reference,
-                        s.products[product],
+                        variant(s, v),
                         Quantity::new(1)?,
                     )
                     .map_err(|e| domain(&e))?;
@@ -406,21 +493,48 @@ fn setup<S: CatalogRepository + SessionRepository>(store: S) -> Subject<S> {
             name: CategoryName::parse("All").unwrap(),
         })
         .unwrap_or_else(|e| panic!("{e}"));
-    let products = (0..PRODUCTS)
-        .map(|i| {
-            store
-                .create_product(NewProduct {
-                    sku: Sku::parse(&format!("P-{i}")).unwrap(),
-                    name: ProductName::parse(&format!("Product {i}")).unwrap(),
-                    description: Description::default(),
-                    category_id: category.id,
-                    price: Money::from_minor(999 + i as i64 * 1000, Currency::EUR),
-                    stock_on_hand: 3,
+    let shirt = store
+        .create_product(NewProduct {
+            slug: Slug::parse("shirt").unwrap(),
+            name: ProductName::parse("Shirt").unwrap(),
+            description: Description::default(),
+            category_id: category.id,
+            status: ProductStatus::Active,
+            options: ProductOptions::new(vec![
+                option("Colour", &["Red", "Blue"]),
+                option("Size", &["M", "L"]),
+            ])
+            .unwrap(),
+            // Two of the four combinations; AddVariant may add the others.
+            variants: (0..2)
+                .map(|i| NewVariant {
+                    selection: shirt_selection(i),
+                    ..NewVariant::default_of(
+                        Sku::parse(&format!("SHIRT-{i}")).unwrap(),
+                        Money::from_minor(999 + i as i64 * 1000, Currency::EUR),
+                        3,
+                    )
                 })
-                .unwrap_or_else(|e| panic!("{e}"))
-                .id
+                .collect(),
         })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mug = store
+        .create_product(NewProduct::single(
+            Slug::parse("mug").unwrap(),
+            ProductName::parse("Mug").unwrap(),
+            category.id,
+            Sku::parse("MUG").unwrap(),
+            Money::from_minor(2999, Currency::EUR),
+            3,
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let variants = shirt
+        .variants
+        .iter()
+        .chain(&mug.variants)
+        .map(|v| v.id)
         .collect();
+    let products = vec![shirt.id, mug.id];
     let buyers = (0..3)
         .map(|_| {
             store
@@ -432,9 +546,36 @@ fn setup<S: CatalogRepository + SessionRepository>(store: S) -> Subject<S> {
     Subject {
         store,
         products,
+        variants,
         orders: Vec::new(),
         buyers,
     }
+}
+
+fn option(name: &str, values: &[&str]) -> OptionType {
+    let values = values
+        .iter()
+        .map(|v| OptionValue::parse(v).unwrap())
+        .collect();
+    OptionType::new(OptionName::parse(name).unwrap(), values).unwrap()
+}
+
+/// The shirt's colour and size combination `i` (of four); past them, the empty
+/// selection of a default variant. Spelled in lower case: the stores store the
+/// product's spelling.
+fn shirt_selection(i: usize) -> OptionSelection {
+    if i >= 4 {
+        return OptionSelection::none();
+    }
+    let choice = |option: &str, value: &str| OptionChoice {
+        option: OptionName::parse(option).unwrap(),
+        value: OptionValue::parse(value).unwrap(),
+    };
+    OptionSelection::new(vec![
+        choice("colour", ["red", "blue"][i % 2]),
+        choice("size", ["m", "l"][i / 2]),
+    ])
+    .unwrap()
 }
 
 /// One order at the end of a run: its status, its history and its payment.
@@ -453,12 +594,13 @@ where
     S: CatalogRepository + OrderRepository,
 {
     let stock = s
-        .products
+        .variants
         .iter()
-        .map(|p| {
+        .map(|v| {
             s.store
-                .product(*p)
+                .variant(*v)
                 .unwrap_or_else(|e| panic!("{e}"))
+                .variant
                 .stock_on_hand
         })
         .collect();

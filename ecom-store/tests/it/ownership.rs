@@ -40,7 +40,7 @@ fn snapshot(shop: &Shop) -> Vec<i64> {
         "SELECT coalesce(sum(quantity), 0)::bigint AS n FROM cart_lines",
         "SELECT count(*) AS n FROM orders",
         "SELECT count(*) AS n FROM idempotency_keys",
-        "SELECT sum(stock_on_hand)::bigint AS n FROM products",
+        "SELECT sum(stock_on_hand)::bigint AS n FROM product_variants",
     ]
     .iter()
     .map(|sql| shop.count(sql))

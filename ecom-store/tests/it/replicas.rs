@@ -17,7 +17,7 @@ use ecom_store::dev::Replication;
 use ecom_store::testing::ReplicatedDb;
 use ecom_store::{ConsistencyToken, PgStore, ReadPolicy, ServedBy, StoreConfig, StoreError};
 
-use crate::util::{category, orders_by_key, product, scalar};
+use crate::util::{category, only, orders_by_key, product, scalar};
 use crate::util::{guest_owner, request};
 
 /// How long a test waits for something that happens within moments on an idle
@@ -145,7 +145,10 @@ fn reads_go_to_the_standby_and_writes_to_the_primary() {
         .list_products(tools.id, PageRequest::first(10))
         .unwrap();
     assert_eq!(page.items.len(), 2);
-    assert_eq!(session.reader().product(lamp.id).unwrap().sku, lamp.sku);
+    assert_eq!(
+        session.reader().product(lamp.id).unwrap().variants,
+        lamp.variants
+    );
     assert_eq!(store.replica_status()[0].reads_served, before + 2);
     assert!(store.replica_status()[0].in_service);
 
@@ -392,8 +395,8 @@ fn failover_under_load(mode: Replication) -> (ReplicatedDb, Failover) {
     let config = config(&pair, pair.writer_url(), quick_policy());
     let store = PgStore::connect(&config).unwrap();
     let tools = category(&store, "tools");
-    let products: Vec<ProductId> = (0..10)
-        .map(|i| product(&store, tools.id, &format!("LAMP-{i}"), 1000).id)
+    let products: Vec<VariantId> = (0..10)
+        .map(|i| only(&product(&store, tools.id, &format!("LAMP-{i}"), 1000)))
         .collect();
     let carts: Vec<Vec<CartId>> = (0..CLIENTS)
         .map(|client| {
@@ -500,8 +503,8 @@ fn failover_under_load(mode: Replication) -> (ReplicatedDb, Failover) {
     assert_eq!(
         scalar(
             &mut conn,
-            "count(*) FROM products p WHERE p.stock_on_hand + coalesce((SELECT sum(quantity) \
-             FROM order_lines l WHERE l.product_id = p.id), 0) <> 1000"
+            "count(*) FROM product_variants p WHERE p.stock_on_hand + coalesce((SELECT sum(quantity) \
+             FROM order_lines l WHERE l.variant_id = p.id), 0) <> 1000"
         ),
         0,
         "stock + sold = initial stock"

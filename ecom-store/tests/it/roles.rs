@@ -149,9 +149,9 @@ fn the_read_only_role_only_reads() {
     }
     for statement in [
         "INSERT INTO categories (slug, name) VALUES ('x', 'X')",
-        "UPDATE products SET stock_on_hand = 0",
+        "UPDATE product_variants SET stock_on_hand = 0",
         "DELETE FROM cart_lines",
-        "SELECT id FROM products FOR UPDATE",
+        "SELECT id FROM product_variants FOR UPDATE",
         "TRUNCATE outbox_events",
         "CREATE TABLE sneaky (id int)",
     ] {

@@ -139,7 +139,11 @@ fn no_secret_reaches_a_log_line_or_an_error_text() {
     let product = crate::util::product(&store, category.id, "TEA-1", 3);
     let cart = store.open_cart(&guest_owner(7), Currency::EUR).unwrap();
     store
-        .add_item(cart.id, product.id, Quantity::new(1).unwrap())
+        .add_item(
+            cart.id,
+            crate::util::only(&product),
+            Quantity::new(1).unwrap(),
+        )
         .unwrap();
     let placed = store.checkout(&request(cart.id, "secret-flow")).unwrap();
     let amount = placed.order.totals.grand_total;

@@ -125,7 +125,7 @@ fn faults_under_load_lose_nothing_acknowledged() {
     };
     let store = PgStore::new(build_pool(&config).unwrap());
     let category = category(&store, "soak");
-    let products: Vec<ProductId> = (0..PRODUCTS)
+    let products: Vec<VariantId> = (0..PRODUCTS)
         .map(|i| {
             product(
                 &store,
@@ -133,7 +133,8 @@ fn faults_under_load_lose_nothing_acknowledged() {
                 &format!("SOAK-{i}"),
                 INITIAL_STOCK as u32,
             )
-            .id
+            .variants[0]
+                .id
         })
         .collect();
 
@@ -278,7 +279,7 @@ fn faults_under_load_lose_nothing_acknowledged() {
                 let deadline = until + PATIENCE;
                 while Instant::now() < until || (idle_cut_off == 0 && Instant::now() < deadline) {
                     blocker
-                        .batch_execute("BEGIN; LOCK TABLE products IN SHARE MODE")
+                        .batch_execute("BEGIN; LOCK TABLE product_variants IN SHARE MODE")
                         .unwrap();
                     let slow = get_conn(store.pool()).map(|mut conn| {
                         conn.batch_execute("BEGIN").unwrap();
@@ -430,8 +431,8 @@ fn faults_under_load_lose_nothing_acknowledged() {
         scalar(
             &mut conn,
             &format!(
-                "count(*) FROM products p WHERE p.stock_on_hand + coalesce((SELECT sum(l.quantity) \
-                 FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE l.product_id = p.id \
+                "count(*) FROM product_variants p WHERE p.stock_on_hand + coalesce((SELECT sum(l.quantity) \
+                 FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE l.variant_id = p.id \
                  AND o.status NOT IN ('cancelled', 'expired')), 0) <> {INITIAL_STOCK}"
             )
         ),

@@ -104,16 +104,16 @@ fn the_switch_turns_the_statement_cache_off() {
     }
 }
 
-/// Runs `calls` product reads (queries diesel keeps prepared) from 8 threads on
+/// Runs `calls` variant reads (queries diesel keeps prepared) from 8 threads on
 /// `store`; returns the errors.
-fn many_clients_read(store: &PgStore, product: ProductId, calls: usize) -> Vec<String> {
+fn many_clients_read(store: &PgStore, variant: VariantId, calls: usize) -> Vec<String> {
     let errors = Mutex::new(Vec::new());
     thread::scope(|scope| {
         for _ in 0..8 {
             scope.spawn(|| {
                 for _ in 0..calls / 8 {
-                    match store.product(product) {
-                        Ok(found) => assert_eq!(found.id, product),
+                    match store.variant(variant) {
+                        Ok(found) => assert_eq!(found.id(), variant),
                         Err(err) => errors.lock().unwrap().push(err.to_string()),
                     }
                 }

@@ -65,18 +65,24 @@ pub fn category(store: &PgStore, slug: &str) -> Category {
         .unwrap()
 }
 
-/// A 20.00 EUR product with `stock` units.
+/// A product without options: its one variant `sku` at 20.00 EUR with `stock` units.
 pub fn product(store: &PgStore, category: CategoryId, sku: &str, stock: u32) -> Product {
     store
-        .create_product(NewProduct {
-            sku: Sku::parse(sku).unwrap(),
-            name: ProductName::parse(&format!("Lamp {sku}")).unwrap(),
-            description: Description::default(),
-            category_id: category,
-            price: Money::parse("20.00", Currency::EUR).unwrap(),
-            stock_on_hand: stock,
-        })
+        .create_product(NewProduct::single(
+            Slug::parse(&sku.to_lowercase()).unwrap(),
+            ProductName::parse(&format!("Lamp {sku}")).unwrap(),
+            category,
+            Sku::parse(sku).unwrap(),
+            Money::parse("20.00", Currency::EUR).unwrap(),
+            stock,
+        ))
         .unwrap()
+}
+
+/// The one variant of a product without options.
+pub fn only(product: &Product) -> VariantId {
+    assert_eq!(product.variants.len(), 1, "{product:?}");
+    product.variants[0].id
 }
 
 /// Argon2 at a cost that keeps the tests fast; production uses `HashCost::OWASP`.
@@ -237,7 +243,8 @@ impl Drop for StopOnDrop {
 pub struct Shop {
     pub db: TestDb,
     pub store: PgStore,
-    pub products: Vec<ProductId>,
+    /// The one variant of each product, in the order of the stock levels.
+    pub products: Vec<VariantId>,
 }
 
 #[derive(QueryableByName)]
@@ -268,15 +275,19 @@ impl Shop {
         let mut products = Vec::new();
         for (i, stock) in stocks.iter().enumerate() {
             let id: Id = diesel::sql_query(
-                "INSERT INTO products (sku, name, category_id, price, currency, stock_on_hand) \
-                 SELECT $1, $2, id, 10.00 + $3, 'EUR', $3 FROM categories RETURNING id",
+                "WITH p AS ( \
+                   INSERT INTO products (slug, name, category_id) \
+                   SELECT lower($1), $2, id FROM categories RETURNING id \
+                 ) \
+                 INSERT INTO product_variants (product_id, sku, price, currency, stock_on_hand) \
+                 SELECT p.id, $1, 10.00 + $3, 'EUR', $3 FROM p RETURNING id",
             )
             .bind::<Text, _>(format!("TOOL-{i}"))
             .bind::<Text, _>(format!("Hammer {i}"))
             .bind::<diesel::sql_types::Integer, _>(*stock as i32)
             .get_result(&mut conn)
             .unwrap();
-            products.push(ProductId::new(id.id));
+            products.push(VariantId::new(id.id));
         }
         let config = StoreConfig {
             pool_max_size: connections,
@@ -292,10 +303,10 @@ impl Shop {
         }
     }
 
-    pub fn stock(&self, product: ProductId) -> i64 {
+    pub fn stock(&self, variant: VariantId) -> i64 {
         self.count(&format!(
-            "SELECT stock_on_hand::bigint AS n FROM products WHERE id = {}",
-            product.get()
+            "SELECT stock_on_hand::bigint AS n FROM product_variants WHERE id = {}",
+            variant.get()
         ))
     }
 
