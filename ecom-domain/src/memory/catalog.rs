@@ -175,14 +175,14 @@ impl CatalogRepository for MemoryStore {
         self.atomically(|s| {
             let new = new.checked()?;
             s.category(new.category_id)?;
+            for v in &new.variants {
+                s.ensure_unique(v)?;
+            }
             if s.products.values().any(|p| p.slug == new.slug) {
                 return Err(DomainError::AlreadyTaken {
                     what: Taken::Slug,
                     value: new.slug.as_str().to_owned(),
                 });
-            }
-            for v in &new.variants {
-                s.ensure_unique(v)?;
             }
             let now = Utc::now();
             let id: ProductId = s.next();

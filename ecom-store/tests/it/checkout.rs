@@ -70,7 +70,7 @@ fn carts_keep_one_line_per_product_and_price_from_current_data() {
                 .unwrap_err()
         ),
         DomainError::NotFound {
-            entity: "product",
+            entity: "variant",
             ..
         }
     ));
@@ -651,7 +651,7 @@ impl Stall {
 
     fn table(self) -> &'static str {
         match self {
-            Stall::LastWrite => "products",
+            Stall::LastWrite => "product_variants",
             Stall::Commit => "orders",
         }
     }
@@ -670,7 +670,7 @@ const CHECKOUT_TABLES: [&str; 9] = [
     "order_status_history",
     "payments",
     "outbox_events",
-    "products",
+    "product_variants",
 ];
 
 /// Stalls a checkout at `stall` (a trigger waits on an advisory lock the test holds),
@@ -758,7 +758,7 @@ fn killed_checkout_leaves_nothing_behind(stall: Stall) {
     assert_eq!(shop.stock(shop.products[0]), 5, "stock unchanged");
     for table in CHECKOUT_TABLES
         .iter()
-        .filter(|t| !["carts", "products"].contains(t))
+        .filter(|t| !["carts", "product_variants"].contains(t))
     {
         assert_eq!(
             shop.count(&format!("SELECT count(*) AS n FROM {table}")),

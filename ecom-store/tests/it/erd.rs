@@ -15,13 +15,21 @@ fn readme_er_diagram_matches_the_migrated_schema() {
         "docs/schema.md's ER diagram is stale: run `cargo run -p ecom-store --features dev --bin ecom-erd -- --write`\n\
          --- generated ---\n{generated}"
     );
-    for table in ["orders", "payments", "products", "users", "outbox_events"] {
+    for table in [
+        "orders",
+        "payments",
+        "products",
+        "product_variants",
+        "users",
+        "outbox_events",
+    ] {
         assert!(
             generated.contains(&format!("    {table} {{")),
             "{table} is missing"
         );
     }
     assert!(generated.contains("orders ||--o{ order_lines"));
+    assert!(generated.contains("products ||--o{ product_variants"));
 }
 
 #[test]
