@@ -7,6 +7,7 @@ use std::thread;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use diesel_migrations::MigrationHarness;
+use ecom_domain::prelude::*;
 use ecom_store::migrate::{self, MIGRATIONS};
 use ecom_store::testing::TestDb;
 
@@ -590,4 +591,259 @@ fn locking_migrations_under_checkout_load_lose_nothing_and_report_the_longest_st
     for (version, took) in &took {
         println!("  migration {version}: {took:?}");
     }
+}
+
+/// The order lines of the database, as text: what must read back unchanged.
+#[derive(QueryableByName, Debug, PartialEq, Eq)]
+struct LineText {
+    #[diesel(sql_type = BigInt)]
+    order_id: i64,
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    sku: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Text)]
+    price: String,
+    #[diesel(sql_type = BigInt)]
+    quantity: i64,
+}
+
+fn order_lines(conn: &mut PgConnection, id_column: &str) -> Vec<LineText> {
+    diesel::sql_query(format!(
+        "SELECT order_id, {id_column} AS id, sku, name, unit_price::text AS price, \
+         quantity::bigint AS quantity FROM order_lines ORDER BY order_id, line_no"
+    ))
+    .load(conn)
+    .unwrap()
+}
+
+fn decimal(text: &str) -> rust_decimal::Decimal {
+    text.parse().unwrap()
+}
+
+/// `(id, sku, price, stock)` of every product of the one-SKU schema.
+fn old_products(conn: &mut PgConnection) -> Vec<(i64, String, String, i64)> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+        #[diesel(sql_type = Text)]
+        sku: String,
+        #[diesel(sql_type = Text)]
+        price: String,
+        #[diesel(sql_type = BigInt)]
+        stock: i64,
+    }
+    diesel::sql_query(
+        "SELECT id, sku, price::text AS price, stock_on_hand::bigint AS stock \
+         FROM products ORDER BY id",
+    )
+    .load::<Row>(conn)
+    .unwrap()
+    .into_iter()
+    .map(|r| (r.id, r.sku, r.price, r.stock))
+    .collect()
+}
+
+/// Data written under the one-SKU-per-product schema survives the variants
+/// migration: each product's SKU, price and stock become its default variant's,
+/// under the product's own id, so every cart and order line points at the same id
+/// and every order reads back unchanged through the store. Down puts the old shape
+/// back with the same data, a product with several variants split into one product
+/// per variant.
+#[test]
+fn products_become_default_variants_and_every_order_reads_back_unchanged() {
+    const BEFORE_VARIANTS: &str = "20261202000200";
+    let db = TestDb::unmigrated();
+    let mut owner = db.connect();
+    while !migrate::applied_versions(&mut owner)
+        .unwrap()
+        .iter()
+        .any(|v| v == BEFORE_VARIANTS)
+    {
+        owner.run_next_migration(MIGRATIONS).unwrap();
+    }
+    // Written as the first version wrote it: SKUs whose hyphens a slug cannot keep.
+    for statement in [
+        "INSERT INTO categories (slug, name) VALUES ('lamps', 'Lamps')",
+        "INSERT INTO products (sku, name, category_id, price, currency, stock_on_hand, status) \
+         SELECT sku, name, (SELECT id FROM categories), price, 'EUR', stock, status \
+         FROM (VALUES ('LAMP-1', 'Desk lamp', 10.50, 5, 'active'), \
+                      ('LAMP--2', 'Floor lamp', 99.00, 0, 'active'), \
+                      ('LAMP-3-', 'Old lamp', 5.00, 2, 'archived')) AS p (sku, name, price, stock, status)",
+        "INSERT INTO carts (guest_token_digest, currency) VALUES (sha256('guest-token-0000000001'), 'EUR')",
+        "INSERT INTO cart_lines (cart_id, product_id, quantity) \
+         SELECT (SELECT id FROM carts), id, 2 FROM products WHERE sku <> 'LAMP-3-'",
+        "INSERT INTO orders (guest_email, currency, subtotal, grand_total, payment_deadline) \
+         SELECT 'guest' || n || '@example.com', 'EUR', 0, 0, now() + interval '1 hour' \
+         FROM generate_series(1, 3) AS n",
+        "INSERT INTO order_addresses (order_id, kind, recipient, line1, city, postal_code, country) \
+         SELECT id, kind, 'Ada', '1 Main St', 'Berlin', '10115', 'DE' \
+         FROM orders, (VALUES ('shipping'), ('billing')) AS k (kind)",
+        "INSERT INTO order_status_history (order_id, to_status, event, at) \
+         SELECT id, 'pending_payment', 'checkout', created_at FROM orders",
+        "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, unit_price, quantity) \
+         SELECT o.id, row_number() OVER (PARTITION BY o.id ORDER BY p.id), p.id, p.sku, p.name, \
+                p.price, 1 + (o.id + p.id) % 3 \
+         FROM orders o CROSS JOIN products p",
+    ] {
+        crate::util::setup(&mut owner, statement);
+    }
+    let lines_before = order_lines(&mut owner, "product_id");
+    let products_before = old_products(&mut owner);
+    assert_eq!(lines_before.len(), 9);
+
+    migrate::migrate(&mut owner).unwrap();
+    let store = crate::util::pg_store(&db);
+    assert_eq!(
+        order_lines(&mut owner, "variant_id"),
+        lines_before,
+        "the lines point at the same ids"
+    );
+    for (id, sku, price, stock) in &products_before {
+        let product = store.product(ProductId::new(*id)).unwrap();
+        assert_eq!(product.variants.len(), 1, "{product:?}");
+        let variant = &product.variants[0];
+        assert_eq!(
+            variant.id.get(),
+            *id,
+            "the default variant takes the product's id"
+        );
+        assert_eq!(variant.sku.as_str(), sku);
+        assert_eq!(variant.price.amount(), decimal(price));
+        assert_eq!(i64::from(variant.stock_on_hand), *stock);
+        assert!(variant.selection.is_empty() && product.options.is_empty());
+        assert!(Slug::parse(product.slug.as_str()).is_ok());
+    }
+    let mut orders: Vec<i64> = lines_before.iter().map(|l| l.order_id).collect();
+    orders.dedup();
+    for order in orders {
+        let read = store.order(OrderId::new(order)).unwrap().order;
+        let expected: Vec<&LineText> = lines_before
+            .iter()
+            .filter(|l| l.order_id == order)
+            .collect();
+        assert_eq!(read.lines.len(), expected.len());
+        for (line, old) in read.lines.iter().zip(expected) {
+            assert_eq!(
+                (
+                    line.variant_id.get(),
+                    line.sku.as_str(),
+                    line.name.as_str(),
+                    line.unit_price.amount(),
+                    i64::from(line.quantity.get())
+                ),
+                (
+                    old.id,
+                    old.sku.as_str(),
+                    old.name.as_str(),
+                    decimal(&old.price),
+                    old.quantity
+                )
+            );
+            assert!(line.selection.is_empty());
+        }
+    }
+    let cart = store
+        .cart(CartId::new(crate::util::scalar(
+            &mut owner,
+            "min(id) FROM carts",
+        )))
+        .unwrap();
+    let in_cart: Vec<i64> = cart.lines.iter().map(|l| l.variant_id.get()).collect();
+    assert_eq!(in_cart, [products_before[0].0, products_before[1].0]);
+
+    // A product with two variants, one of them ordered: down splits it in two.
+    let category = store.category_children(None).unwrap()[0].id;
+    let option = OptionType::new(
+        OptionName::parse("Colour").unwrap(),
+        vec![
+            OptionValue::parse("Red").unwrap(),
+            OptionValue::parse("Blue").unwrap(),
+        ],
+    )
+    .unwrap();
+    let pick = |value: &str| {
+        OptionSelection::new(vec![OptionChoice {
+            option: OptionName::parse("Colour").unwrap(),
+            value: OptionValue::parse(value).unwrap(),
+        }])
+        .unwrap()
+    };
+    let shade = |sku: &str, colour: &str| NewVariant {
+        selection: pick(colour),
+        ..NewVariant::default_of(
+            Sku::parse(sku).unwrap(),
+            Money::parse("7.00", Currency::EUR).unwrap(),
+            4,
+        )
+    };
+    let shades = store
+        .create_product(NewProduct {
+            slug: Slug::parse("shade").unwrap(),
+            name: ProductName::parse("Shade").unwrap(),
+            description: Description::default(),
+            category_id: category,
+            status: ProductStatus::Active,
+            options: ProductOptions::new(vec![option]).unwrap(),
+            variants: vec![shade("SHADE-RED", "Red"), shade("SHADE-BLUE", "Blue")],
+        })
+        .unwrap();
+    let blue = shades.variants[1].clone();
+    let guest = crate::util::guest_owner(7);
+    let bag = store.open_cart(&guest, Currency::EUR).unwrap();
+    store
+        .add_item(bag.id, blue.id, Quantity::new(1).unwrap())
+        .unwrap();
+    let placed = store
+        .checkout(&crate::util::request(bag.id, "shade-1"))
+        .unwrap();
+    let lines_after = order_lines(&mut owner, "variant_id");
+
+    owner.revert_last_migration(MIGRATIONS).unwrap();
+    let old = old_products(&mut owner);
+    assert_eq!(
+        &old[..3],
+        &products_before[..],
+        "the first products are as they were"
+    );
+    assert_eq!(old.len(), 5, "one product per variant: {old:?}");
+    let (red, blue_product) = (&old[3], &old[4]);
+    assert_eq!((red.1.as_str(), red.3), ("SHADE-RED", 4));
+    assert_eq!((blue_product.1.as_str(), blue_product.3), ("SHADE-BLUE", 3));
+    let names: Vec<String> = diesel::sql_query("SELECT name FROM products ORDER BY id")
+        .load::<Name>(&mut owner)
+        .unwrap()
+        .into_iter()
+        .map(|n| n.name)
+        .collect();
+    assert_eq!(names[3..], ["Shade", "Shade (Blue)"]);
+    let lines_down = order_lines(&mut owner, "product_id");
+    assert_eq!(lines_down.len(), lines_after.len());
+    for (down, up) in lines_down.iter().zip(&lines_after) {
+        let expected_id = if up.id == blue.id.get() {
+            blue_product.0
+        } else {
+            up.id
+        };
+        assert_eq!(
+            (
+                down.order_id,
+                down.id,
+                &down.sku,
+                &down.price,
+                down.quantity
+            ),
+            (up.order_id, expected_id, &up.sku, &up.price, up.quantity)
+        );
+    }
+    assert_eq!(
+        lines_down.last().map(|l| l.order_id),
+        Some(placed.order.id.get())
+    );
+    // And up again: the same data once more.
+    migrate::migrate(&mut owner).unwrap();
+    assert_eq!(order_lines(&mut owner, "variant_id")[..9], lines_before[..]);
 }
