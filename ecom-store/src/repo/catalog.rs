@@ -15,7 +15,9 @@ use std::collections::HashMap;
 
 use diesel::dsl::{now, sql};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Jsonb, Text, Timestamptz};
+use diesel::sql_types::{
+    BigInt, Bool, Bpchar, Integer, Jsonb, Nullable, Numeric, Text, Timestamptz,
+};
 use rust_decimal::Decimal;
 
 use ecom_domain::catalog::check_price;
@@ -48,47 +50,118 @@ type ProductColumns = (
     Timestamptz,
 );
 
-/// A category page: the active products of the category and its subtree. A macro, so
-/// that the next page's statement is this one and one condition more (`concat!`).
+/// A category page: the active products of the category and its subtree, a page of
+/// them in id order, joined to their variants (one row per variant, ordered by
+/// product then variant): one round trip for the page and everything on it. A
+/// macro, so that each page size and the next page's condition are this text and a
+/// little more (`concat!`).
 macro_rules! category_page {
-    () => {
-        "\
+    ($after:literal, $limit:literal) => {
+        concat!(
+            "\
 WITH RECURSIVE tree (id) AS (
     SELECT id FROM categories WHERE id = $1
     UNION
     SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id
+), page AS (
+    SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options,
+           p.created_at, p.updated_at
+    FROM products p
+    WHERE p.category_id IN (SELECT id FROM tree) AND p.status = 'active'",
+            $after,
+            "
+    ORDER BY p.id LIMIT ",
+            $limit,
+            " + 1
 )
-SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options,
-       p.created_at, p.updated_at
-FROM products p
-WHERE p.category_id IN (SELECT id FROM tree) AND p.status = 'active'"
+",
+            page_with_variants!()
+        )
     };
 }
 
-// The first page has a statement of its own (see `list_products`).
-static CATEGORY_PAGE: Statement = Statement::new(category_page!());
-static CATEGORY_PAGE_AFTER: Statement = Statement::new(concat!(category_page!(), " AND p.id > $2"));
+/// The end of a statement whose CTE `page` holds products: each with its variants.
+macro_rules! page_with_variants {
+    () => {
+        "\
+SELECT page.id, page.slug, page.name, page.description, page.category_id, page.status,
+       page.options, page.created_at, page.updated_at,
+       v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_hand,
+       v.weight_grams, v.gtin, v.created_at, v.updated_at
+FROM page JOIN product_variants v ON v.product_id = page.id"
+    };
+}
+
+/// The statements of a category page, one per page size a caller may ask for (plus
+/// the one row that says whether there is a next page), first pages and next pages.
+/// The LIMIT is written into the text instead of bound: the generic plan of a
+/// prepared statement cannot know how small `LIMIT $3` is, nor that `id > $2` is
+/// every row of a first page, and with those guesses PostgreSQL chose plans a fifth
+/// slower than for the literal values.
+macro_rules! category_pages {
+    ($after:literal; $($n:literal),*) => {
+        [$(($n + 1, Statement::new(concat!(
+            category_page!($after, $n),
+            " ORDER BY page.id, v.id"
+        )))),*]
+    };
+}
+static CATEGORY_PAGES: [(usize, Statement); 7] = category_pages!(""; 10, 20, 25, 50, 100, 200, 500);
+static CATEGORY_PAGES_AFTER: [(usize, Statement); 7] =
+    category_pages!(" AND p.id > $2"; 10, 20, 25, 50, 100, 200, 500);
 
 // `%` (similarity at least pg_trgm.similarity_threshold, 0.3 by default) is served by
 // products_name_trgm_idx; a NULL substring ($2) disables the `strpos` arm.
-static SEARCH: Statement = Statement::new(
+static SEARCH: Statement = Statement::new(concat!(
     "\
-SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options,
-       p.created_at, p.updated_at
-FROM products p
-WHERE p.status = 'active' AND (p.name % $1 OR strpos(lower(p.name), lower($2)) > 0)
-ORDER BY similarity(p.name, $1) DESC, p.id
-LIMIT $3",
+WITH page AS (
+    SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options,
+           p.created_at, p.updated_at, similarity(p.name, $1) AS rank
+    FROM products p
+    WHERE p.status = 'active' AND (p.name % $1 OR strpos(lower(p.name), lower($2)) > 0)
+    ORDER BY rank DESC, p.id
+    LIMIT $3
+)
+",
+    page_with_variants!(),
+    " ORDER BY page.rank DESC, page.id, v.id"
+));
+
+/// The SQL types of a row of a page with variants: the product's columns, then the
+/// variant's, in the order of `page_with_variants!`.
+type PageRowColumns = (ProductColumns, VariantColumns);
+
+/// The SQL types of [`VariantRow`], in its column order.
+type VariantColumns = (
+    BigInt,
+    BigInt,
+    Text,
+    Jsonb,
+    Numeric,
+    Bpchar,
+    Integer,
+    Nullable<Integer>,
+    Nullable<Text>,
+    Timestamptz,
+    Timestamptz,
 );
 
-/// The LIMITs a category page's statement is prepared with: page sizes callers use,
-/// plus the one row that says whether there is a next page.
-macro_rules! page_limits {
-    ($($n:literal),*) => {
-        &[$(($n + 1, concat!(" ORDER BY p.id LIMIT ", $n, " + 1"))),*]
-    };
+/// The products of rows of a product joined to each of its variants, in the rows'
+/// order (every row of one product next to each other).
+fn group_by_product(rows: Vec<(ProductRow, VariantRow)>) -> Result<Vec<Product>, StoreError> {
+    let mut products: Vec<(ProductRow, Vec<Variant>)> = Vec::new();
+    for (product, variant) in rows {
+        let variant = Variant::try_from(variant)?;
+        match products.last_mut() {
+            Some((last, variants)) if last.id == product.id => variants.push(variant),
+            _ => products.push((product, vec![variant])),
+        }
+    }
+    products
+        .into_iter()
+        .map(|(row, variants)| row.into_product(variants))
+        .collect()
 }
-const PAGE_LIMITS: &[(usize, &str)] = page_limits!(10, 20, 25, 50, 100, 200, 500);
 
 /// A bound on walks up the tree, so that a cycle written around the store (raw
 /// SQL) makes a long answer instead of a query that never ends.
@@ -277,24 +350,24 @@ impl CatalogReader for PgReader {
             // row, nor how small `LIMIT $3` is, and with those guesses PostgreSQL
             // chose plans a fifth slower than for the literal values.
             let wanted = limit + 1;
-            let &(fetch, tail) = PAGE_LIMITS
+            let pages = match page.after {
+                None => &CATEGORY_PAGES,
+                Some(_) => &CATEGORY_PAGES_AFTER,
+            };
+            let (fetch, statement) = pages
                 .iter()
                 .find(|(n, _)| *n >= wanted)
-                .unwrap_or(&PAGE_LIMITS[PAGE_LIMITS.len() - 1]);
-            debug_assert!(fetch >= wanted);
-            let category_bind = Bind::BigInt(category.get());
-            let query = match page.after {
-                None => CachedSql::new(&CATEGORY_PAGE, vec![category_bind]),
-                Some(after) => CachedSql::new(
-                    &CATEGORY_PAGE_AFTER,
-                    vec![category_bind, Bind::BigInt(after.get())],
-                ),
+                .unwrap_or(&pages[pages.len() - 1]);
+            debug_assert!(*fetch >= wanted);
+            let mut binds = vec![Bind::BigInt(category.get())];
+            if let Some(after) = page.after {
+                binds.push(Bind::BigInt(after.get()));
             }
-            .with_tail(tail)
-            .typed::<ProductColumns>();
-            let mut rows: Vec<ProductRow> = query.load(conn)?;
-            rows.truncate(wanted);
-            let items = with_variants(conn, rows)?;
+            let rows: Vec<(ProductRow, VariantRow)> = CachedSql::new(statement, binds)
+                .typed::<PageRowColumns>()
+                .load(conn)?;
+            let mut items = group_by_product(rows)?;
+            items.truncate(wanted);
             Ok(Page::from_overfetch(items, limit, |p| p.id))
         })
     }
@@ -307,7 +380,7 @@ impl CatalogReader for PgReader {
         let trigram_text = needle.replace('\0', " ");
         let substring = (!needle.is_empty() && !needle.contains('\0')).then_some(needle);
         self.run(|conn| {
-            let rows: Vec<ProductRow> = CachedSql::new(
+            let rows: Vec<(ProductRow, VariantRow)> = CachedSql::new(
                 &SEARCH,
                 vec![
                     Bind::Text(trigram_text.clone()),
@@ -315,9 +388,9 @@ impl CatalogReader for PgReader {
                     Bind::BigInt(i64::from(limit.clamp(1, 500))),
                 ],
             )
-            .typed::<ProductColumns>()
+            .typed::<PageRowColumns>()
             .load(conn)?;
-            with_variants(conn, rows)
+            group_by_product(rows)
         })
     }
 }
