@@ -1,6 +1,7 @@
 //! A whole order, from browsing to delivery, on the private database (or on
-//! `DATABASE_URL`): browse a category, fill a cart, check out with an idempotency
-//! key, authorize and capture the payment, ship, deliver, and print the result.
+//! `DATABASE_URL`): browse a category, fill a cart with variants, check out with an
+//! idempotency key, authorize and capture the payment, ship, deliver, and print the
+//! result.
 //! The flow itself is `ecom_examples::flows::order_flow`; this prints it.
 //!
 //! Run it with `cargo run -p ecom-examples --bin order-flow`.
@@ -43,13 +44,25 @@ fn run() -> Result<(), Box<dyn Error>> {
 fn print_browsing(flow: &OrderFlow) {
     println!("\nbrowsing {} (and its subcategories):", flow.category.name);
     for p in &flow.browsed {
-        println!(
-            "  {:<22} {:<20} {:>10}  {} in stock",
-            p.sku.as_str(),
-            p.name,
-            p.price.to_string(),
-            p.stock_on_hand
-        );
+        println!("  {}", p.name);
+        for v in &p.variants {
+            println!(
+                "    {:<30} {:<20} {:>10}  {} in stock",
+                v.sku.as_str(),
+                options(&v.selection),
+                v.price.to_string(),
+                v.stock_on_hand
+            );
+        }
+    }
+}
+
+/// "Grind: Filter"; nothing for the one variant of a product without options.
+fn options(selection: &OptionSelection) -> String {
+    if selection.is_empty() {
+        String::new()
+    } else {
+        selection.to_string()
     }
 }
 
@@ -68,9 +81,10 @@ fn print_order(order: &Order) {
     println!("\norder {} ({})", order.id, order.status);
     for line in &order.lines {
         println!(
-            "  {}. {:<22} {} x {:>10} = {:>10}",
+            "  {}. {:<22} {:<20} {} x {:>10} = {:>10}",
             line.line_no,
             line.name,
+            options(&line.selection),
             line.quantity,
             line.unit_price.to_string(),
             line.line_total().to_string()

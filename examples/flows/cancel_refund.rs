@@ -5,7 +5,7 @@
 use ecom_domain::prelude::*;
 use ecom_store::{PgStore, StoreError};
 
-use super::FlowError;
+use super::{FlowError, only_variant, slug_for};
 
 /// Kettles on the shelf at three moments of the cancelled order's life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +42,7 @@ pub fn run(store: &PgStore, run: i64) -> Result<CancelRefund, FlowError> {
     let kettle = stock_kettles(store, run)?;
     let shop = Shop {
         store,
-        kettle: kettle.id,
+        kettle,
         address: guest_address()?,
         run,
     };
@@ -51,11 +51,11 @@ pub fn run(store: &PgStore, run: i64) -> Result<CancelRefund, FlowError> {
     deliver(store, first.order.id)?;
     let refund = return_one_kettle(store, &first)?;
 
-    let before = store.product(kettle.id)?.stock_on_hand;
+    let before = on_shelf(store, kettle)?;
     let second = shop.paid_order(2)?;
-    let during = store.product(kettle.id)?.stock_on_hand;
+    let during = on_shelf(store, kettle)?;
     let cancelled = cancel_before_shipping(store, second.order.id)?;
-    let after = store.product(kettle.id)?.stock_on_hand;
+    let after = on_shelf(store, kettle)?;
 
     Ok(CancelRefund {
         returned_order: first.order.id,
@@ -72,21 +72,29 @@ pub fn run(store: &PgStore, run: i64) -> Result<CancelRefund, FlowError> {
     })
 }
 
-/// A category "Kitchen" with ten kettles at 64.00.
-fn stock_kettles(store: &PgStore, run: i64) -> Result<Product, FlowError> {
+/// A category "Kitchen" with ten kettles at 64.00, a product of one variant; returns
+/// the variant.
+fn stock_kettles(store: &PgStore, run: i64) -> Result<VariantId, FlowError> {
     let category = store.create_category(NewCategory {
         parent_id: None,
         slug: Slug::parse(&format!("kitchen-{run}"))?,
         name: CategoryName::parse("Kitchen")?,
     })?;
-    Ok(store.create_product(NewProduct {
-        sku: Sku::parse(&format!("KETTLE-{run}"))?,
-        name: ProductName::parse("Gooseneck kettle")?,
-        description: Description::parse("")?,
-        category_id: category.id,
-        price: Money::parse("64.00", Currency::EUR)?,
-        stock_on_hand: 10,
-    })?)
+    let name = ProductName::parse("Gooseneck kettle")?;
+    let kettle = store.create_product(NewProduct::single(
+        slug_for(&name, run)?,
+        name,
+        category.id,
+        Sku::parse(&format!("KETTLE-{run}"))?,
+        Money::parse("64.00", Currency::EUR)?,
+        10,
+    ))?;
+    only_variant(&kettle)
+}
+
+/// The kettles in stock.
+fn on_shelf(store: &PgStore, kettle: VariantId) -> Result<u32, StoreError> {
+    Ok(store.variant(kettle)?.variant.stock_on_hand)
 }
 
 fn guest_address() -> Result<PostalAddress, ValidationError> {
@@ -104,7 +112,7 @@ fn guest_address() -> Result<PostalAddress, ValidationError> {
 /// What every order of the flow shares: the store, the kettle, the guest's address.
 struct Shop<'a> {
     store: &'a PgStore,
-    kettle: ProductId,
+    kettle: VariantId,
     address: PostalAddress,
     run: i64,
 }

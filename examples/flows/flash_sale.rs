@@ -1,6 +1,6 @@
-//! A flash sale: many buyers race for the last units of one product. Exactly the stock
-//! is sold; everyone else gets a typed out-of-stock error, and nothing is oversold or
-//! half-written.
+//! A flash sale: many buyers race for the last units of one product, a product of one
+//! variant. Exactly the stock is sold; everyone else gets a typed out-of-stock error,
+//! and nothing is oversold or half-written.
 
 use std::sync::{Arc, Barrier};
 use std::thread;
@@ -8,7 +8,7 @@ use std::thread;
 use ecom_domain::prelude::*;
 use ecom_store::{PgStore, StoreError};
 
-use super::FlowError;
+use super::{FlowError, only_variant, slug_for};
 
 /// Buyers racing.
 pub const BUYERS: u32 = 24;
@@ -43,26 +43,29 @@ impl FlashSale {
 /// Runs the sale on `store`, whose pool should hold [`POOL_SIZE`] connections.
 pub fn run(store: &PgStore, run: i64) -> Result<FlashSale, FlowError> {
     let console = stock_consoles(store, run)?;
-    let carts = fill_carts(store, console.id, run)?;
+    let carts = fill_carts(store, console, run)?;
     let outcomes = race_to_checkout(store, &carts, &buyer_address()?, run);
-    tally(outcomes, store.product(console.id)?.stock_on_hand)
+    tally(outcomes, store.variant(console)?.variant.stock_on_hand)
 }
 
-/// A category "Flash sale" with [`UNITS`] consoles.
-fn stock_consoles(store: &PgStore, run: i64) -> Result<Product, FlowError> {
+/// A category "Flash sale" with [`UNITS`] consoles, a product of one variant; returns
+/// the variant.
+fn stock_consoles(store: &PgStore, run: i64) -> Result<VariantId, FlowError> {
     let category = store.create_category(NewCategory {
         parent_id: None,
         slug: Slug::parse(&format!("flash-{run}"))?,
         name: CategoryName::parse("Flash sale")?,
     })?;
-    Ok(store.create_product(NewProduct {
-        sku: Sku::parse(&format!("CONSOLE-{run}"))?,
-        name: ProductName::parse("Game console, limited edition")?,
-        description: Description::parse("")?,
-        category_id: category.id,
-        price: Money::parse("299.00", Currency::EUR)?,
-        stock_on_hand: UNITS,
-    })?)
+    let name = ProductName::parse("Game console, limited edition")?;
+    let console = store.create_product(NewProduct::single(
+        slug_for(&name, run)?,
+        name,
+        category.id,
+        Sku::parse(&format!("CONSOLE-{run}"))?,
+        Money::parse("299.00", Currency::EUR)?,
+        UNITS,
+    ))?;
+    only_variant(&console)
 }
 
 fn buyer_address() -> Result<PostalAddress, ValidationError> {
@@ -78,7 +81,7 @@ fn buyer_address() -> Result<PostalAddress, ValidationError> {
 
 /// Every buyer fills a cart with one console before anyone checks out, so the race
 /// is for the stock alone.
-fn fill_carts(store: &PgStore, console: ProductId, run: i64) -> Result<Vec<CartId>, FlowError> {
+fn fill_carts(store: &PgStore, console: VariantId, run: i64) -> Result<Vec<CartId>, FlowError> {
     let mut carts = Vec::new();
     for buyer in 0..BUYERS {
         // Padded like a 13-digit `fresh_run`: a guest token has at least 16 characters.

@@ -1,11 +1,12 @@
-//! A whole order, from browsing to delivery: browse a category, fill a cart, check out
-//! with an idempotency key (and retry, as a client that timed out would), authorize
-//! and capture the payment, ship, deliver.
+//! A whole order, from browsing to delivery: browse a category, fill a cart with
+//! variants (one coffee comes in two grinds), check out with an idempotency key (and
+//! retry, as a client that timed out would), authorize and capture the payment, ship,
+//! deliver.
 
 use ecom_domain::prelude::*;
 use ecom_store::PgStore;
 
-use super::FlowError;
+use super::{FlowError, slug_for};
 
 /// What the order flow saw.
 #[derive(Debug, Clone)]
@@ -44,6 +45,8 @@ pub fn run(store: &PgStore, run: i64) -> Result<OrderFlow, FlowError> {
 }
 
 /// A category "Coffee" with a subcategory "Beans" of three products; returns "Coffee".
+/// The first comes in two grinds, a variant each with its own stock; the others are
+/// one variant each.
 fn stock_the_shelves(store: &PgStore, run: i64) -> Result<Category, FlowError> {
     let coffee = store.create_category(NewCategory {
         parent_id: None,
@@ -55,18 +58,54 @@ fn stock_the_shelves(store: &PgStore, run: i64) -> Result<Category, FlowError> {
         slug: Slug::parse(&format!("beans-{run}"))?,
         name: CategoryName::parse("Beans")?,
     })?;
+    let grind = OptionName::parse("Grind")?;
+    let ground = |code: &str, how: &str, stock: u32| -> Result<NewVariant, FlowError> {
+        Ok(NewVariant {
+            selection: OptionSelection::new(vec![OptionChoice {
+                option: grind.clone(),
+                value: OptionValue::parse(how)?,
+            }])?,
+            ..NewVariant::default_of(
+                Sku::parse(&format!("ETHIOPIA-{run}-{code}"))?,
+                Money::parse("12.90", Currency::EUR)?,
+                stock,
+            )
+        })
+    };
+    let name = ProductName::parse("Yirgacheffe, 250 g")?;
+    store.create_product(NewProduct {
+        slug: slug_for(&name, run)?,
+        name,
+        description: Description::parse("Whole or ground for filter, roasted this week.")?,
+        category_id: beans.id,
+        status: ProductStatus::Active,
+        options: ProductOptions::new(vec![OptionType::new(
+            grind.clone(),
+            vec![
+                OptionValue::parse("Whole beans")?,
+                OptionValue::parse("Filter")?,
+            ],
+        )?])?,
+        variants: vec![
+            ground("WHOLE", "Whole beans", 40)?,
+            ground("FILTER", "Filter", 20)?,
+        ],
+    })?;
     for (sku, name, price, stock) in [
-        ("ETHIOPIA", "Yirgacheffe, 250 g", "12.90", 40),
         ("COLOMBIA", "Huila, 250 g", "10.50", 25),
         ("KENYA", "Nyeri AA, 250 g", "14.20", 10),
     ] {
+        let name = ProductName::parse(name)?;
         store.create_product(NewProduct {
-            sku: Sku::parse(&format!("{sku}-{run}"))?,
-            name: ProductName::parse(name)?,
             description: Description::parse("Whole beans, roasted this week.")?,
-            category_id: beans.id,
-            price: Money::parse(price, Currency::EUR)?,
-            stock_on_hand: stock,
+            ..NewProduct::single(
+                slug_for(&name, run)?,
+                name,
+                beans.id,
+                Sku::parse(&format!("{sku}-{run}"))?,
+                Money::parse(price, Currency::EUR)?,
+                stock,
+            )
         })?;
     }
     Ok(coffee)
@@ -104,11 +143,25 @@ fn browse(store: &PgStore, category: &Category) -> Result<Vec<Product>, FlowErro
         .items)
 }
 
-/// Two of the first product browsed and one of the third.
+/// Two of the first product browsed, ground for filter, and one of the third.
 fn fill_cart(store: &PgStore, user: UserId, browsed: &[Product]) -> Result<Cart, FlowError> {
+    let filter = browsed
+        .first()
+        .and_then(|p| {
+            p.variants.iter().find(|v| {
+                v.selection
+                    .value_of("grind")
+                    .is_some_and(|how| how.as_str() == "Filter")
+            })
+        })
+        .ok_or_else(|| FlowError::Broken("the first coffee has no filter grind".into()))?;
+    let third = browsed
+        .get(2)
+        .and_then(|p| p.variants.first())
+        .ok_or_else(|| FlowError::Broken("the page has no third coffee".into()))?;
     let cart = store.open_cart(&CartOwner::User(user), Currency::EUR)?;
-    store.add_item(cart.id, browsed[0].id, Quantity::new(2)?)?;
-    store.add_item(cart.id, browsed[2].id, Quantity::new(1)?)?;
+    store.add_item(cart.id, filter.id, Quantity::new(2)?)?;
+    store.add_item(cart.id, third.id, Quantity::new(1)?)?;
     Ok(cart)
 }
 

@@ -4,8 +4,9 @@
 //! | method and path | what it does |
 //! |---|---|
 //! | `POST /admin/categories` | create `{slug, name, parent_id?}` |
-//! | `POST /admin/products` | create `{sku, name, description?, category_id, price, currency?, stock}` |
-//! | `POST /admin/products/{id}/restock` | add `{units}` to the stock |
+//! | `POST /admin/products` | create `{slug, name, description?, category_id, status?, options?, variants}`, each variant `{sku, options?, price, currency?, stock, weight_grams?, gtin?}`; a product without options has exactly one variant |
+//! | `POST /admin/products/{id}/variants` | add a variant `{sku, options, price, currency?, stock, weight_grams?, gtin?}`: a combination of the product's option values it does not sell yet |
+//! | `POST /admin/variants/{id}/restock` | add `{units}` to a variant's stock |
 //! | `GET /admin/orders?status=&limit=` | orders in a status, oldest first |
 //! | `POST /admin/orders/{id}/events` | `{event: ship / deliver / cancel, note?}` |
 //! | `POST /admin/payments/{id}/refunds` | refund `{amount, currency?, reason?}`; needs `Idempotency-Key` |
@@ -29,8 +30,9 @@ use super::openapi::{
 };
 use super::request::idempotency_key;
 use super::response::{
-    CategoryView, OrderListView, OrderStatusView, PaymentOutcomeView, ProductView, currency_schema,
-    order_status_schema,
+    CategoryView, OptionTypeJson, OptionValueJson, OrderListView, OrderStatusView,
+    PaymentOutcomeView, ProductView, VariantView, currency_schema, order_status_schema,
+    product_status_schema,
 };
 
 /// The shortest admin token accepted: 32 characters.
@@ -100,33 +102,143 @@ pub(super) struct CategoryBody {
     parent_id: Option<i64>,
 }
 
-/// `POST /admin/products`: a new product.
+/// `POST /admin/products`: a new product with its variants.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = NewProduct)]
 pub(super) struct ProductBody {
-    /// Unique stock-keeping unit.
-    #[schema(example = "SENCHA-100")]
-    sku: String,
+    /// Lower-case words joined by `-`, unique: the product's URL key.
+    #[schema(example = "sencha")]
+    slug: String,
     name: String,
     description: Option<String>,
     category_id: i64,
+    #[schema(schema_with = new_product_status_schema)]
+    status: Option<String>,
+    /// Its option types (Colour, Size...), at most five; none for a product of one
+    /// variant.
+    options: Option<Vec<OptionTypeJson>>,
+    /// What it sells: one variant per combination of option values offered, each
+    /// naming one value of every option type; exactly one, without options, for a
+    /// product without option types. All in one currency.
+    variants: Vec<VariantBody>,
+}
+
+impl ProductBody {
+    /// The product it asks for; the store checks the variants against the options.
+    fn into_new_product(self) -> Result<NewProduct, ApiError> {
+        let status = match self.status.as_deref() {
+            None => ProductStatus::Active,
+            Some(raw) => raw
+                .parse()
+                .map_err(|e: ecom_domain::UnknownVariant| invalid(e.to_string()))?,
+        };
+        let types = self
+            .options
+            .unwrap_or_default()
+            .iter()
+            .map(option_type)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(NewProduct {
+            slug: Slug::parse(&self.slug)?,
+            name: ProductName::parse(&self.name)?,
+            description: Description::parse(self.description.as_deref().unwrap_or_default())?,
+            category_id: CategoryId::new(self.category_id),
+            status,
+            options: ProductOptions::new(types)?,
+            variants: self
+                .variants
+                .into_iter()
+                .map(VariantBody::into_new_variant)
+                .collect::<Result<_, _>>()?,
+        })
+    }
+}
+
+/// A variant to create, with a new product or on its own.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = NewVariant)]
+pub(super) struct VariantBody {
+    /// Unique stock-keeping unit.
+    #[schema(example = "SENCHA-100")]
+    sku: String,
+    /// One value of each of the product's option types, matched ignoring case; none
+    /// for a product without options.
+    options: Option<Vec<OptionValueJson>>,
     /// A decimal string.
     #[schema(example = "8.50")]
     price: String,
-    /// EUR when not given.
+    /// EUR when not given; every variant of a product is priced in one currency.
     #[schema(schema_with = currency_schema)]
     currency: Option<String>,
     /// Units on hand.
     stock: u32,
+    /// Shipping weight in grams.
+    weight_grams: Option<u32>,
+    /// A GTIN-8, -12 (UPC-A), -13 (EAN-13) or -14 barcode, its check digit
+    /// verified; unique across the catalog.
+    #[schema(example = "4006381333931")]
+    gtin: Option<String>,
 }
 
-/// `POST /admin/products/{id}/restock`.
+impl VariantBody {
+    /// The variant it asks for; the store checks its options against the product's.
+    fn into_new_variant(self) -> Result<NewVariant, ApiError> {
+        let currency = Currency::from_code(self.currency.as_deref().unwrap_or("EUR"))?;
+        let choices = self
+            .options
+            .unwrap_or_default()
+            .iter()
+            .map(|c| {
+                Ok(OptionChoice {
+                    option: OptionName::parse(&c.option)?,
+                    value: OptionValue::parse(&c.value)?,
+                })
+            })
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        Ok(NewVariant {
+            sku: Sku::parse(&self.sku)?,
+            selection: OptionSelection::new(choices)?,
+            price: Money::parse(&self.price, currency)?,
+            stock_on_hand: self.stock,
+            weight_grams: self.weight_grams,
+            gtin: self
+                .gtin
+                .as_deref()
+                .map(Gtin::parse)
+                .transpose()
+                .map_err(ValidationError::from)?,
+        })
+    }
+}
+
+/// A new product's status: the catalog's list, and what happens when none is given.
+fn new_product_status_schema() -> Object {
+    ObjectBuilder::from(product_status_schema())
+        .description(Some(
+            "`active` (listed and sold) when not given; `draft` and `archived` \
+             products are neither listed nor sold",
+        ))
+        .build()
+}
+
+/// An option type as a request names it.
+fn option_type(raw: &OptionTypeJson) -> Result<OptionType, ApiError> {
+    let values = raw
+        .values
+        .iter()
+        .map(|v| OptionValue::parse(v))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(OptionType::new(OptionName::parse(&raw.name)?, values)?)
+}
+
+/// `POST /admin/variants/{id}/restock`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = Restock)]
 pub(super) struct RestockBody {
-    /// Units to add to the stock.
+    /// Units to add to the variant's stock.
     units: u32,
 }
 
@@ -232,7 +344,11 @@ pub(super) async fn create_category(
     .await
 }
 
-/// Creates a product.
+/// Creates a product with its variants.
+///
+/// A product without options has exactly one variant; a product with options has
+/// one per combination of values it sells, each combination once (`invalid_options`
+/// otherwise). SKUs, barcodes and the slug are unique (`already_taken`).
 #[utoipa::path(
     post,
     path = "/admin/products",
@@ -240,7 +356,7 @@ pub(super) async fn create_category(
     security(("admin" = [])),
     request_body = ProductBody,
     responses(
-        (status = 201, description = "The product created", body = ProductView),
+        (status = 201, description = "The product created, with its variants", body = ProductView),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthenticated),
         (status = 404, response = NotFound),
@@ -256,15 +372,7 @@ pub(super) async fn create_product(
     State(app): State<App>,
     ApiJson(body): ApiJson<ProductBody>,
 ) -> Result<(StatusCode, Json<ProductView>), ApiError> {
-    let currency = Currency::from_code(body.currency.as_deref().unwrap_or("EUR"))?;
-    let new = NewProduct {
-        sku: Sku::parse(&body.sku)?,
-        name: ProductName::parse(&body.name)?,
-        description: Description::parse(body.description.as_deref().unwrap_or_default())?,
-        category_id: CategoryId::new(body.category_id),
-        price: Money::parse(&body.price, currency)?,
-        stock_on_hand: body.stock,
-    };
+    let new = body.into_new_product()?;
     app.blocking(move |store| {
         Ok((
             StatusCode::CREATED,
@@ -274,16 +382,54 @@ pub(super) async fn create_product(
     .await
 }
 
-/// Adds units to a product's stock.
+/// Adds a variant to a product.
+///
+/// Its options name one value of each of the product's option types, a combination
+/// the product does not sell yet (`invalid_options` otherwise); its price is in the
+/// currency of its siblings.
 #[utoipa::path(
     post,
-    path = "/admin/products/{id}/restock",
+    path = "/admin/products/{id}/variants",
     tag = "admin",
     security(("admin" = [])),
     params(("id" = i64, Path, description = "The product's id")),
+    request_body = VariantBody,
+    responses(
+        (status = 201, description = "The variant created", body = VariantView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = TooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    )
+)]
+pub(super) async fn add_variant(
+    _: Staff,
+    State(app): State<App>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<VariantBody>,
+) -> Result<(StatusCode, Json<VariantView>), ApiError> {
+    let new = body.into_new_variant()?;
+    app.blocking(move |store| {
+        let variant = store.add_variant(ProductId::new(id), new)?;
+        Ok((StatusCode::CREATED, Json(VariantView::from(&variant))))
+    })
+    .await
+}
+
+/// Adds units to a variant's stock.
+#[utoipa::path(
+    post,
+    path = "/admin/variants/{id}/restock",
+    tag = "admin",
+    security(("admin" = [])),
+    params(("id" = i64, Path, description = "The variant's id")),
     request_body = RestockBody,
     responses(
-        (status = 200, description = "The product after the change", body = ProductView),
+        (status = 200, description = "The variant after the change", body = VariantView),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthenticated),
         (status = 404, response = NotFound),
@@ -298,10 +444,10 @@ pub(super) async fn restock(
     State(app): State<App>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<RestockBody>,
-) -> Result<Json<ProductView>, ApiError> {
+) -> Result<Json<VariantView>, ApiError> {
     app.blocking(move |store| {
-        Ok(Json(ProductView::from(
-            &store.restock(ProductId::new(id), body.units)?,
+        Ok(Json(VariantView::from(
+            &store.restock(VariantId::new(id), body.units)?,
         )))
     })
     .await

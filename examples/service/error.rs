@@ -87,7 +87,7 @@ pub(super) struct ErrorDetail {
     /// For people; its wording may change.
     message: String,
     /// What a client can act on, or null: the short lines of `out_of_stock`
-    /// (`[{product_id, sku, requested, available}]`), the state and allowed events
+    /// (`[{variant_id, sku, requested, available}]`), the state and allowed events
     /// of `illegal_transition` (`{from, allowed}`).
     details: Value,
 }
@@ -135,7 +135,8 @@ fn status_and_code(err: &DomainError) -> (StatusCode, &'static str) {
         DomainError::CartNotOpen { .. } => (S::CONFLICT, "cart_not_open"),
         DomainError::CartFull { .. } => (S::UNPROCESSABLE_ENTITY, "cart_full"),
         DomainError::NotInCart { .. } => (S::NOT_FOUND, "not_in_cart"),
-        DomainError::ProductUnavailable(_) => (S::CONFLICT, "product_unavailable"),
+        DomainError::NotOnSale(_) => (S::CONFLICT, "not_on_sale"),
+        DomainError::Options(_) => (S::UNPROCESSABLE_ENTITY, "invalid_options"),
         DomainError::CategoryCycle { .. } | DomainError::ConcurrentUpdate { .. } => {
             (S::CONFLICT, "conflict")
         }
@@ -151,7 +152,7 @@ fn details(err: &DomainError) -> Value {
     match err {
         DomainError::OutOfStock(short) => json!(short
             .iter()
-            .map(|s| json!({ "product_id": s.product_id, "sku": s.sku.as_str(), "requested": s.requested, "available": s.available }))
+            .map(|s| json!({ "variant_id": s.variant_id, "sku": s.sku.as_str(), "requested": s.requested, "available": s.available }))
             .collect::<Vec<_>>()),
         DomainError::OrderTransition(t) => json!({ "from": t.from.as_str(), "allowed": t.allowed.iter().map(|e| e.as_str()).collect::<Vec<_>>() }),
         _ => Value::Null,
@@ -202,6 +203,12 @@ impl From<ValidationError> for ApiError {
 
 impl From<MoneyError> for ApiError {
     fn from(err: MoneyError) -> Self {
+        DomainError::from(err).into()
+    }
+}
+
+impl From<OptionError> for ApiError {
+    fn from(err: OptionError) -> Self {
         DomainError::from(err).into()
     }
 }

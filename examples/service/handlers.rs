@@ -295,7 +295,10 @@ pub(super) async fn cart(
         .await
 }
 
-/// Adds units of a product to one of the caller's carts.
+/// Adds units of a variant to one of the caller's carts.
+///
+/// Only variants of active products go in: a draft's or an archived product's is
+/// `409 not_on_sale`.
 #[utoipa::path(
     post,
     path = "/carts/{id}/items",
@@ -323,10 +326,10 @@ pub(super) async fn add_item(
 ) -> Result<Json<CartView>, ApiError> {
     let cart = cart_ref(&cart)?;
     let quantity = Quantity::new(body.quantity)?;
-    let product = ProductId::new(body.product_id);
+    let variant = VariantId::new(body.variant_id);
     app.blocking(move |store| {
         Ok(Json(CartView::from(
-            &store.add_to_cart(&who, cart, product, quantity)?,
+            &store.add_to_cart(&who, cart, variant, quantity)?,
         )))
     })
     .await
@@ -335,7 +338,7 @@ pub(super) async fn add_item(
 /// Sets the quantity of a line of one of the caller's carts.
 #[utoipa::path(
     put,
-    path = "/carts/{id}/items/{product_id}",
+    path = "/carts/{id}/items/{variant_id}",
     tag = "carts",
     security(("session" = [])),
     params(CartLinePath),
@@ -357,7 +360,7 @@ pub(super) async fn set_quantity(
     Bearer(who): Bearer,
     ApiPath(CartLinePath {
         id: cart,
-        product_id: product,
+        variant_id: variant,
     }): ApiPath<CartLinePath>,
     ApiJson(body): ApiJson<QuantityBody>,
 ) -> Result<Json<CartView>, ApiError> {
@@ -367,7 +370,7 @@ pub(super) async fn set_quantity(
         Ok(Json(CartView::from(&store.set_cart_quantity(
             &who,
             cart,
-            ProductId::new(product),
+            VariantId::new(variant),
             quantity,
         )?)))
     })
@@ -377,7 +380,7 @@ pub(super) async fn set_quantity(
 /// Removes a line from one of the caller's carts.
 #[utoipa::path(
     delete,
-    path = "/carts/{id}/items/{product_id}",
+    path = "/carts/{id}/items/{variant_id}",
     tag = "carts",
     security(("session" = [])),
     params(CartLinePath),
@@ -395,7 +398,7 @@ pub(super) async fn remove_item(
     Bearer(who): Bearer,
     ApiPath(CartLinePath {
         id: cart,
-        product_id: product,
+        variant_id: variant,
     }): ApiPath<CartLinePath>,
 ) -> Result<Json<CartView>, ApiError> {
     let cart = cart_ref(&cart)?;
@@ -403,7 +406,7 @@ pub(super) async fn remove_item(
         Ok(Json(CartView::from(&store.remove_from_cart(
             &who,
             cart,
-            ProductId::new(product),
+            VariantId::new(variant),
         )?)))
     })
     .await

@@ -5,20 +5,21 @@
 //!
 //! | method and path | what it does |
 //! |---|---|
-//! | `GET /categories/{id}/products?after=&limit=` | a category page (with subcategories), keyset-paginated |
-//! | `GET /products/search?q=` | name search |
+//! | `GET /categories/{id}/products?after=&limit=` | a category page (with subcategories), keyset-paginated: active products with their option types and variants |
+//! | `GET /products/search?q=` | name search, products as on a category page |
 //! | `POST /users` | register `{email, name, password}`; `202` whether or not the address was taken |
 //! | `POST /sessions/guest` | a guest session `{token, expires_at}` |
+//! | `POST /sessions/guest/cart` | a guest session and its empty cart in one step, `{currency?}` (EUR) |
 //! | `POST /sessions` | sign in `{email, password}`: a session `{token, expires_at, user}` |
 //! | `DELETE /sessions/current` | sign out |
 //! | `POST /carts` | the caller's open cart, created if needed, `{currency?}` (EUR) |
 //! | `GET /carts/{ref}` | one of the caller's carts |
-//! | `POST /carts/{ref}/items` | add `{product_id, quantity}` |
-//! | `PUT /carts/{ref}/items/{product_id}` | set `{quantity}` |
-//! | `DELETE /carts/{ref}/items/{product_id}` | remove a line |
+//! | `POST /carts/{ref}/items` | add `{variant_id, quantity}`; a variant of a draft or archived product is `409 not_on_sale` |
+//! | `PUT /carts/{ref}/items/{variant_id}` | set `{quantity}` |
+//! | `DELETE /carts/{ref}/items/{variant_id}` | remove a line |
 //! | `POST /carts/claim` | a signed-in user takes over the guest's open cart named by the `Guest-Session` header |
 //! | `POST /checkout` | place an order `{cart, shipping, billing?, email?, provider?}`; needs an `Idempotency-Key` header (the caller's own) |
-//! | `GET /orders/{ref}` | one of the caller's orders, with lines, history and payments |
+//! | `GET /orders/{ref}` | one of the caller's orders, with lines (each its variant and option values at checkout), history and payments |
 //! | `POST /webhooks/payments` | a payment provider's report `{id, payment_id, type, amount?, provider_ref?, reason?}`, signed in `Webhook-Signature` (see [`provider`]); booked once per `id` |
 //! | `GET /health/live` | `204` while the process answers |
 //! | `GET /health/ready` | `204` while the database answers, else `503` |
@@ -31,11 +32,12 @@
 //! (a UUID), never its id.
 //!
 //! Errors: `400` malformed request, `401` no valid session or bad credentials,
-//! `404` not found, `409`
-//! conflict (out of stock, illegal transition, key reused...), `413` body too large,
-//! `422` invalid value, `429` too many registrations or checkouts from one address,
-//! `503` retry later (the database is busy or down, the service is at capacity, or
-//! the request took longer than its timeout). `429` and `503` carry `Retry-After`.
+//! `404` not found, `409` conflict (out of stock, not on sale, illegal transition,
+//! key reused...), `413` body too large, `422` invalid value (or option values that
+//! break the variant rules), `429` too many registrations or checkouts from one
+//! address, `503` retry later (the database is busy or down, the service is at
+//! capacity, or the request took longer than its timeout). `429` and `503` carry
+//! `Retry-After`.
 //! The body is always `{"error": {"code": "...", "message": "...", "details": ...}}`.
 //!
 //! Every answer carries an `x-request-id` (the client's, or a new UUID), which the
@@ -172,7 +174,8 @@ fn routes(limit: impl FnOnce(Router<App>) -> Router<App>) -> Routes {
     let admin = Routes::new()
         .add(M::POST, "/categories", admin::create_category)
         .add(M::POST, "/products", admin::create_product)
-        .add(M::POST, "/products/{id}/restock", admin::restock)
+        .add(M::POST, "/products/{id}/variants", admin::add_variant)
+        .add(M::POST, "/variants/{id}/restock", admin::restock)
         .add(M::GET, "/orders", admin::orders)
         .add(M::POST, "/orders/{id}/events", admin::order_event)
         .add(M::POST, "/payments/{id}/refunds", admin::refund);
@@ -182,8 +185,8 @@ fn routes(limit: impl FnOnce(Router<App>) -> Router<App>) -> Routes {
         .add(M::POST, "/carts", open_cart)
         .add(M::GET, "/carts/{id}", cart)
         .add(M::POST, "/carts/{id}/items", add_item)
-        .add(M::PUT, "/carts/{id}/items/{product_id}", set_quantity)
-        .add(M::DELETE, "/carts/{id}/items/{product_id}", remove_item)
+        .add(M::PUT, "/carts/{id}/items/{variant_id}", set_quantity)
+        .add(M::DELETE, "/carts/{id}/items/{variant_id}", remove_item)
         .add(M::POST, "/carts/claim", claim)
         .add(M::DELETE, "/sessions/current", logout)
         .add(M::POST, "/webhooks/payments", provider_report)

@@ -64,6 +64,7 @@ pub const ADMIN_SCHEME: &str = "admin";
         handlers::provider_report,
         admin::create_category,
         admin::create_product,
+        admin::add_variant,
         admin::restock,
         admin::orders,
         admin::order_event,
@@ -254,8 +255,9 @@ error_responses! {
     Conflict = "The state does not allow it: `out_of_stock` (details: the short \
         lines), `illegal_transition` (details: the events allowed), \
         `idempotency_conflict` (a key reused for another request), `cart_not_open`, \
-        `product_unavailable`, `payment_refused`, `order_not_payable`, \
-        `already_taken`, `conflict`.", retry: false;
+        `not_on_sale` (a variant of a draft or archived product), `payment_refused`, \
+        `order_not_payable`, `already_taken` (e-mail, SKU, barcode, slug), \
+        `conflict`.", retry: false;
     /// 413.
     TooLarge = "The body is larger than 64 KiB (`body_too_large`).", retry: false;
     /// 415.
@@ -263,8 +265,9 @@ error_responses! {
         (`unsupported_media_type`).", retry: false;
     /// 422.
     Invalid = "A value is refused: `invalid` (e-mail, quantity, amount, address...), \
-        `invalid_body` (a field missing or of the wrong type), `cart_full`, \
-        `query_too_long`, `guest_session_required`.", retry: false;
+        `invalid_body` (a field missing or of the wrong type), `invalid_options` (a \
+        product's option types or its variants' option values break the variant \
+        rules), `cart_full`, `query_too_long`, `guest_session_required`.", retry: false;
     /// 429.
     RateLimited = "Too many requests from this address (`rate_limited`).", retry: true;
     /// 503.

@@ -20,7 +20,7 @@ pub enum BodyKind {
     OpenCart,
     /// `POST /carts/{id}/items`.
     AddItem,
-    /// `PUT /carts/{id}/items/{product_id}`.
+    /// `PUT /carts/{id}/items/{variant_id}`.
     SetQuantity,
     /// `POST /sessions`.
     Login,
@@ -56,7 +56,7 @@ pub fn decode_body(kind: BodyKind, body: &[u8]) -> Result<(), ApiError> {
         BodyKind::OpenCart => decode::<OpenCartBody>(body)?.currency().map(drop),
         BodyKind::AddItem => {
             let body = decode::<AddItemBody>(body)?;
-            let _ = ProductId::new(body.product_id);
+            let _ = VariantId::new(body.variant_id);
             Quantity::new(body.quantity)
                 .map(drop)
                 .map_err(ApiError::from)
@@ -187,8 +187,8 @@ pub(super) struct CartLinePath {
     /// The cart's public reference.
     #[param(format = "uuid")]
     pub(super) id: String,
-    /// The line's product.
-    pub(super) product_id: i64,
+    /// The line's variant.
+    pub(super) variant_id: i64,
 }
 
 /// A cart's reference from a path: one that is not a reference names no cart.
@@ -201,17 +201,18 @@ pub(super) fn order_ref(raw: &str) -> Result<OrderRef, ApiError> {
     OrderRef::parse(raw).map_err(|_| DomainError::not_found("order", raw).into())
 }
 
-/// `POST /carts/{id}/items`: a product to add.
+/// `POST /carts/{id}/items`: a variant to add.
 #[derive(Deserialize, ToSchema)]
 #[schema(as = AddItem)]
 pub(super) struct AddItemBody {
-    pub(super) product_id: i64,
+    /// A variant of an active product (see a product's `variants`).
+    pub(super) variant_id: i64,
     /// Units to add, 1 or more.
     #[schema(minimum = 1)]
     pub(super) quantity: i64,
 }
 
-/// `PUT /carts/{id}/items/{product_id}`: a line's new quantity.
+/// `PUT /carts/{id}/items/{variant_id}`: a line's new quantity.
 #[derive(Deserialize, ToSchema)]
 #[schema(as = SetQuantity)]
 pub(super) struct QuantityBody {

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use ecom_domain::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 
@@ -94,28 +94,125 @@ impl From<Money> for MoneyView {
     }
 }
 
-/// A product of the catalog.
+pub(super) fn product_status_schema() -> Object {
+    one_of(
+        ProductStatus::ALL.iter().map(|s| s.as_str()),
+        "only `active` products are listed and sold; `draft` and `archived` ones are not",
+    )
+}
+
+/// One option value of a variant or of an order line: "Size: M". In a request, both
+/// are matched against the product's option types ignoring case.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = OptionValue)]
+pub(super) struct OptionValueJson {
+    /// The option type's name.
+    #[schema(example = "Size")]
+    pub(super) option: String,
+    #[schema(example = "M")]
+    pub(super) value: String,
+}
+
+/// `selection` as `[{option, value}]`, in its product's order; empty for a product
+/// without options.
+fn option_values(selection: &OptionSelection) -> Vec<OptionValueJson> {
+    selection
+        .choices()
+        .iter()
+        .map(|c| OptionValueJson {
+            option: c.option.as_str().to_owned(),
+            value: c.value.as_str().to_owned(),
+        })
+        .collect()
+}
+
+/// One of a product's option types, with its values in display order. In a request,
+/// no two names of a product, and no two values of a type, may differ only in case.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = OptionType)]
+pub(super) struct OptionTypeJson {
+    #[schema(example = "Size")]
+    pub(super) name: String,
+    #[schema(example = json!(["S", "M", "L"]))]
+    pub(super) values: Vec<String>,
+}
+
+/// A variant of a product: what a cart line names and an order sells, with its own
+/// price and stock.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Variant)]
+pub(super) struct VariantView {
+    /// The id cart lines name (`variant_id`).
+    id: i64,
+    product_id: i64,
+    sku: String,
+    /// One value per option type of its product; empty for a product without options.
+    options: Vec<OptionValueJson>,
+    price: MoneyView,
+    /// Units on hand, not counting units reserved by unpaid orders.
+    stock: u32,
+    /// Shipping weight; null when not known.
+    #[schema(required = true)]
+    weight_grams: Option<u32>,
+    /// Its barcode in the 14-digit GTIN form; null when it has none.
+    #[schema(required = true, example = "04006381333931")]
+    gtin: Option<String>,
+}
+
+impl From<&Variant> for VariantView {
+    fn from(v: &Variant) -> Self {
+        Self {
+            id: v.id.get(),
+            product_id: v.product_id.get(),
+            sku: v.sku.as_str().to_owned(),
+            options: option_values(&v.selection),
+            price: v.price.into(),
+            stock: v.stock_on_hand,
+            weight_grams: v.weight_grams,
+            gtin: v.gtin.as_ref().map(|g| g.as_str().to_owned()),
+        }
+    }
+}
+
+/// A product of the catalog, with its variants.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = Product)]
 pub(super) struct ProductView {
     id: i64,
-    sku: String,
+    /// Its URL key.
+    #[schema(example = "sencha")]
+    slug: String,
     name: String,
-    price: MoneyView,
-    /// Units on hand, not counting units reserved by unpaid orders.
-    stock: u32,
+    #[schema(schema_with = product_status_schema)]
+    status: &'static str,
     category_id: i64,
+    /// Its option types (Colour, Size...); empty for a product of one variant.
+    options: Vec<OptionTypeJson>,
+    /// What is sold, by id: one per combination of option values, or the one
+    /// default variant of a product without options.
+    variants: Vec<VariantView>,
 }
 
 impl From<&Product> for ProductView {
     fn from(p: &Product) -> Self {
         Self {
             id: p.id.get(),
-            sku: p.sku.as_str().to_owned(),
+            slug: p.slug.as_str().to_owned(),
             name: p.name.as_str().to_owned(),
-            price: p.price.into(),
-            stock: p.stock_on_hand,
+            status: p.status.as_str(),
             category_id: p.category_id.get(),
+            options: p
+                .options
+                .types()
+                .iter()
+                .map(|t| OptionTypeJson {
+                    name: t.name().as_str().to_owned(),
+                    values: t.values().iter().map(|v| v.as_str().to_owned()).collect(),
+                })
+                .collect(),
+            variants: p.variants.iter().map(VariantView::from).collect(),
         }
     }
 }
@@ -216,7 +313,8 @@ pub(super) struct GuestCartView {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = CartLine)]
 pub(super) struct CartLineView {
-    product_id: i64,
+    /// The variant (see a product's `variants`).
+    variant_id: i64,
     quantity: u32,
 }
 
@@ -244,7 +342,7 @@ impl From<&Cart> for CartView {
                 .lines
                 .iter()
                 .map(|l| CartLineView {
-                    product_id: l.product_id.get(),
+                    variant_id: l.variant_id.get(),
                     quantity: l.quantity.get(),
                 })
                 .collect(),
@@ -284,9 +382,13 @@ impl From<&Payment> for PaymentView {
 #[schema(as = OrderLine)]
 pub(super) struct OrderLineView {
     line_no: u16,
-    product_id: i64,
+    /// The variant sold (it may since have changed or gone off sale).
+    variant_id: i64,
     sku: String,
+    /// The product's name at checkout.
     name: String,
+    /// The variant's option values at checkout; empty for a product without options.
+    options: Vec<OptionValueJson>,
     unit_price: MoneyView,
     quantity: u32,
 }
@@ -344,9 +446,10 @@ impl OrderView {
                 .iter()
                 .map(|l| OrderLineView {
                     line_no: l.line_no,
-                    product_id: l.product_id.get(),
+                    variant_id: l.variant_id.get(),
                     sku: l.sku.as_str().to_owned(),
                     name: l.name.as_str().to_owned(),
+                    options: option_values(&l.selection),
                     unit_price: l.unit_price.into(),
                     quantity: l.quantity.get(),
                 })
