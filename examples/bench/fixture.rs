@@ -22,12 +22,19 @@ pub(crate) fn fixture(conn: &mut PgConnection) -> Result<(), Box<dyn Error>> {
         // Products 1..=10 are the hot ones; categories 2..=20 hang under category 1.
         "UPDATE categories SET parent_id = 1 WHERE id > 1".to_owned(),
         format!(
-            "INSERT INTO products (sku, name, description, category_id, price, currency, stock_on_hand) \
-             SELECT 'SKU-' || g, initcap((ARRAY['red','blue','green','steel','oak'])[1 + g % 5]) || ' ' || \
+            "INSERT INTO products (slug, name, description, category_id) \
+             SELECT 'product-' || g, initcap((ARRAY['red','blue','green','steel','oak'])[1 + g % 5]) || ' ' || \
                     (ARRAY['chair','lamp','table','mug','kettle'])[1 + (g / 5) % 5] || ' ' || g, \
-                    'A fine product.', 1 + g % 20, 5.99 + g % 95, 'EUR', 100000000 \
+                    'A fine product.', 1 + g % 20 \
              FROM generate_series(1, {PRODUCTS}) g"
         ),
+        // Each product's one variant takes its id, as the migration to variants gave
+        // every product of the first version.
+        "INSERT INTO product_variants (id, product_id, sku, price, currency, stock_on_hand) \
+         SELECT id, id, 'SKU-' || id, 5.99 + id % 95, 'EUR', 100000000 FROM products"
+            .to_owned(),
+        "SELECT setval(pg_get_serial_sequence('product_variants', 'id'), max(id)) FROM product_variants"
+            .to_owned(),
         format!(
             "INSERT INTO orders (guest_email, currency, subtotal, shipping, tax, grand_total, status, \
                                  payment_deadline, created_at) \
@@ -37,7 +44,7 @@ pub(crate) fn fixture(conn: &mut PgConnection) -> Result<(), Box<dyn Error>> {
              FROM generate_series(1, {PAST_ORDERS}) g"
         ),
         format!(
-            "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, unit_price, quantity) \
+            "INSERT INTO order_lines (order_id, line_no, variant_id, sku, name, unit_price, quantity) \
              SELECT id, 1, 1 + id % {PRODUCTS}, 'SKU-' || (1 + id % {PRODUCTS}), 'Past product', 20, 1 FROM orders"
         ),
         "INSERT INTO order_addresses (order_id, kind, recipient, line1, city, postal_code, country) \
@@ -84,7 +91,7 @@ pub(crate) fn make_carts(
     let range = if hot { HOT_PRODUCTS } else { PRODUCTS };
     let (first, last) = (ids[0].id, ids[ids.len() - 1].id);
     diesel::sql_query(format!(
-        "INSERT INTO cart_lines (cart_id, product_id, quantity) \
+        "INSERT INTO cart_lines (cart_id, variant_id, quantity) \
          SELECT c, 1 + (c * 7919) % {range}, 1 FROM generate_series({first}, {last}) c \
          UNION ALL \
          SELECT c, 1 + ((c * 7919) % {range} + 1 + c % 3) % {range}, 2 FROM generate_series({first}, {last}) c"

@@ -61,7 +61,7 @@ pub(crate) fn replica_runs(
 /// token is served by it rather than by the writer.
 fn wait_for_standby(replicated: &PgStore) -> Result<(), Box<dyn Error>> {
     let session = replicated.session();
-    session.restock(ProductId::new(1), 1)?;
+    session.restock(VariantId::new(1), 1)?;
     let token = session
         .consistency_token()
         .ok_or("a session write has a token")?;
@@ -115,18 +115,24 @@ fn read_your_writes(replicated: &PgStore, per_client: usize) -> Vec<Run> {
                 .enumerate()
             {
                 let (latencies, wall) = drive(clients, n, |i| {
-                    let id = ProductId::new(1 + (i as i64 * 13) % PRODUCTS);
+                    // Each product's one variant has its id (see the fixture).
+                    let id = 1 + (i as i64 * 13) % PRODUCTS;
                     let handle = if engine == READ_WITH_TOKEN {
                         replicated.session()
                     } else {
                         replicated.clone()
                     };
-                    handle.restock(id, 1).map_err(|e| e.to_string())?;
+                    handle
+                        .restock(VariantId::new(id), 1)
+                        .map_err(|e| e.to_string())?;
                     let reader = match engine {
                         READ_ON_PRIMARY => handle.writer_reader(),
                         _ => handle.reader(),
                     };
-                    reader.product(id).map(drop).map_err(|e| e.to_string())
+                    reader
+                        .product(ProductId::new(id))
+                        .map(drop)
+                        .map_err(|e| e.to_string())
                 });
                 by_engine[slot].push(summarize(workload, engine, clients, latencies, wall));
             }

@@ -34,10 +34,10 @@ impl Ceiling {
     pub(crate) fn new(
         config: &StoreConfig,
         flow: Flow,
-        sample: &Product,
+        sample: &Sellable,
     ) -> Result<Self, Box<dyn Error>> {
         let quantity = Quantity::new(1)?;
-        let lines: Vec<(&Product, Quantity)> =
+        let lines: Vec<(&Sellable, Quantity)> =
             (0..flow.items()).map(|_| (sample, quantity)).collect();
         let draft = StoreRules::default().pricing.price(
             Currency::EUR,
@@ -93,7 +93,7 @@ const CALLER_AND_CART: &str = "SELECT s.user_id, c.id, c.public_id, c.user_id, c
 const CALLER_AND_ORDER: &str = "SELECT s.user_id, o.id FROM sessions s JOIN orders o ON o.public_id = :order_ref AND (o.user_id = s.user_id OR (s.user_id IS NULL AND o.guest_token_digest = s.token_digest)) WHERE s.token_digest = decode(:digest, 'hex') AND s.revoked_at IS NULL AND s.expires_at > now();\n";
 
 /// The columns the store reads of a product.
-const PRODUCT_COLUMNS: &str = "id, sku, name, description, category_id, price, currency, status, stock_on_hand, created_at, updated_at";
+const VARIANT_COLUMNS: &str = "v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_hand, v.weight_grams, v.gtin, v.created_at, v.updated_at";
 
 /// A payment report from the provider: `kind` of the whole amount, then what the
 /// report does to the order (`order` holds its statements).
@@ -153,9 +153,9 @@ WITH s AS (INSERT INTO sessions (token_digest, user_id, expires_at) VALUES (sha2
 fn add_item(item: usize) -> String {
     format!(
         "BEGIN ISOLATION LEVEL READ COMMITTED;
-{CALLER_AND_CART}SELECT product_id, quantity FROM cart_lines WHERE cart_id = :cart;
-SELECT {PRODUCT_COLUMNS} FROM products WHERE id = :p{item} LIMIT 1 \\gset p{item}_
-WITH lines AS (INSERT INTO cart_lines (cart_id, product_id, quantity) SELECT :cart::bigint, * FROM unnest(ARRAY[:p{item}]::bigint[], ARRAY[1]::int[]) ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = excluded.quantity) UPDATE carts SET status = 'open', user_id = NULL, guest_token_digest = decode(:digest, 'hex'), updated_at = now() WHERE id = :cart;
+{CALLER_AND_CART}SELECT variant_id, quantity FROM cart_lines WHERE cart_id = :cart;
+SELECT {VARIANT_COLUMNS}, p.name, p.status FROM product_variants v INNER JOIN products p ON p.id = v.product_id WHERE v.id = :p{item} LIMIT 1 \\gset p{item}_
+WITH lines AS (INSERT INTO cart_lines (cart_id, variant_id, quantity) SELECT :cart::bigint, * FROM unnest(ARRAY[:p{item}]::bigint[], ARRAY[1]::int[]) ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = excluded.quantity) UPDATE carts SET status = 'open', user_id = NULL, guest_token_digest = decode(:digest, 'hex'), updated_at = now() WHERE id = :cart;
 COMMIT;
 "
     )
@@ -178,18 +178,18 @@ fn check_out(items: usize, totals: &Totals) -> String {
         "BEGIN ISOLATION LEVEL READ COMMITTED;
 {CALLER_AND_CART}INSERT INTO idempotency_keys (scope, key, request_hash, expires_at) VALUES (concat_ws(':', 'checkout', 'guest', :digest::text), 'raw-' || :cart::text, sha256(convert_to(:cart_ref, 'UTF8')), now() + interval '1 day') ON CONFLICT DO NOTHING;
 SELECT id, public_id, user_id, guest_token_digest, currency, status FROM carts WHERE id = :cart LIMIT 1 FOR UPDATE;
-SELECT product_id, quantity FROM cart_lines WHERE cart_id = :cart;
-SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ANY(SELECT product_id FROM cart_lines WHERE cart_id = :cart) ORDER BY id;
+SELECT variant_id, quantity FROM cart_lines WHERE cart_id = :cart;
+SELECT {VARIANT_COLUMNS}, p.name, p.status FROM product_variants v INNER JOIN products p ON p.id = v.product_id WHERE v.id = ANY(SELECT variant_id FROM cart_lines WHERE cart_id = :cart) ORDER BY v.id;
 INSERT INTO orders (user_id, guest_email, guest_token_digest, cart_id, currency, subtotal, shipping, tax, grand_total, payment_deadline) VALUES (NULL, 'load@example.com', decode(:digest, 'hex'), :cart, 'EUR', {subtotal}, {shipping}, {tax}, {grand_total}, now() + 1800 * interval '1 second') RETURNING id AS order_id, public_id AS order_ref, created_at, payment_deadline \\gset
 INSERT INTO order_addresses (order_id, kind, recipient, line1, line2, city, region, postal_code, country) VALUES (:order_id, 'shipping', 'Load Tester', '1 Main St', NULL, 'Berlin', NULL, '10115', 'DE'), (:order_id, 'billing', 'Load Tester', '1 Main St', NULL, 'Berlin', NULL, '10115', 'DE');
-INSERT INTO order_lines (order_id, line_no, product_id, sku, name, unit_price, quantity) SELECT :order_id::bigint, * FROM unnest(ARRAY[{line_numbers}]::smallint[], ARRAY[{ids}]::bigint[], ARRAY[{skus}]::text[], ARRAY[{names}]::text[], ARRAY[{prices}]::numeric[], ARRAY[{ones}]::int[]);
+INSERT INTO order_lines (order_id, line_no, variant_id, sku, name, unit_price, quantity, options) SELECT :order_id::bigint, l, v, s, n, p, q, o::jsonb FROM unnest(ARRAY[{line_numbers}]::smallint[], ARRAY[{ids}]::bigint[], ARRAY[{skus}]::text[], ARRAY[{names}]::text[], ARRAY[{prices}]::numeric[], ARRAY[{ones}]::int[], ARRAY[{empties}]::text[]) AS t (l, v, s, n, p, q, o);
 INSERT INTO order_status_history (order_id, to_status, event, at) VALUES (:order_id, 'pending_payment', 'checkout', now());
 INSERT INTO payments (order_id, provider, currency, amount) VALUES (:order_id, 'test', 'EUR', {grand_total}) RETURNING id AS payment_id, amount AS grand_total \\gset
 UPDATE carts SET status = 'converted', updated_at = now() WHERE id = :cart;
 UPDATE idempotency_keys SET order_id = :order_id WHERE scope = concat_ws(':', 'checkout', 'guest', :digest::text) AND key = 'raw-' || :cart::text;
 INSERT INTO outbox_events (aggregate_type, aggregate_id, event_type, payload) VALUES ('order', :order_id, 'order.placed', jsonb_build_object('order_id', :order_id::bigint, 'payment_id', :payment_id::bigint, 'currency', 'EUR', 'grand_total', '{grand_total}', 'lines', jsonb_build_array({sku_texts})));
-SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ANY(SELECT product_id FROM order_lines WHERE order_id = :order_id) ORDER BY id FOR NO KEY UPDATE;
-UPDATE products p SET stock_on_hand = p.stock_on_hand + -1 * l.units, updated_at = now() FROM (SELECT product_id, sum(quantity) AS units FROM order_lines WHERE order_id = :order_id GROUP BY product_id) AS l WHERE p.id = l.product_id;
+SELECT {VARIANT_COLUMNS} FROM product_variants v WHERE v.id = ANY(SELECT variant_id FROM order_lines WHERE order_id = :order_id) ORDER BY v.id FOR NO KEY UPDATE;
+UPDATE product_variants v SET stock_on_hand = v.stock_on_hand + -1 * l.units, updated_at = now() FROM (SELECT variant_id, sum(quantity) AS units FROM order_lines WHERE order_id = :order_id GROUP BY variant_id) AS l WHERE v.id = l.variant_id;
 COMMIT;
 ",
         subtotal = totals.subtotal.amount(),
@@ -205,6 +205,7 @@ COMMIT;
         names = list("name"),
         prices = list("price"),
         ones = vec!["1"; items].join(", "),
+        empties = vec!["'[]'"; items].join(", "),
     )
 }
 
@@ -213,7 +214,7 @@ fn read_order() -> String {
     format!(
         "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
 {CALLER_AND_ORDER}SELECT id, public_id, user_id, guest_email, cart_id, currency, subtotal, shipping, tax, grand_total, status, payment_deadline, created_at FROM orders WHERE id = :order_id LIMIT 1;
-SELECT line_no, product_id, sku, name, unit_price, quantity FROM order_lines WHERE order_id = :order_id ORDER BY line_no;
+SELECT line_no, variant_id, sku, name, options, unit_price, quantity FROM order_lines WHERE order_id = :order_id ORDER BY line_no;
 SELECT kind, recipient, line1, line2, city, region, postal_code, country FROM order_addresses WHERE order_id = :order_id;
 SELECT from_status, to_status, event, note, at FROM order_status_history WHERE order_id = :order_id ORDER BY id;
 SELECT id, order_id, provider, provider_ref, currency, amount, authorized, captured, refunded, status FROM payments WHERE order_id = :order_id ORDER BY id;

@@ -217,7 +217,7 @@ fn stock_the_shelf(
     run: i64,
     name: &'static str,
     count: usize,
-) -> Result<(Shelf, Product), Box<dyn Error>> {
+) -> Result<(Shelf, Sellable), Box<dyn Error>> {
     let category = store.create_category(NewCategory {
         parent_id: None,
         slug: Slug::parse(&format!("load-{run}-{name}"))?,
@@ -226,26 +226,27 @@ fn stock_the_shelf(
     let mut ids = Vec::with_capacity(count);
     let mut sample = None;
     for i in 0..count {
-        let product = store.create_product(NewProduct {
-            sku: Sku::parse(&format!("LOAD-{run}-{name}-{i}"))?,
-            name: ProductName::parse(&format!("Load item {i}"))?,
-            description: Description::parse("")?,
-            category_id: category.id,
-            price: Money::parse("19.99", Currency::EUR)?,
-            stock_on_hand: 1_000_000,
-        })?;
-        ids.push(product.id.get());
-        sample.get_or_insert(product);
+        let product = store.create_product(NewProduct::single(
+            Slug::parse(&format!("load-{run}-{name}-{i}"))?,
+            ProductName::parse(&format!("Load item {i}"))?,
+            category.id,
+            Sku::parse(&format!("LOAD-{run}-{name}-{i}"))?,
+            Money::parse("19.99", Currency::EUR)?,
+            1_000_000,
+        ))?;
+        let variant = product.variants[0].clone();
+        ids.push(variant.id.get());
+        sample.get_or_insert(Sellable::of(&product, variant));
     }
     let first = ids[0];
-    // The pgbench script names products by a range of ids.
+    // The pgbench script names variants by a range of ids.
     if ids
         .iter()
         .enumerate()
         .any(|(i, id)| *id != first + i as i64)
     {
         return Err(
-            "the products' ids are not consecutive: another writer is on this database".into(),
+            "the variants' ids are not consecutive: another writer is on this database".into(),
         );
     }
     let sample = sample.ok_or("a shelf holds at least one product")?;

@@ -100,7 +100,7 @@ impl Buyer<'_> {
                 &format!("{base}/carts/{cart}/items"),
                 Some(token),
                 None,
-                json!({ "product_id": product, "quantity": 1 }),
+                json!({ "variant_id": product, "quantity": 1 }),
             )?;
         }
         let order = self.post(
