@@ -77,7 +77,7 @@ fn the_load_program_and_its_ceiling_both_buy_and_pay() {
     assert_eq!(
         count(
             &mut conn,
-            "SELECT sum(1000000 - stock_on_hand)::bigint AS n FROM products"
+            "SELECT sum(1000000 - stock_on_hand)::bigint AS n FROM product_variants"
         ),
         48
     );

@@ -103,9 +103,11 @@ fn the_service_migrates_as_the_owner_and_serves_as_the_application_role() {
     // The shop's catalog, arranged by the owner.
     let mut owner_conn = PgConnection::establish(owner).unwrap();
     diesel::sql_query(
-        "WITH tea AS (INSERT INTO categories (slug, name) VALUES ('tea', 'Tea') RETURNING id) \
-         INSERT INTO products (sku, name, category_id, price, currency, stock_on_hand) \
-         SELECT 'SENCHA', 'Sencha', id, 8.50, 'EUR', 5 FROM tea",
+        "WITH tea AS (INSERT INTO categories (slug, name) VALUES ('tea', 'Tea') RETURNING id), \
+         sencha AS (INSERT INTO products (slug, name, category_id) \
+                    SELECT 'sencha', 'Sencha', id FROM tea RETURNING id) \
+         INSERT INTO product_variants (product_id, sku, price, currency, stock_on_hand) \
+         SELECT id, 'SENCHA', 8.50, 'EUR', 5 FROM sencha",
     )
     .execute(&mut owner_conn)
     .unwrap();
@@ -114,7 +116,7 @@ fn the_service_migrates_as_the_owner_and_serves_as_the_application_role() {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         id: i64,
     }
-    let product = diesel::sql_query("SELECT id FROM products")
+    let variant = diesel::sql_query("SELECT id FROM product_variants")
         .get_result::<Id>(&mut owner_conn)
         .unwrap()
         .id;
@@ -139,7 +141,7 @@ fn the_service_migrates_as_the_owner_and_serves_as_the_application_role() {
         &url(&format!("/carts/{cart}/items")),
         Some(&guest),
         None,
-        json!({ "product_id": product, "quantity": 2 }),
+        json!({ "variant_id": variant, "quantity": 2 }),
     );
     assert_eq!(status, 200, "{lines}");
     let shipping = json!({ "recipient": "Ada Lovelace", "line1": "12 St James's Square",

@@ -41,7 +41,7 @@ fn only_the_admin_token_opens_the_back_office() {
 }
 
 #[test]
-fn staff_stock_a_product_then_ship_and_refund_what_a_guest_bought() {
+fn staff_stock_a_variant_then_ship_and_refund_what_a_guest_bought() {
     let f = fixture();
     let admin = |method: &str, path: &str, key: Option<&str>, body: Value| {
         f.call_as(
@@ -63,13 +63,29 @@ fn staff_stock_a_product_then_ship_and_refund_what_a_guest_bought() {
         "POST",
         "/admin/products",
         None,
-        json!({ "sku": "LAMP-1", "name": "Desk lamp", "category_id": category["id"], "price": "39.90", "stock": 1 }),
+        json!({
+            "slug": "desk-lamp",
+            "name": "Desk lamp",
+            "category_id": category["id"],
+            "variants": [{ "sku": "LAMP-1", "price": "39.90", "stock": 1 }],
+        }),
     );
     assert_eq!(status, 201, "{product}");
-    let id = product["id"].as_i64().unwrap();
+    assert_eq!(
+        (&product["slug"], &product["status"], &product["options"]),
+        (&json!("desk-lamp"), &json!("active"), &json!([])),
+        "active when not said otherwise, and without options"
+    );
+    let variant = &product["variants"][0];
+    assert_eq!(
+        (&variant["sku"], &variant["options"], &variant["stock"]),
+        (&json!("LAMP-1"), &json!([]), &json!(1)),
+        "one default variant: {product}"
+    );
+    let id = variant["id"].as_i64().unwrap();
     let (status, restocked) = admin(
         "POST",
-        &format!("/admin/products/{id}/restock"),
+        &format!("/admin/variants/{id}/restock"),
         None,
         json!({ "units": 2 }),
     );
@@ -78,13 +94,18 @@ fn staff_stock_a_product_then_ship_and_refund_what_a_guest_bought() {
         "POST",
         "/admin/products",
         None,
-        json!({ "sku": "LAMP-2", "name": "Desk lamp", "category_id": category["id"], "price": "-1", "stock": 1 }),
+        json!({
+            "slug": "desk-lamp-2",
+            "name": "Desk lamp",
+            "category_id": category["id"],
+            "variants": [{ "sku": "LAMP-2", "price": "-1", "stock": 1 }],
+        }),
     );
     assert_eq!(status, 422, "{refused}");
 
     // A guest buys one; the provider reports it paid.
     let cart = f.guest_cart();
-    let add = json!({ "product_id": id, "quantity": 1 }).to_string();
+    let add = json!({ "variant_id": id, "quantity": 1 }).to_string();
     assert_eq!(
         f.call("POST", &format!("/carts/{cart}/items"), None, Some(&add))
             .0,

@@ -28,7 +28,7 @@ fn bad_requests_get_typed_errors_never_a_500() {
             "POST",
             &items,
             None,
-            Some(r#"{"product_id": "one", "quantity": 1}"#)
+            Some(r#"{"variant_id": "one", "quantity": 1}"#)
         )),
         (422, "invalid_body".into())
     );
@@ -36,7 +36,7 @@ fn bad_requests_get_typed_errors_never_a_500() {
         code(f.post(
             &items,
             None,
-            json!({ "product_id": f.products[0], "quantity": 0 })
+            json!({ "variant_id": f.variants[0], "quantity": 0 })
         )),
         (422, "invalid".into())
     );
@@ -44,12 +44,12 @@ fn bad_requests_get_typed_errors_never_a_500() {
         code(f.post(
             &items,
             None,
-            json!({ "product_id": 999_999, "quantity": 1 })
+            json!({ "variant_id": 999_999, "quantity": 1 })
         )),
         (404, "not_found".into())
     );
     let huge = format!(
-        r#"{{"product_id": 1, "quantity": 1, "pad": "{}"}}"#,
+        r#"{{"variant_id": 1, "quantity": 1, "pad": "{}"}}"#,
         "x".repeat(100_000)
     );
     assert_eq!(code(f.call("POST", &items, None, Some(&huge))).0, 413);
@@ -73,7 +73,7 @@ fn bad_requests_get_typed_errors_never_a_500() {
     f.post(
         &items,
         None,
-        json!({ "product_id": f.products[1], "quantity": 2 }),
+        json!({ "variant_id": f.variants[1], "quantity": 2 }),
     );
     let body = json!({ "cart": cart_id, "email": "ada@example.com", "shipping": shipping() });
     assert_eq!(
@@ -142,12 +142,12 @@ fn raw(
 fn hostile_bodies_get_4xx_with_a_typed_error_on_every_json_endpoint() {
     let f = fixture();
     let cart_id = f.guest_cart();
-    let product = f.products[0];
+    let variant = f.variants[0];
     let endpoints = [
         ("POST", "/users".to_owned()),
         ("POST", "/carts".to_owned()),
         ("POST", format!("/carts/{cart_id}/items")),
-        ("PUT", format!("/carts/{cart_id}/items/{product}")),
+        ("PUT", format!("/carts/{cart_id}/items/{variant}")),
         ("POST", "/sessions".to_owned()),
         ("POST", "/checkout".to_owned()),
         ("POST", "/webhooks/payments".to_owned()),
@@ -163,17 +163,17 @@ fn hostile_bodies_get_4xx_with_a_typed_error_on_every_json_endpoint() {
         (
             "wrong types",
             Some("application/json"),
-            br#"{"product_id": "one", "quantity": [1], "email": 5, "password": {}, "cart_id": true, "guest_token": 7, "amount": "lots", "kind": 3, "user_id": "x"}"#.to_vec(),
+            br#"{"variant_id": "one", "quantity": [1], "email": 5, "password": {}, "cart_id": true, "guest_token": 7, "amount": "lots", "kind": 3, "user_id": "x"}"#.to_vec(),
         ),
         (
             "huge numbers",
             Some("application/json"),
-            br#"{"product_id": 1e400, "quantity": 99999999999999999999999, "cart_id": -9223372036854775809, "user_id": 18446744073709551616, "amount": "1e9999"}"#.to_vec(),
+            br#"{"variant_id": 1e400, "quantity": 99999999999999999999999, "cart_id": -9223372036854775809, "user_id": 18446744073709551616, "amount": "1e9999"}"#.to_vec(),
         ),
         (
             "negative and zero",
             Some("application/json"),
-            br#"{"product_id": -1, "quantity": -5, "cart_id": 0, "user_id": -1, "amount": "-10.00"}"#.to_vec(),
+            br#"{"variant_id": -1, "quantity": -5, "cart_id": 0, "user_id": -1, "amount": "-10.00"}"#.to_vec(),
         ),
         ("invalid UTF-8", Some("application/json"), b"{\"guest_token\": \"\xff\xfe\xfd\"}".to_vec()),
         ("NUL bytes", Some("application/json"), b"{\"guest_token\": \"a\\u0000b-0123456789\"}".to_vec()),
@@ -247,7 +247,7 @@ fn request_bodies_decode_to_domain_values_or_typed_4xx_errors() {
             r#"{"email": "ada@example.com", "name": "Ada", "password": "correct horse battery"}"#,
         ),
         (BodyKind::OpenCart, r#"{"currency": "EUR"}"#),
-        (BodyKind::AddItem, r#"{"product_id": 1, "quantity": 2}"#),
+        (BodyKind::AddItem, r#"{"variant_id": 1, "quantity": 2}"#),
         (BodyKind::SetQuantity, r#"{"quantity": 3}"#),
         (
             BodyKind::Login,

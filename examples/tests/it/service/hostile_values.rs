@@ -15,14 +15,14 @@ fn assert_refused(what: &str, (status, reply): (u16, Value)) {
 #[test]
 fn well_formed_bodies_with_hostile_values_get_4xx_on_every_json_endpoint() {
     let f = fixture();
-    let product = f.products[0];
+    let variant = f.variants[0];
     let (_, cart) = f.post("/carts", None, json!({}));
     let cart_id = cart["id"].as_str().unwrap().to_owned();
     let items = format!("/carts/{cart_id}/items");
     let (status, _) = f.post(
         &items,
         None,
-        json!({ "product_id": product, "quantity": 1 }),
+        json!({ "variant_id": variant, "quantity": 1 }),
     );
     assert_eq!(status, 200);
 
@@ -72,26 +72,26 @@ fn well_formed_bodies_with_hostile_values_get_4xx_on_every_json_endpoint() {
         json!(i64::MIN),
     ] {
         let what = format!("quantity {quantity}");
-        let body = json!({ "product_id": product, "quantity": quantity });
+        let body = json!({ "variant_id": variant, "quantity": quantity });
         assert_refused(&what, f.post(&items, None, body));
-        let line = format!("{items}/{product}");
+        let line = format!("{items}/{variant}");
         let body = format!(r#"{{"quantity": {quantity}}}"#);
         assert_refused(&what, f.call("PUT", &line, None, Some(&body)));
     }
     for quantity in ["9223372036854775808", "1.5", "\"2\"", "1e3", "-0.0"] {
-        let body = format!(r#"{{"product_id": {product}, "quantity": {quantity}}}"#);
+        let body = format!(r#"{{"variant_id": {variant}, "quantity": {quantity}}}"#);
         assert_refused(
             &format!("quantity {quantity}"),
             f.call("POST", &items, None, Some(&body)),
         );
     }
     for id in [0, -1, i64::MIN] {
-        let body = json!({ "product_id": id, "quantity": 1 });
-        assert_refused(&format!("product {id}"), f.post(&items, None, body));
+        let body = json!({ "variant_id": id, "quantity": 1 });
+        assert_refused(&format!("variant {id}"), f.post(&items, None, body));
     }
-    let other = f.products[1];
+    let other = f.variants[1];
     assert_refused(
-        "a product not in the cart",
+        "a variant not in the cart",
         f.call(
             "PUT",
             &format!("{items}/{other}"),

@@ -64,7 +64,7 @@ fn ready_cart(shop: &Fixture) -> String {
     let (status, body) = shop.post(
         &format!("/carts/{cart}/items"),
         None,
-        json!({ "product_id": shop.products[0], "quantity": 1 }),
+        json!({ "variant_id": shop.variants[0], "quantity": 1 }),
     );
     assert_eq!(status, 200, "{body}");
     cart

@@ -1,5 +1,5 @@
 //! The example service driven over real HTTP: a whole guest purchase, a user's cart,
-//! and every kind of bad request getting a typed JSON error.
+//! products with variants, and every kind of bad request getting a typed JSON error.
 
 mod admin;
 mod bad_requests;
@@ -10,6 +10,7 @@ mod operations;
 mod outbox;
 mod ownership;
 mod purchases;
+mod variants;
 mod webhooks;
 
 use ecom_domain::prelude::*;
@@ -29,7 +30,9 @@ struct Fixture {
     guest: String,
     agent: ureq::Agent,
     category: i64,
-    products: Vec<i64>,
+    /// The variants of the two products of one variant each: Sencha, 8.50, five in
+    /// stock, and Matcha, 24.00, one in stock.
+    variants: Vec<i64>,
 }
 
 fn fixture() -> Fixture {
@@ -49,24 +52,23 @@ fn fixture_with(tune: impl FnOnce(&mut ServiceConfig)) -> Fixture {
             name: CategoryName::parse("Tea").unwrap(),
         })
         .unwrap();
-    let products = [
-        ("SENCHA", "Sencha", "8.50", 5),
-        ("MATCHA", "Matcha", "24.00", 1),
+    let variants = [
+        ("sencha", "SENCHA", "Sencha", "8.50", 5),
+        ("matcha", "MATCHA", "Matcha", "24.00", 1),
     ]
     .into_iter()
-    .map(|(sku, name, price, stock)| {
-        store
-            .create_product(NewProduct {
-                sku: Sku::parse(sku).unwrap(),
-                name: ProductName::parse(name).unwrap(),
-                description: Description::default(),
-                category_id: category.id,
-                price: Money::parse(price, Currency::EUR).unwrap(),
-                stock_on_hand: stock,
-            })
-            .unwrap()
-            .id
-            .get()
+    .map(|(slug, sku, name, price, stock)| {
+        let product = store
+            .create_product(NewProduct::single(
+                Slug::parse(slug).unwrap(),
+                ProductName::parse(name).unwrap(),
+                category.id,
+                Sku::parse(sku).unwrap(),
+                Money::parse(price, Currency::EUR).unwrap(),
+                stock,
+            ))
+            .unwrap();
+        product.variants[0].id.get()
     })
     .collect();
     // A connection per request: the service may close one whose body it refused
@@ -90,7 +92,7 @@ fn fixture_with(tune: impl FnOnce(&mut ServiceConfig)) -> Fixture {
         service,
         agent,
         category: category.id.get(),
-        products,
+        variants,
     }
 }
 
@@ -172,6 +174,17 @@ impl Fixture {
 
     fn post(&self, path: &str, key: Option<&str>, body: Value) -> (u16, Value) {
         self.call("POST", path, key, Some(&body.to_string()))
+    }
+
+    /// A POST to the back office, with its token.
+    fn admin_post(&self, path: &str, key: Option<&str>, body: Value) -> (u16, Value) {
+        self.call_as(
+            Some(ADMIN_TOKEN),
+            "POST",
+            path,
+            key,
+            Some(&body.to_string()),
+        )
     }
 
     /// Opens the fixture's guest's cart; returns its reference.

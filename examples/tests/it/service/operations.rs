@@ -70,7 +70,7 @@ fn metrics_count_requests_by_route_and_checkouts_by_outcome() {
     let (status, _) = shop.post(
         &format!("/carts/{cart}/items"),
         None,
-        json!({ "product_id": shop.products[0], "quantity": 1 }),
+        json!({ "variant_id": shop.variants[0], "quantity": 1 }),
     );
     assert_eq!(status, 200);
     let checkout = json!({ "cart": cart, "shipping": shipping(), "email": "ada@example.com" });

@@ -165,13 +165,13 @@ fn shop_publishing_to(url: &str) -> Fixture {
     })
 }
 
-/// The fixture's guest buys one unit of the first product: one `order.placed`.
+/// The fixture's guest buys one unit of the first variant: one `order.placed`.
 fn place_order(shop: &Fixture, key: &str) {
     let cart = shop.guest_cart();
     let (status, body) = shop.post(
         &format!("/carts/{cart}/items"),
         None,
-        json!({ "product_id": shop.products[0], "quantity": 1 }),
+        json!({ "variant_id": shop.variants[0], "quantity": 1 }),
     );
     assert_eq!(status, 200, "{body}");
     let (status, body) = shop.post(
@@ -344,14 +344,14 @@ fn sigterm_stops_the_service_while_a_delivery_hangs_and_the_batch_waits() {
         })
         .unwrap();
     let product = store
-        .create_product(NewProduct {
-            sku: Sku::parse("SENCHA").unwrap(),
-            name: ProductName::parse("Sencha").unwrap(),
-            description: Description::default(),
-            category_id: category.id,
-            price: Money::parse("8.50", Currency::EUR).unwrap(),
-            stock_on_hand: 5,
-        })
+        .create_product(NewProduct::single(
+            Slug::parse("sencha").unwrap(),
+            ProductName::parse("Sencha").unwrap(),
+            category.id,
+            Sku::parse("SENCHA").unwrap(),
+            Money::parse("8.50", Currency::EUR).unwrap(),
+            5,
+        ))
         .unwrap();
     let guest = store.start_guest_session().unwrap().token;
     let cart = store.my_cart(&guest, Currency::EUR).unwrap();
@@ -359,7 +359,7 @@ fn sigterm_stops_the_service_while_a_delivery_hangs_and_the_batch_waits() {
         .add_to_cart(
             &guest,
             cart.reference,
-            product.id,
+            product.variants[0].id,
             Quantity::new(1).unwrap(),
         )
         .unwrap();

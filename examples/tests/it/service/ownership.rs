@@ -22,7 +22,7 @@ fn snapshot(f: &Fixture) -> Vec<i64> {
         "SELECT coalesce(sum(quantity), 0)::bigint AS n FROM cart_lines",
         "SELECT count(*) AS n FROM orders",
         "SELECT count(*) AS n FROM idempotency_keys",
-        "SELECT sum(stock_on_hand)::bigint AS n FROM products",
+        "SELECT sum(stock_on_hand)::bigint AS n FROM product_variants",
     ]
     .iter()
     .map(|sql| {
@@ -39,8 +39,8 @@ fn nobody_reads_or_changes_another_customers_cart_or_order() {
     let f = fixture();
     // The victim: a guest with an order and a cart still open.
     let placed_cart = f.guest_cart();
-    let product = f.products[0];
-    let add = json!({ "product_id": product, "quantity": 1 }).to_string();
+    let variant = f.variants[0];
+    let add = json!({ "variant_id": variant, "quantity": 1 }).to_string();
     f.call(
         "POST",
         &format!("/carts/{placed_cart}/items"),
@@ -72,7 +72,7 @@ fn nobody_reads_or_changes_another_customers_cart_or_order() {
     let (status, _) = f.call_as(Some(&ended), "DELETE", "/sessions/current", None, None);
     assert_eq!(status, 204);
 
-    let line = format!("/carts/{cart}/items/{product}");
+    let line = format!("/carts/{cart}/items/{variant}");
     let checkout =
         json!({ "cart": cart, "email": "m@example.com", "shipping": shipping() }).to_string();
     let routes: Vec<(&str, String, Option<String>)> = vec![
@@ -126,10 +126,10 @@ fn race_for_seven_units(sweeping: bool) {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::{Arc, Barrier};
     let f = fixture();
-    // Seven units of the second product (it starts with one).
+    // Seven units of the second variant (it starts with one).
     let mut conn = f.db.connect();
-    diesel::sql_query("UPDATE products SET stock_on_hand = 7 WHERE id = $1")
-        .bind::<BigInt, _>(f.products[1])
+    diesel::sql_query("UPDATE product_variants SET stock_on_hand = 7 WHERE id = $1")
+        .bind::<BigInt, _>(f.variants[1])
         .execute(&mut conn)
         .unwrap();
     let base = f.service.base_url();
@@ -139,7 +139,7 @@ fn race_for_seven_units(sweeping: bool) {
             let token = guest_session(&f.agent, &base);
             let (_, cart) = f.call_as(Some(&token), "POST", "/carts", None, Some("{}"));
             let cart = cart["id"].as_str().unwrap().to_owned();
-            let add = json!({ "product_id": f.products[1], "quantity": 1 }).to_string();
+            let add = json!({ "variant_id": f.variants[1], "quantity": 1 }).to_string();
             let (status, _) = f.call_as(
                 Some(&token),
                 "POST",
@@ -186,8 +186,8 @@ fn race_for_seven_units(sweeping: bool) {
     let refused = statuses.iter().filter(|s| **s == 409).count();
     assert_eq!((sold, refused), (7, 33), "{statuses:?}");
     let left: Count =
-        diesel::sql_query("SELECT stock_on_hand::bigint AS n FROM products WHERE id = $1")
-            .bind::<BigInt, _>(f.products[1])
+        diesel::sql_query("SELECT stock_on_hand::bigint AS n FROM product_variants WHERE id = $1")
+            .bind::<BigInt, _>(f.variants[1])
             .get_result(&mut conn)
             .unwrap();
     assert_eq!(left.n, 0);

@@ -17,16 +17,24 @@ fn a_guest_buys_over_http_from_catalog_to_paid() {
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
     assert!(page["next"].is_i64());
     let (_, hits) = f.call("GET", "/products/search?q=matcha", None, None);
-    assert_eq!(hits["items"][0]["sku"], "MATCHA");
+    let matcha = &hits["items"][0];
+    assert_eq!(
+        (&matcha["slug"], &matcha["variants"][0]["sku"]),
+        (&json!("matcha"), &json!("MATCHA")),
+        "{hits}"
+    );
 
     let cart_id = f.guest_cart();
     let (status, cart) = f.post(
         &format!("/carts/{cart_id}/items"),
         None,
-        json!({ "product_id": f.products[0], "quantity": 2 }),
+        json!({ "variant_id": f.variants[0], "quantity": 2 }),
     );
     assert_eq!(status, 200, "{cart}");
-    assert_eq!(cart["lines"][0]["quantity"], 2);
+    assert_eq!(
+        cart["lines"],
+        json!([{ "variant_id": f.variants[0], "quantity": 2 }])
+    );
 
     let body = json!({ "cart": cart_id, "email": "ada@example.com", "shipping": shipping() });
     let (status, order) = f.post("/checkout", Some("order-1"), body.clone());
@@ -110,7 +118,7 @@ fn a_user_signs_in_and_takes_over_the_guest_cart_with_both_tokens() {
     f.post(
         &format!("/carts/{cart_id}/items"),
         None,
-        json!({ "product_id": f.products[0], "quantity": 1 }),
+        json!({ "variant_id": f.variants[0], "quantity": 1 }),
     );
     let claim = |token: Option<&str>, guest: Option<&str>| {
         let mut req = f
@@ -143,7 +151,7 @@ fn a_user_signs_in_and_takes_over_the_guest_cart_with_both_tokens() {
 
     let (_, mine) = f.call_as(Some(&user), "POST", "/carts", None, Some("{}"));
     assert_eq!(mine["id"], cart_id.as_str());
-    let line = format!("/carts/{cart_id}/items/{}", f.products[0]);
+    let line = format!("/carts/{cart_id}/items/{}", f.variants[0]);
     let (status, _) = f.call_as(Some(&user), "PUT", &line, None, Some(r#"{"quantity": 3}"#));
     assert_eq!(status, 200);
     // The guest no longer reaches the cart.

@@ -14,7 +14,7 @@ fn placed(f: &Fixture) -> (i64, String) {
     let (status, _) = f.post(
         &format!("/carts/{cart}/items"),
         None,
-        json!({ "product_id": f.products[0], "quantity": 1 }),
+        json!({ "variant_id": f.variants[0], "quantity": 1 }),
     );
     assert_eq!(status, 200);
     let (status, order) = f.post(
