@@ -1,32 +1,29 @@
-//! The catalog: categories in a tree and the products in them.
+//! The catalog: categories in a tree, the products in them and their variants.
 //!
-//! # Towards variants (issue #16)
+//! # Products and variants
 //!
-//! Today a [`Product`] is one SKU with one price and one stock count, and cart and
-//! order lines point at it. The variant model splits it in two; the values and rules
-//! it needs are here already, tested, but nothing uses them yet. The next step
-//! changes [`Product`], the repository traits, `MemoryStore`, the schema and
-//! `PgStore` together, so that the two stores never disagree:
+//! - A **[`Product`]** holds what its variants share: name, slug, description,
+//!   category, [`ProductStatus`] (draft, active, archived: only an active product is
+//!   listed or sold, as [`Product::is_buyable`] says) and its [`ProductOptions`]
+//!   (option types such as Colour and Size, each an [`OptionType`] with ordered
+//!   values).
+//! - A **[`Variant`]** is what is sold: a [`Sku`], a price, its own stock, a weight,
+//!   an optional [`Gtin`](crate::values::Gtin) barcode, and an [`OptionSelection`] of
+//!   one value per option type. A new product's variants go through
+//!   [`NewProduct::checked`] ([`ProductOptions::check_variants`]: every selection
+//!   valid, no combination twice, exactly one default variant for a product without
+//!   options; SKUs and barcodes distinct; one currency); [`ProductOptions::combinations`]
+//!   proposes them all (3 colours × 5 sizes → 15). The schema is the second line of
+//!   defence: a unique index over a variant's product and selection (values compared
+//!   ignoring case, as here), and unique SKUs and barcodes.
+//! - A **[`Sellable`]** is a variant with its product's name and status: what carts,
+//!   pricing and checkout take. [`Shortage`] and [`ensure_in_stock`] count variants,
+//!   and an order line snapshots the variant's SKU, name and selection as they were.
 //!
-//! - A **product** keeps what its variants share: name, slug, description, category,
-//!   [`ProductStatus`], its [`ProductOptions`] (option types such as Colour and Size,
-//!   each an [`OptionType`] with ordered values), its attributes and its images.
-//!   `ProductStatus` has `active` and `archived` today; it gains `draft` in that
-//!   step, together with the `products_status_check` constraint, so that
-//!   `set_product_status` can't succeed in one store and fail in the other. Only
-//!   `active` products are listed or sold, as [`Product::is_buyable`] says today.
-//! - A **variant** is what is sold: a [`Sku`], a price, its own stock, a weight, an
-//!   optional [`Gtin`](crate::values::Gtin) barcode, its attributes, and an
-//!   [`OptionSelection`] of one value per option type. A product's variants are
-//!   written through [`ProductOptions::check_variants`] (every selection valid, no
-//!   combination twice, exactly one default variant for a product without options);
-//!   [`ProductOptions::combinations`] proposes them all (3 colours × 5 sizes → 15).
-//!   The schema is the second line of defence: a unique index over a variant's
-//!   product and selection (values compared ignoring case, as here), and a unique
-//!   barcode.
-//! - **Carts, checkout, orders, stock moves, cancellation and expiry** work on
-//!   variants: [`Shortage`] and [`ensure_in_stock`] move to variant ids, and an order
-//!   line snapshots the variant's SKU, name and [`OptionSelection`] as they were.
+//! # Still values only
+//!
+//! These rules are tested but no repository stores them yet:
+//!
 //! - **Attributes** are [`AttributeDefinition`]s defined once for the catalog; the
 //!   values on a product or a variant go through [`check_attributes`]. Numbers are
 //!   exact decimals that fit `numeric(18,6)`.
@@ -37,8 +34,9 @@
 //!
 //! Each group of rules refuses with its own error ([`OptionError`], [`AttributeError`],
 //! [`MediaError`], [`CollectionError`]; a bad barcode is a
-//! [`GtinError`](crate::values::GtinError) inside `ValidationError`). `DomainError`
-//! gains a variant for each when the repository calls that return them arrive.
+//! [`GtinError`](crate::values::GtinError) inside `ValidationError`). The option
+//! rules reach callers as `DomainError::Options`; the others gain a `DomainError`
+//! variant each when the repository calls that return them arrive.
 
 mod attribute;
 mod collection;
