@@ -32,3 +32,4 @@ mod test_db;
 mod tls;
 mod transaction_pooling;
 mod util;
+mod variants;
