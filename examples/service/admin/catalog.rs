@@ -1,99 +1,31 @@
-//! The back office, under `/admin`, behind a credential of its own (`ADMIN_TOKEN`):
-//! the store's privileged, id-based API, which no customer session reaches.
-//!
-//! | method and path | what it does |
-//! |---|---|
-//! | `POST /admin/categories` | create `{slug, name, parent_id?}` |
-//! | `POST /admin/products` | create `{slug, name, description?, category_id, status?, options?, variants}`, each variant `{sku, options?, price, currency?, stock, weight_grams?, gtin?}`; a product without options has exactly one variant |
-//! | `POST /admin/products/{id}/variants` | add a variant `{sku, options, price, currency?, stock, weight_grams?, gtin?}`: a combination of the product's option values it does not sell yet |
-//! | `POST /admin/variants/{id}/restock` | add `{units}` to a variant's stock |
-//! | `GET /admin/orders?status=&limit=` | orders in a status, oldest first |
-//! | `POST /admin/orders/{id}/events` | `{event: ship / deliver / cancel, note?}` |
-//! | `POST /admin/payments/{id}/refunds` | refund `{amount, currency?, reason?}`; needs `Idempotency-Key` |
+//! The back office's catalog routes: categories, products and their variants.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, State};
-use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use ecom_domain::prelude::*;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
-use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
+use utoipa::openapi::schema::{Object, ObjectBuilder};
 
-use super::app::App;
-use super::error::ApiError;
-use super::extract::{ApiJson, ApiPath, ApiQuery};
-use super::openapi::{
+use super::{Staff, invalid};
+use crate::service::app::App;
+use crate::service::error::ApiError;
+use crate::service::extract::{ApiJson, ApiPath};
+use crate::service::openapi::{
     BadRequest, Conflict, Invalid, NotFound, TooLarge, Unauthenticated, Unavailable,
     UnsupportedMediaType,
 };
-use super::request::idempotency_key;
-use super::response::{
-    CategoryView, OptionTypeJson, OptionValueJson, OrderListView, OrderStatusView,
-    PaymentOutcomeView, ProductView, VariantView, currency_schema, order_status_schema,
+use crate::service::response::{
+    CategoryView, OptionTypeJson, OptionValueJson, ProductView, VariantView, currency_schema,
     product_status_schema,
 };
-
-/// The shortest admin token accepted: 32 characters.
-pub const MIN_ADMIN_TOKEN_LEN: usize = 32;
-
-/// The back office's credential, kept as its digest.
-#[derive(Clone, PartialEq, Eq)]
-pub struct AdminToken([u8; 32]);
-
-impl AdminToken {
-    /// A token of at least [`MIN_ADMIN_TOKEN_LEN`] characters, or `None`.
-    pub fn parse(raw: &str) -> Option<Self> {
-        (raw.len() >= MIN_ADMIN_TOKEN_LEN).then(|| Self(Sha256::digest(raw.as_bytes()).into()))
-    }
-}
-
-impl std::fmt::Debug for AdminToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AdminToken(..)")
-    }
-}
-
-/// A request that carries the admin token as `Authorization: Bearer <token>`.
-/// Digests are compared, so the time taken says nothing about the token.
-pub struct Staff;
-
-impl FromRequestParts<App> for Staff {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
-        let Some(expected) = &app.config.admin_token else {
-            return Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "admin_not_configured",
-                "the back office has no token configured",
-            ));
-        };
-        let given = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or_default();
-        let digest: [u8; 32] = Sha256::digest(given.as_bytes()).into();
-        if digest == expected.0 {
-            Ok(Staff)
-        } else {
-            Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "the back office needs its token",
-            ))
-        }
-    }
-}
 
 /// `POST /admin/categories`: a new category.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = NewCategory)]
-pub(super) struct CategoryBody {
+pub(in crate::service) struct CategoryBody {
     /// Lower-case words joined by `-`, unique.
     #[schema(example = "green-tea")]
     slug: String,
@@ -106,7 +38,7 @@ pub(super) struct CategoryBody {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = NewProduct)]
-pub(super) struct ProductBody {
+pub(in crate::service) struct ProductBody {
     /// Lower-case words joined by `-`, unique: the product's URL key.
     #[schema(example = "sencha")]
     slug: String,
@@ -159,7 +91,7 @@ impl ProductBody {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = NewVariant)]
-pub(super) struct VariantBody {
+pub(in crate::service) struct VariantBody {
     /// Unique stock-keeping unit.
     #[schema(example = "SENCHA-100")]
     sku: String,
@@ -237,75 +169,9 @@ fn option_type(raw: &OptionTypeJson) -> Result<OptionType, ApiError> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(as = Restock)]
-pub(super) struct RestockBody {
+pub(in crate::service) struct RestockBody {
     /// Units to add to the variant's stock.
     units: u32,
-}
-
-/// `GET /admin/orders`.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(super) struct OrdersQuery {
-    /// The status to list.
-    #[param(value_type = OrderStatusName, inline)]
-    status: String,
-    /// Orders to return (50 when not given; the store caps it).
-    limit: Option<u32>,
-}
-
-/// An order status by name, in a query: its schema is the domain's list.
-// `schema_with` would do for the schema, but utoipa then drops `required`.
-struct OrderStatusName;
-
-impl utoipa::PartialSchema for OrderStatusName {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        order_status_schema().into()
-    }
-}
-
-impl ToSchema for OrderStatusName {}
-
-/// The events staff may apply to an order: the domain's manual ones.
-fn manual_event_schema() -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(
-            OrderEvent::ALL
-                .iter()
-                .filter(|e| e.is_manual())
-                .map(|e| e.as_str()),
-        ))
-        .description(Some("what staff did"))
-        .build()
-}
-
-/// `POST /admin/orders/{id}/events`.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(as = StaffEvent)]
-pub(super) struct EventBody {
-    #[schema(schema_with = manual_event_schema)]
-    event: String,
-    /// Kept in the order's history, e.g. a carrier's tracking number.
-    note: Option<String>,
-}
-
-/// `POST /admin/payments/{id}/refunds`.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(as = NewRefund)]
-pub(super) struct RefundBody {
-    /// A decimal string, at most what was captured and not yet refunded.
-    #[schema(example = "8.50")]
-    amount: String,
-    /// EUR when not given.
-    #[schema(schema_with = currency_schema)]
-    currency: Option<String>,
-    reason: Option<String>,
-}
-
-fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
 }
 
 /// Creates a category.
@@ -327,7 +193,7 @@ fn invalid(message: impl Into<String>) -> ApiError {
         (status = 503, response = Unavailable),
     )
 )]
-pub(super) async fn create_category(
+pub(in crate::service) async fn create_category(
     _: Staff,
     State(app): State<App>,
     ApiJson(body): ApiJson<CategoryBody>,
@@ -367,7 +233,7 @@ pub(super) async fn create_category(
         (status = 503, response = Unavailable),
     )
 )]
-pub(super) async fn create_product(
+pub(in crate::service) async fn create_product(
     _: Staff,
     State(app): State<App>,
     ApiJson(body): ApiJson<ProductBody>,
@@ -406,7 +272,7 @@ pub(super) async fn create_product(
         (status = 503, response = Unavailable),
     )
 )]
-pub(super) async fn add_variant(
+pub(in crate::service) async fn add_variant(
     _: Staff,
     State(app): State<App>,
     ApiPath(id): ApiPath<i64>,
@@ -439,7 +305,7 @@ pub(super) async fn add_variant(
         (status = 503, response = Unavailable),
     )
 )]
-pub(super) async fn restock(
+pub(in crate::service) async fn restock(
     _: Staff,
     State(app): State<App>,
     ApiPath(id): ApiPath<i64>,
@@ -449,123 +315,6 @@ pub(super) async fn restock(
         Ok(Json(VariantView::from(
             &store.restock(VariantId::new(id), body.units)?,
         )))
-    })
-    .await
-}
-
-/// Orders in one status, oldest first.
-#[utoipa::path(
-    get,
-    path = "/admin/orders",
-    tag = "admin",
-    security(("admin" = [])),
-    params(OrdersQuery),
-    responses(
-        (status = 200, description = "The orders", body = OrderListView),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
-        (status = 422, response = Invalid),
-        (status = 503, response = Unavailable),
-    )
-)]
-pub(super) async fn orders(
-    _: Staff,
-    State(app): State<App>,
-    ApiQuery(q): ApiQuery<OrdersQuery>,
-) -> Result<Json<OrderListView>, ApiError> {
-    let status: OrderStatus = q
-        .status
-        .parse()
-        .map_err(|e: ecom_domain::UnknownVariant| invalid(e.to_string()))?;
-    app.blocking(move |store| {
-        let page = store.orders_in_status(status, PageRequest::first(q.limit.unwrap_or(50)))?;
-        Ok(Json(OrderListView::new(&page.items)))
-    })
-    .await
-}
-
-/// Ships, delivers or cancels an order.
-#[utoipa::path(
-    post,
-    path = "/admin/orders/{id}/events",
-    tag = "admin",
-    security(("admin" = [])),
-    params(("id" = i64, Path, description = "The order's id")),
-    request_body = EventBody,
-    responses(
-        (status = 200, description = "The order's new status", body = OrderStatusView),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
-        (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
-        (status = 413, response = TooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Invalid),
-        (status = 503, response = Unavailable),
-    )
-)]
-pub(super) async fn order_event(
-    _: Staff,
-    State(app): State<App>,
-    ApiPath(id): ApiPath<i64>,
-    ApiJson(body): ApiJson<EventBody>,
-) -> Result<Json<OrderStatusView>, ApiError> {
-    let event: OrderEvent = body
-        .event
-        .parse()
-        .map_err(|e: ecom_domain::UnknownVariant| invalid(e.to_string()))?;
-    let note = body
-        .note
-        .map(|n| Reason::parse(&n).map(String::from))
-        .transpose()?;
-    app.blocking(move |store| {
-        let order = store.transition(OrderId::new(id), event, note)?;
-        Ok(Json(OrderStatusView::from(&order)))
-    })
-    .await
-}
-
-/// Refunds a payment, in part or in full.
-///
-/// A retry with the same `Idempotency-Key` books nothing twice.
-#[utoipa::path(
-    post,
-    path = "/admin/payments/{id}/refunds",
-    tag = "admin",
-    security(("admin" = [])),
-    params(
-        ("id" = i64, Path, description = "The payment's id"),
-        ("Idempotency-Key" = String, Header, description = "Staff's id for this refund; a retry sends the same"),
-    ),
-    request_body = RefundBody,
-    responses(
-        (status = 200, description = "Booked (or booked before)", body = PaymentOutcomeView),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthenticated),
-        (status = 404, response = NotFound),
-        (status = 409, response = Conflict),
-        (status = 413, response = TooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Invalid),
-        (status = 503, response = Unavailable),
-    )
-)]
-pub(super) async fn refund(
-    _: Staff,
-    State(app): State<App>,
-    ApiPath(id): ApiPath<i64>,
-    headers: HeaderMap,
-    ApiJson(body): ApiJson<RefundBody>,
-) -> Result<Json<PaymentOutcomeView>, ApiError> {
-    let key = idempotency_key(&headers)?;
-    let currency = Currency::from_code(body.currency.as_deref().unwrap_or("EUR"))?;
-    let action = PaymentAction::Refund {
-        amount: Money::parse(&body.amount, currency)?,
-        reason: body.reason.as_deref().map(Reason::parse).transpose()?,
-    };
-    app.blocking(move |store| {
-        let out = store.record_payment_event(PaymentId::new(id), PaymentEvent { key, action })?;
-        Ok(Json(PaymentOutcomeView::from(&out)))
     })
     .await
 }

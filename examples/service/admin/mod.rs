@@ -1,0 +1,90 @@
+//! The back office, under `/admin`, behind a credential of its own (`ADMIN_TOKEN`):
+//! the store's privileged, id-based API, which no customer session reaches.
+//!
+//! | method and path | what it does |
+//! |---|---|
+//! | `POST /admin/categories` | create `{slug, name, parent_id?}` |
+//! | `POST /admin/products` | create `{slug, name, description?, category_id, status?, options?, variants}`, each variant `{sku, options?, price, currency?, stock, weight_grams?, gtin?}`; a product without options has exactly one variant |
+//! | `POST /admin/products/{id}/variants` | add a variant `{sku, options, price, currency?, stock, weight_grams?, gtin?}`: a combination of the product's option values it does not sell yet |
+//! | `POST /admin/variants/{id}/restock` | add `{units}` to a variant's stock |
+//! | `GET /admin/orders?status=&limit=` | orders in a status, oldest first |
+//! | `POST /admin/orders/{id}/events` | `{event: ship / deliver / cancel, note?}` |
+//! | `POST /admin/payments/{id}/refunds` | refund `{amount, currency?, reason?}`; needs `Idempotency-Key` |
+//!
+//! This module holds the credential and the extractor every route takes;
+//! `catalog` has the routes that change the catalog, `orders` those that act on
+//! orders and payments.
+
+mod catalog;
+mod orders;
+
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use sha2::{Digest, Sha256};
+
+use super::app::App;
+use super::error::ApiError;
+
+// Globs, not lists: each handler's `#[utoipa::path]` makes a `__path_<handler>`
+// type that the OpenAPI document names next to the handler.
+pub(super) use catalog::*;
+pub(super) use orders::*;
+
+/// The shortest admin token accepted: 32 characters.
+pub const MIN_ADMIN_TOKEN_LEN: usize = 32;
+
+/// The back office's credential, kept as its digest.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AdminToken([u8; 32]);
+
+impl AdminToken {
+    /// A token of at least [`MIN_ADMIN_TOKEN_LEN`] characters, or `None`.
+    pub fn parse(raw: &str) -> Option<Self> {
+        (raw.len() >= MIN_ADMIN_TOKEN_LEN).then(|| Self(Sha256::digest(raw.as_bytes()).into()))
+    }
+}
+
+impl std::fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AdminToken(..)")
+    }
+}
+
+/// A request that carries the admin token as `Authorization: Bearer <token>`.
+/// Digests are compared, so the time taken says nothing about the token.
+pub struct Staff;
+
+impl FromRequestParts<App> for Staff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let Some(expected) = &app.config.admin_token else {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "admin_not_configured",
+                "the back office has no token configured",
+            ));
+        };
+        let given = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        let digest: [u8; 32] = Sha256::digest(given.as_bytes()).into();
+        if digest == expected.0 {
+            Ok(Staff)
+        } else {
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "the back office needs its token",
+            ))
+        }
+    }
+}
+
+fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
+}

@@ -1,0 +1,202 @@
+//! The back office's order routes: listing orders, moving them on, refunding
+//! their payments.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use ecom_domain::prelude::*;
+use serde::Deserialize;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{Staff, invalid};
+use crate::service::app::App;
+use crate::service::error::ApiError;
+use crate::service::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::service::openapi::{
+    BadRequest, Conflict, Invalid, NotFound, TooLarge, Unauthenticated, Unavailable,
+    UnsupportedMediaType,
+};
+use crate::service::request::idempotency_key;
+use crate::service::response::{
+    OrderListView, OrderStatusView, PaymentOutcomeView, currency_schema, order_status_schema,
+};
+
+/// `GET /admin/orders`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(in crate::service) struct OrdersQuery {
+    /// The status to list.
+    #[param(value_type = OrderStatusName, inline)]
+    status: String,
+    /// Orders to return (50 when not given; the store caps it).
+    limit: Option<u32>,
+}
+
+/// An order status by name, in a query: its schema is the domain's list.
+// `schema_with` would do for the schema, but utoipa then drops `required`.
+struct OrderStatusName;
+
+impl utoipa::PartialSchema for OrderStatusName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        order_status_schema().into()
+    }
+}
+
+impl ToSchema for OrderStatusName {}
+
+/// The events staff may apply to an order: the domain's manual ones.
+fn manual_event_schema() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(
+            OrderEvent::ALL
+                .iter()
+                .filter(|e| e.is_manual())
+                .map(|e| e.as_str()),
+        ))
+        .description(Some("what staff did"))
+        .build()
+}
+
+/// `POST /admin/orders/{id}/events`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = StaffEvent)]
+pub(in crate::service) struct EventBody {
+    #[schema(schema_with = manual_event_schema)]
+    event: String,
+    /// Kept in the order's history, e.g. a carrier's tracking number.
+    note: Option<String>,
+}
+
+/// `POST /admin/payments/{id}/refunds`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = NewRefund)]
+pub(in crate::service) struct RefundBody {
+    /// A decimal string, at most what was captured and not yet refunded.
+    #[schema(example = "8.50")]
+    amount: String,
+    /// EUR when not given.
+    #[schema(schema_with = currency_schema)]
+    currency: Option<String>,
+    reason: Option<String>,
+}
+
+/// Orders in one status, oldest first.
+#[utoipa::path(
+    get,
+    path = "/admin/orders",
+    tag = "admin",
+    security(("admin" = [])),
+    params(OrdersQuery),
+    responses(
+        (status = 200, description = "The orders", body = OrderListView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    )
+)]
+pub(in crate::service) async fn orders(
+    _: Staff,
+    State(app): State<App>,
+    ApiQuery(q): ApiQuery<OrdersQuery>,
+) -> Result<Json<OrderListView>, ApiError> {
+    let status: OrderStatus = q
+        .status
+        .parse()
+        .map_err(|e: ecom_domain::UnknownVariant| invalid(e.to_string()))?;
+    app.blocking(move |store| {
+        let page = store.orders_in_status(status, PageRequest::first(q.limit.unwrap_or(50)))?;
+        Ok(Json(OrderListView::new(&page.items)))
+    })
+    .await
+}
+
+/// Ships, delivers or cancels an order.
+#[utoipa::path(
+    post,
+    path = "/admin/orders/{id}/events",
+    tag = "admin",
+    security(("admin" = [])),
+    params(("id" = i64, Path, description = "The order's id")),
+    request_body = EventBody,
+    responses(
+        (status = 200, description = "The order's new status", body = OrderStatusView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = TooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    )
+)]
+pub(in crate::service) async fn order_event(
+    _: Staff,
+    State(app): State<App>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<EventBody>,
+) -> Result<Json<OrderStatusView>, ApiError> {
+    let event: OrderEvent = body
+        .event
+        .parse()
+        .map_err(|e: ecom_domain::UnknownVariant| invalid(e.to_string()))?;
+    let note = body
+        .note
+        .map(|n| Reason::parse(&n).map(String::from))
+        .transpose()?;
+    app.blocking(move |store| {
+        let order = store.transition(OrderId::new(id), event, note)?;
+        Ok(Json(OrderStatusView::from(&order)))
+    })
+    .await
+}
+
+/// Refunds a payment, in part or in full.
+///
+/// A retry with the same `Idempotency-Key` books nothing twice.
+#[utoipa::path(
+    post,
+    path = "/admin/payments/{id}/refunds",
+    tag = "admin",
+    security(("admin" = [])),
+    params(
+        ("id" = i64, Path, description = "The payment's id"),
+        ("Idempotency-Key" = String, Header, description = "Staff's id for this refund; a retry sends the same"),
+    ),
+    request_body = RefundBody,
+    responses(
+        (status = 200, description = "Booked (or booked before)", body = PaymentOutcomeView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = TooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    )
+)]
+pub(in crate::service) async fn refund(
+    _: Staff,
+    State(app): State<App>,
+    ApiPath(id): ApiPath<i64>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<RefundBody>,
+) -> Result<Json<PaymentOutcomeView>, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let currency = Currency::from_code(body.currency.as_deref().unwrap_or("EUR"))?;
+    let action = PaymentAction::Refund {
+        amount: Money::parse(&body.amount, currency)?,
+        reason: body.reason.as_deref().map(Reason::parse).transpose()?,
+    };
+    app.blocking(move |store| {
+        let out = store.record_payment_event(PaymentId::new(id), PaymentEvent { key, action })?;
+        Ok(Json(PaymentOutcomeView::from(&out)))
+    })
+    .await
+}
