@@ -8,7 +8,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa::openapi::schema::{Object, ObjectBuilder};
 
-use super::{Staff, invalid};
+use super::{Staff, by_name};
 use crate::service::app::App;
 use crate::service::error::ApiError;
 use crate::service::extract::{ApiJson, ApiPath};
@@ -61,9 +61,7 @@ impl ProductBody {
     fn into_new_product(self) -> Result<NewProduct, ApiError> {
         let status = match self.status.as_deref() {
             None => ProductStatus::Active,
-            Some(raw) => raw
-                .parse()
-                .map_err(|e: ecom_domain::UnknownVariant| invalid(e.to_string()))?,
+            Some(raw) => by_name(raw)?,
         };
         let types = self
             .options

@@ -85,6 +85,13 @@ impl FromRequestParts<App> for Staff {
     }
 }
 
-fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
+/// A domain enum by its name (`"archived"`, `"ship"`), or `422 invalid` saying which
+/// name was not one.
+fn by_name<T>(raw: &str) -> Result<T, ApiError>
+where
+    T: std::str::FromStr<Err = ecom_domain::UnknownVariant>,
+{
+    raw.parse().map_err(|e: ecom_domain::UnknownVariant| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string())
+    })
 }

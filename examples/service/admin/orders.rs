@@ -9,7 +9,7 @@ use serde::Deserialize;
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{Staff, invalid};
+use super::{Staff, by_name};
 use crate::service::app::App;
 use crate::service::error::ApiError;
 use crate::service::extract::{ApiJson, ApiPath, ApiQuery};
@@ -104,10 +104,7 @@ pub(in crate::service) async fn orders(
     State(app): State<App>,
     ApiQuery(q): ApiQuery<OrdersQuery>,
 ) -> Result<Json<OrderListView>, ApiError> {
-    let status: OrderStatus = q
-        .status
-        .parse()
-        .map_err(|e: ecom_domain::UnknownVariant| invalid(e.to_string()))?;
+    let status: OrderStatus = by_name(&q.status)?;
     app.blocking(move |store| {
         let page = store.orders_in_status(status, PageRequest::first(q.limit.unwrap_or(50)))?;
         Ok(Json(OrderListView::new(&page.items)))
@@ -141,10 +138,7 @@ pub(in crate::service) async fn order_event(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<EventBody>,
 ) -> Result<Json<OrderStatusView>, ApiError> {
-    let event: OrderEvent = body
-        .event
-        .parse()
-        .map_err(|e: ecom_domain::UnknownVariant| invalid(e.to_string()))?;
+    let event: OrderEvent = by_name(&body.event)?;
     let note = body
         .note
         .map(|n| Reason::parse(&n).map(String::from))
