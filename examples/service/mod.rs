@@ -14,11 +14,11 @@
 //! | `DELETE /sessions/current` | sign out |
 //! | `POST /carts` | the caller's open cart, created if needed, `{currency?}` (EUR) |
 //! | `GET /carts/{ref}` | one of the caller's carts |
-//! | `POST /carts/{ref}/items` | add `{variant_id, quantity}`; a variant of a draft or archived product is `409 not_on_sale` |
+//! | `POST /carts/{ref}/items` | add `{variant_id, quantity}`; a variant of a draft or archived product (`PUT /admin/products/{id}/status`) is `409 not_on_sale` |
 //! | `PUT /carts/{ref}/items/{variant_id}` | set `{quantity}` |
 //! | `DELETE /carts/{ref}/items/{variant_id}` | remove a line |
 //! | `POST /carts/claim` | a signed-in user takes over the guest's open cart named by the `Guest-Session` header |
-//! | `POST /checkout` | place an order `{cart, shipping, billing?, email?, provider?}`; needs an `Idempotency-Key` header (the caller's own) |
+//! | `POST /checkout` | place an order `{cart, shipping, billing?, email?, provider?}`; needs an `Idempotency-Key` header (the caller's own); each line is charged its variant's price at that moment (`PUT /admin/variants/{id}/price`) |
 //! | `GET /orders/{ref}` | one of the caller's orders, with lines (each its variant and option values at checkout), history and payments |
 //! | `POST /webhooks/payments` | a payment provider's report `{id, payment_id, type, amount?, provider_ref?, reason?}`, signed in `Webhook-Signature` (see [`provider`]); booked once per `id` |
 //! | `GET /health/live` | `204` while the process answers |
@@ -43,8 +43,10 @@
 //! Every answer carries an `x-request-id` (the client's, or a new UUID), which the
 //! request's log span carries too.
 //!
-//! The back office's routes are under `/admin` (see [`admin`]), behind a token of
-//! their own.
+//! The back office's routes are under `/admin` (see [`admin`], which lists them),
+//! behind a token of their own: staff build the catalog, put a product on or off
+//! sale (`PUT /admin/products/{id}/status`), reprice a variant
+//! (`PUT /admin/variants/{id}/price`), restock, move orders on and refund payments.
 //!
 //! The modules follow a request through: [`extract`] and `request` decode it,
 //! `handlers` call the store, `response` writes the JSON, [`error`] maps every
@@ -174,7 +176,9 @@ fn routes(limit: impl FnOnce(Router<App>) -> Router<App>) -> Routes {
     let admin = Routes::new()
         .add(M::POST, "/categories", admin::create_category)
         .add(M::POST, "/products", admin::create_product)
+        .add(M::PUT, "/products/{id}/status", admin::set_product_status)
         .add(M::POST, "/products/{id}/variants", admin::add_variant)
+        .add(M::PUT, "/variants/{id}/price", admin::set_price)
         .add(M::POST, "/variants/{id}/restock", admin::restock)
         .add(M::GET, "/orders", admin::orders)
         .add(M::POST, "/orders/{id}/events", admin::order_event)

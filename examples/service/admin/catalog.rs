@@ -172,6 +172,29 @@ pub(in crate::service) struct RestockBody {
     units: u32,
 }
 
+/// `PUT /admin/products/{id}/status`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = NewProductStatus)]
+pub(in crate::service) struct StatusBody {
+    #[schema(schema_with = product_status_schema)]
+    status: String,
+}
+
+/// `PUT /admin/variants/{id}/price`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = NewPrice)]
+pub(in crate::service) struct PriceBody {
+    /// A decimal string, not negative.
+    #[schema(example = "12.34")]
+    price: String,
+    /// EUR when not given; it must be the variant's currency, which a price change
+    /// keeps.
+    #[schema(schema_with = currency_schema)]
+    currency: Option<String>,
+}
+
 /// Creates a category.
 #[utoipa::path(
     post,
@@ -246,6 +269,43 @@ pub(in crate::service) async fn create_product(
     .await
 }
 
+/// Puts a product on sale (`active`) or takes it off (`draft`, `archived`).
+///
+/// Only an active product's variants are listed and sold: off sale, a cart refuses
+/// them (`not_on_sale`), and so does the checkout of a cart that already holds one.
+/// Orders placed before keep their lines.
+#[utoipa::path(
+    put,
+    path = "/admin/products/{id}/status",
+    tag = "admin",
+    security(("admin" = [])),
+    params(("id" = i64, Path, description = "The product's id")),
+    request_body = StatusBody,
+    responses(
+        (status = 200, description = "The product after the change, with its variants", body = ProductView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+        (status = 413, response = TooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    )
+)]
+pub(in crate::service) async fn set_product_status(
+    _: Staff,
+    State(app): State<App>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<StatusBody>,
+) -> Result<Json<ProductView>, ApiError> {
+    let status: ProductStatus = by_name(&body.status)?;
+    app.blocking(move |store| {
+        let product = store.set_product_status(ProductId::new(id), status)?;
+        Ok(Json(ProductView::from(&product)))
+    })
+    .await
+}
+
 /// Adds a variant to a product.
 ///
 /// Its options name one value of each of the product's option types, a combination
@@ -280,6 +340,44 @@ pub(in crate::service) async fn add_variant(
     app.blocking(move |store| {
         let variant = store.add_variant(ProductId::new(id), new)?;
         Ok((StatusCode::CREATED, Json(VariantView::from(&variant))))
+    })
+    .await
+}
+
+/// Changes a variant's price.
+///
+/// A cart is priced when it is checked out, so the next checkout charges the new
+/// price; orders placed before keep theirs. The price stays in the variant's
+/// currency and is never negative (`invalid` otherwise).
+#[utoipa::path(
+    put,
+    path = "/admin/variants/{id}/price",
+    tag = "admin",
+    security(("admin" = [])),
+    params(("id" = i64, Path, description = "The variant's id")),
+    request_body = PriceBody,
+    responses(
+        (status = 200, description = "The variant after the change", body = VariantView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+        (status = 413, response = TooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    )
+)]
+pub(in crate::service) async fn set_price(
+    _: Staff,
+    State(app): State<App>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<PriceBody>,
+) -> Result<Json<VariantView>, ApiError> {
+    let currency = Currency::from_code(body.currency.as_deref().unwrap_or("EUR"))?;
+    let price = Money::parse(&body.price, currency)?;
+    app.blocking(move |store| {
+        let variant = store.set_price(VariantId::new(id), price)?;
+        Ok(Json(VariantView::from(&variant)))
     })
     .await
 }

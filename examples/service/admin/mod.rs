@@ -5,7 +5,9 @@
 //! |---|---|
 //! | `POST /admin/categories` | create `{slug, name, parent_id?}` |
 //! | `POST /admin/products` | create `{slug, name, description?, category_id, status?, options?, variants}`, each variant `{sku, options?, price, currency?, stock, weight_grams?, gtin?}`; a product without options has exactly one variant |
+//! | `PUT /admin/products/{id}/status` | `{status: draft / active / archived}`: only an active product's variants are listed and sold |
 //! | `POST /admin/products/{id}/variants` | add a variant `{sku, options, price, currency?, stock, weight_grams?, gtin?}`: a combination of the product's option values it does not sell yet |
+//! | `PUT /admin/variants/{id}/price` | `{price, currency?}`: in the variant's currency; the next checkout charges it, orders placed before keep theirs |
 //! | `POST /admin/variants/{id}/restock` | add `{units}` to a variant's stock |
 //! | `GET /admin/orders?status=&limit=` | orders in a status, oldest first |
 //! | `POST /admin/orders/{id}/events` | `{event: ship / deliver / cancel, note?}` |
