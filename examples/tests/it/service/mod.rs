@@ -218,3 +218,65 @@ fn guest_session(agent: &ureq::Agent, base: &str) -> String {
 fn shipping() -> Value {
     json!({ "recipient": "Ada Lovelace", "line1": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4JH", "country": "GB" })
 }
+
+/// The status and error code of an answer.
+fn code((status, body): (u16, Value)) -> (u16, String) {
+    let code = body["error"]["code"].as_str().unwrap_or("<none>");
+    (status, code.to_owned())
+}
+
+/// Creates a product through the back office; the product as answered.
+fn create(f: &Fixture, product: Value) -> Value {
+    let (status, created) = f.admin_post("/admin/products", None, product);
+    assert_eq!(status, 201, "{created}");
+    created
+}
+
+/// The product `id` as the category page lists it, if it does.
+fn listed(f: &Fixture, id: &Value) -> Option<Value> {
+    let (status, page) = f.call(
+        "GET",
+        &format!("/categories/{}/products", f.category),
+        None,
+        None,
+    );
+    assert_eq!(status, 200, "{page}");
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| &p["id"] == id)
+        .cloned()
+}
+
+/// A new guest's session token and the reference of its open cart.
+fn new_guest(f: &Fixture) -> (String, String) {
+    let token = guest_session(&f.agent, &f.service.base_url());
+    let (status, cart) = f.call_as(Some(&token), "POST", "/carts", None, Some("{}"));
+    assert_eq!(status, 200, "{cart}");
+    (token, cart["id"].as_str().unwrap().to_owned())
+}
+
+/// `token` adds `quantity` of `variant` to its cart `cart`.
+fn add(f: &Fixture, token: &str, cart: &str, variant: i64, quantity: u32) -> (u16, Value) {
+    let body = json!({ "variant_id": variant, "quantity": quantity }).to_string();
+    f.call_as(
+        Some(token),
+        "POST",
+        &format!("/carts/{cart}/items"),
+        None,
+        Some(&body),
+    )
+}
+
+/// `token` checks out its cart `cart` with the idempotency key `key`.
+fn check_out(f: &Fixture, token: &str, cart: &str, key: &str) -> (u16, Value) {
+    let body = json!({ "cart": cart, "email": "ada@example.com", "shipping": shipping() });
+    f.call_as(
+        Some(token),
+        "POST",
+        "/checkout",
+        Some(key),
+        Some(&body.to_string()),
+    )
+}

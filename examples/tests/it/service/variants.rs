@@ -5,21 +5,8 @@
 use ecom_domain::prelude::*;
 use serde_json::{Value, json};
 
-use super::{Fixture, fixture, guest_session, shipping};
+use super::{Fixture, add, check_out, code, create, fixture, listed, new_guest};
 use crate::util::store_on;
-
-/// The status and error code of an answer.
-fn code((status, body): (u16, Value)) -> (u16, String) {
-    let code = body["error"]["code"].as_str().unwrap_or("<none>");
-    (status, code.to_owned())
-}
-
-/// Creates a product through the back office; the product as answered.
-fn create(f: &Fixture, product: Value) -> Value {
-    let (status, created) = f.admin_post("/admin/products", None, product);
-    assert_eq!(status, 201, "{created}");
-    created
-}
 
 /// A T-shirt with the sizes S, M and L, of which it sells S (`small` units in stock)
 /// and M (`medium`), both at 19.00; M has a barcode and a weight.
@@ -54,23 +41,6 @@ fn size(product: &Value, size: &str) -> i64 {
         .unwrap_or_else(|| panic!("no size {size}: {product}"))
 }
 
-/// The product `id` as the category page lists it, if it does.
-fn listed(f: &Fixture, id: &Value) -> Option<Value> {
-    let (status, page) = f.call(
-        "GET",
-        &format!("/categories/{}/products", f.category),
-        None,
-        None,
-    );
-    assert_eq!(status, 200, "{page}");
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| &p["id"] == id)
-        .cloned()
-}
-
 /// The product of the fixture's variant `variant`.
 fn product_of(f: &Fixture, variant: i64) -> ProductId {
     let store = store_on(f.db.pool().clone());
@@ -79,38 +49,6 @@ fn product_of(f: &Fixture, variant: i64) -> ProductId {
         .unwrap()
         .variant
         .product_id
-}
-
-/// A new guest's session token and the reference of its open cart.
-fn new_guest(f: &Fixture) -> (String, String) {
-    let token = guest_session(&f.agent, &f.service.base_url());
-    let (status, cart) = f.call_as(Some(&token), "POST", "/carts", None, Some("{}"));
-    assert_eq!(status, 200, "{cart}");
-    (token, cart["id"].as_str().unwrap().to_owned())
-}
-
-/// `token` adds `quantity` of `variant` to its cart `cart`.
-fn add(f: &Fixture, token: &str, cart: &str, variant: i64, quantity: u32) -> (u16, Value) {
-    let body = json!({ "variant_id": variant, "quantity": quantity }).to_string();
-    f.call_as(
-        Some(token),
-        "POST",
-        &format!("/carts/{cart}/items"),
-        None,
-        Some(&body),
-    )
-}
-
-/// `token` checks out its cart `cart` with the idempotency key `key`.
-fn check_out(f: &Fixture, token: &str, cart: &str, key: &str) -> (u16, Value) {
-    let body = json!({ "cart": cart, "email": "ada@example.com", "shipping": shipping() });
-    f.call_as(
-        Some(token),
-        "POST",
-        "/checkout",
-        Some(key),
-        Some(&body.to_string()),
-    )
 }
 
 #[test]
