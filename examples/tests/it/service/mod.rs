@@ -1,8 +1,10 @@
 //! The example service driven over real HTTP: a whole guest purchase, a user's cart,
-//! products with variants, and every kind of bad request getting a typed JSON error.
+//! products with variants, staff taking them off sale and repricing them, and every
+//! kind of bad request getting a typed JSON error.
 
 mod admin;
 mod bad_requests;
+mod catalog_changes;
 mod hostile_values;
 mod limits;
 mod openapi;
@@ -183,6 +185,17 @@ impl Fixture {
             "POST",
             path,
             key,
+            Some(&body.to_string()),
+        )
+    }
+
+    /// A PUT to the back office, with its token.
+    fn admin_put(&self, path: &str, body: Value) -> (u16, Value) {
+        self.call_as(
+            Some(ADMIN_TOKEN),
+            "PUT",
+            path,
+            None,
             Some(&body.to_string()),
         )
     }
