@@ -3,6 +3,7 @@
 pub mod csv;
 mod error;
 pub mod generate;
+pub mod jsonb;
 pub mod load;
 pub mod plan;
 pub mod progress;

@@ -28,7 +28,7 @@ struct Cli {
     /// Categories.
     #[arg(long)]
     categories: Option<u64>,
-    /// Products.
+    /// Products (each with one or more variants: clothes in colours and sizes...).
     #[arg(long)]
     products: Option<u64>,
     /// Users (each with one to three addresses).

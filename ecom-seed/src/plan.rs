@@ -73,13 +73,14 @@ impl fmt::Display for Scale {
     }
 }
 
-/// How many of each thing to generate. Addresses (1–3 per user), order lines (1–5
-/// per order), status history and payment events follow from these.
+/// How many of each thing to generate. Variants (1 to about 60 per product, by what
+/// its department sells), addresses (1–3 per user), order lines (1–5 per order),
+/// status history and payment events follow from these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Sizes {
     /// Categories, in a tree.
     pub categories: u64,
-    /// Products.
+    /// Products, each with its variants.
     pub products: u64,
     /// Registered users.
     pub users: u64,
@@ -97,6 +98,8 @@ pub struct IdBase {
     pub categories: i64,
     /// Largest existing `products.id`.
     pub products: i64,
+    /// Largest existing `product_variants.id`.
+    pub variants: i64,
     /// Largest existing `users.id`.
     pub users: i64,
     /// Largest existing `addresses.id`.

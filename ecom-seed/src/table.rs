@@ -10,6 +10,8 @@ pub enum Table {
     Categories,
     /// `products`
     Products,
+    /// `product_variants`
+    ProductVariants,
     /// `users`
     Users,
     /// `addresses`
@@ -34,9 +36,10 @@ pub enum Table {
 
 impl Table {
     /// Every table, parents before children: a valid loading order.
-    pub const ALL: [Table; 12] = [
+    pub const ALL: [Table; 13] = [
         Table::Categories,
         Table::Products,
+        Table::ProductVariants,
         Table::Users,
         Table::Addresses,
         Table::Carts,
@@ -54,6 +57,7 @@ impl Table {
         match self {
             Table::Categories => "categories",
             Table::Products => "products",
+            Table::ProductVariants => "product_variants",
             Table::Users => "users",
             Table::Addresses => "addresses",
             Table::Carts => "carts",
@@ -72,6 +76,7 @@ impl Table {
         match self {
             Table::Categories => columns::CATEGORIES,
             Table::Products => columns::PRODUCTS,
+            Table::ProductVariants => columns::PRODUCT_VARIANTS,
             Table::Users => columns::USERS,
             Table::Addresses => columns::ADDRESSES,
             Table::Carts => columns::CARTS,
@@ -113,14 +118,25 @@ mod columns {
     pub(super) const CATEGORIES: &[&str] = &["id", "parent_id", "slug", "name", "created_at"];
     pub(super) const PRODUCTS: &[&str] = &[
         "id",
-        "sku",
         "name",
         "description",
         "category_id",
+        "status",
+        "created_at",
+        "updated_at",
+        "slug",
+        "options",
+    ];
+    pub(super) const PRODUCT_VARIANTS: &[&str] = &[
+        "id",
+        "product_id",
+        "sku",
+        "options",
         "price",
         "currency",
-        "status",
         "stock_on_hand",
+        "weight_grams",
+        "gtin",
         "created_at",
         "updated_at",
     ];
@@ -156,7 +172,7 @@ mod columns {
         "guest_token_digest",
         "public_id",
     ];
-    pub(super) const CART_LINES: &[&str] = &["cart_id", "product_id", "quantity", "added_at"];
+    pub(super) const CART_LINES: &[&str] = &["cart_id", "variant_id", "quantity", "added_at"];
     pub(super) const ORDERS: &[&str] = &[
         "id",
         "user_id",
@@ -188,11 +204,12 @@ mod columns {
     pub(super) const ORDER_LINES: &[&str] = &[
         "order_id",
         "line_no",
-        "product_id",
+        "variant_id",
         "sku",
         "name",
         "unit_price",
         "quantity",
+        "options",
     ];
     pub(super) const ORDER_STATUS_HISTORY: &[&str] = &[
         "id",

@@ -1,9 +1,9 @@
 //! The carts that never became orders (a converted cart is written with its order).
 
 use chrono::Duration;
-use ecom_domain::catalog::Product;
 use rand::RngExt;
 
+use super::catalog::Catalog;
 use super::rng::{Stream, rng_for, secs};
 use super::{Out, Phase, values};
 use crate::SeedError;
@@ -14,12 +14,12 @@ use crate::table::Table;
 /// most one open cart per user or guest token).
 pub(crate) fn open_and_abandoned_carts(
     plan: &Plan,
-    products: &[Product],
+    catalog: &Catalog,
     out: &mut Out<'_>,
 ) -> Result<(), SeedError> {
     out.start(Phase::Carts);
-    let buyable: Vec<usize> = (0..products.len())
-        .filter(|i| products[*i].is_buyable())
+    let buyable: Vec<usize> = (0..catalog.product_count())
+        .filter(|p| catalog.is_product_buyable(*p))
         .collect();
     let span = (plan.until - plan.since).num_seconds();
     let mut open_users = 0u64;
@@ -62,18 +62,19 @@ pub(crate) fn open_and_abandoned_carts(
         let mut taken: Vec<usize> = Vec::with_capacity(4);
         if !buyable.is_empty() {
             for _ in 0..rng.random_range(1..=4u32) {
-                let index = buyable[rng.random_range(0..buyable.len())];
-                if taken.contains(&index) {
+                let product = buyable[rng.random_range(0..buyable.len())];
+                let v = catalog.popular_variant(product, &mut rng);
+                if taken.contains(&v) {
                     continue;
                 }
-                taken.push(index);
+                taken.push(v);
             }
         }
         taken.sort_unstable();
-        for index in taken {
+        for v in taken {
             let w = out.w(Table::CartLines);
             w.int(cart_id);
-            w.int(products[index].id.get());
+            w.int(catalog.variant_id(v));
             w.int(rng.random_range(1..=3));
             w.ts(created);
             w.end();

@@ -14,6 +14,7 @@ pub mod values;
 
 use ecom_domain::values::PostalAddress;
 
+use self::catalog::Catalog;
 use crate::csv::RowWriter;
 use crate::plan::Plan;
 use crate::table::Table;
@@ -46,7 +47,7 @@ pub struct Chunk {
 pub enum Phase {
     /// Categories.
     Categories,
-    /// Products.
+    /// Products with their variants.
     Products,
     /// Users with their addresses.
     Users,
@@ -190,20 +191,19 @@ pub fn generate(plan: &Plan, emit: &mut dyn FnMut(Batch) -> bool) -> Result<(), 
     plan.validate()?;
     let mut out = Out::new(emit);
     let categories = catalog::categories(plan, &mut out)?;
-    let mut products = catalog::products(plan, &categories)?;
+    let catalog = Catalog::draw(plan, &categories)?;
     // Sell first, then stock the shelves: replaying every order's basket against the
-    // initial stock gives what is left, so stock_on_hand = initial - sold exactly.
-    let left = orders::stock_left(plan, &products)?;
-    for (product, stock) in products.iter_mut().zip(&left) {
-        product.stock_on_hand = *stock;
-    }
-    catalog::write_products(plan, &products, &mut out)?;
+    // initial stock gives what is left, so stock_on_hand = initial - sold exactly,
+    // variant by variant. The orders are drawn again, from the same initial stock,
+    // when they are written.
+    let left = orders::stock_left(plan, &catalog)?;
+    catalog::write_products(plan, &catalog, &left, &mut out)?;
     if out.stopped {
         return Ok(());
     }
     accounts::users(plan, &mut out)?;
-    orders::orders(plan, &products, &mut out)?;
-    carts::open_and_abandoned_carts(plan, &products, &mut out)?;
+    orders::orders(plan, &catalog, &mut out)?;
+    carts::open_and_abandoned_carts(plan, &catalog, &mut out)?;
     out.flush();
     Ok(())
 }
@@ -240,5 +240,58 @@ mod tests {
                 phase.total(&plan.sizes)
             );
         }
+    }
+
+    /// The stock written is the stock drawn for the catalog less the units of the
+    /// orders written (those not cancelled or expired), variant by variant.
+    #[test]
+    fn stock_on_hand_is_the_initial_stock_less_what_the_written_orders_took() {
+        let mut plan = Plan::new(Scale::Small);
+        // More orders than the shelves were stocked for at first sight: popular
+        // variants sell out, and the draws move on to others.
+        plan.sizes.orders = 3_000;
+        let initial = {
+            let mut ignore = |_| true;
+            let mut out = Out::new(&mut ignore);
+            let cats = catalog::categories(&plan, &mut out).unwrap();
+            Catalog::draw(&plan, &cats).unwrap().initial_stock()
+        };
+        let mut rows: Vec<Vec<u8>> = vec![Vec::new(); Table::ALL.len()];
+        generate(&plan, &mut |batch| {
+            for chunk in batch.chunks {
+                rows[chunk.table.index()].extend_from_slice(&chunk.bytes);
+            }
+            true
+        })
+        .unwrap();
+        let lines = |table: Table| -> Vec<String> {
+            String::from_utf8(rows[table.index()].clone())
+                .unwrap()
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        };
+        // No field before these contains a comma: ids, SKUs, names, amounts, codes.
+        let restocked: std::collections::HashSet<String> = lines(Table::Orders)
+            .iter()
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .filter(|f| matches!(f[9], "cancelled" | "expired"))
+            .map(|f| f[0].to_owned())
+            .collect();
+        let mut left = initial.clone();
+        for line in lines(Table::OrderLines) {
+            let f: Vec<&str> = line.split(',').collect();
+            if !restocked.contains(f[0]) {
+                let v = f[2].parse::<usize>().unwrap() - 1;
+                left[v] -= f[6].parse::<u32>().unwrap();
+            }
+        }
+        // The options before it may hold commas: stock is fifth from the end.
+        let written: Vec<u32> = lines(Table::ProductVariants)
+            .iter()
+            .map(|l| l.rsplit(',').nth(4).unwrap().parse().unwrap())
+            .collect();
+        assert_eq!(written, left);
+        assert!(written.contains(&0), "nothing sold out");
     }
 }

@@ -3,7 +3,7 @@
 //! domain would refuse is a generator error, never a row.
 
 use ecom_domain::values::{
-    CategoryName, Description, Email, GuestToken, PersonName, PostalAddress, ProductName,
+    CategoryName, Description, Email, Gtin, GuestToken, PersonName, PostalAddress, ProductName,
     RawAddress, Sku, Slug,
 };
 use fake::Fake;
@@ -178,26 +178,28 @@ pub fn postal_address(
     .map_err(|e| SeedError::invalid("address", e))
 }
 
-/// Top-level departments of the catalog.
+/// Top-level departments of the catalog. Those that sell goods in several forms
+/// (clothes, shoes) and those with barcodes (books, electronics) come first, so that
+/// even the small preset's few departments show every kind of product.
 pub const DEPARTMENTS: [&str; 24] = [
-    "Kitchen",
-    "Garden",
+    "Fashion",
     "Books",
+    "Electronics",
+    "Kitchen",
+    "Shoes",
+    "Home",
     "Toys",
     "Sports",
-    "Outdoor",
-    "Office",
-    "Electronics",
-    "Audio",
     "Beauty",
-    "Health",
+    "Garden",
+    "Audio",
+    "Furniture",
+    "Office",
+    "Jewelry",
+    "Outdoor",
     "Pets",
     "Baby",
-    "Fashion",
-    "Shoes",
-    "Jewelry",
-    "Home",
-    "Furniture",
+    "Health",
     "Lighting",
     "Tools",
     "Automotive",
@@ -229,9 +231,14 @@ const SUBCATEGORY_WORDS: [&str; 20] = [
     "New Arrivals",
 ];
 
-/// A root category's name.
+/// The department the `index`th root category is named after.
+pub fn department_base(index: u64) -> &'static str {
+    DEPARTMENTS[(index % DEPARTMENTS.len() as u64) as usize]
+}
+
+/// A root category's name: its department's, numbered from the second round on.
 pub fn department_name(index: u64) -> Result<CategoryName, SeedError> {
-    let base = DEPARTMENTS[(index % DEPARTMENTS.len() as u64) as usize];
+    let base = department_base(index);
     let round = index / DEPARTMENTS.len() as u64;
     let name = if round == 0 {
         base.to_owned()
@@ -276,96 +283,51 @@ pub fn sku(department: &str, id: i64) -> Result<Sku, SeedError> {
     Sku::parse(&format!("{prefix}-{id:06}")).map_err(|e| SeedError::invalid("sku", e))
 }
 
-const ADJECTIVES: [&str; 24] = [
-    "Ergonomic",
-    "Rustic",
-    "Sleek",
-    "Handcrafted",
-    "Durable",
-    "Lightweight",
-    "Compact",
-    "Elegant",
-    "Practical",
-    "Refined",
-    "Classic",
-    "Modern",
-    "Gorgeous",
-    "Sturdy",
-    "Portable",
-    "Foldable",
-    "Organic",
-    "Recycled",
-    "Waterproof",
-    "Cozy",
-    "Smart",
-    "Vintage",
-    "Minimalist",
-    "Premium",
-];
+/// A variant's SKU: the product's and the codes of its option values, in the
+/// product's order (`FAS-000042-NVY-XL`); the product's own for a default variant.
+pub fn variant_sku<'a>(stem: &Sku, codes: impl Iterator<Item = &'a str>) -> Result<Sku, SeedError> {
+    let mut text = stem.as_str().to_owned();
+    for code in codes {
+        text.push('-');
+        text.push_str(code);
+    }
+    Sku::parse(&text).map_err(|e| SeedError::invalid("sku", e))
+}
 
-const MATERIALS: [&str; 16] = [
-    "Steel",
-    "Wooden",
-    "Cotton",
-    "Granite",
-    "Leather",
-    "Bamboo",
-    "Ceramic",
-    "Glass",
-    "Wool",
-    "Linen",
-    "Copper",
-    "Aluminium",
-    "Oak",
-    "Silicone",
-    "Marble",
-    "Rubber",
-];
-
-const NOUNS: [&str; 32] = [
-    "Chair",
-    "Table",
-    "Lamp",
-    "Mug",
-    "Backpack",
-    "Bottle",
-    "Notebook",
-    "Speaker",
-    "Headphones",
-    "Blanket",
-    "Pillow",
-    "Watch",
-    "Wallet",
-    "Knife",
-    "Pan",
-    "Kettle",
-    "Jacket",
-    "Scarf",
-    "Sneakers",
-    "Planter",
-    "Shelf",
-    "Clock",
-    "Bowl",
-    "Towel",
-    "Toolbox",
-    "Keyboard",
-    "Tent",
-    "Helmet",
-    "Puzzle",
-    "Candle",
-    "Vase",
-    "Umbrella",
-];
-
-/// A product name such as "Sleek Bamboo Lamp".
-pub fn product_name(rng: &mut SeedRng) -> Result<ProductName, SeedError> {
-    let name = format!(
-        "{} {} {}",
-        ADJECTIVES[rng.random_range(0..ADJECTIVES.len())],
-        MATERIALS[rng.random_range(0..MATERIALS.len())],
-        NOUNS[rng.random_range(0..NOUNS.len())],
+/// The GTIN-13 of product `id` under a three-digit prefix (`978`: an ISBN): nine
+/// digits that are a permutation of the id (multiplying by 3^18, prime to 10^9,
+/// is one-to-one below 10^9, so ids give distinct numbers that do not look
+/// sequential), then the GS1 check digit. Ids from 10^9 on get none.
+pub fn gtin(prefix: u16, id: i64) -> Result<Option<Gtin>, SeedError> {
+    const SPACE: i64 = 1_000_000_000;
+    if !(0..SPACE).contains(&id) {
+        return Ok(None);
+    }
+    let body = format!(
+        "{prefix:03}{:09}",
+        (i128::from(id) * 387_420_489 % i128::from(SPACE)) as i64
     );
-    ProductName::parse(&name).map_err(|e| SeedError::invalid("product name", e))
+    // Gtin::parse checks the check digit again, its own way.
+    Gtin::parse(&format!("{body}{}", check_digit(&body)))
+        .map(Some)
+        .map_err(|e| SeedError::invalid("gtin", e))
+}
+
+/// The GS1 check digit of `body` (ASCII digits): from the right, weights 3, 1, 3...;
+/// the digit that brings the sum to a multiple of ten.
+fn check_digit(body: &str) -> u32 {
+    let sum: u32 = body
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, d)| u32::from(d - b'0') * if i % 2 == 0 { 3 } else { 1 })
+        .sum();
+    (10 - sum % 10) % 10
+}
+
+/// A product's name, as drawn for its goods.
+pub fn product_name(text: &str) -> Result<ProductName, SeedError> {
+    ProductName::parse(text).map_err(|e| SeedError::invalid("product name", e))
 }
 
 /// Two or three sentences of filler text.
@@ -458,13 +420,37 @@ mod tests {
             assert!(slugs.insert(slug(sub.as_str(), id).unwrap()));
             let sku = sku(department.as_str(), id).unwrap();
             assert_eq!(Sku::parse(sku.as_str()).unwrap(), sku);
-            let name = product_name(&mut rng).unwrap();
-            assert!(ProductName::parse(name.as_str()).is_ok());
             let text = description(&mut rng).unwrap();
             assert!(Description::parse(text.as_str()).is_ok());
             let token = guest_token(&mut rng, id).unwrap();
             assert!(GuestToken::parse(token.as_str()).is_ok());
         }
+    }
+
+    #[test]
+    fn variant_skus_append_the_option_codes() {
+        let stem = sku("Fashion 2", 42).unwrap();
+        assert_eq!(stem.as_str(), "FAS-000042");
+        let navy_xl = variant_sku(&stem, ["NVY", "XL"].into_iter()).unwrap();
+        assert_eq!(navy_xl.as_str(), "FAS-000042-NVY-XL");
+        assert_eq!(variant_sku(&stem, std::iter::empty()).unwrap(), stem);
+    }
+
+    #[test]
+    fn barcodes_are_valid_gtin_13s_distinct_per_id() {
+        let mut seen = HashSet::new();
+        for id in (1..=20_000).chain([999_999_999]) {
+            let isbn = gtin(978, id).unwrap().unwrap();
+            // The 14-digit form of a GTIN-13: a leading zero, then the prefix.
+            assert!(isbn.as_str().starts_with("0978"), "{isbn}");
+            assert_eq!(Gtin::parse(&isbn.as_str()[1..]).unwrap(), isbn);
+            assert!(seen.insert(isbn), "duplicate for {id}");
+        }
+        // Published numbers: ISBN 978-0-306-40615-7 and EAN 4006381333931.
+        assert_eq!(check_digit("978030640615"), 7);
+        assert_eq!(check_digit("400638133393"), 1);
+        assert_eq!(gtin(426, 1_000_000_000).unwrap(), None);
+        assert_ne!(gtin(426, 7).unwrap(), gtin(978, 7).unwrap());
     }
 
     #[test]

@@ -43,7 +43,7 @@ pub struct LoadOptions {
 
 /// Every table the seeder can touch, for the emptiness check and `--truncate`:
 /// its own, plus those that refer to its rows (orders, users).
-const ALL_TABLES: &str = "categories, products, users, addresses, carts, cart_lines, orders, \
+const ALL_TABLES: &str = "categories, products, product_variants, users, addresses, carts, cart_lines, orders, \
     order_addresses, order_lines, order_status_history, payments, payment_events, \
     idempotency_keys, outbox_events, sessions";
 
@@ -96,6 +96,7 @@ fn id_base(conn: &mut PgConnection) -> Result<IdBase, SeedError> {
     Ok(IdBase {
         categories: max_id(conn, Table::Categories)?,
         products: max_id(conn, Table::Products)?,
+        variants: max_id(conn, Table::ProductVariants)?,
         users: max_id(conn, Table::Users)?,
         addresses: max_id(conn, Table::Addresses)?,
         carts: max_id(conn, Table::Carts)?,
@@ -142,6 +143,7 @@ fn copy_chunk(conn: &mut PgConnection, chunk: &Chunk) -> Result<usize, diesel::r
     match chunk.table {
         Table::Categories => copy!(categories),
         Table::Products => copy!(products),
+        Table::ProductVariants => copy!(product_variants),
         Table::Users => copy!(users),
         Table::Addresses => copy!(addresses),
         Table::Carts => copy!(carts),

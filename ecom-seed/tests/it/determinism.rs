@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use ecom_seed::csv::header;
 use ecom_seed::{Scale, Table, checksum, write_csv};
 
-use crate::golden::{GOLDEN, assert_same_data, golden};
+use crate::golden::{GOLDEN, assert_same_data, golden, golden_source};
 use crate::{checksum_of, plan};
 
 /// The rows of `dir/<table>.csv`, after its header line (which must be the table's).
@@ -48,4 +48,17 @@ fn other_sizes_give_other_data() {
     let mut bigger = plan(Scale::Small, 7);
     bigger.sizes.orders += 1;
     assert_ne!(checksum(&bigger).unwrap().total, golden(7).total);
+}
+
+/// Prints [`GOLDEN`] as the generator now makes it. After a change that alters the
+/// data on purpose, paste it into `golden.rs`; the other tests then check it from
+/// disk and from the database.
+#[test]
+#[ignore = "prints the golden checksums to commit after a deliberate change of the data"]
+fn print_golden_checksums() {
+    let checksums: Vec<(u64, ecom_seed::Checksum)> = GOLDEN
+        .iter()
+        .map(|(seed, _, _)| (*seed, checksum(&plan(Scale::Small, *seed)).unwrap()))
+        .collect();
+    print!("{}", golden_source(&checksums));
 }

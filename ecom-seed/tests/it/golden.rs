@@ -5,43 +5,46 @@ use ecom_seed::{Checksum, Table};
 /// What the small preset writes under two seeds, per table in [`Table::ALL`] order
 /// and in all, committed so that the promise holds across machines, toolchains and
 /// releases, not only within one process. A change that alters generated data on
-/// purpose updates these in the same commit, and says so.
-pub const GOLDEN: [(u64, [&str; 12], &str); 2] = [
+/// purpose updates these in the same commit, and says so: print them with
+/// `cargo test -p ecom-seed --test it -- --ignored --nocapture print_golden_checksums`.
+pub const GOLDEN: [(u64, [&str; 13], &str); 2] = [
     (
         7,
         [
-            "9ee858f91210abb26fb1b25b6081fd6659ce25309d1155a34efa5eecbf7f22cf",
-            "10e222d27f7ea8c65e4ff6ee647413e90a654284ea57814c67ec92248c6f730a",
+            "ad23f4c88701a3ed733e47ba5529400ec6d1348512a3ade7b82093bcb91ae9a5",
+            "f149ebfe1cda2aff100b235ad18c4eb83b0cbffea556dec49aaf4001708d383b",
+            "e591b77f9eeb11d3574d2b568c1b8839b093e799687eb6796236f5009a52cfd6",
             "a37d4331cf8907a556f7c93f5ce25b5d498b334f22b62d5fd8fb188d2703d8f1",
             "a5e46b8444bd1b375cd7d8d7497b895e4605f7b60cc71e802d1039a948fa75fa",
             "a486d5a67bef5ee73037560e4b8b40c3ec23e8d83c660da9b7f732d3ac4009b6",
-            "b0ed3c9293f2d482cf963d8609e95bf75ef19bdc4aeb3a8c3df6c151fc0a6c05",
-            "76be77589133b2e6e50ea329fa07b975287c36d5fc2d410d3ef3271e571d65f6",
+            "153b4221076932c2f5fc0144f987c012b9ac2242f129d226d81f8f00234e6b19",
+            "5cb6867a1dcbb6e72e00f9dff75051c90b3e80b7600ce608f74c24657f8a33f5",
             "e495557d374275df12cc4ca589e4b9b5862eff83b7242d102e6def3bc7a91ad1",
-            "06652703e113a642468eb3a1d1716cd653352f1b78892461f3fdc122e970c8a8",
+            "21dd40addd86ddfa19248c75e8a310506dd4767cbad6d84d57b78209a688595c",
             "e0d31b1d867188213bac5bfcbeb6cccd31f69a05a8b7f00cb324b72546bed690",
-            "edd352059d2c985bfa97cbc270da858a7020ca6e0e473c888d90578405189019",
-            "b28252870a3d423d0568b0db913ba473b94f4abf1dd1fc3c765d9e8888c2c573",
+            "316fcb9fa861f7de197a34c3ab11ab3c65c116f32f011a41393ac8361b7b0f0e",
+            "2b5e48dfe762e92209edd9d0385b1ecb4d874be09f6ad0b736f3b9e995c03959",
         ],
-        "e2b5f6480b0d9da1a34287a06b800f475345812c06d95f0df4e1be76935f3fb3",
+        "bf5545d365c788c8e9f9b00cd542237eab2d166b31546c05de9a91a262a1a64c",
     ),
     (
         11,
         [
-            "11000758dba53d1e23d3407717ada8528640c189944727baed4eb537b185c638",
-            "9f588879e60038de383a49b2759833c6a43cff58992385001571b8f47fd5296f",
+            "ca174f128769ac6bbb2d1c725af075c257ebcb0f2da34e5914d393679d5f11f7",
+            "c163ce191506102e657e064d94cfc5f7f6bcbd0c1d221e279afdc55ffbc1064a",
+            "a64829cd9ef3fd477ad84feb08fe9b4903df70729840165d3ca82595d0b2c9d1",
             "4e7ec7d231ba3c732362093c93ae07abe622b8c972bbccb6d964aac655812140",
             "c4d924a22ea0e03561edd398a4307a0ce0e5c15014868546cbbc302ca381ee3f",
             "9272c1adf6e4e048ee4c92e3208f10fe5668eda12a27dc2239f45fb2fee04433",
-            "46766c6bfaa5507d54120e9cd1a2229f51d8e832e167df150e81d4cab7c9c071",
-            "7749b318fccf157a6bec878ad57bef32006cab31eb18f096e7dac9422928b237",
+            "1f57bd6556d44d15f0b8f5becca9b52fc049ef3f29ffb4e18699ad4f99b98126",
+            "3ec8a3ba23b7433085bf7f63c3035c022d3a698626a023bc016763edbc294359",
             "1a77a827a7a1ac8658f421a4117ed8bce029716ca3780d9930b6477fbf9ba1fd",
-            "ea93f93729588f679a05392e6e4d6026466078f0a3b6f45ae38aa4d8db82b67a",
+            "38597feaecd95a6f2161392a3d85f93b75616a038cc397d6050cf7786f23f157",
             "dc6ef6e0974460627b4e2d92dc6a22b584b4a907441c9078ee660adbf260c040",
-            "7c9af7c2cefe0ccb1a4eb69054ff43ba1049b5daa17b3cc5fa4ef5e79b38099f",
-            "803c86473aa05b17b0c7e159d396f5adedc433992726277a175243bc7b0b7f7e",
+            "672061caa768b977a3bf58cbf08c54e6d4abb23df56d754e09d07eda84b5637a",
+            "e7dde89cbe322544d54d5a7bf0f17a5007a1db0ec829767e30c63caa3dc27a34",
         ],
-        "6acddae6e1bd70eddd2bef20ef22cc6de563b4d6ddc14972142a46cff11e6da9",
+        "23bb7cace67a3a28dcd05241136ca76c2d82c3fdf50355705eb58f2ece34052d",
     ),
 ];
 
@@ -59,6 +62,27 @@ pub fn golden(seed: u64) -> Checksum {
             .collect(),
         total: (*total).to_owned(),
     }
+}
+
+/// [`GOLDEN`] as Rust source, for `checksums` (seed and checksum pairs).
+pub fn golden_source(checksums: &[(u64, Checksum)]) -> String {
+    let mut s = format!(
+        "pub const GOLDEN: [(u64, [&str; {}], &str); {}] = [\n",
+        Table::ALL.len(),
+        checksums.len()
+    );
+    for (seed, checksum) in checksums {
+        s.push_str(&format!("    (\n        {seed},\n        [\n"));
+        for (_, digest) in &checksum.tables {
+            s.push_str(&format!("            \"{digest}\",\n"));
+        }
+        s.push_str(&format!(
+            "        ],\n        \"{}\",\n    ),\n",
+            checksum.total
+        ));
+    }
+    s.push_str("];\n");
+    s
 }
 
 /// Panics naming every table whose digest differs, with its new digest (what a

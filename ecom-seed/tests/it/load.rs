@@ -1,7 +1,10 @@
 //! Loading into PostgreSQL: constraints, reconciliation, refusal, atomicity.
 
 use diesel::prelude::*;
+use ecom_domain::ids::ProductId;
+use ecom_domain::repo::CatalogReader;
 use ecom_seed::{Existing, LoadOptions, Plan, Report, Scale, SeedError, Table, load};
+use ecom_store::PgStore;
 use ecom_store::testing::TestDb;
 
 use crate::golden::{GOLDEN, assert_same_data, golden};
@@ -179,4 +182,58 @@ fn the_reconciliation_query_catches_a_broken_rule() {
         whats.contains(&"payment amount is not the order total"),
         "{whats:?}"
     );
+
+    // A barcode mistyped in its last digit (still 14 digits, so the CHECK holds),
+    // and a variant choosing a colour its product does not offer.
+    diesel::sql_query(
+        "UPDATE product_variants \
+         SET gtin = overlay(gtin PLACING ((substr(gtin, 14, 1)::int + 1) % 10)::text FROM 14) \
+         WHERE id = (SELECT min(id) FROM product_variants WHERE gtin IS NOT NULL)",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    diesel::sql_query(
+        "UPDATE product_variants SET options = jsonb_set(options, '{0,value}', '\"Mauve\"') \
+         WHERE id = (SELECT min(id) FROM product_variants WHERE options <> '[]')",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    let broken = violations(&mut conn);
+    let whats: Vec<&str> = broken.iter().map(|v| v.what.as_str()).collect();
+    for what in [
+        "variant barcode has a wrong check digit",
+        "variant options are not one value of each of its product's option types",
+    ] {
+        assert!(whats.contains(&what), "{what}: {whats:?}");
+    }
+}
+
+#[test]
+fn every_product_reads_back_through_the_store_with_its_variants() {
+    let db = TestDb::new();
+    let mut conn = db.connect();
+    let report = seed(&mut conn, &plan(Scale::Small, 7), &LoadOptions::default()).unwrap();
+    let store = PgStore::new(db.pool().clone());
+    let mut variants = 0;
+    let (mut with_options, mut with_barcodes) = (0, 0);
+    for id in 1..=report.rows(Table::Products) as i64 {
+        // The store parses every column into domain values: options and selections
+        // from their jsonb, SKUs, barcodes with their check digits.
+        let product = store.product(ProductId::new(id)).unwrap();
+        let selections: Vec<_> = product
+            .variants
+            .iter()
+            .map(|v| v.selection.clone())
+            .collect();
+        product.options.check_variants(&selections).unwrap();
+        variants += product.variants.len() as u64;
+        with_options += u32::from(!product.options.is_empty());
+        with_barcodes += u32::from(product.variants.iter().any(|v| v.gtin.is_some()));
+        for variant in &product.variants {
+            let sellable = store.variant_by_sku(&variant.sku).unwrap();
+            assert_eq!(&sellable.variant, variant);
+        }
+    }
+    assert_eq!(variants, report.rows(Table::ProductVariants));
+    assert!(with_options > 0 && with_barcodes > 0);
 }

@@ -44,7 +44,7 @@ pub struct Violation {
     /// The rule.
     #[diesel(sql_type = Text)]
     pub what: String,
-    /// The offending row's id (order, product or payment).
+    /// The offending row's id (order, product, variant, cart or payment).
     #[diesel(sql_type = BigInt)]
     pub id: i64,
 }
@@ -93,7 +93,7 @@ const MONEY: [&str; 10] = [
 /// The order rows were generated in: by id, or by the key of tables without one.
 fn generation_order(table: Table) -> &'static str {
     match table {
-        Table::CartLines => "cart_id, product_id",
+        Table::CartLines => "cart_id, variant_id",
         // Each order's shipping address is written before its billing one.
         Table::OrderAddresses => "order_id, kind DESC",
         Table::OrderLines => "order_id, line_no",

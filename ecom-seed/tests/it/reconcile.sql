@@ -4,10 +4,12 @@ WITH line_totals AS (
     SELECT order_id, sum(unit_price * quantity) AS subtotal, count(*) AS lines
     FROM order_lines GROUP BY order_id
 ), sold AS (
-    SELECT l.product_id, sum(l.quantity) AS units
+    SELECT l.variant_id, sum(l.quantity) AS units
     FROM order_lines l JOIN orders o ON o.id = l.order_id
     WHERE o.status NOT IN ('cancelled', 'expired')
-    GROUP BY l.product_id
+    GROUP BY l.variant_id
+), variant_counts AS (
+    SELECT product_id, count(*) AS variants FROM product_variants GROUP BY product_id
 ), ledger AS (
     SELECT payment_id,
            coalesce(sum(amount) FILTER (WHERE kind = 'authorize'), 0) AS authorized,
@@ -28,15 +30,38 @@ UNION ALL
 SELECT 'order without both address snapshots', o.id
 FROM orders o WHERE (SELECT count(*) FROM order_addresses a WHERE a.order_id = o.id) <> 2
 UNION ALL
-SELECT 'sold more than was stocked (negative stock)', p.id
-FROM products p WHERE p.stock_on_hand < 0
+SELECT 'sold more than was stocked (negative stock)', v.id
+FROM product_variants v WHERE v.stock_on_hand < 0
 UNION ALL
-SELECT 'archived product sold', p.id
-FROM products p JOIN sold s ON s.product_id = p.id WHERE p.status = 'archived'
+SELECT 'variant of a product not on sale sold', v.id
+FROM product_variants v JOIN products p ON p.id = v.product_id
+JOIN sold s ON s.variant_id = v.id WHERE p.status <> 'active'
 UNION ALL
-SELECT 'line price differs from the product snapshot', l.order_id
-FROM order_lines l JOIN products p ON p.id = l.product_id
-WHERE l.sku <> p.sku OR l.name <> p.name OR l.unit_price <> p.price
+SELECT 'line differs from the variant snapshot', l.order_id
+FROM order_lines l JOIN orders o ON o.id = l.order_id
+JOIN product_variants v ON v.id = l.variant_id JOIN products p ON p.id = v.product_id
+WHERE l.sku <> v.sku OR l.name <> p.name OR l.unit_price <> v.price
+   OR l.options <> v.options OR v.currency <> o.currency
+UNION ALL
+SELECT 'product without variants, or without options and not exactly one', p.id
+FROM products p LEFT JOIN variant_counts c ON c.product_id = p.id
+WHERE c.variants IS NULL OR (p.options = '[]' AND c.variants <> 1)
+UNION ALL
+SELECT 'variant options are not one value of each of its product''s option types', v.id
+FROM product_variants v JOIN products p ON p.id = v.product_id
+WHERE jsonb_array_length(v.options) <> jsonb_array_length(p.options)
+   OR EXISTS (
+       SELECT 1
+       FROM jsonb_array_elements(v.options) WITH ORDINALITY AS c(choice, n)
+       JOIN jsonb_array_elements(p.options) WITH ORDINALITY AS t(type, n) USING (n)
+       WHERE c.choice ->> 'option' IS DISTINCT FROM t.type ->> 'name'
+          OR NOT (t.type -> 'values') @> jsonb_build_array(c.choice -> 'value'))
+UNION ALL
+SELECT 'variant barcode has a wrong check digit', v.id
+FROM product_variants v
+WHERE v.gtin IS NOT NULL AND substr(v.gtin, 14, 1)::int <> (10 - (
+    SELECT sum(substr(v.gtin, i, 1)::int * CASE WHEN i % 2 = 1 THEN 3 ELSE 1 END)
+    FROM generate_series(1, 13) AS i) % 10) % 10
 UNION ALL
 SELECT 'payment amount is not the order total', p.id
 FROM payments p JOIN orders o ON o.id = p.order_id
@@ -72,9 +97,9 @@ UNION ALL
 SELECT 'order cart is not a converted cart of the same lines', o.id
 FROM orders o JOIN carts c ON c.id = o.cart_id
 WHERE c.status <> 'converted'
-   OR (SELECT array_agg((product_id, quantity) ORDER BY product_id) FROM cart_lines WHERE cart_id = c.id)
+   OR (SELECT array_agg((variant_id, quantity) ORDER BY variant_id) FROM cart_lines WHERE cart_id = c.id)
       IS DISTINCT FROM
-      (SELECT array_agg((product_id, quantity) ORDER BY product_id) FROM order_lines WHERE order_id = o.id)
+      (SELECT array_agg((variant_id, quantity) ORDER BY variant_id) FROM order_lines WHERE order_id = o.id)
 UNION ALL
 SELECT 'converted cart without an order', c.id
 FROM carts c WHERE c.status = 'converted' AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.cart_id = c.id)

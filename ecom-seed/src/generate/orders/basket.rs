@@ -3,12 +3,12 @@
 //! shelf.
 
 use chrono::{DateTime, Duration, Utc};
-use ecom_domain::catalog::Product;
 use ecom_domain::rules::DEFAULT_PAYMENT_WINDOW;
 use ecom_domain::values::Quantity;
 use rand::RngExt;
 
 use crate::SeedError;
+use crate::generate::catalog::Catalog;
 use crate::generate::rng::{SeedRng, Stream, rng_for, secs};
 use crate::plan::Plan;
 
@@ -45,7 +45,8 @@ pub(super) enum Buyer {
 pub(super) struct Basket {
     pub at: DateTime<Utc>,
     pub buyer: Buyer,
-    /// Indexes into the product list, each with its quantity; distinct products.
+    /// Positions of variants in the catalog, each with its quantity; distinct
+    /// variants, in order.
     pub lines: Vec<(usize, Quantity)>,
     pub steps: Vec<(Step, DateTime<Utc>)>,
 }
@@ -170,18 +171,19 @@ fn path_past_deadline(
 /// Draws every order's basket in id order, against the stock left.
 pub(super) struct Baskets<'a> {
     plan: &'a Plan,
-    products: &'a [Product],
+    catalog: &'a Catalog,
+    /// Per variant, the units left.
     stock: Vec<u32>,
     span: i64,
 }
 
 impl<'a> Baskets<'a> {
-    /// Baskets for `plan`'s orders, against the products' stock on hand.
-    pub(super) fn new(plan: &'a Plan, products: &'a [Product]) -> Self {
+    /// Baskets for `plan`'s orders, against the variants' stock before any order.
+    pub(super) fn new(plan: &'a Plan, catalog: &'a Catalog) -> Self {
         Self {
             plan,
-            products,
-            stock: products.iter().map(|p| p.stock_on_hand).collect(),
+            catalog,
+            stock: catalog.initial_stock(),
             span: (plan.until - plan.since).num_seconds(),
         }
     }
@@ -208,8 +210,8 @@ impl<'a> Baskets<'a> {
             steps,
         };
         if !basket.restocks() {
-            for (index, q) in &basket.lines {
-                self.stock[*index] -= q.get();
+            for (v, q) in &basket.lines {
+                self.stock[*v] -= q.get();
             }
         }
         Ok(basket)
@@ -239,7 +241,7 @@ impl<'a> Baskets<'a> {
         }
     }
 
-    /// One to five distinct products with stock, sorted by product; at least one line
+    /// One to five distinct variants with stock, in catalog order; at least one line
     /// even when every draw hits an empty shelf.
     fn lines(&self, rng: &mut SeedRng, id: i64) -> Result<Vec<(usize, Quantity)>, SeedError> {
         let wanted = match rng.random_range(0..100u32) {
@@ -253,39 +255,39 @@ impl<'a> Baskets<'a> {
         for _ in 0..wanted {
             let found = (0..8)
                 .map(|_| self.popular(rng))
-                .find(|i| self.available(*i, &lines));
-            let Some(index) = found else { continue };
-            let units = units(rng).min(self.stock[index]);
-            lines.push((index, quantity(units)?));
+                .find(|v| self.available(*v, &lines));
+            let Some(v) = found else { continue };
+            let units = units(rng).min(self.stock[v]);
+            lines.push((v, quantity(units)?));
         }
         if lines.is_empty() {
             lines.push((self.next_in_stock(rng, id)?, quantity(1)?));
         }
-        lines.sort_by_key(|(i, _)| *i);
+        lines.sort_by_key(|(v, _)| *v);
         Ok(lines)
     }
 
-    /// A product index skewed towards low ids (the min of two uniform draws), so some
-    /// products sell far more than others.
+    /// A variant of a product skewed towards low ids (the min of two uniform draws),
+    /// so some products sell far more than others, then of its variants the way
+    /// customers pick them.
     fn popular(&self, rng: &mut SeedRng) -> usize {
-        let n = self.products.len();
-        rng.random_range(0..n).min(rng.random_range(0..n))
+        let n = self.catalog.product_count();
+        let product = rng.random_range(0..n).min(rng.random_range(0..n));
+        self.catalog.popular_variant(product, rng)
     }
 
-    fn available(&self, index: usize, taken: &[(usize, Quantity)]) -> bool {
-        self.products[index].is_buyable()
-            && self.stock[index] > 0
-            && !taken.iter().any(|(i, _)| *i == index)
+    fn available(&self, v: usize, taken: &[(usize, Quantity)]) -> bool {
+        self.catalog.is_buyable(v) && self.stock[v] > 0 && !taken.iter().any(|(t, _)| *t == v)
     }
 
-    /// Every draw hit an empty shelf: the next product from a random start that has
+    /// Every draw hit an empty shelf: the next variant from a random start that has
     /// stock; none at all means the plan has too few products for its orders.
     fn next_in_stock(&self, rng: &mut SeedRng, id: i64) -> Result<usize, SeedError> {
-        let n = self.products.len();
+        let n = self.catalog.variant_count();
         let start = rng.random_range(0..n);
         (0..n)
             .map(|i| (start + i) % n)
-            .find(|i| self.available(*i, &[]))
+            .find(|v| self.available(*v, &[]))
             .ok_or_else(|| {
                 SeedError::Plan(format!(
                     "products ran out of stock at order {id}: too few products for the orders"

@@ -2,10 +2,10 @@
 //! payment ledger.
 //!
 //! Each order's timing, customer, basket and path through the state machines are
-//! drawn by [`Baskets`](basket::Baskets), the one stateful part: it tracks the stock
-//! left so nothing is sold that was not on the shelf. It runs twice with the same
-//! results: once before the products are written, to learn the stock left, and once
-//! alongside the orders. The path is then walked through the domain's own machines
+//! drawn by [`Baskets`](basket::Baskets), the one stateful part: it tracks each
+//! variant's stock left so nothing is sold that was not on the shelf. It runs twice
+//! with the same results: once before the products are written, to learn the stock
+//! left, and once alongside the orders. The path is then walked through the domain's own machines
 //! ([`life`]), and the order's rows are written ([`rows`]).
 
 mod basket;
@@ -13,7 +13,7 @@ mod life;
 mod rows;
 
 use chrono::{DateTime, Utc};
-use ecom_domain::catalog::Product;
+use ecom_domain::catalog::Sellable;
 use ecom_domain::pricing::{OrderDraft, Pricing};
 use ecom_domain::values::{Email, GuestToken, PostalAddress, Quantity};
 
@@ -21,15 +21,16 @@ use self::basket::{Basket, Baskets, Buyer};
 use self::life::Life;
 use self::rows::Serials;
 use super::accounts::profile;
+use super::catalog::Catalog;
 use super::rng::{SeedRng, Stream, rng_for, secs};
 use super::values::{self, Country};
 use super::{Out, Phase};
 use crate::SeedError;
 use crate::plan::Plan;
 
-/// The stock each product has left once every order is placed.
-pub(crate) fn stock_left(plan: &Plan, products: &[Product]) -> Result<Vec<u32>, SeedError> {
-    let mut baskets = Baskets::new(plan, products);
+/// The stock each variant has left once every order is placed.
+pub(crate) fn stock_left(plan: &Plan, catalog: &Catalog) -> Result<Vec<u32>, SeedError> {
+    let mut baskets = Baskets::new(plan, catalog);
     for k in 0..plan.sizes.orders {
         baskets.next(k)?;
     }
@@ -37,18 +38,14 @@ pub(crate) fn stock_left(plan: &Plan, products: &[Product]) -> Result<Vec<u32>, 
 }
 
 /// Writes every order with everything that belongs to it.
-pub(crate) fn orders(
-    plan: &Plan,
-    products: &[Product],
-    out: &mut Out<'_>,
-) -> Result<(), SeedError> {
+pub(crate) fn orders(plan: &Plan, catalog: &Catalog, out: &mut Out<'_>) -> Result<(), SeedError> {
     out.start(Phase::Orders);
     let pricing = Pricing::default();
-    let mut baskets = Baskets::new(plan, products);
+    let mut baskets = Baskets::new(plan, catalog);
     let mut serials = Serials::after(plan);
     for k in 0..plan.sizes.orders {
-        let order = place(plan, products, &pricing, &mut baskets, k)?;
-        rows::write(out, plan, products, &order, &mut serials);
+        let order = place(plan, catalog, &pricing, &mut baskets, k)?;
+        rows::write(out, plan, catalog, &order, &mut serials);
         if !out.done() {
             break;
         }
@@ -102,7 +99,7 @@ struct Placed {
 /// The `k`th order: its basket, customer, prices, life and cart.
 fn place(
     plan: &Plan,
-    products: &[Product],
+    catalog: &Catalog,
     pricing: &Pricing,
     baskets: &mut Baskets<'_>,
     k: u64,
@@ -112,7 +109,7 @@ fn place(
     let mut rng = rng_for(plan.seed, Stream::Order, ids.order);
     // The steps draw from one stream in this order: reordering them changes the data.
     let customer = customer(plan, basket.buyer, ids.order, &mut rng)?;
-    let draft = price(plan, pricing, products, &basket, &customer)?;
+    let draft = price(plan, pricing, catalog, &basket, &customer)?;
     let life = life::live(&basket, &ids, draft.totals.grand_total, &mut rng)?;
     let cart = checked_out_cart(&basket, ids.cart, &mut rng)?;
     Ok(Placed {
@@ -159,20 +156,22 @@ fn customer(
     }
 }
 
-/// Lines and totals as the store prices a checkout: the products' prices now, tax
-/// and shipping to the shipping address's country.
+/// Lines and totals as the store prices a checkout: the variants' SKUs, options
+/// and prices and their products' names now, tax and shipping to the shipping
+/// address's country.
 fn price(
     plan: &Plan,
     pricing: &Pricing,
-    products: &[Product],
+    catalog: &Catalog,
     basket: &Basket,
     customer: &Customer,
 ) -> Result<OrderDraft, SeedError> {
-    let priced: Vec<(&Product, Quantity)> = basket
+    let items = basket
         .lines
         .iter()
-        .map(|(i, q)| (&products[*i], *q))
-        .collect();
+        .map(|(v, q)| Ok((catalog.sellable(*v)?, *q)))
+        .collect::<Result<Vec<(Sellable, Quantity)>, SeedError>>()?;
+    let priced: Vec<(&Sellable, Quantity)> = items.iter().map(|(s, q)| (s, *q)).collect();
     pricing
         .price(plan.currency, &priced, customer.shipping.country())
         .map_err(|e| SeedError::invalid("order", e))

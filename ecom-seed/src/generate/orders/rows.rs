@@ -3,7 +3,6 @@
 
 use chrono::Duration;
 use ecom_domain::account::AddressKind;
-use ecom_domain::catalog::Product;
 use ecom_domain::money::Money;
 use ecom_domain::order::OrderStatus;
 use ecom_domain::payment::PaymentAction;
@@ -11,7 +10,9 @@ use ecom_domain::rules::DEFAULT_PAYMENT_WINDOW;
 use ecom_domain::values::{Email, GuestToken, Reason, TokenDigest};
 
 use super::Placed;
+use crate::generate::catalog::Catalog;
 use crate::generate::{Out, postal_columns, values};
+use crate::jsonb;
 use crate::plan::Plan;
 use crate::table::Table;
 
@@ -36,12 +37,12 @@ impl Serials {
 pub(super) fn write(
     out: &mut Out<'_>,
     plan: &Plan,
-    products: &[Product],
+    catalog: &Catalog,
     order: &Placed,
     serials: &mut Serials,
 ) {
     cart(out, plan, order);
-    cart_lines(out, products, order);
+    cart_lines(out, catalog, order);
     order_row(out, plan, order);
     order_addresses(out, order);
     order_lines(out, order);
@@ -65,14 +66,14 @@ fn cart(out: &mut Out<'_>, plan: &Plan, order: &Placed) {
 
 /// Lines were added one after another, evenly between the cart's creation and the
 /// checkout.
-fn cart_lines(out: &mut Out<'_>, products: &[Product], order: &Placed) {
+fn cart_lines(out: &mut Out<'_>, catalog: &Catalog, order: &Placed) {
     let lines = &order.basket.lines;
     let created = order.cart.created;
     let step = (order.basket.at - created).num_seconds() / (lines.len() as i64 + 1);
-    for (n, (i, q)) in lines.iter().enumerate() {
+    for (n, (v, q)) in lines.iter().enumerate() {
         let w = out.w(Table::CartLines);
         w.int(order.ids.cart);
-        w.int(products[*i].id.get());
+        w.int(catalog.variant_id(*v));
         w.int(i64::from(q.get()));
         w.ts(created + Duration::seconds(step * n as i64));
         w.end();
@@ -121,17 +122,19 @@ fn order_addresses(out: &mut Out<'_>, order: &Placed) {
     }
 }
 
-/// The lines as priced: each product's SKU, name and price at checkout.
+/// The lines as priced: each variant's SKU, options and price and its product's name
+/// at checkout.
 fn order_lines(out: &mut Out<'_>, order: &Placed) {
     for (line_no, line) in (1i64..).zip(&order.draft.lines) {
         let w = out.w(Table::OrderLines);
         w.int(order.ids.order);
         w.int(line_no);
-        w.int(line.product_id.get());
+        w.int(line.variant_id.get());
         w.text(line.sku.as_str());
         w.text(line.name.as_str());
         w.money(line.unit_price);
         w.int(i64::from(line.quantity.get()));
+        w.text(&jsonb::selection(&line.selection));
         w.end();
     }
 }
