@@ -5,8 +5,8 @@ use ecom_seed::{Checksum, Table};
 /// What the small preset writes under two seeds, per table in [`Table::ALL`] order
 /// and in all, committed so that the promise holds across machines, toolchains and
 /// releases, not only within one process. A change that alters generated data on
-/// purpose updates these in the same commit, and says so: print them with
-/// `cargo test -p ecom-seed --test it -- --ignored --nocapture print_golden_checksums`.
+/// purpose updates these in the same commit, and says so: the failing
+/// `the_small_preset_writes_the_committed_bytes` prints them.
 pub const GOLDEN: [(u64, [&str; 13], &str); 2] = [
     (
         7,
