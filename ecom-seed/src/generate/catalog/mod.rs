@@ -7,6 +7,7 @@
 //! against; each product's rows are written from it, through the domain's
 //! [`NewProduct::checked`], once orders have taken their stock.
 
+mod axes;
 mod goods;
 
 use std::cmp::Reverse;
@@ -23,7 +24,8 @@ use ecom_domain::values::{Description, OptionName, OptionValue, ProductName, Sku
 use rand::RngExt;
 use rust_decimal::Decimal;
 
-use self::goods::{Goods, Offer, Pick};
+use self::axes::Pick;
+use self::goods::{Goods, Offer};
 use super::rng::{SeedRng, Stream, rng_for};
 use super::{Out, Phase, values};
 use crate::SeedError;
@@ -130,7 +132,7 @@ struct Stocked {
     /// Its product's position in [`Catalog::products`].
     product: u32,
     /// Per option type of its product, the position of its value in the type's
-    /// [`Axis::picks`](goods::Axis); unused past the product's option types.
+    /// [`Axis::picks`](axes::Axis); unused past the product's option types.
     picks: [u8; 2],
     price: Money,
     /// Units before any order.
