@@ -8,6 +8,7 @@
 pub(crate) mod cart;
 pub(crate) mod idempotency;
 pub(crate) mod order;
+pub(crate) mod page;
 pub(crate) mod payment;
 pub(crate) mod product;
 pub(crate) mod session;

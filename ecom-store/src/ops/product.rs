@@ -1,4 +1,5 @@
-//! Products with their variants, and variants with what a sale needs of their product.
+//! Products with their variants, variants with what a sale needs of their product,
+//! and new variants written.
 
 use std::collections::HashMap;
 
@@ -6,7 +7,8 @@ use diesel::prelude::*;
 use ecom_domain::prelude::*;
 
 use crate::StoreError;
-use crate::rows::{ProductRow, SellableRow, VariantRow, sellable, sellable_columns};
+use crate::error::{missing, taken};
+use crate::rows::{NewVariantRow, ProductRow, SellableRow, VariantRow, sellable, sellable_columns};
 use crate::schema::{product_variants, products};
 
 /// The product's row; "product not found" if there is none.
@@ -75,4 +77,82 @@ pub(crate) fn load_sellable(
         .optional()?
         .ok_or_else(|| StoreError::from(DomainError::not_found("variant", id)))
         .and_then(sellable)
+}
+
+/// Refuses new variants whose SKU or barcode another variant has, naming the first
+/// in their order, SKU before barcode, as the reference store does. A concurrent
+/// writer can still take one first: the unique constraints answer then.
+pub(crate) fn ensure_unique(conn: &mut PgConnection, new: &[NewVariant]) -> Result<(), StoreError> {
+    let skus: Vec<&str> = new.iter().map(|v| v.sku.as_str()).collect();
+    let gtins: Vec<&str> = new
+        .iter()
+        .filter_map(|v| v.gtin.as_ref())
+        .map(Gtin::as_str)
+        .collect();
+    let taken: Vec<(String, Option<String>)> = product_variants::table
+        .filter(
+            product_variants::sku
+                .eq_any(&skus)
+                .or(product_variants::gtin.eq_any(&gtins)),
+        )
+        .select((product_variants::sku, product_variants::gtin))
+        .load(conn)?;
+    for v in new {
+        if taken.iter().any(|(sku, _)| sku == v.sku.as_str()) {
+            return Err(DomainError::AlreadyTaken {
+                what: Taken::Sku,
+                value: v.sku.as_str().to_owned(),
+            }
+            .into());
+        }
+        if let Some(gtin) = &v.gtin
+            && taken
+                .iter()
+                .any(|(_, g)| g.as_deref() == Some(gtin.as_str()))
+        {
+            return Err(DomainError::AlreadyTaken {
+                what: Taken::Gtin,
+                value: gtin.as_str().to_owned(),
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// Inserts `new`, variants of `product`, in one statement; returns them by id.
+pub(crate) fn insert_variants(
+    conn: &mut PgConnection,
+    product: ProductId,
+    new: &[NewVariant],
+) -> Result<Vec<Variant>, StoreError> {
+    let rows = new
+        .iter()
+        .map(|v| NewVariantRow::new(product, v))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut inserted: Vec<VariantRow> = diesel::insert_into(product_variants::table)
+        .values(&rows)
+        .returning(VariantRow::as_returning())
+        .get_results(conn)
+        .map_err(|err| {
+            // Lost a race with a concurrent writer after `ensure_unique`: one of them.
+            let of = |f: fn(&NewVariant) -> Option<&str>| {
+                new.iter().filter_map(f).collect::<Vec<_>>().join(", ")
+            };
+            let err = taken(
+                err.into(),
+                "product_variants_sku_key",
+                Taken::Sku,
+                of(|v| Some(v.sku.as_str())),
+            );
+            let err = taken(
+                err,
+                "product_variants_gtin_key",
+                Taken::Gtin,
+                of(|v| v.gtin.as_ref().map(Gtin::as_str)),
+            );
+            missing(err, "product", product)
+        })?;
+    inserted.sort_by_key(|v| v.id);
+    inserted.into_iter().map(Variant::try_from).collect()
 }

@@ -15,153 +15,26 @@ use std::collections::HashMap;
 
 use diesel::dsl::{now, sql};
 use diesel::prelude::*;
-use diesel::sql_types::{
-    BigInt, Bool, Bpchar, Integer, Jsonb, Nullable, Numeric, Text, Timestamptz,
-};
+use diesel::sql_types::{BigInt, Bool, Text};
 use rust_decimal::Decimal;
 
 use ecom_domain::catalog::check_price;
 use ecom_domain::prelude::*;
 
 use crate::error::{missing, taken};
-use crate::ops::product::{load_product, load_sellable, with_variants};
+use crate::ops::page::{category_page, search_page};
+use crate::ops::product::{
+    ensure_unique, insert_variants, load_product, load_sellable, with_variants,
+};
 use crate::rows::{
-    CategoryRow, NewCategoryRow, NewProductRow, NewVariantRow, ProductChangeset, ProductRow,
-    SellableRow, VariantRow, corrupt, from_json, money, sellable, sellable_columns, stock_column,
+    CategoryRow, NewCategoryRow, NewProductRow, ProductChangeset, ProductRow, SellableRow,
+    VariantRow, corrupt, from_json, money, sellable, sellable_columns, stock_column,
 };
 use crate::schema::{categories, product_variants, products};
-use crate::sql::{Bind, CachedSql, Statement};
 use crate::{PgReader, PgStore, StoreError};
 
 /// The advisory lock every category move holds until it commits ("ecom-cat").
 const TREE_LOCK_KEY: i64 = 0x6563_6f6d_2d63_6174;
-
-/// The SQL types of the product columns the statements below select, in order:
-/// rows load by position.
-type ProductColumns = (
-    BigInt,
-    Text,
-    Text,
-    Text,
-    BigInt,
-    Text,
-    Jsonb,
-    Timestamptz,
-    Timestamptz,
-);
-
-/// A category page: the active products of the category and its subtree, a page of
-/// them in id order, joined to their variants (one row per variant, ordered by
-/// product then variant): one round trip for the page and everything on it. A
-/// macro, so that each page size and the next page's condition are this text and a
-/// little more (`concat!`).
-macro_rules! category_page {
-    ($after:literal, $limit:literal) => {
-        concat!(
-            "\
-WITH RECURSIVE tree (id) AS (
-    SELECT id FROM categories WHERE id = $1
-    UNION
-    SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id
-), page AS (
-    SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options,
-           p.created_at, p.updated_at
-    FROM products p
-    WHERE p.category_id IN (SELECT id FROM tree) AND p.status = 'active'",
-            $after,
-            "
-    ORDER BY p.id LIMIT ",
-            $limit,
-            " + 1
-)
-",
-            page_with_variants!()
-        )
-    };
-}
-
-/// The end of a statement whose CTE `page` holds products: each with its variants.
-macro_rules! page_with_variants {
-    () => {
-        "\
-SELECT page.id, page.slug, page.name, page.description, page.category_id, page.status,
-       page.options, page.created_at, page.updated_at,
-       v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_hand,
-       v.weight_grams, v.gtin, v.created_at, v.updated_at
-FROM page JOIN product_variants v ON v.product_id = page.id"
-    };
-}
-
-/// The statements of a category page, one per page size a caller may ask for (plus
-/// the one row that says whether there is a next page), first pages and next pages.
-/// The LIMIT is written into the text instead of bound: the generic plan of a
-/// prepared statement cannot know how small `LIMIT $3` is, nor that `id > $2` is
-/// every row of a first page, and with those guesses PostgreSQL chose plans a fifth
-/// slower than for the literal values.
-macro_rules! category_pages {
-    ($after:literal; $($n:literal),*) => {
-        [$(($n + 1, Statement::new(concat!(
-            category_page!($after, $n),
-            " ORDER BY page.id, v.id"
-        )))),*]
-    };
-}
-static CATEGORY_PAGES: [(usize, Statement); 7] = category_pages!(""; 10, 20, 25, 50, 100, 200, 500);
-static CATEGORY_PAGES_AFTER: [(usize, Statement); 7] =
-    category_pages!(" AND p.id > $2"; 10, 20, 25, 50, 100, 200, 500);
-
-// `%` (similarity at least pg_trgm.similarity_threshold, 0.3 by default) is served by
-// products_name_trgm_idx; a NULL substring ($2) disables the `strpos` arm.
-static SEARCH: Statement = Statement::new(concat!(
-    "\
-WITH page AS (
-    SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options,
-           p.created_at, p.updated_at, similarity(p.name, $1) AS rank
-    FROM products p
-    WHERE p.status = 'active' AND (p.name % $1 OR strpos(lower(p.name), lower($2)) > 0)
-    ORDER BY rank DESC, p.id
-    LIMIT $3
-)
-",
-    page_with_variants!(),
-    " ORDER BY page.rank DESC, page.id, v.id"
-));
-
-/// The SQL types of a row of a page with variants: the product's columns, then the
-/// variant's, in the order of `page_with_variants!`.
-type PageRowColumns = (ProductColumns, VariantColumns);
-
-/// The SQL types of [`VariantRow`], in its column order.
-type VariantColumns = (
-    BigInt,
-    BigInt,
-    Text,
-    Jsonb,
-    Numeric,
-    Bpchar,
-    Integer,
-    Nullable<Integer>,
-    Nullable<Text>,
-    Timestamptz,
-    Timestamptz,
-);
-
-/// The products of rows of a product joined to each of its variants, in the rows'
-/// order (every row of one product next to each other).
-fn group_by_product(rows: Vec<(ProductRow, VariantRow)>) -> Result<Vec<Product>, StoreError> {
-    let mut products: Vec<(ProductRow, Vec<Variant>)> = Vec::new();
-    for (product, variant) in rows {
-        let variant = Variant::try_from(variant)?;
-        match products.last_mut() {
-            Some((last, variants)) if last.id == product.id => variants.push(variant),
-            _ => products.push((product, vec![variant])),
-        }
-    }
-    products
-        .into_iter()
-        .map(|(row, variants)| row.into_product(variants))
-        .collect()
-}
 
 /// A bound on walks up the tree, so that a cycle written around the store (raw
 /// SQL) makes a long answer instead of a query that never ends.
@@ -349,25 +222,7 @@ impl CatalogReader for PgReader {
             // generic plan of a prepared statement cannot know `id > $2` is every
             // row, nor how small `LIMIT $3` is, and with those guesses PostgreSQL
             // chose plans a fifth slower than for the literal values.
-            let wanted = limit + 1;
-            let pages = match page.after {
-                None => &CATEGORY_PAGES,
-                Some(_) => &CATEGORY_PAGES_AFTER,
-            };
-            let (fetch, statement) = pages
-                .iter()
-                .find(|(n, _)| *n >= wanted)
-                .unwrap_or(&pages[pages.len() - 1]);
-            debug_assert!(*fetch >= wanted);
-            let mut binds = vec![Bind::BigInt(category.get())];
-            if let Some(after) = page.after {
-                binds.push(Bind::BigInt(after.get()));
-            }
-            let rows: Vec<(ProductRow, VariantRow)> = CachedSql::new(statement, binds)
-                .typed::<PageRowColumns>()
-                .load(conn)?;
-            let mut items = group_by_product(rows)?;
-            items.truncate(wanted);
+            let items = category_page(conn, category, page.after, limit + 1)?;
             Ok(Page::from_overfetch(items, limit, |p| p.id))
         })
     }
@@ -380,17 +235,12 @@ impl CatalogReader for PgReader {
         let trigram_text = needle.replace('\0', " ");
         let substring = (!needle.is_empty() && !needle.contains('\0')).then_some(needle);
         self.run(|conn| {
-            let rows: Vec<(ProductRow, VariantRow)> = CachedSql::new(
-                &SEARCH,
-                vec![
-                    Bind::Text(trigram_text.clone()),
-                    Bind::NullableText(substring.map(str::to_owned)),
-                    Bind::BigInt(i64::from(limit.clamp(1, 500))),
-                ],
+            search_page(
+                conn,
+                &trigram_text,
+                substring,
+                i64::from(limit.clamp(1, 500)),
             )
-            .typed::<PageRowColumns>()
-            .load(conn)?;
-            group_by_product(rows)
         })
     }
 }
@@ -672,82 +522,4 @@ impl CatalogRepository for PgStore {
             updated_variant(row, id)
         })
     }
-}
-
-/// Refuses new variants whose SKU or barcode another variant has, naming the first
-/// in their order, SKU before barcode, as the reference store does. A concurrent
-/// writer can still take one first: the unique constraints answer then.
-fn ensure_unique(conn: &mut PgConnection, new: &[NewVariant]) -> Result<(), StoreError> {
-    let skus: Vec<&str> = new.iter().map(|v| v.sku.as_str()).collect();
-    let gtins: Vec<&str> = new
-        .iter()
-        .filter_map(|v| v.gtin.as_ref())
-        .map(Gtin::as_str)
-        .collect();
-    let taken: Vec<(String, Option<String>)> = product_variants::table
-        .filter(
-            product_variants::sku
-                .eq_any(&skus)
-                .or(product_variants::gtin.eq_any(&gtins)),
-        )
-        .select((product_variants::sku, product_variants::gtin))
-        .load(conn)?;
-    for v in new {
-        if taken.iter().any(|(sku, _)| sku == v.sku.as_str()) {
-            return Err(DomainError::AlreadyTaken {
-                what: Taken::Sku,
-                value: v.sku.as_str().to_owned(),
-            }
-            .into());
-        }
-        if let Some(gtin) = &v.gtin
-            && taken
-                .iter()
-                .any(|(_, g)| g.as_deref() == Some(gtin.as_str()))
-        {
-            return Err(DomainError::AlreadyTaken {
-                what: Taken::Gtin,
-                value: gtin.as_str().to_owned(),
-            }
-            .into());
-        }
-    }
-    Ok(())
-}
-
-/// Inserts `new`, variants of `product`, in one statement; returns them by id.
-fn insert_variants(
-    conn: &mut PgConnection,
-    product: ProductId,
-    new: &[NewVariant],
-) -> Result<Vec<Variant>, StoreError> {
-    let rows = new
-        .iter()
-        .map(|v| NewVariantRow::new(product, v))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut inserted: Vec<VariantRow> = diesel::insert_into(product_variants::table)
-        .values(&rows)
-        .returning(VariantRow::as_returning())
-        .get_results(conn)
-        .map_err(|err| {
-            // Lost a race with a concurrent writer after `ensure_unique`: one of them.
-            let of = |f: fn(&NewVariant) -> Option<&str>| {
-                new.iter().filter_map(f).collect::<Vec<_>>().join(", ")
-            };
-            let err = taken(
-                err.into(),
-                "product_variants_sku_key",
-                Taken::Sku,
-                of(|v| Some(v.sku.as_str())),
-            );
-            let err = taken(
-                err,
-                "product_variants_gtin_key",
-                Taken::Gtin,
-                of(|v| v.gtin.as_ref().map(Gtin::as_str)),
-            );
-            missing(err, "product", product)
-        })?;
-    inserted.sort_by_key(|v| v.id);
-    inserted.into_iter().map(Variant::try_from).collect()
 }
