@@ -254,6 +254,60 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_new_variant_beside_its_siblings_needs_their_currency_and_a_new_combination() {
+        let size = OptionType::new(
+            crate::values::OptionName::parse("Size").unwrap(),
+            ["M", "L"]
+                .iter()
+                .map(|v| crate::values::OptionValue::parse(v).unwrap())
+                .collect(),
+        )
+        .unwrap();
+        let options = ProductOptions::new(vec![size]).unwrap();
+        let pick = |value: &str| {
+            OptionSelection::new(vec![OptionChoice {
+                option: crate::values::OptionName::parse("size").unwrap(),
+                value: crate::values::OptionValue::parse(value).unwrap(),
+            }])
+            .unwrap()
+        };
+        let mut medium = sellable(1, "TEE-M", 1).variant;
+        medium.selection = options.resolve(&pick("M")).unwrap();
+        let new = |value: &str, price: &str, currency| NewVariant {
+            selection: pick(value),
+            ..NewVariant::default_of(
+                Sku::parse("TEE-X").unwrap(),
+                Money::parse(price, currency).unwrap(),
+                1,
+            )
+        };
+        let large = new("l", "2.00", Currency::EUR)
+            .checked_beside(&options, std::slice::from_ref(&medium))
+            .unwrap();
+        assert_eq!(
+            large.selection.to_string(),
+            "Size: L",
+            "in the product's spelling"
+        );
+        assert!(matches!(
+            new("m", "2.00", Currency::EUR).checked_beside(&options, std::slice::from_ref(&medium)),
+            Err(CatalogError::Options(OptionError::DuplicateVariant {
+                first: 0,
+                second: 1,
+                ..
+            }))
+        ));
+        assert!(matches!(
+            new("l", "2.00", Currency::USD).checked_beside(&options, std::slice::from_ref(&medium)),
+            Err(CatalogError::Money(_))
+        ));
+        assert!(matches!(
+            new("xl", "2.00", Currency::EUR).checked_beside(&options, &[]),
+            Err(CatalogError::Options(_))
+        ));
+    }
+
+    #[test]
     fn every_short_line_is_named_at_once() {
         let (a, b, c) = (
             sellable(1, "A", 5),

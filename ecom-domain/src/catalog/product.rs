@@ -181,6 +181,29 @@ impl NewVariant {
         self.selection = options.resolve(&self.selection)?;
         Ok(self)
     }
+
+    /// Checks it as a new variant beside `siblings`, a product's variants in id
+    /// order, of a product with `options`: as [`NewVariant::checked`], priced in the
+    /// siblings' currency, and a combination none of them has.
+    pub fn checked_beside(
+        self,
+        options: &ProductOptions,
+        siblings: &[Variant],
+    ) -> Result<Self, CatalogError> {
+        let new = self.checked(options)?;
+        if let Some(sibling) = siblings.first() {
+            sibling.price.try_cmp(&new.price)?;
+        }
+        if let Some(first) = siblings.iter().position(|v| v.selection == new.selection) {
+            return Err(OptionError::DuplicateVariant {
+                selection: new.selection,
+                first,
+                second: siblings.len(),
+            }
+            .into());
+        }
+        Ok(new)
+    }
 }
 
 /// What it takes to create a product with its variants.

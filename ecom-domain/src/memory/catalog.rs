@@ -244,18 +244,7 @@ impl CatalogRepository for MemoryStore {
     fn add_variant(&self, product: ProductId, new: NewVariant) -> Result<Variant, DomainError> {
         self.atomically(|s| {
             let p = s.product(product)?;
-            let new = new.checked(&p.options)?;
-            if let Some(sibling) = p.variants.first() {
-                sibling.price.try_cmp(&new.price)?;
-            }
-            if let Some(first) = p.variants.iter().position(|v| v.selection == new.selection) {
-                return Err(crate::catalog::OptionError::DuplicateVariant {
-                    selection: new.selection,
-                    first,
-                    second: p.variants.len(),
-                }
-                .into());
-            }
+            let new = new.checked_beside(&p.options, &p.variants)?;
             s.ensure_unique(&new)?;
             let variant = s.new_variant(product, new);
             let p = s.product_mut(product)?;

@@ -440,7 +440,6 @@ impl CatalogRepository for PgStore {
                 .optional()?
                 .ok_or_else(|| not_found("product", product))?;
             let options: ProductOptions = from_json("product options", options)?;
-            let new = new.clone().checked(&options).map_err(DomainError::from)?;
             let siblings: Vec<Variant> = product_variants::table
                 .filter(product_variants::product_id.eq(product.get()))
                 .order(product_variants::id)
@@ -449,20 +448,10 @@ impl CatalogRepository for PgStore {
                 .into_iter()
                 .map(Variant::try_from)
                 .collect::<Result<_, _>>()?;
-            if let Some(sibling) = siblings.first() {
-                sibling
-                    .price
-                    .try_cmp(&new.price)
-                    .map_err(DomainError::from)?;
-            }
-            if let Some(first) = siblings.iter().position(|v| v.selection == new.selection) {
-                return Err(DomainError::from(OptionError::DuplicateVariant {
-                    selection: new.selection,
-                    first,
-                    second: siblings.len(),
-                })
-                .into());
-            }
+            let new = new
+                .clone()
+                .checked_beside(&options, &siblings)
+                .map_err(DomainError::from)?;
             ensure_unique(conn, std::slice::from_ref(&new))?;
             insert_variants(conn, product, std::slice::from_ref(&new))?
                 .pop()
