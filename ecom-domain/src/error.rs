@@ -2,7 +2,9 @@
 
 use crate::cart::{CartError, CartStatus};
 pub use crate::catalog::Shortage;
-use crate::catalog::{CatalogError, OptionError, shortages};
+use crate::catalog::{
+    AttributeError, BrowseError, CatalogError, CollectionError, MediaError, OptionError, shortages,
+};
 use crate::ids::{CartId, CategoryId, OrderId, VariantId};
 use crate::money::{Money, MoneyError};
 use crate::order::{OrderEvent, OrderStatus, OrderTransitionError};
@@ -20,8 +22,10 @@ pub enum Taken {
     Sku,
     /// A variant already has this barcode.
     Gtin,
-    /// A category already has this slug.
+    /// A category, product or collection already has this slug.
     Slug,
+    /// An attribute already has this name (compared ignoring case).
+    Attribute,
     /// The provider already used this reference for another payment.
     ProviderRef,
 }
@@ -110,6 +114,18 @@ pub enum DomainError {
     /// A product's option types or its variants' selections break the variant rules.
     #[error(transparent)]
     Options(#[from] OptionError),
+    /// Attribute values break their definitions, or a definition is malformed.
+    #[error(transparent)]
+    Attribute(#[from] AttributeError),
+    /// A product's images break the media rules.
+    #[error(transparent)]
+    Media(#[from] MediaError),
+    /// A collection's products break the collection rules.
+    #[error(transparent)]
+    Collection(#[from] CollectionError),
+    /// A listing's filter or a search query is refused.
+    #[error(transparent)]
+    Browse(#[from] BrowseError),
     /// Checkout of an empty cart.
     #[error("the cart is empty")]
     EmptyCart,

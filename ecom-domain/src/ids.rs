@@ -53,6 +53,8 @@ typed_ids! {
     /// Identifies a [`Variant`](crate::catalog::Variant): what carts, orders and
     /// stock count.
     VariantId;
+    /// Identifies a [`Collection`](crate::catalog::Collection).
+    CollectionId;
     /// Identifies a [`User`](crate::account::User).
     UserId;
     /// Identifies an [`Address`](crate::account::Address).

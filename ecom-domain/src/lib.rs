@@ -66,10 +66,12 @@ pub mod prelude {
     pub use crate::catalog::Shortage;
     pub use crate::catalog::{
         Attribute, AttributeChoices, AttributeDefinition, AttributeError, AttributeKind,
-        AttributeValue, CatalogError, Category, CollectionError, CollectionProducts, MediaError,
-        NewCategory, NewProduct, NewVariant, OptionChoice, OptionError, OptionSelection,
-        OptionType, Page, PageRequest, Product, ProductImage, ProductOptions, ProductStatus,
-        ProductUpdate, Sellable, Variant,
+        AttributeValue, Browse, BrowseCursor, BrowseError, BrowseFilter, BrowseRequest, BrowseSort,
+        CatalogError, Category, Collection, CollectionError, CollectionProducts, FacetCount,
+        FacetFilter, FacetKey, Hit, MediaError, NewCategory, NewCollection, NewProduct, NewVariant,
+        OptionChoice, OptionError, OptionSelection, OptionType, Page, PageRequest, PriceRange,
+        Product, ProductImage, ProductOptions, ProductStatus, ProductUpdate, SearchCursor,
+        SearchLanguage, SearchQuery, SearchRequest, Sellable, Variant,
     };
     pub use crate::error::{DomainError, Taken};
     pub use crate::ids::*;

@@ -11,13 +11,15 @@ use sha2::{Digest, Sha256};
 use crate::account::{Address, NewAddress, NewUser, ProfileUpdate, User};
 use crate::cart::{Cart, CartOwner};
 use crate::catalog::{
-    Category, NewCategory, NewProduct, NewVariant, Page, PageRequest, Product, ProductStatus,
-    ProductUpdate, Sellable, Variant,
+    Attribute, AttributeDefinition, Browse, BrowseRequest, Category, Collection,
+    CollectionProducts, Hit, NewCategory, NewCollection, NewProduct, NewVariant, Page, PageRequest,
+    Product, ProductImage, ProductStatus, ProductUpdate, SearchCursor, SearchLanguage,
+    SearchRequest, Sellable, Variant,
 };
 use crate::error::DomainError;
 use crate::ids::{
-    AddressId, CartId, CartRef, CategoryId, OrderId, OrderRef, PaymentId, ProductId, UserId,
-    VariantId,
+    AddressId, CartId, CartRef, CategoryId, CollectionId, OrderId, OrderRef, PaymentId, ProductId,
+    UserId, VariantId,
 };
 use crate::money::{Currency, Money};
 use crate::order::{Customer, Order, OrderEvent, OrderStatus};
@@ -70,6 +72,26 @@ pub trait CatalogReader {
     ) -> Result<Page<Product, ProductId>, Self::Error>;
     /// Active products whose names resemble `query`, best match first.
     fn search_products(&self, query: &str, limit: u32) -> Result<Vec<Product>, Self::Error>;
+    /// A page of a category listing with filters, a sort, the number of matching
+    /// products and their facet counts ([`Browse::of`] says what it holds).
+    fn browse(&self, request: BrowseRequest) -> Result<Browse, Self::Error>;
+    /// Active products matching a search query, most relevant first, a page at a
+    /// time. Products whose name, description or attribute and option values hold
+    /// every word (the last as a prefix, each word as the shop's search language
+    /// stems it) come first; when no product holds them, products whose names
+    /// resemble the query (a typo) are the hits.
+    fn search(&self, request: SearchRequest) -> Result<Page<Hit, SearchCursor>, Self::Error>;
+    /// The attribute definitions, by name.
+    fn attributes(&self) -> Result<Vec<AttributeDefinition>, Self::Error>;
+    /// One collection by its slug, with its products' ids in order.
+    fn collection(&self, slug: &Slug) -> Result<Collection, Self::Error>;
+    /// The active products of a collection, in the collection's order, a page at a
+    /// time; the key is a product's position in the collection.
+    fn collection_products(
+        &self,
+        id: CollectionId,
+        page: PageRequest<u32>,
+    ) -> Result<Page<Product, u32>, Self::Error>;
 }
 
 /// Categories and products: the reads of [`CatalogReader`] and the writes.
@@ -99,6 +121,36 @@ pub trait CatalogRepository: CatalogReader {
     fn set_price(&self, id: VariantId, price: Money) -> Result<Variant, Self::Error>;
     /// Adds units to a variant's stock.
     fn restock(&self, id: VariantId, units: u32) -> Result<Variant, Self::Error>;
+    /// Defines an attribute (its name unique ignoring case). Definitions are kept as
+    /// defined: values already written stay valid.
+    fn define_attribute(
+        &self,
+        definition: AttributeDefinition,
+    ) -> Result<AttributeDefinition, Self::Error>;
+    /// Replaces a product's attribute values, checked against the definitions.
+    fn set_product_attributes(
+        &self,
+        id: ProductId,
+        attributes: Vec<Attribute>,
+    ) -> Result<Product, Self::Error>;
+    /// Replaces a variant's own attribute values, checked against the definitions.
+    fn set_variant_attributes(
+        &self,
+        id: VariantId,
+        attributes: Vec<Attribute>,
+    ) -> Result<Variant, Self::Error>;
+    /// Replaces a product's images, checked by [`check_images`](crate::catalog::check_images).
+    fn set_images(&self, id: ProductId, images: Vec<ProductImage>) -> Result<Product, Self::Error>;
+    /// Creates an empty collection (its slug unique among collections).
+    fn create_collection(&self, new: NewCollection) -> Result<Collection, Self::Error>;
+    /// Replaces a collection's products (each must exist), in order.
+    fn set_collection_products(
+        &self,
+        id: CollectionId,
+        products: CollectionProducts,
+    ) -> Result<Collection, Self::Error>;
+    /// Sets the language full-text search applies, and re-indexes the catalog in it.
+    fn set_search_language(&self, language: SearchLanguage) -> Result<(), Self::Error>;
 }
 
 /// Users, credentials and address books.

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{
-    Array, BigInt, Bytea, Integer, Nullable, Numeric, SmallInt, Text, Untyped,
+    Array, BigInt, Bool, Bytea, Integer, Nullable, Numeric, SmallInt, Text, Timestamptz, Untyped,
 };
 use diesel::{QueryResult, RunQueryDsl};
 use rust_decimal::Decimal;
@@ -21,6 +21,7 @@ use rust_decimal::Decimal;
 #[derive(Debug, Clone)]
 pub(crate) enum Bind {
     Int(i32),
+    Bool(bool),
     BigInt(i64),
     NullableBigInt(Option<i64>),
     Text(String),
@@ -29,6 +30,8 @@ pub(crate) enum Bind {
     NullableBytea(Option<Vec<u8>>),
     Uuid(uuid::Uuid),
     Numeric(Decimal),
+    NullableNumeric(Option<Decimal>),
+    NullableTimestamptz(Option<chrono::DateTime<chrono::Utc>>),
     BigIntArray(Vec<i64>),
     IntArray(Vec<i32>),
     SmallIntArray(Vec<i16>),
@@ -170,6 +173,7 @@ fn malformed(statement: &Statement) -> diesel::result::Error {
 fn push_bind<'b>(out: &mut AstPass<'_, 'b, Pg>, bind: &'b Bind) -> QueryResult<()> {
     match bind {
         Bind::Int(v) => out.push_bind_param::<Integer, _>(v),
+        Bind::Bool(v) => out.push_bind_param::<Bool, _>(v),
         Bind::BigInt(v) => out.push_bind_param::<BigInt, _>(v),
         Bind::NullableBigInt(v) => out.push_bind_param::<Nullable<BigInt>, _>(v),
         Bind::Text(v) => out.push_bind_param::<Text, _>(v),
@@ -179,6 +183,8 @@ fn push_bind<'b>(out: &mut AstPass<'_, 'b, Pg>, bind: &'b Bind) -> QueryResult<(
         Bind::Uuid(v) => out.push_bind_param::<diesel::sql_types::Uuid, _>(v),
         Bind::BigIntArray(v) => out.push_bind_param::<Array<BigInt>, _>(v),
         Bind::Numeric(v) => out.push_bind_param::<Numeric, _>(v),
+        Bind::NullableNumeric(v) => out.push_bind_param::<Nullable<Numeric>, _>(v),
+        Bind::NullableTimestamptz(v) => out.push_bind_param::<Nullable<Timestamptz>, _>(v),
         Bind::IntArray(v) => out.push_bind_param::<Array<Integer>, _>(v),
         Bind::SmallIntArray(v) => out.push_bind_param::<Array<SmallInt>, _>(v),
         Bind::TextArray(v) => out.push_bind_param::<Array<Text>, _>(v),

@@ -137,6 +137,10 @@ fn status_and_code(err: &DomainError) -> (StatusCode, &'static str) {
         DomainError::NotInCart { .. } => (S::NOT_FOUND, "not_in_cart"),
         DomainError::NotOnSale(_) => (S::CONFLICT, "not_on_sale"),
         DomainError::Options(_) => (S::UNPROCESSABLE_ENTITY, "invalid_options"),
+        DomainError::Attribute(_) => (S::UNPROCESSABLE_ENTITY, "invalid_attributes"),
+        DomainError::Media(_) => (S::UNPROCESSABLE_ENTITY, "invalid_images"),
+        DomainError::Collection(_) => (S::UNPROCESSABLE_ENTITY, "invalid_collection"),
+        DomainError::Browse(_) => (S::UNPROCESSABLE_ENTITY, "invalid_filter"),
         DomainError::CategoryCycle { .. } | DomainError::ConcurrentUpdate { .. } => {
             (S::CONFLICT, "conflict")
         }

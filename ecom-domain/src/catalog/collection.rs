@@ -4,9 +4,38 @@
 
 use std::collections::hash_map::{Entry, HashMap};
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::ProductId;
+use crate::ids::{CollectionId, ProductId};
+use crate::values::{CollectionName, Slug};
+
+/// A curated, ordered list of products.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Collection {
+    /// Its id.
+    pub id: CollectionId,
+    /// Unique URL key.
+    pub slug: Slug,
+    /// Display name.
+    pub name: CollectionName,
+    /// Its products, in the shop's order (drafts and archived ones included: a
+    /// listing of the collection shows only the active ones).
+    pub products: CollectionProducts,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What it takes to create a collection; its products are set afterwards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCollection {
+    /// Unique URL key.
+    pub slug: Slug,
+    /// Display name.
+    pub name: CollectionName,
+}
 
 /// What the collection rules refuse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

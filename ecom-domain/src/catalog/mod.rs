@@ -20,25 +20,31 @@
 //!   pricing and checkout take. [`Shortage`] and [`ensure_in_stock`] count variants,
 //!   and an order line snapshots the variant's SKU, name and selection as they were.
 //!
-//! # Still values only
-//!
-//! These rules are tested but no repository stores them yet:
+//! # Attributes, images, collections
 //!
 //! - **Attributes** are [`AttributeDefinition`]s defined once for the catalog; the
-//!   values on a product or a variant go through [`check_attributes`]. Numbers are
-//!   exact decimals that fit `numeric(18,6)`.
+//!   values on a product or a variant go through [`check_attributes`] when written.
+//!   Numbers are exact decimals that fit `numeric(18,6)`.
 //! - **Images** are [`ProductImage`]s (a [`MediaUrl`](crate::values::MediaUrl), alt
 //!   text, optionally the option value they show), written through [`check_images`].
-//! - **Collections** have a [`CollectionName`](crate::values::CollectionName), a
-//!   [`Slug`] and [`CollectionProducts`], an ordered list without repeats.
+//! - **Collections** ([`Collection`]) have a [`CollectionName`](crate::values::CollectionName),
+//!   a [`Slug`] and [`CollectionProducts`], an ordered list without repeats.
+//!
+//! # Browse and search
+//!
+//! A category listing filters by facet values ([`facet_keys`]: a product's option
+//! and attribute values, folded to lower case), price and stock ([`BrowseFilter`]),
+//! sorts ([`BrowseSort`]), pages by keyset ([`BrowseCursor`]) and counts how many
+//! matching products have each facet value ([`Browse::of`] is the rule every store
+//! follows). A search ranks products by a [`SearchQuery`], its last word a prefix.
 //!
 //! Each group of rules refuses with its own error ([`OptionError`], [`AttributeError`],
-//! [`MediaError`], [`CollectionError`]; a bad barcode is a
-//! [`GtinError`](crate::values::GtinError) inside `ValidationError`). The option
-//! rules reach callers as `DomainError::Options`; the others gain a `DomainError`
-//! variant each when the repository calls that return them arrive.
+//! [`MediaError`], [`CollectionError`], [`BrowseError`]; a bad barcode is a
+//! [`GtinError`](crate::values::GtinError) inside `ValidationError`), each reaching
+//! callers as the `DomainError` variant of the same name.
 
 mod attribute;
+mod browse;
 mod collection;
 mod media;
 mod product;
@@ -48,7 +54,12 @@ pub use attribute::{
     Attribute, AttributeChoices, AttributeDefinition, AttributeError, AttributeKind,
     AttributeValue, MAX_ATTRIBUTES, check_attributes,
 };
-pub use collection::{CollectionError, CollectionProducts};
+pub use browse::{
+    Browse, BrowseCursor, BrowseError, BrowseFilter, BrowseRequest, BrowseSort, FacetCount,
+    FacetFilter, FacetKey, Hit, PriceRange, SearchCursor, SearchLanguage, SearchQuery,
+    SearchRequest, facet_keys, in_stock, price_from, words,
+};
+pub use collection::{Collection, CollectionError, CollectionProducts, NewCollection};
 pub use media::{MAX_IMAGES, MediaError, ProductImage, check_images};
 pub use product::{
     NewProduct, NewVariant, Product, ProductStatus, ProductUpdate, Sellable, Shortage, Variant,
@@ -245,6 +256,7 @@ pub(crate) mod tests {
                 stock_on_hand: stock,
                 weight_grams: None,
                 gtin: None,
+                attributes: Vec::new(),
                 created_at: now,
                 updated_at: now,
             },

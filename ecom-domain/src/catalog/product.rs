@@ -10,7 +10,10 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{CatalogError, OptionError, OptionSelection, ProductOptions, check_price, check_stock};
+use super::{
+    Attribute, CatalogError, OptionError, OptionSelection, ProductImage, ProductOptions,
+    check_price, check_stock,
+};
 use crate::ids::{CategoryId, ProductId, VariantId};
 use crate::money::{Money, MoneyError};
 use crate::values::{Description, Gtin, ProductName, Quantity, Sku, Slug};
@@ -48,6 +51,11 @@ pub struct Product {
     pub status: ProductStatus,
     /// Its option types (Colour, Size...), none for a product of one variant.
     pub options: ProductOptions,
+    /// Its attribute values ([`check_attributes`](super::check_attributes)), in the
+    /// order given.
+    pub attributes: Vec<Attribute>,
+    /// Its images, in display order ([`check_images`](super::check_images)).
+    pub images: Vec<ProductImage>,
     /// Its variants, ordered by id: at least one.
     pub variants: Vec<Variant>,
     /// When it was created.
@@ -104,6 +112,8 @@ pub struct Variant {
     pub weight_grams: Option<u32>,
     /// Its barcode, when it has one: unique across the catalog.
     pub gtin: Option<Gtin>,
+    /// Its own attribute values, beside its product's.
+    pub attributes: Vec<Attribute>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it last changed.

@@ -3,11 +3,13 @@
 use chrono::Utc;
 
 use crate::catalog::{
-    Category, NewCategory, NewProduct, NewVariant, Page, PageRequest, Product, ProductStatus,
-    ProductUpdate, Sellable, Variant, check_price, check_stock,
+    Attribute, AttributeDefinition, Browse, BrowseRequest, Category, Collection,
+    CollectionProducts, Hit, NewCategory, NewCollection, NewProduct, NewVariant, Page, PageRequest,
+    Product, ProductImage, ProductStatus, ProductUpdate, SearchCursor, SearchLanguage,
+    SearchRequest, Sellable, Variant, check_price, check_stock,
 };
 use crate::error::{DomainError, Taken};
-use crate::ids::{CategoryId, ProductId, VariantId};
+use crate::ids::{CategoryId, CollectionId, ProductId, VariantId};
 use crate::money::Money;
 use crate::repo::{CatalogReader, CatalogRepository};
 use crate::values::{Sku, Slug};
@@ -121,6 +123,30 @@ impl CatalogReader for MemoryStore {
                 .collect())
         })
     }
+
+    fn browse(&self, request: BrowseRequest) -> Result<Browse, DomainError> {
+        self.read(|s| s.browse(request))
+    }
+
+    fn search(&self, request: SearchRequest) -> Result<Page<Hit, SearchCursor>, DomainError> {
+        self.read(|s| s.search(&request))
+    }
+
+    fn attributes(&self) -> Result<Vec<AttributeDefinition>, DomainError> {
+        self.read(|s| Ok(s.attributes.clone()))
+    }
+
+    fn collection(&self, slug: &Slug) -> Result<Collection, DomainError> {
+        self.read(|s| s.collection_by_slug(slug))
+    }
+
+    fn collection_products(
+        &self,
+        id: CollectionId,
+        page: PageRequest<u32>,
+    ) -> Result<Page<Product, u32>, DomainError> {
+        self.read(|s| s.collection_products(id, page))
+    }
 }
 
 impl CatalogRepository for MemoryStore {
@@ -199,6 +225,8 @@ impl CatalogRepository for MemoryStore {
                 category_id: new.category_id,
                 status: new.status,
                 options: new.options,
+                attributes: Vec::new(),
+                images: Vec::new(),
                 variants,
                 created_at: now,
                 updated_at: now,
@@ -277,6 +305,52 @@ impl CatalogRepository for MemoryStore {
             Ok(variant.clone())
         })
     }
+
+    fn define_attribute(
+        &self,
+        definition: AttributeDefinition,
+    ) -> Result<AttributeDefinition, DomainError> {
+        self.atomically(|s| s.define_attribute(definition))
+    }
+
+    fn set_product_attributes(
+        &self,
+        id: ProductId,
+        attributes: Vec<Attribute>,
+    ) -> Result<Product, DomainError> {
+        self.atomically(|s| s.set_product_attributes(id, attributes))
+    }
+
+    fn set_variant_attributes(
+        &self,
+        id: VariantId,
+        attributes: Vec<Attribute>,
+    ) -> Result<Variant, DomainError> {
+        self.atomically(|s| s.set_variant_attributes(id, attributes))
+    }
+
+    fn set_images(&self, id: ProductId, images: Vec<ProductImage>) -> Result<Product, DomainError> {
+        self.atomically(|s| s.set_images(id, images))
+    }
+
+    fn create_collection(&self, new: NewCollection) -> Result<Collection, DomainError> {
+        self.atomically(|s| s.create_collection(new))
+    }
+
+    fn set_collection_products(
+        &self,
+        id: CollectionId,
+        products: CollectionProducts,
+    ) -> Result<Collection, DomainError> {
+        self.atomically(|s| s.set_collection_products(id, products))
+    }
+
+    fn set_search_language(&self, language: SearchLanguage) -> Result<(), DomainError> {
+        self.atomically(|s| {
+            s.set_search_language(language);
+            Ok(())
+        })
+    }
 }
 
 impl super::state::State {
@@ -312,6 +386,7 @@ impl super::state::State {
             stock_on_hand: new.stock_on_hand,
             weight_grams: new.weight_grams,
             gtin: new.gtin,
+            attributes: Vec::new(),
             created_at: now,
             updated_at: now,
         };
@@ -323,13 +398,13 @@ impl super::state::State {
 /// pg_trgm's similarity as an exact fraction: shared trigrams over all trigrams of
 /// the two strings, where each word is padded with two spaces in front and one behind.
 #[derive(Debug, Clone, Copy)]
-struct Similarity {
+pub(super) struct Similarity {
     shared: usize,
     all: usize,
 }
 
 impl Similarity {
-    fn of(a: &str, b: &str) -> Self {
+    pub(super) fn of(a: &str, b: &str) -> Self {
         fn trigrams(s: &str) -> std::collections::BTreeSet<[char; 3]> {
             let mut set = std::collections::BTreeSet::new();
             for word in s
@@ -356,8 +431,13 @@ impl Similarity {
     }
 
     /// pg_trgm's default `%` threshold: similarity ≥ 0.3.
-    fn at_least_threshold(self) -> bool {
+    pub(super) fn at_least_threshold(self) -> bool {
         self.all > 0 && 10 * self.shared >= 3 * self.all
+    }
+
+    /// The similarity in millionths, rounded down.
+    pub(super) fn millionths(self) -> i64 {
+        (self.shared * 1_000_000 / self.all.max(1)) as i64
     }
 }
 

@@ -45,6 +45,7 @@
 //! ```
 
 mod account;
+mod browse;
 mod cart;
 mod catalog;
 mod checkout;

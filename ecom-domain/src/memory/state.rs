@@ -6,9 +6,13 @@ use chrono::{DateTime, Utc};
 
 use crate::account::{Address, User};
 use crate::cart::{Cart, CartOwner};
-use crate::catalog::{Category, Product, Sellable, Variant};
+use crate::catalog::{
+    AttributeDefinition, Category, Collection, Product, SearchLanguage, Sellable, Variant,
+};
 use crate::error::{DomainError, Taken};
-use crate::ids::{AddressId, CartId, CategoryId, OrderId, PaymentId, ProductId, UserId, VariantId};
+use crate::ids::{
+    AddressId, CartId, CategoryId, CollectionId, OrderId, PaymentId, ProductId, UserId, VariantId,
+};
 use crate::order::{Order, OrderEvent, StatusChange};
 use crate::payment::Payment;
 use crate::repo::{AddressChoice, OrderSummary};
@@ -22,6 +26,10 @@ pub(super) struct State {
     pub(super) products: BTreeMap<ProductId, Product>,
     /// The product of each variant.
     pub(super) variant_products: BTreeMap<VariantId, ProductId>,
+    /// Attribute definitions, by name.
+    pub(super) attributes: Vec<AttributeDefinition>,
+    pub(super) collections: BTreeMap<CollectionId, Collection>,
+    pub(super) search_language: SearchLanguage,
     pub(super) users: BTreeMap<UserId, User>,
     pub(super) addresses: BTreeMap<AddressId, Address>,
     pub(super) carts: BTreeMap<CartId, Cart>,

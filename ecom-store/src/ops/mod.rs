@@ -5,8 +5,10 @@
 //! the outbox) and never imports another ops file nor anything of `repo/`; see
 //! `docs/architecture.md`.
 
+pub(crate) mod browse;
 pub(crate) mod cart;
 pub(crate) mod idempotency;
+pub(crate) mod merchandise;
 pub(crate) mod order;
 pub(crate) mod page;
 pub(crate) mod payment;

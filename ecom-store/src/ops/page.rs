@@ -3,26 +3,11 @@
 //! variants, so that a page and everything on it is one round trip.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bpchar, Integer, Jsonb, Nullable, Numeric, Text, Timestamptz};
 use ecom_domain::prelude::*;
 
 use crate::StoreError;
-use crate::rows::{ProductRow, VariantRow};
+use crate::rows::{PageRowColumns, ProductRow, VariantRow, group_by_product};
 use crate::sql::{Bind, CachedSql, Statement};
-
-/// The SQL types of the product columns the statements below select, in order:
-/// rows load by position.
-type ProductColumns = (
-    BigInt,
-    Text,
-    Text,
-    Text,
-    BigInt,
-    Text,
-    Jsonb,
-    Timestamptz,
-    Timestamptz,
-);
 
 /// A category page: the active products of the category and its subtree, a page of
 /// them in id order, joined to their variants (one row per variant, ordered by
@@ -39,7 +24,7 @@ WITH RECURSIVE tree (id) AS (
     SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id
 ), page AS (
     SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options,
-           p.created_at, p.updated_at
+           p.attributes, p.images, p.created_at, p.updated_at
     FROM products p
     WHERE p.category_id IN (SELECT id FROM tree) AND p.status = 'active'",
             $after,
@@ -59,9 +44,9 @@ macro_rules! page_with_variants {
     () => {
         "\
 SELECT page.id, page.slug, page.name, page.description, page.category_id, page.status,
-       page.options, page.created_at, page.updated_at,
+       page.options, page.attributes, page.images, page.created_at, page.updated_at,
        v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_hand,
-       v.weight_grams, v.gtin, v.created_at, v.updated_at
+       v.weight_grams, v.gtin, v.attributes, v.created_at, v.updated_at
 FROM page JOIN product_variants v ON v.product_id = page.id"
     };
 }
@@ -90,7 +75,7 @@ static SEARCH: Statement = Statement::new(concat!(
     "\
 WITH page AS (
     SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options,
-           p.created_at, p.updated_at, similarity(p.name, $1) AS rank
+           p.attributes, p.images, p.created_at, p.updated_at, similarity(p.name, $1) AS rank
     FROM products p
     WHERE p.status = 'active' AND (p.name % $1 OR strpos(lower(p.name), lower($2)) > 0)
     ORDER BY rank DESC, p.id
@@ -100,42 +85,6 @@ WITH page AS (
     page_with_variants!(),
     " ORDER BY page.rank DESC, page.id, v.id"
 ));
-
-/// The SQL types of a row of a page with variants: the product's columns, then the
-/// variant's, in the order of `page_with_variants!`.
-type PageRowColumns = (ProductColumns, VariantColumns);
-
-/// The SQL types of [`VariantRow`], in its column order.
-type VariantColumns = (
-    BigInt,
-    BigInt,
-    Text,
-    Jsonb,
-    Numeric,
-    Bpchar,
-    Integer,
-    Nullable<Integer>,
-    Nullable<Text>,
-    Timestamptz,
-    Timestamptz,
-);
-
-/// The products of rows of a product joined to each of its variants, in the rows'
-/// order (every row of one product next to each other).
-fn group_by_product(rows: Vec<(ProductRow, VariantRow)>) -> Result<Vec<Product>, StoreError> {
-    let mut products: Vec<(ProductRow, Vec<Variant>)> = Vec::new();
-    for (product, variant) in rows {
-        let variant = Variant::try_from(variant)?;
-        match products.last_mut() {
-            Some((last, variants)) if last.id == product.id => variants.push(variant),
-            _ => products.push((product, vec![variant])),
-        }
-    }
-    products
-        .into_iter()
-        .map(|(row, variants)| row.into_product(variants))
-        .collect()
-}
 
 /// Up to `wanted` active products of `category` and its subtree with ids after
 /// `after`, in id order, each with its variants.

@@ -18,7 +18,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 use rust_decimal::Decimal;
 
-use ecom_domain::catalog::check_price;
+use ecom_domain::catalog::{check_attributes, check_images, check_price};
 use ecom_domain::prelude::*;
 
 use crate::error::{missing, taken};
@@ -26,6 +26,7 @@ use crate::ops::page::{category_page, search_page};
 use crate::ops::product::{
     ensure_unique, insert_variants, load_product, load_sellable, with_variants,
 };
+use crate::ops::{browse, merchandise};
 use crate::rows::{
     CategoryRow, NewCategoryRow, NewProductRow, ProductChangeset, ProductRow, SellableRow,
     VariantRow, corrupt, from_json, money, sellable, sellable_columns, stock_column,
@@ -243,6 +244,31 @@ impl CatalogReader for PgReader {
             )
         })
     }
+
+    fn browse(&self, request: BrowseRequest) -> Result<Browse, StoreError> {
+        let request = request.checked().map_err(DomainError::from)?;
+        self.run(|conn| browse::browse(conn, &request))
+    }
+
+    fn search(&self, request: SearchRequest) -> Result<Page<Hit, SearchCursor>, StoreError> {
+        self.run(|conn| browse::search(conn, &request))
+    }
+
+    fn attributes(&self) -> Result<Vec<AttributeDefinition>, StoreError> {
+        self.run(merchandise::definitions)
+    }
+
+    fn collection(&self, slug: &Slug) -> Result<Collection, StoreError> {
+        self.run(|conn| merchandise::collection_by_slug(conn, slug))
+    }
+
+    fn collection_products(
+        &self,
+        id: CollectionId,
+        page: PageRequest<u32>,
+    ) -> Result<Page<Product, u32>, StoreError> {
+        self.run(|conn| browse::collection_products(conn, id, page))
+    }
 }
 
 /// The same reads on the writer, for callers that must see the latest data.
@@ -287,6 +313,30 @@ impl CatalogReader for PgStore {
 
     fn search_products(&self, query: &str, limit: u32) -> Result<Vec<Product>, StoreError> {
         self.writer_reader().search_products(query, limit)
+    }
+
+    fn browse(&self, request: BrowseRequest) -> Result<Browse, StoreError> {
+        self.writer_reader().browse(request)
+    }
+
+    fn search(&self, request: SearchRequest) -> Result<Page<Hit, SearchCursor>, StoreError> {
+        self.writer_reader().search(request)
+    }
+
+    fn attributes(&self) -> Result<Vec<AttributeDefinition>, StoreError> {
+        self.writer_reader().attributes()
+    }
+
+    fn collection(&self, slug: &Slug) -> Result<Collection, StoreError> {
+        self.writer_reader().collection(slug)
+    }
+
+    fn collection_products(
+        &self,
+        id: CollectionId,
+        page: PageRequest<u32>,
+    ) -> Result<Page<Product, u32>, StoreError> {
+        self.writer_reader().collection_products(id, page)
     }
 }
 
@@ -510,5 +560,78 @@ impl CatalogRepository for PgStore {
                 .optional()?;
             updated_variant(row, id)
         })
+    }
+
+    fn define_attribute(
+        &self,
+        definition: AttributeDefinition,
+    ) -> Result<AttributeDefinition, StoreError> {
+        self.write(|conn| merchandise::define(conn, &definition))?;
+        Ok(definition)
+    }
+
+    fn set_product_attributes(
+        &self,
+        id: ProductId,
+        attributes: Vec<Attribute>,
+    ) -> Result<Product, StoreError> {
+        self.write(|conn| {
+            let checked = check_attributes(&merchandise::definitions(conn)?, attributes.clone())
+                .map_err(DomainError::from)?;
+            merchandise::set_product_attributes(conn, id, &checked)?;
+            load_product(conn, id)
+        })
+    }
+
+    fn set_variant_attributes(
+        &self,
+        id: VariantId,
+        attributes: Vec<Attribute>,
+    ) -> Result<Variant, StoreError> {
+        self.write(|conn| {
+            let checked = check_attributes(&merchandise::definitions(conn)?, attributes.clone())
+                .map_err(DomainError::from)?;
+            merchandise::set_variant_attributes(conn, id, &checked)?;
+            load_sellable(conn, id).map(|s| s.variant)
+        })
+    }
+
+    fn set_images(&self, id: ProductId, images: Vec<ProductImage>) -> Result<Product, StoreError> {
+        self.write(|conn| {
+            // The product's options, locked: its images are checked against them.
+            let options: serde_json::Value = products::table
+                .find(id.get())
+                .select(products::options)
+                .for_no_key_update()
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| not_found("product", id))?;
+            let options: ProductOptions = from_json("product options", options)?;
+            let checked = check_images(&options, images.clone()).map_err(DomainError::from)?;
+            merchandise::set_images(conn, id, &checked)?;
+            load_product(conn, id)
+        })
+    }
+
+    fn create_collection(&self, new: NewCollection) -> Result<Collection, StoreError> {
+        self.write(|conn| {
+            let id = merchandise::create_collection(conn, &new)?;
+            merchandise::collection(conn, id)
+        })
+    }
+
+    fn set_collection_products(
+        &self,
+        id: CollectionId,
+        products: CollectionProducts,
+    ) -> Result<Collection, StoreError> {
+        self.write(|conn| {
+            merchandise::set_collection_products(conn, id, &products)?;
+            merchandise::collection(conn, id)
+        })
+    }
+
+    fn set_search_language(&self, language: SearchLanguage) -> Result<(), StoreError> {
+        self.write(|conn| merchandise::set_search_language(conn, &language))
     }
 }

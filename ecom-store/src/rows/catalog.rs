@@ -11,6 +11,7 @@ use super::value::{
 use crate::StoreError;
 use crate::decode::{PgDecimal, PgTimestamp};
 use crate::schema::{categories, product_variants, products};
+use diesel::sql_types::{BigInt, Bpchar, Integer, Jsonb, Nullable, Numeric, Text, Timestamptz};
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = categories, check_for_backend(diesel::pg::Pg))]
@@ -43,6 +44,8 @@ pub(crate) struct ProductRow {
     pub category_id: i64,
     pub status: String,
     pub options: serde_json::Value,
+    pub attributes: serde_json::Value,
+    pub images: serde_json::Value,
     #[diesel(deserialize_as = PgTimestamp)]
     pub created_at: DateTime<Utc>,
     #[diesel(deserialize_as = PgTimestamp)]
@@ -61,6 +64,8 @@ impl ProductRow {
             category_id: CategoryId::new(self.category_id),
             status: parse_enum("product status", &self.status)?,
             options: from_json("product options", self.options)?,
+            attributes: from_json("product attributes", self.attributes)?,
+            images: from_json("product images", self.images)?,
             variants,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -81,6 +86,7 @@ pub(crate) struct VariantRow {
     pub stock_on_hand: i32,
     pub weight_grams: Option<i32>,
     pub gtin: Option<String>,
+    pub attributes: serde_json::Value,
     #[diesel(deserialize_as = PgTimestamp)]
     pub created_at: DateTime<Utc>,
     #[diesel(deserialize_as = PgTimestamp)]
@@ -105,6 +111,7 @@ impl TryFrom<VariantRow> for Variant {
                 .gtin
                 .map(|g| Gtin::parse(&g).map_err(|e| corrupt("gtin", e)))
                 .transpose()?,
+            attributes: from_json("variant attributes", row.attributes)?,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -235,4 +242,59 @@ impl<'a> From<&'a ProductUpdate> for ProductChangeset<'a> {
             category_id: update.category_id.map(CategoryId::get),
         }
     }
+}
+
+/// The SQL types of the product columns a page of products selects (`ops/page.rs`, `ops/browse.rs`), in order:
+/// rows load by position.
+pub(crate) type ProductColumns = (
+    BigInt,
+    Text,
+    Text,
+    Text,
+    BigInt,
+    Text,
+    Jsonb,
+    Jsonb,
+    Jsonb,
+    Timestamptz,
+    Timestamptz,
+);
+
+/// The SQL types of a row of a page with variants: the product's columns, then the
+/// variant's, in the order of `page_with_variants!`.
+pub(crate) type PageRowColumns = (ProductColumns, VariantColumns);
+
+/// The SQL types of [`VariantRow`], in its column order.
+pub(crate) type VariantColumns = (
+    BigInt,
+    BigInt,
+    Text,
+    Jsonb,
+    Numeric,
+    Bpchar,
+    Integer,
+    Nullable<Integer>,
+    Nullable<Text>,
+    Jsonb,
+    Timestamptz,
+    Timestamptz,
+);
+
+/// The products of rows of a product joined to each of its variants, in the rows'
+/// order (every row of one product next to each other).
+pub(crate) fn group_by_product(
+    rows: Vec<(ProductRow, VariantRow)>,
+) -> Result<Vec<Product>, StoreError> {
+    let mut products: Vec<(ProductRow, Vec<Variant>)> = Vec::new();
+    for (product, variant) in rows {
+        let variant = Variant::try_from(variant)?;
+        match products.last_mut() {
+            Some((last, variants)) if last.id == product.id => variants.push(variant),
+            _ => products.push((product, vec![variant])),
+        }
+    }
+    products
+        .into_iter()
+        .map(|(row, variants)| row.into_product(variants))
+        .collect()
 }

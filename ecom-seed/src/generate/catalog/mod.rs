@@ -305,6 +305,7 @@ impl Catalog {
                 stock_on_hand: new.stock_on_hand,
                 weight_grams: new.weight_grams,
                 gtin: new.gtin,
+                attributes: Vec::new(),
                 created_at: listed.created_at,
                 updated_at: listed.created_at,
             },
