@@ -23,6 +23,9 @@ const ON_DELETE: &[(&str, &str)] = &[
     ("cart_lines_variant_id_fkey", "RESTRICT"),
     ("carts_user_id_fkey", "CASCADE"),
     ("categories_parent_id_fkey", "RESTRICT"),
+    // A collection's list goes with it; a listed product is archived, not deleted.
+    ("collection_products_collection_id_fkey", "CASCADE"),
+    ("collection_products_product_id_fkey", "RESTRICT"),
     ("idempotency_keys_order_id_fkey", "CASCADE"),
     ("order_addresses_order_id_fkey", "CASCADE"),
     ("order_lines_order_id_fkey", "CASCADE"),
