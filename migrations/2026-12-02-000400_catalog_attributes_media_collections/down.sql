@@ -12,6 +12,7 @@ DROP FUNCTION products_derive_catalog_index();
 DROP FUNCTION catalog_search_document(bigint, text, text, jsonb);
 DROP FUNCTION catalog_product_facets(bigint, jsonb);
 DROP FUNCTION catalog_facet_key(text, text);
+DROP FUNCTION catalog_array(jsonb);
 
 DROP TABLE collection_products;
 DROP TABLE collections;

@@ -46,7 +46,8 @@ CREATE TABLE attribute_definitions (
         CHECK (char_length(name) BETWEEN 1 AND 100 AND name = btrim(name)),
     CONSTRAINT attribute_definitions_kind_shape
         CHECK (kind->>'type' IN ('text', 'number', 'boolean', 'one_of')
-               AND (kind->>'type' = 'one_of') = (jsonb_typeof(kind->'choices') = 'array'))
+               AND (kind->>'type' = 'one_of')
+                   = (coalesce(jsonb_typeof(kind->'choices'), 'none') = 'array'))
 );
 -- Names compared ignoring case, as the domain compares them.
 CREATE UNIQUE INDEX attribute_definitions_name_key ON attribute_definitions (lower(name));
@@ -120,6 +121,12 @@ CREATE FUNCTION catalog_facet_key(name text, value text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$ SELECT lower(name) || chr(31) || lower(value) $$;
 
+-- The array itself, or an empty one: the products trigger runs before the CHECK
+-- constraints, which then refuse the malformed value with their own name.
+CREATE FUNCTION catalog_array(value jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT CASE jsonb_typeof(value) WHEN 'array' THEN value ELSE '[]'::jsonb END $$;
+
 -- The facet values of a product with these attribute values and its stored variants.
 CREATE FUNCTION catalog_product_facets(product bigint, attributes jsonb) RETURNS text[]
     LANGUAGE sql STABLE PARALLEL SAFE
@@ -127,7 +134,7 @@ CREATE FUNCTION catalog_product_facets(product bigint, attributes jsonb) RETURNS
     SELECT coalesce(array_agg(DISTINCT k ORDER BY k), '{}')
     FROM (
         SELECT catalog_facet_key(a->>'name', a->'value'->>'value')
-        FROM jsonb_array_elements(attributes) a
+        FROM jsonb_array_elements(catalog_array(attributes)) a
         UNION ALL
         SELECT catalog_facet_key(o->>'option', o->>'value')
         FROM product_variants v, jsonb_array_elements(v.options) o
@@ -151,7 +158,7 @@ CREATE FUNCTION catalog_search_document(product bigint, name text, description t
                SELECT string_agg(v, ' ')
                FROM (
                    SELECT a->'value'->>'value'
-                   FROM jsonb_array_elements(attributes) a
+                   FROM jsonb_array_elements(catalog_array(attributes)) a
                    WHERE a->'value'->>'type' IN ('text', 'choice')
                    UNION ALL
                    SELECT o->>'value'

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod bounds;
+mod browse;
 mod catalog;
 mod checkout;
 mod config;

@@ -8,7 +8,10 @@
 //!
 //! The catalog changes under the buyers: variants are added (combinations taken,
 //! or not among the options, are refused alike), prices change, products go to
-//! draft or archived and back.
+//! draft or archived and back, attribute values and images are set (unknown
+//! attributes and values refused alike), a collection is filled. Listings with
+//! facet filters, sorts and counts, searches and the collection's page are read
+//! in between, and must match the reference store's brute-force answers.
 //!
 //! The two stores allocate ids differently, so entities are named by the order in
 //! which the test created them, and outcomes are compared without ids.
@@ -107,7 +110,57 @@ enum Op {
     NewGuest {
         buyer: u32,
     },
+    /// A shopper lists the category: colours (a bit each of red, blue), a
+    /// material, in stock only, a price ceiling, a sort; two pages of two.
+    Browse {
+        colours: u8,
+        material: Option<usize>,
+        in_stock: bool,
+        max_minor: Option<i64>,
+        sort: BrowseSort,
+    },
+    /// A shopper searches for one of [`QUERIES`].
+    Search {
+        query: usize,
+    },
+    /// The back office sets a product's Material (one of [`MATERIALS`], the last
+    /// two refused: not a choice, not an attribute) and maybe its Weight.
+    SetAttributes {
+        product: usize,
+        material: usize,
+        weight: Option<i64>,
+    },
+    /// The back office marks a variant waterproof or not.
+    SetVariantAttributes {
+        variant: usize,
+        waterproof: bool,
+    },
+    /// The back office sets a product's images, the second tied to Colour: Red
+    /// (refused for a product without that option).
+    SetImages {
+        product: usize,
+        tied: bool,
+    },
+    /// The back office fills the collection with these products, in order.
+    SetCollection {
+        products: Vec<usize>,
+    },
+    /// A shopper reads the collection's active products.
+    ReadCollection,
 }
+
+/// What [`Op::Search`] looks for: words of names, option and attribute values,
+/// prefixes, a typo, nothing.
+const QUERIES: [&str; 8] = [
+    "shirt", "sh", "mug", "red", "cotton m", "blue l", "mgu", "lin",
+];
+/// What [`Op::SetAttributes`] sets as Material.
+const MATERIALS: [(&str, &str); 4] = [
+    ("Material", "cotton"),
+    ("Material", "Linen"),
+    ("Material", "Wool"),
+    ("Fabric", "Cotton"),
+];
 
 fn op() -> impl Strategy<Value = Op> {
     let buyer = 0u32..3;
@@ -139,6 +192,14 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0u32..3, 0u32..3, variant).prop_map(|(buyer, victim, variant)| Op::Meddle { buyer, victim, variant }),
         1 => (0u32..12).prop_map(|buyer| Op::SignOut { buyer }),
         1 => (0u32..3).prop_map(|buyer| Op::NewGuest { buyer }),
+        2 => (0u8..4, proptest::option::of(0usize..2), any::<bool>(), proptest::option::of(500i64..3000), prop::sample::select(BrowseSort::ALL.to_vec()))
+            .prop_map(|(colours, material, in_stock, max_minor, sort)| Op::Browse { colours, material, in_stock, max_minor, sort }),
+        2 => (0..QUERIES.len()).prop_map(|query| Op::Search { query }),
+        1 => (0..PRODUCTS, 0..MATERIALS.len(), proptest::option::of(1i64..500)).prop_map(|(product, material, weight)| Op::SetAttributes { product, material, weight }),
+        1 => (0..VARIANTS, any::<bool>()).prop_map(|(variant, waterproof)| Op::SetVariantAttributes { variant, waterproof }),
+        1 => (0..PRODUCTS, any::<bool>()).prop_map(|(product, tied)| Op::SetImages { product, tied }),
+        1 => proptest::collection::vec(0..PRODUCTS + 1, 0..4).prop_map(|products| Op::SetCollection { products }),
+        1 => Just(Op::ReadCollection),
     ]
 }
 
@@ -151,6 +212,8 @@ struct Subject<S> {
     orders: Vec<(OrderId, PaymentId, Money, OrderRef)>,
     /// Each buyer's session.
     buyers: Vec<SessionToken>,
+    category: CategoryId,
+    collection: CollectionId,
 }
 
 /// What an operation returned, without ids.
@@ -178,6 +241,14 @@ enum Outcome {
     Expired(usize),
     Stock(u32),
     Seen(OrderStatus, usize),
+    /// Two pages of a listing (products by index), the total and the facet counts.
+    Listing(Vec<Vec<usize>>, u64, Vec<(String, String, u64)>),
+    /// The products a search found, by index, in id order (stores rank alike only
+    /// in what they match: PostgreSQL's ts_rank is its own).
+    Hits(Vec<usize>),
+    Attributes(Vec<String>),
+    Images(Vec<String>),
+    Collection(Vec<usize>),
     Done,
     Error(String),
 }
@@ -472,6 +543,140 @@ where
                 s.buyers[buyer as usize] = session.token;
                 cart_outcome(s, cart)
             }
+            Op::Browse {
+                colours,
+                material,
+                in_stock,
+                max_minor,
+                sort,
+            } => listing(s, colours, material, in_stock, max_minor, sort)?,
+            Op::Search { query } => {
+                let found = s
+                    .store
+                    .search(SearchRequest {
+                        query: SearchQuery::parse(QUERIES[query])?,
+                        page: PageRequest::first(50),
+                    })
+                    .map_err(|e| domain(&e))?;
+                let mut hits: Vec<usize> = found
+                    .items
+                    .iter()
+                    .map(|h| product_index(s, h.product.id))
+                    .collect();
+                hits.sort_unstable();
+                Outcome::Hits(hits)
+            }
+            Op::SetAttributes {
+                product,
+                material,
+                weight,
+            } => {
+                let (name, value) = MATERIALS[material];
+                let mut attributes = vec![Attribute {
+                    name: AttributeName::parse(name)?,
+                    value: AttributeValue::Choice(AttributeText::parse(value)?),
+                }];
+                if let Some(grams) = weight {
+                    attributes.push(Attribute {
+                        name: AttributeName::parse("weight")?,
+                        value: AttributeValue::Number(rust_decimal::Decimal::new(grams * 10, 1)),
+                    });
+                }
+                let product = s
+                    .store
+                    .set_product_attributes(s.products[product], attributes)
+                    .map_err(|e| domain(&e))?;
+                Outcome::Attributes(
+                    product
+                        .attributes
+                        .iter()
+                        .map(|a| format!("{}={}", a.name, a.value))
+                        .collect(),
+                )
+            }
+            Op::SetVariantAttributes {
+                variant: v,
+                waterproof,
+            } => {
+                let attributes = vec![Attribute {
+                    name: AttributeName::parse("Waterproof")?,
+                    value: AttributeValue::Boolean(waterproof),
+                }];
+                let variant = s
+                    .store
+                    .set_variant_attributes(variant(s, v), attributes)
+                    .map_err(|e| domain(&e))?;
+                Outcome::Attributes(
+                    variant
+                        .attributes
+                        .iter()
+                        .map(|a| format!("{}={}", a.name, a.value))
+                        .collect(),
+                )
+            }
+            Op::SetImages { product, tied } => {
+                let image = |n: usize, option: Option<OptionChoice>| ProductImage {
+                    url: MediaUrl::parse(&format!("https://cdn.example.com/{product}/{n}.jpg"))
+                        .unwrap(),
+                    alt: AltText::parse("A photo").unwrap(),
+                    option,
+                };
+                let red = tied.then(|| OptionChoice {
+                    option: OptionName::parse("colour").unwrap(),
+                    value: OptionValue::parse("RED").unwrap(),
+                });
+                let product = s
+                    .store
+                    .set_images(s.products[product], vec![image(1, None), image(2, red)])
+                    .map_err(|e| domain(&e))?;
+                Outcome::Images(
+                    product
+                        .images
+                        .iter()
+                        .map(|i| {
+                            format!(
+                                "{} {:?}",
+                                i.url,
+                                i.option.as_ref().map(|o| o.value.as_str())
+                            )
+                        })
+                        .collect(),
+                )
+            }
+            Op::SetCollection { ref products } => {
+                // Past the products: one no store has.
+                let ids = products
+                    .iter()
+                    .map(|&i| {
+                        s.products
+                            .get(i)
+                            .copied()
+                            .unwrap_or(ProductId::new(i64::MAX))
+                    })
+                    .collect();
+                let Ok(list) = CollectionProducts::new(ids) else {
+                    return Ok(Outcome::Error("a product twice".into()));
+                };
+                let collection = s
+                    .store
+                    .set_collection_products(s.collection, list)
+                    .map_err(|e| domain(&e))?;
+                Outcome::Collection(
+                    collection
+                        .products
+                        .as_slice()
+                        .iter()
+                        .map(|id| product_index(s, *id))
+                        .collect(),
+                )
+            }
+            Op::ReadCollection => {
+                let page = s
+                    .store
+                    .collection_products(s.collection, PageRequest::first(10))
+                    .map_err(|e| domain(&e))?;
+                Outcome::Collection(page.items.iter().map(|p| product_index(s, p.id)).collect())
+            }
         })
     })();
     result.unwrap_or_else(|e| Outcome::Error(describe(&e)))
@@ -483,6 +688,71 @@ fn domain<E: RepoError>(err: &E) -> DomainError {
         Some(d) => d.clone(),
         None => panic!("store failure, not a domain outcome: {err}"),
     }
+}
+
+/// The index of a product the test created.
+fn product_index<S>(s: &Subject<S>, id: ProductId) -> usize {
+    s.products.iter().position(|p| *p == id).unwrap()
+}
+
+/// Two pages of two of a listing of the category, with its total and counts.
+fn listing<S: CatalogReader>(
+    s: &Subject<S>,
+    colours: u8,
+    material: Option<usize>,
+    in_stock: bool,
+    max_minor: Option<i64>,
+    sort: BrowseSort,
+) -> Result<Outcome, DomainError> {
+    let mut facets = Vec::new();
+    let picked: Vec<&str> = ["red", "Blue"]
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| colours & (1 << i) != 0)
+        .map(|(_, c)| c)
+        .collect();
+    if !picked.is_empty() {
+        facets.push(FacetFilter::new("Colour", &picked)?);
+    }
+    if let Some(m) = material {
+        facets.push(FacetFilter::new("material", &[MATERIALS[m].1])?);
+    }
+    let price = PriceRange::new(None, max_minor.map(|m| Money::from_minor(m, Currency::EUR)))?;
+    let mut request = BrowseRequest {
+        category: s.category,
+        filter: BrowseFilter {
+            facets,
+            price,
+            in_stock,
+        },
+        sort,
+        page: PageRequest::first(2),
+    };
+    let mut pages = Vec::new();
+    let mut last = None;
+    for _ in 0..2 {
+        let browse = s.store.browse(request.clone()).map_err(|e| domain(&e))?;
+        pages.push(
+            browse
+                .page
+                .items
+                .iter()
+                .map(|p| product_index(s, p.id))
+                .collect(),
+        );
+        let counts = browse
+            .facets
+            .iter()
+            .map(|c| (c.key.name.clone(), c.key.value.clone(), c.products))
+            .collect();
+        last = Some((browse.total, counts));
+        match browse.page.next {
+            Some(next) => request.page.after = Some(next),
+            None => break,
+        }
+    }
+    let (total, counts) = last.expect("one page at least");
+    Ok(Outcome::Listing(pages, total, counts))
 }
 
 fn setup<S: CatalogRepository + SessionRepository>(store: S) -> Subject<S> {
@@ -535,6 +805,45 @@ fn setup<S: CatalogRepository + SessionRepository>(store: S) -> Subject<S> {
         .map(|v| v.id)
         .collect();
     let products = vec![shirt.id, mug.id];
+    let kind = |choices: Option<&[&str]>| match choices {
+        Some(list) => AttributeKind::OneOf {
+            choices: AttributeChoices::new(
+                list.iter()
+                    .map(|c| AttributeText::parse(c).unwrap())
+                    .collect(),
+            )
+            .unwrap(),
+        },
+        None => AttributeKind::Boolean,
+    };
+    for (name, kind) in [
+        ("Material", kind(Some(&["Cotton", "Linen"]))),
+        ("Waterproof", kind(None)),
+        (
+            "Weight",
+            AttributeKind::Number {
+                unit: Some(AttributeUnit::parse("g").unwrap()),
+            },
+        ),
+    ] {
+        store
+            .define_attribute(AttributeDefinition {
+                name: AttributeName::parse(name).unwrap(),
+                kind,
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    // No stemming: the reference store matches words as they are.
+    store
+        .set_search_language(SearchLanguage::parse("simple").unwrap())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let collection = store
+        .create_collection(NewCollection {
+            slug: Slug::parse("picks").unwrap(),
+            name: CollectionName::parse("Picks").unwrap(),
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
+        .id;
     let buyers = (0..3)
         .map(|_| {
             store
@@ -549,6 +858,8 @@ fn setup<S: CatalogRepository + SessionRepository>(store: S) -> Subject<S> {
         variants,
         orders: Vec::new(),
         buyers,
+        category: category.id,
+        collection,
     }
 }
 
