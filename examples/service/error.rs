@@ -217,6 +217,30 @@ impl From<OptionError> for ApiError {
     }
 }
 
+impl From<AttributeError> for ApiError {
+    fn from(err: AttributeError) -> Self {
+        DomainError::from(err).into()
+    }
+}
+
+impl From<MediaError> for ApiError {
+    fn from(err: MediaError) -> Self {
+        DomainError::from(err).into()
+    }
+}
+
+impl From<CollectionError> for ApiError {
+    fn from(err: CollectionError) -> Self {
+        DomainError::from(err).into()
+    }
+}
+
+impl From<BrowseError> for ApiError {
+    fn from(err: BrowseError) -> Self {
+        DomainError::from(err).into()
+    }
+}
+
 /// A report whose signature does not hold: `400`, as a provider expects, so it
 /// retries only what it should.
 impl From<ecom_domain::webhook::WebhookError> for ApiError {

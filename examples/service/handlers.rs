@@ -1,6 +1,11 @@
 //! One handler per route: decode at the edge, call the store off the async runtime,
 //! answer JSON.
 
+mod listing;
+
+// A glob, as in `admin`: each handler's `__path_<handler>` type goes with it.
+pub(super) use listing::*;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};

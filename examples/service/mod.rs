@@ -7,6 +7,11 @@
 //! |---|---|
 //! | `GET /categories/{id}/products?after=&limit=` | a category page (with subcategories), keyset-paginated: active products with their option types and variants |
 //! | `GET /products/search?q=` | name search, products as on a category page |
+//! | `GET /categories/{id}/browse?facet=colour:red,blue&facet=size:m&min_price=&max_price=&currency=&in_stock=&sort=&limit=&after=` | a category listing filtered by facets (AND across, OR within), "from" price and stock, sorted `newest` / `price_asc` / `price_desc` / `name`, keyset-paginated by an opaque cursor, with its `total` and facet counts |
+//! | `GET /search?q=&limit=&after=` | full-text search over names, descriptions, attribute and option values (the last word a prefix; similar names when nothing matches), hits with their score |
+//! | `GET /collections/{slug}` | a collection |
+//! | `GET /collections/{slug}/products?after=&limit=` | its active products, in its order |
+//! | `GET /attributes` | the attribute definitions |
 //! | `POST /users` | register `{email, name, password}`; `202` whether or not the address was taken |
 //! | `POST /sessions/guest` | a guest session `{token, expires_at}` |
 //! | `POST /sessions/guest/cart` | a guest session and its empty cart in one step, `{currency?}` (EUR) |
@@ -46,7 +51,8 @@
 //! The back office's routes are under `/admin` (see [`admin`], which lists them),
 //! behind a token of their own: staff build the catalog, put a product on or off
 //! sale (`PUT /admin/products/{id}/status`), reprice a variant
-//! (`PUT /admin/variants/{id}/price`), restock, move orders on and refund payments.
+//! (`PUT /admin/variants/{id}/price`), restock, define attributes and set their
+//! values, set images, curate collections, move orders on and refund payments.
 //!
 //! The modules follow a request through: [`extract`] and `request` decode it,
 //! `handlers` call the store, `response` writes the JSON, [`error`] maps every
@@ -56,6 +62,7 @@
 pub mod admin;
 pub mod app;
 pub mod background;
+mod cursor;
 pub mod error;
 pub mod extract;
 mod handlers;
@@ -182,10 +189,34 @@ fn routes(limit: impl FnOnce(Router<App>) -> Router<App>) -> Routes {
         .add(M::POST, "/variants/{id}/restock", admin::restock)
         .add(M::GET, "/orders", admin::orders)
         .add(M::POST, "/orders/{id}/events", admin::order_event)
-        .add(M::POST, "/payments/{id}/refunds", admin::refund);
+        .add(M::POST, "/payments/{id}/refunds", admin::refund)
+        .add(M::POST, "/attributes", admin::define_attribute)
+        .add(
+            M::PUT,
+            "/products/{id}/attributes",
+            admin::set_product_attributes,
+        )
+        .add(
+            M::PUT,
+            "/variants/{id}/attributes",
+            admin::set_variant_attributes,
+        )
+        .add(M::PUT, "/products/{id}/images", admin::set_images)
+        .add(M::POST, "/collections", admin::create_collection)
+        .add(
+            M::PUT,
+            "/collections/{id}/products",
+            admin::set_collection_products,
+        )
+        .add(M::PUT, "/search-language", admin::set_search_language);
     Routes::new()
         .add(M::GET, "/categories/{id}/products", category_page)
         .add(M::GET, "/products/search", search)
+        .add(M::GET, "/categories/{id}/browse", browse)
+        .add(M::GET, "/search", catalog_search)
+        .add(M::GET, "/collections/{slug}", collection)
+        .add(M::GET, "/collections/{slug}/products", collection_products)
+        .add(M::GET, "/attributes", attributes)
         .add(M::POST, "/carts", open_cart)
         .add(M::GET, "/carts/{id}", cart)
         .add(M::POST, "/carts/{id}/items", add_item)

@@ -48,6 +48,11 @@ pub const ADMIN_SCHEME: &str = "admin";
     paths(
         handlers::category_page,
         handlers::search,
+        handlers::browse,
+        handlers::catalog_search,
+        handlers::collection,
+        handlers::collection_products,
+        handlers::attributes,
         handlers::register,
         handlers::guest_session,
         handlers::guest_cart,
@@ -71,6 +76,13 @@ pub const ADMIN_SCHEME: &str = "admin";
         admin::orders,
         admin::order_event,
         admin::refund,
+        admin::define_attribute,
+        admin::set_product_attributes,
+        admin::set_variant_attributes,
+        admin::set_images,
+        admin::create_collection,
+        admin::set_collection_products,
+        admin::set_search_language,
         metrics::live,
         metrics::ready,
         metrics::metrics,
@@ -258,8 +270,8 @@ error_responses! {
         lines), `illegal_transition` (details: the events allowed), \
         `idempotency_conflict` (a key reused for another request), `cart_not_open`, \
         `not_on_sale` (a variant of a draft or archived product), `payment_refused`, \
-        `order_not_payable`, `already_taken` (e-mail, SKU, barcode, slug), \
-        `conflict`.", retry: false;
+        `order_not_payable`, `already_taken` (e-mail, SKU, barcode, slug, attribute \
+        name), `conflict`.", retry: false;
     /// 413.
     TooLarge = "The body is larger than 64 KiB (`body_too_large`).", retry: false;
     /// 415.
@@ -269,7 +281,11 @@ error_responses! {
     Invalid = "A value is refused: `invalid` (e-mail, quantity, amount, address...), \
         `invalid_body` (a field missing or of the wrong type), `invalid_options` (a \
         product's option types or its variants' option values break the variant \
-        rules), `cart_full`, `query_too_long`, `guest_session_required`.", retry: false;
+        rules), `invalid_attributes` (an attribute not defined, given twice, or a \
+        value not of its type), `invalid_images`, `invalid_collection` (a product \
+        twice), `invalid_filter` (a facet, price range, sort or search query \
+        refused), `invalid_cursor` (an `after` the route did not make), `cart_full`, \
+        `query_too_long`, `guest_session_required`.", retry: false;
     /// 429.
     RateLimited = "Too many requests from this address (`rate_limited`).", retry: true;
     /// 503.

@@ -8,6 +8,10 @@ use ecom_domain::prelude::*;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+mod listing;
+
+pub(super) use listing::{BrowseQuery, CatalogSearchQuery, CollectionPageQuery};
+
 use super::error::ApiError;
 use super::response::currency_schema;
 

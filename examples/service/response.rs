@@ -3,6 +3,14 @@
 //! the service does not send. Money goes out as a decimal string with its currency,
 //! never as a float, so no client rounds a price.
 
+mod listing;
+mod merchandise;
+
+pub(super) use listing::{BrowseView, CollectionPageView, SearchPageView};
+pub(super) use merchandise::{
+    AttributeDefinitionJson, AttributeJson, AttributeListView, CollectionDetailView, CollectionView,
+};
+
 use chrono::{DateTime, Utc};
 use ecom_domain::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -23,6 +31,13 @@ pub(super) fn currency_schema() -> Object {
     one_of(
         Currency::ALL.iter().map(|c| c.code()),
         "ISO 4217 currency code",
+    )
+}
+
+pub(super) fn browse_sort_schema() -> Object {
+    one_of(
+        BrowseSort::ALL.iter().map(|s| s.as_str()),
+        "the order of a listing; ties go by product id",
     )
 }
 
@@ -159,6 +174,8 @@ pub(super) struct VariantView {
     /// Its barcode in the 14-digit GTIN form; null when it has none.
     #[schema(required = true, example = "04006381333931")]
     gtin: Option<String>,
+    /// Its own attribute values, beside its product's.
+    attributes: Vec<AttributeJson>,
 }
 
 impl From<&Variant> for VariantView {
@@ -172,6 +189,7 @@ impl From<&Variant> for VariantView {
             stock: v.stock_on_hand,
             weight_grams: v.weight_grams,
             gtin: v.gtin.as_ref().map(|g| g.as_str().to_owned()),
+            attributes: merchandise::attribute_values(&v.attributes),
         }
     }
 }
@@ -190,6 +208,10 @@ pub(super) struct ProductView {
     category_id: i64,
     /// Its option types (Colour, Size...); empty for a product of one variant.
     options: Vec<OptionTypeJson>,
+    /// Its attribute values (Material, Weight...), in the order staff gave them.
+    attributes: Vec<AttributeJson>,
+    /// Its images, in display order.
+    images: Vec<merchandise::ImageView>,
     /// What is sold, by id: one per combination of option values, or the one
     /// default variant of a product without options.
     variants: Vec<VariantView>,
@@ -212,6 +234,8 @@ impl From<&Product> for ProductView {
                     values: t.values().iter().map(|v| v.as_str().to_owned()).collect(),
                 })
                 .collect(),
+            attributes: merchandise::attribute_values(&p.attributes),
+            images: p.images.iter().map(merchandise::ImageView::from).collect(),
             variants: p.variants.iter().map(VariantView::from).collect(),
         }
     }

@@ -12,12 +12,20 @@
 //! | `GET /admin/orders?status=&limit=` | orders in a status, oldest first |
 //! | `POST /admin/orders/{id}/events` | `{event: ship / deliver / cancel, note?}` |
 //! | `POST /admin/payments/{id}/refunds` | refund `{amount, currency?, reason?}`; needs `Idempotency-Key` |
+//! | `POST /admin/attributes` | define `{type: text / number / boolean / one_of, name, unit?, choices?}`; names unique ignoring case |
+//! | `PUT /admin/products/{id}/attributes` | replace a product's `{attributes: [{type, name, value}]}`, each a defined attribute once |
+//! | `PUT /admin/variants/{id}/attributes` | replace a variant's own attribute values, the same way |
+//! | `PUT /admin/products/{id}/images` | replace a product's `{images: [{url, alt?, option?}]}`, in display order |
+//! | `POST /admin/collections` | create an empty collection `{slug, name}` |
+//! | `PUT /admin/collections/{id}/products` | replace a collection's `{product_ids}`, in order |
+//! | `PUT /admin/search-language` | `{language}`: the text search configuration search applies; the catalog is re-indexed |
 //!
 //! This module holds the credential and the extractor every route takes;
-//! `catalog` has the routes that change the catalog, `orders` those that act on
-//! orders and payments.
+//! `catalog` has the routes that change the catalog, `merchandise` those that
+//! describe and group its products, `orders` those that act on orders and payments.
 
 mod catalog;
+mod merchandise;
 mod orders;
 
 use axum::extract::FromRequestParts;
@@ -31,6 +39,7 @@ use super::error::ApiError;
 // Globs, not lists: each handler's `#[utoipa::path]` makes a `__path_<handler>`
 // type that the OpenAPI document names next to the handler.
 pub(super) use catalog::*;
+pub(super) use merchandise::*;
 pub(super) use orders::*;
 
 /// The shortest admin token accepted: 32 characters.
