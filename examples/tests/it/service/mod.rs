@@ -1,12 +1,15 @@
 //! The example service driven over real HTTP: a whole guest purchase, a user's cart,
 //! products with variants, staff taking them off sale and repricing them, and every
-//! kind of bad request getting a typed JSON error.
+//! kind of bad request getting a typed JSON error; the shop front's listings and
+//! staff describing what they list.
 
 mod admin;
 mod bad_requests;
 mod catalog_changes;
 mod hostile_values;
 mod limits;
+mod listings;
+mod merchandise;
 mod openapi;
 mod operations;
 mod outbox;
