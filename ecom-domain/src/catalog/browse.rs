@@ -29,7 +29,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -76,6 +76,10 @@ pub enum BrowseError {
     /// A cursor of another sort than the request's.
     #[error("the page cursor was made for another sort order")]
     CursorSort,
+    /// A cursor no listing could have made: a name that is not a product name, a
+    /// time outside the years 1 to 9999.
+    #[error("the page cursor is malformed")]
+    MalformedCursor,
     /// A search query without a word to search for.
     #[error("the search query has no word to search for")]
     EmptyQuery,
@@ -362,6 +366,18 @@ impl BrowseCursor {
         }
     }
 
+    /// True when a listing could have made it: a name that is a product name, a
+    /// time within the years 1 to 9999 (what every store can compare it with).
+    pub fn is_well_formed(&self) -> bool {
+        match self {
+            Self::Newest { created_at, .. } => (1..=9999).contains(&created_at.year()),
+            Self::Price { .. } => true,
+            Self::Name { name, .. } => {
+                crate::values::ProductName::parse(name).is_ok_and(|n| n.as_str() == name)
+            }
+        }
+    }
+
     /// True when the cursor was made for `sort`.
     pub fn fits(&self, sort: BrowseSort) -> bool {
         matches!(
@@ -418,10 +434,15 @@ pub struct BrowseRequest {
 }
 
 impl BrowseRequest {
-    /// Checks the filter, and that the cursor was made for the sort.
+    /// Checks the filter, and that the cursor is well formed and made for the sort.
     pub fn checked(self) -> Result<Self, BrowseError> {
-        if self.page.after.as_ref().is_some_and(|c| !c.fits(self.sort)) {
-            return Err(BrowseError::CursorSort);
+        if let Some(cursor) = &self.page.after {
+            if !cursor.fits(self.sort) {
+                return Err(BrowseError::CursorSort);
+            }
+            if !cursor.is_well_formed() {
+                return Err(BrowseError::MalformedCursor);
+            }
         }
         Ok(Self {
             filter: self.filter.checked()?,

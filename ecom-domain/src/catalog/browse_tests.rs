@@ -222,7 +222,30 @@ fn bad_filters_and_queries_are_refused_with_what_is_wrong() {
     ));
     let mut req = request(BrowseFilter::default(), BrowseSort::Name, 10);
     req.page.after = Some(BrowseCursor::after(&catalog()[0], BrowseSort::Newest));
-    assert_eq!(req.checked(), Err(BrowseError::CursorSort));
+    assert_eq!(req.clone().checked(), Err(BrowseError::CursorSort));
+    for bad in [
+        BrowseCursor::Name {
+            name: "Tee\u{0}".into(),
+            id: ProductId::new(1),
+        },
+        BrowseCursor::Name {
+            name: " Tee".into(),
+            id: ProductId::new(1),
+        },
+        BrowseCursor::Newest {
+            created_at: DateTime::<Utc>::MAX_UTC,
+            id: ProductId::new(1),
+        },
+    ] {
+        let sort = if matches!(bad, BrowseCursor::Name { .. }) {
+            BrowseSort::Name
+        } else {
+            BrowseSort::Newest
+        };
+        req.sort = sort;
+        req.page.after = Some(bad);
+        assert_eq!(req.clone().checked(), Err(BrowseError::MalformedCursor));
+    }
 
     assert_eq!(SearchQuery::parse(" -- ,, "), Err(BrowseError::EmptyQuery));
     assert!(matches!(

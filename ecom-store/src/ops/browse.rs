@@ -294,7 +294,7 @@ WITH page AS (
     SELECT cp.position, cp.product_id
     FROM collection_products cp
     JOIN products p ON p.id = cp.product_id
-    WHERE cp.collection_id = $1 AND cp.position > $2 AND p.status = 'active'
+    WHERE cp.collection_id = $1 AND cp.position > $2::bigint AND p.status = 'active'
     ORDER BY cp.position
     LIMIT $3
 )
@@ -321,7 +321,8 @@ pub(crate) fn collection_page(
         &COLLECTION_PAGE,
         vec![
             Bind::BigInt(id.get()),
-            Bind::Int(after.map_or(-1, |a| a as i32)),
+            // Positions are u32: as bigint, every one of them stays above -1.
+            Bind::BigInt(after.map_or(-1, i64::from)),
             Bind::BigInt(fetch as i64),
         ],
     )
