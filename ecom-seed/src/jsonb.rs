@@ -1,13 +1,21 @@
-//! The option columns (`products.options`, `product_variants.options`,
-//! `order_lines.options`) in the text form PostgreSQL prints a `jsonb` in.
+//! The `jsonb` columns in the text form PostgreSQL prints a `jsonb` in: the option
+//! columns (`products.options`, `product_variants.options`, `order_lines.options`),
+//! attribute values (`products.attributes`, `product_variants.attributes`), images
+//! (`products.images`) and attribute kinds (`attribute_definitions.kind`).
 //!
-//! They hold the domain's serde form of [`ProductOptions`] and [`OptionSelection`],
-//! but written the way `jsonb` writes it back (keys shorter first, then bytewise;
-//! `", "` and `": "` between items), not the way `serde_json` writes it: the same
-//! value, and the bytes the checksum covers are then the bytes the server returns
-//! (`COPY ... TO`), so the loaded data can be compared with what was generated.
+//! They hold the domain's serde form of [`ProductOptions`], [`OptionSelection`],
+//! [`Attribute`], [`ProductImage`] and [`AttributeKind`], but written the way `jsonb`
+//! writes it back (keys shorter first, then bytewise; `", "` and `": "` between
+//! items), not the way `serde_json` writes it: the same value, and the bytes the
+//! checksum covers are then the bytes the server returns (`COPY ... TO`), so the
+//! loaded data can be compared with what was generated.
 
-use ecom_domain::catalog::{OptionSelection, ProductOptions};
+use ecom_domain::catalog::{
+    Attribute, AttributeKind, OptionSelection, ProductImage, ProductOptions,
+};
+use serde_json::Value;
+
+use crate::SeedError;
 
 /// `[{"name": "Colour", "values": ["Red", "Blue"]}, ...]`; `[]` for none.
 pub fn product_options(options: &ProductOptions) -> String {
@@ -49,6 +57,71 @@ pub fn selection(selection: &OptionSelection) -> String {
     }
     out.push(']');
     out
+}
+
+/// `[{"name": "Material", "value": {"type": "choice", "value": "Linen"}}, ...]`;
+/// numbers are strings, as the domain's decimals serialize.
+pub fn attributes(attributes: &[Attribute]) -> Result<String, SeedError> {
+    serialized("attributes", serde_json::to_value(attributes))
+}
+
+/// `[{"alt": "...", "url": "...", "option": null | {"value": ..., "option": ...}}, ...]`.
+pub fn images(images: &[ProductImage]) -> Result<String, SeedError> {
+    serialized("images", serde_json::to_value(images))
+}
+
+/// `{"type": "number", "unit": "cm"}`, `{"type": "one_of", "choices": [...]}`...
+pub fn attribute_kind(kind: &AttributeKind) -> Result<String, SeedError> {
+    serialized("attribute kind", serde_json::to_value(kind))
+}
+
+/// A serde value written as `jsonb` prints it.
+fn serialized(what: &'static str, value: serde_json::Result<Value>) -> Result<String, SeedError> {
+    let value = value.map_err(|e| SeedError::invalid(what, e))?;
+    let mut out = String::new();
+    write_value(&mut out, &value);
+    Ok(out)
+}
+
+/// `value` as `jsonb` prints it. Numbers are written as `serde_json` writes them,
+/// which is how `jsonb` prints them for integers, the only numbers the domain's
+/// serde forms hold (decimals are strings).
+fn write_value(out: &mut String, value: &Value) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => string(out, s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_value(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            // jsonb orders keys by length, then bytewise.
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|(a, _), (b, _)| {
+                a.len()
+                    .cmp(&b.len())
+                    .then_with(|| a.as_bytes().cmp(b.as_bytes()))
+            });
+            out.push('{');
+            for (i, (key, item)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                string(out, key);
+                out.push_str(": ");
+                write_value(out, item);
+            }
+            out.push('}');
+        }
+    }
 }
 
 /// A JSON string as PostgreSQL escapes it (`escape_json`): quote, backslash and
@@ -118,6 +191,91 @@ mod tests {
             r#"[{"value": "Red", "option": "Colour"}, {"value": "M", "option": "Size"}]"#
         );
         assert_eq!(selection(&OptionSelection::none()), "[]");
+    }
+
+    #[test]
+    fn attributes_images_and_kinds_are_written_as_jsonb_prints_them() {
+        use ecom_domain::catalog::{AttributeChoices, AttributeValue};
+        use ecom_domain::values::{AltText, AttributeName, AttributeText, AttributeUnit, MediaUrl};
+        use rust_decimal::Decimal;
+
+        let values = vec![
+            Attribute {
+                name: AttributeName::parse("Material").unwrap(),
+                value: AttributeValue::Choice(AttributeText::parse("Linen").unwrap()),
+            },
+            Attribute {
+                name: AttributeName::parse("Foot length").unwrap(),
+                value: AttributeValue::Number(Decimal::new(235, 1)),
+            },
+            Attribute {
+                name: AttributeName::parse("Waterproof").unwrap(),
+                value: AttributeValue::Boolean(true),
+            },
+        ];
+        let written = attributes(&values).unwrap();
+        assert_eq!(
+            written,
+            r#"[{"name": "Material", "value": {"type": "choice", "value": "Linen"}}, {"name": "Foot length", "value": {"type": "number", "value": "23.5"}}, {"name": "Waterproof", "value": {"type": "boolean", "value": true}}]"#
+        );
+        // The same value the domain's serde form is.
+        assert_eq!(
+            serde_json::from_str::<Vec<Attribute>>(&written).unwrap(),
+            values
+        );
+
+        let shown = vec![
+            ProductImage {
+                url: MediaUrl::parse("https://cdn.example.com/p/shirt-1/1.jpg").unwrap(),
+                alt: AltText::parse("Shirt").unwrap(),
+                option: None,
+            },
+            ProductImage {
+                url: MediaUrl::parse("https://cdn.example.com/p/shirt-1/2.jpg").unwrap(),
+                alt: AltText::parse("Shirt in Red").unwrap(),
+                option: Some(OptionChoice {
+                    option: name("Colour"),
+                    value: value("Red"),
+                }),
+            },
+        ];
+        let written = images(&shown).unwrap();
+        assert_eq!(
+            written,
+            r#"[{"alt": "Shirt", "url": "https://cdn.example.com/p/shirt-1/1.jpg", "option": null}, {"alt": "Shirt in Red", "url": "https://cdn.example.com/p/shirt-1/2.jpg", "option": {"value": "Red", "option": "Colour"}}]"#
+        );
+        assert_eq!(
+            serde_json::from_str::<Vec<ProductImage>>(&written).unwrap(),
+            shown
+        );
+
+        let kinds = [
+            AttributeKind::Text,
+            AttributeKind::Number {
+                unit: Some(AttributeUnit::parse("cm").unwrap()),
+            },
+            AttributeKind::Number { unit: None },
+            AttributeKind::OneOf {
+                choices: AttributeChoices::new(vec![
+                    AttributeText::parse("Cotton").unwrap(),
+                    AttributeText::parse("Linen").unwrap(),
+                ])
+                .unwrap(),
+            },
+        ];
+        let written: Vec<String> = kinds.iter().map(|k| attribute_kind(k).unwrap()).collect();
+        assert_eq!(
+            written,
+            [
+                r#"{"type": "text"}"#,
+                r#"{"type": "number", "unit": "cm"}"#,
+                r#"{"type": "number", "unit": null}"#,
+                r#"{"type": "one_of", "choices": ["Cotton", "Linen"]}"#,
+            ]
+        );
+        for (kind, text) in kinds.iter().zip(&written) {
+            assert_eq!(&serde_json::from_str::<AttributeKind>(text).unwrap(), kind);
+        }
     }
 
     #[test]

@@ -40,6 +40,9 @@ struct Cli {
     /// Carts that were never checked out (abandoned or still open).
     #[arg(long)]
     carts: Option<u64>,
+    /// Collections ("Summer sale", "New arrivals"...), each an ordered list of products.
+    #[arg(long)]
+    collections: Option<u64>,
     /// First day of the period orders are spread over (YYYY-MM-DD).
     #[arg(long, value_parser = parse_day, default_value = "2025-01-01")]
     since: DateTime<Utc>,
@@ -92,6 +95,7 @@ impl Cli {
         s.users = self.users.unwrap_or(s.users);
         s.orders = self.orders.unwrap_or(s.orders);
         s.carts = self.carts.unwrap_or(s.carts);
+        s.collections = self.collections.unwrap_or(s.collections);
         plan.since = self.since;
         plan.until = self.until;
         plan.currency = self.currency;

@@ -29,6 +29,7 @@ impl Scale {
                 users: 100,
                 orders: 500,
                 carts: 60,
+                collections: 6,
             },
             Scale::Medium => Sizes {
                 categories: 40,
@@ -36,6 +37,7 @@ impl Scale {
                 users: 5_000,
                 orders: 20_000,
                 carts: 2_000,
+                collections: 16,
             },
             Scale::Large => Sizes {
                 categories: 200,
@@ -43,6 +45,7 @@ impl Scale {
                 users: 250_000,
                 orders: 1_000_000,
                 carts: 100_000,
+                collections: 40,
             },
         }
     }
@@ -75,7 +78,8 @@ impl fmt::Display for Scale {
 
 /// How many of each thing to generate. Variants (1 to about 60 per product, by what
 /// its department sells), addresses (1–3 per user), order lines (1–5 per order),
-/// status history and payment events follow from these.
+/// status history and payment events follow from these; attribute definitions are
+/// the shop's fixed vocabulary, the same at every size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Sizes {
     /// Categories, in a tree.
@@ -88,18 +92,24 @@ pub struct Sizes {
     pub orders: u64,
     /// Carts that did not become orders: abandoned ones and open ones.
     pub carts: u64,
+    /// Collections ("Summer sale"), each an ordered list of products.
+    pub collections: u64,
 }
 
 /// The first id each table's generated rows get is one more than this (non-zero when
 /// appending to a database that already holds rows).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct IdBase {
+    /// Largest existing `attribute_definitions.id`.
+    pub attribute_definitions: i64,
     /// Largest existing `categories.id`.
     pub categories: i64,
     /// Largest existing `products.id`.
     pub products: i64,
     /// Largest existing `product_variants.id`.
     pub variants: i64,
+    /// Largest existing `collections.id`.
+    pub collections: i64,
     /// Largest existing `users.id`.
     pub users: i64,
     /// Largest existing `addresses.id`.
@@ -131,6 +141,10 @@ pub struct Plan {
     pub currency: Currency,
     /// Where ids start.
     pub ids: IdBase,
+    /// Attribute names (lower case) the database already defines, when appending:
+    /// their definitions are not written again (names are unique ignoring case), and
+    /// the generated values are meant for the seed's own definitions of them.
+    pub defined_attributes: Vec<String>,
 }
 
 impl Plan {
@@ -154,6 +168,7 @@ impl Plan {
                 .unwrap_or_default(),
             currency: Currency::EUR,
             ids: IdBase::default(),
+            defined_attributes: Vec::new(),
         }
     }
 
@@ -176,12 +191,24 @@ impl Plan {
         if s.carts > 0 && s.products == 0 {
             return Err(SeedError::Plan("carts need at least one product".into()));
         }
+        if s.collections > 0 && s.products == 0 {
+            return Err(SeedError::Plan(
+                "collections need at least one product".into(),
+            ));
+        }
         // Ids and counters must fit in the columns (bigint ids; smallint line numbers
         // are bounded by 5 lines an order).
         let limit = 1u64 << 40;
-        if [s.categories, s.products, s.users, s.orders, s.carts]
-            .iter()
-            .any(|n| *n > limit)
+        if [
+            s.categories,
+            s.products,
+            s.users,
+            s.orders,
+            s.carts,
+            s.collections,
+        ]
+        .iter()
+        .any(|n| *n > limit)
         {
             return Err(SeedError::Plan(format!("sizes are limited to {limit}")));
         }

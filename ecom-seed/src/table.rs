@@ -2,16 +2,24 @@
 
 use std::fmt;
 
-/// A table ecom-seed writes. Every row it generates has all of the table's columns, in
-/// the table's declared order (that of the migrations and of `schema.rs`).
+/// A table ecom-seed writes. Every row it generates has all of the table's columns but
+/// those the database derives (`products.facets` and `products.search`, kept by
+/// triggers), in the table's declared order (that of the migrations and of
+/// `schema.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Table {
+    /// `attribute_definitions`
+    AttributeDefinitions,
     /// `categories`
     Categories,
     /// `products`
     Products,
     /// `product_variants`
     ProductVariants,
+    /// `collections`
+    Collections,
+    /// `collection_products`
+    CollectionProducts,
     /// `users`
     Users,
     /// `addresses`
@@ -36,10 +44,13 @@ pub enum Table {
 
 impl Table {
     /// Every table, parents before children: a valid loading order.
-    pub const ALL: [Table; 13] = [
+    pub const ALL: [Table; 16] = [
+        Table::AttributeDefinitions,
         Table::Categories,
         Table::Products,
         Table::ProductVariants,
+        Table::Collections,
+        Table::CollectionProducts,
         Table::Users,
         Table::Addresses,
         Table::Carts,
@@ -55,9 +66,12 @@ impl Table {
     /// The SQL name.
     pub const fn name(self) -> &'static str {
         match self {
+            Table::AttributeDefinitions => "attribute_definitions",
             Table::Categories => "categories",
             Table::Products => "products",
             Table::ProductVariants => "product_variants",
+            Table::Collections => "collections",
+            Table::CollectionProducts => "collection_products",
             Table::Users => "users",
             Table::Addresses => "addresses",
             Table::Carts => "carts",
@@ -74,9 +88,12 @@ impl Table {
     /// The columns, in the order the generated rows give them.
     pub const fn columns(self) -> &'static [&'static str] {
         match self {
+            Table::AttributeDefinitions => columns::ATTRIBUTE_DEFINITIONS,
             Table::Categories => columns::CATEGORIES,
             Table::Products => columns::PRODUCTS,
             Table::ProductVariants => columns::PRODUCT_VARIANTS,
+            Table::Collections => columns::COLLECTIONS,
+            Table::CollectionProducts => columns::COLLECTION_PRODUCTS,
             Table::Users => columns::USERS,
             Table::Addresses => columns::ADDRESSES,
             Table::Carts => columns::CARTS,
@@ -95,7 +112,10 @@ impl Table {
     pub const fn has_identity(self) -> bool {
         !matches!(
             self,
-            Table::CartLines | Table::OrderAddresses | Table::OrderLines
+            Table::CollectionProducts
+                | Table::CartLines
+                | Table::OrderAddresses
+                | Table::OrderLines
         )
     }
 
@@ -111,10 +131,12 @@ impl fmt::Display for Table {
     }
 }
 
-/// Each table's columns, in the table's declared order: `load.sql`'s `\copy` names
-/// no columns, so a row in another order would put values in the wrong columns. Kept
-/// out of [`Table::columns`] so that it stays a short map from table to list.
+/// Each table's columns, in the table's declared order, so that the CSV files read
+/// like the table; `COPY` and `load.sql`'s `\copy` name them, since a table may have
+/// derived columns the rows leave out. Kept out of [`Table::columns`] so that it
+/// stays a short map from table to list.
 mod columns {
+    pub(super) const ATTRIBUTE_DEFINITIONS: &[&str] = &["id", "name", "kind", "created_at"];
     pub(super) const CATEGORIES: &[&str] = &["id", "parent_id", "slug", "name", "created_at"];
     pub(super) const PRODUCTS: &[&str] = &[
         "id",
@@ -126,6 +148,8 @@ mod columns {
         "updated_at",
         "slug",
         "options",
+        "attributes",
+        "images",
     ];
     pub(super) const PRODUCT_VARIANTS: &[&str] = &[
         "id",
@@ -139,7 +163,10 @@ mod columns {
         "gtin",
         "created_at",
         "updated_at",
+        "attributes",
     ];
+    pub(super) const COLLECTIONS: &[&str] = &["id", "slug", "name", "created_at", "updated_at"];
+    pub(super) const COLLECTION_PRODUCTS: &[&str] = &["collection_id", "position", "product_id"];
     pub(super) const USERS: &[&str] = &[
         "id",
         "email",

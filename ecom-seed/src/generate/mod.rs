@@ -45,10 +45,14 @@ pub struct Chunk {
 /// What the generator is working through; each phase has a known number of entities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Phase {
+    /// Attribute definitions.
+    Attributes,
     /// Categories.
     Categories,
     /// Products with their variants.
     Products,
+    /// Collections with their products.
+    Collections,
     /// Users with their addresses.
     Users,
     /// Orders with their carts, lines, addresses, history, payments.
@@ -59,9 +63,11 @@ pub enum Phase {
 
 impl Phase {
     /// Every phase, in generation order.
-    pub const ALL: [Phase; 5] = [
+    pub const ALL: [Phase; 7] = [
+        Phase::Attributes,
         Phase::Categories,
         Phase::Products,
+        Phase::Collections,
         Phase::Users,
         Phase::Orders,
         Phase::Carts,
@@ -70,19 +76,24 @@ impl Phase {
     /// Its name.
     pub const fn name(self) -> &'static str {
         match self {
+            Phase::Attributes => "attributes",
             Phase::Categories => "categories",
             Phase::Products => "products",
+            Phase::Collections => "collections",
             Phase::Users => "users",
             Phase::Orders => "orders",
             Phase::Carts => "carts",
         }
     }
 
-    /// How many entities the phase generates.
+    /// How many entities the phase generates (attribute definitions: as many as the
+    /// vocabulary has, whether or not the database already had them).
     pub const fn total(self, sizes: &Sizes) -> u64 {
         match self {
+            Phase::Attributes => catalog::ATTRIBUTE_COUNT,
             Phase::Categories => sizes.categories,
             Phase::Products => sizes.products,
+            Phase::Collections => sizes.collections,
             Phase::Users => sizes.users,
             Phase::Orders => sizes.orders,
             Phase::Carts => sizes.carts,
@@ -129,7 +140,7 @@ impl<'a> Out<'a> {
                 .iter()
                 .map(|_| RowWriter::with_capacity(0))
                 .collect(),
-            phase: Phase::Categories,
+            phase: Phase::Attributes,
             units: 0,
             emit,
             stopped: false,
@@ -190,6 +201,7 @@ impl<'a> Out<'a> {
 pub fn generate(plan: &Plan, emit: &mut dyn FnMut(Batch) -> bool) -> Result<(), SeedError> {
     plan.validate()?;
     let mut out = Out::new(emit);
+    let definitions = catalog::attribute_definitions(plan, &mut out)?;
     let categories = catalog::categories(plan, &mut out)?;
     let catalog = Catalog::draw(plan, &categories)?;
     // Sell first, then stock the shelves: replaying every order's basket against the
@@ -197,7 +209,8 @@ pub fn generate(plan: &Plan, emit: &mut dyn FnMut(Batch) -> bool) -> Result<(), 
     // variant by variant. The orders are drawn again, from the same initial stock,
     // when they are written.
     let left = orders::stock_left(plan, &catalog)?;
-    catalog::write_products(plan, &catalog, &left, &mut out)?;
+    catalog::write_products(plan, &catalog, &definitions, &left, &mut out)?;
+    catalog::write_collections(plan, &catalog, &mut out)?;
     if out.stopped {
         return Ok(());
     }
@@ -286,10 +299,17 @@ mod tests {
                 left[v] -= f[6].parse::<u32>().unwrap();
             }
         }
-        // The options before it may hold commas: stock is fifth from the end.
+        // The options before it and the attributes last may hold commas: without
+        // the attributes (`[]`, or quoted JSON), stock is fifth from the end.
         let written: Vec<u32> = lines(Table::ProductVariants)
             .iter()
-            .map(|l| l.rsplit(',').nth(4).unwrap().parse().unwrap())
+            .map(|l| {
+                let head = match l.strip_suffix(",[]") {
+                    Some(head) => head,
+                    None => l.rsplit_once(",\"[").unwrap().0,
+                };
+                head.rsplit(',').nth(4).unwrap().parse().unwrap()
+            })
             .collect();
         assert_eq!(written, left);
         assert!(written.contains(&0), "nothing sold out");

@@ -33,6 +33,10 @@ pub enum Stream {
     Cart = 7,
     /// A product's description (drawn only when the product is written).
     ProductText = 8,
+    /// A product's attribute values and images (drawn only when it is written).
+    ProductMedia = 9,
+    /// A collection and its products.
+    Collection = 10,
 }
 
 /// The generator of entity `id` in `stream` under `seed`.

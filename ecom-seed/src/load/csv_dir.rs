@@ -88,9 +88,11 @@ pub fn load_script() -> String {
          \\set ON_ERROR_STOP on\nBEGIN;\n",
     );
     for table in Table::ALL {
+        // Columns named: the database derives the others.
         s.push_str(&format!(
-            "\\copy {0} FROM '{0}.csv' WITH (FORMAT csv, HEADER true)\n",
-            table.name()
+            "\\copy {0} ({1}) FROM '{0}.csv' WITH (FORMAT csv, HEADER true)\n",
+            table.name(),
+            table.columns().join(", ")
         ));
     }
     for table in Table::ALL.iter().filter(|t| t.has_identity()) {

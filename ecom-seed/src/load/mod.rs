@@ -43,7 +43,8 @@ pub struct LoadOptions {
 
 /// Every table the seeder can touch, for the emptiness check and `--truncate`:
 /// its own, plus those that refer to its rows (orders, users).
-const ALL_TABLES: &str = "categories, products, product_variants, users, addresses, carts, cart_lines, orders, \
+const ALL_TABLES: &str = "attribute_definitions, categories, products, product_variants, collections, \
+    collection_products, users, addresses, carts, cart_lines, orders, \
     order_addresses, order_lines, order_status_history, payments, payment_events, \
     idempotency_keys, outbox_events, sessions";
 
@@ -51,6 +52,12 @@ const ALL_TABLES: &str = "categories, products, product_variants, users, address
 struct Found {
     #[diesel(sql_type = Bool)]
     found: bool,
+}
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
 }
 
 #[derive(QueryableByName)]
@@ -92,11 +99,22 @@ fn max_id(conn: &mut PgConnection, table: Table) -> Result<i64, SeedError> {
     Ok(row.max_id)
 }
 
+/// The attribute names the database defines, in lower case.
+fn defined_attributes(conn: &mut PgConnection) -> Result<Vec<String>, SeedError> {
+    let rows: Vec<Name> =
+        diesel::sql_query("SELECT lower(name) AS name FROM attribute_definitions ORDER BY id")
+            .load(conn)
+            .map_err(SeedError::db("reading the attribute definitions"))?;
+    Ok(rows.into_iter().map(|r| r.name).collect())
+}
+
 fn id_base(conn: &mut PgConnection) -> Result<IdBase, SeedError> {
     Ok(IdBase {
+        attribute_definitions: max_id(conn, Table::AttributeDefinitions)?,
         categories: max_id(conn, Table::Categories)?,
         products: max_id(conn, Table::Products)?,
         variants: max_id(conn, Table::ProductVariants)?,
+        collections: max_id(conn, Table::Collections)?,
         users: max_id(conn, Table::Users)?,
         addresses: max_id(conn, Table::Addresses)?,
         carts: max_id(conn, Table::Carts)?,
@@ -132,18 +150,44 @@ fn copy_chunk(conn: &mut PgConnection, chunk: &Chunk) -> Result<usize, diesel::r
         w.write_all(bytes)
             .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
     };
+    // Into the columns `Table::columns` names, in its order: all but the derived ones.
     macro_rules! copy {
         ($table:ident) => {
+            copy!($table, schema::$table::table)
+        };
+        ($table:ident, $columns:expr) => {
             diesel::copy_from(schema::$table::table)
-                .from_raw_data(schema::$table::table, feed)
+                .from_raw_data($columns, feed)
                 .with_format(CopyFormat::Csv)
                 .execute(conn)
         };
     }
     match chunk.table {
+        Table::AttributeDefinitions => copy!(attribute_definitions),
         Table::Categories => copy!(categories),
-        Table::Products => copy!(products),
+        Table::Products => {
+            use schema::products::*;
+            // Not facets and search: triggers derive them.
+            copy!(
+                products,
+                (
+                    id,
+                    name,
+                    description,
+                    category_id,
+                    status,
+                    created_at,
+                    updated_at,
+                    slug,
+                    options,
+                    attributes,
+                    images,
+                )
+            )
+        }
         Table::ProductVariants => copy!(product_variants),
+        Table::Collections => copy!(collections),
+        Table::CollectionProducts => copy!(collection_products),
         Table::Users => copy!(users),
         Table::Addresses => copy!(addresses),
         Table::Carts => copy!(carts),
@@ -231,7 +275,10 @@ pub fn load(
                     .execute(conn)
                     .map_err(SeedError::db("truncating"))?;
             }
-            Existing::Append => plan.ids = id_base(conn)?,
+            Existing::Append => {
+                plan.ids = id_base(conn)?;
+                plan.defined_attributes = defined_attributes(conn)?;
+            }
         }
         let mut sink = PgSink {
             conn: &mut *conn,

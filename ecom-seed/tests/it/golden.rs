@@ -7,13 +7,16 @@ use ecom_seed::{Checksum, Table};
 /// releases, not only within one process. A change that alters generated data on
 /// purpose updates these in the same commit, and says so: the failing
 /// `the_small_preset_writes_the_committed_bytes` prints them.
-pub const GOLDEN: [(u64, [&str; 13], &str); 2] = [
+pub const GOLDEN: [(u64, [&str; 16], &str); 2] = [
     (
         7,
         [
+            "70b751da4b65d0c6bb6d207bcc52ba1ac4af63c263f89b4be6f21d288cbc0e35",
             "ad23f4c88701a3ed733e47ba5529400ec6d1348512a3ade7b82093bcb91ae9a5",
-            "f149ebfe1cda2aff100b235ad18c4eb83b0cbffea556dec49aaf4001708d383b",
-            "e591b77f9eeb11d3574d2b568c1b8839b093e799687eb6796236f5009a52cfd6",
+            "ea3d372ed191910fa55152e0d17c2df6da0b58942b9080d7d771e6e029a947f7",
+            "f74edf25f1f94a9f512bea3e4dbe76d6058e23eca3d59aa1789b51212fb05723",
+            "b7c5089b6db4913ba00de5c3e6dbe61bc1d07c88cf117e39f2cb9107ae1334c0",
+            "09efc48f9a146fd9026f2af6ba42d7ed33b81d483cecef5242b8bb5a813c5c5d",
             "a37d4331cf8907a556f7c93f5ce25b5d498b334f22b62d5fd8fb188d2703d8f1",
             "a5e46b8444bd1b375cd7d8d7497b895e4605f7b60cc71e802d1039a948fa75fa",
             "a486d5a67bef5ee73037560e4b8b40c3ec23e8d83c660da9b7f732d3ac4009b6",
@@ -25,14 +28,17 @@ pub const GOLDEN: [(u64, [&str; 13], &str); 2] = [
             "316fcb9fa861f7de197a34c3ab11ab3c65c116f32f011a41393ac8361b7b0f0e",
             "2b5e48dfe762e92209edd9d0385b1ecb4d874be09f6ad0b736f3b9e995c03959",
         ],
-        "bf5545d365c788c8e9f9b00cd542237eab2d166b31546c05de9a91a262a1a64c",
+        "05a54cadcadcaceb52dfdf6dc75d5f99dc3f023e27be249e708220f54e09afae",
     ),
     (
         11,
         [
+            "70b751da4b65d0c6bb6d207bcc52ba1ac4af63c263f89b4be6f21d288cbc0e35",
             "ca174f128769ac6bbb2d1c725af075c257ebcb0f2da34e5914d393679d5f11f7",
-            "c163ce191506102e657e064d94cfc5f7f6bcbd0c1d221e279afdc55ffbc1064a",
-            "a64829cd9ef3fd477ad84feb08fe9b4903df70729840165d3ca82595d0b2c9d1",
+            "5646bb70213fdd51674c098978b5db332abed11700337008aa5c50e75593949e",
+            "dcd4c79b9ba1ca3e622dbec7ededd2bd22a2c65d2e855afe43d8f42c878e2cbc",
+            "652fcc643ac922e0b35bd13e243a2120a11b856ff40c0a4ef0a760ba2d2b315f",
+            "098d103618b005c022593c90d3618e01f4a7ff681b0d243b4d9c7446095b2d9b",
             "4e7ec7d231ba3c732362093c93ae07abe622b8c972bbccb6d964aac655812140",
             "c4d924a22ea0e03561edd398a4307a0ce0e5c15014868546cbbc302ca381ee3f",
             "9272c1adf6e4e048ee4c92e3208f10fe5668eda12a27dc2239f45fb2fee04433",
@@ -44,7 +50,7 @@ pub const GOLDEN: [(u64, [&str; 13], &str); 2] = [
             "672061caa768b977a3bf58cbf08c54e6d4abb23df56d754e09d07eda84b5637a",
             "e7dde89cbe322544d54d5a7bf0f17a5007a1db0ec829767e30c63caa3dc27a34",
         ],
-        "23bb7cace67a3a28dcd05241136ca76c2d82c3fdf50355705eb58f2ece34052d",
+        "7dd0264a2c6463c2a7db09c1f7dd34daecca0c71de60add3b382c1c589c54f64",
     ),
 ];
 

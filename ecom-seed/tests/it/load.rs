@@ -87,7 +87,7 @@ fn a_database_with_data_is_refused_unless_told_what_to_do() {
         matches!(
             err,
             SeedError::NotEmpty {
-                table: "categories"
+                table: "attribute_definitions"
             }
         ),
         "{err}"
@@ -198,11 +198,33 @@ fn the_reconciliation_query_catches_a_broken_rule() {
     )
     .execute(&mut conn)
     .unwrap();
+    // A material the definition does not list, an image of a colour the product is
+    // not offered in, and facets changed behind the triggers' back.
+    diesel::sql_query(
+        "UPDATE products SET attributes = jsonb_set(attributes, '{0,value,value}', '\"Mauve\"') \
+         WHERE id = (SELECT min(id) FROM products WHERE attributes @> '[{\"name\": \"Material\"}]')",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    diesel::sql_query(
+        "UPDATE products SET images = jsonb_set(images, '{1,option,value}', '\"Mauve\"') \
+         WHERE id = (SELECT min(id) FROM products WHERE images -> 1 -> 'option' <> 'null')",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    diesel::sql_query(
+        "UPDATE products SET facets = '{}' WHERE id = (SELECT max(id) FROM products)",
+    )
+    .execute(&mut conn)
+    .unwrap();
     let broken = violations(&mut conn);
     let whats: Vec<&str> = broken.iter().map(|v| v.what.as_str()).collect();
     for what in [
         "variant barcode has a wrong check digit",
         "variant options are not one value of each of its product's option types",
+        "attribute value does not fit its definition",
+        "image tied to a value its product does not offer",
+        "product facets or search document are not what the catalog derives",
     ] {
         assert!(whats.contains(&what), "{what}: {whats:?}");
     }

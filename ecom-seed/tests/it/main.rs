@@ -7,6 +7,7 @@ mod csv_out;
 mod determinism;
 mod golden;
 mod load;
+mod merchandise;
 
 use std::process::Command;
 
@@ -44,7 +45,7 @@ pub struct Violation {
     /// The rule.
     #[diesel(sql_type = Text)]
     pub what: String,
-    /// The offending row's id (order, product, variant, cart or payment).
+    /// The offending row's id (order, product, variant, collection, cart or payment).
     #[diesel(sql_type = BigInt)]
     pub id: i64,
 }
@@ -93,6 +94,7 @@ const MONEY: [&str; 10] = [
 /// The order rows were generated in: by id, or by the key of tables without one.
 fn generation_order(table: Table) -> &'static str {
     match table {
+        Table::CollectionProducts => "collection_id, position",
         Table::CartLines => "cart_id, variant_id",
         // Each order's shipping address is written before its billing one.
         Table::OrderAddresses => "order_id, kind DESC",

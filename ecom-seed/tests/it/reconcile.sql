@@ -107,3 +107,57 @@ UNION ALL
 SELECT 'something happens after the period or before the customer registered', o.id
 FROM orders o LEFT JOIN users u ON u.id = o.user_id
 WHERE o.updated_at < o.created_at OR (u.id IS NOT NULL AND u.created_at > o.created_at)
+UNION ALL
+SELECT 'attribute value does not fit its definition', x.id
+FROM (
+    SELECT p.id, a FROM products p, jsonb_array_elements(p.attributes) a
+    UNION ALL
+    SELECT v.id, a FROM product_variants v, jsonb_array_elements(v.attributes) a
+) x (id, a)
+WHERE NOT EXISTS (
+    SELECT 1 FROM attribute_definitions d
+    WHERE d.name = x.a ->> 'name'
+      AND CASE d.kind ->> 'type'
+          WHEN 'one_of' THEN x.a -> 'value' ->> 'type' = 'choice'
+              AND (d.kind -> 'choices') @> jsonb_build_array(x.a -> 'value' -> 'value')
+          WHEN 'number' THEN x.a -> 'value' ->> 'type' = 'number'
+              AND x.a -> 'value' ->> 'value' ~ '^-?[0-9]+(\.[0-9]+)?$'
+          ELSE x.a -> 'value' ->> 'type' = d.kind ->> 'type'
+      END)
+UNION ALL
+SELECT 'product has an attribute twice', p.id
+FROM products p
+WHERE (SELECT count(DISTINCT lower(a ->> 'name')) FROM jsonb_array_elements(p.attributes) a)
+      <> jsonb_array_length(p.attributes)
+UNION ALL
+SELECT 'image tied to a value its product does not offer', p.id
+FROM products p, jsonb_array_elements(p.images) i
+WHERE i -> 'option' <> 'null'
+  AND NOT EXISTS (
+      SELECT 1 FROM jsonb_array_elements(p.options) t
+      WHERE t ->> 'name' = i -> 'option' ->> 'option'
+        AND (t -> 'values') @> jsonb_build_array(i -> 'option' -> 'value'))
+UNION ALL
+SELECT 'product without images, or with one twice', p.id
+FROM products p
+WHERE jsonb_array_length(p.images) = 0
+   OR (SELECT count(DISTINCT i ->> 'url') FROM jsonb_array_elements(p.images) i)
+      <> jsonb_array_length(p.images)
+UNION ALL
+SELECT 'collection positions are not 0 to n - 1', c.id
+FROM collections c
+JOIN (SELECT collection_id, count(*) AS n, max(position) AS top
+      FROM collection_products GROUP BY collection_id) l ON l.collection_id = c.id
+WHERE l.top <> l.n - 1
+UNION ALL
+-- The search document's words are compared weight by weight, not their positions:
+-- catalog_search_document joins option and attribute values without an ORDER BY, so
+-- their positions follow the plan that read them.
+SELECT 'product facets or search document are not what the catalog derives', p.id
+FROM products p,
+LATERAL (SELECT catalog_product_facets(p.id, p.attributes) AS facets,
+                catalog_search_document(p.id, p.name, p.description, p.attributes) AS search) d
+WHERE p.facets IS DISTINCT FROM d.facets
+   OR EXISTS (SELECT 1 FROM unnest('{a,b,c,d}'::"char"[]) AS w (weight)
+              WHERE strip(ts_filter(p.search, ARRAY[w.weight]))
+                    IS DISTINCT FROM strip(ts_filter(d.search, ARRAY[w.weight])))

@@ -278,9 +278,9 @@ impl Goods {
     }
 }
 
-/// Words products are named from.
-mod words {
-    pub(super) const FIT: &[&str] = &[
+/// Words products are named from; their attributes are read from them too.
+pub(crate) mod words {
+    pub(crate) const FIT: &[&str] = &[
         "Classic",
         "Relaxed",
         "Slim",
@@ -292,10 +292,10 @@ mod words {
         "Tailored",
         "Organic",
     ];
-    pub(super) const FABRIC: &[&str] = &[
+    pub(crate) const FABRIC: &[&str] = &[
         "Cotton", "Linen", "Merino", "Denim", "Fleece", "Jersey", "Corduroy", "Flannel", "Twill",
     ];
-    pub(super) const GARMENT: &[&str] = &[
+    pub(crate) const GARMENT: &[&str] = &[
         "T-Shirt",
         "Hoodie",
         "Sweater",
@@ -311,8 +311,8 @@ mod words {
         "Skirt",
         "Overshirt",
     ];
-    pub(super) const SOFT: &[&str] = &["Soft", "Cosy", "Organic", "Striped", "Ribbed", "Knitted"];
-    pub(super) const BABY_GARMENT: &[&str] = &[
+    pub(crate) const SOFT: &[&str] = &["Soft", "Cosy", "Organic", "Striped", "Ribbed", "Knitted"];
+    pub(crate) const BABY_GARMENT: &[&str] = &[
         "Bodysuit",
         "Romper",
         "Sleepsuit",
@@ -321,8 +321,8 @@ mod words {
         "Hat",
         "Dungarees",
     ];
-    pub(super) const UPPER: &[&str] = &["Leather", "Suede", "Canvas", "Mesh", "Knit", "Nubuck"];
-    pub(super) const SHOE: &[&str] = &[
+    pub(crate) const UPPER: &[&str] = &["Leather", "Suede", "Canvas", "Mesh", "Knit", "Nubuck"];
+    pub(crate) const SHOE: &[&str] = &[
         "Sneakers",
         "Boots",
         "Loafers",
@@ -333,7 +333,7 @@ mod words {
         "Brogues",
         "Slip-Ons",
     ];
-    pub(super) const TITLE_ADJECTIVE: &[&str] = &[
+    pub(crate) const TITLE_ADJECTIVE: &[&str] = &[
         "Silent",
         "Last",
         "Hidden",
@@ -347,7 +347,7 @@ mod words {
         "Painted",
         "Northern",
     ];
-    pub(super) const TITLE_NOUN: &[&str] = &[
+    pub(crate) const TITLE_NOUN: &[&str] = &[
         "Garden",
         "River",
         "Orchard",
@@ -361,10 +361,10 @@ mod words {
         "Station",
         "Island",
     ];
-    pub(super) const SUBJECT: &[&str] = &[
+    pub(crate) const SUBJECT: &[&str] = &[
         "Salt", "Clocks", "Bridges", "Maps", "Bread", "Coffee", "Islands", "Paper", "Glass", "Tea",
     ];
-    pub(super) const HOBBY: &[&str] = &[
+    pub(crate) const HOBBY: &[&str] = &[
         "Rust",
         "Gardening",
         "Sourdough",
@@ -376,10 +376,10 @@ mod words {
         "Birdwatching",
         "Pottery",
     ];
-    pub(super) const BRAND: &[&str] = &[
+    pub(crate) const BRAND: &[&str] = &[
         "Voltra", "Nimbus", "Arcwave", "Lumo", "Helix", "Quanta", "Sonora", "Pixelo",
     ];
-    pub(super) const DEVICE: &[&str] = &[
+    pub(crate) const DEVICE: &[&str] = &[
         "Wireless Earbuds",
         "Bluetooth Speaker",
         "USB-C Charger",
@@ -393,7 +393,7 @@ mod words {
         "Soundbar",
         "Turntable",
     ];
-    pub(super) const STYLE: &[&str] = &[
+    pub(crate) const STYLE: &[&str] = &[
         "Nordic",
         "Rustic",
         "Modern",
@@ -402,7 +402,7 @@ mod words {
         "Industrial",
         "Mid-Century",
     ];
-    pub(super) const FURNITURE: &[&str] = &[
+    pub(crate) const FURNITURE: &[&str] = &[
         "Dining Table",
         "Bookshelf",
         "Armchair",
@@ -414,7 +414,7 @@ mod words {
         "Coffee Table",
         "TV Stand",
     ];
-    pub(super) const DELICATE: &[&str] = &[
+    pub(crate) const DELICATE: &[&str] = &[
         "Delicate",
         "Twisted",
         "Minimalist",
@@ -422,12 +422,12 @@ mod words {
         "Classic",
         "Hammered",
     ];
-    pub(super) const STONE: &[&str] =
+    pub(crate) const STONE: &[&str] =
         &["Pearl", "Opal", "Sapphire", "Garnet", "Topaz", "Moonstone"];
-    pub(super) const JEWEL: &[&str] = &[
+    pub(crate) const JEWEL: &[&str] = &[
         "Ring", "Necklace", "Bracelet", "Earrings", "Pendant", "Anklet",
     ];
-    pub(super) const INGREDIENT: &[&str] = &[
+    pub(crate) const INGREDIENT: &[&str] = &[
         "Aloe",
         "Lavender",
         "Shea",
@@ -437,7 +437,7 @@ mod words {
         "Coconut",
         "Charcoal",
     ];
-    pub(super) const CARE: &[&str] = &[
+    pub(crate) const CARE: &[&str] = &[
         "Face Cream",
         "Body Lotion",
         "Shampoo",
@@ -447,7 +447,7 @@ mod words {
         "Hand Cream",
         "Cleanser",
     ];
-    pub(super) const ADJECTIVE: &[&str] = &[
+    pub(crate) const ADJECTIVE: &[&str] = &[
         "Ergonomic",
         "Rustic",
         "Sleek",
@@ -473,7 +473,7 @@ mod words {
         "Minimalist",
         "Premium",
     ];
-    pub(super) const MATERIAL: &[&str] = &[
+    pub(crate) const MATERIAL: &[&str] = &[
         "Steel",
         "Wooden",
         "Cotton",
@@ -491,7 +491,7 @@ mod words {
         "Marble",
         "Rubber",
     ];
-    pub(super) const THING: &[&str] = &[
+    pub(crate) const THING: &[&str] = &[
         "Chair", "Table", "Lamp", "Mug", "Backpack", "Bottle", "Notebook", "Blanket", "Pillow",
         "Watch", "Wallet", "Knife", "Pan", "Kettle", "Planter", "Shelf", "Clock", "Bowl", "Towel",
         "Toolbox", "Tent", "Helmet", "Puzzle", "Candle", "Vase", "Umbrella",

@@ -1,22 +1,30 @@
-//! Categories (a tree), and products with their variants.
+//! Attribute definitions, categories (a tree), products with their variants, their
+//! attribute values and images, and collections.
 //!
 //! What a department sells ([`goods`]) decides its products' option types: apparel
-//! comes in colours and sizes, a book in one form with an ISBN. The catalog is drawn
+//! comes in colours and sizes, a book in one form with an ISBN; and their
+//! [`attributes`]: a shirt's material and fit, a book's pages. The catalog is drawn
 //! once into a compact [`Catalog`] (a few dozen bytes a variant: no strings but the
 //! product's name and SKU stem), which orders draw their baskets from and price
 //! against; each product's rows are written from it, through the domain's
-//! [`NewProduct::checked`], once orders have taken their stock.
+//! [`NewProduct::checked`], [`check_attributes`](ecom_domain::catalog::check_attributes)
+//! and [`check_images`](ecom_domain::catalog::check_images), once orders have taken
+//! their stock. Attribute values and images are drawn only then, from a stream of
+//! their own, so the catalog kept in memory does not grow with them.
 
+mod attributes;
 mod axes;
+mod collections;
 mod goods;
+mod media;
 
 use std::cmp::Reverse;
 use std::ops::Range;
 
 use chrono::{DateTime, Duration, Utc};
 use ecom_domain::catalog::{
-    NewProduct, NewVariant, OptionChoice, OptionSelection, OptionType, ProductOptions,
-    ProductStatus, Sellable, Variant, check_price,
+    AttributeDefinition, NewProduct, NewVariant, OptionChoice, OptionSelection, OptionType,
+    ProductOptions, ProductStatus, Sellable, Variant, check_price,
 };
 use ecom_domain::ids::{CategoryId, ProductId, VariantId};
 use ecom_domain::money::Money;
@@ -32,6 +40,42 @@ use crate::SeedError;
 use crate::jsonb;
 use crate::plan::Plan;
 use crate::table::Table;
+
+pub(crate) use self::attributes::COUNT as ATTRIBUTE_COUNT;
+pub(crate) use self::collections::write_collections;
+
+/// Writes the attribute definitions the database lacks (all of them unless
+/// appending); returns every definition of the vocabulary, which the values are
+/// checked against.
+pub(crate) fn attribute_definitions(
+    plan: &Plan,
+    out: &mut Out<'_>,
+) -> Result<Vec<AttributeDefinition>, SeedError> {
+    out.start(Phase::Attributes);
+    let definitions = attributes::definitions()?;
+    let created = plan.since - Duration::days(400);
+    let mut id = plan.ids.attribute_definitions;
+    for (k, definition) in definitions.iter().enumerate() {
+        let name = definition.name.as_str();
+        if !plan
+            .defined_attributes
+            .iter()
+            .any(|d| *d == name.to_lowercase())
+        {
+            id += 1;
+            let w = out.w(Table::AttributeDefinitions);
+            w.int(id);
+            w.text(name);
+            w.text(&jsonb::attribute_kind(&definition.kind)?);
+            w.ts(created + Duration::minutes(k as i64));
+            w.end();
+        }
+        if !out.done() {
+            break;
+        }
+    }
+    Ok(definitions)
+}
 
 /// What products need to know of a category.
 pub(crate) struct CategoryInfo {
@@ -305,6 +349,7 @@ impl Catalog {
                 stock_on_hand: new.stock_on_hand,
                 weight_grams: new.weight_grams,
                 gtin: new.gtin,
+                // A sale reads none of them; the written rows have them.
                 attributes: Vec::new(),
                 created_at: listed.created_at,
                 updated_at: listed.created_at,
@@ -417,11 +462,13 @@ fn combinations(goods: Goods, offers: &[Offer], rng: &mut SeedRng) -> Vec<[u8; 2
     }
 }
 
-/// Writes the products, each followed by its variants, with descriptions and `left`,
-/// each variant's stock once orders have taken theirs.
+/// Writes the products, each followed by its variants, with descriptions, attribute
+/// values (checked against `definitions`), images and `left`, each variant's stock
+/// once orders have taken theirs.
 pub(crate) fn write_products(
     plan: &Plan,
     catalog: &Catalog,
+    definitions: &[AttributeDefinition],
     left: &[u32],
     out: &mut Out<'_>,
 ) -> Result<(), SeedError> {
@@ -430,6 +477,9 @@ pub(crate) fn write_products(
         let product = catalog.new_product(p)?;
         let mut rng = rng_for(plan.seed, Stream::ProductText, listed.id);
         let description = values::description(&mut rng)?;
+        let mut rng = rng_for(plan.seed, Stream::ProductMedia, listed.id);
+        let attributes = attributes::of_product(listed, definitions, &mut rng)?;
+        let images = media::of_product(listed, &product.slug, &product.options, &mut rng)?;
         let w = out.w(Table::Products);
         w.int(listed.id);
         w.text(product.name.as_str());
@@ -440,8 +490,12 @@ pub(crate) fn write_products(
         w.ts(listed.created_at);
         w.text(product.slug.as_str());
         w.text(&jsonb::product_options(&product.options));
+        w.text(&jsonb::attributes(&attributes)?);
+        w.text(&jsonb::images(&images)?);
         w.end();
         for (v, variant) in listed.variants.clone().zip(&product.variants) {
+            let attributes =
+                attributes::of_variant(listed, &catalog.variants[v].picks, definitions)?;
             let w = out.w(Table::ProductVariants);
             w.int(catalog.variant_id(v));
             w.int(listed.id);
@@ -454,6 +508,7 @@ pub(crate) fn write_products(
             w.opt_text(variant.gtin.as_ref().map(|g| g.as_str()));
             w.ts(listed.created_at);
             w.ts(listed.created_at);
+            w.text(&jsonb::attributes(&attributes)?);
             w.end();
         }
         if !out.done() {
