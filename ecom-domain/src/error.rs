@@ -163,6 +163,27 @@ pub enum DomainError {
     /// A pluggable pricing policy returned something unusable.
     #[error("pricing policy error: {0}")]
     PolicyError(String),
+    /// No price of the variant applies in the cart's currency.
+    #[error("variant {variant} has no price in {currency}")]
+    NoPrice {
+        /// The variant.
+        variant: VariantId,
+        /// The cart's currency.
+        currency: crate::money::Currency,
+    },
+    /// No tax rate for a class the cart needs at its destination.
+    #[error("no {class} tax rate for {country}{}", region.as_ref().map(|r| format!("-{r}")).unwrap_or_default())]
+    NoTaxRate {
+        /// The country.
+        country: crate::values::CountryCode,
+        /// The region, if the destination has one.
+        region: Option<crate::pricing::RegionCode>,
+        /// The class.
+        class: crate::pricing::TaxClass,
+    },
+    /// The chosen shipping method does not take the cart.
+    #[error("shipping method {0} does not take this cart")]
+    ShippingUnavailable(crate::values::Slug),
 }
 
 impl DomainError {
@@ -224,6 +245,19 @@ impl From<PricingError> for DomainError {
             PricingError::NotOnSale(id) => DomainError::NotOnSale(id),
             PricingError::Money(err) => DomainError::Money(err),
             PricingError::Policy(message) => DomainError::PolicyError(message),
+            PricingError::NoPrice { variant, currency } => {
+                DomainError::NoPrice { variant, currency }
+            }
+            PricingError::NoTaxRate {
+                country,
+                region,
+                class,
+            } => DomainError::NoTaxRate {
+                country,
+                region,
+                class,
+            },
+            PricingError::ShippingUnavailable(code) => DomainError::ShippingUnavailable(code),
         }
     }
 }
@@ -338,6 +372,32 @@ mod tests {
             case(
                 PricingError::Policy("tax of -1 EUR".into()),
                 DomainError::PolicyError("tax of -1 EUR".into()),
+            ),
+            case(
+                PricingError::NoPrice {
+                    variant: variant_id,
+                    currency: Currency::GBP,
+                },
+                DomainError::NoPrice {
+                    variant: variant_id,
+                    currency: Currency::GBP,
+                },
+            ),
+            case(
+                PricingError::NoTaxRate {
+                    country: crate::values::CountryCode::parse("US").unwrap(),
+                    region: Some(crate::pricing::RegionCode::parse("ny").unwrap()),
+                    class: crate::pricing::TaxClass::Reduced,
+                },
+                DomainError::NoTaxRate {
+                    country: crate::values::CountryCode::parse("US").unwrap(),
+                    region: Some(crate::pricing::RegionCode::parse("NY").unwrap()),
+                    class: crate::pricing::TaxClass::Reduced,
+                },
+            ),
+            case(
+                PricingError::ShippingUnavailable(crate::values::Slug::parse("express").unwrap()),
+                DomainError::ShippingUnavailable(crate::values::Slug::parse("express").unwrap()),
             ),
         ];
         for (text, converted, expected) in cases {

@@ -55,6 +55,12 @@ typed_ids! {
     VariantId;
     /// Identifies a [`Collection`](crate::catalog::Collection).
     CollectionId;
+    /// Identifies a [`PriceList`](crate::pricing::PriceList).
+    PriceListId;
+    /// Identifies a [`ShippingZone`](crate::pricing::ShippingZone).
+    ShippingZoneId;
+    /// Identifies a [`ShippingMethod`](crate::pricing::ShippingMethod).
+    ShippingMethodId;
     /// Identifies a [`User`](crate::account::User).
     UserId;
     /// Identifies an [`Address`](crate::account::Address).

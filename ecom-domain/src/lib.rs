@@ -85,8 +85,10 @@ pub mod prelude {
         PaymentStatus, Refund,
     };
     pub use crate::pricing::{
-        FlatShipping, FlatTax, OrderDraft, PricedLine, Pricing, PricingError, ShippingPolicy,
-        TaxPolicy, Totals,
+        AppliedRate, Destination, FlatShipping, FlatTax, Market, OrderDraft, PriceContext,
+        PriceEntry, PriceList, PriceSource, PricedLine, Pricing, PricingError, Quote, QuoteLine,
+        QuoteRequest, RegionCode, ShippingMethod, ShippingOption, ShippingPolicy, ShippingRate,
+        ShippingZone, TaxClass, TaxLine, TaxPolicy, TaxRate, TaxTable, Totals, UnitPrice,
     };
     pub use crate::repo::{
         AccountRepository, AddressChoice, Caller, CartRepository, CatalogReader, CatalogRepository,
@@ -117,6 +119,8 @@ mod tests {
         known.extend(CartStatus::ALL.iter().map(|v| v.as_str()));
         known.extend(ProductStatus::ALL.iter().map(|v| v.as_str()));
         known.extend(AddressKind::ALL.iter().map(|v| v.as_str()));
+        known.extend(TaxClass::ALL.iter().map(|v| v.as_str()));
+        known.extend(BrowseSort::ALL.iter().map(|v| v.as_str()));
         prop_oneof![
             proptest::sample::select(known).prop_map(str::to_owned),
             any::<String>(),
@@ -142,7 +146,7 @@ mod tests {
             only_its_own_names!(
                 s.as_str(),
                 OrderStatus, OrderEvent, PaymentStatus, PaymentActionKind, CartStatus,
-                ProductStatus, AddressKind
+                ProductStatus, AddressKind, TaxClass, BrowseSort
             );
         }
     }

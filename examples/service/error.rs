@@ -141,6 +141,9 @@ fn status_and_code(err: &DomainError) -> (StatusCode, &'static str) {
         DomainError::Media(_) => (S::UNPROCESSABLE_ENTITY, "invalid_images"),
         DomainError::Collection(_) => (S::UNPROCESSABLE_ENTITY, "invalid_collection"),
         DomainError::Browse(_) => (S::UNPROCESSABLE_ENTITY, "invalid_filter"),
+        DomainError::NoPrice { .. } => (S::UNPROCESSABLE_ENTITY, "no_price"),
+        DomainError::ShippingUnavailable(_) => (S::UNPROCESSABLE_ENTITY, "shipping_unavailable"),
+        DomainError::NoTaxRate { .. } => (S::INTERNAL_SERVER_ERROR, "internal"),
         DomainError::CategoryCycle { .. } | DomainError::ConcurrentUpdate { .. } => {
             (S::CONFLICT, "conflict")
         }

@@ -4,6 +4,35 @@
 //!
 //! Totals always equal the sum of their parts: the subtotal is the sum of the line
 //! totals, and the grand total is subtotal + shipping + tax, exactly.
+//!
+//! # Prices, tax and shipping as data
+//!
+//! The modules below hold the rules that read them from tables instead:
+//! [`unit_price`] picks a variant's price from its own and its price lists' (per
+//! currency, customer group, validity window and quantity tier); a [`TaxTable`]
+//! holds rates per country, region and [`TaxClass`] with validity dates;
+//! [`shipping_options`] lists the [`ShippingMethod`]s that take a cart; [`quote`]
+//! prices a cart with per-line tax for a [`Market`] whose prices include tax or
+//! not, and sums the tax lines an invoice is printed from.
+
+mod price_list;
+mod quote;
+mod shipping;
+mod tax;
+
+pub use price_list::{
+    PriceContext, PriceEntry, PriceList, PriceListError, PriceSource, UnitPrice, unit_price,
+};
+pub use quote::{
+    Market, Quote, QuoteLine, QuoteRequest, QuotedLine, QuotedShipping, TaxLine, quote,
+};
+pub use shipping::{
+    Area, ShippingError, ShippingMethod, ShippingOption, ShippingRate, ShippingZone, WeightBand,
+    shipping_options,
+};
+pub use tax::{
+    AppliedRate, Destination, RegionCode, Split, TaxClass, TaxError, TaxRate, TaxTable, split,
+};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -32,6 +61,28 @@ pub enum PricingError {
     /// A pluggable policy returned something unusable.
     #[error("pricing policy error: {0}")]
     Policy(String),
+    /// No price of the variant applies in the cart's currency.
+    #[error("variant {variant} has no price in {currency}")]
+    NoPrice {
+        /// The variant.
+        variant: VariantId,
+        /// The cart's currency.
+        currency: Currency,
+    },
+    /// No tax rate for a class the cart needs at its destination.
+    #[error("no {class} tax rate for {country}{}", region.as_ref().map(|r| format!("-{r}")).unwrap_or_default())]
+    NoTaxRate {
+        /// The country.
+        country: CountryCode,
+        /// The region, if the destination has one.
+        region: Option<RegionCode>,
+        /// The class.
+        class: TaxClass,
+    },
+    /// The chosen shipping method does not take the cart (its zone, currency or
+    /// weight).
+    #[error("shipping method {0} does not take this cart")]
+    ShippingUnavailable(crate::values::Slug),
 }
 
 /// Computes the tax owed on an order.

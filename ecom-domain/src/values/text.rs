@@ -114,6 +114,26 @@ impl Default for AltText {
 }
 
 text_value!(
+    /// A price list's name ("Summer sale", "Staff prices"): trimmed, 1 to 100
+    /// characters, no control characters.
+    PriceListName, "price list name", 1, 100
+);
+text_value!(
+    /// A tax rate's name as an invoice prints it ("VAT 19 %", "NY sales tax"):
+    /// trimmed, 1 to 100 characters, no control characters.
+    TaxRateName, "tax rate name", 1, 100
+);
+text_value!(
+    /// A shipping zone's name ("EU", "Contiguous US"): trimmed, 1 to 100
+    /// characters, no control characters.
+    ShippingZoneName, "shipping zone name", 1, 100
+);
+text_value!(
+    /// A shipping method's name as a customer sees it ("Express, next day"):
+    /// trimmed, 1 to 100 characters, no control characters.
+    ShippingMethodName, "shipping method name", 1, 100
+);
+text_value!(
     /// A name for a payment provider ("stripe", "test"): 1 to 50 characters.
     ProviderName, "payment provider", 1, 50
 );

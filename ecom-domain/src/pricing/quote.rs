@@ -1,0 +1,254 @@
+//! A quote: a cart priced for a market, with per-line tax, a chosen shipping method
+//! and the tax lines an invoice is printed from.
+//!
+//! # The laws a quote keeps
+//!
+//! - Each line's `amount` is `unit_price × quantity`; the subtotal is their sum.
+//! - Each line's and the shipping's tax is computed on it and rounded half-even
+//!   ([`split`](super::split)); `net + tax = amount` with gross prices.
+//! - The tax lines group the taxed lines and the shipping by [`AppliedRate`]: the
+//!   sum of their `tax` is the quote's tax, the sum of their `taxable` is the net of
+//!   what they group.
+//! - Net prices: `grand_total = subtotal + shipping + tax`. Gross prices: the tax
+//!   is contained in the amounts, so `grand_total = subtotal + shipping`, and the
+//!   quote says which ([`Market::prices_include_tax`]).
+//! - The same input gives the same quote.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::shipping::ShippingMethod;
+use super::tax::{AppliedRate, Destination, TaxClass, TaxTable, split};
+use super::{PricingError, Totals};
+use crate::catalog::{OptionSelection, Sellable};
+use crate::ids::VariantId;
+use crate::money::{Currency, Money};
+use crate::values::{ProductName, Quantity, ShippingMethodName, Sku, Slug};
+
+/// Where a cart is sold: its currency, and whether its prices include tax (EU
+/// consumers see gross prices, US customers net ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Market {
+    /// The currency.
+    pub currency: Currency,
+    /// True when prices include tax.
+    pub prices_include_tax: bool,
+}
+
+/// A line to quote: a variant on sale, how many, its unit price (from
+/// [`unit_price`](super::unit_price)) and its product's tax class.
+#[derive(Debug, Clone, Copy)]
+pub struct QuoteLine<'a> {
+    /// The variant with what a sale needs of its product.
+    pub item: &'a Sellable,
+    /// Units.
+    pub quantity: Quantity,
+    /// The unit price, in the market's currency.
+    pub unit_price: Money,
+    /// Its product's tax class.
+    pub tax_class: TaxClass,
+}
+
+/// A quoted line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotedLine {
+    /// The variant.
+    pub variant_id: VariantId,
+    /// Its SKU.
+    pub sku: Sku,
+    /// Its product's name.
+    pub name: ProductName,
+    /// Its option values.
+    pub selection: OptionSelection,
+    /// Unit price, as the market shows it.
+    pub unit_price: Money,
+    /// Units.
+    pub quantity: Quantity,
+    /// `unit_price × quantity`.
+    pub amount: Money,
+    /// Net of tax.
+    pub net: Money,
+    /// Its tax.
+    pub tax: Money,
+    /// The rate it was taxed at; `None` for an exempt product.
+    pub rate: Option<AppliedRate>,
+}
+
+/// The quoted shipping charge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotedShipping {
+    /// The method's code.
+    pub code: Slug,
+    /// Its name.
+    pub name: ShippingMethodName,
+    /// Its price, as the market shows it.
+    pub amount: Money,
+    /// Net of tax.
+    pub net: Money,
+    /// Its tax.
+    pub tax: Money,
+    /// The rate it was taxed at.
+    pub rate: Option<AppliedRate>,
+}
+
+/// One line of an invoice's tax summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaxLine {
+    /// The rate.
+    pub rate: AppliedRate,
+    /// The net amount taxed at it.
+    pub taxable: Money,
+    /// The tax: the sum of the lines' own taxes at this rate.
+    pub tax: Money,
+}
+
+/// A cart priced for a market and a destination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    /// The market.
+    pub market: Market,
+    /// The lines, by variant id.
+    pub lines: Vec<QuotedLine>,
+    /// The shipping charge.
+    pub shipping: QuotedShipping,
+    /// The tax summary, by rate.
+    pub tax_lines: Vec<TaxLine>,
+    /// The totals (see the module's laws).
+    pub totals: Totals,
+}
+
+/// What a quote needs besides its lines.
+#[derive(Debug, Clone, Copy)]
+pub struct QuoteRequest<'a> {
+    /// The market.
+    pub market: Market,
+    /// Where it ships.
+    pub destination: &'a Destination,
+    /// The chosen shipping method.
+    pub shipping: &'a ShippingMethod,
+    /// The shop's tax rates.
+    pub taxes: &'a TaxTable,
+    /// The moment of pricing: which rates apply.
+    pub at: DateTime<Utc>,
+}
+
+/// Quotes `lines` (see the module's laws). Fails on an empty cart, a variant not
+/// on sale, a price in another currency, a shipping method that does not take the
+/// cart, or a destination without a rate for a class it needs.
+pub fn quote(request: QuoteRequest<'_>, lines: &[QuoteLine<'_>]) -> Result<Quote, PricingError> {
+    let QuoteRequest {
+        market,
+        destination,
+        shipping,
+        taxes,
+        at,
+    } = request;
+    let currency = market.currency;
+    if lines.is_empty() {
+        return Err(PricingError::EmptyCart);
+    }
+    let mut quoted = Vec::with_capacity(lines.len());
+    let mut grams: u64 = 0;
+    for line in lines {
+        if !line.item.is_buyable() {
+            return Err(PricingError::NotOnSale(line.item.id()));
+        }
+        line.unit_price.try_cmp(&Money::zero(currency))?;
+        let amount = line.unit_price.times(line.quantity.get())?;
+        let rate = taxes.rate(destination, line.tax_class, at)?;
+        let parts = split(
+            amount,
+            rate.as_ref().map(|r| r.rate),
+            market.prices_include_tax,
+        )?;
+        grams = grams.saturating_add(
+            u64::from(line.item.variant.weight_grams.unwrap_or(0)) * u64::from(line.quantity.get()),
+        );
+        quoted.push(QuotedLine {
+            variant_id: line.item.id(),
+            sku: line.item.variant.sku.clone(),
+            name: line.item.product_name.clone(),
+            selection: line.item.variant.selection.clone(),
+            unit_price: line.unit_price,
+            quantity: line.quantity,
+            amount,
+            net: parts.net,
+            tax: parts.tax,
+            rate,
+        });
+    }
+    quoted.sort_by_key(|l| l.variant_id);
+    let subtotal = Money::sum(currency, quoted.iter().map(|l| &l.amount))?;
+    let charge = shipping
+        .price(subtotal, grams)
+        .ok_or_else(|| PricingError::ShippingUnavailable(shipping.code.clone()))?;
+    let shipping_rate = taxes.rate(destination, shipping.tax_class, at)?;
+    let shipping_parts = split(
+        charge,
+        shipping_rate.as_ref().map(|r| r.rate),
+        market.prices_include_tax,
+    )?;
+    let shipping = QuotedShipping {
+        code: shipping.code.clone(),
+        name: shipping.name.clone(),
+        amount: charge,
+        net: shipping_parts.net,
+        tax: shipping_parts.tax,
+        rate: shipping_rate,
+    };
+    let tax_lines = tax_lines(currency, &quoted, &shipping)?;
+    let tax = Money::sum(currency, tax_lines.iter().map(|t| &t.tax))?;
+    let totals = if market.prices_include_tax {
+        Totals {
+            subtotal,
+            shipping: charge,
+            tax,
+            grand_total: subtotal.checked_add(charge)?,
+        }
+    } else {
+        Totals::from_parts(subtotal, charge, tax)?
+    };
+    Ok(Quote {
+        market,
+        lines: quoted,
+        shipping,
+        tax_lines,
+        totals,
+    })
+}
+
+/// The lines and the shipping grouped by rate, each group's net and tax summed.
+fn tax_lines(
+    currency: Currency,
+    lines: &[QuotedLine],
+    shipping: &QuotedShipping,
+) -> Result<Vec<TaxLine>, PricingError> {
+    let mut by_rate: BTreeMap<&AppliedRate, (Money, Money)> = BTreeMap::new();
+    let taxed = lines.iter().map(|l| (&l.rate, l.net, l.tax)).chain([(
+        &shipping.rate,
+        shipping.net,
+        shipping.tax,
+    )]);
+    for (rate, net, tax) in taxed {
+        let Some(rate) = rate else { continue };
+        let (taxable, sum) = by_rate
+            .entry(rate)
+            .or_insert((Money::zero(currency), Money::zero(currency)));
+        *taxable = taxable.checked_add(net)?;
+        *sum = sum.checked_add(tax)?;
+    }
+    Ok(by_rate
+        .into_iter()
+        .map(|(rate, (taxable, tax))| TaxLine {
+            rate: rate.clone(),
+            taxable,
+            tax,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+#[path = "quote_tests.rs"]
+mod tests;
