@@ -24,6 +24,13 @@ use crate::sql::{Bind, CachedSql, Statement};
 /// A product passes the facet filters when its facets hold a value of each filter
 /// (`count(DISTINCT grp)` of the wanted keys it holds equals the number of
 /// filters); `&&` first lets the GIN index on `products.facets` narrow the rows.
+///
+/// The category's tree is an array (`= ANY (ARRAY(..))`), not a semi-join
+/// (`IN (SELECT ..)`): the planner then reads the products of the tree from
+/// `products_category_id_id_idx` (and ANDs that bitmap with the facets index), where
+/// the semi-join, guessing the tree held most categories, read every product with
+/// a wanted facet and summed its variants before looking at its category, and a
+/// generic plan read the whole table.
 macro_rules! matching {
     () => {
         "\
@@ -42,7 +49,7 @@ WITH RECURSIVE tree (id) AS (
                bool_or(v.stock_on_hand > 0) AS in_stock
         FROM product_variants v WHERE v.product_id = p.id
     ) m
-    WHERE p.category_id IN (SELECT id FROM tree) AND p.status = 'active'
+    WHERE p.category_id = ANY (ARRAY(SELECT id FROM tree)) AND p.status = 'active'
       AND ($5::int = 0
            OR (p.facets && ARRAY(SELECT key FROM wanted)
                AND (SELECT count(DISTINCT grp) FROM wanted WHERE key = ANY (p.facets)) = $5))

@@ -9,6 +9,7 @@
 mod accounts;
 mod bounds;
 mod browse;
+mod browse_plans;
 mod catalog;
 mod checkout;
 mod config;
