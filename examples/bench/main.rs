@@ -10,7 +10,9 @@
 //! of `DATABASE_URL`) with a realistic history (30,000 past orders, fresh
 //! statistics), then measures checkouts at 1, 4 and 8 clients, spread over 2,000
 //! products and with every client buying from the same 10 products, plus a category
-//! page and a name search. It prints a table of transactions/s, p50 and p99 and the
+//! page and a name search; then, on the catalog of the seed's large preset in a
+//! database of its own, a category page with facet filters and counts and a
+//! full-text search. It prints a table of transactions/s, p50 and p99 and the
 //! store/raw ratio; `--write-docs` also writes `docs/bench/results.json` (every
 //! round's figures, and the command that made them) and `docs/bench/throughput.svg`.
 //! `--only pooling` measures instead what `ECOM_TRANSACTION_POOLING=1` costs:
@@ -19,9 +21,12 @@
 
 //!
 //! The modules follow a run: `fixture` builds the database, `measure` drives the
-//! store, `pgbench` drives the raw SQL, `replicas` adds a standby, `pooling` turns
-//! the statement cache off and adds pgbouncer, `report` prints and writes the results.
+//! store, `pgbench` drives the raw SQL, `catalog` loads the large catalog and
+//! measures faceted pages and searches on it, `replicas` adds a standby, `pooling`
+//! turns the statement cache off and adds pgbouncer, `report` prints and writes the
+//! results.
 
+mod catalog;
 mod fixture;
 mod measure;
 mod pgbench;
@@ -53,7 +58,9 @@ usage: cargo run --release -p ecom-examples --bin bench -- [options]
   --quick             60 transactions per client and round (default 250)
   --per-client N      N transactions per client and round
   --only WORKLOAD     one workload: checkout, \"checkout, 10 hot products\",
-                      \"category page\", \"name search\", replicas; or pooling
+                      \"category page\", \"name search\", \"category page
+                      with facets\", \"full-text search\" (these two on the
+                      seed's large catalog), replicas; or pooling
                       (statement cache on and off, direct and through pgbouncer,
                       measured only when asked for)
   --write-docs        also write docs/bench/results.json and throughput.svg
@@ -151,6 +158,7 @@ fn run() -> Result<(), Box<dyn Error>> {
     std::fs::create_dir_all(&bench.work)?;
     let mut runs = checkout_runs(&mut bench, &options)?;
     runs.extend(catalog_runs(&bench, &options)?);
+    runs.extend(catalog::catalog_runs(&bench, &options)?);
     let pooling_runs = if options.only.as_deref() == Some(pooling::WORKLOAD) {
         pooling::pooling_runs(&mut bench.conn, &bench.url, options.per_client)?
     } else {

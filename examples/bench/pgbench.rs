@@ -4,6 +4,7 @@
 use std::error::Error;
 
 use diesel::prelude::*;
+use ecom_domain::prelude::SearchQuery;
 use ecom_examples::pgbench;
 
 use crate::Bench;
@@ -44,6 +45,164 @@ WITH page AS (SELECT p.id, p.slug, p.name, p.description, p.category_id, p.statu
 COMMIT;
 "#;
 
+/// The products a faceted listing keeps: `matching!` of `PgStore::browse`, with the
+/// store's binds (`$1`...) left in for [`bound`] to fill.
+const BROWSE_MATCHING: &str = r#"
+WITH RECURSIVE tree (id) AS (
+    SELECT id FROM categories WHERE id = $1
+    UNION
+    SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id
+), wanted (key, grp) AS MATERIALIZED (
+    SELECT catalog_facet_key(f.name, f.value), f.grp
+    FROM unnest($2::text[], $3::text[], $4::int[]) f (name, value, grp)
+), matching AS MATERIALIZED (
+    SELECT p.id, p.created_at, p.name, p.facets, m.price_from
+    FROM products p
+    CROSS JOIN LATERAL (
+        SELECT min(v.price) AS price_from, min(v.currency) AS currency,
+               bool_or(v.stock_on_hand > 0) AS in_stock
+        FROM product_variants v WHERE v.product_id = p.id
+    ) m
+    WHERE p.category_id = ANY (ARRAY(SELECT id FROM tree)) AND p.status = 'active'
+      AND ($5::int = 0
+           OR (p.facets && ARRAY(SELECT key FROM wanted)
+               AND (SELECT count(DISTINCT grp) FROM wanted WHERE key = ANY (p.facets)) = $5))
+      AND ($6::text IS NULL
+           OR (m.currency = $6::text
+               AND m.price_from >= coalesce($7::numeric, m.price_from)
+               AND m.price_from <= coalesce($8::numeric, m.price_from)))
+      AND (NOT $9::bool OR m.in_stock)
+)
+"#;
+
+/// What `PgStore::browse` counts the facets with, after `BROWSE_MATCHING`.
+const BROWSE_FACET_COUNTS: &str = r#"
+SELECT NULL::text AS key, count(*) AS products FROM matching
+UNION ALL
+SELECT f.key, count(*) FROM matching, unnest(matching.facets) f (key) GROUP BY f.key
+"#;
+
+/// What `PgStore::browse` reads a page newest first with, after `BROWSE_MATCHING`.
+const BROWSE_NEWEST_PAGE: &str = r#"
+, page AS (
+    SELECT m.id, row_number() OVER (ORDER BY m.created_at DESC, m.id DESC) AS ord
+    FROM matching m
+    WHERE $11::bigint IS NULL OR (m.created_at, m.id) < ($10::timestamptz, $11::bigint)
+    ORDER BY m.created_at DESC, m.id DESC
+    LIMIT $12
+)
+SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options,
+       p.attributes, p.images, p.created_at, p.updated_at,
+       v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_hand,
+       v.weight_grams, v.gtin, v.attributes, v.created_at, v.updated_at
+FROM page
+JOIN products p ON p.id = page.id
+JOIN product_variants v ON v.product_id = p.id
+ORDER BY page.ord, v.id
+"#;
+
+/// What `PgStore::search` sends (`SEARCH` of `ops/browse.rs`).
+const FTS: &str = r#"
+WITH q AS MATERIALIZED (
+    SELECT to_tsquery(s.search_language, $1) AS query FROM catalog_settings s
+), fts AS MATERIALIZED (
+    SELECT p.id, round(ts_rank(p.search, q.query) * 1000000)::bigint AS score
+    FROM products p, q
+    WHERE p.search @@ q.query AND p.status = 'active'
+), fuzzy AS (
+    SELECT p.id, round(similarity(p.name, $2) * 1000000)::bigint AS score
+    FROM products p
+    WHERE NOT EXISTS (SELECT 1 FROM fts) AND p.name % $2 AND p.status = 'active'
+), hits AS (
+    SELECT id, score FROM fts
+    UNION ALL
+    SELECT id, score FROM fuzzy
+), page AS (
+    SELECT id, score, row_number() OVER (ORDER BY score DESC, id) AS ord
+    FROM hits
+    WHERE $4::bigint IS NULL OR score < $3::bigint OR (score = $3::bigint AND id > $4::bigint)
+    ORDER BY score DESC, id
+    LIMIT $5
+)
+SELECT page.score,
+       p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options,
+       p.attributes, p.images, p.created_at, p.updated_at,
+       v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_hand,
+       v.weight_grams, v.gtin, v.attributes, v.created_at, v.updated_at
+FROM page
+JOIN products p ON p.id = page.id
+JOIN product_variants v ON v.product_id = p.id
+ORDER BY page.ord, v.id
+"#;
+
+/// `sql` with the store's binds written in: `binds[i]` for `$(i + 1)`, as SQL text.
+fn bound(sql: &str, binds: &[String]) -> String {
+    let mut sql = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    // From the last, so that `$1` does not take the start of `$12`.
+    for (i, value) in binds.iter().enumerate().rev() {
+        sql = sql.replace(&format!("${}", i + 1), value);
+    }
+    sql
+}
+
+/// A text array literal of `values`, which hold no quote or backslash (facet values
+/// the bench picked).
+fn text_array(values: &[&str]) -> String {
+    let quoted: Vec<String> = values.iter().map(|v| format!("\"{v}\"")).collect();
+    format!("'{{{}}}'", quoted.join(","))
+}
+
+/// What `PgStore::browse` sends for the first page, newest first, of `category` in
+/// `colours` and `size`, fetching `fetch` products (the page and one more): the
+/// category check, the facet counts and the page, in one repeatable-read read-only
+/// transaction.
+pub(crate) fn browse_script(
+    category: i64,
+    colours: &[String; 2],
+    size: &str,
+    fetch: u32,
+) -> String {
+    let binds = [
+        ":cat".to_owned(),
+        text_array(&["colour", "colour", "size"]),
+        text_array(&[&colours[0], &colours[1], size]),
+        text_array(&["0", "0", "1"]),
+        "2".to_owned(),
+        "NULL".to_owned(),
+        "NULL".to_owned(),
+        "NULL".to_owned(),
+        "false".to_owned(),
+        "NULL".to_owned(),
+        "NULL".to_owned(),
+        fetch.to_string(),
+    ];
+    format!(
+        "\\set cat {category}\n\
+         BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;\n\
+         SELECT EXISTS (SELECT 1 FROM categories WHERE id = :cat) AS found;\n\
+         {};\n{};\nCOMMIT;\n",
+        bound(&format!("{BROWSE_MATCHING}{BROWSE_FACET_COUNTS}"), &binds),
+        bound(&format!("{BROWSE_MATCHING}{BROWSE_NEWEST_PAGE}"), &binds),
+    )
+}
+
+/// What `PgStore::search` sends for the first page of `query`, fetching `fetch`
+/// products (the page and one more): the words joined by `&`, the last a prefix,
+/// and the words for the trigram fallback.
+pub(crate) fn fts_script(query: &SearchQuery, fetch: u32) -> String {
+    let binds = [
+        format!("'{}:*'", query.words().join(" & ")),
+        format!("'{}'", query.text()),
+        "NULL".to_owned(),
+        "NULL".to_owned(),
+        fetch.to_string(),
+    ];
+    format!(
+        "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;\n{};\nCOMMIT;\n",
+        bound(FTS, &binds)
+    )
+}
+
 /// Checkouts of the carts from `first_cart` on, one per transaction: a fresh
 /// sequence hands each transaction its cart.
 pub(crate) fn raw_checkouts(
@@ -74,9 +233,21 @@ pub(crate) fn raw_script(
     transactions: usize,
     script: &str,
 ) -> Result<Run, Box<dyn Error>> {
+    raw_script_on(bench, &bench.url, workload, clients, transactions, script)
+}
+
+/// [`raw_script`] on the database of `url`.
+pub(crate) fn raw_script_on(
+    bench: &Bench,
+    url: &str,
+    workload: &'static str,
+    clients: usize,
+    transactions: usize,
+    script: &str,
+) -> Result<Run, Box<dyn Error>> {
     let measured = pgbench::run(
         &bench.pgbench,
-        &bench.url,
+        url,
         &bench.work,
         &format!("{workload}-{clients}"),
         script,
