@@ -26,6 +26,8 @@ pub enum Taken {
     Slug,
     /// An attribute already has this name (compared ignoring case).
     Attribute,
+    /// A shipping method of the zone already has this code.
+    ShippingMethod,
     /// The provider already used this reference for another payment.
     ProviderRef,
 }
@@ -163,6 +165,18 @@ pub enum DomainError {
     /// A pluggable pricing policy returned something unusable.
     #[error("pricing policy error: {0}")]
     PolicyError(String),
+    /// A price list or one of its prices is refused.
+    #[error(transparent)]
+    PriceList(#[from] crate::pricing::PriceListError),
+    /// A tax rate is refused (out of range, an empty window, an overlap).
+    #[error(transparent)]
+    Tax(#[from] crate::pricing::TaxError),
+    /// A shipping zone or method is refused.
+    #[error(transparent)]
+    Shipping(#[from] crate::pricing::ShippingError),
+    /// More customer groups than [`MAX_GROUPS`](crate::repo::MAX_GROUPS).
+    #[error("{0} customer groups, at most 20 are allowed")]
+    TooManyGroups(usize),
     /// No price of the variant applies in the cart's currency.
     #[error("variant {variant} has no price in {currency}")]
     NoPrice {

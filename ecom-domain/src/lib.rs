@@ -99,8 +99,9 @@ pub mod prelude {
     pub use crate::values::{
         AltText, AttributeName, AttributeText, AttributeUnit, CategoryName, CollectionName,
         CountryCode, Description, Email, Gtin, GtinError, GuestToken, IdempotencyKey, MediaUrl,
-        OptionName, OptionValue, PersonName, PostalAddress, ProductName, ProviderName, ProviderRef,
-        Quantity, RawAddress, Reason, SessionToken, Sku, Slug, TokenDigest, ValidationError,
+        OptionName, OptionValue, PersonName, PostalAddress, PriceListName, ProductName,
+        ProviderName, ProviderRef, Quantity, RawAddress, Reason, SessionToken, ShippingMethodName,
+        ShippingZoneName, Sku, Slug, TaxRateName, TokenDigest, ValidationError,
     };
 }
 

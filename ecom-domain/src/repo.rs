@@ -18,14 +18,18 @@ use crate::catalog::{
 };
 use crate::error::DomainError;
 use crate::ids::{
-    AddressId, CartId, CartRef, CategoryId, CollectionId, OrderId, OrderRef, PaymentId, ProductId,
-    UserId, VariantId,
+    AddressId, CartId, CartRef, CategoryId, CollectionId, OrderId, OrderRef, PaymentId,
+    PriceListId, ProductId, UserId, VariantId,
 };
 use crate::money::{Currency, Money};
 use crate::order::{Customer, Order, OrderEvent, OrderStatus};
 use crate::password::Password;
 use crate::payment::{Applied, Payment, PaymentEvent};
-use crate::pricing::OrderDraft;
+use crate::pricing::{
+    Destination, ListPrice, Market, NewPriceList, NewShippingMethod, NewShippingZone, OrderDraft,
+    PriceBook, PriceEntry, PriceList, Quote, ShippingMethod, ShippingOption, ShippingZone,
+    TaxClass, TaxRate,
+};
 use crate::values::{
     CountryCode, Email, IdempotencyKey, PostalAddress, ProviderName, ProviderRef, Quantity,
     SessionToken, Sku, Slug, TokenDigest,
@@ -151,6 +155,73 @@ pub trait CatalogRepository: CatalogReader {
     ) -> Result<Collection, Self::Error>;
     /// Sets the language full-text search applies, and re-indexes the catalog in it.
     fn set_search_language(&self, language: SearchLanguage) -> Result<(), Self::Error>;
+}
+
+/// Prices, tax and shipping as data: what the back office sets, and a cart priced
+/// with it (its market, its price lists for its owner's groups, per-line tax, a
+/// shipping method). Prices are the [`PriceBook`]'s rules, now.
+pub trait PriceBookRepository {
+    /// The error type.
+    type Error: RepoError;
+
+    /// Sets whether a currency's prices include tax; a currency without a market
+    /// has net prices.
+    fn set_market(&self, market: Market) -> Result<Market, Self::Error>;
+    /// Creates a price list ([`PriceList::checked`] rules).
+    fn create_price_list(&self, new: NewPriceList) -> Result<PriceList, Self::Error>;
+    /// Replaces a price list's prices: each in its currency, not negative, a tier
+    /// of 1 or more, once per variant and tier, for a variant that exists.
+    fn set_list_prices(
+        &self,
+        list: PriceListId,
+        prices: Vec<ListPrice>,
+    ) -> Result<Vec<PriceEntry>, Self::Error>;
+    /// Sets a product's tax class (standard when never set).
+    fn set_tax_class(&self, product: ProductId, class: TaxClass) -> Result<(), Self::Error>;
+    /// Adds a tax rate; refused when it overlaps another rate of its country,
+    /// region and class.
+    fn add_tax_rate(&self, rate: TaxRate) -> Result<TaxRate, Self::Error>;
+    /// Creates a shipping zone.
+    fn create_shipping_zone(&self, new: NewShippingZone) -> Result<ShippingZone, Self::Error>;
+    /// Creates a shipping method in a zone (its code unique within the zone).
+    fn create_shipping_method(&self, new: NewShippingMethod)
+    -> Result<ShippingMethod, Self::Error>;
+    /// Replaces a user's customer groups (at most [`MAX_GROUPS`], repeats dropped).
+    fn set_customer_groups(
+        &self,
+        user: UserId,
+        groups: Vec<Slug>,
+    ) -> Result<Vec<Slug>, Self::Error>;
+    /// Everything the price book holds: markets, lists with their entries, rates,
+    /// zones and methods, each in id order.
+    fn price_book(&self) -> Result<PriceBook, Self::Error>;
+    /// The shipping methods that take the cart to `to`, with their prices for it,
+    /// cheapest first.
+    fn shipping_options(
+        &self,
+        cart: CartId,
+        to: &Destination,
+    ) -> Result<Vec<ShippingOption>, Self::Error>;
+    /// The cart quoted for delivery to `to` by the method `code`.
+    fn quote_cart(&self, cart: CartId, to: &Destination, code: &Slug)
+    -> Result<Quote, Self::Error>;
+}
+
+/// The most customer groups one user is in.
+pub const MAX_GROUPS: usize = 20;
+
+/// `groups` without repeats, in the order given; refused past [`MAX_GROUPS`].
+pub fn distinct_groups(groups: Vec<Slug>) -> Result<Vec<Slug>, DomainError> {
+    let mut distinct: Vec<Slug> = Vec::with_capacity(groups.len());
+    for g in groups {
+        if !distinct.contains(&g) {
+            distinct.push(g);
+        }
+    }
+    if distinct.len() > MAX_GROUPS {
+        return Err(DomainError::TooManyGroups(distinct.len()));
+    }
+    Ok(distinct)
 }
 
 /// Users, credentials and address books.

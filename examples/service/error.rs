@@ -142,6 +142,10 @@ fn status_and_code(err: &DomainError) -> (StatusCode, &'static str) {
         DomainError::Collection(_) => (S::UNPROCESSABLE_ENTITY, "invalid_collection"),
         DomainError::Browse(_) => (S::UNPROCESSABLE_ENTITY, "invalid_filter"),
         DomainError::NoPrice { .. } => (S::UNPROCESSABLE_ENTITY, "no_price"),
+        DomainError::PriceList(_)
+        | DomainError::Tax(_)
+        | DomainError::Shipping(_)
+        | DomainError::TooManyGroups(_) => (S::UNPROCESSABLE_ENTITY, "invalid"),
         DomainError::ShippingUnavailable(_) => (S::UNPROCESSABLE_ENTITY, "shipping_unavailable"),
         DomainError::NoTaxRate { .. } => (S::INTERNAL_SERVER_ERROR, "internal"),
         DomainError::CategoryCycle { .. } | DomainError::ConcurrentUpdate { .. } => {

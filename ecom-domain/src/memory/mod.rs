@@ -52,6 +52,7 @@ mod checkout;
 mod customer;
 mod order;
 mod payment;
+mod price_book;
 mod state;
 
 use std::sync::{Mutex, MutexGuard};

@@ -30,6 +30,8 @@ pub(super) struct State {
     pub(super) attributes: Vec<AttributeDefinition>,
     pub(super) collections: BTreeMap<CollectionId, Collection>,
     pub(super) search_language: SearchLanguage,
+    /// Prices, tax and shipping as data.
+    pub(super) book: super::price_book::Book,
     pub(super) users: BTreeMap<UserId, User>,
     pub(super) addresses: BTreeMap<AddressId, Address>,
     pub(super) carts: BTreeMap<CartId, Cart>,

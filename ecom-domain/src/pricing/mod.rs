@@ -15,11 +15,15 @@
 //! prices a cart with per-line tax for a [`Market`] whose prices include tax or
 //! not, and sums the tax lines an invoice is printed from.
 
+mod book;
 mod price_list;
 mod quote;
 mod shipping;
 mod tax;
 
+pub use book::{
+    CartToPrice, ListPrice, NewPriceList, NewShippingMethod, NewShippingZone, PriceBook,
+};
 pub use price_list::{
     PriceContext, PriceEntry, PriceList, PriceListError, PriceSource, UnitPrice, unit_price,
 };

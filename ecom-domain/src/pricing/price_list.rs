@@ -42,6 +42,14 @@ pub enum PriceListError {
     /// A tier below 1 unit.
     #[error("a price tier starts at 1 unit or more, not {0}")]
     Tier(u32),
+    /// Two prices for one variant and tier in one list.
+    #[error("variant {variant} has two prices from {min_quantity} units")]
+    DuplicatePrice {
+        /// The variant.
+        variant: VariantId,
+        /// The tier.
+        min_quantity: u32,
+    },
 }
 
 /// A list of prices in one currency, maybe for one customer group, maybe for a

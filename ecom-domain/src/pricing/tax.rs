@@ -122,6 +122,9 @@ pub enum TaxError {
     /// [`TaxRate::MAX_SCALE`] decimals.
     #[error("tax rate {0} is not between 0 and 1 with at most 5 decimals")]
     RateOutOfRange(Decimal),
+    /// A rate for the exempt class, which has none.
+    #[error("tax rate {0} is for the exempt class, which has no rate")]
+    ExemptRate(TaxRateName),
     /// A rate whose validity ends before it starts.
     #[error("tax rate {name} ends before it starts")]
     EmptyWindow {

@@ -12,6 +12,7 @@ pub(crate) mod merchandise;
 pub(crate) mod order;
 pub(crate) mod page;
 pub(crate) mod payment;
+pub(crate) mod price_book;
 pub(crate) mod product;
 pub(crate) mod session;
 pub(crate) mod user;

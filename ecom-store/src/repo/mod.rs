@@ -8,4 +8,5 @@ mod checkout;
 mod customer;
 mod order;
 mod payment;
+mod price_book;
 mod session;

@@ -22,6 +22,7 @@ mod migrations;
 mod model;
 mod ownership;
 mod pool;
+mod price_book;
 mod races;
 mod replicas;
 mod retry;

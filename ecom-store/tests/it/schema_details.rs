@@ -26,6 +26,8 @@ const ON_DELETE: &[(&str, &str)] = &[
     // A collection's list goes with it; a listed product is archived, not deleted.
     ("collection_products_collection_id_fkey", "CASCADE"),
     ("collection_products_product_id_fkey", "RESTRICT"),
+    // A user's memberships go with the user.
+    ("customer_groups_user_id_fkey", "CASCADE"),
     ("idempotency_keys_order_id_fkey", "CASCADE"),
     ("order_addresses_order_id_fkey", "CASCADE"),
     ("order_lines_order_id_fkey", "CASCADE"),
@@ -35,10 +37,16 @@ const ON_DELETE: &[(&str, &str)] = &[
     ("orders_user_id_fkey", "RESTRICT"),
     ("payment_events_payment_id_fkey", "RESTRICT"),
     ("payments_order_id_fkey", "RESTRICT"),
+    // A list's prices go with it; a priced variant is archived, not deleted.
+    ("price_list_entries_price_list_id_fkey", "CASCADE"),
+    ("price_list_entries_variant_id_fkey", "RESTRICT"),
     ("product_variants_product_id_fkey", "RESTRICT"),
     ("products_category_id_fkey", "RESTRICT"),
     // A session is transient state of its user.
     ("sessions_user_id_fkey", "CASCADE"),
+    // A zone is emptied of methods before it goes; its areas go with it.
+    ("shipping_methods_zone_id_fkey", "RESTRICT"),
+    ("shipping_zone_areas_zone_id_fkey", "CASCADE"),
 ];
 
 #[test]

@@ -1,0 +1,234 @@
+//! The price book: everything prices, tax and shipping read from a shop's data, and
+//! the one way a cart is priced with it, whatever store loaded it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::PricingError;
+use super::price_list::{PriceContext, PriceEntry, PriceList, PriceListError, unit_price};
+use super::quote::{Market, Quote, QuoteLine, QuoteRequest, quote};
+use super::shipping::{
+    Area, ShippingMethod, ShippingOption, ShippingRate, ShippingZone, shipping_options,
+};
+use super::tax::{Destination, TaxClass, TaxTable};
+use crate::catalog::Sellable;
+use crate::ids::{ShippingZoneId, VariantId};
+use crate::money::{Currency, Money};
+use crate::values::{PriceListName, Quantity, ShippingMethodName, ShippingZoneName, Slug};
+
+/// What it takes to create a price list; the store gives it its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPriceList {
+    /// Its name.
+    pub name: PriceListName,
+    /// The currency of its prices.
+    pub currency: Currency,
+    /// The customer group it is for; `None`: everyone.
+    pub group: Option<Slug>,
+    /// When it starts to apply.
+    pub starts_at: Option<DateTime<Utc>>,
+    /// When it stops (exclusive).
+    pub ends_at: Option<DateTime<Utc>>,
+}
+
+/// One price to put in a list: a variant's unit price from a number of units on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListPrice {
+    /// The variant.
+    pub variant: VariantId,
+    /// The tier (1: always).
+    pub min_quantity: u32,
+    /// The unit price, in the list's currency.
+    pub price: Money,
+}
+
+impl ListPrice {
+    /// `prices` as entries of `list`, each checked ([`PriceEntry::checked`]) and no
+    /// variant and tier twice.
+    pub fn entries_of(
+        list: &PriceList,
+        prices: Vec<ListPrice>,
+    ) -> Result<Vec<PriceEntry>, PriceListError> {
+        let mut entries: Vec<PriceEntry> = Vec::with_capacity(prices.len());
+        for p in prices {
+            if entries
+                .iter()
+                .any(|e| e.variant == p.variant && e.min_quantity == p.min_quantity)
+            {
+                return Err(PriceListError::DuplicatePrice {
+                    variant: p.variant,
+                    min_quantity: p.min_quantity,
+                });
+            }
+            entries.push(
+                PriceEntry {
+                    list: list.id,
+                    variant: p.variant,
+                    min_quantity: p.min_quantity,
+                    price: p.price,
+                }
+                .checked(list)?,
+            );
+        }
+        entries.sort_by_key(|e| (e.variant, e.min_quantity));
+        Ok(entries)
+    }
+}
+
+/// What it takes to create a shipping zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewShippingZone {
+    /// Its name.
+    pub name: ShippingZoneName,
+    /// The countries and regions it covers.
+    pub areas: Vec<Area>,
+}
+
+/// What it takes to create a shipping method.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewShippingMethod {
+    /// The zone it delivers to.
+    pub zone: ShippingZoneId,
+    /// Its code, unique within the zone.
+    pub code: Slug,
+    /// Its name.
+    pub name: ShippingMethodName,
+    /// The currency of its prices.
+    pub currency: Currency,
+    /// Its rate.
+    pub rate: ShippingRate,
+    /// Free from this cart value.
+    pub free_from: Option<Money>,
+    /// The tax class of its charge.
+    pub tax_class: TaxClass,
+}
+
+/// A cart as pricing sees it: its currency, lines (each variant with its product's
+/// tax class), who buys (their customer groups) and when.
+#[derive(Debug, Clone, Copy)]
+pub struct CartToPrice<'a> {
+    /// The cart's currency.
+    pub currency: Currency,
+    /// Each line: the variant, units, its product's tax class.
+    pub lines: &'a [(Sellable, Quantity, TaxClass)],
+    /// The customer's groups (none for a guest).
+    pub groups: &'a [Slug],
+    /// The moment of pricing.
+    pub at: DateTime<Utc>,
+}
+
+/// The data prices, tax and shipping are read from. A store may load only what a
+/// cart needs (the entries of its variants, the rates of its destination).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PriceBook {
+    /// Markets, by currency; a currency without one has net prices.
+    pub markets: Vec<Market>,
+    /// Price lists.
+    pub lists: Vec<PriceList>,
+    /// Their entries.
+    pub entries: Vec<PriceEntry>,
+    /// Tax rates.
+    pub taxes: TaxTable,
+    /// Shipping zones.
+    pub zones: Vec<ShippingZone>,
+    /// Shipping methods.
+    pub methods: Vec<ShippingMethod>,
+}
+
+impl PriceBook {
+    /// The market of `currency`: net prices unless one says otherwise.
+    pub fn market(&self, currency: Currency) -> Market {
+        self.markets
+            .iter()
+            .find(|m| m.currency == currency)
+            .copied()
+            .unwrap_or(Market {
+                currency,
+                prices_include_tax: false,
+            })
+    }
+
+    /// Each line of `cart` with its unit price.
+    fn lines<'a>(&self, cart: &CartToPrice<'a>) -> Result<Vec<QuoteLine<'a>>, PricingError> {
+        if cart.lines.is_empty() {
+            return Err(PricingError::EmptyCart);
+        }
+        let context = PriceContext {
+            currency: cart.currency,
+            groups: cart.groups,
+            at: cart.at,
+        };
+        cart.lines
+            .iter()
+            .map(|(item, quantity, class)| {
+                if !item.is_buyable() {
+                    return Err(PricingError::NotOnSale(item.id()));
+                }
+                let unit = unit_price(
+                    &item.variant,
+                    *quantity,
+                    &self.lists,
+                    &self.entries,
+                    context,
+                )?;
+                Ok(QuoteLine {
+                    item,
+                    quantity: *quantity,
+                    unit_price: unit.price,
+                    tax_class: *class,
+                })
+            })
+            .collect()
+    }
+
+    /// The shipping methods that take `cart` to `to`, with their prices, cheapest
+    /// first.
+    pub fn shipping_options(
+        &self,
+        cart: &CartToPrice<'_>,
+        to: &Destination,
+    ) -> Result<Vec<ShippingOption>, PricingError> {
+        let lines = self.lines(cart)?;
+        let mut subtotal = Money::zero(cart.currency);
+        let mut grams: u64 = 0;
+        for line in &lines {
+            subtotal = subtotal.checked_add(line.unit_price.times(line.quantity.get())?)?;
+            let weight = u64::from(line.item.variant.weight_grams.unwrap_or(0));
+            grams = grams.saturating_add(weight * u64::from(line.quantity.get()));
+        }
+        Ok(shipping_options(
+            &self.zones,
+            &self.methods,
+            to,
+            subtotal,
+            grams,
+        ))
+    }
+
+    /// `cart` quoted for delivery to `to` by the method `code` (one of
+    /// [`PriceBook::shipping_options`]): its market, its price lists, per-line tax.
+    pub fn quote(
+        &self,
+        cart: &CartToPrice<'_>,
+        to: &Destination,
+        code: &Slug,
+    ) -> Result<Quote, PricingError> {
+        let lines = self.lines(cart)?;
+        let method = self
+            .methods
+            .iter()
+            .filter(|m| m.code == *code && m.currency == cart.currency)
+            .find(|m| self.zones.iter().any(|z| z.id == m.zone && z.covers(to)))
+            .ok_or_else(|| PricingError::ShippingUnavailable(code.clone()))?;
+        quote(
+            QuoteRequest {
+                market: self.market(cart.currency),
+                destination: to,
+                shipping: method,
+                taxes: &self.taxes,
+                at: cart.at,
+            },
+            &lines,
+        )
+    }
+}
