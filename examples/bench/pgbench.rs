@@ -16,7 +16,7 @@ const CHECKOUT_SQL: &str = r#"BEGIN ISOLATION LEVEL READ COMMITTED;
 INSERT INTO idempotency_keys (scope, key, request_hash, expires_at) SELECT 'checkout', 'raw-' || n, '\x00'::bytea, now() + interval '1 day' FROM (SELECT nextval('bench_cart_seq') AS n) s ON CONFLICT DO NOTHING RETURNING substring(key from 5)::bigint AS cart \gset
 SELECT id, public_id, user_id, encode(guest_token_digest, 'hex') AS digest, currency, status FROM carts WHERE id = :cart FOR UPDATE \gset
 SELECT variant_id, quantity FROM cart_lines WHERE cart_id = :cart;
-SELECT v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_hand, v.weight_grams, v.gtin, v.created_at, v.updated_at, p.name, p.status FROM product_variants v JOIN products p ON p.id = v.product_id WHERE v.id IN (SELECT variant_id FROM cart_lines WHERE cart_id = :cart) ORDER BY v.id;
+SELECT v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_hand, v.weight_grams, v.gtin, v.attributes, v.created_at, v.updated_at, p.name, p.status FROM product_variants v JOIN products p ON p.id = v.product_id WHERE v.id IN (SELECT variant_id FROM cart_lines WHERE cart_id = :cart) ORDER BY v.id;
 INSERT INTO orders (guest_email, guest_token_digest, cart_id, currency, subtotal, shipping, tax, grand_total, payment_deadline) SELECT 'raw@example.com', decode(:digest, 'hex'), :cart, 'EUR', s, 4.90, round((s + 4.90) * 0.20, 2), s + 4.90 + round((s + 4.90) * 0.20, 2), now() + 1800 * interval '1 second' FROM (SELECT sum(v.price * l.quantity) AS s FROM cart_lines l JOIN product_variants v ON v.id = l.variant_id WHERE l.cart_id = :cart) t RETURNING id AS order_id, public_id AS order_ref, grand_total AS total, created_at AS placed_at \gset
 INSERT INTO order_addresses (order_id, kind, recipient, line1, line2, city, region, postal_code, country) VALUES (:order_id, 'shipping', 'Bench Buyer', '1 Main St', NULL, 'Berlin', NULL, '10115', 'DE'), (:order_id, 'billing', 'Bench Buyer', '1 Main St', NULL, 'Berlin', NULL, '10115', 'DE');
 INSERT INTO order_lines (order_id, line_no, variant_id, sku, name, unit_price, quantity, options) SELECT :order_id, row_number() OVER (ORDER BY v.id), v.id, v.sku, p.name, v.price, l.quantity, v.options FROM cart_lines l JOIN product_variants v ON v.id = l.variant_id JOIN products p ON p.id = v.product_id WHERE l.cart_id = :cart;
@@ -25,7 +25,7 @@ INSERT INTO payments (order_id, provider, currency, amount) VALUES (:order_id, '
 UPDATE carts SET status = 'converted', updated_at = now() WHERE id = :cart;
 UPDATE idempotency_keys SET order_id = :order_id WHERE scope = 'checkout' AND key = 'raw-' || :cart;
 INSERT INTO outbox_events (aggregate_type, aggregate_id, event_type, payload) VALUES ('order', :order_id, 'order.placed', jsonb_build_object('order_id', :order_id::bigint, 'payment_id', :payment_id::bigint, 'currency', 'EUR', 'grand_total', :total::numeric::text));
-SELECT id, product_id, sku, options, price, currency, stock_on_hand, weight_grams, gtin, created_at, updated_at FROM product_variants WHERE id IN (SELECT variant_id FROM order_lines WHERE order_id = :order_id) ORDER BY id FOR NO KEY UPDATE;
+SELECT id, product_id, sku, options, price, currency, stock_on_hand, weight_grams, gtin, attributes, created_at, updated_at FROM product_variants WHERE id IN (SELECT variant_id FROM order_lines WHERE order_id = :order_id) ORDER BY id FOR NO KEY UPDATE;
 UPDATE product_variants v SET stock_on_hand = v.stock_on_hand + -1 * l.units, updated_at = now() FROM (SELECT variant_id, sum(quantity) AS units FROM order_lines WHERE order_id = :order_id GROUP BY variant_id) AS l WHERE v.id = l.variant_id;
 COMMIT;
 "#;
@@ -34,14 +34,14 @@ COMMIT;
 pub(crate) const CATEGORY_PAGE_SQL: &str = r#"\set cat random(1, 20)
 BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
 SELECT id, parent_id, slug, name FROM categories WHERE id = :cat;
-WITH RECURSIVE tree (id) AS (SELECT id FROM categories WHERE id = :cat UNION SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id), page AS (SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options, p.created_at, p.updated_at FROM products p WHERE p.category_id IN (SELECT id FROM tree) AND p.status = 'active' ORDER BY p.id LIMIT 50 + 1) SELECT page.id, page.slug, page.name, page.description, page.category_id, page.status, page.options, page.created_at, page.updated_at, v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_hand, v.weight_grams, v.gtin, v.created_at, v.updated_at FROM page JOIN product_variants v ON v.product_id = page.id ORDER BY page.id, v.id;
+WITH RECURSIVE tree (id) AS (SELECT id FROM categories WHERE id = :cat UNION SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id), page AS (SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options, p.attributes, p.images, p.created_at, p.updated_at FROM products p WHERE p.category_id IN (SELECT id FROM tree) AND p.status = 'active' ORDER BY p.id LIMIT 50 + 1) SELECT page.id, page.slug, page.name, page.description, page.category_id, page.status, page.options::text, page.attributes::text, page.images::text, page.created_at, page.updated_at, v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_hand, v.weight_grams, v.gtin, v.attributes, v.created_at, v.updated_at FROM page JOIN product_variants v ON v.product_id = page.id ORDER BY page.id, v.id;
 COMMIT;
 "#;
 
 /// What `PgStore::search_products` sends for a one-word query.
 pub(crate) const SEARCH_SQL: &str = r#"\set w random(1, 5)
 BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
-WITH page AS (SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options, p.created_at, p.updated_at, similarity(p.name, (ARRAY['chair','lamp','table','mug','kettle'])[:w]) AS rank FROM products p WHERE p.status = 'active' AND (p.name % (ARRAY['chair','lamp','table','mug','kettle'])[:w] OR strpos(lower(p.name), lower((ARRAY['chair','lamp','table','mug','kettle'])[:w])) > 0) ORDER BY rank DESC, p.id LIMIT 20) SELECT page.id, page.slug, page.name, page.description, page.category_id, page.status, page.options, page.created_at, page.updated_at, v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_hand, v.weight_grams, v.gtin, v.created_at, v.updated_at FROM page JOIN product_variants v ON v.product_id = page.id ORDER BY page.rank DESC, page.id, v.id;
+WITH page AS (SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options, p.attributes, p.images, p.created_at, p.updated_at, similarity(p.name, (ARRAY['chair','lamp','table','mug','kettle'])[:w]) AS rank FROM products p WHERE p.status = 'active' AND (p.name % (ARRAY['chair','lamp','table','mug','kettle'])[:w] OR strpos(lower(p.name), lower((ARRAY['chair','lamp','table','mug','kettle'])[:w])) > 0) ORDER BY rank DESC, p.id LIMIT 20) SELECT page.id, page.slug, page.name, page.description, page.category_id, page.status, page.options::text, page.attributes::text, page.images::text, page.created_at, page.updated_at, v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_hand, v.weight_grams, v.gtin, v.attributes, v.created_at, v.updated_at FROM page JOIN product_variants v ON v.product_id = page.id ORDER BY page.rank DESC, page.id, v.id;
 COMMIT;
 "#;
 
@@ -91,8 +91,8 @@ const BROWSE_NEWEST_PAGE: &str = r#"
     ORDER BY m.created_at DESC, m.id DESC
     LIMIT $12
 )
-SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options,
-       p.attributes, p.images, p.created_at, p.updated_at,
+SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options::text,
+       p.attributes::text, p.images::text, p.created_at, p.updated_at,
        v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_hand,
        v.weight_grams, v.gtin, v.attributes, v.created_at, v.updated_at
 FROM page
@@ -125,8 +125,8 @@ WITH q AS MATERIALIZED (
     LIMIT $5
 )
 SELECT page.score,
-       p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options,
-       p.attributes, p.images, p.created_at, p.updated_at,
+       p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options::text,
+       p.attributes::text, p.images::text, p.created_at, p.updated_at,
        v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_hand,
        v.weight_grams, v.gtin, v.attributes, v.created_at, v.updated_at
 FROM page

@@ -93,7 +93,7 @@ const CALLER_AND_CART: &str = "SELECT s.user_id, c.id, c.public_id, c.user_id, c
 const CALLER_AND_ORDER: &str = "SELECT s.user_id, o.id FROM sessions s JOIN orders o ON o.public_id = :order_ref AND (o.user_id = s.user_id OR (s.user_id IS NULL AND o.guest_token_digest = s.token_digest)) WHERE s.token_digest = decode(:digest, 'hex') AND s.revoked_at IS NULL AND s.expires_at > now();\n";
 
 /// The columns the store reads of a product.
-const VARIANT_COLUMNS: &str = "v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_hand, v.weight_grams, v.gtin, v.created_at, v.updated_at";
+const VARIANT_COLUMNS: &str = "v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_hand, v.weight_grams, v.gtin, v.attributes, v.created_at, v.updated_at";
 
 /// A payment report from the provider: `kind` of the whole amount, then what the
 /// report does to the order (`order` holds its statements).

@@ -253,12 +253,56 @@ pub(crate) type ProductColumns = (
     Text,
     BigInt,
     Text,
-    Jsonb,
-    Jsonb,
-    Jsonb,
+    Text,
+    Text,
+    Text,
     Timestamptz,
     Timestamptz,
 );
+
+/// A product's columns as a page selects them: its JSON columns as text
+/// (`options::text`...), parsed only for the first of its rows. A page repeats its
+/// product on the row of each variant, and parsing the JSON of every row was most
+/// of the client's work for a page.
+#[derive(Debug, Queryable)]
+pub(crate) struct PageProductRow {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub category_id: i64,
+    pub status: String,
+    pub options: String,
+    pub attributes: String,
+    pub images: String,
+    #[diesel(deserialize_as = PgTimestamp)]
+    pub created_at: DateTime<Utc>,
+    #[diesel(deserialize_as = PgTimestamp)]
+    pub updated_at: DateTime<Utc>,
+}
+
+impl PageProductRow {
+    /// The product, with `variants`.
+    fn into_product(self, variants: Vec<Variant>) -> Result<Product, StoreError> {
+        let json = |what: &'static str, text: &str| -> Result<serde_json::Value, StoreError> {
+            serde_json::from_str(text).map_err(|e| corrupt(what, e))
+        };
+        ProductRow {
+            options: json("product options", &self.options)?,
+            attributes: json("product attributes", &self.attributes)?,
+            images: json("product images", &self.images)?,
+            id: self.id,
+            slug: self.slug,
+            name: self.name,
+            description: self.description,
+            category_id: self.category_id,
+            status: self.status,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+        .into_product(variants)
+    }
+}
 
 /// The SQL types of a row of a page with variants: the product's columns, then the
 /// variant's, in the order of `page_with_variants!`.
@@ -283,9 +327,9 @@ pub(crate) type VariantColumns = (
 /// The products of rows of a product joined to each of its variants, in the rows'
 /// order (every row of one product next to each other).
 pub(crate) fn group_by_product(
-    rows: Vec<(ProductRow, VariantRow)>,
+    rows: Vec<(PageProductRow, VariantRow)>,
 ) -> Result<Vec<Product>, StoreError> {
-    let mut products: Vec<(ProductRow, Vec<Variant>)> = Vec::new();
+    let mut products: Vec<(PageProductRow, Vec<Variant>)> = Vec::new();
     for (product, variant) in rows {
         let variant = Variant::try_from(variant)?;
         match products.last_mut() {
