@@ -317,6 +317,10 @@ fn an_order_keeps_the_rate_it_was_placed_with() {
         TaxTable::new(overlapping),
         Err(TaxError::Overlap { .. })
     ));
+    assert!(matches!(
+        rate("none", "DE", None, TaxClass::Exempt, dec!(0)).checked(),
+        Err(TaxError::ExemptRate(_))
+    ));
     for bad in [dec!(-0.01), dec!(1.01), dec!(0.123456)] {
         assert!(TaxTable::new(vec![rate("x", "DE", None, TaxClass::Zero, bad)]).is_err());
     }

@@ -171,11 +171,14 @@ impl TaxRate {
     /// The most decimals a rate has.
     pub const MAX_SCALE: u32 = 5;
 
-    /// Checks the rate and its window.
+    /// Checks the rate (0 to 1, not for the exempt class) and its window.
     pub fn checked(self) -> Result<Self, TaxError> {
         let rate = self.rate.normalize();
         if rate.is_sign_negative() || rate > Decimal::ONE || rate.scale() > Self::MAX_SCALE {
             return Err(TaxError::RateOutOfRange(self.rate));
+        }
+        if self.class == TaxClass::Exempt {
+            return Err(TaxError::ExemptRate(self.name));
         }
         if self
             .valid_until

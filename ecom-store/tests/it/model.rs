@@ -11,7 +11,10 @@
 //! draft or archived and back, attribute values and images are set (unknown
 //! attributes and values refused alike), a collection is filled. Listings with
 //! facet filters, sorts and counts, searches and the collection's page are read
-//! in between, and must match the reference store's brute-force answers.
+//! in between, and must match the reference store's brute-force answers. The price
+//! book changes too (a sale list's prices and tiers, tax classes, the market's
+//! gross or net prices, rates from a later day, overlaps refused), and carts are
+//! quoted and offered shipping methods with it.
 //!
 //! The two stores allocate ids differently, so entities are named by the order in
 //! which the test created them, and outcomes are compared without ids.
@@ -19,6 +22,10 @@
 use chrono::Utc;
 use ecom_domain::memory::MemoryStore;
 use ecom_domain::prelude::*;
+use ecom_domain::pricing::{
+    Area, ListPrice, NewPriceList, NewShippingMethod, NewShippingZone, WeightBand,
+};
+use ecom_domain::repo::PriceBookRepository;
 use ecom_store::PgStore;
 use ecom_store::testing::TestDb;
 use proptest::prelude::*;
@@ -147,6 +154,37 @@ enum Op {
     },
     /// A shopper reads the collection's active products.
     ReadCollection,
+    /// The back office prices a variant in the sale list (a tier of 1 or 3 units;
+    /// minor units; 0 units is a refused tier).
+    SetListPrice {
+        variant: usize,
+        min_quantity: u32,
+        minor: i64,
+    },
+    /// The back office moves a product to another tax class.
+    SetTaxClass {
+        product: usize,
+        class: TaxClass,
+    },
+    /// The back office says whether euro prices include tax.
+    SetMarket {
+        gross: bool,
+    },
+    /// The back office adds a German rate from `day` days on (overlaps refused).
+    AddTaxRate {
+        class: TaxClass,
+        day: i64,
+    },
+    /// A buyer asks how their cart can ship to Germany or Austria.
+    ShippingOptions {
+        buyer: u32,
+        austria: bool,
+    },
+    /// A buyer's cart quoted to Germany by one of the methods.
+    Quote {
+        buyer: u32,
+        express: bool,
+    },
 }
 
 /// What [`Op::Search`] looks for: words of names, option and attribute values,
@@ -200,6 +238,12 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..PRODUCTS, any::<bool>()).prop_map(|(product, tied)| Op::SetImages { product, tied }),
         1 => proptest::collection::vec(0..PRODUCTS + 1, 0..4).prop_map(|products| Op::SetCollection { products }),
         1 => Just(Op::ReadCollection),
+        1 => (0..VARIANTS, prop_oneof![Just(0u32), Just(1), Just(3)], 0i64..3000).prop_map(|(variant, min_quantity, minor)| Op::SetListPrice { variant, min_quantity, minor }),
+        1 => (0..PRODUCTS, prop::sample::select(TaxClass::ALL.to_vec())).prop_map(|(product, class)| Op::SetTaxClass { product, class }),
+        1 => any::<bool>().prop_map(|gross| Op::SetMarket { gross }),
+        1 => (prop::sample::select(TaxClass::ALL.to_vec()), -2i64..3).prop_map(|(class, day)| Op::AddTaxRate { class, day }),
+        1 => (0u32..3, any::<bool>()).prop_map(|(buyer, austria)| Op::ShippingOptions { buyer, austria }),
+        2 => (0u32..3, any::<bool>()).prop_map(|(buyer, express)| Op::Quote { buyer, express }),
     ]
 }
 
@@ -214,6 +258,7 @@ struct Subject<S> {
     buyers: Vec<SessionToken>,
     category: CategoryId,
     collection: CollectionId,
+    sale: PriceListId,
 }
 
 /// What an operation returned, without ids.
@@ -249,6 +294,14 @@ enum Outcome {
     Attributes(Vec<String>),
     Images(Vec<String>),
     Collection(Vec<usize>),
+    /// A quote's lines (variant index, unit, net, tax), shipping, tax lines and totals.
+    Quoted(
+        Vec<(usize, String, String, String)>,
+        String,
+        Vec<String>,
+        [String; 4],
+    ),
+    Options(Vec<(String, String)>),
     Done,
     Error(String),
 }
@@ -282,7 +335,8 @@ where
         + OrderRepository
         + PaymentRepository
         + SessionRepository
-        + CustomerRepository,
+        + CustomerRepository
+        + PriceBookRepository,
     <S as CatalogReader>::Error: RepoError,
 {
     let result: Result<Outcome, DomainError> = (|| {
@@ -670,6 +724,106 @@ where
                         .collect(),
                 )
             }
+            Op::SetListPrice {
+                variant: v,
+                min_quantity,
+                minor,
+            } => {
+                let entries = s
+                    .store
+                    .set_list_prices(
+                        s.sale,
+                        vec![ListPrice {
+                            variant: variant(s, v),
+                            min_quantity,
+                            price: Money::from_minor(minor, Currency::EUR),
+                        }],
+                    )
+                    .map_err(|e| domain(&e))?;
+                Outcome::Stock(entries.len() as u32)
+            }
+            Op::SetTaxClass { product, class } => {
+                s.store
+                    .set_tax_class(s.products[product], class)
+                    .map_err(|e| domain(&e))?;
+                Outcome::Done
+            }
+            Op::SetMarket { gross } => {
+                s.store
+                    .set_market(Market {
+                        currency: Currency::EUR,
+                        prices_include_tax: gross,
+                    })
+                    .map_err(|e| domain(&e))?;
+                Outcome::Done
+            }
+            Op::AddTaxRate { class, day } => {
+                let added = s
+                    .store
+                    .add_tax_rate(TaxRate {
+                        name: TaxRateName::parse(&format!("{class} from day {day}")).unwrap(),
+                        country: CountryCode::parse("DE").unwrap(),
+                        region: None,
+                        class,
+                        rate: rust_decimal::Decimal::new(7 + day.rem_euclid(3), 2),
+                        valid_from: Utc::now() + chrono::Duration::days(day),
+                        valid_until: None,
+                    })
+                    .map_err(|e| domain(&e))?;
+                Outcome::Attributes(vec![added.rate.to_string()])
+            }
+            Op::ShippingOptions { buyer, austria } => {
+                let cart = cart_of(s, buyer)?;
+                let to = Destination::country(
+                    CountryCode::parse(if austria { "AT" } else { "DE" }).unwrap(),
+                );
+                let options = s
+                    .store
+                    .shipping_options(cart.id, &to)
+                    .map_err(|e| domain(&e))?;
+                Outcome::Options(
+                    options
+                        .iter()
+                        .map(|o| (o.method.code.to_string(), o.price.to_string()))
+                        .collect(),
+                )
+            }
+            Op::Quote { buyer, express } => {
+                let cart = cart_of(s, buyer)?;
+                let to = Destination::country(CountryCode::parse("DE").unwrap());
+                let code = Slug::parse(if express { "express" } else { "standard" }).unwrap();
+                let q = s
+                    .store
+                    .quote_cart(cart.id, &to, &code)
+                    .map_err(|e| domain(&e))?;
+                let m = |m: Money| m.to_string();
+                Outcome::Quoted(
+                    q.lines
+                        .iter()
+                        .map(|l| {
+                            let i = s.variants.iter().position(|v| *v == l.variant_id).unwrap();
+                            (i, m(l.unit_price), m(l.net), m(l.tax))
+                        })
+                        .collect(),
+                    format!(
+                        "{} {} {}",
+                        q.shipping.code,
+                        m(q.shipping.amount),
+                        m(q.shipping.tax)
+                    ),
+                    q.tax_lines
+                        .iter()
+                        .map(|t| format!("{} {} {}", t.rate.name, m(t.taxable), m(t.tax)))
+                        .collect(),
+                    [
+                        q.totals.subtotal,
+                        q.totals.shipping,
+                        q.totals.tax,
+                        q.totals.grand_total,
+                    ]
+                    .map(m),
+                )
+            }
             Op::ReadCollection => {
                 let page = s
                     .store
@@ -755,7 +909,7 @@ fn listing<S: CatalogReader>(
     Ok(Outcome::Listing(pages, total, counts))
 }
 
-fn setup<S: CatalogRepository + SessionRepository>(store: S) -> Subject<S> {
+fn setup<S: CatalogRepository + SessionRepository + PriceBookRepository>(store: S) -> Subject<S> {
     let category = store
         .create_category(NewCategory {
             parent_id: None,
@@ -833,6 +987,69 @@ fn setup<S: CatalogRepository + SessionRepository>(store: S) -> Subject<S> {
             })
             .unwrap_or_else(|e| panic!("{e}"));
     }
+    // Prices, tax and shipping as data: a sale list, German rates, EU methods.
+    let sale = store
+        .create_price_list(NewPriceList {
+            name: PriceListName::parse("Sale").unwrap(),
+            currency: Currency::EUR,
+            group: None,
+            starts_at: None,
+            ends_at: None,
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
+        .id;
+    for (name, class, rate) in [
+        ("MwSt 19 %", TaxClass::Standard, 19),
+        ("MwSt 7 %", TaxClass::Reduced, 7),
+    ] {
+        store
+            .add_tax_rate(TaxRate {
+                name: TaxRateName::parse(name).unwrap(),
+                country: CountryCode::parse("DE").unwrap(),
+                region: None,
+                class,
+                rate: rust_decimal::Decimal::new(rate, 2),
+                valid_from: Utc::now() - chrono::Duration::days(30),
+                valid_until: Some(Utc::now() + chrono::Duration::days(1)),
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let zone = store
+        .create_shipping_zone(NewShippingZone {
+            name: ShippingZoneName::parse("Germany").unwrap(),
+            areas: vec![Area {
+                country: CountryCode::parse("DE").unwrap(),
+                region: None,
+            }],
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
+        .id;
+    let eur = |minor| Money::from_minor(minor, Currency::EUR);
+    for (code, rate, free) in [
+        (
+            "standard",
+            ShippingRate::ByWeight {
+                bands: vec![WeightBand {
+                    up_to_grams: 10,
+                    price: eur(490),
+                }],
+            },
+            Some(eur(5000)),
+        ),
+        ("express", ShippingRate::Flat { price: eur(1490) }, None),
+    ] {
+        store
+            .create_shipping_method(NewShippingMethod {
+                zone,
+                code: Slug::parse(code).unwrap(),
+                name: ShippingMethodName::parse(code).unwrap(),
+                currency: Currency::EUR,
+                rate,
+                free_from: free,
+                tax_class: TaxClass::Standard,
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
     // No stemming: the reference store matches words as they are.
     store
         .set_search_language(SearchLanguage::parse("simple").unwrap())
@@ -860,6 +1077,7 @@ fn setup<S: CatalogRepository + SessionRepository>(store: S) -> Subject<S> {
         buyers,
         category: category.id,
         collection,
+        sale,
     }
 }
 
