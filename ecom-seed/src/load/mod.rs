@@ -42,11 +42,11 @@ pub struct LoadOptions {
 }
 
 /// Every table the seeder can touch, for the emptiness check and `--truncate`:
-/// its own, plus those that refer to its rows (orders, users).
+/// its own, plus those that refer to its rows (variants, orders, users).
 const ALL_TABLES: &str = "attribute_definitions, categories, products, product_variants, collections, \
     collection_products, users, addresses, carts, cart_lines, orders, \
     order_addresses, order_lines, order_status_history, payments, payment_events, \
-    idempotency_keys, outbox_events, sessions";
+    idempotency_keys, outbox_events, sessions, price_list_entries, customer_groups";
 
 #[derive(QueryableByName)]
 struct Found {
