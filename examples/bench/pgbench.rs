@@ -34,14 +34,14 @@ COMMIT;
 pub(crate) const CATEGORY_PAGE_SQL: &str = r#"\set cat random(1, 20)
 BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
 SELECT id, parent_id, slug, name FROM categories WHERE id = :cat;
-WITH RECURSIVE tree (id) AS (SELECT id FROM categories WHERE id = :cat UNION SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id), page AS (SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options, p.attributes, p.images, p.created_at, p.updated_at FROM products p WHERE p.category_id IN (SELECT id FROM tree) AND p.status = 'active' ORDER BY p.id LIMIT 50 + 1) SELECT page.id, page.slug, page.name, page.description, page.category_id, page.status, page.options::text, page.attributes::text, page.images::text, page.created_at, page.updated_at, v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_hand, v.weight_grams, v.gtin, v.attributes, v.created_at, v.updated_at FROM page JOIN product_variants v ON v.product_id = page.id ORDER BY page.id, v.id;
+WITH RECURSIVE tree (id) AS (SELECT id FROM categories WHERE id = :cat UNION SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id), page AS (SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options, p.attributes, p.images, p.created_at, p.updated_at FROM products p WHERE p.category_id IN (SELECT id FROM tree) AND p.status = 'active' ORDER BY p.id LIMIT 50 + 1) SELECT page.id, page.slug, page.name, page.description, page.category_id, page.status, page.options::text, page.attributes::text, page.images::text, page.created_at, page.updated_at, v.id, v.product_id, v.sku, v.options::text, v.price, v.currency, v.stock_on_hand, v.weight_grams, v.gtin, v.attributes::text, v.created_at, v.updated_at FROM page JOIN product_variants v ON v.product_id = page.id ORDER BY page.id, v.id;
 COMMIT;
 "#;
 
 /// What `PgStore::search_products` sends for a one-word query.
 pub(crate) const SEARCH_SQL: &str = r#"\set w random(1, 5)
 BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
-WITH page AS (SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options, p.attributes, p.images, p.created_at, p.updated_at, similarity(p.name, (ARRAY['chair','lamp','table','mug','kettle'])[:w]) AS rank FROM products p WHERE p.status = 'active' AND (p.name % (ARRAY['chair','lamp','table','mug','kettle'])[:w] OR strpos(lower(p.name), lower((ARRAY['chair','lamp','table','mug','kettle'])[:w])) > 0) ORDER BY rank DESC, p.id LIMIT 20) SELECT page.id, page.slug, page.name, page.description, page.category_id, page.status, page.options::text, page.attributes::text, page.images::text, page.created_at, page.updated_at, v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_hand, v.weight_grams, v.gtin, v.attributes, v.created_at, v.updated_at FROM page JOIN product_variants v ON v.product_id = page.id ORDER BY page.rank DESC, page.id, v.id;
+WITH page AS (SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options, p.attributes, p.images, p.created_at, p.updated_at, similarity(p.name, (ARRAY['chair','lamp','table','mug','kettle'])[:w]) AS rank FROM products p WHERE p.status = 'active' AND (p.name % (ARRAY['chair','lamp','table','mug','kettle'])[:w] OR strpos(lower(p.name), lower((ARRAY['chair','lamp','table','mug','kettle'])[:w])) > 0) ORDER BY rank DESC, p.id LIMIT 20) SELECT page.id, page.slug, page.name, page.description, page.category_id, page.status, page.options::text, page.attributes::text, page.images::text, page.created_at, page.updated_at, v.id, v.product_id, v.sku, v.options::text, v.price, v.currency, v.stock_on_hand, v.weight_grams, v.gtin, v.attributes::text, v.created_at, v.updated_at FROM page JOIN product_variants v ON v.product_id = page.id ORDER BY page.rank DESC, page.id, v.id;
 COMMIT;
 "#;
 
@@ -93,8 +93,8 @@ const BROWSE_NEWEST_PAGE: &str = r#"
 )
 SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options::text,
        p.attributes::text, p.images::text, p.created_at, p.updated_at,
-       v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_hand,
-       v.weight_grams, v.gtin, v.attributes, v.created_at, v.updated_at
+       v.id, v.product_id, v.sku, v.options::text, v.price, v.currency, v.stock_on_hand,
+       v.weight_grams, v.gtin, v.attributes::text, v.created_at, v.updated_at
 FROM page
 JOIN products p ON p.id = page.id
 JOIN product_variants v ON v.product_id = p.id
@@ -127,8 +127,8 @@ WITH q AS MATERIALIZED (
 SELECT page.score,
        p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options::text,
        p.attributes::text, p.images::text, p.created_at, p.updated_at,
-       v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_hand,
-       v.weight_grams, v.gtin, v.attributes, v.created_at, v.updated_at
+       v.id, v.product_id, v.sku, v.options::text, v.price, v.currency, v.stock_on_hand,
+       v.weight_grams, v.gtin, v.attributes::text, v.created_at, v.updated_at
 FROM page
 JOIN products p ON p.id = page.id
 JOIN product_variants v ON v.product_id = p.id

@@ -13,7 +13,9 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use ecom_domain::prelude::*;
 
 use crate::StoreError;
-use crate::rows::{PageProductRow, ProductColumns, VariantColumns, VariantRow, group_by_product};
+use crate::rows::{
+    PageProductRow, PageVariantRow, ProductColumns, VariantColumns, group_by_product,
+};
 use crate::sql::{Bind, CachedSql, Statement};
 
 /// The products a listing's filter keeps, with the keys its sorts need. Binds:
@@ -94,8 +96,8 @@ macro_rules! listing_page {
 )
 SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options::text,
        p.attributes::text, p.images::text, p.created_at, p.updated_at,
-       v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_hand,
-       v.weight_grams, v.gtin, v.attributes, v.created_at, v.updated_at
+       v.id, v.product_id, v.sku, v.options::text, v.price, v.currency, v.stock_on_hand,
+       v.weight_grams, v.gtin, v.attributes::text, v.created_at, v.updated_at
 FROM page
 JOIN products p ON p.id = page.id
 JOIN product_variants v ON v.product_id = p.id
@@ -215,7 +217,7 @@ pub(crate) fn listing_page(
     binds.push(key);
     binds.push(Bind::NullableBigInt(id.map(ProductId::get)));
     binds.push(Bind::BigInt(fetch as i64));
-    let rows: Vec<(PageProductRow, VariantRow)> = CachedSql::new(statement, binds)
+    let rows: Vec<(PageProductRow, PageVariantRow)> = CachedSql::new(statement, binds)
         .typed::<(ProductColumns, VariantColumns)>()
         .load(conn)?;
     group_by_product(rows)
@@ -251,8 +253,8 @@ WITH q AS MATERIALIZED (
 SELECT page.score,
        p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options::text,
        p.attributes::text, p.images::text, p.created_at, p.updated_at,
-       v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_hand,
-       v.weight_grams, v.gtin, v.attributes, v.created_at, v.updated_at
+       v.id, v.product_id, v.sku, v.options::text, v.price, v.currency, v.stock_on_hand,
+       v.weight_grams, v.gtin, v.attributes::text, v.created_at, v.updated_at
 FROM page
 JOIN products p ON p.id = page.id
 JOIN product_variants v ON v.product_id = p.id
@@ -274,7 +276,7 @@ pub(crate) fn search_page(
     after: Option<SearchCursor>,
     fetch: usize,
 ) -> Result<Vec<Hit>, StoreError> {
-    let rows: Vec<(i64, PageProductRow, VariantRow)> = CachedSql::new(
+    let rows: Vec<(i64, PageProductRow, PageVariantRow)> = CachedSql::new(
         &SEARCH,
         vec![
             Bind::Text(tsquery_text(query)),
@@ -308,8 +310,8 @@ WITH page AS (
 SELECT page.position::bigint,
        p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options::text,
        p.attributes::text, p.images::text, p.created_at, p.updated_at,
-       v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_hand,
-       v.weight_grams, v.gtin, v.attributes, v.created_at, v.updated_at
+       v.id, v.product_id, v.sku, v.options::text, v.price, v.currency, v.stock_on_hand,
+       v.weight_grams, v.gtin, v.attributes::text, v.created_at, v.updated_at
 FROM page
 JOIN products p ON p.id = page.product_id
 JOIN product_variants v ON v.product_id = p.id
@@ -324,7 +326,7 @@ pub(crate) fn collection_page(
     after: Option<u32>,
     fetch: usize,
 ) -> Result<Vec<(u32, Product)>, StoreError> {
-    let rows: Vec<(i64, PageProductRow, VariantRow)> = CachedSql::new(
+    let rows: Vec<(i64, PageProductRow, PageVariantRow)> = CachedSql::new(
         &COLLECTION_PAGE,
         vec![
             Bind::BigInt(id.get()),
@@ -344,7 +346,7 @@ pub(crate) fn collection_page(
 /// The products of rows of a key, a product and one of its variants, in the rows'
 /// order (every row of one product next to each other), each with its key.
 fn keyed_products(
-    rows: Vec<(i64, PageProductRow, VariantRow)>,
+    rows: Vec<(i64, PageProductRow, PageVariantRow)>,
 ) -> Result<Vec<(i64, Product)>, StoreError> {
     let mut keys: Vec<i64> = Vec::new();
     let mut pairs = Vec::with_capacity(rows.len());

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use ecom_domain::prelude::*;
 
 use crate::StoreError;
-use crate::rows::{PageProductRow, PageRowColumns, VariantRow, group_by_product};
+use crate::rows::{PageProductRow, PageRowColumns, PageVariantRow, group_by_product};
 use crate::sql::{Bind, CachedSql, Statement};
 
 /// A category page: the active products of the category and its subtree, a page of
@@ -45,8 +45,8 @@ macro_rules! page_with_variants {
         "\
 SELECT page.id, page.slug, page.name, page.description, page.category_id, page.status,
        page.options::text, page.attributes::text, page.images::text, page.created_at, page.updated_at,
-       v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_hand,
-       v.weight_grams, v.gtin, v.attributes, v.created_at, v.updated_at
+       v.id, v.product_id, v.sku, v.options::text, v.price, v.currency, v.stock_on_hand,
+       v.weight_grams, v.gtin, v.attributes::text, v.created_at, v.updated_at
 FROM page JOIN product_variants v ON v.product_id = page.id"
     };
 }
@@ -107,7 +107,7 @@ pub(crate) fn category_page(
     if let Some(after) = after {
         binds.push(Bind::BigInt(after.get()));
     }
-    let rows: Vec<(PageProductRow, VariantRow)> = CachedSql::new(statement, binds)
+    let rows: Vec<(PageProductRow, PageVariantRow)> = CachedSql::new(statement, binds)
         .typed::<PageRowColumns>()
         .load(conn)?;
     let mut items = group_by_product(rows)?;
@@ -123,7 +123,7 @@ pub(crate) fn search_page(
     substring: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Product>, StoreError> {
-    let rows: Vec<(PageProductRow, VariantRow)> = CachedSql::new(
+    let rows: Vec<(PageProductRow, PageVariantRow)> = CachedSql::new(
         &SEARCH,
         vec![
             Bind::Text(trigram_text.to_owned()),

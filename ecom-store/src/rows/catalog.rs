@@ -11,7 +11,7 @@ use super::value::{
 use crate::StoreError;
 use crate::decode::{PgDecimal, PgTimestamp};
 use crate::schema::{categories, product_variants, products};
-use diesel::sql_types::{BigInt, Bpchar, Integer, Jsonb, Nullable, Numeric, Text, Timestamptz};
+use diesel::sql_types::{BigInt, Bpchar, Integer, Nullable, Numeric, Text, Timestamptz};
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = categories, check_for_backend(diesel::pg::Pg))]
@@ -282,25 +282,76 @@ pub(crate) struct PageProductRow {
 }
 
 impl PageProductRow {
-    /// The product, with `variants`.
+    /// The product, with `variants`: its JSON parsed straight into the domain's
+    /// types.
     fn into_product(self, variants: Vec<Variant>) -> Result<Product, StoreError> {
-        let json = |what: &'static str, text: &str| -> Result<serde_json::Value, StoreError> {
-            serde_json::from_str(text).map_err(|e| corrupt(what, e))
-        };
-        ProductRow {
-            options: json("product options", &self.options)?,
-            attributes: json("product attributes", &self.attributes)?,
-            images: json("product images", &self.images)?,
-            id: self.id,
-            slug: self.slug,
-            name: self.name,
-            description: self.description,
-            category_id: self.category_id,
-            status: self.status,
+        Ok(Product {
+            id: ProductId::new(self.id),
+            slug: Slug::try_from(self.slug).map_err(|e| corrupt("product slug", e))?,
+            name: ProductName::try_from(self.name).map_err(|e| corrupt("product name", e))?,
+            description: Description::try_from(self.description)
+                .map_err(|e| corrupt("description", e))?,
+            category_id: CategoryId::new(self.category_id),
+            status: parse_enum("product status", &self.status)?,
+            options: from_json_text("product options", &self.options)?,
+            attributes: from_json_text("product attributes", &self.attributes)?,
+            images: from_json_text("product images", &self.images)?,
+            variants,
             created_at: self.created_at,
             updated_at: self.updated_at,
-        }
-        .into_product(variants)
+        })
+    }
+}
+
+/// A `jsonb` column read as text, parsed straight into its domain type (no
+/// `serde_json::Value` in between).
+fn from_json_text<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| corrupt(what, e))
+}
+
+/// A variant's columns as a page selects them: its JSON columns as text
+/// (`v.options::text`...), parsed straight into the domain's types.
+#[derive(Debug, Queryable)]
+pub(crate) struct PageVariantRow {
+    pub id: i64,
+    pub product_id: i64,
+    pub sku: String,
+    pub options: String,
+    #[diesel(deserialize_as = PgDecimal)]
+    pub price: Decimal,
+    pub currency: String,
+    pub stock_on_hand: i32,
+    pub weight_grams: Option<i32>,
+    pub gtin: Option<String>,
+    pub attributes: String,
+    #[diesel(deserialize_as = PgTimestamp)]
+    pub created_at: DateTime<Utc>,
+    #[diesel(deserialize_as = PgTimestamp)]
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<PageVariantRow> for Variant {
+    type Error = StoreError;
+    fn try_from(row: PageVariantRow) -> Result<Self, StoreError> {
+        Ok(Variant {
+            id: VariantId::new(row.id),
+            product_id: ProductId::new(row.product_id),
+            sku: Sku::try_from(row.sku).map_err(|e| corrupt("sku", e))?,
+            selection: from_json_text("variant options", &row.options)?,
+            price: money(row.price, &row.currency)?,
+            stock_on_hand: non_negative("stock", row.stock_on_hand)?,
+            weight_grams: row
+                .weight_grams
+                .map(|w| non_negative("weight", w))
+                .transpose()?,
+            gtin: row
+                .gtin
+                .map(|g| Gtin::parse(&g).map_err(|e| corrupt("gtin", e)))
+                .transpose()?,
+            attributes: from_json_text("variant attributes", &row.attributes)?,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
     }
 }
 
@@ -308,18 +359,18 @@ impl PageProductRow {
 /// variant's, in the order of `page_with_variants!`.
 pub(crate) type PageRowColumns = (ProductColumns, VariantColumns);
 
-/// The SQL types of [`VariantRow`], in its column order.
+/// The SQL types of [`PageVariantRow`], in its column order.
 pub(crate) type VariantColumns = (
     BigInt,
     BigInt,
     Text,
-    Jsonb,
+    Text,
     Numeric,
     Bpchar,
     Integer,
     Nullable<Integer>,
     Nullable<Text>,
-    Jsonb,
+    Text,
     Timestamptz,
     Timestamptz,
 );
@@ -327,7 +378,7 @@ pub(crate) type VariantColumns = (
 /// The products of rows of a product joined to each of its variants, in the rows'
 /// order (every row of one product next to each other).
 pub(crate) fn group_by_product(
-    rows: Vec<(PageProductRow, VariantRow)>,
+    rows: Vec<(PageProductRow, PageVariantRow)>,
 ) -> Result<Vec<Product>, StoreError> {
     let mut products: Vec<(PageProductRow, Vec<Variant>)> = Vec::new();
     for (product, variant) in rows {
