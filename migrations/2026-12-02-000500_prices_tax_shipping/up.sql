@@ -11,6 +11,7 @@
 --   {"type": "by_weight", "bands": [{"up_to_grams": 1000, "price": {...}}, ...]}
 
 SET LOCAL lock_timeout = '5s';
+SET LOCAL statement_timeout = '60s';
 
 -- For the exclusion constraint on tax_rates: equality on text in a GiST index.
 CREATE EXTENSION IF NOT EXISTS btree_gist;
