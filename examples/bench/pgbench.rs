@@ -30,20 +30,84 @@ UPDATE product_variants v SET stock_on_hand = v.stock_on_hand + -1 * l.units, up
 COMMIT;
 "#;
 
+/// The product columns of a page, as the store's `page_product_columns!` writes
+/// them: the id on every row, the rest on each product's first row only.
+macro_rules! page_product_columns {
+    ($t:literal) => {
+        concat!(
+            $t,
+            ".id, ",
+            "CASE WHEN row_number() OVER by_product = 1 THEN ",
+            $t,
+            ".slug END, ",
+            "CASE WHEN row_number() OVER by_product = 1 THEN ",
+            $t,
+            ".name END, ",
+            "CASE WHEN row_number() OVER by_product = 1 THEN ",
+            $t,
+            ".description END, ",
+            "CASE WHEN row_number() OVER by_product = 1 THEN ",
+            $t,
+            ".category_id END, ",
+            "CASE WHEN row_number() OVER by_product = 1 THEN ",
+            $t,
+            ".status END, ",
+            "CASE WHEN row_number() OVER by_product = 1 THEN ",
+            $t,
+            ".options::text END, ",
+            "CASE WHEN row_number() OVER by_product = 1 THEN ",
+            $t,
+            ".attributes::text END, ",
+            "CASE WHEN row_number() OVER by_product = 1 THEN ",
+            $t,
+            ".images::text END, ",
+            "CASE WHEN row_number() OVER by_product = 1 THEN ",
+            $t,
+            ".created_at END, ",
+            "CASE WHEN row_number() OVER by_product = 1 THEN ",
+            $t,
+            ".updated_at END"
+        )
+    };
+}
+
+/// The window of [`page_product_columns!`], as the store's `page_product_window!`.
+macro_rules! page_product_window {
+    ($t:literal) => {
+        concat!(
+            " WINDOW by_product AS (PARTITION BY ",
+            $t,
+            ".id ORDER BY v.id)"
+        )
+    };
+}
+
 /// What `PgStore::list_products` sends for a first page of 50.
-pub(crate) const CATEGORY_PAGE_SQL: &str = r#"\set cat random(1, 20)
+pub(crate) const CATEGORY_PAGE_SQL: &str = concat!(
+    r#"\set cat random(1, 20)
 BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
 SELECT id, parent_id, slug, name FROM categories WHERE id = :cat;
-WITH RECURSIVE tree (id) AS (SELECT id FROM categories WHERE id = :cat UNION SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id), page AS (SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options, p.attributes, p.images, p.created_at, p.updated_at FROM products p WHERE p.category_id IN (SELECT id FROM tree) AND p.status = 'active' ORDER BY p.id LIMIT 50 + 1) SELECT page.id, page.slug, page.name, page.description, page.category_id, page.status, page.options::text, page.attributes::text, page.images::text, page.created_at, page.updated_at, v.id, v.product_id, v.sku, v.options::text, v.price, v.currency, v.stock_on_hand, v.weight_grams, v.gtin, v.attributes::text, v.created_at, v.updated_at FROM page JOIN product_variants v ON v.product_id = page.id ORDER BY page.id, v.id;
+WITH RECURSIVE tree (id) AS (SELECT id FROM categories WHERE id = :cat UNION SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id), page AS (SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options, p.attributes, p.images, p.created_at, p.updated_at FROM products p WHERE p.category_id IN (SELECT id FROM tree) AND p.status = 'active' ORDER BY p.id LIMIT 50 + 1) SELECT "#,
+    page_product_columns!("page"),
+    r#", v.id, v.product_id, v.sku, v.options::text, v.price, v.currency, v.stock_on_hand, v.weight_grams, v.gtin, v.attributes::text, v.created_at, v.updated_at FROM page JOIN product_variants v ON v.product_id = page.id"#,
+    page_product_window!("page"),
+    r#" ORDER BY page.id, v.id;
 COMMIT;
-"#;
+"#
+);
 
 /// What `PgStore::search_products` sends for a one-word query.
-pub(crate) const SEARCH_SQL: &str = r#"\set w random(1, 5)
+pub(crate) const SEARCH_SQL: &str = concat!(
+    r#"\set w random(1, 5)
 BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
-WITH page AS (SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options, p.attributes, p.images, p.created_at, p.updated_at, similarity(p.name, (ARRAY['chair','lamp','table','mug','kettle'])[:w]) AS rank FROM products p WHERE p.status = 'active' AND (p.name % (ARRAY['chair','lamp','table','mug','kettle'])[:w] OR strpos(lower(p.name), lower((ARRAY['chair','lamp','table','mug','kettle'])[:w])) > 0) ORDER BY rank DESC, p.id LIMIT 20) SELECT page.id, page.slug, page.name, page.description, page.category_id, page.status, page.options::text, page.attributes::text, page.images::text, page.created_at, page.updated_at, v.id, v.product_id, v.sku, v.options::text, v.price, v.currency, v.stock_on_hand, v.weight_grams, v.gtin, v.attributes::text, v.created_at, v.updated_at FROM page JOIN product_variants v ON v.product_id = page.id ORDER BY page.rank DESC, page.id, v.id;
+WITH page AS (SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options, p.attributes, p.images, p.created_at, p.updated_at, similarity(p.name, (ARRAY['chair','lamp','table','mug','kettle'])[:w]) AS rank FROM products p WHERE p.status = 'active' AND (p.name % (ARRAY['chair','lamp','table','mug','kettle'])[:w] OR strpos(lower(p.name), lower((ARRAY['chair','lamp','table','mug','kettle'])[:w])) > 0) ORDER BY rank DESC, p.id LIMIT 20) SELECT "#,
+    page_product_columns!("page"),
+    r#", v.id, v.product_id, v.sku, v.options::text, v.price, v.currency, v.stock_on_hand, v.weight_grams, v.gtin, v.attributes::text, v.created_at, v.updated_at FROM page JOIN product_variants v ON v.product_id = page.id"#,
+    page_product_window!("page"),
+    r#" ORDER BY page.rank DESC, page.id, v.id;
 COMMIT;
-"#;
+"#
+);
 
 /// The products a faceted listing keeps: `matching!` of `PgStore::browse`, with the
 /// store's binds (`$1`...) left in for [`bound`] to fill.
@@ -83,7 +147,8 @@ SELECT f.key, count(*) FROM matching, unnest(matching.facets) f (key) GROUP BY f
 "#;
 
 /// What `PgStore::browse` reads a page newest first with, after `BROWSE_MATCHING`.
-const BROWSE_NEWEST_PAGE: &str = r#"
+const BROWSE_NEWEST_PAGE: &str = concat!(
+    r#"
 , page AS (
     SELECT m.id, row_number() OVER (ORDER BY m.created_at DESC, m.id DESC) AS ord
     FROM matching m
@@ -91,18 +156,23 @@ const BROWSE_NEWEST_PAGE: &str = r#"
     ORDER BY m.created_at DESC, m.id DESC
     LIMIT $12
 )
-SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options::text,
-       p.attributes::text, p.images::text, p.created_at, p.updated_at,
+SELECT "#,
+    page_product_columns!("p"),
+    r#",
        v.id, v.product_id, v.sku, v.options::text, v.price, v.currency, v.stock_on_hand,
        v.weight_grams, v.gtin, v.attributes::text, v.created_at, v.updated_at
 FROM page
 JOIN products p ON p.id = page.id
-JOIN product_variants v ON v.product_id = p.id
+JOIN product_variants v ON v.product_id = p.id"#,
+    page_product_window!("p"),
+    r#"
 ORDER BY page.ord, v.id
-"#;
+"#
+);
 
 /// What `PgStore::search` sends (`SEARCH` of `ops/browse.rs`).
-const FTS: &str = r#"
+const FTS: &str = concat!(
+    r#"
 WITH q AS MATERIALIZED (
     SELECT to_tsquery(s.search_language, $1) AS query FROM catalog_settings s
 ), fts AS MATERIALIZED (
@@ -124,16 +194,19 @@ WITH q AS MATERIALIZED (
     ORDER BY score DESC, id
     LIMIT $5
 )
-SELECT page.score,
-       p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options::text,
-       p.attributes::text, p.images::text, p.created_at, p.updated_at,
+SELECT page.score, "#,
+    page_product_columns!("p"),
+    r#",
        v.id, v.product_id, v.sku, v.options::text, v.price, v.currency, v.stock_on_hand,
        v.weight_grams, v.gtin, v.attributes::text, v.created_at, v.updated_at
 FROM page
 JOIN products p ON p.id = page.id
-JOIN product_variants v ON v.product_id = p.id
+JOIN product_variants v ON v.product_id = p.id"#,
+    page_product_window!("p"),
+    r#"
 ORDER BY page.ord, v.id
-"#;
+"#
+);
 
 /// `sql` with the store's binds written in: `binds[i]` for `$(i + 1)`, as SQL text.
 fn bound(sql: &str, binds: &[String]) -> String {

@@ -15,6 +15,7 @@ use ecom_domain::prelude::*;
 use crate::StoreError;
 use crate::rows::{
     PageProductRow, PageVariantRow, ProductColumns, VariantColumns, group_by_product,
+    page_product_columns, page_product_window,
 };
 use crate::sql::{Bind, CachedSql, Statement};
 
@@ -94,13 +95,16 @@ macro_rules! listing_page {
             "
     LIMIT $12
 )
-SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options::text,
-       p.attributes::text, p.images::text, p.created_at, p.updated_at,
+SELECT ",
+            page_product_columns!("p"),
+            ",
        v.id, v.product_id, v.sku, v.options::text, v.price, v.currency, v.stock_on_hand,
        v.weight_grams, v.gtin, v.attributes::text, v.created_at, v.updated_at
 FROM page
 JOIN products p ON p.id = page.id
-JOIN product_variants v ON v.product_id = p.id
+JOIN product_variants v ON v.product_id = p.id",
+            page_product_window!("p"),
+            "
 ORDER BY page.ord, v.id"
         ))
     };
@@ -227,7 +231,7 @@ pub(crate) fn listing_page(
 /// letters and digits only), or, when the catalog has none, names similar to `$2`.
 /// `$3`, `$4`: the cursor's score and id (`$4` NULL on a first page); `$5`: the rows
 /// to fetch.
-static SEARCH: Statement = Statement::new(
+static SEARCH: Statement = Statement::new(concat!(
     "\
 WITH q AS MATERIALIZED (
     SELECT to_tsquery(s.search_language, $1) AS query FROM catalog_settings s
@@ -250,16 +254,18 @@ WITH q AS MATERIALIZED (
     ORDER BY score DESC, id
     LIMIT $5
 )
-SELECT page.score,
-       p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options::text,
-       p.attributes::text, p.images::text, p.created_at, p.updated_at,
+SELECT page.score, ",
+    page_product_columns!("p"),
+    ",
        v.id, v.product_id, v.sku, v.options::text, v.price, v.currency, v.stock_on_hand,
        v.weight_grams, v.gtin, v.attributes::text, v.created_at, v.updated_at
 FROM page
 JOIN products p ON p.id = page.id
-JOIN product_variants v ON v.product_id = p.id
-ORDER BY page.ord, v.id",
-);
+JOIN product_variants v ON v.product_id = p.id",
+    page_product_window!("p"),
+    "
+ORDER BY page.ord, v.id"
+));
 
 /// The `to_tsquery` text of a query: its words joined by `&`, the last a prefix.
 /// The words hold only letters and digits, so nothing in them is tsquery syntax.
@@ -297,7 +303,7 @@ pub(crate) fn search_page(
 
 /// The active products of collection `$1` after position `$2`, `$3` of them, in
 /// the collection's order.
-static COLLECTION_PAGE: Statement = Statement::new(
+static COLLECTION_PAGE: Statement = Statement::new(concat!(
     "\
 WITH page AS (
     SELECT cp.position, cp.product_id
@@ -307,16 +313,18 @@ WITH page AS (
     ORDER BY cp.position
     LIMIT $3
 )
-SELECT page.position::bigint,
-       p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options::text,
-       p.attributes::text, p.images::text, p.created_at, p.updated_at,
+SELECT page.position::bigint, ",
+    page_product_columns!("p"),
+    ",
        v.id, v.product_id, v.sku, v.options::text, v.price, v.currency, v.stock_on_hand,
        v.weight_grams, v.gtin, v.attributes::text, v.created_at, v.updated_at
 FROM page
 JOIN products p ON p.id = page.product_id
-JOIN product_variants v ON v.product_id = p.id
-ORDER BY page.position, v.id",
-);
+JOIN product_variants v ON v.product_id = p.id",
+    page_product_window!("p"),
+    "
+ORDER BY page.position, v.id"
+));
 
 /// Up to `fetch` active products of a collection after position `after`, with
 /// their positions.

@@ -6,7 +6,10 @@ use diesel::prelude::*;
 use ecom_domain::prelude::*;
 
 use crate::StoreError;
-use crate::rows::{PageProductRow, PageRowColumns, PageVariantRow, group_by_product};
+use crate::rows::{
+    PageProductRow, PageRowColumns, PageVariantRow, group_by_product, page_product_columns,
+    page_product_window,
+};
 use crate::sql::{Bind, CachedSql, Statement};
 
 /// A category page: the active products of the category and its subtree, a page of
@@ -42,12 +45,15 @@ WITH RECURSIVE tree (id) AS (
 /// The end of a statement whose CTE `page` holds products: each with its variants.
 macro_rules! page_with_variants {
     () => {
-        "\
-SELECT page.id, page.slug, page.name, page.description, page.category_id, page.status,
-       page.options::text, page.attributes::text, page.images::text, page.created_at, page.updated_at,
+        concat!(
+            "SELECT ",
+            page_product_columns!("page"),
+            ",
        v.id, v.product_id, v.sku, v.options::text, v.price, v.currency, v.stock_on_hand,
        v.weight_grams, v.gtin, v.attributes::text, v.created_at, v.updated_at
-FROM page JOIN product_variants v ON v.product_id = page.id"
+FROM page JOIN product_variants v ON v.product_id = page.id",
+            page_product_window!("page")
+        )
     };
 }
 

@@ -248,57 +248,139 @@ impl<'a> From<&'a ProductUpdate> for ProductChangeset<'a> {
 /// rows load by position.
 pub(crate) type ProductColumns = (
     BigInt,
-    Text,
-    Text,
-    Text,
-    BigInt,
-    Text,
-    Text,
-    Text,
-    Text,
-    Timestamptz,
-    Timestamptz,
+    Nullable<Text>,
+    Nullable<Text>,
+    Nullable<Text>,
+    Nullable<BigInt>,
+    Nullable<Text>,
+    Nullable<Text>,
+    Nullable<Text>,
+    Nullable<Text>,
+    Nullable<Timestamptz>,
+    Nullable<Timestamptz>,
 );
 
-/// A product's columns as a page selects them: its JSON columns as text
-/// (`options::text`...), parsed only for the first of its rows. A page repeats its
-/// product on the row of each variant, and parsing the JSON of every row was most
-/// of the client's work for a page.
+/// The product columns of a page of products joined to their variants, `$t` the
+/// alias of the products (a table or a CTE): the id on every row, the rest only on
+/// the first row of each product, NULL on the others. A page repeats a product on
+/// the row of each of its variants, and its text (description, images, attributes,
+/// some 900 bytes in the large seed) sent and copied again with each was most of a
+/// page of apparel. The statement ends with [`page_product_window!`].
+macro_rules! page_product_columns {
+    ($t:literal) => {
+        concat!(
+            $t,
+            ".id, ",
+            "CASE WHEN row_number() OVER by_product = 1 THEN ",
+            $t,
+            ".slug END, ",
+            "CASE WHEN row_number() OVER by_product = 1 THEN ",
+            $t,
+            ".name END, ",
+            "CASE WHEN row_number() OVER by_product = 1 THEN ",
+            $t,
+            ".description END, ",
+            "CASE WHEN row_number() OVER by_product = 1 THEN ",
+            $t,
+            ".category_id END, ",
+            "CASE WHEN row_number() OVER by_product = 1 THEN ",
+            $t,
+            ".status END, ",
+            "CASE WHEN row_number() OVER by_product = 1 THEN ",
+            $t,
+            ".options::text END, ",
+            "CASE WHEN row_number() OVER by_product = 1 THEN ",
+            $t,
+            ".attributes::text END, ",
+            "CASE WHEN row_number() OVER by_product = 1 THEN ",
+            $t,
+            ".images::text END, ",
+            "CASE WHEN row_number() OVER by_product = 1 THEN ",
+            $t,
+            ".created_at END, ",
+            "CASE WHEN row_number() OVER by_product = 1 THEN ",
+            $t,
+            ".updated_at END"
+        )
+    };
+}
+pub(crate) use page_product_columns;
+
+/// The window [`page_product_columns!`] numbers each product's rows in, `$t` the
+/// alias of the products: written after the statement's FROM, before its ORDER BY.
+macro_rules! page_product_window {
+    ($t:literal) => {
+        concat!(
+            " WINDOW by_product AS (PARTITION BY ",
+            $t,
+            ".id ORDER BY v.id)"
+        )
+    };
+}
+pub(crate) use page_product_window;
+
+/// A product's columns as a page selects them ([`page_product_columns!`]): all but
+/// the id only on its first row, its JSON columns as text, parsed once.
 #[derive(Debug, Queryable)]
 pub(crate) struct PageProductRow {
     pub id: i64,
-    pub slug: String,
-    pub name: String,
-    pub description: String,
-    pub category_id: i64,
-    pub status: String,
-    pub options: String,
-    pub attributes: String,
-    pub images: String,
-    #[diesel(deserialize_as = PgTimestamp)]
-    pub created_at: DateTime<Utc>,
-    #[diesel(deserialize_as = PgTimestamp)]
-    pub updated_at: DateTime<Utc>,
+    pub slug: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub category_id: Option<i64>,
+    pub status: Option<String>,
+    pub options: Option<String>,
+    pub attributes: Option<String>,
+    pub images: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 impl PageProductRow {
-    /// The product, with `variants`: its JSON parsed straight into the domain's
-    /// types.
+    /// The product of its first row, with `variants`: its JSON parsed straight into
+    /// the domain's types.
     fn into_product(self, variants: Vec<Variant>) -> Result<Product, StoreError> {
+        let id = self.id;
+        let given =
+            |what: &'static str| corrupt(what, format!("missing on the first row of product {id}"));
         Ok(Product {
             id: ProductId::new(self.id),
-            slug: Slug::try_from(self.slug).map_err(|e| corrupt("product slug", e))?,
-            name: ProductName::try_from(self.name).map_err(|e| corrupt("product name", e))?,
-            description: Description::try_from(self.description)
-                .map_err(|e| corrupt("description", e))?,
-            category_id: CategoryId::new(self.category_id),
-            status: parse_enum("product status", &self.status)?,
-            options: from_json_text("product options", &self.options)?,
-            attributes: from_json_text("product attributes", &self.attributes)?,
-            images: from_json_text("product images", &self.images)?,
+            slug: Slug::try_from(self.slug.ok_or_else(|| given("product slug"))?)
+                .map_err(|e| corrupt("product slug", e))?,
+            name: ProductName::try_from(self.name.ok_or_else(|| given("product name"))?)
+                .map_err(|e| corrupt("product name", e))?,
+            description: Description::try_from(
+                self.description.ok_or_else(|| given("description"))?,
+            )
+            .map_err(|e| corrupt("description", e))?,
+            category_id: CategoryId::new(self.category_id.ok_or_else(|| given("category"))?),
+            status: parse_enum(
+                "product status",
+                self.status
+                    .as_deref()
+                    .ok_or_else(|| given("product status"))?,
+            )?,
+            options: from_json_text(
+                "product options",
+                self.options
+                    .as_deref()
+                    .ok_or_else(|| given("product options"))?,
+            )?,
+            attributes: from_json_text(
+                "product attributes",
+                self.attributes
+                    .as_deref()
+                    .ok_or_else(|| given("product attributes"))?,
+            )?,
+            images: from_json_text(
+                "product images",
+                self.images
+                    .as_deref()
+                    .ok_or_else(|| given("product images"))?,
+            )?,
             variants,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
+            created_at: self.created_at.ok_or_else(|| given("created_at"))?,
+            updated_at: self.updated_at.ok_or_else(|| given("updated_at"))?,
         })
     }
 }
