@@ -14,7 +14,7 @@
 use chrono::{DateTime, Utc};
 use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::pg::{Pg, PgValue};
-use diesel::sql_types::{Numeric, Timestamptz};
+use diesel::sql_types::{Jsonb, Numeric, Timestamptz};
 use rust_decimal::Decimal;
 
 /// A `numeric` read as a [`Decimal`]; in row structs, a field
@@ -351,6 +351,32 @@ mod tests {
                 let exact = Decimal::from_str(&spelled(negative, weight, &groups));
                 prop_assert_eq!(Ok(fast), exact);
             }
+        }
+    }
+}
+
+/// A `jsonb` value as its JSON text: the binary format is a version byte (1) and the
+/// text, which is kept as it is and parsed once, straight into its domain type
+/// ([`JsonText::parse`]). Diesel's own decoding builds a `serde_json::Value` first,
+/// for every row, which a page of products repeated hundreds of times.
+#[derive(Debug, Clone, PartialEq, Eq, FromSqlRow)]
+pub(crate) struct JsonText(String);
+
+impl JsonText {
+    /// The value parsed into `T`; `what` names it when it does not parse.
+    pub(crate) fn parse<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &str,
+    ) -> Result<T, crate::StoreError> {
+        serde_json::from_str(&self.0).map_err(|e| crate::rows::corrupt(what, e))
+    }
+}
+
+impl FromSql<Jsonb, Pg> for JsonText {
+    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+        match value.as_bytes().split_first() {
+            Some((1, text)) => Ok(JsonText(String::from_utf8(text.to_vec())?)),
+            _ => Err("unsupported jsonb encoding version".into()),
         }
     }
 }

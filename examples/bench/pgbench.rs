@@ -34,39 +34,14 @@ COMMIT;
 /// them: the id on every row, the rest on each product's first row only.
 macro_rules! page_product_columns {
     ($t:literal) => {
+        page_product_columns!(@first $t; slug, name, description, category_id, status,
+            options, attributes, images, created_at, updated_at)
+    };
+    (@first $t:literal; $($column:ident),+) => {
         concat!(
-            $t,
-            ".id, ",
-            "CASE WHEN row_number() OVER by_product = 1 THEN ",
-            $t,
-            ".slug END, ",
-            "CASE WHEN row_number() OVER by_product = 1 THEN ",
-            $t,
-            ".name END, ",
-            "CASE WHEN row_number() OVER by_product = 1 THEN ",
-            $t,
-            ".description END, ",
-            "CASE WHEN row_number() OVER by_product = 1 THEN ",
-            $t,
-            ".category_id END, ",
-            "CASE WHEN row_number() OVER by_product = 1 THEN ",
-            $t,
-            ".status END, ",
-            "CASE WHEN row_number() OVER by_product = 1 THEN ",
-            $t,
-            ".options::text END, ",
-            "CASE WHEN row_number() OVER by_product = 1 THEN ",
-            $t,
-            ".attributes::text END, ",
-            "CASE WHEN row_number() OVER by_product = 1 THEN ",
-            $t,
-            ".images::text END, ",
-            "CASE WHEN row_number() OVER by_product = 1 THEN ",
-            $t,
-            ".created_at END, ",
-            "CASE WHEN row_number() OVER by_product = 1 THEN ",
-            $t,
-            ".updated_at END"
+            $t, ".id",
+            $(", CASE WHEN row_number() OVER by_product = 1 THEN ", $t, ".",
+                stringify!($column), " END"),+
         )
     };
 }
@@ -89,7 +64,7 @@ BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
 SELECT id, parent_id, slug, name FROM categories WHERE id = :cat;
 WITH RECURSIVE tree (id) AS (SELECT id FROM categories WHERE id = :cat UNION SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id), page AS (SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options, p.attributes, p.images, p.created_at, p.updated_at FROM products p WHERE p.category_id IN (SELECT id FROM tree) AND p.status = 'active' ORDER BY p.id LIMIT 50 + 1) SELECT "#,
     page_product_columns!("page"),
-    r#", v.id, v.product_id, v.sku, v.options::text, v.price, v.currency, v.stock_on_hand, v.weight_grams, v.gtin, v.attributes::text, v.created_at, v.updated_at FROM page JOIN product_variants v ON v.product_id = page.id"#,
+    r#", v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_hand, v.weight_grams, v.gtin, v.attributes, v.created_at, v.updated_at FROM page JOIN product_variants v ON v.product_id = page.id"#,
     page_product_window!("page"),
     r#" ORDER BY page.id, v.id;
 COMMIT;
@@ -102,7 +77,7 @@ pub(crate) const SEARCH_SQL: &str = concat!(
 BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY;
 WITH page AS (SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options, p.attributes, p.images, p.created_at, p.updated_at, similarity(p.name, (ARRAY['chair','lamp','table','mug','kettle'])[:w]) AS rank FROM products p WHERE p.status = 'active' AND (p.name % (ARRAY['chair','lamp','table','mug','kettle'])[:w] OR strpos(lower(p.name), lower((ARRAY['chair','lamp','table','mug','kettle'])[:w])) > 0) ORDER BY rank DESC, p.id LIMIT 20) SELECT "#,
     page_product_columns!("page"),
-    r#", v.id, v.product_id, v.sku, v.options::text, v.price, v.currency, v.stock_on_hand, v.weight_grams, v.gtin, v.attributes::text, v.created_at, v.updated_at FROM page JOIN product_variants v ON v.product_id = page.id"#,
+    r#", v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_hand, v.weight_grams, v.gtin, v.attributes, v.created_at, v.updated_at FROM page JOIN product_variants v ON v.product_id = page.id"#,
     page_product_window!("page"),
     r#" ORDER BY page.rank DESC, page.id, v.id;
 COMMIT;
@@ -159,8 +134,8 @@ const BROWSE_NEWEST_PAGE: &str = concat!(
 SELECT "#,
     page_product_columns!("p"),
     r#",
-       v.id, v.product_id, v.sku, v.options::text, v.price, v.currency, v.stock_on_hand,
-       v.weight_grams, v.gtin, v.attributes::text, v.created_at, v.updated_at
+       v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_hand,
+       v.weight_grams, v.gtin, v.attributes, v.created_at, v.updated_at
 FROM page
 JOIN products p ON p.id = page.id
 JOIN product_variants v ON v.product_id = p.id"#,
@@ -197,8 +172,8 @@ WITH q AS MATERIALIZED (
 SELECT page.score, "#,
     page_product_columns!("p"),
     r#",
-       v.id, v.product_id, v.sku, v.options::text, v.price, v.currency, v.stock_on_hand,
-       v.weight_grams, v.gtin, v.attributes::text, v.created_at, v.updated_at
+       v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_hand,
+       v.weight_grams, v.gtin, v.attributes, v.created_at, v.updated_at
 FROM page
 JOIN products p ON p.id = page.id
 JOIN product_variants v ON v.product_id = p.id"#,

@@ -14,8 +14,8 @@ use ecom_domain::prelude::*;
 
 use crate::StoreError;
 use crate::rows::{
-    PageProductRow, PageVariantRow, ProductColumns, VariantColumns, group_by_product,
-    page_product_columns, page_product_window,
+    Found, PageProductRow, ProductColumns, VariantColumns, VariantRow, group_by_product,
+    page_product_columns, page_product_window, page_variant_columns,
 };
 use crate::sql::{Bind, CachedSql, Statement};
 
@@ -97,9 +97,9 @@ macro_rules! listing_page {
 )
 SELECT ",
             page_product_columns!("p"),
-            ",
-       v.id, v.product_id, v.sku, v.options::text, v.price, v.currency, v.stock_on_hand,
-       v.weight_grams, v.gtin, v.attributes::text, v.created_at, v.updated_at
+            ", ",
+            page_variant_columns!(),
+            "
 FROM page
 JOIN products p ON p.id = page.id
 JOIN product_variants v ON v.product_id = p.id",
@@ -221,7 +221,7 @@ pub(crate) fn listing_page(
     binds.push(key);
     binds.push(Bind::NullableBigInt(id.map(ProductId::get)));
     binds.push(Bind::BigInt(fetch as i64));
-    let rows: Vec<(PageProductRow, PageVariantRow)> = CachedSql::new(statement, binds)
+    let rows: Vec<(PageProductRow, VariantRow)> = CachedSql::new(statement, binds)
         .typed::<(ProductColumns, VariantColumns)>()
         .load(conn)?;
     group_by_product(rows)
@@ -256,9 +256,9 @@ WITH q AS MATERIALIZED (
 )
 SELECT page.score, ",
     page_product_columns!("p"),
-    ",
-       v.id, v.product_id, v.sku, v.options::text, v.price, v.currency, v.stock_on_hand,
-       v.weight_grams, v.gtin, v.attributes::text, v.created_at, v.updated_at
+    ", ",
+    page_variant_columns!(),
+    "
 FROM page
 JOIN products p ON p.id = page.id
 JOIN product_variants v ON v.product_id = p.id",
@@ -282,7 +282,7 @@ pub(crate) fn search_page(
     after: Option<SearchCursor>,
     fetch: usize,
 ) -> Result<Vec<Hit>, StoreError> {
-    let rows: Vec<(i64, PageProductRow, PageVariantRow)> = CachedSql::new(
+    let rows: Vec<(i64, PageProductRow, VariantRow)> = CachedSql::new(
         &SEARCH,
         vec![
             Bind::Text(tsquery_text(query)),
@@ -315,9 +315,9 @@ WITH page AS (
 )
 SELECT page.position::bigint, ",
     page_product_columns!("p"),
-    ",
-       v.id, v.product_id, v.sku, v.options::text, v.price, v.currency, v.stock_on_hand,
-       v.weight_grams, v.gtin, v.attributes::text, v.created_at, v.updated_at
+    ", ",
+    page_variant_columns!(),
+    "
 FROM page
 JOIN products p ON p.id = page.product_id
 JOIN product_variants v ON v.product_id = p.id",
@@ -334,7 +334,7 @@ pub(crate) fn collection_page(
     after: Option<u32>,
     fetch: usize,
 ) -> Result<Vec<(u32, Product)>, StoreError> {
-    let rows: Vec<(i64, PageProductRow, PageVariantRow)> = CachedSql::new(
+    let rows: Vec<(i64, PageProductRow, VariantRow)> = CachedSql::new(
         &COLLECTION_PAGE,
         vec![
             Bind::BigInt(id.get()),
@@ -354,7 +354,7 @@ pub(crate) fn collection_page(
 /// The products of rows of a key, a product and one of its variants, in the rows'
 /// order (every row of one product next to each other), each with its key.
 fn keyed_products(
-    rows: Vec<(i64, PageProductRow, PageVariantRow)>,
+    rows: Vec<(i64, PageProductRow, VariantRow)>,
 ) -> Result<Vec<(i64, Product)>, StoreError> {
     let mut keys: Vec<i64> = Vec::new();
     let mut pairs = Vec::with_capacity(rows.len());
@@ -370,12 +370,6 @@ fn keyed_products(
     Ok(keys.into_iter().zip(products).collect())
 }
 
-#[derive(QueryableByName)]
-struct Exists {
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    found: bool,
-}
-
 static CATEGORY_EXISTS: Statement =
     Statement::new("SELECT EXISTS (SELECT 1 FROM categories WHERE id = $1) AS found");
 static COLLECTION_EXISTS: Statement =
@@ -388,7 +382,7 @@ fn exists(
     id: i64,
 ) -> Result<bool, StoreError> {
     Ok(CachedSql::new(statement, vec![Bind::BigInt(id)])
-        .load::<Exists>(conn)?
+        .load::<Found>(conn)?
         .pop()
         .is_some_and(|row| row.found))
 }

@@ -2,12 +2,12 @@
 //! what a back office writes about products beside their variants.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Jsonb, Text, Timestamptz};
+use diesel::sql_types::{BigInt, Jsonb, Text, Timestamptz};
 use ecom_domain::prelude::*;
 
 use crate::StoreError;
 use crate::error::{missing, taken};
-use crate::rows::{corrupt, from_json};
+use crate::rows::{Found, IdRow, MaybeIdRow, corrupt, from_json};
 use crate::sql::{Bind, CachedSql, Statement};
 
 fn json(
@@ -84,13 +84,6 @@ static SET_IMAGES: Statement = Statement::new(
     "UPDATE products SET images = $2::text::jsonb, updated_at = now() WHERE id = $1 RETURNING id",
 );
 
-#[derive(QueryableByName)]
-struct Id {
-    #[diesel(sql_type = BigInt)]
-    #[allow(dead_code)]
-    id: i64,
-}
-
 /// Runs one of the `SET_*` updates above; false when it matched no row.
 fn set_json(
     conn: &mut PgConnection,
@@ -98,7 +91,7 @@ fn set_json(
     id: i64,
     value: serde_json::Value,
 ) -> Result<bool, StoreError> {
-    let rows: Vec<Id> = CachedSql::new(
+    let rows: Vec<IdRow> = CachedSql::new(
         statement,
         vec![Bind::BigInt(id), Bind::Text(value.to_string())],
     )
@@ -230,7 +223,7 @@ pub(crate) fn create_collection(
     conn: &mut PgConnection,
     new: &NewCollection,
 ) -> Result<CollectionId, StoreError> {
-    let rows: Vec<Id> = CachedSql::new(
+    let rows: Vec<IdRow> = CachedSql::new(
         &CREATE_COLLECTION,
         vec![
             Bind::Text(new.slug.as_str().to_owned()),
@@ -269,7 +262,7 @@ pub(crate) fn set_collection_products(
     id: CollectionId,
     products: &CollectionProducts,
 ) -> Result<(), StoreError> {
-    let locked: Vec<Id> =
+    let locked: Vec<IdRow> =
         CachedSql::new(&LOCK_COLLECTION, vec![Bind::BigInt(id.get())]).load(conn)?;
     if locked.is_empty() {
         return Err(DomainError::not_found("collection", id).into());
@@ -289,12 +282,6 @@ pub(crate) fn set_collection_products(
     Ok(())
 }
 
-#[derive(QueryableByName)]
-struct Absent {
-    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
-    id: Option<i64>,
-}
-
 static FIRST_ABSENT: Statement = Statement::new(
     "SELECT (SELECT w.id FROM unnest($1::bigint[]) WITH ORDINALITY w (id, ord)
         WHERE NOT EXISTS (SELECT 1 FROM products p WHERE p.id = w.id)
@@ -305,20 +292,14 @@ static FIRST_ABSENT: Statement = Statement::new(
 fn first_absent_product(conn: &mut PgConnection, ids: &[i64]) -> Result<Option<i64>, StoreError> {
     Ok(
         CachedSql::new(&FIRST_ABSENT, vec![Bind::BigIntArray(ids.to_vec())])
-            .load::<Absent>(conn)?
+            .load::<MaybeIdRow>(conn)?
             .pop()
             .and_then(|row| row.id),
     )
 }
 
-#[derive(QueryableByName)]
-struct Known {
-    #[diesel(sql_type = Bool)]
-    known: bool,
-}
-
 static LANGUAGE_KNOWN: Statement =
-    Statement::new("SELECT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = $1) AS known");
+    Statement::new("SELECT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = $1) AS found");
 static SET_LANGUAGE: Statement =
     Statement::new("UPDATE catalog_settings SET search_language = $1::text::regconfig");
 static REINDEX_ALL: Statement = Statement::new(
@@ -334,9 +315,9 @@ pub(crate) fn set_search_language(
 ) -> Result<(), StoreError> {
     let name = Bind::Text(language.as_str().to_owned());
     let known = CachedSql::new(&LANGUAGE_KNOWN, vec![name.clone()])
-        .load::<Known>(conn)?
+        .load::<Found>(conn)?
         .pop()
-        .is_some_and(|row| row.known);
+        .is_some_and(|row| row.found);
     if !known {
         return Err(DomainError::not_found("search language", language.as_str()).into());
     }

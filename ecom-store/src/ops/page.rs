@@ -7,8 +7,8 @@ use ecom_domain::prelude::*;
 
 use crate::StoreError;
 use crate::rows::{
-    PageProductRow, PageRowColumns, PageVariantRow, group_by_product, page_product_columns,
-    page_product_window,
+    PageProductRow, PageRowColumns, VariantRow, group_by_product, page_product_columns,
+    page_product_window, page_variant_columns,
 };
 use crate::sql::{Bind, CachedSql, Statement};
 
@@ -48,9 +48,9 @@ macro_rules! page_with_variants {
         concat!(
             "SELECT ",
             page_product_columns!("page"),
-            ",
-       v.id, v.product_id, v.sku, v.options::text, v.price, v.currency, v.stock_on_hand,
-       v.weight_grams, v.gtin, v.attributes::text, v.created_at, v.updated_at
+            ", ",
+            page_variant_columns!(),
+            "
 FROM page JOIN product_variants v ON v.product_id = page.id",
             page_product_window!("page")
         )
@@ -113,7 +113,7 @@ pub(crate) fn category_page(
     if let Some(after) = after {
         binds.push(Bind::BigInt(after.get()));
     }
-    let rows: Vec<(PageProductRow, PageVariantRow)> = CachedSql::new(statement, binds)
+    let rows: Vec<(PageProductRow, VariantRow)> = CachedSql::new(statement, binds)
         .typed::<PageRowColumns>()
         .load(conn)?;
     let mut items = group_by_product(rows)?;
@@ -129,7 +129,7 @@ pub(crate) fn search_page(
     substring: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Product>, StoreError> {
-    let rows: Vec<(PageProductRow, PageVariantRow)> = CachedSql::new(
+    let rows: Vec<(PageProductRow, VariantRow)> = CachedSql::new(
         &SEARCH,
         vec![
             Bind::Text(trigram_text.to_owned()),

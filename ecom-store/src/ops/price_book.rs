@@ -15,17 +15,11 @@ use rust_decimal::Decimal;
 
 use crate::StoreError;
 use crate::error::taken;
-use crate::rows::{corrupt, from_json, money, parse_enum};
+use crate::rows::{IdRow, MaybeIdRow, corrupt, from_json, money, parse_enum};
 use crate::sql::{Bind, CachedSql, Statement};
 
-#[derive(QueryableByName)]
-struct Id {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-}
-
 /// The id a `RETURNING id` statement gave.
-fn returned_id(rows: Vec<Id>, what: &'static str) -> Result<i64, StoreError> {
+fn returned_id(rows: Vec<IdRow>, what: &'static str) -> Result<i64, StoreError> {
     rows.first()
         .map(|r| r.id)
         .ok_or_else(|| corrupt(what, "INSERT returned no row"))
@@ -76,7 +70,7 @@ pub(crate) fn create_price_list(
     conn: &mut PgConnection,
     new: &NewPriceList,
 ) -> Result<PriceListId, StoreError> {
-    let rows: Vec<Id> = CachedSql::new(
+    let rows: Vec<IdRow> = CachedSql::new(
         &CREATE_PRICE_LIST,
         vec![
             Bind::Text(new.name.as_str().to_owned()),
@@ -154,12 +148,6 @@ SELECT $1, e.variant_id, e.min_quantity, e.price
 FROM unnest($2::bigint[], $3::int[], $4::numeric[]) e (variant_id, min_quantity, price)",
 );
 
-#[derive(QueryableByName)]
-struct Absent {
-    #[diesel(sql_type = Nullable<BigInt>)]
-    id: Option<i64>,
-}
-
 static FIRST_ABSENT_VARIANT: Statement = Statement::new(
     "SELECT (SELECT w.id FROM unnest($1::bigint[]) WITH ORDINALITY w (id, ord)
         WHERE NOT EXISTS (SELECT 1 FROM product_variants v WHERE v.id = w.id)
@@ -178,7 +166,7 @@ pub(crate) fn replace_entries(
         &FIRST_ABSENT_VARIANT,
         vec![Bind::BigIntArray(variants.clone())],
     )
-    .load::<Absent>(conn)?
+    .load::<MaybeIdRow>(conn)?
     .pop()
     .and_then(|r| r.id);
     if let Some(id) = absent {
@@ -248,7 +236,7 @@ pub(crate) fn set_tax_class(
     product: ProductId,
     class: TaxClass,
 ) -> Result<(), StoreError> {
-    let rows: Vec<Id> = CachedSql::new(
+    let rows: Vec<IdRow> = CachedSql::new(
         &SET_TAX_CLASS,
         vec![
             Bind::BigInt(product.get()),
@@ -352,7 +340,7 @@ pub(crate) fn add_tax_rate(conn: &mut PgConnection, rate: &TaxRate) -> Result<()
     binds.push(Bind::Numeric(rate.rate));
     binds.extend(window);
     CachedSql::new(&ADD_TAX_RATE, binds)
-        .load::<Id>(conn)
+        .load::<IdRow>(conn)
         .map_err(|err| match StoreError::from(err) {
             StoreError::Conflict { constraint, .. } if constraint == "tax_rates_no_overlap" => {
                 overlap(rate.name.clone())
@@ -374,7 +362,7 @@ pub(crate) fn create_zone(
     conn: &mut PgConnection,
     new: &NewShippingZone,
 ) -> Result<ShippingZoneId, StoreError> {
-    let rows: Vec<Id> =
+    let rows: Vec<IdRow> =
         CachedSql::new(&CREATE_ZONE, vec![Bind::Text(new.name.as_str().to_owned())]).load(conn)?;
     let id = returned_id(rows, "shipping zone")?;
     // An empty text stands for "no region": unnest cannot carry a NULL in a
@@ -417,7 +405,7 @@ pub(crate) fn create_method(
     new: &NewShippingMethod,
 ) -> Result<ShippingMethodId, StoreError> {
     let rate = serde_json::to_string(&new.rate).map_err(|e| corrupt("shipping rate", e))?;
-    let rows: Vec<Id> = CachedSql::new(
+    let rows: Vec<IdRow> = CachedSql::new(
         &CREATE_METHOD,
         vec![
             Bind::BigInt(new.zone.get()),

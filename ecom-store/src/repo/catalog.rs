@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use diesel::dsl::{now, sql};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::sql_types::{BigInt, Text};
 use rust_decimal::Decimal;
 
 use ecom_domain::catalog::{check_attributes, check_images, check_price};
@@ -28,8 +28,8 @@ use crate::ops::product::{
 };
 use crate::ops::{browse, merchandise};
 use crate::rows::{
-    CategoryRow, NewCategoryRow, NewProductRow, ProductChangeset, ProductRow, SellableRow,
-    VariantRow, corrupt, from_json, money, sellable, sellable_columns, stock_column,
+    CategoryRow, Found, IdRow, NewCategoryRow, NewProductRow, ProductChangeset, ProductRow,
+    SellableRow, VariantRow, corrupt, from_json, money, sellable, sellable_columns, stock_column,
 };
 use crate::schema::{categories, product_variants, products};
 use crate::{PgReader, PgStore, StoreError};
@@ -40,18 +40,6 @@ const TREE_LOCK_KEY: i64 = 0x6563_6f6d_2d63_6174;
 /// A bound on walks up the tree, so that a cycle written around the store (raw
 /// SQL) makes a long answer instead of a query that never ends.
 const MAX_DEPTH: i64 = 10_000;
-
-#[derive(QueryableByName)]
-struct IdRow {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-}
-
-#[derive(QueryableByName)]
-struct Found {
-    #[diesel(sql_type = Bool)]
-    found: bool,
-}
 
 fn not_found(entity: &'static str, id: impl ToString) -> StoreError {
     DomainError::not_found(entity, id).into()

@@ -5,13 +5,11 @@ use diesel::prelude::*;
 use ecom_domain::prelude::*;
 use rust_decimal::Decimal;
 
-use super::value::{
-    corrupt, from_json, json_column, money, non_negative, parse_enum, stock_column,
-};
+use super::value::{corrupt, json_column, money, non_negative, parse_enum, stock_column};
 use crate::StoreError;
-use crate::decode::{PgDecimal, PgTimestamp};
+use crate::decode::{JsonText, PgDecimal, PgTimestamp};
 use crate::schema::{categories, product_variants, products};
-use diesel::sql_types::{BigInt, Bpchar, Integer, Nullable, Numeric, Text, Timestamptz};
+use diesel::sql_types::{BigInt, Bpchar, Integer, Jsonb, Nullable, Numeric, Text, Timestamptz};
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = categories, check_for_backend(diesel::pg::Pg))]
@@ -43,9 +41,9 @@ pub(crate) struct ProductRow {
     pub description: String,
     pub category_id: i64,
     pub status: String,
-    pub options: serde_json::Value,
-    pub attributes: serde_json::Value,
-    pub images: serde_json::Value,
+    pub options: JsonText,
+    pub attributes: JsonText,
+    pub images: JsonText,
     #[diesel(deserialize_as = PgTimestamp)]
     pub created_at: DateTime<Utc>,
     #[diesel(deserialize_as = PgTimestamp)]
@@ -63,9 +61,9 @@ impl ProductRow {
                 .map_err(|e| corrupt("description", e))?,
             category_id: CategoryId::new(self.category_id),
             status: parse_enum("product status", &self.status)?,
-            options: from_json("product options", self.options)?,
-            attributes: from_json("product attributes", self.attributes)?,
-            images: from_json("product images", self.images)?,
+            options: self.options.parse("product options")?,
+            attributes: self.attributes.parse("product attributes")?,
+            images: self.images.parse("product images")?,
             variants,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -79,14 +77,14 @@ pub(crate) struct VariantRow {
     pub id: i64,
     pub product_id: i64,
     pub sku: String,
-    pub options: serde_json::Value,
+    pub options: JsonText,
     #[diesel(deserialize_as = PgDecimal)]
     pub price: Decimal,
     pub currency: String,
     pub stock_on_hand: i32,
     pub weight_grams: Option<i32>,
     pub gtin: Option<String>,
-    pub attributes: serde_json::Value,
+    pub attributes: JsonText,
     #[diesel(deserialize_as = PgTimestamp)]
     pub created_at: DateTime<Utc>,
     #[diesel(deserialize_as = PgTimestamp)]
@@ -100,7 +98,7 @@ impl TryFrom<VariantRow> for Variant {
             id: VariantId::new(row.id),
             product_id: ProductId::new(row.product_id),
             sku: Sku::try_from(row.sku).map_err(|e| corrupt("sku", e))?,
-            selection: from_json("variant options", row.options)?,
+            selection: row.options.parse("variant options")?,
             price: money(row.price, &row.currency)?,
             stock_on_hand: non_negative("stock", row.stock_on_hand)?,
             weight_grams: row
@@ -111,7 +109,7 @@ impl TryFrom<VariantRow> for Variant {
                 .gtin
                 .map(|g| Gtin::parse(&g).map_err(|e| corrupt("gtin", e)))
                 .transpose()?,
-            attributes: from_json("variant attributes", row.attributes)?,
+            attributes: row.attributes.parse("variant attributes")?,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -253,9 +251,9 @@ pub(crate) type ProductColumns = (
     Nullable<Text>,
     Nullable<BigInt>,
     Nullable<Text>,
-    Nullable<Text>,
-    Nullable<Text>,
-    Nullable<Text>,
+    Nullable<Jsonb>,
+    Nullable<Jsonb>,
+    Nullable<Jsonb>,
     Nullable<Timestamptz>,
     Nullable<Timestamptz>,
 );
@@ -268,39 +266,14 @@ pub(crate) type ProductColumns = (
 /// page of apparel. The statement ends with [`page_product_window!`].
 macro_rules! page_product_columns {
     ($t:literal) => {
+        page_product_columns!(@first $t; slug, name, description, category_id, status,
+            options, attributes, images, created_at, updated_at)
+    };
+    (@first $t:literal; $($column:ident),+) => {
         concat!(
-            $t,
-            ".id, ",
-            "CASE WHEN row_number() OVER by_product = 1 THEN ",
-            $t,
-            ".slug END, ",
-            "CASE WHEN row_number() OVER by_product = 1 THEN ",
-            $t,
-            ".name END, ",
-            "CASE WHEN row_number() OVER by_product = 1 THEN ",
-            $t,
-            ".description END, ",
-            "CASE WHEN row_number() OVER by_product = 1 THEN ",
-            $t,
-            ".category_id END, ",
-            "CASE WHEN row_number() OVER by_product = 1 THEN ",
-            $t,
-            ".status END, ",
-            "CASE WHEN row_number() OVER by_product = 1 THEN ",
-            $t,
-            ".options::text END, ",
-            "CASE WHEN row_number() OVER by_product = 1 THEN ",
-            $t,
-            ".attributes::text END, ",
-            "CASE WHEN row_number() OVER by_product = 1 THEN ",
-            $t,
-            ".images::text END, ",
-            "CASE WHEN row_number() OVER by_product = 1 THEN ",
-            $t,
-            ".created_at END, ",
-            "CASE WHEN row_number() OVER by_product = 1 THEN ",
-            $t,
-            ".updated_at END"
+            $t, ".id",
+            $(", CASE WHEN row_number() OVER by_product = 1 THEN ", $t, ".",
+                stringify!($column), " END"),+
         )
     };
 }
@@ -320,7 +293,7 @@ macro_rules! page_product_window {
 pub(crate) use page_product_window;
 
 /// A product's columns as a page selects them ([`page_product_columns!`]): all but
-/// the id only on its first row, its JSON columns as text, parsed once.
+/// the id only on its first row.
 #[derive(Debug, Queryable)]
 pub(crate) struct PageProductRow {
     pub id: i64,
@@ -329,111 +302,33 @@ pub(crate) struct PageProductRow {
     pub description: Option<String>,
     pub category_id: Option<i64>,
     pub status: Option<String>,
-    pub options: Option<String>,
-    pub attributes: Option<String>,
-    pub images: Option<String>,
+    pub options: Option<JsonText>,
+    pub attributes: Option<JsonText>,
+    pub images: Option<JsonText>,
     pub created_at: Option<DateTime<Utc>>,
     pub updated_at: Option<DateTime<Utc>>,
 }
 
 impl PageProductRow {
-    /// The product of its first row, with `variants`: its JSON parsed straight into
-    /// the domain's types.
+    /// The product of its first row, with `variants`.
     fn into_product(self, variants: Vec<Variant>) -> Result<Product, StoreError> {
         let id = self.id;
         let given =
             |what: &'static str| corrupt(what, format!("missing on the first row of product {id}"));
-        Ok(Product {
-            id: ProductId::new(self.id),
-            slug: Slug::try_from(self.slug.ok_or_else(|| given("product slug"))?)
-                .map_err(|e| corrupt("product slug", e))?,
-            name: ProductName::try_from(self.name.ok_or_else(|| given("product name"))?)
-                .map_err(|e| corrupt("product name", e))?,
-            description: Description::try_from(
-                self.description.ok_or_else(|| given("description"))?,
-            )
-            .map_err(|e| corrupt("description", e))?,
-            category_id: CategoryId::new(self.category_id.ok_or_else(|| given("category"))?),
-            status: parse_enum(
-                "product status",
-                self.status
-                    .as_deref()
-                    .ok_or_else(|| given("product status"))?,
-            )?,
-            options: from_json_text(
-                "product options",
-                self.options
-                    .as_deref()
-                    .ok_or_else(|| given("product options"))?,
-            )?,
-            attributes: from_json_text(
-                "product attributes",
-                self.attributes
-                    .as_deref()
-                    .ok_or_else(|| given("product attributes"))?,
-            )?,
-            images: from_json_text(
-                "product images",
-                self.images
-                    .as_deref()
-                    .ok_or_else(|| given("product images"))?,
-            )?,
-            variants,
+        ProductRow {
+            id: self.id,
+            slug: self.slug.ok_or_else(|| given("product slug"))?,
+            name: self.name.ok_or_else(|| given("product name"))?,
+            description: self.description.ok_or_else(|| given("description"))?,
+            category_id: self.category_id.ok_or_else(|| given("category"))?,
+            status: self.status.ok_or_else(|| given("product status"))?,
+            options: self.options.ok_or_else(|| given("product options"))?,
+            attributes: self.attributes.ok_or_else(|| given("product attributes"))?,
+            images: self.images.ok_or_else(|| given("product images"))?,
             created_at: self.created_at.ok_or_else(|| given("created_at"))?,
             updated_at: self.updated_at.ok_or_else(|| given("updated_at"))?,
-        })
-    }
-}
-
-/// A `jsonb` column read as text, parsed straight into its domain type (no
-/// `serde_json::Value` in between).
-fn from_json_text<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
-    serde_json::from_str(text).map_err(|e| corrupt(what, e))
-}
-
-/// A variant's columns as a page selects them: its JSON columns as text
-/// (`v.options::text`...), parsed straight into the domain's types.
-#[derive(Debug, Queryable)]
-pub(crate) struct PageVariantRow {
-    pub id: i64,
-    pub product_id: i64,
-    pub sku: String,
-    pub options: String,
-    #[diesel(deserialize_as = PgDecimal)]
-    pub price: Decimal,
-    pub currency: String,
-    pub stock_on_hand: i32,
-    pub weight_grams: Option<i32>,
-    pub gtin: Option<String>,
-    pub attributes: String,
-    #[diesel(deserialize_as = PgTimestamp)]
-    pub created_at: DateTime<Utc>,
-    #[diesel(deserialize_as = PgTimestamp)]
-    pub updated_at: DateTime<Utc>,
-}
-
-impl TryFrom<PageVariantRow> for Variant {
-    type Error = StoreError;
-    fn try_from(row: PageVariantRow) -> Result<Self, StoreError> {
-        Ok(Variant {
-            id: VariantId::new(row.id),
-            product_id: ProductId::new(row.product_id),
-            sku: Sku::try_from(row.sku).map_err(|e| corrupt("sku", e))?,
-            selection: from_json_text("variant options", &row.options)?,
-            price: money(row.price, &row.currency)?,
-            stock_on_hand: non_negative("stock", row.stock_on_hand)?,
-            weight_grams: row
-                .weight_grams
-                .map(|w| non_negative("weight", w))
-                .transpose()?,
-            gtin: row
-                .gtin
-                .map(|g| Gtin::parse(&g).map_err(|e| corrupt("gtin", e)))
-                .transpose()?,
-            attributes: from_json_text("variant attributes", &row.attributes)?,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-        })
+        }
+        .into_product(variants)
     }
 }
 
@@ -441,26 +336,36 @@ impl TryFrom<PageVariantRow> for Variant {
 /// variant's, in the order of `page_with_variants!`.
 pub(crate) type PageRowColumns = (ProductColumns, VariantColumns);
 
-/// The SQL types of [`PageVariantRow`], in its column order.
+/// The SQL types of [`VariantRow`], in its column order.
 pub(crate) type VariantColumns = (
     BigInt,
     BigInt,
     Text,
-    Text,
+    Jsonb,
     Numeric,
     Bpchar,
     Integer,
     Nullable<Integer>,
     Nullable<Text>,
-    Text,
+    Jsonb,
     Timestamptz,
     Timestamptz,
 );
 
+/// The variant columns of a page, in [`VariantRow`]'s order, `v` the alias of the
+/// variants.
+macro_rules! page_variant_columns {
+    () => {
+        "v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_hand, \
+         v.weight_grams, v.gtin, v.attributes, v.created_at, v.updated_at"
+    };
+}
+pub(crate) use page_variant_columns;
+
 /// The products of rows of a product joined to each of its variants, in the rows'
 /// order (every row of one product next to each other).
 pub(crate) fn group_by_product(
-    rows: Vec<(PageProductRow, PageVariantRow)>,
+    rows: Vec<(PageProductRow, VariantRow)>,
 ) -> Result<Vec<Product>, StoreError> {
     let mut products: Vec<(PageProductRow, Vec<Variant>)> = Vec::new();
     for (product, variant) in rows {

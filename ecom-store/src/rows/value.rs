@@ -2,10 +2,33 @@
 
 use std::str::FromStr;
 
+use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Bool, Nullable};
 use ecom_domain::prelude::*;
 use rust_decimal::Decimal;
 
 use crate::StoreError;
+
+/// A row of one `id` column: `RETURNING id`, a list of ids.
+#[derive(Debug, QueryableByName)]
+pub(crate) struct IdRow {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+}
+
+/// A row of one `id` column that may be NULL: "the first of these that...".
+#[derive(Debug, QueryableByName)]
+pub(crate) struct MaybeIdRow {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub id: Option<i64>,
+}
+
+/// A row of one `found` column: `SELECT EXISTS (...) AS found`.
+#[derive(Debug, QueryableByName)]
+pub(crate) struct Found {
+    #[diesel(sql_type = Bool)]
+    pub found: bool,
+}
 
 /// A stored value that does not parse into its domain type.
 pub(crate) fn corrupt(what: &str, err: impl std::fmt::Display) -> StoreError {
