@@ -88,15 +88,7 @@ impl PriceBookRepository for MemoryStore {
 
     fn create_price_list(&self, new: NewPriceList) -> Result<PriceList, DomainError> {
         self.atomically(|s| {
-            let list = PriceList {
-                id: s.next(),
-                name: new.name,
-                currency: new.currency,
-                group: new.group,
-                starts_at: new.starts_at,
-                ends_at: new.ends_at,
-            }
-            .checked()?;
+            let list = new.checked()?.with_id(s.next());
             s.book.lists.insert(list.id, (list.clone(), Vec::new()));
             Ok(list)
         })
@@ -145,12 +137,7 @@ impl PriceBookRepository for MemoryStore {
 
     fn create_shipping_zone(&self, new: NewShippingZone) -> Result<ShippingZone, DomainError> {
         self.atomically(|s| {
-            let zone = ShippingZone {
-                id: s.next(),
-                name: new.name,
-                areas: new.areas,
-            }
-            .checked()?;
+            let zone = new.checked()?.with_id(s.next());
             s.book.zones.push(zone.clone());
             Ok(zone)
         })
@@ -161,6 +148,7 @@ impl PriceBookRepository for MemoryStore {
         new: NewShippingMethod,
     ) -> Result<ShippingMethod, DomainError> {
         self.atomically(|s| {
+            let new = new.checked()?;
             if !s.book.zones.iter().any(|z| z.id == new.zone) {
                 return Err(DomainError::not_found("shipping zone", new.zone));
             }
@@ -174,17 +162,7 @@ impl PriceBookRepository for MemoryStore {
                     value: new.code.as_str().to_owned(),
                 });
             }
-            let method = ShippingMethod {
-                id: s.next(),
-                zone: new.zone,
-                code: new.code,
-                name: new.name,
-                currency: new.currency,
-                rate: new.rate,
-                free_from: new.free_from,
-                tax_class: new.tax_class,
-            }
-            .checked()?;
+            let method = new.with_id(s.next());
             s.book.methods.push(method.clone());
             Ok(method)
         })

@@ -5,14 +5,17 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::PricingError;
-use super::price_list::{PriceContext, PriceEntry, PriceList, PriceListError, unit_price};
-use super::quote::{Market, Quote, QuoteLine, QuoteRequest, quote};
+use super::price_list::{
+    PriceContext, PriceEntry, PriceList, PriceListError, check_window, unit_price,
+};
+use super::quote::{Market, Quote, QuoteLine, QuoteRequest, quote, subtotal_and_weight};
 use super::shipping::{
-    Area, ShippingMethod, ShippingOption, ShippingRate, ShippingZone, shipping_options,
+    Area, ShippingError, ShippingMethod, ShippingOption, ShippingRate, ShippingZone, check_areas,
+    check_rate, shipping_options,
 };
 use super::tax::{Destination, TaxClass, TaxTable};
 use crate::catalog::Sellable;
-use crate::ids::{ShippingZoneId, VariantId};
+use crate::ids::{PriceListId, ShippingMethodId, ShippingZoneId, VariantId};
 use crate::money::{Currency, Money};
 use crate::values::{PriceListName, Quantity, ShippingMethodName, ShippingZoneName, Slug};
 
@@ -29,6 +32,26 @@ pub struct NewPriceList {
     pub starts_at: Option<DateTime<Utc>>,
     /// When it stops (exclusive).
     pub ends_at: Option<DateTime<Utc>>,
+}
+
+impl NewPriceList {
+    /// Checks its window ([`PriceList::checked`]), before a store gives it an id.
+    pub fn checked(self) -> Result<Self, PriceListError> {
+        check_window(&self.name, self.starts_at, self.ends_at)?;
+        Ok(self)
+    }
+
+    /// The list, with the id the store gave it.
+    pub fn with_id(self, id: PriceListId) -> PriceList {
+        PriceList {
+            id,
+            name: self.name,
+            currency: self.currency,
+            group: self.group,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+        }
+    }
 }
 
 /// One price to put in a list: a variant's unit price from a number of units on.
@@ -101,6 +124,45 @@ pub struct NewShippingMethod {
     pub free_from: Option<Money>,
     /// The tax class of its charge.
     pub tax_class: TaxClass,
+}
+
+impl NewShippingZone {
+    /// Checks it covers something ([`ShippingZone::checked`]).
+    pub fn checked(self) -> Result<Self, ShippingError> {
+        check_areas(&self.areas)?;
+        Ok(self)
+    }
+
+    /// The zone, with the id the store gave it.
+    pub fn with_id(self, id: ShippingZoneId) -> ShippingZone {
+        ShippingZone {
+            id,
+            name: self.name,
+            areas: self.areas,
+        }
+    }
+}
+
+impl NewShippingMethod {
+    /// Checks its prices and bands ([`ShippingMethod::checked`]).
+    pub fn checked(self) -> Result<Self, ShippingError> {
+        check_rate(self.currency, &self.rate, self.free_from)?;
+        Ok(self)
+    }
+
+    /// The method, with the id the store gave it.
+    pub fn with_id(self, id: ShippingMethodId) -> ShippingMethod {
+        ShippingMethod {
+            id,
+            zone: self.zone,
+            code: self.code,
+            name: self.name,
+            currency: self.currency,
+            rate: self.rate,
+            free_from: self.free_from,
+            tax_class: self.tax_class,
+        }
+    }
 }
 
 /// A cart as pricing sees it: its currency, lines (each variant with its product's
@@ -189,13 +251,7 @@ impl PriceBook {
         to: &Destination,
     ) -> Result<Vec<ShippingOption>, PricingError> {
         let lines = self.lines(cart)?;
-        let mut subtotal = Money::zero(cart.currency);
-        let mut grams: u64 = 0;
-        for line in &lines {
-            subtotal = subtotal.checked_add(line.unit_price.times(line.quantity.get())?)?;
-            let weight = u64::from(line.item.variant.weight_grams.unwrap_or(0));
-            grams = grams.saturating_add(weight * u64::from(line.quantity.get()));
-        }
+        let (subtotal, grams) = subtotal_and_weight(cart.currency, &lines)?;
         Ok(shipping_options(
             &self.zones,
             &self.methods,

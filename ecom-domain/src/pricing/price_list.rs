@@ -73,11 +73,7 @@ pub struct PriceList {
 impl PriceList {
     /// Checks its window.
     pub fn checked(self) -> Result<Self, PriceListError> {
-        if let (Some(start), Some(end)) = (self.starts_at, self.ends_at)
-            && end <= start
-        {
-            return Err(PriceListError::EmptyWindow(self.name));
-        }
+        check_window(&self.name, self.starts_at, self.ends_at)?;
         Ok(self)
     }
 
@@ -87,6 +83,18 @@ impl PriceList {
             && self.group.as_ref().is_none_or(|g| groups.contains(g))
             && self.starts_at.is_none_or(|s| s <= at)
             && self.ends_at.is_none_or(|e| at < e)
+    }
+}
+
+/// Refuses a window that ends before it starts.
+pub(super) fn check_window(
+    name: &PriceListName,
+    starts_at: Option<DateTime<Utc>>,
+    ends_at: Option<DateTime<Utc>>,
+) -> Result<(), PriceListError> {
+    match (starts_at, ends_at) {
+        (Some(start), Some(end)) if end <= start => Err(PriceListError::EmptyWindow(name.clone())),
+        _ => Ok(()),
     }
 }
 

@@ -149,13 +149,12 @@ pub fn quote(request: QuoteRequest<'_>, lines: &[QuoteLine<'_>]) -> Result<Quote
     if lines.is_empty() {
         return Err(PricingError::EmptyCart);
     }
+    let (subtotal, grams) = subtotal_and_weight(currency, lines)?;
     let mut quoted = Vec::with_capacity(lines.len());
-    let mut grams: u64 = 0;
     for line in lines {
         if !line.item.is_buyable() {
             return Err(PricingError::NotOnSale(line.item.id()));
         }
-        line.unit_price.try_cmp(&Money::zero(currency))?;
         let amount = line.unit_price.times(line.quantity.get())?;
         let rate = taxes.rate(destination, line.tax_class, at)?;
         let parts = split(
@@ -163,9 +162,6 @@ pub fn quote(request: QuoteRequest<'_>, lines: &[QuoteLine<'_>]) -> Result<Quote
             rate.as_ref().map(|r| r.rate),
             market.prices_include_tax,
         )?;
-        grams = grams.saturating_add(
-            u64::from(line.item.variant.weight_grams.unwrap_or(0)) * u64::from(line.quantity.get()),
-        );
         quoted.push(QuotedLine {
             variant_id: line.item.id(),
             sku: line.item.variant.sku.clone(),
@@ -180,7 +176,6 @@ pub fn quote(request: QuoteRequest<'_>, lines: &[QuoteLine<'_>]) -> Result<Quote
         });
     }
     quoted.sort_by_key(|l| l.variant_id);
-    let subtotal = Money::sum(currency, quoted.iter().map(|l| &l.amount))?;
     let charge = shipping
         .price(subtotal, grams)
         .ok_or_else(|| PricingError::ShippingUnavailable(shipping.code.clone()))?;
@@ -217,6 +212,24 @@ pub fn quote(request: QuoteRequest<'_>, lines: &[QuoteLine<'_>]) -> Result<Quote
         tax_lines,
         totals,
     })
+}
+
+/// What shipping prices a cart by: the sum of its lines' amounts in `currency` (a
+/// price in another currency is a mismatch), and its weight in grams (a variant
+/// without a weight weighs nothing).
+pub(super) fn subtotal_and_weight(
+    currency: Currency,
+    lines: &[QuoteLine<'_>],
+) -> Result<(Money, u64), PricingError> {
+    let mut subtotal = Money::zero(currency);
+    let mut grams: u64 = 0;
+    for line in lines {
+        let units = line.quantity.get();
+        subtotal = subtotal.checked_add(line.unit_price.times(units)?)?;
+        let weight = u64::from(line.item.variant.weight_grams.unwrap_or(0));
+        grams = grams.saturating_add(weight * u64::from(units));
+    }
+    Ok((subtotal, grams))
 }
 
 /// The lines and the shipping grouped by rate, each group's net and tax summed.

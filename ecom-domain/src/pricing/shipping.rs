@@ -56,9 +56,7 @@ pub struct ShippingZone {
 impl ShippingZone {
     /// Checks it covers something.
     pub fn checked(self) -> Result<Self, ShippingError> {
-        if self.areas.is_empty() {
-            return Err(ShippingError::EmptyZone);
-        }
+        check_areas(&self.areas)?;
         Ok(self)
     }
 
@@ -124,26 +122,7 @@ pub struct ShippingMethod {
 impl ShippingMethod {
     /// Checks its prices are in its currency and not negative, and its bands.
     pub fn checked(self) -> Result<Self, ShippingError> {
-        let fits = |price: &Money| price.currency() == self.currency && !price.is_negative();
-        let prices: Vec<&Money> = match &self.rate {
-            ShippingRate::Flat { price } => vec![price],
-            ShippingRate::ByWeight { bands } => {
-                if bands.is_empty()
-                    || bands
-                        .windows(2)
-                        .any(|w| w[1].up_to_grams <= w[0].up_to_grams)
-                {
-                    return Err(ShippingError::Bands);
-                }
-                bands.iter().map(|b| &b.price).collect()
-            }
-        };
-        if let Some(bad) = prices.into_iter().chain(&self.free_from).find(|p| !fits(p)) {
-            return Err(ShippingError::Price {
-                price: *bad,
-                currency: self.currency,
-            });
-        }
+        check_rate(self.currency, &self.rate, self.free_from)?;
         Ok(self)
     }
 
@@ -166,6 +145,44 @@ impl ShippingMethod {
             return Some(Money::zero(self.currency));
         }
         Some(price)
+    }
+}
+
+/// Refuses a zone that covers nothing.
+pub(super) fn check_areas(areas: &[Area]) -> Result<(), ShippingError> {
+    if areas.is_empty() {
+        return Err(ShippingError::EmptyZone);
+    }
+    Ok(())
+}
+
+/// Refuses prices of a rate (and a free-from value) in another currency than
+/// `currency` or negative, and weight bands not lightest first.
+pub(super) fn check_rate(
+    currency: Currency,
+    rate: &ShippingRate,
+    free_from: Option<Money>,
+) -> Result<(), ShippingError> {
+    let prices: Vec<Money> = match rate {
+        ShippingRate::Flat { price } => vec![*price],
+        ShippingRate::ByWeight { bands } => {
+            if bands.is_empty()
+                || bands
+                    .windows(2)
+                    .any(|w| w[1].up_to_grams <= w[0].up_to_grams)
+            {
+                return Err(ShippingError::Bands);
+            }
+            bands.iter().map(|b| b.price).collect()
+        }
+    };
+    match prices
+        .into_iter()
+        .chain(free_from)
+        .find(|p| p.currency() != currency || p.is_negative())
+    {
+        Some(price) => Err(ShippingError::Price { price, currency }),
+        None => Ok(()),
     }
 }
 

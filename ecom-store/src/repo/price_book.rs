@@ -59,19 +59,9 @@ impl PriceBookRepository for PgStore {
     }
 
     fn create_price_list(&self, new: NewPriceList) -> Result<PriceList, StoreError> {
-        // Checked before it is written: the id is a placeholder until then.
-        let checked = PriceList {
-            id: PriceListId::new(0),
-            name: new.name.clone(),
-            currency: new.currency,
-            group: new.group.clone(),
-            starts_at: new.starts_at,
-            ends_at: new.ends_at,
-        }
-        .checked()
-        .map_err(DomainError::from)?;
+        let new = new.checked().map_err(DomainError::from)?;
         let id = self.write(|conn| book::create_price_list(conn, &new))?;
-        Ok(PriceList { id, ..checked })
+        Ok(new.with_id(id))
     }
 
     fn set_list_prices(
@@ -99,32 +89,15 @@ impl PriceBookRepository for PgStore {
     }
 
     fn create_shipping_zone(&self, new: NewShippingZone) -> Result<ShippingZone, StoreError> {
-        let checked = ShippingZone {
-            id: ShippingZoneId::new(0),
-            name: new.name.clone(),
-            areas: new.areas.clone(),
-        }
-        .checked()
-        .map_err(DomainError::from)?;
+        let new = new.checked().map_err(DomainError::from)?;
         let id = self.write(|conn| book::create_zone(conn, &new))?;
-        Ok(ShippingZone { id, ..checked })
+        Ok(new.with_id(id))
     }
 
     fn create_shipping_method(&self, new: NewShippingMethod) -> Result<ShippingMethod, StoreError> {
-        let checked = ShippingMethod {
-            id: ShippingMethodId::new(0),
-            zone: new.zone,
-            code: new.code.clone(),
-            name: new.name.clone(),
-            currency: new.currency,
-            rate: new.rate.clone(),
-            free_from: new.free_from,
-            tax_class: new.tax_class,
-        }
-        .checked()
-        .map_err(DomainError::from)?;
+        let new = new.checked().map_err(DomainError::from)?;
         let id = self.write(|conn| book::create_method(conn, &new))?;
-        Ok(ShippingMethod { id, ..checked })
+        Ok(new.with_id(id))
     }
 
     fn set_customer_groups(

@@ -713,6 +713,19 @@ fn images_and_collections_keep_their_order_and_their_rules() {
         [made[2].id, made[1].id],
         "in order, without the archived one"
     );
+    let past = store
+        .collection_products(
+            summer.id,
+            PageRequest {
+                after: Some(u32::MAX),
+                limit: 5,
+            },
+        )
+        .unwrap();
+    assert!(
+        past.items.is_empty(),
+        "after the last position there is nothing"
+    );
 
     let missing = CollectionProducts::new(vec![made[1].id, ProductId::new(999_999)]).unwrap();
     assert!(matches!(
