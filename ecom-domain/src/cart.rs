@@ -134,14 +134,15 @@ impl Cart {
     }
 
     /// Checks that `item` may go into this cart: open cart, its product on sale,
-    /// same currency.
-    pub fn check_item(&self, item: &Sellable) -> Result<(), CartError> {
+    /// priced in the cart's currency (its own price, or, when `listed`, a price
+    /// list's).
+    pub fn check_item(&self, item: &Sellable, listed: bool) -> Result<(), CartError> {
         self.ensure_open()?;
         if !item.is_buyable() {
             return Err(CartError::NotOnSale(item.id()));
         }
         let currency = item.variant.price.currency();
-        if currency != self.currency {
+        if currency != self.currency && !listed {
             return Err(CartError::Money(MoneyError::CurrencyMismatch {
                 left: self.currency,
                 right: currency,
@@ -168,9 +169,16 @@ impl Cart {
     }
 
     /// Adds units of a variant (summing with a line already there); a new variant
-    /// in a cart of [`Cart::MAX_LINES`] lines is [`CartError::Full`].
-    pub fn add(&mut self, item: &Sellable, quantity: Quantity) -> Result<Quantity, CartError> {
-        self.check_item(item)?;
+    /// in a cart of [`Cart::MAX_LINES`] lines is [`CartError::Full`]. `listed`:
+    /// a price list has a price for it in the cart's currency
+    /// ([`Cart::check_item`]).
+    pub fn add(
+        &mut self,
+        item: &Sellable,
+        quantity: Quantity,
+        listed: bool,
+    ) -> Result<Quantity, CartError> {
+        self.check_item(item, listed)?;
         let total = match self.quantity_of(item.id()) {
             Some(existing) => existing.checked_add(quantity)?,
             None if self.lines.len() >= Self::MAX_LINES => {
@@ -258,18 +266,21 @@ mod tests {
         );
         let one = Quantity::new(1).unwrap();
         for id in 1..=Cart::MAX_LINES as i64 {
-            cart.add(&product(id), one).unwrap();
+            cart.add(&product(id), one, false).unwrap();
         }
         let before = cart.clone();
         assert_eq!(
-            cart.add(&product(1_000), one),
+            cart.add(&product(1_000), one, false),
             Err(CartError::Full {
                 cart_id: CartId::new(7),
                 max_lines: Cart::MAX_LINES,
             })
         );
         assert_eq!(cart, before, "a refused add changes nothing");
-        assert_eq!(cart.add(&product(1), one), Ok(Quantity::new(2).unwrap()));
+        assert_eq!(
+            cart.add(&product(1), one, false),
+            Ok(Quantity::new(2).unwrap())
+        );
         let (in_cart, elsewhere) = (product(1), product(1_000));
         let pairs = [in_cart.clone(), elsewhere];
         assert_eq!(
@@ -278,7 +289,7 @@ mod tests {
             "only the products in the cart, with their quantities"
         );
         cart.remove(VariantId::new(1)).unwrap();
-        cart.add(&product(1_000), one).unwrap();
+        cart.add(&product(1_000), one, false).unwrap();
         assert_eq!(cart.lines.len(), Cart::MAX_LINES);
     }
 }

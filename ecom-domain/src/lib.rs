@@ -85,10 +85,11 @@ pub mod prelude {
         PaymentStatus, Refund,
     };
     pub use crate::pricing::{
-        AppliedRate, Destination, FlatShipping, FlatTax, Market, OrderDraft, PriceContext,
-        PriceEntry, PriceList, PriceSource, PricedLine, Pricing, PricingError, Quote, QuoteLine,
-        QuoteRequest, RegionCode, ShippingMethod, ShippingOption, ShippingPolicy, ShippingRate,
-        ShippingZone, TaxClass, TaxLine, TaxPolicy, TaxRate, TaxTable, Totals, UnitPrice,
+        AppliedRate, Destination, FlatShipping, FlatTax, Invoice, LineTax, Market, OrderDraft,
+        PriceContext, PriceEntry, PriceList, PriceSource, PricedLine, Pricing, PricingError, Quote,
+        QuoteLine, QuoteRequest, QuotedShipping, RegionCode, ShippingMethod, ShippingOption,
+        ShippingPolicy, ShippingRate, ShippingZone, TaxClass, TaxLine, TaxPolicy, TaxRate,
+        TaxRates, TaxTable, Totals, UnitPrice,
     };
     pub use crate::repo::{
         AccountRepository, AddressChoice, Caller, CartRepository, CatalogReader, CatalogRepository,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::OptionSelection;
 use crate::ids::{CartId, OrderId, OrderRef, UserId, VariantId};
 use crate::money::{Currency, Money};
-use crate::pricing::{OrderDraft, Totals};
+use crate::pricing::{Invoice, LineTax, OrderDraft, Totals};
 use crate::values::{Email, PostalAddress, ProductName, Quantity, Sku};
 
 /// Where an order is in its life. See the crate documentation for the diagram.
@@ -179,6 +179,8 @@ pub struct OrderLine {
     pub unit_price: Money,
     /// Units.
     pub quantity: Quantity,
+    /// Its net, tax and rate, when the order was priced from the price book.
+    pub tax: Option<LineTax>,
 }
 
 impl OrderLine {
@@ -197,6 +199,7 @@ impl OrderLine {
                 selection: l.selection.clone(),
                 unit_price: l.unit_price,
                 quantity: l.quantity,
+                tax: l.tax.clone(),
             })
             .collect()
     }
@@ -274,6 +277,9 @@ pub struct Order {
     pub lines: Vec<OrderLine>,
     /// Totals computed at checkout.
     pub totals: Totals,
+    /// What its invoice is printed from, when it was priced from the price book:
+    /// whether its prices include tax, the shipping method, the tax lines.
+    pub invoice: Option<Invoice>,
     /// Shipping address as it was at checkout.
     pub shipping_address: PostalAddress,
     /// Billing address as it was at checkout.

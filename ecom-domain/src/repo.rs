@@ -318,6 +318,10 @@ pub struct CheckoutRequest {
     pub guest_email: Option<Email>,
     /// The payment provider to create the pending payment with.
     pub provider: ProviderName,
+    /// The shipping method chosen (one of the cart's shipping options): the order
+    /// is priced from the price book, with per-line tax and an invoice. `None`:
+    /// priced by the store's flat rules ([`StoreRules::pricing`](crate::rules::StoreRules::pricing)).
+    pub shipping_method: Option<Slug>,
     /// Repeat the call with the same key and get the same order back.
     pub idempotency_key: IdempotencyKey,
 }
@@ -376,6 +380,11 @@ impl CheckoutRequest {
                 .as_bytes(),
         );
         field(self.provider.as_str().as_bytes());
+        // Only when chosen: a key kept before methods existed keeps its fingerprint.
+        if let Some(method) = &self.shipping_method {
+            field(b"method");
+            field(method.as_str().as_bytes());
+        }
         h.finalize().into()
     }
 }
@@ -597,6 +606,8 @@ pub struct PlaceOrder {
     pub guest_email: Option<Email>,
     /// The payment provider.
     pub provider: ProviderName,
+    /// The shipping method chosen ([`CheckoutRequest::shipping_method`]).
+    pub shipping_method: Option<Slug>,
     /// Repeat the call with the same key and get the same order back; the key is
     /// the customer's own, no other customer's key can meet it.
     pub idempotency_key: IdempotencyKey,

@@ -3,7 +3,9 @@
 use chrono::Duration;
 
 use crate::password::HashCost;
-use crate::pricing::Pricing;
+use std::sync::Arc;
+
+use crate::pricing::{Pricing, TaxRates};
 
 /// How long a placed order waits for its payment before it expires, by default.
 pub const DEFAULT_PAYMENT_WINDOW: Duration = Duration::minutes(30);
@@ -18,8 +20,13 @@ pub const DEFAULT_SESSION_LIFETIME: Duration = Duration::days(30);
 /// Settings of a store that are business rules rather than data.
 #[derive(Debug, Clone)]
 pub struct StoreRules {
-    /// Tax and shipping.
+    /// Tax and shipping of a checkout that names no shipping method: flat rules
+    /// for a shop without a price book.
     pub pricing: Pricing,
+    /// The tax rates of a checkout priced from the price book (one that names a
+    /// shipping method): `None`, the default, reads the shop's tax rate tables;
+    /// a service that asks an external tax engine sets its own.
+    pub tax_rates: Option<Arc<dyn TaxRates>>,
     /// Cost of password hashes made at registration and password change.
     pub hash_cost: HashCost,
     /// How long a placed order may stay unpaid.
@@ -32,6 +39,7 @@ impl Default for StoreRules {
     fn default() -> Self {
         Self {
             pricing: Pricing::default(),
+            tax_rates: None,
             hash_cost: HashCost::OWASP,
             payment_window: DEFAULT_PAYMENT_WINDOW,
             session_lifetime: DEFAULT_SESSION_LIFETIME,

@@ -95,6 +95,7 @@ fn request(cart: CartId, key: &str) -> CheckoutRequest {
         billing: AddressChoice::Given(address("Berlin")),
         guest_email: Some(Email::parse("guest@example.com").unwrap()),
         provider: ProviderName::parse("test").unwrap(),
+        shipping_method: None,
         idempotency_key: IdempotencyKey::parse(key).unwrap(),
     }
 }
@@ -775,6 +776,7 @@ fn run_op(
                     billing: AddressChoice::Given(address("Berlin")),
                     guest_email: Some(Email::parse("guest@example.com").unwrap()),
                     provider: ProviderName::parse("test").unwrap(),
+                    shipping_method: None,
                     idempotency_key: IdempotencyKey::parse(&format!("key-{key}")).unwrap(),
                 },
             )

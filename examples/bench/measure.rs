@@ -157,6 +157,7 @@ pub(crate) fn store_checkouts(
             billing: AddressChoice::Given(address.clone()),
             guest_email: Some(email.clone()),
             provider: provider.clone(),
+            shipping_method: None,
             idempotency_key: IdempotencyKey::parse(&format!("store-{batch}-{i}"))
                 .map_err(|e| e.to_string())?,
         };

@@ -133,6 +133,7 @@ impl Shop<'_> {
             billing: AddressChoice::Given(self.address.clone()),
             guest_email: Some(Email::parse("grace@example.com")?),
             provider: ProviderName::parse("test-provider")?,
+            shipping_method: None,
             idempotency_key: IdempotencyKey::parse(&format!("refund-demo-{run}-{n}"))?,
         })?;
         authorize_and_capture(store, &done)?;

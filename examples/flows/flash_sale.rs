@@ -116,6 +116,7 @@ fn race_to_checkout(
                         billing: AddressChoice::Given(address),
                         guest_email: Some(Email::parse(&format!("buyer{buyer}@example.com"))?),
                         provider: ProviderName::parse("test-provider")?,
+                        shipping_method: None,
                         idempotency_key: IdempotencyKey::parse(&format!("flash-{run}-{buyer}"))?,
                     })
                 })

@@ -179,6 +179,7 @@ fn check_out_twice(
         billing: AddressChoice::Saved(home),
         guest_email: None,
         provider: ProviderName::parse("test-provider")?,
+        shipping_method: None,
         idempotency_key: IdempotencyKey::parse(&format!("checkout-{run}"))?,
     };
     let placed = store.checkout(&request)?;

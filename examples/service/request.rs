@@ -296,6 +296,10 @@ pub(super) struct CheckoutBody {
     email: Option<String>,
     /// The payment provider; `test` when not given.
     provider: Option<String>,
+    /// The code of the shipping method chosen (one of the cart's shipping
+    /// options): the order is priced from the price book, with per-line tax and
+    /// an invoice. Without one, the shop's flat rules price it.
+    shipping_method: Option<String>,
 }
 
 impl CheckoutBody {
@@ -315,6 +319,11 @@ impl CheckoutBody {
             billing,
             guest_email: self.email.as_deref().map(Email::parse).transpose()?,
             provider: ProviderName::parse(self.provider.as_deref().unwrap_or("test"))?,
+            shipping_method: self
+                .shipping_method
+                .as_deref()
+                .map(Slug::parse)
+                .transpose()?,
             idempotency_key,
         })
     }

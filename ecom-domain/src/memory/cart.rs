@@ -30,11 +30,12 @@ impl CartRepository for MemoryStore {
     ) -> Result<Cart, DomainError> {
         self.atomically(|s| {
             let item = s.sellable(variant)?;
+            let listed = s.listed_in(variant, s.cart(cart)?.currency);
             let cart = s
                 .carts
                 .get_mut(&cart)
                 .ok_or_else(|| DomainError::not_found("cart", cart))?;
-            cart.add(&item, quantity)?;
+            cart.add(&item, quantity, listed)?;
             Ok(cart.clone())
         })
     }
@@ -123,7 +124,8 @@ pub(super) fn attach(s: &mut State, cart_id: CartId, user: UserId) -> Result<Car
         Some(mut target) => {
             for line in &guest.lines {
                 let item = s.sellable(line.variant_id)?;
-                target.add(&item, line.quantity)?;
+                let listed = s.listed_in(line.variant_id, target.currency);
+                target.add(&item, line.quantity, listed)?;
             }
             s.carts.insert(target.id, target.clone());
             if let Some(g) = s.carts.get_mut(&cart_id) {

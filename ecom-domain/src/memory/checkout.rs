@@ -8,6 +8,7 @@ use crate::error::DomainError;
 use crate::ids::{OrderId, OrderRef};
 use crate::order::{Order, OrderEvent, OrderLine, OrderStatus, StatusChange};
 use crate::payment::Payment;
+use crate::pricing::Destination;
 use crate::repo::{Checkout, CheckoutRepository, CheckoutRequest};
 use crate::rules::IDEMPOTENCY_RETENTION;
 
@@ -131,17 +132,28 @@ impl MemoryStore {
             .map(|l| s.sellable(l.variant_id))
             .collect::<Result<Vec<_>, DomainError>>()?;
         let lines = cart.lines_with(&items);
-        let draft = self
-            .rules
-            .pricing
-            .price(cart.currency, &lines, shipping_address.country())?;
+        let now = Utc::now();
+        let draft = match &request.shipping_method {
+            Some(code) => s
+                .quote_for_checkout(
+                    cart.id,
+                    &Destination::of(&shipping_address),
+                    code,
+                    self.rules.tax_rates.as_deref(),
+                    now,
+                )?
+                .into_draft(),
+            None => self
+                .rules
+                .pricing
+                .price(cart.currency, &lines, shipping_address.country())?,
+        };
         let units: Vec<_> = lines.iter().map(|(s, q)| (&s.variant, *q)).collect();
         ensure_in_stock(&units)?;
         for line in &draft.lines {
             s.variant_mut(line.variant_id)?.stock_on_hand -= line.quantity.get();
         }
 
-        let now = Utc::now();
         let order = Order {
             id: s.next(),
             reference: OrderRef::generate(),
@@ -150,6 +162,7 @@ impl MemoryStore {
             currency: cart.currency,
             lines: OrderLine::from_draft(&draft),
             totals: draft.totals,
+            invoice: draft.invoice.clone(),
             shipping_address,
             billing_address,
             status: OrderStatus::PendingPayment,

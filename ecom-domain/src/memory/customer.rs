@@ -171,7 +171,8 @@ impl CustomerRepository for MemoryStore {
         quantity: Quantity,
     ) -> Result<Cart, DomainError> {
         self.change_my_cart(who, cart, |s, cart| {
-            cart.add(&s.sellable(variant)?, quantity)?;
+            let listed = s.listed_in(variant, cart.currency);
+            cart.add(&s.sellable(variant)?, quantity, listed)?;
             Ok(())
         })
     }
@@ -230,6 +231,7 @@ impl CustomerRepository for MemoryStore {
                 billing: order.billing.clone(),
                 guest_email: order.guest_email.clone(),
                 provider: order.provider.clone(),
+                shipping_method: order.shipping_method.clone(),
                 idempotency_key: order.idempotency_key.clone(),
             };
             self.checkout_in(s, &request, &caller.key_scope())

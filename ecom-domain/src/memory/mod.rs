@@ -37,6 +37,7 @@
 //!     billing: AddressChoice::Given(address),
 //!     guest_email: Some(Email::parse("ada@example.com")?),
 //!     provider: ProviderName::parse("test")?,
+//!     shipping_method: None,
 //!     idempotency_key: IdempotencyKey::parse("order-1")?,
 //! })?;
 //! assert_eq!(done.order.status, OrderStatus::PendingPayment);

@@ -2,15 +2,16 @@
 
 use std::collections::BTreeMap;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use crate::cart::CartOwner;
 use crate::error::{DomainError, Taken};
-use crate::ids::{CartId, PriceListId, ProductId, UserId};
+use crate::ids::{CartId, PriceListId, ProductId, UserId, VariantId};
+use crate::money::Currency;
 use crate::pricing::{
     CartToPrice, Destination, ListPrice, Market, NewPriceList, NewShippingMethod, NewShippingZone,
     PriceBook, PriceEntry, PriceList, Quote, ShippingMethod, ShippingOption, ShippingZone,
-    TaxClass, TaxRate, TaxTable,
+    TaxClass, TaxRate, TaxRates, TaxTable,
 };
 use crate::repo::{PriceBookRepository, distinct_groups};
 use crate::values::Slug;
@@ -20,7 +21,7 @@ use super::MemoryStore;
 /// The price book as the reference store keeps it.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Book {
-    markets: BTreeMap<crate::money::Currency, Market>,
+    markets: BTreeMap<Currency, Market>,
     lists: BTreeMap<PriceListId, (PriceList, Vec<PriceEntry>)>,
     rates: Vec<TaxRate>,
     zones: Vec<ShippingZone>,
@@ -45,7 +46,7 @@ impl Book {
 /// A cart's currency, its lines with their products' tax classes, and its owner's
 /// customer groups.
 type CartInputs = (
-    crate::money::Currency,
+    Currency,
     Vec<(crate::catalog::Sellable, crate::values::Quantity, TaxClass)>,
     Vec<Slug>,
 );
@@ -73,6 +74,37 @@ impl super::state::State {
             CartOwner::Guest(_) => Vec::new(),
         };
         Ok((cart.currency, lines, groups))
+    }
+}
+
+impl super::state::State {
+    /// The cart quoted as a checkout prices it: to `to` by the method `code`, at
+    /// `at`, with the rates of `taxes` (the book's when `None`).
+    pub(super) fn quote_for_checkout(
+        &self,
+        cart: CartId,
+        to: &Destination,
+        code: &Slug,
+        taxes: Option<&dyn TaxRates>,
+        at: DateTime<Utc>,
+    ) -> Result<Quote, DomainError> {
+        let (currency, lines, groups) = self.cart_to_price(cart)?;
+        let cart = CartToPrice {
+            currency,
+            lines: &lines,
+            groups: &groups,
+            at,
+        };
+        let book = self.book.book()?;
+        Ok(book.quote_with(&cart, to, code, taxes.unwrap_or(&book.taxes))?)
+    }
+
+    /// True when a price list in `currency` has a price for `variant`: a cart in
+    /// that currency may take it.
+    pub(super) fn listed_in(&self, variant: VariantId, currency: Currency) -> bool {
+        self.book.lists.values().any(|(list, entries)| {
+            list.currency == currency && entries.iter().any(|e| e.variant == variant)
+        })
     }
 }
 

@@ -13,7 +13,7 @@ use super::shipping::{
     Area, ShippingError, ShippingMethod, ShippingOption, ShippingRate, ShippingZone, check_areas,
     check_rate, shipping_options,
 };
-use super::tax::{Destination, TaxClass, TaxTable};
+use super::tax::{Destination, TaxClass, TaxRates, TaxTable};
 use crate::catalog::Sellable;
 use crate::ids::{PriceListId, ShippingMethodId, ShippingZoneId, VariantId};
 use crate::money::{Currency, Money};
@@ -262,26 +262,53 @@ impl PriceBook {
     }
 
     /// `cart` quoted for delivery to `to` by the method `code` (one of
-    /// [`PriceBook::shipping_options`]): its market, its price lists, per-line tax.
+    /// [`PriceBook::shipping_options`]): its market, its price lists, per-line tax
+    /// at the book's rates.
     pub fn quote(
         &self,
         cart: &CartToPrice<'_>,
         to: &Destination,
         code: &Slug,
     ) -> Result<Quote, PricingError> {
-        let lines = self.lines(cart)?;
+        self.quote_with(cart, to, code, &self.taxes)
+    }
+
+    /// [`PriceBook::quote`] with the rates from `taxes` (an external engine)
+    /// instead of the book's.
+    pub fn quote_with(
+        &self,
+        cart: &CartToPrice<'_>,
+        to: &Destination,
+        code: &Slug,
+        taxes: &dyn TaxRates,
+    ) -> Result<Quote, PricingError> {
         let method = self
             .methods
             .iter()
             .filter(|m| m.code == *code && m.currency == cart.currency)
             .find(|m| self.zones.iter().any(|z| z.id == m.zone && z.covers(to)))
             .ok_or_else(|| PricingError::ShippingUnavailable(code.clone()))?;
+        self.quote_by(cart, to, method, taxes)
+    }
+
+    /// `cart` quoted for delivery to `to` by `method`, which its caller found
+    /// delivers there in the cart's currency (as [`PriceBook::quote_with`] finds it
+    /// among the book's methods and zones): a store that loads only what one
+    /// checkout needs.
+    pub fn quote_by(
+        &self,
+        cart: &CartToPrice<'_>,
+        to: &Destination,
+        method: &ShippingMethod,
+        taxes: &dyn TaxRates,
+    ) -> Result<Quote, PricingError> {
+        let lines = self.lines(cart)?;
         quote(
             QuoteRequest {
                 market: self.market(cart.currency),
                 destination: to,
                 shipping: method,
-                taxes: &self.taxes,
+                taxes,
                 at: cart.at,
             },
             &lines,

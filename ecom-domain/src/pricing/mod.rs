@@ -28,14 +28,16 @@ pub use price_list::{
     PriceContext, PriceEntry, PriceList, PriceListError, PriceSource, UnitPrice, unit_price,
 };
 pub use quote::{
-    Market, Quote, QuoteLine, QuoteRequest, QuotedLine, QuotedShipping, TaxLine, quote,
+    Invoice, LineTax, Market, Quote, QuoteLine, QuoteRequest, QuotedLine, QuotedShipping, TaxLine,
+    quote,
 };
 pub use shipping::{
     Area, ShippingError, ShippingMethod, ShippingOption, ShippingRate, ShippingZone, WeightBand,
     shipping_options,
 };
 pub use tax::{
-    AppliedRate, Destination, RegionCode, Split, TaxClass, TaxError, TaxRate, TaxTable, split,
+    AppliedRate, Destination, RegionCode, Split, TaxClass, TaxError, TaxRate, TaxRates, TaxTable,
+    split,
 };
 
 use std::collections::BTreeMap;
@@ -192,6 +194,8 @@ pub struct PricedLine {
     pub quantity: Quantity,
     /// `unit_price × quantity`.
     pub line_total: Money,
+    /// Its net, tax and rate, when priced from the price book ([`quote`]).
+    pub tax: Option<LineTax>,
 }
 
 /// The totals of an order.
@@ -229,6 +233,8 @@ pub struct OrderDraft {
     pub lines: Vec<PricedLine>,
     /// Totals.
     pub totals: Totals,
+    /// Its invoice, when priced from the price book ([`Quote::into_draft`]).
+    pub invoice: Option<Invoice>,
 }
 
 impl Pricing {
@@ -272,6 +278,7 @@ impl Pricing {
                 unit_price: price,
                 quantity: *quantity,
                 line_total: price.times(quantity.get())?,
+                tax: None,
             });
         }
         priced.sort_by_key(|l| l.variant_id);
@@ -289,6 +296,7 @@ impl Pricing {
             currency,
             lines: priced,
             totals: Totals::from_parts(subtotal, shipping, tax)?,
+            invoice: None,
         })
     }
 }

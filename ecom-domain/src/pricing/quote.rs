@@ -20,8 +20,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::shipping::ShippingMethod;
-use super::tax::{AppliedRate, Destination, TaxClass, TaxTable, split};
-use super::{PricingError, Totals};
+use super::tax::{AppliedRate, Destination, TaxClass, TaxRates, split};
+use super::{OrderDraft, PricedLine, PricingError, Totals};
 use crate::catalog::{OptionSelection, Sellable};
 use crate::ids::VariantId;
 use crate::money::{Currency, Money};
@@ -119,6 +119,65 @@ pub struct Quote {
     pub totals: Totals,
 }
 
+/// The tax of one order line, as an invoice prints it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineTax {
+    /// The line's amount net of tax.
+    pub net: Money,
+    /// Its tax.
+    pub tax: Money,
+    /// The rate it was taxed at; `None`: exempt.
+    pub rate: Option<AppliedRate>,
+}
+
+/// What an order priced from the price book keeps for its invoice, besides each
+/// line's [`LineTax`]: whether its prices include tax, the shipping method chosen
+/// with its charge and tax, and the tax summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invoice {
+    /// True when the amounts include tax (the grand total does not add it).
+    pub prices_include_tax: bool,
+    /// The shipping method and its charge, as they were.
+    pub shipping: QuotedShipping,
+    /// The tax summary, by rate.
+    pub tax_lines: Vec<TaxLine>,
+}
+
+impl Quote {
+    /// The quote as the draft an order is made from: its lines with their tax,
+    /// and its invoice.
+    pub fn into_draft(self) -> OrderDraft {
+        let lines = self
+            .lines
+            .into_iter()
+            .map(|l| PricedLine {
+                variant_id: l.variant_id,
+                sku: l.sku,
+                name: l.name,
+                selection: l.selection,
+                unit_price: l.unit_price,
+                quantity: l.quantity,
+                line_total: l.amount,
+                tax: Some(LineTax {
+                    net: l.net,
+                    tax: l.tax,
+                    rate: l.rate,
+                }),
+            })
+            .collect();
+        OrderDraft {
+            currency: self.market.currency,
+            lines,
+            totals: self.totals,
+            invoice: Some(Invoice {
+                prices_include_tax: self.market.prices_include_tax,
+                shipping: self.shipping,
+                tax_lines: self.tax_lines,
+            }),
+        }
+    }
+}
+
 /// What a quote needs besides its lines.
 #[derive(Debug, Clone, Copy)]
 pub struct QuoteRequest<'a> {
@@ -128,8 +187,9 @@ pub struct QuoteRequest<'a> {
     pub destination: &'a Destination,
     /// The chosen shipping method.
     pub shipping: &'a ShippingMethod,
-    /// The shop's tax rates.
-    pub taxes: &'a TaxTable,
+    /// Where the rates come from: the shop's [`TaxTable`](super::TaxTable), or
+    /// an external engine.
+    pub taxes: &'a dyn TaxRates,
     /// The moment of pricing: which rates apply.
     pub at: DateTime<Utc>,
 }

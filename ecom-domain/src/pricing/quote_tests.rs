@@ -3,7 +3,7 @@ use crate::catalog::tests::sellable;
 use crate::ids::{PriceListId, ShippingMethodId, ShippingZoneId};
 use crate::pricing::{
     Area, PriceContext, PriceEntry, PriceList, PriceSource, RegionCode, ShippingRate, ShippingZone,
-    TaxError, TaxRate, WeightBand, shipping_options, unit_price,
+    TaxError, TaxRate, TaxTable, WeightBand, shipping_options, unit_price,
 };
 use crate::values::{CountryCode, PriceListName, ShippingZoneName, TaxRateName};
 use proptest::prelude::*;

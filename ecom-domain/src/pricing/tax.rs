@@ -221,6 +221,32 @@ pub struct AppliedRate {
     pub rate: Decimal,
 }
 
+/// Where the rate of a taxed line comes from. The default is the shop's
+/// [`TaxTable`]; a service that asks an external tax engine implements this and
+/// sets it in the store's rules
+/// ([`StoreRules::tax_rates`](crate::rules::StoreRules::tax_rates)).
+pub trait TaxRates: Send + Sync + std::fmt::Debug {
+    /// The rate for goods of `class` going to `to` at `at`; `Ok(None)` when they
+    /// are not taxed (no tax line).
+    fn rate(
+        &self,
+        to: &Destination,
+        class: TaxClass,
+        at: DateTime<Utc>,
+    ) -> Result<Option<AppliedRate>, super::PricingError>;
+}
+
+impl TaxRates for TaxTable {
+    fn rate(
+        &self,
+        to: &Destination,
+        class: TaxClass,
+        at: DateTime<Utc>,
+    ) -> Result<Option<AppliedRate>, super::PricingError> {
+        TaxTable::rate(self, to, class, at)
+    }
+}
+
 /// Every rate a shop charges: at most one per country, region and class at any
 /// time.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

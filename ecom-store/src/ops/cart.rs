@@ -5,7 +5,7 @@ use ecom_domain::prelude::*;
 
 use crate::StoreError;
 use crate::error::missing;
-use crate::rows::{CartRow, CartRowType, SellableRow, sellable, sellable_columns};
+use crate::rows::{CartRow, CartRowType, Found, SellableRow, sellable, sellable_columns};
 use crate::schema::{cart_lines, carts, product_variants, products};
 use crate::sql::{Bind, CachedSql, Statement};
 
@@ -125,4 +125,29 @@ pub(crate) fn open_in(
     // A concurrent caller created the same owner's cart first: that one.
     let id = find_open(conn, owner)?.ok_or_else(|| DomainError::not_found("cart", "open"))?;
     load_cart(conn, id, false)
+}
+
+static LISTED_IN: Statement = Statement::new(
+    "SELECT EXISTS (SELECT FROM price_list_entries e JOIN price_lists l ON l.id = e.price_list_id
+                WHERE e.variant_id = $1 AND l.currency = $2) AS found",
+);
+
+/// True when `item` is priced in `currency` by a price list though its own price
+/// is in another: a cart in that currency may take it ([`Cart::check_item`]). No
+/// query when its own price is in `currency`.
+pub(crate) fn listed_in(
+    conn: &mut PgConnection,
+    item: &Sellable,
+    currency: Currency,
+) -> Result<bool, StoreError> {
+    if item.variant.price.currency() == currency {
+        return Ok(false);
+    }
+    let binds = vec![
+        Bind::BigInt(item.id().get()),
+        Bind::Text(currency.code().to_owned()),
+    ];
+    Ok(CachedSql::new(&LISTED_IN, binds)
+        .get_result::<Found>(conn)?
+        .found)
 }

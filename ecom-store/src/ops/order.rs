@@ -7,8 +7,12 @@ use serde_json::json;
 
 use crate::StoreError;
 use crate::outbox;
-use crate::rows::{HistoryRow, OrderAddressRow, OrderLineRow, OrderRow, VariantRow, parse_enum};
-use crate::schema::{order_addresses, order_lines, order_status_history, orders, product_variants};
+use crate::rows::{
+    HistoryRow, OrderAddressRow, OrderLineRow, OrderRow, TaxLineRow, VariantRow, parse_enum,
+};
+use crate::schema::{
+    order_addresses, order_lines, order_status_history, order_tax_lines, orders, product_variants,
+};
 use crate::sql::{Bind, CachedSql, Statement};
 
 /// An order's new status, kept prepared (see `crate::sql`): every payment capture
@@ -45,7 +49,17 @@ pub(crate) fn load_order(
         .order(order_status_history::id)
         .select(HistoryRow::as_select())
         .load(conn)?;
-    row.into_order(lines, addresses, history)
+    // Only an order priced from the price book has tax lines.
+    let tax_lines = if row.shipping_method_code.is_some() {
+        order_tax_lines::table
+            .filter(order_tax_lines::order_id.eq(id.get()))
+            .order(order_tax_lines::rate_no)
+            .select(TaxLineRow::as_select())
+            .load(conn)?
+    } else {
+        Vec::new()
+    };
+    row.into_order(lines, addresses, history, tax_lines)
 }
 
 /// One order event to apply.

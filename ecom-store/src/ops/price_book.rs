@@ -498,23 +498,27 @@ static METHODS: Statement = Statement::new(
     "SELECT id, zone_id, code, name, currency, rate, free_from, tax_class FROM shipping_methods ORDER BY id",
 );
 
+impl TryFrom<MethodRow> for ShippingMethod {
+    type Error = StoreError;
+    fn try_from(row: MethodRow) -> Result<Self, StoreError> {
+        Ok(ShippingMethod {
+            id: ShippingMethodId::new(row.id),
+            zone: ShippingZoneId::new(row.zone_id),
+            code: slug("shipping method code", row.code)?,
+            name: ShippingMethodName::try_from(row.name).map_err(|e| corrupt("method name", e))?,
+            free_from: row.free_from.map(|f| money(f, &row.currency)).transpose()?,
+            currency: currency("method currency", &row.currency)?,
+            rate: from_json("shipping rate", row.rate)?,
+            tax_class: parse_enum("tax class", &row.tax_class)?,
+        })
+    }
+}
+
 fn methods(conn: &mut PgConnection) -> Result<Vec<ShippingMethod>, StoreError> {
     CachedSql::new(&METHODS, vec![])
         .load::<MethodRow>(conn)?
         .into_iter()
-        .map(|row| {
-            Ok(ShippingMethod {
-                id: ShippingMethodId::new(row.id),
-                zone: ShippingZoneId::new(row.zone_id),
-                code: slug("shipping method code", row.code)?,
-                name: ShippingMethodName::try_from(row.name)
-                    .map_err(|e| corrupt("method name", e))?,
-                free_from: row.free_from.map(|f| money(f, &row.currency)).transpose()?,
-                currency: currency("method currency", &row.currency)?,
-                rate: from_json("shipping rate", row.rate)?,
-                tax_class: parse_enum("tax class", &row.tax_class)?,
-            })
-        })
+        .map(ShippingMethod::try_from)
         .collect()
 }
 
@@ -633,4 +637,199 @@ pub(crate) fn groups(conn: &mut PgConnection, user: UserId) -> Result<Vec<Slug>,
         .into_iter()
         .map(|n| slug("customer group", n.name))
         .collect()
+}
+
+// What one checkout reads of the price book: three statements, each only the rows
+// its cart, customer and destination need.
+
+/// Each line of the cart with its product's tax class, and the entries that may
+/// price it: in lists of the cart's currency, for everyone or for one of the
+/// customer's groups, valid at the moment of pricing, from a tier the line reaches.
+pub(crate) static CHECKOUT_PRICES: Statement = Statement::new(
+    "\
+SELECT c.variant_id, p.tax_class, l.id AS list_id, l.name, l.currency, l.customer_group,
+       l.starts_at, l.ends_at, e.min_quantity, e.price
+FROM cart_lines c
+JOIN product_variants v ON v.id = c.variant_id
+JOIN products p ON p.id = v.product_id
+LEFT JOIN (price_list_entries e
+           JOIN price_lists l ON l.id = e.price_list_id AND l.currency = $2
+                AND (l.starts_at IS NULL OR l.starts_at <= $4)
+                AND (l.ends_at IS NULL OR $4 < l.ends_at)
+                AND (l.customer_group IS NULL OR l.customer_group IN (
+                     SELECT g.customer_group FROM customer_groups g WHERE g.user_id = $3)))
+       ON e.variant_id = c.variant_id AND e.min_quantity <= c.quantity
+WHERE c.cart_id = $1
+ORDER BY c.variant_id, l.id, e.min_quantity",
+);
+
+#[derive(QueryableByName)]
+struct CheckoutPriceRow {
+    #[diesel(sql_type = BigInt)]
+    variant_id: i64,
+    #[diesel(sql_type = Text)]
+    tax_class: String,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    list_id: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    name: Option<String>,
+    #[diesel(sql_type = Nullable<Bpchar>)]
+    currency: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    customer_group: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    starts_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    ends_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    min_quantity: Option<i32>,
+    #[diesel(sql_type = Nullable<Numeric>)]
+    price: Option<Decimal>,
+}
+
+/// The prices a checkout reads: each variant's tax class, the lists and entries
+/// that apply, and the customer groups those lists are for (the customer's).
+pub(crate) struct CheckoutPrices {
+    pub classes: Vec<(VariantId, TaxClass)>,
+    pub lists: Vec<PriceList>,
+    pub entries: Vec<PriceEntry>,
+    pub groups: Vec<Slug>,
+}
+
+/// [`CHECKOUT_PRICES`] for `cart` in `currency`, bought by `user`, at `at`.
+pub(crate) fn checkout_prices(
+    conn: &mut PgConnection,
+    cart: CartId,
+    currency: Currency,
+    user: Option<UserId>,
+    at: DateTime<Utc>,
+) -> Result<CheckoutPrices, StoreError> {
+    let binds = vec![
+        Bind::BigInt(cart.get()),
+        Bind::Text(currency.code().to_owned()),
+        Bind::NullableBigInt(user.map(UserId::get)),
+        Bind::NullableTimestamptz(Some(at)),
+    ];
+    let mut prices = CheckoutPrices {
+        classes: Vec::new(),
+        lists: Vec::new(),
+        entries: Vec::new(),
+        groups: Vec::new(),
+    };
+    for row in CachedSql::new(&CHECKOUT_PRICES, binds).load::<CheckoutPriceRow>(conn)? {
+        let variant = VariantId::new(row.variant_id);
+        if prices.classes.last().is_none_or(|(v, _)| *v != variant) {
+            prices
+                .classes
+                .push((variant, parse_enum("tax class", &row.tax_class)?));
+        }
+        let (Some(id), Some(name), Some(list_currency), Some(min_quantity), Some(price)) = (
+            row.list_id,
+            row.name,
+            row.currency,
+            row.min_quantity,
+            row.price,
+        ) else {
+            continue;
+        };
+        let list = PriceList::try_from(PriceListRow {
+            id,
+            name,
+            currency: list_currency,
+            customer_group: row.customer_group,
+            starts_at: row.starts_at,
+            ends_at: row.ends_at,
+        })?;
+        prices.entries.push(PriceEntry {
+            list: list.id,
+            variant,
+            min_quantity: u32::try_from(min_quantity).map_err(|e| corrupt("price tier", e))?,
+            price: money(price, list.currency.code())?,
+        });
+        if let Some(group) = &list.group
+            && !prices.groups.contains(group)
+        {
+            prices.groups.push(group.clone());
+        }
+        if !prices.lists.iter().any(|l| l.id == list.id) {
+            prices.lists.push(list);
+        }
+    }
+    Ok(prices)
+}
+
+/// The rates of the destination's country valid at the moment of pricing.
+pub(crate) static CHECKOUT_RATES: Statement = Statement::new(tax_rates!(
+    "WHERE country = $1 AND valid_from <= $2 AND (valid_until IS NULL OR $2 < valid_until)
+ORDER BY id"
+));
+
+/// [`CHECKOUT_RATES`]: the rates a checkout to `to` at `at` may apply.
+pub(crate) fn checkout_rates(
+    conn: &mut PgConnection,
+    to: &Destination,
+    at: DateTime<Utc>,
+) -> Result<TaxTable, StoreError> {
+    let binds = vec![
+        Bind::Text(to.country.as_str().to_owned()),
+        Bind::NullableTimestamptz(Some(at)),
+    ];
+    let rates = CachedSql::new(&CHECKOUT_RATES, binds)
+        .load::<TaxRateRow>(conn)?
+        .into_iter()
+        .map(TaxRate::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    TaxTable::new(rates).map_err(|e| corrupt("tax rates", e))
+}
+
+/// The first method (by id) of the code and currency whose zone covers the
+/// destination (the whole country, or its region), and whether the currency's
+/// prices include tax.
+pub(crate) static CHECKOUT_METHOD: Statement = Statement::new(
+    "\
+SELECT m.id, m.zone_id, m.code, m.name, m.currency, m.rate, m.free_from, m.tax_class,
+       coalesce((SELECT k.prices_include_tax FROM markets k WHERE k.currency = m.currency),
+                false) AS prices_include_tax
+FROM shipping_methods m
+WHERE m.code = $1 AND m.currency = $2
+  AND EXISTS (SELECT FROM shipping_zone_areas a
+              WHERE a.zone_id = m.zone_id AND a.country = $3
+                AND (a.region IS NULL OR a.region = $4))
+ORDER BY m.id
+LIMIT 1",
+);
+
+#[derive(QueryableByName)]
+struct CheckoutMethodRow {
+    #[diesel(embed)]
+    method: MethodRow,
+    #[diesel(sql_type = Bool)]
+    prices_include_tax: bool,
+}
+
+/// [`CHECKOUT_METHOD`]: the method `code` to `to` in `currency`, and the market.
+pub(crate) fn checkout_method(
+    conn: &mut PgConnection,
+    code: &Slug,
+    currency: Currency,
+    to: &Destination,
+) -> Result<Option<(ShippingMethod, Market)>, StoreError> {
+    let binds = vec![
+        Bind::Text(code.as_str().to_owned()),
+        Bind::Text(currency.code().to_owned()),
+        Bind::Text(to.country.as_str().to_owned()),
+        Bind::NullableText(to.region.as_ref().map(|r| r.as_str().to_owned())),
+    ];
+    CachedSql::new(&CHECKOUT_METHOD, binds)
+        .load::<CheckoutMethodRow>(conn)?
+        .into_iter()
+        .next()
+        .map(|row| {
+            let market = Market {
+                currency,
+                prices_include_tax: row.prices_include_tax,
+            };
+            Ok((ShippingMethod::try_from(row.method)?, market))
+        })
+        .transpose()
 }

@@ -5,7 +5,9 @@ use diesel::prelude::*;
 use ecom_domain::prelude::*;
 
 use crate::error::missing;
-use crate::ops::cart::{cart_sellables, find_open, load_cart, open_in, owner_columns, with_lines};
+use crate::ops::cart::{
+    cart_sellables, find_open, listed_in, load_cart, open_in, owner_columns, with_lines,
+};
 use crate::ops::product::load_sellable;
 use crate::ops::session::{caller, caller_and_cart};
 use crate::ops::user::require_user;
@@ -129,7 +131,8 @@ impl CartRepository for PgStore {
     ) -> Result<Cart, StoreError> {
         self.change_cart(cart, |conn, cart| {
             let item = load_sellable(conn, variant)?;
-            cart.add(&item, quantity)?;
+            let listed = listed_in(conn, &item, cart.currency)?;
+            cart.add(&item, quantity, listed)?;
             Ok(())
         })
     }
@@ -187,7 +190,8 @@ fn attach_in(conn: &mut PgConnection, cart_id: CartId, user: UserId) -> Result<C
             let mut target = before.clone();
             for line in &guest.lines {
                 let item = load_sellable(conn, line.variant_id)?;
-                target.add(&item, line.quantity)?;
+                let listed = listed_in(conn, &item, target.currency)?;
+                target.add(&item, line.quantity, listed)?;
             }
             sync_lines(conn, &before, &target)?;
             let mut abandoned = guest.clone();

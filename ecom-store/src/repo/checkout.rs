@@ -25,6 +25,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Timestamptz};
 use ecom_domain::catalog::ensure_in_stock;
 use ecom_domain::prelude::*;
+use ecom_domain::pricing::{CartToPrice, PriceBook};
 use serde_json::json;
 
 use crate::ops::cart::{cart_sellables, load_cart};
@@ -33,6 +34,7 @@ use crate::ops::order::{
     OrderChange, StockMove, apply_order_event, load_order, lock_order_variants, move_order_stock,
 };
 use crate::ops::payment::{load_payments, settle_payments};
+use crate::ops::price_book as book;
 use crate::ops::session::caller_and_cart;
 use crate::outbox;
 use crate::rows::{AddressRow, CHECKOUT_EVENT, PostalColumns, json_column, quantity_column};
@@ -45,8 +47,11 @@ use crate::{PgStore, RetryReason, StoreError};
 static INSERT_ORDER: Statement = Statement::new(
     "\
 INSERT INTO orders (user_id, guest_email, guest_token_digest, cart_id, currency, subtotal,
-                    shipping, tax, grand_total, payment_deadline)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + $10 * interval '1 second')
+                    shipping, tax, grand_total, payment_deadline, prices_include_tax,
+                    shipping_method_code, shipping_method_name, shipping_net, shipping_tax,
+                    shipping_tax_rate_no)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + $10 * interval '1 second', $11, $12, $13,
+        $14, $15, $16)
 RETURNING id, public_id, created_at, payment_deadline",
 );
 
@@ -61,10 +66,22 @@ VALUES ($1, 'shipping', $2, $3, $4, $5, $6, $7, $8),
 
 static INSERT_LINES: Statement = Statement::new(
     "\
-INSERT INTO order_lines (order_id, line_no, variant_id, sku, name, unit_price, quantity, options)
-SELECT $1, l, v, s, n, p, q, o::jsonb
+INSERT INTO order_lines (order_id, line_no, variant_id, sku, name, unit_price, quantity, options,
+                         net, tax, tax_rate_no)
+SELECT $1, l, v, s, n, p, q, o::jsonb, net, tax, nullif(r, 0)
 FROM unnest($2::smallint[], $3::bigint[], $4::text[], $5::text[], $6::numeric[], $7::int[],
-            $8::text[]) AS t (l, v, s, n, p, q, o)",
+            $8::text[], $9::numeric[], $10::numeric[], $11::smallint[])
+     AS t (l, v, s, n, p, q, o, net, tax, r)",
+);
+
+// An invoice's tax lines, numbered from 1 in the order the quote gives them.
+static INSERT_TAX_LINES: Statement = Statement::new(
+    "\
+INSERT INTO order_tax_lines (order_id, rate_no, name, country, region, tax_class, rate, taxable,
+                             tax)
+SELECT $1, n, name, c, nullif(r, ''), k, rate, taxable, tax
+FROM unnest($2::smallint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::numeric[],
+            $8::numeric[], $9::numeric[]) AS t (n, name, c, r, k, rate, taxable, tax)",
 );
 
 static CONVERT_CART: Statement =
@@ -153,7 +170,10 @@ impl PgStore {
         let order = self.insert_order(conn, &cart, &priced)?;
         insert_addresses(conn, order.id, &priced)?;
         let lines = OrderLine::from_draft(&priced.draft);
-        insert_lines(conn, order.id, &lines)?;
+        if let Some(invoice) = &priced.draft.invoice {
+            insert_tax_lines(conn, order.id, invoice)?;
+        }
+        insert_lines(conn, order.id, &lines, priced.draft.invoice.as_ref())?;
         insert_history(conn, &order)?;
         let payment_id = insert_payment(conn, order.id, request, &cart, &priced.draft.totals)?;
         convert_cart(conn, cart.id)?;
@@ -185,10 +205,16 @@ impl PgStore {
         let billing_address = snapshot_address(conn, customer.user(), &request.billing)?;
         let seen = cart_sellables(conn, cart.id)?;
         let lines = cart.lines_with(&seen);
-        let draft =
-            self.rules()
-                .pricing
-                .price(cart.currency, &lines, shipping_address.country())?;
+        let draft = match &request.shipping_method {
+            Some(code) => self
+                .quote(conn, cart, &customer, &shipping_address, code, &lines)?
+                .into_draft(),
+            None => {
+                self.rules()
+                    .pricing
+                    .price(cart.currency, &lines, shipping_address.country())?
+            }
+        };
         let units: Vec<_> = lines.iter().map(|(s, q)| (&s.variant, *q)).collect();
         ensure_in_stock(&units)?;
         Ok(Priced {
@@ -198,6 +224,59 @@ impl PgStore {
             seen,
             draft,
         })
+    }
+
+    /// The cart quoted from the price book for delivery by the method `code`: its
+    /// price lists for the customer's groups, its tax classes, the rates of its
+    /// destination (or the store's tax engine), read now, as the cart's variants
+    /// were. The lists and rates are read in one statement each, so a concurrent
+    /// change of them applies whole, to this checkout or to the next.
+    fn quote(
+        &self,
+        conn: &mut PgConnection,
+        cart: &Cart,
+        customer: &Customer,
+        address: &PostalAddress,
+        code: &Slug,
+        lines: &[(&Sellable, Quantity)],
+    ) -> Result<Quote, StoreError> {
+        let at = Utc::now();
+        let to = Destination::of(address);
+        let (method, market) = book::checkout_method(conn, code, cart.currency, &to)?
+            .ok_or_else(|| DomainError::from(PricingError::ShippingUnavailable(code.clone())))?;
+        let prices = book::checkout_prices(conn, cart.id, cart.currency, customer.user(), at)?;
+        let table;
+        let taxes: &dyn TaxRates = match &self.rules().tax_rates {
+            Some(engine) => engine.as_ref(),
+            None => {
+                table = book::checkout_rates(conn, &to, at)?;
+                &table
+            }
+        };
+        let lines: Vec<_> = lines
+            .iter()
+            .map(|(item, quantity)| {
+                let class = prices
+                    .classes
+                    .iter()
+                    .find(|(v, _)| *v == item.id())
+                    .map_or(TaxClass::Standard, |(_, c)| *c);
+                ((*item).clone(), *quantity, class)
+            })
+            .collect();
+        let book = PriceBook {
+            markets: vec![market],
+            lists: prices.lists,
+            entries: prices.entries,
+            ..PriceBook::default()
+        };
+        let cart = CartToPrice {
+            currency: cart.currency,
+            lines: &lines,
+            groups: &prices.groups,
+            at,
+        };
+        Ok(book.quote_by(&cart, &to, &method, taxes)?)
     }
 
     /// Inserts the order's row, pending payment until the store's payment window ends.
@@ -217,7 +296,7 @@ impl PgStore {
             CartOwner::User(_) => None,
             CartOwner::Guest(digest) => Some(digest.as_bytes().to_vec()),
         };
-        let binds = vec![
+        let mut binds = vec![
             Bind::NullableBigInt(priced.customer.user().map(|u| u.get())),
             Bind::NullableText(guest_email),
             Bind::NullableBytea(guest_token_digest),
@@ -229,6 +308,16 @@ impl PgStore {
             Bind::Numeric(totals.grand_total.amount()),
             Bind::BigInt(self.rules().payment_window.num_seconds()),
         ];
+        let invoice = priced.draft.invoice.as_ref();
+        let shipping = invoice.map(|i| &i.shipping);
+        binds.extend([
+            Bind::Bool(invoice.is_some_and(|i| i.prices_include_tax)),
+            Bind::NullableText(shipping.map(|s| s.code.as_str().to_owned())),
+            Bind::NullableText(shipping.map(|s| s.name.as_str().to_owned())),
+            Bind::NullableNumeric(shipping.map(|s| s.net.amount())),
+            Bind::NullableNumeric(shipping.map(|s| s.tax.amount())),
+            Bind::NullableBigInt(invoice.and_then(|i| rate_no(i, i.shipping.rate.as_ref()))),
+        ]);
         Ok(CachedSql::new(&INSERT_ORDER, binds).get_result(conn)?)
     }
 
@@ -307,12 +396,66 @@ fn insert_addresses(
     Ok(())
 }
 
-/// Snapshots the lines: SKU, name and price as they were priced.
+/// The number of `rate` among the invoice's tax lines (from 1); `None` for no
+/// rate (exempt).
+fn rate_no(invoice: &Invoice, rate: Option<&AppliedRate>) -> Option<i64> {
+    let rate = rate?;
+    let at = invoice.tax_lines.iter().position(|t| t.rate == *rate)?;
+    Some(at as i64 + 1)
+}
+
+/// Writes the invoice's tax lines, numbered from 1.
+fn insert_tax_lines(
+    conn: &mut PgConnection,
+    order: i64,
+    invoice: &Invoice,
+) -> Result<(), StoreError> {
+    let lines = &invoice.tax_lines;
+    let text = |f: fn(&TaxLine) -> String| lines.iter().map(f).collect();
+    let binds = vec![
+        Bind::BigInt(order),
+        Bind::SmallIntArray((1..=lines.len()).map(small).collect()),
+        Bind::TextArray(text(|t| t.rate.name.as_str().to_owned())),
+        Bind::TextArray(text(|t| t.rate.country.as_str().to_owned())),
+        Bind::TextArray(text(|t| {
+            t.rate
+                .region
+                .as_ref()
+                .map(|r| r.as_str().to_owned())
+                .unwrap_or_default()
+        })),
+        Bind::TextArray(text(|t| t.rate.class.as_str().to_owned())),
+        Bind::NumericArray(lines.iter().map(|t| t.rate.rate).collect()),
+        Bind::NumericArray(lines.iter().map(|t| t.taxable.amount()).collect()),
+        Bind::NumericArray(lines.iter().map(|t| t.tax.amount()).collect()),
+    ];
+    CachedSql::new(&INSERT_TAX_LINES, binds).execute(conn)?;
+    Ok(())
+}
+
+/// A line or rate number as the `smallint` column stores it (an order has at
+/// most `Cart::MAX_LINES` lines).
+fn small(n: usize) -> i16 {
+    i16::try_from(n).unwrap_or(i16::MAX)
+}
+
+/// Snapshots the lines: SKU, name and price as they were priced, and their tax
+/// when the order has an invoice (empty arrays, NULL columns, otherwise).
 fn insert_lines(
     conn: &mut PgConnection,
     order: i64,
     lines: &[OrderLine],
+    invoice: Option<&Invoice>,
 ) -> Result<(), StoreError> {
+    let taxes: Vec<&LineTax> = lines.iter().filter_map(|l| l.tax.as_ref()).collect();
+    let rate_nos = invoice
+        .map(|i| {
+            taxes
+                .iter()
+                .map(|t| rate_no(i, t.rate.as_ref()).map_or(0, |n| small(n as usize)))
+                .collect()
+        })
+        .unwrap_or_default();
     let column = |f: fn(&OrderLine) -> String| lines.iter().map(f).collect();
     let binds = vec![
         Bind::BigInt(order),
@@ -328,6 +471,9 @@ fn insert_lines(
         Bind::NumericArray(lines.iter().map(|l| l.unit_price.amount()).collect()),
         Bind::IntArray(lines.iter().map(|l| quantity_column(l.quantity)).collect()),
         Bind::TextArray(column(|l| json_column(&l.selection).to_string())),
+        Bind::NumericArray(taxes.iter().map(|t| t.net.amount()).collect()),
+        Bind::NumericArray(taxes.iter().map(|t| t.tax.amount()).collect()),
+        Bind::SmallIntArray(rate_nos),
     ];
     CachedSql::new(&INSERT_LINES, binds).execute(conn)?;
     Ok(())
@@ -453,6 +599,7 @@ fn checkout_of(
         currency: cart.currency,
         lines,
         totals,
+        invoice: priced.draft.invoice,
         shipping_address: priced.shipping_address,
         billing_address: priced.billing_address,
         status: OrderStatus::PendingPayment,
@@ -489,6 +636,7 @@ impl PgStore {
                 billing: order.billing.clone(),
                 guest_email: order.guest_email.clone(),
                 provider: order.provider.clone(),
+                shipping_method: order.shipping_method.clone(),
                 idempotency_key: order.idempotency_key.clone(),
             };
             self.checkout_in(conn, &request, &caller.key_scope())

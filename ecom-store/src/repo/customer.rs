@@ -34,7 +34,8 @@ impl CustomerRepository for PgStore {
     ) -> Result<Cart, StoreError> {
         self.change_my_cart(who, cart, |conn, cart| {
             let item = crate::ops::product::load_sellable(conn, variant)?;
-            cart.add(&item, quantity)?;
+            let listed = crate::ops::cart::listed_in(conn, &item, cart.currency)?;
+            cart.add(&item, quantity, listed)?;
             Ok(())
         })
     }

@@ -9,7 +9,7 @@ use super::account::postal;
 use super::value::{corrupt, from_json, money, parse_enum, quantity};
 use crate::StoreError;
 use crate::decode::{PgDecimal, PgTimestamp};
-use crate::schema::{order_addresses, order_lines, order_status_history, orders};
+use crate::schema::{order_addresses, order_lines, order_status_history, order_tax_lines, orders};
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = orders, check_for_backend(diesel::pg::Pg))]
@@ -33,6 +33,12 @@ pub(crate) struct OrderRow {
     pub payment_deadline: DateTime<Utc>,
     #[diesel(deserialize_as = PgTimestamp)]
     pub created_at: DateTime<Utc>,
+    pub prices_include_tax: bool,
+    pub shipping_method_code: Option<String>,
+    pub shipping_method_name: Option<String>,
+    pub shipping_net: Option<Decimal>,
+    pub shipping_tax: Option<Decimal>,
+    pub shipping_tax_rate_no: Option<i16>,
 }
 
 #[derive(Debug, Queryable, Selectable)]
@@ -46,6 +52,53 @@ pub(crate) struct OrderLineRow {
     #[diesel(deserialize_as = PgDecimal)]
     pub unit_price: Decimal,
     pub quantity: i32,
+    pub net: Option<Decimal>,
+    pub tax: Option<Decimal>,
+    pub tax_rate_no: Option<i16>,
+}
+
+/// One line of an order's tax summary.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = order_tax_lines, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct TaxLineRow {
+    pub rate_no: i16,
+    pub name: String,
+    pub country: String,
+    pub region: Option<String>,
+    pub tax_class: String,
+    #[diesel(deserialize_as = PgDecimal)]
+    pub rate: Decimal,
+    #[diesel(deserialize_as = PgDecimal)]
+    pub taxable: Decimal,
+    #[diesel(deserialize_as = PgDecimal)]
+    pub tax: Decimal,
+}
+
+impl TaxLineRow {
+    /// The rate the line is for, as the order keeps it.
+    fn applied_rate(&self) -> Result<AppliedRate, StoreError> {
+        Ok(AppliedRate {
+            name: TaxRateName::parse(&self.name).map_err(|e| corrupt("tax rate name", e))?,
+            country: CountryCode::parse(&self.country).map_err(|e| corrupt("tax country", e))?,
+            region: self
+                .region
+                .as_deref()
+                .map(RegionCode::parse)
+                .transpose()
+                .map_err(|e| corrupt("tax region", e))?,
+            class: parse_enum("tax class", &self.tax_class)?,
+            rate: self.rate.normalize(),
+        })
+    }
+}
+
+/// The rate numbered `no` among an order's tax lines.
+fn rate_of(rates: &[(i16, AppliedRate)], no: i16) -> Result<AppliedRate, StoreError> {
+    rates
+        .iter()
+        .find(|(n, _)| *n == no)
+        .map(|(_, r)| r.clone())
+        .ok_or_else(|| corrupt("order tax line", format!("no tax line {no}")))
 }
 
 #[derive(Debug, Queryable, Selectable)]
@@ -76,13 +129,19 @@ pub(crate) struct HistoryRow {
 pub(crate) const CHECKOUT_EVENT: &str = "checkout";
 
 impl OrderRow {
-    /// The order with its lines, address snapshots and history.
+    /// The order with its lines, address snapshots, history and tax lines.
     pub fn into_order(
         self,
         lines: Vec<OrderLineRow>,
         addresses: Vec<OrderAddressRow>,
         history: Vec<HistoryRow>,
+        tax_lines: Vec<TaxLineRow>,
     ) -> Result<Order, StoreError> {
+        let rates = tax_lines
+            .iter()
+            .map(|t| Ok((t.rate_no, t.applied_rate()?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let invoice = self.invoice(tax_lines, &rates)?;
         let customer = match (self.user_id, self.guest_email) {
             (Some(user), _) => Customer::User(UserId::new(user)),
             (None, Some(email)) => {
@@ -110,7 +169,7 @@ impl OrderRow {
         }
         let lines = lines
             .into_iter()
-            .map(|l| l.into_line(&self.currency))
+            .map(|l| l.into_line(&self.currency, &rates))
             .collect::<Result<Vec<_>, StoreError>>()?;
         let history = history
             .into_iter()
@@ -130,6 +189,7 @@ impl OrderRow {
             currency: Currency::from_code(&self.currency).map_err(|e| corrupt("currency", e))?,
             lines,
             totals,
+            invoice,
             shipping_address: shipping_address
                 .ok_or_else(|| corrupt("order", "no shipping address"))?,
             billing_address: billing_address
@@ -142,9 +202,70 @@ impl OrderRow {
     }
 }
 
+impl OrderRow {
+    /// The invoice of an order priced from the price book (one with a shipping
+    /// method); `None` for the others.
+    fn invoice(
+        &self,
+        tax_lines: Vec<TaxLineRow>,
+        rates: &[(i16, AppliedRate)],
+    ) -> Result<Option<Invoice>, StoreError> {
+        let (Some(code), Some(name), Some(net), Some(tax)) = (
+            &self.shipping_method_code,
+            &self.shipping_method_name,
+            self.shipping_net,
+            self.shipping_tax,
+        ) else {
+            return Ok(None);
+        };
+        let currency = &self.currency;
+        let shipping = QuotedShipping {
+            code: Slug::parse(code).map_err(|e| corrupt("shipping method code", e))?,
+            name: ShippingMethodName::try_from(name.clone())
+                .map_err(|e| corrupt("shipping method name", e))?,
+            amount: money(self.shipping, currency)?,
+            net: money(net, currency)?,
+            tax: money(tax, currency)?,
+            rate: self
+                .shipping_tax_rate_no
+                .map(|no| rate_of(rates, no))
+                .transpose()?,
+        };
+        let tax_lines = tax_lines
+            .into_iter()
+            .zip(rates)
+            .map(|(row, (_, rate))| {
+                Ok(TaxLine {
+                    rate: rate.clone(),
+                    taxable: money(row.taxable, currency)?,
+                    tax: money(row.tax, currency)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(Some(Invoice {
+            prices_include_tax: self.prices_include_tax,
+            shipping,
+            tax_lines,
+        }))
+    }
+}
+
 impl OrderLineRow {
-    /// The line as the domain sees it, its price in the order's `currency`.
-    fn into_line(self, currency: &str) -> Result<OrderLine, StoreError> {
+    /// The line as the domain sees it, its price in the order's `currency`, its
+    /// rate one of the order's `rates`.
+    fn into_line(
+        self,
+        currency: &str,
+        rates: &[(i16, AppliedRate)],
+    ) -> Result<OrderLine, StoreError> {
+        let tax = match (self.net, self.tax) {
+            (Some(net), Some(tax)) => Some(LineTax {
+                net: money(net, currency)?,
+                tax: money(tax, currency)?,
+                rate: self.tax_rate_no.map(|no| rate_of(rates, no)).transpose()?,
+            }),
+            _ => None,
+        };
         Ok(OrderLine {
             line_no: u16::try_from(self.line_no).map_err(|e| corrupt("line number", e))?,
             variant_id: VariantId::new(self.variant_id),
@@ -153,6 +274,7 @@ impl OrderLineRow {
             selection: from_json("order line options", self.options)?,
             unit_price: money(self.unit_price, currency)?,
             quantity: quantity(self.quantity)?,
+            tax,
         })
     }
 }

@@ -428,6 +428,7 @@ where
                             billing: base.billing,
                             guest_email: base.guest_email,
                             provider: base.provider,
+                            shipping_method: None,
                             idempotency_key: base.idempotency_key,
                         },
                     )

@@ -14,6 +14,7 @@ fn order_of(cart: CartRef, key: &str, email: Option<&str>) -> PlaceOrder {
         billing: AddressChoice::Given(address("Berlin")),
         guest_email: email.map(|e| Email::parse(e).unwrap()),
         provider: ProviderName::parse("test").unwrap(),
+        shipping_method: None,
         idempotency_key: IdempotencyKey::parse(key).unwrap(),
     }
 }

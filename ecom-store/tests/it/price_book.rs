@@ -88,11 +88,18 @@ fn shape(q: &Quote) -> Shape {
 /// (USD, net, with their group's tier), and the refusals of bad writes.
 fn scenario<S>(store: &S) -> Vec<Result<String, DomainError>>
 where
-    S: CatalogRepository + PriceBookRepository + CartRepository + AccountRepository,
+    S: CatalogRepository
+        + PriceBookRepository
+        + CartRepository
+        + AccountRepository
+        + CheckoutRepository
+        + OrderReader,
     <S as CatalogReader>::Error: RepoError,
     <S as PriceBookRepository>::Error: RepoError,
     <S as CartRepository>::Error: RepoError,
     <S as AccountRepository>::Error: RepoError,
+    <S as CheckoutRepository>::Error: RepoError,
+    <S as OrderReader>::Error: RepoError,
 {
     fn d<E: RepoError>(e: E) -> DomainError {
         e.domain().cloned().unwrap_or_else(|| panic!("{e}"))
@@ -362,6 +369,56 @@ where
             .map_err(d)
             .map(|q| format!("{:?}", shape(&q)))
     };
+    // A price list in EUR lets a EUR cart take the mug, priced in USD itself; a
+    // GBP cart still cannot.
+    let euro_mugs = list("Euro mugs", eur, None, None);
+    prices(&euro_mugs, &[(mug_v, 1, "12.50")]).unwrap();
+    let second = store
+        .open_cart(&crate::util::guest_owner(2), eur)
+        .map_err(d)
+        .unwrap();
+    let pounds = store
+        .open_cart(&crate::util::guest_owner(3), Currency::GBP)
+        .map_err(d)
+        .unwrap();
+    let add = |cart: CartId, variant| {
+        store
+            .add_item(cart, variant, q(1))
+            .map_err(d)
+            .map(|c| format!("{} lines", c.lines.len()))
+    };
+    let to = |city: &str, region: Option<&str>, country: &str| {
+        AddressChoice::Given(
+            PostalAddress::parse(&RawAddress {
+                recipient: "Grace Hopper".into(),
+                line1: "1 Navy Way".into(),
+                city: city.into(),
+                region: region.unwrap_or_default().to_owned(),
+                postal_code: "10115".into(),
+                country: country.into(),
+                ..RawAddress::default()
+            })
+            .unwrap(),
+        )
+    };
+    let checkout = |cart: CartId, key: &str, address: AddressChoice, code: &str| {
+        let done = store
+            .checkout(&CheckoutRequest {
+                cart_id: cart,
+                shipping: address.clone(),
+                billing: address,
+                guest_email: Some(Email::parse("guest@example.com").unwrap()),
+                provider: ProviderName::parse("test").unwrap(),
+                shipping_method: Some(Slug::parse(code).unwrap()),
+                idempotency_key: IdempotencyKey::parse(key).unwrap(),
+            })
+            .map_err(d)?;
+        let stored = store.order(done.order.id).map_err(d)?.order;
+        assert_eq!(stored, done.order, "the order reads back as it was placed");
+        assert_eq!(done.payment.amount, done.order.totals.grand_total);
+        Ok(invoice_shape(&done.order))
+    };
+
     vec![
         taken.map(|m| m.code.to_string()),
         options(guest.id, &germany),
@@ -394,7 +451,76 @@ where
             )
             .map_err(d)
             .map(|g| g.len().to_string()),
+        add(second.id, mug_v),
+        add(pounds.id, mug_v),
+        checkout(guest.id, "gross", to("Berlin", None, "DE"), "standard"),
+        checkout(
+            trade_cart.id,
+            "net",
+            to("Albany", Some("NY"), "US"),
+            "ground",
+        ),
+        checkout(
+            second.id,
+            "nowhere",
+            to("Austin", Some("TX"), "US"),
+            "ground",
+        ),
     ]
+}
+
+/// What an order's invoice says, without ids: per line (SKU, amount, net, tax,
+/// rate), the shipping (code, amount, net, tax), whether prices include tax, the
+/// tax lines (name, rate, taxable, tax) and the totals.
+fn invoice_shape(order: &Order) -> String {
+    let m = |m: Money| m.amount().to_string();
+    let rate = |r: &Option<AppliedRate>| r.as_ref().map(|r| r.name.as_str().to_owned());
+    let invoice = order.invoice.as_ref().expect("an invoice");
+    format!(
+        "{:?}",
+        (
+            order
+                .lines
+                .iter()
+                .map(|l| {
+                    let t = l.tax.as_ref().expect("a line's tax");
+                    (
+                        l.sku.as_str().to_owned(),
+                        m(l.line_total()),
+                        m(t.net),
+                        m(t.tax),
+                        rate(&t.rate),
+                    )
+                })
+                .collect::<Vec<_>>(),
+            (
+                invoice.shipping.code.as_str().to_owned(),
+                m(invoice.shipping.amount),
+                m(invoice.shipping.net),
+                m(invoice.shipping.tax),
+            ),
+            invoice.prices_include_tax,
+            invoice
+                .tax_lines
+                .iter()
+                .map(|t| {
+                    (
+                        t.rate.name.as_str().to_owned(),
+                        t.rate.rate.to_string(),
+                        m(t.taxable),
+                        m(t.tax),
+                    )
+                })
+                .collect::<Vec<_>>(),
+            [
+                order.totals.subtotal,
+                order.totals.shipping,
+                order.totals.tax,
+                order.totals.grand_total,
+            ]
+            .map(m),
+        )
+    )
 }
 
 #[test]
@@ -422,6 +548,7 @@ fn quotes_in_a_gross_and_a_net_market_match_the_reference_store_and_the_hand_sum
     let actual = without_ids(scenario(&pg));
     let expected = without_ids(scenario(&memory));
     assert_eq!(actual, expected);
+    invoices_reconcile_in_the_database(&db);
 
     assert!(matches!(
         &actual[0],
@@ -475,6 +602,81 @@ fn quotes_in_a_gross_and_a_net_market_match_the_reference_store_and_the_hand_sum
         Err(DomainError::Tax(TaxError::Overlap { .. }))
     ));
     assert!(matches!(&actual[13], Err(DomainError::TooManyGroups(21))));
+    assert_eq!(actual[14].as_ref().unwrap(), "1 lines");
+    assert!(
+        matches!(
+            &actual[15],
+            Err(DomainError::Money(MoneyError::CurrencyMismatch { .. }))
+        ),
+        "{:?}",
+        actual[15]
+    );
+    // The orders carry the quotes' numbers, worked by hand above.
+    assert_eq!(
+        actual[16].as_ref().unwrap(),
+        r#"([("SHIRT", "23.80", "20.00", "3.80", Some("MwSt 19 %")), ("BOOK", "4.28", "4.00", "0.28", Some("MwSt 7 %"))], ("standard", "6.90", "5.80", "1.10"), true, [("MwSt 19 %", "0.19", "25.80", "4.90"), ("MwSt 7 %", "0.07", "4.00", "0.28")], ["28.08", "6.90", "5.18", "34.98"])"#
+    );
+    assert_eq!(
+        actual[17].as_ref().unwrap(),
+        r#"([("MUG", "115.00", "115.00", "10.21", Some("NY sales tax")), ("GUIDE", "12.00", "12.00", "0.48", Some("NY sales tax, reduced"))], ("ground", "7.50", "7.50", "0.67"), false, [("NY sales tax", "0.08875", "122.50", "10.88"), ("NY sales tax, reduced", "0.04", "12.00", "0.48")], ["127.00", "7.50", "11.36", "145.86"])"#
+    );
+    assert!(
+        matches!(&actual[18], Err(DomainError::ShippingUnavailable(_))),
+        "{:?}",
+        actual[18]
+    );
+}
+
+/// The invoices the scenario's checkouts wrote, changed around the store: each
+/// change that breaks a sum is refused by the database, at commit.
+fn invoices_reconcile_in_the_database(db: &TestDb) {
+    let mut conn = db.connect();
+    let refused = |sql: &str, conn: &mut diesel::PgConnection| match exec(conn, sql) {
+        Err(StoreError::Conflict { constraint, .. }) => constraint,
+        Err(StoreError::Invalid { constraint, .. }) => constraint.unwrap_or_default(),
+        other => panic!("{sql}: {other:?}"),
+    };
+    let gross = "shipping_method_code = 'standard'";
+    let net = "shipping_method_code = 'ground'";
+    for (sql, constraint) in [
+        (
+            format!("UPDATE orders SET tax = tax + 0.01 WHERE {gross}"),
+            "orders_tax_sum",
+        ),
+        (
+            format!(
+                "UPDATE orders SET tax = tax + 0.01, grand_total = grand_total + 0.01 WHERE {net}"
+            ),
+            "orders_tax_sum",
+        ),
+        (
+            format!(
+                "UPDATE orders SET subtotal = subtotal + 1, grand_total = grand_total + 1 WHERE {net}"
+            ),
+            "orders_subtotal_sum",
+        ),
+        (
+            format!("UPDATE orders SET prices_include_tax = false WHERE {gross}"),
+            "orders_grand_total_sum",
+        ),
+        (
+            format!(
+                "UPDATE orders SET shipping_tax = shipping_tax + 0.01, tax = tax + 0.01 WHERE {gross}"
+            ),
+            "orders_shipping_tax_split",
+        ),
+        (
+            format!("UPDATE orders SET shipping_method_name = NULL WHERE {net}"),
+            "orders_shipping_method_parts",
+        ),
+        ("UPDATE order_tax_lines SET tax = tax + 0.01".to_owned(), ""),
+        (
+            "UPDATE order_lines SET tax = tax + 0.01 WHERE tax IS NOT NULL".to_owned(),
+            "",
+        ),
+    ] {
+        assert_eq!(refused(&sql, &mut conn), constraint, "{sql}");
+    }
 }
 
 #[test]

@@ -33,6 +33,8 @@ const ON_DELETE: &[(&str, &str)] = &[
     ("order_lines_order_id_fkey", "CASCADE"),
     ("order_lines_variant_id_fkey", "RESTRICT"),
     ("order_status_history_order_id_fkey", "CASCADE"),
+    // An order's tax lines go with it.
+    ("order_tax_lines_order_id_fkey", "CASCADE"),
     ("orders_cart_id_fkey", "SET NULL"),
     ("orders_user_id_fkey", "RESTRICT"),
     ("payment_events_payment_id_fkey", "RESTRICT"),

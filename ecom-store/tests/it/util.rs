@@ -359,6 +359,7 @@ pub fn request(cart: CartId, key: &str) -> CheckoutRequest {
         billing: AddressChoice::Given(address("Berlin")),
         guest_email: Some(Email::parse("guest@example.com").unwrap()),
         provider: ProviderName::parse("test").unwrap(),
+        shipping_method: None,
         idempotency_key: IdempotencyKey::parse(key).unwrap(),
     }
 }
