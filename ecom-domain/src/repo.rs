@@ -660,6 +660,23 @@ pub trait CustomerRepository {
         user: &SessionToken,
         guest: &SessionToken,
     ) -> Result<Cart, Self::Error>;
+    /// The shipping methods that take one of the caller's carts to `to`, with
+    /// their prices for it, cheapest first: what a checkout may choose from.
+    fn shipping_options_of(
+        &self,
+        who: &SessionToken,
+        cart: CartRef,
+        to: &Destination,
+    ) -> Result<Vec<ShippingOption>, Self::Error>;
+    /// One of the caller's carts quoted for delivery to `to` by the method `code`:
+    /// what its checkout by that method would charge, line by line.
+    fn quote_of(
+        &self,
+        who: &SessionToken,
+        cart: CartRef,
+        to: &Destination,
+        code: &Slug,
+    ) -> Result<Quote, Self::Error>;
     /// Checks out one of the caller's carts.
     fn place_order(&self, who: &SessionToken, order: &PlaceOrder) -> Result<Checkout, Self::Error>;
     /// One of the caller's orders, with its payments.

@@ -60,6 +60,26 @@ pub(crate) fn fixture(conn: &mut PgConnection) -> Result<(), Box<dyn Error>> {
         "INSERT INTO outbox_events (aggregate_type, aggregate_id, event_type, payload, published_at) \
          SELECT 'order', id, 'order.placed', jsonb_build_object('order_id', id), now() FROM orders"
             .to_owned(),
+        // The price book of checkouts priced from it: gross euro prices, a members'
+        // list a euro under the price of every third variant, every fourth product
+        // at the reduced rate, German rates, and flat shipping free from 50.00.
+        "INSERT INTO markets (currency, prices_include_tax) VALUES ('EUR', true)".to_owned(),
+        "INSERT INTO price_lists (id, name, currency) VALUES (1, 'Members', 'EUR')".to_owned(),
+        "INSERT INTO price_list_entries (price_list_id, variant_id, min_quantity, price) \
+         SELECT 1, id, 1, price - 1 FROM product_variants WHERE id % 3 = 0"
+            .to_owned(),
+        "UPDATE products SET tax_class = 'reduced' WHERE id % 4 = 0".to_owned(),
+        "INSERT INTO tax_rates (name, country, class, rate, valid_from) \
+         VALUES ('MwSt 19 %', 'DE', 'standard', 0.19, now() - interval '1 year'), \
+                ('MwSt 7 %', 'DE', 'reduced', 0.07, now() - interval '1 year')"
+            .to_owned(),
+        "INSERT INTO shipping_zones (id, name) VALUES (1, 'Germany')".to_owned(),
+        "INSERT INTO shipping_zone_areas (zone_id, country) VALUES (1, 'DE')".to_owned(),
+        "INSERT INTO shipping_methods (zone_id, code, name, currency, rate, free_from, tax_class) \
+         VALUES (1, 'standard', 'Standard', 'EUR', \
+                 '{\"type\": \"flat\", \"price\": {\"amount\": \"4.90\", \"currency\": \"EUR\"}}', \
+                 50, 'standard')"
+            .to_owned(),
         "VACUUM ANALYZE".to_owned(),
     ];
     for sql in statements {

@@ -9,7 +9,8 @@
 //! It builds a fresh `ecom_bench` database on the private cluster (or on the server
 //! of `DATABASE_URL`) with a realistic history (30,000 past orders, fresh
 //! statistics), then measures checkouts at 1, 4 and 8 clients, spread over 2,000
-//! products and with every client buying from the same 10 products, plus a category
+//! products, with every client buying from the same 10 products, and priced from
+//! the price book (list prices, per-line tax, a chosen shipping method), plus a category
 //! page and a name search; then, on the catalog of the seed's large preset in a
 //! database of its own, a category page with facet filters and counts and a
 //! full-text search. It prints a table of transactions/s, p50 and p99 and the
@@ -58,6 +59,7 @@ usage: cargo run --release -p ecom-examples --bin bench -- [options]
   --quick             60 transactions per client and round (default 250)
   --per-client N      N transactions per client and round
   --only WORKLOAD     one workload: checkout, \"checkout, 10 hot products\",
+                      \"checkout, price book\",
                       \"category page\", \"name search\", \"category page
                       with facets\", \"full-text search\" (these two on the
                       seed's large catalog), replicas; or pooling
@@ -222,14 +224,22 @@ fn fresh_database(per_client: usize) -> Result<Bench, Box<dyn Error>> {
     })
 }
 
-/// Checkouts over all products and over the hot ten, by the store and by pgbench.
+/// The workload of checkouts priced from the price book by a shipping method.
+pub(crate) const BOOK_CHECKOUT: &str = "checkout, price book";
+
+/// Checkouts over all products and over the hot ten, and checkouts priced from the
+/// price book, by the store and by pgbench.
 /// Each measurement runs `ROUNDS` times, store and raw alternating, and the run with
 /// the median throughput is kept, and the median of the rounds' store/raw ratios:
 /// shared machines are noisy.
 fn checkout_runs(bench: &mut Bench, options: &Options) -> Result<Vec<Run>, Box<dyn Error>> {
     let mut runs = Vec::new();
     let mut batch = 0;
-    for (workload, hot) in [("checkout", false), ("checkout, 10 hot products", true)] {
+    for (workload, hot) in [
+        ("checkout", false),
+        ("checkout, 10 hot products", true),
+        (BOOK_CHECKOUT, false),
+    ] {
         if !options.wanted(workload) {
             continue;
         }
@@ -245,6 +255,7 @@ fn checkout_runs(bench: &mut Bench, options: &Options) -> Result<Vec<Run>, Box<d
                     clients,
                     &carts,
                     batch,
+                    (workload == BOOK_CHECKOUT).then_some("standard"),
                 )?);
                 batch += 1;
                 let carts = fixture::make_carts(&mut bench.conn, batch, transactions, hot)?;

@@ -139,14 +139,17 @@ pub(crate) fn summarize(
     }
 }
 
-/// `carts` checked out by the store over `clients` threads.
+/// `carts` checked out by the store over `clients` threads, by the flat rules or
+/// by the shipping method `method`.
 pub(crate) fn store_checkouts(
     store: &PgStore,
     workload: &'static str,
     clients: usize,
     carts: &[i64],
     batch: usize,
+    method: Option<&str>,
 ) -> Result<Run, Box<dyn Error>> {
+    let method = method.map(Slug::parse).transpose()?;
     let address = address();
     let email = Email::parse("bench@example.com")?;
     let provider = ProviderName::parse("test")?;
@@ -157,7 +160,7 @@ pub(crate) fn store_checkouts(
             billing: AddressChoice::Given(address.clone()),
             guest_email: Some(email.clone()),
             provider: provider.clone(),
-            shipping_method: None,
+            shipping_method: method.clone(),
             idempotency_key: IdempotencyKey::parse(&format!("store-{batch}-{i}"))
                 .map_err(|e| e.to_string())?,
         };

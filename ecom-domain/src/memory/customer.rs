@@ -12,11 +12,12 @@ use crate::error::DomainError;
 use crate::ids::{CartId, CartRef, OrderId, OrderRef, UserId, VariantId};
 use crate::money::Currency;
 use crate::password::Password;
+use crate::pricing::{Destination, Quote, ShippingOption};
 use crate::repo::{
     AccountRepository, Caller, Checkout, CheckoutRequest, CustomerRepository, OrderCursor,
     OrderDetails, OrderSummary, PlaceOrder, Session, SessionRepository,
 };
-use crate::values::{Email, Quantity, SessionToken};
+use crate::values::{Email, Quantity, SessionToken, Slug};
 
 use super::MemoryStore;
 use super::cart::{attach, open_for};
@@ -218,6 +219,31 @@ impl CustomerRepository for MemoryStore {
                 .map(|c| c.id)
                 .ok_or_else(|| DomainError::not_found("guest cart", "open"))?;
             attach(s, id, user)
+        })
+    }
+
+    fn shipping_options_of(
+        &self,
+        who: &SessionToken,
+        cart: CartRef,
+        to: &Destination,
+    ) -> Result<Vec<ShippingOption>, DomainError> {
+        self.read(|s| {
+            let id = owned_cart(s, caller(s, who)?, cart)?;
+            s.shipping_options_for(id, to)
+        })
+    }
+
+    fn quote_of(
+        &self,
+        who: &SessionToken,
+        cart: CartRef,
+        to: &Destination,
+        code: &Slug,
+    ) -> Result<Quote, DomainError> {
+        self.read(|s| {
+            let id = owned_cart(s, caller(s, who)?, cart)?;
+            s.quote_for_checkout(id, to, code, self.rules.tax_rates.as_deref(), Utc::now())
         })
     }
 

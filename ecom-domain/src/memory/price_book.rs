@@ -99,6 +99,22 @@ impl super::state::State {
         Ok(book.quote_with(&cart, to, code, taxes.unwrap_or(&book.taxes))?)
     }
 
+    /// The shipping methods that take the cart to `to`, cheapest first.
+    pub(super) fn shipping_options_for(
+        &self,
+        cart: CartId,
+        to: &Destination,
+    ) -> Result<Vec<ShippingOption>, DomainError> {
+        let (currency, lines, groups) = self.cart_to_price(cart)?;
+        let cart = CartToPrice {
+            currency,
+            lines: &lines,
+            groups: &groups,
+            at: Utc::now(),
+        };
+        Ok(self.book.book()?.shipping_options(&cart, to)?)
+    }
+
     /// True when a price list in `currency` has a price for `variant`: a cart in
     /// that currency may take it.
     pub(super) fn listed_in(&self, variant: VariantId, currency: Currency) -> bool {
@@ -222,16 +238,7 @@ impl PriceBookRepository for MemoryStore {
         cart: CartId,
         to: &Destination,
     ) -> Result<Vec<ShippingOption>, DomainError> {
-        self.read(|s| {
-            let (currency, lines, groups) = s.cart_to_price(cart)?;
-            let cart = CartToPrice {
-                currency,
-                lines: &lines,
-                groups: &groups,
-                at: Utc::now(),
-            };
-            Ok(s.book.book()?.shipping_options(&cart, to)?)
-        })
+        self.read(|s| s.shipping_options_for(cart, to))
     }
 
     fn quote_cart(
@@ -240,15 +247,6 @@ impl PriceBookRepository for MemoryStore {
         to: &Destination,
         code: &Slug,
     ) -> Result<Quote, DomainError> {
-        self.read(|s| {
-            let (currency, lines, groups) = s.cart_to_price(cart)?;
-            let cart = CartToPrice {
-                currency,
-                lines: &lines,
-                groups: &groups,
-                at: Utc::now(),
-            };
-            Ok(s.book.book()?.quote(&cart, to, code)?)
-        })
+        self.read(|s| s.quote_for_checkout(cart, to, code, None, Utc::now()))
     }
 }

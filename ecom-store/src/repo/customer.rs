@@ -69,6 +69,25 @@ impl CustomerRepository for PgStore {
         self.claim_open_guest_cart(user, guest)
     }
 
+    fn shipping_options_of(
+        &self,
+        who: &SessionToken,
+        cart: CartRef,
+        to: &Destination,
+    ) -> Result<Vec<ShippingOption>, StoreError> {
+        self.my_shipping_options(who, cart, to)
+    }
+
+    fn quote_of(
+        &self,
+        who: &SessionToken,
+        cart: CartRef,
+        to: &Destination,
+        code: &Slug,
+    ) -> Result<Quote, StoreError> {
+        self.quote_my_cart(who, cart, to, code)
+    }
+
     fn place_order(&self, who: &SessionToken, order: &PlaceOrder) -> Result<Checkout, StoreError> {
         self.place_my_order(who, order)
     }

@@ -11,6 +11,7 @@ use ecom_domain::repo::{PriceBookRepository, distinct_groups};
 
 use crate::ops::cart::{cart_sellables, load_cart};
 use crate::ops::price_book as book;
+use crate::ops::session::caller_and_cart;
 use crate::ops::user::require_user;
 use crate::{PgStore, StoreError};
 
@@ -48,6 +49,50 @@ fn cart_inputs(conn: &mut PgConnection, id: CartId) -> Result<CartInputs, StoreE
         groups,
         book::load_book(conn, Some(cart.id))?,
     ))
+}
+
+/// The owner-scoped calls behind `CustomerRepository` (see `customer.rs`): the cart
+/// is found by reference and owner, in the statement that finds the caller.
+impl PgStore {
+    pub(super) fn my_shipping_options(
+        &self,
+        who: &SessionToken,
+        reference: CartRef,
+        to: &Destination,
+    ) -> Result<Vec<ShippingOption>, StoreError> {
+        self.read(|conn| {
+            let (_, row) = caller_and_cart(conn, who, reference, false)?;
+            let (currency, lines, groups, book) = cart_inputs(conn, CartId::new(row.id))?;
+            let cart = CartToPrice {
+                currency,
+                lines: &lines,
+                groups: &groups,
+                at: Utc::now(),
+            };
+            Ok(book.shipping_options(&cart, to)?)
+        })
+    }
+
+    pub(super) fn quote_my_cart(
+        &self,
+        who: &SessionToken,
+        reference: CartRef,
+        to: &Destination,
+        code: &Slug,
+    ) -> Result<Quote, StoreError> {
+        self.read(|conn| {
+            let (_, row) = caller_and_cart(conn, who, reference, false)?;
+            let (currency, lines, groups, book) = cart_inputs(conn, CartId::new(row.id))?;
+            let cart = CartToPrice {
+                currency,
+                lines: &lines,
+                groups: &groups,
+                at: Utc::now(),
+            };
+            let taxes = self.rules().tax_rates.as_deref().unwrap_or(&book.taxes);
+            Ok(book.quote_with(&cart, to, code, taxes)?)
+        })
+    }
 }
 
 impl PriceBookRepository for PgStore {
