@@ -548,6 +548,7 @@ fn quotes_in_a_gross_and_a_net_market_match_the_reference_store_and_the_hand_sum
     let actual = without_ids(scenario(&pg));
     let expected = without_ids(scenario(&memory));
     assert_eq!(actual, expected);
+    orders_keep_their_prices_and_rates(&db, &pg);
     invoices_reconcile_in_the_database(&db);
 
     assert!(matches!(
@@ -625,6 +626,43 @@ fn quotes_in_a_gross_and_a_net_market_match_the_reference_store_and_the_hand_sum
         "{:?}",
         actual[18]
     );
+}
+
+/// New rates, list prices and variant prices after the scenario's checkouts
+/// change none of its orders.
+fn orders_keep_their_prices_and_rates(db: &TestDb, store: &PgStore) {
+    #[derive(diesel::QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        id: i64,
+    }
+    use diesel::RunQueryDsl;
+    let mut conn = db.connect();
+    let ids: Vec<OrderId> = diesel::sql_query("SELECT id FROM orders ORDER BY id")
+        .load::<Id>(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|i| OrderId::new(i.id))
+        .collect();
+    assert_eq!(ids.len(), 2, "the gross and the net order");
+    let read = || -> Vec<Order> {
+        ids.iter()
+            .map(|id| store.order(*id).unwrap().order)
+            .collect()
+    };
+    let before = read();
+    for sql in [
+        "UPDATE tax_rates SET valid_until = now()",
+        "INSERT INTO tax_rates (name, country, region, class, rate, valid_from) \
+         SELECT name || ' new', country, region, class, rate + 0.01, now() FROM tax_rates",
+        "UPDATE price_list_entries SET price = price + 1",
+        "UPDATE product_variants SET price = price + 1",
+        "UPDATE markets SET prices_include_tax = NOT prices_include_tax",
+        "UPDATE shipping_methods SET name = name || ' new'",
+    ] {
+        exec(&mut conn, sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    assert_eq!(read(), before);
 }
 
 /// The invoices the scenario's checkouts wrote, changed around the store: each
