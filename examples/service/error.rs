@@ -5,6 +5,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ecom_domain::prelude::*;
+use ecom_domain::pricing::{PriceListError, TaxError};
 use ecom_store::StoreError;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -59,6 +60,20 @@ impl ApiError {
                     "internal error",
                 )
             }
+        }
+    }
+
+    /// `422` for a list in a request longer than the service takes: `code` names
+    /// which list, the details say `{count, max}`. Refused before any item is
+    /// parsed, so the work a request can cause stays bounded.
+    pub(super) fn too_many(code: &'static str, what: &str, count: usize, max: usize) -> Self {
+        Self {
+            details: Box::new(json!({ "count": count, "max": max })),
+            ..ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                format!("{count} {what}, at most {max} are allowed"),
+            )
         }
     }
 
@@ -141,13 +156,20 @@ fn status_and_code(err: &DomainError) -> (StatusCode, &'static str) {
         DomainError::Media(_) => (S::UNPROCESSABLE_ENTITY, "invalid_images"),
         DomainError::Collection(_) => (S::UNPROCESSABLE_ENTITY, "invalid_collection"),
         DomainError::Browse(_) => (S::UNPROCESSABLE_ENTITY, "invalid_filter"),
+        DomainError::PriceList(_) => (S::UNPROCESSABLE_ENTITY, "invalid_price_list"),
+        // Another rate holds the country, region and class for part of the window:
+        // the data, not the request, is in the way.
+        DomainError::Tax(TaxError::Overlap { .. }) => (S::CONFLICT, "tax_rate_overlap"),
+        DomainError::Tax(_) => (S::UNPROCESSABLE_ENTITY, "invalid_tax_rate"),
+        DomainError::Shipping(_) => (S::UNPROCESSABLE_ENTITY, "invalid_shipping"),
+        DomainError::TooManyGroups(_) => (S::UNPROCESSABLE_ENTITY, "too_many_groups"),
+        // What a cart cannot be priced with: a variant without a price in its
+        // currency, a method that does not take it, a destination the shop has no
+        // rate for. The client can change the cart or the destination; nothing
+        // failed on the server, so none of them is a 500.
         DomainError::NoPrice { .. } => (S::UNPROCESSABLE_ENTITY, "no_price"),
-        DomainError::PriceList(_)
-        | DomainError::Tax(_)
-        | DomainError::Shipping(_)
-        | DomainError::TooManyGroups(_) => (S::UNPROCESSABLE_ENTITY, "invalid"),
         DomainError::ShippingUnavailable(_) => (S::UNPROCESSABLE_ENTITY, "shipping_unavailable"),
-        DomainError::NoTaxRate { .. } => (S::INTERNAL_SERVER_ERROR, "internal"),
+        DomainError::NoTaxRate { .. } => (S::UNPROCESSABLE_ENTITY, "no_tax_rate"),
         DomainError::CategoryCycle { .. } | DomainError::ConcurrentUpdate { .. } => {
             (S::CONFLICT, "conflict")
         }
@@ -166,6 +188,26 @@ fn details(err: &DomainError) -> Value {
             .map(|s| json!({ "variant_id": s.variant_id, "sku": s.sku.as_str(), "requested": s.requested, "available": s.available }))
             .collect::<Vec<_>>()),
         DomainError::OrderTransition(t) => json!({ "from": t.from.as_str(), "allowed": t.allowed.iter().map(|e| e.as_str()).collect::<Vec<_>>() }),
+        DomainError::NoPrice { variant, currency } => {
+            json!({ "variant_id": variant, "currency": currency.code() })
+        }
+        DomainError::ShippingUnavailable(code) => json!({ "method": code.as_str() }),
+        DomainError::NoTaxRate {
+            country,
+            region,
+            class,
+        } => json!({
+            "country": country.as_str(),
+            "region": region.as_ref().map(RegionCode::as_str),
+            "class": class.as_str(),
+        }),
+        DomainError::PriceList(PriceListError::DuplicatePrice {
+            variant,
+            min_quantity,
+        }) => json!({ "variant_id": variant, "min_quantity": min_quantity }),
+        DomainError::TooManyGroups(count) => {
+            json!({ "count": count, "max": ecom_domain::repo::MAX_GROUPS })
+        }
         _ => Value::Null,
     }
 }

@@ -2,9 +2,11 @@
 //! answer JSON.
 
 mod listing;
+mod price_book;
 
-// A glob, as in `admin`: each handler's `__path_<handler>` type goes with it.
+// Globs, as in `admin`: each handler's `__path_<handler>` type goes with it.
 pub(super) use listing::*;
+pub(super) use price_book::*;
 
 use axum::Json;
 use axum::extract::State;

@@ -22,9 +22,11 @@
 //! | `POST /carts/{ref}/items` | add `{variant_id, quantity}`; a variant of a draft or archived product (`PUT /admin/products/{id}/status`) is `409 not_on_sale` |
 //! | `PUT /carts/{ref}/items/{variant_id}` | set `{quantity}` |
 //! | `DELETE /carts/{ref}/items/{variant_id}` | remove a line |
+//! | `GET /carts/{ref}/shipping-options?country=&region=` | the shipping methods that take the cart there, with their prices for it, cheapest first |
+//! | `GET /carts/{ref}/quote?country=&region=&method=` | the cart priced from the price book for that destination and method: lines with their net, tax and rate, the shipping charge, the tax lines, the totals |
 //! | `POST /carts/claim` | a signed-in user takes over the guest's open cart named by the `Guest-Session` header |
-//! | `POST /checkout` | place an order `{cart, shipping, billing?, email?, provider?}`; needs an `Idempotency-Key` header (the caller's own); each line is charged its variant's price at that moment (`PUT /admin/variants/{id}/price`) |
-//! | `GET /orders/{ref}` | one of the caller's orders, with lines (each its variant and option values at checkout), history and payments |
+//! | `POST /checkout` | place an order `{cart, shipping, billing?, email?, provider?, shipping_method?}`; needs an `Idempotency-Key` header (the caller's own); without a `shipping_method` each line is charged its variant's price at that moment (`PUT /admin/variants/{id}/price`) and the flat rules add shipping and tax; with one (a code of the cart's shipping options to the shipping address) the order is priced as its quote is, and keeps an invoice; a method that does not take the cart there is `422 shipping_unavailable` |
+//! | `GET /orders/{ref}` | one of the caller's orders, with lines (each its variant and option values at checkout, and its net, tax and rate when priced from the price book), its invoice (or null), history and payments |
 //! | `POST /webhooks/payments` | a payment provider's report `{id, payment_id, type, amount?, provider_ref?, reason?}`, signed in `Webhook-Signature` (see [`provider`]); booked once per `id` |
 //! | `GET /health/live` | `204` while the process answers |
 //! | `GET /health/ready` | `204` while the database answers, else `503` |
@@ -52,7 +54,9 @@
 //! behind a token of their own: staff build the catalog, put a product on or off
 //! sale (`PUT /admin/products/{id}/status`), reprice a variant
 //! (`PUT /admin/variants/{id}/price`), restock, define attributes and set their
-//! values, set images, curate collections, move orders on and refund payments.
+//! values, set images, curate collections, move orders on and refund payments, and
+//! keep the price book: markets, price lists, customer groups, tax classes and
+//! rates, shipping zones and methods.
 //!
 //! The modules follow a request through: [`extract`] and `request` decode it,
 //! `handlers` call the store, `response` writes the JSON, [`error`] maps every
@@ -208,7 +212,16 @@ fn routes(limit: impl FnOnce(Router<App>) -> Router<App>) -> Routes {
             "/collections/{id}/products",
             admin::set_collection_products,
         )
-        .add(M::PUT, "/search-language", admin::set_search_language);
+        .add(M::PUT, "/search-language", admin::set_search_language)
+        .add(M::PUT, "/markets/{currency}", admin::set_market)
+        .add(M::POST, "/price-lists", admin::create_price_list)
+        .add(M::PUT, "/price-lists/{id}/prices", admin::set_list_prices)
+        .add(M::PUT, "/products/{id}/tax-class", admin::set_tax_class)
+        .add(M::POST, "/tax-rates", admin::add_tax_rate)
+        .add(M::POST, "/shipping-zones", admin::create_shipping_zone)
+        .add(M::POST, "/shipping-methods", admin::create_shipping_method)
+        .add(M::PUT, "/users/{id}/groups", admin::set_customer_groups)
+        .add(M::GET, "/price-book", admin::price_book);
     Routes::new()
         .add(M::GET, "/categories/{id}/products", category_page)
         .add(M::GET, "/products/search", search)
@@ -222,6 +235,8 @@ fn routes(limit: impl FnOnce(Router<App>) -> Router<App>) -> Routes {
         .add(M::POST, "/carts/{id}/items", add_item)
         .add(M::PUT, "/carts/{id}/items/{variant_id}", set_quantity)
         .add(M::DELETE, "/carts/{id}/items/{variant_id}", remove_item)
+        .add(M::GET, "/carts/{id}/shipping-options", shipping_options)
+        .add(M::GET, "/carts/{id}/quote", quote)
         .add(M::POST, "/carts/claim", claim)
         .add(M::DELETE, "/sessions/current", logout)
         .add(M::POST, "/webhooks/payments", provider_report)

@@ -63,6 +63,8 @@ pub const ADMIN_SCHEME: &str = "admin";
         handlers::add_item,
         handlers::set_quantity,
         handlers::remove_item,
+        handlers::shipping_options,
+        handlers::quote,
         handlers::claim,
         handlers::checkout,
         handlers::order,
@@ -83,6 +85,15 @@ pub const ADMIN_SCHEME: &str = "admin";
         admin::create_collection,
         admin::set_collection_products,
         admin::set_search_language,
+        admin::set_market,
+        admin::create_price_list,
+        admin::set_list_prices,
+        admin::set_tax_class,
+        admin::add_tax_rate,
+        admin::create_shipping_zone,
+        admin::create_shipping_method,
+        admin::set_customer_groups,
+        admin::price_book,
         metrics::live,
         metrics::ready,
         metrics::metrics,
@@ -271,7 +282,9 @@ error_responses! {
         `idempotency_conflict` (a key reused for another request), `cart_not_open`, \
         `not_on_sale` (a variant of a draft or archived product), `payment_refused`, \
         `order_not_payable`, `already_taken` (e-mail, SKU, barcode, slug, attribute \
-        name), `conflict`.", retry: false;
+        name, a shipping method's code in its zone), `tax_rate_overlap` (another \
+        rate of the country, region and class is valid at the same time), \
+        `conflict`.", retry: false;
     /// 413.
     TooLarge = "The body is larger than 64 KiB (`body_too_large`).", retry: false;
     /// 415.
@@ -285,7 +298,18 @@ error_responses! {
         value not of its type), `invalid_images`, `invalid_collection` (a product \
         twice), `invalid_filter` (a facet, price range, sort or search query \
         refused), `invalid_cursor` (an `after` the route did not make), `cart_full`, \
-        `query_too_long`, `guest_session_required`.", retry: false;
+        `query_too_long`, `guest_session_required`; the price book's: \
+        `invalid_price_list` (a window that ends before it starts, a price in \
+        another currency or negative, a tier below 1, a variant and tier twice), \
+        `invalid_tax_rate` (not 0 to 1 with at most 5 decimals, for the exempt \
+        class, an empty window), `invalid_shipping` (a zone without an area or with \
+        one twice, weight bands out of order, a price in another currency or \
+        negative), `too_many_prices`, `too_many_areas`, `too_many_bands`, \
+        `too_many_groups` (details: `{count, max}`); pricing a cart from it: \
+        `no_price` (a line without a price in the cart's currency), \
+        `shipping_unavailable` (the method does not take the cart to the \
+        destination), `no_tax_rate` (the shop has no rate at the destination for a \
+        class the cart needs).", retry: false;
     /// 429.
     RateLimited = "Too many requests from this address (`rate_limited`).", retry: true;
     /// 503.

@@ -205,6 +205,55 @@ pub(super) fn order_ref(raw: &str) -> Result<OrderRef, ApiError> {
     OrderRef::parse(raw).map_err(|_| DomainError::not_found("order", raw).into())
 }
 
+/// `GET /carts/{id}/shipping-options`: where the cart would go.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct DestinationQuery {
+    /// ISO 3166-1 alpha-2 country code.
+    #[param(example = "DE")]
+    country: String,
+    /// The region's ISO 3166-2 code after the country's (`NY` for US-NY), when
+    /// its own rates or shipping zones matter.
+    #[param(example = "NY")]
+    region: Option<String>,
+}
+
+impl DestinationQuery {
+    pub(super) fn destination(&self) -> Result<Destination, ApiError> {
+        destination(&self.country, self.region.as_deref())
+    }
+}
+
+/// A destination from a query's country and region codes.
+fn destination(country: &str, region: Option<&str>) -> Result<Destination, ApiError> {
+    Ok(Destination {
+        country: CountryCode::parse(country)?,
+        region: region.map(RegionCode::parse).transpose()?,
+    })
+}
+
+/// `GET /carts/{id}/quote`: where the cart would go, and by which method.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct QuoteQuery {
+    /// ISO 3166-1 alpha-2 country code.
+    #[param(example = "DE")]
+    country: String,
+    /// The region's ISO 3166-2 code after the country's (`NY` for US-NY).
+    #[param(example = "NY")]
+    region: Option<String>,
+    /// The code of one of the cart's shipping options.
+    #[param(example = "standard")]
+    method: String,
+}
+
+impl QuoteQuery {
+    pub(super) fn destination_and_method(&self) -> Result<(Destination, Slug), ApiError> {
+        let to = destination(&self.country, self.region.as_deref())?;
+        Ok((to, Slug::parse(&self.method)?))
+    }
+}
+
 /// `POST /carts/{id}/items`: a variant to add.
 #[derive(Deserialize, ToSchema)]
 #[schema(as = AddItem)]

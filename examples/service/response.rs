@@ -5,10 +5,15 @@
 
 mod listing;
 mod merchandise;
+mod price_book;
 
 pub(super) use listing::{BrowseView, CollectionPageView, SearchPageView};
 pub(super) use merchandise::{
     AttributeDefinitionJson, AttributeJson, AttributeListView, CollectionDetailView, CollectionView,
+};
+pub(super) use price_book::{
+    CustomerGroupsView, ListPricesView, MarketView, PriceBookView, PriceListView, QuoteView,
+    ShippingMethodView, ShippingOptionsView, ShippingZoneView, TaxRateView, tax_class_schema,
 };
 
 use chrono::{DateTime, Utc};
@@ -415,6 +420,10 @@ pub(super) struct OrderLineView {
     options: Vec<OptionValueJson>,
     unit_price: MoneyView,
     quantity: u32,
+    /// The line's net, tax and rate when the order was priced from the price book
+    /// (checked out with a `shipping_method`); null when the flat rules priced it.
+    #[schema(required = true)]
+    tax: Option<price_book::LineTaxView>,
 }
 
 /// An order's totals.
@@ -425,6 +434,17 @@ pub(super) struct TotalsView {
     shipping: MoneyView,
     tax: MoneyView,
     grand_total: MoneyView,
+}
+
+impl From<&Totals> for TotalsView {
+    fn from(t: &Totals) -> Self {
+        Self {
+            subtotal: t.subtotal.into(),
+            shipping: t.shipping.into(),
+            tax: t.tax.into(),
+            grand_total: t.grand_total.into(),
+        }
+    }
 }
 
 /// One change of an order's status.
@@ -452,7 +472,15 @@ pub(super) struct OrderView {
     #[schema(schema_with = currency_schema)]
     currency: &'static str,
     lines: Vec<OrderLineView>,
+    /// With prices that include tax (`invoice.prices_include_tax`), the grand total
+    /// is subtotal + shipping and `tax` is the tax they contain; otherwise it is
+    /// subtotal + shipping + tax.
     totals: TotalsView,
+    /// What the invoice is printed from when the order was priced from the price
+    /// book (checked out with a `shipping_method`); null when the flat rules
+    /// priced it.
+    #[schema(required = true)]
+    invoice: Option<price_book::InvoiceView>,
     /// An order not paid by then expires and its stock goes back.
     payment_deadline: DateTime<Utc>,
     history: Vec<StatusChangeView>,
@@ -476,14 +504,11 @@ impl OrderView {
                     options: option_values(&l.selection),
                     unit_price: l.unit_price.into(),
                     quantity: l.quantity.get(),
+                    tax: l.tax.as_ref().map(price_book::LineTaxView::from),
                 })
                 .collect(),
-            totals: TotalsView {
-                subtotal: o.totals.subtotal.into(),
-                shipping: o.totals.shipping.into(),
-                tax: o.totals.tax.into(),
-                grand_total: o.totals.grand_total.into(),
-            },
+            totals: (&o.totals).into(),
+            invoice: o.invoice.as_ref().map(price_book::InvoiceView::from),
             payment_deadline: o.payment_deadline,
             history: o
                 .history

@@ -19,14 +19,25 @@
 //! | `POST /admin/collections` | create an empty collection `{slug, name}` |
 //! | `PUT /admin/collections/{id}/products` | replace a collection's `{product_ids}`, in order |
 //! | `PUT /admin/search-language` | `{language}`: the text search configuration search applies; the catalog is re-indexed |
+//! | `PUT /admin/markets/{currency}` | `{prices_include_tax}`: whether the currency's prices are gross or net (net when never set) |
+//! | `POST /admin/price-lists` | create an empty list `{name, currency?, group?, starts_at?, ends_at?}` |
+//! | `PUT /admin/price-lists/{id}/prices` | replace a list's `{currency?, prices: [{variant_id, min_quantity?, price}]}`, at most 1000 |
+//! | `PUT /admin/products/{id}/tax-class` | `{class: standard / reduced / zero / exempt}` |
+//! | `POST /admin/tax-rates` | add `{name, country, region?, class, rate, valid_from, valid_until?}`; one overlapping another of its country, region and class is `409 tax_rate_overlap` |
+//! | `POST /admin/shipping-zones` | create `{name, areas: [{country, region?}]}`, 1 to 300 areas |
+//! | `POST /admin/shipping-methods` | create `{zone_id, code, name, currency?, rate: {type: flat, price} / {type: by_weight, bands: [{up_to_grams, price}]}, free_from?, tax_class?}` |
+//! | `PUT /admin/users/{id}/groups` | replace a user's customer `{groups}`, at most 20 |
+//! | `GET /admin/price-book` | markets, price lists and their prices, tax rates, shipping zones and methods |
 //!
 //! This module holds the credential and the extractor every route takes;
 //! `catalog` has the routes that change the catalog, `merchandise` those that
-//! describe and group its products, `orders` those that act on orders and payments.
+//! describe and group its products, `orders` those that act on orders and payments,
+//! `price_book` those that set prices, tax and shipping as data.
 
 mod catalog;
 mod merchandise;
 mod orders;
+mod price_book;
 
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
@@ -41,6 +52,7 @@ use super::error::ApiError;
 pub(super) use catalog::*;
 pub(super) use merchandise::*;
 pub(super) use orders::*;
+pub(super) use price_book::*;
 
 /// The shortest admin token accepted: 32 characters.
 pub const MIN_ADMIN_TOKEN_LEN: usize = 32;

@@ -1,7 +1,7 @@
 //! The example service driven over real HTTP: a whole guest purchase, a user's cart,
 //! products with variants, staff taking them off sale and repricing them, and every
 //! kind of bad request getting a typed JSON error; the shop front's listings and
-//! staff describing what they list.
+//! staff describing what they list; prices, tax and shipping as data.
 
 mod admin;
 mod bad_requests;
@@ -14,6 +14,7 @@ mod openapi;
 mod operations;
 mod outbox;
 mod ownership;
+mod price_book;
 mod purchases;
 mod variants;
 mod webhooks;

@@ -85,6 +85,16 @@ fn nobody_reads_or_changes_another_customers_cart_or_order() {
             Some(json!({ "quantity": 3 }).to_string()),
         ),
         ("DELETE", line, None),
+        (
+            "GET",
+            format!("/carts/{cart}/shipping-options?country=GB"),
+            None,
+        ),
+        (
+            "GET",
+            format!("/carts/{cart}/quote?country=GB&method=standard"),
+            None,
+        ),
         ("POST", "/checkout".to_owned(), Some(checkout)),
         ("GET", format!("/orders/{order}"), None),
     ];

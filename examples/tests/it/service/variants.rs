@@ -138,8 +138,11 @@ fn staff_add_a_variant_that_customers_then_see_and_buy() {
             "options": [{ "option": "Size", "value": "L" }],
             "unit_price": { "amount": "21.00", "currency": "EUR" },
             "quantity": 2,
+            // Priced by the flat rules (no shipping method): no tax of its own.
+            "tax": null,
         }])
     );
+    assert_eq!(order["invoice"], Value::Null, "nor an invoice");
     let shown = listed(&f, &tee["id"]).unwrap();
     assert_eq!(shown["variants"][2]["stock"], 0, "{shown}");
     assert_eq!(shown["variants"][0]["stock"], 3, "its siblings' untouched");
