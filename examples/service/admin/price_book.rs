@@ -565,8 +565,9 @@ pub(in crate::service) async fn set_tax_class(
 /// A rate outside 0 to 1 or with more than 5 decimals, one for the exempt class,
 /// or a window that ends before it starts is `422 invalid_tax_rate`; one valid
 /// at the same time as another rate of its country, region and class is
-/// `409 tax_rate_overlap` (end the other first: rates are added, never edited, so
-/// orders keep the rate they were placed with).
+/// `409 tax_rate_overlap`. Rates are added, never edited (orders keep the rate
+/// they were placed with), and no route ends one: give a rate its `valid_until`
+/// when its successor is known.
 #[utoipa::path(
     post,
     path = "/admin/tax-rates",
