@@ -171,9 +171,11 @@ impl Sink for InsertSink<'_> {
                     Some(s) => format!("'{}'", s.replace('\'', "''")),
                 })
                 .collect();
+            // Columns named, as COPY names them: the rows leave out derived ones.
             diesel::sql_query(format!(
-                "INSERT INTO {} VALUES ({})",
+                "INSERT INTO {} ({}) VALUES ({})",
                 chunk.table.name(),
+                chunk.table.columns().join(", "),
                 values.join(", ")
             ))
             .execute(self.conn)

@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use ecom_domain::money::Money;
+use rust_decimal::Decimal;
 
 /// Appends rows to a byte buffer, field by field.
 #[derive(Debug)]
@@ -142,6 +143,29 @@ impl RowWriter {
         self.buf.extend_from_slice(text.as_bytes());
     }
 
+    /// A decimal as it is, at its own scale: give it the column's scale (`0.19000` for a
+    /// `numeric(6,5)`) to write what PostgreSQL prints.
+    pub fn decimal(&mut self, value: Decimal) {
+        self.sep();
+        self.buf.extend_from_slice(value.to_string().as_bytes());
+    }
+
+    /// An optional amount.
+    pub fn opt_money(&mut self, value: Option<Money>) {
+        match value {
+            Some(v) => self.money(v),
+            None => self.null(),
+        }
+    }
+
+    /// An optional timestamp.
+    pub fn opt_ts(&mut self, value: Option<DateTime<Utc>>) {
+        match value {
+            Some(v) => self.ts(v),
+            None => self.null(),
+        }
+    }
+
     /// A UTC timestamp to the second: `2025-03-04 05:06:07+00`.
     pub fn ts(&mut self, at: DateTime<Utc>) {
         self.sep();
@@ -222,12 +246,15 @@ mod tests {
         w.money(Money::from_minor(1999, Currency::EUR));
         w.money(Money::from_minor(5, Currency::JPY));
         w.ts(Utc.with_ymd_and_hms(2025, 3, 4, 5, 6, 7).unwrap());
+        w.decimal(Decimal::new(19_000, 5));
+        w.opt_money(None);
+        w.opt_ts(None);
         w.end();
         let (bytes, rows) = w.take();
         assert_eq!(rows, 1);
         assert_eq!(
             String::from_utf8(bytes).unwrap(),
-            "-42,,plain,\"\",\"a,b \"\"quoted\"\"\nnext\",\"\\.\",t,19.99,5,2025-03-04 05:06:07+00\n"
+            "-42,,plain,\"\",\"a,b \"\"quoted\"\"\nnext\",\"\\.\",t,19.99,5,2025-03-04 05:06:07+00,0.19000,,\n"
         );
     }
 

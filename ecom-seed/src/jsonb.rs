@@ -13,6 +13,7 @@
 use ecom_domain::catalog::{
     Attribute, AttributeKind, OptionSelection, ProductImage, ProductOptions,
 };
+use ecom_domain::pricing::ShippingRate;
 use serde_json::Value;
 
 use crate::SeedError;
@@ -73,6 +74,12 @@ pub fn images(images: &[ProductImage]) -> Result<String, SeedError> {
 /// `{"type": "number", "unit": "cm"}`, `{"type": "one_of", "choices": [...]}`...
 pub fn attribute_kind(kind: &AttributeKind) -> Result<String, SeedError> {
     serialized("attribute kind", serde_json::to_value(kind))
+}
+
+/// `{"type": "flat", "price": {"amount": "4.90", "currency": "EUR"}}` or
+/// `{"type": "by_weight", "bands": [{"price": {...}, "up_to_grams": 1000}, ...]}`.
+pub fn shipping_rate(rate: &ShippingRate) -> Result<String, SeedError> {
+    serialized("shipping rate", serde_json::to_value(rate))
 }
 
 /// A serde value written as `jsonb` prints it.
@@ -275,6 +282,42 @@ mod tests {
         );
         for (kind, text) in kinds.iter().zip(&written) {
             assert_eq!(&serde_json::from_str::<AttributeKind>(text).unwrap(), kind);
+        }
+    }
+
+    #[test]
+    fn shipping_rates_are_written_as_jsonb_prints_them() {
+        use ecom_domain::money::{Currency, Money};
+        use ecom_domain::pricing::WeightBand;
+
+        let flat = ShippingRate::Flat {
+            price: Money::from_minor(490, Currency::EUR),
+        };
+        let bands = ShippingRate::ByWeight {
+            bands: vec![
+                WeightBand {
+                    up_to_grams: 1_000,
+                    price: Money::from_minor(490, Currency::EUR),
+                },
+                WeightBand {
+                    up_to_grams: 31_500,
+                    price: Money::from_minor(1_690, Currency::EUR),
+                },
+            ],
+        };
+        let written = [
+            shipping_rate(&flat).unwrap(),
+            shipping_rate(&bands).unwrap(),
+        ];
+        assert_eq!(
+            written,
+            [
+                r#"{"type": "flat", "price": {"amount": "4.90", "currency": "EUR"}}"#,
+                r#"{"type": "by_weight", "bands": [{"price": {"amount": "4.90", "currency": "EUR"}, "up_to_grams": 1000}, {"price": {"amount": "16.90", "currency": "EUR"}, "up_to_grams": 31500}]}"#,
+            ]
+        );
+        for (rate, text) in [flat, bands].iter().zip(&written) {
+            assert_eq!(&serde_json::from_str::<ShippingRate>(text).unwrap(), rate);
         }
     }
 

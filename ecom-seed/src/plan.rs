@@ -110,6 +110,16 @@ pub struct IdBase {
     pub variants: i64,
     /// Largest existing `collections.id`.
     pub collections: i64,
+    /// Largest existing `tax_rates.id`.
+    pub tax_rates: i64,
+    /// Largest existing `shipping_zones.id`.
+    pub shipping_zones: i64,
+    /// Largest existing `shipping_zone_areas.id`.
+    pub shipping_zone_areas: i64,
+    /// Largest existing `shipping_methods.id`.
+    pub shipping_methods: i64,
+    /// Largest existing `price_lists.id`.
+    pub price_lists: i64,
     /// Largest existing `users.id`.
     pub users: i64,
     /// Largest existing `addresses.id`.
@@ -145,6 +155,12 @@ pub struct Plan {
     /// their definitions are not written again (names are unique ignoring case), and
     /// the generated values are meant for the seed's own definitions of them.
     pub defined_attributes: Vec<String>,
+    /// True when appending to a database that already has a market, tax rates or
+    /// shipping zones: the seed's are not written again, since a second market for
+    /// the currency or a second rate of a country and class at the same time would
+    /// be refused, and a second set of zones would only shadow the first. Price
+    /// lists and customer groups are written either way.
+    pub tax_and_shipping_defined: bool,
 }
 
 impl Plan {
@@ -169,6 +185,7 @@ impl Plan {
             currency: Currency::EUR,
             ids: IdBase::default(),
             defined_attributes: Vec::new(),
+            tax_and_shipping_defined: false,
         }
     }
 

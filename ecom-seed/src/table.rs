@@ -4,8 +4,9 @@ use std::fmt;
 
 /// A table ecom-seed writes. Every row it generates has all of the table's columns but
 /// those the database derives (`products.facets` and `products.search`, kept by
-/// triggers), in the table's declared order (that of the migrations and of
-/// `schema.rs`).
+/// triggers) and the invoice columns of `orders` and `order_lines` (seeded orders are
+/// priced by the flat rules, which their defaults say), in the table's declared order
+/// (that of the migrations and of `schema.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Table {
     /// `attribute_definitions`
@@ -20,10 +21,26 @@ pub enum Table {
     Collections,
     /// `collection_products`
     CollectionProducts,
+    /// `markets`
+    Markets,
+    /// `tax_rates`
+    TaxRates,
+    /// `shipping_zones`
+    ShippingZones,
+    /// `shipping_zone_areas`
+    ShippingZoneAreas,
+    /// `shipping_methods`
+    ShippingMethods,
+    /// `price_lists`
+    PriceLists,
+    /// `price_list_entries`
+    PriceListEntries,
     /// `users`
     Users,
     /// `addresses`
     Addresses,
+    /// `customer_groups`
+    CustomerGroups,
     /// `carts`
     Carts,
     /// `cart_lines`
@@ -44,15 +61,23 @@ pub enum Table {
 
 impl Table {
     /// Every table, parents before children: a valid loading order.
-    pub const ALL: [Table; 16] = [
+    pub const ALL: [Table; 24] = [
         Table::AttributeDefinitions,
         Table::Categories,
         Table::Products,
         Table::ProductVariants,
         Table::Collections,
         Table::CollectionProducts,
+        Table::Markets,
+        Table::TaxRates,
+        Table::ShippingZones,
+        Table::ShippingZoneAreas,
+        Table::ShippingMethods,
+        Table::PriceLists,
+        Table::PriceListEntries,
         Table::Users,
         Table::Addresses,
+        Table::CustomerGroups,
         Table::Carts,
         Table::CartLines,
         Table::Orders,
@@ -72,8 +97,16 @@ impl Table {
             Table::ProductVariants => "product_variants",
             Table::Collections => "collections",
             Table::CollectionProducts => "collection_products",
+            Table::Markets => "markets",
+            Table::TaxRates => "tax_rates",
+            Table::ShippingZones => "shipping_zones",
+            Table::ShippingZoneAreas => "shipping_zone_areas",
+            Table::ShippingMethods => "shipping_methods",
+            Table::PriceLists => "price_lists",
+            Table::PriceListEntries => "price_list_entries",
             Table::Users => "users",
             Table::Addresses => "addresses",
+            Table::CustomerGroups => "customer_groups",
             Table::Carts => "carts",
             Table::CartLines => "cart_lines",
             Table::Orders => "orders",
@@ -94,8 +127,16 @@ impl Table {
             Table::ProductVariants => columns::PRODUCT_VARIANTS,
             Table::Collections => columns::COLLECTIONS,
             Table::CollectionProducts => columns::COLLECTION_PRODUCTS,
+            Table::Markets => columns::MARKETS,
+            Table::TaxRates => columns::TAX_RATES,
+            Table::ShippingZones => columns::SHIPPING_ZONES,
+            Table::ShippingZoneAreas => columns::SHIPPING_ZONE_AREAS,
+            Table::ShippingMethods => columns::SHIPPING_METHODS,
+            Table::PriceLists => columns::PRICE_LISTS,
+            Table::PriceListEntries => columns::PRICE_LIST_ENTRIES,
             Table::Users => columns::USERS,
             Table::Addresses => columns::ADDRESSES,
+            Table::CustomerGroups => columns::CUSTOMER_GROUPS,
             Table::Carts => columns::CARTS,
             Table::CartLines => columns::CART_LINES,
             Table::Orders => columns::ORDERS,
@@ -113,6 +154,9 @@ impl Table {
         !matches!(
             self,
             Table::CollectionProducts
+                | Table::Markets
+                | Table::PriceListEntries
+                | Table::CustomerGroups
                 | Table::CartLines
                 | Table::OrderAddresses
                 | Table::OrderLines
@@ -150,6 +194,7 @@ mod columns {
         "options",
         "attributes",
         "images",
+        "tax_class",
     ];
     pub(super) const PRODUCT_VARIANTS: &[&str] = &[
         "id",
@@ -167,6 +212,42 @@ mod columns {
     ];
     pub(super) const COLLECTIONS: &[&str] = &["id", "slug", "name", "created_at", "updated_at"];
     pub(super) const COLLECTION_PRODUCTS: &[&str] = &["collection_id", "position", "product_id"];
+    pub(super) const MARKETS: &[&str] = &["currency", "prices_include_tax"];
+    pub(super) const TAX_RATES: &[&str] = &[
+        "id",
+        "name",
+        "country",
+        "region",
+        "class",
+        "rate",
+        "valid_from",
+        "valid_until",
+    ];
+    pub(super) const SHIPPING_ZONES: &[&str] = &["id", "name", "created_at"];
+    pub(super) const SHIPPING_ZONE_AREAS: &[&str] = &["id", "zone_id", "country", "region"];
+    pub(super) const SHIPPING_METHODS: &[&str] = &[
+        "id",
+        "zone_id",
+        "code",
+        "name",
+        "currency",
+        "rate",
+        "free_from",
+        "tax_class",
+        "created_at",
+    ];
+    pub(super) const PRICE_LISTS: &[&str] = &[
+        "id",
+        "name",
+        "currency",
+        "customer_group",
+        "starts_at",
+        "ends_at",
+        "created_at",
+    ];
+    pub(super) const PRICE_LIST_ENTRIES: &[&str] =
+        &["price_list_id", "variant_id", "min_quantity", "price"];
+    pub(super) const CUSTOMER_GROUPS: &[&str] = &["user_id", "customer_group"];
     pub(super) const USERS: &[&str] = &[
         "id",
         "email",

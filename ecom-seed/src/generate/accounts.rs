@@ -1,10 +1,11 @@
-//! Users and their address books.
+//! Users, their address books and their customer groups.
 
 use chrono::{DateTime, Duration, Utc};
 use ecom_domain::account::AddressKind;
 use ecom_domain::values::{Email, PersonName, PostalAddress};
 use rand::RngExt;
 
+use super::price_book::CustomerGroups;
 use super::rng::{Stream, rng_for};
 use super::values::{self, Country};
 use super::{DEMO_PASSWORD_HASH, Out, Phase, postal_columns};
@@ -76,8 +77,12 @@ pub(crate) fn profile(plan: &Plan, id: i64) -> Result<Profile, SeedError> {
     })
 }
 
-/// Writes users and their addresses.
-pub(crate) fn users(plan: &Plan, out: &mut Out<'_>) -> Result<(), SeedError> {
+/// Writes users, their addresses and the customer group of those in one.
+pub(crate) fn users(
+    plan: &Plan,
+    groups: &CustomerGroups,
+    out: &mut Out<'_>,
+) -> Result<(), SeedError> {
     out.start(Phase::Users);
     let mut address_id = plan.ids.addresses;
     for k in 0..plan.sizes.users {
@@ -100,6 +105,12 @@ pub(crate) fn users(plan: &Plan, out: &mut Out<'_>) -> Result<(), SeedError> {
             w.bool(*default);
             postal_columns(w, a);
             w.ts(p.created_at + Duration::minutes(n as i64));
+            w.end();
+        }
+        if let Some(group) = groups.of(plan, id) {
+            let w = out.w(Table::CustomerGroups);
+            w.int(id);
+            w.text(group.as_str());
             w.end();
         }
         if !out.done() {

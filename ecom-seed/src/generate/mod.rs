@@ -9,6 +9,7 @@ mod accounts;
 mod carts;
 mod catalog;
 mod orders;
+mod price_book;
 pub mod rng;
 pub mod values;
 
@@ -53,7 +54,10 @@ pub enum Phase {
     Products,
     /// Collections with their products.
     Collections,
-    /// Users with their addresses.
+    /// The shop's market, tax rates, shipping zones and price lists, then each
+    /// product's list prices.
+    PriceBook,
+    /// Users with their addresses and customer groups.
     Users,
     /// Orders with their carts, lines, addresses, history, payments.
     Orders,
@@ -63,11 +67,12 @@ pub enum Phase {
 
 impl Phase {
     /// Every phase, in generation order.
-    pub const ALL: [Phase; 7] = [
+    pub const ALL: [Phase; 8] = [
         Phase::Attributes,
         Phase::Categories,
         Phase::Products,
         Phase::Collections,
+        Phase::PriceBook,
         Phase::Users,
         Phase::Orders,
         Phase::Carts,
@@ -80,6 +85,7 @@ impl Phase {
             Phase::Categories => "categories",
             Phase::Products => "products",
             Phase::Collections => "collections",
+            Phase::PriceBook => "price book",
             Phase::Users => "users",
             Phase::Orders => "orders",
             Phase::Carts => "carts",
@@ -87,13 +93,15 @@ impl Phase {
     }
 
     /// How many entities the phase generates (attribute definitions: as many as the
-    /// vocabulary has, whether or not the database already had them).
+    /// vocabulary has, whether or not the database already had them; the price book:
+    /// the shop's part, then one a product).
     pub const fn total(self, sizes: &Sizes) -> u64 {
         match self {
             Phase::Attributes => catalog::ATTRIBUTE_COUNT,
             Phase::Categories => sizes.categories,
             Phase::Products => sizes.products,
             Phase::Collections => sizes.collections,
+            Phase::PriceBook => 1 + sizes.products,
             Phase::Users => sizes.users,
             Phase::Orders => sizes.orders,
             Phase::Carts => sizes.carts,
@@ -211,10 +219,12 @@ pub fn generate(plan: &Plan, emit: &mut dyn FnMut(Batch) -> bool) -> Result<(), 
     let left = orders::stock_left(plan, &catalog)?;
     catalog::write_products(plan, &catalog, &definitions, &left, &mut out)?;
     catalog::write_collections(plan, &catalog, &mut out)?;
+    price_book::write(plan, &catalog, &mut out)?;
     if out.stopped {
         return Ok(());
     }
-    accounts::users(plan, &mut out)?;
+    let groups = price_book::CustomerGroups::draw(plan)?;
+    accounts::users(plan, &groups, &mut out)?;
     orders::orders(plan, &catalog, &mut out)?;
     carts::open_and_abandoned_carts(plan, &catalog, &mut out)?;
     out.flush();

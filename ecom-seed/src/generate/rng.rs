@@ -37,6 +37,12 @@ pub enum Stream {
     ProductMedia = 9,
     /// A collection and its products.
     Collection = 10,
+    /// A product's prices in the price lists (drawn when the price book is written).
+    ListPrices = 11,
+    /// A user's customer group.
+    CustomerGroup = 12,
+    /// The shop's own choices: the sale's window (id 0), its staff (id 1).
+    Shop = 13,
 }
 
 /// The generator of entity `id` in `stream` under `seed`.

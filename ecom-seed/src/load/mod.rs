@@ -44,10 +44,10 @@ pub struct LoadOptions {
 /// Every table the seeder can touch, for the emptiness check and `--truncate`:
 /// its own, plus those that refer to its rows (variants, orders, users).
 const ALL_TABLES: &str = "attribute_definitions, categories, products, product_variants, collections, \
-    collection_products, users, addresses, carts, cart_lines, orders, \
-    order_addresses, order_lines, order_status_history, payments, payment_events, \
-    idempotency_keys, outbox_events, sessions, price_list_entries, customer_groups, \
-    order_tax_lines";
+    collection_products, markets, tax_rates, shipping_zones, shipping_zone_areas, \
+    shipping_methods, price_lists, price_list_entries, users, addresses, customer_groups, \
+    carts, cart_lines, orders, order_addresses, order_lines, order_status_history, \
+    payments, payment_events, idempotency_keys, outbox_events, sessions, order_tax_lines";
 
 #[derive(QueryableByName)]
 struct Found {
@@ -65,6 +65,18 @@ struct Name {
 struct MaxId {
     #[diesel(sql_type = BigInt)]
     max_id: i64,
+}
+
+/// True when any of the shop's market, tax rates and shipping zones is in the
+/// database: appending writes none of them again.
+fn tax_and_shipping_defined(conn: &mut PgConnection) -> Result<bool, SeedError> {
+    let row: Found = diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM markets) OR EXISTS (SELECT 1 FROM tax_rates) \
+         OR EXISTS (SELECT 1 FROM shipping_zones) AS found",
+    )
+    .get_result(conn)
+    .map_err(SeedError::db("looking for the tax and shipping set-up"))?;
+    Ok(row.found)
 }
 
 fn table_exists(conn: &mut PgConnection, table: &str) -> Result<bool, SeedError> {
@@ -116,6 +128,11 @@ fn id_base(conn: &mut PgConnection) -> Result<IdBase, SeedError> {
         products: max_id(conn, Table::Products)?,
         variants: max_id(conn, Table::ProductVariants)?,
         collections: max_id(conn, Table::Collections)?,
+        tax_rates: max_id(conn, Table::TaxRates)?,
+        shipping_zones: max_id(conn, Table::ShippingZones)?,
+        shipping_zone_areas: max_id(conn, Table::ShippingZoneAreas)?,
+        shipping_methods: max_id(conn, Table::ShippingMethods)?,
+        price_lists: max_id(conn, Table::PriceLists)?,
         users: max_id(conn, Table::Users)?,
         addresses: max_id(conn, Table::Addresses)?,
         carts: max_id(conn, Table::Carts)?,
@@ -183,14 +200,23 @@ fn copy_chunk(conn: &mut PgConnection, chunk: &Chunk) -> Result<usize, diesel::r
                     options,
                     attributes,
                     images,
+                    tax_class,
                 )
             )
         }
         Table::ProductVariants => copy!(product_variants),
         Table::Collections => copy!(collections),
         Table::CollectionProducts => copy!(collection_products),
+        Table::Markets => copy!(markets),
+        Table::TaxRates => copy!(tax_rates),
+        Table::ShippingZones => copy!(shipping_zones),
+        Table::ShippingZoneAreas => copy!(shipping_zone_areas),
+        Table::ShippingMethods => copy!(shipping_methods),
+        Table::PriceLists => copy!(price_lists),
+        Table::PriceListEntries => copy!(price_list_entries),
         Table::Users => copy!(users),
         Table::Addresses => copy!(addresses),
+        Table::CustomerGroups => copy!(customer_groups),
         Table::Carts => copy!(carts),
         Table::CartLines => copy!(cart_lines),
         Table::Orders => {
@@ -312,6 +338,7 @@ pub fn load(
             Existing::Append => {
                 plan.ids = id_base(conn)?;
                 plan.defined_attributes = defined_attributes(conn)?;
+                plan.tax_and_shipping_defined = tax_and_shipping_defined(conn)?;
             }
         }
         let mut sink = PgSink {

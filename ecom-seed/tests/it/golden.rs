@@ -7,18 +7,26 @@ use ecom_seed::{Checksum, Table};
 /// releases, not only within one process. A change that alters generated data on
 /// purpose updates these in the same commit, and says so: the failing
 /// `the_small_preset_writes_the_committed_bytes` prints them.
-pub const GOLDEN: [(u64, [&str; 16], &str); 2] = [
+pub const GOLDEN: [(u64, [&str; 24], &str); 2] = [
     (
         7,
         [
             "70b751da4b65d0c6bb6d207bcc52ba1ac4af63c263f89b4be6f21d288cbc0e35",
             "ad23f4c88701a3ed733e47ba5529400ec6d1348512a3ade7b82093bcb91ae9a5",
-            "ea3d372ed191910fa55152e0d17c2df6da0b58942b9080d7d771e6e029a947f7",
+            "370a19e3ff821ea4109f06089118444e846995f02c494da55be2b62c181bbc86",
             "f74edf25f1f94a9f512bea3e4dbe76d6058e23eca3d59aa1789b51212fb05723",
             "b7c5089b6db4913ba00de5c3e6dbe61bc1d07c88cf117e39f2cb9107ae1334c0",
             "09efc48f9a146fd9026f2af6ba42d7ed33b81d483cecef5242b8bb5a813c5c5d",
+            "e922e917ca15368f613b67862ea65210e3cd9223c3e01f3d22cfaf47138e6136",
+            "9af3431a4d390991aadca352c5ed6fedd053183c1939069b1f00b36f35ec4e75",
+            "094f651c92a7620cbd49285d3b9a5c0e545634c9af2f126cb91d6b89059b47fe",
+            "4027498ee5a510cf9aa51948aba4b28fc85eb9c6e9b29f84ea010574ebce8096",
+            "2060750e84d4ba92b00d13751df5e3afda80729f044a68035b8ecb9c0950d627",
+            "f8c379d5ac310bb66bf656813de0be37620e9f867e51af5c534127a1d6a34a29",
+            "86801c07650d43b63f96792d4b48e7152f359f0a4d785d7bf46c49d4028805af",
             "a37d4331cf8907a556f7c93f5ce25b5d498b334f22b62d5fd8fb188d2703d8f1",
             "a5e46b8444bd1b375cd7d8d7497b895e4605f7b60cc71e802d1039a948fa75fa",
+            "a9411dc40cfe3d865f294fc95a33712f7ae96e42ebbe41df6f6a73a8659d5548",
             "a486d5a67bef5ee73037560e4b8b40c3ec23e8d83c660da9b7f732d3ac4009b6",
             "153b4221076932c2f5fc0144f987c012b9ac2242f129d226d81f8f00234e6b19",
             "5cb6867a1dcbb6e72e00f9dff75051c90b3e80b7600ce608f74c24657f8a33f5",
@@ -28,19 +36,27 @@ pub const GOLDEN: [(u64, [&str; 16], &str); 2] = [
             "316fcb9fa861f7de197a34c3ab11ab3c65c116f32f011a41393ac8361b7b0f0e",
             "2b5e48dfe762e92209edd9d0385b1ecb4d874be09f6ad0b736f3b9e995c03959",
         ],
-        "05a54cadcadcaceb52dfdf6dc75d5f99dc3f023e27be249e708220f54e09afae",
+        "0045eb29e3e91dbd9d5ca3f52f7fe5e77d2a3954abd8ed0efc0984063a78b5fb",
     ),
     (
         11,
         [
             "70b751da4b65d0c6bb6d207bcc52ba1ac4af63c263f89b4be6f21d288cbc0e35",
             "ca174f128769ac6bbb2d1c725af075c257ebcb0f2da34e5914d393679d5f11f7",
-            "5646bb70213fdd51674c098978b5db332abed11700337008aa5c50e75593949e",
+            "f910dd77301f51f1b1fc4ff463372a2e23b5cec4715742eb677429cd7c1e073b",
             "dcd4c79b9ba1ca3e622dbec7ededd2bd22a2c65d2e855afe43d8f42c878e2cbc",
             "652fcc643ac922e0b35bd13e243a2120a11b856ff40c0a4ef0a760ba2d2b315f",
             "098d103618b005c022593c90d3618e01f4a7ff681b0d243b4d9c7446095b2d9b",
+            "e922e917ca15368f613b67862ea65210e3cd9223c3e01f3d22cfaf47138e6136",
+            "9af3431a4d390991aadca352c5ed6fedd053183c1939069b1f00b36f35ec4e75",
+            "094f651c92a7620cbd49285d3b9a5c0e545634c9af2f126cb91d6b89059b47fe",
+            "4027498ee5a510cf9aa51948aba4b28fc85eb9c6e9b29f84ea010574ebce8096",
+            "2060750e84d4ba92b00d13751df5e3afda80729f044a68035b8ecb9c0950d627",
+            "b0a068f0c0e07202e258ea3416d1c4f6b44f3085824b91f2baec0eb19fa91c26",
+            "783c7984f3fa2897a3fd9349d61d0156aaee0a6403a50378df6d8097e0060e6c",
             "4e7ec7d231ba3c732362093c93ae07abe622b8c972bbccb6d964aac655812140",
             "c4d924a22ea0e03561edd398a4307a0ce0e5c15014868546cbbc302ca381ee3f",
+            "734ff585e78852b72280657bf96be4afb41b7d0f4526e44f8b759939e21fa232",
             "9272c1adf6e4e048ee4c92e3208f10fe5668eda12a27dc2239f45fb2fee04433",
             "1f57bd6556d44d15f0b8f5becca9b52fc049ef3f29ffb4e18699ad4f99b98126",
             "3ec8a3ba23b7433085bf7f63c3035c022d3a698626a023bc016763edbc294359",
@@ -50,7 +66,7 @@ pub const GOLDEN: [(u64, [&str; 16], &str); 2] = [
             "672061caa768b977a3bf58cbf08c54e6d4abb23df56d754e09d07eda84b5637a",
             "e7dde89cbe322544d54d5a7bf0f17a5007a1db0ec829767e30c63caa3dc27a34",
         ],
-        "7dd0264a2c6463c2a7db09c1f7dd34daecca0c71de60add3b382c1c589c54f64",
+        "00052ab550369cc8562c7d8b650cff1843be65a92e7133d4bc10599971014381",
     ),
 ];
 

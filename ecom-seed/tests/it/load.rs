@@ -228,6 +228,31 @@ fn the_reconciliation_query_catches_a_broken_rule() {
     ] {
         assert!(whats.contains(&what), "{what}: {whats:?}");
     }
+
+    // The price book: staff prices in another currency than the variants', a group
+    // no list is for, an order shipped where no zone and no rate reaches, express
+    // priced in pounds by a method in euros.
+    for sql in [
+        "UPDATE price_lists SET currency = 'USD' WHERE customer_group = 'staff'",
+        "INSERT INTO customer_groups (user_id, customer_group) VALUES (1, 'vip')",
+        "UPDATE order_addresses SET country = 'JP', region = NULL \
+         WHERE order_id = 1 AND kind = 'shipping'",
+        "UPDATE shipping_methods SET rate = jsonb_set(rate, '{price,currency}', '\"GBP\"') \
+         WHERE id = (SELECT min(id) FROM shipping_methods WHERE code = 'express')",
+    ] {
+        diesel::sql_query(sql).execute(&mut conn).unwrap();
+    }
+    let broken = violations(&mut conn);
+    let whats: Vec<&str> = broken.iter().map(|v| v.what.as_str()).collect();
+    for what in [
+        "price list entry of a variant priced in another currency than the list",
+        "customer group no price list is for",
+        "shipping address in no shipping zone",
+        "ordered goods without a tax rate where and when they were ordered",
+        "shipping method priced in another currency, or its weight bands not lightest first",
+    ] {
+        assert!(whats.contains(&what), "{what}: {whats:?}");
+    }
 }
 
 #[test]

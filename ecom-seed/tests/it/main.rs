@@ -8,6 +8,7 @@ mod determinism;
 mod golden;
 mod load;
 mod merchandise;
+mod price_book;
 
 use std::process::Command;
 
@@ -78,8 +79,9 @@ pub fn checksum_of(mut rows: impl FnMut(Table) -> Vec<u8>) -> Checksum {
 }
 
 /// Columns stored as `numeric(19,4)`: read back at the currency's scale, as written.
-const MONEY: [&str; 10] = [
+const MONEY: [&str; 11] = [
     "price",
+    "free_from",
     "subtotal",
     "shipping",
     "tax",
@@ -95,6 +97,10 @@ const MONEY: [&str; 10] = [
 fn generation_order(table: Table) -> &'static str {
     match table {
         Table::CollectionProducts => "collection_id, position",
+        Table::Markets => "currency",
+        // A product's entries by variant, then list and tier.
+        Table::PriceListEntries => "variant_id, price_list_id, min_quantity",
+        Table::CustomerGroups => "user_id, customer_group",
         Table::CartLines => "cart_id, variant_id",
         // Each order's shipping address is written before its billing one.
         Table::OrderAddresses => "order_id, kind DESC",

@@ -161,3 +161,62 @@ WHERE p.facets IS DISTINCT FROM d.facets
    OR EXISTS (SELECT 1 FROM unnest('{a,b,c,d}'::"char"[]) AS w (weight)
               WHERE strip(ts_filter(p.search, ARRAY[w.weight]))
                     IS DISTINCT FROM strip(ts_filter(d.search, ARRAY[w.weight])))
+UNION ALL
+-- The price book. One shop, one currency: every list's prices are in the currency
+-- its variants are priced in.
+SELECT 'price list entry of a variant priced in another currency than the list', e.variant_id
+FROM price_list_entries e JOIN price_lists l ON l.id = e.price_list_id
+JOIN product_variants v ON v.id = e.variant_id
+WHERE v.currency <> l.currency
+UNION ALL
+SELECT 'customer group no price list is for', g.user_id
+FROM customer_groups g
+WHERE NOT EXISTS (SELECT 1 FROM price_lists l WHERE l.customer_group = g.customer_group)
+UNION ALL
+-- The exclusion constraint's rule, checked again as the domain's TaxTable checks it.
+SELECT 'tax rates of one country, region and class overlap', a.id
+FROM tax_rates a JOIN tax_rates b
+  ON a.id < b.id AND a.country = b.country AND a.region IS NOT DISTINCT FROM b.region
+ AND a.class = b.class
+ AND tstzrange(a.valid_from, a.valid_until) && tstzrange(b.valid_from, b.valid_until)
+UNION ALL
+SELECT 'shipping address in no shipping zone', x.id
+FROM (SELECT order_id, country, region FROM order_addresses WHERE kind = 'shipping'
+      UNION ALL
+      SELECT id, country, region FROM addresses WHERE kind = 'shipping') x (id, country, region)
+WHERE NOT EXISTS (SELECT 1 FROM shipping_zone_areas a
+                  WHERE a.country = x.country AND (a.region IS NULL OR a.region = x.region))
+UNION ALL
+-- As TaxTable::rate finds one: the region's own, else the country's; a zero class
+-- without a rate is 0 %, an exempt one has none.
+SELECT DISTINCT 'ordered goods without a tax rate where and when they were ordered', o.id
+FROM orders o
+JOIN order_addresses a ON a.order_id = o.id AND a.kind = 'shipping'
+JOIN order_lines l ON l.order_id = o.id
+JOIN product_variants v ON v.id = l.variant_id JOIN products p ON p.id = v.product_id
+WHERE p.tax_class IN ('standard', 'reduced')
+  AND NOT EXISTS (SELECT 1 FROM tax_rates r
+                  WHERE r.country = a.country AND (r.region IS NULL OR r.region = a.region)
+                    AND r.class = p.tax_class AND r.valid_from <= o.created_at
+                    AND (r.valid_until IS NULL OR o.created_at < r.valid_until))
+UNION ALL
+SELECT 'shipping zone covers a country without a standard tax rate today', a.zone_id
+FROM shipping_zone_areas a
+WHERE NOT EXISTS (SELECT 1 FROM tax_rates r
+                  WHERE r.country = a.country AND r.class = 'standard'
+                    AND (r.region IS NULL OR a.region IS NULL OR r.region = a.region)
+                    AND r.valid_from <= now() AND (r.valid_until IS NULL OR now() < r.valid_until))
+UNION ALL
+SELECT 'shipping method priced in another currency, or its weight bands not lightest first', m.id
+FROM shipping_methods m
+WHERE CASE m.rate ->> 'type'
+    WHEN 'flat' THEN m.rate -> 'price' ->> 'currency' IS DISTINCT FROM m.currency::text
+    ELSE coalesce(jsonb_array_length(m.rate -> 'bands'), 0) = 0
+      OR EXISTS (SELECT 1 FROM jsonb_array_elements(m.rate -> 'bands') b
+                 WHERE b -> 'price' ->> 'currency' IS DISTINCT FROM m.currency::text)
+      OR EXISTS (SELECT 1
+                 FROM jsonb_array_elements(m.rate -> 'bands') WITH ORDINALITY AS x (band, n)
+                 JOIN jsonb_array_elements(m.rate -> 'bands') WITH ORDINALITY AS y (band, n)
+                   ON y.n = x.n + 1
+                 WHERE (y.band ->> 'up_to_grams')::bigint <= (x.band ->> 'up_to_grams')::bigint)
+END

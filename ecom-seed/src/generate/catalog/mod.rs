@@ -28,12 +28,14 @@ use ecom_domain::catalog::{
 };
 use ecom_domain::ids::{CategoryId, ProductId, VariantId};
 use ecom_domain::money::Money;
+use ecom_domain::pricing::TaxClass;
 use ecom_domain::values::{Description, OptionName, OptionValue, ProductName, Sku};
 use rand::RngExt;
 use rust_decimal::Decimal;
 
 use self::axes::Pick;
 use self::goods::{Goods, Offer};
+use super::price_book::tax_class_of_department;
 use super::rng::{SeedRng, Stream, rng_for};
 use super::{Out, Phase, values};
 use crate::SeedError;
@@ -84,6 +86,8 @@ pub(crate) struct CategoryInfo {
     pub department: String,
     /// What its department sells.
     goods: Goods,
+    /// What its department's products pay tax as.
+    tax_class: TaxClass,
 }
 
 /// Writes the category tree; returns what products need of it.
@@ -97,11 +101,12 @@ pub(crate) fn categories(plan: &Plan, out: &mut Out<'_>) -> Result<Vec<CategoryI
     for k in 0..n {
         let id = plan.ids.categories + k as i64 + 1;
         let mut rng = rng_for(plan.seed, Stream::Category, id);
-        let (parent, name, department, goods) = if k < roots {
+        let (parent, name, department, goods, tax_class) = if k < roots {
             let name = values::department_name(k)?;
             let department = name.as_str().to_owned();
-            let goods = Goods::of_department(values::department_base(k));
-            (None, name, department, goods)
+            let base = values::department_base(k);
+            let goods = Goods::of_department(base);
+            (None, name, department, goods, tax_class_of_department(base))
         } else {
             let parent = &infos[rng.random_range(0..infos.len())];
             let name = values::subcategory_name(&mut rng, &parent.department)?;
@@ -110,6 +115,7 @@ pub(crate) fn categories(plan: &Plan, out: &mut Out<'_>) -> Result<Vec<CategoryI
                 name,
                 parent.department.clone(),
                 parent.goods,
+                parent.tax_class,
             )
         };
         let slug = values::slug(name.as_str(), id)?;
@@ -125,6 +131,7 @@ pub(crate) fn categories(plan: &Plan, out: &mut Out<'_>) -> Result<Vec<CategoryI
             id,
             department,
             goods,
+            tax_class,
         });
         if !out.done() {
             break;
@@ -142,6 +149,8 @@ struct Listed {
     status: ProductStatus,
     created_at: DateTime<Utc>,
     goods: Goods,
+    /// Its department's.
+    tax_class: TaxClass,
     /// Its variants' SKUs without their option codes: `FAS-000042`.
     stem: Sku,
     /// Its option types, each with the values it offers; none for one form.
@@ -253,6 +262,7 @@ impl Catalog {
             status,
             created_at,
             goods,
+            tax_class: cat.tax_class,
             stem: values::sku(&cat.department, id)?,
             variants: self.variants.len()..self.variants.len(),
             offers,
@@ -305,6 +315,21 @@ impl Catalog {
     /// The id of the variant at `v`.
     pub(crate) fn variant_id(&self, v: usize) -> i64 {
         self.variant_ids_after + v as i64 + 1
+    }
+
+    /// The id of the product at `p`.
+    pub(crate) fn product_id(&self, p: usize) -> i64 {
+        self.products[p].id
+    }
+
+    /// The positions of the variants of the product at `p`.
+    pub(crate) fn variants_of(&self, p: usize) -> Range<usize> {
+        self.products[p].variants.clone()
+    }
+
+    /// The price of the variant at `v`: its own, in the shop's currency.
+    pub(crate) fn variant_price(&self, v: usize) -> Money {
+        self.variants[v].price
     }
 
     /// Every variant's stock before any order, in order.
@@ -492,6 +517,7 @@ pub(crate) fn write_products(
         w.text(&jsonb::product_options(&product.options));
         w.text(&jsonb::attributes(&attributes)?);
         w.text(&jsonb::images(&images)?);
+        w.text(listed.tax_class.as_str());
         w.end();
         for (v, variant) in listed.variants.clone().zip(&product.variants) {
             let attributes =
@@ -576,6 +602,22 @@ mod tests {
             }
         }
         assert_eq!(skus.len(), catalog.variant_count());
+    }
+
+    #[test]
+    fn books_pay_the_reduced_rate_and_the_small_preset_s_other_goods_the_standard_one() {
+        let catalog = small_catalog();
+        let mut books = 0;
+        for listed in &catalog.products {
+            let expected = if listed.stem.as_str().starts_with("BOO-") {
+                books += 1;
+                TaxClass::Reduced
+            } else {
+                TaxClass::Standard
+            };
+            assert_eq!(listed.tax_class, expected, "{}", listed.name);
+        }
+        assert!(books > 20, "{books}");
     }
 
     #[test]
