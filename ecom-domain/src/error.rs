@@ -198,6 +198,12 @@ pub enum DomainError {
     /// The chosen shipping method does not take the cart.
     #[error("shipping method {0} does not take this cart")]
     ShippingUnavailable(crate::values::Slug),
+    /// A coupon code refused, or codes that could not be made.
+    #[error(transparent)]
+    Coupon(#[from] crate::promotion::CouponError),
+    /// A promotion the rules refuse.
+    #[error(transparent)]
+    Promotion(#[from] crate::promotion::PromotionError),
 }
 
 impl DomainError {
@@ -272,6 +278,7 @@ impl From<PricingError> for DomainError {
                 class,
             },
             PricingError::ShippingUnavailable(code) => DomainError::ShippingUnavailable(code),
+            PricingError::Coupon(err) => DomainError::Coupon(err),
         }
     }
 }

@@ -61,6 +61,8 @@ typed_ids! {
     ShippingZoneId;
     /// Identifies a [`ShippingMethod`](crate::pricing::ShippingMethod).
     ShippingMethodId;
+    /// Identifies a [`Promotion`](crate::promotion::Promotion).
+    PromotionId;
     /// Identifies a [`User`](crate::account::User).
     UserId;
     /// Identifies an [`Address`](crate::account::Address).

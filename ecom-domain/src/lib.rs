@@ -11,6 +11,7 @@ pub mod order;
 pub mod password;
 pub mod payment;
 pub mod pricing;
+pub mod promotion;
 pub mod repo;
 pub mod rules;
 pub mod values;
@@ -95,14 +96,14 @@ pub mod prelude {
         AccountRepository, AddressChoice, Caller, CartRepository, CatalogReader, CatalogRepository,
         Checkout, CheckoutRepository, CheckoutRequest, CustomerRepository, OrderCursor,
         OrderDetails, OrderReader, OrderRepository, OrderSummary, PaymentOutcome,
-        PaymentRepository, PlaceOrder, RepoError, Session, SessionRepository,
+        PaymentRepository, PlaceOrder, PromotionRepository, RepoError, Session, SessionRepository,
     };
     pub use crate::values::{
         AltText, AttributeName, AttributeText, AttributeUnit, CategoryName, CollectionName,
-        CountryCode, Description, Email, Gtin, GtinError, GuestToken, IdempotencyKey, MediaUrl,
-        OptionName, OptionValue, PersonName, PostalAddress, PriceListName, ProductName,
-        ProviderName, ProviderRef, Quantity, RawAddress, Reason, SessionToken, ShippingMethodName,
-        ShippingZoneName, Sku, Slug, TaxRateName, TokenDigest, ValidationError,
+        CountryCode, CouponCode, Description, Email, Gtin, GtinError, GuestToken, IdempotencyKey,
+        MediaUrl, OptionName, OptionValue, PersonName, PostalAddress, PriceListName, ProductName,
+        PromotionName, ProviderName, ProviderRef, Quantity, RawAddress, Reason, SessionToken,
+        ShippingMethodName, ShippingZoneName, Sku, Slug, TaxRateName, TokenDigest, ValidationError,
     };
 }
 
@@ -165,7 +166,15 @@ mod layers {
     /// Bottom to top, in layers; a file imports only files listed before it.
     const LAYERS: &[&[&str]] = &[
         &["values", "ids", "money", "password", "webhook"],
-        &["account", "catalog", "cart", "pricing", "order", "payment"],
+        &[
+            "account",
+            "catalog",
+            "cart",
+            "promotion",
+            "pricing",
+            "order",
+            "payment",
+        ],
         &["error"],
         &["repo", "rules"],
         &["memory"],

@@ -251,6 +251,15 @@ pub enum Customer {
 }
 
 impl Customer {
+    /// Who a use of a coupon code counts against, as the stores keep it: the user
+    /// (`user:42`), or the guest's e-mail address (`guest:ada@example.com`).
+    pub fn key(&self) -> String {
+        match self {
+            Customer::User(user) => format!("user:{user}"),
+            Customer::Guest(email) => format!("guest:{}", email.normalized()),
+        }
+    }
+
     /// The registered user, if the customer is one.
     pub fn user(&self) -> Option<UserId> {
         match self {

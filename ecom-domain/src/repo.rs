@@ -30,9 +30,10 @@ use crate::pricing::{
     PriceBook, PriceEntry, PriceList, Quote, ShippingMethod, ShippingOption, ShippingZone,
     TaxClass, TaxRate,
 };
+use crate::promotion::{Coupon, NewCoupons, NewPromotion, Promotion};
 use crate::values::{
-    CountryCode, Email, IdempotencyKey, PostalAddress, ProviderName, ProviderRef, Quantity,
-    SessionToken, Sku, Slug, TokenDigest,
+    CountryCode, CouponCode, Email, IdempotencyKey, PostalAddress, ProviderName, ProviderRef,
+    Quantity, SessionToken, Sku, Slug, TokenDigest,
 };
 
 /// The error every repository method returns: a domain outcome or a store failure.
@@ -207,6 +208,22 @@ pub trait PriceBookRepository {
     -> Result<Quote, Self::Error>;
 }
 
+/// Promotions and their coupon codes: the back office's.
+pub trait PromotionRepository {
+    /// The error type.
+    type Error: RepoError;
+
+    /// Creates a promotion ([`NewPromotion::checked`] rules).
+    fn create_promotion(&self, new: NewPromotion) -> Result<Promotion, Self::Error>;
+    /// Every promotion, by id.
+    fn promotions(&self) -> Result<Vec<Promotion>, Self::Error>;
+    /// Creates codes of a promotion: the ones given (each new), or random ones
+    /// (unique); returns them, in the order given.
+    fn create_coupons(&self, new: NewCoupons) -> Result<Vec<CouponCode>, Self::Error>;
+    /// One code, with its uses.
+    fn coupon(&self, code: &CouponCode) -> Result<Coupon, Self::Error>;
+}
+
 /// The most customer groups one user is in.
 pub const MAX_GROUPS: usize = 20;
 
@@ -319,9 +336,14 @@ pub struct CheckoutRequest {
     /// The payment provider to create the pending payment with.
     pub provider: ProviderName,
     /// The shipping method chosen (one of the cart's shipping options): the order
-    /// is priced from the price book, with per-line tax and an invoice. `None`:
-    /// priced by the store's flat rules ([`StoreRules::pricing`](crate::rules::StoreRules::pricing)).
+    /// is priced from the price book, with per-line tax, promotions and an
+    /// invoice. `None`: priced by the store's flat rules
+    /// ([`StoreRules::pricing`](crate::rules::StoreRules::pricing)), no promotions.
     pub shipping_method: Option<Slug>,
+    /// Coupon codes (at most [`MAX_CODES_PER_CHECKOUT`](crate::promotion::MAX_CODES_PER_CHECKOUT),
+    /// distinct): each must apply, or the checkout is refused with the reason
+    /// ([`CouponError`](crate::promotion::CouponError)).
+    pub coupon_codes: Vec<CouponCode>,
     /// Repeat the call with the same key and get the same order back.
     pub idempotency_key: IdempotencyKey,
 }
@@ -384,6 +406,10 @@ impl CheckoutRequest {
         if let Some(method) = &self.shipping_method {
             field(b"method");
             field(method.as_str().as_bytes());
+        }
+        for code in &self.coupon_codes {
+            field(b"coupon");
+            field(code.as_str().as_bytes());
         }
         h.finalize().into()
     }
@@ -608,6 +634,8 @@ pub struct PlaceOrder {
     pub provider: ProviderName,
     /// The shipping method chosen ([`CheckoutRequest::shipping_method`]).
     pub shipping_method: Option<Slug>,
+    /// Coupon codes ([`CheckoutRequest::coupon_codes`]).
+    pub coupon_codes: Vec<CouponCode>,
     /// Repeat the call with the same key and get the same order back; the key is
     /// the customer's own, no other customer's key can meet it.
     pub idempotency_key: IdempotencyKey,

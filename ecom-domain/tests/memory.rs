@@ -96,6 +96,7 @@ fn request(cart: CartId, key: &str) -> CheckoutRequest {
         guest_email: Some(Email::parse("guest@example.com").unwrap()),
         provider: ProviderName::parse("test").unwrap(),
         shipping_method: None,
+        coupon_codes: vec![],
         idempotency_key: IdempotencyKey::parse(key).unwrap(),
     }
 }
@@ -777,6 +778,7 @@ fn run_op(
                     guest_email: Some(Email::parse("guest@example.com").unwrap()),
                     provider: ProviderName::parse("test").unwrap(),
                     shipping_method: None,
+                    coupon_codes: vec![],
                     idempotency_key: IdempotencyKey::parse(&format!("key-{key}")).unwrap(),
                 },
             )

@@ -161,6 +161,7 @@ pub(crate) fn store_checkouts(
             guest_email: Some(email.clone()),
             provider: provider.clone(),
             shipping_method: method.clone(),
+            coupon_codes: vec![],
             idempotency_key: IdempotencyKey::parse(&format!("store-{batch}-{i}"))
                 .map_err(|e| e.to_string())?,
         };

@@ -134,6 +134,7 @@ impl Shop<'_> {
             guest_email: Some(Email::parse("grace@example.com")?),
             provider: ProviderName::parse("test-provider")?,
             shipping_method: None,
+            coupon_codes: vec![],
             idempotency_key: IdempotencyKey::parse(&format!("refund-demo-{run}-{n}"))?,
         })?;
         authorize_and_capture(store, &done)?;

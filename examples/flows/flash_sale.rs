@@ -117,6 +117,7 @@ fn race_to_checkout(
                         guest_email: Some(Email::parse(&format!("buyer{buyer}@example.com"))?),
                         provider: ProviderName::parse("test-provider")?,
                         shipping_method: None,
+                        coupon_codes: vec![],
                         idempotency_key: IdempotencyKey::parse(&format!("flash-{run}-{buyer}"))?,
                     })
                 })

@@ -180,6 +180,7 @@ fn check_out_twice(
         guest_email: None,
         provider: ProviderName::parse("test-provider")?,
         shipping_method: None,
+        coupon_codes: vec![],
         idempotency_key: IdempotencyKey::parse(&format!("checkout-{run}"))?,
     };
     let placed = store.checkout(&request)?;

@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ecom_domain::prelude::*;
 use ecom_domain::pricing::{PriceListError, TaxError};
+use ecom_domain::promotion::CouponError;
 use ecom_store::StoreError;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -170,6 +171,24 @@ fn status_and_code(err: &DomainError) -> (StatusCode, &'static str) {
         DomainError::NoPrice { .. } => (S::UNPROCESSABLE_ENTITY, "no_price"),
         DomainError::ShippingUnavailable(_) => (S::UNPROCESSABLE_ENTITY, "shipping_unavailable"),
         DomainError::NoTaxRate { .. } => (S::UNPROCESSABLE_ENTITY, "no_tax_rate"),
+        // A code that does not exist, or not (yet, or any more) for this cart: the
+        // request is what is wrong. A code used up, by all or by this customer: the
+        // data is in the way, as stock is.
+        DomainError::Coupon(err) => match err {
+            CouponError::Exhausted(_) => (S::CONFLICT, "coupon_exhausted"),
+            CouponError::CustomerLimit(_) => (S::CONFLICT, "coupon_customer_limit"),
+            CouponError::Taken(_) => (S::CONFLICT, "coupon_taken"),
+            CouponError::Unknown(_) => (S::UNPROCESSABLE_ENTITY, "coupon_unknown"),
+            CouponError::Expired(_) => (S::UNPROCESSABLE_ENTITY, "coupon_expired"),
+            CouponError::NotYetValid(_) => (S::UNPROCESSABLE_ENTITY, "coupon_not_yet_valid"),
+            CouponError::WrongCurrency { .. } => (S::UNPROCESSABLE_ENTITY, "coupon_wrong_currency"),
+            CouponError::NotApplicable { .. } => (S::UNPROCESSABLE_ENTITY, "coupon_not_applicable"),
+            CouponError::TooMany { .. }
+            | CouponError::Count(_)
+            | CouponError::Limit
+            | CouponError::Pattern => (S::UNPROCESSABLE_ENTITY, "invalid_coupons"),
+        },
+        DomainError::Promotion(_) => (S::UNPROCESSABLE_ENTITY, "invalid_promotion"),
         DomainError::CategoryCycle { .. } | DomainError::ConcurrentUpdate { .. } => {
             (S::CONFLICT, "conflict")
         }

@@ -349,6 +349,9 @@ pub(super) struct CheckoutBody {
     /// options): the order is priced from the price book, with per-line tax and
     /// an invoice. Without one, the shop's flat rules price it.
     shipping_method: Option<String>,
+    /// Coupon codes, case-insensitive, up to 5: each must apply (with a shipping
+    /// method), or the checkout is refused with the reason.
+    coupon_codes: Option<Vec<String>>,
 }
 
 impl CheckoutBody {
@@ -373,9 +376,24 @@ impl CheckoutBody {
                 .as_deref()
                 .map(Slug::parse)
                 .transpose()?,
+            coupon_codes: coupon_codes(self.coupon_codes.unwrap_or_default())?,
             idempotency_key,
         })
     }
+}
+
+/// The codes of a checkout body: at most
+/// [`MAX_CODES_PER_CHECKOUT`](ecom_domain::promotion::MAX_CODES_PER_CHECKOUT),
+/// counted before any is parsed.
+fn coupon_codes(raw: Vec<String>) -> Result<Vec<CouponCode>, ApiError> {
+    let max = ecom_domain::promotion::MAX_CODES_PER_CHECKOUT;
+    if raw.len() > max {
+        return Err(DomainError::from(ecom_domain::promotion::CouponError::TooMany { max }).into());
+    }
+    Ok(raw
+        .iter()
+        .map(|c| CouponCode::parse(c))
+        .collect::<Result<_, _>>()?)
 }
 
 /// What the provider reports.

@@ -9,6 +9,7 @@ use crate::ids::{OrderId, OrderRef};
 use crate::order::{Order, OrderEvent, OrderLine, OrderStatus, StatusChange};
 use crate::payment::Payment;
 use crate::pricing::Destination;
+use crate::promotion::codes_need_a_method;
 use crate::repo::{Checkout, CheckoutRepository, CheckoutRequest};
 use crate::rules::IDEMPOTENCY_RETENTION;
 
@@ -139,14 +140,17 @@ impl MemoryStore {
                     cart.id,
                     &Destination::of(&shipping_address),
                     code,
+                    &request.coupon_codes,
                     self.rules.tax_rates.as_deref(),
                     now,
                 )?
                 .into_draft(),
-            None => self
-                .rules
-                .pricing
-                .price(cart.currency, &lines, shipping_address.country())?,
+            None => {
+                codes_need_a_method(&request.coupon_codes)?;
+                self.rules
+                    .pricing
+                    .price(cart.currency, &lines, shipping_address.country())?
+            }
         };
         let units: Vec<_> = lines.iter().map(|(s, q)| (&s.variant, *q)).collect();
         ensure_in_stock(&units)?;
@@ -170,6 +174,9 @@ impl MemoryStore {
             history: vec![StatusChange::placed(now)],
             created_at: now,
         };
+        if let Some(invoice) = &draft.invoice {
+            s.redeem(order.id, &order.customer, &invoice.promotions)?;
+        }
         let payment = Payment::new(
             s.next(),
             order.id,

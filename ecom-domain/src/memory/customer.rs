@@ -243,7 +243,14 @@ impl CustomerRepository for MemoryStore {
     ) -> Result<Quote, DomainError> {
         self.read(|s| {
             let id = owned_cart(s, caller(s, who)?, cart)?;
-            s.quote_for_checkout(id, to, code, self.rules.tax_rates.as_deref(), Utc::now())
+            s.quote_for_checkout(
+                id,
+                to,
+                code,
+                &[],
+                self.rules.tax_rates.as_deref(),
+                Utc::now(),
+            )
         })
     }
 
@@ -258,6 +265,7 @@ impl CustomerRepository for MemoryStore {
                 guest_email: order.guest_email.clone(),
                 provider: order.provider.clone(),
                 shipping_method: order.shipping_method.clone(),
+                coupon_codes: order.coupon_codes.clone(),
                 idempotency_key: order.idempotency_key.clone(),
             };
             self.checkout_in(s, &request, &caller.key_scope())

@@ -38,6 +38,7 @@
 //!     guest_email: Some(Email::parse("ada@example.com")?),
 //!     provider: ProviderName::parse("test")?,
 //!     shipping_method: None,
+//!     coupon_codes: vec![],
 //!     idempotency_key: IdempotencyKey::parse("order-1")?,
 //! })?;
 //! assert_eq!(done.order.status, OrderStatus::PendingPayment);
@@ -54,6 +55,7 @@ mod customer;
 mod order;
 mod payment;
 mod price_book;
+mod promotion;
 mod state;
 
 use std::sync::{Mutex, MutexGuard};

@@ -10,11 +10,12 @@ use crate::ids::{CartId, PriceListId, ProductId, UserId, VariantId};
 use crate::money::Currency;
 use crate::pricing::{
     CartToPrice, Destination, ListPrice, Market, NewPriceList, NewShippingMethod, NewShippingZone,
-    PriceBook, PriceEntry, PriceList, Quote, ShippingMethod, ShippingOption, ShippingZone,
-    TaxClass, TaxRate, TaxRates, TaxTable,
+    PriceBook, PriceEntry, PriceList, Promotions, Quote, ShippingMethod, ShippingOption,
+    ShippingZone, TaxClass, TaxRate, TaxRates, TaxTable,
 };
+use crate::promotion::Offer;
 use crate::repo::{PriceBookRepository, distinct_groups};
-use crate::values::Slug;
+use crate::values::{CouponCode, Slug};
 
 use super::MemoryStore;
 
@@ -79,21 +80,42 @@ impl super::state::State {
 
 impl super::state::State {
     /// The cart quoted as a checkout prices it: to `to` by the method `code`, at
-    /// `at`, with the rates of `taxes` (the book's when `None`).
+    /// `at`, with the rates of `taxes` (the book's when `None`), the automatic
+    /// promotions and those of `codes`.
     pub(super) fn quote_for_checkout(
         &self,
         cart: CartId,
         to: &Destination,
         code: &Slug,
+        codes: &[CouponCode],
         taxes: Option<&dyn TaxRates>,
         at: DateTime<Utc>,
     ) -> Result<Quote, DomainError> {
         let (currency, lines, groups) = self.cart_to_price(cart)?;
+        let (automatic, coded) = self.offered(codes)?;
+        let offers: Vec<Offer<'_>> = automatic
+            .into_iter()
+            .map(|promotion| Offer {
+                promotion,
+                code: None,
+            })
+            .chain(coded.into_iter().map(|(promotion, code)| Offer {
+                promotion,
+                code: Some(code),
+            }))
+            .collect();
+        let variants: Vec<_> = lines.iter().map(|(item, _, _)| item.id()).collect();
+        let places = self.places(&variants)?;
         let cart = CartToPrice {
             currency,
             lines: &lines,
             groups: &groups,
             at,
+            promotions: Promotions {
+                offers: &offers,
+                places: &places,
+                groups: &groups,
+            },
         };
         let book = self.book.book()?;
         Ok(book.quote_with(&cart, to, code, taxes.unwrap_or(&book.taxes))?)
@@ -111,6 +133,7 @@ impl super::state::State {
             lines: &lines,
             groups: &groups,
             at: Utc::now(),
+            promotions: Promotions::default(),
         };
         Ok(self.book.book()?.shipping_options(&cart, to)?)
     }
@@ -247,6 +270,6 @@ impl PriceBookRepository for MemoryStore {
         to: &Destination,
         code: &Slug,
     ) -> Result<Quote, DomainError> {
-        self.read(|s| s.quote_for_checkout(cart, to, code, None, Utc::now()))
+        self.read(|s| s.quote_for_checkout(cart, to, code, &[], None, Utc::now()))
     }
 }

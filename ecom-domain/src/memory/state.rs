@@ -32,6 +32,8 @@ pub(super) struct State {
     pub(super) search_language: SearchLanguage,
     /// Prices, tax and shipping as data.
     pub(super) book: super::price_book::Book,
+    /// Promotions, coupon codes and their uses.
+    pub(super) promos: super::promotion::Promotions,
     pub(super) users: BTreeMap<UserId, User>,
     pub(super) addresses: BTreeMap<AddressId, Address>,
     pub(super) carts: BTreeMap<CartId, Cart>,
@@ -208,6 +210,7 @@ impl State {
                 let variant = self.variant_mut(line.variant_id)?;
                 variant.stock_on_hand += line.quantity.get();
             }
+            self.release_codes(id);
         }
         Ok(())
     }

@@ -8,7 +8,9 @@ use super::PricingError;
 use super::price_list::{
     PriceContext, PriceEntry, PriceList, PriceListError, check_window, unit_price,
 };
-use super::quote::{Market, Quote, QuoteLine, QuoteRequest, quote, subtotal_and_weight};
+use super::quote::{
+    Market, Promotions, Quote, QuoteLine, QuoteRequest, quote, subtotal_and_weight,
+};
 use super::shipping::{
     Area, ShippingError, ShippingMethod, ShippingOption, ShippingRate, ShippingZone, check_areas,
     check_rate, shipping_options,
@@ -177,6 +179,8 @@ pub struct CartToPrice<'a> {
     pub groups: &'a [Slug],
     /// The moment of pricing.
     pub at: DateTime<Utc>,
+    /// The promotions offered to it (none by default).
+    pub promotions: Promotions<'a>,
 }
 
 /// The data prices, tax and shipping are read from. A store may load only what a
@@ -310,6 +314,10 @@ impl PriceBook {
                 shipping: method,
                 taxes,
                 at: cart.at,
+                promotions: Promotions {
+                    groups: cart.groups,
+                    ..cart.promotions
+                },
             },
             &lines,
         )

@@ -28,8 +28,8 @@ pub use price_list::{
     PriceContext, PriceEntry, PriceList, PriceListError, PriceSource, UnitPrice, unit_price,
 };
 pub use quote::{
-    Invoice, LineTax, Market, Quote, QuoteLine, QuoteRequest, QuotedLine, QuotedShipping, TaxLine,
-    quote,
+    Invoice, LinePlace, LineTax, Market, Promotions, Quote, QuoteLine, QuoteRequest, QuotedLine,
+    QuotedShipping, TaxLine, quote,
 };
 pub use shipping::{
     Area, ShippingError, ShippingMethod, ShippingOption, ShippingRate, ShippingZone, WeightBand,
@@ -89,6 +89,18 @@ pub enum PricingError {
     /// weight).
     #[error("shipping method {0} does not take this cart")]
     ShippingUnavailable(crate::values::Slug),
+    /// A coupon code refused.
+    #[error(transparent)]
+    Coupon(#[from] crate::promotion::CouponError),
+}
+
+impl From<crate::promotion::ApplyError> for PricingError {
+    fn from(err: crate::promotion::ApplyError) -> Self {
+        match err {
+            crate::promotion::ApplyError::Coupon(e) => PricingError::Coupon(e),
+            crate::promotion::ApplyError::Money(e) => PricingError::Money(e),
+        }
+    }
 }
 
 /// Computes the tax owed on an order.
@@ -203,11 +215,15 @@ pub struct PricedLine {
 pub struct Totals {
     /// Sum of the line totals.
     pub subtotal: Money,
+    /// What promotions took off the lines (the shipping's discount is in
+    /// `shipping`, which is the charge after it).
+    pub discount: Money,
     /// Shipping fee.
     pub shipping: Money,
     /// Tax.
     pub tax: Money,
-    /// `subtotal + shipping + tax`.
+    /// `subtotal − discount + shipping + tax` with net prices, `subtotal −
+    /// discount + shipping` with gross ones (the tax is in the amounts).
     pub grand_total: Money,
 }
 
@@ -217,6 +233,7 @@ impl Totals {
         let grand_total = subtotal.checked_add(shipping)?.checked_add(tax)?;
         Ok(Totals {
             subtotal,
+            discount: Money::zero(subtotal.currency()),
             shipping,
             tax,
             grand_total,

@@ -4,14 +4,20 @@
 //! # The laws a quote keeps
 //!
 //! - Each line's `amount` is `unit_price × quantity`; the subtotal is their sum.
-//! - Each line's and the shipping's tax is computed on it and rounded half-even
-//!   ([`split`](super::split)); `net + tax = amount` with gross prices.
+//! - Promotions ([`crate::promotion`]) take a `discount` off lines (the quote's
+//!   discount is their sum) and may take the shipping charge off. The shipping
+//!   is priced on the cart's value before discounts.
+//! - Each line's tax is computed on its amount less its discount, the shipping's
+//!   on its charge, and rounded half-even ([`split`](super::split)); with gross
+//!   prices `net + tax = amount − discount`, with net ones `net = amount −
+//!   discount`.
 //! - The tax lines group the taxed lines and the shipping by [`AppliedRate`]: the
 //!   sum of their `tax` is the quote's tax, the sum of their `taxable` is the net of
 //!   what they group.
-//! - Net prices: `grand_total = subtotal + shipping + tax`. Gross prices: the tax
-//!   is contained in the amounts, so `grand_total = subtotal + shipping`, and the
-//!   quote says which ([`Market::prices_include_tax`]).
+//! - Net prices: `grand_total = subtotal − discount + shipping + tax`. Gross
+//!   prices: the tax is contained in the amounts, so `grand_total = subtotal −
+//!   discount + shipping`, and the quote says which
+//!   ([`Market::prices_include_tax`]).
 //! - The same input gives the same quote.
 
 use std::collections::BTreeMap;
@@ -23,8 +29,9 @@ use super::shipping::ShippingMethod;
 use super::tax::{AppliedRate, Destination, TaxClass, TaxRates, split};
 use super::{OrderDraft, PricedLine, PricingError, Totals};
 use crate::catalog::{OptionSelection, Sellable};
-use crate::ids::VariantId;
+use crate::ids::{CategoryId, CollectionId, VariantId};
 use crate::money::{Currency, Money};
+use crate::promotion::{AppliedPromotion, Offer, PromotionCart, PromotionLine, apply};
 use crate::values::{ProductName, Quantity, ShippingMethodName, Sku, Slug};
 
 /// Where a cart is sold: its currency, and whether its prices include tax (EU
@@ -68,9 +75,11 @@ pub struct QuotedLine {
     pub quantity: Quantity,
     /// `unit_price × quantity`.
     pub amount: Money,
-    /// Net of tax.
+    /// What promotions took off it.
+    pub discount: Money,
+    /// Net of tax, after the discount.
     pub net: Money,
-    /// Its tax.
+    /// Its tax, on the amount after the discount.
     pub tax: Money,
     /// The rate it was taxed at; `None` for an exempt product.
     pub rate: Option<AppliedRate>,
@@ -83,7 +92,7 @@ pub struct QuotedShipping {
     pub code: Slug,
     /// Its name.
     pub name: ShippingMethodName,
-    /// Its price, as the market shows it.
+    /// Its price, as the market shows it, after a promotion that took it off.
     pub amount: Money,
     /// Net of tax.
     pub net: Money,
@@ -115,6 +124,8 @@ pub struct Quote {
     pub shipping: QuotedShipping,
     /// The tax summary, by rate.
     pub tax_lines: Vec<TaxLine>,
+    /// The promotions applied, in the order they applied.
+    pub promotions: Vec<AppliedPromotion>,
     /// The totals (see the module's laws).
     pub totals: Totals,
 }
@@ -122,7 +133,9 @@ pub struct Quote {
 /// The tax of one order line, as an invoice prints it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineTax {
-    /// The line's amount net of tax.
+    /// What promotions took off the line.
+    pub discount: Money,
+    /// The line's amount after the discount, net of tax.
     pub net: Money,
     /// Its tax.
     pub tax: Money,
@@ -141,6 +154,8 @@ pub struct Invoice {
     pub shipping: QuotedShipping,
     /// The tax summary, by rate.
     pub tax_lines: Vec<TaxLine>,
+    /// The promotions applied, as they were.
+    pub promotions: Vec<AppliedPromotion>,
 }
 
 impl Quote {
@@ -159,6 +174,7 @@ impl Quote {
                 quantity: l.quantity,
                 line_total: l.amount,
                 tax: Some(LineTax {
+                    discount: l.discount,
                     net: l.net,
                     tax: l.tax,
                     rate: l.rate,
@@ -173,6 +189,7 @@ impl Quote {
                 prices_include_tax: self.market.prices_include_tax,
                 shipping: self.shipping,
                 tax_lines: self.tax_lines,
+                promotions: self.promotions,
             }),
         }
     }
@@ -190,8 +207,34 @@ pub struct QuoteRequest<'a> {
     /// Where the rates come from: the shop's [`TaxTable`](super::TaxTable), or
     /// an external engine.
     pub taxes: &'a dyn TaxRates,
-    /// The moment of pricing: which rates apply.
+    /// The moment of pricing: which rates and promotions apply.
     pub at: DateTime<Utc>,
+    /// The promotions offered, and what they need to know of the cart.
+    pub promotions: Promotions<'a>,
+}
+
+/// The promotions offered to a quote: automatic ones and those of the codes
+/// given, with what targeting needs that a [`Sellable`] does not say.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Promotions<'a> {
+    /// The offers.
+    pub offers: &'a [Offer<'a>],
+    /// Each variant's category and collections.
+    pub places: &'a [LinePlace],
+    /// The customer's groups.
+    pub groups: &'a [Slug],
+}
+
+/// Where a variant's product sits in the catalog, for promotions that target
+/// categories or collections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinePlace {
+    /// The variant.
+    pub variant: VariantId,
+    /// Its product's category.
+    pub category: CategoryId,
+    /// Its product's collections.
+    pub collections: Vec<CollectionId>,
 }
 
 /// Quotes `lines` (see the module's laws). Fails on an empty cart, a variant not
@@ -204,21 +247,28 @@ pub fn quote(request: QuoteRequest<'_>, lines: &[QuoteLine<'_>]) -> Result<Quote
         shipping,
         taxes,
         at,
+        promotions,
     } = request;
     let currency = market.currency;
     if lines.is_empty() {
         return Err(PricingError::EmptyCart);
     }
     let (subtotal, grams) = subtotal_and_weight(currency, lines)?;
-    let mut quoted = Vec::with_capacity(lines.len());
     for line in lines {
         if !line.item.is_buyable() {
             return Err(PricingError::NotOnSale(line.item.id()));
         }
+    }
+    let charge = shipping
+        .price(subtotal, grams)
+        .ok_or_else(|| PricingError::ShippingUnavailable(shipping.code.clone()))?;
+    let applied = apply_promotions(currency, lines, charge, promotions, at)?;
+    let mut quoted = Vec::with_capacity(lines.len());
+    for (line, discount) in lines.iter().zip(&applied.line_discounts) {
         let amount = line.unit_price.times(line.quantity.get())?;
         let rate = taxes.rate(destination, line.tax_class, at)?;
         let parts = split(
-            amount,
+            amount.checked_sub(*discount)?,
             rate.as_ref().map(|r| r.rate),
             market.prices_include_tax,
         )?;
@@ -230,15 +280,14 @@ pub fn quote(request: QuoteRequest<'_>, lines: &[QuoteLine<'_>]) -> Result<Quote
             unit_price: line.unit_price,
             quantity: line.quantity,
             amount,
+            discount: *discount,
             net: parts.net,
             tax: parts.tax,
             rate,
         });
     }
     quoted.sort_by_key(|l| l.variant_id);
-    let charge = shipping
-        .price(subtotal, grams)
-        .ok_or_else(|| PricingError::ShippingUnavailable(shipping.code.clone()))?;
+    let charge = charge.checked_sub(applied.shipping_discount)?;
     let shipping_rate = taxes.rate(destination, shipping.tax_class, at)?;
     let shipping_parts = split(
         charge,
@@ -255,23 +304,59 @@ pub fn quote(request: QuoteRequest<'_>, lines: &[QuoteLine<'_>]) -> Result<Quote
     };
     let tax_lines = tax_lines(currency, &quoted, &shipping)?;
     let tax = Money::sum(currency, tax_lines.iter().map(|t| &t.tax))?;
-    let totals = if market.prices_include_tax {
-        Totals {
-            subtotal,
-            shipping: charge,
-            tax,
-            grand_total: subtotal.checked_add(charge)?,
-        }
-    } else {
-        Totals::from_parts(subtotal, charge, tax)?
+    let discount = Money::sum(currency, applied.line_discounts.iter())?;
+    let goods = subtotal.checked_sub(discount)?.checked_add(charge)?;
+    let totals = Totals {
+        subtotal,
+        discount,
+        shipping: charge,
+        tax,
+        grand_total: if market.prices_include_tax {
+            goods
+        } else {
+            goods.checked_add(tax)?
+        },
     };
     Ok(Quote {
         market,
         lines: quoted,
         shipping,
         tax_lines,
+        promotions: applied.promotions,
         totals,
     })
+}
+
+/// The promotions offered, applied to the lines and the shipping `charge`.
+fn apply_promotions(
+    currency: Currency,
+    lines: &[QuoteLine<'_>],
+    charge: Money,
+    promotions: Promotions<'_>,
+    at: DateTime<Utc>,
+) -> Result<crate::promotion::Applied, PricingError> {
+    let lines: Vec<PromotionLine> = lines
+        .iter()
+        .map(|l| {
+            let place = promotions.places.iter().find(|p| p.variant == l.item.id());
+            PromotionLine {
+                variant: l.item.id(),
+                product: l.item.variant.product_id,
+                category: place.map(|p| p.category),
+                collections: place.map(|p| p.collections.clone()).unwrap_or_default(),
+                unit_price: l.unit_price,
+                quantity: l.quantity,
+            }
+        })
+        .collect();
+    let cart = PromotionCart {
+        currency,
+        lines: &lines,
+        shipping: charge,
+        groups: promotions.groups,
+        at,
+    };
+    Ok(apply(cart, promotions.offers)?)
 }
 
 /// What shipping prices a cart by: the sum of its lines' amounts in `currency` (a

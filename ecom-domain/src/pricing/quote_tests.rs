@@ -99,6 +99,7 @@ fn quote_of(
             shipping,
             taxes: &taxes(),
             at: at(15),
+            promotions: Promotions::default(),
         },
         &lines,
     )
@@ -276,6 +277,7 @@ fn exempt_goods_have_no_tax_line_and_a_missing_rate_is_an_error() {
         shipping: &method,
         taxes: &taxes(),
         at: at(15),
+        promotions: Promotions::default(),
     };
     assert!(matches!(
         quote(request, &lines),
@@ -553,7 +555,7 @@ proptest! {
         let de = Destination::country(country("DE"));
         let market = Market { currency, prices_include_tax: gross };
         let table = taxes();
-        let request = QuoteRequest { market, destination: &de, shipping: &method, taxes: &table, at: at(15) };
+        let request = QuoteRequest { market, destination: &de, shipping: &method, taxes: &table, at: at(15), promotions: Promotions::default() };
         let q = quote(request, &quote_lines)?;
         prop_assert_eq!(&quote(request, &quote_lines)?, &q, "the same cart priced twice");
         let zero = Money::zero(currency);
@@ -626,4 +628,155 @@ proptest! {
         let more = unit_price(&tee.variant, Quantity::new(quantity + 1).unwrap(), &lists, &entries, context)?;
         prop_assert!(more.price.amount() <= chosen.price.amount());
     }
+}
+
+/// `quote_of` with `promotions` offered (automatic).
+fn quote_promoted(
+    market: Market,
+    to: &Destination,
+    shipping: &ShippingMethod,
+    lines: &[(&Sellable, u32, &str, TaxClass)],
+    promotions: &[crate::promotion::Promotion],
+) -> Quote {
+    let lines: Vec<QuoteLine> = lines
+        .iter()
+        .map(|(item, q, price, class)| QuoteLine {
+            item,
+            quantity: Quantity::new(i64::from(*q)).unwrap(),
+            unit_price: money(price, market.currency),
+            tax_class: *class,
+        })
+        .collect();
+    let offers: Vec<crate::promotion::Offer<'_>> = promotions
+        .iter()
+        .map(|promotion| crate::promotion::Offer {
+            promotion,
+            code: None,
+        })
+        .collect();
+    quote(
+        QuoteRequest {
+            market,
+            destination: to,
+            shipping,
+            taxes: &taxes(),
+            at: at(15),
+            promotions: Promotions {
+                offers: &offers,
+                places: &[],
+                groups: &[],
+            },
+        },
+        &lines,
+    )
+    .unwrap()
+}
+
+fn order_promotion(discount: crate::promotion::Discount) -> crate::promotion::Promotion {
+    crate::promotion::NewPromotion {
+        name: crate::values::PromotionName::parse("Spring").unwrap(),
+        currency: match &discount {
+            crate::promotion::Discount::Fixed { amount } => Some(amount.currency()),
+            _ => None,
+        },
+        discount,
+        target: crate::promotion::Target::Order,
+        min_subtotal: None,
+        min_quantity: None,
+        group: None,
+        starts_at: None,
+        ends_at: None,
+        coupon_only: false,
+        exclusive: false,
+        priority: 0,
+    }
+    .checked()
+    .unwrap()
+    .with_id(crate::ids::PromotionId::new(1))
+}
+
+/// Tax after discount, gross (Germany), worked by hand: 2 × 11.90 = 23.80 and a
+/// book at 4.28: 28.08, 10 % off = 2.808 → 2.81, allocated 238|17 and 42|83 → the
+/// leftover cent to the book: 2.38 and 0.43. The shirts then hold 21.42 × 19/119 =
+/// 3.42 (net 18.00), the book 3.85 × 7/107 = 0.2518… → 0.25 (net 3.60); shipping
+/// 4.90 holds 0.78. Grand total 28.08 − 2.81 + 4.90 = 30.17, the tax inside it.
+#[test]
+fn a_german_invoice_after_a_percentage_off() {
+    let eur = Currency::EUR;
+    let (shirt, book) = (item(1, eur, 200), item(2, eur, 400));
+    let q = quote_promoted(
+        Market {
+            currency: eur,
+            prices_include_tax: true,
+        },
+        &Destination::country(country("DE")),
+        &flat("standard", money("4.90", eur)),
+        &[
+            (&shirt, 2, "11.90", TaxClass::Standard),
+            (&book, 1, "4.28", TaxClass::Reduced),
+        ],
+        &[order_promotion(crate::promotion::Discount::Percent {
+            rate: dec!(0.10),
+        })],
+    );
+    let line = |i: usize| {
+        let l = &q.lines[i];
+        [l.amount, l.discount, l.net, l.tax].map(|m| m.amount().to_string())
+    };
+    assert_eq!(line(0), ["23.80", "2.38", "18.00", "3.42"]);
+    assert_eq!(line(1), ["4.28", "0.43", "3.60", "0.25"]);
+    let s = |a: &str, b: &str, c: &str| (a.to_owned(), b.to_owned(), c.to_owned());
+    assert_eq!(
+        summary(&q),
+        [
+            s("MwSt 19 %", "22.12", "4.20"),
+            s("MwSt 7 %", "3.60", "0.25")
+        ]
+    );
+    assert_eq!(q.totals.discount.amount().to_string(), "2.81");
+    assert_eq!(totals(&q), ["28.08", "4.90", "4.45", "30.17"]);
+    assert_eq!(q.promotions[0].amount, q.totals.discount);
+}
+
+/// Tax after discount, net (New York, 8.875 %), worked by hand: 59.97 and 10.00,
+/// 5.00 off the order allocated 428|54 and 71|46 → 4.29 and 0.71; tax on 55.68 is
+/// 4.9416 → 4.94, on 9.29 is 0.8244… → 0.82, on shipping 7.50 is 0.6656… → 0.67.
+/// Grand total 69.97 − 5.00 + 7.50 + 6.43 = 78.90.
+#[test]
+fn a_new_york_invoice_after_an_amount_off() {
+    let usd = Currency::USD;
+    let (a, b) = (item(1, usd, 200), item(2, usd, 400));
+    let q = quote_promoted(
+        Market {
+            currency: usd,
+            prices_include_tax: false,
+        },
+        &Destination {
+            country: country("US"),
+            region: Some(RegionCode::parse("NY").unwrap()),
+        },
+        &flat("ground", money("7.50", usd)),
+        &[
+            (&a, 3, "19.99", TaxClass::Standard),
+            (&b, 1, "10.00", TaxClass::Standard),
+        ],
+        &[order_promotion(crate::promotion::Discount::Fixed {
+            amount: money("5.00", usd),
+        })],
+    );
+    let line = |i: usize| {
+        let l = &q.lines[i];
+        [l.amount, l.discount, l.net, l.tax].map(|m| m.amount().to_string())
+    };
+    assert_eq!(line(0), ["59.97", "4.29", "55.68", "4.94"]);
+    assert_eq!(line(1), ["10.00", "0.71", "9.29", "0.82"]);
+    assert_eq!(
+        summary(&q),
+        [(
+            "NY sales tax".to_owned(),
+            "72.47".to_owned(),
+            "6.43".to_owned()
+        )]
+    );
+    assert_eq!(totals(&q), ["69.97", "7.50", "6.43", "78.90"]);
 }

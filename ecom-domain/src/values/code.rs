@@ -1,4 +1,4 @@
-//! Codes a shop chooses for its things: SKUs and URL slugs.
+//! Codes a shop chooses for its things: SKUs, URL slugs and coupon codes.
 
 use std::fmt;
 
@@ -130,4 +130,77 @@ macro_rules! string_conversions {
     )+};
 }
 
-string_conversions!(Sku, Slug);
+/// A coupon code as a customer types it: trimmed, upper-cased (codes are
+/// case-insensitive), 4 to 32 of `A-Z 0-9 -`, starting with a letter or digit.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CouponCode(String);
+
+impl CouponCode {
+    /// The shortest code accepted.
+    pub const MIN_LEN: usize = 4;
+    /// The longest code accepted.
+    pub const MAX_LEN: usize = 32;
+    /// The letters generated codes are made of: no `0`/`O`, `1`/`I`/`L`, which
+    /// people misread.
+    pub const ALPHABET: &'static [u8; 31] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+
+    /// Trims, upper-cases and validates: `" summer-10 "` is `SUMMER-10`.
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        Self::checked(raw).map(|value| Self(value.to_ascii_uppercase()))
+    }
+
+    fn parse_owned(raw: String) -> Result<Self, ValidationError> {
+        Self::checked(&raw)?;
+        let mut value = into_trimmed(raw);
+        value.make_ascii_uppercase();
+        Ok(Self(value))
+    }
+
+    fn checked(raw: &str) -> Result<&str, ValidationError> {
+        let value = single_line("coupon code", raw, Self::MIN_LEN, Self::MAX_LEN)?;
+        let first_ok = value
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric());
+        if !first_ok
+            || !value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return Err(ValidationError::Malformed {
+                field: "coupon code",
+                value: raw.chars().take(40).collect(),
+                rule: "only A-Z, 0-9 and '-', starting with a letter or digit",
+            });
+        }
+        Ok(value)
+    }
+
+    /// A random code: `prefix` (already a valid start, e.g. `SUMMER-`) and
+    /// `length` letters of [`CouponCode::ALPHABET`] drawn from `random` bytes (one
+    /// byte per letter, rejection-sampled so that every letter is as likely).
+    /// `None` when the result would be too long or `random` runs out.
+    pub fn random(
+        prefix: &str,
+        length: usize,
+        random: &mut impl Iterator<Item = u8>,
+    ) -> Option<Self> {
+        let mut code = prefix.to_ascii_uppercase();
+        // 248 = 8 × 31: bytes from 248 on would favour the first letters.
+        while code.len() < prefix.len() + length {
+            let byte = random.next()?;
+            if byte < 248 {
+                code.push(char::from(Self::ALPHABET[usize::from(byte % 31)]));
+            }
+        }
+        Self::parse_owned(code).ok()
+    }
+
+    /// The code text, upper-case.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+string_conversions!(Sku, Slug, CouponCode);

@@ -14,7 +14,7 @@ mod token;
 
 pub use address::{CountryCode, PostalAddress, RawAddress};
 pub use check::ValidationError;
-pub use code::{Sku, Slug};
+pub use code::{CouponCode, Sku, Slug};
 pub use email::Email;
 pub use gtin::{Gtin, GtinError};
 pub use media::MediaUrl;
@@ -22,8 +22,8 @@ pub use quantity::Quantity;
 pub use text::{
     AltText, AttributeName, AttributeText, AttributeUnit, CategoryName, CollectionName,
     Description, GuestToken, IdempotencyKey, OptionName, OptionValue, PersonName, PriceListName,
-    ProductName, ProviderName, ProviderRef, Reason, ShippingMethodName, ShippingZoneName,
-    TaxRateName,
+    ProductName, PromotionName, ProviderName, ProviderRef, Reason, ShippingMethodName,
+    ShippingZoneName, TaxRateName,
 };
 pub use token::{SessionToken, TokenDigest};
 

@@ -119,6 +119,11 @@ text_value!(
     PriceListName, "price list name", 1, 100
 );
 text_value!(
+    /// A promotion's name as an order and an invoice show it ("Summer sale 10 %"):
+    /// trimmed, 1 to 100 characters, no control characters.
+    PromotionName, "promotion name", 1, 100
+);
+text_value!(
     /// A tax rate's name as an invoice prints it ("VAT 19 %", "NY sales tax"):
     /// trimmed, 1 to 100 characters, no control characters.
     TaxRateName, "tax rate name", 1, 100

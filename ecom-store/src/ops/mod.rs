@@ -14,5 +14,6 @@ pub(crate) mod page;
 pub(crate) mod payment;
 pub(crate) mod price_book;
 pub(crate) mod product;
+pub(crate) mod promotion;
 pub(crate) mod session;
 pub(crate) mod user;

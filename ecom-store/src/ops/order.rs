@@ -2,13 +2,17 @@
 //! stock its lines hold.
 
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Jsonb, Nullable, Numeric, Text};
 use ecom_domain::prelude::*;
+use ecom_domain::promotion::AppliedPromotion;
+use rust_decimal::Decimal;
 use serde_json::json;
 
 use crate::StoreError;
 use crate::outbox;
 use crate::rows::{
-    HistoryRow, OrderAddressRow, OrderLineRow, OrderRow, TaxLineRow, VariantRow, parse_enum,
+    HistoryRow, OrderAddressRow, OrderLineRow, OrderRow, TaxLineRow, VariantRow, corrupt,
+    from_json, money, parse_enum,
 };
 use crate::schema::{
     order_addresses, order_lines, order_status_history, order_tax_lines, orders, product_variants,
@@ -49,18 +53,31 @@ pub(crate) fn load_order(
         .order(order_status_history::id)
         .select(HistoryRow::as_select())
         .load(conn)?;
-    // Only an order priced from the price book has tax lines.
-    let tax_lines = if row.shipping_method_code.is_some() {
-        order_tax_lines::table
+    // Only an order priced from the price book has tax lines and promotions.
+    let (tax_lines, promotions) = if row.shipping_method_code.is_some() {
+        let tax_lines = order_tax_lines::table
             .filter(order_tax_lines::order_id.eq(id.get()))
             .order(order_tax_lines::rate_no)
             .select(TaxLineRow::as_select())
-            .load(conn)?
+            .load(conn)?;
+        (tax_lines, order_promotions(conn, id, &row.currency)?)
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
-    row.into_order(lines, addresses, history, tax_lines)
+    row.into_order(lines, addresses, history, tax_lines, promotions)
 }
+
+/// Gives back the uses of an order's coupon codes: each redemption is released
+/// once (the caller holds the order's lock).
+static RELEASE_CODES: Statement = Statement::new(
+    "\
+WITH released AS (
+    UPDATE coupon_redemptions SET released_at = now()
+    WHERE order_id = $1 AND released_at IS NULL
+    RETURNING code
+)
+UPDATE coupon_codes c SET uses = c.uses - 1 FROM released r WHERE c.code = r.code",
+);
 
 /// One order event to apply.
 pub(crate) struct OrderChange {
@@ -110,7 +127,9 @@ pub(crate) fn apply_order_event(
         .execute(conn)?;
     if to.restocks() {
         // The order row is locked and leaves a restocking state only once, so this
-        // runs exactly once per order.
+        // runs exactly once per order. Codes before variants: the lock order of a
+        // checkout.
+        CachedSql::new(&RELEASE_CODES, vec![Bind::BigInt(id.get())]).execute(conn)?;
         lock_order_variants(conn, id.get())?;
         move_order_stock(conn, id.get(), StockMove::Release)?;
     }
@@ -184,4 +203,65 @@ WHERE v.id = l.variant_id",
     };
     CachedSql::new(&MOVE, vec![Bind::Int(sign), Bind::BigInt(order)]).execute(conn)?;
     Ok(())
+}
+
+static ORDER_PROMOTIONS: Statement = Statement::new(
+    "\
+SELECT promotion_id, name, code, discount, lines, amount, shipping_amount
+FROM order_promotions WHERE order_id = $1 ORDER BY promotion_no",
+);
+
+#[derive(QueryableByName)]
+struct OrderPromotionRow {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    promotion_id: Option<i64>,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    code: Option<String>,
+    #[diesel(sql_type = Jsonb)]
+    discount: serde_json::Value,
+    #[diesel(sql_type = Jsonb)]
+    lines: serde_json::Value,
+    #[diesel(sql_type = Numeric)]
+    amount: Decimal,
+    #[diesel(sql_type = Numeric)]
+    shipping_amount: Decimal,
+}
+
+#[derive(serde::Deserialize)]
+struct LineAmount {
+    variant_id: i64,
+    amount: Decimal,
+}
+
+/// The promotions an order applied, as they were, in the order they applied.
+fn order_promotions(
+    conn: &mut PgConnection,
+    order: OrderId,
+    currency: &str,
+) -> Result<Vec<AppliedPromotion>, StoreError> {
+    CachedSql::new(&ORDER_PROMOTIONS, vec![Bind::BigInt(order.get())])
+        .load::<OrderPromotionRow>(conn)?
+        .into_iter()
+        .map(|r| {
+            let lines: Vec<LineAmount> = from_json("promotion lines", r.lines)?;
+            Ok(AppliedPromotion {
+                promotion: r.promotion_id.map(PromotionId::new),
+                name: PromotionName::try_from(r.name).map_err(|e| corrupt("promotion name", e))?,
+                code: r
+                    .code
+                    .map(CouponCode::try_from)
+                    .transpose()
+                    .map_err(|e| corrupt("coupon code", e))?,
+                discount: from_json("promotion discount", r.discount)?,
+                lines: lines
+                    .into_iter()
+                    .map(|l| Ok((VariantId::new(l.variant_id), money(l.amount, currency)?)))
+                    .collect::<Result<_, StoreError>>()?,
+                amount: money(r.amount, currency)?,
+                shipping: money(r.shipping_amount, currency)?,
+            })
+        })
+        .collect()
 }

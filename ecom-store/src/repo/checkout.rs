@@ -25,7 +25,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Timestamptz};
 use ecom_domain::catalog::ensure_in_stock;
 use ecom_domain::prelude::*;
-use ecom_domain::pricing::{CartToPrice, PriceBook};
+use ecom_domain::pricing::{CartToPrice, PriceBook, Promotions};
 use serde_json::json;
 
 use crate::ops::cart::{cart_sellables, load_cart};
@@ -35,6 +35,7 @@ use crate::ops::order::{
 };
 use crate::ops::payment::{load_payments, settle_payments};
 use crate::ops::price_book as book;
+use crate::ops::promotion as promo;
 use crate::ops::session::caller_and_cart;
 use crate::outbox;
 use crate::rows::{AddressRow, CHECKOUT_EVENT, PostalColumns, json_column, quantity_column};
@@ -49,9 +50,9 @@ static INSERT_ORDER: Statement = Statement::new(
 INSERT INTO orders (user_id, guest_email, guest_token_digest, cart_id, currency, subtotal,
                     shipping, tax, grand_total, payment_deadline, prices_include_tax,
                     shipping_method_code, shipping_method_name, shipping_net, shipping_tax,
-                    shipping_tax_rate_no)
+                    shipping_tax_rate_no, discount)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + $10 * interval '1 second', $11, $12, $13,
-        $14, $15, $16)
+        $14, $15, $16, $17)
 RETURNING id, public_id, created_at, payment_deadline",
 );
 
@@ -67,11 +68,11 @@ VALUES ($1, 'shipping', $2, $3, $4, $5, $6, $7, $8),
 static INSERT_LINES: Statement = Statement::new(
     "\
 INSERT INTO order_lines (order_id, line_no, variant_id, sku, name, unit_price, quantity, options,
-                         net, tax, tax_rate_no)
-SELECT $1, l, v, s, n, p, q, o::jsonb, net, tax, nullif(r, 0)
+                         net, tax, tax_rate_no, discount)
+SELECT $1, l, v, s, n, p, q, o::jsonb, net, tax, nullif(r, 0), d
 FROM unnest($2::smallint[], $3::bigint[], $4::text[], $5::text[], $6::numeric[], $7::int[],
-            $8::text[], $9::numeric[], $10::numeric[], $11::smallint[])
-     AS t (l, v, s, n, p, q, o, net, tax, r)",
+            $8::text[], $9::numeric[], $10::numeric[], $11::smallint[], $12::numeric[])
+     AS t (l, v, s, n, p, q, o, net, tax, r, d)",
 );
 
 // An invoice's tax lines, numbered from 1 in the order the quote gives them.
@@ -132,6 +133,15 @@ fn snapshot_address(
     }
 }
 
+/// Where and how a cart priced from the price book goes: its address, the
+/// shipping method, the coupon codes given.
+#[derive(Clone, Copy)]
+struct QuoteTo<'a> {
+    address: &'a PostalAddress,
+    method: &'a Slug,
+    coupons: &'a [CouponCode],
+}
+
 /// Everything the order is made of, decided before anything is written.
 struct Priced {
     customer: Customer,
@@ -174,6 +184,9 @@ impl PgStore {
             insert_tax_lines(conn, order.id, invoice)?;
         }
         insert_lines(conn, order.id, &lines, priced.draft.invoice.as_ref())?;
+        if let Some(invoice) = &priced.draft.invoice {
+            promo::insert_order_promotions(conn, order.id, &invoice.promotions)?;
+        }
         insert_history(conn, &order)?;
         let payment_id = insert_payment(conn, order.id, request, &cart, &priced.draft.totals)?;
         convert_cart(conn, cart.id)?;
@@ -186,7 +199,11 @@ impl PgStore {
             &priced.draft.totals,
             &lines,
         )?;
-        // Stock last, so that hot products stay locked as briefly as possible.
+        // Codes, then stock, last, so that hot codes and products stay locked as
+        // briefly as possible (and always in this order).
+        if let Some(invoice) = &priced.draft.invoice {
+            promo::redeem(conn, order.id, &priced.customer, &invoice.promotions)?;
+        }
         reserve_stock(conn, order.id, &cart, &priced.seen)?;
         Ok(checkout_of(request, cart, priced, order, lines, payment_id))
     }
@@ -206,10 +223,17 @@ impl PgStore {
         let seen = cart_sellables(conn, cart.id)?;
         let lines = cart.lines_with(&seen);
         let draft = match &request.shipping_method {
-            Some(code) => self
-                .quote(conn, cart, &customer, &shipping_address, code, &lines)?
-                .into_draft(),
+            Some(code) => {
+                let to = QuoteTo {
+                    address: &shipping_address,
+                    method: code,
+                    coupons: &request.coupon_codes,
+                };
+                self.quote(conn, cart, &customer, to, &lines)?.into_draft()
+            }
             None => {
+                ecom_domain::promotion::codes_need_a_method(&request.coupon_codes)
+                    .map_err(DomainError::from)?;
                 self.rules()
                     .pricing
                     .price(cart.currency, &lines, shipping_address.country())?
@@ -226,32 +250,48 @@ impl PgStore {
         })
     }
 
-    /// The cart quoted from the price book for delivery by the method `code`: its
-    /// price lists for the customer's groups, its tax classes, the rates of its
-    /// destination (or the store's tax engine), read now, as the cart's variants
-    /// were. The lists and rates are read in one statement each, so a concurrent
-    /// change of them applies whole, to this checkout or to the next.
+    /// The cart quoted from the price book for delivery by the method `to.method`:
+    /// its price lists for the customer's groups, its tax classes, the rates of its
+    /// destination (or the store's tax engine), the automatic promotions and those
+    /// of the codes given, read now, as the cart's variants were. Each is read in
+    /// one statement, so a concurrent change of one applies whole, to this checkout
+    /// or to the next.
     fn quote(
         &self,
         conn: &mut PgConnection,
         cart: &Cart,
         customer: &Customer,
-        address: &PostalAddress,
-        code: &Slug,
+        to: QuoteTo<'_>,
         lines: &[(&Sellable, Quantity)],
     ) -> Result<Quote, StoreError> {
         let at = Utc::now();
-        let to = Destination::of(address);
-        let (method, market) = book::checkout_method(conn, code, cart.currency, &to)?
-            .ok_or_else(|| DomainError::from(PricingError::ShippingUnavailable(code.clone())))?;
+        let destination = Destination::of(to.address);
+        let (method, market) = book::checkout_method(conn, to.method, cart.currency, &destination)?
+            .ok_or_else(|| {
+                DomainError::from(PricingError::ShippingUnavailable(to.method.clone()))
+            })?;
         let prices = book::checkout_prices(conn, cart.id, cart.currency, customer.user(), at)?;
         let table;
         let taxes: &dyn TaxRates = match &self.rules().tax_rates {
             Some(engine) => engine.as_ref(),
             None => {
-                table = book::checkout_rates(conn, &to, at)?;
+                table = book::checkout_rates(conn, &destination, at)?;
                 &table
             }
+        };
+        let offered = promo::offered(conn, to.coupons, cart.currency, at)?;
+        let offers = offered.offers();
+        // What only promotions need, read only when some are offered.
+        let places = match offers.is_empty() {
+            true => Vec::new(),
+            false => promo::cart_places(conn, cart.id)?,
+        };
+        let groups = match (
+            offers.iter().any(|o| o.promotion.group.is_some()),
+            customer.user(),
+        ) {
+            (true, Some(user)) => book::groups(conn, user)?,
+            _ => prices.groups.clone(),
         };
         let lines: Vec<_> = lines
             .iter()
@@ -273,10 +313,15 @@ impl PgStore {
         let cart = CartToPrice {
             currency: cart.currency,
             lines: &lines,
-            groups: &prices.groups,
+            groups: &groups,
             at,
+            promotions: Promotions {
+                offers: &offers,
+                places: &places,
+                groups: &groups,
+            },
         };
-        Ok(book.quote_by(&cart, &to, &method, taxes)?)
+        Ok(book.quote_by(&cart, &destination, &method, taxes)?)
     }
 
     /// Inserts the order's row, pending payment until the store's payment window ends.
@@ -317,6 +362,7 @@ impl PgStore {
             Bind::NullableNumeric(shipping.map(|s| s.net.amount())),
             Bind::NullableNumeric(shipping.map(|s| s.tax.amount())),
             Bind::NullableBigInt(invoice.and_then(|i| rate_no(i, i.shipping.rate.as_ref()))),
+            Bind::Numeric(totals.discount.amount()),
         ]);
         Ok(CachedSql::new(&INSERT_ORDER, binds).get_result(conn)?)
     }
@@ -474,6 +520,7 @@ fn insert_lines(
         Bind::NumericArray(taxes.iter().map(|t| t.net.amount()).collect()),
         Bind::NumericArray(taxes.iter().map(|t| t.tax.amount()).collect()),
         Bind::SmallIntArray(rate_nos),
+        Bind::NumericArray(taxes.iter().map(|t| t.discount.amount()).collect()),
     ];
     CachedSql::new(&INSERT_LINES, binds).execute(conn)?;
     Ok(())
@@ -637,6 +684,7 @@ impl PgStore {
                 guest_email: order.guest_email.clone(),
                 provider: order.provider.clone(),
                 shipping_method: order.shipping_method.clone(),
+                coupon_codes: order.coupon_codes.clone(),
                 idempotency_key: order.idempotency_key.clone(),
             };
             self.checkout_in(conn, &request, &caller.key_scope())

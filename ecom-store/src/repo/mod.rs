@@ -9,4 +9,5 @@ mod customer;
 mod order;
 mod payment;
 mod price_book;
+mod promotion;
 mod session;

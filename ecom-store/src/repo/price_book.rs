@@ -5,12 +5,13 @@ use chrono::Utc;
 use diesel::PgConnection;
 use ecom_domain::prelude::*;
 use ecom_domain::pricing::{
-    CartToPrice, ListPrice, NewPriceList, NewShippingMethod, NewShippingZone, PriceBook,
+    CartToPrice, ListPrice, NewPriceList, NewShippingMethod, NewShippingZone, PriceBook, Promotions,
 };
 use ecom_domain::repo::{PriceBookRepository, distinct_groups};
 
 use crate::ops::cart::{cart_sellables, load_cart};
 use crate::ops::price_book as book;
+use crate::ops::promotion as promo;
 use crate::ops::session::caller_and_cart;
 use crate::ops::user::require_user;
 use crate::{PgStore, StoreError};
@@ -68,6 +69,7 @@ impl PgStore {
                 lines: &lines,
                 groups: &groups,
                 at: Utc::now(),
+                promotions: Promotions::default(),
             };
             Ok(book.shipping_options(&cart, to)?)
         })
@@ -82,16 +84,40 @@ impl PgStore {
     ) -> Result<Quote, StoreError> {
         self.read(|conn| {
             let (_, row) = caller_and_cart(conn, who, reference, false)?;
-            let (currency, lines, groups, book) = cart_inputs(conn, CartId::new(row.id))?;
-            let cart = CartToPrice {
-                currency,
-                lines: &lines,
-                groups: &groups,
-                at: Utc::now(),
-            };
-            let taxes = self.rules().tax_rates.as_deref().unwrap_or(&book.taxes);
-            Ok(book.quote_with(&cart, to, code, taxes)?)
+            self.quote_in(conn, CartId::new(row.id), to, code)
         })
+    }
+
+    /// The cart quoted to `to` by the method `code`, with the automatic
+    /// promotions: what its checkout without codes would charge.
+    fn quote_in(
+        &self,
+        conn: &mut PgConnection,
+        cart: CartId,
+        to: &Destination,
+        code: &Slug,
+    ) -> Result<Quote, StoreError> {
+        let (currency, lines, groups, book) = cart_inputs(conn, cart)?;
+        let at = Utc::now();
+        let offered = promo::offered(conn, &[], currency, at)?;
+        let offers = offered.offers();
+        let places = match offers.is_empty() {
+            true => Vec::new(),
+            false => promo::cart_places(conn, cart)?,
+        };
+        let cart = CartToPrice {
+            currency,
+            lines: &lines,
+            groups: &groups,
+            at,
+            promotions: Promotions {
+                offers: &offers,
+                places: &places,
+                groups: &groups,
+            },
+        };
+        let taxes = self.rules().tax_rates.as_deref().unwrap_or(&book.taxes);
+        Ok(book.quote_with(&cart, to, code, taxes)?)
     }
 }
 
@@ -174,21 +200,13 @@ impl PriceBookRepository for PgStore {
                 lines: &lines,
                 groups: &groups,
                 at: Utc::now(),
+                promotions: Promotions::default(),
             };
             Ok(book.shipping_options(&cart, to)?)
         })
     }
 
     fn quote_cart(&self, cart: CartId, to: &Destination, code: &Slug) -> Result<Quote, StoreError> {
-        self.read(|conn| {
-            let (currency, lines, groups, book) = cart_inputs(conn, cart)?;
-            let cart = CartToPrice {
-                currency,
-                lines: &lines,
-                groups: &groups,
-                at: Utc::now(),
-            };
-            Ok(book.quote(&cart, to, code)?)
-        })
+        self.read(|conn| self.quote_in(conn, cart, to, code))
     }
 }

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use ecom_domain::prelude::*;
+use ecom_domain::promotion::AppliedPromotion;
 use rust_decimal::Decimal;
 
 use super::account::postal;
@@ -39,6 +40,8 @@ pub(crate) struct OrderRow {
     pub shipping_net: Option<Decimal>,
     pub shipping_tax: Option<Decimal>,
     pub shipping_tax_rate_no: Option<i16>,
+    #[diesel(deserialize_as = PgDecimal)]
+    pub discount: Decimal,
 }
 
 #[derive(Debug, Queryable, Selectable)]
@@ -55,6 +58,7 @@ pub(crate) struct OrderLineRow {
     pub net: Option<Decimal>,
     pub tax: Option<Decimal>,
     pub tax_rate_no: Option<i16>,
+    pub discount: Option<Decimal>,
 }
 
 /// One line of an order's tax summary.
@@ -136,12 +140,13 @@ impl OrderRow {
         addresses: Vec<OrderAddressRow>,
         history: Vec<HistoryRow>,
         tax_lines: Vec<TaxLineRow>,
+        promotions: Vec<AppliedPromotion>,
     ) -> Result<Order, StoreError> {
         let rates = tax_lines
             .iter()
             .map(|t| Ok((t.rate_no, t.applied_rate()?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let invoice = self.invoice(tax_lines, &rates)?;
+        let invoice = self.invoice(tax_lines, &rates, promotions)?;
         let customer = match (self.user_id, self.guest_email) {
             (Some(user), _) => Customer::User(UserId::new(user)),
             (None, Some(email)) => {
@@ -177,6 +182,7 @@ impl OrderRow {
             .collect::<Result<Vec<_>, StoreError>>()?;
         let totals = Totals {
             subtotal: money(self.subtotal, &self.currency)?,
+            discount: money(self.discount, &self.currency)?,
             shipping: money(self.shipping, &self.currency)?,
             tax: money(self.tax, &self.currency)?,
             grand_total: money(self.grand_total, &self.currency)?,
@@ -209,6 +215,7 @@ impl OrderRow {
         &self,
         tax_lines: Vec<TaxLineRow>,
         rates: &[(i16, AppliedRate)],
+        promotions: Vec<AppliedPromotion>,
     ) -> Result<Option<Invoice>, StoreError> {
         let (Some(code), Some(name), Some(net), Some(tax)) = (
             &self.shipping_method_code,
@@ -246,6 +253,7 @@ impl OrderRow {
             prices_include_tax: self.prices_include_tax,
             shipping,
             tax_lines,
+            promotions,
         }))
     }
 }
@@ -260,6 +268,7 @@ impl OrderLineRow {
     ) -> Result<OrderLine, StoreError> {
         let tax = match (self.net, self.tax) {
             (Some(net), Some(tax)) => Some(LineTax {
+                discount: money(self.discount.unwrap_or_default(), currency)?,
                 net: money(net, currency)?,
                 tax: money(tax, currency)?,
                 rate: self.tax_rate_no.map(|no| rate_of(rates, no)).transpose()?,

@@ -23,6 +23,7 @@ mod model;
 mod ownership;
 mod pool;
 mod price_book;
+mod promotions;
 mod races;
 mod replicas;
 mod retry;

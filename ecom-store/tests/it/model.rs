@@ -463,6 +463,7 @@ where
                             guest_email: base.guest_email,
                             provider: base.provider,
                             shipping_method: method,
+                            coupon_codes: vec![],
                             idempotency_key: base.idempotency_key,
                         },
                     )

@@ -15,6 +15,7 @@ fn order_of(cart: CartRef, key: &str, email: Option<&str>) -> PlaceOrder {
         guest_email: email.map(|e| Email::parse(e).unwrap()),
         provider: ProviderName::parse("test").unwrap(),
         shipping_method: None,
+        coupon_codes: vec![],
         idempotency_key: IdempotencyKey::parse(key).unwrap(),
     }
 }

@@ -410,6 +410,7 @@ where
                 guest_email: Some(Email::parse("guest@example.com").unwrap()),
                 provider: ProviderName::parse("test").unwrap(),
                 shipping_method: Some(Slug::parse(code).unwrap()),
+                coupon_codes: vec![],
                 idempotency_key: IdempotencyKey::parse(key).unwrap(),
             })
             .map_err(d)?;

@@ -28,10 +28,18 @@ const ON_DELETE: &[(&str, &str)] = &[
     ("collection_products_product_id_fkey", "RESTRICT"),
     // A user's memberships go with the user.
     ("customer_groups_user_id_fkey", "CASCADE"),
+    // A promotion with codes is not deleted; a used code is not deleted; a
+    // redemption is part of its order's history.
+    ("coupon_codes_promotion_id_fkey", "RESTRICT"),
+    ("coupon_redemptions_code_fkey", "RESTRICT"),
+    ("coupon_redemptions_order_id_fkey", "CASCADE"),
     ("idempotency_keys_order_id_fkey", "CASCADE"),
     ("order_addresses_order_id_fkey", "CASCADE"),
     ("order_lines_order_id_fkey", "CASCADE"),
     ("order_lines_variant_id_fkey", "RESTRICT"),
+    // An order's promotions go with it, and outlive the promotion as they were.
+    ("order_promotions_order_id_fkey", "CASCADE"),
+    ("order_promotions_promotion_id_fkey", "SET NULL"),
     ("order_status_history_order_id_fkey", "CASCADE"),
     // An order's tax lines go with it.
     ("order_tax_lines_order_id_fkey", "CASCADE"),

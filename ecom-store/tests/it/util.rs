@@ -360,6 +360,7 @@ pub fn request(cart: CartId, key: &str) -> CheckoutRequest {
         guest_email: Some(Email::parse("guest@example.com").unwrap()),
         provider: ProviderName::parse("test").unwrap(),
         shipping_method: None,
+        coupon_codes: vec![],
         idempotency_key: IdempotencyKey::parse(key).unwrap(),
     }
 }

@@ -382,6 +382,7 @@ fn sigterm_stops_the_service_while_a_delivery_hangs_and_the_batch_waits() {
                 guest_email: Some(Email::parse("ada@example.com").unwrap()),
                 provider: ProviderName::parse("test").unwrap(),
                 shipping_method: None,
+                coupon_codes: vec![],
                 idempotency_key: IdempotencyKey::parse("sigterm-1").unwrap(),
             },
         )
