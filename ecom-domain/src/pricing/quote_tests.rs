@@ -780,3 +780,27 @@ fn a_new_york_invoice_after_an_amount_off() {
     );
     assert_eq!(totals(&q), ["69.97", "7.50", "6.43", "78.90"]);
 }
+
+#[test]
+fn a_zone_names_each_area_once() {
+    let de = Area {
+        country: country("DE"),
+        region: None,
+    };
+    let zone = |areas| {
+        crate::pricing::NewShippingZone {
+            name: ShippingZoneName::parse("EU").unwrap(),
+            areas,
+        }
+        .checked()
+    };
+    assert!(zone(vec![de.clone()]).is_ok());
+    assert!(matches!(
+        zone(vec![de.clone(), de]),
+        Err(crate::pricing::ShippingError::DuplicateArea(_))
+    ));
+    assert!(matches!(
+        zone(vec![]),
+        Err(crate::pricing::ShippingError::EmptyZone)
+    ));
+}

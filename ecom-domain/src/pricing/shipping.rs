@@ -31,6 +31,9 @@ pub enum ShippingError {
     /// A zone without an area.
     #[error("a shipping zone covers at least one country")]
     EmptyZone,
+    /// One area named twice in a zone.
+    #[error("a shipping zone names {0:?} twice")]
+    DuplicateArea(Area),
 }
 
 /// A country, or one region of it.
@@ -152,6 +155,13 @@ impl ShippingMethod {
 pub(super) fn check_areas(areas: &[Area]) -> Result<(), ShippingError> {
     if areas.is_empty() {
         return Err(ShippingError::EmptyZone);
+    }
+    if let Some(again) = areas
+        .iter()
+        .enumerate()
+        .find_map(|(i, a)| areas[..i].contains(a).then_some(a))
+    {
+        return Err(ShippingError::DuplicateArea(again.clone()));
     }
     Ok(())
 }
