@@ -25,6 +25,7 @@ use ecom_domain::prelude::*;
 use ecom_domain::pricing::{
     Area, ListPrice, NewPriceList, NewShippingMethod, NewShippingZone, WeightBand,
 };
+use ecom_domain::promotion::{CouponCodes, Discount, NewCoupons, NewPromotion, Target};
 use ecom_domain::repo::PriceBookRepository;
 use ecom_store::PgStore;
 use ecom_store::testing::TestDb;
@@ -60,6 +61,8 @@ enum Op {
         buyer: u32,
         key: u8,
         method: Option<bool>,
+        /// A code of [`CODES`] given with it.
+        coupon: Option<usize>,
     },
     Authorize {
         order: usize,
@@ -190,6 +193,10 @@ enum Op {
     },
 }
 
+/// The coupon codes a checkout may give: single-use, one use per customer, and
+/// one that does not exist.
+const CODES: [&str; 3] = ["WELCOME-ONCE", "WELCOME-EACH", "NOT-A-CODE"];
+
 /// What [`Op::Search`] looks for: words of names, option and attribute values,
 /// prefixes, a typo, nothing.
 const QUERIES: [&str; 8] = [
@@ -217,7 +224,7 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (buyer.clone(), variant.clone(), 0i64..5).prop_map(|(buyer, variant, quantity)| Op::Add { buyer, variant, quantity }),
         1 => (buyer.clone(), variant.clone(), 1i64..4).prop_map(|(buyer, variant, quantity)| Op::SetQuantity { buyer, variant, quantity }),
         1 => (buyer.clone(), variant.clone()).prop_map(|(buyer, variant)| Op::Remove { buyer, variant }),
-        3 => (buyer, 0u8..4, proptest::option::of(any::<bool>())).prop_map(|(buyer, key, method)| Op::Checkout { buyer, key, method }),
+        3 => (buyer, 0u8..4, proptest::option::of(any::<bool>()), proptest::option::of(0..CODES.len())).prop_map(|(buyer, key, method, coupon)| Op::Checkout { buyer, key, method, coupon }),
         2 => order.clone().prop_map(|order| Op::Authorize { order }),
         2 => (order.clone(), prop_oneof![Just(50i64), Just(100)]).prop_map(|(order, percent)| Op::Capture { order, percent }),
         1 => (order.clone(), 1i64..3000).prop_map(|(order, minor)| Op::Refund { order, minor }),
@@ -262,7 +269,7 @@ fn money_op() -> impl Strategy<Value = Op> {
     prop_oneof![
         6 => (buyer.clone(), variant.clone(), 1i64..3).prop_map(|(buyer, variant, quantity)| Op::Add { buyer, variant, quantity }),
         1 => (buyer.clone(), variant.clone(), 1i64..4).prop_map(|(buyer, variant, quantity)| Op::SetQuantity { buyer, variant, quantity }),
-        4 => (buyer, 0u8..4, proptest::option::of(any::<bool>())).prop_map(|(buyer, key, method)| Op::Checkout { buyer, key, method }),
+        4 => (buyer, 0u8..4, proptest::option::of(any::<bool>()), proptest::option::of(0..CODES.len())).prop_map(|(buyer, key, method, coupon)| Op::Checkout { buyer, key, method, coupon }),
         1 => order.clone().prop_map(|order| Op::Authorize { order }),
         1 => (order.clone(), prop_oneof![Just(50i64), Just(100)]).prop_map(|(order, percent)| Op::Capture { order, percent }),
         1 => order.clone().prop_map(|order| Op::Cancel { order }),
@@ -367,7 +374,8 @@ where
         + PaymentRepository
         + SessionRepository
         + CustomerRepository
-        + PriceBookRepository,
+        + PriceBookRepository
+        + PromotionRepository,
     <S as CatalogReader>::Error: RepoError,
 {
     let result: Result<Outcome, DomainError> = (|| {
@@ -446,7 +454,12 @@ where
                     .map_err(|e| domain(&e))?;
                 cart_outcome(s, cart)
             }
-            Op::Checkout { buyer, key, method } => {
+            Op::Checkout {
+                buyer,
+                key,
+                method,
+                coupon,
+            } => {
                 let cart = cart_of(s, buyer)?;
                 let method = method.map(|express| {
                     Slug::parse(if express { "express" } else { "standard" }).unwrap()
@@ -463,7 +476,10 @@ where
                             guest_email: base.guest_email,
                             provider: base.provider,
                             shipping_method: method,
-                            coupon_codes: vec![],
+                            coupon_codes: coupon
+                                .map(|i| CouponCode::parse(CODES[i]).unwrap())
+                                .into_iter()
+                                .collect(),
                             idempotency_key: base.idempotency_key,
                         },
                     )
@@ -497,7 +513,16 @@ where
                         // Ids and the moment aside: the lines' tax and the invoice.
                         let invoice = |o: &Order| {
                             let taxes: Vec<_> = o.lines.iter().map(|l| &l.tax).collect();
-                            format!("{taxes:?} {:?}", o.invoice)
+                            let mut invoice = o.invoice.clone();
+                            // Promotions and variants by the test's own numbers.
+                            for p in invoice.iter_mut().flat_map(|i| &mut i.promotions) {
+                                p.promotion = None;
+                                for (v, _) in &mut p.lines {
+                                    let at = s.variants.iter().position(|x| x == v);
+                                    *v = VariantId::new(at.map_or(-1, |i| i as i64));
+                                }
+                            }
+                            format!("{taxes:?} {invoice:?}")
                         };
                         let stored = s
                             .store
@@ -957,7 +982,9 @@ fn listing<S: CatalogReader>(
     Ok(Outcome::Listing(pages, total, counts))
 }
 
-fn setup<S: CatalogRepository + SessionRepository + PriceBookRepository>(store: S) -> Subject<S> {
+fn setup<S: CatalogRepository + SessionRepository + PriceBookRepository + PromotionRepository>(
+    store: S,
+) -> Subject<S> {
     let category = store
         .create_category(NewCategory {
             parent_id: None,
@@ -1098,6 +1125,47 @@ fn setup<S: CatalogRepository + SessionRepository + PriceBookRepository>(store: 
             })
             .unwrap_or_else(|e| panic!("{e}"));
     }
+    // Promotions: 5 % off carts of 30.00 or more, automatic; 1.00 off with a code,
+    // one single-use and one once per customer.
+    let spring = NewPromotion {
+        name: PromotionName::parse("Spring").unwrap(),
+        discount: Discount::Percent {
+            rate: rust_decimal::Decimal::new(5, 2),
+        },
+        target: Target::Order,
+        currency: Some(Currency::EUR),
+        min_subtotal: Some(eur(3000)),
+        min_quantity: None,
+        group: None,
+        starts_at: None,
+        ends_at: None,
+        coupon_only: false,
+        exclusive: false,
+        priority: 1,
+    };
+    store
+        .create_promotion(spring.clone())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let welcome = store
+        .create_promotion(NewPromotion {
+            name: PromotionName::parse("Welcome").unwrap(),
+            discount: Discount::Fixed { amount: eur(100) },
+            min_subtotal: None,
+            coupon_only: true,
+            priority: 2,
+            ..spring
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    for (code, max_uses, per_customer) in [(CODES[0], Some(1), None), (CODES[1], None, Some(1))] {
+        store
+            .create_coupons(NewCoupons {
+                promotion: welcome.id,
+                codes: CouponCodes::Given(vec![CouponCode::parse(code).unwrap()]),
+                max_uses,
+                per_customer,
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
     // No stemming: the reference store matches words as they are.
     store
         .set_search_language(SearchLanguage::parse("simple").unwrap())
@@ -1166,10 +1234,20 @@ type OrderShape = (
 );
 
 /// Everything that must agree at the end: stock, and each order with its payment.
-fn final_state<S>(s: &Subject<S>) -> (Vec<u32>, Vec<OrderShape>)
+fn final_state<S>(s: &Subject<S>) -> (Vec<u32>, Vec<OrderShape>, Vec<u32>)
 where
-    S: CatalogRepository + OrderRepository,
+    S: CatalogRepository + OrderRepository + PromotionRepository,
 {
+    // Each code's uses: the orders that took it and were not cancelled or expired.
+    let uses = CODES[..2]
+        .iter()
+        .map(|c| {
+            s.store
+                .coupon(&CouponCode::parse(c).unwrap())
+                .unwrap_or_else(|e| panic!("{e}"))
+                .uses
+        })
+        .collect();
     let stock = s
         .variants
         .iter()
@@ -1203,7 +1281,7 @@ where
             )
         })
         .collect();
-    (stock, orders)
+    (stock, orders, uses)
 }
 
 type StatusChangeShape = (Option<OrderStatus>, OrderStatus, Option<OrderEvent>);
