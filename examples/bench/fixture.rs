@@ -88,6 +88,39 @@ pub(crate) fn fixture(conn: &mut PgConnection) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
+/// Starts the promotions of the promotions workload: 10 % off everything, and 2.00
+/// off with the code every checkout gives (no limit, so that none is refused).
+pub(crate) fn start_promotions(conn: &mut PgConnection) -> Result<(), Box<dyn Error>> {
+    let statements = [
+        "INSERT INTO promotions (id, name, discount, target, coupon_only, exclusive, priority) \
+         VALUES (1, 'Bench 10 %', '{\"type\": \"percent\", \"rate\": \"0.1\"}', \
+                 '{\"type\": \"order\"}', false, false, 1) \
+         ON CONFLICT (id) DO UPDATE SET ends_at = NULL"
+            .to_owned(),
+        "INSERT INTO promotions (id, name, discount, target, currency, coupon_only, exclusive, priority) \
+         VALUES (2, 'Bench 2 off', \
+                 '{\"type\": \"fixed\", \"amount\": {\"amount\": \"2.00\", \"currency\": \"EUR\"}}', \
+                 '{\"type\": \"order\"}', 'EUR', true, false, 2) \
+         ON CONFLICT (id) DO UPDATE SET ends_at = NULL"
+            .to_owned(),
+        format!(
+            "INSERT INTO coupon_codes (code, promotion_id) VALUES ('{}', 2) ON CONFLICT DO NOTHING",
+            crate::pgbench::BENCH_CODE
+        ),
+    ];
+    for sql in statements {
+        diesel::sql_query(sql).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Ends the promotions of [`start_promotions`], so that later workloads measure
+/// checkouts without them.
+pub(crate) fn end_promotions(conn: &mut PgConnection) -> Result<(), Box<dyn Error>> {
+    diesel::sql_query("UPDATE promotions SET ends_at = now() WHERE id IN (1, 2)").execute(conn)?;
+    Ok(())
+}
+
 #[derive(QueryableByName)]
 struct Id {
     #[diesel(sql_type = BigInt)]

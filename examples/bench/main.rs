@@ -28,7 +28,9 @@
 //! results.
 
 mod catalog;
+mod coupons;
 mod fixture;
+mod invoices;
 mod measure;
 mod pgbench;
 mod pooling;
@@ -59,7 +61,8 @@ usage: cargo run --release -p ecom-examples --bin bench -- [options]
   --quick             60 transactions per client and round (default 250)
   --per-client N      N transactions per client and round
   --only WORKLOAD     one workload: checkout, \"checkout, 10 hot products\",
-                      \"checkout, price book\",
+                      \"checkout, price book\", \"checkout, promotions\",
+                      \"coupon codes\" (100,000 codes by the store vs COPY),
                       \"category page\", \"name search\", \"category page
                       with facets\", \"full-text search\" (these two on the
                       seed's large catalog), replicas; or pooling
@@ -159,6 +162,9 @@ fn run() -> Result<(), Box<dyn Error>> {
     let mut bench = fresh_database(options.per_client)?;
     std::fs::create_dir_all(&bench.work)?;
     let mut runs = checkout_runs(&mut bench, &options)?;
+    if options.wanted(coupons::WORKLOAD) {
+        runs.extend(coupons::coupon_runs(&mut bench, ROUNDS)?);
+    }
     runs.extend(catalog_runs(&bench, &options)?);
     runs.extend(catalog::catalog_runs(&bench, &options)?);
     let pooling_runs = if options.only.as_deref() == Some(pooling::WORKLOAD) {
@@ -226,6 +232,9 @@ fn fresh_database(per_client: usize) -> Result<Bench, Box<dyn Error>> {
 
 /// The workload of checkouts priced from the price book by a shipping method.
 pub(crate) const BOOK_CHECKOUT: &str = "checkout, price book";
+/// The workload of checkouts priced from the price book with an automatic
+/// promotion and a coupon code.
+pub(crate) const PROMO_CHECKOUT: &str = "checkout, promotions";
 
 /// Checkouts over all products and over the hot ten, and checkouts priced from the
 /// price book, by the store and by pgbench.
@@ -239,9 +248,16 @@ fn checkout_runs(bench: &mut Bench, options: &Options) -> Result<Vec<Run>, Box<d
         ("checkout", false),
         ("checkout, 10 hot products", true),
         (BOOK_CHECKOUT, false),
+        (PROMO_CHECKOUT, false),
     ] {
         if !options.wanted(workload) {
             continue;
+        }
+        // The promotions exist for their workload only: the others measure
+        // checkouts without them.
+        let promoted = workload == PROMO_CHECKOUT;
+        if promoted {
+            fixture::start_promotions(&mut bench.conn)?;
         }
         for clients in CLIENTS {
             let transactions = bench.per_client * clients;
@@ -255,7 +271,12 @@ fn checkout_runs(bench: &mut Bench, options: &Options) -> Result<Vec<Run>, Box<d
                     clients,
                     &carts,
                     batch,
-                    (workload == BOOK_CHECKOUT).then_some("standard"),
+                    (workload == BOOK_CHECKOUT || promoted).then_some("standard"),
+                    if promoted {
+                        &[pgbench::BENCH_CODE][..]
+                    } else {
+                        &[]
+                    },
                 )?);
                 batch += 1;
                 let carts = fixture::make_carts(&mut bench.conn, batch, transactions, hot)?;
@@ -264,6 +285,9 @@ fn checkout_runs(bench: &mut Bench, options: &Options) -> Result<Vec<Run>, Box<d
             }
             runs.push(paired(store_runs, &raw_runs));
             runs.push(median(raw_runs));
+        }
+        if promoted {
+            fixture::end_promotions(&mut bench.conn)?;
         }
     }
     Ok(runs)

@@ -148,8 +148,13 @@ pub(crate) fn store_checkouts(
     carts: &[i64],
     batch: usize,
     method: Option<&str>,
+    codes: &[&str],
 ) -> Result<Run, Box<dyn Error>> {
     let method = method.map(Slug::parse).transpose()?;
+    let codes = codes
+        .iter()
+        .map(|c| CouponCode::parse(c))
+        .collect::<Result<Vec<_>, _>>()?;
     let address = address();
     let email = Email::parse("bench@example.com")?;
     let provider = ProviderName::parse("test")?;
@@ -161,7 +166,7 @@ pub(crate) fn store_checkouts(
             guest_email: Some(email.clone()),
             provider: provider.clone(),
             shipping_method: method.clone(),
-            coupon_codes: vec![],
+            coupon_codes: codes.clone(),
             idempotency_key: IdempotencyKey::parse(&format!("store-{batch}-{i}"))
                 .map_err(|e| e.to_string())?,
         };

@@ -30,69 +30,24 @@ UPDATE product_variants v SET stock_on_hand = v.stock_on_hand + -1 * l.units, up
 COMMIT;
 "#;
 
-/// The invoices of the carts from `:first` on, as the store computes them in Rust
-/// from its three reads of the price book (the fixture's: a gross euro market, a
-/// members' list, German rates, flat shipping free from 50.00), computed before
-/// the raw run so that its writes carry values, as the store's do: each line at the
-/// lower of its variant's price and its list price, its tax contained at the rate
-/// of its product's class, the tax lines numbered 1 for standard and 2 for reduced.
-pub(crate) const BOOK_INVOICES_SQL: &str = r#"
-DROP TABLE IF EXISTS bench_invoices;
-CREATE UNLOGGED TABLE bench_invoices AS
-WITH lines AS (
-    SELECT l.cart_id, l.variant_id, v.sku, p.name, v.options::text AS options, l.quantity,
-           least(v.price, coalesce(e.price, v.price)) AS unit,
-           least(v.price, coalesce(e.price, v.price)) * l.quantity AS amount,
-           round(least(v.price, coalesce(e.price, v.price)) * l.quantity * r.rate / (1 + r.rate), 2) AS tax,
-           r.rate, r.name AS rate_name, r.class, CASE r.class WHEN 'standard' THEN 1 ELSE 2 END AS rate_no
-    FROM cart_lines l
-    JOIN product_variants v ON v.id = l.variant_id
-    JOIN products p ON p.id = v.product_id
-    LEFT JOIN price_list_entries e ON e.variant_id = l.variant_id AND e.price_list_id = 1 AND e.min_quantity <= l.quantity
-    JOIN tax_rates r ON r.country = 'DE' AND r.region IS NULL AND r.class = p.tax_class
-    WHERE l.cart_id >= :first
-), totals AS (
-    SELECT cart_id, sum(amount) AS subtotal, sum(tax) AS line_tax,
-           CASE WHEN sum(amount) >= 50 THEN 0 ELSE 4.90 END AS fee
-    FROM lines GROUP BY cart_id
-), shipped AS (
-    SELECT *, round(fee * 0.19 / 1.19, 2) AS fee_tax FROM totals
-), rates AS (
-    SELECT cart_id, rate_no, rate_name, class, rate, sum(net) AS taxable, sum(tax) AS tax
-    FROM (SELECT cart_id, rate_no, rate_name, class, rate, amount - tax AS net, tax FROM lines
-          UNION ALL
-          SELECT cart_id, 1, 'MwSt 19 %', 'standard', 0.19, fee - fee_tax, fee_tax FROM shipped) t
-    GROUP BY cart_id, rate_no, rate_name, class, rate
-)
-SELECT s.cart_id AS cart, s.subtotal, s.fee, s.line_tax + s.fee_tax AS tax,
-       s.subtotal + s.fee AS grand_total, s.fee - s.fee_tax AS shipping_net, s.fee_tax AS shipping_tax,
-       (SELECT array_agg(variant_id ORDER BY variant_id) FROM lines l WHERE l.cart_id = s.cart_id) AS variants,
-       (SELECT array_agg(sku ORDER BY variant_id) FROM lines l WHERE l.cart_id = s.cart_id) AS skus,
-       (SELECT array_agg(name ORDER BY variant_id) FROM lines l WHERE l.cart_id = s.cart_id) AS names,
-       (SELECT array_agg(unit ORDER BY variant_id) FROM lines l WHERE l.cart_id = s.cart_id) AS units,
-       (SELECT array_agg(quantity ORDER BY variant_id) FROM lines l WHERE l.cart_id = s.cart_id) AS quantities,
-       (SELECT array_agg(options ORDER BY variant_id) FROM lines l WHERE l.cart_id = s.cart_id) AS options,
-       (SELECT array_agg(amount - tax ORDER BY variant_id) FROM lines l WHERE l.cart_id = s.cart_id) AS nets,
-       (SELECT array_agg(tax ORDER BY variant_id) FROM lines l WHERE l.cart_id = s.cart_id) AS taxes,
-       (SELECT array_agg(rate_no::smallint ORDER BY variant_id) FROM lines l WHERE l.cart_id = s.cart_id) AS rate_nos,
-       (SELECT array_agg(rate_no::smallint ORDER BY rate_no) FROM rates r WHERE r.cart_id = s.cart_id) AS t_nos,
-       (SELECT array_agg(rate_name ORDER BY rate_no) FROM rates r WHERE r.cart_id = s.cart_id) AS t_names,
-       (SELECT array_agg(class ORDER BY rate_no) FROM rates r WHERE r.cart_id = s.cart_id) AS t_classes,
-       (SELECT array_agg(rate ORDER BY rate_no) FROM rates r WHERE r.cart_id = s.cart_id) AS t_rates,
-       (SELECT array_agg(taxable ORDER BY rate_no) FROM rates r WHERE r.cart_id = s.cart_id) AS t_taxables,
-       (SELECT array_agg(tax ORDER BY rate_no) FROM rates r WHERE r.cart_id = s.cart_id) AS t_taxes
-FROM shipped s;
-CREATE UNIQUE INDEX bench_invoices_cart ON bench_invoices (cart);
-ANALYZE bench_invoices;
-"#;
+/// The code every checkout of the promotions workload gives.
+pub(crate) const BENCH_CODE: &str = "BENCH-2OFF";
 
 /// The statements `PgStore::checkout` sends for a guest cart checked out by the
 /// shipping method `standard`, priced from the price book, written out by hand:
-/// the checkout's reads of the price book and its promotions (none in this
-/// fixture) as the store sends them, then the
-/// order written with its invoice, its values from [`BOOK_INVOICES_SQL`] (the
-/// store sends them as binds, its lines and tax lines as arrays).
-pub(crate) const CHECKOUT_BOOK_SQL: &str = r#"BEGIN ISOLATION LEVEL READ COMMITTED;
+/// the checkout's reads of the price book and of the promotions offered (with
+/// [`BENCH_CODE`] when `coupon`), the catalog places of its lines when promotions
+/// are offered, then the order written with its invoice (and its promotions and
+/// the code's use), its values from `bench_invoices` (see `invoices.rs`; the store
+/// sends them as binds, its lines, tax lines and promotions as arrays).
+pub(crate) fn checkout_book_sql(promotions: bool, coupon: bool) -> String {
+    let codes = if coupon {
+        format!("'{{{BENCH_CODE}}}'")
+    } else {
+        "'{}'".to_owned()
+    };
+    let mut script = format!(
+        r#"BEGIN ISOLATION LEVEL READ COMMITTED;
 INSERT INTO idempotency_keys (scope, key, request_hash, expires_at) SELECT 'checkout', 'raw-' || n, '\x00'::bytea, now() + interval '1 day' FROM (SELECT nextval('bench_cart_seq') AS n) s ON CONFLICT DO NOTHING RETURNING substring(key from 5)::bigint AS cart \gset
 SELECT id, public_id, user_id, encode(guest_token_digest, 'hex') AS digest, currency, status FROM carts WHERE id = :cart FOR UPDATE \gset
 SELECT variant_id, quantity FROM cart_lines WHERE cart_id = :cart;
@@ -100,20 +55,42 @@ SELECT v.id, v.product_id, v.sku, v.options, v.price, v.currency, v.stock_on_han
 SELECT m.id, m.zone_id, m.code, m.name, m.currency, m.rate, m.free_from, m.tax_class, coalesce((SELECT k.prices_include_tax FROM markets k WHERE k.currency = m.currency), false) AS prices_include_tax FROM shipping_methods m WHERE m.code = 'standard' AND m.currency = 'EUR' AND EXISTS (SELECT FROM shipping_zone_areas a WHERE a.zone_id = m.zone_id AND a.country = 'DE' AND (a.region IS NULL OR a.region = NULL)) ORDER BY m.id LIMIT 1;
 SELECT c.variant_id, p.tax_class, l.id AS list_id, l.name, l.currency, l.customer_group, l.starts_at, l.ends_at, e.min_quantity, e.price FROM cart_lines c JOIN product_variants v ON v.id = c.variant_id JOIN products p ON p.id = v.product_id LEFT JOIN (price_list_entries e JOIN price_lists l ON l.id = e.price_list_id AND l.currency = 'EUR' AND (l.starts_at IS NULL OR l.starts_at <= now()) AND (l.ends_at IS NULL OR now() < l.ends_at) AND (l.customer_group IS NULL OR l.customer_group IN (SELECT g.customer_group FROM customer_groups g WHERE g.user_id = NULL))) ON e.variant_id = c.variant_id AND e.min_quantity <= c.quantity WHERE c.cart_id = :cart ORDER BY c.variant_id, l.id, e.min_quantity;
 SELECT name, country, region, class, rate, valid_from, valid_until FROM tax_rates WHERE country = 'DE' AND valid_from <= now() AND (valid_until IS NULL OR now() < valid_until) ORDER BY id;
-SELECT p.id, p.name, p.discount, p.target, p.currency, p.min_subtotal, p.min_quantity, p.customer_group, p.starts_at, p.ends_at, p.coupon_only, p.exclusive, p.priority, c.code FROM promotions p LEFT JOIN coupon_codes c ON c.promotion_id = p.id AND c.code = ANY('{}'::text[]) WHERE c.code IS NOT NULL OR (NOT p.coupon_only AND (p.starts_at IS NULL OR p.starts_at <= now()) AND (p.ends_at IS NULL OR now() < p.ends_at) AND (p.currency IS NULL OR p.currency = 'EUR')) ORDER BY p.priority, p.id;
-INSERT INTO orders (guest_email, guest_token_digest, cart_id, currency, subtotal, shipping, tax, grand_total, payment_deadline, prices_include_tax, shipping_method_code, shipping_method_name, shipping_net, shipping_tax, shipping_tax_rate_no, discount) SELECT 'raw@example.com', decode(:digest, 'hex'), :cart, 'EUR', subtotal, fee, tax, grand_total, now() + 1800 * interval '1 second', true, 'standard', 'Standard', shipping_net, shipping_tax, 1, 0 FROM bench_invoices WHERE cart = :cart RETURNING id AS order_id, public_id AS order_ref, grand_total AS total, created_at AS placed_at \gset
+SELECT p.id, p.name, p.discount, p.target, p.currency, p.min_subtotal, p.min_quantity, p.customer_group, p.starts_at, p.ends_at, p.coupon_only, p.exclusive, p.priority, c.code FROM promotions p LEFT JOIN coupon_codes c ON c.promotion_id = p.id AND c.code = ANY({codes}::text[]) WHERE c.code IS NOT NULL OR (NOT p.coupon_only AND (p.starts_at IS NULL OR p.starts_at <= now()) AND (p.ends_at IS NULL OR now() < p.ends_at) AND (p.currency IS NULL OR p.currency = 'EUR')) ORDER BY p.priority, p.id;
+"#
+    );
+    if promotions {
+        script.push_str(
+            "SELECT v.id, p.category_id, ARRAY(SELECT cp.collection_id FROM collection_products cp WHERE cp.product_id = p.id ORDER BY cp.collection_id) AS collections FROM cart_lines c JOIN product_variants v ON v.id = c.variant_id JOIN products p ON p.id = v.product_id WHERE c.cart_id = :cart ORDER BY v.id;\n",
+        );
+    }
+    script.push_str(r#"INSERT INTO orders (guest_email, guest_token_digest, cart_id, currency, subtotal, shipping, tax, grand_total, payment_deadline, prices_include_tax, shipping_method_code, shipping_method_name, shipping_net, shipping_tax, shipping_tax_rate_no, discount) SELECT 'raw@example.com', decode(:digest, 'hex'), :cart, 'EUR', subtotal, fee, tax, grand_total, now() + 1800 * interval '1 second', true, 'standard', 'Standard', shipping_net, shipping_tax, shipping_rate_no, discount FROM bench_invoices WHERE cart = :cart RETURNING id AS order_id, public_id AS order_ref, grand_total AS total, created_at AS placed_at \gset
 INSERT INTO order_addresses (order_id, kind, recipient, line1, line2, city, region, postal_code, country) VALUES (:order_id, 'shipping', 'Bench Buyer', '1 Main St', NULL, 'Berlin', NULL, '10115', 'DE'), (:order_id, 'billing', 'Bench Buyer', '1 Main St', NULL, 'Berlin', NULL, '10115', 'DE');
 INSERT INTO order_tax_lines (order_id, rate_no, name, country, region, tax_class, rate, taxable, tax) SELECT :order_id, t.n, t.name, 'DE', NULL, t.k, t.rate, t.taxable, t.tax FROM bench_invoices, unnest(t_nos, t_names, t_classes, t_rates, t_taxables, t_taxes) AS t (n, name, k, rate, taxable, tax) WHERE cart = :cart;
-INSERT INTO order_lines (order_id, line_no, variant_id, sku, name, unit_price, quantity, options, net, tax, tax_rate_no, discount) SELECT :order_id, row_number() OVER (), t.v, t.s, t.n, t.p, t.q, t.o::jsonb, t.net, t.tax, t.r, 0 FROM bench_invoices, unnest(variants, skus, names, units, quantities, options, nets, taxes, rate_nos) AS t (v, s, n, p, q, o, net, tax, r) WHERE cart = :cart;
-INSERT INTO order_status_history (order_id, to_status, event, at) VALUES (:order_id, 'pending_payment', 'checkout', now());
+INSERT INTO order_lines (order_id, line_no, variant_id, sku, name, unit_price, quantity, options, net, tax, tax_rate_no, discount) SELECT :order_id, row_number() OVER (), t.v, t.s, t.n, t.p, t.q, t.o::jsonb, t.net, t.tax, t.r, t.d FROM bench_invoices, unnest(variants, skus, names, units, quantities, options, nets, taxes, rate_nos, discounts) AS t (v, s, n, p, q, o, net, tax, r, d) WHERE cart = :cart;
+"#);
+    if promotions {
+        script.push_str(r#"INSERT INTO order_promotions (order_id, promotion_no, promotion_id, name, code, discount, lines, amount, shipping_amount) SELECT :order_id, t.n, t.p, t.name, t.code, t.d::jsonb, t.l::jsonb, t.a, t.s FROM bench_invoices, unnest(p_nos, p_ids, p_names, p_codes, p_discounts, p_lines, p_amounts, p_shipping) AS t (n, p, name, code, d, l, a, s) WHERE cart = :cart;
+"#);
+    }
+    script.push_str(r#"INSERT INTO order_status_history (order_id, to_status, event, at) VALUES (:order_id, 'pending_payment', 'checkout', now());
 INSERT INTO payments (order_id, provider, currency, amount) VALUES (:order_id, 'test', 'EUR', :total) RETURNING id AS payment_id \gset
 UPDATE carts SET status = 'converted', updated_at = now() WHERE id = :cart;
 UPDATE idempotency_keys SET order_id = :order_id WHERE scope = 'checkout' AND key = 'raw-' || :cart;
 INSERT INTO outbox_events (aggregate_type, aggregate_id, event_type, payload) VALUES ('order', :order_id, 'order.placed', jsonb_build_object('order_id', :order_id::bigint, 'payment_id', :payment_id::bigint, 'currency', 'EUR', 'grand_total', :total::numeric::text));
-SELECT id, product_id, sku, options, price, currency, stock_on_hand, weight_grams, gtin, attributes, created_at, updated_at FROM product_variants WHERE id IN (SELECT variant_id FROM order_lines WHERE order_id = :order_id) ORDER BY id FOR NO KEY UPDATE;
+"#);
+    if coupon {
+        // chr(58): pgbench takes any `:name`, even in a literal, for a variable.
+        script.push_str(&format!(
+            "UPDATE coupon_codes SET uses = uses + 1 WHERE code = '{BENCH_CODE}' AND (max_uses IS NULL OR uses < max_uses) RETURNING per_customer;\n\
+             INSERT INTO coupon_redemptions (order_id, code, customer) VALUES (:order_id, '{BENCH_CODE}', 'guest' || chr(58) || 'raw@example.com');\n"
+        ));
+    }
+    script.push_str(r#"SELECT id, product_id, sku, options, price, currency, stock_on_hand, weight_grams, gtin, attributes, created_at, updated_at FROM product_variants WHERE id IN (SELECT variant_id FROM order_lines WHERE order_id = :order_id) ORDER BY id FOR NO KEY UPDATE;
 UPDATE product_variants v SET stock_on_hand = v.stock_on_hand + -1 * l.units, updated_at = now() FROM (SELECT variant_id, sum(quantity) AS units FROM order_lines WHERE order_id = :order_id GROUP BY variant_id) AS l WHERE v.id = l.variant_id;
 COMMIT;
-"#;
+"#);
+    script
+}
 
 /// The product columns of a page, as the store's `page_product_columns!` writes
 /// them: the id on every row, the rest on each product's first row only.
@@ -349,14 +326,25 @@ pub(crate) fn raw_checkouts(
         "CREATE SEQUENCE bench_cart_seq START WITH {first_cart}"
     ))
     .execute(&mut bench.conn)?;
-    let script = if workload == crate::BOOK_CHECKOUT {
-        let invoices = BOOK_INVOICES_SQL.replace(":first", &first_cart.to_string());
-        diesel::connection::SimpleConnection::batch_execute(&mut bench.conn, &invoices)?;
-        CHECKOUT_BOOK_SQL
-    } else {
-        CHECKOUT_SQL
+    let script = match workload {
+        crate::BOOK_CHECKOUT | crate::PROMO_CHECKOUT => {
+            let promoted = workload == crate::PROMO_CHECKOUT;
+            let codes = match promoted {
+                true => vec![ecom_domain::prelude::CouponCode::parse(BENCH_CODE)?],
+                false => Vec::new(),
+            };
+            crate::invoices::write(&mut bench.conn, &bench.store, first_cart, &codes)?;
+            checkout_book_sql(promoted, promoted)
+        }
+        _ => CHECKOUT_SQL.to_owned(),
     };
-    raw_script(bench, workload, clients, bench.per_client * clients, script)
+    raw_script(
+        bench,
+        workload,
+        clients,
+        bench.per_client * clients,
+        &script,
+    )
 }
 
 /// Runs `script` with pgbench, `transactions` in all over `clients` connections.

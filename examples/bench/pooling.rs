@@ -65,7 +65,7 @@ pub(crate) fn pooling_runs(
                     let mut run = if workload == "checkout" {
                         batch += 1;
                         let carts = fixture::make_carts(conn, batch, transactions, false)?;
-                        store_checkouts(store, workload, clients, &carts, batch, None)?
+                        store_checkouts(store, workload, clients, &carts, batch, None, &[])?
                     } else {
                         reads(workload, engine, clients, transactions, || {
                             store.writer_reader()

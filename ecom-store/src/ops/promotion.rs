@@ -274,8 +274,13 @@ static INSERT_COUPONS: Statement = Statement::new(
     "\
 INSERT INTO coupon_codes (code, promotion_id, max_uses, per_customer)
 SELECT c, $2, $3, $4 FROM unnest($1::text[]) AS c
-ON CONFLICT DO NOTHING
-RETURNING code",
+ON CONFLICT DO NOTHING",
+);
+
+// The codes of a batch this transaction inserted: `created_at` is the
+// transaction's start, which no earlier code has.
+static INSERTED_COUPONS: Statement = Statement::new(
+    "SELECT code FROM coupon_codes WHERE code = ANY($1::text[]) AND promotion_id = $2 AND created_at = now()",
 );
 
 #[derive(QueryableByName)]
@@ -285,7 +290,7 @@ struct CodeRow {
 }
 
 /// Inserts `codes` of `promotion`; the ones inserted (a code that exists already
-/// is left out).
+/// is left out). Only a batch with such a code is read back.
 pub(crate) fn insert_coupons(
     conn: &mut PgConnection,
     promotion: PromotionId,
@@ -293,13 +298,19 @@ pub(crate) fn insert_coupons(
     max_uses: Option<u32>,
     per_customer: Option<u32>,
 ) -> Result<Vec<String>, StoreError> {
+    let texts: Vec<String> = codes.iter().map(|c| c.as_str().to_owned()).collect();
     let binds = vec![
-        Bind::TextArray(codes.iter().map(|c| c.as_str().to_owned()).collect()),
+        Bind::TextArray(texts.clone()),
         Bind::BigInt(promotion.get()),
         Bind::NullableBigInt(max_uses.map(i64::from)),
         Bind::NullableBigInt(per_customer.map(i64::from)),
     ];
-    Ok(CachedSql::new(&INSERT_COUPONS, binds)
+    let inserted = CachedSql::new(&INSERT_COUPONS, binds).execute(conn)?;
+    if inserted == texts.len() {
+        return Ok(texts);
+    }
+    let binds = vec![Bind::TextArray(texts), Bind::BigInt(promotion.get())];
+    Ok(CachedSql::new(&INSERTED_COUPONS, binds)
         .load::<CodeRow>(conn)?
         .into_iter()
         .map(|r| r.code)
