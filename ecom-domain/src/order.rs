@@ -213,6 +213,25 @@ impl OrderLine {
     }
 }
 
+impl Order {
+    /// What the customer paid for line `line_no`, the share a refund of that line
+    /// gives back: its amount less its discount, plus its tax when prices are net
+    /// (with gross prices the tax is inside the amount). `None` for a line the
+    /// order does not have, or an order priced by the flat rules, whose tax is not
+    /// kept per line.
+    pub fn paid_for_line(&self, line_no: u16) -> Option<Money> {
+        let invoice = self.invoice.as_ref()?;
+        let line = self.lines.iter().find(|l| l.line_no == line_no)?;
+        let tax = line.tax.as_ref()?;
+        let kept = line.line_total().checked_sub(tax.discount).ok()?;
+        if invoice.prices_include_tax {
+            Some(kept)
+        } else {
+            kept.checked_add(tax.tax).ok()
+        }
+    }
+}
+
 /// A recorded change of status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusChange {

@@ -417,6 +417,24 @@ where
         let stored = store.order(done.order.id).map_err(d)?.order;
         assert_eq!(stored, done.order, "the order reads back as it was placed");
         assert_eq!(done.payment.amount, done.order.totals.grand_total);
+        // What a refund of each line gives back, and the shipping with its tax,
+        // sum to what was paid.
+        let invoice = done.order.invoice.as_ref().unwrap();
+        let shipping = match invoice.prices_include_tax {
+            true => invoice.shipping.amount,
+            false => invoice
+                .shipping
+                .amount
+                .checked_add(invoice.shipping.tax)
+                .unwrap(),
+        };
+        let paid = done
+            .order
+            .lines
+            .iter()
+            .map(|l| done.order.paid_for_line(l.line_no).unwrap())
+            .fold(shipping, |a, b| a.checked_add(b).unwrap());
+        assert_eq!(paid, done.order.totals.grand_total);
         Ok(invoice_shape(&done.order))
     };
 

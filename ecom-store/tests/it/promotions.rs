@@ -135,7 +135,8 @@ fn code(raw: &str) -> CouponCode {
 }
 
 /// What an order took off, without ids: per line (SKU, amount, discount, net,
-/// tax), the promotions (name, code, amount, shipping), the totals.
+/// tax, what a refund of it gives back), the promotions (name, code, amount,
+/// shipping), the totals.
 fn discounts(order: &Order) -> String {
     let m = |m: Money| m.amount().to_string();
     let invoice = order.invoice.as_ref().expect("an invoice");
@@ -152,6 +153,7 @@ fn discounts(order: &Order) -> String {
                     m(t.discount),
                     m(t.net),
                     m(t.tax),
+                    m(order.paid_for_line(l.line_no).unwrap()),
                 )
             })
             .collect::<Vec<_>>(),
@@ -322,10 +324,11 @@ fn coupons_and_promotions_match_the_reference_store_and_the_hand_sums() {
     // allocated 169|53 and 30|47 → 1.70 and 0.30; shipping waived (28.08 ≥ 20.00).
     // The shirts, 23.80 − 4.08 = 19.72, hold 19.72 × 19/119 = 3.1486… → 3.15; the
     // book, 4.28 − 0.73 = 3.55, holds 3.55 × 7/107 = 0.2322… → 0.23. Grand total
-    // 28.08 − 4.81 + 0 = 23.27, the tax inside it.
+    // 28.08 − 4.81 + 0 = 23.27, the tax inside it. A refund of a line gives back
+    // what was paid for it: 19.72 and 3.55, which sum to the grand total.
     assert_eq!(
         ok(4),
-        r#"[("SHIRT", "23.80", "4.08", "16.57", "3.15"), ("BOOK", "4.28", "0.73", "3.32", "0.23")] [("Spring 10 %", None, "2.81", "0.00"), ("Summer 2 off", Some("SUMMER-ONCE"), "2.00", "0.00"), ("Free shipping over 20", Some("FREESHIP"), "0.00", "4.90")] ["28.08", "4.81", "0.00", "3.38", "23.27"]"#
+        r#"[("SHIRT", "23.80", "4.08", "16.57", "3.15", "19.72"), ("BOOK", "4.28", "0.73", "3.32", "0.23", "3.55")] [("Spring 10 %", None, "2.81", "0.00"), ("Summer 2 off", Some("SUMMER-ONCE"), "2.00", "0.00"), ("Free shipping over 20", Some("FREESHIP"), "0.00", "4.90")] ["28.08", "4.81", "0.00", "3.38", "23.27"]"#
     );
     assert!(matches!(
         &actual[5],
