@@ -31,3 +31,13 @@ pub(super) const MAX_WEIGHT_BANDS: usize = 50;
 /// [`MAX_GROUPS`](ecom_domain::repo::MAX_GROUPS), but a body full of repeats should
 /// not cost it a quadratic pass.
 pub(super) const MAX_GROUP_NAMES: usize = 100;
+
+/// The most coupon codes one `POST /admin/promotions/{id}/coupons` may give: they
+/// are counted before any is parsed, and a body of them fits the 64 KiB limit.
+pub(super) const MAX_GIVEN_COUPONS: usize = 1000;
+
+/// The most coupon codes one `POST /admin/promotions/{id}/coupons` generates: the
+/// store takes up to a million in one call, but a request makes them in one
+/// transaction within its timeout and answers every one. More are made by
+/// calling again.
+pub(super) const MAX_GENERATED_COUPONS: u32 = 100_000;

@@ -23,10 +23,10 @@
 //! | `PUT /carts/{ref}/items/{variant_id}` | set `{quantity}` |
 //! | `DELETE /carts/{ref}/items/{variant_id}` | remove a line |
 //! | `GET /carts/{ref}/shipping-options?country=&region=` | the shipping methods that take the cart there, with their prices for it, cheapest first |
-//! | `GET /carts/{ref}/quote?country=&region=&method=` | the cart priced from the price book for that destination and method: lines with their net, tax and rate, the shipping charge, the tax lines, the totals |
+//! | `GET /carts/{ref}/quote?country=&region=&method=` | the cart priced from the price book for that destination and method: lines with their discount, net, tax and rate, the shipping charge, the tax lines, the automatic promotions applied, the totals |
 //! | `POST /carts/claim` | a signed-in user takes over the guest's open cart named by the `Guest-Session` header |
-//! | `POST /checkout` | place an order `{cart, shipping, billing?, email?, provider?, shipping_method?}`; needs an `Idempotency-Key` header (the caller's own); without a `shipping_method` each line is charged its variant's price at that moment (`PUT /admin/variants/{id}/price`) and the flat rules add shipping and tax; with one (a code of the cart's shipping options to the shipping address) the order is priced as its quote is, and keeps an invoice; a method that does not take the cart there is `422 shipping_unavailable` |
-//! | `GET /orders/{ref}` | one of the caller's orders, with lines (each its variant and option values at checkout, and its net, tax and rate when priced from the price book), its invoice (or null), history and payments |
+//! | `POST /checkout` | place an order `{cart, shipping, billing?, email?, provider?, shipping_method?, coupon_codes?}`; needs an `Idempotency-Key` header (the caller's own); without a `shipping_method` each line is charged its variant's price at that moment (`PUT /admin/variants/{id}/price`) and the flat rules add shipping and tax; with one (a code of the cart's shipping options to the shipping address) the order is priced as its quote is, with the automatic promotions and those of up to 5 coupon codes, and keeps an invoice; a method that does not take the cart there is `422 shipping_unavailable`; a code used up is `409 coupon_exhausted` (`coupon_customer_limit` for this customer), one that does not exist or apply is `422 coupon_unknown`, `coupon_expired`, `coupon_not_yet_valid`, `coupon_wrong_currency` or `coupon_not_applicable` (also any code without a `shipping_method`) |
+//! | `GET /orders/{ref}` | one of the caller's orders, with lines (each its variant and option values at checkout, and its discount, net, tax and rate when priced from the price book), its totals with their discount, its invoice (or null) with the promotions applied, history and payments |
 //! | `POST /webhooks/payments` | a payment provider's report `{id, payment_id, type, amount?, provider_ref?, reason?}`, signed in `Webhook-Signature` (see [`provider`]); booked once per `id` |
 //! | `GET /health/live` | `204` while the process answers |
 //! | `GET /health/ready` | `204` while the database answers, else `503` |
@@ -54,9 +54,9 @@
 //! behind a token of their own: staff build the catalog, put a product on or off
 //! sale (`PUT /admin/products/{id}/status`), reprice a variant
 //! (`PUT /admin/variants/{id}/price`), restock, define attributes and set their
-//! values, set images, curate collections, move orders on and refund payments, and
-//! keep the price book: markets, price lists, customer groups, tax classes and
-//! rates, shipping zones and methods.
+//! values, set images, curate collections, move orders on and refund payments,
+//! keep the price book (markets, price lists, customer groups, tax classes and
+//! rates, shipping zones and methods), and set promotions and their coupon codes.
 //!
 //! The modules follow a request through: [`extract`] and `request` decode it,
 //! `handlers` call the store, `response` writes the JSON, [`error`] maps every
@@ -221,7 +221,11 @@ fn routes(limit: impl FnOnce(Router<App>) -> Router<App>) -> Routes {
         .add(M::POST, "/shipping-zones", admin::create_shipping_zone)
         .add(M::POST, "/shipping-methods", admin::create_shipping_method)
         .add(M::PUT, "/users/{id}/groups", admin::set_customer_groups)
-        .add(M::GET, "/price-book", admin::price_book);
+        .add(M::GET, "/price-book", admin::price_book)
+        .add(M::POST, "/promotions", admin::create_promotion)
+        .add(M::GET, "/promotions", admin::promotions)
+        .add(M::POST, "/promotions/{id}/coupons", admin::create_coupons)
+        .add(M::GET, "/coupons/{code}", admin::coupon);
     Routes::new()
         .add(M::GET, "/categories/{id}/products", category_page)
         .add(M::GET, "/products/search", search)

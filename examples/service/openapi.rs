@@ -94,6 +94,10 @@ pub const ADMIN_SCHEME: &str = "admin";
         admin::create_shipping_method,
         admin::set_customer_groups,
         admin::price_book,
+        admin::create_promotion,
+        admin::promotions,
+        admin::create_coupons,
+        admin::coupon,
         metrics::live,
         metrics::ready,
         metrics::metrics,
@@ -284,7 +288,9 @@ error_responses! {
         `order_not_payable`, `already_taken` (e-mail, SKU, barcode, slug, attribute \
         name, a shipping method's code in its zone), `tax_rate_overlap` (another \
         rate of the country, region and class is valid at the same time), \
-        `conflict`.", retry: false;
+        `coupon_exhausted` (a coupon code used as often as it may be), \
+        `coupon_customer_limit` (as often as one customer may), `coupon_taken` (a \
+        code to create exists already), `conflict`.", retry: false;
     /// 413.
     TooLarge = "The body is larger than 64 KiB (`body_too_large`).", retry: false;
     /// 415.
@@ -309,7 +315,14 @@ error_responses! {
         `no_price` (a line without a price in the cart's currency), \
         `shipping_unavailable` (the method does not take the cart to the \
         destination), `no_tax_rate` (the shop has no rate at the destination for a \
-        class the cart needs).", retry: false;
+        class the cart needs); coupon codes at checkout: `coupon_unknown`, \
+        `coupon_expired`, `coupon_not_yet_valid`, `coupon_wrong_currency`, \
+        `coupon_not_applicable` (its promotion does not apply to the cart, or the \
+        checkout names no shipping method), `invalid_coupons` (more than 5, or one \
+        twice); promotions and codes: `invalid_promotion` (a rate, amount, currency, \
+        target or window refused), `invalid_coupons` (a count or limit of 0, a \
+        pattern that makes no code, a code given twice), `too_many_coupons` \
+        (details: `{count, max}`).", retry: false;
     /// 429.
     RateLimited = "Too many requests from this address (`rate_limited`).", retry: true;
     /// 503.

@@ -6,6 +6,7 @@
 mod listing;
 mod merchandise;
 mod price_book;
+mod promotions;
 
 pub(super) use listing::{BrowseView, CollectionPageView, SearchPageView};
 pub(super) use merchandise::{
@@ -14,6 +15,9 @@ pub(super) use merchandise::{
 pub(super) use price_book::{
     CustomerGroupsView, ListPricesView, MarketView, PriceBookView, PriceListView, QuoteView,
     ShippingMethodView, ShippingOptionsView, ShippingZoneView, TaxRateView, tax_class_schema,
+};
+pub(super) use promotions::{
+    CouponView, CreatedCouponsView, PromotionListView, PromotionView, target_kind_schema,
 };
 
 use chrono::{DateTime, Utc};
@@ -110,6 +114,53 @@ impl From<Money> for MoneyView {
         Self {
             amount: m.amount().to_string(),
             currency: m.currency().code(),
+        }
+    }
+}
+
+/// A rate as a decimal string without trailing zeros: `0.19`, `0.08875`, `0.1`.
+/// Rates go out as strings, like money: no client rounds a rate either.
+fn rate_text(rate: rust_decimal::Decimal) -> String {
+    rate.normalize().to_string()
+}
+
+// Here, not in `promotions`: the back office's promotions and an order's invoice
+// (`price_book`) both show it.
+/// What a promotion takes off: as staff set it, and as an order that applied it
+/// keeps it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[schema(as = Discount)]
+pub(super) enum DiscountView {
+    /// A share of the lines it targets.
+    Percent {
+        /// 0.1 for 10 %.
+        #[schema(example = "0.1")]
+        rate: String,
+    },
+    /// An amount off the lines it targets, together.
+    Fixed { amount: MoneyView },
+    /// The shipping charge.
+    FreeShipping,
+    /// Of every `buy + get` units it targets, `get` are free: the cheapest ones.
+    BuyXGetY { buy: u32, get: u32 },
+}
+
+impl From<&ecom_domain::promotion::Discount> for DiscountView {
+    fn from(d: &ecom_domain::promotion::Discount) -> Self {
+        use ecom_domain::promotion::Discount as D;
+        match d {
+            D::Percent { rate } => DiscountView::Percent {
+                rate: rate_text(*rate),
+            },
+            D::Fixed { amount } => DiscountView::Fixed {
+                amount: (*amount).into(),
+            },
+            D::FreeShipping => DiscountView::FreeShipping,
+            D::BuyXGetY { buy, get } => DiscountView::BuyXGetY {
+                buy: *buy,
+                get: *get,
+            },
         }
     }
 }
@@ -430,7 +481,12 @@ pub(super) struct OrderLineView {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = OrderTotals)]
 pub(super) struct TotalsView {
+    /// The lines' amounts before promotions.
     subtotal: MoneyView,
+    /// What promotions took off the lines (the sum of the lines' `discount`); zero
+    /// without a promotion, and always for the flat rules. What one took off the
+    /// shipping is not in it: `shipping` is the charge after it.
+    discount: MoneyView,
     shipping: MoneyView,
     tax: MoneyView,
     grand_total: MoneyView,
@@ -440,6 +496,7 @@ impl From<&Totals> for TotalsView {
     fn from(t: &Totals) -> Self {
         Self {
             subtotal: t.subtotal.into(),
+            discount: t.discount.into(),
             shipping: t.shipping.into(),
             tax: t.tax.into(),
             grand_total: t.grand_total.into(),
@@ -473,8 +530,8 @@ pub(super) struct OrderView {
     currency: &'static str,
     lines: Vec<OrderLineView>,
     /// With prices that include tax (`invoice.prices_include_tax`), the grand total
-    /// is subtotal + shipping and `tax` is the tax they contain; otherwise it is
-    /// subtotal + shipping + tax.
+    /// is subtotal − discount + shipping and `tax` is the tax they contain;
+    /// otherwise it is subtotal − discount + shipping + tax.
     totals: TotalsView,
     /// What the invoice is printed from when the order was priced from the price
     /// book (checked out with a `shipping_method`); null when the flat rules

@@ -28,16 +28,22 @@
 //! | `POST /admin/shipping-methods` | create `{zone_id, code, name, currency?, rate: {type: flat, price} / {type: by_weight, bands: [{up_to_grams, price}]}, free_from?, tax_class?}` |
 //! | `PUT /admin/users/{id}/groups` | replace a user's customer `{groups}`, at most 20 |
 //! | `GET /admin/price-book` | markets, price lists and their prices, tax rates, shipping zones and methods |
+//! | `POST /admin/promotions` | create `{name, discount: {type: percent, rate} / {type: fixed, amount} / {type: free_shipping} / {type: buy_x_get_y, buy, get}, target: {type: order / variants / products / categories / collections, ids?}, currency?, min_subtotal?, min_quantity?, group?, starts_at?, ends_at?, coupon_only, exclusive, priority}` |
+//! | `GET /admin/promotions` | every promotion, by id |
+//! | `POST /admin/promotions/{id}/coupons` | make a promotion's codes: `{codes: [...], max_uses?, per_customer?}` (at most 1000) or `{generate: {count, prefix?, length}, max_uses?, per_customer?}` (at most 100,000); the answer is the only place generated codes are shown |
+//! | `GET /admin/coupons/{code}` | one code, its promotion, its limits and its uses |
 //!
 //! This module holds the credential and the extractor every route takes;
 //! `catalog` has the routes that change the catalog, `merchandise` those that
 //! describe and group its products, `orders` those that act on orders and payments,
-//! `price_book` those that set prices, tax and shipping as data.
+//! `price_book` those that set prices, tax and shipping as data, `promotions`
+//! those that set discounts and their coupon codes.
 
 mod catalog;
 mod merchandise;
 mod orders;
 mod price_book;
+mod promotions;
 
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
@@ -53,6 +59,7 @@ pub(super) use catalog::*;
 pub(super) use merchandise::*;
 pub(super) use orders::*;
 pub(super) use price_book::*;
+pub(super) use promotions::*;
 
 /// The shortest admin token accepted: 32 characters.
 pub const MIN_ADMIN_TOKEN_LEN: usize = 32;

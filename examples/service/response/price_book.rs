@@ -1,6 +1,6 @@
 //! The price book as JSON: what a customer's cart costs to a destination (its
 //! shipping options and its quote), the invoice an order priced from the book
-//! keeps, and what staff set in the book.
+//! keeps (with the promotions it applied), and what staff set in the book.
 //!
 //! Rates go out as decimal strings (`"0.19"` for 19 %), like money: no client
 //! rounds a rate either.
@@ -8,11 +8,15 @@
 use chrono::{DateTime, Utc};
 use ecom_domain::prelude::*;
 use ecom_domain::pricing::{Area, PriceBook};
+use ecom_domain::promotion::AppliedPromotion;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa::openapi::schema::Object;
 
-use super::{MoneyView, OptionValueJson, TotalsView, currency_schema, one_of, option_values};
+use super::{
+    DiscountView, MoneyView, OptionValueJson, TotalsView, currency_schema, one_of, option_values,
+    rate_text,
+};
 
 pub(in crate::service) fn tax_class_schema() -> Object {
     one_of(
@@ -20,11 +24,6 @@ pub(in crate::service) fn tax_class_schema() -> Object {
         "which of a country's rates applies: `standard`, `reduced`, `zero` (taxed at \
          0 %, printed) or `exempt` (no rate, no tax line)",
     )
-}
-
-/// A rate as a decimal string without trailing zeros: `0.19`, `0.08875`.
-fn rate_text(rate: rust_decimal::Decimal) -> String {
-    rate.normalize().to_string()
 }
 
 /// The tax rate a line or a shipping charge was taxed at, as the order keeps it.
@@ -109,9 +108,12 @@ pub(in crate::service) struct QuotedLineView {
     quantity: u32,
     /// `unit_price × quantity`.
     amount: MoneyView,
-    /// The amount net of tax.
+    /// What promotions took off it; zero when none did.
+    discount: MoneyView,
+    /// The amount less the discount, net of tax.
     net: MoneyView,
-    /// The line's tax, rounded half-even on the line.
+    /// The line's tax on the amount less the discount, rounded half-even on the
+    /// line.
     tax: MoneyView,
     /// The rate it is taxed at; null for an exempt product.
     #[schema(required = true)]
@@ -186,6 +188,9 @@ pub(in crate::service) struct QuoteView {
     shipping: ShippingChargeView,
     /// The tax summary, by rate.
     tax_lines: Vec<TaxLineView>,
+    /// The automatic promotions that apply to the cart, in the order they apply
+    /// (a quote takes no coupon codes; a checkout does).
+    promotions: Vec<AppliedPromotionView>,
     totals: TotalsView,
 }
 
@@ -205,6 +210,7 @@ impl From<&Quote> for QuoteView {
                     unit_price: l.unit_price.into(),
                     quantity: l.quantity.get(),
                     amount: l.amount.into(),
+                    discount: l.discount.into(),
                     net: l.net.into(),
                     tax: l.tax.into(),
                     rate: l.rate.as_ref().map(AppliedRateView::from),
@@ -212,6 +218,7 @@ impl From<&Quote> for QuoteView {
                 .collect(),
             shipping: (&q.shipping).into(),
             tax_lines: tax_lines(&q.tax_lines),
+            promotions: applied_promotions(&q.promotions),
             totals: (&q.totals).into(),
         }
     }
@@ -221,7 +228,10 @@ impl From<&Quote> for QuoteView {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = LineTax)]
 pub(in crate::service) struct LineTaxView {
-    /// The line's amount net of tax.
+    /// What promotions took off the line (`invoice.promotions` says which); zero
+    /// when none did.
+    discount: MoneyView,
+    /// The line's amount less its discount, net of tax.
     net: MoneyView,
     tax: MoneyView,
     /// The rate it was taxed at; null for an exempt product.
@@ -232,6 +242,7 @@ pub(in crate::service) struct LineTaxView {
 impl From<&LineTax> for LineTaxView {
     fn from(t: &LineTax) -> Self {
         Self {
+            discount: t.discount.into(),
             net: t.net.into(),
             tax: t.tax.into(),
             rate: t.rate.as_ref().map(AppliedRateView::from),
@@ -250,6 +261,8 @@ pub(in crate::service) struct InvoiceView {
     shipping: ShippingChargeView,
     /// The tax summary, by rate.
     tax_lines: Vec<TaxLineView>,
+    /// The promotions applied, in the order they applied, as they were then.
+    promotions: Vec<AppliedPromotionView>,
 }
 
 impl From<&Invoice> for InvoiceView {
@@ -258,8 +271,64 @@ impl From<&Invoice> for InvoiceView {
             prices_include_tax: i.prices_include_tax,
             shipping: (&i.shipping).into(),
             tax_lines: tax_lines(&i.tax_lines),
+            promotions: applied_promotions(&i.promotions),
         }
     }
+}
+
+/// What one promotion took off one line.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = PromotionLineAmount)]
+pub(in crate::service) struct PromotionLineView {
+    variant_id: i64,
+    amount: MoneyView,
+}
+
+/// A promotion a quote or an order applied, with what it took off: as it was
+/// then, whatever staff change later.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = AppliedPromotion)]
+pub(in crate::service) struct AppliedPromotionView {
+    /// The promotion; null once it was deleted.
+    #[schema(required = true)]
+    promotion_id: Option<i64>,
+    /// Its name then, as the invoice prints it.
+    #[schema(example = "10 % off everything")]
+    name: String,
+    /// The coupon code it came with; null for an automatic promotion.
+    #[schema(required = true, example = "WELCOME-2")]
+    code: Option<String>,
+    /// Its discount then.
+    discount: DiscountView,
+    /// What it took off the lines together: the sum of `lines`.
+    amount: MoneyView,
+    /// What it took off the shipping charge.
+    shipping_amount: MoneyView,
+    /// What it took off each line it touched, by variant id; amounts over several
+    /// lines are allocated by largest remainder, so they sum to `amount` exactly.
+    lines: Vec<PromotionLineView>,
+}
+
+fn applied_promotions(promotions: &[AppliedPromotion]) -> Vec<AppliedPromotionView> {
+    promotions
+        .iter()
+        .map(|p| AppliedPromotionView {
+            promotion_id: p.promotion.map(PromotionId::get),
+            name: p.name.as_str().to_owned(),
+            code: p.code.as_ref().map(|c| c.as_str().to_owned()),
+            discount: (&p.discount).into(),
+            amount: p.amount.into(),
+            shipping_amount: p.shipping.into(),
+            lines: p
+                .lines
+                .iter()
+                .map(|(variant, amount)| PromotionLineView {
+                    variant_id: variant.get(),
+                    amount: (*amount).into(),
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// Whether a currency's prices include tax.

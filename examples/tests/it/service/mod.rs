@@ -1,7 +1,8 @@
 //! The example service driven over real HTTP: a whole guest purchase, a user's cart,
 //! products with variants, staff taking them off sale and repricing them, and every
 //! kind of bad request getting a typed JSON error; the shop front's listings and
-//! staff describing what they list; prices, tax and shipping as data.
+//! staff describing what they list; prices, tax and shipping as data; promotions
+//! and coupon codes.
 
 mod admin;
 mod bad_requests;
@@ -15,6 +16,7 @@ mod operations;
 mod outbox;
 mod ownership;
 mod price_book;
+mod promotions;
 mod purchases;
 mod variants;
 mod webhooks;
@@ -296,4 +298,63 @@ fn check_out(f: &Fixture, token: &str, cart: &str, key: &str) -> (u16, Value) {
         Some(key),
         Some(&body.to_string()),
     )
+}
+
+/// A GET to the back office, with its token.
+fn admin_get(f: &Fixture, path: &str) -> (u16, Value) {
+    f.call_as(Some(ADMIN_TOKEN), "GET", path, None, None)
+}
+
+/// A refusal to expect: what the case is, the body, the status and the code.
+type Refusal = (&'static str, Value, u16, &'static str);
+
+/// Sends each body of `cases` to `method path` with the admin token and checks
+/// the status and code of the refusal.
+fn refused(f: &Fixture, method: &str, path: &str, cases: Vec<Refusal>) {
+    for (what, body, status, expected) in cases {
+        let answer = f.call_as(
+            Some(ADMIN_TOKEN),
+            method,
+            path,
+            None,
+            Some(&body.to_string()),
+        );
+        assert_eq!(
+            code(answer),
+            (status, expected.to_owned()),
+            "{method} {path}: {what}"
+        );
+    }
+}
+
+/// The one variant id of a product as the back office answered it.
+fn variant_of(product: &Value) -> i64 {
+    product["variants"][0]["id"].as_i64().unwrap()
+}
+
+/// `token` adds `quantity` of `variant` to its cart `cart`, which must take it.
+fn put_in(f: &Fixture, token: &str, cart: &str, variant: i64, quantity: u32) {
+    let (status, body) = add(f, token, cart, variant, quantity);
+    assert_eq!(status, 200, "{body}");
+}
+
+/// An address in Berlin.
+fn berlin() -> Value {
+    json!({ "recipient": "Ada Lovelace", "line1": "Unter den Linden 1", "city": "Berlin",
+            "postal_code": "10117", "country": "DE" })
+}
+
+/// The German shops' 19 % and 7 % rates (`DE standard`, `DE reduced`) as answers
+/// show them.
+fn standard_rate() -> Value {
+    json!({ "name": "DE standard", "rate": "0.19", "country": "DE", "region": null, "class": "standard" })
+}
+
+fn reduced_rate() -> Value {
+    json!({ "name": "DE reduced", "rate": "0.07", "country": "DE", "region": null, "class": "reduced" })
+}
+
+/// An amount in euros as answers show it.
+fn eur(amount: &str) -> Value {
+    json!({ "amount": amount, "currency": "EUR" })
 }

@@ -9,7 +9,10 @@
 
 use serde_json::{Value, json};
 
-use super::{ADMIN_TOKEN, Fixture, code, create, fixture, new_guest};
+use super::{
+    Fixture, admin_get, berlin, code, create, eur, fixture, new_guest, put_in, reduced_rate,
+    refused, standard_rate, variant_of,
+};
 
 /// What the German shop was set up with.
 struct Shop {
@@ -20,22 +23,6 @@ struct Shop {
     book: i64,
     /// The zone covering Germany and Austria (which has no rates).
     zone: i64,
-}
-
-/// An address in Berlin.
-fn berlin() -> Value {
-    json!({ "recipient": "Ada Lovelace", "line1": "Unter den Linden 1", "city": "Berlin",
-            "postal_code": "10117", "country": "DE" })
-}
-
-/// A GET to the back office, with its token.
-fn admin_get(f: &Fixture, path: &str) -> (u16, Value) {
-    f.call_as(Some(ADMIN_TOKEN), "GET", path, None, None)
-}
-
-/// The one variant id of a product as the back office answered it.
-fn variant_of(product: &Value) -> i64 {
-    product["variants"][0]["id"].as_i64().unwrap()
 }
 
 /// Staff set up the German shop through the back office, checking each answer.
@@ -155,25 +142,6 @@ fn german_shop(f: &Fixture) -> Shop {
     Shop { shirt, book, zone }
 }
 
-/// `token` adds `quantity` of `variant` to its cart `cart`, which must take it.
-fn put_in(f: &Fixture, token: &str, cart: &str, variant: i64, quantity: u32) {
-    let (status, body) = super::add(f, token, cart, variant, quantity);
-    assert_eq!(status, 200, "{body}");
-}
-
-/// The 19 % and 7 % rates as answers show them.
-fn standard_rate() -> Value {
-    json!({ "name": "DE standard", "rate": "0.19", "country": "DE", "region": null, "class": "standard" })
-}
-
-fn reduced_rate() -> Value {
-    json!({ "name": "DE reduced", "rate": "0.07", "country": "DE", "region": null, "class": "reduced" })
-}
-
-fn eur(amount: &str) -> Value {
-    json!({ "amount": amount, "currency": "EUR" })
-}
-
 #[test]
 fn a_guest_is_quoted_and_checks_out_from_the_price_book_with_an_invoice() {
     let f = fixture();
@@ -227,8 +195,9 @@ fn a_guest_is_quoted_and_checks_out_from_the_price_book_with_an_invoice() {
         { "rate": reduced_rate(), "taxable": eur("20.00"), "tax": eur("1.40") },
         { "rate": standard_rate(), "taxable": eur("25.00"), "tax": eur("4.75") },
     ]);
-    let totals = json!({ "subtotal": eur("45.20"), "shipping": eur("5.95"), "tax": eur("6.15"),
-                         "grand_total": eur("51.15") });
+    // The shop has no promotion: nothing is taken off.
+    let totals = json!({ "subtotal": eur("45.20"), "discount": eur("0.00"),
+                         "shipping": eur("5.95"), "tax": eur("6.15"), "grand_total": eur("51.15") });
     assert_eq!(
         quote,
         json!({
@@ -237,13 +206,16 @@ fn a_guest_is_quoted_and_checks_out_from_the_price_book_with_an_invoice() {
             "lines": [
                 { "variant_id": shop.shirt, "sku": "SHIRT", "name": "Shirt", "options": [],
                   "unit_price": eur("11.90"), "quantity": 2, "amount": eur("23.80"),
-                  "net": eur("20.00"), "tax": eur("3.80"), "rate": standard_rate() },
+                  "discount": eur("0.00"), "net": eur("20.00"), "tax": eur("3.80"),
+                  "rate": standard_rate() },
                 { "variant_id": shop.book, "sku": "BOOK", "name": "Book", "options": [],
                   "unit_price": eur("21.40"), "quantity": 1, "amount": eur("21.40"),
-                  "net": eur("20.00"), "tax": eur("1.40"), "rate": reduced_rate() },
+                  "discount": eur("0.00"), "net": eur("20.00"), "tax": eur("1.40"),
+                  "rate": reduced_rate() },
             ],
             "shipping": shipping,
             "tax_lines": tax_lines,
+            "promotions": [],
             "totals": totals,
         })
     );
@@ -258,18 +230,20 @@ fn a_guest_is_quoted_and_checks_out_from_the_price_book_with_an_invoice() {
         Some(&body.to_string()),
     );
     assert_eq!(status, 201, "{order}");
-    let invoice =
-        json!({ "prices_include_tax": true, "shipping": shipping, "tax_lines": tax_lines });
+    let invoice = json!({ "prices_include_tax": true, "shipping": shipping,
+                          "tax_lines": tax_lines, "promotions": [] });
     assert_eq!(order["totals"], totals, "charged as quoted");
     assert_eq!(order["invoice"], invoice);
     assert_eq!(order["payments"][0]["amount"], eur("51.15"));
     let lines = json!([
         { "line_no": 1, "variant_id": shop.shirt, "sku": "SHIRT", "name": "Shirt", "options": [],
           "unit_price": eur("11.90"), "quantity": 2,
-          "tax": { "net": eur("20.00"), "tax": eur("3.80"), "rate": standard_rate() } },
+          "tax": { "discount": eur("0.00"), "net": eur("20.00"), "tax": eur("3.80"),
+                   "rate": standard_rate() } },
         { "line_no": 2, "variant_id": shop.book, "sku": "BOOK", "name": "Book", "options": [],
           "unit_price": eur("21.40"), "quantity": 1,
-          "tax": { "net": eur("20.00"), "tax": eur("1.40"), "rate": reduced_rate() } },
+          "tax": { "discount": eur("0.00"), "net": eur("20.00"), "tax": eur("1.40"),
+                   "rate": reduced_rate() } },
     ]);
     assert_eq!(order["lines"], lines);
 
@@ -472,28 +446,6 @@ fn a_trade_customer_pays_the_price_of_their_group() {
         "repeats dropped"
     );
     assert_eq!(unit_price(), eur("9.90"), "the trade list's, the lowest");
-}
-
-/// A refusal to expect: what the case is, the body, the status and the code.
-type Refusal = (&'static str, Value, u16, &'static str);
-
-/// Sends each body of `cases` to `method path` with the admin token and checks
-/// the status and code of the refusal.
-fn refused(f: &Fixture, method: &str, path: &str, cases: Vec<Refusal>) {
-    for (what, body, status, expected) in cases {
-        let answer = f.call_as(
-            Some(ADMIN_TOKEN),
-            method,
-            path,
-            None,
-            Some(&body.to_string()),
-        );
-        assert_eq!(
-            code(answer),
-            (status, expected.to_owned()),
-            "{method} {path}: {what}"
-        );
-    }
 }
 
 #[test]
