@@ -395,3 +395,55 @@ proptest! {
         prop_assert_eq!(run(&lines, &ship, &reversed).unwrap(), applied);
     }
 }
+
+#[test]
+fn amounts_and_limits_fit_what_the_database_holds() {
+    let base = NewPromotion {
+        name: PromotionName::parse("x").unwrap(),
+        discount: percent(dec!(0.1)),
+        target: Target::Order,
+        currency: Some(Currency::EUR),
+        min_subtotal: None,
+        min_quantity: None,
+        group: None,
+        starts_at: None,
+        ends_at: None,
+        coupon_only: false,
+        exclusive: false,
+        priority: 0,
+    };
+    assert!(matches!(
+        NewPromotion {
+            min_subtotal: Some(eur("-1")),
+            ..base.clone()
+        }
+        .checked(),
+        Err(PromotionError::Amount(_))
+    ));
+    assert!(matches!(
+        NewPromotion {
+            min_quantity: Some(u32::MAX),
+            ..base
+        }
+        .checked(),
+        Err(PromotionError::MinQuantity)
+    ));
+    let coupons = |max_uses, prefix: &str| {
+        NewCoupons {
+            promotion: PromotionId::new(1),
+            codes: CouponCodes::Generated {
+                count: 10,
+                prefix: prefix.to_owned(),
+                length: 8,
+            },
+            max_uses,
+            per_customer: None,
+        }
+        .checked()
+        .map(|_| ())
+    };
+    assert_eq!(coupons(Some(1), "SPRING-"), Ok(()));
+    assert_eq!(coupons(Some(u32::MAX), "SPRING-"), Err(CouponError::Limit));
+    assert_eq!(coupons(Some(0), "SPRING-"), Err(CouponError::Limit));
+    assert_eq!(coupons(None, " SPRING-"), Err(CouponError::Pattern));
+}

@@ -150,10 +150,14 @@ pub enum PromotionError {
     /// A window that ends before it starts.
     #[error("the promotion ends before it starts")]
     EmptyWindow,
-    /// A minimum quantity of 0.
-    #[error("a minimum quantity is at least 1")]
+    /// A minimum quantity of 0, or past [`MAX_COUNT`].
+    #[error("a minimum quantity is 1 to 2147483647")]
     MinQuantity,
 }
+
+/// The largest count (of units, of uses) a promotion or a code may name: what the
+/// database's integer columns hold.
+pub const MAX_COUNT: u32 = i32::MAX as u32;
 
 /// The most ids a target names.
 pub const MAX_TARGET_IDS: usize = 1000;
@@ -219,12 +223,15 @@ impl NewPromotion {
                 }
             }
         }
-        if let Some(min) = self.min_subtotal
-            && self.currency != Some(min.currency())
-        {
-            return Err(PromotionError::Currency);
+        if let Some(min) = self.min_subtotal {
+            if self.currency != Some(min.currency()) {
+                return Err(PromotionError::Currency);
+            }
+            if min.is_negative() {
+                return Err(PromotionError::Amount(min));
+            }
         }
-        if self.min_quantity == Some(0) {
+        if self.min_quantity.is_some_and(|m| m == 0 || m > MAX_COUNT) {
             return Err(PromotionError::MinQuantity);
         }
         let ids = match &self.target {
@@ -336,7 +343,8 @@ pub const MAX_CODES_PER_CHECKOUT: usize = 5;
 impl NewCoupons {
     /// Checks the limits and the codes' number and shape before any is made.
     pub fn checked(self) -> Result<Self, CouponError> {
-        if self.max_uses == Some(0) || self.per_customer == Some(0) {
+        let limit_ok = |limit: Option<u32>| limit.is_none_or(|n| (1..=MAX_COUNT).contains(&n));
+        if !limit_ok(self.max_uses) || !limit_ok(self.per_customer) {
             return Err(CouponError::Limit);
         }
         match &self.codes {
@@ -356,8 +364,10 @@ impl NewCoupons {
                 // 31^8 ≈ 8.5e11: eight letters keep a million codes far apart.
                 let long_enough = (8..=24).contains(length);
                 let fits = prefix.len() + usize::from(*length) <= CouponCode::MAX_LEN;
-                let prefix_ok =
-                    prefix.is_empty() || CouponCode::parse(&format!("{prefix}XXXX")).is_ok();
+                // As given: a prefix with spaces would be trimmed off the codes.
+                let prefix_ok = prefix.is_empty()
+                    || (prefix.trim() == prefix
+                        && CouponCode::parse(&format!("{prefix}XXXX")).is_ok());
                 if !long_enough || !fits || !prefix_ok {
                     return Err(CouponError::Pattern);
                 }
@@ -413,8 +423,8 @@ pub enum CouponError {
     /// Asking for no codes, or more than [`MAX_NEW_COUPONS`].
     #[error("create 1 to {MAX_NEW_COUPONS} codes at a time, not {0}")]
     Count(u64),
-    /// A limit of 0 uses.
-    #[error("a usage limit is at least 1")]
+    /// A limit of 0 uses, or past [`MAX_COUNT`].
+    #[error("a usage limit is 1 to 2147483647")]
     Limit,
     /// A prefix that is not the start of a code, or a length outside 8 to 24.
     #[error(
