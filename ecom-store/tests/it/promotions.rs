@@ -522,3 +522,85 @@ fn the_schema_refuses_codes_and_promotions_that_break_the_rules() {
     );
     assert_eq!(scalar(&mut conn, "count(*) FROM coupon_codes"), 101);
 }
+
+/// One customer (one e-mail, eight guest carts) checks out eight times at once
+/// with a code they may use once: exactly one order carries it, seven get
+/// `CouponCustomerLimit`; another customer can still use it.
+#[test]
+fn a_per_customer_limit_holds_under_one_customers_racing_checkouts() {
+    const CARTS: u32 = 8;
+    let db = TestDb::new();
+    let store = pg_store(&db);
+    let (shirt, _) = shop(&store);
+    let promotion = store
+        .create_promotion(promotion(
+            "Once each",
+            Discount::Fixed {
+                amount: eur("1.00"),
+            },
+            true,
+            0,
+        ))
+        .unwrap();
+    store
+        .create_coupons(NewCoupons {
+            promotion: promotion.id,
+            codes: CouponCodes::Given(vec![code("ONCE-EACH")]),
+            max_uses: None,
+            per_customer: Some(1),
+        })
+        .unwrap();
+    let checkout_of = |n: u32, email: &str| {
+        let cart = store.open_cart(&guest_owner(n), Currency::EUR).unwrap();
+        store
+            .add_item(cart.id, shirt, Quantity::new(1).unwrap())
+            .unwrap();
+        let mut req = request(cart.id, &format!("each-{n}"));
+        req.guest_email = Some(Email::parse(email).unwrap());
+        req.shipping_method = Some(Slug::parse("standard").unwrap());
+        req.coupon_codes = vec![code("once-each")];
+        req
+    };
+    let requests: Vec<CheckoutRequest> = (0..CARTS)
+        .map(|n| checkout_of(n, "Same@Example.com"))
+        .collect();
+    let barrier = Arc::new(Barrier::new(CARTS as usize));
+    let outcomes: Vec<Result<Checkout, StoreError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = requests
+            .iter()
+            .map(|req| {
+                let (store, barrier) = (&store, barrier.clone());
+                s.spawn(move || {
+                    barrier.wait();
+                    store.checkout(req)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let placed = outcomes.iter().filter(|o| o.is_ok()).count();
+    let limited = outcomes
+        .iter()
+        .filter(|o| {
+            matches!(
+                o,
+                Err(StoreError::Domain(DomainError::Coupon(
+                    CouponError::CustomerLimit(_)
+                )))
+            )
+        })
+        .count();
+    assert_eq!((placed, limited), (1, 7), "{outcomes:?}");
+    // The address's case does not make another customer; another address does.
+    assert!(
+        store
+            .checkout(&checkout_of(100, "same@example.com"))
+            .is_err()
+    );
+    assert!(
+        store
+            .checkout(&checkout_of(101, "other@example.com"))
+            .is_ok()
+    );
+    assert_eq!(store.coupon(&code("ONCE-EACH")).unwrap().uses, 2);
+}
