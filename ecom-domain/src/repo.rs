@@ -696,14 +696,19 @@ pub trait CustomerRepository {
         cart: CartRef,
         to: &Destination,
     ) -> Result<Vec<ShippingOption>, Self::Error>;
-    /// One of the caller's carts quoted for delivery to `to` by the method `code`:
-    /// what its checkout by that method would charge, line by line.
+    /// One of the caller's carts quoted for delivery to `to` by the method `code`,
+    /// with the automatic promotions and those of `coupons`: what its checkout by
+    /// that method with those codes would charge, line by line. A code unknown,
+    /// expired or not applicable is refused here as at checkout; whether one is
+    /// used up is known only at checkout, which takes its use under a lock. A
+    /// quote takes none.
     fn quote_of(
         &self,
         who: &SessionToken,
         cart: CartRef,
         to: &Destination,
         code: &Slug,
+        coupons: &[CouponCode],
     ) -> Result<Quote, Self::Error>;
     /// Checks out one of the caller's carts.
     fn place_order(&self, who: &SessionToken, order: &PlaceOrder) -> Result<Checkout, Self::Error>;

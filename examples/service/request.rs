@@ -245,12 +245,26 @@ pub(super) struct QuoteQuery {
     /// The code of one of the cart's shipping options.
     #[param(example = "standard")]
     method: String,
+    /// Coupon codes to try, separated by commas (up to 5): the quote applies them
+    /// as a checkout would, or refuses an unknown, expired or inapplicable one
+    /// (whether a code is used up is known at checkout); no use is taken.
+    #[param(example = "SUMMER-10")]
+    coupons: Option<String>,
 }
 
 impl QuoteQuery {
     pub(super) fn destination_and_method(&self) -> Result<(Destination, Slug), ApiError> {
         let to = destination(&self.country, self.region.as_deref())?;
         Ok((to, Slug::parse(&self.method)?))
+    }
+
+    /// The codes of `coupons`.
+    pub(super) fn coupons(&self) -> Result<Vec<CouponCode>, ApiError> {
+        let raw: Vec<String> = match &self.coupons {
+            Some(list) => list.split(',').map(str::to_owned).collect(),
+            None => Vec::new(),
+        };
+        coupon_codes(raw)
     }
 }
 

@@ -17,7 +17,7 @@ use crate::repo::{
     AccountRepository, Caller, Checkout, CheckoutRequest, CustomerRepository, OrderCursor,
     OrderDetails, OrderSummary, PlaceOrder, Session, SessionRepository,
 };
-use crate::values::{Email, Quantity, SessionToken, Slug};
+use crate::values::{CouponCode, Email, Quantity, SessionToken, Slug};
 
 use super::MemoryStore;
 use super::cart::{attach, open_for};
@@ -240,6 +240,7 @@ impl CustomerRepository for MemoryStore {
         cart: CartRef,
         to: &Destination,
         code: &Slug,
+        coupons: &[CouponCode],
     ) -> Result<Quote, DomainError> {
         self.read(|s| {
             let id = owned_cart(s, caller(s, who)?, cart)?;
@@ -247,7 +248,7 @@ impl CustomerRepository for MemoryStore {
                 id,
                 to,
                 code,
-                &[],
+                coupons,
                 self.rules.tax_rates.as_deref(),
                 Utc::now(),
             )

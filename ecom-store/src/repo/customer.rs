@@ -84,8 +84,9 @@ impl CustomerRepository for PgStore {
         cart: CartRef,
         to: &Destination,
         code: &Slug,
+        coupons: &[CouponCode],
     ) -> Result<Quote, StoreError> {
-        self.quote_my_cart(who, cart, to, code)
+        self.quote_my_cart(who, cart, to, code, coupons)
     }
 
     fn place_order(&self, who: &SessionToken, order: &PlaceOrder) -> Result<Checkout, StoreError> {

@@ -81,25 +81,27 @@ impl PgStore {
         reference: CartRef,
         to: &Destination,
         code: &Slug,
+        coupons: &[CouponCode],
     ) -> Result<Quote, StoreError> {
         self.read(|conn| {
             let (_, row) = caller_and_cart(conn, who, reference, false)?;
-            self.quote_in(conn, CartId::new(row.id), to, code)
+            self.quote_in(conn, CartId::new(row.id), to, code, coupons)
         })
     }
 
     /// The cart quoted to `to` by the method `code`, with the automatic
-    /// promotions: what its checkout without codes would charge.
+    /// promotions and those of `coupons`: what its checkout would charge.
     fn quote_in(
         &self,
         conn: &mut PgConnection,
         cart: CartId,
         to: &Destination,
         code: &Slug,
+        coupons: &[CouponCode],
     ) -> Result<Quote, StoreError> {
         let (currency, lines, groups, book) = cart_inputs(conn, cart)?;
         let at = Utc::now();
-        let offered = promo::offered(conn, &[], currency, at)?;
+        let offered = promo::offered(conn, coupons, currency, at)?;
         let offers = offered.offers();
         let places = match offers.is_empty() {
             true => Vec::new(),
@@ -207,6 +209,6 @@ impl PriceBookRepository for PgStore {
     }
 
     fn quote_cart(&self, cart: CartId, to: &Destination, code: &Slug) -> Result<Quote, StoreError> {
-        self.read(|conn| self.quote_in(conn, cart, to, code))
+        self.read(|conn| self.quote_in(conn, cart, to, code, &[]))
     }
 }

@@ -89,8 +89,9 @@ pub(in crate::service) async fn quote(
 ) -> Result<Json<QuoteView>, ApiError> {
     let cart = cart_ref(&cart)?;
     let (to, method) = q.destination_and_method()?;
+    let coupons = q.coupons()?;
     app.blocking(move |store| {
-        let quote = store.quote_of(&who, cart, &to, &method)?;
+        let quote = store.quote_of(&who, cart, &to, &method, &coupons)?;
         Ok(Json(QuoteView::from(&quote)))
     })
     .await

@@ -213,6 +213,28 @@ fn a_guest_checks_out_with_an_automatic_promotion_and_a_code_worked_by_hand() {
     // tax 3.55 × 7 / 107 = 0.2322 → 0.23, net 3.32. Shipping as before. At 19 %:
     // 16.57 + 4.12 = 20.69 taxed, 3.15 + 0.78 = 3.93 tax; at 7 %: 3.32, 0.23.
     // Total 28.08 − 4.81 + 4.90 = 28.17, holding 3.93 + 0.23 = 4.16.
+    // A quote with the code shows it before the checkout, and takes no use of it.
+    let (status, quote) = f.call_as(
+        Some(&guest),
+        "GET",
+        &format!("/carts/{cart}/quote?country=DE&method=standard&coupons=welcome-2"),
+        None,
+        None,
+    );
+    assert_eq!(status, 200, "{quote}");
+    assert_eq!(quote["totals"]["discount"], eur("4.81"));
+    assert_eq!(quote["totals"]["grand_total"], eur("28.17"));
+    let (status, unknown) = f.call_as(
+        Some(&guest),
+        "GET",
+        &format!("/carts/{cart}/quote?country=DE&method=standard&coupons=nope-nope"),
+        None,
+        None,
+    );
+    assert_eq!(
+        (status, &unknown["error"]["code"]),
+        (422, &json!("coupon_unknown"))
+    );
     let (status, order) = check_out(&f, &guest, &cart, "ada", true, &["welcome-2"]);
     assert_eq!(status, 201, "{order}");
     let totals = json!({ "subtotal": eur("28.08"), "discount": eur("4.81"),
