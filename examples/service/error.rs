@@ -184,6 +184,7 @@ fn status_and_code(err: &DomainError) -> (StatusCode, &'static str) {
             CouponError::WrongCurrency { .. } => (S::UNPROCESSABLE_ENTITY, "coupon_wrong_currency"),
             CouponError::NotApplicable { .. } => (S::UNPROCESSABLE_ENTITY, "coupon_not_applicable"),
             CouponError::TooMany { .. }
+            | CouponError::Repeated(_)
             | CouponError::Count(_)
             | CouponError::Limit
             | CouponError::Pattern => (S::UNPROCESSABLE_ENTITY, "invalid_coupons"),

@@ -270,6 +270,15 @@ impl PriceBookRepository for MemoryStore {
         to: &Destination,
         code: &Slug,
     ) -> Result<Quote, DomainError> {
-        self.read(|s| s.quote_for_checkout(cart, to, code, &[], None, Utc::now()))
+        self.read(|s| {
+            s.quote_for_checkout(
+                cart,
+                to,
+                code,
+                &[],
+                self.rules.tax_rates.as_deref(),
+                Utc::now(),
+            )
+        })
     }
 }

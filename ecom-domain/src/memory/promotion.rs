@@ -171,10 +171,8 @@ impl PromotionRepository for MemoryStore {
             }
             let codes = match &new.codes {
                 CouponCodes::Given(codes) => {
-                    for (i, code) in codes.iter().enumerate() {
-                        if codes[..i].contains(code) || s.promos.coupons.contains_key(code) {
-                            return Err(CouponError::Taken(code.clone()).into());
-                        }
+                    if let Some(taken) = codes.iter().find(|c| s.promos.coupons.contains_key(c)) {
+                        return Err(CouponError::Taken(taken.clone()).into());
                     }
                     codes.clone()
                 }

@@ -447,3 +447,15 @@ fn amounts_and_limits_fit_what_the_database_holds() {
     assert_eq!(coupons(Some(0), "SPRING-"), Err(CouponError::Limit));
     assert_eq!(coupons(None, " SPRING-"), Err(CouponError::Pattern));
 }
+
+#[test]
+fn a_code_given_twice_is_refused_before_any_is_made() {
+    let once = CouponCode::parse("summer").unwrap();
+    let new = NewCoupons {
+        promotion: PromotionId::new(1),
+        codes: CouponCodes::Given(vec![once.clone(), CouponCode::parse("SUMMER").unwrap()]),
+        max_uses: None,
+        per_customer: None,
+    };
+    assert_eq!(new.checked(), Err(CouponError::Repeated(once)));
+}

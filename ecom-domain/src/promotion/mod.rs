@@ -352,6 +352,10 @@ impl NewCoupons {
                 if codes.is_empty() || codes.len() > MAX_NEW_COUPONS as usize {
                     return Err(CouponError::Count(codes.len() as u64));
                 }
+                let mut seen = std::collections::HashSet::with_capacity(codes.len());
+                if let Some(again) = codes.iter().find(|c| !seen.insert(*c)) {
+                    return Err(CouponError::Repeated(again.clone()));
+                }
             }
             CouponCodes::Generated {
                 count,
@@ -420,6 +424,9 @@ pub enum CouponError {
     /// A code that exists already (creating codes).
     #[error("coupon code {0} exists already")]
     Taken(CouponCode),
+    /// One code given twice (creating codes; codes ignore case).
+    #[error("coupon code {0} is given twice")]
+    Repeated(CouponCode),
     /// Asking for no codes, or more than [`MAX_NEW_COUPONS`].
     #[error("create 1 to {MAX_NEW_COUPONS} codes at a time, not {0}")]
     Count(u64),

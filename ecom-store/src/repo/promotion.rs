@@ -40,17 +40,12 @@ impl PromotionRepository for PgStore {
                             new.per_customer,
                         )?;
                         if inserted.len() < batch.len() {
-                            // A code given twice, or one that exists: the first.
+                            // Codes are distinct (checked): one exists already.
                             let taken = batch
                                 .iter()
-                                .enumerate()
-                                .find(|(i, c)| {
-                                    batch[..*i].contains(c)
-                                        || !inserted.iter().any(|s| s == c.as_str())
-                                })
-                                .map(|(_, c)| c.clone())
-                                .unwrap_or_else(|| batch[0].clone());
-                            return Err(DomainError::from(CouponError::Taken(taken)).into());
+                                .find(|c| !inserted.iter().any(|s| s == c.as_str()))
+                                .unwrap_or(&batch[0]);
+                            return Err(DomainError::from(CouponError::Taken(taken.clone())).into());
                         }
                     }
                     Ok(codes.clone())

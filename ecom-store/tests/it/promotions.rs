@@ -12,6 +12,7 @@ use ecom_domain::promotion::{
     CouponCodes, CouponError, Discount, NewCoupons, NewPromotion, Target,
 };
 use ecom_domain::repo::PriceBookRepository;
+use ecom_domain::rules::StoreRules;
 use ecom_store::testing::TestDb;
 use ecom_store::{PgStore, StoreError};
 use rust_decimal::Decimal;
@@ -603,4 +604,65 @@ fn a_per_customer_limit_holds_under_one_customers_racing_checkouts() {
             .is_ok()
     );
     assert_eq!(store.coupon(&code("ONCE-EACH")).unwrap().uses, 2);
+}
+
+/// A tax engine set in the rules (as a service that asks an external one would)
+/// prices a checkout from the price book instead of the rate tables, in both
+/// stores: 10 % contained in 11.90 is 1.0818… → 1.08, in the 4.90 shipping
+/// 0.4454… → 0.45.
+#[test]
+fn a_tax_engine_in_the_rules_replaces_the_rate_tables() {
+    #[derive(Debug)]
+    struct TenPercent;
+    impl TaxRates for TenPercent {
+        fn rate(
+            &self,
+            to: &Destination,
+            class: TaxClass,
+            _at: chrono::DateTime<Utc>,
+        ) -> Result<Option<AppliedRate>, PricingError> {
+            Ok(Some(AppliedRate {
+                name: TaxRateName::parse("Engine 10 %").unwrap(),
+                country: to.country,
+                region: None,
+                class,
+                rate: Decimal::new(10, 2),
+            }))
+        }
+    }
+    fn checkout<S>(store: &S) -> Result<String, DomainError>
+    where
+        S: CatalogRepository + PriceBookRepository + CartRepository + CheckoutRepository,
+        <S as CatalogReader>::Error: RepoError,
+        <S as PriceBookRepository>::Error: RepoError,
+        <S as CartRepository>::Error: RepoError,
+        <S as CheckoutRepository>::Error: RepoError,
+    {
+        let (shirt, _) = shop(store);
+        let cart = store.open_cart(&guest_owner(1), Currency::EUR).map_err(d)?;
+        store
+            .add_item(cart.id, shirt, Quantity::new(1).unwrap())
+            .map_err(d)?;
+        let mut req = request(cart.id, "engine");
+        req.shipping_method = Some(Slug::parse("standard").unwrap());
+        let order = store.checkout(&req).map_err(d)?.order;
+        let invoice = order.invoice.unwrap();
+        Ok(format!(
+            "{:?} {}",
+            invoice
+                .tax_lines
+                .iter()
+                .map(|t| (t.rate.name.as_str().to_owned(), t.tax.amount().to_string()))
+                .collect::<Vec<_>>(),
+            order.totals.tax.amount()
+        ))
+    }
+    let engine = || StoreRules {
+        tax_rates: Some(std::sync::Arc::new(TenPercent)),
+        ..rules()
+    };
+    let db = TestDb::new();
+    let pg = checkout(&PgStore::with_rules(db.pool().clone(), engine()));
+    assert_eq!(pg, checkout(&MemoryStore::with_rules(engine())));
+    assert_eq!(pg.unwrap(), r#"[("Engine 10 %", "1.53")] 1.53"#);
 }

@@ -8,8 +8,6 @@
 //! needs the data (a variant or zone that does not exist, a rate overlapping
 //! another) the store refuses, as `404` or `409`.
 
-use std::collections::HashSet;
-
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -249,21 +247,6 @@ impl ZoneBody {
                 })
             })
             .collect::<Result<Vec<_>, ApiError>>()?;
-        // The database holds each area of a zone once; the domain does not say
-        // so, so the service refuses a repeat rather than let it fail the insert.
-        let mut seen = HashSet::with_capacity(areas.len());
-        if let Some(twice) = areas.iter().find(|a| !seen.insert(*a)) {
-            let region = twice
-                .region
-                .as_ref()
-                .map(|r| format!("-{r}"))
-                .unwrap_or_default();
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_shipping",
-                format!("area {}{region} is given twice", twice.country.as_str()),
-            ));
-        }
         let new = NewShippingZone {
             name: ShippingZoneName::parse(&self.name)?,
             areas,
