@@ -329,9 +329,10 @@ pub(crate) fn raw_checkouts(
     let script = match workload {
         crate::BOOK_CHECKOUT | crate::PROMO_CHECKOUT => {
             let promoted = workload == crate::PROMO_CHECKOUT;
-            let codes = match promoted {
-                true => vec![ecom_domain::prelude::CouponCode::parse(BENCH_CODE)?],
-                false => Vec::new(),
+            let codes = if promoted {
+                vec![ecom_domain::prelude::CouponCode::parse(BENCH_CODE)?]
+            } else {
+                Vec::new()
             };
             crate::invoices::write(&mut bench.conn, &bench.store, first_cart, &codes)?;
             checkout_book_sql(promoted, promoted)

@@ -282,9 +282,10 @@ impl PgStore {
         let offered = promo::offered(conn, to.coupons, cart.currency, at)?;
         let offers = offered.offers();
         // What only promotions need, read only when some are offered.
-        let places = match offers.is_empty() {
-            true => Vec::new(),
-            false => promo::cart_places(conn, cart.id)?,
+        let places = if offers.is_empty() {
+            Vec::new()
+        } else {
+            promo::cart_places(conn, cart.id)?
         };
         let groups = match (
             offers.iter().any(|o| o.promotion.group.is_some()),

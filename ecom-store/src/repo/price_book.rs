@@ -103,9 +103,10 @@ impl PgStore {
         let at = Utc::now();
         let offered = promo::offered(conn, coupons, currency, at)?;
         let offers = offered.offers();
-        let places = match offers.is_empty() {
-            true => Vec::new(),
-            false => promo::cart_places(conn, cart)?,
+        let places = if offers.is_empty() {
+            Vec::new()
+        } else {
+            promo::cart_places(conn, cart)?
         };
         let cart = CartToPrice {
             currency,
