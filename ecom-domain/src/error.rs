@@ -5,7 +5,7 @@ pub use crate::catalog::Shortage;
 use crate::catalog::{
     AttributeError, BrowseError, CatalogError, CollectionError, MediaError, OptionError, shortages,
 };
-use crate::ids::{CartId, CategoryId, OrderId, VariantId};
+use crate::ids::{CartId, CategoryId, OrderId, PaymentId, VariantId};
 use crate::money::{Money, MoneyError};
 use crate::order::{OrderEvent, OrderStatus, OrderTransitionError};
 use crate::password::PasswordError;
@@ -151,6 +151,21 @@ pub enum DomainError {
         /// Its status.
         status: OrderStatus,
     },
+    /// A gift card's payment takes no provider report: the store books its events.
+    #[error("payment {0} is a gift card's: the store books its events")]
+    GiftCardPayment(PaymentId),
+    /// A refund of a line the order does not have, or cannot refund by line (an
+    /// order priced by the flat rules keeps no tax per line).
+    #[error("order {order_id} has no line {line_no} to refund")]
+    NoRefundableLine {
+        /// The order.
+        order_id: OrderId,
+        /// The line asked for.
+        line_no: u16,
+    },
+    /// A gift card refused, or a code not read.
+    #[error(transparent)]
+    GiftCard(#[from] crate::gift_card::GiftCardError),
     /// The event is driven by payments or by expiry, not requested directly.
     #[error("{0} happens through payments or expiry, not as a direct request")]
     NotAManualEvent(OrderEvent),

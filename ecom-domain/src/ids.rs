@@ -73,6 +73,8 @@ typed_ids! {
     OrderId;
     /// Identifies a [`Payment`](crate::payment::Payment).
     PaymentId;
+    /// Identifies a [`GiftCard`](crate::gift_card::GiftCard).
+    GiftCardId;
     /// Identifies a recorded [`PaymentEvent`](crate::payment::PaymentEvent).
     PaymentEventId;
 }

@@ -4,6 +4,7 @@ pub mod account;
 pub mod cart;
 pub mod catalog;
 pub mod error;
+pub mod gift_card;
 pub mod ids;
 pub mod memory;
 pub mod money;
@@ -75,6 +76,10 @@ pub mod prelude {
         SearchLanguage, SearchQuery, SearchRequest, Sellable, Variant,
     };
     pub use crate::error::{DomainError, Taken};
+    pub use crate::gift_card::{
+        GiftCard, GiftCardCode, GiftCardEntry, GiftCardEntryKind, GiftCardError, IssuedGiftCard,
+        NewGiftCard, RefundPriority,
+    };
     pub use crate::ids::*;
     pub use crate::money::{Currency, Money, MoneyError};
     pub use crate::order::{
@@ -94,9 +99,10 @@ pub mod prelude {
     };
     pub use crate::repo::{
         AccountRepository, AddressChoice, Caller, CartRepository, CatalogReader, CatalogRepository,
-        Checkout, CheckoutRepository, CheckoutRequest, CustomerRepository, OrderCursor,
-        OrderDetails, OrderReader, OrderRepository, OrderSummary, PaymentOutcome,
-        PaymentRepository, PlaceOrder, PromotionRepository, RepoError, Session, SessionRepository,
+        Checkout, CheckoutRepository, CheckoutRequest, CustomerRepository, GiftCardRepository,
+        OrderCursor, OrderDetails, OrderReader, OrderRefund, OrderRepository, OrderSummary,
+        PaymentOutcome, PaymentRepository, PlaceOrder, PromotionRepository, RefundOf,
+        RefundOutcome, RepoError, Session, SessionRepository,
     };
     pub use crate::values::{
         AltText, AttributeName, AttributeText, AttributeUnit, CategoryName, CollectionName,
@@ -124,6 +130,7 @@ mod tests {
         known.extend(AddressKind::ALL.iter().map(|v| v.as_str()));
         known.extend(TaxClass::ALL.iter().map(|v| v.as_str()));
         known.extend(BrowseSort::ALL.iter().map(|v| v.as_str()));
+        known.extend(GiftCardEntryKind::ALL.iter().map(|v| v.as_str()));
         prop_oneof![
             proptest::sample::select(known).prop_map(str::to_owned),
             any::<String>(),
@@ -149,7 +156,7 @@ mod tests {
             only_its_own_names!(
                 s.as_str(),
                 OrderStatus, OrderEvent, PaymentStatus, PaymentActionKind, CartStatus,
-                ProductStatus, AddressKind, TaxClass, BrowseSort
+                ProductStatus, AddressKind, TaxClass, BrowseSort, GiftCardEntryKind
             );
         }
     }
@@ -174,6 +181,7 @@ mod layers {
             "pricing",
             "order",
             "payment",
+            "gift_card",
         ],
         &["error"],
         &["repo", "rules"],

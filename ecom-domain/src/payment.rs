@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{OrderId, PaymentId};
+use crate::ids::{GiftCardId, OrderId, PaymentId};
 use crate::money::{Money, MoneyError};
 use crate::order::{OrderEvent, OrderStatus};
 use crate::values::{IdempotencyKey, ProviderName, ProviderRef, Reason};
@@ -223,8 +223,12 @@ pub struct Payment {
     pub id: PaymentId,
     /// The order it pays for.
     pub order_id: OrderId,
-    /// The provider that handles it.
+    /// The provider that handles it ([`ProviderName::GIFT_CARD`] for a gift card's).
     pub provider: ProviderName,
+    /// The gift card it was spent from, for a gift card's payment. The store books
+    /// its events itself: it is captured at checkout, and a refund of it goes back
+    /// onto the card.
+    pub gift_card: Option<GiftCardId>,
     /// The provider's id for it, once authorized.
     pub provider_ref: Option<ProviderRef>,
     /// The amount due (the order's grand total).
@@ -268,6 +272,7 @@ impl Payment {
             id,
             order_id,
             provider,
+            gift_card: None,
             provider_ref: None,
             amount,
             authorized: zero,
@@ -276,6 +281,37 @@ impl Payment {
             status: PaymentStatus::Pending,
             events: Vec::new(),
         }
+    }
+
+    /// A gift card's payment of `amount` at checkout: authorized and captured at
+    /// once, under the store's own keys.
+    pub fn from_gift_card(
+        id: PaymentId,
+        order_id: OrderId,
+        card: GiftCardId,
+        amount: Money,
+    ) -> Result<Self, PaymentError> {
+        let mut payment = Self {
+            gift_card: Some(card),
+            ..Self::new(id, order_id, ProviderName::gift_card(), amount)
+        };
+        for action in Self::gift_card_actions(amount) {
+            let key = IdempotencyKey::reserved(&format!("gift-card:{}", action.kind()));
+            payment.apply(PaymentEvent { key, action })?;
+        }
+        Ok(payment)
+    }
+
+    /// What a gift card's payment books at checkout: the whole amount authorized
+    /// and captured.
+    pub fn gift_card_actions(amount: Money) -> [PaymentAction; 2] {
+        [
+            PaymentAction::Authorize {
+                amount,
+                provider_ref: None,
+            },
+            PaymentAction::Capture { amount },
+        ]
     }
 
     /// The refunds recorded so far, oldest first.
@@ -385,15 +421,22 @@ impl Payment {
         Ok(Applied::Changed)
     }
 
-    /// The event the order must take after this payment changed, if any: fully
-    /// captured moves a pending order to paid; fully refunded moves a paid, shipped or
-    /// delivered order to refunded.
-    pub fn order_event(&self, order: OrderStatus) -> Option<OrderEvent> {
-        let event = match self.status {
-            PaymentStatus::Captured if self.is_fully_captured() => OrderEvent::PaymentCaptured,
-            PaymentStatus::Refunded => OrderEvent::PaymentRefunded,
+    /// The event the order must take after this payment changed, if any, given
+    /// the statuses of the order's other payments (its gift cards'): fully
+    /// captured, with the others captured, moves a pending order to paid; fully
+    /// refunded, with the others refunded, moves a paid, shipped or delivered order
+    /// to refunded.
+    pub fn order_event(&self, order: OrderStatus, others: &[PaymentStatus]) -> Option<OrderEvent> {
+        let (event, all) = match self.status {
+            PaymentStatus::Captured if self.is_fully_captured() => {
+                (OrderEvent::PaymentCaptured, PaymentStatus::Captured)
+            }
+            PaymentStatus::Refunded => (OrderEvent::PaymentRefunded, PaymentStatus::Refunded),
             _ => return None,
         };
+        if others.iter().any(|s| *s != all) {
+            return None;
+        }
         order.apply(event).is_ok().then_some(event)
     }
 
@@ -418,6 +461,15 @@ impl Payment {
         let key = IdempotencyKey::reserved(&format!("settle:{}:{}", self.order_id, action.kind()));
         Some(PaymentEvent { key, action })
     }
+}
+
+/// The statuses of the payments in `payments` other than `id`.
+pub fn other_statuses(payments: &[Payment], id: PaymentId) -> Vec<PaymentStatus> {
+    payments
+        .iter()
+        .filter(|p| p.id != id)
+        .map(|p| p.status)
+        .collect()
 }
 
 /// Checks that an order in `status` accepts a payment event of `kind` at all:

@@ -35,11 +35,11 @@ fn capture_in_parts_then_refund_in_parts() {
     .unwrap();
     p.apply(ev("c1", PaymentAction::Capture { amount: eur(400) }))
         .unwrap();
-    assert_eq!(p.order_event(OrderStatus::PendingPayment), None);
+    assert_eq!(p.order_event(OrderStatus::PendingPayment, &[]), None);
     p.apply(ev("c2", PaymentAction::Capture { amount: eur(600) }))
         .unwrap();
     assert_eq!(
-        p.order_event(OrderStatus::PendingPayment),
+        p.order_event(OrderStatus::PendingPayment, &[]),
         Some(OrderEvent::PaymentCaptured)
     );
     p.apply(ev(
@@ -51,7 +51,7 @@ fn capture_in_parts_then_refund_in_parts() {
     ))
     .unwrap();
     assert_eq!(p.status, PaymentStatus::PartiallyRefunded);
-    assert_eq!(p.order_event(OrderStatus::Paid), None);
+    assert_eq!(p.order_event(OrderStatus::Paid, &[]), None);
     p.apply(ev(
         "r2",
         PaymentAction::Refund {
@@ -62,7 +62,7 @@ fn capture_in_parts_then_refund_in_parts() {
     .unwrap();
     assert_eq!(p.status, PaymentStatus::Refunded);
     assert_eq!(
-        p.order_event(OrderStatus::Shipped),
+        p.order_event(OrderStatus::Shipped, &[]),
         Some(OrderEvent::PaymentRefunded)
     );
 }

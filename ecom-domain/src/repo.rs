@@ -17,14 +17,19 @@ use crate::catalog::{
     SearchRequest, Sellable, Variant,
 };
 use crate::error::DomainError;
+use crate::gift_card::{
+    GiftCard, GiftCardCode, GiftCardEntry, IssuedGiftCard, NewGiftCard, RefundPriority, plan_refund,
+};
 use crate::ids::{
-    AddressId, CartId, CartRef, CategoryId, CollectionId, OrderId, OrderRef, PaymentId,
+    AddressId, CartId, CartRef, CategoryId, CollectionId, GiftCardId, OrderId, OrderRef, PaymentId,
     PriceListId, ProductId, UserId, VariantId,
 };
 use crate::money::{Currency, Money};
 use crate::order::{Customer, Order, OrderEvent, OrderStatus};
 use crate::password::Password;
-use crate::payment::{Applied, Payment, PaymentEvent};
+use crate::payment::{
+    Applied, Payment, PaymentAction, PaymentActionKind, PaymentError, PaymentEvent, order_accepts,
+};
 use crate::pricing::{
     Destination, ListPrice, Market, NewPriceList, NewShippingMethod, NewShippingZone, OrderDraft,
     PriceBook, PriceEntry, PriceList, Quote, ShippingMethod, ShippingOption, ShippingZone,
@@ -33,7 +38,7 @@ use crate::pricing::{
 use crate::promotion::{Coupon, NewCoupons, NewPromotion, Promotion};
 use crate::values::{
     CountryCode, CouponCode, Email, IdempotencyKey, PostalAddress, ProviderName, ProviderRef,
-    Quantity, SessionToken, Sku, Slug, TokenDigest,
+    Quantity, Reason, SessionToken, Sku, Slug, TokenDigest,
 };
 
 /// The error every repository method returns: a domain outcome or a store failure.
@@ -344,6 +349,11 @@ pub struct CheckoutRequest {
     /// distinct): each must apply, or the checkout is refused with the reason
     /// ([`CouponError`](crate::promotion::CouponError)).
     pub coupon_codes: Vec<CouponCode>,
+    /// Gift cards to pay with, in this order (at most
+    /// [`MAX_CARDS_PER_CHECKOUT`](crate::gift_card::MAX_CARDS_PER_CHECKOUT),
+    /// distinct): each pays what its balance covers of what is still due, and the
+    /// provider's payment is what they leave (none when they pay it all).
+    pub gift_cards: Vec<GiftCardCode>,
     /// Repeat the call with the same key and get the same order back.
     pub idempotency_key: IdempotencyKey,
 }
@@ -411,6 +421,10 @@ impl CheckoutRequest {
             field(b"coupon");
             field(code.as_str().as_bytes());
         }
+        for card in &self.gift_cards {
+            field(b"gift card");
+            field(&card.digest());
+        }
         h.finalize().into()
     }
 }
@@ -420,10 +434,29 @@ impl CheckoutRequest {
 pub struct Checkout {
     /// The order placed.
     pub order: Order,
-    /// Its pending payment.
-    pub payment: Payment,
+    /// The payment the provider is to take: the grand total, less what gift cards
+    /// paid. `None` when gift cards paid it all (the order is paid already).
+    pub payment: Option<Payment>,
+    /// The payments of the gift cards given, in their order, captured.
+    pub gift_card_payments: Vec<Payment>,
     /// True when this is a replay of an earlier call with the same key.
     pub replayed: bool,
+}
+
+impl Checkout {
+    /// The payment the provider takes; not found when gift cards paid it all.
+    pub fn provider_payment(&self) -> Result<&Payment, DomainError> {
+        self.payment
+            .as_ref()
+            .ok_or_else(|| DomainError::not_found("provider payment of order", self.order.id))
+    }
+
+    /// All the order's payments: the gift cards', then the provider's.
+    pub fn payments(&self) -> Vec<Payment> {
+        let mut all = self.gift_card_payments.clone();
+        all.extend(self.payment.clone());
+        all
+    }
 }
 
 /// Checkout and the sweeps around it.
@@ -523,6 +556,140 @@ pub trait OrderRepository: OrderReader {
         event: OrderEvent,
         note: Option<String>,
     ) -> Result<Order, Self::Error>;
+    /// Gives money back on a paid, shipped or delivered order: spread over its
+    /// payments (gift cards first, by default; see
+    /// [`StoreRules::refund_priority`](crate::rules::StoreRules::refund_priority)),
+    /// a gift card's part put back on the card. All refunded: the order is refunded.
+    fn refund(&self, id: OrderId, refund: OrderRefund) -> Result<RefundOutcome, Self::Error>;
+}
+
+/// Gift cards: issuing them, and reading their balances and ledgers.
+pub trait GiftCardRepository {
+    /// The error type.
+    type Error: RepoError;
+
+    /// Issues a card with a new random code, returned here and never again.
+    fn issue_gift_card(&self, new: NewGiftCard) -> Result<IssuedGiftCard, Self::Error>;
+    /// The card with this code (its balance, for a customer who holds the code).
+    fn gift_card(&self, code: &GiftCardCode) -> Result<GiftCard, Self::Error>;
+    /// A card by id, for the back office.
+    fn gift_card_by_id(&self, id: GiftCardId) -> Result<GiftCard, Self::Error>;
+    /// A card's ledger, oldest first: its issue, redemptions and refunds.
+    fn gift_card_ledger(&self, id: GiftCardId) -> Result<Vec<GiftCardEntry>, Self::Error>;
+}
+
+/// How much of an order a refund gives back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundOf {
+    /// An amount, in the order's currency.
+    Amount(Money),
+    /// What the customer paid for one line ([`Order::paid_for_line`]): its amount
+    /// less its discount, with its tax. A line is refunded once: asking again
+    /// changes nothing.
+    Line(u16),
+}
+
+/// A refund of an order, spread over its payments by the store's
+/// [`RefundPriority`](crate::gift_card::RefundPriority).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRefund {
+    /// How much.
+    pub of: RefundOf,
+    /// Why, for the records.
+    pub reason: Option<Reason>,
+    /// The same key again is the same refund ([`RefundOf::Line`] refunds use the
+    /// store's own key for the line instead).
+    pub key: IdempotencyKey,
+}
+
+impl OrderRefund {
+    /// The key each payment's refund event is booked under.
+    pub fn event_key(&self) -> IdempotencyKey {
+        match self.of {
+            RefundOf::Amount(_) => self.key.clone(),
+            RefundOf::Line(line_no) => IdempotencyKey::reserved(&format!("refund-line:{line_no}")),
+        }
+    }
+}
+
+/// What a refund books: nothing (the same refund was booked before), or one
+/// refund event per payment that gives something back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundPlan {
+    /// The same refund (same key, same amount) was booked before.
+    Replay,
+    /// The events to book, by payment.
+    Book(Vec<(PaymentId, PaymentEvent)>),
+}
+
+impl OrderRefund {
+    /// Decides a refund of `order` over its `payments`: the amount (a line's share,
+    /// or the one given), the same refund again, or the events that book it in
+    /// `priority`'s order. Refused when the order takes no refund, the line is
+    /// not one to refund, the key was used for another amount, or the payments
+    /// hold less than the amount.
+    pub fn plan(
+        &self,
+        order: &Order,
+        payments: &[Payment],
+        priority: RefundPriority,
+    ) -> Result<RefundPlan, DomainError> {
+        let amount = match self.of {
+            RefundOf::Amount(amount) => amount,
+            RefundOf::Line(line_no) => {
+                order
+                    .paid_for_line(line_no)
+                    .ok_or(DomainError::NoRefundableLine {
+                        order_id: order.id,
+                        line_no,
+                    })?
+            }
+        };
+        let key = self.event_key();
+        let booked: Vec<Money> = payments
+            .iter()
+            .flat_map(|p| &p.events)
+            .filter(|e| e.key == key)
+            .filter_map(|e| e.action.amount())
+            .collect();
+        if !booked.is_empty() {
+            let sum = Money::sum(amount.currency(), &booked)?;
+            return if sum == amount {
+                Ok(RefundPlan::Replay)
+            } else {
+                Err(PaymentError::KeyReused(key.as_str().to_owned()).into())
+            };
+        }
+        if !order_accepts(order.status, PaymentActionKind::Refund) {
+            return Err(DomainError::OrderNotPayable {
+                order_id: order.id,
+                status: order.status,
+            });
+        }
+        let events = plan_refund(payments, amount, priority)?
+            .into_iter()
+            .map(|(payment, part)| {
+                let action = PaymentAction::Refund {
+                    amount: part,
+                    reason: self.reason.clone(),
+                };
+                let key = key.clone();
+                (payment, PaymentEvent { key, action })
+            })
+            .collect();
+        Ok(RefundPlan::Book(events))
+    }
+}
+
+/// What a refund did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundOutcome {
+    /// The order's payments after it.
+    pub payments: Vec<Payment>,
+    /// The order's status after it.
+    pub order_status: OrderStatus,
+    /// Whether it was new, or the same refund again.
+    pub applied: Applied,
 }
 
 /// The result of recording a payment event.
@@ -636,6 +803,8 @@ pub struct PlaceOrder {
     pub shipping_method: Option<Slug>,
     /// Coupon codes ([`CheckoutRequest::coupon_codes`]).
     pub coupon_codes: Vec<CouponCode>,
+    /// Gift cards to pay with ([`CheckoutRequest::gift_cards`]).
+    pub gift_cards: Vec<GiftCardCode>,
     /// Repeat the call with the same key and get the same order back; the key is
     /// the customer's own, no other customer's key can meet it.
     pub idempotency_key: IdempotencyKey,

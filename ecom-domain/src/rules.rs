@@ -5,6 +5,7 @@ use chrono::Duration;
 use crate::password::HashCost;
 use std::sync::Arc;
 
+use crate::gift_card::RefundPriority;
 use crate::pricing::{Pricing, TaxRates};
 
 /// How long a placed order waits for its payment before it expires, by default.
@@ -33,6 +34,9 @@ pub struct StoreRules {
     pub payment_window: Duration,
     /// How long a session lasts from its start.
     pub session_lifetime: Duration,
+    /// Where a refund of an order goes first when it was paid by gift card and
+    /// by the provider.
+    pub refund_priority: RefundPriority,
 }
 
 impl Default for StoreRules {
@@ -43,6 +47,7 @@ impl Default for StoreRules {
             hash_cost: HashCost::OWASP,
             payment_window: DEFAULT_PAYMENT_WINDOW,
             session_lifetime: DEFAULT_SESSION_LIFETIME,
+            refund_priority: RefundPriority::default(),
         }
     }
 }

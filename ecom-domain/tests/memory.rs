@@ -97,6 +97,7 @@ fn request(cart: CartId, key: &str) -> CheckoutRequest {
         provider: ProviderName::parse("test").unwrap(),
         shipping_method: None,
         coupon_codes: vec![],
+        gift_cards: vec![],
         idempotency_key: IdempotencyKey::parse(key).unwrap(),
     }
 }
@@ -124,8 +125,14 @@ fn checkout_reserves_stock_snapshots_and_converts_the_cart() {
     assert!(!done.replayed);
     assert_eq!(done.order.lines.len(), 2);
     assert_eq!(done.order.lines[0].unit_price, eur(1000));
-    assert_eq!(done.payment.amount, done.order.totals.grand_total);
-    assert_eq!(done.payment.status, PaymentStatus::Pending);
+    assert_eq!(
+        done.payment.as_ref().unwrap().amount,
+        done.order.totals.grand_total
+    );
+    assert_eq!(
+        done.payment.as_ref().unwrap().status,
+        PaymentStatus::Pending
+    );
     assert_eq!(
         store.variant(products[0].id).unwrap().variant.stock_on_hand,
         3
@@ -211,8 +218,8 @@ fn payments_drive_the_order_and_duplicates_are_harmless() {
     let cart = store.open_cart(&guest(1), Currency::EUR).unwrap();
     store.add_item(cart.id, products[0].id, q(1)).unwrap();
     let done = store.checkout(&request(cart.id, "k1")).unwrap();
-    let total = done.payment.amount;
-    let pay = done.payment.id;
+    let total = done.payment.as_ref().unwrap().amount;
+    let pay = done.payment.as_ref().unwrap().id;
     store
         .record_payment_event(
             pay,
@@ -284,10 +291,10 @@ fn cancelling_restocks_once_and_settles_the_payment() {
     let cart = store.open_cart(&guest(1), Currency::EUR).unwrap();
     store.add_item(cart.id, products[0].id, q(3)).unwrap();
     let done = store.checkout(&request(cart.id, "k1")).unwrap();
-    let total = done.payment.amount;
+    let total = done.payment.as_ref().unwrap().amount;
     store
         .record_payment_event(
-            done.payment.id,
+            done.payment.as_ref().unwrap().id,
             event(
                 "a",
                 PaymentAction::Authorize {
@@ -299,7 +306,7 @@ fn cancelling_restocks_once_and_settles_the_payment() {
         .unwrap();
     store
         .record_payment_event(
-            done.payment.id,
+            done.payment.as_ref().unwrap().id,
             event("c", PaymentAction::Capture { amount: total }),
         )
         .unwrap();
@@ -355,11 +362,11 @@ fn expiry_restocks_once_and_refuses_late_payments() {
     );
     let err = store
         .record_payment_event(
-            done.payment.id,
+            done.payment.as_ref().unwrap().id,
             event(
                 "a",
                 PaymentAction::Authorize {
-                    amount: done.payment.amount,
+                    amount: done.payment.as_ref().unwrap().amount,
                     provider_ref: None,
                 },
             ),
@@ -650,7 +657,7 @@ proptest! {
                         let cart = store.open_cart(&guest(buyer), Currency::EUR)?;
                         let done = store.checkout(&request(cart.id, &format!("b{buyer}-k{key}")))?;
                         if !done.replayed {
-                            orders.push((done.order.id, done.payment.id, done.payment.amount));
+                            orders.push((done.order.id, done.payment.as_ref().unwrap().id, done.payment.as_ref().unwrap().amount));
                         }
                     }
                     Op::Pay { order } => {
@@ -778,6 +785,7 @@ fn run_op(
                     guest_email: Some(Email::parse("guest@example.com").unwrap()),
                     provider: ProviderName::parse("test").unwrap(),
                     shipping_method: None,
+                    gift_cards: vec![],
                     coupon_codes: vec![],
                     idempotency_key: IdempotencyKey::parse(&format!("key-{key}")).unwrap(),
                 },

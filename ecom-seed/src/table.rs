@@ -341,6 +341,7 @@ mod columns {
         "status",
         "created_at",
         "updated_at",
+        "gift_card_id",
     ];
     pub(super) const PAYMENT_EVENTS: &[&str] = &[
         "id",

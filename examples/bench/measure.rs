@@ -167,6 +167,7 @@ pub(crate) fn store_checkouts(
             provider: provider.clone(),
             shipping_method: method.clone(),
             coupon_codes: codes.clone(),
+            gift_cards: vec![],
             idempotency_key: IdempotencyKey::parse(&format!("store-{batch}-{i}"))
                 .map_err(|e| e.to_string())?,
         };

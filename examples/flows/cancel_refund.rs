@@ -60,7 +60,7 @@ pub fn run(store: &PgStore, run: i64) -> Result<CancelRefund, FlowError> {
     Ok(CancelRefund {
         returned_order: first.order.id,
         refund,
-        cancelled_payment: store.payment(second.payment.id)?,
+        cancelled_payment: store.payment(second.provider_payment()?.id)?,
         cancelled,
         stock: StockLevels {
             before,
@@ -135,6 +135,7 @@ impl Shop<'_> {
             provider: ProviderName::parse("test-provider")?,
             shipping_method: None,
             coupon_codes: vec![],
+            gift_cards: vec![],
             idempotency_key: IdempotencyKey::parse(&format!("refund-demo-{run}-{n}"))?,
         })?;
         authorize_and_capture(store, &done)?;
@@ -143,10 +144,10 @@ impl Shop<'_> {
 }
 
 fn authorize_and_capture(store: &PgStore, done: &Checkout) -> Result<(), StoreError> {
-    let due = done.payment.amount;
+    let due = done.provider_payment()?.amount;
     let pay = |key: &str, action| -> Result<PaymentOutcome, StoreError> {
         store.record_payment_event(
-            done.payment.id,
+            done.provider_payment()?.id,
             PaymentEvent {
                 key: IdempotencyKey::parse(key)?,
                 action,
@@ -174,7 +175,7 @@ fn deliver(store: &PgStore, order: OrderId) -> Result<(), StoreError> {
 fn return_one_kettle(store: &PgStore, order: &Checkout) -> Result<PaymentOutcome, FlowError> {
     let one_kettle = order.order.lines[0].unit_price;
     Ok(store.record_payment_event(
-        order.payment.id,
+        order.provider_payment()?.id,
         PaymentEvent {
             key: IdempotencyKey::parse("return-1")?,
             action: PaymentAction::Refund {

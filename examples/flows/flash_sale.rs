@@ -118,6 +118,7 @@ fn race_to_checkout(
                         provider: ProviderName::parse("test-provider")?,
                         shipping_method: None,
                         coupon_codes: vec![],
+                        gift_cards: vec![],
                         idempotency_key: IdempotencyKey::parse(&format!("flash-{run}-{buyer}"))?,
                     })
                 })

@@ -181,6 +181,7 @@ fn check_out_twice(
         provider: ProviderName::parse("test-provider")?,
         shipping_method: None,
         coupon_codes: vec![],
+        gift_cards: vec![],
         idempotency_key: IdempotencyKey::parse(&format!("checkout-{run}"))?,
     };
     let placed = store.checkout(&request)?;
@@ -196,8 +197,8 @@ fn check_out_twice(
 
 /// The provider reports the authorization, then the capture, of the whole amount.
 fn pay(store: &PgStore, placed: &Checkout, run: i64) -> Result<PaymentOutcome, FlowError> {
-    let payment = placed.payment.id;
-    let due = placed.payment.amount;
+    let payment = placed.provider_payment()?.id;
+    let due = placed.provider_payment()?.amount;
     store.record_payment_event(
         payment,
         PaymentEvent {

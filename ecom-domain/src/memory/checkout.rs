@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use crate::cart::CartStatus;
 use crate::catalog::ensure_in_stock;
 use crate::error::DomainError;
+use crate::gift_card::distinct_cards;
 use crate::ids::{OrderId, OrderRef};
+use crate::money::Money;
 use crate::order::{Order, OrderEvent, OrderLine, OrderStatus, StatusChange};
 use crate::payment::Payment;
 use crate::pricing::Destination;
@@ -84,15 +86,14 @@ fn replay(
         });
     }
     let order = s.order(record.order_id)?.clone();
-    let payment = s
-        .payments
-        .values()
-        .find(|p| p.order_id == order.id)
-        .cloned()
-        .ok_or_else(|| DomainError::not_found("payment for order", order.id))?;
+    let (gift_card_payments, provider): (Vec<_>, Vec<_>) = s
+        .payments_of(order.id)
+        .into_iter()
+        .partition(|p| p.gift_card.is_some());
     Ok(Some(Checkout {
         order,
-        payment,
+        payment: provider.into_iter().next(),
+        gift_card_payments,
         replayed: true,
     }))
 }
@@ -154,6 +155,7 @@ impl MemoryStore {
         };
         let units: Vec<_> = lines.iter().map(|(s, q)| (&s.variant, *q)).collect();
         ensure_in_stock(&units)?;
+        distinct_cards(&request.gift_cards)?;
         for line in &draft.lines {
             s.variant_mut(line.variant_id)?.stock_on_hand -= line.quantity.get();
         }
@@ -174,18 +176,28 @@ impl MemoryStore {
             history: vec![StatusChange::placed(now)],
             created_at: now,
         };
+        s.orders.insert(order.id, order.clone());
+        s.order_owners.insert(order.id, cart.owner.clone());
+        let gift_card_payments =
+            s.spend_gift_cards(order.id, draft.totals.grand_total, &request.gift_cards, now)?;
+        let paid = Money::sum(
+            order.currency,
+            gift_card_payments.iter().map(|p| &p.captured),
+        )?;
+        let left = draft.totals.grand_total.checked_sub(paid)?;
+        let payment = if left.is_zero() {
+            s.change_order(order.id, OrderEvent::PaymentCaptured, None, now)?;
+            None
+        } else {
+            let payment = Payment::new(s.next(), order.id, request.provider.clone(), left);
+            s.payments.insert(payment.id, payment.clone());
+            Some(payment)
+        };
+        // Gift cards before codes, as the PostgreSQL store takes their locks.
         if let Some(invoice) = &draft.invoice {
             s.redeem(order.id, &order.customer, &invoice.promotions)?;
         }
-        let payment = Payment::new(
-            s.next(),
-            order.id,
-            request.provider.clone(),
-            draft.totals.grand_total,
-        );
-        s.orders.insert(order.id, order.clone());
-        s.order_owners.insert(order.id, cart.owner.clone());
-        s.payments.insert(payment.id, payment.clone());
+        let order = s.order(order.id)?.clone();
         if let Some(c) = s.carts.get_mut(&cart.id) {
             c.status = CartStatus::Converted;
         }
@@ -200,6 +212,7 @@ impl MemoryStore {
         Ok(Checkout {
             order,
             payment,
+            gift_card_payments,
             replayed: false,
         })
     }

@@ -267,6 +267,7 @@ impl CustomerRepository for MemoryStore {
                 provider: order.provider.clone(),
                 shipping_method: order.shipping_method.clone(),
                 coupon_codes: order.coupon_codes.clone(),
+                gift_cards: order.gift_cards.clone(),
                 idempotency_key: order.idempotency_key.clone(),
             };
             self.checkout_in(s, &request, &caller.key_scope())

@@ -39,9 +39,11 @@
 //!     provider: ProviderName::parse("test")?,
 //!     shipping_method: None,
 //!     coupon_codes: vec![],
+//!     gift_cards: vec![],
 //!     idempotency_key: IdempotencyKey::parse("order-1")?,
 //! })?;
 //! assert_eq!(done.order.status, OrderStatus::PendingPayment);
+//! assert_eq!(done.payment.map(|p| p.amount), Some(done.order.totals.grand_total));
 //! assert_eq!(store.variant(copy)?.variant.stock_on_hand, 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -52,6 +54,7 @@ mod cart;
 mod catalog;
 mod checkout;
 mod customer;
+mod gift_card;
 mod order;
 mod payment;
 mod price_book;

@@ -6,7 +6,11 @@ use crate::catalog::{Page, PageRequest};
 use crate::error::DomainError;
 use crate::ids::{OrderId, UserId};
 use crate::order::{Customer, Order, OrderEvent, OrderStatus};
-use crate::repo::{OrderCursor, OrderDetails, OrderReader, OrderRepository, OrderSummary};
+use crate::payment::{Applied, PaymentStatus};
+use crate::repo::{
+    OrderCursor, OrderDetails, OrderReader, OrderRefund, OrderRepository, OrderSummary,
+    RefundOutcome, RefundPlan,
+};
 
 use super::MemoryStore;
 
@@ -80,6 +84,34 @@ impl OrderRepository for MemoryStore {
                 s.settle_payments(id)?;
             }
             Ok(s.order(id)?.clone())
+        })
+    }
+
+    fn refund(&self, id: OrderId, refund: OrderRefund) -> Result<RefundOutcome, DomainError> {
+        self.atomically(|s| {
+            let order = s.order(id)?.clone();
+            let payments = s.payments_of(id);
+            let applied = match refund.plan(&order, &payments, self.rules.refund_priority)? {
+                RefundPlan::Replay => Applied::Duplicate,
+                RefundPlan::Book(events) => {
+                    let now = Utc::now();
+                    for (payment, event) in events {
+                        s.book_payment_event(payment, event, now)?;
+                    }
+                    let payments = s.payments_of(id);
+                    if payments.iter().all(|p| p.status == PaymentStatus::Refunded)
+                        && order.status.apply(OrderEvent::PaymentRefunded).is_ok()
+                    {
+                        s.change_order(id, OrderEvent::PaymentRefunded, None, now)?;
+                    }
+                    Applied::Changed
+                }
+            };
+            Ok(RefundOutcome {
+                payments: s.payments_of(id),
+                order_status: s.order(id)?.status,
+                applied,
+            })
         })
     }
 }

@@ -4,7 +4,7 @@ use chrono::Utc;
 
 use crate::error::{DomainError, Taken};
 use crate::ids::PaymentId;
-use crate::payment::{Applied, Payment, PaymentEvent, order_accepts};
+use crate::payment::{Applied, Payment, PaymentEvent, order_accepts, other_statuses};
 use crate::repo::{PaymentOutcome, PaymentRepository};
 use crate::values::{ProviderName, ProviderRef};
 
@@ -20,6 +20,9 @@ impl PaymentRepository for MemoryStore {
     ) -> Result<PaymentOutcome, DomainError> {
         self.atomically(|s| {
             let mut payment = s.payment(payment_id)?.clone();
+            if payment.gift_card.is_some() {
+                return Err(DomainError::GiftCardPayment(payment_id));
+            }
             let order = s.order(payment.order_id)?.clone();
             if payment.check(&event)? == Applied::Duplicate {
                 return Ok(PaymentOutcome {
@@ -52,7 +55,8 @@ impl PaymentRepository for MemoryStore {
                 }
             }
             payment.apply(event)?;
-            if let Some(order_event) = payment.order_event(order.status) {
+            let others = other_statuses(&s.payments_of(order.id), payment_id);
+            if let Some(order_event) = payment.order_event(order.status, &others) {
                 s.change_order(order.id, order_event, None, Utc::now())?;
             }
             s.payments.insert(payment_id, payment.clone());

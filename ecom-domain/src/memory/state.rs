@@ -34,6 +34,8 @@ pub(super) struct State {
     pub(super) book: super::price_book::Book,
     /// Promotions, coupon codes and their uses.
     pub(super) promos: super::promotion::Promotions,
+    /// Gift cards and their ledgers.
+    pub(super) gift_cards: super::gift_card::GiftCards,
     pub(super) users: BTreeMap<UserId, User>,
     pub(super) addresses: BTreeMap<AddressId, Address>,
     pub(super) carts: BTreeMap<CartId, Cart>,
@@ -123,6 +125,15 @@ impl State {
         self.orders
             .get(&id)
             .ok_or_else(|| DomainError::not_found("order", id))
+    }
+
+    /// The payments of an order, by id.
+    pub(super) fn payments_of(&self, order: OrderId) -> Vec<Payment> {
+        self.payments
+            .values()
+            .filter(|p| p.order_id == order)
+            .cloned()
+            .collect()
     }
 
     pub(super) fn payment(&self, id: PaymentId) -> Result<&Payment, DomainError> {
@@ -224,12 +235,8 @@ impl State {
             .map(|p| p.id)
             .collect();
         for id in ids {
-            let payment = self
-                .payments
-                .get_mut(&id)
-                .ok_or_else(|| DomainError::not_found("payment", id))?;
-            if let Some(settlement) = payment.settlement_on_cancel() {
-                payment.apply(settlement)?;
+            if let Some(settlement) = self.payment(id)?.settlement_on_cancel() {
+                self.book_payment_event(id, settlement, Utc::now())?;
             }
         }
         Ok(())

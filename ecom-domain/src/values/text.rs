@@ -228,6 +228,16 @@ text_value!(
     Reason, "reason", 0, 500
 );
 
+impl ProviderName {
+    /// The provider of the payments gift cards make at checkout: the store itself.
+    pub const GIFT_CARD: &'static str = "gift_card";
+
+    /// The provider name of gift card payments.
+    pub fn gift_card() -> Self {
+        Self(Self::GIFT_CARD.to_owned())
+    }
+}
+
 impl Reason {
     /// A reason written into the code, known to be valid (a test parses each).
     pub(crate) fn fixed(text: &'static str) -> Self {

@@ -48,7 +48,7 @@ const ALL_TABLES: &str = "attribute_definitions, categories, products, product_v
     shipping_methods, price_lists, price_list_entries, users, addresses, customer_groups, \
     carts, cart_lines, orders, order_addresses, order_lines, order_status_history, \
     payments, payment_events, idempotency_keys, outbox_events, sessions, order_tax_lines, \
-    order_promotions, coupon_redemptions, coupon_codes, promotions";
+    order_promotions, coupon_redemptions, coupon_codes, promotions, gift_cards, gift_card_entries";
 
 #[derive(QueryableByName)]
 struct Found {

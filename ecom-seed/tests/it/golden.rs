@@ -33,10 +33,10 @@ pub const GOLDEN: [(u64, [&str; 24], &str); 2] = [
             "e495557d374275df12cc4ca589e4b9b5862eff83b7242d102e6def3bc7a91ad1",
             "21dd40addd86ddfa19248c75e8a310506dd4767cbad6d84d57b78209a688595c",
             "e0d31b1d867188213bac5bfcbeb6cccd31f69a05a8b7f00cb324b72546bed690",
-            "316fcb9fa861f7de197a34c3ab11ab3c65c116f32f011a41393ac8361b7b0f0e",
+            "ae567ba30faad5dc12b78ba5ad00e6e01707390017c10b47f145f3f8fbdf7358",
             "2b5e48dfe762e92209edd9d0385b1ecb4d874be09f6ad0b736f3b9e995c03959",
         ],
-        "0045eb29e3e91dbd9d5ca3f52f7fe5e77d2a3954abd8ed0efc0984063a78b5fb",
+        "cd8a76d2c8f6bcf77c7150a0fae95ddc8644c515f2bd3db9ba47c54b65362ba1",
     ),
     (
         11,
@@ -63,10 +63,10 @@ pub const GOLDEN: [(u64, [&str; 24], &str); 2] = [
             "1a77a827a7a1ac8658f421a4117ed8bce029716ca3780d9930b6477fbf9ba1fd",
             "38597feaecd95a6f2161392a3d85f93b75616a038cc397d6050cf7786f23f157",
             "dc6ef6e0974460627b4e2d92dc6a22b584b4a907441c9078ee660adbf260c040",
-            "672061caa768b977a3bf58cbf08c54e6d4abb23df56d754e09d07eda84b5637a",
+            "35de2ca059bc9878b1bf43960187abae5b88095c27bdd8f03789016c8d87efa6",
             "e7dde89cbe322544d54d5a7bf0f17a5007a1db0ec829767e30c63caa3dc27a34",
         ],
-        "00052ab550369cc8562c7d8b650cff1843be65a92e7133d4bc10599971014381",
+        "34f370d76a0422842e7f7ea97f6201ecf230198f9ac8b1e5c7d0a647a852048b",
     ),
 ];
 

@@ -1,5 +1,7 @@
 //! Payments: loading them with their ledgers, and writing what the domain's payment
-//! machine decided.
+//! machine decided. A gift card's payment moves the card's balance with it: the
+//! spend at checkout and every refund of it are booked in the card's ledger in the
+//! same statement that moves the balance.
 
 use diesel::prelude::*;
 use ecom_domain::prelude::*;
@@ -19,6 +21,87 @@ static SAVE_PAYMENT: Statement = Statement::new(
     "UPDATE payments SET authorized = $1, captured = $2, refunded = $3, status = $4, \
      provider_ref = $5, updated_at = now() WHERE id = $6",
 );
+
+/// Moves a card's balance by $2 (negative: spent) for payment $4 and books the
+/// entry of kind $3 with the balance after it. Its caller holds the card's lock
+/// (a checkout) or the order's (a refund); the balance CHECK is the last line.
+static BOOK_GIFT_CARD: Statement = Statement::new(
+    "\
+WITH card AS (
+    UPDATE gift_cards SET balance = balance + $2, updated_at = now() WHERE id = $1
+    RETURNING id, balance
+)
+INSERT INTO gift_card_entries (gift_card_id, kind, amount, payment_id, balance_after)
+SELECT id, $3, abs($2), $4, balance FROM card",
+);
+
+fn book_gift_card(
+    conn: &mut PgConnection,
+    card: GiftCardId,
+    kind: GiftCardEntryKind,
+    change: Decimal,
+    payment: PaymentId,
+) -> Result<(), StoreError> {
+    let binds = vec![
+        Bind::BigInt(card.get()),
+        Bind::Numeric(change),
+        Bind::Text(kind.as_str().to_owned()),
+        Bind::BigInt(payment.get()),
+    ];
+    let booked = CachedSql::new(&BOOK_GIFT_CARD, binds).execute(conn)?;
+    if booked == 0 {
+        return Err(DomainError::not_found("gift card", card).into());
+    }
+    Ok(())
+}
+
+/// A gift card's payment of `amount` for `order`: inserted captured, with its
+/// events, and the card's balance taken down by as much (the caller holds the
+/// card's lock and checked the balance covers it).
+pub(crate) fn spend_gift_card(
+    conn: &mut PgConnection,
+    order: OrderId,
+    card: GiftCardId,
+    amount: Money,
+) -> Result<Payment, StoreError> {
+    let id: i64 = diesel::insert_into(payments::table)
+        .values((
+            payments::order_id.eq(order.get()),
+            payments::provider.eq(ProviderName::GIFT_CARD),
+            payments::gift_card_id.eq(card.get()),
+            payments::currency.eq(amount.currency().code()),
+            payments::amount.eq(amount.amount()),
+            payments::authorized.eq(amount.amount()),
+            payments::captured.eq(amount.amount()),
+            payments::status.eq(PaymentStatus::Captured.as_str()),
+        ))
+        .returning(payments::id)
+        .get_result(conn)?;
+    let payment = Payment::from_gift_card(PaymentId::new(id), order, card, amount)?;
+    let events: Vec<_> = payment
+        .events
+        .iter()
+        .map(|e| {
+            (
+                payment_events::payment_id.eq(id),
+                payment_events::kind.eq(e.action.kind().as_str()),
+                payment_events::amount.eq(amount.amount()),
+                payment_events::idempotency_key.eq(e.key.as_str()),
+            )
+        })
+        .collect();
+    diesel::insert_into(payment_events::table)
+        .values(events)
+        .execute(conn)?;
+    book_gift_card(
+        conn,
+        card,
+        GiftCardEntryKind::Redeem,
+        -amount.amount(),
+        payment.id,
+    )?;
+    Ok(payment)
+}
 
 fn with_events(conn: &mut PgConnection, rows: Vec<PaymentRow>) -> Result<Vec<Payment>, StoreError> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
@@ -110,6 +193,9 @@ pub(crate) fn save_applied(
         PaymentAction::Capture { .. } | PaymentAction::Void => (None, None),
     };
     let amount = event.action.amount().map_or(Decimal::ZERO, |m| m.amount());
+    if let (Some(card), PaymentAction::Refund { .. }) = (payment.gift_card, &event.action) {
+        book_gift_card(conn, card, GiftCardEntryKind::Refund, amount, payment.id)?;
+    }
     diesel::insert_into(payment_events::table)
         .values((
             payment_events::payment_id.eq(payment.id.get()),

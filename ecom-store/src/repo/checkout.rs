@@ -24,16 +24,18 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Timestamptz};
 use ecom_domain::catalog::ensure_in_stock;
+use ecom_domain::gift_card::{distinct_cards, tender};
 use ecom_domain::prelude::*;
 use ecom_domain::pricing::{CartToPrice, PriceBook, Promotions};
 use serde_json::json;
 
 use crate::ops::cart::{cart_sellables, load_cart};
+use crate::ops::gift_card as card;
 use crate::ops::idempotency::{BACK_OFFICE, Claim, claim_key, link_key, purge_keys};
 use crate::ops::order::{
     OrderChange, StockMove, apply_order_event, load_order, lock_order_variants, move_order_stock,
 };
-use crate::ops::payment::{load_payments, settle_payments};
+use crate::ops::payment::{load_payments, settle_payments, spend_gift_card};
 use crate::ops::price_book as book;
 use crate::ops::promotion as promo;
 use crate::ops::session::caller_and_cart;
@@ -188,24 +190,32 @@ impl PgStore {
             promo::insert_order_promotions(conn, order.id, &invoice.promotions)?;
         }
         insert_history(conn, &order)?;
-        let payment_id = insert_payment(conn, order.id, request, &cart, &priced.draft.totals)?;
+        let paid = pay(conn, order.id, request, &priced.draft.totals)?;
         convert_cart(conn, cart.id)?;
         link_key(conn, scope, &request.idempotency_key, order.id)?;
-        record_placed(
-            conn,
-            &order,
-            payment_id,
-            &cart,
-            &priced.draft.totals,
-            &lines,
-        )?;
+        record_placed(conn, &order, &paid, &cart, &priced.draft.totals, &lines)?;
         // Codes, then stock, last, so that hot codes and products stay locked as
         // briefly as possible (and always in this order).
         if let Some(invoice) = &priced.draft.invoice {
             promo::redeem(conn, order.id, &priced.customer, &invoice.promotions)?;
         }
         reserve_stock(conn, order.id, &cart, &priced.seen)?;
-        Ok(checkout_of(request, cart, priced, order, lines, payment_id))
+        let done = checkout_of(cart, priced, order, lines, paid);
+        if done.payment.is_some() {
+            return Ok(done);
+        }
+        // Gift cards paid it all: the order is paid already.
+        let change = OrderChange {
+            id: done.order.id,
+            event: OrderEvent::PaymentCaptured,
+            note: None,
+            locked: true,
+        };
+        apply_order_event(conn, change)?;
+        Ok(Checkout {
+            order: load_order(conn, done.order.id, false)?,
+            ..done
+        })
     }
 
     /// Prices the cart from its products as read without a lock, for its customer
@@ -241,6 +251,7 @@ impl PgStore {
         };
         let units: Vec<_> = lines.iter().map(|(s, q)| (&s.variant, *q)).collect();
         ensure_in_stock(&units)?;
+        distinct_cards(&request.gift_cards).map_err(DomainError::from)?;
         Ok(Priced {
             customer,
             shipping_address,
@@ -540,23 +551,56 @@ fn insert_history(conn: &mut PgConnection, order: &Placed) -> Result<(), StoreEr
     Ok(())
 }
 
-/// The pending payment of the order's grand total, with the request's provider.
-fn insert_payment(
+/// How the order is paid: a captured payment per gift card that pays something,
+/// and the provider's pending payment of what they leave, if anything.
+struct Paid {
+    gift_cards: Vec<Payment>,
+    provider: Option<Payment>,
+}
+
+/// Spends the request's gift cards (locked in id order, each for what its balance
+/// covers of what is still due) and inserts the provider's pending payment of the
+/// rest.
+fn pay(
     conn: &mut PgConnection,
     order: i64,
     request: &CheckoutRequest,
-    cart: &Cart,
     totals: &Totals,
-) -> Result<i64, StoreError> {
-    Ok(diesel::insert_into(payments::table)
-        .values((
-            payments::order_id.eq(order),
-            payments::provider.eq(request.provider.as_str()),
-            payments::currency.eq(cart.currency.code()),
-            payments::amount.eq(totals.grand_total.amount()),
-        ))
-        .returning(payments::id)
-        .get_result(conn)?)
+) -> Result<Paid, StoreError> {
+    let order = OrderId::new(order);
+    let due = totals.grand_total;
+    let mut gift_cards = Vec::new();
+    let mut left = due;
+    if !request.gift_cards.is_empty() {
+        let cards = card::lock_by_codes(conn, &request.gift_cards)?;
+        let parts = tender(due, &cards, Utc::now()).map_err(DomainError::from)?;
+        for (card, part) in cards.iter().zip(parts) {
+            if part.is_zero() {
+                continue;
+            }
+            gift_cards.push(spend_gift_card(conn, order, card.id, part)?);
+            left = left.checked_sub(part).map_err(DomainError::from)?;
+        }
+    }
+    let provider = if left.is_zero() {
+        None
+    } else {
+        let id: i64 = diesel::insert_into(payments::table)
+            .values((
+                payments::order_id.eq(order.get()),
+                payments::provider.eq(request.provider.as_str()),
+                payments::currency.eq(left.currency().code()),
+                payments::amount.eq(left.amount()),
+            ))
+            .returning(payments::id)
+            .get_result(conn)?;
+        let provider = request.provider.clone();
+        Some(Payment::new(PaymentId::new(id), order, provider, left))
+    };
+    Ok(Paid {
+        gift_cards,
+        provider,
+    })
 }
 
 /// Marks the cart converted: it never changes again.
@@ -573,7 +617,7 @@ fn convert_cart(conn: &mut PgConnection, cart: CartId) -> Result<(), StoreError>
 fn record_placed(
     conn: &mut PgConnection,
     order: &Placed,
-    payment_id: i64,
+    paid: &Paid,
     cart: &Cart,
     totals: &Totals,
     lines: &[OrderLine],
@@ -585,7 +629,11 @@ fn record_placed(
         "order.placed",
         json!({
             "order_id": order.id,
-            "payment_id": payment_id,
+            "payment_id": paid.provider.as_ref().map(|p| p.id.get()),
+            "gift_card_payments": paid.gift_cards.iter().map(|p| json!({
+                "payment_id": p.id.get(),
+                "amount": p.amount.amount().to_string(),
+            })).collect::<Vec<_>>(),
             "currency": cart.currency.code(),
             "grand_total": totals.grand_total.amount().to_string(),
             "lines": lines.iter().map(|l| json!({
@@ -631,12 +679,11 @@ fn reserve_stock(
 
 /// The placed order and its payment, as the caller gets them.
 fn checkout_of(
-    request: &CheckoutRequest,
     cart: Cart,
     priced: Priced,
     order: Placed,
     lines: Vec<OrderLine>,
-    payment_id: i64,
+    paid: Paid,
 ) -> Checkout {
     let totals = priced.draft.totals;
     let order = Order {
@@ -655,15 +702,10 @@ fn checkout_of(
         history: vec![StatusChange::placed(order.created_at)],
         created_at: order.created_at,
     };
-    let payment = Payment::new(
-        PaymentId::new(payment_id),
-        order.id,
-        request.provider.clone(),
-        totals.grand_total,
-    );
     Checkout {
         order,
-        payment,
+        payment: paid.provider,
+        gift_card_payments: paid.gift_cards,
         replayed: false,
     }
 }
@@ -686,6 +728,7 @@ impl PgStore {
                 provider: order.provider.clone(),
                 shipping_method: order.shipping_method.clone(),
                 coupon_codes: order.coupon_codes.clone(),
+                gift_cards: order.gift_cards.clone(),
                 idempotency_key: order.idempotency_key.clone(),
             };
             self.checkout_in(conn, &request, &caller.key_scope())
@@ -735,13 +778,13 @@ impl CheckoutRepository for PgStore {
 /// The order an earlier call with the same key placed, with its payment.
 fn replay(conn: &mut PgConnection, order_id: OrderId) -> Result<Checkout, StoreError> {
     let order = load_order(conn, order_id, false)?;
-    let payment = load_payments(conn, order_id)?
+    let (gift_card_payments, provider): (Vec<_>, Vec<_>) = load_payments(conn, order_id)?
         .into_iter()
-        .next()
-        .ok_or_else(|| DomainError::not_found("payment for order", order_id))?;
+        .partition(|p| p.gift_card.is_some());
     Ok(Checkout {
         order,
-        payment,
+        payment: provider.into_iter().next(),
+        gift_card_payments,
         replayed: true,
     })
 }

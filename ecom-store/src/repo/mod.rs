@@ -6,6 +6,7 @@ mod cart;
 mod catalog;
 mod checkout;
 mod customer;
+mod gift_card;
 mod order;
 mod payment;
 mod price_book;

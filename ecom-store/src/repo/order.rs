@@ -4,10 +4,11 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use ecom_domain::prelude::*;
+use ecom_domain::repo::RefundPlan;
 use rust_decimal::Decimal;
 
 use crate::ops::order::{OrderChange, apply_order_event, load_order};
-use crate::ops::payment::{load_payments, settle_payments};
+use crate::ops::payment::{load_payments, save_applied, settle_payments};
 use crate::ops::session::{caller, caller_and_order};
 use crate::ops::user::require_user;
 use crate::rows::{money, parse_enum};
@@ -171,6 +172,50 @@ impl OrderRepository for PgStore {
                 settle_payments(conn, id)?;
             }
             load_order(conn, id, false)
+        })
+    }
+
+    /// Under the order's lock, which every writer of its payments takes first.
+    fn refund(&self, id: OrderId, refund: OrderRefund) -> Result<RefundOutcome, StoreError> {
+        self.write(|conn| {
+            let order = load_order(conn, id, true)?;
+            let mut payments = load_payments(conn, id)?;
+            let plan = refund.plan(&order, &payments, self.rules().refund_priority)?;
+            let RefundPlan::Book(events) = plan else {
+                return Ok(RefundOutcome {
+                    payments,
+                    order_status: order.status,
+                    applied: Applied::Duplicate,
+                });
+            };
+            for (payment_id, event) in events {
+                let payment = payments
+                    .iter_mut()
+                    .find(|p| p.id == payment_id)
+                    .ok_or_else(|| DomainError::not_found("payment", payment_id))?;
+                payment.apply(event.clone())?;
+                save_applied(conn, payment, &event)?;
+            }
+            let all_refunded = payments.iter().all(|p| p.status == PaymentStatus::Refunded);
+            let order_status =
+                if all_refunded && order.status.apply(OrderEvent::PaymentRefunded).is_ok() {
+                    apply_order_event(
+                        conn,
+                        OrderChange {
+                            id,
+                            event: OrderEvent::PaymentRefunded,
+                            note: None,
+                            locked: true,
+                        },
+                    )?
+                } else {
+                    order.status
+                };
+            Ok(RefundOutcome {
+                payments,
+                order_status,
+                applied: Applied::Changed,
+            })
         })
     }
 }

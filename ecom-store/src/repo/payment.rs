@@ -34,6 +34,9 @@ impl PaymentRepository for PgStore {
                 .first(conn)?;
             let order_status: OrderStatus = parse_enum("order status", &status)?;
             let mut payment = load_payment(conn, payment_id, true)?;
+            if payment.gift_card.is_some() {
+                return Err(DomainError::GiftCardPayment(payment_id).into());
+            }
             if payment.check(&event)? == Applied::Duplicate {
                 return Ok(PaymentOutcome {
                     payment,
@@ -51,7 +54,22 @@ impl PaymentRepository for PgStore {
             }
             payment.apply(event.clone())?;
             save_applied(conn, &payment, &event)?;
-            let order_status = match payment.order_event(order_status) {
+            // The order's other payments (its gift cards') matter only when this
+            // one would move the order.
+            let mut order_event = payment.order_event(order_status, &[]);
+            if order_event.is_some() {
+                let others: Vec<String> = payments::table
+                    .filter(payments::order_id.eq(order_id.get()))
+                    .filter(payments::id.ne(payment_id.get()))
+                    .select(payments::status)
+                    .load(conn)?;
+                let others = others
+                    .iter()
+                    .map(|s| parse_enum("payment status", s))
+                    .collect::<Result<Vec<PaymentStatus>, _>>()?;
+                order_event = payment.order_event(order_status, &others);
+            }
+            let order_status = match order_event {
                 Some(order_event) => apply_order_event(
                     conn,
                     OrderChange {

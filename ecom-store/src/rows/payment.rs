@@ -1,5 +1,6 @@
-//! Rows of payments and their ledger.
+//! Rows of payments and their ledger, and of gift cards and theirs.
 
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use ecom_domain::prelude::*;
 use rust_decimal::Decimal;
@@ -7,7 +8,7 @@ use rust_decimal::Decimal;
 use super::value::{corrupt, money, parse_enum};
 use crate::StoreError;
 use crate::decode::PgDecimal;
-use crate::schema::{payment_events, payments};
+use crate::schema::{gift_card_entries, gift_cards, payment_events, payments};
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = payments, check_for_backend(diesel::pg::Pg))]
@@ -26,6 +27,7 @@ pub(crate) struct PaymentRow {
     #[diesel(deserialize_as = PgDecimal)]
     pub refunded: Decimal,
     pub status: String,
+    pub gift_card_id: Option<i64>,
 }
 
 #[derive(Debug, Queryable, Selectable)]
@@ -82,6 +84,7 @@ impl PaymentRow {
             id: PaymentId::new(self.id),
             order_id: OrderId::new(self.order_id),
             provider: ProviderName::parse(&self.provider).map_err(|e| corrupt("provider", e))?,
+            gift_card: self.gift_card_id.map(GiftCardId::new),
             provider_ref: self
                 .provider_ref
                 .as_deref()
@@ -94,6 +97,61 @@ impl PaymentRow {
             refunded: money(self.refunded, &self.currency)?,
             status: parse_enum("payment status", &self.status)?,
             events,
+        })
+    }
+}
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = gift_cards, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct GiftCardRow {
+    pub id: i64,
+    pub last_four: String,
+    pub currency: String,
+    #[diesel(deserialize_as = PgDecimal)]
+    pub initial_value: Decimal,
+    #[diesel(deserialize_as = PgDecimal)]
+    pub balance: Decimal,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl TryFrom<GiftCardRow> for GiftCard {
+    type Error = StoreError;
+
+    fn try_from(row: GiftCardRow) -> Result<Self, StoreError> {
+        Ok(GiftCard {
+            id: GiftCardId::new(row.id),
+            last_four: row.last_four,
+            initial_value: money(row.initial_value, &row.currency)?,
+            balance: money(row.balance, &row.currency)?,
+            expires_at: row.expires_at,
+            created_at: row.created_at,
+        })
+    }
+}
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = gift_card_entries, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct GiftCardEntryRow {
+    pub kind: String,
+    #[diesel(deserialize_as = PgDecimal)]
+    pub amount: Decimal,
+    pub payment_id: Option<i64>,
+    #[diesel(deserialize_as = PgDecimal)]
+    pub balance_after: Decimal,
+    pub at: DateTime<Utc>,
+}
+
+impl GiftCardEntryRow {
+    /// The entry, in its card's currency.
+    pub fn into_entry(self, currency: Currency) -> Result<GiftCardEntry, StoreError> {
+        Ok(GiftCardEntry {
+            kind: parse_enum("gift card entry kind", &self.kind)?,
+            amount: Money::new(self.amount, currency).map_err(|e| corrupt("amount", e))?,
+            payment_id: self.payment_id.map(PaymentId::new),
+            balance_after: Money::new(self.balance_after, currency)
+                .map_err(|e| corrupt("balance", e))?,
+            at: self.at,
         })
     }
 }

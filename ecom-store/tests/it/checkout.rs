@@ -98,7 +98,10 @@ fn checkout_snapshots_reserves_and_converts_in_one_go() {
         stored.order, done.order,
         "the returned order is what was stored"
     );
-    assert_eq!(stored.payments, vec![done.payment.clone()]);
+    assert_eq!(
+        stored.payments,
+        vec![done.payment.as_ref().unwrap().clone()]
+    );
     assert!(done.order.payment_deadline > done.order.created_at);
     // A new cart for the same guest after checkout.
     let next = shop
@@ -279,7 +282,11 @@ fn payments_drive_the_order_and_duplicate_callbacks_are_harmless() {
         .store
         .checkout(&request(shop.cart(1, &[(0, 1)]), "k1"))
         .unwrap();
-    let (s, pay, total) = (&shop.store, done.payment.id, done.payment.amount);
+    let (s, pay, total) = (
+        &shop.store,
+        done.payment.as_ref().unwrap().id,
+        done.payment.as_ref().unwrap().amount,
+    );
     let reference = ProviderRef::parse("ch_123").unwrap();
     s.record_payment_event(
         pay,
@@ -375,11 +382,11 @@ fn payments_drive_the_order_and_duplicate_callbacks_are_harmless() {
     let other = s.checkout(&request(shop.cart(2, &[(0, 1)]), "k2")).unwrap();
     let err = s
         .record_payment_event(
-            other.payment.id,
+            other.payment.as_ref().unwrap().id,
             event(
                 "auth",
                 PaymentAction::Authorize {
-                    amount: other.payment.amount,
+                    amount: other.payment.as_ref().unwrap().amount,
                     provider_ref: Some(reference),
                 },
             ),
@@ -405,7 +412,7 @@ fn the_database_refuses_over_capture_even_without_the_store() {
         &mut shop.db.connect(),
         &format!(
             "UPDATE payments SET authorized = amount, captured = amount + 1 WHERE id = {}",
-            done.payment.id
+            done.payment.as_ref().unwrap().id
         ),
     )
     .unwrap_err();
@@ -428,7 +435,11 @@ fn cancelling_restocks_once_and_refunds_the_capture() {
         .store
         .checkout(&request(shop.cart(1, &[(0, 3)]), "k1"))
         .unwrap();
-    let (s, pay, total) = (&shop.store, done.payment.id, done.payment.amount);
+    let (s, pay, total) = (
+        &shop.store,
+        done.payment.as_ref().unwrap().id,
+        done.payment.as_ref().unwrap().amount,
+    );
     s.record_payment_event(
         pay,
         event(
@@ -515,11 +526,11 @@ fn concurrent_sweepers_expire_each_order_once_and_late_payments_are_refused() {
     let err = shop
         .store
         .record_payment_event(
-            late.payment.id,
+            late.payment.as_ref().unwrap().id,
             event(
                 "late",
                 PaymentAction::Capture {
-                    amount: late.payment.amount,
+                    amount: late.payment.as_ref().unwrap().amount,
                 },
             ),
         )
@@ -532,7 +543,10 @@ fn concurrent_sweepers_expire_each_order_once_and_late_payments_are_refused() {
         "{err:?}"
     );
     assert_eq!(
-        shop.store.payment(late.payment.id).unwrap().status,
+        shop.store
+            .payment(late.payment.as_ref().unwrap().id)
+            .unwrap()
+            .status,
         PaymentStatus::Voided
     );
 }

@@ -16,6 +16,7 @@ mod config;
 mod dev_cluster;
 mod erd;
 mod errors;
+mod gift_cards;
 mod isolation;
 mod layers;
 mod migrations;

@@ -480,6 +480,7 @@ where
                                 .map(|i| CouponCode::parse(CODES[i]).unwrap())
                                 .into_iter()
                                 .collect(),
+                            gift_cards: vec![],
                             idempotency_key: base.idempotency_key,
                         },
                     )
@@ -487,8 +488,8 @@ where
                 if !done.replayed {
                     s.orders.push((
                         done.order.id,
-                        done.payment.id,
-                        done.payment.amount,
+                        done.payment.as_ref().unwrap().id,
+                        done.payment.as_ref().unwrap().amount,
                         done.order.reference,
                     ));
                 }

@@ -16,6 +16,7 @@ fn order_of(cart: CartRef, key: &str, email: Option<&str>) -> PlaceOrder {
         provider: ProviderName::parse("test").unwrap(),
         shipping_method: None,
         coupon_codes: vec![],
+        gift_cards: vec![],
         idempotency_key: IdempotencyKey::parse(key).unwrap(),
     }
 }

@@ -19,17 +19,17 @@ use rust_decimal::Decimal;
 
 use crate::util::{exec, guest_owner, pg_store, request, rules, scalar};
 
-fn eur(amount: &str) -> Money {
+pub(crate) fn eur(amount: &str) -> Money {
     Money::parse(amount, Currency::EUR).unwrap()
 }
 
-fn d<E: RepoError>(e: E) -> DomainError {
+pub(crate) fn d<E: RepoError>(e: E) -> DomainError {
     e.domain().cloned().unwrap_or_else(|| panic!("{e}"))
 }
 
 /// A shop with a shirt (11.90, standard rate) and a book (4.28, reduced), gross
 /// euro prices, German rates and flat shipping of 4.90; returns the two variants.
-fn shop<S>(store: &S) -> (VariantId, VariantId)
+pub(crate) fn shop<S>(store: &S) -> (VariantId, VariantId)
 where
     S: CatalogRepository + PriceBookRepository,
     <S as CatalogReader>::Error: RepoError,

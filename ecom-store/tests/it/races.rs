@@ -60,11 +60,11 @@ fn authorized(shop: &Shop, round: u32) -> Checkout {
     let out = shop
         .store
         .record_payment_event(
-            order.payment.id,
+            order.payment.as_ref().unwrap().id,
             event(
                 "authorize",
                 PaymentAction::Authorize {
-                    amount: order.payment.amount,
+                    amount: order.payment.as_ref().unwrap().amount,
                     provider_ref: None,
                 },
             ),
@@ -80,11 +80,11 @@ fn paid(shop: &Shop, round: u32) -> Checkout {
     let out = shop
         .store
         .record_payment_event(
-            order.payment.id,
+            order.payment.as_ref().unwrap().id,
             event(
                 "capture",
                 PaymentAction::Capture {
-                    amount: order.payment.amount,
+                    amount: order.payment.as_ref().unwrap().amount,
                 },
             ),
         )
@@ -268,10 +268,17 @@ fn cancelling_one_order_from_many_threads_applies_once() {
             "round {round}: the units went back once"
         );
         assert_eq!(changes_to(&shop, order.order.id, OrderStatus::Cancelled), 1);
-        let payment = shop.store.payment(order.payment.id).unwrap();
+        let payment = shop
+            .store
+            .payment(order.payment.as_ref().unwrap().id)
+            .unwrap();
         if was_paid {
             assert_eq!(payment.status, PaymentStatus::Refunded);
-            assert_eq!(payment.refunded, order.payment.amount, "refunded once");
+            assert_eq!(
+                payment.refunded,
+                order.payment.as_ref().unwrap().amount,
+                "refunded once"
+            );
         } else {
             assert_eq!(payment.status, PaymentStatus::Voided);
             assert!(payment.captured.is_zero());
@@ -293,7 +300,11 @@ fn capture_and_expiry_of_one_order_never_both_apply() {
     let mut seen = Vec::new();
     for round in 0..ROUNDS {
         let order = authorized(&shop, round);
-        let (id, payment, amount) = (order.order.id, order.payment.id, order.payment.amount);
+        let (id, payment, amount) = (
+            order.order.id,
+            order.payment.as_ref().unwrap().id,
+            order.payment.as_ref().unwrap().amount,
+        );
         // Half the threads capture the whole amount (each a report of its own), the
         // other half run the expiry sweep as if the deadline had passed.
         let outcomes = race(|i| {
@@ -362,7 +373,10 @@ fn two_full_refunds_of_one_payment_pay_back_once() {
     let shop = shop();
     for round in 0..ROUNDS {
         let order = paid(&shop, round);
-        let (payment, amount) = (order.payment.id, order.payment.amount);
+        let (payment, amount) = (
+            order.payment.as_ref().unwrap().id,
+            order.payment.as_ref().unwrap().amount,
+        );
         let outcomes = race(|i| {
             shop.store.record_payment_event(
                 payment,
@@ -407,7 +421,10 @@ fn partial_refunds_racing_never_pay_back_more_than_was_captured() {
     let shop = shop();
     for round in 0..ROUNDS {
         let order = paid(&shop, round);
-        let (payment, total) = (order.payment.id, order.payment.amount);
+        let (payment, total) = (
+            order.payment.as_ref().unwrap().id,
+            order.payment.as_ref().unwrap().amount,
+        );
         let minor = total.to_minor().unwrap();
         // Different amounts, about a fifth of the total each: some fit, most don't,
         // and which ones depends on who gets there first.

@@ -68,7 +68,7 @@ fn history_and_amounts_are_append_only_for_the_application() {
     let shop = Shop::new(&[5]);
     let cart = shop.cart(1, &[(0, 2)]);
     let placed = shop.store.checkout(&request(cart, "roles-1")).unwrap();
-    let payment = placed.payment.id;
+    let payment = placed.payment.as_ref().unwrap().id;
     let amount = placed.order.totals.grand_total;
     shop.store
         .record_payment_event(

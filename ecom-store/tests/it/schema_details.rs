@@ -33,6 +33,9 @@ const ON_DELETE: &[(&str, &str)] = &[
     ("coupon_codes_promotion_id_fkey", "RESTRICT"),
     ("coupon_redemptions_code_fkey", "RESTRICT"),
     ("coupon_redemptions_order_id_fkey", "CASCADE"),
+    // A gift card's ledger is append-only: its card and payments stay.
+    ("gift_card_entries_gift_card_id_fkey", "RESTRICT"),
+    ("gift_card_entries_payment_id_fkey", "RESTRICT"),
     ("idempotency_keys_order_id_fkey", "CASCADE"),
     ("order_addresses_order_id_fkey", "CASCADE"),
     ("order_lines_order_id_fkey", "CASCADE"),
@@ -46,6 +49,8 @@ const ON_DELETE: &[(&str, &str)] = &[
     ("orders_cart_id_fkey", "SET NULL"),
     ("orders_user_id_fkey", "RESTRICT"),
     ("payment_events_payment_id_fkey", "RESTRICT"),
+    // A card that paid for an order stays.
+    ("payments_gift_card_id_fkey", "RESTRICT"),
     ("payments_order_id_fkey", "RESTRICT"),
     // A list's prices go with it; a priced variant is archived, not deleted.
     ("price_list_entries_price_list_id_fkey", "CASCADE"),

@@ -149,7 +149,7 @@ fn no_secret_reaches_a_log_line_or_an_error_text() {
     let amount = placed.order.totals.grand_total;
     store
         .record_payment_event(
-            placed.payment.id,
+            placed.payment.as_ref().unwrap().id,
             event(
                 "auth",
                 PaymentAction::Authorize {

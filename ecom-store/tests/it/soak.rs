@@ -234,7 +234,7 @@ fn faults_under_load_lose_nothing_acknowledged() {
                                 .insert(key, placed.order.id.get());
                             open_orders.push((
                                 placed.order.id,
-                                placed.payment.id,
+                                placed.payment.as_ref().unwrap().id,
                                 placed.order.totals.grand_total,
                             ));
                         }

@@ -18,7 +18,7 @@ fn an_order_that_cannot_expire_is_skipped_and_the_others_expire() {
     assert_eq!(shop.stock(shop.products[0]), 15);
     // The middle order's settlement is refused by the database, as a broken row or a
     // constraint a newer schema adds would refuse it.
-    let stuck = orders[2].payment.id.get();
+    let stuck = orders[2].payment.as_ref().unwrap().id.get();
     let mut conn = shop.db.connect();
     setup(
         &mut conn,
@@ -72,11 +72,11 @@ fn a_client_key_shaped_like_a_settlement_does_not_block_the_sweep() {
     let old_style = format!("settle-{order}-void");
     shop.store
         .record_payment_event(
-            done.payment.id,
+            done.payment.as_ref().unwrap().id,
             event(
                 &old_style,
                 PaymentAction::Authorize {
-                    amount: done.payment.amount,
+                    amount: done.payment.as_ref().unwrap().amount,
                     provider_ref: None,
                 },
             ),
@@ -89,7 +89,10 @@ fn a_client_key_shaped_like_a_settlement_does_not_block_the_sweep() {
         .expire_unpaid_orders(Utc::now() + chrono::Duration::hours(1))
         .unwrap();
     assert_eq!(expired, [order]);
-    let payment = shop.store.payment(done.payment.id).unwrap();
+    let payment = shop
+        .store
+        .payment(done.payment.as_ref().unwrap().id)
+        .unwrap();
     assert_eq!(payment.status, PaymentStatus::Voided);
     assert_eq!(shop.stock(shop.products[0]), 5);
     let keys: Vec<&str> = payment.events.iter().map(|e| e.key.as_str()).collect();

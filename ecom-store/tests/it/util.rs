@@ -361,6 +361,7 @@ pub fn request(cart: CartId, key: &str) -> CheckoutRequest {
         provider: ProviderName::parse("test").unwrap(),
         shipping_method: None,
         coupon_codes: vec![],
+        gift_cards: vec![],
         idempotency_key: IdempotencyKey::parse(key).unwrap(),
     }
 }

@@ -281,7 +281,7 @@ impl Life {
             ));
         }
         self.settle(event, at)?;
-        if let Some(order_event) = self.payment.order_event(self.status) {
+        if let Some(order_event) = self.payment.order_event(self.status, &[]) {
             self.transition(order_event, None, at)?;
         }
         Ok(())

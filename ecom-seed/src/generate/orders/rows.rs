@@ -171,6 +171,8 @@ fn payment(out: &mut Out<'_>, plan: &Plan, order: &Placed) {
     w.text(p.status.as_str());
     w.ts(at);
     w.ts(life.events.last().map_or(at, |e| e.at));
+    // Seeded orders are paid by their provider alone.
+    w.null();
     w.end();
 }
 
