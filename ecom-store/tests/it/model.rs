@@ -20,6 +20,7 @@
 //! which the test created them, and outcomes are compared without ids.
 
 use chrono::Utc;
+use ecom_domain::gift_card::GiftCardError;
 use ecom_domain::memory::MemoryStore;
 use ecom_domain::prelude::*;
 use ecom_domain::pricing::{
@@ -38,6 +39,9 @@ use crate::util::{event, request, rules};
 const VARIANTS: usize = 8;
 /// The products of [`setup`]: a shirt with options, and a mug without.
 const PRODUCTS: usize = 2;
+/// The gift cards setup issues, in minor units: one a checkout may empty, one it
+/// rarely does.
+const CARDS: [i64; 2] = [1500, 6000];
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -63,6 +67,18 @@ enum Op {
         method: Option<bool>,
         /// A code of [`CODES`] given with it.
         coupon: Option<usize>,
+        /// One of the gift cards setup issued, to pay with.
+        card: Option<usize>,
+    },
+    /// The back office refunds an order: an amount, or what was paid for a line.
+    RefundOrder {
+        order: usize,
+        line: Option<u16>,
+        minor: i64,
+    },
+    /// A gift card's balance and the length of its ledger.
+    Balance {
+        card: usize,
     },
     Authorize {
         order: usize,
@@ -224,13 +240,15 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (buyer.clone(), variant.clone(), 0i64..5).prop_map(|(buyer, variant, quantity)| Op::Add { buyer, variant, quantity }),
         1 => (buyer.clone(), variant.clone(), 1i64..4).prop_map(|(buyer, variant, quantity)| Op::SetQuantity { buyer, variant, quantity }),
         1 => (buyer.clone(), variant.clone()).prop_map(|(buyer, variant)| Op::Remove { buyer, variant }),
-        3 => (buyer, 0u8..4, proptest::option::of(any::<bool>()), proptest::option::of(0..CODES.len())).prop_map(|(buyer, key, method, coupon)| Op::Checkout { buyer, key, method, coupon }),
+        3 => (buyer, 0u8..4, proptest::option::of(any::<bool>()), proptest::option::of(0..CODES.len()), proptest::option::of(0..CARDS.len())).prop_map(|(buyer, key, method, coupon, card)| Op::Checkout { buyer, key, method, coupon, card }),
         2 => order.clone().prop_map(|order| Op::Authorize { order }),
         2 => (order.clone(), prop_oneof![Just(50i64), Just(100)]).prop_map(|(order, percent)| Op::Capture { order, percent }),
         1 => (order.clone(), 1i64..3000).prop_map(|(order, minor)| Op::Refund { order, minor }),
         1 => order.clone().prop_map(|order| Op::Cancel { order }),
         1 => order.clone().prop_map(|order| Op::Ship { order }),
-        1 => order.prop_map(|order| Op::Deliver { order }),
+        1 => order.clone().prop_map(|order| Op::Deliver { order }),
+        1 => (order, proptest::option::of(1u16..3), 1i64..3000).prop_map(|(order, line, minor)| Op::RefundOrder { order, line, minor }),
+        1 => (0..CARDS.len()).prop_map(|card| Op::Balance { card }),
         1 => Just(Op::Expire),
         1 => (variant.clone(), 0u32..3).prop_map(|(variant, units)| Op::Restock { variant, units }),
         1 => (product.clone(), 0usize..5, 0u32..3).prop_map(|(product, combination, stock)| Op::AddVariant { product, combination, stock }),
@@ -269,11 +287,13 @@ fn money_op() -> impl Strategy<Value = Op> {
     prop_oneof![
         6 => (buyer.clone(), variant.clone(), 1i64..3).prop_map(|(buyer, variant, quantity)| Op::Add { buyer, variant, quantity }),
         1 => (buyer.clone(), variant.clone(), 1i64..4).prop_map(|(buyer, variant, quantity)| Op::SetQuantity { buyer, variant, quantity }),
-        4 => (buyer, 0u8..4, proptest::option::of(any::<bool>()), proptest::option::of(0..CODES.len())).prop_map(|(buyer, key, method, coupon)| Op::Checkout { buyer, key, method, coupon }),
+        4 => (buyer, 0u8..4, proptest::option::of(any::<bool>()), proptest::option::of(0..CODES.len()), proptest::option::of(0..CARDS.len())).prop_map(|(buyer, key, method, coupon, card)| Op::Checkout { buyer, key, method, coupon, card }),
         1 => order.clone().prop_map(|order| Op::Authorize { order }),
         1 => (order.clone(), prop_oneof![Just(50i64), Just(100)]).prop_map(|(order, percent)| Op::Capture { order, percent }),
         1 => order.clone().prop_map(|order| Op::Cancel { order }),
-        1 => (order, 1i64..3000).prop_map(|(order, minor)| Op::Refund { order, minor }),
+        1 => (order.clone(), 1i64..3000).prop_map(|(order, minor)| Op::Refund { order, minor }),
+        2 => (order, proptest::option::of(1u16..3), 1i64..3000).prop_map(|(order, line, minor)| Op::RefundOrder { order, line, minor }),
+        1 => (0..CARDS.len()).prop_map(|card| Op::Balance { card }),
         3 => (variant.clone(), 1u32..6).prop_map(|(variant, units)| Op::Restock { variant, units }),
         1 => (variant.clone(), 0i64..3000).prop_map(|(variant, minor)| Op::SetPrice { variant, minor }),
         2 => (variant, prop_oneof![Just(1u32), Just(3)], 0i64..3000).prop_map(|(variant, min_quantity, minor)| Op::SetListPrice { variant, min_quantity, minor }),
@@ -283,13 +303,20 @@ fn money_op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// An order placed: its id, its provider's payment and amount, its reference.
+type PlacedOrder = (OrderId, Option<(PaymentId, Money)>, OrderRef);
+
 /// One store under test and the ids it gave to what the test created.
 struct Subject<S> {
     store: S,
     products: Vec<ProductId>,
     /// Every variant, in the order created.
     variants: Vec<VariantId>,
-    orders: Vec<(OrderId, PaymentId, Money, OrderRef)>,
+    /// Each order placed, with its provider's payment and amount (none when gift
+    /// cards paid it all).
+    orders: Vec<PlacedOrder>,
+    /// The codes of the gift cards of [`CARDS`].
+    cards: Vec<GiftCardCode>,
     /// Each buyer's session.
     buyers: Vec<SessionToken>,
     category: CategoryId,
@@ -308,7 +335,13 @@ enum Outcome {
         replayed: bool,
         /// Its invoice as placed and as read back: each line's tax, the invoice.
         invoice: [String; 2],
+        /// Its payments: provider, amount, captured, status.
+        tenders: Vec<String>,
     },
+    /// A refund: whether it was new, the order's status, its payments after it.
+    Refunded(bool, OrderStatus, Vec<String>),
+    /// A gift card's balance and how many entries its ledger has.
+    Card(Money, usize),
     Payment {
         status: PaymentStatus,
         authorized: Money,
@@ -360,6 +393,10 @@ fn describe(err: &DomainError) -> String {
         DomainError::NotOnSale(_) => "not on sale".into(),
         DomainError::OrderNotPayable { status, .. } => format!("order not payable: {status}"),
         DomainError::CategoryCycle { .. } => "category cycle".into(),
+        DomainError::NoRefundableLine { line_no, .. } => format!("no line {line_no} to refund"),
+        // The cards' codes are random: their last letters differ between stores.
+        DomainError::GiftCard(GiftCardError::Empty { .. }) => "gift card empty".into(),
+        DomainError::GiftCardPayment(_) => "a gift card's payment".into(),
         DomainError::ConcurrentUpdate { entity, .. } => format!("concurrent update: {entity}"),
         other => other.to_string(),
     }
@@ -375,7 +412,8 @@ where
         + SessionRepository
         + CustomerRepository
         + PriceBookRepository
-        + PromotionRepository,
+        + PromotionRepository
+        + GiftCardRepository,
     <S as CatalogReader>::Error: RepoError,
 {
     let result: Result<Outcome, DomainError> = (|| {
@@ -459,6 +497,7 @@ where
                 key,
                 method,
                 coupon,
+                card,
             } => {
                 let cart = cart_of(s, buyer)?;
                 let method = method.map(|express| {
@@ -480,7 +519,7 @@ where
                                 .map(|i| CouponCode::parse(CODES[i]).unwrap())
                                 .into_iter()
                                 .collect(),
-                            gift_cards: vec![],
+                            gift_cards: card.map(|i| s.cards[i].clone()).into_iter().collect(),
                             idempotency_key: base.idempotency_key,
                         },
                     )
@@ -488,8 +527,7 @@ where
                 if !done.replayed {
                     s.orders.push((
                         done.order.id,
-                        done.payment.as_ref().unwrap().id,
-                        done.payment.as_ref().unwrap().amount,
+                        done.payment.as_ref().map(|p| (p.id, p.amount)),
                         done.order.reference,
                     ));
                 }
@@ -531,12 +569,49 @@ where
                             .map_err(|e| domain(&e))?;
                         [invoice(&done.order), invoice(&stored.order)]
                     },
+                    tenders: tenders(&done.payments()),
                 }
+            }
+            Op::RefundOrder {
+                order: i,
+                line,
+                minor,
+            } => {
+                let (id, _, _) = order(s, i)?;
+                let of = match line {
+                    Some(line) => RefundOf::Line(line),
+                    None => RefundOf::Amount(Money::from_minor(minor, Currency::EUR)),
+                };
+                // Reuse a key now and then: the same refund again, or another amount.
+                let key = IdempotencyKey::parse(&format!("r{}-{}", i, step % 3))?;
+                let out = s
+                    .store
+                    .refund(
+                        id,
+                        OrderRefund {
+                            of,
+                            reason: None,
+                            key,
+                        },
+                    )
+                    .map_err(|e| domain(&e))?;
+                Outcome::Refunded(
+                    out.applied == Applied::Changed,
+                    out.order_status,
+                    tenders(&out.payments),
+                )
+            }
+            Op::Balance { card } => {
+                let found = s.store.gift_card(&s.cards[card]).map_err(|e| domain(&e))?;
+                let ledger = s.store.gift_card_ledger(found.id).map_err(|e| domain(&e))?;
+                Outcome::Card(found.balance, ledger.len())
             }
             Op::Authorize { order: i }
             | Op::Capture { order: i, .. }
             | Op::Refund { order: i, .. } => {
-                let (_, payment, amount, _) = order(s, i)?;
+                let (_, provider, _) = order(s, i)?;
+                let (payment, amount) =
+                    provider.ok_or(DomainError::not_found("provider payment", i))?;
                 let action = match *op {
                     Op::Authorize { .. } => PaymentAction::Authorize {
                         amount,
@@ -570,7 +645,7 @@ where
                 }
             }
             Op::Cancel { order: i } | Op::Ship { order: i } | Op::Deliver { order: i } => {
-                let (id, _, _, _) = order(s, i)?;
+                let (id, _, _) = order(s, i)?;
                 let e = match op {
                     Op::Cancel { .. } => OrderEvent::Cancel,
                     Op::Ship { .. } => OrderEvent::Ship,
@@ -632,7 +707,7 @@ where
                     .status,
             ),
             Op::Peek { buyer, order: i } => {
-                let (_, _, _, reference) = order(s, i)?;
+                let (_, _, reference) = order(s, i)?;
                 let seen = s
                     .store
                     .order_of(&who(s, buyer), reference)
@@ -983,7 +1058,13 @@ fn listing<S: CatalogReader>(
     Ok(Outcome::Listing(pages, total, counts))
 }
 
-fn setup<S: CatalogRepository + SessionRepository + PriceBookRepository + PromotionRepository>(
+fn setup<
+    S: CatalogRepository
+        + SessionRepository
+        + PriceBookRepository
+        + PromotionRepository
+        + GiftCardRepository,
+>(
     store: S,
 ) -> Subject<S> {
     let category = store
@@ -1186,11 +1267,24 @@ fn setup<S: CatalogRepository + SessionRepository + PriceBookRepository + Promot
                 .token
         })
         .collect();
+    let cards = CARDS
+        .iter()
+        .map(|minor| {
+            store
+                .issue_gift_card(NewGiftCard {
+                    value: Money::from_minor(*minor, Currency::EUR),
+                    expires_at: None,
+                })
+                .unwrap_or_else(|e| panic!("{e}"))
+                .code
+        })
+        .collect();
     Subject {
         store,
         products,
         variants,
         orders: Vec::new(),
+        cards,
         buyers,
         category: category.id,
         collection,
@@ -1224,21 +1318,45 @@ fn shirt_selection(i: usize) -> OptionSelection {
     .unwrap()
 }
 
-/// One order at the end of a run: its status, its history and its payment.
-type OrderShape = (
-    OrderStatus,
-    Vec<StatusChangeShape>,
-    PaymentStatus,
-    Money,
-    Money,
-    Money,
-);
+/// An order's payments, ids aside: provider, amount, captured, refunded, status.
+fn tenders(payments: &[Payment]) -> Vec<String> {
+    payments
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {} {} {} {}",
+                p.provider, p.amount, p.captured, p.refunded, p.status
+            )
+        })
+        .collect()
+}
 
-/// Everything that must agree at the end: stock, and each order with its payment.
-fn final_state<S>(s: &Subject<S>) -> (Vec<u32>, Vec<OrderShape>, Vec<u32>)
+/// One order at the end of a run: its status, its history and its payments.
+type OrderShape = (OrderStatus, Vec<StatusChangeShape>, Vec<String>);
+
+/// Everything that must agree at the end: stock, each order with its payments,
+/// the codes' uses, and each gift card's balance (which its ledger sums to).
+fn final_state<S>(s: &Subject<S>) -> (Vec<u32>, Vec<OrderShape>, Vec<u32>, Vec<Money>)
 where
-    S: CatalogRepository + OrderRepository + PromotionRepository,
+    S: CatalogRepository + OrderRepository + PromotionRepository + GiftCardRepository,
 {
+    let balances = s
+        .cards
+        .iter()
+        .map(|code| {
+            let card = s.store.gift_card(code).unwrap_or_else(|e| panic!("{e}"));
+            let ledger = s
+                .store
+                .gift_card_ledger(card.id)
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                ecom_domain::gift_card::ledger_balance(&ledger, Currency::EUR).unwrap(),
+                card.balance,
+                "a card's balance is its ledger's sum"
+            );
+            card.balance
+        })
+        .collect();
     // Each code's uses: the orders that took it and were not cancelled or expired.
     let uses = CODES[..2]
         .iter()
@@ -1263,26 +1381,24 @@ where
     let orders = s
         .orders
         .iter()
-        .map(|(id, _, _, _)| {
+        .map(|(id, _, _)| {
             let d = s.store.order(*id).unwrap_or_else(|e| panic!("{e}"));
-            let p = &d.payments[0];
+            let paid = Money::sum(Currency::EUR, d.payments.iter().map(|p| &p.amount));
+            assert_eq!(
+                paid,
+                Ok(d.order.totals.grand_total),
+                "payments sum to the total"
+            );
             let history = d
                 .order
                 .history
                 .iter()
                 .map(|h| (h.from, h.to, h.event))
                 .collect();
-            (
-                d.order.status,
-                history,
-                p.status,
-                p.authorized,
-                p.captured,
-                p.refunded,
-            )
+            (d.order.status, history, tenders(&d.payments))
         })
         .collect();
-    (stock, orders, uses)
+    (stock, orders, uses, balances)
 }
 
 type StatusChangeShape = (Option<OrderStatus>, OrderStatus, Option<OrderEvent>);
