@@ -33,8 +33,8 @@ pub struct ServiceConfig {
     /// Password hashes computed at once (each takes the hash's memory, 19 MiB by
     /// default); a registration over the bound is answered 503 with `Retry-After`.
     pub max_password_hashes: usize,
-    /// Registrations and checkouts one client address may start per minute, beyond
-    /// its burst.
+    /// Registrations, sign-ins, checkouts and gift card balance checks one client
+    /// address may start per minute, beyond its burst.
     pub guarded_per_minute: u32,
     /// How many guarded requests a client address may make at once before the rate
     /// applies.

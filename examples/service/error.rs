@@ -104,7 +104,8 @@ pub(super) struct ErrorDetail {
     message: String,
     /// What a client can act on, or null: the short lines of `out_of_stock`
     /// (`[{variant_id, sku, requested, available}]`), the state and allowed events
-    /// of `illegal_transition` (`{from, allowed}`).
+    /// of `illegal_transition` (`{from, allowed}`), the gift card a checkout
+    /// refused (`{last_four}`).
     details: Value,
 }
 
@@ -190,6 +191,24 @@ fn status_and_code(err: &DomainError) -> (StatusCode, &'static str) {
             | CouponError::Pattern => (S::UNPROCESSABLE_ENTITY, "invalid_coupons"),
         },
         DomainError::Promotion(_) => (S::UNPROCESSABLE_ENTITY, "invalid_promotion"),
+        // A card that is not there, not for this cart, or past its date: the
+        // request is what is wrong. A card spent to zero: the data is in the way.
+        DomainError::GiftCard(err) => match err {
+            GiftCardError::Unknown => (S::UNPROCESSABLE_ENTITY, "gift_card_unknown"),
+            GiftCardError::Expired { .. } => (S::UNPROCESSABLE_ENTITY, "gift_card_expired"),
+            GiftCardError::WrongCurrency { .. } => {
+                (S::UNPROCESSABLE_ENTITY, "gift_card_wrong_currency")
+            }
+            GiftCardError::Empty { .. } => (S::CONFLICT, "gift_card_empty"),
+            GiftCardError::MalformedCode
+            | GiftCardError::Repeated
+            | GiftCardError::TooMany(_)
+            | GiftCardError::Value(_)
+            | GiftCardError::ExpiresBeforeIssue
+            | GiftCardError::Money(_) => (S::UNPROCESSABLE_ENTITY, "invalid_gift_cards"),
+        },
+        DomainError::GiftCardPayment(_) => (S::CONFLICT, "gift_card_payment"),
+        DomainError::NoRefundableLine { .. } => (S::UNPROCESSABLE_ENTITY, "no_refundable_line"),
         DomainError::CategoryCycle { .. } | DomainError::ConcurrentUpdate { .. } => {
             (S::CONFLICT, "conflict")
         }
@@ -199,8 +218,8 @@ fn status_and_code(err: &DomainError) -> (StatusCode, &'static str) {
     }
 }
 
-/// What a client can act on beyond the message: which lines are short, and which
-/// events the order would have accepted.
+/// What a client can act on beyond the message: which lines are short, which
+/// events the order would have accepted, which gift card was refused.
 fn details(err: &DomainError) -> Value {
     match err {
         DomainError::OutOfStock(short) => json!(short
@@ -228,6 +247,12 @@ fn details(err: &DomainError) -> Value {
         DomainError::TooManyGroups(count) => {
             json!({ "count": count, "max": ecom_domain::repo::MAX_GROUPS })
         }
+        // Which of a checkout's cards was refused, by what names it to its holder.
+        DomainError::GiftCard(
+            GiftCardError::Expired { last_four }
+            | GiftCardError::WrongCurrency { last_four, .. }
+            | GiftCardError::Empty { last_four },
+        ) => json!({ "last_four": last_four }),
         _ => Value::Null,
     }
 }

@@ -1,10 +1,12 @@
 //! One handler per route: decode at the edge, call the store off the async runtime,
 //! answer JSON.
 
+mod gift_cards;
 mod listing;
 mod price_book;
 
 // Globs, as in `admin`: each handler's `__path_<handler>` type goes with it.
+pub(super) use gift_cards::*;
 pub(super) use listing::*;
 pub(super) use price_book::*;
 
@@ -457,8 +459,11 @@ pub(super) async fn claim(
 /// Places an order from one of the caller's carts.
 ///
 /// Stock is reserved and a pending payment created; the payment provider then
-/// reports on `/webhooks/payments`. A retry with the same `Idempotency-Key` answers
-/// the same order with 200; the key is the caller's own.
+/// reports on `/webhooks/payments`. Gift cards named in `gift_cards` pay first,
+/// each a captured payment of its own; the provider's payment is what they
+/// leave, and when they leave nothing there is none and the order is `paid` at
+/// once. A retry with the same `Idempotency-Key` answers the same order with 200;
+/// the key is the caller's own.
 #[utoipa::path(
     post,
     path = "/checkout",
@@ -505,7 +510,7 @@ pub(super) async fn checkout(
     } else {
         StatusCode::CREATED
     };
-    Ok((status, Json(OrderView::new(&done.order, &[done.payment]))))
+    Ok((status, Json(OrderView::new(&done.order, &done.payments()))))
 }
 
 /// A payment provider's report.

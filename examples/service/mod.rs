@@ -25,8 +25,9 @@
 //! | `GET /carts/{ref}/shipping-options?country=&region=` | the shipping methods that take the cart there, with their prices for it, cheapest first |
 //! | `GET /carts/{ref}/quote?country=&region=&method=` | the cart priced from the price book for that destination and method: lines with their discount, net, tax and rate, the shipping charge, the tax lines, the automatic promotions applied, the totals |
 //! | `POST /carts/claim` | a signed-in user takes over the guest's open cart named by the `Guest-Session` header |
-//! | `POST /checkout` | place an order `{cart, shipping, billing?, email?, provider?, shipping_method?, coupon_codes?}`; needs an `Idempotency-Key` header (the caller's own); without a `shipping_method` each line is charged its variant's price at that moment (`PUT /admin/variants/{id}/price`) and the flat rules add shipping and tax; with one (a code of the cart's shipping options to the shipping address) the order is priced as its quote is, with the automatic promotions and those of up to 5 coupon codes, and keeps an invoice; a method that does not take the cart there is `422 shipping_unavailable`; a code used up is `409 coupon_exhausted` (`coupon_customer_limit` for this customer), one that does not exist or apply is `422 coupon_unknown`, `coupon_expired`, `coupon_not_yet_valid`, `coupon_wrong_currency` or `coupon_not_applicable` (also any code without a `shipping_method`) |
-//! | `GET /orders/{ref}` | one of the caller's orders, with lines (each its variant and option values at checkout, and its discount, net, tax and rate when priced from the price book), its totals with their discount, its invoice (or null) with the promotions applied, history and payments |
+//! | `POST /checkout` | place an order `{cart, shipping, billing?, email?, provider?, shipping_method?, coupon_codes?, gift_cards?}`; needs an `Idempotency-Key` header (the caller's own); without a `shipping_method` each line is charged its variant's price at that moment (`PUT /admin/variants/{id}/price`) and the flat rules add shipping and tax; with one (a code of the cart's shipping options to the shipping address) the order is priced as its quote is, with the automatic promotions and those of up to 5 coupon codes, and keeps an invoice; a method that does not take the cart there is `422 shipping_unavailable`; a code used up is `409 coupon_exhausted` (`coupon_customer_limit` for this customer), one that does not exist or apply is `422 coupon_unknown`, `coupon_expired`, `coupon_not_yet_valid`, `coupon_wrong_currency` or `coupon_not_applicable` (also any code without a `shipping_method`); up to 5 gift card codes pay first, in their order, each what its balance covers, and the provider's payment is the rest (none, and the order `paid` at once, when the cards cover it all); a card that does not exist, has expired or is in another currency is `422 gift_card_unknown`, `gift_card_expired`, `gift_card_wrong_currency`, one spent to zero `409 gift_card_empty` |
+//! | `POST /gift-cards/balance` | `{code}`: the balance, last four letters and end date of the card whose code it is, for whoever holds the code (no session; the code goes in the body, never in a URL, which logs keep); rate-limited per address like checkout |
+//! | `GET /orders/{ref}` | one of the caller's orders, with lines (each its variant and option values at checkout, and its discount, net, tax and rate when priced from the price book), its totals with their discount, its invoice (or null) with the promotions applied, history and payments (a gift card's with its `gift_card_id`) |
 //! | `POST /webhooks/payments` | a payment provider's report `{id, payment_id, type, amount?, provider_ref?, reason?}`, signed in `Webhook-Signature` (see [`provider`]); booked once per `id` |
 //! | `GET /health/live` | `204` while the process answers |
 //! | `GET /health/ready` | `204` while the database answers, else `503` |
@@ -56,7 +57,8 @@
 //! (`PUT /admin/variants/{id}/price`), restock, define attributes and set their
 //! values, set images, curate collections, move orders on and refund payments,
 //! keep the price book (markets, price lists, customer groups, tax classes and
-//! rates, shipping zones and methods), and set promotions and their coupon codes.
+//! rates, shipping zones and methods), set promotions and their coupon codes,
+//! issue gift cards and refund orders.
 //!
 //! The modules follow a request through: [`extract`] and `request` decode it,
 //! `handlers` call the store, `response` writes the JSON, [`error`] maps every
@@ -176,13 +178,16 @@ impl Routes {
 fn routes(limit: impl FnOnce(Router<App>) -> Router<App>) -> Routes {
     use MethodFilter as M;
     use handlers::*;
-    // Registration and checkout cost the most (a password hash; stock locks).
+    // Registration and checkout cost the most (a password hash; stock locks); a
+    // gift card's balance answers whoever holds a code, so guesses are rationed
+    // too.
     let mut limited = Routes::new()
         .add(M::POST, "/users", register)
         .add(M::POST, "/sessions", login)
         .add(M::POST, "/sessions/guest", guest_session)
         .add(M::POST, "/sessions/guest/cart", guest_cart)
-        .add(M::POST, "/checkout", checkout);
+        .add(M::POST, "/checkout", checkout)
+        .add(M::POST, "/gift-cards/balance", gift_card_balance);
     limited.router = limit(limited.router);
     let admin = Routes::new()
         .add(M::POST, "/categories", admin::create_category)
@@ -193,6 +198,7 @@ fn routes(limit: impl FnOnce(Router<App>) -> Router<App>) -> Routes {
         .add(M::POST, "/variants/{id}/restock", admin::restock)
         .add(M::GET, "/orders", admin::orders)
         .add(M::POST, "/orders/{id}/events", admin::order_event)
+        .add(M::POST, "/orders/{id}/refunds", admin::refund_order)
         .add(M::POST, "/payments/{id}/refunds", admin::refund)
         .add(M::POST, "/attributes", admin::define_attribute)
         .add(
@@ -225,7 +231,10 @@ fn routes(limit: impl FnOnce(Router<App>) -> Router<App>) -> Routes {
         .add(M::POST, "/promotions", admin::create_promotion)
         .add(M::GET, "/promotions", admin::promotions)
         .add(M::POST, "/promotions/{id}/coupons", admin::create_coupons)
-        .add(M::GET, "/coupons/{code}", admin::coupon);
+        .add(M::GET, "/coupons/{code}", admin::coupon)
+        .add(M::POST, "/gift-cards", admin::issue_gift_card)
+        .add(M::GET, "/gift-cards/{id}", admin::gift_card)
+        .add(M::GET, "/gift-cards/{id}/ledger", admin::gift_card_ledger);
     Routes::new()
         .add(M::GET, "/categories/{id}/products", category_page)
         .add(M::GET, "/products/search", search)

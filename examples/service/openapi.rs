@@ -69,6 +69,7 @@ pub const ADMIN_SCHEME: &str = "admin";
         handlers::checkout,
         handlers::order,
         handlers::provider_report,
+        handlers::gift_card_balance,
         admin::create_category,
         admin::create_product,
         admin::set_product_status,
@@ -77,6 +78,7 @@ pub const ADMIN_SCHEME: &str = "admin";
         admin::restock,
         admin::orders,
         admin::order_event,
+        admin::refund_order,
         admin::refund,
         admin::define_attribute,
         admin::set_product_attributes,
@@ -98,6 +100,9 @@ pub const ADMIN_SCHEME: &str = "admin";
         admin::promotions,
         admin::create_coupons,
         admin::coupon,
+        admin::issue_gift_card,
+        admin::gift_card,
+        admin::gift_card_ledger,
         metrics::live,
         metrics::ready,
         metrics::metrics,
@@ -123,6 +128,7 @@ pub const ADMIN_SCHEME: &str = "admin";
         (name = "accounts", description = "Registration and sessions"),
         (name = "carts", description = "The caller's carts"),
         (name = "orders", description = "Checkout and the caller's orders"),
+        (name = "gift_cards", description = "A gift card's balance, for whoever holds its code"),
         (name = "webhooks", description = "Reports from the payment provider, signed"),
         (name = "admin", description = "The back office, behind the admin token"),
         (name = "operations", description = "Health, metrics and this document"),
@@ -290,7 +296,10 @@ error_responses! {
         rate of the country, region and class is valid at the same time), \
         `coupon_exhausted` (a coupon code used as often as it may be), \
         `coupon_customer_limit` (as often as one customer may), `coupon_taken` (a \
-        code to create exists already), `conflict`.", retry: false;
+        code to create exists already), `gift_card_empty` (a gift card at checkout \
+        with nothing left on it; details: `{last_four}`), `gift_card_payment` (a \
+        gift card's payment takes no provider report or payment refund: refund \
+        the order), `conflict`.", retry: false;
     /// 413.
     TooLarge = "The body is larger than 64 KiB (`body_too_large`).", retry: false;
     /// 415.
@@ -322,7 +331,13 @@ error_responses! {
         twice); promotions and codes: `invalid_promotion` (a rate, amount, currency, \
         target or window refused), `invalid_coupons` (a count or limit of 0, a \
         pattern that makes no code, a code given twice), `too_many_coupons` \
-        (details: `{count, max}`).", retry: false;
+        (details: `{count, max}`); gift cards: `gift_card_unknown` (no card has \
+        the code), `gift_card_expired`, `gift_card_wrong_currency` (details: \
+        `{last_four}`), `invalid_gift_cards` (a code that is not 16 letters and \
+        digits, more than 5 at a checkout or one twice, a value to issue not above \
+        zero or too large, an end date not after now); refunds: \
+        `no_refundable_line` (a line the order does not have, or an order priced \
+        by the flat rules).", retry: false;
     /// 429.
     RateLimited = "Too many requests from this address (`rate_limited`).", retry: true;
     /// 503.

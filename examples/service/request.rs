@@ -32,11 +32,13 @@ pub enum BodyKind {
     Checkout,
     /// `POST /webhooks/payments`: a provider's report.
     PaymentEvent,
+    /// `POST /gift-cards/balance`.
+    GiftCardBalance,
 }
 
 impl BodyKind {
     /// Every body.
-    pub const ALL: [BodyKind; 7] = [
+    pub const ALL: [BodyKind; 8] = [
         BodyKind::Register,
         BodyKind::OpenCart,
         BodyKind::AddItem,
@@ -44,6 +46,7 @@ impl BodyKind {
         BodyKind::Login,
         BodyKind::Checkout,
         BodyKind::PaymentEvent,
+        BodyKind::GiftCardBalance,
     ];
 }
 
@@ -74,6 +77,7 @@ pub fn decode_body(kind: BodyKind, body: &[u8]) -> Result<(), ApiError> {
             decode::<CheckoutBody>(body)?.into_order(key).map(drop)
         }
         BodyKind::PaymentEvent => decode::<ProviderReport>(body)?.event().map(drop),
+        BodyKind::GiftCardBalance => decode::<GiftCardBalanceBody>(body)?.code().map(drop),
     }
 }
 
@@ -366,6 +370,13 @@ pub(super) struct CheckoutBody {
     /// Coupon codes, case-insensitive, up to 5: each must apply (with a shipping
     /// method), or the checkout is refused with the reason.
     coupon_codes: Option<Vec<String>>,
+    /// Gift card codes to pay with, in this order (up to 5, each once; case,
+    /// spaces and dashes ignored): each pays, at once, what its balance covers
+    /// of what is still due, as a payment of its own; the provider's payment is
+    /// the rest. When the cards pay it all there is no provider's payment and
+    /// the order is `paid` at once.
+    #[schema(example = json!(["7KQ2-M9XD-4HTB-P3WZ"]))]
+    gift_cards: Option<Vec<String>>,
 }
 
 impl CheckoutBody {
@@ -391,6 +402,7 @@ impl CheckoutBody {
                 .map(Slug::parse)
                 .transpose()?,
             coupon_codes: coupon_codes(self.coupon_codes.unwrap_or_default())?,
+            gift_cards: gift_cards(self.gift_cards.unwrap_or_default())?,
             idempotency_key,
         })
     }
@@ -408,6 +420,35 @@ fn coupon_codes(raw: Vec<String>) -> Result<Vec<CouponCode>, ApiError> {
         .iter()
         .map(|c| CouponCode::parse(c))
         .collect::<Result<_, _>>()?)
+}
+
+/// The gift card codes of a checkout body: at most
+/// [`MAX_CARDS_PER_CHECKOUT`](ecom_domain::gift_card::MAX_CARDS_PER_CHECKOUT),
+/// counted before any is parsed.
+fn gift_cards(raw: Vec<String>) -> Result<Vec<GiftCardCode>, ApiError> {
+    if raw.len() > ecom_domain::gift_card::MAX_CARDS_PER_CHECKOUT {
+        return Err(DomainError::from(GiftCardError::TooMany(raw.len())).into());
+    }
+    raw.iter()
+        .map(|c| GiftCardCode::parse(c).map_err(|e| DomainError::from(e).into()))
+        .collect()
+}
+
+/// `POST /gift-cards/balance`: a card's code, in the body so that no URL (and
+/// no log of one) carries it.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = GiftCardLookup)]
+pub(super) struct GiftCardBalanceBody {
+    /// The card's code: 16 letters and digits, case, spaces and dashes ignored.
+    #[schema(example = "7KQ2-M9XD-4HTB-P3WZ")]
+    code: String,
+}
+
+impl GiftCardBalanceBody {
+    pub(super) fn code(&self) -> Result<GiftCardCode, ApiError> {
+        GiftCardCode::parse(&self.code).map_err(|e| DomainError::from(e).into())
+    }
 }
 
 /// What the provider reports.

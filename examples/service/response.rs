@@ -3,11 +3,15 @@
 //! the service does not send. Money goes out as a decimal string with its currency,
 //! never as a float, so no client rounds a price.
 
+mod gift_cards;
 mod listing;
 mod merchandise;
 mod price_book;
 mod promotions;
 
+pub(super) use gift_cards::{
+    GiftCardBalanceView, GiftCardLedgerView, GiftCardView, IssuedGiftCardView, OrderRefundView,
+};
 pub(super) use listing::{BrowseView, CollectionPageView, SearchPageView};
 pub(super) use merchandise::{
     AttributeDefinitionJson, AttributeJson, AttributeListView, CollectionDetailView, CollectionView,
@@ -430,12 +434,17 @@ impl From<&Cart> for CartView {
     }
 }
 
-/// A payment of an order.
+/// A payment of an order: the provider's, or a gift card's.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = Payment)]
 pub(super) struct PaymentView {
     /// The id the payment provider reports against (`payment_id` of its webhooks).
     id: i64,
+    /// The gift card it was spent from, for a gift card's payment (captured at
+    /// checkout; the shop books its events, no provider reports on it); null for
+    /// the provider's.
+    #[schema(required = true)]
+    gift_card_id: Option<i64>,
     #[schema(schema_with = payment_status_schema)]
     status: &'static str,
     amount: MoneyView,
@@ -448,6 +457,7 @@ impl From<&Payment> for PaymentView {
     fn from(p: &Payment) -> Self {
         Self {
             id: p.id.get(),
+            gift_card_id: p.gift_card.map(GiftCardId::get),
             status: p.status.as_str(),
             amount: p.amount.into(),
             authorized: p.authorized.into(),
@@ -541,6 +551,9 @@ pub(super) struct OrderView {
     /// An order not paid by then expires and its stock goes back.
     payment_deadline: DateTime<Utc>,
     history: Vec<StatusChangeView>,
+    /// Its payments, by id: one per gift card it was paid with (each with its
+    /// `gift_card_id`), and the provider's of what the cards left (none when
+    /// they paid it all). Their amounts sum to the grand total.
     payments: Vec<PaymentView>,
 }
 

@@ -11,7 +11,8 @@
 //! | `POST /admin/variants/{id}/restock` | add `{units}` to a variant's stock |
 //! | `GET /admin/orders?status=&limit=` | orders in a status, oldest first |
 //! | `POST /admin/orders/{id}/events` | `{event: ship / deliver / cancel, note?}` |
-//! | `POST /admin/payments/{id}/refunds` | refund `{amount, currency?, reason?}`; needs `Idempotency-Key` |
+//! | `POST /admin/orders/{id}/refunds` | refund an order `{amount}` (in its currency) or `{line_no}` (what was paid for the line, once; orders priced from the price book), `reason?`: spread over its payments, gift cards first; needs `Idempotency-Key` |
+//! | `POST /admin/payments/{id}/refunds` | refund one of the provider's payments `{amount, currency?, reason?}`; needs `Idempotency-Key`; a gift card's is `409 gift_card_payment` (refund the order) |
 //! | `POST /admin/attributes` | define `{type: text / number / boolean / one_of, name, unit?, choices?}`; names unique ignoring case |
 //! | `PUT /admin/products/{id}/attributes` | replace a product's `{attributes: [{type, name, value}]}`, each a defined attribute once |
 //! | `PUT /admin/variants/{id}/attributes` | replace a variant's own attribute values, the same way |
@@ -32,14 +33,19 @@
 //! | `GET /admin/promotions` | every promotion, by id |
 //! | `POST /admin/promotions/{id}/coupons` | make a promotion's codes: `{codes: [...], max_uses?, per_customer?}` (at most 1000) or `{generate: {count, prefix?, length}, max_uses?, per_customer?}` (at most 100,000); the answer is the only place generated codes are shown |
 //! | `GET /admin/coupons/{code}` | one code, its promotion, its limits and its uses |
+//! | `POST /admin/gift-cards` | issue `{value, currency?, expires_at?}` with a new random code; the answer is the only place the code is ever shown |
+//! | `GET /admin/gift-cards/{id}` | one card: its value, balance, dates and last four letters |
+//! | `GET /admin/gift-cards/{id}/ledger` | its issue, redemptions and refunds, oldest first |
 //!
 //! This module holds the credential and the extractor every route takes;
 //! `catalog` has the routes that change the catalog, `merchandise` those that
 //! describe and group its products, `orders` those that act on orders and payments,
 //! `price_book` those that set prices, tax and shipping as data, `promotions`
-//! those that set discounts and their coupon codes.
+//! those that set discounts and their coupon codes, `gift_cards` those that
+//! issue gift cards and read them.
 
 mod catalog;
+mod gift_cards;
 mod merchandise;
 mod orders;
 mod price_book;
@@ -56,6 +62,7 @@ use super::error::ApiError;
 // Globs, not lists: each handler's `#[utoipa::path]` makes a `__path_<handler>`
 // type that the OpenAPI document names next to the handler.
 pub(super) use catalog::*;
+pub(super) use gift_cards::*;
 pub(super) use merchandise::*;
 pub(super) use orders::*;
 pub(super) use price_book::*;

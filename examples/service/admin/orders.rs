@@ -1,10 +1,12 @@
 //! The back office's order routes: listing orders, moving them on, refunding
+//! them (an amount or a line, spread over their payments) and refunding one of
 //! their payments.
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use ecom_domain::prelude::*;
+use rust_decimal::Decimal;
 use serde::Deserialize;
 use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
 use utoipa::{IntoParams, ToSchema};
@@ -19,7 +21,8 @@ use crate::service::openapi::{
 };
 use crate::service::request::idempotency_key;
 use crate::service::response::{
-    OrderListView, OrderStatusView, PaymentOutcomeView, currency_schema, order_status_schema,
+    OrderListView, OrderRefundView, OrderStatusView, PaymentOutcomeView, currency_schema,
+    order_status_schema,
 };
 
 /// `GET /admin/orders`.
@@ -82,6 +85,62 @@ pub(in crate::service) struct RefundBody {
     #[schema(schema_with = currency_schema)]
     currency: Option<String>,
     reason: Option<String>,
+}
+
+/// `POST /admin/orders/{id}/refunds`: an amount, or a line, not both.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = NewOrderRefund)]
+pub(in crate::service) struct OrderRefundBody {
+    /// A decimal string in the order's currency, above zero (`422 invalid`), at
+    /// most what its payments captured and have not refunded yet.
+    #[schema(example = "12.34")]
+    amount: Option<String>,
+    /// A line of the order (its `line_no`): what the customer paid for it, its
+    /// amount less its discount with its tax. Only for an order priced from the
+    /// price book (checked out with a `shipping_method`); each line once.
+    #[schema(minimum = 1, example = 2)]
+    line_no: Option<u16>,
+    /// Why, for the records.
+    reason: Option<String>,
+}
+
+/// What a refund body asks for, before the order's currency is known.
+enum Asked {
+    /// A decimal amount, in the order's currency.
+    Amount(Decimal),
+    Line(u16),
+}
+
+impl OrderRefundBody {
+    /// The amount or the line, and the reason: exactly one of `amount` (a
+    /// decimal above zero) and `line_no`, or `422 invalid`.
+    fn asked(self) -> Result<(Asked, Option<Reason>), ApiError> {
+        let asked = match (self.amount, self.line_no) {
+            (Some(raw), None) => {
+                let invalid = || MoneyError::InvalidAmount(raw.chars().take(40).collect());
+                let value = Decimal::from_str_exact(raw.trim()).map_err(|_| invalid())?;
+                if value <= Decimal::ZERO {
+                    return Err(ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid",
+                        "a refund's amount is above zero",
+                    ));
+                }
+                Asked::Amount(value)
+            }
+            (None, Some(line_no)) => Asked::Line(line_no),
+            _ => {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid",
+                    "give either `amount` or `line_no`, and not both",
+                ));
+            }
+        };
+        let reason = self.reason.as_deref().map(Reason::parse).transpose()?;
+        Ok((asked, reason))
+    }
 }
 
 /// Orders in one status, oldest first.
@@ -191,6 +250,72 @@ pub(in crate::service) async fn refund(
     app.blocking(move |store| {
         let out = store.record_payment_event(PaymentId::new(id), PaymentEvent { key, action })?;
         Ok(Json(PaymentOutcomeView::from(&out)))
+    })
+    .await
+}
+
+/// Refunds an order: an amount, or what was paid for one line, spread over its
+/// payments.
+///
+/// The money goes back to the order's gift cards first (the latest first), put
+/// back on each card's balance, then to the provider's payment. When every
+/// payment is refunded in full the order is `refunded`. Only a paid, shipped or
+/// delivered order takes a refund (`409 order_not_payable`); more than its
+/// payments hold is `409 payment_refused`; a line the order does not have, or
+/// any line of an order priced by the flat rules, is `422 no_refundable_line`.
+/// A retry with the same `Idempotency-Key` and amount books nothing twice and
+/// answers 200; the same key for another amount is `409 payment_refused`. A
+/// line is refunded once, whatever the key: asking again answers 200 and
+/// changes nothing.
+#[utoipa::path(
+    post,
+    path = "/admin/orders/{id}/refunds",
+    tag = "admin",
+    security(("admin" = [])),
+    params(
+        ("id" = i64, Path, description = "The order's id"),
+        ("Idempotency-Key" = String, Header, description = "Staff's id for this refund; a retry sends the same"),
+    ),
+    request_body = OrderRefundBody,
+    responses(
+        (status = 201, description = "Booked", body = OrderRefundView),
+        (status = 200, description = "Booked before: nothing changed", body = OrderRefundView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = TooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 503, response = Unavailable),
+    )
+)]
+pub(in crate::service) async fn refund_order(
+    _: Staff,
+    State(app): State<App>,
+    ApiPath(id): ApiPath<i64>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<OrderRefundBody>,
+) -> Result<(StatusCode, Json<OrderRefundView>), ApiError> {
+    let key = idempotency_key(&headers)?;
+    let (asked, reason) = body.asked()?;
+    let order = OrderId::new(id);
+    app.blocking(move |store| {
+        let of = match asked {
+            // An order's currency never changes: read before the refund's
+            // transaction, it is still the order's when the refund runs.
+            Asked::Amount(value) => {
+                RefundOf::Amount(Money::new(value, store.order(order)?.order.currency)?)
+            }
+            Asked::Line(line_no) => RefundOf::Line(line_no),
+        };
+        let out = store.refund(order, OrderRefund { of, reason, key })?;
+        let status = if out.applied == Applied::Duplicate {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        };
+        Ok((status, Json(OrderRefundView::new(order, &out))))
     })
     .await
 }

@@ -241,7 +241,7 @@ fn hostile_bodies_get_4xx_with_a_typed_error_on_every_json_endpoint() {
 #[test]
 fn request_bodies_decode_to_domain_values_or_typed_4xx_errors() {
     use ecom_examples::{BodyKind, decode_body};
-    let good: [(BodyKind, &str); 7] = [
+    let good: [(BodyKind, &str); 8] = [
         (
             BodyKind::Register,
             r#"{"email": "ada@example.com", "name": "Ada", "password": "correct horse battery"}"#,
@@ -255,11 +255,15 @@ fn request_bodies_decode_to_domain_values_or_typed_4xx_errors() {
         ),
         (
             BodyKind::Checkout,
-            r#"{"cart": "67e55044-10b1-426f-9247-bb680e5fe0c8", "shipping": {"recipient": "Ada Lovelace", "line1": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4JH", "country": "GB"}, "email": "ada@example.com"}"#,
+            r#"{"cart": "67e55044-10b1-426f-9247-bb680e5fe0c8", "shipping": {"recipient": "Ada Lovelace", "line1": "12 St James's Square", "city": "London", "postal_code": "SW1Y 4JH", "country": "GB"}, "email": "ada@example.com", "gift_cards": ["7kq2 m9xd 4htb p3wz"]}"#,
         ),
         (
             BodyKind::PaymentEvent,
             r#"{"id": "evt_1", "payment_id": 1, "type": "capture", "amount": "10.00"}"#,
+        ),
+        (
+            BodyKind::GiftCardBalance,
+            r#"{"code": "7KQ2-M9XD-4HTB-P3WZ"}"#,
         ),
     ];
     for (kind, body) in good {

@@ -2,11 +2,12 @@
 //! products with variants, staff taking them off sale and repricing them, and every
 //! kind of bad request getting a typed JSON error; the shop front's listings and
 //! staff describing what they list; prices, tax and shipping as data; promotions
-//! and coupon codes.
+//! and coupon codes; gift cards and refunds of orders.
 
 mod admin;
 mod bad_requests;
 mod catalog_changes;
+mod gift_cards;
 mod hostile_values;
 mod limits;
 mod listings;

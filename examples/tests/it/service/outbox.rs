@@ -383,6 +383,7 @@ fn sigterm_stops_the_service_while_a_delivery_hangs_and_the_batch_waits() {
                 provider: ProviderName::parse("test").unwrap(),
                 shipping_method: None,
                 coupon_codes: vec![],
+                gift_cards: vec![],
                 idempotency_key: IdempotencyKey::parse("sigterm-1").unwrap(),
             },
         )

@@ -15,18 +15,19 @@ use super::{
 };
 
 /// What the German shop was set up with.
-struct Shop {
+pub(super) struct Shop {
     /// The shirt's one variant: 14.90 of its own, 11.90 in the spring sale, 9.90
     /// for the `b2b` group; 200 g; standard rate.
-    shirt: i64,
+    pub(super) shirt: i64,
     /// The book's one variant: 21.40; 500 g; reduced rate.
-    book: i64,
+    pub(super) book: i64,
     /// The zone covering Germany and Austria (which has no rates).
     zone: i64,
 }
 
 /// Staff set up the German shop through the back office, checking each answer.
-fn german_shop(f: &Fixture) -> Shop {
+/// Its standard shipping is 5.95 to Germany (`berlin()`), free from 100.00.
+pub(super) fn german_shop(f: &Fixture) -> Shop {
     let (status, market) = f.admin_put("/admin/markets/EUR", json!({ "prices_include_tax": true }));
     assert_eq!(status, 200, "{market}");
     assert_eq!(
