@@ -416,6 +416,9 @@ impl PgStore {
             if due.is_none() {
                 return Ok(false);
             }
+            // Payments (and so gift cards) before codes and stock: the lock order
+            // of a checkout.
+            settle_payments(conn, id)?;
             apply_order_event(
                 conn,
                 OrderChange {
@@ -425,7 +428,6 @@ impl PgStore {
                     locked: true,
                 },
             )?;
-            settle_payments(conn, id)?;
             Ok(true)
         })
     }

@@ -159,18 +159,30 @@ impl OrderRepository for PgStore {
             return Err(DomainError::NotAManualEvent(event).into());
         }
         self.write(|conn| {
+            let cancel = event == OrderEvent::Cancel;
+            if cancel {
+                // The order's row, then its payments (and so its gift cards), then
+                // its codes and stock as the event gives them back: the lock order
+                // of a checkout, so the two never wait on each other in a circle.
+                // A cancellation the order refuses rolls all of it back.
+                orders::table
+                    .find(id.get())
+                    .select(orders::id)
+                    .for_update()
+                    .first::<i64>(conn)
+                    .optional()?
+                    .ok_or_else(|| DomainError::not_found("order", id))?;
+                settle_payments(conn, id)?;
+            }
             apply_order_event(
                 conn,
                 OrderChange {
                     id,
                     event,
                     note: note.clone(),
-                    locked: false,
+                    locked: cancel,
                 },
             )?;
-            if event == OrderEvent::Cancel {
-                settle_payments(conn, id)?;
-            }
             load_order(conn, id, false)
         })
     }

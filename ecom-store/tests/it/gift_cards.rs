@@ -10,7 +10,7 @@ use ecom_domain::memory::MemoryStore;
 use ecom_domain::prelude::*;
 use ecom_domain::repo::PriceBookRepository;
 use ecom_store::testing::TestDb;
-use ecom_store::{PgStore, StoreError};
+use ecom_store::{PgStore, RetryPolicy, RetryReason, StoreError};
 
 use crate::promotions::{d, eur, shop};
 use crate::util::{event, exec, guest_owner, pg_store, request, rules, scalar};
@@ -538,4 +538,74 @@ fn the_schema_keeps_gift_cards_honest() {
         "gift_card_entries_payment_unless_issue",
     );
     assert_eq!(store.gift_card(&card.code).unwrap().balance, eur("25.00"));
+}
+
+/// A cancellation gives a card back its money while another checkout spends the
+/// same card on the same product, round after round. Both take the card before the
+/// product, so neither is ever a deadlock's victim; under SERIALIZABLE the one that
+/// waited on the card is refused as retryable and runs again (by hand here: the
+/// store runs each once, so that its retry hides nothing). The card ends with
+/// exactly what the orders kept.
+#[test]
+fn a_cancellation_racing_a_checkout_for_one_card_leaves_it_exact() {
+    const ROUNDS: u32 = 40;
+    let db = TestDb::new();
+    let store = pg_store(&db).with_retry(RetryPolicy {
+        max_attempts: 1,
+        ..RetryPolicy::default()
+    });
+    let (shirt, _) = shop(&store);
+    let card = issue(&store, eur("1000.00"));
+    let checkout = |n: u32| {
+        let cart = store.open_cart(&guest_owner(n), Currency::EUR).unwrap();
+        store
+            .add_item(cart.id, shirt, Quantity::new(1).unwrap())
+            .unwrap();
+        let mut req = request(cart.id, &format!("both-{n}"));
+        req.shipping_method = Some(Slug::parse("standard").unwrap());
+        req.gift_cards = vec![card.code.clone()];
+        req
+    };
+    fn deadlocked<T>(r: &Result<T, StoreError>) -> bool {
+        matches!(
+            r,
+            Err(StoreError::Retryable {
+                reason: RetryReason::Deadlock,
+                ..
+            })
+        )
+    }
+    let mut placed = store.checkout(&checkout(0)).unwrap();
+    for round in 1..=ROUNDS {
+        let next = checkout(round);
+        let barrier = Barrier::new(2);
+        let (cancelled, done) = std::thread::scope(|s| {
+            let cancel = s.spawn(|| {
+                barrier.wait();
+                store.transition(placed.order.id, OrderEvent::Cancel, None)
+            });
+            let buy = s.spawn(|| {
+                barrier.wait();
+                store.checkout(&next)
+            });
+            (cancel.join().unwrap(), buy.join().unwrap())
+        });
+        assert!(
+            !deadlocked(&cancelled) && !deadlocked(&done),
+            "round {round}"
+        );
+        let cancelled = match cancelled {
+            Err(StoreError::Retryable { .. }) => {
+                store.transition(placed.order.id, OrderEvent::Cancel, None)
+            }
+            other => other,
+        };
+        assert_eq!(cancelled.unwrap().status, OrderStatus::Cancelled);
+        placed = match done {
+            Err(StoreError::Retryable { .. }) => store.checkout(&next).unwrap(),
+            other => other.unwrap(),
+        };
+    }
+    // Every round took 16.80 and all but the last gave it back.
+    assert_eq!(store.gift_card(&card.code).unwrap().balance, eur("983.20"));
 }
