@@ -3,8 +3,14 @@
 //! `diesel::sql_query` marks every query unsafe to cache, so PostgreSQL parses and
 //! plans it on every call. For the hot hand-written queries (a category page, the
 //! name search, stock adjustments) that planning was a large part of each call;
-//! [`CachedSql`] lets diesel's statement cache keep them prepared, keyed by their
-//! text, as it does for queries built with its DSL.
+//! [`CachedSql`] lets diesel's statement cache keep them prepared, as it does for
+//! queries built with its DSL.
+//!
+//! Diesel finds a prepared statement by its query's type when the type names one
+//! statement, and by its SQL text otherwise, which it builds and hashes again on
+//! every execution. A statement declared with [`keyed!`] is a type of its own, so it
+//! is found by type: no text built, nothing hashed. A [`Statement`] in a `static`
+//! (one of an array, or given a tail) is found by its text.
 
 use std::marker::PhantomData;
 use std::sync::OnceLock;
@@ -92,6 +98,52 @@ fn split_at_placeholders(sql: &'static str) -> Vec<Part> {
     parts
 }
 
+/// How diesel's statement cache finds a [`CachedSql`]: by its type (a statement of
+/// [`keyed!`]) or by its text ([`ByText`]).
+pub(crate) trait Key: 'static {
+    /// True for a type that names one statement.
+    const BY_TYPE: bool;
+}
+
+/// Found by its SQL text, built on each execution.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ByText;
+
+impl Key for ByText {
+    const BY_TYPE: bool = false;
+}
+
+/// A statement that is a type of its own, declared with [`keyed!`].
+pub(crate) trait Keyed: 'static {
+    /// Its text.
+    fn statement() -> &'static Statement;
+}
+
+impl<K: Keyed> Key for K {
+    const BY_TYPE: bool = true;
+}
+
+/// Declares statements that diesel's statement cache finds by type: each name is a
+/// unit type implementing [`Keyed`], run with [`CachedSql::keyed`]. Each must be
+/// run with binds of the same SQL types every time: its prepared statement is
+/// found by the type alone, not by the types of its binds.
+macro_rules! keyed {
+    ($($(#[$doc:meta])* $vis:vis $name:ident = $sql:expr;)+) => {$(
+        $(#[$doc])*
+        #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+        #[derive(Debug, Clone, Copy)]
+        $vis struct $name;
+
+        impl $crate::sql::Keyed for $name {
+            fn statement() -> &'static $crate::sql::Statement {
+                static STATEMENT: $crate::sql::Statement = $crate::sql::Statement::new($sql);
+                &STATEMENT
+            }
+        }
+    )+};
+}
+pub(crate) use keyed;
+
 /// A [`Statement`] with its binds. The text is static, so the cache can never grow
 /// without bound.
 ///
@@ -99,14 +151,15 @@ fn split_at_placeholders(sql: &'static str) -> Vec<Part> {
 /// [`CachedSql::typed`]; then rows load by position (`Queryable`), which skips a
 /// name lookup per column per row.
 #[derive(Debug, Clone)]
-pub(crate) struct CachedSql<ST = Untyped> {
+pub(crate) struct CachedSql<ST = Untyped, K = ByText> {
     statement: &'static Statement,
     binds: Vec<Bind>,
     tail: &'static str,
-    row: PhantomData<fn() -> ST>,
+    row: PhantomData<fn() -> (ST, K)>,
 }
 
 impl CachedSql {
+    /// A statement found by its text.
     pub(crate) fn new(statement: &'static Statement, binds: Vec<Bind>) -> Self {
         Self {
             statement,
@@ -115,11 +168,21 @@ impl CachedSql {
             row: PhantomData,
         }
     }
+
+    /// A statement of [`keyed!`], found by its type.
+    pub(crate) fn keyed<K: Keyed>(binds: Vec<Bind>) -> CachedSql<Untyped, K> {
+        CachedSql {
+            statement: K::statement(),
+            binds,
+            tail: "",
+            row: PhantomData,
+        }
+    }
 }
 
-impl<ST> CachedSql<ST> {
+impl<ST, K> CachedSql<ST, K> {
     /// The same query, its rows of SQL types `T` (in select-list order).
-    pub(crate) fn typed<T>(self) -> CachedSql<T> {
+    pub(crate) fn typed<T>(self) -> CachedSql<T, K> {
         CachedSql {
             statement: self.statement,
             binds: self.binds,
@@ -127,27 +190,30 @@ impl<ST> CachedSql<ST> {
             row: PhantomData,
         }
     }
+}
 
+impl<ST> CachedSql<ST, ByText> {
     /// Appends `tail` (static text, e.g. one of a few `LIMIT`s) after the statement.
+    /// Only for a statement found by its text: a tail changes the text.
     pub(crate) fn with_tail(mut self, tail: &'static str) -> Self {
         self.tail = tail;
         self
     }
 }
 
-impl<ST: 'static> QueryId for CachedSql<ST> {
-    type QueryId = ();
-    // No static id: diesel then keys its statement cache by the SQL text.
-    const HAS_STATIC_QUERY_ID: bool = false;
+impl<ST: 'static, K: Key> QueryId for CachedSql<ST, K> {
+    type QueryId = (K, ST);
+    // Without a type of its own, diesel keys its statement cache by the SQL text.
+    const HAS_STATIC_QUERY_ID: bool = K::BY_TYPE;
 }
 
-impl<ST> Query for CachedSql<ST> {
+impl<ST, K> Query for CachedSql<ST, K> {
     type SqlType = ST;
 }
 
-impl<ST, Conn> RunQueryDsl<Conn> for CachedSql<ST> {}
+impl<ST, K, Conn> RunQueryDsl<Conn> for CachedSql<ST, K> {}
 
-impl<ST> QueryFragment<Pg> for CachedSql<ST> {
+impl<ST, K> QueryFragment<Pg> for CachedSql<ST, K> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         for part in self.statement.parts() {
             match part {

@@ -17,7 +17,7 @@ use crate::rows::{
     Found, PageProductRow, ProductColumns, VariantColumns, VariantRow, group_by_product,
     page_product_columns, page_product_window, page_variant_columns,
 };
-use crate::sql::{Bind, CachedSql, Statement};
+use crate::sql::{Bind, CachedSql, Statement, keyed};
 
 /// The products a listing's filter keeps, with the keys its sorts need. Binds:
 /// $1 category; $2, $3, $4 facet names, values and filter numbers (parallel
@@ -66,15 +66,17 @@ WITH RECURSIVE tree (id) AS (
     };
 }
 
-/// The total (the row whose key is NULL) and how many matching products hold each
-/// facet value.
-static FACET_COUNTS: Statement = Statement::new(concat!(
+keyed! {
+    /// The total (the row whose key is NULL) and how many matching products hold each
+    /// facet value.
+    FACET_COUNTS = concat!(
     matching!(),
     "\
 SELECT NULL::text AS key, count(*) AS products FROM matching
 UNION ALL
 SELECT f.key, count(*) FROM matching, unnest(matching.facets) f (key) GROUP BY f.key"
-));
+);
+}
 
 /// A page of a listing in one sort order: `$10` and `$11` are the cursor's sort key
 /// and id (`$11` NULL on a first page), `$12` the number of rows to fetch.
@@ -167,7 +169,7 @@ pub(crate) fn facet_counts(
     conn: &mut PgConnection,
     request: &BrowseRequest,
 ) -> Result<(u64, Vec<FacetCount>), StoreError> {
-    let rows: Vec<FacetRow> = CachedSql::new(&FACET_COUNTS, filter_binds(request)).load(conn)?;
+    let rows: Vec<FacetRow> = CachedSql::keyed::<FACET_COUNTS>(filter_binds(request)).load(conn)?;
     let mut total = 0;
     let mut facets = Vec::with_capacity(rows.len());
     for row in rows {
@@ -227,11 +229,12 @@ pub(crate) fn listing_page(
     group_by_product(rows)
 }
 
-/// Search hits, best first: full-text matches (`$1`, a `to_tsquery` text built from
-/// letters and digits only), or, when the catalog has none, names similar to `$2`.
-/// `$3`, `$4`: the cursor's score and id (`$4` NULL on a first page); `$5`: the rows
-/// to fetch.
-static SEARCH: Statement = Statement::new(concat!(
+keyed! {
+    /// Search hits, best first: full-text matches (`$1`, a `to_tsquery` text built from
+    /// letters and digits only), or, when the catalog has none, names similar to `$2`.
+    /// `$3`, `$4`: the cursor's score and id (`$4` NULL on a first page); `$5`: the rows
+    /// to fetch.
+    SEARCH = concat!(
     "\
 WITH q AS MATERIALIZED (
     SELECT to_tsquery(s.search_language, $1) AS query FROM catalog_settings s
@@ -265,7 +268,8 @@ JOIN product_variants v ON v.product_id = p.id",
     page_product_window!("p"),
     "
 ORDER BY page.ord, v.id"
-));
+);
+}
 
 /// The `to_tsquery` text of a query: its words joined by `&`, the last a prefix.
 /// The words hold only letters and digits, so nothing in them is tsquery syntax.
@@ -282,16 +286,13 @@ pub(crate) fn search_page(
     after: Option<SearchCursor>,
     fetch: usize,
 ) -> Result<Vec<Hit>, StoreError> {
-    let rows: Vec<(i64, PageProductRow, VariantRow)> = CachedSql::new(
-        &SEARCH,
-        vec![
-            Bind::Text(tsquery_text(query)),
-            Bind::Text(query.text()),
-            Bind::NullableBigInt(after.map(|c| c.score)),
-            Bind::NullableBigInt(after.map(|c| c.id.get())),
-            Bind::BigInt(fetch as i64),
-        ],
-    )
+    let rows: Vec<(i64, PageProductRow, VariantRow)> = CachedSql::keyed::<SEARCH>(vec![
+        Bind::Text(tsquery_text(query)),
+        Bind::Text(query.text()),
+        Bind::NullableBigInt(after.map(|c| c.score)),
+        Bind::NullableBigInt(after.map(|c| c.id.get())),
+        Bind::BigInt(fetch as i64),
+    ])
     .typed::<(BigInt, ProductColumns, VariantColumns)>()
     .load(conn)?;
     keyed_products(rows).map(|list| {
@@ -301,9 +302,10 @@ pub(crate) fn search_page(
     })
 }
 
-/// The active products of collection `$1` after position `$2`, `$3` of them, in
-/// the collection's order.
-static COLLECTION_PAGE: Statement = Statement::new(concat!(
+keyed! {
+    /// The active products of collection `$1` after position `$2`, `$3` of them, in
+    /// the collection's order.
+    COLLECTION_PAGE = concat!(
     "\
 WITH page AS (
     SELECT cp.position, cp.product_id
@@ -324,7 +326,8 @@ JOIN product_variants v ON v.product_id = p.id",
     page_product_window!("p"),
     "
 ORDER BY page.position, v.id"
-));
+);
+}
 
 /// Up to `fetch` active products of a collection after position `after`, with
 /// their positions.
@@ -334,15 +337,12 @@ pub(crate) fn collection_page(
     after: Option<u32>,
     fetch: usize,
 ) -> Result<Vec<(u32, Product)>, StoreError> {
-    let rows: Vec<(i64, PageProductRow, VariantRow)> = CachedSql::new(
-        &COLLECTION_PAGE,
-        vec![
-            Bind::BigInt(id.get()),
-            // Positions are u32: as bigint, every one of them stays above -1.
-            Bind::BigInt(after.map_or(-1, i64::from)),
-            Bind::BigInt(fetch as i64),
-        ],
-    )
+    let rows: Vec<(i64, PageProductRow, VariantRow)> = CachedSql::keyed::<COLLECTION_PAGE>(vec![
+        Bind::BigInt(id.get()),
+        // Positions are u32: as bigint, every one of them stays above -1.
+        Bind::BigInt(after.map_or(-1, i64::from)),
+        Bind::BigInt(fetch as i64),
+    ])
     .typed::<(BigInt, ProductColumns, VariantColumns)>()
     .load(conn)?;
     Ok(keyed_products(rows)?

@@ -7,15 +7,15 @@ use crate::StoreError;
 use crate::error::missing;
 use crate::rows::{CartRow, CartRowType, Found, SellableRow, sellable, sellable_columns};
 use crate::schema::{cart_lines, carts, product_variants, products};
-use crate::sql::{Bind, CachedSql, Statement};
+use crate::sql::{Bind, CachedSql, keyed};
 
-/// A new open cart; nothing when the owner has one already (the partial unique
-/// indexes on open carts).
-static INSERT_CART: Statement = Statement::new(
-    "INSERT INTO carts (user_id, guest_token_digest, currency) VALUES ($1, $2, $3) \
+keyed! {
+    /// A new open cart; nothing when the owner has one already (the partial unique
+    /// indexes on open carts).
+    INSERT_CART = "INSERT INTO carts (user_id, guest_token_digest, currency) VALUES ($1, $2, $3) \
      ON CONFLICT DO NOTHING \
-     RETURNING id, public_id, user_id, guest_token_digest, currency, status",
-);
+     RETURNING id, public_id, user_id, guest_token_digest, currency, status";
+}
 
 /// Loads a cart with its lines; `lock` takes the cart row `FOR UPDATE`.
 pub(crate) fn load_cart(
@@ -113,7 +113,7 @@ pub(crate) fn open_in(
         Bind::NullableBytea(guest),
         Bind::Text(currency.code().to_owned()),
     ];
-    let inserted = CachedSql::new(&INSERT_CART, binds)
+    let inserted = CachedSql::keyed::<INSERT_CART>(binds)
         .typed::<CartRowType>()
         .get_result::<CartRow>(conn)
         .optional()
@@ -127,10 +127,10 @@ pub(crate) fn open_in(
     load_cart(conn, id, false)
 }
 
-static LISTED_IN: Statement = Statement::new(
-    "SELECT EXISTS (SELECT FROM price_list_entries e JOIN price_lists l ON l.id = e.price_list_id
-                WHERE e.variant_id = $1 AND l.currency = $2) AS found",
-);
+keyed! {
+    LISTED_IN = "SELECT EXISTS (SELECT FROM price_list_entries e JOIN price_lists l ON l.id = e.price_list_id
+                WHERE e.variant_id = $1 AND l.currency = $2) AS found";
+}
 
 /// True when `item` is priced in `currency` by a price list though its own price
 /// is in another: a cart in that currency may take it ([`Cart::check_item`]). No
@@ -147,7 +147,7 @@ pub(crate) fn listed_in(
         Bind::BigInt(item.id().get()),
         Bind::Text(currency.code().to_owned()),
     ];
-    Ok(CachedSql::new(&LISTED_IN, binds)
+    Ok(CachedSql::keyed::<LISTED_IN>(binds)
         .get_result::<Found>(conn)?
         .found)
 }

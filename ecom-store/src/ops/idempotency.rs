@@ -7,7 +7,7 @@ use ecom_domain::rules::IDEMPOTENCY_RETENTION;
 
 use crate::StoreError;
 use crate::schema::idempotency_keys;
-use crate::sql::{Bind, CachedSql, Statement};
+use crate::sql::{Bind, CachedSql, keyed};
 
 /// The scope of checkout keys given through the back office's `CheckoutRequest`;
 /// each customer's keys have a scope of their own (`Caller::key_scope`), so two
@@ -65,8 +65,9 @@ pub(crate) fn claim_key(
     }
 }
 
-static LINK_KEY: Statement =
-    Statement::new("UPDATE idempotency_keys SET order_id = $1 WHERE scope = $2 AND key = $3");
+keyed! {
+    LINK_KEY = "UPDATE idempotency_keys SET order_id = $1 WHERE scope = $2 AND key = $3";
+}
 
 /// Records the order a claimed key placed, for the calls that replay it.
 pub(crate) fn link_key(
@@ -80,7 +81,7 @@ pub(crate) fn link_key(
         Bind::Text(scope.to_owned()),
         Bind::Text(key.as_str().to_owned()),
     ];
-    CachedSql::new(&LINK_KEY, binds).execute(conn)?;
+    CachedSql::keyed::<LINK_KEY>(binds).execute(conn)?;
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use ecom_domain::prelude::*;
 use crate::StoreError;
 use crate::error::{missing, taken};
 use crate::rows::{Found, IdRow, MaybeIdRow, corrupt, from_json};
-use crate::sql::{Bind, CachedSql, Statement};
+use crate::sql::{Bind, CachedSql, Statement, keyed};
 
 fn json(
     what: &'static str,
@@ -35,12 +35,13 @@ impl TryFrom<DefinitionRow> for AttributeDefinition {
     }
 }
 
-static DEFINITIONS: Statement =
-    Statement::new("SELECT name, kind FROM attribute_definitions ORDER BY name COLLATE \"C\", id");
+keyed! {
+    DEFINITIONS = "SELECT name, kind FROM attribute_definitions ORDER BY name COLLATE \"C\", id";
+}
 
 /// Every attribute definition, by name (byte order, as the reference store).
 pub(crate) fn definitions(conn: &mut PgConnection) -> Result<Vec<AttributeDefinition>, StoreError> {
-    let rows: Vec<DefinitionRow> = CachedSql::new(&DEFINITIONS, vec![]).load(conn)?;
+    let rows: Vec<DefinitionRow> = CachedSql::keyed::<DEFINITIONS>(vec![]).load(conn)?;
     rows.into_iter()
         .map(AttributeDefinition::try_from)
         .collect()
@@ -185,15 +186,19 @@ FROM collections c WHERE ",
         )
     };
 }
-static COLLECTION_BY_ID: Statement = Statement::new(collection_where!("c.id = $1"));
-static COLLECTION_BY_SLUG: Statement = Statement::new(collection_where!("c.slug = $1"));
+keyed! {
+    COLLECTION_BY_ID = collection_where!("c.id = $1");
+}
+keyed! {
+    COLLECTION_BY_SLUG = collection_where!("c.slug = $1");
+}
 
 /// Collection `id`; "collection not found" when there is none.
 pub(crate) fn collection(
     conn: &mut PgConnection,
     id: CollectionId,
 ) -> Result<Collection, StoreError> {
-    CachedSql::new(&COLLECTION_BY_ID, vec![Bind::BigInt(id.get())])
+    CachedSql::keyed::<COLLECTION_BY_ID>(vec![Bind::BigInt(id.get())])
         .load::<CollectionRow>(conn)?
         .pop()
         .ok_or_else(|| DomainError::not_found("collection", id).into())
@@ -205,14 +210,11 @@ pub(crate) fn collection_by_slug(
     conn: &mut PgConnection,
     slug: &Slug,
 ) -> Result<Collection, StoreError> {
-    CachedSql::new(
-        &COLLECTION_BY_SLUG,
-        vec![Bind::Text(slug.as_str().to_owned())],
-    )
-    .load::<CollectionRow>(conn)?
-    .pop()
-    .ok_or_else(|| DomainError::not_found("collection", slug.as_str()).into())
-    .and_then(Collection::try_from)
+    CachedSql::keyed::<COLLECTION_BY_SLUG>(vec![Bind::Text(slug.as_str().to_owned())])
+        .load::<CollectionRow>(conn)?
+        .pop()
+        .ok_or_else(|| DomainError::not_found("collection", slug.as_str()).into())
+        .and_then(Collection::try_from)
 }
 
 static CREATE_COLLECTION: Statement =
@@ -250,10 +252,10 @@ static LOCK_COLLECTION: Statement =
     Statement::new("UPDATE collections SET updated_at = now() WHERE id = $1 RETURNING id");
 static CLEAR_COLLECTION: Statement =
     Statement::new("DELETE FROM collection_products WHERE collection_id = $1");
-static FILL_COLLECTION: Statement = Statement::new(
-    "INSERT INTO collection_products (collection_id, position, product_id)
-SELECT $1, p.ord - 1, p.id FROM unnest($2::bigint[]) WITH ORDINALITY p (id, ord)",
-);
+keyed! {
+    FILL_COLLECTION = "INSERT INTO collection_products (collection_id, position, product_id)
+SELECT $1, p.ord - 1, p.id FROM unnest($2::bigint[]) WITH ORDINALITY p (id, ord)";
+}
 
 /// Replaces a collection's products; "product not found" names the first missing
 /// one.
@@ -272,26 +274,23 @@ pub(crate) fn set_collection_products(
         return Err(DomainError::not_found("product", absent).into());
     }
     CachedSql::new(&CLEAR_COLLECTION, vec![Bind::BigInt(id.get())]).execute(conn)?;
-    CachedSql::new(
-        &FILL_COLLECTION,
-        vec![Bind::BigInt(id.get()), Bind::BigIntArray(ids)],
-    )
-    .execute(conn)
-    // A product deleted meanwhile (the store never deletes one).
-    .map_err(|err| missing(err.into(), "product", "of the collection"))?;
+    CachedSql::keyed::<FILL_COLLECTION>(vec![Bind::BigInt(id.get()), Bind::BigIntArray(ids)])
+        .execute(conn)
+        // A product deleted meanwhile (the store never deletes one).
+        .map_err(|err| missing(err.into(), "product", "of the collection"))?;
     Ok(())
 }
 
-static FIRST_ABSENT: Statement = Statement::new(
-    "SELECT (SELECT w.id FROM unnest($1::bigint[]) WITH ORDINALITY w (id, ord)
+keyed! {
+    FIRST_ABSENT = "SELECT (SELECT w.id FROM unnest($1::bigint[]) WITH ORDINALITY w (id, ord)
         WHERE NOT EXISTS (SELECT 1 FROM products p WHERE p.id = w.id)
-        ORDER BY w.ord LIMIT 1) AS id",
-);
+        ORDER BY w.ord LIMIT 1) AS id";
+}
 
 /// The first of `ids` that names no product, in their order.
 fn first_absent_product(conn: &mut PgConnection, ids: &[i64]) -> Result<Option<i64>, StoreError> {
     Ok(
-        CachedSql::new(&FIRST_ABSENT, vec![Bind::BigIntArray(ids.to_vec())])
+        CachedSql::keyed::<FIRST_ABSENT>(vec![Bind::BigIntArray(ids.to_vec())])
             .load::<MaybeIdRow>(conn)?
             .pop()
             .and_then(|row| row.id),
@@ -302,10 +301,10 @@ static LANGUAGE_KNOWN: Statement =
     Statement::new("SELECT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = $1) AS found");
 static SET_LANGUAGE: Statement =
     Statement::new("UPDATE catalog_settings SET search_language = $1::text::regconfig");
-static REINDEX_ALL: Statement = Statement::new(
-    "UPDATE products p
-SET search = catalog_search_document(p.id, p.name, p.description, p.attributes)",
-);
+keyed! {
+    REINDEX_ALL = "UPDATE products p
+SET search = catalog_search_document(p.id, p.name, p.description, p.attributes)";
+}
 
 /// Sets the search language and derives every product's search document in it;
 /// "search language not found" when the database has no such configuration.
@@ -322,6 +321,6 @@ pub(crate) fn set_search_language(
         return Err(DomainError::not_found("search language", language.as_str()).into());
     }
     CachedSql::new(&SET_LANGUAGE, vec![name]).execute(conn)?;
-    CachedSql::new(&REINDEX_ALL, vec![]).execute(conn)?;
+    CachedSql::keyed::<REINDEX_ALL>(vec![]).execute(conn)?;
     Ok(())
 }

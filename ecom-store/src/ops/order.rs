@@ -17,12 +17,13 @@ use crate::rows::{
 use crate::schema::{
     order_addresses, order_lines, order_status_history, order_tax_lines, orders, product_variants,
 };
-use crate::sql::{Bind, CachedSql, Statement};
+use crate::sql::{Bind, CachedSql, keyed};
 
-/// An order's new status, kept prepared (see `crate::sql`): every payment capture
-/// runs it.
-static SET_ORDER_STATUS: Statement =
-    Statement::new("UPDATE orders SET status = $1, updated_at = now() WHERE id = $2");
+keyed! {
+    /// An order's new status, kept prepared (see `crate::sql`): every payment capture
+    /// runs it.
+    SET_ORDER_STATUS = "UPDATE orders SET status = $1, updated_at = now() WHERE id = $2";
+}
 
 /// Loads an order with lines, address snapshots and history; `lock` takes the order
 /// row `FOR UPDATE`.
@@ -67,17 +68,17 @@ pub(crate) fn load_order(
     row.into_order(lines, addresses, history, tax_lines, promotions)
 }
 
-/// Gives back the uses of an order's coupon codes: each redemption is released
-/// once (the caller holds the order's lock).
-static RELEASE_CODES: Statement = Statement::new(
-    "\
+keyed! {
+    /// Gives back the uses of an order's coupon codes: each redemption is released
+    /// once (the caller holds the order's lock).
+    RELEASE_CODES = "\
 WITH released AS (
     UPDATE coupon_redemptions SET released_at = now()
     WHERE order_id = $1 AND released_at IS NULL
     RETURNING code
 )
-UPDATE coupon_codes c SET uses = c.uses - 1 FROM released r WHERE c.code = r.code",
-);
+UPDATE coupon_codes c SET uses = c.uses - 1 FROM released r WHERE c.code = r.code";
+}
 
 /// One order event to apply.
 pub(crate) struct OrderChange {
@@ -111,10 +112,10 @@ pub(crate) fn apply_order_event(
     .ok_or_else(|| DomainError::not_found("order", id))?;
     let from: OrderStatus = parse_enum("order status", &current)?;
     let to = from.apply(event)?;
-    CachedSql::new(
-        &SET_ORDER_STATUS,
-        vec![Bind::Text(to.as_str().to_owned()), Bind::BigInt(id.get())],
-    )
+    CachedSql::keyed::<SET_ORDER_STATUS>(vec![
+        Bind::Text(to.as_str().to_owned()),
+        Bind::BigInt(id.get()),
+    ])
     .execute(conn)?;
     diesel::insert_into(order_status_history::table)
         .values((
@@ -129,7 +130,7 @@ pub(crate) fn apply_order_event(
         // The order row is locked and leaves a restocking state only once, so this
         // runs exactly once per order. Codes before variants: the lock order of a
         // checkout.
-        CachedSql::new(&RELEASE_CODES, vec![Bind::BigInt(id.get())]).execute(conn)?;
+        CachedSql::keyed::<RELEASE_CODES>(vec![Bind::BigInt(id.get())]).execute(conn)?;
         lock_order_variants(conn, id.get())?;
         move_order_stock(conn, id.get(), StockMove::Release)?;
     }
@@ -190,26 +191,26 @@ pub(crate) fn move_order_stock(
     order: i64,
     direction: StockMove,
 ) -> Result<(), StoreError> {
-    static MOVE: Statement = Statement::new(
-        "\
+    keyed! {
+        MOVE = "\
 UPDATE product_variants v SET stock_on_hand = v.stock_on_hand + $1 * l.units, updated_at = now()
 FROM (SELECT variant_id, sum(quantity) AS units FROM order_lines WHERE order_id = $2
       GROUP BY variant_id) AS l
-WHERE v.id = l.variant_id",
-    );
+WHERE v.id = l.variant_id";
+    }
     let sign = match direction {
         StockMove::Reserve => -1,
         StockMove::Release => 1,
     };
-    CachedSql::new(&MOVE, vec![Bind::Int(sign), Bind::BigInt(order)]).execute(conn)?;
+    CachedSql::keyed::<MOVE>(vec![Bind::Int(sign), Bind::BigInt(order)]).execute(conn)?;
     Ok(())
 }
 
-static ORDER_PROMOTIONS: Statement = Statement::new(
-    "\
+keyed! {
+    ORDER_PROMOTIONS = "\
 SELECT promotion_id, name, code, discount, lines, amount, shipping_amount
-FROM order_promotions WHERE order_id = $1 ORDER BY promotion_no",
-);
+FROM order_promotions WHERE order_id = $1 ORDER BY promotion_no";
+}
 
 #[derive(QueryableByName)]
 struct OrderPromotionRow {
@@ -241,7 +242,7 @@ fn order_promotions(
     order: OrderId,
     currency: &str,
 ) -> Result<Vec<AppliedPromotion>, StoreError> {
-    CachedSql::new(&ORDER_PROMOTIONS, vec![Bind::BigInt(order.get())])
+    CachedSql::keyed::<ORDER_PROMOTIONS>(vec![Bind::BigInt(order.get())])
         .load::<OrderPromotionRow>(conn)?
         .into_iter()
         .map(|r| {

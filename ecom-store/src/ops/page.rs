@@ -10,7 +10,7 @@ use crate::rows::{
     PageProductRow, PageRowColumns, VariantRow, group_by_product, page_product_columns,
     page_product_window, page_variant_columns,
 };
-use crate::sql::{Bind, CachedSql, Statement};
+use crate::sql::{Bind, CachedSql, Statement, keyed};
 
 /// A category page: the active products of the category and its subtree, a page of
 /// them in id order, joined to their variants (one row per variant, ordered by
@@ -77,7 +77,8 @@ static CATEGORY_PAGES_AFTER: [(usize, Statement); 7] =
 
 // `%` (similarity at least pg_trgm.similarity_threshold, 0.3 by default) is served by
 // products_name_trgm_idx; a NULL substring ($2) disables the `strpos` arm.
-static SEARCH: Statement = Statement::new(concat!(
+keyed! {
+    SEARCH = concat!(
     "\
 WITH page AS (
     SELECT p.id, p.slug, p.name, p.description, p.category_id, p.status, p.options,
@@ -90,7 +91,8 @@ WITH page AS (
 ",
     page_with_variants!(),
     " ORDER BY page.rank DESC, page.id, v.id"
-));
+);
+}
 
 /// Up to `wanted` active products of `category` and its subtree with ids after
 /// `after`, in id order, each with its variants.
@@ -129,14 +131,11 @@ pub(crate) fn search_page(
     substring: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Product>, StoreError> {
-    let rows: Vec<(PageProductRow, VariantRow)> = CachedSql::new(
-        &SEARCH,
-        vec![
-            Bind::Text(trigram_text.to_owned()),
-            Bind::NullableText(substring.map(str::to_owned)),
-            Bind::BigInt(limit),
-        ],
-    )
+    let rows: Vec<(PageProductRow, VariantRow)> = CachedSql::keyed::<SEARCH>(vec![
+        Bind::Text(trigram_text.to_owned()),
+        Bind::NullableText(substring.map(str::to_owned)),
+        Bind::BigInt(limit),
+    ])
     .typed::<PageRowColumns>()
     .load(conn)?;
     group_by_product(rows)

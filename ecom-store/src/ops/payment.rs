@@ -13,27 +13,27 @@ use crate::error::taken;
 use crate::outbox;
 use crate::rows::{PaymentEventRow, PaymentRow};
 use crate::schema::{payment_events, payments};
-use crate::sql::{Bind, CachedSql, Statement};
+use crate::sql::{Bind, CachedSql, keyed};
 
-/// A payment's new amounts and status, kept prepared (see `crate::sql`): every
-/// provider report runs it.
-static SAVE_PAYMENT: Statement = Statement::new(
-    "UPDATE payments SET authorized = $1, captured = $2, refunded = $3, status = $4, \
-     provider_ref = $5, updated_at = now() WHERE id = $6",
-);
+keyed! {
+    /// A payment's new amounts and status, kept prepared (see `crate::sql`): every
+    /// provider report runs it.
+    SAVE_PAYMENT = "UPDATE payments SET authorized = $1, captured = $2, refunded = $3, status = $4, \
+     provider_ref = $5, updated_at = now() WHERE id = $6";
+}
 
-/// Moves a card's balance by $2 (negative: spent) for payment $4 and books the
-/// entry of kind $3 with the balance after it. Its caller holds the card's lock
-/// (a checkout) or the order's (a refund); the balance CHECK is the last line.
-static BOOK_GIFT_CARD: Statement = Statement::new(
-    "\
+keyed! {
+    /// Moves a card's balance by $2 (negative: spent) for payment $4 and books the
+    /// entry of kind $3 with the balance after it. Its caller holds the card's lock
+    /// (a checkout) or the order's (a refund); the balance CHECK is the last line.
+    BOOK_GIFT_CARD = "\
 WITH card AS (
     UPDATE gift_cards SET balance = balance + $2, updated_at = now() WHERE id = $1
     RETURNING id, balance
 )
 INSERT INTO gift_card_entries (gift_card_id, kind, amount, payment_id, balance_after)
-SELECT id, $3, abs($2), $4, balance FROM card",
-);
+SELECT id, $3, abs($2), $4, balance FROM card";
+}
 
 fn book_gift_card(
     conn: &mut PgConnection,
@@ -48,7 +48,7 @@ fn book_gift_card(
         Bind::Text(kind.as_str().to_owned()),
         Bind::BigInt(payment.get()),
     ];
-    let booked = CachedSql::new(&BOOK_GIFT_CARD, binds).execute(conn)?;
+    let booked = CachedSql::keyed::<BOOK_GIFT_CARD>(binds).execute(conn)?;
     if booked == 0 {
         return Err(DomainError::not_found("gift card", card).into());
     }
@@ -167,7 +167,7 @@ pub(crate) fn save_applied(
         Bind::NullableText(payment.provider_ref.as_ref().map(|r| r.as_str().to_owned())),
         Bind::BigInt(payment.id.get()),
     ];
-    CachedSql::new(&SAVE_PAYMENT, binds)
+    CachedSql::keyed::<SAVE_PAYMENT>(binds)
         .execute(conn)
         .map_err(|e| {
             let reference = payment

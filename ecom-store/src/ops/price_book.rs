@@ -16,7 +16,7 @@ use rust_decimal::Decimal;
 use crate::StoreError;
 use crate::error::taken;
 use crate::rows::{IdRow, MaybeIdRow, corrupt, from_json, money, parse_enum};
-use crate::sql::{Bind, CachedSql, Statement};
+use crate::sql::{Bind, CachedSql, keyed};
 
 /// The id a `RETURNING id` statement gave.
 fn returned_id(rows: Vec<IdRow>, what: &'static str) -> Result<i64, StoreError> {
@@ -42,44 +42,38 @@ fn region(code: Option<String>) -> Result<Option<RegionCode>, StoreError> {
         .transpose()
 }
 
-static SET_MARKET: Statement = Statement::new(
-    "INSERT INTO markets (currency, prices_include_tax) VALUES ($1, $2)
-ON CONFLICT (currency) DO UPDATE SET prices_include_tax = EXCLUDED.prices_include_tax",
-);
+keyed! {
+    SET_MARKET = "INSERT INTO markets (currency, prices_include_tax) VALUES ($1, $2)
+ON CONFLICT (currency) DO UPDATE SET prices_include_tax = EXCLUDED.prices_include_tax";
+}
 
 /// Sets a currency's market.
 pub(crate) fn set_market(conn: &mut PgConnection, market: Market) -> Result<(), StoreError> {
-    CachedSql::new(
-        &SET_MARKET,
-        vec![
-            Bind::Text(market.currency.code().to_owned()),
-            Bind::Bool(market.prices_include_tax),
-        ],
-    )
+    CachedSql::keyed::<SET_MARKET>(vec![
+        Bind::Text(market.currency.code().to_owned()),
+        Bind::Bool(market.prices_include_tax),
+    ])
     .execute(conn)?;
     Ok(())
 }
 
-static CREATE_PRICE_LIST: Statement = Statement::new(
-    "INSERT INTO price_lists (name, currency, customer_group, starts_at, ends_at)
-VALUES ($1, $2, $3, $4, $5) RETURNING id",
-);
+keyed! {
+    CREATE_PRICE_LIST = "INSERT INTO price_lists (name, currency, customer_group, starts_at, ends_at)
+VALUES ($1, $2, $3, $4, $5) RETURNING id";
+}
 
 /// Stores a checked price list; its id.
 pub(crate) fn create_price_list(
     conn: &mut PgConnection,
     new: &NewPriceList,
 ) -> Result<PriceListId, StoreError> {
-    let rows: Vec<IdRow> = CachedSql::new(
-        &CREATE_PRICE_LIST,
-        vec![
-            Bind::Text(new.name.as_str().to_owned()),
-            Bind::Text(new.currency.code().to_owned()),
-            Bind::NullableText(new.group.as_ref().map(|g| g.as_str().to_owned())),
-            Bind::NullableTimestamptz(new.starts_at),
-            Bind::NullableTimestamptz(new.ends_at),
-        ],
-    )
+    let rows: Vec<IdRow> = CachedSql::keyed::<CREATE_PRICE_LIST>(vec![
+        Bind::Text(new.name.as_str().to_owned()),
+        Bind::Text(new.currency.code().to_owned()),
+        Bind::NullableText(new.group.as_ref().map(|g| g.as_str().to_owned())),
+        Bind::NullableTimestamptz(new.starts_at),
+        Bind::NullableTimestamptz(new.ends_at),
+    ])
     .load(conn)?;
     returned_id(rows, "price list").map(PriceListId::new)
 }
@@ -125,34 +119,39 @@ macro_rules! price_lists {
         )
     };
 }
-static PRICE_LISTS: Statement = Statement::new(price_lists!("ORDER BY id"));
-static LOCK_PRICE_LIST: Statement = Statement::new(price_lists!("WHERE id = $1 FOR UPDATE"));
+keyed! {
+    PRICE_LISTS = price_lists!("ORDER BY id");
+}
+keyed! {
+    LOCK_PRICE_LIST = price_lists!("WHERE id = $1 FOR UPDATE");
+}
 
 /// Price list `id`, locked until commit; "price list not found" when there is none.
 pub(crate) fn lock_price_list(
     conn: &mut PgConnection,
     id: PriceListId,
 ) -> Result<PriceList, StoreError> {
-    CachedSql::new(&LOCK_PRICE_LIST, vec![Bind::BigInt(id.get())])
+    CachedSql::keyed::<LOCK_PRICE_LIST>(vec![Bind::BigInt(id.get())])
         .load::<PriceListRow>(conn)?
         .pop()
         .ok_or_else(|| DomainError::not_found("price list", id).into())
         .and_then(PriceList::try_from)
 }
 
-static CLEAR_ENTRIES: Statement =
-    Statement::new("DELETE FROM price_list_entries WHERE price_list_id = $1");
-static FILL_ENTRIES: Statement = Statement::new(
-    "INSERT INTO price_list_entries (price_list_id, variant_id, min_quantity, price)
+keyed! {
+    CLEAR_ENTRIES = "DELETE FROM price_list_entries WHERE price_list_id = $1";
+}
+keyed! {
+    FILL_ENTRIES = "INSERT INTO price_list_entries (price_list_id, variant_id, min_quantity, price)
 SELECT $1, e.variant_id, e.min_quantity, e.price
-FROM unnest($2::bigint[], $3::int[], $4::numeric[]) e (variant_id, min_quantity, price)",
-);
+FROM unnest($2::bigint[], $3::int[], $4::numeric[]) e (variant_id, min_quantity, price)";
+}
 
-static FIRST_ABSENT_VARIANT: Statement = Statement::new(
-    "SELECT (SELECT w.id FROM unnest($1::bigint[]) WITH ORDINALITY w (id, ord)
+keyed! {
+    FIRST_ABSENT_VARIANT = "SELECT (SELECT w.id FROM unnest($1::bigint[]) WITH ORDINALITY w (id, ord)
         WHERE NOT EXISTS (SELECT 1 FROM product_variants v WHERE v.id = w.id)
-        ORDER BY w.ord LIMIT 1) AS id",
-);
+        ORDER BY w.ord LIMIT 1) AS id";
+}
 
 /// Replaces the entries of a locked list with `entries` (already checked); "variant
 /// not found" names the first that is missing.
@@ -162,26 +161,21 @@ pub(crate) fn replace_entries(
     entries: &[PriceEntry],
 ) -> Result<(), StoreError> {
     let variants: Vec<i64> = entries.iter().map(|e| e.variant.get()).collect();
-    let absent = CachedSql::new(
-        &FIRST_ABSENT_VARIANT,
-        vec![Bind::BigIntArray(variants.clone())],
-    )
-    .load::<MaybeIdRow>(conn)?
-    .pop()
-    .and_then(|r| r.id);
+    let absent =
+        CachedSql::keyed::<FIRST_ABSENT_VARIANT>(vec![Bind::BigIntArray(variants.clone())])
+            .load::<MaybeIdRow>(conn)?
+            .pop()
+            .and_then(|r| r.id);
     if let Some(id) = absent {
         return Err(DomainError::not_found("variant", id).into());
     }
-    CachedSql::new(&CLEAR_ENTRIES, vec![Bind::BigInt(list.get())]).execute(conn)?;
-    CachedSql::new(
-        &FILL_ENTRIES,
-        vec![
-            Bind::BigInt(list.get()),
-            Bind::BigIntArray(variants),
-            Bind::IntArray(entries.iter().map(|e| e.min_quantity as i32).collect()),
-            Bind::NumericArray(entries.iter().map(|e| e.price.amount()).collect()),
-        ],
-    )
+    CachedSql::keyed::<CLEAR_ENTRIES>(vec![Bind::BigInt(list.get())]).execute(conn)?;
+    CachedSql::keyed::<FILL_ENTRIES>(vec![
+        Bind::BigInt(list.get()),
+        Bind::BigIntArray(variants),
+        Bind::IntArray(entries.iter().map(|e| e.min_quantity as i32).collect()),
+        Bind::NumericArray(entries.iter().map(|e| e.price.amount()).collect()),
+    ])
     .execute(conn)?;
     Ok(())
 }
@@ -200,17 +194,17 @@ struct EntryRow {
     currency: String,
 }
 
-static ENTRIES: Statement = Statement::new(
-    "SELECT e.price_list_id, e.variant_id, e.min_quantity, e.price, l.currency
+keyed! {
+    ENTRIES = "SELECT e.price_list_id, e.variant_id, e.min_quantity, e.price, l.currency
 FROM price_list_entries e JOIN price_lists l ON l.id = e.price_list_id
-ORDER BY e.price_list_id, e.variant_id, e.min_quantity",
-);
-static CART_ENTRIES: Statement = Statement::new(
-    "SELECT e.price_list_id, e.variant_id, e.min_quantity, e.price, l.currency
+ORDER BY e.price_list_id, e.variant_id, e.min_quantity";
+}
+keyed! {
+    CART_ENTRIES = "SELECT e.price_list_id, e.variant_id, e.min_quantity, e.price, l.currency
 FROM price_list_entries e JOIN price_lists l ON l.id = e.price_list_id
 WHERE e.variant_id IN (SELECT variant_id FROM cart_lines WHERE cart_id = $1)
-ORDER BY e.price_list_id, e.variant_id, e.min_quantity",
-);
+ORDER BY e.price_list_id, e.variant_id, e.min_quantity";
+}
 
 fn entries(rows: Vec<EntryRow>) -> Result<Vec<PriceEntry>, StoreError> {
     rows.into_iter()
@@ -226,9 +220,9 @@ fn entries(rows: Vec<EntryRow>) -> Result<Vec<PriceEntry>, StoreError> {
         .collect()
 }
 
-static SET_TAX_CLASS: Statement = Statement::new(
-    "UPDATE products SET tax_class = $2, updated_at = now() WHERE id = $1 RETURNING id",
-);
+keyed! {
+    SET_TAX_CLASS = "UPDATE products SET tax_class = $2, updated_at = now() WHERE id = $1 RETURNING id";
+}
 
 /// Sets a product's tax class; "product not found" when there is none.
 pub(crate) fn set_tax_class(
@@ -236,13 +230,10 @@ pub(crate) fn set_tax_class(
     product: ProductId,
     class: TaxClass,
 ) -> Result<(), StoreError> {
-    let rows: Vec<IdRow> = CachedSql::new(
-        &SET_TAX_CLASS,
-        vec![
-            Bind::BigInt(product.get()),
-            Bind::Text(class.as_str().to_owned()),
-        ],
-    )
+    let rows: Vec<IdRow> = CachedSql::keyed::<SET_TAX_CLASS>(vec![
+        Bind::BigInt(product.get()),
+        Bind::Text(class.as_str().to_owned()),
+    ])
     .load(conn)?;
     if rows.is_empty() {
         return Err(DomainError::not_found("product", product).into());
@@ -291,16 +282,20 @@ macro_rules! tax_rates {
         )
     };
 }
-static TAX_RATES: Statement = Statement::new(tax_rates!("ORDER BY id"));
-static OVERLAPPING_RATE: Statement = Statement::new(tax_rates!(
+keyed! {
+    TAX_RATES = tax_rates!("ORDER BY id");
+}
+keyed! {
+    OVERLAPPING_RATE = tax_rates!(
     "WHERE country = $1 AND coalesce(region, '') = coalesce($2, '') AND class = $3
   AND tstzrange(valid_from, valid_until) && tstzrange($4, $5)
 ORDER BY id LIMIT 1"
-));
-static ADD_TAX_RATE: Statement = Statement::new(
-    "INSERT INTO tax_rates (name, country, region, class, rate, valid_from, valid_until)
-VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
 );
+}
+keyed! {
+    ADD_TAX_RATE = "INSERT INTO tax_rates (name, country, region, class, rate, valid_from, valid_until)
+VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+}
 
 /// Stores a checked rate; an overlap with another rate of its country, region and
 /// class is the domain's `Overlap`, found first by a query and, should a concurrent
@@ -324,12 +319,9 @@ pub(crate) fn add_tax_rate(conn: &mut PgConnection, rate: &TaxRate) -> Result<()
         Bind::NullableText(rate.region.as_ref().map(|r| r.as_str().to_owned())),
         Bind::Text(rate.class.as_str().to_owned()),
     ];
-    let found = CachedSql::new(
-        &OVERLAPPING_RATE,
-        key.iter().chain(&window).cloned().collect(),
-    )
-    .load::<TaxRateRow>(conn)?
-    .pop();
+    let found = CachedSql::keyed::<OVERLAPPING_RATE>(key.iter().chain(&window).cloned().collect())
+        .load::<TaxRateRow>(conn)?
+        .pop();
     if let Some(existing) = found {
         return Err(overlap(
             TaxRateName::try_from(existing.name).map_err(|e| corrupt("tax rate name", e))?,
@@ -339,7 +331,7 @@ pub(crate) fn add_tax_rate(conn: &mut PgConnection, rate: &TaxRate) -> Result<()
     binds.extend(key);
     binds.push(Bind::Numeric(rate.rate));
     binds.extend(window);
-    CachedSql::new(&ADD_TAX_RATE, binds)
+    CachedSql::keyed::<ADD_TAX_RATE>(binds)
         .load::<IdRow>(conn)
         .map_err(|err| match StoreError::from(err) {
             StoreError::Conflict { constraint, .. } if constraint == "tax_rates_no_overlap" => {
@@ -350,12 +342,13 @@ pub(crate) fn add_tax_rate(conn: &mut PgConnection, rate: &TaxRate) -> Result<()
     Ok(())
 }
 
-static CREATE_ZONE: Statement =
-    Statement::new("INSERT INTO shipping_zones (name) VALUES ($1) RETURNING id");
-static ADD_AREAS: Statement = Statement::new(
-    "INSERT INTO shipping_zone_areas (zone_id, country, region)
-SELECT $1, a.country, nullif(a.region, '') FROM unnest($2::text[], $3::text[]) a (country, region)",
-);
+keyed! {
+    CREATE_ZONE = "INSERT INTO shipping_zones (name) VALUES ($1) RETURNING id";
+}
+keyed! {
+    ADD_AREAS = "INSERT INTO shipping_zone_areas (zone_id, country, region)
+SELECT $1, a.country, nullif(a.region, '') FROM unnest($2::text[], $3::text[]) a (country, region)";
+}
 
 /// Stores a checked zone; its id.
 pub(crate) fn create_zone(
@@ -363,40 +356,38 @@ pub(crate) fn create_zone(
     new: &NewShippingZone,
 ) -> Result<ShippingZoneId, StoreError> {
     let rows: Vec<IdRow> =
-        CachedSql::new(&CREATE_ZONE, vec![Bind::Text(new.name.as_str().to_owned())]).load(conn)?;
+        CachedSql::keyed::<CREATE_ZONE>(vec![Bind::Text(new.name.as_str().to_owned())])
+            .load(conn)?;
     let id = returned_id(rows, "shipping zone")?;
     // An empty text stands for "no region": unnest cannot carry a NULL in a
     // text[] bound from Rust strings, and no region code is empty.
-    CachedSql::new(
-        &ADD_AREAS,
-        vec![
-            Bind::BigInt(id),
-            Bind::TextArray(
-                new.areas
-                    .iter()
-                    .map(|a| a.country.as_str().to_owned())
-                    .collect(),
-            ),
-            Bind::TextArray(
-                new.areas
-                    .iter()
-                    .map(|a| {
-                        a.region
-                            .as_ref()
-                            .map_or_else(String::new, |r| r.as_str().to_owned())
-                    })
-                    .collect(),
-            ),
-        ],
-    )
+    CachedSql::keyed::<ADD_AREAS>(vec![
+        Bind::BigInt(id),
+        Bind::TextArray(
+            new.areas
+                .iter()
+                .map(|a| a.country.as_str().to_owned())
+                .collect(),
+        ),
+        Bind::TextArray(
+            new.areas
+                .iter()
+                .map(|a| {
+                    a.region
+                        .as_ref()
+                        .map_or_else(String::new, |r| r.as_str().to_owned())
+                })
+                .collect(),
+        ),
+    ])
     .execute(conn)?;
     Ok(ShippingZoneId::new(id))
 }
 
-static CREATE_METHOD: Statement = Statement::new(
-    "INSERT INTO shipping_methods (zone_id, code, name, currency, rate, free_from, tax_class)
-VALUES ($1, $2, $3, $4, $5::text::jsonb, $6, $7) RETURNING id",
-);
+keyed! {
+    CREATE_METHOD = "INSERT INTO shipping_methods (zone_id, code, name, currency, rate, free_from, tax_class)
+VALUES ($1, $2, $3, $4, $5::text::jsonb, $6, $7) RETURNING id";
+}
 
 /// Stores a checked method; its id. "Shipping zone not found" for a missing zone;
 /// a code the zone has is "already taken".
@@ -405,18 +396,15 @@ pub(crate) fn create_method(
     new: &NewShippingMethod,
 ) -> Result<ShippingMethodId, StoreError> {
     let rate = serde_json::to_string(&new.rate).map_err(|e| corrupt("shipping rate", e))?;
-    let rows: Vec<IdRow> = CachedSql::new(
-        &CREATE_METHOD,
-        vec![
-            Bind::BigInt(new.zone.get()),
-            Bind::Text(new.code.as_str().to_owned()),
-            Bind::Text(new.name.as_str().to_owned()),
-            Bind::Text(new.currency.code().to_owned()),
-            Bind::Text(rate),
-            Bind::NullableNumeric(new.free_from.map(|m| m.amount())),
-            Bind::Text(new.tax_class.as_str().to_owned()),
-        ],
-    )
+    let rows: Vec<IdRow> = CachedSql::keyed::<CREATE_METHOD>(vec![
+        Bind::BigInt(new.zone.get()),
+        Bind::Text(new.code.as_str().to_owned()),
+        Bind::Text(new.name.as_str().to_owned()),
+        Bind::Text(new.currency.code().to_owned()),
+        Bind::Text(rate),
+        Bind::NullableNumeric(new.free_from.map(|m| m.amount())),
+        Bind::Text(new.tax_class.as_str().to_owned()),
+    ])
     .load(conn)
     .map_err(|err| {
         let err = taken(
@@ -442,15 +430,15 @@ struct ZoneRow {
     regions: Vec<String>,
 }
 
-static ZONES: Statement = Statement::new(
-    "SELECT z.id, z.name,
+keyed! {
+    ZONES = "SELECT z.id, z.name,
        ARRAY(SELECT a.country::text FROM shipping_zone_areas a WHERE a.zone_id = z.id ORDER BY a.id) AS countries,
        ARRAY(SELECT coalesce(a.region, '') FROM shipping_zone_areas a WHERE a.zone_id = z.id ORDER BY a.id) AS regions
-FROM shipping_zones z ORDER BY z.id",
-);
+FROM shipping_zones z ORDER BY z.id";
+}
 
 fn zones(conn: &mut PgConnection) -> Result<Vec<ShippingZone>, StoreError> {
-    CachedSql::new(&ZONES, vec![])
+    CachedSql::keyed::<ZONES>(vec![])
         .load::<ZoneRow>(conn)?
         .into_iter()
         .map(|row| {
@@ -494,9 +482,9 @@ struct MethodRow {
     tax_class: String,
 }
 
-static METHODS: Statement = Statement::new(
-    "SELECT id, zone_id, code, name, currency, rate, free_from, tax_class FROM shipping_methods ORDER BY id",
-);
+keyed! {
+    METHODS = "SELECT id, zone_id, code, name, currency, rate, free_from, tax_class FROM shipping_methods ORDER BY id";
+}
 
 impl TryFrom<MethodRow> for ShippingMethod {
     type Error = StoreError;
@@ -515,7 +503,7 @@ impl TryFrom<MethodRow> for ShippingMethod {
 }
 
 fn methods(conn: &mut PgConnection) -> Result<Vec<ShippingMethod>, StoreError> {
-    CachedSql::new(&METHODS, vec![])
+    CachedSql::keyed::<METHODS>(vec![])
         .load::<MethodRow>(conn)?
         .into_iter()
         .map(ShippingMethod::try_from)
@@ -530,15 +518,16 @@ struct MarketRow {
     prices_include_tax: bool,
 }
 
-static MARKETS: Statement =
-    Statement::new("SELECT currency, prices_include_tax FROM markets ORDER BY currency");
+keyed! {
+    MARKETS = "SELECT currency, prices_include_tax FROM markets ORDER BY currency";
+}
 
 /// The whole price book, or, for a cart, only the entries of its variants.
 pub(crate) fn load_book(
     conn: &mut PgConnection,
     cart: Option<CartId>,
 ) -> Result<PriceBook, StoreError> {
-    let markets = CachedSql::new(&MARKETS, vec![])
+    let markets = CachedSql::keyed::<MARKETS>(vec![])
         .load::<MarketRow>(conn)?
         .into_iter()
         .map(|r| {
@@ -548,16 +537,18 @@ pub(crate) fn load_book(
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    let lists = CachedSql::new(&PRICE_LISTS, vec![])
+    let lists = CachedSql::keyed::<PRICE_LISTS>(vec![])
         .load::<PriceListRow>(conn)?
         .into_iter()
         .map(PriceList::try_from)
         .collect::<Result<Vec<_>, _>>()?;
     let entry_rows = match cart {
-        Some(cart) => CachedSql::new(&CART_ENTRIES, vec![Bind::BigInt(cart.get())]).load(conn)?,
-        None => CachedSql::new(&ENTRIES, vec![]).load(conn)?,
+        Some(cart) => {
+            CachedSql::keyed::<CART_ENTRIES>(vec![Bind::BigInt(cart.get())]).load(conn)?
+        }
+        None => CachedSql::keyed::<ENTRIES>(vec![]).load(conn)?,
     };
-    let rates = CachedSql::new(&TAX_RATES, vec![])
+    let rates = CachedSql::keyed::<TAX_RATES>(vec![])
         .load::<TaxRateRow>(conn)?
         .into_iter()
         .map(TaxRate::try_from)
@@ -572,11 +563,11 @@ pub(crate) fn load_book(
     })
 }
 
-static TAX_CLASSES: Statement = Statement::new(
-    "SELECT v.id, p.tax_class FROM cart_lines l
+keyed! {
+    TAX_CLASSES = "SELECT v.id, p.tax_class FROM cart_lines l
 JOIN product_variants v ON v.id = l.variant_id JOIN products p ON p.id = v.product_id
-WHERE l.cart_id = $1",
-);
+WHERE l.cart_id = $1";
+}
 
 #[derive(QueryableByName)]
 struct ClassRow {
@@ -591,20 +582,22 @@ pub(crate) fn cart_tax_classes(
     conn: &mut PgConnection,
     cart: CartId,
 ) -> Result<Vec<(VariantId, TaxClass)>, StoreError> {
-    CachedSql::new(&TAX_CLASSES, vec![Bind::BigInt(cart.get())])
+    CachedSql::keyed::<TAX_CLASSES>(vec![Bind::BigInt(cart.get())])
         .load::<ClassRow>(conn)?
         .into_iter()
         .map(|r| Ok((VariantId::new(r.id), parse_enum("tax class", &r.tax_class)?)))
         .collect()
 }
 
-static CLEAR_GROUPS: Statement = Statement::new("DELETE FROM customer_groups WHERE user_id = $1");
-static ADD_GROUPS: Statement = Statement::new(
-    "INSERT INTO customer_groups (user_id, customer_group) SELECT $1, g FROM unnest($2::text[]) g",
-);
-static GROUPS: Statement = Statement::new(
-    "SELECT customer_group AS name FROM customer_groups WHERE user_id = $1 ORDER BY customer_group",
-);
+keyed! {
+    CLEAR_GROUPS = "DELETE FROM customer_groups WHERE user_id = $1";
+}
+keyed! {
+    ADD_GROUPS = "INSERT INTO customer_groups (user_id, customer_group) SELECT $1, g FROM unnest($2::text[]) g";
+}
+keyed! {
+    GROUPS = "SELECT customer_group AS name FROM customer_groups WHERE user_id = $1 ORDER BY customer_group";
+}
 
 #[derive(QueryableByName)]
 struct Name {
@@ -618,21 +611,18 @@ pub(crate) fn set_groups(
     user: UserId,
     groups: &[Slug],
 ) -> Result<(), StoreError> {
-    CachedSql::new(&CLEAR_GROUPS, vec![Bind::BigInt(user.get())]).execute(conn)?;
-    CachedSql::new(
-        &ADD_GROUPS,
-        vec![
-            Bind::BigInt(user.get()),
-            Bind::TextArray(groups.iter().map(|g| g.as_str().to_owned()).collect()),
-        ],
-    )
+    CachedSql::keyed::<CLEAR_GROUPS>(vec![Bind::BigInt(user.get())]).execute(conn)?;
+    CachedSql::keyed::<ADD_GROUPS>(vec![
+        Bind::BigInt(user.get()),
+        Bind::TextArray(groups.iter().map(|g| g.as_str().to_owned()).collect()),
+    ])
     .execute(conn)?;
     Ok(())
 }
 
 /// A user's groups, by name.
 pub(crate) fn groups(conn: &mut PgConnection, user: UserId) -> Result<Vec<Slug>, StoreError> {
-    CachedSql::new(&GROUPS, vec![Bind::BigInt(user.get())])
+    CachedSql::keyed::<GROUPS>(vec![Bind::BigInt(user.get())])
         .load::<Name>(conn)?
         .into_iter()
         .map(|n| slug("customer group", n.name))
@@ -642,11 +632,11 @@ pub(crate) fn groups(conn: &mut PgConnection, user: UserId) -> Result<Vec<Slug>,
 // What one checkout reads of the price book: three statements, each only the rows
 // its cart, customer and destination need.
 
-/// Each line of the cart with its product's tax class, and the entries that may
-/// price it: in lists of the cart's currency, for everyone or for one of the
-/// customer's groups, valid at the moment of pricing, from a tier the line reaches.
-pub(crate) static CHECKOUT_PRICES: Statement = Statement::new(
-    "\
+keyed! {
+    /// Each line of the cart with its product's tax class, and the entries that may
+    /// price it: in lists of the cart's currency, for everyone or for one of the
+    /// customer's groups, valid at the moment of pricing, from a tier the line reaches.
+    pub(crate) CHECKOUT_PRICES = "\
 SELECT c.variant_id, p.tax_class, l.id AS list_id, l.name, l.currency, l.customer_group,
        l.starts_at, l.ends_at, e.min_quantity, e.price
 FROM cart_lines c
@@ -660,8 +650,8 @@ LEFT JOIN (price_list_entries e
                      SELECT g.customer_group FROM customer_groups g WHERE g.user_id = $3)))
        ON e.variant_id = c.variant_id AND e.min_quantity <= c.quantity
 WHERE c.cart_id = $1
-ORDER BY c.variant_id, l.id, e.min_quantity",
-);
+ORDER BY c.variant_id, l.id, e.min_quantity";
+}
 
 #[derive(QueryableByName)]
 struct CheckoutPriceRow {
@@ -716,7 +706,7 @@ pub(crate) fn checkout_prices(
         entries: Vec::new(),
         groups: Vec::new(),
     };
-    for row in CachedSql::new(&CHECKOUT_PRICES, binds).load::<CheckoutPriceRow>(conn)? {
+    for row in CachedSql::keyed::<CHECKOUT_PRICES>(binds).load::<CheckoutPriceRow>(conn)? {
         let variant = VariantId::new(row.variant_id);
         if prices.classes.last().is_none_or(|(v, _)| *v != variant) {
             prices
@@ -758,11 +748,13 @@ pub(crate) fn checkout_prices(
     Ok(prices)
 }
 
-/// The rates of the destination's country valid at the moment of pricing.
-pub(crate) static CHECKOUT_RATES: Statement = Statement::new(tax_rates!(
+keyed! {
+    /// The rates of the destination's country valid at the moment of pricing.
+    pub(crate) CHECKOUT_RATES = tax_rates!(
     "WHERE country = $1 AND valid_from <= $2 AND (valid_until IS NULL OR $2 < valid_until)
 ORDER BY id"
-));
+);
+}
 
 /// [`CHECKOUT_RATES`]: the rates a checkout to `to` at `at` may apply.
 pub(crate) fn checkout_rates(
@@ -774,7 +766,7 @@ pub(crate) fn checkout_rates(
         Bind::Text(to.country.as_str().to_owned()),
         Bind::NullableTimestamptz(Some(at)),
     ];
-    let rates = CachedSql::new(&CHECKOUT_RATES, binds)
+    let rates = CachedSql::keyed::<CHECKOUT_RATES>(binds)
         .load::<TaxRateRow>(conn)?
         .into_iter()
         .map(TaxRate::try_from)
@@ -782,11 +774,11 @@ pub(crate) fn checkout_rates(
     TaxTable::new(rates).map_err(|e| corrupt("tax rates", e))
 }
 
-/// The first method (by id) of the code and currency whose zone covers the
-/// destination (the whole country, or its region), and whether the currency's
-/// prices include tax.
-pub(crate) static CHECKOUT_METHOD: Statement = Statement::new(
-    "\
+keyed! {
+    /// The first method (by id) of the code and currency whose zone covers the
+    /// destination (the whole country, or its region), and whether the currency's
+    /// prices include tax.
+    pub(crate) CHECKOUT_METHOD = "\
 SELECT m.id, m.zone_id, m.code, m.name, m.currency, m.rate, m.free_from, m.tax_class,
        coalesce((SELECT k.prices_include_tax FROM markets k WHERE k.currency = m.currency),
                 false) AS prices_include_tax
@@ -796,8 +788,8 @@ WHERE m.code = $1 AND m.currency = $2
               WHERE a.zone_id = m.zone_id AND a.country = $3
                 AND (a.region IS NULL OR a.region = $4))
 ORDER BY m.id
-LIMIT 1",
-);
+LIMIT 1";
+}
 
 #[derive(QueryableByName)]
 struct CheckoutMethodRow {
@@ -820,7 +812,7 @@ pub(crate) fn checkout_method(
         Bind::Text(to.country.as_str().to_owned()),
         Bind::NullableText(to.region.as_ref().map(|r| r.as_str().to_owned())),
     ];
-    CachedSql::new(&CHECKOUT_METHOD, binds)
+    CachedSql::keyed::<CHECKOUT_METHOD>(binds)
         .load::<CheckoutMethodRow>(conn)?
         .into_iter()
         .next()

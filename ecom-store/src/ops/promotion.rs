@@ -17,15 +17,15 @@ use serde_json::json;
 
 use crate::StoreError;
 use crate::rows::{IdRow, corrupt, from_json, money};
-use crate::sql::{Bind, CachedSql, Statement};
+use crate::sql::{Bind, CachedSql, keyed};
 
-static CREATE_PROMOTION: Statement = Statement::new(
-    "\
+keyed! {
+    CREATE_PROMOTION = "\
 INSERT INTO promotions (name, discount, target, currency, min_subtotal, min_quantity,
                         customer_group, starts_at, ends_at, coupon_only, exclusive, priority)
 VALUES ($1, $2::jsonb, $3::jsonb, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-RETURNING id",
-);
+RETURNING id";
+}
 
 /// Inserts a checked promotion; its id.
 pub(crate) fn create_promotion(
@@ -47,7 +47,7 @@ pub(crate) fn create_promotion(
         Bind::Bool(new.exclusive),
         Bind::BigInt(i64::from(new.priority)),
     ];
-    let rows: Vec<IdRow> = CachedSql::new(&CREATE_PROMOTION, binds).load(conn)?;
+    let rows: Vec<IdRow> = CachedSql::keyed::<CREATE_PROMOTION>(binds).load(conn)?;
     rows.first()
         .map(|r| PromotionId::new(r.id))
         .ok_or_else(|| corrupt("promotion", "INSERT returned no row"))
@@ -134,20 +134,23 @@ macro_rules! promotions {
     };
 }
 
-static PROMOTIONS: Statement = Statement::new(promotions!(" FROM promotions p ORDER BY p.id"));
+keyed! {
+    PROMOTIONS = promotions!(" FROM promotions p ORDER BY p.id");
+}
 
 /// Every promotion, by id.
 pub(crate) fn promotions(conn: &mut PgConnection) -> Result<Vec<Promotion>, StoreError> {
-    CachedSql::new(&PROMOTIONS, vec![])
+    CachedSql::keyed::<PROMOTIONS>(vec![])
         .load::<PromotionRow>(conn)?
         .into_iter()
         .map(Promotion::try_from)
         .collect()
 }
 
-/// What one checkout is offered: the automatic promotions active now for its
-/// currency (or any), and the promotions of the codes it gives, with the code.
-pub(crate) static CHECKOUT_PROMOTIONS: Statement = Statement::new(promotions!(
+keyed! {
+    /// What one checkout is offered: the automatic promotions active now for its
+    /// currency (or any), and the promotions of the codes it gives, with the code.
+    pub(crate) CHECKOUT_PROMOTIONS = promotions!(
     ", c.code
 FROM promotions p
 LEFT JOIN coupon_codes c ON c.promotion_id = p.id AND c.code = ANY($1::text[])
@@ -156,7 +159,8 @@ WHERE c.code IS NOT NULL
        AND (p.starts_at IS NULL OR p.starts_at <= $2) AND (p.ends_at IS NULL OR $2 < p.ends_at)
        AND (p.currency IS NULL OR p.currency = $3))
 ORDER BY p.priority, p.id"
-));
+);
+}
 
 #[derive(QueryableByName)]
 struct OfferRow {
@@ -208,7 +212,7 @@ pub(crate) fn offered(
         automatic: Vec::new(),
         coded: Vec::new(),
     };
-    for row in CachedSql::new(&CHECKOUT_PROMOTIONS, binds).load::<OfferRow>(conn)? {
+    for row in CachedSql::keyed::<CHECKOUT_PROMOTIONS>(binds).load::<OfferRow>(conn)? {
         let promotion = Promotion::try_from(row.promotion)?;
         match row.code {
             Some(code) => {
@@ -231,8 +235,8 @@ pub(crate) fn offered(
     Ok(offered)
 }
 
-static CART_PLACES: Statement = Statement::new(
-    "\
+keyed! {
+    CART_PLACES = "\
 SELECT v.id, p.category_id,
        ARRAY(SELECT cp.collection_id FROM collection_products cp
              WHERE cp.product_id = p.id ORDER BY cp.collection_id) AS collections
@@ -240,8 +244,8 @@ FROM cart_lines c
 JOIN product_variants v ON v.id = c.variant_id
 JOIN products p ON p.id = v.product_id
 WHERE c.cart_id = $1
-ORDER BY v.id",
-);
+ORDER BY v.id";
+}
 
 #[derive(QueryableByName)]
 struct PlaceRow {
@@ -259,29 +263,31 @@ pub(crate) fn cart_places(
     conn: &mut PgConnection,
     cart: CartId,
 ) -> Result<Vec<LinePlace>, StoreError> {
-    Ok(CachedSql::new(&CART_PLACES, vec![Bind::BigInt(cart.get())])
-        .load::<PlaceRow>(conn)?
-        .into_iter()
-        .map(|r| LinePlace {
-            variant: VariantId::new(r.id),
-            category: CategoryId::new(r.category_id),
-            collections: r.collections.into_iter().map(CollectionId::new).collect(),
-        })
-        .collect())
+    Ok(
+        CachedSql::keyed::<CART_PLACES>(vec![Bind::BigInt(cart.get())])
+            .load::<PlaceRow>(conn)?
+            .into_iter()
+            .map(|r| LinePlace {
+                variant: VariantId::new(r.id),
+                category: CategoryId::new(r.category_id),
+                collections: r.collections.into_iter().map(CollectionId::new).collect(),
+            })
+            .collect(),
+    )
 }
 
-static INSERT_COUPONS: Statement = Statement::new(
-    "\
+keyed! {
+    INSERT_COUPONS = "\
 INSERT INTO coupon_codes (code, promotion_id, max_uses, per_customer)
 SELECT c, $2, $3, $4 FROM unnest($1::text[]) AS c
-ON CONFLICT DO NOTHING",
-);
+ON CONFLICT DO NOTHING";
+}
 
 // The codes of a batch this transaction inserted: `created_at` is the
 // transaction's start, which no earlier code has.
-static INSERTED_COUPONS: Statement = Statement::new(
-    "SELECT code FROM coupon_codes WHERE code = ANY($1::text[]) AND promotion_id = $2 AND created_at = now()",
-);
+keyed! {
+    INSERTED_COUPONS = "SELECT code FROM coupon_codes WHERE code = ANY($1::text[]) AND promotion_id = $2 AND created_at = now()";
+}
 
 #[derive(QueryableByName)]
 struct CodeRow {
@@ -305,20 +311,21 @@ pub(crate) fn insert_coupons(
         Bind::NullableBigInt(max_uses.map(i64::from)),
         Bind::NullableBigInt(per_customer.map(i64::from)),
     ];
-    let inserted = CachedSql::new(&INSERT_COUPONS, binds).execute(conn)?;
+    let inserted = CachedSql::keyed::<INSERT_COUPONS>(binds).execute(conn)?;
     if inserted == texts.len() {
         return Ok(texts);
     }
     let binds = vec![Bind::TextArray(texts), Bind::BigInt(promotion.get())];
-    Ok(CachedSql::new(&INSERTED_COUPONS, binds)
+    Ok(CachedSql::keyed::<INSERTED_COUPONS>(binds)
         .load::<CodeRow>(conn)?
         .into_iter()
         .map(|r| r.code)
         .collect())
 }
 
-static PROMOTION_EXISTS: Statement =
-    Statement::new("SELECT EXISTS (SELECT FROM promotions WHERE id = $1) AS found");
+keyed! {
+    PROMOTION_EXISTS = "SELECT EXISTS (SELECT FROM promotions WHERE id = $1) AS found";
+}
 
 /// Refuses a promotion that does not exist.
 pub(crate) fn require_promotion(
@@ -326,16 +333,16 @@ pub(crate) fn require_promotion(
     id: PromotionId,
 ) -> Result<(), StoreError> {
     let found: crate::rows::Found =
-        CachedSql::new(&PROMOTION_EXISTS, vec![Bind::BigInt(id.get())]).get_result(conn)?;
+        CachedSql::keyed::<PROMOTION_EXISTS>(vec![Bind::BigInt(id.get())]).get_result(conn)?;
     if !found.found {
         return Err(DomainError::not_found("promotion", id).into());
     }
     Ok(())
 }
 
-static COUPON: Statement = Statement::new(
-    "SELECT code, promotion_id, max_uses, per_customer, uses FROM coupon_codes WHERE code = $1",
-);
+keyed! {
+    COUPON = "SELECT code, promotion_id, max_uses, per_customer, uses FROM coupon_codes WHERE code = $1";
+}
 
 #[derive(QueryableByName)]
 struct CouponRow {
@@ -353,7 +360,7 @@ struct CouponRow {
 
 /// One code, with its uses.
 pub(crate) fn coupon(conn: &mut PgConnection, code: &CouponCode) -> Result<Coupon, StoreError> {
-    let row = CachedSql::new(&COUPON, vec![Bind::Text(code.as_str().to_owned())])
+    let row = CachedSql::keyed::<COUPON>(vec![Bind::Text(code.as_str().to_owned())])
         .load::<CouponRow>(conn)?
         .into_iter()
         .next()
@@ -373,17 +380,18 @@ pub(crate) fn coupon(conn: &mut PgConnection, code: &CouponCode) -> Result<Coupo
 
 // Taking a use: the row's lock queues checkouts of one code, as a variant's row
 // queues checkouts of its last units; the one that finds it used up is refused.
-static TAKE_USE: Statement = Statement::new(
-    "\
+keyed! {
+    TAKE_USE = "\
 UPDATE coupon_codes SET uses = uses + 1
 WHERE code = $1 AND (max_uses IS NULL OR uses < max_uses)
-RETURNING per_customer",
-);
-static USES_BY_CUSTOMER: Statement = Statement::new(
-    "SELECT count(*) AS n FROM coupon_redemptions WHERE code = $1 AND customer = $2 AND released_at IS NULL",
-);
-static RECORD_USE: Statement =
-    Statement::new("INSERT INTO coupon_redemptions (order_id, code, customer) VALUES ($1, $2, $3)");
+RETURNING per_customer";
+}
+keyed! {
+    USES_BY_CUSTOMER = "SELECT count(*) AS n FROM coupon_redemptions WHERE code = $1 AND customer = $2 AND released_at IS NULL";
+}
+keyed! {
+    RECORD_USE = "INSERT INTO coupon_redemptions (order_id, code, customer) VALUES ($1, $2, $3)";
+}
 
 #[derive(QueryableByName)]
 struct PerCustomer {
@@ -410,7 +418,7 @@ pub(crate) fn redeem(
     let key = customer.key();
     for code in applied.iter().filter_map(|a| a.code.as_ref()) {
         let text = || Bind::Text(code.as_str().to_owned());
-        let taken = CachedSql::new(&TAKE_USE, vec![text()])
+        let taken = CachedSql::keyed::<TAKE_USE>(vec![text()])
             .load::<PerCustomer>(conn)?
             .into_iter()
             .next()
@@ -419,29 +427,26 @@ pub(crate) fn redeem(
             // Under the code's lock: another checkout of this customer's commits
             // before this count, or waits behind it.
             let used: Count =
-                CachedSql::new(&USES_BY_CUSTOMER, vec![text(), Bind::Text(key.clone())])
+                CachedSql::keyed::<USES_BY_CUSTOMER>(vec![text(), Bind::Text(key.clone())])
                     .get_result(conn)?;
             if used.n >= i64::from(limit) {
                 return Err(DomainError::from(CouponError::CustomerLimit(code.clone())).into());
             }
         }
-        CachedSql::new(
-            &RECORD_USE,
-            vec![Bind::BigInt(order), text(), Bind::Text(key.clone())],
-        )
-        .execute(conn)?;
+        CachedSql::keyed::<RECORD_USE>(vec![Bind::BigInt(order), text(), Bind::Text(key.clone())])
+            .execute(conn)?;
     }
     Ok(())
 }
 
-static INSERT_ORDER_PROMOTIONS: Statement = Statement::new(
-    "\
+keyed! {
+    INSERT_ORDER_PROMOTIONS = "\
 INSERT INTO order_promotions (order_id, promotion_no, promotion_id, name, code, discount, lines,
                               amount, shipping_amount)
 SELECT $1, n, nullif(p, 0), name, nullif(code, ''), d::jsonb, l::jsonb, a, s
 FROM unnest($2::smallint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
-            $8::numeric[], $9::numeric[]) AS t (n, p, name, code, d, l, a, s)",
-);
+            $8::numeric[], $9::numeric[]) AS t (n, p, name, code, d, l, a, s)";
+}
 
 /// Writes the promotions an order applied, numbered from 1 in the order they
 /// applied.
@@ -483,6 +488,6 @@ pub(crate) fn insert_order_promotions(
         Bind::NumericArray(applied.iter().map(|a| a.amount.amount()).collect()),
         Bind::NumericArray(applied.iter().map(|a| a.shipping.amount()).collect()),
     ];
-    CachedSql::new(&INSERT_ORDER_PROMOTIONS, binds).execute(conn)?;
+    CachedSql::keyed::<INSERT_ORDER_PROMOTIONS>(binds).execute(conn)?;
     Ok(())
 }

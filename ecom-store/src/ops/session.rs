@@ -8,7 +8,7 @@ use ecom_domain::prelude::*;
 use crate::StoreError;
 use crate::rows::{CartRow, CartRowType};
 use crate::schema::sessions;
-use crate::sql::{Bind, CachedSql, Statement};
+use crate::sql::{Bind, CachedSql, Statement, keyed};
 
 /// The caller's live session (by the database's clock) and the cart `$2` of theirs,
 /// found in one statement: by reference *and* owner, a user's by `user_id`, a
@@ -22,14 +22,14 @@ static CALLER_AND_CART: Statement = Statement::new(
      WHERE s.token_digest = $1 AND s.revoked_at IS NULL AND s.expires_at > now()",
 );
 
-/// The same for the caller's order `$2`.
-static CALLER_AND_ORDER: Statement = Statement::new(
-    "SELECT s.user_id, o.id \
+keyed! {
+    /// The same for the caller's order `$2`.
+    CALLER_AND_ORDER = "SELECT s.user_id, o.id \
      FROM sessions s \
      JOIN orders o ON o.public_id = $2 \
       AND (o.user_id = s.user_id OR (s.user_id IS NULL AND o.guest_token_digest = s.token_digest)) \
-     WHERE s.token_digest = $1 AND s.revoked_at IS NULL AND s.expires_at > now()",
-);
+     WHERE s.token_digest = $1 AND s.revoked_at IS NULL AND s.expires_at > now()";
+}
 
 /// Who holds `token`: [`DomainError::Unauthenticated`] unless it names a session
 /// that is neither ended nor expired, by the database's clock.
@@ -84,7 +84,7 @@ pub(crate) fn caller_and_order(
     reference: OrderRef,
 ) -> Result<(Caller, OrderId), StoreError> {
     let digest = token.digest();
-    let found = CachedSql::new(&CALLER_AND_ORDER, caller_binds(&digest, reference.get()))
+    let found = CachedSql::keyed::<CALLER_AND_ORDER>(caller_binds(&digest, reference.get()))
         .typed::<(Nullable<BigInt>, BigInt)>()
         .get_result::<(Option<i64>, i64)>(conn)
         .optional()?;

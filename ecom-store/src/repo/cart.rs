@@ -13,28 +13,28 @@ use crate::ops::session::{caller, caller_and_cart};
 use crate::ops::user::require_user;
 use crate::rows::quantity_column;
 use crate::schema::cart_lines;
-use crate::sql::{Bind, CachedSql, Statement};
+use crate::sql::{Bind, CachedSql, keyed};
 use crate::{PgStore, StoreError};
 
 // A cart's writes, kept prepared (see `crate::sql`): each add to a cart runs them.
 
-/// The cart's row after a change.
-static UPDATE_CART: Statement = Statement::new(
-    "UPDATE carts SET status = $1, user_id = $2, guest_token_digest = $3, updated_at = now() \
-     WHERE id = $4",
-);
+keyed! {
+    /// The cart's row after a change.
+    UPDATE_CART = "UPDATE carts SET status = $1, user_id = $2, guest_token_digest = $3, updated_at = now() \
+     WHERE id = $4";
+}
 
-/// Lines set to their quantities (any number of them) and the cart's row after the
-/// change, in one statement.
-static UPSERT_LINES_UPDATE_CART: Statement = Statement::new(
-    "WITH lines AS ( \
+keyed! {
+    /// Lines set to their quantities (any number of them) and the cart's row after the
+    /// change, in one statement.
+    UPSERT_LINES_UPDATE_CART = "WITH lines AS ( \
        INSERT INTO cart_lines (cart_id, variant_id, quantity) \
        SELECT $4, * FROM unnest($5::bigint[], $6::int[]) \
        ON CONFLICT (cart_id, variant_id) DO UPDATE SET quantity = excluded.quantity \
      ) \
      UPDATE carts SET status = $1, user_id = $2, guest_token_digest = $3, updated_at = now() \
-     WHERE id = $4",
-);
+     WHERE id = $4";
+}
 
 /// Writes the difference between two versions of a cart's lines.
 fn sync_lines(conn: &mut PgConnection, before: &Cart, after: &Cart) -> Result<(), StoreError> {
@@ -68,11 +68,11 @@ fn sync_lines(conn: &mut PgConnection, before: &Cart, after: &Cart) -> Result<()
     if !variants.is_empty() {
         binds.push(Bind::BigIntArray(variants));
         binds.push(Bind::IntArray(quantities));
-        CachedSql::new(&UPSERT_LINES_UPDATE_CART, binds)
+        CachedSql::keyed::<UPSERT_LINES_UPDATE_CART>(binds)
             .execute(conn)
             .map_err(|e| missing(e.into(), "variant", "in cart"))?;
     } else if !removed.is_empty() || before.status != after.status || before.owner != after.owner {
-        CachedSql::new(&UPDATE_CART, binds).execute(conn)?;
+        CachedSql::keyed::<UPDATE_CART>(binds).execute(conn)?;
     }
     Ok(())
 }

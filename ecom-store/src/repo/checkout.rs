@@ -42,53 +42,54 @@ use crate::ops::session::caller_and_cart;
 use crate::outbox;
 use crate::rows::{AddressRow, CHECKOUT_EVENT, PostalColumns, json_column, quantity_column};
 use crate::schema::{addresses, order_status_history, orders, payments};
-use crate::sql::{Bind, CachedSql, Statement};
+use crate::sql::{Bind, CachedSql, keyed};
 use crate::{PgStore, RetryReason, StoreError};
 
 // Checkout's writes, kept prepared (see `crate::sql`): one statement per table.
 
-static INSERT_ORDER: Statement = Statement::new(
-    "\
+keyed! {
+    INSERT_ORDER = "\
 INSERT INTO orders (user_id, guest_email, guest_token_digest, cart_id, currency, subtotal,
                     shipping, tax, grand_total, payment_deadline, prices_include_tax,
                     shipping_method_code, shipping_method_name, shipping_net, shipping_tax,
                     shipping_tax_rate_no, discount)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + $10 * interval '1 second', $11, $12, $13,
         $14, $15, $16, $17)
-RETURNING id, public_id, created_at, payment_deadline",
-);
+RETURNING id, public_id, created_at, payment_deadline";
+}
 
 // Two rows written out: VALUES costs the server less than `unnest` of nine arrays.
-static INSERT_ADDRESSES: Statement = Statement::new(
-    "\
+keyed! {
+    INSERT_ADDRESSES = "\
 INSERT INTO order_addresses (order_id, kind, recipient, line1, line2, city, region, postal_code,
                              country)
 VALUES ($1, 'shipping', $2, $3, $4, $5, $6, $7, $8),
-       ($1, 'billing', $9, $10, $11, $12, $13, $14, $15)",
-);
+       ($1, 'billing', $9, $10, $11, $12, $13, $14, $15)";
+}
 
-static INSERT_LINES: Statement = Statement::new(
-    "\
+keyed! {
+    INSERT_LINES = "\
 INSERT INTO order_lines (order_id, line_no, variant_id, sku, name, unit_price, quantity, options,
                          net, tax, tax_rate_no, discount)
 SELECT $1, l, v, s, n, p, q, o::jsonb, net, tax, nullif(r, 0), d
 FROM unnest($2::smallint[], $3::bigint[], $4::text[], $5::text[], $6::numeric[], $7::int[],
             $8::text[], $9::numeric[], $10::numeric[], $11::smallint[], $12::numeric[])
-     AS t (l, v, s, n, p, q, o, net, tax, r, d)",
-);
+     AS t (l, v, s, n, p, q, o, net, tax, r, d)";
+}
 
 // An invoice's tax lines, numbered from 1 in the order the quote gives them.
-static INSERT_TAX_LINES: Statement = Statement::new(
-    "\
+keyed! {
+    INSERT_TAX_LINES = "\
 INSERT INTO order_tax_lines (order_id, rate_no, name, country, region, tax_class, rate, taxable,
                              tax)
 SELECT $1, n, name, c, nullif(r, ''), k, rate, taxable, tax
 FROM unnest($2::smallint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::numeric[],
-            $8::numeric[], $9::numeric[]) AS t (n, name, c, r, k, rate, taxable, tax)",
-);
+            $8::numeric[], $9::numeric[]) AS t (n, name, c, r, k, rate, taxable, tax)";
+}
 
-static CONVERT_CART: Statement =
-    Statement::new("UPDATE carts SET status = $1, updated_at = now() WHERE id = $2");
+keyed! {
+    CONVERT_CART = "UPDATE carts SET status = $1, updated_at = now() WHERE id = $2";
+}
 
 /// The order's row as inserting it hands it back: its id and the times the
 /// database gave it.
@@ -376,7 +377,7 @@ impl PgStore {
             Bind::NullableBigInt(invoice.and_then(|i| rate_no(i, i.shipping.rate.as_ref()))),
             Bind::Numeric(totals.discount.amount()),
         ]);
-        Ok(CachedSql::new(&INSERT_ORDER, binds).get_result(conn)?)
+        Ok(CachedSql::keyed::<INSERT_ORDER>(binds).get_result(conn)?)
     }
 
     /// The ids of up to `batch` overdue orders after `after`, in id order.
@@ -452,7 +453,7 @@ fn insert_addresses(
             Bind::Text(columns.country),
         ]);
     }
-    CachedSql::new(&INSERT_ADDRESSES, binds).execute(conn)?;
+    CachedSql::keyed::<INSERT_ADDRESSES>(binds).execute(conn)?;
     Ok(())
 }
 
@@ -489,7 +490,7 @@ fn insert_tax_lines(
         Bind::NumericArray(lines.iter().map(|t| t.taxable.amount()).collect()),
         Bind::NumericArray(lines.iter().map(|t| t.tax.amount()).collect()),
     ];
-    CachedSql::new(&INSERT_TAX_LINES, binds).execute(conn)?;
+    CachedSql::keyed::<INSERT_TAX_LINES>(binds).execute(conn)?;
     Ok(())
 }
 
@@ -536,7 +537,7 @@ fn insert_lines(
         Bind::SmallIntArray(rate_nos),
         Bind::NumericArray(taxes.iter().map(|t| t.discount.amount()).collect()),
     ];
-    CachedSql::new(&INSERT_LINES, binds).execute(conn)?;
+    CachedSql::keyed::<INSERT_LINES>(binds).execute(conn)?;
     Ok(())
 }
 
@@ -611,7 +612,7 @@ fn convert_cart(conn: &mut PgConnection, cart: CartId) -> Result<(), StoreError>
         Bind::Text(CartStatus::Converted.as_str().to_owned()),
         Bind::BigInt(cart.get()),
     ];
-    CachedSql::new(&CONVERT_CART, binds).execute(conn)?;
+    CachedSql::keyed::<CONVERT_CART>(binds).execute(conn)?;
     Ok(())
 }
 

@@ -8,19 +8,19 @@ use ecom_domain::prelude::*;
 use crate::ops::session::caller;
 use crate::rows::{CartRow, CartRowType};
 use crate::schema::sessions;
-use crate::sql::{Bind, CachedSql, Statement};
+use crate::sql::{Bind, CachedSql, keyed};
 use crate::{PgStore, StoreError};
 
-/// A new session, kept prepared (see `crate::sql`): every guest starts with one.
-static START_SESSION: Statement = Statement::new(
-    "INSERT INTO sessions (token_digest, user_id, expires_at) \
-     VALUES ($1, $2, now() + $3 * interval '1 second') RETURNING expires_at",
-);
+keyed! {
+    /// A new session, kept prepared (see `crate::sql`): every guest starts with one.
+    START_SESSION = "INSERT INTO sessions (token_digest, user_id, expires_at) \
+     VALUES ($1, $2, now() + $3 * interval '1 second') RETURNING expires_at";
+}
 
-/// A new guest's session and its open cart, kept prepared: every guest's first
-/// request runs it.
-static START_GUEST_WITH_CART: Statement = Statement::new(
-    "WITH s AS ( \
+keyed! {
+    /// A new guest's session and its open cart, kept prepared: every guest's first
+    /// request runs it.
+    START_GUEST_WITH_CART = "WITH s AS ( \
        INSERT INTO sessions (token_digest, user_id, expires_at) \
        VALUES ($1, NULL, now() + $2 * interval '1 second') \
        RETURNING token_digest, expires_at \
@@ -30,8 +30,8 @@ static START_GUEST_WITH_CART: Statement = Statement::new(
        RETURNING id, public_id, user_id, guest_token_digest, currency, status \
      ) \
      SELECT s.expires_at, c.id, c.public_id, c.user_id, c.guest_token_digest, c.currency, c.status \
-     FROM s, c",
-);
+     FROM s, c";
+}
 
 impl PgStore {
     /// Starts a session for `user` (none: a guest) lasting the store's session
@@ -59,7 +59,7 @@ impl PgStore {
             Bind::Text(currency.code().to_owned()),
         ];
         let (expires_at, cart) = self.write_statement(|conn| {
-            Ok(CachedSql::new(&START_GUEST_WITH_CART, binds.clone())
+            Ok(CachedSql::keyed::<START_GUEST_WITH_CART>(binds.clone())
                 .typed::<(Timestamptz, CartRowType)>()
                 .get_result::<(DateTime<Utc>, CartRow)>(conn)?)
         })?;
@@ -85,7 +85,7 @@ impl PgStore {
             Bind::NullableBigInt(user.map(UserId::get)),
             Bind::BigInt(self.rules().session_lifetime.num_seconds()),
         ];
-        Ok(CachedSql::new(&START_SESSION, binds)
+        Ok(CachedSql::keyed::<START_SESSION>(binds)
             .get_result::<Expiry>(conn)
             .map_err(|e| crate::error::missing(e.into(), "user", user.map_or(0, UserId::get)))?
             .expires_at)
