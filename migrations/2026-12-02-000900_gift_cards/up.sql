@@ -112,6 +112,31 @@ ALTER TABLE payments
 -- squawk-ignore require-concurrent-index-creation -- the column was added empty just above, in this transaction
 CREATE INDEX payments_gift_card_id_idx ON payments (gift_card_id);
 
+-- At commit: an order paid (in part) by gift card has payments that sum to its
+-- grand total, the cards' and the provider's. (Checked when a card's payment is
+-- inserted: an order paid by its provider alone has one payment of its total, as
+-- the store writes it, and pays nothing for the check.)
+CREATE FUNCTION payments_check_tender() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    total numeric;
+    paid numeric;
+BEGIN
+    SELECT grand_total INTO total FROM orders WHERE id = NEW.order_id;
+    SELECT coalesce(sum(amount), 0) INTO paid FROM payments WHERE order_id = NEW.order_id;
+    IF paid IS DISTINCT FROM total THEN
+        RAISE EXCEPTION 'order % has a grand total of % but its payments sum to %', NEW.order_id, total, paid
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'payments_sum_to_the_order',
+                  TABLE = 'payments';
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE CONSTRAINT TRIGGER payments_tender_sums
+    AFTER INSERT ON payments DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW WHEN (NEW.gift_card_id IS NOT NULL)
+    EXECUTE FUNCTION payments_check_tender();
+
 -- A checkout takes from a card's balance; reads and inserts the application has
 -- from the default privileges of 2026-11-25-000004.
 DO $$

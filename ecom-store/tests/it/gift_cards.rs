@@ -538,6 +538,34 @@ fn the_schema_keeps_gift_cards_honest() {
         "gift_card_entries_payment_unless_issue",
     );
     assert_eq!(store.gift_card(&card.code).unwrap().balance, eur("25.00"));
+
+    // An order paid by card: a further card payment breaks its sum, at commit.
+    let (shirt, _) = shop(&store);
+    let cart = store.open_cart(&guest_owner(1), Currency::EUR).unwrap();
+    store
+        .add_item(cart.id, shirt, Quantity::new(1).unwrap())
+        .unwrap();
+    let mut req = request(cart.id, "paid-by-card");
+    req.shipping_method = Some(Slug::parse("standard").unwrap());
+    req.gift_cards = vec![card.code.clone()];
+    let order = store.checkout(&req).unwrap().order.id.get();
+    refused(
+        &mut conn,
+        &format!(
+            "INSERT INTO payments (order_id, provider, gift_card_id, currency, amount, \
+             authorized, captured, status) \
+             VALUES ({order}, 'gift_card', {id}, 'EUR', 1, 1, 1, 'captured')"
+        ),
+        "payments_sum_to_the_order",
+    );
+    refused(
+        &mut conn,
+        &format!(
+            "INSERT INTO payments (order_id, provider, gift_card_id, currency, amount) \
+             VALUES ({order}, 'psp', {id}, 'EUR', 1)"
+        ),
+        "payments_gift_card_provider",
+    );
 }
 
 /// A cancellation gives a card back its money while another checkout spends the
