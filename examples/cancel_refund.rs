@@ -1,6 +1,6 @@
-//! Money going back: a partial refund after delivery, a cancellation before
-//! shipping that puts the stock back and refunds the capture, and an illegal
-//! transition with the typed error it gets. The flow itself is
+//! Money going back: a partial refund after delivery of an order paid partly by gift
+//! card, a cancellation before shipping that puts the stock back and refunds the
+//! capture, and an illegal transition with the typed error it gets. The flow itself is
 //! `ecom_examples::flows::cancel_refund`; this prints it.
 //!
 //! Run it with `cargo run -p ecom-examples --bin cancel-refund`.
@@ -27,14 +27,17 @@ fn run() -> Result<(), Box<dyn Error>> {
 
     let flow = flows::cancel_refund::run(&store, flows::fresh_run())?;
     let refund = &flow.refund;
+    let [issued, spent, back] = flow.card_balance;
     println!(
-        "order {}: refunded {} of {}, payment {}, order still {}",
-        flow.returned_order,
-        refund.payment.refunded,
-        refund.payment.captured,
-        refund.payment.status,
-        refund.order_status
+        "order {}: gift card {issued} -> {spent} at checkout -> {back} after the return; order still {}",
+        flow.returned_order, refund.order_status
     );
+    for payment in &refund.payments {
+        println!(
+            "  {} payment: refunded {} of {}, {}",
+            payment.provider, payment.refunded, payment.captured, payment.status
+        );
+    }
     let (stock, payment) = (flow.stock, &flow.cancelled_payment);
     println!(
         "order {}: {}; stock {} -> {} -> {}; payment {} ({} refunded)",

@@ -1,5 +1,6 @@
-//! Money going back: a partial refund after delivery, a cancellation before shipping
-//! that puts the stock back and refunds the capture, and illegal transitions with the
+//! Money going back: a partial refund after delivery of an order paid partly by gift
+//! card (the card gets its money back first), a cancellation before shipping that
+//! puts the stock back and refunds the capture, and illegal transitions with the
 //! typed errors they get.
 
 use ecom_domain::prelude::*;
@@ -21,10 +22,14 @@ pub struct StockLevels {
 /// What the cancel-and-refund flow saw.
 #[derive(Debug, Clone)]
 pub struct CancelRefund {
-    /// The delivered order one of whose two kettles came back.
+    /// The delivered order one of whose two kettles came back, paid partly by a
+    /// gift card.
     pub returned_order: OrderId,
-    /// The refund of that kettle: the payment after it and the order's status.
-    pub refund: PaymentOutcome,
+    /// The refund of that kettle: the order's payments after it (the card's first,
+    /// then the provider's) and its status.
+    pub refund: RefundOutcome,
+    /// The gift card's balance before the order, after it, and after the refund.
+    pub card_balance: [Money; 3],
     /// The order cancelled after payment, before shipping.
     pub cancelled: Order,
     /// Its payment after the cancellation.
@@ -47,12 +52,20 @@ pub fn run(store: &PgStore, run: i64) -> Result<CancelRefund, FlowError> {
         run,
     };
 
-    let first = shop.paid_order(1)?;
+    let card = store.issue_gift_card(NewGiftCard {
+        value: Money::parse("40.00", Currency::EUR)?,
+        expires_at: None,
+    })?;
+    let balance = || -> Result<Money, StoreError> { Ok(store.gift_card(&card.code)?.balance) };
+    let issued = balance()?;
+    let first = shop.paid_order(1, std::slice::from_ref(&card.code))?;
+    let spent = balance()?;
     deliver(store, first.order.id)?;
     let refund = return_one_kettle(store, &first)?;
+    let card_balance = [issued, spent, balance()?];
 
     let before = on_shelf(store, kettle)?;
-    let second = shop.paid_order(2)?;
+    let second = shop.paid_order(2, &[])?;
     let during = on_shelf(store, kettle)?;
     let cancelled = cancel_before_shipping(store, second.order.id)?;
     let after = on_shelf(store, kettle)?;
@@ -60,6 +73,7 @@ pub fn run(store: &PgStore, run: i64) -> Result<CancelRefund, FlowError> {
     Ok(CancelRefund {
         returned_order: first.order.id,
         refund,
+        card_balance,
         cancelled_payment: store.payment(second.provider_payment()?.id)?,
         cancelled,
         stock: StockLevels {
@@ -118,8 +132,9 @@ struct Shop<'a> {
 }
 
 impl Shop<'_> {
-    /// A guest's order `n` of two kettles, authorized and captured in full.
-    fn paid_order(&self, n: u32) -> Result<Checkout, FlowError> {
+    /// A guest's order `n` of two kettles, paid with the gift `cards` first and the
+    /// rest authorized and captured in full.
+    fn paid_order(&self, n: u32, cards: &[GiftCardCode]) -> Result<Checkout, FlowError> {
         let Self {
             store, kettle, run, ..
         } = *self;
@@ -135,7 +150,7 @@ impl Shop<'_> {
             provider: ProviderName::parse("test-provider")?,
             shipping_method: None,
             coupon_codes: vec![],
-            gift_cards: vec![],
+            gift_cards: cards.to_vec(),
             idempotency_key: IdempotencyKey::parse(&format!("refund-demo-{run}-{n}"))?,
         })?;
         authorize_and_capture(store, &done)?;
@@ -171,17 +186,18 @@ fn deliver(store: &PgStore, order: OrderId) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// One of the two kettles comes back: a refund of one unit price.
-fn return_one_kettle(store: &PgStore, order: &Checkout) -> Result<PaymentOutcome, FlowError> {
+/// One of the two kettles comes back: a refund of one unit price, spread over the
+/// order's payments by the store (the gift card's first, by default). The store
+/// books it; the outbox's `payment.refund` events tell the provider's integration
+/// what to send back.
+fn return_one_kettle(store: &PgStore, order: &Checkout) -> Result<RefundOutcome, FlowError> {
     let one_kettle = order.order.lines[0].unit_price;
-    Ok(store.record_payment_event(
-        order.provider_payment()?.id,
-        PaymentEvent {
+    Ok(store.refund(
+        order.order.id,
+        OrderRefund {
+            of: RefundOf::Amount(one_kettle),
+            reason: Some(Reason::parse("one kettle returned")?),
             key: IdempotencyKey::parse("return-1")?,
-            action: PaymentAction::Refund {
-                amount: one_kettle,
-                reason: Some(Reason::parse("one kettle returned")?),
-            },
         },
     )?)
 }

@@ -13,13 +13,34 @@ fn a_return_refunds_one_kettle_and_a_cancellation_puts_stock_and_money_back() {
 
     let flow = cancel_refund::run(&store, RUN).unwrap();
 
-    // Two kettles at 64.00: free shipping from 50.00, 20 % tax.
+    // Two kettles at 64.00: free shipping from 50.00, 20 % tax. The first order
+    // took 40.00 from the gift card and 113.60 from the provider; one kettle's
+    // 64.00 goes back to the card first (all of its 40.00), then 24.00 to the
+    // provider.
     let paid = eur("153.60");
-    let refund = &flow.refund.payment;
+    let tenders: Vec<_> = flow
+        .refund
+        .payments
+        .iter()
+        .map(|p| (p.gift_card.is_some(), p.captured, p.refunded, p.status))
+        .collect();
     assert_eq!(
-        (refund.captured, refund.refunded, refund.status),
-        (paid, eur("64.00"), PaymentStatus::PartiallyRefunded),
-        "one kettle's price back of the whole capture"
+        tenders,
+        [
+            (true, eur("40.00"), eur("40.00"), PaymentStatus::Refunded),
+            (
+                false,
+                eur("113.60"),
+                eur("24.00"),
+                PaymentStatus::PartiallyRefunded
+            ),
+        ],
+        "one kettle's price back, the card's part first"
+    );
+    assert_eq!(
+        flow.card_balance,
+        [eur("40.00"), eur("0.00"), eur("40.00")],
+        "the card spent at checkout and whole again after the return"
     );
     assert_eq!(
         flow.refund.order_status,
