@@ -147,6 +147,9 @@ fn status_and_code(err: &DomainError) -> (StatusCode, &'static str) {
         DomainError::AlreadyTaken { .. } => (S::CONFLICT, "already_taken"),
         DomainError::IdempotencyConflict { .. } => (S::CONFLICT, "idempotency_conflict"),
         DomainError::OrderTransition(_) => (S::CONFLICT, "illegal_transition"),
+        // A key used before for another event (or refund amount): the same answer
+        // as a checkout's key reused for another request.
+        DomainError::Payment(PaymentError::KeyReused(_)) => (S::CONFLICT, "idempotency_conflict"),
         DomainError::Payment(_) => (S::CONFLICT, "payment_refused"),
         DomainError::OrderNotPayable { .. } => (S::CONFLICT, "order_not_payable"),
         DomainError::CartNotOpen { .. } => (S::CONFLICT, "cart_not_open"),

@@ -264,7 +264,7 @@ pub(in crate::service) async fn refund(
 /// payments hold is `409 payment_refused`; a line the order does not have, or
 /// any line of an order priced by the flat rules, is `422 no_refundable_line`.
 /// A retry with the same `Idempotency-Key` and amount books nothing twice and
-/// answers 200; the same key for another amount is `409 payment_refused`. A
+/// answers 200; the same key for another amount is `409 idempotency_conflict`. A
 /// line is refunded once, whatever the key: asking again answers 200 and
 /// changes nothing.
 #[utoipa::path(

@@ -464,7 +464,7 @@ fn staff_refund_an_order_onto_its_card_first_and_a_retry_books_nothing() {
     assert_eq!(replayed["payments"], refunded["payments"]);
     assert_eq!(balance(&f, &card_code).1["balance"], eur("4.00"));
     let reused = refund(&f, id, Some("r-1"), json!({ "amount": "5.00" }));
-    assert_eq!(code(reused), (409, "payment_refused".to_owned()));
+    assert_eq!(code(reused), (409, "idempotency_conflict".to_owned()));
 
     // 8.00 more: the 6.00 the card still paid, then 2.00 from the provider.
     let (status, refunded) = refund(&f, id, Some("r-2"), json!({ "amount": "8.00" }));
