@@ -122,6 +122,10 @@ pub struct IdBase {
     pub price_lists: i64,
     /// Largest existing `users.id`.
     pub users: i64,
+    /// Largest existing `gift_cards.id`.
+    pub gift_cards: i64,
+    /// Largest existing `gift_card_entries.id`.
+    pub gift_card_entries: i64,
     /// Largest existing `addresses.id`.
     pub addresses: i64,
     /// Largest existing `carts.id`.

@@ -41,6 +41,8 @@ pub enum Table {
     Addresses,
     /// `customer_groups`
     CustomerGroups,
+    /// `gift_cards`
+    GiftCards,
     /// `carts`
     Carts,
     /// `cart_lines`
@@ -57,11 +59,13 @@ pub enum Table {
     Payments,
     /// `payment_events`
     PaymentEvents,
+    /// `gift_card_entries`
+    GiftCardEntries,
 }
 
 impl Table {
     /// Every table, parents before children: a valid loading order.
-    pub const ALL: [Table; 24] = [
+    pub const ALL: [Table; 26] = [
         Table::AttributeDefinitions,
         Table::Categories,
         Table::Products,
@@ -78,6 +82,7 @@ impl Table {
         Table::Users,
         Table::Addresses,
         Table::CustomerGroups,
+        Table::GiftCards,
         Table::Carts,
         Table::CartLines,
         Table::Orders,
@@ -86,6 +91,7 @@ impl Table {
         Table::OrderStatusHistory,
         Table::Payments,
         Table::PaymentEvents,
+        Table::GiftCardEntries,
     ];
 
     /// The SQL name.
@@ -107,6 +113,7 @@ impl Table {
             Table::Users => "users",
             Table::Addresses => "addresses",
             Table::CustomerGroups => "customer_groups",
+            Table::GiftCards => "gift_cards",
             Table::Carts => "carts",
             Table::CartLines => "cart_lines",
             Table::Orders => "orders",
@@ -115,6 +122,7 @@ impl Table {
             Table::OrderStatusHistory => "order_status_history",
             Table::Payments => "payments",
             Table::PaymentEvents => "payment_events",
+            Table::GiftCardEntries => "gift_card_entries",
         }
     }
 
@@ -137,6 +145,7 @@ impl Table {
             Table::Users => columns::USERS,
             Table::Addresses => columns::ADDRESSES,
             Table::CustomerGroups => columns::CUSTOMER_GROUPS,
+            Table::GiftCards => columns::GIFT_CARDS,
             Table::Carts => columns::CARTS,
             Table::CartLines => columns::CART_LINES,
             Table::Orders => columns::ORDERS,
@@ -145,6 +154,7 @@ impl Table {
             Table::OrderStatusHistory => columns::ORDER_STATUS_HISTORY,
             Table::Payments => columns::PAYMENTS,
             Table::PaymentEvents => columns::PAYMENT_EVENTS,
+            Table::GiftCardEntries => columns::GIFT_CARD_ENTRIES,
         }
     }
 
@@ -270,6 +280,17 @@ mod columns {
         "country",
         "created_at",
     ];
+    pub(super) const GIFT_CARDS: &[&str] = &[
+        "id",
+        "code_digest",
+        "last_four",
+        "currency",
+        "initial_value",
+        "balance",
+        "expires_at",
+        "created_at",
+        "updated_at",
+    ];
     pub(super) const CARTS: &[&str] = &[
         "id",
         "user_id",
@@ -351,6 +372,15 @@ mod columns {
         "idempotency_key",
         "provider_event_id",
         "reason",
+        "at",
+    ];
+    pub(super) const GIFT_CARD_ENTRIES: &[&str] = &[
+        "id",
+        "gift_card_id",
+        "kind",
+        "amount",
+        "payment_id",
+        "balance_after",
         "at",
     ];
 }

@@ -8,6 +8,7 @@
 mod accounts;
 mod carts;
 mod catalog;
+mod gift_cards;
 mod orders;
 mod price_book;
 pub mod rng;
@@ -59,6 +60,8 @@ pub enum Phase {
     PriceBook,
     /// Users with their addresses and customer groups.
     Users,
+    /// Gift cards, with the first entry of each one's ledger.
+    GiftCards,
     /// Orders with their carts, lines, addresses, history, payments.
     Orders,
     /// Carts that were not checked out.
@@ -67,13 +70,14 @@ pub enum Phase {
 
 impl Phase {
     /// Every phase, in generation order.
-    pub const ALL: [Phase; 8] = [
+    pub const ALL: [Phase; 9] = [
         Phase::Attributes,
         Phase::Categories,
         Phase::Products,
         Phase::Collections,
         Phase::PriceBook,
         Phase::Users,
+        Phase::GiftCards,
         Phase::Orders,
         Phase::Carts,
     ];
@@ -87,6 +91,7 @@ impl Phase {
             Phase::Collections => "collections",
             Phase::PriceBook => "price book",
             Phase::Users => "users",
+            Phase::GiftCards => "gift cards",
             Phase::Orders => "orders",
             Phase::Carts => "carts",
         }
@@ -103,6 +108,7 @@ impl Phase {
             Phase::Collections => sizes.collections,
             Phase::PriceBook => 1 + sizes.products,
             Phase::Users => sizes.users,
+            Phase::GiftCards => gift_cards::count(sizes),
             Phase::Orders => sizes.orders,
             Phase::Carts => sizes.carts,
         }
@@ -215,9 +221,11 @@ pub fn generate(plan: &Plan, emit: &mut dyn FnMut(Batch) -> bool) -> Result<(), 
     // Sell first, then stock the shelves: replaying every order's basket against the
     // initial stock gives what is left, so stock_on_hand = initial - sold exactly,
     // variant by variant. The orders are drawn again, from the same initial stock,
-    // when they are written.
-    let left = orders::stock_left(plan, &catalog)?;
-    catalog::write_products(plan, &catalog, &definitions, &left, &mut out)?;
+    // when they are written. The same walk learns which gift card pays which
+    // order, so each card is written with its balance before the orders.
+    let cards = gift_cards::GiftCards::draw(plan)?;
+    let walked = orders::walk(plan, &catalog, &cards)?;
+    catalog::write_products(plan, &catalog, &definitions, &walked.stock_left, &mut out)?;
     catalog::write_collections(plan, &catalog, &mut out)?;
     price_book::write(plan, &catalog, &mut out)?;
     if out.stopped {
@@ -225,7 +233,8 @@ pub fn generate(plan: &Plan, emit: &mut dyn FnMut(Batch) -> bool) -> Result<(), 
     }
     let groups = price_book::CustomerGroups::draw(plan)?;
     accounts::users(plan, &groups, &mut out)?;
-    orders::orders(plan, &catalog, &mut out)?;
+    gift_cards::write(plan, &cards, &walked.tenders, &mut out)?;
+    orders::orders(plan, &catalog, &cards, &walked.tenders, &mut out)?;
     carts::open_and_abandoned_carts(plan, &catalog, &mut out)?;
     out.flush();
     Ok(())

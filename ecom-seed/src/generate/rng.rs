@@ -43,6 +43,10 @@ pub enum Stream {
     CustomerGroup = 12,
     /// The shop's own choices: the sale's window (id 0), its staff (id 1).
     Shop = 13,
+    /// A gift card: its value, dates and code.
+    GiftCard = 14,
+    /// Whether an order is paid by gift card, and which card it tries first.
+    Tender = 15,
 }
 
 /// The generator of entity `id` in `stream` under `seed`.

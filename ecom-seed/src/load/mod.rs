@@ -135,6 +135,8 @@ fn id_base(conn: &mut PgConnection) -> Result<IdBase, SeedError> {
         shipping_methods: max_id(conn, Table::ShippingMethods)?,
         price_lists: max_id(conn, Table::PriceLists)?,
         users: max_id(conn, Table::Users)?,
+        gift_cards: max_id(conn, Table::GiftCards)?,
+        gift_card_entries: max_id(conn, Table::GiftCardEntries)?,
         addresses: max_id(conn, Table::Addresses)?,
         carts: max_id(conn, Table::Carts)?,
         orders: max_id(conn, Table::Orders)?,
@@ -218,6 +220,7 @@ fn copy_chunk(conn: &mut PgConnection, chunk: &Chunk) -> Result<usize, diesel::r
         Table::Users => copy!(users),
         Table::Addresses => copy!(addresses),
         Table::CustomerGroups => copy!(customer_groups),
+        Table::GiftCards => copy!(gift_cards),
         Table::Carts => copy!(carts),
         Table::CartLines => copy!(cart_lines),
         Table::Orders => {
@@ -259,6 +262,7 @@ fn copy_chunk(conn: &mut PgConnection, chunk: &Chunk) -> Result<usize, diesel::r
         Table::OrderStatusHistory => copy!(order_status_history),
         Table::Payments => copy!(payments),
         Table::PaymentEvents => copy!(payment_events),
+        Table::GiftCardEntries => copy!(gift_card_entries),
     }
 }
 

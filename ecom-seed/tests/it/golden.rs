@@ -7,7 +7,7 @@ use ecom_seed::{Checksum, Table};
 /// releases, not only within one process. A change that alters generated data on
 /// purpose updates these in the same commit, and says so: the failing
 /// `the_small_preset_writes_the_committed_bytes` prints them.
-pub const GOLDEN: [(u64, [&str; 24], &str); 2] = [
+pub const GOLDEN: [(u64, [&str; 26], &str); 2] = [
     (
         7,
         [
@@ -27,16 +27,18 @@ pub const GOLDEN: [(u64, [&str; 24], &str); 2] = [
             "a37d4331cf8907a556f7c93f5ce25b5d498b334f22b62d5fd8fb188d2703d8f1",
             "a5e46b8444bd1b375cd7d8d7497b895e4605f7b60cc71e802d1039a948fa75fa",
             "a9411dc40cfe3d865f294fc95a33712f7ae96e42ebbe41df6f6a73a8659d5548",
-            "a486d5a67bef5ee73037560e4b8b40c3ec23e8d83c660da9b7f732d3ac4009b6",
-            "153b4221076932c2f5fc0144f987c012b9ac2242f129d226d81f8f00234e6b19",
-            "5cb6867a1dcbb6e72e00f9dff75051c90b3e80b7600ce608f74c24657f8a33f5",
+            "9a8124118f37adba593e32f8695da29f0f20023bf14584adb93b95f43db924c8",
+            "857eadf72467000bd75769f931e752af125c6e375677dffd9c921324f737cc82",
+            "f610542fd739af579a616e841fec8dc41ab548785590962ff71f0f664bf18c70",
+            "e3a1a090eef1f6245ac24235d1270adfd47636f46cd4d46f13cfee0fecdd8e09",
             "e495557d374275df12cc4ca589e4b9b5862eff83b7242d102e6def3bc7a91ad1",
             "21dd40addd86ddfa19248c75e8a310506dd4767cbad6d84d57b78209a688595c",
-            "e0d31b1d867188213bac5bfcbeb6cccd31f69a05a8b7f00cb324b72546bed690",
-            "ae567ba30faad5dc12b78ba5ad00e6e01707390017c10b47f145f3f8fbdf7358",
-            "2b5e48dfe762e92209edd9d0385b1ecb4d874be09f6ad0b736f3b9e995c03959",
+            "a6964f95f19d3db789450f5017d465018ca4473d9e941252301922fe9694da6e",
+            "035d496dc435e38e0204c79fb3e972ba124e6e325fd0c3e7a38d5605ac8bc473",
+            "33f23b47ead4a70057b3e8f728dc046f741588df05282984724b71bfbb344397",
+            "914b60439eff322536bdd8da29a2d6ef2cf2f890a269af81e51d67f281ffb0ed",
         ],
-        "cd8a76d2c8f6bcf77c7150a0fae95ddc8644c515f2bd3db9ba47c54b65362ba1",
+        "a5e05fa0c07df34ee7cc236b47eddac4b3780fe8105b6266b5f6c43016cd5362",
     ),
     (
         11,
@@ -57,16 +59,18 @@ pub const GOLDEN: [(u64, [&str; 24], &str); 2] = [
             "4e7ec7d231ba3c732362093c93ae07abe622b8c972bbccb6d964aac655812140",
             "c4d924a22ea0e03561edd398a4307a0ce0e5c15014868546cbbc302ca381ee3f",
             "734ff585e78852b72280657bf96be4afb41b7d0f4526e44f8b759939e21fa232",
-            "9272c1adf6e4e048ee4c92e3208f10fe5668eda12a27dc2239f45fb2fee04433",
-            "1f57bd6556d44d15f0b8f5becca9b52fc049ef3f29ffb4e18699ad4f99b98126",
-            "3ec8a3ba23b7433085bf7f63c3035c022d3a698626a023bc016763edbc294359",
+            "328c05de9c30b29ea202b0cb6490b298e903cbf9194657c1a070a90db070a1ab",
+            "c5a806adcc3bd34fe3e3cad0fe9df87de2af59f56a5168fc424aad6382bca5e5",
+            "e6c0db6b9ac7fffb0fb1cb2ccce4a89914dbb56b0b733bcffdd078be6e12ee02",
+            "8ea987f6c6eebc227044d7773f35c5a73ae5ce16f4a9ea76ac65c794fc2377d0",
             "1a77a827a7a1ac8658f421a4117ed8bce029716ca3780d9930b6477fbf9ba1fd",
             "38597feaecd95a6f2161392a3d85f93b75616a038cc397d6050cf7786f23f157",
-            "dc6ef6e0974460627b4e2d92dc6a22b584b4a907441c9078ee660adbf260c040",
-            "35de2ca059bc9878b1bf43960187abae5b88095c27bdd8f03789016c8d87efa6",
-            "e7dde89cbe322544d54d5a7bf0f17a5007a1db0ec829767e30c63caa3dc27a34",
+            "5e2d60b0f5694547e465b09e8d35d47c149096c07b798704d2a93a49b7633503",
+            "c511e24216570c269fbe95926971cd53a7becf453cf550d69887cb3c6c2f20b4",
+            "abaf769f9483cb17cfd5cb11888b5cc2362a62081927bd7d78b9fc84797d9ec1",
+            "fbc27ba320eda9abeb9ad6822add59f6791c7e997a37cdb79b40534ff13623cb",
         ],
-        "34f370d76a0422842e7f7ea97f6201ecf230198f9ac8b1e5c7d0a647a852048b",
+        "fc94f65a93f4fab8f0c1a33d2a116d4b7eac7c7f30b5063ff93884a131034981",
     ),
 ];
 

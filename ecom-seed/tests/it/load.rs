@@ -253,6 +253,34 @@ fn the_reconciliation_query_catches_a_broken_rule() {
     ] {
         assert!(whats.contains(&what), "{what}: {whats:?}");
     }
+
+    // Gift cards: a balance moved behind the ledger's back, and a redemption
+    // taken out of it. The database itself refuses both at commit (its deferred
+    // trigger), so they are made and looked at in a transaction rolled back.
+    let mut whats: Vec<String> = Vec::new();
+    let rolled_back = conn.transaction::<(), diesel::result::Error, _>(|conn| {
+        for sql in [
+            "UPDATE gift_cards SET balance = balance - 0.01 \
+             WHERE id = (SELECT min(id) FROM gift_cards WHERE balance > 0)",
+            "DELETE FROM gift_card_entries \
+             WHERE id = (SELECT min(id) FROM gift_card_entries WHERE kind = 'redeem')",
+        ] {
+            diesel::sql_query(sql).execute(conn)?;
+        }
+        whats = violations(conn).into_iter().map(|v| v.what).collect();
+        Err(diesel::result::Error::RollbackTransaction)
+    });
+    assert!(matches!(
+        rolled_back,
+        Err(diesel::result::Error::RollbackTransaction)
+    ));
+    for what in [
+        "gift card balance is not the sum of its ledger",
+        "gift card entry balance is not the running sum of its ledger",
+        "gift card payment without a redemption of its amount",
+    ] {
+        assert!(whats.iter().any(|w| w == what), "{what}: {whats:?}");
+    }
 }
 
 #[test]

@@ -79,7 +79,7 @@ pub fn checksum_of(mut rows: impl FnMut(Table) -> Vec<u8>) -> Checksum {
 }
 
 /// Columns stored as `numeric(19,4)`: read back at the currency's scale, as written.
-const MONEY: [&str; 11] = [
+const MONEY: [&str; 14] = [
     "price",
     "free_from",
     "subtotal",
@@ -91,6 +91,9 @@ const MONEY: [&str; 11] = [
     "authorized",
     "captured",
     "refunded",
+    "initial_value",
+    "balance",
+    "balance_after",
 ];
 
 /// The order rows were generated in: by id, or by the key of tables without one.

@@ -220,3 +220,36 @@ WHERE CASE m.rate ->> 'type'
                    ON y.n = x.n + 1
                  WHERE (y.band ->> 'up_to_grams')::bigint <= (x.band ->> 'up_to_grams')::bigint)
 END
+UNION ALL
+SELECT 'gift card balance is not the sum of its ledger', c.id
+FROM gift_cards c
+LEFT JOIN (SELECT gift_card_id,
+                  sum(CASE WHEN kind = 'redeem' THEN -amount ELSE amount END) AS summed,
+                  count(*) FILTER (WHERE kind = 'issue') AS issues,
+                  sum(amount) FILTER (WHERE kind = 'issue') AS issued
+           FROM gift_card_entries GROUP BY gift_card_id) e ON e.gift_card_id = c.id
+WHERE e.summed IS DISTINCT FROM c.balance OR e.issues <> 1 OR e.issued <> c.initial_value
+UNION ALL
+SELECT 'gift card entry balance is not the running sum of its ledger', e.id
+FROM (SELECT id, kind, balance_after,
+             sum(CASE WHEN kind = 'redeem' THEN -amount ELSE amount END)
+                 OVER (PARTITION BY gift_card_id ORDER BY id) AS running,
+             first_value(kind) OVER (PARTITION BY gift_card_id ORDER BY id) AS first_kind
+      FROM gift_card_entries) e
+WHERE e.running <> e.balance_after OR e.first_kind <> 'issue'
+UNION ALL
+SELECT 'gift card payment without a redemption of its amount', p.id
+FROM payments p JOIN gift_cards c ON c.id = p.gift_card_id
+WHERE p.provider <> 'gift_card' OR p.currency <> c.currency
+   OR NOT EXISTS (SELECT 1 FROM gift_card_entries e
+                  WHERE e.payment_id = p.id AND e.gift_card_id = p.gift_card_id
+                    AND e.kind = 'redeem' AND e.amount = p.captured AND e.at = p.created_at)
+   OR (SELECT coalesce(sum(e.amount), 0) FROM gift_card_entries e
+       WHERE e.payment_id = p.id AND e.kind = 'refund') <> p.refunded
+UNION ALL
+SELECT 'gift card entry of another card''s payment, or spent outside its card''s life', e.id
+FROM gift_card_entries e JOIN gift_cards c ON c.id = e.gift_card_id
+LEFT JOIN payments p ON p.id = e.payment_id
+WHERE (e.payment_id IS NOT NULL AND p.gift_card_id IS DISTINCT FROM e.gift_card_id)
+   OR e.at < c.created_at OR e.at > c.updated_at
+   OR (e.kind = 'redeem' AND c.expires_at IS NOT NULL AND e.at >= c.expires_at)

@@ -4,7 +4,7 @@
 //! transition is a generator error, never a row.
 
 use chrono::{DateTime, Utc};
-use ecom_domain::ids::{OrderId, PaymentId};
+use ecom_domain::ids::{GiftCardId, OrderId, PaymentId};
 use ecom_domain::money::Money;
 use ecom_domain::order::{OrderEvent, OrderStatus};
 use ecom_domain::payment::{Payment, PaymentAction, PaymentEvent, order_accepts};
@@ -120,6 +120,70 @@ pub(super) fn live(
     };
     for (step, at) in &basket.steps {
         life.step(*step, *at, &mut provider, rng)?;
+    }
+    Ok(life)
+}
+
+/// Checks out an order of `grand_total` that gift card `card` pays in full, as the
+/// store does: the card's payment is authorized and captured at once under the
+/// store's keys ([`Payment::from_gift_card`]) and the order is paid at checkout;
+/// then the basket's steps after payment. Refunds of it are the shop's own
+/// (`OrderRepository::refund`), under keys of the shop; a cancellation gives the
+/// card back what it paid ([`Payment::settlement_on_cancel`]).
+pub(super) fn live_on_card(
+    basket: &Basket,
+    ids: &OrderIds,
+    grand_total: Money,
+    card: GiftCardId,
+    rng: &mut SeedRng,
+) -> Result<Life, SeedError> {
+    let payment = Payment::from_gift_card(
+        PaymentId::new(ids.payment),
+        OrderId::new(ids.order),
+        card,
+        grand_total,
+    )
+    .map_err(|e| SeedError::invalid("gift card payment", e))?;
+    let events = payment
+        .events
+        .iter()
+        .map(|event| EventRow {
+            event: event.clone(),
+            at: basket.at,
+        })
+        .collect();
+    let mut life = Life {
+        status: OrderStatus::PendingPayment,
+        history: vec![HistoryRow {
+            from: None,
+            to: OrderStatus::PendingPayment,
+            event: "checkout",
+            note: None,
+            at: basket.at,
+        }],
+        payment,
+        events,
+    };
+    if let Some(paid) = life.payment.order_event(life.status, &[]) {
+        life.transition(paid, None, basket.at)?;
+    }
+    let mut shop = Provider {
+        prefix: "shop",
+        payment_id: ids.payment,
+        seq: 0,
+    };
+    for (step, at) in &basket.steps {
+        match step {
+            // The card paid at checkout.
+            Step::Authorize | Step::Capture(_) => {}
+            Step::Fail | Step::Expire => {
+                return Err(SeedError::invalid(
+                    "gift card order",
+                    "an order a gift card paid neither fails nor expires",
+                ));
+            }
+            _ => life.step(*step, *at, &mut shop, rng)?,
+        }
     }
     Ok(life)
 }

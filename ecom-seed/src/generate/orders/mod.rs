@@ -7,6 +7,10 @@
 //! with the same results: once before the products are written, to learn the stock
 //! left, and once alongside the orders. The path is then walked through the domain's own machines
 //! ([`life`]), and the order's rows are written ([`rows`]).
+//!
+//! A few orders are paid entirely by a gift card: the first walk decides which
+//! (a card issued before, not expired, with enough left), so that the cards,
+//! written before the orders, have their balances at the end.
 
 mod basket;
 mod life;
@@ -14,43 +18,103 @@ mod rows;
 
 use chrono::{DateTime, Utc};
 use ecom_domain::catalog::Sellable;
+use ecom_domain::ids::GiftCardId;
+use ecom_domain::money::Money;
+use ecom_domain::payment::PaymentAction;
 use ecom_domain::pricing::{OrderDraft, Pricing};
 use ecom_domain::values::{Email, GuestToken, PostalAddress, Quantity};
+use rand::RngExt;
 
-use self::basket::{Basket, Baskets, Buyer};
+use self::basket::{Basket, Baskets, Buyer, Step};
 use self::life::Life;
 use self::rows::Serials;
 use super::accounts::profile;
 use super::catalog::Catalog;
+use super::gift_cards::{GiftCards, Spending, Tenders};
 use super::rng::{SeedRng, Stream, rng_for, secs};
 use super::values::{self, Country};
 use super::{Out, Phase};
 use crate::SeedError;
 use crate::plan::Plan;
 
-/// The stock each variant has left once every order is placed.
-pub(crate) fn stock_left(plan: &Plan, catalog: &Catalog) -> Result<Vec<u32>, SeedError> {
+/// What the walk through every order before writing learns.
+pub(crate) struct Walked {
+    /// The stock each variant has left once every order is placed.
+    pub stock_left: Vec<u32>,
+    /// Which gift card paid which order, and the cards' balances at the end.
+    pub tenders: Tenders,
+}
+
+/// Walks every order's basket against the stock, and places those a gift card
+/// may pay for, to learn which card pays and what its refunds give back.
+pub(crate) fn walk(plan: &Plan, catalog: &Catalog, cards: &GiftCards) -> Result<Walked, SeedError> {
+    let pricing = Pricing::default();
     let mut baskets = Baskets::new(plan, catalog);
+    let mut spending = Spending::new(cards);
     for k in 0..plan.sizes.orders {
-        baskets.next(k)?;
+        let basket = baskets.next(k)?;
+        let ids = OrderIds::of(plan, k);
+        let Some(mut tender) = wants_a_card(plan, &basket, ids.order) else {
+            continue;
+        };
+        let order_id = ids.order;
+        let placed = place(plan, catalog, &pricing, basket, ids, |at, total| {
+            spending.redeem(order_id, at, total, &mut tender)
+        })?;
+        let Some(card) = placed.life.payment.gift_card else {
+            continue;
+        };
+        for e in &placed.life.events {
+            if let PaymentAction::Refund { amount, .. } = &e.event.action {
+                spending.refund(card, amount.amount(), e.at);
+            }
+        }
     }
-    Ok(baskets.into_stock())
+    Ok(Walked {
+        stock_left: baskets.into_stock(),
+        tenders: spending.finish(),
+    })
+}
+
+/// The share of orders (in percent) whose customer offers a gift card; it pays
+/// when one of the cards can pay all of the order.
+const CARD_SHARE: u32 = 10;
+
+/// The stream that chooses a card, for an order whose customer offers one: a
+/// paid order never fails nor expires, so an order whose path does is paid
+/// otherwise.
+fn wants_a_card(plan: &Plan, basket: &Basket, order_id: i64) -> Option<SeedRng> {
+    let mut rng = rng_for(plan.seed, Stream::Tender, order_id);
+    let unpaid = basket
+        .steps
+        .iter()
+        .any(|(step, _)| matches!(step, Step::Fail | Step::Expire));
+    (rng.random_range(0..100u32) < CARD_SHARE && !unpaid).then_some(rng)
 }
 
 /// Writes every order with everything that belongs to it.
-pub(crate) fn orders(plan: &Plan, catalog: &Catalog, out: &mut Out<'_>) -> Result<(), SeedError> {
+pub(crate) fn orders(
+    plan: &Plan,
+    catalog: &Catalog,
+    cards: &GiftCards,
+    tenders: &Tenders,
+    out: &mut Out<'_>,
+) -> Result<(), SeedError> {
     out.start(Phase::Orders);
     let pricing = Pricing::default();
     let mut baskets = Baskets::new(plan, catalog);
-    let mut serials = Serials::after(plan);
+    let mut serials = Serials::after(plan, cards);
     for k in 0..plan.sizes.orders {
-        let order = place(plan, catalog, &pricing, &mut baskets, k)?;
-        rows::write(out, plan, catalog, &order, &mut serials);
+        let basket = baskets.next(k)?;
+        let ids = OrderIds::of(plan, k);
+        let card = tenders.card_of(ids.order);
+        let order = place(plan, catalog, &pricing, basket, ids, |_, _| card)?;
+        rows::write(out, plan, catalog, &order, &mut serials)?;
         if !out.done() {
-            break;
+            return Ok(());
         }
     }
-    Ok(())
+    serials.check_balances(tenders)
 }
 
 /// The ids of the `k`th order (from 0) and of the rows that are its own.
@@ -96,21 +160,25 @@ struct Placed {
     cart: CheckedOutCart,
 }
 
-/// The `k`th order: its basket, customer, prices, life and cart.
+/// An order of `basket`: its customer, prices, life and cart. `card` says which
+/// gift card, if any, pays all of its grand total at checkout.
 fn place(
     plan: &Plan,
     catalog: &Catalog,
     pricing: &Pricing,
-    baskets: &mut Baskets<'_>,
-    k: u64,
+    basket: Basket,
+    ids: OrderIds,
+    card: impl FnOnce(DateTime<Utc>, Money) -> Option<GiftCardId>,
 ) -> Result<Placed, SeedError> {
-    let basket = baskets.next(k)?;
-    let ids = OrderIds::of(plan, k);
     let mut rng = rng_for(plan.seed, Stream::Order, ids.order);
     // The steps draw from one stream in this order: reordering them changes the data.
     let customer = customer(plan, basket.buyer, ids.order, &mut rng)?;
     let draft = price(plan, pricing, catalog, &basket, &customer)?;
-    let life = life::live(&basket, &ids, draft.totals.grand_total, &mut rng)?;
+    let total = draft.totals.grand_total;
+    let life = match card(basket.at, total) {
+        Some(card) => life::live_on_card(&basket, &ids, total, card, &mut rng)?,
+        None => life::live(&basket, &ids, total, &mut rng)?,
+    };
     let cart = checked_out_cart(&basket, ids.cart, &mut rng)?;
     Ok(Placed {
         ids,

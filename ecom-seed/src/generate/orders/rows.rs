@@ -3,33 +3,62 @@
 
 use chrono::Duration;
 use ecom_domain::account::AddressKind;
+use ecom_domain::gift_card::GiftCardEntryKind;
 use ecom_domain::money::Money;
 use ecom_domain::order::OrderStatus;
 use ecom_domain::payment::PaymentAction;
 use ecom_domain::rules::DEFAULT_PAYMENT_WINDOW;
 use ecom_domain::values::{Email, GuestToken, Reason, TokenDigest};
+use rust_decimal::Decimal;
 
 use super::Placed;
+use crate::SeedError;
 use crate::generate::catalog::Catalog;
+use crate::generate::gift_cards::{CardIndex, GiftCards, Tenders};
 use crate::generate::{Out, postal_columns, values};
 use crate::jsonb;
 use crate::plan::Plan;
 use crate::table::Table;
 
-/// The last ids given to rows numbered across orders: status history and payment
-/// events, of which an order has a varying number.
+/// The last ids given to rows numbered across orders: status history, payment
+/// events and gift card entries, of which an order has a varying number; and each
+/// gift card's balance after its entries written so far.
 pub(super) struct Serials {
     history: i64,
     payment_events: i64,
+    gift_card_entries: i64,
+    first_card: CardIndex,
+    card_balances: Vec<Decimal>,
 }
 
 impl Serials {
-    /// Numbering continues after the plan's id bases.
-    pub(super) fn after(plan: &Plan) -> Self {
+    /// Numbering continues after the plan's id bases, and the cards' issue
+    /// entries, written with the cards.
+    pub(super) fn after(plan: &Plan, cards: &GiftCards) -> Self {
+        let card_balances = cards.values();
         Self {
             history: plan.ids.history,
             payment_events: plan.ids.payment_events,
+            gift_card_entries: plan.ids.gift_card_entries + card_balances.len() as i64,
+            first_card: cards.indexer(),
+            card_balances,
         }
+    }
+
+    /// Checks every card's ledger ends at the balance its row was written with.
+    pub(super) fn check_balances(&self, tenders: &Tenders) -> Result<(), SeedError> {
+        for (index, balance) in self.card_balances.iter().enumerate() {
+            if *balance != tenders.balance(index) {
+                return Err(SeedError::invalid(
+                    "gift card",
+                    format!(
+                        "gift card number {index} was written with a balance of {} but its ledger sums to {balance}",
+                        tenders.balance(index)
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -40,7 +69,7 @@ pub(super) fn write(
     catalog: &Catalog,
     order: &Placed,
     serials: &mut Serials,
-) {
+) -> Result<(), SeedError> {
     cart(out, plan, order);
     cart_lines(out, catalog, order);
     order_row(out, plan, order);
@@ -49,6 +78,7 @@ pub(super) fn write(
     status_history(out, order, &mut serials.history);
     payment(out, plan, order);
     payment_events(out, plan, order, &mut serials.payment_events);
+    gift_card_entries(out, order, serials)
 }
 
 fn cart(out: &mut Out<'_>, plan: &Plan, order: &Placed) {
@@ -171,8 +201,8 @@ fn payment(out: &mut Out<'_>, plan: &Plan, order: &Placed) {
     w.text(p.status.as_str());
     w.ts(at);
     w.ts(life.events.last().map_or(at, |e| e.at));
-    // Seeded orders are paid by their provider alone.
-    w.null();
+    // One payment an order: its provider's, or a gift card's of all of it.
+    w.opt_int(p.gift_card.map(|c| c.get()));
     w.end();
 }
 
@@ -205,4 +235,57 @@ fn payment_events(out: &mut Out<'_>, plan: &Plan, order: &Placed, last_id: &mut 
         w.ts(e.at);
         w.end();
     }
+}
+
+/// A gift card's payment in its card's ledger: the redemption at checkout, then
+/// each refund of it, with the balance after each as the store books them.
+fn gift_card_entries(
+    out: &mut Out<'_>,
+    order: &Placed,
+    serials: &mut Serials,
+) -> Result<(), SeedError> {
+    let payment = &order.life.payment;
+    let Some(card) = payment.gift_card else {
+        return Ok(());
+    };
+    let index = serials.first_card.index(card);
+    let changes = std::iter::once((
+        GiftCardEntryKind::Redeem,
+        -payment.amount.amount(),
+        payment.amount,
+        order.basket.at,
+    ))
+    .chain(
+        order
+            .life
+            .events
+            .iter()
+            .filter_map(|e| match &e.event.action {
+                PaymentAction::Refund { amount, .. } => {
+                    Some((GiftCardEntryKind::Refund, amount.amount(), *amount, e.at))
+                }
+                _ => None,
+            }),
+    );
+    for (kind, change, amount, at) in changes {
+        serials.gift_card_entries += 1;
+        let balance = &mut serials.card_balances[index];
+        *balance += change;
+        if *balance < Decimal::ZERO {
+            return Err(SeedError::invalid(
+                "gift card",
+                format!("card {} would go below zero", card.get()),
+            ));
+        }
+        let w = out.w(Table::GiftCardEntries);
+        w.int(serials.gift_card_entries);
+        w.int(card.get());
+        w.text(kind.as_str());
+        w.money(amount);
+        w.int(payment.id.get());
+        w.decimal(*balance);
+        w.ts(at);
+        w.end();
+    }
+    Ok(())
 }
