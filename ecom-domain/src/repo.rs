@@ -24,7 +24,7 @@ use crate::ids::{
     AddressId, CartId, CartRef, CategoryId, CollectionId, GiftCardId, OrderId, OrderRef, PaymentId,
     PriceListId, ProductId, UserId, VariantId,
 };
-use crate::money::{Currency, Money};
+use crate::money::{Currency, Money, MoneyError};
 use crate::order::{Customer, Order, OrderEvent, OrderStatus};
 use crate::password::Password;
 use crate::payment::{
@@ -645,6 +645,13 @@ impl OrderRefund {
                     })?
             }
         };
+        if amount.currency() != order.currency {
+            return Err(MoneyError::CurrencyMismatch {
+                left: order.currency,
+                right: amount.currency(),
+            }
+            .into());
+        }
         let key = self.event_key();
         let booked: Vec<Money> = payments
             .iter()

@@ -213,6 +213,12 @@ where
         out.push(refund(split.order.id, RefundOf::Amount(eur("10.00")), "r1"));
         out.push(refund(split.order.id, RefundOf::Amount(eur("11.00")), "r1"));
         out.push(Ok(balance(store, &small)));
+        // An amount in another currency than the order's is refused as such.
+        let dollars = Money::parse("1.00", Currency::USD).unwrap();
+        assert!(matches!(
+            refund(split.order.id, RefundOf::Amount(dollars), "in-dollars"),
+            Err(DomainError::Money(MoneyError::CurrencyMismatch { .. }))
+        ));
         out.push(refund(split.order.id, RefundOf::Amount(eur("18.70")), "r2"));
         out.push(refund(split.order.id, RefundOf::Amount(eur("0.01")), "r3"));
         out.push(Ok(balance(store, &small)));
