@@ -2,7 +2,7 @@
 //! the reference store, with hand-computed amounts; two checkouts spending one card
 //! at once; and the schema's own rules, written around the store.
 
-use std::sync::{Arc, Barrier};
+use std::sync::Barrier;
 
 use chrono::{Duration, Utc};
 use ecom_domain::gift_card::{GiftCardError, ledger_balance};
@@ -13,7 +13,7 @@ use ecom_store::testing::TestDb;
 use ecom_store::{Isolation, PgStore, RetryPolicy, StoreError};
 
 use crate::promotions::{d, eur, shop};
-use crate::util::{event, exec, guest_owner, pg_store, request, rules, scalar};
+use crate::util::{all_at_once, event, exec, guest_owner, pg_store, request, rules, scalar};
 
 fn issue<S: GiftCardRepository>(store: &S, value: Money) -> IssuedGiftCard
 where
@@ -384,20 +384,7 @@ fn checkouts_racing_for_one_card_never_spend_more_than_it_holds() {
             req
         })
         .collect();
-    let barrier = Arc::new(Barrier::new(BUYERS as usize));
-    let outcomes: Vec<Result<Checkout, StoreError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = requests
-            .iter()
-            .map(|req| {
-                let (store, barrier) = (&store, barrier.clone());
-                s.spawn(move || {
-                    barrier.wait();
-                    store.checkout(req)
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+    let outcomes = all_at_once(requests.len(), |i| store.checkout(&requests[i]));
     let placed: Vec<&Checkout> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
     let empty = outcomes
         .iter()

@@ -2,8 +2,6 @@
 //! releases as the reference store, with hand-computed amounts; a code's usage
 //! limit under 32 racing buyers; and the schema's own rules.
 
-use std::sync::{Arc, Barrier};
-
 use chrono::{Duration, Utc};
 use ecom_domain::memory::MemoryStore;
 use ecom_domain::prelude::*;
@@ -17,7 +15,7 @@ use ecom_store::testing::TestDb;
 use ecom_store::{PgStore, StoreError};
 use rust_decimal::Decimal;
 
-use crate::util::{exec, guest_owner, pg_store, request, rules, scalar};
+use crate::util::{all_at_once, exec, guest_owner, pg_store, request, rules, scalar};
 
 pub(crate) fn eur(amount: &str) -> Money {
     Money::parse(amount, Currency::EUR).unwrap()
@@ -396,20 +394,7 @@ fn a_usage_limit_holds_under_racing_buyers() {
             req
         })
         .collect();
-    let barrier = Arc::new(Barrier::new(BUYERS as usize));
-    let outcomes: Vec<Result<Checkout, StoreError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = requests
-            .iter()
-            .map(|req| {
-                let (store, barrier) = (&store, barrier.clone());
-                s.spawn(move || {
-                    barrier.wait();
-                    store.checkout(req)
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+    let outcomes = all_at_once(requests.len(), |i| store.checkout(&requests[i]));
     let placed: Vec<&Checkout> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
     let exhausted = outcomes
         .iter()
@@ -565,20 +550,7 @@ fn a_per_customer_limit_holds_under_one_customers_racing_checkouts() {
     let requests: Vec<CheckoutRequest> = (0..CARTS)
         .map(|n| checkout_of(n, "Same@Example.com"))
         .collect();
-    let barrier = Arc::new(Barrier::new(CARTS as usize));
-    let outcomes: Vec<Result<Checkout, StoreError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = requests
-            .iter()
-            .map(|req| {
-                let (store, barrier) = (&store, barrier.clone());
-                s.spawn(move || {
-                    barrier.wait();
-                    store.checkout(req)
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+    let outcomes = all_at_once(requests.len(), |i| store.checkout(&requests[i]));
     let placed = outcomes.iter().filter(|o| o.is_ok()).count();
     let limited = outcomes
         .iter()

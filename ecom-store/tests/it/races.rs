@@ -4,15 +4,12 @@
 //! an unknown or retryable one: lost races are the store's to retry), and afterwards
 //! stock, money and the outbox reconcile.
 
-use std::sync::Barrier;
-use std::thread;
-
 use chrono::{Duration, Utc};
 use ecom_domain::prelude::*;
 use ecom_domain::rules::StoreRules;
 use ecom_store::StoreError;
 
-use crate::util::{Shop, domain, event, request, scalar};
+use crate::util::{Shop, all_at_once, domain, event, request, scalar};
 
 /// Threads per race.
 const THREADS: usize = 12;
@@ -24,24 +21,6 @@ const STOCK: u32 = 100;
 /// A shop with enough connections for every racer at once.
 fn shop() -> Shop {
     Shop::with_pool_size(&[STOCK], THREADS as u32 + 2)
-}
-
-/// Runs `contender(i)` on `THREADS` threads released together; returns their
-/// outcomes in thread order.
-fn race<T: Send>(contender: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let start = Barrier::new(THREADS);
-    thread::scope(|scope| {
-        let handles: Vec<_> = (0..THREADS)
-            .map(|i| {
-                let (start, contender) = (&start, &contender);
-                scope.spawn(move || {
-                    start.wait();
-                    contender(i)
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    })
 }
 
 /// A new order of 2 units, its payment pending.
@@ -190,7 +169,7 @@ fn cancel_and_ship_of_one_order_never_both_apply() {
     let mut seen = Vec::new();
     for round in 0..ROUNDS {
         let order = paid(&shop, round).order.id;
-        let outcomes = race(|i| {
+        let outcomes = all_at_once(THREADS, |i| {
             let event = if i % 2 == 0 {
                 OrderEvent::Cancel
             } else {
@@ -252,7 +231,7 @@ fn cancelling_one_order_from_many_threads_applies_once() {
             authorized(&shop, round)
         };
         let stock_before = shop.stock(shop.products[0]);
-        let outcomes = race(|_| {
+        let outcomes = all_at_once(THREADS, |_| {
             shop.store
                 .transition(order.order.id, OrderEvent::Cancel, None)
         });
@@ -307,7 +286,7 @@ fn capture_and_expiry_of_one_order_never_both_apply() {
         );
         // Half the threads capture the whole amount (each a report of its own), the
         // other half run the expiry sweep as if the deadline had passed.
-        let outcomes = race(|i| {
+        let outcomes = all_at_once(THREADS, |i| {
             if i % 2 == 0 {
                 Contender::Capture(shop.store.record_payment_event(
                     payment,
@@ -377,7 +356,7 @@ fn two_full_refunds_of_one_payment_pay_back_once() {
             order.payment.as_ref().unwrap().id,
             order.payment.as_ref().unwrap().amount,
         );
-        let outcomes = race(|i| {
+        let outcomes = all_at_once(THREADS, |i| {
             shop.store.record_payment_event(
                 payment,
                 event(
@@ -429,7 +408,7 @@ fn partial_refunds_racing_never_pay_back_more_than_was_captured() {
         // Different amounts, about a fifth of the total each: some fit, most don't,
         // and which ones depends on who gets there first.
         let part = |i: usize| Money::from_minor(minor / 5 + 7 * i as i64, total.currency());
-        let outcomes = race(|i| {
+        let outcomes = all_at_once(THREADS, |i| {
             shop.store.record_payment_event(
                 payment,
                 event(

@@ -372,3 +372,21 @@ pub fn event(key: &str, action: PaymentAction) -> PaymentEvent {
         action,
     }
 }
+
+/// Runs `contender(i)` for `i` in `0..n` on `n` threads released together; returns
+/// their outcomes in thread order.
+pub fn all_at_once<T: Send>(n: usize, contender: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let start = std::sync::Barrier::new(n);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..n)
+            .map(|i| {
+                let (start, contender) = (&start, &contender);
+                scope.spawn(move || {
+                    start.wait();
+                    contender(i)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
