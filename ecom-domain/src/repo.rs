@@ -29,6 +29,7 @@ use crate::order::{Customer, Order, OrderEvent, OrderStatus};
 use crate::password::Password;
 use crate::payment::{
     Applied, Payment, PaymentAction, PaymentActionKind, PaymentError, PaymentEvent, order_accepts,
+    other_statuses,
 };
 use crate::pricing::{
     Destination, ListPrice, Market, NewPriceList, NewShippingMethod, NewShippingZone, OrderDraft,
@@ -685,6 +686,16 @@ impl OrderRefund {
             })
             .collect();
         Ok(RefundPlan::Book(events))
+    }
+}
+
+impl RefundPlan {
+    /// The event the order takes after the refund was booked, from its payments
+    /// as they are then: refunded once every payment is
+    /// ([`Payment::order_event`]).
+    pub fn order_event(payments: &[Payment], order: OrderStatus) -> Option<OrderEvent> {
+        let last = payments.last()?;
+        last.order_event(order, &other_statuses(payments, last.id))
     }
 }
 

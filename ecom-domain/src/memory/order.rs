@@ -6,7 +6,7 @@ use crate::catalog::{Page, PageRequest};
 use crate::error::DomainError;
 use crate::ids::{OrderId, UserId};
 use crate::order::{Customer, Order, OrderEvent, OrderStatus};
-use crate::payment::{Applied, PaymentStatus};
+use crate::payment::Applied;
 use crate::repo::{
     OrderCursor, OrderDetails, OrderReader, OrderRefund, OrderRepository, OrderSummary,
     RefundOutcome, RefundPlan,
@@ -98,11 +98,8 @@ impl OrderRepository for MemoryStore {
                     for (payment, event) in events {
                         s.book_payment_event(payment, event, now)?;
                     }
-                    let payments = s.payments_of(id);
-                    if payments.iter().all(|p| p.status == PaymentStatus::Refunded)
-                        && order.status.apply(OrderEvent::PaymentRefunded).is_ok()
-                    {
-                        s.change_order(id, OrderEvent::PaymentRefunded, None, now)?;
+                    if let Some(event) = RefundPlan::order_event(&s.payments_of(id), order.status) {
+                        s.change_order(id, event, None, now)?;
                     }
                     Applied::Changed
                 }

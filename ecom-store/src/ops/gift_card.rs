@@ -2,6 +2,8 @@
 //! cards a checkout spends, and reading a card's ledger. (What a card's payments
 //! do to its balance is booked with the payment, in `ops/payment.rs`.)
 
+use std::collections::HashMap;
+
 use diesel::prelude::*;
 use ecom_domain::prelude::*;
 
@@ -70,22 +72,19 @@ pub(crate) fn lock_by_codes(
     codes: &[GiftCardCode],
 ) -> Result<Vec<GiftCard>, StoreError> {
     let digests: Vec<Vec<u8>> = codes.iter().map(|c| c.digest().to_vec()).collect();
-    let rows: Vec<(Vec<u8>, GiftCardRow)> = gift_cards::table
+    let mut rows: HashMap<Vec<u8>, GiftCardRow> = gift_cards::table
         .filter(gift_cards::code_digest.eq_any(&digests))
         .order(gift_cards::id)
         .select((gift_cards::code_digest, GiftCardRow::as_select()))
         .for_update()
-        .load(conn)?;
-    let mut rows: Vec<Option<(Vec<u8>, GiftCardRow)>> = rows.into_iter().map(Some).collect();
+        .load::<(Vec<u8>, GiftCardRow)>(conn)?
+        .into_iter()
+        .collect();
     digests
         .iter()
-        .map(|digest| {
-            let row = rows
-                .iter_mut()
-                .find(|r| r.as_ref().is_some_and(|(d, _)| d == digest))
-                .and_then(Option::take)
-                .ok_or_else(|| DomainError::from(GiftCardError::Unknown))?;
-            GiftCard::try_from(row.1)
+        .map(|digest| match rows.remove(digest) {
+            Some(row) => GiftCard::try_from(row),
+            None => Err(DomainError::from(GiftCardError::Unknown).into()),
         })
         .collect()
 }

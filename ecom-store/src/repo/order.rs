@@ -208,21 +208,18 @@ impl OrderRepository for PgStore {
                 payment.apply(event.clone())?;
                 save_applied(conn, payment, &event)?;
             }
-            let all_refunded = payments.iter().all(|p| p.status == PaymentStatus::Refunded);
-            let order_status =
-                if all_refunded && order.status.apply(OrderEvent::PaymentRefunded).is_ok() {
-                    apply_order_event(
-                        conn,
-                        OrderChange {
-                            id,
-                            event: OrderEvent::PaymentRefunded,
-                            note: None,
-                            locked: true,
-                        },
-                    )?
-                } else {
-                    order.status
-                };
+            let order_status = match RefundPlan::order_event(&payments, order.status) {
+                Some(event) => apply_order_event(
+                    conn,
+                    OrderChange {
+                        id,
+                        event,
+                        note: None,
+                        locked: true,
+                    },
+                )?,
+                None => order.status,
+            };
             Ok(RefundOutcome {
                 payments,
                 order_status,

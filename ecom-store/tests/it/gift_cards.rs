@@ -5,10 +5,11 @@
 use std::sync::Barrier;
 
 use chrono::{Duration, Utc};
-use ecom_domain::gift_card::{GiftCardError, ledger_balance};
+use ecom_domain::gift_card::{GiftCardError, RefundPriority, ledger_balance};
 use ecom_domain::memory::MemoryStore;
 use ecom_domain::prelude::*;
 use ecom_domain::repo::PriceBookRepository;
+use ecom_domain::rules::StoreRules;
 use ecom_store::testing::TestDb;
 use ecom_store::{Isolation, PgStore, RetryPolicy, StoreError};
 
@@ -617,4 +618,119 @@ fn a_cancellation_and_a_checkout_sharing_a_card_and_a_product_never_deadlock() {
     }
     // Every round took 16.80 and all but the last gave it back.
     assert_eq!(store.gift_card(&card.code).unwrap().balance, eur("4983.20"));
+}
+
+/// With `RefundPriority::ProviderFirst` in the rules, a refund goes back to the
+/// provider's payment first and only then to the card; in both stores alike.
+#[test]
+fn refunds_go_to_the_provider_first_when_the_rules_say_so() {
+    fn refunded<S>(store: &S) -> Vec<String>
+    where
+        S: CatalogRepository
+            + PriceBookRepository
+            + CartRepository
+            + CheckoutRepository
+            + OrderRepository
+            + PaymentRepository
+            + GiftCardRepository,
+        <S as CatalogReader>::Error: RepoError,
+        <S as PriceBookRepository>::Error: RepoError,
+        <S as CartRepository>::Error: RepoError,
+        <S as CheckoutRepository>::Error: RepoError,
+        <S as PaymentRepository>::Error: RepoError,
+        <S as GiftCardRepository>::Error: RepoError,
+    {
+        let (shirt, _) = shop(store);
+        let card = issue(store, eur("20.00"));
+        let cart = store
+            .open_cart(&guest_owner(1), Currency::EUR)
+            .map_err(d)
+            .unwrap();
+        store
+            .add_item(cart.id, shirt, Quantity::new(2).unwrap())
+            .map_err(d)
+            .unwrap();
+        let mut req = request(cart.id, "provider-first");
+        req.shipping_method = Some(Slug::parse("standard").unwrap());
+        req.gift_cards = vec![card.code.clone()];
+        let done = store.checkout(&req).map_err(d).unwrap();
+        let due = done.provider_payment().unwrap();
+        for (key, action) in [
+            (
+                "auth",
+                PaymentAction::Authorize {
+                    amount: due.amount,
+                    provider_ref: None,
+                },
+            ),
+            ("capture", PaymentAction::Capture { amount: due.amount }),
+        ] {
+            store
+                .record_payment_event(due.id, event(key, action))
+                .map_err(d)
+                .unwrap();
+        }
+        let out = store
+            .refund(
+                done.order.id,
+                OrderRefund {
+                    of: RefundOf::Amount(eur("10.00")),
+                    reason: None,
+                    key: IdempotencyKey::parse("back").unwrap(),
+                },
+            )
+            .map_err(d)
+            .unwrap();
+        let mut seen = tenders(&out.payments);
+        seen.push(balance(store, &card));
+        seen
+    }
+    let rules = || StoreRules {
+        refund_priority: RefundPriority::ProviderFirst,
+        ..rules()
+    };
+    let db = TestDb::new();
+    let pg = PgStore::with_rules(db.pool().clone(), rules());
+    let seen = refunded(&pg);
+    assert_eq!(seen, refunded(&MemoryStore::with_rules(rules())));
+    // 28.70: 20.00 by card, 8.70 by the provider; of 10.00 back the provider's
+    // 8.70 first, then 1.30 onto the card.
+    assert_eq!(
+        seen,
+        [
+            "gift_card 20.00 20.00 1.30 partially_refunded",
+            "test 8.70 8.70 8.70 refunded",
+            "1.30",
+        ]
+    );
+}
+
+/// A card past its end date is refused at checkout with its own error, and
+/// nothing is taken from it.
+#[test]
+fn an_expired_card_is_refused_at_checkout() {
+    let db = TestDb::new();
+    let store = pg_store(&db);
+    let (shirt, _) = shop(&store);
+    let card = store
+        .issue_gift_card(NewGiftCard {
+            value: eur("50.00"),
+            expires_at: Some(Utc::now() + Duration::milliseconds(500)),
+        })
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    let cart = store.open_cart(&guest_owner(1), Currency::EUR).unwrap();
+    store
+        .add_item(cart.id, shirt, Quantity::new(1).unwrap())
+        .unwrap();
+    let mut req = request(cart.id, "too-late");
+    req.shipping_method = Some(Slug::parse("standard").unwrap());
+    req.gift_cards = vec![card.code.clone()];
+    assert!(matches!(
+        store.checkout(&req),
+        Err(StoreError::Domain(DomainError::GiftCard(
+            GiftCardError::Expired { .. }
+        )))
+    ));
+    assert_eq!(store.gift_card(&card.code).unwrap().balance, eur("50.00"));
 }
