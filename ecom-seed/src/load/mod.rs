@@ -1,6 +1,7 @@
 //! Loading: COPY into PostgreSQL in one transaction, or CSV files for `psql \copy`.
 
 mod csv_dir;
+mod deferred;
 
 use diesel::pg::CopyFormat;
 use diesel::prelude::*;
@@ -15,6 +16,8 @@ use crate::generate::{Batch, Chunk};
 use crate::plan::{IdBase, Plan};
 use crate::run::{self, Report, Sink};
 use crate::table::Table;
+
+use deferred::SetAside;
 
 /// What to do with a database that already holds data.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -302,7 +305,9 @@ fn move_sequences(conn: &mut PgConnection) -> Result<(), SeedError> {
 
 /// Loads `plan` into the database of `conn`: migrations first (unless turned off),
 /// then everything in one transaction, so a failure leaves the database as it was.
-/// Returns what was loaded; the plan's id bases are taken from the database when
+/// Into empty tables (a fresh database, or `--truncate`) the rows go first and the
+/// plain indexes and foreign keys are built and validated after them, as `pg_restore`
+/// does; readers of those tables wait for the load to commit. Returns what was loaded; the plan's id bases are taken from the database when
 /// appending.
 pub fn load(
     conn: &mut PgConnection,
@@ -329,29 +334,43 @@ pub fn load(
         .execute(conn)
         .map_err(SeedError::db("locking the tables"))?;
         let mut plan = plan.clone();
-        match options.existing {
+        let empty = match options.existing {
             Existing::Refuse => {
                 if let Some(table) = first_non_empty(conn)? {
                     return Err(SeedError::NotEmpty { table });
                 }
+                true
             }
             Existing::Truncate => {
                 diesel::sql_query(format!("TRUNCATE {ALL_TABLES} RESTART IDENTITY"))
                     .execute(conn)
                     .map_err(SeedError::db("truncating"))?;
+                true
             }
             Existing::Append => {
                 plan.ids = id_base(conn)?;
                 plan.defined_attributes = defined_attributes(conn)?;
                 plan.tax_and_shipping_defined = tax_and_shipping_defined(conn)?;
+                first_non_empty(conn)?.is_none()
             }
-        }
+        };
+        // Into empty tables, rows first and then their plain indexes and foreign
+        // keys; tables that hold rows keep theirs (rebuilding would cost more).
+        let set_aside = if empty {
+            let tables: Vec<&str> = ALL_TABLES.split(", ").map(str::trim).collect();
+            Some(SetAside::take(conn, &tables)?)
+        } else {
+            None
+        };
         let mut sink = PgSink {
             conn: &mut *conn,
             batches: 0,
             fail_after_batches: options.fail_after_batches,
         };
         let report = run::run(&plan, &mut sink, progress)?;
+        if let Some(set_aside) = set_aside {
+            set_aside.restore(conn)?;
+        }
         move_sequences(conn)?;
         Ok(report)
     })

@@ -14,6 +14,27 @@ fn seed(conn: &mut PgConnection, plan: &Plan, options: &LoadOptions) -> Result<R
     load(conn, plan, options, &mut |_| {})
 }
 
+#[derive(QueryableByName, Debug, PartialEq, Eq)]
+struct SchemaObject {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    definition: String,
+}
+
+/// Every index and constraint of the schema, as the catalog prints them.
+fn schema_objects(conn: &mut PgConnection) -> Vec<SchemaObject> {
+    diesel::sql_query(
+        "SELECT pg_get_indexdef(indexrelid) AS definition FROM pg_index \
+         WHERE indrelid::regclass::text NOT LIKE 'pg_%' \
+         UNION ALL \
+         SELECT format('%s %s %s validated=%s', conrelid::regclass, conname, \
+                       pg_get_constraintdef(oid), convalidated) \
+         FROM pg_constraint WHERE connamespace = 'public'::regnamespace \
+         ORDER BY 1",
+    )
+    .load(conn)
+    .unwrap()
+}
+
 fn assert_counts_match(conn: &mut PgConnection, report: &Report) {
     for table in Table::ALL {
         assert_eq!(count(conn, table), report.rows(table), "{table}");
@@ -61,7 +82,10 @@ fn the_database_holds_the_committed_data() {
         let db = TestDb::new();
         let mut conn = db.connect();
         let plan = plan(Scale::Small, random_seed);
+        let before = schema_objects(&mut conn);
         let report = seed(&mut conn, &plan, &LoadOptions::default()).unwrap();
+        // The indexes and foreign keys set aside for the load are back, as they were.
+        assert_eq!(schema_objects(&mut conn), before);
         // Read back from the server, not taken from the generator.
         let loaded = loaded_checksum(db.owner_url(), plan.currency);
         assert_same_data(
@@ -131,11 +155,14 @@ fn a_load_that_fails_part_way_leaves_no_rows() {
     };
     let mut bigger = plan.clone();
     bigger.sizes.orders = 10_000;
+    let before = schema_objects(&mut conn);
     let err = seed(&mut conn, &bigger, &options).unwrap_err();
     assert!(matches!(err, SeedError::Injected(6)), "{err}");
     for table in Table::ALL {
         assert_eq!(count(&mut conn, table), 0, "{table} kept rows");
     }
+    // Nor does it lose the indexes and foreign keys it set aside.
+    assert_eq!(schema_objects(&mut conn), before);
     // And the database is usable afterwards.
     seed(&mut conn, &plan, &LoadOptions::default()).unwrap();
 }
