@@ -75,6 +75,8 @@ typed_ids! {
     PaymentId;
     /// Identifies a [`GiftCard`](crate::gift_card::GiftCard).
     GiftCardId;
+    /// Identifies a [`StockLocation`](crate::inventory::StockLocation).
+    StockLocationId;
     /// Identifies a recorded [`PaymentEvent`](crate::payment::PaymentEvent).
     PaymentEventId;
 }

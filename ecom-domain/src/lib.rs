@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod error;
 pub mod gift_card;
 pub mod ids;
+pub mod inventory;
 pub mod memory;
 pub mod money;
 pub mod order;
@@ -81,6 +82,10 @@ pub mod prelude {
         NewGiftCard, RefundPriority,
     };
     pub use crate::ids::*;
+    pub use crate::inventory::{
+        Allocation, AllocationStrategy, InventoryError, InventoryLevel, InventoryMove,
+        LocationShortage, MoveKind, StockLocation, Want,
+    };
     pub use crate::money::{Currency, Money, MoneyError};
     pub use crate::order::{
         Customer, Order, OrderEvent, OrderLine, OrderStatus, OrderTransitionError, StatusChange,
@@ -107,9 +112,10 @@ pub mod prelude {
     pub use crate::values::{
         AltText, AttributeName, AttributeText, AttributeUnit, CategoryName, CollectionName,
         CountryCode, CouponCode, Description, Email, Gtin, GtinError, GuestToken, IdempotencyKey,
-        MediaUrl, OptionName, OptionValue, PersonName, PostalAddress, PriceListName, ProductName,
-        PromotionName, ProviderName, ProviderRef, Quantity, RawAddress, Reason, SessionToken,
-        ShippingMethodName, ShippingZoneName, Sku, Slug, TaxRateName, TokenDigest, ValidationError,
+        LocationName, MediaUrl, OptionName, OptionValue, PersonName, PostalAddress, PriceListName,
+        ProductName, PromotionName, ProviderName, ProviderRef, Quantity, RawAddress, Reason,
+        SessionToken, ShippingMethodName, ShippingZoneName, Sku, Slug, TaxRateName, TokenDigest,
+        ValidationError,
     };
 }
 
@@ -131,6 +137,7 @@ mod tests {
         known.extend(TaxClass::ALL.iter().map(|v| v.as_str()));
         known.extend(BrowseSort::ALL.iter().map(|v| v.as_str()));
         known.extend(GiftCardEntryKind::ALL.iter().map(|v| v.as_str()));
+        known.extend(MoveKind::ALL.iter().map(|v| v.as_str()));
         prop_oneof![
             proptest::sample::select(known).prop_map(str::to_owned),
             any::<String>(),
@@ -156,7 +163,7 @@ mod tests {
             only_its_own_names!(
                 s.as_str(),
                 OrderStatus, OrderEvent, PaymentStatus, PaymentActionKind, CartStatus,
-                ProductStatus, AddressKind, TaxClass, BrowseSort, GiftCardEntryKind
+                ProductStatus, AddressKind, TaxClass, BrowseSort, GiftCardEntryKind, MoveKind
             );
         }
     }
@@ -182,6 +189,7 @@ mod layers {
             "order",
             "payment",
             "gift_card",
+            "inventory",
         ],
         &["error"],
         &["repo", "rules"],

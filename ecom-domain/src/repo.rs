@@ -591,7 +591,7 @@ pub enum RefundOf {
 }
 
 /// A refund of an order, spread over its payments by the store's
-/// [`RefundPriority`](crate::gift_card::RefundPriority).
+/// [`RefundPriority`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderRefund {
     /// How much.

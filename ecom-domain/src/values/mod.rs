@@ -21,9 +21,9 @@ pub use media::MediaUrl;
 pub use quantity::Quantity;
 pub use text::{
     AltText, AttributeName, AttributeText, AttributeUnit, CategoryName, CollectionName,
-    Description, GuestToken, IdempotencyKey, OptionName, OptionValue, PersonName, PriceListName,
-    ProductName, PromotionName, ProviderName, ProviderRef, Reason, ShippingMethodName,
-    ShippingZoneName, TaxRateName,
+    Description, GuestToken, IdempotencyKey, LocationName, OptionName, OptionValue, PersonName,
+    PriceListName, ProductName, PromotionName, ProviderName, ProviderRef, Reason,
+    ShippingMethodName, ShippingZoneName, TaxRateName,
 };
 pub use token::{SessionToken, TokenDigest};
 

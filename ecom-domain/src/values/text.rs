@@ -134,6 +134,11 @@ text_value!(
     ShippingZoneName, "shipping zone name", 1, 100
 );
 text_value!(
+    /// A stock location's name ("Berlin warehouse", "Store Rue de Rivoli"): trimmed,
+    /// 1 to 100 characters, no control characters.
+    LocationName, "location name", 1, 100
+);
+text_value!(
     /// A shipping method's name as a customer sees it ("Express, next day"):
     /// trimmed, 1 to 100 characters, no control characters.
     ShippingMethodName, "shipping method name", 1, 100
