@@ -166,6 +166,9 @@ pub enum DomainError {
     /// A gift card refused, or a code not read.
     #[error(transparent)]
     GiftCard(#[from] crate::gift_card::GiftCardError),
+    /// A stock move, transfer or allocation refused.
+    #[error(transparent)]
+    Inventory(#[from] crate::inventory::InventoryError),
     /// The event is driven by payments or by expiry, not requested directly.
     #[error("{0} happens through payments or expiry, not as a direct request")]
     NotAManualEvent(OrderEvent),

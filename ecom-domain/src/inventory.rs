@@ -19,10 +19,112 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{StockLocationId, VariantId};
-use crate::values::{CountryCode, LocationName, Quantity};
+use crate::values::{CountryCode, LocationName, Quantity, Reason};
+
+/// The most units one level counts (on hand, reserved or safety stock): what a
+/// PostgreSQL `integer` holds, with room to spare.
+pub const MAX_UNITS: u32 = 1_000_000_000;
+
+/// A stock location to add.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewStockLocation {
+    /// Its name.
+    pub name: LocationName,
+    /// The country it ships from.
+    pub country: CountryCode,
+    /// Lower is drawn from first.
+    pub priority: i32,
+}
+
+/// A change of stock made by hand: a [`MoveKind::Receipt`] or a
+/// [`MoveKind::Adjustment`]. The other kinds come from orders, shipments, returns
+/// and transfers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockChange {
+    /// Where.
+    pub location: StockLocationId,
+    /// What.
+    pub variant: VariantId,
+    /// The move.
+    pub movement: InventoryMove,
+    /// Why, for the ledger.
+    pub reason: Option<Reason>,
+}
+
+impl StockChange {
+    /// Refuses a kind that is not made by hand.
+    pub fn checked(self) -> Result<Self, InventoryError> {
+        match self.movement.kind {
+            MoveKind::Receipt | MoveKind::Adjustment => Ok(self),
+            kind => Err(InventoryError::NotByHand(kind)),
+        }
+    }
+}
+
+/// Units sent from one location to another: a [`MoveKind::TransferOut`] there and
+/// a [`MoveKind::TransferIn`] here, in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockTransfer {
+    /// From.
+    pub from: StockLocationId,
+    /// To.
+    pub to: StockLocationId,
+    /// What.
+    pub variant: VariantId,
+    /// How many units.
+    pub quantity: Quantity,
+    /// Why, for the ledger.
+    pub reason: Option<Reason>,
+}
+
+impl StockTransfer {
+    /// Refuses a transfer from a location to itself.
+    pub fn checked(self) -> Result<Self, InventoryError> {
+        if self.from == self.to {
+            return Err(InventoryError::SameLocation(self.from));
+        }
+        Ok(self)
+    }
+
+    /// The two moves, out then in.
+    pub fn moves(&self) -> [InventoryMove; 2] {
+        let quantity = i64::from(self.quantity.get());
+        [
+            InventoryMove {
+                kind: MoveKind::TransferOut,
+                quantity,
+            },
+            InventoryMove {
+                kind: MoveKind::TransferIn,
+                quantity,
+            },
+        ]
+    }
+}
+
+/// One row of a level's ledger as a store keeps it: the move, the level after
+/// it, why and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryEntry {
+    /// Where.
+    pub location: StockLocationId,
+    /// What.
+    pub variant: VariantId,
+    /// The move.
+    pub movement: InventoryMove,
+    /// Units on hand after it.
+    pub on_hand_after: u32,
+    /// Units reserved after it.
+    pub reserved_after: u32,
+    /// Why.
+    pub reason: Option<Reason>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
 
 /// A place stock is kept and shipped from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,9 +161,16 @@ pub enum InventoryError {
     /// for; nothing was allocated.
     #[error("short of stock: {}", short_list(.0))]
     Short(Vec<LocationShortage>),
-    /// A count went past what a level can hold.
-    #[error("more than {} units at one location", u32::MAX)]
+    /// A count went past [`MAX_UNITS`].
+    #[error("more than {MAX_UNITS} units at one location")]
     Overflow,
+    /// Receipts and adjustments are made by hand; the other kinds come from
+    /// orders, shipments, returns and transfers.
+    #[error("a {0} is not made by hand")]
+    NotByHand(MoveKind),
+    /// A transfer from a location to itself.
+    #[error("a transfer from location {0} to itself")]
+    SameLocation(StockLocationId),
 }
 
 fn short_list(short: &[LocationShortage]) -> String {
@@ -126,7 +235,7 @@ pub struct InventoryMove {
     /// What kind of change.
     pub kind: MoveKind,
     /// Units; signed for an [`MoveKind::Adjustment`] (negative takes away),
-    /// positive for every other kind.
+    /// positive for every other kind, never 0.
     pub quantity: i64,
 }
 
@@ -217,7 +326,10 @@ impl InventoryLevel {
             if next < 0 {
                 return Err(refuse("would leave a negative count"));
             }
-            u32::try_from(next).map_err(|_| InventoryError::Overflow)
+            u32::try_from(next)
+                .ok()
+                .filter(|n| *n <= MAX_UNITS)
+                .ok_or(InventoryError::Overflow)
         };
         let next = Self {
             on_hand: count(self.on_hand, on_hand)?,
@@ -228,6 +340,17 @@ impl InventoryLevel {
             return Err(refuse("would leave fewer units on hand than reserved"));
         }
         Ok(next)
+    }
+
+    /// The level with another safety stock.
+    pub fn with_safety_stock(self, units: u32) -> Result<Self, InventoryError> {
+        if units > MAX_UNITS {
+            return Err(InventoryError::Overflow);
+        }
+        Ok(Self {
+            safety_stock: units,
+            ..self
+        })
     }
 
     /// The level its ledger describes: `moves` applied in order to an empty level.

@@ -83,8 +83,9 @@ pub mod prelude {
     };
     pub use crate::ids::*;
     pub use crate::inventory::{
-        Allocation, AllocationStrategy, InventoryError, InventoryLevel, InventoryMove,
-        LocationShortage, MoveKind, StockLocation, Want,
+        Allocation, AllocationStrategy, InventoryEntry, InventoryError, InventoryLevel,
+        InventoryMove, LocationShortage, MoveKind, NewStockLocation, StockChange, StockLocation,
+        StockTransfer, Want,
     };
     pub use crate::money::{Currency, Money, MoneyError};
     pub use crate::order::{
@@ -105,8 +106,8 @@ pub mod prelude {
     pub use crate::repo::{
         AccountRepository, AddressChoice, Caller, CartRepository, CatalogReader, CatalogRepository,
         Checkout, CheckoutRepository, CheckoutRequest, CustomerRepository, GiftCardRepository,
-        OrderCursor, OrderDetails, OrderReader, OrderRefund, OrderRepository, OrderSummary,
-        PaymentOutcome, PaymentRepository, PlaceOrder, PromotionRepository, RefundOf,
+        InventoryRepository, OrderCursor, OrderDetails, OrderReader, OrderRefund, OrderRepository,
+        OrderSummary, PaymentOutcome, PaymentRepository, PlaceOrder, PromotionRepository, RefundOf,
         RefundOutcome, RepoError, Session, SessionRepository,
     };
     pub use crate::values::{

@@ -22,7 +22,10 @@ use crate::gift_card::{
 };
 use crate::ids::{
     AddressId, CartId, CartRef, CategoryId, CollectionId, GiftCardId, OrderId, OrderRef, PaymentId,
-    PriceListId, ProductId, UserId, VariantId,
+    PriceListId, ProductId, StockLocationId, UserId, VariantId,
+};
+use crate::inventory::{
+    InventoryEntry, InventoryLevel, NewStockLocation, StockChange, StockLocation, StockTransfer,
 };
 use crate::money::{Currency, Money, MoneyError};
 use crate::order::{Customer, Order, OrderEvent, OrderStatus};
@@ -577,6 +580,44 @@ pub trait GiftCardRepository {
     fn gift_card_by_id(&self, id: GiftCardId) -> Result<GiftCard, Self::Error>;
     /// A card's ledger, oldest first: its issue, redemptions and refunds.
     fn gift_card_ledger(&self, id: GiftCardId) -> Result<Vec<GiftCardEntry>, Self::Error>;
+}
+
+/// Stock per location: the locations, each variant's level at each, and the
+/// ledger every change of a level is a row of. A level is made by its first
+/// change; each change locks it, so concurrent changes of one level queue and each
+/// sees what the one before left.
+pub trait InventoryRepository {
+    /// The error type.
+    type Error: RepoError;
+
+    /// Adds a stock location.
+    fn add_stock_location(&self, new: NewStockLocation) -> Result<StockLocation, Self::Error>;
+    /// Every stock location, by priority then id.
+    fn stock_locations(&self) -> Result<Vec<StockLocation>, Self::Error>;
+    /// A receipt or an adjustment ([`StockChange::checked`]) of one level, booked in
+    /// its ledger; the level after it. The location and the variant must exist.
+    fn change_stock(&self, change: StockChange) -> Result<InventoryLevel, Self::Error>;
+    /// Units moved between two locations, out of one level and into the other,
+    /// both booked, in one transaction; the levels after it (from, to).
+    fn transfer_stock(
+        &self,
+        transfer: StockTransfer,
+    ) -> Result<(InventoryLevel, InventoryLevel), Self::Error>;
+    /// Sets the units a level keeps back.
+    fn set_safety_stock(
+        &self,
+        location: StockLocationId,
+        variant: VariantId,
+        units: u32,
+    ) -> Result<InventoryLevel, Self::Error>;
+    /// A variant's levels, by location id.
+    fn inventory_levels(&self, variant: VariantId) -> Result<Vec<InventoryLevel>, Self::Error>;
+    /// One level's ledger, oldest first.
+    fn inventory_ledger(
+        &self,
+        location: StockLocationId,
+        variant: VariantId,
+    ) -> Result<Vec<InventoryEntry>, Self::Error>;
 }
 
 /// How much of an order a refund gives back.

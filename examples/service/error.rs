@@ -211,6 +211,16 @@ fn status_and_code(err: &DomainError) -> (StatusCode, &'static str) {
             | GiftCardError::Money(_) => (S::UNPROCESSABLE_ENTITY, "invalid_gift_cards"),
         },
         DomainError::GiftCardPayment(_) => (S::CONFLICT, "gift_card_payment"),
+        // Stock that is not there to move or to allocate: the data is in the way,
+        // as for out_of_stock. A move that could never be made: the request.
+        DomainError::Inventory(err) => match err {
+            InventoryError::Refused { .. } | InventoryError::Short(_) => {
+                (S::CONFLICT, "insufficient_stock")
+            }
+            InventoryError::Overflow
+            | InventoryError::NotByHand(_)
+            | InventoryError::SameLocation(_) => (S::UNPROCESSABLE_ENTITY, "invalid_stock_move"),
+        },
         DomainError::NoRefundableLine { .. } => (S::UNPROCESSABLE_ENTITY, "no_refundable_line"),
         DomainError::CategoryCycle { .. } | DomainError::ConcurrentUpdate { .. } => {
             (S::CONFLICT, "conflict")

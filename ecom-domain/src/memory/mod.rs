@@ -55,6 +55,7 @@ mod catalog;
 mod checkout;
 mod customer;
 mod gift_card;
+mod inventory;
 mod order;
 mod payment;
 mod price_book;

@@ -36,6 +36,8 @@ pub(super) struct State {
     pub(super) promos: super::promotion::Promotions,
     /// Gift cards and their ledgers.
     pub(super) gift_cards: super::gift_card::GiftCards,
+    /// Stock locations, levels and their ledgers.
+    pub(super) inventory: super::inventory::Inventory,
     pub(super) users: BTreeMap<UserId, User>,
     pub(super) addresses: BTreeMap<AddressId, Address>,
     pub(super) carts: BTreeMap<CartId, Cart>,

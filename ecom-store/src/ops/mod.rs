@@ -9,6 +9,7 @@ pub(crate) mod browse;
 pub(crate) mod cart;
 pub(crate) mod gift_card;
 pub(crate) mod idempotency;
+pub(crate) mod inventory;
 pub(crate) mod merchandise;
 pub(crate) mod order;
 pub(crate) mod page;

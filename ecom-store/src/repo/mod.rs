@@ -7,6 +7,7 @@ mod catalog;
 mod checkout;
 mod customer;
 mod gift_card;
+mod inventory;
 mod order;
 mod payment;
 mod price_book;

@@ -17,6 +17,7 @@ mod dev_cluster;
 mod erd;
 mod errors;
 mod gift_cards;
+mod inventory;
 mod isolation;
 mod layers;
 mod migrations;

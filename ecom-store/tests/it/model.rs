@@ -21,6 +21,7 @@
 
 use chrono::Utc;
 use ecom_domain::gift_card::GiftCardError;
+use ecom_domain::inventory::InventoryError;
 use ecom_domain::memory::MemoryStore;
 use ecom_domain::prelude::*;
 use ecom_domain::pricing::{
@@ -207,6 +208,29 @@ enum Op {
         buyer: u32,
         express: bool,
     },
+    /// The back office receives or adjusts stock at one of the two locations
+    /// (`location` 2: one that does not exist).
+    ChangeStock {
+        location: usize,
+        variant: usize,
+        adjust: bool,
+        quantity: i64,
+    },
+    /// Units moved between the locations.
+    Transfer {
+        from: usize,
+        to: usize,
+        variant: usize,
+        units: i64,
+    },
+    SafetyStock {
+        location: usize,
+        variant: usize,
+        units: u32,
+    },
+    Levels {
+        variant: usize,
+    },
 }
 
 /// The coupon codes a checkout may give: single-use, one use per customer, and
@@ -272,6 +296,10 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (prop::sample::select(TaxClass::ALL.to_vec()), -2i64..3).prop_map(|(class, day)| Op::AddTaxRate { class, day }),
         1 => (0u32..3, any::<bool>()).prop_map(|(buyer, austria)| Op::ShippingOptions { buyer, austria }),
         2 => (0u32..3, any::<bool>()).prop_map(|(buyer, express)| Op::Quote { buyer, express }),
+        2 => (0usize..3, 0..VARIANTS, any::<bool>(), -4i64..9).prop_map(|(location, variant, adjust, quantity)| Op::ChangeStock { location, variant, adjust, quantity }),
+        2 => (0usize..3, 0usize..3, 0..VARIANTS, 1i64..6).prop_map(|(from, to, variant, units)| Op::Transfer { from, to, variant, units }),
+        1 => (0usize..3, 0..VARIANTS, 0u32..4).prop_map(|(location, variant, units)| Op::SafetyStock { location, variant, units }),
+        1 => (0..VARIANTS).prop_map(|variant| Op::Levels { variant }),
     ]
 }
 
@@ -322,6 +350,8 @@ struct Subject<S> {
     category: CategoryId,
     collection: CollectionId,
     sale: PriceListId,
+    /// The two stock locations: a German warehouse, then a French one.
+    locations: Vec<StockLocationId>,
 }
 
 /// What an operation returned, without ids.
@@ -373,6 +403,10 @@ enum Outcome {
         [String; 4],
     ),
     Options(Vec<(String, String)>),
+    /// A level: on hand, reserved, safety stock.
+    Level(u32, u32, u32),
+    /// A variant's levels, by location (its index), with what they count.
+    Levels(Vec<(usize, u32, u32, u32)>),
     Done,
     Error(String),
 }
@@ -398,6 +432,13 @@ fn describe(err: &DomainError) -> String {
         DomainError::GiftCard(GiftCardError::Empty { .. }) => "gift card empty".into(),
         DomainError::GiftCardPayment(_) => "a gift card's payment".into(),
         DomainError::ConcurrentUpdate { entity, .. } => format!("concurrent update: {entity}"),
+        DomainError::Inventory(InventoryError::Refused {
+            kind,
+            quantity,
+            reason,
+            ..
+        }) => format!("{kind} of {quantity} refused: {reason}"),
+        DomainError::Inventory(InventoryError::SameLocation(_)) => "same location".into(),
         other => other.to_string(),
     }
 }
@@ -413,7 +454,8 @@ where
         + CustomerRepository
         + PriceBookRepository
         + PromotionRepository
-        + GiftCardRepository,
+        + GiftCardRepository
+        + InventoryRepository,
     <S as CatalogReader>::Error: RepoError,
 {
     let result: Result<Outcome, DomainError> = (|| {
@@ -442,6 +484,12 @@ where
                 .get(i)
                 .copied()
                 .unwrap_or(VariantId::new(i64::MAX - i as i64))
+        };
+        let location_of = |s: &Subject<S>, i: usize| {
+            s.locations
+                .get(i)
+                .copied()
+                .unwrap_or(StockLocationId::new(i64::MAX - i as i64))
         };
         let order = |s: &Subject<S>, i: usize| {
             s.orders
@@ -664,6 +712,66 @@ where
                     .map_err(|e| domain(&e))?
                     .len(),
             ),
+            Op::ChangeStock {
+                location,
+                variant: v,
+                adjust,
+                quantity,
+            } => {
+                let kind = if adjust {
+                    MoveKind::Adjustment
+                } else {
+                    MoveKind::Receipt
+                };
+                let level = s
+                    .store
+                    .change_stock(StockChange {
+                        location: location_of(s, location),
+                        variant: variant(s, v),
+                        movement: InventoryMove { kind, quantity },
+                        reason: None,
+                    })
+                    .map_err(|e| domain(&e))?;
+                Outcome::Level(level.on_hand, level.reserved, level.safety_stock)
+            }
+            Op::Transfer {
+                from,
+                to,
+                variant: v,
+                units,
+            } => {
+                let (from, to) = s
+                    .store
+                    .transfer_stock(StockTransfer {
+                        from: location_of(s, from),
+                        to: location_of(s, to),
+                        variant: variant(s, v),
+                        quantity: Quantity::new(units)?,
+                        reason: None,
+                    })
+                    .map_err(|e| domain(&e))?;
+                Outcome::Levels(
+                    [from, to]
+                        .iter()
+                        .map(|l| {
+                            let at = s.locations.iter().position(|x| *x == l.location).unwrap();
+                            (at, l.on_hand, l.reserved, l.safety_stock)
+                        })
+                        .collect(),
+                )
+            }
+            Op::SafetyStock {
+                location,
+                variant: v,
+                units,
+            } => {
+                let level = s
+                    .store
+                    .set_safety_stock(location_of(s, location), variant(s, v), units)
+                    .map_err(|e| domain(&e))?;
+                Outcome::Level(level.on_hand, level.reserved, level.safety_stock)
+            }
+            Op::Levels { variant: v } => Outcome::Levels(levels_of(s, variant(s, v))?),
             Op::Restock { variant: v, units } => Outcome::Stock(
                 s.store
                     .restock(variant(s, v), units)
@@ -1063,7 +1171,8 @@ fn setup<
         + SessionRepository
         + PriceBookRepository
         + PromotionRepository
-        + GiftCardRepository,
+        + GiftCardRepository
+        + InventoryRepository,
 >(
     store: S,
 ) -> Subject<S> {
@@ -1279,6 +1388,19 @@ fn setup<
                 .code
         })
         .collect();
+    let locations = [("Berlin", "DE", 1), ("Lyon", "FR", 2)]
+        .iter()
+        .map(|(name, country, priority)| {
+            store
+                .add_stock_location(NewStockLocation {
+                    name: LocationName::parse(name).unwrap(),
+                    country: CountryCode::parse(country).unwrap(),
+                    priority: *priority,
+                })
+                .unwrap_or_else(|e| panic!("{e}"))
+                .id
+        })
+        .collect();
     Subject {
         store,
         products,
@@ -1289,6 +1411,7 @@ fn setup<
         category: category.id,
         collection,
         sale,
+        locations,
     }
 }
 
@@ -1336,9 +1459,13 @@ type OrderShape = (OrderStatus, Vec<StatusChangeShape>, Vec<String>);
 
 /// Everything that must agree at the end: stock, each order with its payments,
 /// the codes' uses, and each gift card's balance (which its ledger sums to).
-fn final_state<S>(s: &Subject<S>) -> (Vec<u32>, Vec<OrderShape>, Vec<u32>, Vec<Money>)
+fn final_state<S>(s: &Subject<S>) -> FinalState
 where
-    S: CatalogRepository + OrderRepository + PromotionRepository + GiftCardRepository,
+    S: CatalogRepository
+        + OrderRepository
+        + PromotionRepository
+        + GiftCardRepository
+        + InventoryRepository,
 {
     let balances = s
         .cards
@@ -1398,7 +1525,60 @@ where
             (d.order.status, history, tenders(&d.payments))
         })
         .collect();
-    (stock, orders, uses, balances)
+    // Each variant's levels, each the sum of its ledger.
+    let levels = s
+        .variants
+        .iter()
+        .map(|v| {
+            let levels = levels_of(s, *v).unwrap_or_else(|e| panic!("{e}"));
+            for (at, on_hand, reserved, safety) in &levels {
+                let ledger = s
+                    .store
+                    .inventory_ledger(s.locations[*at], *v)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                let summed = InventoryLevel::from_moves(
+                    s.locations[*at],
+                    *v,
+                    *safety,
+                    ledger.iter().map(|e| e.movement),
+                )
+                .unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(
+                    (summed.on_hand, summed.reserved),
+                    (*on_hand, *reserved),
+                    "a level is its ledger's sum"
+                );
+            }
+            levels
+        })
+        .collect();
+    (stock, orders, uses, balances, levels)
+}
+
+/// What [`final_state`] compares: stock, orders, the codes' uses, the cards'
+/// balances, and each variant's levels per location.
+type FinalState = (
+    Vec<u32>,
+    Vec<OrderShape>,
+    Vec<u32>,
+    Vec<Money>,
+    Vec<Vec<(usize, u32, u32, u32)>>,
+);
+
+/// A variant's levels, by the index of their location.
+fn levels_of<S: InventoryRepository>(
+    s: &Subject<S>,
+    variant: VariantId,
+) -> Result<Vec<(usize, u32, u32, u32)>, DomainError> {
+    Ok(s.store
+        .inventory_levels(variant)
+        .map_err(|e| domain(&e))?
+        .iter()
+        .map(|l| {
+            let at = s.locations.iter().position(|x| *x == l.location).unwrap();
+            (at, l.on_hand, l.reserved, l.safety_stock)
+        })
+        .collect())
 }
 
 type StatusChangeShape = (Option<OrderStatus>, OrderStatus, Option<OrderEvent>);

@@ -37,6 +37,10 @@ const ON_DELETE: &[(&str, &str)] = &[
     ("gift_card_entries_gift_card_id_fkey", "RESTRICT"),
     ("gift_card_entries_payment_id_fkey", "RESTRICT"),
     ("idempotency_keys_order_id_fkey", "CASCADE"),
+    // Stock levels and their ledger are history: their locations and variants stay.
+    ("inventory_levels_location_id_fkey", "RESTRICT"),
+    ("inventory_levels_variant_id_fkey", "RESTRICT"),
+    ("inventory_moves_level_fkey", "RESTRICT"),
     ("order_addresses_order_id_fkey", "CASCADE"),
     ("order_lines_order_id_fkey", "CASCADE"),
     ("order_lines_variant_id_fkey", "RESTRICT"),

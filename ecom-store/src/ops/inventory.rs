@@ -1,0 +1,258 @@
+//! Stock per location: locations, levels locked `FOR UPDATE` while they change, and
+//! the ledger rows each change writes. The domain decides what a move does
+//! ([`InventoryLevel::apply`]); the database checks it again (each ledger row
+//! follows from the one before, and a level is its last row at commit).
+
+use diesel::prelude::*;
+use ecom_domain::prelude::*;
+
+use crate::StoreError;
+use crate::rows::{corrupt, parse_enum};
+use crate::schema::{inventory_levels, inventory_moves, product_variants, stock_locations};
+
+type LocationRow = (i64, String, String, i32);
+
+fn location(row: LocationRow) -> Result<StockLocation, StoreError> {
+    let (id, name, country, priority) = row;
+    Ok(StockLocation {
+        id: StockLocationId::new(id),
+        name: LocationName::parse(&name).map_err(|e| corrupt("location name", e))?,
+        country: CountryCode::parse(&country).map_err(|e| corrupt("country", e))?,
+        priority,
+    })
+}
+
+const LOCATION_COLUMNS: (
+    stock_locations::id,
+    stock_locations::name,
+    stock_locations::country,
+    stock_locations::priority,
+) = (
+    stock_locations::id,
+    stock_locations::name,
+    stock_locations::country,
+    stock_locations::priority,
+);
+
+type LevelRow = (i64, i64, i32, i32, i32);
+
+const LEVEL_COLUMNS: (
+    inventory_levels::location_id,
+    inventory_levels::variant_id,
+    inventory_levels::on_hand,
+    inventory_levels::reserved,
+    inventory_levels::safety_stock,
+) = (
+    inventory_levels::location_id,
+    inventory_levels::variant_id,
+    inventory_levels::on_hand,
+    inventory_levels::reserved,
+    inventory_levels::safety_stock,
+);
+
+fn units(what: &str, n: i32) -> Result<u32, StoreError> {
+    u32::try_from(n).map_err(|e| corrupt(what, e))
+}
+
+/// A count as the database keeps it: the domain keeps counts at most
+/// [`MAX_UNITS`](ecom_domain::inventory::MAX_UNITS), which an `integer` holds.
+fn column(n: u32) -> Result<i32, StoreError> {
+    i32::try_from(n).map_err(|_| DomainError::from(InventoryError::Overflow).into())
+}
+
+fn level(row: LevelRow) -> Result<InventoryLevel, StoreError> {
+    let (location, variant, on_hand, reserved, safety_stock) = row;
+    Ok(InventoryLevel {
+        location: StockLocationId::new(location),
+        variant: VariantId::new(variant),
+        on_hand: units("on hand", on_hand)?,
+        reserved: units("reserved", reserved)?,
+        safety_stock: units("safety stock", safety_stock)?,
+    })
+}
+
+/// Adds a location.
+pub(crate) fn insert_location(
+    conn: &mut PgConnection,
+    new: &NewStockLocation,
+) -> Result<StockLocation, StoreError> {
+    let row: LocationRow = diesel::insert_into(stock_locations::table)
+        .values((
+            stock_locations::name.eq(new.name.as_str()),
+            stock_locations::country.eq(new.country.as_str()),
+            stock_locations::priority.eq(new.priority),
+        ))
+        .returning(LOCATION_COLUMNS)
+        .get_result(conn)?;
+    location(row)
+}
+
+/// Every location, by priority then id.
+pub(crate) fn locations(conn: &mut PgConnection) -> Result<Vec<StockLocation>, StoreError> {
+    stock_locations::table
+        .order((stock_locations::priority, stock_locations::id))
+        .select(LOCATION_COLUMNS)
+        .load::<LocationRow>(conn)?
+        .into_iter()
+        .map(location)
+        .collect()
+}
+
+/// Refuses an unknown location or variant as not found.
+pub(crate) fn ensure_known(
+    conn: &mut PgConnection,
+    location: Option<StockLocationId>,
+    variant: VariantId,
+) -> Result<(), StoreError> {
+    if let Some(location) = location {
+        let found: bool = diesel::select(diesel::dsl::exists(
+            stock_locations::table.find(location.get()),
+        ))
+        .get_result(conn)?;
+        if !found {
+            return Err(DomainError::not_found("stock location", location).into());
+        }
+    }
+    let found: bool = diesel::select(diesel::dsl::exists(
+        product_variants::table.find(variant.get()),
+    ))
+    .get_result(conn)?;
+    if !found {
+        return Err(DomainError::not_found("variant", variant).into());
+    }
+    Ok(())
+}
+
+/// The level of `variant` at `location`, made empty if it has none, locked
+/// `FOR UPDATE` until the transaction ends.
+pub(crate) fn lock_level(
+    conn: &mut PgConnection,
+    location: StockLocationId,
+    variant: VariantId,
+) -> Result<InventoryLevel, StoreError> {
+    ensure_known(conn, Some(location), variant)?;
+    diesel::insert_into(inventory_levels::table)
+        .values((
+            inventory_levels::location_id.eq(location.get()),
+            inventory_levels::variant_id.eq(variant.get()),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)?;
+    let row: LevelRow = inventory_levels::table
+        .find((location.get(), variant.get()))
+        .select(LEVEL_COLUMNS)
+        .for_update()
+        .get_result(conn)?;
+    level(row)
+}
+
+/// Applies `movement` to a locked level: the level's new counts and its ledger
+/// row. Returns the level after it.
+pub(crate) fn book(
+    conn: &mut PgConnection,
+    locked: &InventoryLevel,
+    movement: InventoryMove,
+    reason: Option<&Reason>,
+) -> Result<InventoryLevel, StoreError> {
+    let next = locked.apply(movement).map_err(DomainError::from)?;
+    let quantity = i32::try_from(movement.quantity)
+        .map_err(|_| DomainError::from(InventoryError::Overflow))?;
+    diesel::update(inventory_levels::table.find((locked.location.get(), locked.variant.get())))
+        .set((
+            inventory_levels::on_hand.eq(column(next.on_hand)?),
+            inventory_levels::reserved.eq(column(next.reserved)?),
+            inventory_levels::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)?;
+    diesel::insert_into(inventory_moves::table)
+        .values((
+            inventory_moves::location_id.eq(locked.location.get()),
+            inventory_moves::variant_id.eq(locked.variant.get()),
+            inventory_moves::kind.eq(movement.kind.as_str()),
+            inventory_moves::quantity.eq(quantity),
+            inventory_moves::on_hand_after.eq(column(next.on_hand)?),
+            inventory_moves::reserved_after.eq(column(next.reserved)?),
+            inventory_moves::reason.eq(reason.map(Reason::as_str)),
+        ))
+        .execute(conn)?;
+    Ok(next)
+}
+
+/// Sets a locked level's safety stock.
+pub(crate) fn set_safety_stock(
+    conn: &mut PgConnection,
+    locked: &InventoryLevel,
+    units: u32,
+) -> Result<InventoryLevel, StoreError> {
+    let next = locked.with_safety_stock(units).map_err(DomainError::from)?;
+    diesel::update(inventory_levels::table.find((locked.location.get(), locked.variant.get())))
+        .set((
+            inventory_levels::safety_stock.eq(column(next.safety_stock)?),
+            inventory_levels::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)?;
+    Ok(next)
+}
+
+/// A variant's levels, by location id.
+pub(crate) fn levels(
+    conn: &mut PgConnection,
+    variant: VariantId,
+) -> Result<Vec<InventoryLevel>, StoreError> {
+    inventory_levels::table
+        .filter(inventory_levels::variant_id.eq(variant.get()))
+        .order(inventory_levels::location_id)
+        .select(LEVEL_COLUMNS)
+        .load::<LevelRow>(conn)?
+        .into_iter()
+        .map(level)
+        .collect()
+}
+
+type MoveRow = (
+    String,
+    i32,
+    i32,
+    i32,
+    Option<String>,
+    chrono::DateTime<chrono::Utc>,
+);
+
+/// One level's ledger, oldest first.
+pub(crate) fn ledger(
+    conn: &mut PgConnection,
+    location: StockLocationId,
+    variant: VariantId,
+) -> Result<Vec<InventoryEntry>, StoreError> {
+    inventory_moves::table
+        .filter(inventory_moves::location_id.eq(location.get()))
+        .filter(inventory_moves::variant_id.eq(variant.get()))
+        .order(inventory_moves::id)
+        .select((
+            inventory_moves::kind,
+            inventory_moves::quantity,
+            inventory_moves::on_hand_after,
+            inventory_moves::reserved_after,
+            inventory_moves::reason,
+            inventory_moves::at,
+        ))
+        .load::<MoveRow>(conn)?
+        .into_iter()
+        .map(|(kind, quantity, on_hand, reserved, reason, at)| {
+            Ok(InventoryEntry {
+                location,
+                variant,
+                movement: InventoryMove {
+                    kind: parse_enum("inventory move kind", &kind)?,
+                    quantity: i64::from(quantity),
+                },
+                on_hand_after: units("on hand", on_hand)?,
+                reserved_after: units("reserved", reserved)?,
+                reason: reason
+                    .map(|r| Reason::parse(&r).map_err(|e| corrupt("reason", e)))
+                    .transpose()?,
+                at,
+            })
+        })
+        .collect()
+}
