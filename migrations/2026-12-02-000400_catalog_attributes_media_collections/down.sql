@@ -1,7 +1,4 @@
--- Fail fast rather than queue behind, and in front of, live traffic.
 SET LOCAL lock_timeout = '5s';
-SET LOCAL statement_timeout = '60s';
--- squawk-ignore-file ban-drop-table, ban-drop-function, ban-drop-column -- a down migration removes what its up migration created
 
 DROP TRIGGER product_variants_changed ON product_variants;
 DROP TRIGGER product_variants_removed ON product_variants;
@@ -20,7 +17,9 @@ DROP FUNCTION catalog_array(jsonb);
 DROP TABLE collection_products;
 DROP TABLE collections;
 
+-- squawk-ignore ban-drop-column -- undoing this migration's own columns
 ALTER TABLE product_variants DROP COLUMN attributes;
+-- squawk-ignore ban-drop-column -- undoing this migration's own columns
 ALTER TABLE products
     DROP COLUMN search,
     DROP COLUMN facets,

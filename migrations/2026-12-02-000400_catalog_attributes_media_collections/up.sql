@@ -147,8 +147,7 @@ CREATE FUNCTION catalog_product_facets(product bigint, attributes jsonb) RETURNS
     $$;
 
 -- The text search document of a product with this name, description and attribute
--- values, and its stored variants. The values are joined in order, so that deriving
--- it again gives the same document whatever plan reads them.
+-- values, and its stored variants.
 CREATE FUNCTION catalog_search_document(product bigint, name text, description text, attributes jsonb)
     RETURNS tsvector
     LANGUAGE sql STABLE PARALLEL SAFE
@@ -156,7 +155,7 @@ CREATE FUNCTION catalog_search_document(product bigint, name text, description t
     SELECT setweight(to_tsvector(s.search_language, name), 'A')
         || setweight(to_tsvector(s.search_language, description), 'B')
         || setweight(to_tsvector(s.search_language, coalesce((
-               SELECT string_agg(v, ' ' ORDER BY v)
+               SELECT string_agg(v, ' ')
                FROM (
                    SELECT a->'value'->>'value'
                    FROM jsonb_array_elements(catalog_array(attributes)) a

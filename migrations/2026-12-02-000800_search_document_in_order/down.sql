@@ -1,7 +1,4 @@
--- Back to the document of 2026-12-02-000400, which joins its values in order too:
--- the same function. (A database that ran the earlier, unordered text of 000400
--- keeps the ordered one: nothing depends on the order, and the down migration of
--- 000400 removes the function whichever it is.)
+-- Back to the document of 2026-12-02-000400: values joined in the plan's order.
 
 SET LOCAL lock_timeout = '5s';
 SET LOCAL statement_timeout = '60s';
@@ -13,7 +10,7 @@ CREATE OR REPLACE FUNCTION catalog_search_document(product bigint, name text, de
     SELECT setweight(to_tsvector(s.search_language, name), 'A')
         || setweight(to_tsvector(s.search_language, description), 'B')
         || setweight(to_tsvector(s.search_language, coalesce((
-               SELECT string_agg(v, ' ' ORDER BY v)
+               SELECT string_agg(v, ' ')
                FROM (
                    SELECT a->'value'->>'value'
                    FROM jsonb_array_elements(catalog_array(attributes)) a

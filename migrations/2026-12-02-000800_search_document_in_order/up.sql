@@ -1,10 +1,8 @@
 -- A product's search document joins its values in order, so that deriving it again
--- gives the same document whatever plan reads them. 2026-12-02-000400 defines it so;
--- a database that ran an earlier text of 2026-12-02-000400, which joined them in the
--- order the plan gave, gets the ordered one here (for the others this changes
--- nothing). Documents are derived again as products and variants are written; one
--- derived before differs at most in the positions of its C-weight words, which no
--- match depends on.
+-- gives the same document whatever plan reads them (2026-12-02-000400 joined them in
+-- the order the plan gave). Documents are derived again as products and variants
+-- are written; one derived before differs at most in the positions of its C-weight
+-- words, which no match depends on.
 
 SET LOCAL lock_timeout = '5s';
 SET LOCAL statement_timeout = '60s';
