@@ -16,12 +16,17 @@
 //!   by an [`AllocationStrategy`]; a line may be split across locations. It never
 //!   takes more than a level's available units, and either places every unit or
 //!   names every short variant in one [`InventoryError::Short`].
+//! - At checkout, **[`reserve_order`]** decides how each line's units are taken: a
+//!   variant kept at locations (it has a level somewhere) is reserved there as
+//!   [`Reservation`]s, chosen by the store's [`ReservationStrategy`]; a variant kept
+//!   as one count (`stock_on_hand`, a shop without locations) is taken from it.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::{CatalogError, Shortage, Variant, ensure_in_stock};
 use crate::ids::{StockLocationId, VariantId};
 use crate::values::{CountryCode, LocationName, Quantity, Reason};
 
@@ -549,6 +554,118 @@ fn location_order(
     });
     sorted.dedup_by_key(|l| l.id);
     sorted.into_iter().map(|l| l.id).collect()
+}
+
+/// How checkout chooses the locations it reserves an order's units at: a store
+/// rule ([`StoreRules::reservation`](crate::rules::StoreRules::reservation)).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReservationStrategy {
+    /// By location priority, then id.
+    #[default]
+    Priority,
+    /// Locations in the order's shipping country first, then by priority.
+    ClosestToShipping,
+    /// As few locations as possible ([`AllocationStrategy::FewestShipments`]).
+    FewestShipments,
+}
+
+impl ReservationStrategy {
+    /// The allocation strategy for an order shipped to `country`.
+    pub fn for_destination(self, country: CountryCode) -> AllocationStrategy {
+        match self {
+            ReservationStrategy::Priority => AllocationStrategy::Priority,
+            ReservationStrategy::ClosestToShipping => AllocationStrategy::ClosestTo(country),
+            ReservationStrategy::FewestShipments => AllocationStrategy::FewestShipments,
+        }
+    }
+}
+
+/// Units of one order line held at one location for the order, from checkout
+/// until they ship or the order is cancelled or expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reservation {
+    /// The order line, numbered from 1.
+    pub line_no: u16,
+    /// Its variant.
+    pub variant: VariantId,
+    /// Where the units are held.
+    pub location: StockLocationId,
+    /// Units.
+    pub quantity: u32,
+}
+
+/// How checkout takes the units of an order's lines (`lines`: line number,
+/// variant as locked, units). A variant with a level in `levels` is kept at
+/// locations: its lines are reserved there by [`allocate`] and come back as
+/// [`Reservation`]s. The others are taken from their `stock_on_hand`. Refuses,
+/// naming every short variant of either kind in one [`CatalogError::OutOfStock`]
+/// (in line order), when the stock does not cover the lines; the available units
+/// of a variant kept at locations are its available units over every location.
+pub fn reserve_order(
+    lines: &[(u16, &Variant, Quantity)],
+    locations: &[StockLocation],
+    levels: &[InventoryLevel],
+    strategy: AllocationStrategy,
+) -> Result<Vec<Reservation>, CatalogError> {
+    let located = |v: &Variant| levels.iter().any(|l| l.variant == v.id);
+    let (at_locations, counted): (Vec<_>, Vec<_>) =
+        lines.iter().copied().partition(|(_, v, _)| located(v));
+    let counted: Vec<(&Variant, Quantity)> = counted.iter().map(|(_, v, q)| (*v, *q)).collect();
+    let mut short = match ensure_in_stock(&counted) {
+        Ok(()) => Vec::new(),
+        Err(CatalogError::OutOfStock(short)) => short,
+        Err(other) => return Err(other),
+    };
+    let wants: Vec<Want> = at_locations
+        .iter()
+        .map(|(_, v, q)| Want {
+            variant: v.id,
+            quantity: *q,
+        })
+        .collect();
+    let placed = match allocate(&wants, locations, levels, strategy) {
+        Ok(placed) => placed,
+        Err(refused) => {
+            // `allocate` refuses only with a shortage; were it ever to refuse
+            // otherwise, every line at locations counts as short.
+            let missing = match refused {
+                InventoryError::Short(missing) => missing,
+                _ => at_locations
+                    .iter()
+                    .map(|(_, v, q)| LocationShortage {
+                        variant: v.id,
+                        requested: q.get(),
+                        available: 0,
+                    })
+                    .collect(),
+            };
+            short.extend(missing.into_iter().filter_map(|m| {
+                let (_, variant, _) = at_locations.iter().find(|(_, v, _)| v.id == m.variant)?;
+                Some(Shortage {
+                    variant_id: m.variant,
+                    sku: variant.sku.clone(),
+                    requested: m.requested,
+                    available: m.available,
+                })
+            }));
+            Vec::new()
+        }
+    };
+    if !short.is_empty() {
+        let position = |id: VariantId| lines.iter().position(|(_, v, _)| v.id == id);
+        short.sort_by_key(|s| position(s.variant_id));
+        return Err(CatalogError::OutOfStock(short));
+    }
+    Ok(placed
+        .into_iter()
+        .map(|a| Reservation {
+            line_no: at_locations[a.line].0,
+            variant: a.variant,
+            location: a.location,
+            quantity: a.quantity,
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -84,8 +84,8 @@ pub mod prelude {
     pub use crate::ids::*;
     pub use crate::inventory::{
         Allocation, AllocationStrategy, InventoryEntry, InventoryError, InventoryLevel,
-        InventoryMove, LocationShortage, MoveKind, NewStockLocation, StockChange, StockLocation,
-        StockTransfer, Want,
+        InventoryMove, LocationShortage, MoveKind, NewStockLocation, Reservation,
+        ReservationStrategy, StockChange, StockLocation, StockTransfer, Want,
     };
     pub use crate::money::{Currency, Money, MoneyError};
     pub use crate::order::{

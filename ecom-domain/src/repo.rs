@@ -25,7 +25,8 @@ use crate::ids::{
     PriceListId, ProductId, StockLocationId, UserId, VariantId,
 };
 use crate::inventory::{
-    InventoryEntry, InventoryLevel, NewStockLocation, StockChange, StockLocation, StockTransfer,
+    InventoryEntry, InventoryLevel, NewStockLocation, Reservation, StockChange, StockLocation,
+    StockTransfer,
 };
 use crate::money::{Currency, Money, MoneyError};
 use crate::order::{Customer, Order, OrderEvent, OrderStatus};
@@ -618,6 +619,10 @@ pub trait InventoryRepository {
         location: StockLocationId,
         variant: VariantId,
     ) -> Result<Vec<InventoryEntry>, Self::Error>;
+    /// Where checkout reserved an order's units, by line number then location id;
+    /// empty for an order of variants kept as one count. The reservations stay as
+    /// a record once released.
+    fn order_reservations(&self, order: OrderId) -> Result<Vec<Reservation>, Self::Error>;
 }
 
 /// How much of an order a refund gives back.

@@ -6,6 +6,7 @@ use crate::password::HashCost;
 use std::sync::Arc;
 
 use crate::gift_card::RefundPriority;
+use crate::inventory::ReservationStrategy;
 use crate::pricing::{Pricing, TaxRates};
 
 /// How long a placed order waits for its payment before it expires, by default.
@@ -37,6 +38,8 @@ pub struct StoreRules {
     /// Where a refund of an order goes first when it was paid by gift card and
     /// by the provider.
     pub refund_priority: RefundPriority,
+    /// Which locations checkout reserves the units of variants kept at locations.
+    pub reservation: ReservationStrategy,
 }
 
 impl Default for StoreRules {
@@ -48,6 +51,7 @@ impl Default for StoreRules {
             payment_window: DEFAULT_PAYMENT_WINDOW,
             session_lifetime: DEFAULT_SESSION_LIFETIME,
             refund_priority: RefundPriority::default(),
+            reservation: ReservationStrategy::default(),
         }
     }
 }

@@ -3,7 +3,6 @@
 use chrono::{DateTime, Utc};
 
 use crate::cart::CartStatus;
-use crate::catalog::ensure_in_stock;
 use crate::error::DomainError;
 use crate::gift_card::distinct_cards;
 use crate::ids::{OrderId, OrderRef};
@@ -153,15 +152,26 @@ impl MemoryStore {
                     .price(cart.currency, &lines, shipping_address.country())?
             }
         };
-        let units: Vec<_> = lines.iter().map(|(s, q)| (&s.variant, *q)).collect();
-        ensure_in_stock(&units)?;
+        let id = s.next();
+        // Numbered as the order's lines will be (`OrderLine::from_draft`).
+        let units: Vec<_> = draft
+            .lines
+            .iter()
+            .zip(1u16..)
+            .filter_map(|(l, line_no)| {
+                let (sellable, _) = lines.iter().find(|(s, _)| s.variant.id == l.variant_id)?;
+                Some((line_no, &sellable.variant, l.quantity))
+            })
+            .collect();
+        let strategy = self
+            .rules
+            .reservation
+            .for_destination(shipping_address.country());
+        s.take_order_stock(id, &units, strategy)?;
         distinct_cards(&request.gift_cards)?;
-        for line in &draft.lines {
-            s.variant_mut(line.variant_id)?.stock_on_hand -= line.quantity.get();
-        }
 
         let order = Order {
-            id: s.next(),
+            id,
             reference: OrderRef::generate(),
             customer,
             cart_id: Some(cart.id),

@@ -5,14 +5,16 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 
+use crate::catalog::Variant;
 use crate::error::DomainError;
-use crate::ids::{StockLocationId, VariantId};
+use crate::ids::{OrderId, StockLocationId, VariantId};
 use crate::inventory::{
-    InventoryEntry, InventoryLevel, InventoryMove, NewStockLocation, StockChange, StockLocation,
-    StockTransfer,
+    AllocationStrategy, InventoryEntry, InventoryLevel, InventoryMove, MoveKind, NewStockLocation,
+    Reservation, StockChange, StockLocation, StockTransfer, reserve_order,
 };
+use crate::order::OrderLine;
 use crate::repo::InventoryRepository;
-use crate::values::Reason;
+use crate::values::{Quantity, Reason};
 
 use super::MemoryStore;
 use super::state::State;
@@ -22,6 +24,8 @@ use super::state::State;
 pub(super) struct Inventory {
     locations: BTreeMap<StockLocationId, StockLocation>,
     levels: BTreeMap<(StockLocationId, VariantId), (InventoryLevel, Vec<InventoryEntry>)>,
+    /// Where checkout reserved each order's units.
+    reservations: BTreeMap<OrderId, Vec<Reservation>>,
 }
 
 impl State {
@@ -70,6 +74,78 @@ impl State {
             at: Utc::now(),
         });
         Ok(next)
+    }
+}
+
+/// The reason an order's moves are booked under.
+fn order_reason(order: OrderId) -> Option<Reason> {
+    Reason::parse(&format!("order {order}")).ok()
+}
+
+impl State {
+    /// Takes the units of a new order's lines: reserved at locations for variants
+    /// kept there ([`reserve_order`]), out of `stock_on_hand` for the others.
+    pub(super) fn take_order_stock(
+        &mut self,
+        order: OrderId,
+        lines: &[(u16, &Variant, Quantity)],
+        strategy: AllocationStrategy,
+    ) -> Result<(), DomainError> {
+        let locations: Vec<StockLocation> = self.inventory.locations.values().cloned().collect();
+        let levels: Vec<InventoryLevel> = self
+            .inventory
+            .levels
+            .values()
+            .map(|(level, _)| *level)
+            .filter(|level| lines.iter().any(|(_, v, _)| v.id == level.variant))
+            .collect();
+        let reservations = reserve_order(lines, &locations, &levels, strategy)?;
+        for (line_no, variant, quantity) in lines {
+            if !reservations.iter().any(|r| r.line_no == *line_no) {
+                self.variant_mut(variant.id)?.stock_on_hand -= quantity.get();
+            }
+        }
+        for r in &reservations {
+            let movement = InventoryMove {
+                kind: MoveKind::Reservation,
+                quantity: i64::from(r.quantity),
+            };
+            self.book_move(r.location, r.variant, movement, order_reason(order))?;
+        }
+        if !reservations.is_empty() {
+            let mut reservations = reservations;
+            reservations.sort_by_key(|r| (r.line_no, r.location));
+            self.inventory.reservations.insert(order, reservations);
+        }
+        Ok(())
+    }
+
+    /// Puts a cancelled or expired order's units back: its reservations released,
+    /// the units of its other lines back into `stock_on_hand`.
+    pub(super) fn return_order_stock(
+        &mut self,
+        order: OrderId,
+        lines: &[OrderLine],
+    ) -> Result<(), DomainError> {
+        let reservations = self
+            .inventory
+            .reservations
+            .get(&order)
+            .cloned()
+            .unwrap_or_default();
+        for line in lines {
+            if !reservations.iter().any(|r| r.line_no == line.line_no) {
+                self.variant_mut(line.variant_id)?.stock_on_hand += line.quantity.get();
+            }
+        }
+        for r in &reservations {
+            let movement = InventoryMove {
+                kind: MoveKind::Release,
+                quantity: i64::from(r.quantity),
+            };
+            self.book_move(r.location, r.variant, movement, order_reason(order))?;
+        }
+        Ok(())
     }
 }
 
@@ -172,6 +248,17 @@ impl InventoryRepository for MemoryStore {
                 .levels
                 .get(&(location, variant))
                 .map(|(_, ledger)| ledger.clone())
+                .unwrap_or_default())
+        })
+    }
+
+    fn order_reservations(&self, order: OrderId) -> Result<Vec<Reservation>, DomainError> {
+        self.read(|s| {
+            s.order(order)?;
+            Ok(s.inventory
+                .reservations
+                .get(&order)
+                .cloned()
                 .unwrap_or_default())
         })
     }

@@ -219,10 +219,7 @@ impl State {
         });
         if to.restocks() {
             let lines = order.lines.clone();
-            for line in lines {
-                let variant = self.variant_mut(line.variant_id)?;
-                variant.stock_on_hand += line.quantity.get();
-            }
+            self.return_order_stock(id, &lines)?;
             self.release_codes(id);
         }
         Ok(())
