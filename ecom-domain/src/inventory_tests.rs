@@ -346,3 +346,95 @@ proptest! {
         prop_assert_eq!(InventoryLevel::from_moves(location, variant, safety, ledger).unwrap(), level);
     }
 }
+
+fn variant(id: i64, stock_on_hand: u32) -> Variant {
+    let now = Utc::now();
+    Variant {
+        id: VariantId::new(id),
+        product_id: crate::ids::ProductId::new(1),
+        sku: crate::values::Sku::parse(&format!("SKU-{id}")).unwrap(),
+        selection: Default::default(),
+        price: crate::money::Money::from_minor(100, crate::money::Currency::EUR),
+        stock_on_hand,
+        weight_grams: None,
+        gtin: None,
+        attributes: Vec::new(),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+#[test]
+fn checkout_reserves_kept_variants_at_locations_and_counts_the_others() {
+    // Variant 1 is kept at two locations (its own count is not sold from);
+    // variant 2 has no level anywhere and sells from its count.
+    let kept = variant(1, 100);
+    let counted = variant(2, 4);
+    let locations = [loc(10, "DE", 1), loc(20, "FR", 2)];
+    let levels = [level(10, 1, 2), level(20, 1, 5)];
+    let q = |n| Quantity::new(n).unwrap();
+    let reservations = reserve_order(
+        &[(1, &counted, q(4)), (2, &kept, q(4))],
+        &locations,
+        &levels,
+        AllocationStrategy::Priority,
+    )
+    .unwrap();
+    let held: Vec<_> = reservations
+        .iter()
+        .map(|r| (r.line_no, r.location.get(), r.quantity))
+        .collect();
+    assert_eq!(held, [(2, 10, 2), (2, 20, 2)]);
+    // Short of both kinds: named in line order, the kept one with what all its
+    // locations have.
+    let err = reserve_order(
+        &[(1, &kept, q(8)), (2, &counted, q(5))],
+        &locations,
+        &levels,
+        AllocationStrategy::Priority,
+    )
+    .unwrap_err();
+    let CatalogError::OutOfStock(short) = err else {
+        panic!("{err:?}")
+    };
+    let short: Vec<_> = short
+        .iter()
+        .map(|s| (s.variant_id.get(), s.requested, s.available))
+        .collect();
+    assert_eq!(short, [(1, 8, 7), (2, 5, 4)]);
+}
+
+proptest! {
+    #[test]
+    fn checkout_holds_each_kept_line_whole_and_no_counted_line(
+        (locations, levels, wants) in cases(),
+        strategy in strategies(),
+    ) {
+        let variants: Vec<Variant> = (1..=5).map(|id| variant(id, 3)).collect();
+        let lines: Vec<(u16, &Variant, Quantity)> = wants
+            .iter()
+            .zip(1u16..)
+            .filter_map(|(w, n)| Some((n, variants.iter().find(|v| v.id == w.variant)?, w.quantity)))
+            .collect();
+        let kept = |v: VariantId| levels.iter().any(|l| l.variant == v);
+        match reserve_order(&lines, &locations, &levels, strategy) {
+            Ok(reservations) => {
+                for (n, v, q) in &lines {
+                    let held: u32 = reservations.iter().filter(|r| r.line_no == *n).map(|r| r.quantity).sum();
+                    if kept(v.id) {
+                        prop_assert_eq!(held, q.get());
+                    } else {
+                        prop_assert_eq!(held, 0);
+                    }
+                }
+            }
+            Err(CatalogError::OutOfStock(short)) => {
+                prop_assert!(!short.is_empty());
+                for s in short {
+                    prop_assert!(s.requested > s.available);
+                }
+            }
+            Err(other) => prop_assert!(false, "{other:?}"),
+        }
+    }
+}
