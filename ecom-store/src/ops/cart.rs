@@ -5,8 +5,10 @@ use ecom_domain::prelude::*;
 
 use crate::StoreError;
 use crate::error::missing;
-use crate::rows::{CartRow, CartRowType, Found, SellableRow, sellable, sellable_columns};
-use crate::schema::{cart_lines, carts, product_variants, products};
+use crate::rows::{
+    CartRow, CartRowType, Found, SellableRow, VariantRow, sellable, sellable_columns,
+};
+use crate::schema::{cart_lines, carts, inventory_levels, product_variants, products};
 use crate::sql::{Bind, CachedSql, keyed};
 
 keyed! {
@@ -65,6 +67,39 @@ pub(crate) fn cart_sellables(
         .load::<SellableRow>(conn)?
         .into_iter()
         .map(sellable)
+        .collect()
+}
+
+/// [`cart_sellables`] for a checkout: each variant with whether it is kept at
+/// locations (it has a level somewhere), read in the same statement.
+pub(crate) fn checkout_sellables(
+    conn: &mut PgConnection,
+    cart: CartId,
+) -> Result<Vec<(Sellable, bool)>, StoreError> {
+    let located = diesel::dsl::exists(
+        inventory_levels::table
+            .filter(inventory_levels::variant_id.eq(product_variants::id))
+            .select(inventory_levels::variant_id),
+    );
+    product_variants::table
+        .inner_join(products::table)
+        .filter(
+            product_variants::id.eq_any(
+                cart_lines::table
+                    .filter(cart_lines::cart_id.eq(cart.get()))
+                    .select(cart_lines::variant_id),
+            ),
+        )
+        .order(product_variants::id)
+        .select((
+            VariantRow::as_select(),
+            products::name,
+            products::status,
+            located,
+        ))
+        .load::<(VariantRow, String, String, bool)>(conn)?
+        .into_iter()
+        .map(|(variant, name, status, located)| Ok((sellable((variant, name, status))?, located)))
         .collect()
 }
 

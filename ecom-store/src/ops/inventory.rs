@@ -8,7 +8,11 @@ use ecom_domain::prelude::*;
 
 use crate::StoreError;
 use crate::rows::{corrupt, parse_enum};
-use crate::schema::{inventory_levels, inventory_moves, product_variants, stock_locations};
+use crate::schema::{
+    inventory_levels, inventory_moves, order_reservations, orders, product_variants,
+    stock_locations,
+};
+use crate::sql::{Bind, CachedSql, keyed};
 
 type LocationRow = (i64, String, String, i32);
 
@@ -252,6 +256,191 @@ pub(crate) fn ledger(
                     .map(|r| Reason::parse(&r).map_err(|e| corrupt("reason", e)))
                     .transpose()?,
                 at,
+            })
+        })
+        .collect()
+}
+
+keyed! {
+    // The levels of the order's variants with their locations, locked in
+    // (location, variant) order: the order every change of levels locks in.
+    ORDER_LEVELS = "\
+SELECT l.location_id, l.variant_id, l.on_hand, l.reserved, l.safety_stock,
+       s.name, s.country, s.priority
+FROM inventory_levels l JOIN stock_locations s ON s.id = l.location_id
+WHERE l.variant_id IN (SELECT variant_id FROM order_lines WHERE order_id = $1)
+ORDER BY l.location_id, l.variant_id
+FOR UPDATE OF l";
+    // The same for a cart, read without a lock: checkout's first look.
+    CART_LEVELS = "\
+SELECT l.location_id, l.variant_id, l.on_hand, l.reserved, l.safety_stock,
+       s.name, s.country, s.priority
+FROM inventory_levels l JOIN stock_locations s ON s.id = l.location_id
+WHERE l.variant_id IN (SELECT variant_id FROM cart_lines WHERE cart_id = $1)
+ORDER BY l.location_id, l.variant_id";
+    ORDER_RESERVATIONS = "\
+SELECT line_no, location_id, variant_id, quantity FROM order_reservations
+WHERE order_id = $1 ORDER BY line_no, location_id";
+}
+
+#[derive(QueryableByName)]
+struct LocatedLevelRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    location_id: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    variant_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    on_hand: i32,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    reserved: i32,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    safety_stock: i32,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    country: String,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    priority: i32,
+}
+
+/// Levels with the locations they are at (each location once, by id).
+type Located = (Vec<StockLocation>, Vec<InventoryLevel>);
+
+fn located(rows: Vec<LocatedLevelRow>) -> Result<Located, StoreError> {
+    let mut locations: Vec<StockLocation> = Vec::new();
+    let mut levels = Vec::with_capacity(rows.len());
+    for r in rows {
+        levels.push(level((
+            r.location_id,
+            r.variant_id,
+            r.on_hand,
+            r.reserved,
+            r.safety_stock,
+        ))?);
+        if !locations.iter().any(|l| l.id.get() == r.location_id) {
+            locations.push(location((r.location_id, r.name, r.country, r.priority))?);
+        }
+    }
+    Ok((locations, levels))
+}
+
+/// The levels of `order`'s variants and their locations, locked `FOR UPDATE`.
+pub(crate) fn lock_order_levels(
+    conn: &mut PgConnection,
+    order: i64,
+) -> Result<Located, StoreError> {
+    located(CachedSql::keyed::<ORDER_LEVELS>(vec![Bind::BigInt(order)]).load(conn)?)
+}
+
+/// The levels of `cart`'s variants and their locations, as they are now.
+pub(crate) fn cart_levels(conn: &mut PgConnection, cart: CartId) -> Result<Located, StoreError> {
+    located(CachedSql::keyed::<CART_LEVELS>(vec![Bind::BigInt(cart.get())]).load(conn)?)
+}
+
+/// The reason an order's moves are booked under.
+fn order_reason(order: i64) -> Option<Reason> {
+    Reason::parse(&format!("order {order}")).ok()
+}
+
+/// Books `kind` moves of the units of `held` (level, units), summed per level,
+/// in the order the levels were locked.
+fn book_held(
+    conn: &mut PgConnection,
+    order: i64,
+    kind: MoveKind,
+    held: impl IntoIterator<Item = (InventoryLevel, u32)>,
+) -> Result<(), StoreError> {
+    let mut summed: Vec<(InventoryLevel, u32)> = Vec::new();
+    for (level, units) in held {
+        match summed
+            .iter_mut()
+            .find(|(l, _)| (l.location, l.variant) == (level.location, level.variant))
+        {
+            Some((_, n)) => *n = n.saturating_add(units),
+            None => summed.push((level, units)),
+        }
+    }
+    let reason = order_reason(order);
+    for (level, units) in summed {
+        let movement = InventoryMove {
+            kind,
+            quantity: i64::from(units),
+        };
+        book(conn, &level, movement, reason.as_ref())?;
+    }
+    Ok(())
+}
+
+/// Holds `reservations` for `order` at their levels (locked by
+/// [`lock_order_levels`], given as `levels`): each level's reserved count and
+/// ledger row, and the reservations' rows.
+pub(crate) fn reserve(
+    conn: &mut PgConnection,
+    order: i64,
+    reservations: &[Reservation],
+    levels: &[InventoryLevel],
+) -> Result<(), StoreError> {
+    if reservations.is_empty() {
+        return Ok(());
+    }
+    let held = levels.iter().filter_map(|level| {
+        let units = reservations
+            .iter()
+            .filter(|r| (r.location, r.variant) == (level.location, level.variant))
+            .fold(0u32, |n, r| n.saturating_add(r.quantity));
+        (units > 0).then_some((*level, units))
+    });
+    book_held(conn, order, MoveKind::Reservation, held)?;
+    let rows = reservations
+        .iter()
+        .map(|r| {
+            Ok((
+                order_reservations::order_id.eq(order),
+                order_reservations::line_no
+                    .eq(i16::try_from(r.line_no).map_err(|e| corrupt("line number", e))?),
+                order_reservations::location_id.eq(r.location.get()),
+                order_reservations::variant_id.eq(r.variant.get()),
+                order_reservations::quantity.eq(column(r.quantity)?),
+            ))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    diesel::insert_into(order_reservations::table)
+        .values(rows)
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct ReservationRow {
+    #[diesel(sql_type = diesel::sql_types::SmallInt)]
+    line_no: i16,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    location_id: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    variant_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    quantity: i32,
+}
+
+/// Where `order`'s units were reserved, by line then location.
+pub(crate) fn reservations(
+    conn: &mut PgConnection,
+    order: OrderId,
+) -> Result<Vec<Reservation>, StoreError> {
+    let found: bool =
+        diesel::select(diesel::dsl::exists(orders::table.find(order.get()))).get_result(conn)?;
+    if !found {
+        return Err(DomainError::not_found("order", order).into());
+    }
+    CachedSql::keyed::<ORDER_RESERVATIONS>(vec![Bind::BigInt(order.get())])
+        .load::<ReservationRow>(conn)?
+        .into_iter()
+        .map(|r| {
+            Ok(Reservation {
+                line_no: u16::try_from(r.line_no).map_err(|e| corrupt("line number", e))?,
+                location: StockLocationId::new(r.location_id),
+                variant: VariantId::new(r.variant_id),
+                quantity: units("reserved units", r.quantity)?,
             })
         })
         .collect()

@@ -133,6 +133,7 @@ pub(crate) fn apply_order_event(
         CachedSql::keyed::<RELEASE_CODES>(vec![Bind::BigInt(id.get())]).execute(conn)?;
         lock_order_variants(conn, id.get())?;
         move_order_stock(conn, id.get(), StockMove::Release)?;
+        release_reservations(conn, id.get())?;
     }
     outbox::record(
         conn,
@@ -183,8 +184,9 @@ pub(crate) enum StockMove {
     Release,
 }
 
-/// Moves the units of all of `order`'s lines out of stock or back, in one statement
-/// (lines of one variant are summed). The variants must already be locked by
+/// Moves the units of `order`'s lines that hold no reservation at a location (their
+/// variants are kept as one count) out of stock or back, in one statement (lines of
+/// one variant are summed). The variants must already be locked by
 /// [`lock_order_variants`].
 pub(crate) fn move_order_stock(
     conn: &mut PgConnection,
@@ -194,7 +196,9 @@ pub(crate) fn move_order_stock(
     keyed! {
         MOVE = "\
 UPDATE product_variants v SET stock_on_hand = v.stock_on_hand + $1 * l.units, updated_at = now()
-FROM (SELECT variant_id, sum(quantity) AS units FROM order_lines WHERE order_id = $2
+FROM (SELECT variant_id, sum(quantity) AS units FROM order_lines o WHERE order_id = $2
+        AND NOT EXISTS (SELECT FROM order_reservations r
+                        WHERE r.order_id = o.order_id AND r.line_no = o.line_no)
       GROUP BY variant_id) AS l
 WHERE v.id = l.variant_id";
     }
@@ -203,6 +207,44 @@ WHERE v.id = l.variant_id";
         StockMove::Release => 1,
     };
     CachedSql::keyed::<MOVE>(vec![Bind::Int(sign), Bind::BigInt(order)]).execute(conn)?;
+    Ok(())
+}
+
+keyed! {
+    // The levels an order's reservations hold units at, locked in (location,
+    // variant) order: the order every change of levels locks in.
+    LOCK_RESERVED_LEVELS = "\
+SELECT l.location_id FROM order_reservations r
+JOIN inventory_levels l ON l.location_id = r.location_id AND l.variant_id = r.variant_id
+WHERE r.order_id = $1
+ORDER BY l.location_id, l.variant_id
+FOR UPDATE OF l";
+    // Their units back out of reserved, each level's change a ledger row carrying
+    // the level after it (the ledger's triggers check it follows).
+    RELEASE_RESERVED = "\
+WITH held AS (
+    SELECT location_id, variant_id, sum(quantity)::integer AS units
+    FROM order_reservations WHERE order_id = $1 GROUP BY location_id, variant_id
+), released AS (
+    UPDATE inventory_levels l SET reserved = l.reserved - h.units, updated_at = now()
+    FROM held h WHERE l.location_id = h.location_id AND l.variant_id = h.variant_id
+    RETURNING l.location_id, l.variant_id, h.units, l.on_hand, l.reserved
+)
+INSERT INTO inventory_moves
+    (location_id, variant_id, kind, quantity, on_hand_after, reserved_after, reason)
+SELECT location_id, variant_id, 'release', units, on_hand, reserved, 'order ' || $1
+FROM released ORDER BY location_id, variant_id";
+}
+
+/// Releases the units `order`'s reservations hold at locations (a cancellation or
+/// an expiry: the order row is locked and leaves for such a state once, so this
+/// runs once). Nothing for an order without reservations.
+fn release_reservations(conn: &mut PgConnection, order: i64) -> Result<(), StoreError> {
+    let locked =
+        CachedSql::keyed::<LOCK_RESERVED_LEVELS>(vec![Bind::BigInt(order)]).execute(conn)?;
+    if locked > 0 {
+        CachedSql::keyed::<RELEASE_RESERVED>(vec![Bind::BigInt(order)]).execute(conn)?;
+    }
     Ok(())
 }
 

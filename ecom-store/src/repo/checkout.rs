@@ -25,13 +25,15 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Timestamptz};
 use ecom_domain::catalog::ensure_in_stock;
 use ecom_domain::gift_card::{distinct_cards, tender};
+use ecom_domain::inventory::reserve_order;
 use ecom_domain::prelude::*;
 use ecom_domain::pricing::{CartToPrice, PriceBook, Promotions};
 use serde_json::json;
 
-use crate::ops::cart::{cart_sellables, load_cart};
+use crate::ops::cart::{checkout_sellables, load_cart};
 use crate::ops::gift_card as card;
 use crate::ops::idempotency::{BACK_OFFICE, Claim, claim_key, link_key, purge_keys};
+use crate::ops::inventory as stock;
 use crate::ops::order::{
     OrderChange, StockMove, apply_order_event, load_order, lock_order_variants, move_order_stock,
 };
@@ -200,7 +202,11 @@ impl PgStore {
         if let Some(invoice) = &priced.draft.invoice {
             promo::redeem(conn, order.id, &priced.customer, &invoice.promotions)?;
         }
-        reserve_stock(conn, order.id, &cart, &priced.seen)?;
+        let strategy = self
+            .rules()
+            .reservation
+            .for_destination(priced.shipping_address.country());
+        reserve_stock(conn, order.id, &lines, &priced.seen, strategy)?;
         let done = checkout_of(cart, priced, order, lines, paid);
         if done.payment.is_some() {
             return Ok(done);
@@ -231,7 +237,8 @@ impl PgStore {
         let customer = request.customer(&cart.owner)?;
         let shipping_address = snapshot_address(conn, customer.user(), &request.shipping)?;
         let billing_address = snapshot_address(conn, customer.user(), &request.billing)?;
-        let seen = cart_sellables(conn, cart.id)?;
+        let (seen, located): (Vec<Sellable>, Vec<bool>) =
+            checkout_sellables(conn, cart.id)?.into_iter().unzip();
         let lines = cart.lines_with(&seen);
         let draft = match &request.shipping_method {
             Some(code) => {
@@ -250,8 +257,21 @@ impl PgStore {
                     .price(cart.currency, &lines, shipping_address.country())?
             }
         };
+        // The stock as it is now, as checkout will take it under the locks: from
+        // the variants' own counts, and from their levels when some are kept at
+        // locations.
         let units: Vec<_> = lines.iter().map(|(s, q)| (&s.variant, *q)).collect();
-        ensure_in_stock(&units)?;
+        if located.contains(&true) {
+            let (locations, levels) = stock::cart_levels(conn, cart.id)?;
+            let numbered: Vec<_> = (1u16..).zip(units).map(|(n, (v, q))| (n, v, q)).collect();
+            let strategy = self
+                .rules()
+                .reservation
+                .for_destination(shipping_address.country());
+            reserve_order(&numbered, &locations, &levels, strategy).map_err(DomainError::from)?;
+        } else {
+            ensure_in_stock(&units)?;
+        }
         distinct_cards(&request.gift_cards).map_err(DomainError::from)?;
         Ok(Priced {
             customer,
@@ -649,16 +669,18 @@ fn record_placed(
     )
 }
 
-/// Locks the order's variants in id order, checks they are what was priced and
-/// that their stock covers the lines, and takes the units out of stock. A variant
-/// whose SKU or price changed since it was priced reruns the whole checkout. (Its
-/// product's name and status are as read when it was priced: a rename or an
-/// archiving that commits meanwhile applies to the next order.)
+/// Locks the order's variants in id order, checks they are what was priced, locks
+/// their levels at locations, and takes the lines' units: reserved at locations for
+/// variants kept there, out of `stock_on_hand` for the others ([`reserve_order`]).
+/// A variant whose SKU or price changed since it was priced reruns the whole
+/// checkout. (Its product's name and status are as read when it was priced: a
+/// rename or an archiving that commits meanwhile applies to the next order.)
 fn reserve_stock(
     conn: &mut PgConnection,
     order: i64,
-    cart: &Cart,
+    lines: &[OrderLine],
     seen: &[Sellable],
+    strategy: AllocationStrategy,
 ) -> Result<(), StoreError> {
     let locked = lock_order_variants(conn, order)?;
     let unchanged = locked.len() == seen.len()
@@ -672,11 +694,17 @@ fn reserve_stock(
             message: "a variant changed while the order was priced".into(),
         });
     }
-    let units: Vec<_> = locked
+    let (locations, levels) = stock::lock_order_levels(conn, order)?;
+    let units: Vec<_> = lines
         .iter()
-        .filter_map(|v| cart.quantity_of(v.id).map(|q| (v, q)))
+        .filter_map(|l| {
+            let variant = locked.iter().find(|v| v.id == l.variant_id)?;
+            Some((l.line_no, variant, l.quantity))
+        })
         .collect();
-    ensure_in_stock(&units)?;
+    let reservations =
+        reserve_order(&units, &locations, &levels, strategy).map_err(DomainError::from)?;
+    stock::reserve(conn, order, &reservations, &levels)?;
     move_order_stock(conn, order, StockMove::Reserve)
 }
 

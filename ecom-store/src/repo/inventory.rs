@@ -86,4 +86,8 @@ impl InventoryRepository for PgStore {
             stock::ledger(conn, location, variant)
         })
     }
+
+    fn order_reservations(&self, order: OrderId) -> Result<Vec<Reservation>, StoreError> {
+        self.read(|conn| stock::reservations(conn, order))
+    }
 }

@@ -1,17 +1,20 @@
 //! Stock per location on PostgreSQL: the same receipts, adjustments, transfers and
-//! refusals as the reference store, with counts written out; transfers racing for
-//! the last units; and the schema's own ledger rules, written around the store.
+//! refusals as the reference store, with counts written out; checkout reserving at
+//! locations and cancellations and expiries releasing, alike in both stores;
+//! transfers and checkouts racing for the last units; and the schema's own ledger
+//! rules, written around the store.
 
 use diesel::connection::SimpleConnection;
 use ecom_domain::inventory::{InventoryError, MAX_UNITS};
 use ecom_domain::memory::MemoryStore;
 use ecom_domain::prelude::*;
 use ecom_domain::repo::PriceBookRepository;
+use ecom_domain::rules::StoreRules;
 use ecom_store::testing::TestDb;
-use ecom_store::{Isolation, RetryPolicy};
+use ecom_store::{Isolation, PgStore, RetryPolicy};
 
 use crate::promotions::{d, shop};
-use crate::util::{all_at_once, domain, exec, pg_store, scalar};
+use crate::util::{all_at_once, domain, exec, guest_owner, pg_store, request, scalar};
 
 fn location<S: InventoryRepository>(
     store: &S,
@@ -372,4 +375,273 @@ fn the_database_keeps_levels_equal_to_their_ledger() {
     )
     .unwrap();
     assert_eq!(store.inventory_levels(shirt).unwrap()[0].on_hand, 15);
+}
+
+/// What a store sells from: catalog, price book, stock, carts, checkout, orders.
+trait Sells:
+    CatalogRepository
+    + PriceBookRepository
+    + InventoryRepository
+    + CartRepository
+    + CheckoutRepository
+    + OrderRepository
+{
+}
+
+impl<S> Sells for S where
+    S: CatalogRepository
+        + PriceBookRepository
+        + InventoryRepository
+        + CartRepository
+        + CheckoutRepository
+        + OrderRepository
+{
+}
+
+/// A guest checkout of `lines` (variant, units) shipped to `country`; the order.
+fn buy<S: Sells>(
+    store: &S,
+    guest: u32,
+    lines: &[(VariantId, i64)],
+    country: &str,
+) -> Result<Order, DomainError>
+where
+    <S as CartRepository>::Error: RepoError,
+    <S as CheckoutRepository>::Error: RepoError,
+{
+    let cart = store
+        .open_cart(&guest_owner(guest), Currency::EUR)
+        .map_err(d)?;
+    for (variant, units) in lines {
+        store
+            .add_item(cart.id, *variant, Quantity::new(*units).unwrap())
+            .map_err(d)?;
+    }
+    let to = PostalAddress::parse(&RawAddress {
+        recipient: "Grace Hopper".into(),
+        line1: "1 Navy Way".into(),
+        city: "Somewhere".into(),
+        postal_code: "10115".into(),
+        country: country.into(),
+        ..RawAddress::default()
+    })
+    .unwrap();
+    let req = CheckoutRequest {
+        shipping: AddressChoice::Given(to),
+        ..request(cart.id, &format!("stock-{guest}"))
+    };
+    store.checkout(&req).map(|done| done.order).map_err(d)
+}
+
+/// An order's reservations as `line@location×units`, locations by name.
+fn held<S: Sells>(store: &S, order: &Order) -> String
+where
+    <S as InventoryRepository>::Error: RepoError,
+{
+    let names = store.stock_locations().map_err(d).unwrap();
+    store
+        .order_reservations(order.id)
+        .map_err(d)
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let at = names.iter().find(|l| l.id == r.location).unwrap();
+            format!("{}@{}×{}", r.line_no, at.name.as_str(), r.quantity)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A refusal without ids: out of stock as `sku asked/available` per variant.
+fn refusal(err: DomainError) -> String {
+    match err {
+        DomainError::OutOfStock(short) => short
+            .iter()
+            .map(|s| format!("{} {}/{}", s.sku.as_str(), s.requested, s.available))
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
+}
+
+/// Checkout reserving at two warehouses: a line split by priority, a variant kept
+/// as one count next to it, a shortage over every location, and a cancellation
+/// and an expiry releasing exactly what was held. Every outcome as text.
+fn sales<S: Sells>(store: &S) -> Vec<String>
+where
+    <S as CatalogReader>::Error: RepoError,
+    <S as PriceBookRepository>::Error: RepoError,
+    <S as InventoryRepository>::Error: RepoError,
+    <S as CartRepository>::Error: RepoError,
+    <S as CheckoutRepository>::Error: RepoError,
+    <S as OrderReader>::Error: RepoError,
+{
+    let (shirt, book) = shop(store);
+    let berlin = location(store, "Berlin", "DE", 1);
+    let lyon = location(store, "Lyon", "FR", 2);
+    for (at, units) in [(&berlin, 2), (&lyon, 5)] {
+        store
+            .change_stock(change(at, shirt, MoveKind::Receipt, units))
+            .map_err(d)
+            .unwrap();
+    }
+    let mut out = Vec::new();
+    let levels = |out: &mut Vec<String>| {
+        let shirts = store.inventory_levels(shirt).map_err(d).unwrap();
+        let counted = |v| store.variant(v).map_err(d).unwrap().variant.stock_on_hand;
+        out.push(format!(
+            "shirt {} | counts {} {}",
+            shirts.iter().map(counts).collect::<Vec<_>>().join(" "),
+            counted(shirt),
+            counted(book)
+        ));
+    };
+    let order = |out: &mut Vec<String>, guest, lines: &[(VariantId, i64)]| match buy(
+        store, guest, lines, "DE",
+    ) {
+        Ok(order) => {
+            out.push(held(store, &order));
+            Some(order)
+        }
+        Err(err) => {
+            out.push(refusal(err));
+            None
+        }
+    };
+    let first = order(&mut out, 1, &[(shirt, 4)]);
+    levels(&mut out);
+    order(&mut out, 2, &[(book, 1), (shirt, 4)]);
+    levels(&mut out);
+    let third = order(&mut out, 3, &[(book, 2), (shirt, 3)]);
+    levels(&mut out);
+    let first = first.unwrap();
+    store
+        .transition(first.id, OrderEvent::Cancel, None)
+        .map_err(d)
+        .unwrap();
+    out.push(held(store, &first));
+    levels(&mut out);
+    let expired = store
+        .expire_unpaid_orders(chrono::Utc::now() + chrono::Duration::days(2))
+        .map_err(d)
+        .unwrap();
+    out.push(format!("expired {}", expired.len()));
+    levels(&mut out);
+    out.push(held(store, &third.unwrap()));
+    let ledger = store
+        .inventory_ledger(lyon.id, shirt)
+        .map_err(d)
+        .unwrap()
+        .iter()
+        .map(|e| format!("{} {}", e.movement.kind, e.movement.quantity))
+        .collect::<Vec<_>>()
+        .join(", ");
+    out.push(ledger);
+    out
+}
+
+#[test]
+fn checkout_reserves_at_locations_and_gives_back_what_it_held() {
+    let expected = [
+        // Berlin first (priority 1), the rest from Lyon; the count is untouched.
+        "1@Berlin×2, 1@Lyon×2",
+        "shirt 2/2/0/0 5/2/0/3 | counts 1000 1000",
+        // Three shirts are left over both locations; the book alone would do.
+        "SHIRT 4/3",
+        "shirt 2/2/0/0 5/2/0/3 | counts 1000 1000",
+        // The lines are in variant order: the shirt is line 1, the book line 2.
+        "1@Lyon×3",
+        "shirt 2/2/0/0 5/5/0/0 | counts 1000 998",
+        // Cancelled: released, and still on record.
+        "1@Berlin×2, 1@Lyon×2",
+        "shirt 2/0/0/2 5/3/0/2 | counts 1000 998",
+        "expired 1",
+        "shirt 2/0/0/2 5/0/0/5 | counts 1000 1000",
+        "1@Lyon×3",
+        "receipt 5, reservation 2, reservation 3, release 2, release 3",
+    ];
+    let memory = sales(&MemoryStore::with_rules(crate::util::rules()));
+    let db = TestDb::new();
+    let pg = sales(&pg_store(&db));
+    assert_eq!(memory, expected);
+    assert_eq!(pg, expected);
+}
+
+/// With [`ReservationStrategy::ClosestToShipping`], an order to France is
+/// reserved in Lyon first, whatever the priorities.
+#[test]
+fn the_closest_strategy_reserves_in_the_shipping_country_first() {
+    let rules = || StoreRules {
+        reservation: ReservationStrategy::ClosestToShipping,
+        ..crate::util::rules()
+    };
+    fn run<S: Sells>(store: &S) -> Vec<String>
+    where
+        <S as CatalogReader>::Error: RepoError,
+        <S as PriceBookRepository>::Error: RepoError,
+        <S as InventoryRepository>::Error: RepoError,
+        <S as CartRepository>::Error: RepoError,
+        <S as CheckoutRepository>::Error: RepoError,
+    {
+        let (shirt, _) = shop(store);
+        let berlin = location(store, "Berlin", "DE", 1);
+        let lyon = location(store, "Lyon", "FR", 2);
+        for at in [&berlin, &lyon] {
+            store
+                .change_stock(change(at, shirt, MoveKind::Receipt, 3))
+                .map_err(d)
+                .unwrap();
+        }
+        [(1, "FR"), (2, "DE"), (3, "FR")]
+            .iter()
+            .map(|(guest, country)| {
+                let order = buy(store, *guest, &[(shirt, 2)], country).unwrap();
+                held(store, &order)
+            })
+            .collect()
+    }
+    let expected = ["1@Lyon×2", "1@Berlin×2", "1@Berlin×1, 1@Lyon×1"];
+    assert_eq!(run(&MemoryStore::with_rules(rules())), expected);
+    let db = TestDb::new();
+    let pg = PgStore::with_rules(db.pool().clone(), rules());
+    assert_eq!(run(&pg), expected);
+}
+
+/// Eight guests race (READ COMMITTED, each run once) for a shirt with 3 units
+/// over two locations, two units each: one location's level at a time, so
+/// exactly one order gets two units and one gets the last, no level goes below
+/// nothing, and every refusal is out of stock.
+#[test]
+fn checkouts_racing_for_the_last_units_at_locations_never_oversell() {
+    let db = TestDb::new();
+    let store = pg_store(&db).with_retry(RetryPolicy {
+        max_attempts: 1,
+        isolation: Isolation::ReadCommitted,
+        ..RetryPolicy::default()
+    });
+    let (shirt, _) = shop(&store);
+    let a = location(&store, "A", "DE", 1);
+    let b = location(&store, "B", "DE", 2);
+    store
+        .change_stock(change(&a, shirt, MoveKind::Receipt, 2))
+        .unwrap();
+    store
+        .change_stock(change(&b, shirt, MoveKind::Receipt, 1))
+        .unwrap();
+    let outcomes = all_at_once(8, |i| buy(&store, 100 + i as u32, &[(shirt, 2)], "DE"));
+    let placed = outcomes.iter().filter(|o| o.is_ok()).count();
+    assert_eq!(placed, 1, "{outcomes:?}");
+    for refused in outcomes.iter().filter_map(|o| o.as_ref().err()) {
+        assert!(matches!(refused, DomainError::OutOfStock(_)), "{refused}");
+    }
+    let levels = store.inventory_levels(shirt).unwrap();
+    assert_eq!(
+        levels.iter().map(counts).collect::<Vec<_>>(),
+        ["2/2/0/0", "1/0/0/1"]
+    );
+    let mut conn = db.connect();
+    assert_eq!(
+        scalar(&mut conn, "(SELECT sum(quantity) FROM order_reservations)"),
+        2
+    );
 }

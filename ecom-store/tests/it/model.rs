@@ -16,6 +16,11 @@
 //! gross or net prices, rates from a later day, overlaps refused), and carts are
 //! quoted and offered shipping methods with it.
 //!
+//! Stock is received, adjusted, kept back and moved between three locations; a
+//! checkout of variants stocked there reserves at them (the others take from their
+//! own count), and cancellations and expiries release. At the end every order's
+//! reservations and every level (each its ledger's sum) must match.
+//!
 //! The two stores allocate ids differently, so entities are named by the order in
 //! which the test created them, and outcomes are compared without ids.
 
@@ -1400,7 +1405,22 @@ fn setup<
                 .unwrap_or_else(|e| panic!("{e}"))
                 .id
         })
-        .collect();
+        .collect::<Vec<_>>();
+    // The mug is kept at both locations, two units each: its checkouts reserve
+    // there, split when they must (its own count of 3 is not sold from).
+    for at in &locations {
+        store
+            .change_stock(StockChange {
+                location: *at,
+                variant: mug.variants[0].id,
+                movement: InventoryMove {
+                    kind: MoveKind::Receipt,
+                    quantity: 2,
+                },
+                reason: None,
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
     Subject {
         store,
         products,
@@ -1455,7 +1475,14 @@ fn tenders(payments: &[Payment]) -> Vec<String> {
 }
 
 /// One order at the end of a run: its status, its history and its payments.
-type OrderShape = (OrderStatus, Vec<StatusChangeShape>, Vec<String>);
+/// An order's status, history, tenders and where its units were reserved (line,
+/// location by index, units).
+type OrderShape = (
+    OrderStatus,
+    Vec<StatusChangeShape>,
+    Vec<String>,
+    Vec<(u16, usize, u32)>,
+);
 
 /// Everything that must agree at the end: stock, each order with its payments,
 /// the codes' uses, and each gift card's balance (which its ledger sums to).
@@ -1522,7 +1549,17 @@ where
                 .iter()
                 .map(|h| (h.from, h.to, h.event))
                 .collect();
-            (d.order.status, history, tenders(&d.payments))
+            let held = s
+                .store
+                .order_reservations(*id)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .iter()
+                .map(|r| {
+                    let at = s.locations.iter().position(|x| *x == r.location).unwrap();
+                    (r.line_no, at, r.quantity)
+                })
+                .collect();
+            (d.order.status, history, tenders(&d.payments), held)
         })
         .collect();
     // Each variant's levels, each the sum of its ledger.

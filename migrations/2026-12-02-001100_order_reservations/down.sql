@@ -1,0 +1,6 @@
+-- Fail fast rather than queue behind, and in front of, live traffic.
+SET LOCAL lock_timeout = '5s';
+SET LOCAL statement_timeout = '60s';
+-- squawk-ignore-file ban-drop-table -- a down migration removes what its up migration created
+
+DROP TABLE order_reservations;
