@@ -608,9 +608,9 @@ fn the_closest_strategy_reserves_in_the_shipping_country_first() {
 }
 
 /// Eight guests race (READ COMMITTED, each run once) for a shirt with 3 units
-/// over two locations, two units each: one location's level at a time, so
-/// exactly one order gets two units and one gets the last, no level goes below
-/// nothing, and every refusal is out of stock.
+/// over two locations (two at A, one at B) and ask for two each: the variant's
+/// lock makes them queue, so exactly one order is placed (from A), the last unit
+/// stays at B, and every refusal is out of stock.
 #[test]
 fn checkouts_racing_for_the_last_units_at_locations_never_oversell() {
     let db = TestDb::new();

@@ -47,6 +47,9 @@ const ON_DELETE: &[(&str, &str)] = &[
     // An order's promotions go with it, and outlive the promotion as they were.
     ("order_promotions_order_id_fkey", "CASCADE"),
     ("order_promotions_promotion_id_fkey", "SET NULL"),
+    // Where an order's units were reserved goes with its line; the level stays.
+    ("order_reservations_level_fkey", "RESTRICT"),
+    ("order_reservations_line_fkey", "CASCADE"),
     ("order_status_history_order_id_fkey", "CASCADE"),
     // An order's tax lines go with it.
     ("order_tax_lines_order_id_fkey", "CASCADE"),
