@@ -121,6 +121,91 @@ pub(crate) fn end_promotions(conn: &mut PgConnection) -> Result<(), Box<dyn Erro
     Ok(())
 }
 
+/// Units of each variant at each location of [`start_locations`]: more than the
+/// bench's checkouts take.
+const UNITS_AT_LOCATIONS: i64 = 100_000_000;
+
+/// Keeps every variant at two locations for the workload of checkouts at
+/// locations: Berlin (priority 1) and Rotterdam (priority 2), each level received
+/// through the ledger, so that the store's checkouts reserve there; and
+/// `bench_reservations`, where the raw script finds the reservations the store
+/// makes (see [`write_reservations`]). Levels stay: this workload runs after the
+/// other checkouts.
+pub(crate) fn start_locations(conn: &mut PgConnection) -> Result<(), Box<dyn Error>> {
+    let statements = [
+        "INSERT INTO stock_locations (id, name, country, priority) \
+         VALUES (1, 'Berlin', 'DE', 1), (2, 'Rotterdam', 'NL', 2) ON CONFLICT DO NOTHING"
+            .to_owned(),
+        format!(
+            "WITH received AS ( \
+                 INSERT INTO inventory_levels (location_id, variant_id, on_hand) \
+                 SELECT s.id, v.id, {UNITS_AT_LOCATIONS} FROM stock_locations s, product_variants v \
+                 ON CONFLICT DO NOTHING RETURNING location_id, variant_id, on_hand) \
+             INSERT INTO inventory_moves (location_id, variant_id, kind, quantity, on_hand_after, \
+                                          reserved_after, reason) \
+             SELECT location_id, variant_id, 'receipt', on_hand, on_hand, 0, 'bench' \
+             FROM received ORDER BY location_id, variant_id"
+        ),
+        "DROP TABLE IF EXISTS bench_reservations".to_owned(),
+        "CREATE UNLOGGED TABLE bench_reservations (cart bigint PRIMARY KEY, line_nos smallint[], \
+         locations bigint[], variants bigint[], quantities integer[])"
+            .to_owned(),
+        "VACUUM ANALYZE".to_owned(),
+    ];
+    for sql in statements {
+        diesel::sql_query(sql).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Writes `bench_reservations` for the carts from `first_cart` on: what the store
+/// reserves for each by its default strategy (priority) with every level far
+/// from empty, the whole of each line at the location of priority 1, the lines
+/// numbered by variant as checkout numbers them.
+pub(crate) fn write_reservations(
+    conn: &mut PgConnection,
+    first_cart: i64,
+) -> Result<(), Box<dyn Error>> {
+    diesel::sql_query(format!(
+        "INSERT INTO bench_reservations \
+         SELECT cart_id, array_agg(line_no ORDER BY line_no), \
+                array_agg((SELECT id FROM stock_locations ORDER BY priority, id LIMIT 1) ORDER BY line_no), \
+                array_agg(variant_id ORDER BY line_no), array_agg(quantity ORDER BY line_no) \
+         FROM (SELECT cart_id, variant_id, quantity, \
+                      row_number() OVER (PARTITION BY cart_id ORDER BY variant_id)::smallint AS line_no \
+               FROM cart_lines WHERE cart_id >= {first_cart}) l \
+         GROUP BY cart_id ON CONFLICT DO NOTHING"
+    ))
+    .execute(conn)?;
+    diesel::sql_query("ANALYZE bench_reservations").execute(conn)?;
+    Ok(())
+}
+
+/// The id the next order will have at least.
+pub(crate) fn next_order(conn: &mut PgConnection) -> Result<i64, Box<dyn Error>> {
+    Ok(diesel::select(diesel::dsl::sql::<BigInt>(
+        "(SELECT coalesce(max(id), 0) + 1 FROM orders)",
+    ))
+    .get_result(conn)?)
+}
+
+/// Refuses a run whose orders (from `first_order` on) were not reserved at
+/// locations: the workload would not measure what it says.
+pub(crate) fn ensure_reserved(
+    conn: &mut PgConnection,
+    first_order: i64,
+) -> Result<(), Box<dyn Error>> {
+    let unreserved: i64 = diesel::select(diesel::dsl::sql::<BigInt>(&format!(
+        "(SELECT count(*) FROM orders o WHERE o.id >= {first_order} \
+          AND NOT EXISTS (SELECT FROM order_reservations r WHERE r.order_id = o.id))"
+    )))
+    .get_result(conn)?;
+    if unreserved > 0 {
+        return Err(format!("{unreserved} orders were checked out without reservations").into());
+    }
+    Ok(())
+}
+
 #[derive(QueryableByName)]
 struct Id {
     #[diesel(sql_type = BigInt)]

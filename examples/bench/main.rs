@@ -10,7 +10,8 @@
 //! of `DATABASE_URL`) with a realistic history (30,000 past orders, fresh
 //! statistics), then measures checkouts at 1, 4 and 8 clients, spread over 2,000
 //! products, with every client buying from the same 10 products, and priced from
-//! the price book (list prices, per-line tax, a chosen shipping method), plus a category
+//! the price book (list prices, per-line tax, a chosen shipping method), with
+//! promotions, and reserved at stock locations, plus a category
 //! page and a name search; then, on the catalog of the seed's large preset in a
 //! database of its own, a category page with facet filters and counts and a
 //! full-text search. It prints a table of transactions/s, p50 and p99 and the
@@ -62,6 +63,7 @@ usage: cargo run --release -p ecom-examples --bin bench -- [options]
   --per-client N      N transactions per client and round
   --only WORKLOAD     one workload: checkout, \"checkout, 10 hot products\",
                       \"checkout, price book\", \"checkout, promotions\",
+                      \"checkout, 2 locations\",
                       \"coupon codes\" (100,000 codes by the store vs COPY),
                       \"category page\", \"name search\", \"category page
                       with facets\", \"full-text search\" (these two on the
@@ -236,8 +238,12 @@ pub(crate) const BOOK_CHECKOUT: &str = "checkout, price book";
 /// promotion and a coupon code.
 pub(crate) const PROMO_CHECKOUT: &str = "checkout, promotions";
 
-/// Checkouts over all products and over the hot ten, and checkouts priced from the
-/// price book, by the store and by pgbench.
+/// The workload of checkouts of variants kept at two locations, reserved there.
+pub(crate) const LOCATED_CHECKOUT: &str = "checkout, 2 locations";
+
+/// Checkouts over all products and over the hot ten, checkouts priced from the
+/// price book, with promotions, and of variants kept at locations, by the store
+/// and by pgbench.
 /// Each measurement runs `ROUNDS` times, store and raw alternating, and the run with
 /// the median throughput is kept, and the median of the rounds' store/raw ratios:
 /// shared machines are noisy.
@@ -249,6 +255,7 @@ fn checkout_runs(bench: &mut Bench, options: &Options) -> Result<Vec<Run>, Box<d
         ("checkout, 10 hot products", true),
         (BOOK_CHECKOUT, false),
         (PROMO_CHECKOUT, false),
+        (LOCATED_CHECKOUT, false),
     ] {
         if !options.wanted(workload) {
             continue;
@@ -259,12 +266,17 @@ fn checkout_runs(bench: &mut Bench, options: &Options) -> Result<Vec<Run>, Box<d
         if promoted {
             fixture::start_promotions(&mut bench.conn)?;
         }
+        let located = workload == LOCATED_CHECKOUT;
+        if located {
+            fixture::start_locations(&mut bench.conn)?;
+        }
         for clients in CLIENTS {
             let transactions = bench.per_client * clients;
             let (mut store_runs, mut raw_runs) = (Vec::new(), Vec::new());
             for _ in 0..ROUNDS {
                 batch += 1;
                 let carts = fixture::make_carts(&mut bench.conn, batch, transactions, hot)?;
+                let first_order = fixture::next_order(&mut bench.conn)?;
                 store_runs.push(measure::store_checkouts(
                     &bench.store,
                     workload,
@@ -278,6 +290,9 @@ fn checkout_runs(bench: &mut Bench, options: &Options) -> Result<Vec<Run>, Box<d
                         &[]
                     },
                 )?);
+                if located {
+                    fixture::ensure_reserved(&mut bench.conn, first_order)?;
+                }
                 batch += 1;
                 let carts = fixture::make_carts(&mut bench.conn, batch, transactions, hot)?;
                 raw_runs.push(pgbench::raw_checkouts(bench, workload, clients, carts[0])?);

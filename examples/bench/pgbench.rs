@@ -31,6 +31,29 @@ UPDATE product_variants v SET stock_on_hand = v.stock_on_hand + -1 * l.units, up
 COMMIT;
 "#;
 
+/// The statements `PgStore::checkout` sends for a guest cart whose variants are
+/// kept at locations, written out by hand: [`CHECKOUT_SQL`] with the levels read
+/// before anything is written, and the reservations booked after the levels are
+/// locked, their values from `bench_reservations` (see
+/// `fixture::write_reservations`; the store sends them as arrays).
+pub(crate) fn checkout_located_sql() -> String {
+    const SELLABLES_END: &str = "WHERE cart_id = :cart) ORDER BY v.id;\n";
+    const LEVELS_END: &str = "ORDER BY l.location_id, l.variant_id FOR UPDATE OF l;\n";
+    assert_eq!(CHECKOUT_SQL.matches(SELLABLES_END).count(), 1);
+    assert_eq!(CHECKOUT_SQL.matches(LEVELS_END).count(), 1);
+    CHECKOUT_SQL
+        .replace(
+            SELLABLES_END,
+            &format!("{SELLABLES_END}{}", r#"SELECT l.location_id, l.variant_id, l.on_hand, l.reserved, l.safety_stock, s.name, s.country, s.priority FROM inventory_levels l JOIN stock_locations s ON s.id = l.location_id WHERE l.variant_id IN (SELECT variant_id FROM cart_lines WHERE cart_id = :cart) ORDER BY l.location_id, l.variant_id;
+"#),
+        )
+        .replace(
+            LEVELS_END,
+            &format!("{LEVELS_END}{}", r#"WITH r (line_no, location_id, variant_id, quantity) AS (SELECT t.* FROM bench_reservations b, unnest(b.line_nos, b.locations, b.variants, b.quantities) AS t WHERE b.cart = :cart), held AS (SELECT location_id, variant_id, sum(quantity)::integer AS units FROM r GROUP BY location_id, variant_id), reserved AS (UPDATE inventory_levels l SET reserved = l.reserved + h.units, updated_at = now() FROM held h WHERE l.location_id = h.location_id AND l.variant_id = h.variant_id RETURNING l.location_id, l.variant_id, h.units, l.on_hand, l.reserved), moves AS (INSERT INTO inventory_moves (location_id, variant_id, kind, quantity, on_hand_after, reserved_after, reason) SELECT location_id, variant_id, 'reservation', units, on_hand, reserved, 'order ' || :order_id FROM reserved ORDER BY location_id, variant_id) INSERT INTO order_reservations (order_id, line_no, location_id, variant_id, quantity) SELECT :order_id, line_no, location_id, variant_id, quantity FROM r;
+"#),
+        )
+}
+
 /// The code every checkout of the promotions workload gives.
 pub(crate) const BENCH_CODE: &str = "BENCH-2OFF";
 
@@ -338,6 +361,10 @@ pub(crate) fn raw_checkouts(
             };
             crate::invoices::write(&mut bench.conn, &bench.store, first_cart, &codes)?;
             checkout_book_sql(promoted, promoted)
+        }
+        crate::LOCATED_CHECKOUT => {
+            crate::fixture::write_reservations(&mut bench.conn, first_cart)?;
+            checkout_located_sql()
         }
         _ => CHECKOUT_SQL.to_owned(),
     };

@@ -8,10 +8,7 @@ use ecom_domain::prelude::*;
 
 use crate::StoreError;
 use crate::rows::{corrupt, parse_enum};
-use crate::schema::{
-    inventory_levels, inventory_moves, order_reservations, orders, product_variants,
-    stock_locations,
-};
+use crate::schema::{inventory_levels, inventory_moves, orders, product_variants, stock_locations};
 use crate::sql::{Bind, CachedSql, keyed};
 
 type LocationRow = (i64, String, String, i32);
@@ -337,43 +334,35 @@ pub(crate) fn cart_levels(conn: &mut PgConnection, cart: CartId) -> Result<Locat
     located(CachedSql::keyed::<CART_LEVELS>(vec![Bind::BigInt(cart.get())]).load(conn)?)
 }
 
-/// The reason an order's moves are booked under.
-fn order_reason(order: i64) -> Option<Reason> {
-    Reason::parse(&format!("order {order}")).ok()
-}
-
-/// Books `kind` moves of the units of `held` (level, units), summed per level,
-/// in the order the levels were locked.
-fn book_held(
-    conn: &mut PgConnection,
-    order: i64,
-    kind: MoveKind,
-    held: impl IntoIterator<Item = (InventoryLevel, u32)>,
-) -> Result<(), StoreError> {
-    let mut summed: Vec<(InventoryLevel, u32)> = Vec::new();
-    for (level, units) in held {
-        match summed
-            .iter_mut()
-            .find(|(l, _)| (l.location, l.variant) == (level.location, level.variant))
-        {
-            Some((_, n)) => *n = n.saturating_add(units),
-            None => summed.push((level, units)),
-        }
-    }
-    let reason = order_reason(order);
-    for (level, units) in summed {
-        let movement = InventoryMove {
-            kind,
-            quantity: i64::from(units),
-        };
-        book(conn, &level, movement, reason.as_ref())?;
-    }
-    Ok(())
+keyed! {
+    // An order's reservations in one statement: each level's reserved count (the
+    // levels are locked, so `reserved + units` is the count the domain checked),
+    // its ledger row carrying the level after it, and the reservations' rows.
+    RESERVE = "\
+WITH r (line_no, location_id, variant_id, quantity) AS (
+    SELECT * FROM unnest($2::smallint[], $3::bigint[], $4::bigint[], $5::integer[])
+), held AS (
+    SELECT location_id, variant_id, sum(quantity)::integer AS units
+    FROM r GROUP BY location_id, variant_id
+), reserved AS (
+    UPDATE inventory_levels l SET reserved = l.reserved + h.units, updated_at = now()
+    FROM held h WHERE l.location_id = h.location_id AND l.variant_id = h.variant_id
+    RETURNING l.location_id, l.variant_id, h.units, l.on_hand, l.reserved
+), moves AS (
+    INSERT INTO inventory_moves
+        (location_id, variant_id, kind, quantity, on_hand_after, reserved_after, reason)
+    SELECT location_id, variant_id, 'reservation', units, on_hand, reserved, 'order ' || $1
+    FROM reserved ORDER BY location_id, variant_id
+)
+INSERT INTO order_reservations (order_id, line_no, location_id, variant_id, quantity)
+SELECT $1, line_no, location_id, variant_id, quantity FROM r";
 }
 
 /// Holds `reservations` for `order` at their levels (locked by
-/// [`lock_order_levels`], given as `levels`): each level's reserved count and
-/// ledger row, and the reservations' rows.
+/// [`lock_order_levels`], given as `levels`), in one statement: each level's
+/// reserved count and ledger row, and the reservations' rows. The domain checks
+/// each level's move first ([`InventoryLevel::apply`]), so a reservation a level
+/// cannot take is a typed error, not a refused statement.
 pub(crate) fn reserve(
     conn: &mut PgConnection,
     order: i64,
@@ -383,30 +372,39 @@ pub(crate) fn reserve(
     if reservations.is_empty() {
         return Ok(());
     }
-    let held = levels.iter().filter_map(|level| {
+    for level in levels {
         let units = reservations
             .iter()
             .filter(|r| (r.location, r.variant) == (level.location, level.variant))
             .fold(0u32, |n, r| n.saturating_add(r.quantity));
-        (units > 0).then_some((*level, units))
-    });
-    book_held(conn, order, MoveKind::Reservation, held)?;
-    let rows = reservations
-        .iter()
-        .map(|r| {
-            Ok((
-                order_reservations::order_id.eq(order),
-                order_reservations::line_no
-                    .eq(i16::try_from(r.line_no).map_err(|e| corrupt("line number", e))?),
-                order_reservations::location_id.eq(r.location.get()),
-                order_reservations::variant_id.eq(r.variant.get()),
-                order_reservations::quantity.eq(column(r.quantity)?),
-            ))
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    diesel::insert_into(order_reservations::table)
-        .values(rows)
-        .execute(conn)?;
+        if units > 0 {
+            let movement = InventoryMove {
+                kind: MoveKind::Reservation,
+                quantity: i64::from(units),
+            };
+            level.apply(movement).map_err(DomainError::from)?;
+        }
+    }
+    let (mut lines, mut locations, mut variants, mut quantities) = (
+        Vec::with_capacity(reservations.len()),
+        Vec::with_capacity(reservations.len()),
+        Vec::with_capacity(reservations.len()),
+        Vec::with_capacity(reservations.len()),
+    );
+    for r in reservations {
+        lines.push(i16::try_from(r.line_no).map_err(|e| corrupt("line number", e))?);
+        locations.push(r.location.get());
+        variants.push(r.variant.get());
+        quantities.push(column(r.quantity)?);
+    }
+    CachedSql::keyed::<RESERVE>(vec![
+        Bind::BigInt(order),
+        Bind::SmallIntArray(lines),
+        Bind::BigIntArray(locations),
+        Bind::BigIntArray(variants),
+        Bind::IntArray(quantities),
+    ])
+    .execute(conn)?;
     Ok(())
 }
 
