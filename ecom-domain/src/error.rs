@@ -169,6 +169,9 @@ pub enum DomainError {
     /// A stock move, transfer or allocation refused.
     #[error(transparent)]
     Inventory(#[from] crate::inventory::InventoryError),
+    /// A shipment refused, or its state machine refusing an event.
+    #[error(transparent)]
+    Fulfillment(#[from] crate::fulfillment::FulfillmentError),
     /// The event is driven by payments or by expiry, not requested directly.
     #[error("{0} happens through payments or expiry, not as a direct request")]
     NotAManualEvent(OrderEvent),

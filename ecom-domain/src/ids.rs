@@ -77,6 +77,8 @@ typed_ids! {
     GiftCardId;
     /// Identifies a [`StockLocation`](crate::inventory::StockLocation).
     StockLocationId;
+    /// Identifies a [`Shipment`](crate::fulfillment::Shipment).
+    ShipmentId;
     /// Identifies a recorded [`PaymentEvent`](crate::payment::PaymentEvent).
     PaymentEventId;
 }

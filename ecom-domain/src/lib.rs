@@ -4,6 +4,7 @@ pub mod account;
 pub mod cart;
 pub mod catalog;
 pub mod error;
+pub mod fulfillment;
 pub mod gift_card;
 pub mod ids;
 pub mod inventory;
@@ -77,6 +78,10 @@ pub mod prelude {
         SearchLanguage, SearchQuery, SearchRequest, Sellable, Variant,
     };
     pub use crate::error::{DomainError, Taken};
+    pub use crate::fulfillment::{
+        FulfillmentError, NewShipment, Shipment, ShipmentEvent, ShipmentLine, ShipmentStatus,
+        Tracking,
+    };
     pub use crate::gift_card::{
         GiftCard, GiftCardCode, GiftCardEntry, GiftCardEntryKind, GiftCardError, IssuedGiftCard,
         NewGiftCard, RefundPriority,
@@ -106,16 +111,18 @@ pub mod prelude {
     pub use crate::repo::{
         AccountRepository, AddressChoice, Caller, CartRepository, CatalogReader, CatalogRepository,
         Checkout, CheckoutRepository, CheckoutRequest, CustomerRepository, GiftCardRepository,
-        InventoryRepository, OrderCursor, OrderDetails, OrderReader, OrderRefund, OrderRepository,
+        FulfillmentRepository, InventoryRepository, OrderCursor, OrderDetails, OrderReader, OrderRefund, OrderRepository,
         OrderSummary, PaymentOutcome, PaymentRepository, PlaceOrder, PromotionRepository, RefundOf,
-        RefundOutcome, RepoError, Session, SessionRepository,
+        RefundOutcome, RepoError, Session, SessionRepository, ShipmentChange,
     };
     pub use crate::values::{
-        AltText, AttributeName, AttributeText, AttributeUnit, CategoryName, CollectionName,
+        AltText, AttributeName, AttributeText, AttributeUnit, CarrierName, CategoryName,
+        CollectionName,
         CountryCode, CouponCode, Description, Email, Gtin, GtinError, GuestToken, IdempotencyKey,
         LocationName, MediaUrl, OptionName, OptionValue, PersonName, PostalAddress, PriceListName,
         ProductName, PromotionName, ProviderName, ProviderRef, Quantity, RawAddress, Reason,
         SessionToken, ShippingMethodName, ShippingZoneName, Sku, Slug, TaxRateName, TokenDigest,
+        TrackingNumber, TrackingUrl,
         ValidationError,
     };
 }
@@ -138,6 +145,8 @@ mod tests {
         known.extend(TaxClass::ALL.iter().map(|v| v.as_str()));
         known.extend(BrowseSort::ALL.iter().map(|v| v.as_str()));
         known.extend(GiftCardEntryKind::ALL.iter().map(|v| v.as_str()));
+        known.extend(ShipmentStatus::ALL.iter().map(|v| v.as_str()));
+        known.extend(ShipmentEvent::ALL.iter().map(|v| v.as_str()));
         known.extend(MoveKind::ALL.iter().map(|v| v.as_str()));
         prop_oneof![
             proptest::sample::select(known).prop_map(str::to_owned),
@@ -164,7 +173,8 @@ mod tests {
             only_its_own_names!(
                 s.as_str(),
                 OrderStatus, OrderEvent, PaymentStatus, PaymentActionKind, CartStatus,
-                ProductStatus, AddressKind, TaxClass, BrowseSort, GiftCardEntryKind, MoveKind
+                ProductStatus, AddressKind, TaxClass, BrowseSort, GiftCardEntryKind, MoveKind,
+                ShipmentStatus, ShipmentEvent
             );
         }
     }
@@ -191,6 +201,7 @@ mod layers {
             "payment",
             "gift_card",
             "inventory",
+            "fulfillment",
         ],
         &["error"],
         &["repo", "rules"],

@@ -20,9 +20,13 @@ pub enum OrderStatus {
     PendingPayment,
     /// Fully paid; ready to ship.
     Paid,
-    /// Handed to the carrier.
+    /// Some of its units handed to the carrier in shipments, not all.
+    PartiallyShipped,
+    /// Handed to the carrier: every unit.
     Shipped,
-    /// Received by the customer.
+    /// Every unit shipped, some of them received by the customer.
+    PartiallyDelivered,
+    /// Received by the customer: every unit.
     Delivered,
     /// Cancelled before shipping; stock went back, the payment was voided or refunded.
     Cancelled,
@@ -35,7 +39,9 @@ pub enum OrderStatus {
 crate::text_enum!(OrderStatus {
     PendingPayment = "pending_payment",
     Paid = "paid",
+    PartiallyShipped = "partially_shipped",
     Shipped = "shipped",
+    PartiallyDelivered = "partially_delivered",
     Delivered = "delivered",
     Cancelled = "cancelled",
     Expired = "expired",
@@ -48,10 +54,15 @@ crate::text_enum!(OrderStatus {
 pub enum OrderEvent {
     /// The payment was captured in full.
     PaymentCaptured,
-    /// The parcel left.
+    /// The parcel left: every unit left, with the last of the order's shipments.
     Ship,
-    /// The parcel arrived.
+    /// A shipment left with some of the units, and units are left to ship.
+    ShipPart,
+    /// The parcel arrived: every unit arrived, with the last of the order's
+    /// shipments.
     Deliver,
+    /// A shipment arrived, and others are still on their way.
+    DeliverPart,
     /// The customer or the shop cancelled (only before shipping).
     Cancel,
     /// The payment deadline passed unpaid.
@@ -74,7 +85,9 @@ impl OrderEvent {
 crate::text_enum!(OrderEvent {
     PaymentCaptured = "payment_captured",
     Ship = "ship",
+    ShipPart = "ship_part",
     Deliver = "deliver",
+    DeliverPart = "deliver_part",
     Cancel = "cancel",
     Expire = "expire",
     PaymentRefunded = "payment_refunded",
@@ -112,10 +125,15 @@ impl OrderStatus {
             (S::PendingPayment, E::PaymentCaptured) => S::Paid,
             (S::PendingPayment, E::Cancel) => S::Cancelled,
             (S::PendingPayment, E::Expire) => S::Expired,
-            (S::Paid, E::Ship) => S::Shipped,
+            (S::Paid | S::PartiallyShipped, E::Ship) => S::Shipped,
+            (S::Paid, E::ShipPart) => S::PartiallyShipped,
             (S::Paid, E::Cancel) => S::Cancelled,
-            (S::Paid | S::Shipped | S::Delivered, E::PaymentRefunded) => S::Refunded,
-            (S::Shipped, E::Deliver) => S::Delivered,
+            (
+                S::Paid | S::PartiallyShipped | S::Shipped | S::PartiallyDelivered | S::Delivered,
+                E::PaymentRefunded,
+            ) => S::Refunded,
+            (S::Shipped | S::PartiallyDelivered, E::Deliver) => S::Delivered,
+            (S::Shipped, E::DeliverPart) => S::PartiallyDelivered,
             _ => {
                 return Err(OrderTransitionError {
                     from: self,
@@ -144,8 +162,15 @@ impl OrderStatus {
             (
                 S::PendingPayment,
                 E::PaymentCaptured | E::Cancel | E::Expire
-            ) | (S::Paid, E::Ship | E::Cancel | E::PaymentRefunded)
-                | (S::Shipped, E::Deliver | E::PaymentRefunded)
+            ) | (
+                S::Paid,
+                E::Ship | E::ShipPart | E::Cancel | E::PaymentRefunded
+            ) | (S::PartiallyShipped, E::Ship | E::PaymentRefunded)
+                | (
+                    S::Shipped,
+                    E::Deliver | E::DeliverPart | E::PaymentRefunded
+                )
+                | (S::PartiallyDelivered, E::Deliver | E::PaymentRefunded)
                 | (S::Delivered, E::PaymentRefunded)
         )
     }
@@ -370,11 +395,44 @@ mod tests {
         assert_eq!(err.from, OrderStatus::Shipped);
         assert_eq!(
             err.allowed,
-            vec![OrderEvent::Deliver, OrderEvent::PaymentRefunded]
+            vec![
+                OrderEvent::Deliver,
+                OrderEvent::DeliverPart,
+                OrderEvent::PaymentRefunded
+            ]
         );
         assert_eq!(
             err.to_string(),
-            "an order that is shipped does not accept cancel; it accepts deliver, payment_refunded"
+            "an order that is shipped does not accept cancel; it accepts deliver, deliver_part, payment_refunded"
+        );
+        assert!(
+            OrderStatus::PartiallyShipped
+                .apply(OrderEvent::Cancel)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn shipments_take_an_order_through_the_partial_states() {
+        let s = OrderStatus::Paid
+            .apply(OrderEvent::ShipPart)
+            .and_then(|s| s.apply(OrderEvent::Ship))
+            .and_then(|s| s.apply(OrderEvent::DeliverPart))
+            .and_then(|s| s.apply(OrderEvent::Deliver))
+            .unwrap();
+        assert_eq!(s, OrderStatus::Delivered);
+        // A second partial shipment is no transition: the order stays partially
+        // shipped until the last unit leaves.
+        assert!(
+            OrderStatus::PartiallyShipped
+                .apply(OrderEvent::ShipPart)
+                .is_err()
+        );
+        assert_eq!(
+            OrderStatus::PartiallyDelivered
+                .apply(OrderEvent::PaymentRefunded)
+                .unwrap(),
+            OrderStatus::Refunded
         );
     }
 
@@ -414,8 +472,10 @@ mod tests {
                         // Only these edges exist.
                         let legal = matches!((state, next),
                             (OrderStatus::PendingPayment, OrderStatus::Paid | OrderStatus::Cancelled | OrderStatus::Expired)
-                            | (OrderStatus::Paid, OrderStatus::Shipped | OrderStatus::Cancelled | OrderStatus::Refunded)
-                            | (OrderStatus::Shipped, OrderStatus::Delivered | OrderStatus::Refunded)
+                            | (OrderStatus::Paid, OrderStatus::PartiallyShipped | OrderStatus::Shipped | OrderStatus::Cancelled | OrderStatus::Refunded)
+                            | (OrderStatus::PartiallyShipped, OrderStatus::Shipped | OrderStatus::Refunded)
+                            | (OrderStatus::Shipped, OrderStatus::PartiallyDelivered | OrderStatus::Delivered | OrderStatus::Refunded)
+                            | (OrderStatus::PartiallyDelivered, OrderStatus::Delivered | OrderStatus::Refunded)
                             | (OrderStatus::Delivered, OrderStatus::Refunded));
                         prop_assert!(legal, "{:?} -> {:?}", state, next);
                         state = next;

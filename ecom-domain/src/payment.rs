@@ -481,7 +481,11 @@ pub fn order_accepts(status: OrderStatus, kind: PaymentActionKind) -> bool {
         A::Authorize | A::Capture | A::Fail | A::Void => status == OrderStatus::PendingPayment,
         A::Refund => matches!(
             status,
-            OrderStatus::Paid | OrderStatus::Shipped | OrderStatus::Delivered
+            OrderStatus::Paid
+                | OrderStatus::PartiallyShipped
+                | OrderStatus::Shipped
+                | OrderStatus::PartiallyDelivered
+                | OrderStatus::Delivered
         ),
     }
 }

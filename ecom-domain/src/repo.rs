@@ -17,12 +17,13 @@ use crate::catalog::{
     SearchRequest, Sellable, Variant,
 };
 use crate::error::DomainError;
+use crate::fulfillment::{NewShipment, Shipment, ShipmentEvent, Tracking};
 use crate::gift_card::{
     GiftCard, GiftCardCode, GiftCardEntry, IssuedGiftCard, NewGiftCard, RefundPriority, plan_refund,
 };
 use crate::ids::{
     AddressId, CartId, CartRef, CategoryId, CollectionId, GiftCardId, OrderId, OrderRef, PaymentId,
-    PriceListId, ProductId, StockLocationId, UserId, VariantId,
+    PriceListId, ProductId, ShipmentId, StockLocationId, UserId, VariantId,
 };
 use crate::inventory::{
     InventoryEntry, InventoryLevel, NewStockLocation, Reservation, StockChange, StockLocation,
@@ -623,6 +624,43 @@ pub trait InventoryRepository {
     /// empty for an order of variants kept as one count. The reservations stay as
     /// a record once released.
     fn order_reservations(&self, order: OrderId) -> Result<Vec<Reservation>, Self::Error>;
+}
+
+/// What a change of a shipment did: the shipment after it, and its order's status
+/// after the order followed it ([`order_events`](crate::fulfillment::order_events)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShipmentChange {
+    /// The shipment after the change.
+    pub shipment: Shipment,
+    /// Its order's status after the change.
+    pub order_status: OrderStatus,
+}
+
+/// Shipments: an order's units leaving its stock locations, and the order's status
+/// following them. Each change locks the order, then the shipment, then the levels
+/// its units leave, so that two shipments of one order queue.
+pub trait FulfillmentRepository {
+    /// The error type.
+    type Error: RepoError;
+
+    /// Creates a pending shipment of a paid or partially shipped order, from one
+    /// location, of units its lines may still ship from there
+    /// ([`check_shipment`](crate::fulfillment::check_shipment)).
+    fn create_shipment(&self, new: NewShipment) -> Result<Shipment, Self::Error>;
+    /// Moves a shipment through its state machine: shipping takes its reserved
+    /// units out of their levels through the ledger; the order's status follows
+    /// (each of its transitions in its history and the outbox).
+    fn change_shipment(
+        &self,
+        id: ShipmentId,
+        event: ShipmentEvent,
+    ) -> Result<ShipmentChange, Self::Error>;
+    /// Sets a shipment's carrier and tracking (until it is delivered).
+    fn track_shipment(&self, id: ShipmentId, tracking: Tracking) -> Result<Shipment, Self::Error>;
+    /// A shipment.
+    fn shipment(&self, id: ShipmentId) -> Result<Shipment, Self::Error>;
+    /// An order's shipments, oldest first.
+    fn order_shipments(&self, order: OrderId) -> Result<Vec<Shipment>, Self::Error>;
 }
 
 /// How much of an order a refund gives back.

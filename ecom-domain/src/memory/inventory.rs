@@ -149,6 +149,53 @@ impl State {
     }
 }
 
+impl State {
+    /// Whether the location exists.
+    pub(super) fn inventory_has_location(&self, location: StockLocationId) -> bool {
+        self.inventory.locations.contains_key(&location)
+    }
+
+    /// Where checkout reserved `order`'s units (empty for none).
+    pub(super) fn reservations_of(&self, order: OrderId) -> Vec<Reservation> {
+        self.inventory
+            .reservations
+            .get(&order)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Books the units of a shipment leaving `location` (by variant) out of their
+    /// levels: on hand and reserved both go down.
+    pub(super) fn ship_units(
+        &mut self,
+        location: StockLocationId,
+        leaving: &[(VariantId, u32)],
+        reason: Option<Reason>,
+    ) -> Result<(), DomainError> {
+        for (variant, units) in leaving {
+            let movement = InventoryMove {
+                kind: MoveKind::Shipment,
+                quantity: i64::from(*units),
+            };
+            self.book_move(location, *variant, movement, reason.clone())?;
+        }
+        Ok(())
+    }
+
+    /// Books every unit `order` holds reserved as shipped: the order shipped as a
+    /// whole, without shipments.
+    pub(super) fn ship_reserved(&mut self, order: OrderId) -> Result<(), DomainError> {
+        for r in self.reservations_of(order) {
+            let movement = InventoryMove {
+                kind: MoveKind::Shipment,
+                quantity: i64::from(r.quantity),
+            };
+            self.book_move(r.location, r.variant, movement, order_reason(order))?;
+        }
+        Ok(())
+    }
+}
+
 impl InventoryRepository for MemoryStore {
     type Error = DomainError;
 

@@ -4,6 +4,7 @@ use chrono::Utc;
 
 use crate::catalog::{Page, PageRequest};
 use crate::error::DomainError;
+use crate::fulfillment::FulfillmentError;
 use crate::ids::{OrderId, UserId};
 use crate::order::{Customer, Order, OrderEvent, OrderStatus};
 use crate::payment::Applied;
@@ -79,7 +80,13 @@ impl OrderRepository for MemoryStore {
             return Err(DomainError::NotAManualEvent(event));
         }
         self.atomically(|s| {
+            if matches!(event, OrderEvent::Ship | OrderEvent::Deliver) && s.has_shipments(id) {
+                return Err(FulfillmentError::HasShipments(id).into());
+            }
             s.change_order(id, event, note, Utc::now())?;
+            if event == OrderEvent::Ship {
+                s.ship_reserved(id)?;
+            }
             if event == OrderEvent::Cancel {
                 s.settle_payments(id)?;
             }

@@ -38,6 +38,8 @@ pub(super) struct State {
     pub(super) gift_cards: super::gift_card::GiftCards,
     /// Stock locations, levels and their ledgers.
     pub(super) inventory: super::inventory::Inventory,
+    /// Shipments, by id.
+    pub(super) shipments: BTreeMap<crate::ids::ShipmentId, crate::fulfillment::Shipment>,
     pub(super) users: BTreeMap<UserId, User>,
     pub(super) addresses: BTreeMap<AddressId, Address>,
     pub(super) carts: BTreeMap<CartId, Cart>,
@@ -219,6 +221,7 @@ impl State {
         });
         if to.restocks() {
             let lines = order.lines.clone();
+            self.cancel_open_shipments(id);
             self.return_order_stock(id, &lines)?;
             self.release_codes(id);
         }

@@ -53,9 +53,30 @@ impl MediaUrl {
 
     /// Trims and validates; see the type's documentation for the rules.
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        let value = single_line(FIELD, raw, 1, Self::MAX_LEN)?;
+        https_url(FIELD, raw).map(Self)
+    }
+
+    /// The whole URL.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The host name, lower-case (`cdn.example.com`): what an allow-list of image
+    /// hosts checks.
+    pub fn host(&self) -> &str {
+        let rest = &self.0[SCHEME.len()..];
+        let end = rest.find([':', '/', '?', '#']).unwrap_or(rest.len());
+        &rest[..end]
+    }
+}
+
+/// An https URL of at most [`MediaUrl::MAX_LEN`] characters, as [`MediaUrl`]
+/// documents them, normalized; refused as `field`.
+fn https_url(field: &'static str, raw: &str) -> Result<String, ValidationError> {
+    {
+        let value = single_line(field, raw, 1, MediaUrl::MAX_LEN)?;
         let malformed = |rule| ValidationError::Malformed {
-            field: FIELD,
+            field,
             value: raw.to_owned(),
             rule,
         };
@@ -98,20 +119,52 @@ impl MediaUrl {
             url.push_str(port);
         }
         url.push_str(tail);
-        Ok(Self(url))
+        Ok(url)
+    }
+}
+
+/// Where a customer follows a parcel: an https URL, checked and normalized as a
+/// [`MediaUrl`] is.
+///
+/// ```
+/// use ecom_domain::values::TrackingUrl;
+///
+/// let url = TrackingUrl::parse("https://Track.Example.com/parcel/00340434").unwrap();
+/// assert_eq!(url.as_str(), "https://track.example.com/parcel/00340434");
+/// assert!(TrackingUrl::parse("javascript:alert(1)").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TrackingUrl(String);
+
+impl TrackingUrl {
+    /// Trims and validates; see the type's documentation for the rules.
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        https_url("tracking url", raw).map(Self)
     }
 
     /// The whole URL.
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
 
-    /// The host name, lower-case (`cdn.example.com`): what an allow-list of image
-    /// hosts checks.
-    pub fn host(&self) -> &str {
-        let rest = &self.0[SCHEME.len()..];
-        let end = rest.find([':', '/', '?', '#']).unwrap_or(rest.len());
-        &rest[..end]
+impl fmt::Display for TrackingUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for TrackingUrl {
+    type Error = ValidationError;
+    fn try_from(raw: String) -> Result<Self, Self::Error> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<TrackingUrl> for String {
+    fn from(url: TrackingUrl) -> String {
+        url.0
     }
 }
 

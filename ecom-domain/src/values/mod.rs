@@ -17,13 +17,13 @@ pub use check::ValidationError;
 pub use code::{CouponCode, Sku, Slug};
 pub use email::Email;
 pub use gtin::{Gtin, GtinError};
-pub use media::MediaUrl;
+pub use media::{MediaUrl, TrackingUrl};
 pub use quantity::Quantity;
 pub use text::{
-    AltText, AttributeName, AttributeText, AttributeUnit, CategoryName, CollectionName,
-    Description, GuestToken, IdempotencyKey, LocationName, OptionName, OptionValue, PersonName,
+    AltText, AttributeName, AttributeText, AttributeUnit, CarrierName, CategoryName,
+    CollectionName, Description, GuestToken, IdempotencyKey, LocationName, OptionName, OptionValue, PersonName,
     PriceListName, ProductName, PromotionName, ProviderName, ProviderRef, Reason,
-    ShippingMethodName, ShippingZoneName, TaxRateName,
+    ShippingMethodName, ShippingZoneName, TaxRateName, TrackingNumber,
 };
 pub use token::{SessionToken, TokenDigest};
 

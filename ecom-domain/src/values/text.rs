@@ -144,6 +144,16 @@ text_value!(
     ShippingMethodName, "shipping method name", 1, 100
 );
 text_value!(
+    /// A carrier's name as a shipment shows it ("DHL", "La Poste"): trimmed, 1 to
+    /// 100 characters, no control characters.
+    CarrierName, "carrier name", 1, 100
+);
+text_value!(
+    /// A carrier's number for a parcel: trimmed, 1 to 100 characters, no control
+    /// characters.
+    TrackingNumber, "tracking number", 1, 100
+);
+text_value!(
     /// A name for a payment provider ("stripe", "test"): 1 to 50 characters.
     ProviderName, "payment provider", 1, 50
 );

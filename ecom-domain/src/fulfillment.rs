@@ -1,0 +1,417 @@
+//! Fulfillment: an order leaves in one or more shipments, each from one stock
+//! location, with some of its lines' units, a carrier and a tracking number.
+//!
+//! A shipment is pending, then packed, then shipped (its located units leave their
+//! levels through the ledger: on hand and reserved both go down), then delivered
+//! or returned to sender; before it ships it may be cancelled, and it is when its
+//! order is. The order's status follows its shipments ([`order_events`]):
+//!
+//! ```text
+//! paid ──ship_part──▶ partially_shipped ──ship──▶ shipped ──deliver_part──▶ partially_delivered
+//!   │                                               ▲  │                            │
+//!   └────────────────────────ship───────────────────┘  └──deliver──▶ delivered ◀──deliver
+//! ```
+//!
+//! Units a line may still ship from a location: for a line reserved at locations,
+//! its units reserved there less those in the shipments from there; for a line
+//! taken from its variant's own count (no reservation), its units less those in
+//! any shipment. Cancelled shipments count for nothing.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{OrderId, ShipmentId, StockLocationId, VariantId};
+use crate::inventory::Reservation;
+use crate::order::{OrderEvent, OrderLine, OrderStatus};
+use crate::values::{CarrierName, Quantity, TrackingNumber, TrackingUrl};
+
+/// Where a shipment is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShipmentStatus {
+    /// Created: its units are picked from its location's reservations.
+    Pending,
+    /// Packed, waiting for the carrier.
+    Packed,
+    /// Handed to the carrier: its units left the location.
+    Shipped,
+    /// Received by the customer.
+    Delivered,
+    /// The carrier brought it back (its units come back through a return).
+    ReturnedToSender,
+    /// Cancelled before it shipped: its units are the order's to ship again.
+    Cancelled,
+}
+
+crate::text_enum!(ShipmentStatus {
+    Pending = "pending",
+    Packed = "packed",
+    Shipped = "shipped",
+    Delivered = "delivered",
+    ReturnedToSender = "returned_to_sender",
+    Cancelled = "cancelled",
+});
+
+/// Something that happens to a shipment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShipmentEvent {
+    /// Packed.
+    Pack,
+    /// Handed to the carrier.
+    Ship,
+    /// Received by the customer.
+    Deliver,
+    /// Brought back by the carrier.
+    ReturnToSender,
+    /// Given up before it shipped.
+    Cancel,
+}
+
+crate::text_enum!(ShipmentEvent {
+    Pack = "pack",
+    Ship = "ship",
+    Deliver = "deliver",
+    ReturnToSender = "return_to_sender",
+    Cancel = "cancel",
+});
+
+impl ShipmentStatus {
+    /// The state after `event`, or why not.
+    pub fn apply(self, event: ShipmentEvent) -> Result<ShipmentStatus, FulfillmentError> {
+        use ShipmentEvent as E;
+        use ShipmentStatus as S;
+        match (self, event) {
+            (S::Pending, E::Pack) => Ok(S::Packed),
+            (S::Pending | S::Packed, E::Ship) => Ok(S::Shipped),
+            (S::Pending | S::Packed, E::Cancel) => Ok(S::Cancelled),
+            (S::Shipped, E::Deliver) => Ok(S::Delivered),
+            (S::Shipped, E::ReturnToSender) => Ok(S::ReturnedToSender),
+            _ => Err(FulfillmentError::Transition {
+                from: self,
+                event,
+                allowed: self.allowed_events(),
+            }),
+        }
+    }
+
+    /// The events this state accepts.
+    pub fn allowed_events(self) -> Vec<ShipmentEvent> {
+        ShipmentEvent::ALL
+            .iter()
+            .copied()
+            .filter(|e| self.apply_unchecked(*e))
+            .collect()
+    }
+
+    fn apply_unchecked(self, event: ShipmentEvent) -> bool {
+        use ShipmentEvent as E;
+        use ShipmentStatus as S;
+        matches!(
+            (self, event),
+            (S::Pending, E::Pack | E::Ship | E::Cancel)
+                | (S::Packed, E::Ship | E::Cancel)
+                | (S::Shipped, E::Deliver | E::ReturnToSender)
+        )
+    }
+
+    /// Whether its units count against what the order's lines may still ship.
+    pub fn holds_units(self) -> bool {
+        self != ShipmentStatus::Cancelled
+    }
+
+    /// Whether its units have left their location.
+    pub fn has_left(self) -> bool {
+        matches!(
+            self,
+            ShipmentStatus::Shipped | ShipmentStatus::Delivered | ShipmentStatus::ReturnedToSender
+        )
+    }
+}
+
+/// Units of one order line in a shipment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ShipmentLine {
+    /// The order line.
+    pub line_no: u16,
+    /// How many of its units.
+    pub quantity: Quantity,
+}
+
+/// Who carries a shipment and how to follow it; every part optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tracking {
+    /// The carrier ("DHL", "UPS").
+    pub carrier: Option<CarrierName>,
+    /// The carrier's number for the parcel.
+    pub number: Option<TrackingNumber>,
+    /// Where the customer follows it.
+    pub url: Option<TrackingUrl>,
+}
+
+/// A shipment to create: units of an order's lines, from one location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewShipment {
+    /// The order.
+    pub order: OrderId,
+    /// Where its units leave from.
+    pub location: StockLocationId,
+    /// The lines and units, each line once.
+    pub lines: Vec<ShipmentLine>,
+    /// The carrier and tracking, if known yet.
+    pub tracking: Tracking,
+}
+
+/// Units of an order leaving one location together.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shipment {
+    /// Its id.
+    pub id: ShipmentId,
+    /// The order.
+    pub order: OrderId,
+    /// Where its units leave from.
+    pub location: StockLocationId,
+    /// The lines and units, by line number.
+    pub lines: Vec<ShipmentLine>,
+    /// The carrier and tracking.
+    pub tracking: Tracking,
+    /// Where it is.
+    pub status: ShipmentStatus,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A shipment refused, or a shipment's state machine refusing an event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FulfillmentError {
+    /// The order is not one to ship from (not paid, or already all shipped).
+    #[error("order {order} is {status}: only a paid or partially shipped order ships")]
+    NotShippable {
+        /// The order.
+        order: OrderId,
+        /// Its status.
+        status: OrderStatus,
+    },
+    /// A shipment of nothing.
+    #[error("a shipment holds at least one line")]
+    Empty,
+    /// A line the order does not have.
+    #[error("order {order} has no line {line_no}")]
+    UnknownLine {
+        /// The order.
+        order: OrderId,
+        /// The line asked for.
+        line_no: u16,
+    },
+    /// A line named twice in one shipment.
+    #[error("line {0} appears twice in the shipment")]
+    DuplicateLine(u16),
+    /// More units of a line than it may still ship from the location.
+    #[error(
+        "line {line_no} may ship {left} more units from location {location}, not {asked}"
+    )]
+    TooMany {
+        /// The line.
+        line_no: u16,
+        /// Where from.
+        location: StockLocationId,
+        /// The units asked for.
+        asked: u32,
+        /// The units it may still ship from there.
+        left: u32,
+    },
+    /// The shipment's state does not take the event.
+    #[error("a shipment that is {from} does not accept {event}; it accepts {}", list(.allowed))]
+    Transition {
+        /// Its state.
+        from: ShipmentStatus,
+        /// The refused event.
+        event: ShipmentEvent,
+        /// What it would take (empty for final states).
+        allowed: Vec<ShipmentEvent>,
+    },
+    /// A change of the tracking of a shipment that is over.
+    #[error("shipment {shipment} is {status}: its tracking no longer changes")]
+    Closed {
+        /// The shipment.
+        shipment: ShipmentId,
+        /// Its status.
+        status: ShipmentStatus,
+    },
+    /// Shipping or delivery asked of an order as a whole once it has shipments.
+    #[error("order {0} is fulfilled by its shipments: ship and deliver those")]
+    HasShipments(OrderId),
+}
+
+fn list(allowed: &[ShipmentEvent]) -> String {
+    if allowed.is_empty() {
+        return "nothing (it is final)".into();
+    }
+    allowed
+        .iter()
+        .map(|e| e.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Units of `line` that may still ship from `location`, given the order's
+/// reservations and its shipments so far.
+pub fn units_left(
+    line: &OrderLine,
+    location: StockLocationId,
+    reservations: &[Reservation],
+    shipments: &[Shipment],
+) -> u32 {
+    let reserved_somewhere = reservations.iter().any(|r| r.line_no == line.line_no);
+    let (available, from_here_only) = if reserved_somewhere {
+        let here = reservations
+            .iter()
+            .filter(|r| r.line_no == line.line_no && r.location == location)
+            .fold(0u32, |n, r| n.saturating_add(r.quantity));
+        (here, true)
+    } else {
+        (line.quantity.get(), false)
+    };
+    let shipped = shipments
+        .iter()
+        .filter(|s| s.status.holds_units() && (!from_here_only || s.location == location))
+        .flat_map(|s| &s.lines)
+        .filter(|l| l.line_no == line.line_no)
+        .fold(0u32, |n, l| n.saturating_add(l.quantity.get()));
+    available.saturating_sub(shipped)
+}
+
+/// Checks a new shipment against its order (in `status`, with `lines`), the
+/// order's reservations and its shipments so far; the shipment's lines by line
+/// number.
+pub fn check_shipment(
+    new: &NewShipment,
+    status: OrderStatus,
+    lines: &[OrderLine],
+    reservations: &[Reservation],
+    shipments: &[Shipment],
+) -> Result<Vec<ShipmentLine>, FulfillmentError> {
+    if !matches!(status, OrderStatus::Paid | OrderStatus::PartiallyShipped) {
+        return Err(FulfillmentError::NotShippable {
+            order: new.order,
+            status,
+        });
+    }
+    if new.lines.is_empty() {
+        return Err(FulfillmentError::Empty);
+    }
+    let mut sorted = new.lines.clone();
+    sorted.sort_by_key(|l| l.line_no);
+    for pair in sorted.windows(2) {
+        if pair[0].line_no == pair[1].line_no {
+            return Err(FulfillmentError::DuplicateLine(pair[0].line_no));
+        }
+    }
+    for wanted in &sorted {
+        let line = lines
+            .iter()
+            .find(|l| l.line_no == wanted.line_no)
+            .ok_or(FulfillmentError::UnknownLine {
+                order: new.order,
+                line_no: wanted.line_no,
+            })?;
+        let left = units_left(line, new.location, reservations, shipments);
+        if wanted.quantity.get() > left {
+            return Err(FulfillmentError::TooMany {
+                line_no: wanted.line_no,
+                location: new.location,
+                asked: wanted.quantity.get(),
+                left,
+            });
+        }
+    }
+    Ok(sorted)
+}
+
+/// The units a shipment takes out of its location's levels as it ships: the
+/// units of its lines that were reserved at locations, summed per variant (lines
+/// taken from their variants' own counts left them at checkout).
+pub fn units_leaving(
+    shipment: &Shipment,
+    lines: &[OrderLine],
+    reservations: &[Reservation],
+) -> Vec<(VariantId, u32)> {
+    let mut leaving: Vec<(VariantId, u32)> = Vec::new();
+    for l in &shipment.lines {
+        let reserved = reservations.iter().any(|r| r.line_no == l.line_no);
+        let Some(line) = lines.iter().find(|o| o.line_no == l.line_no) else {
+            continue;
+        };
+        if !reserved {
+            continue;
+        }
+        match leaving.iter_mut().find(|(v, _)| *v == line.variant_id) {
+            Some((_, n)) => *n = n.saturating_add(l.quantity.get()),
+            None => leaving.push((line.variant_id, l.quantity.get())),
+        }
+    }
+    leaving.sort_by_key(|(v, _)| *v);
+    leaving
+}
+
+/// Where an order stands by its shipments: none shipped (`None`), some
+/// shipped, all shipped, some delivered, all delivered.
+fn fulfilled(lines: &[OrderLine], shipments: &[Shipment]) -> Option<OrderStatus> {
+    let units = |keep: fn(ShipmentStatus) -> bool| {
+        shipments
+            .iter()
+            .filter(|s| keep(s.status))
+            .flat_map(|s| &s.lines)
+            .fold(0u64, |n, l| n + u64::from(l.quantity.get()))
+    };
+    let total: u64 = lines.iter().map(|l| u64::from(l.quantity.get())).sum();
+    let shipped = units(ShipmentStatus::has_left);
+    let delivered = units(|s| s == ShipmentStatus::Delivered);
+    Some(match () {
+        _ if shipped == 0 => return None,
+        _ if shipped < total => OrderStatus::PartiallyShipped,
+        _ if delivered == 0 => OrderStatus::Shipped,
+        _ if delivered < total => OrderStatus::PartiallyDelivered,
+        _ => OrderStatus::Delivered,
+    })
+}
+
+/// The events that take an order in `status` to where its shipments stand, in
+/// order (none for an order that is not being fulfilled, e.g. refunded).
+pub fn order_events(
+    status: OrderStatus,
+    lines: &[OrderLine],
+    shipments: &[Shipment],
+) -> Vec<OrderEvent> {
+    use OrderStatus as S;
+    let rank = |s: OrderStatus| match s {
+        S::Paid => Some(0),
+        S::PartiallyShipped => Some(1),
+        S::Shipped => Some(2),
+        S::PartiallyDelivered => Some(3),
+        S::Delivered => Some(4),
+        _ => None,
+    };
+    let (Some(target), Some(mut at)) = (fulfilled(lines, shipments), rank(status)) else {
+        return Vec::new();
+    };
+    let Some(goal) = rank(target) else {
+        return Vec::new();
+    };
+    let mut events = Vec::new();
+    while at < goal {
+        let (event, next) = match at {
+            0 if goal == 1 => (OrderEvent::ShipPart, 1),
+            0 | 1 => (OrderEvent::Ship, 2),
+            2 if goal == 3 => (OrderEvent::DeliverPart, 3),
+            _ => (OrderEvent::Deliver, 4),
+        };
+        events.push(event);
+        at = next;
+    }
+    events
+}
+
+#[cfg(test)]
+#[path = "fulfillment_tests.rs"]
+mod tests;

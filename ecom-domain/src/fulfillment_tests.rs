@@ -1,0 +1,340 @@
+use super::*;
+use crate::catalog::OptionSelection;
+use crate::money::{Currency, Money};
+use crate::values::{ProductName, Sku};
+use chrono::TimeZone;
+use proptest::prelude::*;
+
+const ORDER: OrderId = OrderId::new(7);
+const BERLIN: StockLocationId = StockLocationId::new(1);
+const LYON: StockLocationId = StockLocationId::new(2);
+
+fn line(line_no: u16, variant: i64, quantity: u32) -> OrderLine {
+    OrderLine {
+        line_no,
+        variant_id: VariantId::new(variant),
+        sku: Sku::parse(&format!("SKU-{variant}")).unwrap(),
+        name: ProductName::parse("Mug").unwrap(),
+        selection: OptionSelection::default(),
+        unit_price: Money::parse("9.90", Currency::EUR).unwrap(),
+        quantity: Quantity::new(i64::from(quantity)).unwrap(),
+        tax: None,
+    }
+}
+
+fn reserved(line_no: u16, variant: i64, location: StockLocationId, quantity: u32) -> Reservation {
+    Reservation {
+        line_no,
+        variant: VariantId::new(variant),
+        location,
+        quantity,
+    }
+}
+
+fn units(line_no: u16, quantity: u32) -> ShipmentLine {
+    ShipmentLine {
+        line_no,
+        quantity: Quantity::new(i64::from(quantity)).unwrap(),
+    }
+}
+
+fn new_shipment(location: StockLocationId, lines: Vec<ShipmentLine>) -> NewShipment {
+    NewShipment {
+        order: ORDER,
+        location,
+        lines,
+        tracking: Tracking::default(),
+    }
+}
+
+fn shipment(
+    id: i64,
+    location: StockLocationId,
+    lines: Vec<ShipmentLine>,
+    status: ShipmentStatus,
+) -> Shipment {
+    Shipment {
+        id: ShipmentId::new(id),
+        order: ORDER,
+        location,
+        lines,
+        tracking: Tracking::default(),
+        status,
+        created_at: Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap(),
+    }
+}
+
+#[test]
+fn a_shipment_is_packed_shipped_then_delivered_or_returned() {
+    use ShipmentEvent as E;
+    use ShipmentStatus as S;
+    let table = [
+        (S::Pending, vec![E::Pack, E::Ship, E::Cancel]),
+        (S::Packed, vec![E::Ship, E::Cancel]),
+        (S::Shipped, vec![E::Deliver, E::ReturnToSender]),
+        (S::Delivered, vec![]),
+        (S::ReturnedToSender, vec![]),
+        (S::Cancelled, vec![]),
+    ];
+    for (status, allowed) in table {
+        assert_eq!(status.allowed_events(), allowed, "{status}");
+        for event in ShipmentEvent::ALL {
+            assert_eq!(status.apply(*event).is_ok(), allowed.contains(event));
+        }
+    }
+    assert_eq!(
+        S::Packed.apply(E::Pack).unwrap_err().to_string(),
+        "a shipment that is packed does not accept pack; it accepts ship, cancel"
+    );
+    assert_eq!(
+        S::Delivered.apply(E::Cancel).unwrap_err().to_string(),
+        "a shipment that is delivered does not accept cancel; it accepts nothing (it is final)"
+    );
+}
+
+#[test]
+fn a_line_ships_what_is_reserved_at_the_location_or_its_count_from_anywhere() {
+    // Line 1: 3 mugs reserved, 2 in Berlin and 1 in Lyon. Line 2: 4 plates taken
+    // from their variant's own count.
+    let lines = [line(1, 10, 3), line(2, 20, 4)];
+    let reservations = [reserved(1, 10, BERLIN, 2), reserved(1, 10, LYON, 1)];
+    let earlier = [
+        shipment(1, BERLIN, vec![units(1, 1), units(2, 1)], ShipmentStatus::Shipped),
+        // Cancelled: counts for nothing.
+        shipment(2, LYON, vec![units(1, 1), units(2, 3)], ShipmentStatus::Cancelled),
+    ];
+    assert_eq!(units_left(&lines[0], BERLIN, &reservations, &earlier), 1);
+    assert_eq!(units_left(&lines[0], LYON, &reservations, &earlier), 1);
+    assert_eq!(units_left(&lines[1], LYON, &reservations, &earlier), 3);
+    assert_eq!(units_left(&lines[1], BERLIN, &reservations, &earlier), 3);
+    let check = |new: NewShipment| {
+        check_shipment(
+            &new,
+            OrderStatus::PartiallyShipped,
+            &lines,
+            &reservations,
+            &earlier,
+        )
+    };
+
+    assert_eq!(
+        check(new_shipment(LYON, vec![units(2, 3), units(1, 1)])),
+        Ok(vec![units(1, 1), units(2, 3)])
+    );
+    assert_eq!(
+        check(new_shipment(BERLIN, vec![units(1, 2)])),
+        Err(FulfillmentError::TooMany {
+            line_no: 1,
+            location: BERLIN,
+            asked: 2,
+            left: 1
+        })
+    );
+    assert_eq!(
+        check(new_shipment(StockLocationId::new(3), vec![units(1, 1)])),
+        Err(FulfillmentError::TooMany {
+            line_no: 1,
+            location: StockLocationId::new(3),
+            asked: 1,
+            left: 0
+        })
+    );
+    assert_eq!(
+        check(new_shipment(LYON, vec![units(1, 1), units(1, 1)])),
+        Err(FulfillmentError::DuplicateLine(1))
+    );
+    assert_eq!(
+        check(new_shipment(LYON, vec![units(3, 1)])),
+        Err(FulfillmentError::UnknownLine {
+            order: ORDER,
+            line_no: 3
+        })
+    );
+    assert_eq!(
+        check(new_shipment(LYON, vec![])),
+        Err(FulfillmentError::Empty)
+    );
+    for status in [
+        OrderStatus::PendingPayment,
+        OrderStatus::Shipped,
+        OrderStatus::Cancelled,
+    ] {
+        assert_eq!(
+            check_shipment(
+                &new_shipment(LYON, vec![units(2, 1)]),
+                status,
+                &lines,
+                &reservations,
+                &earlier
+            ),
+            Err(FulfillmentError::NotShippable {
+                order: ORDER,
+                status
+            })
+        );
+    }
+}
+
+#[test]
+fn only_reserved_units_leave_their_levels() {
+    let lines = [line(1, 10, 3), line(2, 20, 4)];
+    let reservations = [reserved(1, 10, BERLIN, 3)];
+    let s = shipment(
+        1,
+        BERLIN,
+        vec![units(1, 2), units(2, 4)],
+        ShipmentStatus::Pending,
+    );
+    assert_eq!(
+        units_leaving(&s, &lines, &reservations),
+        vec![(VariantId::new(10), 2)]
+    );
+}
+
+#[test]
+fn the_order_follows_its_shipments() {
+    use OrderEvent as E;
+    use OrderStatus as S;
+    let lines = [line(1, 10, 2), line(2, 20, 1)];
+    let first = |status| shipment(1, BERLIN, vec![units(1, 2)], status);
+    let second = |status| shipment(2, LYON, vec![units(2, 1)], status);
+    let cases = [
+        (S::Paid, vec![first(ShipmentStatus::Pending)], vec![]),
+        (
+            S::Paid,
+            vec![first(ShipmentStatus::Shipped)],
+            vec![E::ShipPart],
+        ),
+        (
+            S::Paid,
+            vec![first(ShipmentStatus::Shipped), second(ShipmentStatus::Shipped)],
+            vec![E::Ship],
+        ),
+        (
+            S::PartiallyShipped,
+            vec![
+                first(ShipmentStatus::Delivered),
+                second(ShipmentStatus::Shipped),
+            ],
+            vec![E::Ship, E::DeliverPart],
+        ),
+        (
+            S::PartiallyDelivered,
+            vec![
+                first(ShipmentStatus::Delivered),
+                second(ShipmentStatus::Delivered),
+            ],
+            vec![E::Deliver],
+        ),
+        (
+            S::Paid,
+            vec![
+                first(ShipmentStatus::Delivered),
+                second(ShipmentStatus::Delivered),
+            ],
+            vec![E::Ship, E::Deliver],
+        ),
+        // Returned to sender: the units left, and were not delivered.
+        (
+            S::Shipped,
+            vec![
+                first(ShipmentStatus::Delivered),
+                second(ShipmentStatus::ReturnedToSender),
+            ],
+            vec![E::DeliverPart],
+        ),
+        // A refunded order is no longer fulfilled.
+        (S::Refunded, vec![first(ShipmentStatus::Shipped)], vec![]),
+    ];
+    for (status, shipments, events) in cases {
+        assert_eq!(
+            order_events(status, &lines, &shipments),
+            events,
+            "{status} {shipments:?}"
+        );
+        let mut at = status;
+        for e in &events {
+            at = at.apply(*e).unwrap();
+        }
+    }
+}
+
+proptest! {
+    /// Shipments created by `check_shipment` never hold more of a line than it may
+    /// ship from their location, whatever the order of creations, changes and
+    /// cancellations; and the events `order_events` gives are always legal and
+    /// bring the order to a status it then keeps.
+    #[test]
+    fn shipments_never_take_more_than_a_line_holds(
+        quantities in proptest::collection::vec(1u32..5, 1..4),
+        split in proptest::collection::vec(0u32..5, 1..4),
+        steps in proptest::collection::vec((0usize..2, 0usize..4, 1u32..4, 0usize..6), 0..25),
+    ) {
+        let lines: Vec<OrderLine> = quantities
+            .iter()
+            .enumerate()
+            .map(|(i, q)| line(i as u16 + 1, i as i64 + 10, *q))
+            .collect();
+        // Odd lines are reserved, split between the two locations; even ones
+        // are counted.
+        let mut reservations = Vec::new();
+        for (i, l) in lines.iter().enumerate() {
+            if i % 2 == 1 {
+                continue;
+            }
+            let q = l.quantity.get();
+            let here = split.get(i).copied().unwrap_or(0).min(q);
+            if here > 0 {
+                reservations.push(reserved(l.line_no, l.variant_id.get(), BERLIN, here));
+            }
+            if q > here {
+                reservations.push(reserved(l.line_no, l.variant_id.get(), LYON, q - here));
+            }
+        }
+        let mut shipments: Vec<Shipment> = Vec::new();
+        let mut status = OrderStatus::Paid;
+        for (at, line_index, quantity, event) in steps {
+            let location = [BERLIN, LYON][at];
+            let line_no = (line_index % lines.len()) as u16 + 1;
+            let new = new_shipment(location, vec![units(line_no, quantity)]);
+            if let Ok(kept) = check_shipment(&new, status, &lines, &reservations, &shipments) {
+                let id = shipments.len() as i64 + 1;
+                shipments.push(shipment(id, location, kept, ShipmentStatus::Pending));
+            }
+            // Then an event for one shipment, if it takes it.
+            let count = shipments.len().max(1);
+            if let Some(s) = shipments.get_mut(event % count) {
+                let e = ShipmentEvent::ALL[event % ShipmentEvent::ALL.len()];
+                if let Ok(next) = s.status.apply(e) {
+                    s.status = next;
+                }
+            }
+            for e in order_events(status, &lines, &shipments) {
+                status = status.apply(e).expect("a legal event");
+            }
+            prop_assert!(order_events(status, &lines, &shipments).is_empty());
+            for l in &lines {
+                for location in [BERLIN, LYON] {
+                    let held: u32 = shipments
+                        .iter()
+                        .filter(|s| s.status.holds_units())
+                        .flat_map(|s| s.lines.iter().map(move |x| (s.location, x)))
+                        .filter(|(from, x)| x.line_no == l.line_no
+                            && (*from == location || !reservations.iter().any(|r| r.line_no == l.line_no)))
+                        .map(|(_, x)| x.quantity.get())
+                        .sum();
+                    let may: u32 = if reservations.iter().any(|r| r.line_no == l.line_no) {
+                        reservations
+                            .iter()
+                            .filter(|r| r.line_no == l.line_no && r.location == location)
+                            .map(|r| r.quantity)
+                            .sum()
+                    } else {
+                        l.quantity.get()
+                    };
+                    prop_assert!(held <= may, "line {} at {location}: {held} > {may}", l.line_no);
+                }
+            }
+        }
+    }
+}
