@@ -207,9 +207,7 @@ pub enum FulfillmentError {
     #[error("line {0} appears twice in the shipment")]
     DuplicateLine(u16),
     /// More units of a line than it may still ship from the location.
-    #[error(
-        "line {line_no} may ship {left} more units from location {location}, not {asked}"
-    )]
+    #[error("line {line_no} may ship {left} more units from location {location}, not {asked}")]
     TooMany {
         /// The line.
         line_no: u16,
@@ -308,13 +306,12 @@ pub fn check_shipment(
         }
     }
     for wanted in &sorted {
-        let line = lines
-            .iter()
-            .find(|l| l.line_no == wanted.line_no)
-            .ok_or(FulfillmentError::UnknownLine {
+        let line = lines.iter().find(|l| l.line_no == wanted.line_no).ok_or(
+            FulfillmentError::UnknownLine {
                 order: new.order,
                 line_no: wanted.line_no,
-            })?;
+            },
+        )?;
         let left = units_left(line, new.location, reservations, shipments);
         if wanted.quantity.get() > left {
             return Err(FulfillmentError::TooMany {

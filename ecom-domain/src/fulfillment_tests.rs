@@ -99,9 +99,19 @@ fn a_line_ships_what_is_reserved_at_the_location_or_its_count_from_anywhere() {
     let lines = [line(1, 10, 3), line(2, 20, 4)];
     let reservations = [reserved(1, 10, BERLIN, 2), reserved(1, 10, LYON, 1)];
     let earlier = [
-        shipment(1, BERLIN, vec![units(1, 1), units(2, 1)], ShipmentStatus::Shipped),
+        shipment(
+            1,
+            BERLIN,
+            vec![units(1, 1), units(2, 1)],
+            ShipmentStatus::Shipped,
+        ),
         // Cancelled: counts for nothing.
-        shipment(2, LYON, vec![units(1, 1), units(2, 3)], ShipmentStatus::Cancelled),
+        shipment(
+            2,
+            LYON,
+            vec![units(1, 1), units(2, 3)],
+            ShipmentStatus::Cancelled,
+        ),
     ];
     assert_eq!(units_left(&lines[0], BERLIN, &reservations, &earlier), 1);
     assert_eq!(units_left(&lines[0], LYON, &reservations, &earlier), 1);
@@ -207,7 +217,10 @@ fn the_order_follows_its_shipments() {
         ),
         (
             S::Paid,
-            vec![first(ShipmentStatus::Shipped), second(ShipmentStatus::Shipped)],
+            vec![
+                first(ShipmentStatus::Shipped),
+                second(ShipmentStatus::Shipped),
+            ],
             vec![E::Ship],
         ),
         (

@@ -110,20 +110,19 @@ pub mod prelude {
     };
     pub use crate::repo::{
         AccountRepository, AddressChoice, Caller, CartRepository, CatalogReader, CatalogRepository,
-        Checkout, CheckoutRepository, CheckoutRequest, CustomerRepository, GiftCardRepository,
-        FulfillmentRepository, InventoryRepository, OrderCursor, OrderDetails, OrderReader, OrderRefund, OrderRepository,
-        OrderSummary, PaymentOutcome, PaymentRepository, PlaceOrder, PromotionRepository, RefundOf,
-        RefundOutcome, RepoError, Session, SessionRepository, ShipmentChange,
+        Checkout, CheckoutRepository, CheckoutRequest, CustomerRepository, FulfillmentRepository,
+        GiftCardRepository, InventoryRepository, OrderCursor, OrderDetails, OrderReader,
+        OrderRefund, OrderRepository, OrderSummary, PaymentOutcome, PaymentRepository, PlaceOrder,
+        PromotionRepository, RefundOf, RefundOutcome, RepoError, Session, SessionRepository,
+        ShipmentChange,
     };
     pub use crate::values::{
         AltText, AttributeName, AttributeText, AttributeUnit, CarrierName, CategoryName,
-        CollectionName,
-        CountryCode, CouponCode, Description, Email, Gtin, GtinError, GuestToken, IdempotencyKey,
-        LocationName, MediaUrl, OptionName, OptionValue, PersonName, PostalAddress, PriceListName,
-        ProductName, PromotionName, ProviderName, ProviderRef, Quantity, RawAddress, Reason,
-        SessionToken, ShippingMethodName, ShippingZoneName, Sku, Slug, TaxRateName, TokenDigest,
-        TrackingNumber, TrackingUrl,
-        ValidationError,
+        CollectionName, CountryCode, CouponCode, Description, Email, Gtin, GtinError, GuestToken,
+        IdempotencyKey, LocationName, MediaUrl, OptionName, OptionValue, PersonName, PostalAddress,
+        PriceListName, ProductName, PromotionName, ProviderName, ProviderRef, Quantity, RawAddress,
+        Reason, SessionToken, ShippingMethodName, ShippingZoneName, Sku, Slug, TaxRateName,
+        TokenDigest, TrackingNumber, TrackingUrl, ValidationError,
     };
 }
 

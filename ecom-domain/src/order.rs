@@ -166,10 +166,7 @@ impl OrderStatus {
                 S::Paid,
                 E::Ship | E::ShipPart | E::Cancel | E::PaymentRefunded
             ) | (S::PartiallyShipped, E::Ship | E::PaymentRefunded)
-                | (
-                    S::Shipped,
-                    E::Deliver | E::DeliverPart | E::PaymentRefunded
-                )
+                | (S::Shipped, E::Deliver | E::DeliverPart | E::PaymentRefunded)
                 | (S::PartiallyDelivered, E::Deliver | E::PaymentRefunded)
                 | (S::Delivered, E::PaymentRefunded)
         )

@@ -221,6 +221,18 @@ fn status_and_code(err: &DomainError) -> (StatusCode, &'static str) {
             | InventoryError::NotByHand(_)
             | InventoryError::SameLocation(_) => (S::UNPROCESSABLE_ENTITY, "invalid_stock_move"),
         },
+        // A shipment the order's state or stock does not allow: a conflict with
+        // the data; a malformed one: the request.
+        DomainError::Fulfillment(err) => match err {
+            FulfillmentError::NotShippable { .. }
+            | FulfillmentError::TooMany { .. }
+            | FulfillmentError::Transition { .. }
+            | FulfillmentError::Closed { .. }
+            | FulfillmentError::HasShipments(_) => (S::CONFLICT, "shipment_conflict"),
+            FulfillmentError::Empty
+            | FulfillmentError::UnknownLine { .. }
+            | FulfillmentError::DuplicateLine(_) => (S::UNPROCESSABLE_ENTITY, "invalid_shipment"),
+        },
         DomainError::NoRefundableLine { .. } => (S::UNPROCESSABLE_ENTITY, "no_refundable_line"),
         DomainError::CategoryCycle { .. } | DomainError::ConcurrentUpdate { .. } => {
             (S::CONFLICT, "conflict")

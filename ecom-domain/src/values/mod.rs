@@ -21,8 +21,8 @@ pub use media::{MediaUrl, TrackingUrl};
 pub use quantity::Quantity;
 pub use text::{
     AltText, AttributeName, AttributeText, AttributeUnit, CarrierName, CategoryName,
-    CollectionName, Description, GuestToken, IdempotencyKey, LocationName, OptionName, OptionValue, PersonName,
-    PriceListName, ProductName, PromotionName, ProviderName, ProviderRef, Reason,
+    CollectionName, Description, GuestToken, IdempotencyKey, LocationName, OptionName, OptionValue,
+    PersonName, PriceListName, ProductName, PromotionName, ProviderName, ProviderRef, Reason,
     ShippingMethodName, ShippingZoneName, TaxRateName, TrackingNumber,
 };
 pub use token::{SessionToken, TokenDigest};

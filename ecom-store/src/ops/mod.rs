@@ -7,6 +7,7 @@
 
 pub(crate) mod browse;
 pub(crate) mod cart;
+pub(crate) mod fulfillment;
 pub(crate) mod gift_card;
 pub(crate) mod idempotency;
 pub(crate) mod inventory;

@@ -80,6 +80,13 @@ WITH released AS (
 UPDATE coupon_codes c SET uses = c.uses - 1 FROM released r WHERE c.code = r.code";
 }
 
+keyed! {
+    /// Cancels an order's shipments that have not left: the order is cancelled.
+    CANCEL_OPEN_SHIPMENTS = "\
+UPDATE shipments SET status = 'cancelled', updated_at = now()
+WHERE order_id = $1 AND status IN ('pending', 'packed')";
+}
+
 /// One order event to apply.
 pub(crate) struct OrderChange {
     pub id: OrderId,
@@ -131,6 +138,7 @@ pub(crate) fn apply_order_event(
         // runs exactly once per order. Codes before variants: the lock order of a
         // checkout.
         CachedSql::keyed::<RELEASE_CODES>(vec![Bind::BigInt(id.get())]).execute(conn)?;
+        CachedSql::keyed::<CANCEL_OPEN_SHIPMENTS>(vec![Bind::BigInt(id.get())]).execute(conn)?;
         lock_order_variants(conn, id.get())?;
         move_order_stock(conn, id.get(), StockMove::Release)?;
         release_reservations(conn, id.get())?;
@@ -234,6 +242,33 @@ INSERT INTO inventory_moves
     (location_id, variant_id, kind, quantity, on_hand_after, reserved_after, reason)
 SELECT location_id, variant_id, 'release', units, on_hand, reserved, 'order ' || $1
 FROM released ORDER BY location_id, variant_id";
+}
+
+/// Books the units `order`'s reservations hold at locations as shipped (the order
+/// shipped as a whole, without shipments): on hand and reserved both go down.
+pub(crate) fn ship_reservations(conn: &mut PgConnection, order: i64) -> Result<(), StoreError> {
+    keyed! {
+        SHIP_RESERVED = "\
+WITH held AS (
+    SELECT location_id, variant_id, sum(quantity)::integer AS units
+    FROM order_reservations WHERE order_id = $1 GROUP BY location_id, variant_id
+), shipped AS (
+    UPDATE inventory_levels l
+    SET on_hand = l.on_hand - h.units, reserved = l.reserved - h.units, updated_at = now()
+    FROM held h WHERE l.location_id = h.location_id AND l.variant_id = h.variant_id
+    RETURNING l.location_id, l.variant_id, h.units, l.on_hand, l.reserved
+)
+INSERT INTO inventory_moves
+    (location_id, variant_id, kind, quantity, on_hand_after, reserved_after, reason)
+SELECT location_id, variant_id, 'shipment', units, on_hand, reserved, 'order ' || $1
+FROM shipped ORDER BY location_id, variant_id";
+    }
+    let locked =
+        CachedSql::keyed::<LOCK_RESERVED_LEVELS>(vec![Bind::BigInt(order)]).execute(conn)?;
+    if locked > 0 {
+        CachedSql::keyed::<SHIP_RESERVED>(vec![Bind::BigInt(order)]).execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Releases the units `order`'s reservations hold at locations (a cancellation or

@@ -6,6 +6,7 @@ mod cart;
 mod catalog;
 mod checkout;
 mod customer;
+mod fulfillment;
 mod gift_card;
 mod inventory;
 mod order;

@@ -7,7 +7,8 @@ use ecom_domain::prelude::*;
 use ecom_domain::repo::RefundPlan;
 use rust_decimal::Decimal;
 
-use crate::ops::order::{OrderChange, apply_order_event, load_order};
+use crate::ops::fulfillment::has_shipments;
+use crate::ops::order::{OrderChange, apply_order_event, load_order, ship_reservations};
 use crate::ops::payment::{load_payments, save_applied, settle_payments};
 use crate::ops::session::{caller, caller_and_order};
 use crate::ops::user::require_user;
@@ -159,19 +160,21 @@ impl OrderRepository for PgStore {
             return Err(DomainError::NotAManualEvent(event).into());
         }
         self.write(|conn| {
+            if matches!(event, OrderEvent::Ship | OrderEvent::Deliver) {
+                // The order's row first, as every change of it: its shipments
+                // are then settled while this runs.
+                lock_order_row(conn, id)?;
+                if has_shipments(conn, id)? {
+                    return Err(DomainError::from(FulfillmentError::HasShipments(id)).into());
+                }
+            }
             let cancel = event == OrderEvent::Cancel;
             if cancel {
                 // The order's row, then its payments (and so its gift cards), then
                 // its codes and stock as the event gives them back: the lock order
                 // of a checkout, so the two never wait on each other in a circle.
                 // A cancellation the order refuses rolls all of it back.
-                orders::table
-                    .find(id.get())
-                    .select(orders::id)
-                    .for_update()
-                    .first::<i64>(conn)
-                    .optional()?
-                    .ok_or_else(|| DomainError::not_found("order", id))?;
+                lock_order_row(conn, id)?;
                 settle_payments(conn, id)?;
             }
             apply_order_event(
@@ -183,6 +186,9 @@ impl OrderRepository for PgStore {
                     locked: cancel,
                 },
             )?;
+            if event == OrderEvent::Ship {
+                ship_reservations(conn, id.get())?;
+            }
             load_order(conn, id, false)
         })
     }
@@ -289,4 +295,16 @@ fn newest_first(
         limit as usize,
         OrderSummary::cursor,
     ))
+}
+
+/// Locks an order's row `FOR UPDATE`; an unknown order is not found.
+fn lock_order_row(conn: &mut PgConnection, id: OrderId) -> Result<(), StoreError> {
+    orders::table
+        .find(id.get())
+        .select(orders::id)
+        .for_update()
+        .first::<i64>(conn)
+        .optional()?
+        .ok_or_else(|| DomainError::not_found("order", id))?;
+    Ok(())
 }

@@ -645,3 +645,310 @@ fn checkouts_racing_for_the_last_units_at_locations_never_oversell() {
         2
     );
 }
+
+/// Captures an order's payment in full: the order is paid.
+fn pay<S: Sells + PaymentRepository>(store: &S, order: &Order)
+where
+    <S as OrderReader>::Error: RepoError,
+    <S as PaymentRepository>::Error: RepoError,
+{
+    let payment = store.order(order.id).map_err(d).unwrap().payments[0].clone();
+    let amount = payment.amount;
+    let authorize = PaymentAction::Authorize {
+        amount,
+        provider_ref: None,
+    };
+    let key = |k: &str| format!("{k}-{}", order.id);
+    store
+        .record_payment_event(payment.id, crate::util::event(&key("auth"), authorize))
+        .map_err(d)
+        .unwrap();
+    store
+        .record_payment_event(
+            payment.id,
+            crate::util::event(&key("cap"), PaymentAction::Capture { amount }),
+        )
+        .map_err(d)
+        .unwrap();
+}
+
+/// A shipment of `lines` (line number, units) of `order` from `at`.
+fn shipment(order: &Order, at: &StockLocation, lines: &[(u16, i64)]) -> NewShipment {
+    NewShipment {
+        order: order.id,
+        location: at.id,
+        lines: lines
+            .iter()
+            .map(|(line_no, units)| ShipmentLine {
+                line_no: *line_no,
+                quantity: Quantity::new(*units).unwrap(),
+            })
+            .collect(),
+        tracking: Tracking {
+            carrier: Some(CarrierName::parse("DHL").unwrap()),
+            number: Some(TrackingNumber::parse("00340434").unwrap()),
+            url: Some(TrackingUrl::parse("https://track.example.com/00340434").unwrap()),
+        },
+    }
+}
+
+/// An order shipped in two parts from two warehouses (a line split over both, a
+/// counted line beside it), the order following its shipments to delivered; a
+/// shipment of more than a location holds refused; an order cancelled with a
+/// pending shipment; an order shipped as a whole. Every outcome as text.
+fn fulfilment<S: Sells + PaymentRepository + FulfillmentRepository>(store: &S) -> Vec<String>
+where
+    <S as CatalogReader>::Error: RepoError,
+    <S as PriceBookRepository>::Error: RepoError,
+    <S as InventoryRepository>::Error: RepoError,
+    <S as CartRepository>::Error: RepoError,
+    <S as CheckoutRepository>::Error: RepoError,
+    <S as OrderReader>::Error: RepoError,
+    <S as PaymentRepository>::Error: RepoError,
+    <S as FulfillmentRepository>::Error: RepoError,
+{
+    let (shirt, book) = shop(store);
+    let berlin = location(store, "Berlin", "DE", 1);
+    let lyon = location(store, "Lyon", "FR", 2);
+    for (at, units) in [(&berlin, 2), (&lyon, 5)] {
+        store
+            .change_stock(change(at, shirt, MoveKind::Receipt, units))
+            .map_err(d)
+            .unwrap();
+    }
+    let mut out = Vec::new();
+    let levels = |out: &mut Vec<String>| {
+        let shirts = store.inventory_levels(shirt).map_err(d).unwrap();
+        out.push(format!(
+            "shirt {}",
+            shirts.iter().map(counts).collect::<Vec<_>>().join(" ")
+        ));
+    };
+    let outcome = |out: &mut Vec<String>, r: Result<ShipmentChange, DomainError>| match r {
+        Ok(c) => out.push(format!("{} {}", c.shipment.status, c.order_status)),
+        Err(e) => out.push(e.to_string()),
+    };
+    // Line 1: the shirt, 2 in Berlin and 2 in Lyon; line 2: the book, counted.
+    let order = buy(store, 1, &[(book, 1), (shirt, 4)], "DE").unwrap();
+    out.push(held(store, &order));
+    let early = store.create_shipment(shipment(&order, &berlin, &[(1, 1)]));
+    out.push(early.map_err(d).unwrap_err().to_string());
+    pay(store, &order);
+    let too_many = store.create_shipment(shipment(&order, &berlin, &[(1, 3)]));
+    out.push(too_many.map_err(d).unwrap_err().to_string());
+    let first = store
+        .create_shipment(shipment(&order, &berlin, &[(2, 1), (1, 2)]))
+        .map_err(d)
+        .unwrap();
+    out.push(format!(
+        "{} {:?}",
+        first.status,
+        first
+            .lines
+            .iter()
+            .map(|l| (l.line_no, l.quantity.get()))
+            .collect::<Vec<_>>()
+    ));
+    outcome(
+        &mut out,
+        store
+            .change_shipment(first.id, ShipmentEvent::Ship)
+            .map_err(d),
+    );
+    levels(&mut out);
+    let whole = store.transition(order.id, OrderEvent::Ship, None);
+    out.push(whole.map_err(d).unwrap_err().to_string());
+    let book_again = store.create_shipment(shipment(&order, &lyon, &[(2, 1)]));
+    out.push(book_again.map_err(d).unwrap_err().to_string());
+    let second = store
+        .create_shipment(shipment(&order, &lyon, &[(1, 2)]))
+        .map_err(d)
+        .unwrap();
+    for (id, event) in [
+        (second.id, ShipmentEvent::Pack),
+        (second.id, ShipmentEvent::Pack),
+        (second.id, ShipmentEvent::Ship),
+        (first.id, ShipmentEvent::Deliver),
+        (second.id, ShipmentEvent::Deliver),
+    ] {
+        outcome(&mut out, store.change_shipment(id, event).map_err(d));
+    }
+    levels(&mut out);
+    let history = store.order(order.id).map_err(d).unwrap().order.history;
+    out.push(
+        history
+            .iter()
+            .map(|h| h.to.as_str())
+            .collect::<Vec<_>>()
+            .join(" > "),
+    );
+    let closed = store.track_shipment(first.id, Tracking::default());
+    out.push(closed.map_err(d).unwrap_err().to_string());
+    // Cancelled with a shipment pending: the shipment is cancelled, the units
+    // released.
+    let cancelled = buy(store, 2, &[(shirt, 1)], "DE").unwrap();
+    pay(store, &cancelled);
+    let pending = store
+        .create_shipment(shipment(&cancelled, &lyon, &[(1, 1)]))
+        .map_err(d)
+        .unwrap();
+    store
+        .transition(cancelled.id, OrderEvent::Cancel, None)
+        .map_err(d)
+        .unwrap();
+    out.push(
+        store
+            .shipment(pending.id)
+            .map_err(d)
+            .unwrap()
+            .status
+            .to_string(),
+    );
+    levels(&mut out);
+    // Shipped as a whole, without shipments: its reservations leave as shipped.
+    let whole = buy(store, 3, &[(shirt, 2)], "DE").unwrap();
+    pay(store, &whole);
+    let shipped = store.transition(whole.id, OrderEvent::Ship, None);
+    out.push(shipped.map_err(d).unwrap().status.to_string());
+    levels(&mut out);
+    let ledger = store
+        .inventory_ledger(lyon.id, shirt)
+        .map_err(d)
+        .unwrap()
+        .iter()
+        .map(|e| format!("{}:{}", e.movement.kind, e.movement.quantity))
+        .collect::<Vec<_>>()
+        .join(", ");
+    out.push(ledger);
+    out.push(format!(
+        "{} shipments",
+        store.order_shipments(order.id).map_err(d).unwrap().len()
+    ));
+    out
+}
+
+#[test]
+fn orders_ship_in_parts_from_their_locations_and_follow_their_shipments() {
+    let expected = [
+        // The shirt is line 1 (variants in id order), split over both
+        // warehouses; the book, line 2, is counted.
+        "1@Berlin×2, 1@Lyon×2",
+        "order # is pending_payment: only a paid or partially shipped order ships",
+        "line 1 may ship 2 more units from location #, not 3",
+        "pending [(1, 2), (2, 1)]",
+        "shipped partially_shipped",
+        // Berlin's two shirts left: on hand and reserved both went down.
+        "shirt 0/0/0/0 5/2/0/3",
+        "order # is fulfilled by its shipments: ship and deliver those",
+        // The counted book left with the first shipment.
+        "line 2 may ship 0 more units from location #, not 1",
+        "packed partially_shipped",
+        "a shipment that is packed does not accept pack; it accepts ship, cancel",
+        "shipped shipped",
+        "delivered partially_delivered",
+        "delivered delivered",
+        "shirt 0/0/0/0 3/0/0/3",
+        "pending_payment > paid > partially_shipped > shipped > partially_delivered > delivered",
+        "shipment # is delivered: its tracking no longer changes",
+        // The cancelled order's pending shipment, and its unit back in Lyon.
+        "cancelled",
+        "shirt 0/0/0/0 3/0/0/3",
+        "shipped",
+        "shirt 0/0/0/0 1/0/0/1",
+        "receipt:5, reservation:2, shipment:2, reservation:1, release:1, reservation:2, shipment:2",
+        "2 shipments",
+    ];
+    let memory = no_ids(fulfilment(&MemoryStore::with_rules(crate::util::rules())));
+    let db = TestDb::new();
+    let pg = no_ids(fulfilment(&pg_store(&db)));
+    assert_eq!(memory, expected);
+    assert_eq!(pg, expected);
+}
+
+/// `lines` with the number after "order ", "location " and "shipment " as `#`:
+/// the two stores count ids differently.
+fn no_ids(lines: Vec<String>) -> Vec<String> {
+    lines
+        .into_iter()
+        .map(|line| {
+            let mut out = String::new();
+            let mut rest = line.as_str();
+            while let Some(at) = ["order ", "location ", "shipment "]
+                .iter()
+                .filter_map(|w| rest.find(w).map(|i| (i, w.len())))
+                .min()
+            {
+                let (start, len) = at;
+                out.push_str(&rest[..start + len]);
+                rest = &rest[start + len..];
+                let digits = rest.chars().take_while(char::is_ascii_digit).count();
+                if digits > 0 {
+                    out.push('#');
+                    rest = &rest[digits..];
+                }
+            }
+            out.push_str(rest);
+            out
+        })
+        .collect()
+}
+
+/// Eight shipments race (READ COMMITTED, each run once) for the one unit an order
+/// holds reserved: the order's lock makes them queue, so exactly one is created
+/// and every other is refused as too many; then two shippings of it race, and
+/// the unit leaves its level once.
+#[test]
+fn shipments_racing_for_the_last_reserved_unit_take_it_once() {
+    let db = TestDb::new();
+    let store = pg_store(&db).with_retry(RetryPolicy {
+        max_attempts: 1,
+        isolation: Isolation::ReadCommitted,
+        ..RetryPolicy::default()
+    });
+    let (shirt, _) = shop(&store);
+    let a = location(&store, "A", "DE", 1);
+    store
+        .change_stock(change(&a, shirt, MoveKind::Receipt, 1))
+        .unwrap();
+    let order = buy(&store, 1, &[(shirt, 1)], "DE").unwrap();
+    pay(&store, &order);
+    let outcomes = all_at_once(8, |_| {
+        store
+            .create_shipment(shipment(&order, &a, &[(1, 1)]))
+            .map_err(domain)
+    });
+    let created: Vec<&Shipment> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
+    assert_eq!(created.len(), 1, "{outcomes:?}");
+    for refused in outcomes.iter().filter_map(|o| o.as_ref().err()) {
+        assert!(
+            matches!(
+                refused,
+                DomainError::Fulfillment(FulfillmentError::TooMany { left: 0, .. })
+            ),
+            "{refused}"
+        );
+    }
+    let id = created[0].id;
+    let shipped = all_at_once(2, |_| {
+        store
+            .change_shipment(id, ShipmentEvent::Ship)
+            .map_err(domain)
+    });
+    assert_eq!(
+        shipped.iter().filter(|o| o.is_ok()).count(),
+        1,
+        "{shipped:?}"
+    );
+    let level = store.inventory_levels(shirt).unwrap()[0];
+    assert_eq!((level.on_hand, level.reserved), (0, 0));
+    let ledger = store.inventory_ledger(a.id, shirt).unwrap();
+    let kinds: Vec<MoveKind> = ledger.iter().map(|e| e.movement.kind).collect();
+    assert_eq!(
+        kinds,
+        [MoveKind::Receipt, MoveKind::Reservation, MoveKind::Shipment]
+    );
+    assert_eq!(
+        store.order(order.id).unwrap().order.status,
+        OrderStatus::Shipped
+    );
+}

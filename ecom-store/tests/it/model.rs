@@ -236,6 +236,23 @@ enum Op {
     Levels {
         variant: usize,
     },
+    /// An order's provider payment authorized and captured in full.
+    PayInFull {
+        order: usize,
+    },
+    /// A shipment of units of one of an order's lines from a location.
+    CreateShipment {
+        order: usize,
+        location: usize,
+        line: u16,
+        units: i64,
+    },
+    /// One of an order's shipments moves on.
+    MoveShipment {
+        order: usize,
+        nth: usize,
+        event: ShipmentEvent,
+    },
 }
 
 /// The coupon codes a checkout may give: single-use, one use per customer, and
@@ -305,6 +322,30 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0usize..3, 0usize..3, 0..VARIANTS, 1i64..6).prop_map(|(from, to, variant, units)| Op::Transfer { from, to, variant, units }),
         1 => (0usize..3, 0..VARIANTS, 0u32..4).prop_map(|(location, variant, units)| Op::SafetyStock { location, variant, units }),
         1 => (0..VARIANTS).prop_map(|variant| Op::Levels { variant }),
+        2 => (0usize..3).prop_map(|order| Op::PayInFull { order }),
+        3 => (0usize..3, 0usize..3, 1u16..4, 1i64..4).prop_map(|(order, location, line, units)| Op::CreateShipment { order, location, line, units }),
+        3 => (0usize..3, 0usize..3, prop::sample::select(ShipmentEvent::ALL.to_vec())).prop_map(|(order, nth, event)| Op::MoveShipment { order, nth, event }),
+    ]
+}
+
+/// The operations of fulfillment: carts of the variants setup keeps at both
+/// locations checked out, paid in full, shipped in parts and as a whole, their
+/// shipments moved on, orders cancelled, stock moved meanwhile.
+fn fulfillment_op() -> impl Strategy<Value = Op> {
+    // One buyer, whose cart fills and is checked out often; fresh keys.
+    let variant = 0..3usize;
+    let order = 0usize..2;
+    prop_oneof![
+        4 => (variant.clone(), 1i64..3).prop_map(|(variant, quantity)| Op::Add { buyer: 0, variant, quantity }),
+        3 => (0u8..200).prop_map(|key| Op::Checkout { buyer: 0, key, method: None, coupon: None, card: None }),
+        3 => order.clone().prop_map(|order| Op::PayInFull { order }),
+        6 => (order.clone(), 0usize..2, 1u16..3, 1i64..3).prop_map(|(order, location, line, units)| Op::CreateShipment { order, location, line, units }),
+        6 => (order.clone(), 0usize..3, prop::sample::select(ShipmentEvent::ALL.to_vec())).prop_map(|(order, nth, event)| Op::MoveShipment { order, nth, event }),
+        1 => (0usize..3).prop_map(|order| Op::Cancel { order }),
+        1 => (0usize..3).prop_map(|order| Op::Ship { order }),
+        1 => (0usize..3).prop_map(|order| Op::Deliver { order }),
+        1 => (0usize..2, 0usize..2, variant.clone(), 1i64..3).prop_map(|(from, to, variant, units)| Op::Transfer { from, to, variant, units }),
+        1 => (0usize..2, variant, any::<bool>(), 1i64..3).prop_map(|(location, variant, adjust, quantity)| Op::ChangeStock { location, variant, adjust, quantity }),
     ]
 }
 
@@ -325,7 +366,7 @@ fn money_op() -> impl Strategy<Value = Op> {
         1 => (order.clone(), prop_oneof![Just(50i64), Just(100)]).prop_map(|(order, percent)| Op::Capture { order, percent }),
         1 => order.clone().prop_map(|order| Op::Cancel { order }),
         1 => (order.clone(), 1i64..3000).prop_map(|(order, minor)| Op::Refund { order, minor }),
-        2 => (order, proptest::option::of(1u16..3), 1i64..3000).prop_map(|(order, line, minor)| Op::RefundOrder { order, line, minor }),
+        2 => (order.clone(), proptest::option::of(1u16..3), 1i64..3000).prop_map(|(order, line, minor)| Op::RefundOrder { order, line, minor }),
         1 => (0..CARDS.len()).prop_map(|card| Op::Balance { card }),
         3 => (variant.clone(), 1u32..6).prop_map(|(variant, units)| Op::Restock { variant, units }),
         1 => (variant.clone(), 0i64..3000).prop_map(|(variant, minor)| Op::SetPrice { variant, minor }),
@@ -333,6 +374,9 @@ fn money_op() -> impl Strategy<Value = Op> {
         1 => (0..PRODUCTS, prop::sample::select(TaxClass::ALL.to_vec())).prop_map(|(product, class)| Op::SetTaxClass { product, class }),
         1 => any::<bool>().prop_map(|gross| Op::SetMarket { gross }),
         1 => (prop::sample::select(TaxClass::ALL.to_vec()), -2i64..3).prop_map(|(class, day)| Op::AddTaxRate { class, day }),
+        2 => (0usize..3).prop_map(|order| Op::PayInFull { order }),
+        2 => (order.clone(), 0usize..2, 1u16..3, 1i64..3).prop_map(|(order, location, line, units)| Op::CreateShipment { order, location, line, units }),
+        2 => (order, 0usize..2, prop::sample::select(ShipmentEvent::ALL.to_vec())).prop_map(|(order, nth, event)| Op::MoveShipment { order, nth, event }),
     ]
 }
 
@@ -410,6 +454,10 @@ enum Outcome {
     Options(Vec<(String, String)>),
     /// A level: on hand, reserved, safety stock.
     Level(u32, u32, u32),
+    /// A shipment created: its location by index and lines.
+    Shipment(usize, Vec<(u16, u32)>),
+    /// A shipment moved: its status and its order's.
+    ShipmentMoved(ShipmentStatus, OrderStatus),
     /// A variant's levels, by location (its index), with what they count.
     Levels(Vec<(usize, u32, u32, u32)>),
     Done,
@@ -444,6 +492,19 @@ fn describe(err: &DomainError) -> String {
             ..
         }) => format!("{kind} of {quantity} refused: {reason}"),
         DomainError::Inventory(InventoryError::SameLocation(_)) => "same location".into(),
+        DomainError::Fulfillment(err) => match err {
+            FulfillmentError::NotShippable { status, .. } => format!("not shippable: {status}"),
+            FulfillmentError::UnknownLine { line_no, .. } => format!("no line {line_no}"),
+            FulfillmentError::TooMany {
+                line_no,
+                asked,
+                left,
+                ..
+            } => format!("line {line_no}: {asked} asked, {left} left"),
+            FulfillmentError::Closed { status, .. } => format!("shipment closed: {status}"),
+            FulfillmentError::HasShipments(_) => "has shipments".into(),
+            other => other.to_string(),
+        },
         other => other.to_string(),
     }
 }
@@ -460,7 +521,8 @@ where
         + PriceBookRepository
         + PromotionRepository
         + GiftCardRepository
-        + InventoryRepository,
+        + InventoryRepository
+        + FulfillmentRepository,
     <S as CatalogReader>::Error: RepoError,
 {
     let result: Result<Outcome, DomainError> = (|| {
@@ -499,6 +561,16 @@ where
         let order = |s: &Subject<S>, i: usize| {
             s.orders
                 .get(i)
+                .copied()
+                .ok_or(DomainError::not_found("order", i))
+        };
+        // The fulfillment operations count back from the newest order: there are
+        // few, and the newest are the ones not yet fulfilled.
+        let recent = |s: &Subject<S>, i: usize| {
+            s.orders
+                .iter()
+                .rev()
+                .nth(i)
                 .copied()
                 .ok_or(DomainError::not_found("order", i))
         };
@@ -777,6 +849,71 @@ where
                 Outcome::Level(level.on_hand, level.reserved, level.safety_stock)
             }
             Op::Levels { variant: v } => Outcome::Levels(levels_of(s, variant(s, v))?),
+            Op::PayInFull { order: i } => {
+                let (_, provider, _) = recent(s, i)?;
+                let (payment, amount) =
+                    provider.ok_or(DomainError::not_found("provider payment", i))?;
+                let authorize = PaymentAction::Authorize {
+                    amount,
+                    provider_ref: None,
+                };
+                s.store
+                    .record_payment_event(payment, event(&format!("full-a{i}-{step}"), authorize))
+                    .map_err(|e| domain(&e))?;
+                let capture = PaymentAction::Capture { amount };
+                let out = s
+                    .store
+                    .record_payment_event(payment, event(&format!("full-c{i}-{step}"), capture))
+                    .map_err(|e| domain(&e))?;
+                Outcome::Status(out.order_status)
+            }
+            Op::CreateShipment {
+                order: i,
+                location,
+                line,
+                units,
+            } => {
+                let (id, _, _) = recent(s, i)?;
+                let created = s
+                    .store
+                    .create_shipment(NewShipment {
+                        order: id,
+                        location: location_of(s, location),
+                        lines: vec![ShipmentLine {
+                            line_no: line,
+                            quantity: Quantity::new(units)?,
+                        }],
+                        tracking: Tracking::default(),
+                    })
+                    .map_err(|e| domain(&e))?;
+                Outcome::Shipment(
+                    s.locations
+                        .iter()
+                        .position(|x| *x == created.location)
+                        .unwrap(),
+                    created
+                        .lines
+                        .iter()
+                        .map(|l| (l.line_no, l.quantity.get()))
+                        .collect(),
+                )
+            }
+            Op::MoveShipment {
+                order: i,
+                nth,
+                event,
+            } => {
+                let (id, _, _) = recent(s, i)?;
+                let shipments = s.store.order_shipments(id).map_err(|e| domain(&e))?;
+                let shipment = shipments
+                    .get(nth)
+                    .ok_or(DomainError::not_found("shipment", nth))?;
+                let moved = s
+                    .store
+                    .change_shipment(shipment.id, event)
+                    .map_err(|e| domain(&e))?;
+                Outcome::ShipmentMoved(moved.shipment.status, moved.order_status)
+            }
             Op::Restock { variant: v, units } => Outcome::Stock(
                 s.store
                     .restock(variant(s, v), units)
@@ -1482,7 +1619,11 @@ type OrderShape = (
     Vec<StatusChangeShape>,
     Vec<String>,
     Vec<(u16, usize, u32)>,
+    Vec<ShipmentShape>,
 );
+
+/// A shipment's location by index, status and lines (line, units).
+type ShipmentShape = (usize, ShipmentStatus, Vec<(u16, u32)>);
 
 /// Everything that must agree at the end: stock, each order with its payments,
 /// the codes' uses, and each gift card's balance (which its ledger sums to).
@@ -1492,7 +1633,8 @@ where
         + OrderRepository
         + PromotionRepository
         + GiftCardRepository
-        + InventoryRepository,
+        + InventoryRepository
+        + FulfillmentRepository,
 {
     let balances = s
         .cards
@@ -1559,7 +1701,28 @@ where
                     (r.line_no, at, r.quantity)
                 })
                 .collect();
-            (d.order.status, history, tenders(&d.payments), held)
+            let shipments = s
+                .store
+                .order_shipments(*id)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .iter()
+                .map(|sh| {
+                    let at = s.locations.iter().position(|x| *x == sh.location).unwrap();
+                    let lines = sh
+                        .lines
+                        .iter()
+                        .map(|l| (l.line_no, l.quantity.get()))
+                        .collect();
+                    (at, sh.status, lines)
+                })
+                .collect();
+            (
+                d.order.status,
+                history,
+                tenders(&d.payments),
+                held,
+                shipments,
+            )
         })
         .collect();
     // Each variant's levels, each the sum of its ledger.
@@ -1638,6 +1801,19 @@ proptest! {
 
     #[test]
     fn checkouts_on_the_price_book_match_the_reference_store(ops in proptest::collection::vec(money_op(), 1..40)) {
+        let db = TestDb::new();
+        let mut model = setup(MemoryStore::with_rules(rules()));
+        let mut real = setup(PgStore::with_rules(db.pool().clone(), rules()));
+        for (step, op) in ops.iter().enumerate() {
+            let expected = run(&mut model, op, step);
+            let actual = run(&mut real, op, step);
+            prop_assert_eq!(&actual, &expected, "step {}: {:?}", step, op);
+        }
+        prop_assert_eq!(final_state(&real), final_state(&model));
+    }
+
+    #[test]
+    fn shipments_match_the_reference_store(ops in proptest::collection::vec(fulfillment_op(), 1..60)) {
         let db = TestDb::new();
         let mut model = setup(MemoryStore::with_rules(rules()));
         let mut real = setup(PgStore::with_rules(db.pool().clone(), rules()));

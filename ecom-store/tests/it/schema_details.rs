@@ -50,6 +50,10 @@ const ON_DELETE: &[(&str, &str)] = &[
     // Where an order's units were reserved goes with its line; the level stays.
     ("order_reservations_level_fkey", "RESTRICT"),
     ("order_reservations_line_fkey", "CASCADE"),
+    ("shipment_lines_line_fkey", "RESTRICT"),
+    ("shipment_lines_shipment_fkey", "CASCADE"),
+    ("shipments_location_id_fkey", "RESTRICT"),
+    ("shipments_order_id_fkey", "RESTRICT"),
     ("order_status_history_order_id_fkey", "CASCADE"),
     // An order's tax lines go with it.
     ("order_tax_lines_order_id_fkey", "CASCADE"),
