@@ -1712,7 +1712,7 @@ diesel::table! {
 
 diesel::table! {
     /// Units of one order line in a shipment.
-    shipment_lines (shipment_id, line_no) {
+    shipment_lines (shipment_id, order_id, line_no) {
         /// The `shipment_id` column of the `shipment_lines` table.
         ///
         /// Its SQL type is `Int8`.

@@ -67,7 +67,8 @@ CREATE TABLE shipment_lines (
     line_no      smallint NOT NULL,
     -- squawk-ignore prefer-bigint-over-int -- units, at most 1,000,000,000 (checked below)
     quantity     integer  NOT NULL,
-    CONSTRAINT shipment_lines_pkey PRIMARY KEY (shipment_id, line_no),
+    -- The order is the shipment's; in the key, the key serves the shipment's FK.
+    CONSTRAINT shipment_lines_pkey PRIMARY KEY (shipment_id, order_id, line_no),
     CONSTRAINT shipment_lines_quantity_range CHECK (quantity BETWEEN 1 AND 1000000000),
     -- CASCADE: a shipment's lines are part of it.
     CONSTRAINT shipment_lines_shipment_fkey FOREIGN KEY (shipment_id, order_id)
