@@ -985,6 +985,13 @@ pub trait CustomerRepository {
     fn place_order(&self, who: &SessionToken, order: &PlaceOrder) -> Result<Checkout, Self::Error>;
     /// One of the caller's orders, with its payments.
     fn order_of(&self, who: &SessionToken, order: OrderRef) -> Result<OrderDetails, Self::Error>;
+    /// The shipments of one of the caller's orders, oldest first: what they hold,
+    /// where they are and how to track them.
+    fn shipments_of(
+        &self,
+        who: &SessionToken,
+        order: OrderRef,
+    ) -> Result<Vec<Shipment>, Self::Error>;
     /// The caller's orders, newest first.
     fn orders_of(
         &self,

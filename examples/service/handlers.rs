@@ -31,7 +31,7 @@ use super::request::{
 };
 use super::response::{
     AcceptedView, CartView, GuestCartView, OrderView, PaymentOutcomeView, ProductListView,
-    ProductPageView, SessionView,
+    ProductPageView, SessionView, ShipmentListView,
 };
 
 // Each route's `#[utoipa::path]` is its entry in the OpenAPI document (see
@@ -587,6 +587,34 @@ pub(super) async fn order(
     app.blocking(move |store| {
         let details = store.order_of(&who, order)?;
         Ok(Json(OrderView::new(&details.order, &details.payments)))
+    })
+    .await
+}
+
+/// The shipments of one of the caller's orders, oldest first: what each holds,
+/// where it is, and how to track it.
+#[utoipa::path(
+    get,
+    path = "/orders/{id}/shipments",
+    tag = "orders",
+    security(("session" = [])),
+    params(("id" = String, Path, format = "uuid", description = "The order's public reference")),
+    responses(
+        (status = 200, description = "The order's shipments", body = ShipmentListView),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    )
+)]
+pub(super) async fn order_shipments(
+    State(app): State<App>,
+    Bearer(who): Bearer,
+    ApiPath(order): ApiPath<String>,
+) -> Result<Json<ShipmentListView>, ApiError> {
+    let order = order_ref(&order)?;
+    app.blocking(move |store| {
+        let shipments = store.shipments_of(&who, order)?;
+        Ok(Json(ShipmentListView::new(&shipments)))
     })
     .await
 }

@@ -28,6 +28,7 @@
 //! | `POST /checkout` | place an order `{cart, shipping, billing?, email?, provider?, shipping_method?, coupon_codes?, gift_cards?}`; needs an `Idempotency-Key` header (the caller's own); without a `shipping_method` each line is charged its variant's price at that moment (`PUT /admin/variants/{id}/price`) and the flat rules add shipping and tax; with one (a code of the cart's shipping options to the shipping address) the order is priced as its quote is, with the automatic promotions and those of up to 5 coupon codes, and keeps an invoice; a method that does not take the cart there is `422 shipping_unavailable`; a code used up is `409 coupon_exhausted` (`coupon_customer_limit` for this customer), one that does not exist or apply is `422 coupon_unknown`, `coupon_expired`, `coupon_not_yet_valid`, `coupon_wrong_currency` or `coupon_not_applicable` (also any code without a `shipping_method`); up to 5 gift card codes pay first, in their order, each what its balance covers, and the provider's payment is the rest (none, and the order `paid` at once, when the cards cover it all); a card that does not exist, has expired or is in another currency is `422 gift_card_unknown`, `gift_card_expired`, `gift_card_wrong_currency`, one spent to zero `409 gift_card_empty` |
 //! | `POST /gift-cards/balance` | `{code}`: the balance, last four letters and end date of the card whose code it is, for whoever holds the code (no session; the code goes in the body, never in a URL, which logs keep); rate-limited per address like checkout |
 //! | `GET /orders/{ref}` | one of the caller's orders, with lines (each its variant and option values at checkout, and its discount, net, tax and rate when priced from the price book), its totals with their discount, its invoice (or null) with the promotions applied, history and payments (a gift card's with its `gift_card_id`) |
+//! | `GET /orders/{ref}/shipments` | the shipments of one of the caller's orders, oldest first: their lines, status, carrier and tracking number and URL |
 //! | `POST /webhooks/payments` | a payment provider's report `{id, payment_id, type, amount?, provider_ref?, reason?}`, signed in `Webhook-Signature` (see [`provider`]); booked once per `id` |
 //! | `GET /health/live` | `204` while the process answers |
 //! | `GET /health/ready` | `204` while the database answers, else `503` |
@@ -198,6 +199,13 @@ fn routes(limit: impl FnOnce(Router<App>) -> Router<App>) -> Routes {
         .add(M::POST, "/variants/{id}/restock", admin::restock)
         .add(M::GET, "/orders", admin::orders)
         .add(M::POST, "/orders/{id}/events", admin::order_event)
+        .add(M::POST, "/stock-locations", admin::add_stock_location)
+        .add(M::GET, "/stock-locations", admin::stock_locations)
+        .add(M::POST, "/stock-locations/{id}/stock", admin::change_stock)
+        .add(M::POST, "/orders/{id}/shipments", admin::create_shipment)
+        .add(M::GET, "/orders/{id}/shipments", admin::shipments)
+        .add(M::POST, "/shipments/{id}/events", admin::shipment_event)
+        .add(M::PUT, "/shipments/{id}/tracking", admin::track_shipment)
         .add(M::POST, "/orders/{id}/refunds", admin::refund_order)
         .add(M::POST, "/payments/{id}/refunds", admin::refund)
         .add(M::POST, "/attributes", admin::define_attribute)
@@ -254,6 +262,7 @@ fn routes(limit: impl FnOnce(Router<App>) -> Router<App>) -> Routes {
         .add(M::DELETE, "/sessions/current", logout)
         .add(M::POST, "/webhooks/payments", provider_report)
         .add(M::GET, "/orders/{id}", order)
+        .add(M::GET, "/orders/{id}/shipments", order_shipments)
         .merge(limited)
         .nest("/admin", admin)
         .add(M::GET, "/health/live", metrics::live)

@@ -8,6 +8,7 @@ mod listing;
 mod merchandise;
 mod price_book;
 mod promotions;
+mod shipments;
 
 pub(super) use gift_cards::{
     GiftCardBalanceView, GiftCardLedgerView, GiftCardView, IssuedGiftCardView, OrderRefundView,
@@ -22,6 +23,10 @@ pub(super) use price_book::{
 };
 pub(super) use promotions::{
     CouponView, CreatedCouponsView, PromotionListView, PromotionView, target_kind_schema,
+};
+pub(super) use shipments::{
+    InventoryLevelView, ShipmentChangeView, ShipmentListView, ShipmentView, StockLocationListView,
+    StockLocationView,
 };
 
 use chrono::{DateTime, Utc};

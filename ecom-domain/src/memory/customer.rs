@@ -288,6 +288,17 @@ impl CustomerRepository for MemoryStore {
         })
     }
 
+    fn shipments_of(
+        &self,
+        who: &SessionToken,
+        order: OrderRef,
+    ) -> Result<Vec<crate::fulfillment::Shipment>, DomainError> {
+        self.read(|s| {
+            let id = owned_order(s, caller(s, who)?, order)?;
+            Ok(s.shipments_of(id))
+        })
+    }
+
     fn orders_of(
         &self,
         who: &SessionToken,

@@ -97,6 +97,17 @@ impl CustomerRepository for PgStore {
         self.my_order(who, order)
     }
 
+    fn shipments_of(
+        &self,
+        who: &SessionToken,
+        order: OrderRef,
+    ) -> Result<Vec<Shipment>, StoreError> {
+        self.read(|conn| {
+            let (_, id) = crate::ops::session::caller_and_order(conn, who, order)?;
+            crate::ops::fulfillment::order_shipments(conn, id)
+        })
+    }
+
     fn orders_of(
         &self,
         who: &SessionToken,

@@ -10,7 +10,14 @@
 //! | `PUT /admin/variants/{id}/price` | `{price, currency?}`: in the variant's currency; the next checkout charges it, orders placed before keep theirs |
 //! | `POST /admin/variants/{id}/restock` | add `{units}` to a variant's stock |
 //! | `GET /admin/orders?status=&limit=` | orders in a status, oldest first |
-//! | `POST /admin/orders/{id}/events` | `{event: ship / deliver / cancel, note?}` |
+//! | `POST /admin/orders/{id}/events` | `{event: ship / deliver / cancel, note?}`; an order with shipments ships and is delivered through them (`409 shipment_conflict`) |
+//! | `POST /admin/stock-locations` | add a warehouse or shop `{name, country, priority?}`; lower priority is drawn from first |
+//! | `GET /admin/stock-locations` | every location, by priority |
+//! | `POST /admin/stock-locations/{id}/stock` | `{variant_id, kind: receipt / adjustment, quantity, reason?}`: a row of the inventory ledger; the level after it. A variant with stock at a location is reserved there at checkout |
+//! | `POST /admin/orders/{id}/shipments` | ship part of a paid order `{location_id, lines: [{line_no, quantity}], carrier?, tracking_number?, tracking_url?}` from one stock location: a pending shipment |
+//! | `GET /admin/orders/{id}/shipments` | an order's shipments, oldest first |
+//! | `POST /admin/shipments/{id}/events` | `{event: pack / ship / deliver / return_to_sender / cancel}`: shipping takes its reserved units off their level; the order follows (partially shipped, shipped, partially delivered, delivered) |
+//! | `PUT /admin/shipments/{id}/tracking` | `{carrier?, tracking_number?, tracking_url?}`, until it is delivered |
 //! | `POST /admin/orders/{id}/refunds` | refund an order `{amount}` (in its currency) or `{line_no}` (what was paid for the line, once; orders priced from the price book), `reason?`: spread over its payments, gift cards first; needs `Idempotency-Key` |
 //! | `POST /admin/payments/{id}/refunds` | refund one of the provider's payments `{amount, currency?, reason?}`; needs `Idempotency-Key`; a gift card's is `409 gift_card_payment` (refund the order) |
 //! | `POST /admin/attributes` | define `{type: text / number / boolean / one_of, name, unit?, choices?}`; names unique ignoring case |
@@ -39,17 +46,20 @@
 //!
 //! This module holds the credential and the extractor every route takes;
 //! `catalog` has the routes that change the catalog, `merchandise` those that
-//! describe and group its products, `orders` those that act on orders and payments,
+//! describe and group its products, `orders` those that act on orders and payments, `inventory` those that
+//! keep stock at locations, `shipments` those that ship orders from them,
 //! `price_book` those that set prices, tax and shipping as data, `promotions`
 //! those that set discounts and their coupon codes, `gift_cards` those that
 //! issue gift cards and read them.
 
 mod catalog;
 mod gift_cards;
+mod inventory;
 mod merchandise;
 mod orders;
 mod price_book;
 mod promotions;
+mod shipments;
 
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
@@ -63,10 +73,12 @@ use super::error::ApiError;
 // type that the OpenAPI document names next to the handler.
 pub(super) use catalog::*;
 pub(super) use gift_cards::*;
+pub(super) use inventory::*;
 pub(super) use merchandise::*;
 pub(super) use orders::*;
 pub(super) use price_book::*;
 pub(super) use promotions::*;
+pub(super) use shipments::*;
 
 /// The shortest admin token accepted: 32 characters.
 pub const MIN_ADMIN_TOKEN_LEN: usize = 32;
