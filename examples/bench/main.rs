@@ -37,6 +37,7 @@ mod pgbench;
 mod pooling;
 mod replicas;
 mod report;
+mod shipments;
 
 use std::error::Error;
 use std::path::{Path, PathBuf};
@@ -50,7 +51,7 @@ use ecom_store::{PgStore, StoreConfig, build_pool, migrate_pool};
 use measure::{Run, median, paired};
 
 /// Client counts every workload is measured at.
-const CLIENTS: [usize; 3] = [1, 4, 8];
+pub(crate) const CLIENTS: [usize; 3] = [1, 4, 8];
 /// Rounds of each measurement; the median round is shown, because shared machines
 /// are noisy, and every round is written to `results.json`.
 const ROUNDS: usize = 5;
@@ -63,7 +64,8 @@ usage: cargo run --release -p ecom-examples --bin bench -- [options]
   --per-client N      N transactions per client and round
   --only WORKLOAD     one workload: checkout, \"checkout, 10 hot products\",
                       \"checkout, price book\", \"checkout, promotions\",
-                      \"checkout, 2 locations\",
+                      \"checkout, 2 locations\", shipments (created and
+                      shipped, store alone),
                       \"coupon codes\" (100,000 codes by the store vs COPY),
                       \"category page\", \"name search\", \"category page
                       with facets\", \"full-text search\" (these two on the
@@ -164,6 +166,9 @@ fn run() -> Result<(), Box<dyn Error>> {
     let mut bench = fresh_database(options.per_client)?;
     std::fs::create_dir_all(&bench.work)?;
     let mut runs = checkout_runs(&mut bench, &options)?;
+    if options.wanted(shipments::WORKLOAD) {
+        runs.extend(shipments::shipment_runs(&mut bench, ROUNDS)?);
+    }
     if options.wanted(coupons::WORKLOAD) {
         runs.extend(coupons::coupon_runs(&mut bench, ROUNDS)?);
     }
