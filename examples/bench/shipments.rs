@@ -26,17 +26,17 @@ struct LineRow {
     quantity: i32,
 }
 
+/// An order and its lines' units: what one shipment takes.
+type Whole = (OrderId, Vec<ShipmentLine>);
+
 /// The orders from `first` on with their lines (line, units), by id.
-fn orders_from(
-    conn: &mut PgConnection,
-    first: i64,
-) -> Result<Vec<(OrderId, Vec<ShipmentLine>)>, Box<dyn Error>> {
+fn orders_from(conn: &mut PgConnection, first: i64) -> Result<Vec<Whole>, Box<dyn Error>> {
     let rows: Vec<LineRow> = diesel::sql_query(format!(
         "SELECT order_id, line_no, quantity FROM order_lines WHERE order_id >= {first} \
          ORDER BY order_id, line_no"
     ))
     .load(conn)?;
-    let mut orders: Vec<(OrderId, Vec<ShipmentLine>)> = Vec::new();
+    let mut orders: Vec<Whole> = Vec::new();
     for r in rows {
         let line = ShipmentLine {
             line_no: u16::try_from(r.line_no)?,
