@@ -30,30 +30,44 @@ pub async fn serve(
     served
 }
 
-/// Completes on SIGTERM (what an orchestrator sends) or Ctrl-C.
-pub async fn shutdown_signal() {
-    let interrupt = async {
-        if let Err(err) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %err, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
+/// Completes on SIGTERM (what an orchestrator sends) or Ctrl-C (SIGINT).
+///
+/// Both are listened for from the call on, not from the future's first poll: a
+/// SIGTERM that arrives while the service starts (its background work may begin
+/// before the server polls this future) stops it cleanly instead of killing it.
+/// Call it inside the runtime, before [`serve`].
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    use tokio::signal::unix::{SignalKind, signal};
+    let listen = |kind: SignalKind, name: &'static str| {
+        signal(kind)
+            .inspect_err(|err| tracing::error!(error = %err, "cannot listen for {name}"))
+            .ok()
     };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
-                term.recv().await;
+    let mut interrupt = listen(SignalKind::interrupt(), "Ctrl-C");
+    let mut terminate = listen(SignalKind::terminate(), "SIGTERM");
+    async move {
+        let interrupted = async {
+            match interrupt.as_mut() {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(err) => {
-                tracing::error!(error = %err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
+        };
+        let terminated = async {
+            match terminate.as_mut() {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
+        };
+        tokio::select! {
+            () = interrupted => {},
+            () = terminated => {},
         }
-    };
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
+        tracing::info!("stopping: finishing requests in flight");
     }
-    tracing::info!("stopping: finishing requests in flight");
 }
 
 /// A service running on its own runtime in the background, for tests and load runs.
