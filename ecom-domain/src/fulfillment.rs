@@ -79,20 +79,12 @@ crate::text_enum!(ShipmentEvent {
 impl ShipmentStatus {
     /// The state after `event`, or why not.
     pub fn apply(self, event: ShipmentEvent) -> Result<ShipmentStatus, FulfillmentError> {
-        use ShipmentEvent as E;
-        use ShipmentStatus as S;
-        match (self, event) {
-            (S::Pending, E::Pack) => Ok(S::Packed),
-            (S::Pending | S::Packed, E::Ship) => Ok(S::Shipped),
-            (S::Pending | S::Packed, E::Cancel) => Ok(S::Cancelled),
-            (S::Shipped, E::Deliver) => Ok(S::Delivered),
-            (S::Shipped, E::ReturnToSender) => Ok(S::ReturnedToSender),
-            _ => Err(FulfillmentError::Transition {
+        self.next(event)
+            .ok_or_else(|| FulfillmentError::Transition {
                 from: self,
                 event,
                 allowed: self.allowed_events(),
-            }),
-        }
+            })
     }
 
     /// The events this state accepts.
@@ -100,19 +92,22 @@ impl ShipmentStatus {
         ShipmentEvent::ALL
             .iter()
             .copied()
-            .filter(|e| self.apply_unchecked(*e))
+            .filter(|e| self.next(*e).is_some())
             .collect()
     }
 
-    fn apply_unchecked(self, event: ShipmentEvent) -> bool {
+    /// The one transition table.
+    fn next(self, event: ShipmentEvent) -> Option<ShipmentStatus> {
         use ShipmentEvent as E;
         use ShipmentStatus as S;
-        matches!(
-            (self, event),
-            (S::Pending, E::Pack | E::Ship | E::Cancel)
-                | (S::Packed, E::Ship | E::Cancel)
-                | (S::Shipped, E::Deliver | E::ReturnToSender)
-        )
+        match (self, event) {
+            (S::Pending, E::Pack) => Some(S::Packed),
+            (S::Pending | S::Packed, E::Ship) => Some(S::Shipped),
+            (S::Pending | S::Packed, E::Cancel) => Some(S::Cancelled),
+            (S::Shipped, E::Deliver) => Some(S::Delivered),
+            (S::Shipped, E::ReturnToSender) => Some(S::ReturnedToSender),
+            _ => None,
+        }
     }
 
     /// Whether its units count against what the order's lines may still ship.
@@ -179,6 +174,25 @@ pub struct Shipment {
     pub status: ShipmentStatus,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+}
+
+impl Shipment {
+    /// The shipment with `tracking` instead of its own: until it is delivered,
+    /// returned or cancelled, after which its tracking is history.
+    pub fn retracked(&self, tracking: Tracking) -> Result<Shipment, FulfillmentError> {
+        match self.status {
+            ShipmentStatus::Pending | ShipmentStatus::Packed | ShipmentStatus::Shipped => {
+                Ok(Shipment {
+                    tracking,
+                    ..self.clone()
+                })
+            }
+            status => Err(FulfillmentError::Closed {
+                shipment: self.id,
+                status,
+            }),
+        }
+    }
 }
 
 /// A shipment refused, or a shipment's state machine refusing an event.

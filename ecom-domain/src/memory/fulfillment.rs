@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 
 use crate::error::DomainError;
 use crate::fulfillment::{
-    FulfillmentError, NewShipment, Shipment, ShipmentEvent, ShipmentStatus, Tracking,
-    check_shipment, order_events, units_leaving,
+    NewShipment, Shipment, ShipmentEvent, ShipmentStatus, Tracking, check_shipment, order_events,
+    units_leaving,
 };
 use crate::ids::{OrderId, ShipmentId};
 use crate::repo::{FulfillmentRepository, ShipmentChange};
@@ -116,23 +116,9 @@ impl FulfillmentRepository for MemoryStore {
 
     fn track_shipment(&self, id: ShipmentId, tracking: Tracking) -> Result<Shipment, DomainError> {
         self.atomically(|s| {
-            let status = s.shipment(id)?.status;
-            if !matches!(
-                status,
-                ShipmentStatus::Pending | ShipmentStatus::Packed | ShipmentStatus::Shipped
-            ) {
-                return Err(FulfillmentError::Closed {
-                    shipment: id,
-                    status,
-                }
-                .into());
-            }
-            let stored = s
-                .shipments
-                .get_mut(&id)
-                .ok_or_else(|| DomainError::not_found("shipment", id))?;
-            stored.tracking = tracking;
-            Ok(stored.clone())
+            let tracked = s.shipment(id)?.retracked(tracking)?;
+            s.shipments.insert(id, tracked.clone());
+            Ok(tracked)
         })
     }
 

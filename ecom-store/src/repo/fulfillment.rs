@@ -72,20 +72,11 @@ impl FulfillmentRepository for PgStore {
 
     fn track_shipment(&self, id: ShipmentId, tracking: Tracking) -> Result<Shipment, StoreError> {
         self.write(|conn| {
-            let mut shipment = ship::shipment(conn, id, true)?;
-            if !matches!(
-                shipment.status,
-                ShipmentStatus::Pending | ShipmentStatus::Packed | ShipmentStatus::Shipped
-            ) {
-                return Err(DomainError::from(FulfillmentError::Closed {
-                    shipment: id,
-                    status: shipment.status,
-                })
-                .into());
-            }
-            ship::set_tracking(conn, id, &tracking)?;
-            shipment.tracking = tracking.clone();
-            Ok(shipment)
+            let tracked = ship::shipment(conn, id, true)?
+                .retracked(tracking.clone())
+                .map_err(DomainError::from)?;
+            ship::set_tracking(conn, id, &tracked.tracking)?;
+            Ok(tracked)
         })
     }
 

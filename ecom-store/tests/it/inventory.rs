@@ -952,3 +952,46 @@ fn shipments_racing_for_the_last_reserved_unit_take_it_once() {
         OrderStatus::Shipped
     );
 }
+
+/// Whatever a client sends, the database keeps a line's units in live shipments
+/// within the units ordered (at commit), and a shipment's lines on its own order.
+#[test]
+fn the_database_keeps_shipments_within_their_orders() {
+    let db = TestDb::new();
+    let store = pg_store(&db);
+    let (shirt, _) = shop(&store);
+    let a = location(&store, "A", "DE", 1);
+    let first = buy(&store, 1, &[(shirt, 2)], "DE").unwrap();
+    let other = buy(&store, 2, &[(shirt, 1)], "DE").unwrap();
+    let mut conn = db.connect();
+    let (loc, order, theirs) = (a.id.get(), first.id.get(), other.id.get());
+    let ship = |conn: &mut diesel::PgConnection, line_order: i64, units: i64| {
+        exec(
+            conn,
+            &format!(
+                "WITH s AS (INSERT INTO shipments (order_id, location_id) VALUES ({order}, {loc}) \
+                 RETURNING id) \
+                 INSERT INTO shipment_lines (shipment_id, order_id, line_no, quantity) \
+                 SELECT id, {line_order}, 1, {units} FROM s"
+            ),
+        )
+        .map_err(|e| e.to_string())
+    };
+    let over = ship(&mut conn, order, 3).unwrap_err();
+    assert!(over.contains("shipment_lines_within_order"), "{over}");
+    let elsewhere = ship(&mut conn, theirs, 1).unwrap_err();
+    assert!(
+        elsewhere.contains("shipment_lines_shipment_fkey"),
+        "{elsewhere}"
+    );
+    ship(&mut conn, order, 2).unwrap();
+    // A second shipment of the same units: over, unless the first is cancelled.
+    let again = ship(&mut conn, order, 1).unwrap_err();
+    assert!(again.contains("shipment_lines_within_order"), "{again}");
+    exec(
+        &mut conn,
+        &format!("UPDATE shipments SET status = 'cancelled' WHERE order_id = {order}"),
+    )
+    .unwrap();
+    ship(&mut conn, order, 2).unwrap();
+}
