@@ -161,8 +161,11 @@ fn the_service_migrates_as_the_owner_and_serves_as_the_application_role() {
         usename: String,
     }
     let connected: Vec<String> = diesel::sql_query(
+        // Only client backends: an autovacuum worker on this database has
+        // no user name, and it is not the service.
         "SELECT DISTINCT usename::text AS usename FROM pg_stat_activity \
-         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+         WHERE datname = current_database() AND pid <> pg_backend_pid() \
+         AND backend_type = 'client backend'",
     )
     .load::<Who>(&mut owner_conn)
     .unwrap()
