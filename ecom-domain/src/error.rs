@@ -172,6 +172,9 @@ pub enum DomainError {
     /// A shipment refused, or its state machine refusing an event.
     #[error(transparent)]
     Fulfillment(#[from] crate::fulfillment::FulfillmentError),
+    /// A return refused, or a return's state refusing a step.
+    #[error(transparent)]
+    Return(#[from] crate::returns::ReturnError),
     /// The event is driven by payments or by expiry, not requested directly.
     #[error("{0} happens through payments or expiry, not as a direct request")]
     NotAManualEvent(OrderEvent),

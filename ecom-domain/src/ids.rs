@@ -79,6 +79,8 @@ typed_ids! {
     StockLocationId;
     /// Identifies a [`Shipment`](crate::fulfillment::Shipment).
     ShipmentId;
+    /// Identifies a [`Return`](crate::returns::Return).
+    ReturnId;
     /// Identifies a recorded [`PaymentEvent`](crate::payment::PaymentEvent).
     PaymentEventId;
 }

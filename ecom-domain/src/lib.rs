@@ -16,6 +16,7 @@ pub mod payment;
 pub mod pricing;
 pub mod promotion;
 pub mod repo;
+pub mod returns;
 pub mod rules;
 pub mod values;
 pub mod webhook;
@@ -113,8 +114,12 @@ pub mod prelude {
         Checkout, CheckoutRepository, CheckoutRequest, CustomerRepository, FulfillmentRepository,
         GiftCardRepository, InventoryRepository, OrderCursor, OrderDetails, OrderReader,
         OrderRefund, OrderRepository, OrderSummary, PaymentOutcome, PaymentRepository, PlaceOrder,
-        PromotionRepository, RefundOf, RefundOutcome, RepoError, Session, SessionRepository,
-        ShipmentChange,
+        PromotionRepository, RefundOf, RefundOutcome, RepoError, ReturnReceived, ReturnRepository,
+        Session, SessionRepository, ShipmentChange,
+    };
+    pub use crate::returns::{
+        ItemCondition, NewReturn, Return, ReturnDecision, ReturnError, ReturnLine, ReturnReason,
+        ReturnReceipt, ReturnStatus,
     };
     pub use crate::values::{
         AltText, AttributeName, AttributeText, AttributeUnit, CarrierName, CategoryName,
@@ -147,6 +152,10 @@ mod tests {
         known.extend(ShipmentStatus::ALL.iter().map(|v| v.as_str()));
         known.extend(ShipmentEvent::ALL.iter().map(|v| v.as_str()));
         known.extend(MoveKind::ALL.iter().map(|v| v.as_str()));
+        known.extend(ReturnStatus::ALL.iter().map(|v| v.as_str()));
+        known.extend(ReturnDecision::ALL.iter().map(|v| v.as_str()));
+        known.extend(ReturnReason::ALL.iter().map(|v| v.as_str()));
+        known.extend(ItemCondition::ALL.iter().map(|v| v.as_str()));
         prop_oneof![
             proptest::sample::select(known).prop_map(str::to_owned),
             any::<String>(),
@@ -173,7 +182,8 @@ mod tests {
                 s.as_str(),
                 OrderStatus, OrderEvent, PaymentStatus, PaymentActionKind, CartStatus,
                 ProductStatus, AddressKind, TaxClass, BrowseSort, GiftCardEntryKind, MoveKind,
-                ShipmentStatus, ShipmentEvent
+                ShipmentStatus, ShipmentEvent, ReturnStatus, ReturnDecision, ReturnReason,
+                ItemCondition
             );
         }
     }
@@ -201,6 +211,7 @@ mod layers {
             "gift_card",
             "inventory",
             "fulfillment",
+            "returns",
         ],
         &["error"],
         &["repo", "rules"],

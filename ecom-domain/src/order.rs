@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::OptionSelection;
 use crate::ids::{CartId, OrderId, OrderRef, UserId, VariantId};
-use crate::money::{Currency, Money};
+use crate::money::{Currency, Money, MoneyError};
 use crate::pricing::{Invoice, LineTax, OrderDraft, Totals};
 use crate::values::{Email, PostalAddress, ProductName, Quantity, Sku};
 
@@ -251,6 +251,55 @@ impl Order {
         } else {
             kept.checked_add(tax.tax).ok()
         }
+    }
+
+    /// What the customer paid for the shipping: its charge, with its tax when
+    /// prices are net; for an order priced by the flat rules, its share of the
+    /// grand total ([`Order::paid_for_lines`]).
+    pub fn shipping_paid(&self) -> Result<Money, MoneyError> {
+        match &self.invoice {
+            Some(invoice) if !invoice.prices_include_tax => {
+                invoice.shipping.amount.checked_add(invoice.shipping.tax)
+            }
+            Some(invoice) => Ok(invoice.shipping.amount),
+            None => Ok(self.flat_shares()?.1),
+        }
+    }
+
+    /// What the customer paid for each line, by line: [`Order::paid_for_line`]
+    /// when the order keeps its tax per line. An order priced by the flat rules
+    /// keeps one tax over its lines and shipping; its grand total is allocated
+    /// over the lines and the shipping in proportion to their amounts
+    /// ([`Money::allocate`]). Either way the lines and [`Order::shipping_paid`]
+    /// add up to the grand total.
+    pub fn paid_for_lines(&self) -> Result<Vec<Money>, MoneyError> {
+        let own: Option<Vec<Money>> = self
+            .lines
+            .iter()
+            .map(|l| self.paid_for_line(l.line_no))
+            .collect();
+        match own {
+            Some(own) if self.invoice.is_some() => Ok(own),
+            _ => Ok(self.flat_shares()?.0),
+        }
+    }
+
+    /// The grand total over the lines and the shipping, by their amounts.
+    fn flat_shares(&self) -> Result<(Vec<Money>, Money), MoneyError> {
+        let minor = |m: Money| m.to_minor().map(|n| u64::try_from(n).unwrap_or(0));
+        let mut weights = self
+            .lines
+            .iter()
+            .map(|l| minor(l.line_total()))
+            .collect::<Result<Vec<u64>, MoneyError>>()?;
+        weights.push(minor(self.totals.shipping)?);
+        if weights.iter().all(|w| *w == 0) {
+            let zero = Money::zero(self.currency);
+            return Ok((vec![zero; self.lines.len()], zero));
+        }
+        let mut parts = self.totals.grand_total.allocate(&weights)?;
+        let shipping = parts.pop().unwrap_or(Money::zero(self.currency));
+        Ok((parts, shipping))
     }
 }
 

@@ -23,7 +23,7 @@ use crate::gift_card::{
 };
 use crate::ids::{
     AddressId, CartId, CartRef, CategoryId, CollectionId, GiftCardId, OrderId, OrderRef, PaymentId,
-    PriceListId, ProductId, ShipmentId, StockLocationId, UserId, VariantId,
+    PriceListId, ProductId, ReturnId, ShipmentId, StockLocationId, UserId, VariantId,
 };
 use crate::inventory::{
     InventoryEntry, InventoryLevel, NewStockLocation, Reservation, StockChange, StockLocation,
@@ -42,6 +42,7 @@ use crate::pricing::{
     TaxClass, TaxRate,
 };
 use crate::promotion::{Coupon, NewCoupons, NewPromotion, Promotion};
+use crate::returns::{NewReturn, Return, ReturnDecision, ReturnLine, ReturnReason, ReturnReceipt};
 use crate::values::{
     CountryCode, CouponCode, Email, IdempotencyKey, PostalAddress, ProviderName, ProviderRef,
     Quantity, Reason, SessionToken, Sku, Slug, TokenDigest,
@@ -663,6 +664,81 @@ pub trait FulfillmentRepository {
     fn order_shipments(&self, order: OrderId) -> Result<Vec<Shipment>, Self::Error>;
 }
 
+/// What receiving a return did: the return after it, the order's payments and
+/// status after its refund, and whether anything changed (a replay of the same
+/// receipt changes nothing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnReceived {
+    /// The return, received.
+    pub ret: Return,
+    /// The order's payments after the refund.
+    pub payments: Vec<Payment>,
+    /// The order's status after the refund.
+    pub order_status: OrderStatus,
+    /// [`Applied::Duplicate`] when the return was received before with this receipt.
+    pub applied: Applied,
+}
+
+/// Returns (RMAs): asked for by a customer ([`CustomerRepository::request_return_of`])
+/// or by the shop, decided by the shop, received at a location. Each change locks
+/// the order, then the return, then the levels it restocks, so that the returns
+/// of one order queue, and a return is received, restocked and refunded once.
+pub trait ReturnRepository {
+    /// The error type.
+    type Error: RepoError;
+
+    /// Asks for units of an order that left to come back
+    /// ([`check_return`](crate::returns::check_return)).
+    fn request_return(&self, new: NewReturn) -> Result<Return, Self::Error>;
+    /// Approves or rejects a requested return.
+    fn decide_return(&self, id: ReturnId, decision: ReturnDecision) -> Result<Return, Self::Error>;
+    /// Receives an approved return's units: sellable units go back on the shelf
+    /// through the inventory ledger ([`restock`](crate::returns::restock)), and
+    /// their share of what was paid ([`refund_due`](crate::returns::refund_due),
+    /// at most what the payments still hold) is refunded through the payments, as
+    /// [`OrderRepository::refund`] books it, under the store's own key for the
+    /// return. Receiving it again with the same receipt is a replay.
+    fn receive_return(
+        &self,
+        id: ReturnId,
+        receipt: ReturnReceipt,
+    ) -> Result<ReturnReceived, Self::Error>;
+    /// A return.
+    fn find_return(&self, id: ReturnId) -> Result<Return, Self::Error>;
+    /// An order's returns, oldest first.
+    fn order_returns(&self, order: OrderId) -> Result<Vec<Return>, Self::Error>;
+}
+
+/// The refund a received return books, if it gives anything back: what it is
+/// due, at most what the order's payments still hold, as an amount under the
+/// store's own key for the return.
+pub fn return_refund(
+    order: &Order,
+    payments: &[Payment],
+    ret: &Return,
+    returns: &[Return],
+    receipt: &ReturnReceipt,
+) -> Result<Option<OrderRefund>, DomainError> {
+    let due = crate::returns::refund_due(order, ret, returns, receipt)?;
+    let mut held = Money::zero(order.currency);
+    for p in payments {
+        held = held.checked_add(p.captured.checked_sub(p.refunded)?)?;
+    }
+    let amount = if due.try_cmp(&held)?.is_gt() {
+        held
+    } else {
+        due
+    };
+    if amount.is_zero() || amount.is_negative() {
+        return Ok(None);
+    }
+    Ok(Some(OrderRefund {
+        of: RefundOf::Amount(amount),
+        reason: Reason::parse(&format!("return {}", ret.id)).ok(),
+        key: crate::returns::refund_key(ret.id),
+    }))
+}
+
 /// How much of an order a refund gives back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefundOf {
@@ -992,6 +1068,17 @@ pub trait CustomerRepository {
         who: &SessionToken,
         order: OrderRef,
     ) -> Result<Vec<Shipment>, Self::Error>;
+    /// Asks for units of one of the caller's orders to come back.
+    fn request_return_of(
+        &self,
+        who: &SessionToken,
+        order: OrderRef,
+        lines: Vec<ReturnLine>,
+        reason: ReturnReason,
+        note: Option<Reason>,
+    ) -> Result<Return, Self::Error>;
+    /// The returns of one of the caller's orders, oldest first.
+    fn returns_of(&self, who: &SessionToken, order: OrderRef) -> Result<Vec<Return>, Self::Error>;
     /// The caller's orders, newest first.
     fn orders_of(
         &self,

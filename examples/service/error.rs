@@ -233,6 +233,17 @@ fn status_and_code(err: &DomainError) -> (StatusCode, &'static str) {
             | FulfillmentError::UnknownLine { .. }
             | FulfillmentError::DuplicateLine(_) => (S::UNPROCESSABLE_ENTITY, "invalid_shipment"),
         },
+        // A return the order's shipments or the return's state do not allow: a
+        // conflict; a malformed one: the request.
+        DomainError::Return(err) => match err {
+            ReturnError::NotReturnable { .. }
+            | ReturnError::TooMany { .. }
+            | ReturnError::Step { .. }
+            | ReturnError::ReceivedDifferently(_) => (S::CONFLICT, "return_conflict"),
+            ReturnError::Empty
+            | ReturnError::UnknownLine { .. }
+            | ReturnError::DuplicateLine(_) => (S::UNPROCESSABLE_ENTITY, "invalid_return"),
+        },
         DomainError::NoRefundableLine { .. } => (S::UNPROCESSABLE_ENTITY, "no_refundable_line"),
         DomainError::CategoryCycle { .. } | DomainError::ConcurrentUpdate { .. } => {
             (S::CONFLICT, "conflict")

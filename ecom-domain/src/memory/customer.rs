@@ -299,6 +299,36 @@ impl CustomerRepository for MemoryStore {
         })
     }
 
+    fn request_return_of(
+        &self,
+        who: &SessionToken,
+        order: OrderRef,
+        lines: Vec<crate::returns::ReturnLine>,
+        reason: crate::returns::ReturnReason,
+        note: Option<crate::values::Reason>,
+    ) -> Result<crate::returns::Return, DomainError> {
+        self.atomically(|s| {
+            let id = owned_order(s, caller(s, who)?, order)?;
+            s.request_return(crate::returns::NewReturn {
+                order: id,
+                lines,
+                reason,
+                note,
+            })
+        })
+    }
+
+    fn returns_of(
+        &self,
+        who: &SessionToken,
+        order: OrderRef,
+    ) -> Result<Vec<crate::returns::Return>, DomainError> {
+        self.read(|s| {
+            let id = owned_order(s, caller(s, who)?, order)?;
+            Ok(s.returns_of(id))
+        })
+    }
+
     fn orders_of(
         &self,
         who: &SessionToken,

@@ -50,7 +50,7 @@ impl State {
     }
 
     /// Applies `movement` to a level and books it in the ledger.
-    fn book_move(
+    pub(super) fn book_move(
         &mut self,
         location: StockLocationId,
         variant: VariantId,

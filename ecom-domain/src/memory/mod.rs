@@ -61,6 +61,7 @@ mod order;
 mod payment;
 mod price_book;
 mod promotion;
+mod returns;
 mod state;
 
 use std::sync::{Mutex, MutexGuard};

@@ -40,6 +40,8 @@ pub(super) struct State {
     pub(super) inventory: super::inventory::Inventory,
     /// Shipments, by id.
     pub(super) shipments: BTreeMap<crate::ids::ShipmentId, crate::fulfillment::Shipment>,
+    /// Returns, by id.
+    pub(super) returns: BTreeMap<crate::ids::ReturnId, crate::returns::Return>,
     pub(super) users: BTreeMap<UserId, User>,
     pub(super) addresses: BTreeMap<AddressId, Address>,
     pub(super) carts: BTreeMap<CartId, Cart>,

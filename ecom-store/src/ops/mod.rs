@@ -18,5 +18,6 @@ pub(crate) mod payment;
 pub(crate) mod price_book;
 pub(crate) mod product;
 pub(crate) mod promotion;
+pub(crate) mod returns;
 pub(crate) mod session;
 pub(crate) mod user;

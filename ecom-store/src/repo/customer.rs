@@ -108,6 +108,33 @@ impl CustomerRepository for PgStore {
         })
     }
 
+    fn request_return_of(
+        &self,
+        who: &SessionToken,
+        order: OrderRef,
+        lines: Vec<ReturnLine>,
+        reason: ReturnReason,
+        note: Option<Reason>,
+    ) -> Result<Return, StoreError> {
+        self.write(|conn| {
+            let (_, id) = crate::ops::session::caller_and_order(conn, who, order)?;
+            let new = NewReturn {
+                order: id,
+                lines: lines.clone(),
+                reason,
+                note: note.clone(),
+            };
+            self.open_return(conn, new)
+        })
+    }
+
+    fn returns_of(&self, who: &SessionToken, order: OrderRef) -> Result<Vec<Return>, StoreError> {
+        self.read(|conn| {
+            let (_, id) = crate::ops::session::caller_and_order(conn, who, order)?;
+            self.returns_of_order(conn, id)
+        })
+    }
+
     fn orders_of(
         &self,
         who: &SessionToken,

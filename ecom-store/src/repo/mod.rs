@@ -13,4 +13,5 @@ mod order;
 mod payment;
 mod price_book;
 mod promotion;
+mod returns;
 mod session;

@@ -197,40 +197,55 @@ impl OrderRepository for PgStore {
     fn refund(&self, id: OrderId, refund: OrderRefund) -> Result<RefundOutcome, StoreError> {
         self.write(|conn| {
             let order = load_order(conn, id, true)?;
-            let mut payments = load_payments(conn, id)?;
-            let plan = refund.plan(&order, &payments, self.rules().refund_priority)?;
-            let RefundPlan::Book(events) = plan else {
-                return Ok(RefundOutcome {
-                    payments,
-                    order_status: order.status,
-                    applied: Applied::Duplicate,
-                });
-            };
-            for (payment_id, event) in events {
-                let payment = payments
-                    .iter_mut()
-                    .find(|p| p.id == payment_id)
-                    .ok_or_else(|| DomainError::not_found("payment", payment_id))?;
-                payment.apply(event.clone())?;
-                save_applied(conn, payment, &event)?;
-            }
-            let order_status = match RefundPlan::order_event(&payments, order.status) {
-                Some(event) => apply_order_event(
-                    conn,
-                    OrderChange {
-                        id,
-                        event,
-                        note: None,
-                        locked: true,
-                    },
-                )?,
-                None => order.status,
-            };
-            Ok(RefundOutcome {
+            let payments = load_payments(conn, id)?;
+            self.book_refund(conn, &order, payments, &refund)
+        })
+    }
+}
+
+impl PgStore {
+    /// Books `refund` of a locked `order` over its `payments`: each payment's
+    /// event, and the order's move to refunded when nothing is left. Shared with
+    /// the receipt of a return (see `returns.rs`).
+    pub(super) fn book_refund(
+        &self,
+        conn: &mut PgConnection,
+        order: &Order,
+        mut payments: Vec<Payment>,
+        refund: &OrderRefund,
+    ) -> Result<RefundOutcome, StoreError> {
+        let plan = refund.plan(order, &payments, self.rules().refund_priority)?;
+        let RefundPlan::Book(events) = plan else {
+            return Ok(RefundOutcome {
                 payments,
-                order_status,
-                applied: Applied::Changed,
-            })
+                order_status: order.status,
+                applied: Applied::Duplicate,
+            });
+        };
+        for (payment_id, event) in events {
+            let payment = payments
+                .iter_mut()
+                .find(|p| p.id == payment_id)
+                .ok_or_else(|| DomainError::not_found("payment", payment_id))?;
+            payment.apply(event.clone())?;
+            save_applied(conn, payment, &event)?;
+        }
+        let order_status = match RefundPlan::order_event(&payments, order.status) {
+            Some(event) => apply_order_event(
+                conn,
+                OrderChange {
+                    id: order.id,
+                    event,
+                    note: None,
+                    locked: true,
+                },
+            )?,
+            None => order.status,
+        };
+        Ok(RefundOutcome {
+            payments,
+            order_status,
+            applied: Applied::Changed,
         })
     }
 }

@@ -16,7 +16,7 @@ use ecom_store::{Isolation, PgStore, RetryPolicy};
 use crate::promotions::{d, shop};
 use crate::util::{all_at_once, domain, exec, guest_owner, pg_store, request, scalar};
 
-fn location<S: InventoryRepository>(
+pub(crate) fn location<S: InventoryRepository>(
     store: &S,
     name: &str,
     country: &str,
@@ -35,7 +35,7 @@ where
         .unwrap()
 }
 
-fn change(
+pub(crate) fn change(
     location: &StockLocation,
     variant: VariantId,
     kind: MoveKind,
@@ -65,7 +65,7 @@ fn transfer(
 }
 
 /// on hand / reserved / safety stock / available, as text.
-fn counts(level: &InventoryLevel) -> String {
+pub(crate) fn counts(level: &InventoryLevel) -> String {
     format!(
         "{}/{}/{}/{}",
         level.on_hand,
@@ -378,7 +378,7 @@ fn the_database_keeps_levels_equal_to_their_ledger() {
 }
 
 /// What a store sells from: catalog, price book, stock, carts, checkout, orders.
-trait Sells:
+pub(crate) trait Sells:
     CatalogRepository
     + PriceBookRepository
     + InventoryRepository
@@ -399,7 +399,7 @@ impl<S> Sells for S where
 }
 
 /// A guest checkout of `lines` (variant, units) shipped to `country`; the order.
-fn buy<S: Sells>(
+pub(crate) fn buy<S: Sells>(
     store: &S,
     guest: u32,
     lines: &[(VariantId, i64)],
@@ -647,7 +647,7 @@ fn checkouts_racing_for_the_last_units_at_locations_never_oversell() {
 }
 
 /// Captures an order's payment in full: the order is paid.
-fn pay<S: Sells + PaymentRepository>(store: &S, order: &Order)
+pub(crate) fn pay<S: Sells + PaymentRepository>(store: &S, order: &Order)
 where
     <S as OrderReader>::Error: RepoError,
     <S as PaymentRepository>::Error: RepoError,
@@ -673,7 +673,7 @@ where
 }
 
 /// A shipment of `lines` (line number, units) of `order` from `at`.
-fn shipment(order: &Order, at: &StockLocation, lines: &[(u16, i64)]) -> NewShipment {
+pub(crate) fn shipment(order: &Order, at: &StockLocation, lines: &[(u16, i64)]) -> NewShipment {
     NewShipment {
         order: order.id,
         location: at.id,
@@ -867,13 +867,13 @@ fn orders_ship_in_parts_from_their_locations_and_follow_their_shipments() {
 
 /// `lines` with the number after "order ", "location " and "shipment " as `#`:
 /// the two stores count ids differently.
-fn no_ids(lines: Vec<String>) -> Vec<String> {
+pub(crate) fn no_ids(lines: Vec<String>) -> Vec<String> {
     lines
         .into_iter()
         .map(|line| {
             let mut out = String::new();
             let mut rest = line.as_str();
-            while let Some(at) = ["order ", "location ", "shipment "]
+            while let Some(at) = ["order ", "location ", "shipment ", "return "]
                 .iter()
                 .filter_map(|w| rest.find(w).map(|i| (i, w.len())))
                 .min()

@@ -29,6 +29,7 @@ mod promotions;
 mod races;
 mod replicas;
 mod retry;
+mod returns;
 mod roles;
 mod schema_details;
 mod secrets;

@@ -50,6 +50,10 @@ const ON_DELETE: &[(&str, &str)] = &[
     // Where an order's units were reserved goes with its line; the level stays.
     ("order_reservations_level_fkey", "RESTRICT"),
     ("order_reservations_line_fkey", "CASCADE"),
+    ("return_lines_line_fkey", "RESTRICT"),
+    ("return_lines_return_fkey", "CASCADE"),
+    ("returns_location_id_fkey", "RESTRICT"),
+    ("returns_order_id_fkey", "RESTRICT"),
     ("shipment_lines_line_fkey", "RESTRICT"),
     ("shipment_lines_shipment_fkey", "CASCADE"),
     ("shipments_location_id_fkey", "RESTRICT"),

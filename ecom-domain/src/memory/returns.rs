@@ -1,0 +1,156 @@
+//! Returns in the reference store.
+
+use chrono::Utc;
+
+use crate::error::DomainError;
+use crate::ids::{OrderId, ReturnId};
+use crate::inventory::{InventoryMove, MoveKind};
+use crate::payment::Applied;
+use crate::repo::{RefundPlan, ReturnReceived, ReturnRepository, return_refund};
+use crate::returns::{
+    NewReturn, Return, ReturnDecision, ReturnReceipt, ReturnStatus, check_return, refunded_by,
+    restock,
+};
+use crate::values::Reason;
+
+use super::MemoryStore;
+use super::state::State;
+
+impl State {
+    fn find_return(&self, id: ReturnId) -> Result<&Return, DomainError> {
+        self.returns
+            .get(&id)
+            .ok_or_else(|| DomainError::not_found("return", id))
+    }
+
+    /// An order's returns, oldest first.
+    pub(super) fn returns_of(&self, order: OrderId) -> Vec<Return> {
+        self.returns
+            .values()
+            .filter(|r| r.order == order)
+            .cloned()
+            .collect()
+    }
+
+    /// Records a new requested return of units of `new.order` that may come back.
+    pub(super) fn request_return(&mut self, new: NewReturn) -> Result<Return, DomainError> {
+        let order = self.order(new.order)?;
+        let lines = check_return(
+            &new,
+            order,
+            &self.shipments_of(new.order),
+            &self.returns_of(new.order),
+        )?;
+        let ret = Return {
+            id: self.next(),
+            order: new.order,
+            lines,
+            reason: new.reason,
+            note: new.note,
+            status: ReturnStatus::Requested,
+            receipt: None,
+            refunded: None,
+            created_at: Utc::now(),
+        };
+        self.returns.insert(ret.id, ret.clone());
+        Ok(ret)
+    }
+}
+
+impl ReturnRepository for MemoryStore {
+    type Error = DomainError;
+
+    fn request_return(&self, new: NewReturn) -> Result<Return, DomainError> {
+        self.atomically(|s| s.request_return(new))
+    }
+
+    fn decide_return(&self, id: ReturnId, decision: ReturnDecision) -> Result<Return, DomainError> {
+        self.atomically(|s| {
+            let decided = s.find_return(id)?.decided(decision)?;
+            s.returns.insert(id, decided.clone());
+            Ok(decided)
+        })
+    }
+
+    fn receive_return(
+        &self,
+        id: ReturnId,
+        receipt: ReturnReceipt,
+    ) -> Result<ReturnReceived, DomainError> {
+        self.atomically(|s| {
+            let ret = s.find_return(id)?.clone();
+            let replay = ret.check_receipt(&receipt)?;
+            let order = s.order(ret.order)?.clone();
+            if replay {
+                return Ok(ReturnReceived {
+                    ret,
+                    payments: s.payments_of(order.id),
+                    order_status: order.status,
+                    applied: Applied::Duplicate,
+                });
+            }
+            if !s.inventory_has_location(receipt.location) {
+                return Err(DomainError::not_found("stock location", receipt.location));
+            }
+            let back = restock(&ret, &receipt, &order.lines, &s.reservations_of(order.id));
+            let reason = return_reason(id);
+            for (variant, units) in back.at_location {
+                let movement = InventoryMove {
+                    kind: MoveKind::Return,
+                    quantity: i64::from(units),
+                };
+                s.book_move(receipt.location, variant, movement, reason.clone())?;
+            }
+            for (variant, units) in back.to_count {
+                let stock = &mut s.variant_mut(variant)?.stock_on_hand;
+                *stock = stock.saturating_add(units);
+            }
+            let payments = s.payments_of(order.id);
+            let returns = s.returns_of(order.id);
+            let refund = return_refund(&order, &payments, &ret, &returns, &receipt)?;
+            let plan = match refund {
+                Some(refund) => refund.plan(&order, &payments, self.rules.refund_priority)?,
+                None => RefundPlan::Replay,
+            };
+            if let RefundPlan::Book(events) = plan {
+                let now = Utc::now();
+                for (payment, event) in events {
+                    s.book_payment_event(payment, event, now)?;
+                }
+                if let Some(event) = RefundPlan::order_event(&s.payments_of(order.id), order.status)
+                {
+                    s.change_order(order.id, event, None, now)?;
+                }
+            }
+            let received = Return {
+                status: ReturnStatus::Received,
+                receipt: Some(receipt),
+                refunded: Some(refunded_by(id, order.currency, &s.payments_of(order.id))?),
+                ..ret
+            };
+            s.returns.insert(id, received.clone());
+            Ok(ReturnReceived {
+                ret: received,
+                payments: s.payments_of(order.id),
+                order_status: s.order(order.id)?.status,
+                applied: Applied::Changed,
+            })
+        })
+    }
+
+    fn find_return(&self, id: ReturnId) -> Result<Return, DomainError> {
+        self.read(|s| s.find_return(id).cloned())
+    }
+
+    fn order_returns(&self, order: OrderId) -> Result<Vec<Return>, DomainError> {
+        self.read(|s| {
+            s.order(order)?;
+            Ok(s.returns_of(order))
+        })
+    }
+}
+
+/// The reason a return's moves are booked under.
+fn return_reason(id: ReturnId) -> Option<Reason> {
+    Reason::parse(&format!("return {id}")).ok()
+}
