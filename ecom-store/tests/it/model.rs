@@ -18,8 +18,12 @@
 //!
 //! Stock is received, adjusted, kept back and moved between three locations; a
 //! checkout of variants stocked there reserves at them (the others take from their
-//! own count), and cancellations and expiries release. At the end every order's
-//! reservations and every level (each its ledger's sum) must match.
+//! own count), and cancellations and expiries release. Orders ship in shipments;
+//! units that left are asked back by their buyers or the back office, the returns
+//! approved or rejected and received, sellable or damaged. At the end every
+//! order's reservations, shipments, returns and payments (never more refunded
+//! than captured, nor by returns than refunded) and every level (each its
+//! ledger's sum) must match.
 //!
 //! The two stores allocate ids differently, so entities are named by the order in
 //! which the test created them, and outcomes are compared without ids.
@@ -253,6 +257,30 @@ enum Op {
         nth: usize,
         event: ShipmentEvent,
     },
+    /// A buyer asks for units of one of an order's lines back (through the
+    /// customer API: another buyer's order is not found), or the back office
+    /// does.
+    RequestReturn {
+        order: usize,
+        buyer: Option<u32>,
+        line: u16,
+        units: i64,
+    },
+    /// The back office approves or rejects one of an order's returns.
+    DecideReturn {
+        order: usize,
+        nth: usize,
+        approve: bool,
+    },
+    /// One of an order's returns arrives at a location (`location` 2: one that
+    /// does not exist), sellable or damaged, with its shipping refunded or not.
+    ReceiveReturn {
+        order: usize,
+        nth: usize,
+        location: usize,
+        sellable: bool,
+        shipping: bool,
+    },
 }
 
 /// The coupon codes a checkout may give: single-use, one use per customer, and
@@ -325,6 +353,9 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0usize..3).prop_map(|order| Op::PayInFull { order }),
         3 => (0usize..3, 0usize..3, 1u16..4, 1i64..4).prop_map(|(order, location, line, units)| Op::CreateShipment { order, location, line, units }),
         3 => (0usize..3, 0usize..3, prop::sample::select(ShipmentEvent::ALL.to_vec())).prop_map(|(order, nth, event)| Op::MoveShipment { order, nth, event }),
+        1 => (0usize..3, proptest::option::of(0u32..3), 1u16..4, 1i64..3).prop_map(|(order, buyer, line, units)| Op::RequestReturn { order, buyer, line, units }),
+        1 => (0usize..3, 0usize..2, any::<bool>()).prop_map(|(order, nth, approve)| Op::DecideReturn { order, nth, approve }),
+        1 => (0usize..3, 0usize..2, 0usize..3, any::<bool>(), any::<bool>()).prop_map(|(order, nth, location, sellable, shipping)| Op::ReceiveReturn { order, nth, location, sellable, shipping }),
     ]
 }
 
@@ -346,6 +377,105 @@ fn fulfillment_op() -> impl Strategy<Value = Op> {
         1 => (0usize..3).prop_map(|order| Op::Deliver { order }),
         1 => (0usize..2, 0usize..2, variant.clone(), 1i64..3).prop_map(|(from, to, variant, units)| Op::Transfer { from, to, variant, units }),
         1 => (0usize..2, variant, any::<bool>(), 1i64..3).prop_map(|(location, variant, adjust, quantity)| Op::ChangeStock { location, variant, adjust, quantity }),
+        4 => (order.clone(), proptest::option::of(Just(0u32)), 1u16..3, 1i64..3).prop_map(|(order, buyer, line, units)| Op::RequestReturn { order, buyer, line, units }),
+        4 => (order.clone(), 0usize..2, prop::bool::weighted(0.8)).prop_map(|(order, nth, approve)| Op::DecideReturn { order, nth, approve }),
+        4 => (order, 0usize..2, 0usize..2, any::<bool>(), any::<bool>()).prop_map(|(order, nth, location, sellable, shipping)| Op::ReceiveReturn { order, nth, location, sellable, shipping }),
+    ]
+}
+
+/// The operations of returns: orders checked out, paid, shipped whole or in
+/// shipments, their units asked back by their buyer (or another, who finds
+/// nothing) or the back office, approved or rejected, received at the locations
+/// sellable or damaged, with and without their shipping, now and then twice;
+/// refunds by hand between them.
+fn returns_op() -> impl Strategy<Value = Op> {
+    let variant = 0..3usize;
+    let order = 0usize..2;
+    let moves = prop_oneof![
+        3 => Just(ShipmentEvent::Ship),
+        1 => Just(ShipmentEvent::Deliver),
+        1 => Just(ShipmentEvent::ReturnToSender),
+        1 => Just(ShipmentEvent::Cancel),
+    ];
+    prop_oneof![
+        4 => (variant, 1i64..3).prop_map(|(variant, quantity)| Op::Add { buyer: 0, variant, quantity }),
+        3 => (0u8..200).prop_map(|key| Op::Checkout { buyer: 0, key, method: None, coupon: None, card: None }),
+        3 => order.clone().prop_map(|order| Op::PayInFull { order }),
+        2 => order.clone().prop_map(|order| Op::Ship { order }),
+        1 => order.clone().prop_map(|order| Op::Deliver { order }),
+        2 => (order.clone(), 0usize..2, 1u16..3, 1i64..3).prop_map(|(order, location, line, units)| Op::CreateShipment { order, location, line, units }),
+        3 => (order.clone(), 0usize..2, moves).prop_map(|(order, nth, event)| Op::MoveShipment { order, nth, event }),
+        5 => (order.clone(), prop_oneof![4 => Just(Some(0u32)), 1 => Just(Some(1)), 2 => Just(None)], 1u16..3, 1i64..3).prop_map(|(order, buyer, line, units)| Op::RequestReturn { order, buyer, line, units }),
+        4 => (order.clone(), 0usize..2, prop::bool::weighted(0.8)).prop_map(|(order, nth, approve)| Op::DecideReturn { order, nth, approve }),
+        5 => (order.clone(), 0usize..2, prop_oneof![4 => Just(0usize), 1 => Just(1), 1 => Just(2)], any::<bool>(), any::<bool>()).prop_map(|(order, nth, location, sellable, shipping)| Op::ReceiveReturn { order, nth, location, sellable, shipping }),
+        1 => (order, 1i64..3000).prop_map(|(order, minor)| Op::Refund { order, minor }),
+    ]
+}
+
+/// What every run of [`returns_op`] starts from: two orders paid, the older
+/// shipped whole with a unit asked back and approved, the newer partly in a
+/// shipment.
+fn returns_prelude() -> Vec<Op> {
+    vec![
+        Op::Add {
+            buyer: 0,
+            variant: 0,
+            quantity: 2,
+        },
+        Op::Add {
+            buyer: 0,
+            variant: 1,
+            quantity: 1,
+        },
+        Op::Checkout {
+            buyer: 0,
+            key: 250,
+            method: None,
+            coupon: None,
+            card: None,
+        },
+        Op::PayInFull { order: 0 },
+        Op::Ship { order: 0 },
+        Op::Add {
+            buyer: 0,
+            variant: 1,
+            quantity: 2,
+        },
+        Op::Add {
+            buyer: 0,
+            variant: 2,
+            quantity: 1,
+        },
+        Op::Checkout {
+            buyer: 0,
+            key: 251,
+            method: None,
+            coupon: None,
+            card: None,
+        },
+        Op::PayInFull { order: 0 },
+        Op::CreateShipment {
+            order: 0,
+            location: 0,
+            line: 1,
+            units: 1,
+        },
+        Op::MoveShipment {
+            order: 0,
+            nth: 0,
+            event: ShipmentEvent::Ship,
+        },
+        Op::RequestReturn {
+            order: 1,
+            buyer: Some(0),
+            line: 1,
+            units: 1,
+        },
+        Op::DecideReturn {
+            order: 1,
+            nth: 0,
+            approve: true,
+        },
     ]
 }
 
@@ -376,7 +506,10 @@ fn money_op() -> impl Strategy<Value = Op> {
         1 => (prop::sample::select(TaxClass::ALL.to_vec()), -2i64..3).prop_map(|(class, day)| Op::AddTaxRate { class, day }),
         2 => (0usize..3).prop_map(|order| Op::PayInFull { order }),
         2 => (order.clone(), 0usize..2, 1u16..3, 1i64..3).prop_map(|(order, location, line, units)| Op::CreateShipment { order, location, line, units }),
-        2 => (order, 0usize..2, prop::sample::select(ShipmentEvent::ALL.to_vec())).prop_map(|(order, nth, event)| Op::MoveShipment { order, nth, event }),
+        2 => (order.clone(), 0usize..2, prop::sample::select(ShipmentEvent::ALL.to_vec())).prop_map(|(order, nth, event)| Op::MoveShipment { order, nth, event }),
+        1 => (order.clone(), proptest::option::of(0u32..3), 1u16..3, 1i64..3).prop_map(|(order, buyer, line, units)| Op::RequestReturn { order, buyer, line, units }),
+        1 => (order.clone(), 0usize..2, prop::bool::weighted(0.8)).prop_map(|(order, nth, approve)| Op::DecideReturn { order, nth, approve }),
+        2 => (order, 0usize..2, 0usize..2, any::<bool>(), any::<bool>()).prop_map(|(order, nth, location, sellable, shipping)| Op::ReceiveReturn { order, nth, location, sellable, shipping }),
     ]
 }
 
@@ -460,6 +593,11 @@ enum Outcome {
     ShipmentMoved(ShipmentStatus, OrderStatus),
     /// A variant's levels, by location (its index), with what they count.
     Levels(Vec<(usize, u32, u32, u32)>),
+    /// A return requested or decided: its status and lines.
+    Return(ReturnStatus, Vec<(u16, u32)>),
+    /// A return received: what it refunded, whether anything changed, its
+    /// order's status and payments after it.
+    Received(Option<Money>, bool, OrderStatus, Vec<String>),
     Done,
     Error(String),
 }
@@ -505,6 +643,13 @@ fn describe(err: &DomainError) -> String {
             FulfillmentError::HasShipments(_) => "has shipments".into(),
             other => other.to_string(),
         },
+        DomainError::Return(err) => match err {
+            ReturnError::NotReturnable { status, .. } => format!("not returnable: {status}"),
+            ReturnError::UnknownLine { line_no, .. } => format!("no line {line_no}"),
+            ReturnError::Step { status, step, .. } => format!("return {status}: not {step}"),
+            ReturnError::ReceivedDifferently(_) => "received differently".into(),
+            other => other.to_string(),
+        },
         other => other.to_string(),
     }
 }
@@ -522,7 +667,8 @@ where
         + PromotionRepository
         + GiftCardRepository
         + InventoryRepository
-        + FulfillmentRepository,
+        + FulfillmentRepository
+        + ReturnRepository,
     <S as CatalogReader>::Error: RepoError,
 {
     let result: Result<Outcome, DomainError> = (|| {
@@ -913,6 +1059,88 @@ where
                     .change_shipment(shipment.id, event)
                     .map_err(|e| domain(&e))?;
                 Outcome::ShipmentMoved(moved.shipment.status, moved.order_status)
+            }
+            Op::RequestReturn {
+                order: i,
+                buyer,
+                line,
+                units,
+            } => {
+                let (id, _, reference) = recent(s, i)?;
+                let lines = vec![ReturnLine {
+                    line_no: line,
+                    quantity: Quantity::new(units)?,
+                }];
+                let reason = ReturnReason::DoesNotFit;
+                let ret = match buyer {
+                    Some(buyer) => s
+                        .store
+                        .request_return_of(&who(s, buyer), reference, lines, reason, None)
+                        .map_err(|e| domain(&e))?,
+                    None => s
+                        .store
+                        .request_return(NewReturn {
+                            order: id,
+                            lines,
+                            reason,
+                            note: None,
+                        })
+                        .map_err(|e| domain(&e))?,
+                };
+                return_outcome(&ret)
+            }
+            Op::DecideReturn {
+                order: i,
+                nth,
+                approve,
+            } => {
+                let (id, _, _) = recent(s, i)?;
+                let returns = s.store.order_returns(id).map_err(|e| domain(&e))?;
+                let ret = returns
+                    .get(nth)
+                    .ok_or(DomainError::not_found("return", nth))?;
+                let decision = if approve {
+                    ReturnDecision::Approve
+                } else {
+                    ReturnDecision::Reject
+                };
+                let decided = s
+                    .store
+                    .decide_return(ret.id, decision)
+                    .map_err(|e| domain(&e))?;
+                return_outcome(&decided)
+            }
+            Op::ReceiveReturn {
+                order: i,
+                nth,
+                location,
+                sellable,
+                shipping,
+            } => {
+                let (id, _, _) = recent(s, i)?;
+                let returns = s.store.order_returns(id).map_err(|e| domain(&e))?;
+                let ret = returns
+                    .get(nth)
+                    .ok_or(DomainError::not_found("return", nth))?;
+                let receipt = ReturnReceipt {
+                    location: location_of(s, location),
+                    condition: if sellable {
+                        ItemCondition::Sellable
+                    } else {
+                        ItemCondition::Damaged
+                    },
+                    refund_shipping: shipping,
+                };
+                let received = s
+                    .store
+                    .receive_return(ret.id, receipt)
+                    .map_err(|e| domain(&e))?;
+                Outcome::Received(
+                    received.ret.refunded,
+                    received.applied == Applied::Changed,
+                    received.order_status,
+                    tenders(&received.payments),
+                )
             }
             Op::Restock { variant: v, units } => Outcome::Stock(
                 s.store
@@ -1620,7 +1848,11 @@ type OrderShape = (
     Vec<String>,
     Vec<(u16, usize, u32)>,
     Vec<ShipmentShape>,
+    Vec<ReturnShape>,
 );
+
+/// A return's status, lines (line, units) and what it refunded.
+type ReturnShape = (ReturnStatus, Vec<(u16, u32)>, Option<Money>);
 
 /// A shipment's location by index, status and lines (line, units).
 type ShipmentShape = (usize, ShipmentStatus, Vec<(u16, u32)>);
@@ -1634,7 +1866,8 @@ where
         + PromotionRepository
         + GiftCardRepository
         + InventoryRepository
-        + FulfillmentRepository,
+        + FulfillmentRepository
+        + ReturnRepository,
 {
     let balances = s
         .cards
@@ -1716,12 +1949,42 @@ where
                     (at, sh.status, lines)
                 })
                 .collect();
+            let returns = s
+                .store
+                .order_returns(*id)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .iter()
+                .map(|r| {
+                    let lines = r
+                        .lines
+                        .iter()
+                        .map(|l| (l.line_no, l.quantity.get()))
+                        .collect();
+                    (r.status, lines, r.refunded)
+                })
+                .collect::<Vec<ReturnShape>>();
+            // Money kept: what was captured less what went back, never less than
+            // nothing; what returns refunded is part of what went back.
+            let captured = Money::sum(Currency::EUR, d.payments.iter().map(|p| &p.captured));
+            let refunded = Money::sum(Currency::EUR, d.payments.iter().map(|p| &p.refunded));
+            let by_returns = Money::sum(Currency::EUR, returns.iter().filter_map(|r| r.2.as_ref()));
+            let (captured, refunded, by_returns) =
+                (captured.unwrap(), refunded.unwrap(), by_returns.unwrap());
+            assert!(
+                refunded.try_cmp(&captured).unwrap().is_le(),
+                "refunded ≤ captured"
+            );
+            assert!(
+                by_returns.try_cmp(&refunded).unwrap().is_le(),
+                "returns ≤ refunded"
+            );
             (
                 d.order.status,
                 history,
                 tenders(&d.payments),
                 held,
                 shipments,
+                returns,
             )
         })
         .collect();
@@ -1765,6 +2028,17 @@ type FinalState = (
     Vec<Vec<(usize, u32, u32, u32)>>,
 );
 
+/// A return as an outcome, without ids.
+fn return_outcome(ret: &Return) -> Outcome {
+    Outcome::Return(
+        ret.status,
+        ret.lines
+            .iter()
+            .map(|l| (l.line_no, l.quantity.get()))
+            .collect(),
+    )
+}
+
 /// A variant's levels, by the index of their location.
 fn levels_of<S: InventoryRepository>(
     s: &Subject<S>,
@@ -1804,6 +2078,20 @@ proptest! {
         let db = TestDb::new();
         let mut model = setup(MemoryStore::with_rules(rules()));
         let mut real = setup(PgStore::with_rules(db.pool().clone(), rules()));
+        for (step, op) in ops.iter().enumerate() {
+            let expected = run(&mut model, op, step);
+            let actual = run(&mut real, op, step);
+            prop_assert_eq!(&actual, &expected, "step {}: {:?}", step, op);
+        }
+        prop_assert_eq!(final_state(&real), final_state(&model));
+    }
+
+    #[test]
+    fn returns_match_the_reference_store(ops in proptest::collection::vec(returns_op(), 1..50)) {
+        let db = TestDb::new();
+        let mut model = setup(MemoryStore::with_rules(rules()));
+        let mut real = setup(PgStore::with_rules(db.pool().clone(), rules()));
+        let ops: Vec<Op> = returns_prelude().into_iter().chain(ops).collect();
         for (step, op) in ops.iter().enumerate() {
             let expected = run(&mut model, op, step);
             let actual = run(&mut real, op, step);
