@@ -4,11 +4,13 @@
 mod gift_cards;
 mod listing;
 mod price_book;
+mod returns;
 
 // Globs, as in `admin`: each handler's `__path_<handler>` type goes with it.
 pub(super) use gift_cards::*;
 pub(super) use listing::*;
 pub(super) use price_book::*;
+pub(super) use returns::*;
 
 use axum::Json;
 use axum::extract::State;

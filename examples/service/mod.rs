@@ -29,6 +29,8 @@
 //! | `POST /gift-cards/balance` | `{code}`: the balance, last four letters and end date of the card whose code it is, for whoever holds the code (no session; the code goes in the body, never in a URL, which logs keep); rate-limited per address like checkout |
 //! | `GET /orders/{ref}` | one of the caller's orders, with lines (each its variant and option values at checkout, and its discount, net, tax and rate when priced from the price book), its totals with their discount, its invoice (or null) with the promotions applied, history and payments (a gift card's with its `gift_card_id`) |
 //! | `GET /orders/{ref}/shipments` | the shipments of one of the caller's orders, oldest first: their lines, status, carrier and tracking number and URL |
+//! | `POST /orders/{ref}/returns` | ask for units of one of the caller's orders that left to come back `{lines: [{line_no, quantity}], reason, note?}`: a requested return, which the shop approves or rejects |
+//! | `GET /orders/{ref}/returns` | the returns of one of the caller's orders, oldest first: lines, status, receipt and what each refunded |
 //! | `POST /webhooks/payments` | a payment provider's report `{id, payment_id, type, amount?, provider_ref?, reason?}`, signed in `Webhook-Signature` (see [`provider`]); booked once per `id` |
 //! | `GET /health/live` | `204` while the process answers |
 //! | `GET /health/ready` | `204` while the database answers, else `503` |
@@ -206,6 +208,10 @@ fn routes(limit: impl FnOnce(Router<App>) -> Router<App>) -> Routes {
         .add(M::GET, "/orders/{id}/shipments", admin::shipments)
         .add(M::POST, "/shipments/{id}/events", admin::shipment_event)
         .add(M::PUT, "/shipments/{id}/tracking", admin::track_shipment)
+        .add(M::POST, "/orders/{id}/returns", admin::request_return)
+        .add(M::GET, "/orders/{id}/returns", admin::returns)
+        .add(M::POST, "/returns/{id}/decision", admin::decide_return)
+        .add(M::POST, "/returns/{id}/receipt", admin::receive_return)
         .add(M::POST, "/orders/{id}/refunds", admin::refund_order)
         .add(M::POST, "/payments/{id}/refunds", admin::refund)
         .add(M::POST, "/attributes", admin::define_attribute)
@@ -263,6 +269,8 @@ fn routes(limit: impl FnOnce(Router<App>) -> Router<App>) -> Routes {
         .add(M::POST, "/webhooks/payments", provider_report)
         .add(M::GET, "/orders/{id}", order)
         .add(M::GET, "/orders/{id}/shipments", order_shipments)
+        .add(M::POST, "/orders/{id}/returns", request_order_return)
+        .add(M::GET, "/orders/{id}/returns", order_returns)
         .merge(limited)
         .nest("/admin", admin)
         .add(M::GET, "/health/live", metrics::live)

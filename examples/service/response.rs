@@ -8,6 +8,7 @@ mod listing;
 mod merchandise;
 mod price_book;
 mod promotions;
+mod returns;
 mod shipments;
 
 pub(super) use gift_cards::{
@@ -23,6 +24,9 @@ pub(super) use price_book::{
 };
 pub(super) use promotions::{
     CouponView, CreatedCouponsView, PromotionListView, PromotionView, target_kind_schema,
+};
+pub(super) use returns::{
+    ReturnListView, ReturnReceivedView, ReturnView, item_condition_schema, return_reason_schema,
 };
 pub(super) use shipments::{
     InventoryLevelView, ShipmentChangeView, ShipmentListView, ShipmentView, StockLocationListView,

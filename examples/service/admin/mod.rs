@@ -18,6 +18,10 @@
 //! | `GET /admin/orders/{id}/shipments` | an order's shipments, oldest first |
 //! | `POST /admin/shipments/{id}/events` | `{event: pack / ship / deliver / return_to_sender / cancel}`: shipping takes its reserved units off their level; the order follows (partially shipped, shipped, partially delivered, delivered) |
 //! | `PUT /admin/shipments/{id}/tracking` | `{carrier?, tracking_number?, tracking_url?}`, until it is delivered |
+//! | `POST /admin/orders/{id}/returns` | ask, on the customer's behalf, for units that left to come back `{lines: [{line_no, quantity}], reason, note?}`: a requested return |
+//! | `GET /admin/orders/{id}/returns` | an order's returns, oldest first |
+//! | `POST /admin/returns/{id}/decision` | `{decision: approve / reject}` a requested return |
+//! | `POST /admin/returns/{id}/receipt` | `{location_id, condition: sellable / damaged, refund_shipping?}`: sellable units back on the shelf through the ledger, their share of what was paid refunded through the payments; the same receipt again changes nothing |
 //! | `POST /admin/orders/{id}/refunds` | refund an order `{amount}` (in its currency) or `{line_no}` (what was paid for the line, once; orders priced from the price book), `reason?`: spread over its payments, gift cards first; needs `Idempotency-Key` |
 //! | `POST /admin/payments/{id}/refunds` | refund one of the provider's payments `{amount, currency?, reason?}`; needs `Idempotency-Key`; a gift card's is `409 gift_card_payment` (refund the order) |
 //! | `POST /admin/attributes` | define `{type: text / number / boolean / one_of, name, unit?, choices?}`; names unique ignoring case |
@@ -47,7 +51,8 @@
 //! This module holds the credential and the extractor every route takes;
 //! `catalog` has the routes that change the catalog, `merchandise` those that
 //! describe and group its products, `orders` those that act on orders and payments, `inventory` those that
-//! keep stock at locations, `shipments` those that ship orders from them,
+//! keep stock at locations, `shipments` those that ship orders from them, `returns`
+//! those that take units back,
 //! `price_book` those that set prices, tax and shipping as data, `promotions`
 //! those that set discounts and their coupon codes, `gift_cards` those that
 //! issue gift cards and read them.
@@ -59,6 +64,7 @@ mod merchandise;
 mod orders;
 mod price_book;
 mod promotions;
+mod returns;
 mod shipments;
 
 use axum::extract::FromRequestParts;
@@ -78,6 +84,7 @@ pub(super) use merchandise::*;
 pub(super) use orders::*;
 pub(super) use price_book::*;
 pub(super) use promotions::*;
+pub(super) use returns::*;
 pub(super) use shipments::*;
 
 /// The shortest admin token accepted: 32 characters.

@@ -19,6 +19,7 @@ mod ownership;
 mod price_book;
 mod promotions;
 mod purchases;
+mod returns;
 mod shipments;
 mod variants;
 mod webhooks;

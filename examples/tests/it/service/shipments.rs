@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::{ADMIN_TOKEN, Fixture, admin_get, code, fixture, new_guest, put_in, refused, shipping};
 
 /// The provider authorizes and captures `payment`'s whole amount.
-fn provider_pays(f: &Fixture, payment: &Value) {
+pub(super) fn provider_pays(f: &Fixture, payment: &Value) {
     let (id, due) = (
         payment["id"].as_i64().unwrap(),
         &payment["amount"]["amount"],
@@ -24,7 +24,7 @@ fn provider_pays(f: &Fixture, payment: &Value) {
 
 /// The back office's id of the order whose reference `order` answered, in
 /// `status`.
-fn order_id(f: &Fixture, order: &Value, status: &str) -> i64 {
+pub(super) fn order_id(f: &Fixture, order: &Value, status: &str) -> i64 {
     let (code, listed) = admin_get(f, &format!("/admin/orders?status={status}"));
     assert_eq!(code, 200, "{listed}");
     listed["items"]
