@@ -37,6 +37,7 @@ mod pgbench;
 mod pooling;
 mod replicas;
 mod report;
+mod returns;
 mod shipments;
 
 use std::error::Error;
@@ -65,7 +66,8 @@ usage: cargo run --release -p ecom-examples --bin bench -- [options]
   --only WORKLOAD     one workload: checkout, \"checkout, 10 hot products\",
                       \"checkout, price book\", \"checkout, promotions\",
                       \"checkout, 2 locations\", shipments (created and
-                      shipped, store alone),
+                      shipped, store alone), returns (received and
+                      refunded, store alone),
                       \"coupon codes\" (100,000 codes by the store vs COPY),
                       \"category page\", \"name search\", \"category page
                       with facets\", \"full-text search\" (these two on the
@@ -168,6 +170,9 @@ fn run() -> Result<(), Box<dyn Error>> {
     let mut runs = checkout_runs(&mut bench, &options)?;
     if options.wanted(shipments::WORKLOAD) {
         runs.extend(shipments::shipment_runs(&mut bench, ROUNDS)?);
+    }
+    if options.wanted(returns::WORKLOAD) {
+        runs.extend(returns::return_runs(&mut bench, ROUNDS)?);
     }
     if options.wanted(coupons::WORKLOAD) {
         runs.extend(coupons::coupon_runs(&mut bench, ROUNDS)?);

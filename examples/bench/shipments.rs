@@ -30,7 +30,10 @@ struct LineRow {
 type Whole = (OrderId, Vec<ShipmentLine>);
 
 /// The orders from `first` on with their lines (line, units), by id.
-fn orders_from(conn: &mut PgConnection, first: i64) -> Result<Vec<Whole>, Box<dyn Error>> {
+pub(crate) fn orders_from(
+    conn: &mut PgConnection,
+    first: i64,
+) -> Result<Vec<Whole>, Box<dyn Error>> {
     let rows: Vec<LineRow> = diesel::sql_query(format!(
         "SELECT order_id, line_no, quantity FROM order_lines WHERE order_id >= {first} \
          ORDER BY order_id, line_no"
