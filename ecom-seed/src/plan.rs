@@ -138,6 +138,12 @@ pub struct IdBase {
     pub payments: i64,
     /// Largest existing `payment_events.id`.
     pub payment_events: i64,
+    /// Largest existing `stock_locations.id`.
+    pub stock_locations: i64,
+    /// Largest existing `shipments.id`.
+    pub shipments: i64,
+    /// Largest existing `returns.id`.
+    pub returns: i64,
 }
 
 /// Everything that determines the generated data: the same plan gives the same bytes.

@@ -43,6 +43,8 @@ pub enum Table {
     CustomerGroups,
     /// `gift_cards`
     GiftCards,
+    /// `stock_locations`
+    StockLocations,
     /// `carts`
     Carts,
     /// `cart_lines`
@@ -61,11 +63,19 @@ pub enum Table {
     PaymentEvents,
     /// `gift_card_entries`
     GiftCardEntries,
+    /// `shipments`
+    Shipments,
+    /// `shipment_lines`
+    ShipmentLines,
+    /// `returns`
+    Returns,
+    /// `return_lines`
+    ReturnLines,
 }
 
 impl Table {
     /// Every table, parents before children: a valid loading order.
-    pub const ALL: [Table; 26] = [
+    pub const ALL: [Table; 31] = [
         Table::AttributeDefinitions,
         Table::Categories,
         Table::Products,
@@ -83,6 +93,7 @@ impl Table {
         Table::Addresses,
         Table::CustomerGroups,
         Table::GiftCards,
+        Table::StockLocations,
         Table::Carts,
         Table::CartLines,
         Table::Orders,
@@ -92,6 +103,10 @@ impl Table {
         Table::Payments,
         Table::PaymentEvents,
         Table::GiftCardEntries,
+        Table::Shipments,
+        Table::ShipmentLines,
+        Table::Returns,
+        Table::ReturnLines,
     ];
 
     /// The SQL name.
@@ -123,6 +138,11 @@ impl Table {
             Table::Payments => "payments",
             Table::PaymentEvents => "payment_events",
             Table::GiftCardEntries => "gift_card_entries",
+            Table::StockLocations => "stock_locations",
+            Table::Shipments => "shipments",
+            Table::ShipmentLines => "shipment_lines",
+            Table::Returns => "returns",
+            Table::ReturnLines => "return_lines",
         }
     }
 
@@ -155,6 +175,11 @@ impl Table {
             Table::Payments => columns::PAYMENTS,
             Table::PaymentEvents => columns::PAYMENT_EVENTS,
             Table::GiftCardEntries => columns::GIFT_CARD_ENTRIES,
+            Table::StockLocations => columns::STOCK_LOCATIONS,
+            Table::Shipments => columns::SHIPMENTS,
+            Table::ShipmentLines => columns::SHIPMENT_LINES,
+            Table::Returns => columns::RETURNS,
+            Table::ReturnLines => columns::RETURN_LINES,
         }
     }
 
@@ -170,6 +195,8 @@ impl Table {
                 | Table::CartLines
                 | Table::OrderAddresses
                 | Table::OrderLines
+                | Table::ShipmentLines
+                | Table::ReturnLines
         )
     }
 
@@ -383,4 +410,32 @@ mod columns {
         "balance_after",
         "at",
     ];
+    pub(super) const STOCK_LOCATIONS: &[&str] =
+        &["id", "name", "country", "priority", "created_at"];
+    pub(super) const SHIPMENTS: &[&str] = &[
+        "id",
+        "order_id",
+        "location_id",
+        "status",
+        "carrier",
+        "tracking_number",
+        "tracking_url",
+        "created_at",
+        "updated_at",
+    ];
+    pub(super) const SHIPMENT_LINES: &[&str] = &["shipment_id", "order_id", "line_no", "quantity"];
+    pub(super) const RETURNS: &[&str] = &[
+        "id",
+        "order_id",
+        "reason",
+        "note",
+        "status",
+        "location_id",
+        "condition",
+        "refund_shipping",
+        "received_at",
+        "created_at",
+        "updated_at",
+    ];
+    pub(super) const RETURN_LINES: &[&str] = &["return_id", "order_id", "line_no", "quantity"];
 }

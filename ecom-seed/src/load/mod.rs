@@ -148,6 +148,9 @@ fn id_base(conn: &mut PgConnection) -> Result<IdBase, SeedError> {
         history: max_id(conn, Table::OrderStatusHistory)?,
         payments: max_id(conn, Table::Payments)?,
         payment_events: max_id(conn, Table::PaymentEvents)?,
+        stock_locations: max_id(conn, Table::StockLocations)?,
+        shipments: max_id(conn, Table::Shipments)?,
+        returns: max_id(conn, Table::Returns)?,
     })
 }
 
@@ -268,6 +271,11 @@ fn copy_chunk(conn: &mut PgConnection, chunk: &Chunk) -> Result<usize, diesel::r
         Table::Payments => copy!(payments),
         Table::PaymentEvents => copy!(payment_events),
         Table::GiftCardEntries => copy!(gift_card_entries),
+        Table::StockLocations => copy!(stock_locations),
+        Table::Shipments => copy!(shipments),
+        Table::ShipmentLines => copy!(shipment_lines),
+        Table::Returns => copy!(returns),
+        Table::ReturnLines => copy!(return_lines),
     }
 }
 

@@ -7,7 +7,7 @@ use ecom_seed::{Checksum, Table};
 /// releases, not only within one process. A change that alters generated data on
 /// purpose updates these in the same commit, and says so: the failing
 /// `the_small_preset_writes_the_committed_bytes` prints them.
-pub const GOLDEN: [(u64, [&str; 26], &str); 2] = [
+pub const GOLDEN: [(u64, [&str; 31], &str); 2] = [
     (
         7,
         [
@@ -28,6 +28,7 @@ pub const GOLDEN: [(u64, [&str; 26], &str); 2] = [
             "a5e46b8444bd1b375cd7d8d7497b895e4605f7b60cc71e802d1039a948fa75fa",
             "a9411dc40cfe3d865f294fc95a33712f7ae96e42ebbe41df6f6a73a8659d5548",
             "9a8124118f37adba593e32f8695da29f0f20023bf14584adb93b95f43db924c8",
+            "658e8cc893314b26b3c82d14a5471d4f27bb7ffdd7748f1ca291025bf4bf00d9",
             "857eadf72467000bd75769f931e752af125c6e375677dffd9c921324f737cc82",
             "f610542fd739af579a616e841fec8dc41ab548785590962ff71f0f664bf18c70",
             "e3a1a090eef1f6245ac24235d1270adfd47636f46cd4d46f13cfee0fecdd8e09",
@@ -35,10 +36,14 @@ pub const GOLDEN: [(u64, [&str; 26], &str); 2] = [
             "21dd40addd86ddfa19248c75e8a310506dd4767cbad6d84d57b78209a688595c",
             "a6964f95f19d3db789450f5017d465018ca4473d9e941252301922fe9694da6e",
             "035d496dc435e38e0204c79fb3e972ba124e6e325fd0c3e7a38d5605ac8bc473",
-            "33f23b47ead4a70057b3e8f728dc046f741588df05282984724b71bfbb344397",
+            "5ddae91a08930e826f192b73f4a582319ee5ab4573512a4ec7393a22d8ee608d",
             "914b60439eff322536bdd8da29a2d6ef2cf2f890a269af81e51d67f281ffb0ed",
+            "334433a3889becf6b3fd00c1e6ba3e1345432d06a4d35998f2c10bf49b98b3fe",
+            "856d9a5be33d946894f49cccc4ffa749f4e183e8c7106ebcec416ce3bde477c2",
+            "2dd1696bb213f3f15645c18749063061b9616240e6c92adf32c9a816b3839a71",
+            "7a28af3bb4135959b373996f6fe5b1ea3628c257c124ed0f72734aa8716efb6f",
         ],
-        "a5e05fa0c07df34ee7cc236b47eddac4b3780fe8105b6266b5f6c43016cd5362",
+        "4bbf6f2de7766339901b3848eee0da72c7601a46fcb56bda072be6c6fb99b58b",
     ),
     (
         11,
@@ -60,6 +65,7 @@ pub const GOLDEN: [(u64, [&str; 26], &str); 2] = [
             "c4d924a22ea0e03561edd398a4307a0ce0e5c15014868546cbbc302ca381ee3f",
             "734ff585e78852b72280657bf96be4afb41b7d0f4526e44f8b759939e21fa232",
             "328c05de9c30b29ea202b0cb6490b298e903cbf9194657c1a070a90db070a1ab",
+            "658e8cc893314b26b3c82d14a5471d4f27bb7ffdd7748f1ca291025bf4bf00d9",
             "c5a806adcc3bd34fe3e3cad0fe9df87de2af59f56a5168fc424aad6382bca5e5",
             "e6c0db6b9ac7fffb0fb1cb2ccce4a89914dbb56b0b733bcffdd078be6e12ee02",
             "8ea987f6c6eebc227044d7773f35c5a73ae5ce16f4a9ea76ac65c794fc2377d0",
@@ -67,10 +73,14 @@ pub const GOLDEN: [(u64, [&str; 26], &str); 2] = [
             "38597feaecd95a6f2161392a3d85f93b75616a038cc397d6050cf7786f23f157",
             "5e2d60b0f5694547e465b09e8d35d47c149096c07b798704d2a93a49b7633503",
             "c511e24216570c269fbe95926971cd53a7becf453cf550d69887cb3c6c2f20b4",
-            "abaf769f9483cb17cfd5cb11888b5cc2362a62081927bd7d78b9fc84797d9ec1",
+            "6030fe07371389bfe6126afbf5f22a223583ddb9fa8e22e514648ffcb4bc1938",
             "fbc27ba320eda9abeb9ad6822add59f6791c7e997a37cdb79b40534ff13623cb",
+            "fd5703d81675764e1ab36e31cd8ed5030788c5ef6299df83320e710c8d8cba64",
+            "dac95248f14b49d3c329504eedb9711ec4baae42e9906737544d0f11034c1c32",
+            "831d9de73faacb164194fe9518e37986c934ffac0c466e2c53776fee66f24709",
+            "4ba3fc031e4f0b02e7d30660cea2e81971bcfebec2b11787ceac842f9681e7fd",
         ],
-        "fc94f65a93f4fab8f0c1a33d2a116d4b7eac7c7f30b5063ff93884a131034981",
+        "a9be0fc403e192f05bb74d873f2159ef010e159bf23e8addb827b4e55cb00181",
     ),
 ];
 

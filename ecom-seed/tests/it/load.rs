@@ -339,3 +339,94 @@ fn every_product_reads_back_through_the_store_with_its_variants() {
     assert_eq!(variants, report.rows(Table::ProductVariants));
     assert!(with_options > 0 && with_barcodes > 0);
 }
+
+/// The orders that shipped left in one shipment each, from one of the two
+/// warehouses; those sent back came back in a return received at it, whose refund
+/// the store reads back from the payment's ledger as what the order had left to
+/// give back; a few delivered orders have a unit asked back, waiting for the
+/// shop. All of it reads back through the store and follows the domain's rules.
+#[test]
+fn shipments_and_returns_read_back_through_the_store() {
+    use ecom_domain::prelude::*;
+    let db = TestDb::new();
+    let mut conn = db.connect();
+    let report = seed(&mut conn, &plan(Scale::Small, 7), &LoadOptions::default()).unwrap();
+    assert_eq!(report.rows(Table::StockLocations), 2);
+    assert!(report.rows(Table::Shipments) > 0, "no shipments");
+    let store = PgStore::new(db.pool().clone());
+    let (mut shipped, mut received, mut requested) = (0, 0, 0);
+    for id in 1..=report.rows(Table::Orders) as i64 {
+        let order = OrderId::new(id);
+        let details = store.order(order).unwrap();
+        let shipments = store.order_shipments(order).unwrap();
+        let returns = store.order_returns(order).unwrap();
+        let left = details
+            .order
+            .history
+            .iter()
+            .any(|h| h.event == Some(OrderEvent::Ship));
+        assert_eq!(shipments.len(), usize::from(left), "order {id}");
+        for s in &shipments {
+            shipped += 1;
+            assert!(s.status.has_left());
+            let units: Vec<(u16, u32)> = s
+                .lines
+                .iter()
+                .map(|l| (l.line_no, l.quantity.get()))
+                .collect();
+            let ordered: Vec<(u16, u32)> = details
+                .order
+                .lines
+                .iter()
+                .map(|l| (l.line_no, l.quantity.get()))
+                .collect();
+            assert_eq!(units, ordered, "order {id} ships whole");
+            assert!(s.tracking.url.is_some());
+        }
+        for r in &returns {
+            match r.status {
+                ReturnStatus::Received => {
+                    received += 1;
+                    assert_eq!(details.order.status, OrderStatus::Refunded, "order {id}");
+                    let refunded = r.refunded.unwrap();
+                    assert!(!refunded.is_zero(), "order {id}");
+                    assert!(
+                        refunded
+                            .try_cmp(&details.payments[0].refunded)
+                            .unwrap()
+                            .is_le()
+                    );
+                }
+                ReturnStatus::Requested => {
+                    requested += 1;
+                    assert_eq!(details.order.status, OrderStatus::Delivered);
+                    assert_eq!(r.refunded, None);
+                }
+                other => panic!("order {id}: a seeded return is {other}"),
+            }
+            // Every unit came back: nothing more of them may be asked back.
+            if r.status != ReturnStatus::Received {
+                continue;
+            }
+            let again = ecom_domain::returns::check_return(
+                &NewReturn {
+                    order,
+                    lines: r.lines.clone(),
+                    reason: ReturnReason::Other,
+                    note: None,
+                },
+                &Order {
+                    status: OrderStatus::Delivered,
+                    ..details.order.clone()
+                },
+                &shipments,
+                &returns,
+            );
+            assert!(again.is_err(), "order {id}: {again:?}");
+        }
+    }
+    assert!(
+        shipped > 0 && received > 0 && requested > 0,
+        "{shipped} {received} {requested}"
+    );
+}

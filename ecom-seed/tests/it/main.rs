@@ -108,6 +108,8 @@ fn generation_order(table: Table) -> &'static str {
         // Each order's shipping address is written before its billing one.
         Table::OrderAddresses => "order_id, kind DESC",
         Table::OrderLines => "order_id, line_no",
+        Table::ShipmentLines => "shipment_id, line_no",
+        Table::ReturnLines => "return_id, line_no",
         _ => "id",
     }
 }

@@ -4,7 +4,8 @@
 //! transition is a generator error, never a row.
 
 use chrono::{DateTime, Utc};
-use ecom_domain::ids::{GiftCardId, OrderId, PaymentId};
+use ecom_domain::fulfillment::ShipmentStatus;
+use ecom_domain::ids::{GiftCardId, OrderId, PaymentId, ReturnId};
 use ecom_domain::money::Money;
 use ecom_domain::order::{OrderEvent, OrderStatus};
 use ecom_domain::payment::{Payment, PaymentAction, PaymentEvent, order_accepts};
@@ -35,12 +36,33 @@ pub(super) struct EventRow {
     pub at: DateTime<Utc>,
 }
 
+/// The one shipment an order that shipped left in: all of its units, from the
+/// order's stock location.
+pub(super) struct ShipmentRow {
+    pub status: ShipmentStatus,
+    pub carrier: &'static str,
+    pub number: String,
+    pub at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The return of every unit of an order that shipped, received damaged (nothing
+/// restocked: the stock the orders were drawn against stays as it was) with its
+/// shipping refunded; the refund is booked under the store's key for the return.
+pub(super) struct ReturnRow {
+    pub at: DateTime<Utc>,
+}
+
 /// The order's and its payment's lives, walked through the domain's state machines.
 pub(super) struct Life {
     pub status: OrderStatus,
     pub history: Vec<HistoryRow>,
     pub payment: Payment,
     pub events: Vec<EventRow>,
+    /// The order's return's id, should it have one.
+    pub return_id: i64,
+    pub shipment: Option<ShipmentRow>,
+    pub ret: Option<ReturnRow>,
 }
 
 /// How the payment's provider names what it reports: references with its prefix,
@@ -117,6 +139,9 @@ pub(super) fn live(
             grand_total,
         ),
         events: Vec::new(),
+        return_id: ids.ret,
+        shipment: None,
+        ret: None,
     };
     for (step, at) in &basket.steps {
         life.step(*step, *at, &mut provider, rng)?;
@@ -163,6 +188,9 @@ pub(super) fn live_on_card(
         }],
         payment,
         events,
+        return_id: ids.ret,
+        shipment: None,
+        ret: None,
     };
     if let Some(paid) = life.payment.order_event(life.status, &[]) {
         life.transition(paid, None, basket.at)?;
@@ -201,7 +229,13 @@ impl Life {
             Step::Capture(part) => self.capture(part, provider, at),
             Step::Fail => self.fail(provider, rng, at),
             Step::Ship => self.ship(rng, at),
-            Step::Deliver => self.transition(OrderEvent::Deliver, None, at),
+            Step::Deliver => {
+                if let Some(shipment) = &mut self.shipment {
+                    shipment.status = ShipmentStatus::Delivered;
+                    shipment.updated_at = at;
+                }
+                self.transition(OrderEvent::Deliver, None, at)
+            }
             Step::Refund(part) => self.refund(part, provider, at),
             Step::Cancel => self.close(OrderEvent::Cancel, at),
             Step::Expire => self.close(OrderEvent::Expire, at),
@@ -268,13 +302,19 @@ impl Life {
         self.report(event, at)
     }
 
-    /// Shipped, with a carrier and tracking number as the note.
+    /// Shipped in one shipment, with a carrier and tracking number (also the
+    /// history's note).
     fn ship(&mut self, rng: &mut SeedRng, at: DateTime<Utc>) -> Result<(), SeedError> {
         let carrier = CARRIERS[rng.random_range(0..CARRIERS.len())];
-        let note = format!(
-            "{carrier} {:012}",
-            rng.random_range(0..1_000_000_000_000u64)
-        );
+        let number = format!("{:012}", rng.random_range(0..1_000_000_000_000u64));
+        let note = format!("{carrier} {number}");
+        self.shipment = Some(ShipmentRow {
+            status: ShipmentStatus::Shipped,
+            carrier,
+            number,
+            at,
+            updated_at: at,
+        });
         self.transition(OrderEvent::Ship, Some(note), at)
     }
 
@@ -301,12 +341,29 @@ impl Life {
         if amount.is_zero() {
             return Ok(());
         }
-        let event = PaymentEvent {
-            key: provider.key("refund")?,
-            action: PaymentAction::Refund {
-                amount,
-                reason: Some(reason(why)?),
-            },
+        // Everything back after the units left: a return, received, whose refund
+        // is what the payment still holds (all of it but an earlier partial
+        // refund), under the store's key for the return.
+        let returned = matches!(part, Part::Rest)
+            && matches!(self.status, OrderStatus::Shipped | OrderStatus::Delivered);
+        let event = if returned {
+            self.ret = Some(ReturnRow { at });
+            let id = ReturnId::new(self.return_id);
+            PaymentEvent {
+                key: ecom_domain::returns::refund_key(id),
+                action: PaymentAction::Refund {
+                    amount,
+                    reason: Some(reason(&format!("return {id}"))?),
+                },
+            }
+        } else {
+            PaymentEvent {
+                key: provider.key("refund")?,
+                action: PaymentAction::Refund {
+                    amount,
+                    reason: Some(reason(why)?),
+                },
+            }
         };
         self.report(event, at)
     }

@@ -101,6 +101,7 @@ pub(crate) fn orders(
     out: &mut Out<'_>,
 ) -> Result<(), SeedError> {
     out.start(Phase::Orders);
+    locations(plan, out);
     let pricing = Pricing::default();
     let mut baskets = Baskets::new(plan, catalog);
     let mut serials = Serials::after(plan, cards);
@@ -122,6 +123,12 @@ struct OrderIds {
     order: i64,
     cart: i64,
     payment: i64,
+    /// Its shipment's, should it ship (an order ships at most once).
+    shipment: i64,
+    /// Its return's, should it have one (at most one).
+    ret: i64,
+    /// The stock location it ships from: one of the two, by turns.
+    location: i64,
 }
 
 impl OrderIds {
@@ -131,7 +138,31 @@ impl OrderIds {
             order: plan.ids.orders + k + 1,
             cart: plan.ids.carts + k + 1,
             payment: plan.ids.payments + k + 1,
+            shipment: plan.ids.shipments + k + 1,
+            ret: plan.ids.returns + k + 1,
+            location: plan.ids.stock_locations + 1 + k % LOCATIONS.len() as i64,
         }
+    }
+}
+
+/// The shop's stock locations: (name, country, priority). The seed's orders
+/// ship from them by turns.
+const LOCATIONS: [(&str, &str, i64); 2] = [
+    ("Berlin warehouse", "DE", 1),
+    ("Rotterdam warehouse", "NL", 2),
+];
+
+/// Writes the stock locations, set up before the period.
+fn locations(plan: &Plan, out: &mut Out<'_>) {
+    let created = plan.since - chrono::Duration::days(400);
+    for (id, (name, country, priority)) in (plan.ids.stock_locations + 1..).zip(LOCATIONS) {
+        let w = out.w(crate::table::Table::StockLocations);
+        w.int(id);
+        w.text(name);
+        w.text(country);
+        w.int(priority);
+        w.ts(created);
+        w.end();
     }
 }
 

@@ -7,6 +7,7 @@ use ecom_domain::gift_card::GiftCardEntryKind;
 use ecom_domain::money::Money;
 use ecom_domain::order::OrderStatus;
 use ecom_domain::payment::PaymentAction;
+use ecom_domain::returns::{ItemCondition, ReturnReason, ReturnStatus};
 use ecom_domain::rules::DEFAULT_PAYMENT_WINDOW;
 use ecom_domain::values::{Email, GuestToken, Reason, TokenDigest};
 use rust_decimal::Decimal;
@@ -78,7 +79,98 @@ pub(super) fn write(
     status_history(out, order, &mut serials.history);
     payment(out, plan, order);
     payment_events(out, plan, order, &mut serials.payment_events);
-    gift_card_entries(out, order, serials)
+    gift_card_entries(out, order, serials)?;
+    shipment(out, order);
+    returned(out, order);
+    Ok(())
+}
+
+/// The order's one shipment, with every line, from its location.
+fn shipment(out: &mut Out<'_>, order: &Placed) {
+    let Some(s) = &order.life.shipment else {
+        return;
+    };
+    let w = out.w(Table::Shipments);
+    w.int(order.ids.shipment);
+    w.int(order.ids.order);
+    w.int(order.ids.location);
+    w.text(s.status.as_str());
+    w.text(s.carrier);
+    w.text(&s.number);
+    w.text(&format!(
+        "https://track.example.com/{}/{}",
+        s.carrier.to_ascii_lowercase(),
+        s.number
+    ));
+    w.ts(s.at);
+    w.ts(s.updated_at);
+    w.end();
+    for (line_no, line) in (1i64..).zip(&order.draft.lines) {
+        let w = out.w(Table::ShipmentLines);
+        w.int(order.ids.shipment);
+        w.int(order.ids.order);
+        w.int(line_no);
+        w.int(i64::from(line.quantity.get()));
+        w.end();
+    }
+}
+
+/// The order's return: every unit back, received damaged at its location with
+/// the shipping refunded; or, for one delivered order in 29 that kept its units,
+/// one unit of its first line asked back, not yet decided.
+fn returned(out: &mut Out<'_>, order: &Placed) {
+    let life = &order.life;
+    let (status, received, lines): (_, _, Vec<(i64, u32)>) = match &life.ret {
+        Some(r) => (
+            ReturnStatus::Received,
+            Some(r.at),
+            (1i64..)
+                .zip(&order.draft.lines)
+                .map(|(n, l)| (n, l.quantity.get()))
+                .collect(),
+        ),
+        None if life.status == OrderStatus::Delivered && order.ids.order % 29 == 0 => {
+            (ReturnStatus::Requested, None, vec![(1, 1)])
+        }
+        None => return,
+    };
+    let at = received.unwrap_or_else(|| life.history.last().map_or(order.basket.at, |h| h.at));
+    let reason = if order.ids.order % 2 == 0 {
+        ReturnReason::DoesNotFit
+    } else {
+        ReturnReason::ChangedMind
+    };
+    let w = out.w(Table::Returns);
+    w.int(order.ids.ret);
+    w.int(order.ids.order);
+    w.text(reason.as_str());
+    w.null();
+    w.text(status.as_str());
+    match received {
+        Some(at) => {
+            w.int(order.ids.location);
+            w.text(ItemCondition::Damaged.as_str());
+            w.bool(true);
+            w.ts(at);
+        }
+        None => {
+            w.null();
+            w.null();
+            w.null();
+            w.null();
+        }
+    }
+    w.ts(at);
+    w.ts(at);
+    w.end();
+    for (line_no, quantity) in lines {
+        let w = out.w(Table::ReturnLines);
+        w.int(order.ids.ret);
+        w.int(order.ids.order);
+        w.int(line_no);
+        w.int(i64::from(quantity));
+        w.end();
+    }
 }
 
 fn cart(out: &mut Out<'_>, plan: &Plan, order: &Placed) {
