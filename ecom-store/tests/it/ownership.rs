@@ -44,6 +44,7 @@ fn snapshot(shop: &Shop) -> Vec<i64> {
         "SELECT count(*) AS n FROM orders",
         "SELECT count(*) AS n FROM idempotency_keys",
         "SELECT sum(stock_on_hand)::bigint AS n FROM product_variants",
+        "SELECT count(*) AS n FROM returns",
     ]
     .iter()
     .map(|sql| shop.count(sql))
@@ -83,6 +84,23 @@ fn all_refused(
                 .map(drop),
         ),
         ("order_of", store.order_of(who, order).map(drop)),
+        ("shipments_of", store.shipments_of(who, order).map(drop)),
+        ("returns_of", store.returns_of(who, order).map(drop)),
+        (
+            "request_return_of",
+            store
+                .request_return_of(
+                    who,
+                    order,
+                    vec![ReturnLine {
+                        line_no: 1,
+                        quantity: one,
+                    }],
+                    ReturnReason::ChangedMind,
+                    None,
+                )
+                .map(drop),
+        ),
     ];
     for (call, outcome) in outcomes {
         match outcome {
