@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{OrderId, ShipmentId, StockLocationId, VariantId};
 use crate::inventory::Reservation;
-use crate::order::{OrderEvent, OrderLine, OrderStatus};
+use crate::order::{OrderEvent, OrderLine, OrderStatus, by_line_no};
 use crate::values::{CarrierName, Quantity, TrackingNumber, TrackingUrl};
 
 /// Where a shipment is.
@@ -312,13 +312,7 @@ pub fn check_shipment(
     if new.lines.is_empty() {
         return Err(FulfillmentError::Empty);
     }
-    let mut sorted = new.lines.clone();
-    sorted.sort_by_key(|l| l.line_no);
-    for pair in sorted.windows(2) {
-        if pair[0].line_no == pair[1].line_no {
-            return Err(FulfillmentError::DuplicateLine(pair[0].line_no));
-        }
-    }
+    let sorted = by_line_no(&new.lines, |l| l.line_no).map_err(FulfillmentError::DuplicateLine)?;
     for wanted in &sorted {
         let line = lines.iter().find(|l| l.line_no == wanted.line_no).ok_or(
             FulfillmentError::UnknownLine {

@@ -303,6 +303,20 @@ impl Order {
     }
 }
 
+/// `lines` in line-number order, or the first line number named twice: what a
+/// shipment's or a return's lines are checked with.
+pub fn by_line_no<T: Clone>(lines: &[T], line_no: impl Fn(&T) -> u16) -> Result<Vec<T>, u16> {
+    let mut sorted = lines.to_vec();
+    sorted.sort_by_key(&line_no);
+    match sorted
+        .windows(2)
+        .find(|pair| line_no(&pair[0]) == line_no(&pair[1]))
+    {
+        Some(pair) => Err(line_no(&pair[0])),
+        None => Ok(sorted),
+    }
+}
+
 /// A recorded change of status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusChange {

@@ -28,7 +28,7 @@ use crate::fulfillment::Shipment;
 use crate::ids::{OrderId, ReturnId, StockLocationId, VariantId};
 use crate::inventory::Reservation;
 use crate::money::{Currency, Money, MoneyError};
-use crate::order::{Order, OrderLine, OrderStatus};
+use crate::order::{Order, OrderLine, OrderStatus, by_line_no};
 use crate::payment::{Payment, PaymentAction};
 use crate::values::{IdempotencyKey, Quantity, Reason};
 
@@ -325,13 +325,7 @@ pub fn check_return(
     if new.lines.is_empty() {
         return Err(ReturnError::Empty);
     }
-    let mut sorted = new.lines.clone();
-    sorted.sort_by_key(|l| l.line_no);
-    for pair in sorted.windows(2) {
-        if pair[0].line_no == pair[1].line_no {
-            return Err(ReturnError::DuplicateLine(pair[0].line_no));
-        }
-    }
+    let sorted = by_line_no(&new.lines, |l| l.line_no).map_err(ReturnError::DuplicateLine)?;
     for wanted in &sorted {
         let line = order
             .lines

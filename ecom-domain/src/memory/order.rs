@@ -5,6 +5,7 @@ use chrono::Utc;
 use crate::catalog::{Page, PageRequest};
 use crate::error::DomainError;
 use crate::fulfillment::FulfillmentError;
+use crate::gift_card::RefundPriority;
 use crate::ids::{OrderId, UserId};
 use crate::order::{Customer, Order, OrderEvent, OrderStatus};
 use crate::payment::Applied;
@@ -14,6 +15,7 @@ use crate::repo::{
 };
 
 use super::MemoryStore;
+use super::state::State;
 
 impl OrderReader for MemoryStore {
     type Error = DomainError;
@@ -95,27 +97,39 @@ impl OrderRepository for MemoryStore {
     }
 
     fn refund(&self, id: OrderId, refund: OrderRefund) -> Result<RefundOutcome, DomainError> {
-        self.atomically(|s| {
-            let order = s.order(id)?.clone();
-            let payments = s.payments_of(id);
-            let applied = match refund.plan(&order, &payments, self.rules.refund_priority)? {
-                RefundPlan::Replay => Applied::Duplicate,
-                RefundPlan::Book(events) => {
-                    let now = Utc::now();
-                    for (payment, event) in events {
-                        s.book_payment_event(payment, event, now)?;
-                    }
-                    if let Some(event) = RefundPlan::order_event(&s.payments_of(id), order.status) {
-                        s.change_order(id, event, None, now)?;
-                    }
-                    Applied::Changed
+        self.atomically(|s| s.book_refund(id, &refund, self.rules.refund_priority))
+    }
+}
+
+impl State {
+    /// Books `refund` of order `id` over its payments, as `priority` spreads it,
+    /// and moves the order to refunded when nothing is left. Shared with the
+    /// receipt of a return (see `returns.rs`).
+    pub(super) fn book_refund(
+        &mut self,
+        id: OrderId,
+        refund: &OrderRefund,
+        priority: RefundPriority,
+    ) -> Result<RefundOutcome, DomainError> {
+        let order = self.order(id)?.clone();
+        let payments = self.payments_of(id);
+        let applied = match refund.plan(&order, &payments, priority)? {
+            RefundPlan::Replay => Applied::Duplicate,
+            RefundPlan::Book(events) => {
+                let now = Utc::now();
+                for (payment, event) in events {
+                    self.book_payment_event(payment, event, now)?;
                 }
-            };
-            Ok(RefundOutcome {
-                payments: s.payments_of(id),
-                order_status: s.order(id)?.status,
-                applied,
-            })
+                if let Some(event) = RefundPlan::order_event(&self.payments_of(id), order.status) {
+                    self.change_order(id, event, None, now)?;
+                }
+                Applied::Changed
+            }
+        };
+        Ok(RefundOutcome {
+            payments: self.payments_of(id),
+            order_status: self.order(id)?.status,
+            applied,
         })
     }
 }

@@ -6,7 +6,7 @@ use crate::error::DomainError;
 use crate::ids::{OrderId, ReturnId};
 use crate::inventory::{InventoryMove, MoveKind};
 use crate::payment::Applied;
-use crate::repo::{RefundPlan, ReturnReceived, ReturnRepository, return_refund};
+use crate::repo::{ReturnReceived, ReturnRepository, return_refund};
 use crate::returns::{
     NewReturn, Return, ReturnDecision, ReturnReceipt, ReturnStatus, check_return, refunded_by,
     restock,
@@ -107,20 +107,8 @@ impl ReturnRepository for MemoryStore {
             }
             let payments = s.payments_of(order.id);
             let returns = s.returns_of(order.id);
-            let refund = return_refund(&order, &payments, &ret, &returns, &receipt)?;
-            let plan = match refund {
-                Some(refund) => refund.plan(&order, &payments, self.rules.refund_priority)?,
-                None => RefundPlan::Replay,
-            };
-            if let RefundPlan::Book(events) = plan {
-                let now = Utc::now();
-                for (payment, event) in events {
-                    s.book_payment_event(payment, event, now)?;
-                }
-                if let Some(event) = RefundPlan::order_event(&s.payments_of(order.id), order.status)
-                {
-                    s.change_order(order.id, event, None, now)?;
-                }
+            if let Some(refund) = return_refund(&order, &payments, &ret, &returns, &receipt)? {
+                s.book_refund(order.id, &refund, self.rules.refund_priority)?;
             }
             let received = Return {
                 status: ReturnStatus::Received,
