@@ -41,7 +41,7 @@ impl FulfillmentRepository for PgStore {
                 let reservations = stock::reservations(conn, order_id)?;
                 let reason = Reason::parse(&format!("shipment {id}")).ok();
                 for (variant, units) in units_leaving(&shipment, &order.lines, &reservations) {
-                    let level = stock::lock_level(conn, shipment.location, variant)?;
+                    let level = stock::lock_held_level(conn, shipment.location, variant)?;
                     let movement = InventoryMove {
                         kind: MoveKind::Shipment,
                         quantity: i64::from(units),
