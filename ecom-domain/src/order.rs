@@ -279,8 +279,8 @@ impl Order {
             .map(|l| self.paid_for_line(l.line_no))
             .collect();
         match own {
-            Some(own) if self.invoice.is_some() => Ok(own),
-            _ => Ok(self.flat_shares()?.0),
+            Some(own) => Ok(own),
+            None => Ok(self.flat_shares()?.0),
         }
     }
 

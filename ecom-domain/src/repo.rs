@@ -734,7 +734,7 @@ pub fn return_refund(
     }
     Ok(Some(OrderRefund {
         of: RefundOf::Amount(amount),
-        reason: Reason::parse(&format!("return {}", ret.id)).ok(),
+        reason: crate::returns::ledger_reason(ret.id),
         key: crate::returns::refund_key(ret.id),
     }))
 }

@@ -415,6 +415,12 @@ pub fn refund_key(id: ReturnId) -> IdempotencyKey {
     IdempotencyKey::reserved(&format!("return:{id}"))
 }
 
+/// Why a return's moves and refund are booked: `return {id}`, in the inventory
+/// ledger and on the payment's refund event.
+pub fn ledger_reason(id: ReturnId) -> Option<Reason> {
+    Reason::parse(&format!("return {id}")).ok()
+}
+
 /// What return `id` refunded: the refund events booked under its
 /// [`refund_key`] in its order's `payments`, in the order's `currency` (zero
 /// when it refunded nothing).

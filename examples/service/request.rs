@@ -9,8 +9,10 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 mod listing;
+mod returns;
 
 pub(super) use listing::{BrowseQuery, CatalogSearchQuery, CollectionPageQuery};
+pub(super) use returns::ReturnBody;
 
 use super::error::ApiError;
 use super::response::currency_schema;
@@ -546,4 +548,15 @@ impl PaymentEventBody {
         }
         Ok(Money::parse(raw, currency)?)
     }
+}
+
+/// A domain enum by its name (`"archived"`, `"ship"`), or `422 invalid` saying which
+/// name was not one.
+pub(super) fn by_name<T>(raw: &str) -> Result<T, ApiError>
+where
+    T: std::str::FromStr<Err = ecom_domain::UnknownVariant>,
+{
+    raw.parse().map_err(|e: ecom_domain::UnknownVariant| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string())
+    })
 }

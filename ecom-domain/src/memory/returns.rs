@@ -8,10 +8,9 @@ use crate::inventory::{InventoryMove, MoveKind};
 use crate::payment::Applied;
 use crate::repo::{ReturnReceived, ReturnRepository, return_refund};
 use crate::returns::{
-    NewReturn, Return, ReturnDecision, ReturnReceipt, ReturnStatus, check_return, refunded_by,
-    restock,
+    NewReturn, Return, ReturnDecision, ReturnReceipt, ReturnStatus, check_return, ledger_reason,
+    refunded_by, restock,
 };
-use crate::values::Reason;
 
 use super::MemoryStore;
 use super::state::State;
@@ -93,7 +92,7 @@ impl ReturnRepository for MemoryStore {
                 return Err(DomainError::not_found("stock location", receipt.location));
             }
             let back = restock(&ret, &receipt, &order.lines, &s.reservations_of(order.id));
-            let reason = return_reason(id);
+            let reason = ledger_reason(id);
             for (variant, units) in back.at_location {
                 let movement = InventoryMove {
                     kind: MoveKind::Return,
@@ -136,9 +135,4 @@ impl ReturnRepository for MemoryStore {
             Ok(s.returns_of(order))
         })
     }
-}
-
-/// The reason a return's moves are booked under.
-fn return_reason(id: ReturnId) -> Option<Reason> {
-    Reason::parse(&format!("return {id}")).ok()
 }

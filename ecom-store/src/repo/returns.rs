@@ -6,7 +6,7 @@
 use diesel::PgConnection;
 use ecom_domain::prelude::*;
 use ecom_domain::repo::return_refund;
-use ecom_domain::returns::{check_return, refunded_by, restock};
+use ecom_domain::returns::{check_return, ledger_reason, refunded_by, restock};
 
 use crate::ops::fulfillment as ship;
 use crate::ops::inventory as stock;
@@ -99,7 +99,7 @@ impl ReturnRepository for PgStore {
             ship::ensure_location(conn, receipt.location)?;
             let reservations = stock::reservations(conn, order.id)?;
             let back = restock(&ret, &receipt, &order.lines, &reservations);
-            let reason = Reason::parse(&format!("return {id}")).ok();
+            let reason = ledger_reason(id);
             for (variant, units) in back.at_location {
                 let level = stock::lock_level(conn, receipt.location, variant)?;
                 let movement = InventoryMove {

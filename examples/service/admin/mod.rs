@@ -74,6 +74,7 @@ use sha2::{Digest, Sha256};
 
 use super::app::App;
 use super::error::ApiError;
+use super::request::by_name;
 
 // Globs, not lists: each handler's `#[utoipa::path]` makes a `__path_<handler>`
 // type that the OpenAPI document names next to the handler.
@@ -139,15 +140,4 @@ impl FromRequestParts<App> for Staff {
             ))
         }
     }
-}
-
-/// A domain enum by its name (`"archived"`, `"ship"`), or `422 invalid` saying which
-/// name was not one.
-fn by_name<T>(raw: &str) -> Result<T, ApiError>
-where
-    T: std::str::FromStr<Err = ecom_domain::UnknownVariant>,
-{
-    raw.parse().map_err(|e: ecom_domain::UnknownVariant| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string())
-    })
 }

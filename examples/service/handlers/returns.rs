@@ -6,7 +6,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use ecom_domain::prelude::*;
 
-use crate::service::admin::ReturnBody;
 use crate::service::app::App;
 use crate::service::error::ApiError;
 use crate::service::extract::{ApiJson, ApiPath, Bearer};
@@ -14,7 +13,7 @@ use crate::service::openapi::{
     BadRequest, Conflict, Invalid, NotFound, TooLarge, Unauthenticated, Unavailable,
     UnsupportedMediaType,
 };
-use crate::service::request::order_ref;
+use crate::service::request::{ReturnBody, order_ref};
 use crate::service::response::{ReturnListView, ReturnView};
 
 /// Asks for units of one of the caller's orders that left to come back, with a
