@@ -293,6 +293,71 @@ fn refunds_share_what_was_paid_and_the_last_unit_takes_the_rest() {
 }
 
 #[test]
+fn an_invoiced_order_refunds_each_line_as_paid_and_its_shipping_with_its_tax() {
+    use crate::pricing::{AppliedRate, Invoice, LineTax, QuotedShipping, TaxClass};
+    use crate::values::{CountryCode, ShippingMethodName, Slug, TaxRateName};
+    let rate = AppliedRate {
+        name: TaxRateName::parse("NY 7 %").unwrap(),
+        country: CountryCode::parse("US").unwrap(),
+        region: None,
+        class: TaxClass::Standard,
+        rate: rust_decimal::Decimal::new(7, 2),
+    };
+    let taxed = |discount: i64, net: i64, tax: i64| {
+        Some(LineTax {
+            discount: eur(discount),
+            net: eur(net),
+            tax: eur(tax),
+            rate: Some(rate.clone()),
+        })
+    };
+    // Net prices: 2 × 10.00 less 2.00 off, 7 % tax 1.26; 1 × 5.00, tax 0.35;
+    // shipping 4.00 with its 0.28. 18.00 + 5.00 + 4.00 + 1.89 = 28.89.
+    let mut o = order(
+        OrderStatus::Delivered,
+        vec![
+            OrderLine {
+                tax: taxed(200, 1800, 126),
+                ..line(1, 10, 1000, 2)
+            },
+            OrderLine {
+                tax: taxed(0, 500, 35),
+                ..line(2, 11, 500, 1)
+            },
+        ],
+        400,
+        2889,
+    );
+    o.totals.discount = eur(200);
+    o.totals.tax = eur(189);
+    o.invoice = Some(Invoice {
+        prices_include_tax: false,
+        shipping: QuotedShipping {
+            code: Slug::parse("standard").unwrap(),
+            name: ShippingMethodName::parse("Standard").unwrap(),
+            amount: eur(400),
+            net: eur(400),
+            tax: eur(28),
+            rate: Some(rate.clone()),
+        },
+        tax_lines: Vec::new(),
+        promotions: Vec::new(),
+    });
+    // Each line as paid: 20.00 − 2.00 + 1.26 and 5.00 + 0.35; the shipping with
+    // its tax; together the grand total.
+    assert_eq!(o.paid_for_lines().unwrap(), [eur(1926), eur(535)]);
+    assert_eq!(o.shipping_paid().unwrap(), eur(428));
+    // One unit of line 1 with its shipping: 19.26 / 2 = 9.63, and a third of
+    // 4.28 rounded down, 1.42.
+    let one = ret(1, &[(1, 1)], ReturnStatus::Approved);
+    let with_shipping = receipt(ItemCondition::Sellable, true);
+    assert_eq!(
+        refund_due(&o, &one, &[], &with_shipping).unwrap(),
+        eur(963 + 142)
+    );
+}
+
+#[test]
 fn sellable_units_go_back_where_they_were_kept_damaged_ones_nowhere() {
     let lines = [line(1, 10, 1000, 3), line(2, 11, 500, 2)];
     let reservations = [Reservation {
