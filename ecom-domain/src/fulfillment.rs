@@ -13,17 +13,28 @@
 //! ```
 //!
 //! Units a line may still ship from a location: for a line reserved at locations,
-//! its units reserved there less those in the shipments from there; for a line
-//! taken from its variant's own count (no reservation), its units less those in
-//! any shipment. Cancelled shipments count for nothing.
+//! its units reserved there less those in the shipments from there and those
+//! cancelled there; for a line taken from its variant's own count (no
+//! reservation), its units less those in any shipment and those cancelled.
+//! Cancelled shipments count for nothing.
+//!
+//! **Cancelling part of an order** ([`check_cancellation`]): before they ship,
+//! some units of a paid or partially shipped order's lines may be cancelled. Their
+//! reservations are released (from the locations holding the most units still to
+//! ship first), units taken from a variant's own count go back onto it, and their
+//! share of what was paid is refunded (see
+//! [`cancellation_refund_due`](crate::returns::cancellation_refund_due)). The
+//! order then ships the rest in shipments; when nothing is left to ship its status
+//! follows its shipments. Cancelling every unit is cancelling the order, which is
+//! [`OrderEvent::Cancel`]'s work.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{OrderId, ShipmentId, StockLocationId, VariantId};
+use crate::ids::{CancellationId, OrderId, ShipmentId, StockLocationId, VariantId};
 use crate::inventory::Reservation;
 use crate::order::{OrderEvent, OrderLine, OrderStatus, by_line_no};
-use crate::values::{CarrierName, Quantity, TrackingNumber, TrackingUrl};
+use crate::values::{CarrierName, IdempotencyKey, Quantity, Reason, TrackingNumber, TrackingUrl};
 
 /// Where a shipment is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -206,8 +217,8 @@ pub enum FulfillmentError {
         /// Its status.
         status: OrderStatus,
     },
-    /// A shipment of nothing.
-    #[error("a shipment holds at least one line")]
+    /// A shipment or a cancellation of nothing.
+    #[error("a shipment or a cancellation names at least one line")]
     Empty,
     /// A line the order does not have.
     #[error("order {order} has no line {line_no}")]
@@ -217,8 +228,8 @@ pub enum FulfillmentError {
         /// The line asked for.
         line_no: u16,
     },
-    /// A line named twice in one shipment.
-    #[error("line {0} appears twice in the shipment")]
+    /// A line named twice in one shipment or cancellation.
+    #[error("line {0} appears twice")]
     DuplicateLine(u16),
     /// More units of a line than it may still ship from the location.
     #[error("line {line_no} may ship {left} more units from location {location}, not {asked}")]
@@ -250,9 +261,35 @@ pub enum FulfillmentError {
         /// Its status.
         status: ShipmentStatus,
     },
-    /// Shipping or delivery asked of an order as a whole once it has shipments.
-    #[error("order {0} is fulfilled by its shipments: ship and deliver those")]
+    /// Shipping or delivery asked of an order as a whole once it has shipments
+    /// or cancelled units.
+    #[error(
+        "order {0} is fulfilled in parts (it has shipments or cancelled units): ship and deliver its shipments"
+    )]
     HasShipments(OrderId),
+    /// Part of an order cancelled when it is not paid, or some of it left already
+    /// and the rest is on its way.
+    #[error("order {order} is {status}: only a paid or partially shipped order cancels units")]
+    NotCancellable {
+        /// The order.
+        order: OrderId,
+        /// Its status.
+        status: OrderStatus,
+    },
+    /// More units of a line cancelled than it has still to ship (units in
+    /// shipments are the shipments' to cancel).
+    #[error("line {line_no} has {left} units not yet in a shipment, not {asked}")]
+    TooManyToCancel {
+        /// The line.
+        line_no: u16,
+        /// The units asked for.
+        asked: u32,
+        /// The units not yet in a shipment nor cancelled.
+        left: u32,
+    },
+    /// A cancellation of every unit the order has: cancel the order instead.
+    #[error("this cancels every unit of order {0}: cancel the order instead")]
+    WholeOrder(OrderId),
 }
 
 fn list(allowed: &[ShipmentEvent]) -> String {
@@ -267,42 +304,86 @@ fn list(allowed: &[ShipmentEvent]) -> String {
 }
 
 /// Units of `line` that may still ship from `location`, given the order's
-/// reservations and its shipments so far.
+/// reservations, its shipments and its cancellations so far.
 pub fn units_left(
     line: &OrderLine,
     location: StockLocationId,
     reservations: &[Reservation],
     shipments: &[Shipment],
+    cancellations: &[Cancellation],
 ) -> u32 {
     let reserved_somewhere = reservations.iter().any(|r| r.line_no == line.line_no);
-    let (available, from_here_only) = if reserved_somewhere {
-        let here = reservations
+    if !reserved_somewhere {
+        return unclaimed(line, None, reservations, shipments, cancellations);
+    }
+    unclaimed(line, Some(location), reservations, shipments, cancellations)
+}
+
+/// Units of `line` neither in a shipment that holds units nor cancelled: at
+/// `location` (`Some`), for a line reserved at locations; in all (`None`), for a
+/// line taken from its variant's own count.
+fn unclaimed(
+    line: &OrderLine,
+    location: Option<StockLocationId>,
+    reservations: &[Reservation],
+    shipments: &[Shipment],
+    cancellations: &[Cancellation],
+) -> u32 {
+    let here = |at: StockLocationId| location.is_none_or(|l| l == at);
+    let available = match location {
+        Some(location) => reservations
             .iter()
             .filter(|r| r.line_no == line.line_no && r.location == location)
-            .fold(0u32, |n, r| n.saturating_add(r.quantity));
-        (here, true)
-    } else {
-        (line.quantity.get(), false)
+            .fold(0u32, |n, r| n.saturating_add(r.quantity)),
+        None => line.quantity.get(),
     };
     let shipped = shipments
         .iter()
-        .filter(|s| s.status.holds_units() && (!from_here_only || s.location == location))
+        .filter(|s| s.status.holds_units() && here(s.location))
         .flat_map(|s| &s.lines)
         .filter(|l| l.line_no == line.line_no)
         .fold(0u32, |n, l| n.saturating_add(l.quantity.get()));
-    available.saturating_sub(shipped)
+    let cancelled = cancellations
+        .iter()
+        .flat_map(|c| &c.units)
+        .filter(|u| u.line_no == line.line_no && u.location.is_none_or(&here))
+        .fold(0u32, |n, u| n.saturating_add(u.quantity.get()));
+    available.saturating_sub(shipped).saturating_sub(cancelled)
 }
 
-/// Checks a new shipment against its order (in `status`, with `lines`), the
-/// order's reservations and its shipments so far; the shipment's lines by line
-/// number.
+/// What an order's shipments and cancellations are checked against: its status
+/// and lines, where checkout reserved its units, and its shipments and
+/// cancellations so far.
+#[derive(Debug, Clone, Copy)]
+pub struct Fulfillment<'a> {
+    /// The order.
+    pub order: OrderId,
+    /// Its status.
+    pub status: OrderStatus,
+    /// Its lines.
+    pub lines: &'a [OrderLine],
+    /// Its reservations at locations.
+    pub reservations: &'a [Reservation],
+    /// Its shipments so far.
+    pub shipments: &'a [Shipment],
+    /// Its cancellations so far.
+    pub cancellations: &'a [Cancellation],
+}
+
+/// Checks a new shipment against its order's fulfillment so far; the
+/// shipment's lines by line number.
 pub fn check_shipment(
     new: &NewShipment,
-    status: OrderStatus,
-    lines: &[OrderLine],
-    reservations: &[Reservation],
-    shipments: &[Shipment],
+    so_far: &Fulfillment<'_>,
 ) -> Result<Vec<ShipmentLine>, FulfillmentError> {
+    let Fulfillment {
+        status,
+        lines,
+        reservations,
+        shipments,
+        cancellations,
+        ..
+    } = *so_far;
     if !matches!(status, OrderStatus::Paid | OrderStatus::PartiallyShipped) {
         return Err(FulfillmentError::NotShippable {
             order: new.order,
@@ -320,7 +401,7 @@ pub fn check_shipment(
                 line_no: wanted.line_no,
             },
         )?;
-        let left = units_left(line, new.location, reservations, shipments);
+        let left = units_left(line, new.location, reservations, shipments, cancellations);
         if wanted.quantity.get() > left {
             return Err(FulfillmentError::TooMany {
                 line_no: wanted.line_no,
@@ -359,9 +440,13 @@ pub fn units_leaving(
     leaving
 }
 
-/// Where an order stands by its shipments: none shipped (`None`), some
-/// shipped, all shipped, some delivered, all delivered.
-fn fulfilled(lines: &[OrderLine], shipments: &[Shipment]) -> Option<OrderStatus> {
+/// Where an order stands by its shipments, of its units not cancelled: none
+/// shipped (`None`), some shipped, all shipped, some delivered, all delivered.
+fn fulfilled(
+    lines: &[OrderLine],
+    shipments: &[Shipment],
+    cancellations: &[Cancellation],
+) -> Option<OrderStatus> {
     let units = |keep: fn(ShipmentStatus) -> bool| {
         shipments
             .iter()
@@ -369,7 +454,8 @@ fn fulfilled(lines: &[OrderLine], shipments: &[Shipment]) -> Option<OrderStatus>
             .flat_map(|s| &s.lines)
             .fold(0u64, |n, l| n + u64::from(l.quantity.get()))
     };
-    let total: u64 = lines.iter().map(|l| u64::from(l.quantity.get())).sum();
+    let ordered: u64 = lines.iter().map(|l| u64::from(l.quantity.get())).sum();
+    let total = ordered.saturating_sub(units_cancelled(cancellations));
     let shipped = units(ShipmentStatus::has_left);
     let delivered = units(|s| s == ShipmentStatus::Delivered);
     Some(match () {
@@ -381,12 +467,14 @@ fn fulfilled(lines: &[OrderLine], shipments: &[Shipment]) -> Option<OrderStatus>
     })
 }
 
-/// The events that take an order in `status` to where its shipments stand, in
-/// order (none for an order that is not being fulfilled, e.g. refunded).
+/// The events that take an order in `status` to where its shipments stand, of
+/// its units not cancelled, in order (none for an order that is not being
+/// fulfilled, e.g. refunded).
 pub fn order_events(
     status: OrderStatus,
     lines: &[OrderLine],
     shipments: &[Shipment],
+    cancellations: &[Cancellation],
 ) -> Vec<OrderEvent> {
     use OrderStatus as S;
     let rank = |s: OrderStatus| match s {
@@ -397,7 +485,8 @@ pub fn order_events(
         S::Delivered => Some(4),
         _ => None,
     };
-    let (Some(target), Some(mut at)) = (fulfilled(lines, shipments), rank(status)) else {
+    let (Some(target), Some(mut at)) = (fulfilled(lines, shipments, cancellations), rank(status))
+    else {
         return Vec::new();
     };
     let Some(goal) = rank(target) else {
@@ -417,6 +506,225 @@ pub fn order_events(
     events
 }
 
+/// Units of one order line to cancel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CancellationLine {
+    /// The order line.
+    pub line_no: u16,
+    /// How many of its units.
+    pub quantity: Quantity,
+}
+
+/// Units of one order line cancelled, and where they were held: at a location
+/// for a line reserved at locations (released there), `None` for a line taken
+/// from its variant's own count (put back onto it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CancelledUnits {
+    /// The order line.
+    pub line_no: u16,
+    /// Where they were held, for a line reserved at locations.
+    pub location: Option<StockLocationId>,
+    /// How many.
+    pub quantity: Quantity,
+}
+
+/// Units of an order to cancel before they ship.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCancellation {
+    /// The order.
+    pub order: OrderId,
+    /// The lines and units, each line once.
+    pub lines: Vec<CancellationLine>,
+    /// Why, for the records.
+    pub reason: Option<Reason>,
+}
+
+/// Units of an order cancelled before they shipped: released, and refunded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cancellation {
+    /// Its id.
+    pub id: CancellationId,
+    /// The order.
+    pub order: OrderId,
+    /// The units, by line number and location.
+    pub units: Vec<CancelledUnits>,
+    /// Why.
+    pub reason: Option<Reason>,
+    /// What it refunded: the refund events booked under its
+    /// [`cancellation_refund_key`] (zero when the payments held nothing).
+    pub refunded: crate::money::Money,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Every unit cancelled in `cancellations`.
+fn units_cancelled(cancellations: &[Cancellation]) -> u64 {
+    cancellations
+        .iter()
+        .flat_map(|c| &c.units)
+        .map(|u| u64::from(u.quantity.get()))
+        .sum()
+}
+
+/// Units of `line_no` cancelled in `cancellations`.
+pub fn line_cancelled(cancellations: &[Cancellation], line_no: u16) -> u32 {
+    cancellations
+        .iter()
+        .flat_map(|c| &c.units)
+        .filter(|u| u.line_no == line_no)
+        .fold(0u32, |n, u| n.saturating_add(u.quantity.get()))
+}
+
+/// Checks a cancellation of units of an order against its fulfillment so far,
+/// and says where each line's units are released: for a line reserved at
+/// locations, from the location holding the most of its units still to ship
+/// first (the lower id on a tie), so that what is left ships in fewer parcels.
+pub fn check_cancellation(
+    new: &NewCancellation,
+    so_far: &Fulfillment<'_>,
+) -> Result<Vec<CancelledUnits>, FulfillmentError> {
+    let Fulfillment {
+        order,
+        status,
+        lines,
+        reservations,
+        shipments,
+        cancellations,
+    } = *so_far;
+    if !matches!(status, OrderStatus::Paid | OrderStatus::PartiallyShipped) {
+        return Err(FulfillmentError::NotCancellable { order, status });
+    }
+    if new.lines.is_empty() {
+        return Err(FulfillmentError::Empty);
+    }
+    let sorted = by_line_no(&new.lines, |l| l.line_no).map_err(FulfillmentError::DuplicateLine)?;
+    let mut units = Vec::new();
+    for wanted in &sorted {
+        let line = lines.iter().find(|l| l.line_no == wanted.line_no).ok_or(
+            FulfillmentError::UnknownLine {
+                order,
+                line_no: wanted.line_no,
+            },
+        )?;
+        let mut held: Vec<(Option<StockLocationId>, u32)> = Vec::new();
+        for r in reservations.iter().filter(|r| r.line_no == line.line_no) {
+            if !held.iter().any(|(at, _)| *at == Some(r.location)) {
+                let left = unclaimed(
+                    line,
+                    Some(r.location),
+                    reservations,
+                    shipments,
+                    cancellations,
+                );
+                held.push((Some(r.location), left));
+            }
+        }
+        if held.is_empty() {
+            held.push((
+                None,
+                unclaimed(line, None, reservations, shipments, cancellations),
+            ));
+        }
+        let left = held.iter().fold(0u32, |n, (_, u)| n.saturating_add(*u));
+        let asked = wanted.quantity.get();
+        if asked > left {
+            return Err(FulfillmentError::TooManyToCancel {
+                line_no: line.line_no,
+                asked,
+                left,
+            });
+        }
+        held.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut rest = asked;
+        for (location, here) in held {
+            let take = rest.min(here);
+            if take == 0 {
+                continue;
+            }
+            // 1 ≤ take ≤ asked, itself a quantity.
+            let quantity =
+                Quantity::new(i64::from(take)).map_err(|_| FulfillmentError::TooManyToCancel {
+                    line_no: line.line_no,
+                    asked,
+                    left,
+                })?;
+            units.push(CancelledUnits {
+                line_no: line.line_no,
+                location,
+                quantity,
+            });
+            rest -= take;
+        }
+    }
+    let ordered: u64 = lines.iter().map(|l| u64::from(l.quantity.get())).sum();
+    let cancelling: u64 = units.iter().map(|u| u64::from(u.quantity.get())).sum();
+    if units_cancelled(cancellations) + cancelling >= ordered {
+        return Err(FulfillmentError::WholeOrder(order));
+    }
+    Ok(units)
+}
+
+/// The units a cancellation puts back: released from reservations at
+/// locations, by (location, variant); onto variants' own counts, by variant.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Released {
+    /// Units out of a level's reserved count, by location and variant.
+    pub at_locations: Vec<(StockLocationId, VariantId, u32)>,
+    /// Units back onto a variant's own count, by variant.
+    pub to_counts: Vec<(VariantId, u32)>,
+}
+
+/// What cancelling `units` of an order with `lines` puts back.
+pub fn released(units: &[CancelledUnits], lines: &[OrderLine]) -> Released {
+    let mut released = Released::default();
+    for u in units {
+        let Some(line) = lines.iter().find(|l| l.line_no == u.line_no) else {
+            continue;
+        };
+        let n = u.quantity.get();
+        match u.location {
+            Some(location) => {
+                let key = (location, line.variant_id);
+                match released
+                    .at_locations
+                    .iter_mut()
+                    .find(|(l, v, _)| (*l, *v) == key)
+                {
+                    Some((_, _, units)) => *units = units.saturating_add(n),
+                    None => released.at_locations.push((location, line.variant_id, n)),
+                }
+            }
+            None => match released
+                .to_counts
+                .iter_mut()
+                .find(|(v, _)| *v == line.variant_id)
+            {
+                Some((_, units)) => *units = units.saturating_add(n),
+                None => released.to_counts.push((line.variant_id, n)),
+            },
+        }
+    }
+    released.at_locations.sort();
+    released.to_counts.sort();
+    released
+}
+
+/// The key a cancellation's refund is booked under in each payment's ledger:
+/// one of the store's own, which no client key can equal.
+pub fn cancellation_refund_key(id: CancellationId) -> IdempotencyKey {
+    IdempotencyKey::reserved(&format!("cancellation:{id}"))
+}
+
+/// Why a cancellation's moves and refund are booked: `cancellation {id}`, in the
+/// inventory ledger and on the payment's refund event.
+pub fn cancellation_reason(id: CancellationId) -> Option<Reason> {
+    Reason::parse(&format!("cancellation {id}")).ok()
+}
+
 #[cfg(test)]
 #[path = "fulfillment_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "cancellation_tests.rs"]
+mod cancellation_tests;

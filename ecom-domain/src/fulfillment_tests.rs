@@ -38,6 +38,24 @@ fn units(line_no: u16, quantity: u32) -> ShipmentLine {
     }
 }
 
+/// An order's fulfillment so far, for the checks.
+pub(super) fn so_far<'a>(
+    status: OrderStatus,
+    lines: &'a [OrderLine],
+    reservations: &'a [Reservation],
+    shipments: &'a [Shipment],
+    cancellations: &'a [Cancellation],
+) -> Fulfillment<'a> {
+    Fulfillment {
+        order: ORDER,
+        status,
+        lines,
+        reservations,
+        shipments,
+        cancellations,
+    }
+}
+
 fn new_shipment(location: StockLocationId, lines: Vec<ShipmentLine>) -> NewShipment {
     NewShipment {
         order: ORDER,
@@ -113,17 +131,26 @@ fn a_line_ships_what_is_reserved_at_the_location_or_its_count_from_anywhere() {
             ShipmentStatus::Cancelled,
         ),
     ];
-    assert_eq!(units_left(&lines[0], BERLIN, &reservations, &earlier), 1);
-    assert_eq!(units_left(&lines[0], LYON, &reservations, &earlier), 1);
-    assert_eq!(units_left(&lines[1], LYON, &reservations, &earlier), 3);
-    assert_eq!(units_left(&lines[1], BERLIN, &reservations, &earlier), 3);
+    assert_eq!(
+        units_left(&lines[0], BERLIN, &reservations, &earlier, &[]),
+        1
+    );
+    assert_eq!(units_left(&lines[0], LYON, &reservations, &earlier, &[]), 1);
+    assert_eq!(units_left(&lines[1], LYON, &reservations, &earlier, &[]), 3);
+    assert_eq!(
+        units_left(&lines[1], BERLIN, &reservations, &earlier, &[]),
+        3
+    );
     let check = |new: NewShipment| {
         check_shipment(
             &new,
-            OrderStatus::PartiallyShipped,
-            &lines,
-            &reservations,
-            &earlier,
+            &so_far(
+                OrderStatus::PartiallyShipped,
+                &lines,
+                &reservations,
+                &earlier,
+                &[],
+            ),
         )
     };
 
@@ -172,10 +199,7 @@ fn a_line_ships_what_is_reserved_at_the_location_or_its_count_from_anywhere() {
         assert_eq!(
             check_shipment(
                 &new_shipment(LYON, vec![units(2, 1)]),
-                status,
-                &lines,
-                &reservations,
-                &earlier
+                &so_far(status, &lines, &reservations, &earlier, &[]),
             ),
             Err(FulfillmentError::NotShippable {
                 order: ORDER,
@@ -261,7 +285,7 @@ fn the_order_follows_its_shipments() {
     ];
     for (status, shipments, events) in cases {
         assert_eq!(
-            order_events(status, &lines, &shipments),
+            order_events(status, &lines, &shipments, &[]),
             events,
             "{status} {shipments:?}"
         );
@@ -273,15 +297,16 @@ fn the_order_follows_its_shipments() {
 }
 
 proptest! {
-    /// Shipments created by `check_shipment` never hold more of a line than it may
-    /// ship from their location, whatever the order of creations, changes and
-    /// cancellations; and the events `order_events` gives are always legal and
-    /// bring the order to a status it then keeps.
+    /// Shipments created by `check_shipment` and cancellations by
+    /// `check_cancellation` never hold more of a line than it may ship from their
+    /// location, whatever the order of creations, changes and cancellations; and
+    /// the events `order_events` gives are always legal and bring the order to a
+    /// status it then keeps.
     #[test]
     fn shipments_never_take_more_than_a_line_holds(
         quantities in proptest::collection::vec(1u32..5, 1..4),
         split in proptest::collection::vec(0u32..5, 1..4),
-        steps in proptest::collection::vec((0usize..2, 0usize..4, 1u32..4, 0usize..6), 0..25),
+        steps in proptest::collection::vec((0usize..3, 0usize..4, 1u32..4, 0usize..6), 0..25),
     ) {
         let lines: Vec<OrderLine> = quantities
             .iter()
@@ -305,14 +330,39 @@ proptest! {
             }
         }
         let mut shipments: Vec<Shipment> = Vec::new();
+        let mut cancellations: Vec<Cancellation> = Vec::new();
         let mut status = OrderStatus::Paid;
         for (at, line_index, quantity, event) in steps {
-            let location = [BERLIN, LYON][at];
             let line_no = (line_index % lines.len()) as u16 + 1;
-            let new = new_shipment(location, vec![units(line_no, quantity)]);
-            if let Ok(kept) = check_shipment(&new, status, &lines, &reservations, &shipments) {
-                let id = shipments.len() as i64 + 1;
-                shipments.push(shipment(id, location, kept, ShipmentStatus::Pending));
+            let now = so_far(status, &lines, &reservations, &shipments, &cancellations);
+            if at == 2 {
+                let new = NewCancellation {
+                    order: ORDER,
+                    lines: vec![CancellationLine {
+                        line_no,
+                        quantity: Quantity::new(i64::from(quantity)).unwrap(),
+                    }],
+                    reason: None,
+                };
+                if let Ok(units) = check_cancellation(&new, &now) {
+                    let total: u32 = units.iter().map(|u| u.quantity.get()).sum();
+                    prop_assert_eq!(total, quantity);
+                    cancellations.push(Cancellation {
+                        id: CancellationId::new(cancellations.len() as i64 + 1),
+                        order: ORDER,
+                        units,
+                        reason: None,
+                        refunded: Money::zero(Currency::EUR),
+                        created_at: Utc::now(),
+                    });
+                }
+            } else {
+                let location = [BERLIN, LYON][at];
+                let new = new_shipment(location, vec![units(line_no, quantity)]);
+                if let Ok(kept) = check_shipment(&new, &now) {
+                    let id = shipments.len() as i64 + 1;
+                    shipments.push(shipment(id, location, kept, ShipmentStatus::Pending));
+                }
             }
             // Then an event for one shipment, if it takes it.
             let count = shipments.len().max(1);
@@ -322,20 +372,32 @@ proptest! {
                     s.status = next;
                 }
             }
-            for e in order_events(status, &lines, &shipments) {
+            for e in order_events(status, &lines, &shipments, &cancellations) {
                 status = status.apply(e).expect("a legal event");
             }
-            prop_assert!(order_events(status, &lines, &shipments).is_empty());
+            prop_assert!(order_events(status, &lines, &shipments, &cancellations).is_empty());
+            let ordered: u32 = lines.iter().map(|l| l.quantity.get()).sum();
+            let cancelled: u32 = lines.iter().map(|l| line_cancelled(&cancellations, l.line_no)).sum();
+            prop_assert!(cancelled < ordered, "every unit cancelled");
             for l in &lines {
                 for location in [BERLIN, LYON] {
-                    let held: u32 = shipments
+                    let located = reservations.iter().any(|r| r.line_no == l.line_no);
+                    let shipped: u32 = shipments
                         .iter()
                         .filter(|s| s.status.holds_units())
                         .flat_map(|s| s.lines.iter().map(move |x| (s.location, x)))
-                        .filter(|(from, x)| x.line_no == l.line_no
-                            && (*from == location || !reservations.iter().any(|r| r.line_no == l.line_no)))
+                        .filter(|(from, x)| x.line_no == l.line_no && (*from == location || !located))
                         .map(|(_, x)| x.quantity.get())
                         .sum();
+                    let gone: u32 = cancellations
+                        .iter()
+                        .flat_map(|c| &c.units)
+                        .filter(|u| u.line_no == l.line_no && (u.location == Some(location) || !located))
+                        .map(|u| u.quantity.get())
+                        .sum();
+                    prop_assert!(located || cancellations.iter().flat_map(|c| &c.units)
+                        .all(|u| u.line_no != l.line_no || u.location.is_none()));
+                    let held = shipped + gone;
                     let may: u32 = if reservations.iter().any(|r| r.line_no == l.line_no) {
                         reservations
                             .iter()

@@ -81,6 +81,8 @@ typed_ids! {
     ShipmentId;
     /// Identifies a [`Return`](crate::returns::Return).
     ReturnId;
+    /// Identifies a [`Cancellation`](crate::fulfillment::Cancellation).
+    CancellationId;
     /// Identifies a recorded [`PaymentEvent`](crate::payment::PaymentEvent).
     PaymentEventId;
 }

@@ -80,8 +80,8 @@ pub mod prelude {
     };
     pub use crate::error::{DomainError, Taken};
     pub use crate::fulfillment::{
-        FulfillmentError, NewShipment, Shipment, ShipmentEvent, ShipmentLine, ShipmentStatus,
-        Tracking,
+        Cancellation, CancellationLine, CancelledUnits, FulfillmentError, NewCancellation,
+        NewShipment, Shipment, ShipmentEvent, ShipmentLine, ShipmentStatus, Tracking,
     };
     pub use crate::gift_card::{
         GiftCard, GiftCardCode, GiftCardEntry, GiftCardEntryKind, GiftCardError, IssuedGiftCard,
@@ -115,7 +115,7 @@ pub mod prelude {
         GiftCardRepository, InventoryRepository, OrderCursor, OrderDetails, OrderReader,
         OrderRefund, OrderRepository, OrderSummary, PaymentOutcome, PaymentRepository, PlaceOrder,
         PromotionRepository, RefundOf, RefundOutcome, RepoError, ReturnReceived, ReturnRepository,
-        Session, SessionRepository, ShipmentChange,
+        Session, SessionRepository, ShipmentChange, UnitsCancelled,
     };
     pub use crate::returns::{
         ItemCondition, NewReturn, Return, ReturnDecision, ReturnError, ReturnLine, ReturnReason,

@@ -463,6 +463,22 @@ impl Payment {
     }
 }
 
+/// What `payments` refunded under `key` (a return's or a cancellation's own key),
+/// in `currency`: zero when nothing was booked under it.
+pub fn refunded_under(
+    key: &IdempotencyKey,
+    currency: crate::money::Currency,
+    payments: &[Payment],
+) -> Result<Money, MoneyError> {
+    let mut total = Money::zero(currency);
+    for event in payments.iter().flat_map(|p| &p.events) {
+        if let (true, PaymentAction::Refund { amount, .. }) = (event.key == *key, &event.action) {
+            total = total.checked_add(*amount)?;
+        }
+    }
+    Ok(total)
+}
+
 /// The statuses of the payments in `payments` other than `id`.
 pub fn other_statuses(payments: &[Payment], id: PaymentId) -> Vec<PaymentStatus> {
     payments

@@ -17,13 +17,16 @@ use crate::catalog::{
     SearchRequest, Sellable, Variant,
 };
 use crate::error::DomainError;
-use crate::fulfillment::{NewShipment, Shipment, ShipmentEvent, Tracking};
+use crate::fulfillment::{
+    Cancellation, CancelledUnits, NewCancellation, NewShipment, Shipment, ShipmentEvent, Tracking,
+};
 use crate::gift_card::{
     GiftCard, GiftCardCode, GiftCardEntry, IssuedGiftCard, NewGiftCard, RefundPriority, plan_refund,
 };
 use crate::ids::{
-    AddressId, CartId, CartRef, CategoryId, CollectionId, GiftCardId, OrderId, OrderRef, PaymentId,
-    PriceListId, ProductId, ReturnId, ShipmentId, StockLocationId, UserId, VariantId,
+    AddressId, CancellationId, CartId, CartRef, CategoryId, CollectionId, GiftCardId, OrderId,
+    OrderRef, PaymentId, PriceListId, ProductId, ReturnId, ShipmentId, StockLocationId, UserId,
+    VariantId,
 };
 use crate::inventory::{
     InventoryEntry, InventoryLevel, NewStockLocation, Reservation, StockChange, StockLocation,
@@ -662,6 +665,29 @@ pub trait FulfillmentRepository {
     fn shipment(&self, id: ShipmentId) -> Result<Shipment, Self::Error>;
     /// An order's shipments, oldest first.
     fn order_shipments(&self, order: OrderId) -> Result<Vec<Shipment>, Self::Error>;
+    /// Cancels units of a paid or partially shipped order before they ship
+    /// ([`check_cancellation`](crate::fulfillment::check_cancellation)): their
+    /// reservations are released through the ledger (or the units go back onto
+    /// their variants' own counts), and their share of what was paid
+    /// ([`cancellation_refund_due`](crate::returns::cancellation_refund_due), at
+    /// most what the payments still hold) is refunded through the payments, as
+    /// [`OrderRepository::refund`] books it, under the store's own key for the
+    /// cancellation. The order's status then follows its shipments.
+    fn cancel_units(&self, new: NewCancellation) -> Result<UnitsCancelled, Self::Error>;
+    /// An order's cancellations, oldest first.
+    fn order_cancellations(&self, order: OrderId) -> Result<Vec<Cancellation>, Self::Error>;
+}
+
+/// What cancelling units of an order did: the cancellation, and the order's
+/// payments and status after its refund.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitsCancelled {
+    /// The cancellation, with what it refunded.
+    pub cancellation: Cancellation,
+    /// The order's payments after the refund.
+    pub payments: Vec<Payment>,
+    /// The order's status after the refund and its shipments.
+    pub order_status: OrderStatus,
 }
 
 /// What receiving a return did: the return after it, the order's payments and
@@ -717,9 +743,49 @@ pub fn return_refund(
     payments: &[Payment],
     ret: &Return,
     returns: &[Return],
+    cancellations: &[Cancellation],
     receipt: &ReturnReceipt,
 ) -> Result<Option<OrderRefund>, DomainError> {
-    let due = crate::returns::refund_due(order, ret, returns, receipt)?;
+    let due = crate::returns::refund_due(order, ret, returns, cancellations, receipt)?;
+    capped_refund(
+        order,
+        payments,
+        due,
+        crate::returns::ledger_reason(ret.id),
+        crate::returns::refund_key(ret.id),
+    )
+}
+
+/// The refund cancellation `id` of `units` books, if it gives anything back:
+/// their share of what was paid, at most what the order's payments still hold,
+/// under the store's own key for the cancellation.
+pub fn cancellation_refund(
+    order: &Order,
+    payments: &[Payment],
+    id: CancellationId,
+    units: &[CancelledUnits],
+    returns: &[Return],
+    cancellations: &[Cancellation],
+) -> Result<Option<OrderRefund>, DomainError> {
+    let due = crate::returns::cancellation_refund_due(order, units, returns, cancellations)?;
+    capped_refund(
+        order,
+        payments,
+        due,
+        crate::fulfillment::cancellation_reason(id),
+        crate::fulfillment::cancellation_refund_key(id),
+    )
+}
+
+/// `due`, at most what `payments` still hold, as a refund under `key`; `None`
+/// when that is nothing.
+fn capped_refund(
+    order: &Order,
+    payments: &[Payment],
+    due: Money,
+    reason: Option<Reason>,
+    key: IdempotencyKey,
+) -> Result<Option<OrderRefund>, DomainError> {
     let mut held = Money::zero(order.currency);
     for p in payments {
         held = held.checked_add(p.captured.checked_sub(p.refunded)?)?;
@@ -734,8 +800,8 @@ pub fn return_refund(
     }
     Ok(Some(OrderRefund {
         of: RefundOf::Amount(amount),
-        reason: crate::returns::ledger_reason(ret.id),
-        key: crate::returns::refund_key(ret.id),
+        reason,
+        key,
     }))
 }
 
@@ -1079,6 +1145,12 @@ pub trait CustomerRepository {
     ) -> Result<Return, Self::Error>;
     /// The returns of one of the caller's orders, oldest first.
     fn returns_of(&self, who: &SessionToken, order: OrderRef) -> Result<Vec<Return>, Self::Error>;
+    /// The cancellations of units of one of the caller's orders, oldest first.
+    fn cancellations_of(
+        &self,
+        who: &SessionToken,
+        order: OrderRef,
+    ) -> Result<Vec<Cancellation>, Self::Error>;
     /// The caller's orders, newest first.
     fn orders_of(
         &self,

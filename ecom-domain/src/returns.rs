@@ -24,12 +24,12 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::fulfillment::Shipment;
+use crate::fulfillment::{Cancellation, CancelledUnits, Shipment, line_cancelled};
 use crate::ids::{OrderId, ReturnId, StockLocationId, VariantId};
 use crate::inventory::Reservation;
 use crate::money::{Currency, Money, MoneyError};
 use crate::order::{Order, OrderLine, OrderStatus, by_line_no};
-use crate::payment::{Payment, PaymentAction};
+use crate::payment::Payment;
 use crate::values::{IdempotencyKey, Quantity, Reason};
 
 /// Where a return is.
@@ -358,37 +358,57 @@ fn share(paid: Money, k: u64, n: u64) -> Result<Money, MoneyError> {
     Ok(Money::from_minor(part, paid.currency()))
 }
 
+/// The part of what was paid for `units` of each line (line number, units),
+/// each line's units given back before them (`before`) counted first: shares
+/// of the line's paid amount, rounded down until its last unit, which takes
+/// the rest.
+fn lines_share(
+    order: &Order,
+    units: impl Iterator<Item = (u16, u32)>,
+    before: impl Fn(u16) -> u32,
+) -> Result<Money, MoneyError> {
+    let paid = order.paid_for_lines()?;
+    let mut due = Money::zero(order.currency);
+    for (line_no, k) in units {
+        let Some((line, paid)) = order
+            .lines
+            .iter()
+            .zip(&paid)
+            .find(|(line, _)| line.line_no == line_no)
+        else {
+            continue;
+        };
+        let n = u64::from(line.quantity.get());
+        let earlier = u64::from(before(line_no));
+        let after = earlier + u64::from(k);
+        due = due.checked_add(share(*paid, after, n)?.checked_sub(share(*paid, earlier, n)?)?)?;
+    }
+    Ok(due)
+}
+
 /// What `ret` gives back when it is received with `receipt`, given the order's
-/// returns received before it: each of its lines' part of what was paid, shared
-/// over the line's units, and with [`ReturnReceipt::refund_shipping`] the units'
-/// share of the shipping charge over every unit of the order.
+/// returns received before it and its cancellations: each of its lines' part of
+/// what was paid, shared over the line's units (units cancelled or received
+/// back before counted first), and with [`ReturnReceipt::refund_shipping`] the
+/// units' share of the shipping charge over every unit of the order (cancelled
+/// units keep theirs: the rest still shipped).
 pub fn refund_due(
     order: &Order,
     ret: &Return,
     received_before: &[Return],
+    cancellations: &[Cancellation],
     receipt: &ReturnReceipt,
 ) -> Result<Money, MoneyError> {
-    let paid = order.paid_for_lines()?;
     let earlier = |line_no| {
         units_in(received_before, line_no, |r| {
             r.status == ReturnStatus::Received && r.id != ret.id
         })
     };
-    let mut due = Money::zero(order.currency);
-    for l in &ret.lines {
-        let Some((line, paid)) = order
-            .lines
-            .iter()
-            .zip(&paid)
-            .find(|(line, _)| line.line_no == l.line_no)
-        else {
-            continue;
-        };
-        let n = u64::from(line.quantity.get());
-        let before = u64::from(earlier(l.line_no));
-        let after = before + u64::from(l.quantity.get());
-        due = due.checked_add(share(*paid, after, n)?.checked_sub(share(*paid, before, n)?)?)?;
-    }
+    let mut due = lines_share(
+        order,
+        ret.lines.iter().map(|l| (l.line_no, l.quantity.get())),
+        |line_no| earlier(line_no).saturating_add(line_cancelled(cancellations, line_no)),
+    )?;
     if receipt.refund_shipping {
         let n: u64 = order
             .lines
@@ -407,6 +427,31 @@ pub fn refund_due(
         )?;
     }
     Ok(due)
+}
+
+/// What cancelling `units` of `order` gives back, given its returns and its
+/// earlier cancellations: each line's part of what was paid for the units, by
+/// the rule of [`refund_due`], so that cancellations and returns of every unit
+/// of a line give back exactly what was paid for it. The shipping charge stays:
+/// the rest of the order still ships.
+pub fn cancellation_refund_due(
+    order: &Order,
+    units: &[CancelledUnits],
+    returns: &[Return],
+    cancellations: &[Cancellation],
+) -> Result<Money, MoneyError> {
+    // A line's units released at several locations are one run of its units.
+    let mut by_line: Vec<(u16, u32)> = Vec::new();
+    for u in units {
+        match by_line.iter_mut().find(|(l, _)| *l == u.line_no) {
+            Some((_, n)) => *n = n.saturating_add(u.quantity.get()),
+            None => by_line.push((u.line_no, u.quantity.get())),
+        }
+    }
+    lines_share(order, by_line.into_iter(), |line_no| {
+        units_in(returns, line_no, |r| r.status == ReturnStatus::Received)
+            .saturating_add(line_cancelled(cancellations, line_no))
+    })
 }
 
 /// The key a return's refund is booked under in each payment's ledger: one of
@@ -429,14 +474,7 @@ pub fn refunded_by(
     currency: Currency,
     payments: &[Payment],
 ) -> Result<Money, MoneyError> {
-    let key = refund_key(id);
-    let mut total = Money::zero(currency);
-    for event in payments.iter().flat_map(|p| &p.events) {
-        if let (true, PaymentAction::Refund { amount, .. }) = (event.key == key, &event.action) {
-            total = total.checked_add(*amount)?;
-        }
-    }
-    Ok(total)
+    crate::payment::refunded_under(&refund_key(id), currency, payments)
 }
 
 /// Where a received return's units go: sellable units of lines that were

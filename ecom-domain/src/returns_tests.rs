@@ -270,11 +270,11 @@ fn refunds_share_what_was_paid_and_the_last_unit_takes_the_rest() {
     let goods = receipt(ItemCondition::Sellable, false);
     // One unit of line 1: 35.70 / 3 = 11.90 exactly.
     let first = ret(1, &[(1, 1)], ReturnStatus::Approved);
-    assert_eq!(refund_due(&o, &first, &[], &goods).unwrap(), eur(1190));
+    assert_eq!(refund_due(&o, &first, &[], &[], &goods).unwrap(), eur(1190));
     // With the shipping: a quarter of 5.83, rounded down: 1.45.
     let with_shipping = receipt(ItemCondition::Sellable, true);
     assert_eq!(
-        refund_due(&o, &first, &[], &with_shipping).unwrap(),
+        refund_due(&o, &first, &[], &[], &with_shipping).unwrap(),
         eur(1190 + 145)
     );
     // The rest after it was received: 2 × 11.90 + 5.95, and 5.83 − 1.45 = 4.38.
@@ -285,11 +285,90 @@ fn refunds_share_what_was_paid_and_the_last_unit_takes_the_rest() {
     };
     let rest = ret(2, &[(1, 2), (2, 1)], ReturnStatus::Approved);
     assert_eq!(
-        refund_due(&o, &rest, std::slice::from_ref(&first), &with_shipping).unwrap(),
+        refund_due(&o, &rest, std::slice::from_ref(&first), &[], &with_shipping).unwrap(),
         eur(2380 + 595 + 438)
     );
     // Everything back: exactly the grand total, 13.35 + 34.13 = 47.48.
     assert_eq!(1190 + 145 + 2380 + 595 + 438, 4748);
+}
+
+fn cancelled(id: i64, lines: &[(u16, u32)]) -> Cancellation {
+    Cancellation {
+        id: crate::ids::CancellationId::new(id),
+        order: ORDER,
+        units: lines
+            .iter()
+            .map(|(line_no, n)| CancelledUnits {
+                line_no: *line_no,
+                location: None,
+                quantity: q(*n),
+            })
+            .collect(),
+        reason: None,
+        refunded: eur(0),
+        created_at: Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap(),
+    }
+}
+
+#[test]
+fn cancelled_units_and_returns_share_a_line_s_payment() {
+    // The order above: line 1 paid 35.70 for 3 units, line 2 5.95, shipping 5.83.
+    let o = order(
+        OrderStatus::PartiallyShipped,
+        vec![line(1, 10, 1000, 3), line(2, 11, 500, 1)],
+        490,
+        4748,
+    );
+    // One unit of line 1 cancelled: 11.90; its shipping share is not refunded.
+    let one = cancelled(1, &[(1, 1)]);
+    assert_eq!(
+        cancellation_refund_due(&o, &one.units, &[], &[]).unwrap(),
+        eur(1190)
+    );
+    // The other two come back with the shipping: 35.70 − 11.90 = 23.80 for the
+    // goods, and 2 × 5.83 / 4 = 2.915, rounded down: 2.91.
+    let rest = ret(1, &[(1, 2)], ReturnStatus::Approved);
+    assert_eq!(
+        refund_due(
+            &o,
+            &rest,
+            &[],
+            std::slice::from_ref(&one),
+            &receipt(ItemCondition::Sellable, true)
+        )
+        .unwrap(),
+        eur(2380 + 291)
+    );
+    // A unit received back first, then two cancelled: the last takes the rest,
+    // 35.70 − 11.90 = 23.80; with line 2 too, 23.80 + 5.95.
+    let back = Return {
+        status: ReturnStatus::Received,
+        receipt: Some(receipt(ItemCondition::Damaged, false)),
+        ..ret(2, &[(1, 1)], ReturnStatus::Approved)
+    };
+    let two = cancelled(2, &[(1, 2), (2, 1)]);
+    assert_eq!(
+        cancellation_refund_due(&o, &two.units, &[back], &[]).unwrap(),
+        eur(2380 + 595)
+    );
+    // Line 1 cancelled at two locations in one run: 2 units, 23.80, not twice
+    // the first unit's share.
+    let split = [
+        CancelledUnits {
+            line_no: 1,
+            location: Some(BERLIN),
+            quantity: q(1),
+        },
+        CancelledUnits {
+            line_no: 1,
+            location: Some(StockLocationId::new(2)),
+            quantity: q(1),
+        },
+    ];
+    assert_eq!(
+        cancellation_refund_due(&o, &split, &[], std::slice::from_ref(&one)).unwrap(),
+        eur(2380)
+    );
 }
 
 #[test]
@@ -352,7 +431,7 @@ fn an_invoiced_order_refunds_each_line_as_paid_and_its_shipping_with_its_tax() {
     let one = ret(1, &[(1, 1)], ReturnStatus::Approved);
     let with_shipping = receipt(ItemCondition::Sellable, true);
     assert_eq!(
-        refund_due(&o, &one, &[], &with_shipping).unwrap(),
+        refund_due(&o, &one, &[], &[], &with_shipping).unwrap(),
         eur(963 + 142)
     );
 }
@@ -420,7 +499,7 @@ proptest! {
             let take = (*size).min(n);
             left[pos].1 -= take;
             let this = ret(i as i64 + 1, &[(line_no, take)], ReturnStatus::Approved);
-            let due = refund_due(&o, &this, &received, &r).unwrap();
+            let due = refund_due(&o, &this, &received, &[], &r).unwrap();
             prop_assert!(!due.is_negative());
             refunded += due.to_minor().unwrap();
             received.push(Return { status: ReturnStatus::Received, receipt: Some(r), ..this });
@@ -430,5 +509,49 @@ proptest! {
         let expected = if with_shipping { grand_total } else { goods };
         prop_assert_eq!(refunded, expected);
         prop_assert_eq!(goods + o.shipping_paid().unwrap().to_minor().unwrap(), grand_total);
+    }
+
+    /// Units given back in any mix of cancellations and returns (without the
+    /// shipping) give back exactly what was paid for the lines.
+    #[test]
+    fn cancellations_and_returns_of_every_unit_give_back_what_the_lines_were_paid(
+        units in proptest::collection::vec((1u32..6, 1i64..5000), 1..4),
+        shipping in 0i64..1000,
+        tax in 0i64..2000,
+        splits in proptest::collection::vec((1u32..4, any::<bool>()), 1..12),
+    ) {
+        let lines: Vec<OrderLine> = units
+            .iter()
+            .zip(1u16..)
+            .map(|((n, price), no)| line(no, i64::from(no), *price, *n))
+            .collect();
+        let subtotal: i64 = lines.iter().map(|l| l.line_total().to_minor().unwrap()).sum();
+        let o = order(OrderStatus::PartiallyShipped, lines.clone(), shipping, subtotal + shipping + tax);
+        let mut left: Vec<(u16, u32)> = lines.iter().map(|l| (l.line_no, l.quantity.get())).collect();
+        let mut received: Vec<Return> = Vec::new();
+        let mut cancellations: Vec<Cancellation> = Vec::new();
+        let mut refunded = 0i64;
+        let r = receipt(ItemCondition::Sellable, false);
+        for (i, (size, cancel)) in splits.iter().cycle().enumerate() {
+            let Some(pos) = left.iter().position(|(_, n)| *n > 0) else { break };
+            let (line_no, n) = left[pos];
+            let take = (*size).min(n);
+            left[pos].1 -= take;
+            let due = if *cancel {
+                let c = cancelled(i as i64 + 1, &[(line_no, take)]);
+                let due = cancellation_refund_due(&o, &c.units, &received, &cancellations).unwrap();
+                cancellations.push(c);
+                due
+            } else {
+                let this = ret(i as i64 + 1, &[(line_no, take)], ReturnStatus::Approved);
+                let due = refund_due(&o, &this, &received, &cancellations, &r).unwrap();
+                received.push(Return { status: ReturnStatus::Received, receipt: Some(r), ..this });
+                due
+            };
+            prop_assert!(!due.is_negative());
+            refunded += due.to_minor().unwrap();
+        }
+        let goods: i64 = o.paid_for_lines().unwrap().iter().map(|m| m.to_minor().unwrap()).sum();
+        prop_assert_eq!(refunded, goods);
     }
 }

@@ -329,6 +329,17 @@ impl CustomerRepository for MemoryStore {
         })
     }
 
+    fn cancellations_of(
+        &self,
+        who: &SessionToken,
+        order: OrderRef,
+    ) -> Result<Vec<crate::fulfillment::Cancellation>, DomainError> {
+        self.read(|s| {
+            let id = owned_order(s, caller(s, who)?, order)?;
+            Ok(s.cancellations_of(id))
+        })
+    }
+
     fn orders_of(
         &self,
         who: &SessionToken,

@@ -4,11 +4,14 @@ use chrono::{DateTime, Utc};
 
 use crate::error::DomainError;
 use crate::fulfillment::{
-    NewShipment, Shipment, ShipmentEvent, ShipmentStatus, Tracking, check_shipment, order_events,
-    units_leaving,
+    Cancellation, Fulfillment, NewCancellation, NewShipment, Shipment, ShipmentEvent,
+    ShipmentStatus, Tracking, cancellation_reason, cancellation_refund_key, check_cancellation,
+    check_shipment, order_events, released, units_leaving,
 };
 use crate::ids::{OrderId, ShipmentId};
-use crate::repo::{FulfillmentRepository, ShipmentChange};
+use crate::inventory::{InventoryMove, MoveKind};
+use crate::payment::refunded_under;
+use crate::repo::{FulfillmentRepository, ShipmentChange, UnitsCancelled, cancellation_refund};
 use crate::values::Reason;
 
 use super::MemoryStore;
@@ -30,12 +33,23 @@ impl State {
             .collect()
     }
 
-    /// Whether any of an order's shipments holds units: the order is then
-    /// fulfilled by them, not shipped or delivered as a whole.
+    /// An order's cancellations, oldest first.
+    pub(super) fn cancellations_of(&self, order: OrderId) -> Vec<Cancellation> {
+        self.cancellations
+            .values()
+            .filter(|c| c.order == order)
+            .cloned()
+            .collect()
+    }
+
+    /// Whether any of an order's shipments holds units, or some of its units were
+    /// cancelled: the order is then fulfilled in parts, not shipped or delivered
+    /// as a whole.
     pub(super) fn has_shipments(&self, order: OrderId) -> bool {
         self.shipments
             .values()
             .any(|s| s.order == order && s.status.holds_units())
+            || self.cancellations.values().any(|c| c.order == order)
     }
 
     /// Cancels an order's shipments that have not left (the order is cancelled).
@@ -50,7 +64,12 @@ impl State {
     /// Moves the order to where its shipments stand, each step in its history.
     fn follow_shipments(&mut self, order: OrderId, now: DateTime<Utc>) -> Result<(), DomainError> {
         let current = self.order(order)?;
-        let events = order_events(current.status, &current.lines, &self.shipments_of(order));
+        let events = order_events(
+            current.status,
+            &current.lines,
+            &self.shipments_of(order),
+            &self.cancellations_of(order),
+        );
         for event in events {
             self.change_order(order, event, None, now)?;
         }
@@ -69,10 +88,14 @@ impl FulfillmentRepository for MemoryStore {
             }
             let lines = check_shipment(
                 &new,
-                order.status,
-                &order.lines,
-                &s.reservations_of(new.order),
-                &s.shipments_of(new.order),
+                &Fulfillment {
+                    order: order.id,
+                    status: order.status,
+                    lines: &order.lines,
+                    reservations: &s.reservations_of(new.order),
+                    shipments: &s.shipments_of(new.order),
+                    cancellations: &s.cancellations_of(new.order),
+                },
             )?;
             let shipment = Shipment {
                 id: s.next(),
@@ -130,6 +153,68 @@ impl FulfillmentRepository for MemoryStore {
         self.read(|s| {
             s.order(order)?;
             Ok(s.shipments_of(order))
+        })
+    }
+
+    fn cancel_units(&self, new: NewCancellation) -> Result<UnitsCancelled, DomainError> {
+        self.atomically(|s| {
+            let order = s.order(new.order)?.clone();
+            let cancellations = s.cancellations_of(order.id);
+            let units = check_cancellation(
+                &new,
+                &Fulfillment {
+                    order: order.id,
+                    status: order.status,
+                    lines: &order.lines,
+                    reservations: &s.reservations_of(order.id),
+                    shipments: &s.shipments_of(order.id),
+                    cancellations: &cancellations,
+                },
+            )?;
+            let id = s.next();
+            let reason = cancellation_reason(id);
+            let back = released(&units, &order.lines);
+            for (location, variant, n) in back.at_locations {
+                let movement = InventoryMove {
+                    kind: MoveKind::Release,
+                    quantity: i64::from(n),
+                };
+                s.book_move(location, variant, movement, reason.clone())?;
+            }
+            for (variant, n) in back.to_counts {
+                let stock = &mut s.variant_mut(variant)?.stock_on_hand;
+                *stock = stock.saturating_add(n);
+            }
+            let payments = s.payments_of(order.id);
+            let returns = s.returns_of(order.id);
+            if let Some(refund) =
+                cancellation_refund(&order, &payments, id, &units, &returns, &cancellations)?
+            {
+                s.book_refund(order.id, &refund, self.rules.refund_priority)?;
+            }
+            let payments = s.payments_of(order.id);
+            let cancellation = Cancellation {
+                id,
+                order: order.id,
+                units,
+                reason: new.reason,
+                refunded: refunded_under(&cancellation_refund_key(id), order.currency, &payments)?,
+                created_at: Utc::now(),
+            };
+            s.cancellations.insert(id, cancellation.clone());
+            s.follow_shipments(order.id, Utc::now())?;
+            Ok(UnitsCancelled {
+                cancellation,
+                payments: s.payments_of(order.id),
+                order_status: s.order(order.id)?.status,
+            })
+        })
+    }
+
+    fn order_cancellations(&self, order: OrderId) -> Result<Vec<Cancellation>, DomainError> {
+        self.read(|s| {
+            s.order(order)?;
+            Ok(s.cancellations_of(order))
         })
     }
 }

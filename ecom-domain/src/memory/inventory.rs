@@ -7,6 +7,7 @@ use chrono::Utc;
 
 use crate::catalog::Variant;
 use crate::error::DomainError;
+use crate::fulfillment::line_cancelled;
 use crate::ids::{OrderId, StockLocationId, VariantId};
 use crate::inventory::{
     AllocationStrategy, InventoryEntry, InventoryLevel, InventoryMove, MoveKind, NewStockLocation,
@@ -133,15 +134,30 @@ impl State {
             .get(&order)
             .cloned()
             .unwrap_or_default();
+        // Units cancelled before went back with their cancellation.
+        let cancellations = self.cancellations_of(order);
         for line in lines {
             if !reservations.iter().any(|r| r.line_no == line.line_no) {
-                self.variant_mut(line.variant_id)?.stock_on_hand += line.quantity.get();
+                let units = line
+                    .quantity
+                    .get()
+                    .saturating_sub(line_cancelled(&cancellations, line.line_no));
+                self.variant_mut(line.variant_id)?.stock_on_hand += units;
             }
         }
         for r in &reservations {
+            let cancelled = cancellations
+                .iter()
+                .flat_map(|c| &c.units)
+                .filter(|u| u.line_no == r.line_no && u.location == Some(r.location))
+                .fold(0u32, |n, u| n.saturating_add(u.quantity.get()));
+            let units = r.quantity.saturating_sub(cancelled);
+            if units == 0 {
+                continue;
+            }
             let movement = InventoryMove {
                 kind: MoveKind::Release,
-                quantity: i64::from(r.quantity),
+                quantity: i64::from(units),
             };
             self.book_move(r.location, r.variant, movement, order_reason(order))?;
         }

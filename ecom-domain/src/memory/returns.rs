@@ -106,7 +106,10 @@ impl ReturnRepository for MemoryStore {
             }
             let payments = s.payments_of(order.id);
             let returns = s.returns_of(order.id);
-            if let Some(refund) = return_refund(&order, &payments, &ret, &returns, &receipt)? {
+            let cancellations = s.cancellations_of(order.id);
+            if let Some(refund) =
+                return_refund(&order, &payments, &ret, &returns, &cancellations, &receipt)?
+            {
                 s.book_refund(order.id, &refund, self.rules.refund_priority)?;
             }
             let received = Return {

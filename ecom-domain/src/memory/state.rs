@@ -42,6 +42,9 @@ pub(super) struct State {
     pub(super) shipments: BTreeMap<crate::ids::ShipmentId, crate::fulfillment::Shipment>,
     /// Returns, by id.
     pub(super) returns: BTreeMap<crate::ids::ReturnId, crate::returns::Return>,
+    /// Cancellations of units of orders, by id.
+    pub(super) cancellations:
+        BTreeMap<crate::ids::CancellationId, crate::fulfillment::Cancellation>,
     pub(super) users: BTreeMap<UserId, User>,
     pub(super) addresses: BTreeMap<AddressId, Address>,
     pub(super) carts: BTreeMap<CartId, Cart>,

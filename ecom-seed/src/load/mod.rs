@@ -53,7 +53,7 @@ const ALL_TABLES: &str = "attribute_definitions, categories, products, product_v
     payments, payment_events, idempotency_keys, outbox_events, sessions, order_tax_lines, \
     order_promotions, coupon_redemptions, coupon_codes, promotions, gift_cards, gift_card_entries, \
     stock_locations, inventory_levels, inventory_moves, order_reservations, shipments, \
-    shipment_lines, returns, return_lines";
+    shipment_lines, returns, return_lines, order_cancellations, order_cancellation_lines";
 
 #[derive(QueryableByName)]
 struct Found {

@@ -6,6 +6,7 @@
 //! `docs/architecture.md`.
 
 pub(crate) mod browse;
+pub(crate) mod cancellation;
 pub(crate) mod cart;
 pub(crate) mod fulfillment;
 pub(crate) mod gift_card;

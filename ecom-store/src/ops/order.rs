@@ -194,27 +194,38 @@ pub(crate) enum StockMove {
 
 /// Moves the units of `order`'s lines that hold no reservation at a location (their
 /// variants are kept as one count) out of stock or back, in one statement (lines of
-/// one variant are summed). The variants must already be locked by
-/// [`lock_order_variants`].
+/// one variant are summed; units cancelled before went back with their
+/// cancellation). The variants must already be locked by [`lock_order_variants`].
 pub(crate) fn move_order_stock(
     conn: &mut PgConnection,
     order: i64,
     direction: StockMove,
 ) -> Result<(), StoreError> {
     keyed! {
-        MOVE = "\
-UPDATE product_variants v SET stock_on_hand = v.stock_on_hand + $1 * l.units, updated_at = now()
-FROM (SELECT variant_id, sum(quantity) AS units FROM order_lines o WHERE order_id = $2
+        RESERVE = "\
+UPDATE product_variants v SET stock_on_hand = v.stock_on_hand - l.units, updated_at = now()
+FROM (SELECT variant_id, sum(quantity) AS units FROM order_lines o WHERE order_id = $1
+        AND NOT EXISTS (SELECT FROM order_reservations r
+                        WHERE r.order_id = o.order_id AND r.line_no = o.line_no)
+      GROUP BY variant_id) AS l
+WHERE v.id = l.variant_id";
+        RELEASE = "\
+UPDATE product_variants v SET stock_on_hand = v.stock_on_hand + l.units, updated_at = now()
+FROM (SELECT variant_id,
+             sum(quantity - coalesce((SELECT sum(c.quantity) FROM order_cancellation_lines c
+                                      WHERE c.order_id = o.order_id AND c.line_no = o.line_no),
+                                     0)) AS units
+      FROM order_lines o WHERE order_id = $1
         AND NOT EXISTS (SELECT FROM order_reservations r
                         WHERE r.order_id = o.order_id AND r.line_no = o.line_no)
       GROUP BY variant_id) AS l
 WHERE v.id = l.variant_id";
     }
-    let sign = match direction {
-        StockMove::Reserve => -1,
-        StockMove::Release => 1,
+    let bind = vec![Bind::BigInt(order)];
+    match direction {
+        StockMove::Reserve => CachedSql::keyed::<RESERVE>(bind).execute(conn)?,
+        StockMove::Release => CachedSql::keyed::<RELEASE>(bind).execute(conn)?,
     };
-    CachedSql::keyed::<MOVE>(vec![Bind::Int(sign), Bind::BigInt(order)]).execute(conn)?;
     Ok(())
 }
 
@@ -229,10 +240,17 @@ ORDER BY l.location_id, l.variant_id
 FOR UPDATE OF l";
     // Their units back out of reserved, each level's change a ledger row carrying
     // the level after it (the ledger's triggers check it follows).
+    // Units cancelled before went back with their cancellation.
     RELEASE_RESERVED = "\
 WITH held AS (
-    SELECT location_id, variant_id, sum(quantity)::integer AS units
-    FROM order_reservations WHERE order_id = $1 GROUP BY location_id, variant_id
+    SELECT r.location_id, r.variant_id, sum(r.quantity - coalesce(c.units, 0))::integer AS units
+    FROM order_reservations r
+    LEFT JOIN (SELECT line_no, location_id, sum(quantity) AS units
+               FROM order_cancellation_lines WHERE order_id = $1
+               GROUP BY line_no, location_id) c
+           ON c.line_no = r.line_no AND c.location_id = r.location_id
+    WHERE r.order_id = $1 GROUP BY r.location_id, r.variant_id
+    HAVING sum(r.quantity - coalesce(c.units, 0)) > 0
 ), released AS (
     UPDATE inventory_levels l SET reserved = l.reserved - h.units, updated_at = now()
     FROM held h WHERE l.location_id = h.location_id AND l.variant_id = h.variant_id

@@ -135,6 +135,18 @@ impl CustomerRepository for PgStore {
         })
     }
 
+    fn cancellations_of(
+        &self,
+        who: &SessionToken,
+        order: OrderRef,
+    ) -> Result<Vec<Cancellation>, StoreError> {
+        self.read(|conn| {
+            let (_, id) = crate::ops::session::caller_and_order(conn, who, order)?;
+            let order = crate::ops::order::load_order(conn, id, false)?;
+            self.cancellations_of_order(conn, &order)
+        })
+    }
+
     fn orders_of(
         &self,
         who: &SessionToken,

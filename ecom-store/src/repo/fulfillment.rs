@@ -1,14 +1,44 @@
 //! Shipments: each change locks the order, then the shipment, then the levels its
 //! units leave (in variant order at its one location), so two shipments of one
 //! order queue and a shipment never waits on a checkout in a circle.
+//!
+//! Cancellations of units lock the order, then its payments as the refund books
+//! them, then the variants whose own counts get units back, then the levels
+//! reservations are released from: the lock order of an order's cancellation.
 
-use ecom_domain::fulfillment::{check_shipment, order_events, units_leaving};
+use diesel::PgConnection;
+use ecom_domain::fulfillment::{
+    Fulfillment, cancellation_reason, cancellation_refund_key, check_cancellation, check_shipment,
+    order_events, released, units_leaving,
+};
+use ecom_domain::payment::refunded_under;
 use ecom_domain::prelude::*;
+use ecom_domain::repo::cancellation_refund;
 
+use crate::ops::cancellation as cancel;
 use crate::ops::fulfillment as ship;
 use crate::ops::inventory as stock;
 use crate::ops::order::{OrderChange, apply_order_event, load_order};
+use crate::ops::payment::load_payments;
+use crate::ops::returns as rma;
 use crate::{PgStore, StoreError};
+
+impl PgStore {
+    /// An order's cancellations, with what each refunded (its payments are read
+    /// only when it has any).
+    pub(super) fn cancellations_of_order(
+        &self,
+        conn: &mut PgConnection,
+        order: &Order,
+    ) -> Result<Vec<Cancellation>, StoreError> {
+        let rows = cancel::order_rows(conn, order.id)?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let payments = load_payments(conn, order.id)?;
+        cancel::from_rows(order.id, rows, order.currency, &payments)
+    }
+}
 
 impl FulfillmentRepository for PgStore {
     type Error = StoreError;
@@ -19,8 +49,16 @@ impl FulfillmentRepository for PgStore {
             ship::ensure_location(conn, new.location)?;
             let reservations = stock::reservations(conn, new.order)?;
             let shipments = ship::order_shipments(conn, new.order)?;
-            let lines = check_shipment(&new, order.status, &order.lines, &reservations, &shipments)
-                .map_err(DomainError::from)?;
+            let cancellations = self.cancellations_of_order(conn, &order)?;
+            let so_far = Fulfillment {
+                order: order.id,
+                status: order.status,
+                lines: &order.lines,
+                reservations: &reservations,
+                shipments: &shipments,
+                cancellations: &cancellations,
+            };
+            let lines = check_shipment(&new, &so_far).map_err(DomainError::from)?;
             let shipment = ship::insert(conn, &new, &lines)?;
             ship::record(conn, &shipment, "shipment.created")?;
             Ok(shipment)
@@ -53,8 +91,9 @@ impl FulfillmentRepository for PgStore {
             shipment.status = next;
             ship::record(conn, &shipment, "shipment.status_changed")?;
             let shipments = ship::order_shipments(conn, order_id)?;
+            let cancellations = self.cancellations_of_order(conn, &order)?;
             let mut order_status = order.status;
-            for event in order_events(order.status, &order.lines, &shipments) {
+            for event in order_events(order.status, &order.lines, &shipments, &cancellations) {
                 let change = OrderChange {
                     id: order_id,
                     event,
@@ -88,6 +127,88 @@ impl FulfillmentRepository for PgStore {
         self.read(|conn| {
             load_order(conn, order, false)?;
             ship::order_shipments(conn, order)
+        })
+    }
+
+    fn cancel_units(&self, new: NewCancellation) -> Result<UnitsCancelled, StoreError> {
+        self.write(|conn| {
+            let order = load_order(conn, new.order, true)?;
+            let reservations = stock::reservations(conn, order.id)?;
+            let shipments = ship::order_shipments(conn, order.id)?;
+            let payments = load_payments(conn, order.id)?;
+            let cancellations = cancel::from_rows(
+                order.id,
+                cancel::order_rows(conn, order.id)?,
+                order.currency,
+                &payments,
+            )?;
+            let units = check_cancellation(
+                &new,
+                &Fulfillment {
+                    order: order.id,
+                    status: order.status,
+                    lines: &order.lines,
+                    reservations: &reservations,
+                    shipments: &shipments,
+                    cancellations: &cancellations,
+                },
+            )
+            .map_err(DomainError::from)?;
+            let (id, created_at) = cancel::insert(conn, &new, &units)?;
+            let returns = rma::order_returns(conn, order.id, order.currency, &payments)?;
+            let refund =
+                cancellation_refund(&order, &payments, id, &units, &returns, &cancellations)?;
+            let (payments, mut order_status) = match refund {
+                Some(refund) => {
+                    let outcome = self.book_refund(conn, &order, payments, &refund)?;
+                    (outcome.payments, outcome.order_status)
+                }
+                None => (payments, order.status),
+            };
+            let back = released(&units, &order.lines);
+            rma::restock_counts(conn, &back.to_counts)?;
+            let reason = cancellation_reason(id);
+            for (location, variant, n) in back.at_locations {
+                let level = stock::lock_held_level(conn, location, variant)?;
+                let movement = InventoryMove {
+                    kind: MoveKind::Release,
+                    quantity: i64::from(n),
+                };
+                stock::book(conn, &level, movement, reason.as_ref())?;
+            }
+            let cancellation = Cancellation {
+                id,
+                order: order.id,
+                units,
+                reason: new.reason.clone(),
+                refunded: refunded_under(&cancellation_refund_key(id), order.currency, &payments)
+                    .map_err(DomainError::from)?,
+                created_at,
+            };
+            cancel::record(conn, &cancellation)?;
+            let mut all = cancellations;
+            all.push(cancellation.clone());
+            for event in order_events(order_status, &order.lines, &shipments, &all) {
+                let change = OrderChange {
+                    id: order.id,
+                    event,
+                    note: None,
+                    locked: true,
+                };
+                order_status = apply_order_event(conn, change)?;
+            }
+            Ok(UnitsCancelled {
+                cancellation,
+                payments,
+                order_status,
+            })
+        })
+    }
+
+    fn order_cancellations(&self, order: OrderId) -> Result<Vec<Cancellation>, StoreError> {
+        self.read(|conn| {
+            let order = load_order(conn, order, false)?;
+            self.cancellations_of_order(conn, &order)
         })
     }
 }

@@ -7,6 +7,7 @@ use ecom_domain::prelude::*;
 use ecom_domain::repo::RefundPlan;
 use rust_decimal::Decimal;
 
+use crate::ops::cancellation;
 use crate::ops::fulfillment::has_shipments;
 use crate::ops::order::{OrderChange, apply_order_event, load_order, ship_reservations};
 use crate::ops::payment::{load_payments, save_applied, settle_payments};
@@ -164,7 +165,7 @@ impl OrderRepository for PgStore {
                 // The order's row first, as every change of it: its shipments
                 // are then settled while this runs.
                 lock_order_row(conn, id)?;
-                if has_shipments(conn, id)? {
+                if has_shipments(conn, id)? || cancellation::any(conn, id)? {
                     return Err(DomainError::from(FulfillmentError::HasShipments(id)).into());
                 }
             }

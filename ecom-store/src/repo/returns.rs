@@ -97,8 +97,20 @@ impl ReturnRepository for PgStore {
                 });
             }
             ship::ensure_location(conn, receipt.location)?;
+            // The payments first (and so their gift cards), then variants, then
+            // levels: the lock order of a checkout and of an order's cancellation.
+            let cancellations = self.cancellations_of_order(conn, &order)?;
+            let (payments, order_status) =
+                match return_refund(&order, &payments, &ret, &returns, &cancellations, &receipt)? {
+                    Some(refund) => {
+                        let outcome = self.book_refund(conn, &order, payments, &refund)?;
+                        (outcome.payments, outcome.order_status)
+                    }
+                    None => (payments, order.status),
+                };
             let reservations = stock::reservations(conn, order.id)?;
             let back = restock(&ret, &receipt, &order.lines, &reservations);
+            rma::restock_counts(conn, &back.to_count)?;
             let reason = ledger_reason(id);
             for (variant, units) in back.at_location {
                 let level = stock::lock_level(conn, receipt.location, variant)?;
@@ -108,15 +120,6 @@ impl ReturnRepository for PgStore {
                 };
                 stock::book(conn, &level, movement, reason.as_ref())?;
             }
-            rma::restock_counts(conn, &back.to_count)?;
-            let (payments, order_status) =
-                match return_refund(&order, &payments, &ret, &returns, &receipt)? {
-                    Some(refund) => {
-                        let outcome = self.book_refund(conn, &order, payments, &refund)?;
-                        (outcome.payments, outcome.order_status)
-                    }
-                    None => (payments, order.status),
-                };
             rma::set_received(conn, id, &receipt)?;
             let received = Return {
                 status: ReturnStatus::Received,

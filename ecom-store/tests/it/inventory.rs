@@ -839,7 +839,7 @@ fn orders_ship_in_parts_from_their_locations_and_follow_their_shipments() {
         "shipped partially_shipped",
         // Berlin's two shirts left: on hand and reserved both went down.
         "shirt 0/0/0/0 5/2/0/3",
-        "order # is fulfilled by its shipments: ship and deliver those",
+        "order # is fulfilled in parts (it has shipments or cancelled units): ship and deliver its shipments",
         // The counted book left with the first shipment.
         "line 2 may ship 0 more units from location #, not 1",
         "packed partially_shipped",

@@ -10,6 +10,7 @@ mod accounts;
 mod bounds;
 mod browse;
 mod browse_plans;
+mod cancellations;
 mod catalog;
 mod checkout;
 mod config;

@@ -281,6 +281,13 @@ enum Op {
         sellable: bool,
         shipping: bool,
     },
+    /// The back office cancels units of one of an order's lines before they
+    /// ship.
+    CancelUnits {
+        order: usize,
+        line: u16,
+        units: i64,
+    },
 }
 
 /// The coupon codes a checkout may give: single-use, one use per customer, and
@@ -356,6 +363,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0usize..3, proptest::option::of(0u32..3), 1u16..4, 1i64..3).prop_map(|(order, buyer, line, units)| Op::RequestReturn { order, buyer, line, units }),
         1 => (0usize..3, 0usize..2, any::<bool>()).prop_map(|(order, nth, approve)| Op::DecideReturn { order, nth, approve }),
         1 => (0usize..3, 0usize..2, 0usize..3, any::<bool>(), any::<bool>()).prop_map(|(order, nth, location, sellable, shipping)| Op::ReceiveReturn { order, nth, location, sellable, shipping }),
+        1 => (0usize..3, 1u16..4, 1i64..3).prop_map(|(order, line, units)| Op::CancelUnits { order, line, units }),
     ]
 }
 
@@ -379,7 +387,8 @@ fn fulfillment_op() -> impl Strategy<Value = Op> {
         1 => (0usize..2, variant, any::<bool>(), 1i64..3).prop_map(|(location, variant, adjust, quantity)| Op::ChangeStock { location, variant, adjust, quantity }),
         4 => (order.clone(), proptest::option::of(Just(0u32)), 1u16..3, 1i64..3).prop_map(|(order, buyer, line, units)| Op::RequestReturn { order, buyer, line, units }),
         4 => (order.clone(), 0usize..2, prop::bool::weighted(0.8)).prop_map(|(order, nth, approve)| Op::DecideReturn { order, nth, approve }),
-        4 => (order, 0usize..2, 0usize..2, any::<bool>(), any::<bool>()).prop_map(|(order, nth, location, sellable, shipping)| Op::ReceiveReturn { order, nth, location, sellable, shipping }),
+        4 => (order.clone(), 0usize..2, 0usize..2, any::<bool>(), any::<bool>()).prop_map(|(order, nth, location, sellable, shipping)| Op::ReceiveReturn { order, nth, location, sellable, shipping }),
+        4 => (order, 1u16..3, 1i64..3).prop_map(|(order, line, units)| Op::CancelUnits { order, line, units }),
     ]
 }
 
@@ -408,7 +417,8 @@ fn returns_op() -> impl Strategy<Value = Op> {
         5 => (order.clone(), prop_oneof![4 => Just(Some(0u32)), 1 => Just(Some(1)), 2 => Just(None)], 1u16..3, 1i64..3).prop_map(|(order, buyer, line, units)| Op::RequestReturn { order, buyer, line, units }),
         4 => (order.clone(), 0usize..2, prop::bool::weighted(0.8)).prop_map(|(order, nth, approve)| Op::DecideReturn { order, nth, approve }),
         5 => (order.clone(), 0usize..2, prop_oneof![4 => Just(0usize), 1 => Just(1), 1 => Just(2)], any::<bool>(), any::<bool>()).prop_map(|(order, nth, location, sellable, shipping)| Op::ReceiveReturn { order, nth, location, sellable, shipping }),
-        1 => (order, 1i64..3000).prop_map(|(order, minor)| Op::Refund { order, minor }),
+        1 => (order.clone(), 1i64..3000).prop_map(|(order, minor)| Op::Refund { order, minor }),
+        3 => (order, 1u16..3, 1i64..3).prop_map(|(order, line, units)| Op::CancelUnits { order, line, units }),
     ]
 }
 
@@ -509,7 +519,8 @@ fn money_op() -> impl Strategy<Value = Op> {
         2 => (order.clone(), 0usize..2, prop::sample::select(ShipmentEvent::ALL.to_vec())).prop_map(|(order, nth, event)| Op::MoveShipment { order, nth, event }),
         1 => (order.clone(), proptest::option::of(0u32..3), 1u16..3, 1i64..3).prop_map(|(order, buyer, line, units)| Op::RequestReturn { order, buyer, line, units }),
         1 => (order.clone(), 0usize..2, prop::bool::weighted(0.8)).prop_map(|(order, nth, approve)| Op::DecideReturn { order, nth, approve }),
-        2 => (order, 0usize..2, 0usize..2, any::<bool>(), any::<bool>()).prop_map(|(order, nth, location, sellable, shipping)| Op::ReceiveReturn { order, nth, location, sellable, shipping }),
+        2 => (order.clone(), 0usize..2, 0usize..2, any::<bool>(), any::<bool>()).prop_map(|(order, nth, location, sellable, shipping)| Op::ReceiveReturn { order, nth, location, sellable, shipping }),
+        2 => (order, 1u16..3, 1i64..3).prop_map(|(order, line, units)| Op::CancelUnits { order, line, units }),
     ]
 }
 
@@ -598,6 +609,14 @@ enum Outcome {
     /// A return received: what it refunded, whether anything changed, its
     /// order's status and payments after it.
     Received(Option<Money>, bool, OrderStatus, Vec<String>),
+    /// Units cancelled: (line, location by index, units), what it refunded, the
+    /// order's status and payments after it.
+    Cancelled(
+        Vec<(u16, Option<usize>, u32)>,
+        Money,
+        OrderStatus,
+        Vec<String>,
+    ),
     Done,
     Error(String),
 }
@@ -641,6 +660,8 @@ fn describe(err: &DomainError) -> String {
             } => format!("line {line_no}: {asked} asked, {left} left"),
             FulfillmentError::Closed { status, .. } => format!("shipment closed: {status}"),
             FulfillmentError::HasShipments(_) => "has shipments".into(),
+            FulfillmentError::NotCancellable { status, .. } => format!("not cancellable: {status}"),
+            FulfillmentError::WholeOrder(_) => "every unit".into(),
             other => other.to_string(),
         },
         DomainError::Return(err) => match err {
@@ -1140,6 +1161,30 @@ where
                     received.applied == Applied::Changed,
                     received.order_status,
                     tenders(&received.payments),
+                )
+            }
+            Op::CancelUnits {
+                order: i,
+                line,
+                units,
+            } => {
+                let (id, _, _) = recent(s, i)?;
+                let cancelled = s
+                    .store
+                    .cancel_units(NewCancellation {
+                        order: id,
+                        lines: vec![CancellationLine {
+                            line_no: line,
+                            quantity: Quantity::new(units)?,
+                        }],
+                        reason: None,
+                    })
+                    .map_err(|e| domain(&e))?;
+                Outcome::Cancelled(
+                    cancellation_shape(s, &cancelled.cancellation).0,
+                    cancelled.cancellation.refunded,
+                    cancelled.order_status,
+                    tenders(&cancelled.payments),
                 )
             }
             Op::Restock { variant: v, units } => Outcome::Stock(
@@ -1849,7 +1894,26 @@ type OrderShape = (
     Vec<(u16, usize, u32)>,
     Vec<ShipmentShape>,
     Vec<ReturnShape>,
+    Vec<CancellationShape>,
 );
+
+/// A cancellation's units (line, location by index, units) and what it
+/// refunded.
+type CancellationShape = (Vec<(u16, Option<usize>, u32)>, Money);
+
+fn cancellation_shape<S>(s: &Subject<S>, c: &Cancellation) -> CancellationShape {
+    let units = c
+        .units
+        .iter()
+        .map(|u| {
+            let at = u
+                .location
+                .map(|l| s.locations.iter().position(|x| *x == l).unwrap());
+            (u.line_no, at, u.quantity.get())
+        })
+        .collect();
+    (units, c.refunded)
+}
 
 /// A return's status, lines (line, units) and what it refunded.
 type ReturnShape = (ReturnStatus, Vec<(u16, u32)>, Option<Money>);
@@ -1963,11 +2027,25 @@ where
                     (r.status, lines, r.refunded)
                 })
                 .collect::<Vec<ReturnShape>>();
+            let cancellations = s
+                .store
+                .order_cancellations(*id)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .iter()
+                .map(|c| cancellation_shape(s, c))
+                .collect::<Vec<CancellationShape>>();
             // Money kept: what was captured less what went back, never less than
-            // nothing; what returns refunded is part of what went back.
+            // nothing; what returns and cancellations refunded is part of what
+            // went back.
             let captured = Money::sum(Currency::EUR, d.payments.iter().map(|p| &p.captured));
             let refunded = Money::sum(Currency::EUR, d.payments.iter().map(|p| &p.refunded));
-            let by_returns = Money::sum(Currency::EUR, returns.iter().filter_map(|r| r.2.as_ref()));
+            let by_returns = Money::sum(
+                Currency::EUR,
+                returns
+                    .iter()
+                    .filter_map(|r| r.2.as_ref())
+                    .chain(cancellations.iter().map(|c| &c.1)),
+            );
             let (captured, refunded, by_returns) =
                 (captured.unwrap(), refunded.unwrap(), by_returns.unwrap());
             assert!(
@@ -1976,7 +2054,7 @@ where
             );
             assert!(
                 by_returns.try_cmp(&refunded).unwrap().is_le(),
-                "returns ≤ refunded"
+                "returns and cancellations ≤ refunded"
             );
             (
                 d.order.status,
@@ -1985,6 +2063,7 @@ where
                 held,
                 shipments,
                 returns,
+                cancellations,
             )
         })
         .collect();

@@ -87,6 +87,10 @@ fn all_refused(
         ("shipments_of", store.shipments_of(who, order).map(drop)),
         ("returns_of", store.returns_of(who, order).map(drop)),
         (
+            "cancellations_of",
+            store.cancellations_of(who, order).map(drop),
+        ),
+        (
             "request_return_of",
             store
                 .request_return_of(

@@ -42,6 +42,12 @@ const ON_DELETE: &[(&str, &str)] = &[
     ("inventory_levels_variant_id_fkey", "RESTRICT"),
     ("inventory_moves_level_fkey", "RESTRICT"),
     ("order_addresses_order_id_fkey", "CASCADE"),
+    // Cancelled units are part of the order's record; their lines go with their
+    // cancellation.
+    ("order_cancellation_lines_cancellation_fkey", "CASCADE"),
+    ("order_cancellation_lines_line_fkey", "RESTRICT"),
+    ("order_cancellation_lines_reservation_fkey", "RESTRICT"),
+    ("order_cancellations_order_id_fkey", "RESTRICT"),
     ("order_lines_order_id_fkey", "CASCADE"),
     ("order_lines_variant_id_fkey", "RESTRICT"),
     // An order's promotions go with it, and outlive the promotion as they were.

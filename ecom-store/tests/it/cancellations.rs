@@ -1,0 +1,421 @@
+//! Cancelling part of an order on both stores: units released from where they
+//! were reserved (or put back on their variant's count), their share of what was
+//! paid refunded once, and the order following its shipments.
+
+use ecom_domain::memory::MemoryStore;
+use ecom_domain::prelude::*;
+use ecom_domain::repo::PriceBookRepository;
+use ecom_store::testing::TestDb;
+use ecom_store::{Isolation, RetryPolicy};
+
+use crate::inventory::{Sells, buy, change, counts, location, no_ids, pay, shipment};
+use crate::promotions::{d, shop};
+use crate::util::{all_at_once, domain, exec, pg_store};
+
+fn cancel(order: &Order, lines: &[(u16, i64)]) -> NewCancellation {
+    NewCancellation {
+        order: order.id,
+        lines: lines
+            .iter()
+            .map(|(line_no, n)| CancellationLine {
+                line_no: *line_no,
+                quantity: Quantity::new(*n).unwrap(),
+            })
+            .collect(),
+        reason: Some(Reason::parse("out of stock at the supplier").unwrap()),
+    }
+}
+
+/// An order of 3 shirts (11.90 each; 2 reserved in Berlin, 1 in Lyon) and a book
+/// (4.28, from its own count), 4.90 shipping and 20 % tax on all of it: 53.86,
+/// allocated 42.84 to the shirts (14.28 each), 5.14 to the book, 5.88 to the
+/// shipping. Refused before payment, beyond what is left outside shipments, and
+/// after shipping; a shirt cancelled where most are left (a tie: Berlin, the
+/// lower id), the book, the last shirt not in the pending shipment: 14.28 +
+/// 5.14 + 14.28; the shipment leaving ships the order. The shipped shirt comes
+/// back with its shipping: 42.84 − 28.56 = 14.28 and 5.88 / 4 = 1.47. A second
+/// order, 2 shirts (34.44: 28.56 and 5.88), has one cancelled, then is cancelled
+/// whole: only the other unit is released, and the rest refunded. A third
+/// order's only unit cannot be cancelled in part. Every outcome as text.
+fn cancellations<S>(store: &S) -> Vec<String>
+where
+    S: Sells + PaymentRepository + FulfillmentRepository + ReturnRepository,
+    <S as CatalogReader>::Error: RepoError,
+    <S as PriceBookRepository>::Error: RepoError,
+    <S as InventoryRepository>::Error: RepoError,
+    <S as CartRepository>::Error: RepoError,
+    <S as CheckoutRepository>::Error: RepoError,
+    <S as OrderReader>::Error: RepoError,
+    <S as PaymentRepository>::Error: RepoError,
+    <S as FulfillmentRepository>::Error: RepoError,
+    <S as ReturnRepository>::Error: RepoError,
+{
+    let (shirt, book) = shop(store);
+    let berlin = location(store, "Berlin", "DE", 1);
+    let lyon = location(store, "Lyon", "FR", 2);
+    store
+        .change_stock(change(&berlin, shirt, MoveKind::Receipt, 2))
+        .map_err(d)
+        .unwrap();
+    store
+        .change_stock(change(&lyon, shirt, MoveKind::Receipt, 5))
+        .map_err(d)
+        .unwrap();
+    let name = |at: Option<StockLocationId>| match at {
+        Some(id) if id == berlin.id => "Berlin",
+        Some(_) => "Lyon",
+        None => "count",
+    };
+    let mut out = Vec::new();
+    let levels = |out: &mut Vec<String>| {
+        let shirts = store.inventory_levels(shirt).map_err(d).unwrap();
+        let books = store
+            .variant(book)
+            .map_err(d)
+            .unwrap()
+            .variant
+            .stock_on_hand;
+        out.push(format!(
+            "shirt {} {}, book {books}",
+            counts(&shirts[0]),
+            counts(&shirts[1])
+        ));
+    };
+    let done = |out: &mut Vec<String>, c: Result<UnitsCancelled, DomainError>| match c {
+        Ok(c) => out.push(format!(
+            "{} {} {}",
+            c.cancellation
+                .units
+                .iter()
+                .map(|u| format!("{}@{}×{}", u.line_no, name(u.location), u.quantity.get()))
+                .collect::<Vec<_>>()
+                .join(" "),
+            c.cancellation.refunded.amount(),
+            c.order_status
+        )),
+        Err(e) => out.push(e.to_string()),
+    };
+    let order = buy(store, 1, &[(shirt, 3), (book, 1)], "DE").unwrap();
+    out.push(order.totals.grand_total.amount().to_string());
+    done(
+        &mut out,
+        store.cancel_units(cancel(&order, &[(1, 1)])).map_err(d),
+    );
+    pay(store, &order);
+    done(
+        &mut out,
+        store.cancel_units(cancel(&order, &[(1, 4)])).map_err(d),
+    );
+    let parcel = store
+        .create_shipment(shipment(&order, &berlin, &[(1, 1)]))
+        .map_err(d)
+        .unwrap();
+    done(
+        &mut out,
+        store.cancel_units(cancel(&order, &[(1, 1)])).map_err(d),
+    );
+    levels(&mut out);
+    done(
+        &mut out,
+        store.cancel_units(cancel(&order, &[(2, 1)])).map_err(d),
+    );
+    done(
+        &mut out,
+        store.cancel_units(cancel(&order, &[(1, 1)])).map_err(d),
+    );
+    levels(&mut out);
+    // Only the shirt in the shipment is left: nothing to cancel, nor to ship
+    // from Lyon, nor to ship as a whole.
+    done(
+        &mut out,
+        store.cancel_units(cancel(&order, &[(1, 1)])).map_err(d),
+    );
+    out.push(
+        store
+            .create_shipment(shipment(&order, &lyon, &[(1, 1)]))
+            .map_err(d)
+            .unwrap_err()
+            .to_string(),
+    );
+    out.push(
+        store
+            .transition(order.id, OrderEvent::Ship, None)
+            .map_err(d)
+            .unwrap_err()
+            .to_string(),
+    );
+    let shipped = store
+        .change_shipment(parcel.id, ShipmentEvent::Ship)
+        .map_err(d)
+        .unwrap();
+    out.push(format!("{}", shipped.order_status));
+    done(
+        &mut out,
+        store.cancel_units(cancel(&order, &[(1, 1)])).map_err(d),
+    );
+    let ret = store
+        .request_return(NewReturn {
+            order: order.id,
+            lines: vec![ReturnLine {
+                line_no: 1,
+                quantity: Quantity::new(1).unwrap(),
+            }],
+            reason: ReturnReason::ChangedMind,
+            note: None,
+        })
+        .map_err(d)
+        .unwrap();
+    store
+        .decide_return(ret.id, ReturnDecision::Approve)
+        .map_err(d)
+        .unwrap();
+    let back = store
+        .receive_return(
+            ret.id,
+            ReturnReceipt {
+                location: berlin.id,
+                condition: ItemCondition::Damaged,
+                refund_shipping: true,
+            },
+        )
+        .map_err(d)
+        .unwrap();
+    out.push(format!(
+        "returned {} {}",
+        back.ret.refunded.unwrap().amount(),
+        back.order_status
+    ));
+    let details = store.order(order.id).map_err(d).unwrap();
+    out.push(format!(
+        "{} {} {}",
+        details.order.status,
+        details.payments[0].status,
+        details.payments[0].refunded.amount()
+    ));
+    out.push(
+        store
+            .order_cancellations(order.id)
+            .map_err(d)
+            .unwrap()
+            .iter()
+            .map(|c| c.refunded.amount().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    for at in [&berlin, &lyon] {
+        let ledger = store
+            .inventory_ledger(at.id, shirt)
+            .map_err(d)
+            .unwrap()
+            .iter()
+            .map(|e| format!("{}:{}", e.movement.kind, e.movement.quantity))
+            .collect::<Vec<_>>()
+            .join(", ");
+        out.push(format!("{}: {ledger}", at.name));
+    }
+    levels(&mut out);
+
+    // Part cancelled, then the whole order.
+    let second = buy(store, 2, &[(shirt, 2)], "DE").unwrap();
+    out.push(second.totals.grand_total.amount().to_string());
+    pay(store, &second);
+    done(
+        &mut out,
+        store.cancel_units(cancel(&second, &[(1, 1)])).map_err(d),
+    );
+    levels(&mut out);
+    let cancelled = store
+        .transition(second.id, OrderEvent::Cancel, None)
+        .map_err(d)
+        .unwrap();
+    let details = store.order(second.id).map_err(d).unwrap();
+    out.push(format!(
+        "{} {} {}",
+        cancelled.status,
+        details.payments[0].status,
+        details.payments[0].refunded.amount()
+    ));
+    levels(&mut out);
+
+    // Every unit is the order's cancellation.
+    let third = buy(store, 3, &[(shirt, 1)], "DE").unwrap();
+    pay(store, &third);
+    done(
+        &mut out,
+        store.cancel_units(cancel(&third, &[(1, 1)])).map_err(d),
+    );
+    out
+}
+
+#[test]
+fn part_of_an_order_is_cancelled_released_and_refunded_alike_in_both_stores() {
+    let expected = [
+        "53.86",
+        "order # is pending_payment: only a paid or partially shipped order cancels units",
+        "line 1 has 3 units not yet in a shipment, not 4",
+        "1@Berlin×1 14.28 paid",
+        "shirt 2/1/0/1 5/1/0/4, book 999",
+        "2@count×1 5.14 paid",
+        "1@Lyon×1 14.28 paid",
+        "shirt 2/1/0/1 5/0/0/5, book 1000",
+        "line 1 has 0 units not yet in a shipment, not 1",
+        "line 1 may ship 0 more units from location #, not 1",
+        "order # is fulfilled in parts (it has shipments or cancelled units): ship and deliver its shipments",
+        "shipped",
+        "order # is shipped: only a paid or partially shipped order cancels units",
+        "returned 15.75 shipped",
+        "shipped partially_refunded 49.45",
+        "14.28, 5.14, 14.28",
+        "Berlin: receipt:2, reservation:2, release:1, shipment:1",
+        "Lyon: receipt:5, reservation:1, release:1",
+        "shirt 1/0/0/1 5/0/0/5, book 1000",
+        "34.44",
+        "1@Berlin×1 14.28 paid",
+        "shirt 1/0/0/1 5/1/0/4, book 1000",
+        "cancelled refunded 34.44",
+        "shirt 1/0/0/1 5/0/0/5, book 1000",
+        "this cancels every unit of order #: cancel the order instead",
+    ];
+    let memory = no_ids(cancellations(
+        &MemoryStore::with_rules(crate::util::rules()),
+    ));
+    let db = TestDb::new();
+    let pg = no_ids(cancellations(&pg_store(&db)));
+    assert_eq!(memory, expected);
+    assert_eq!(pg, expected);
+}
+
+/// A cancellation of the last unit left to ship races its shipment (READ
+/// COMMITTED, each run once, eight times over): the order's lock makes them
+/// queue, so exactly one takes the unit, and the level and the refund say which.
+#[test]
+fn a_cancellation_racing_a_shipment_of_the_same_unit_lets_one_win() {
+    let db = TestDb::new();
+    let store = pg_store(&db).with_retry(RetryPolicy {
+        max_attempts: 1,
+        isolation: Isolation::ReadCommitted,
+        ..RetryPolicy::default()
+    });
+    let (shirt, _) = shop(&store);
+    let a = location(&store, "A", "DE", 1);
+    store
+        .change_stock(change(&a, shirt, MoveKind::Receipt, 16))
+        .unwrap();
+    for guest in 0..8 {
+        let order = buy(&store, 10 + guest, &[(shirt, 2)], "DE").unwrap();
+        pay(&store, &order);
+        let outcomes = all_at_once(2, |i| {
+            if i == 0 {
+                store
+                    .cancel_units(cancel(&order, &[(1, 1)]))
+                    .map(|_| "cancelled")
+                    .map_err(domain)
+            } else {
+                store
+                    .create_shipment(shipment(&order, &a, &[(1, 2)]))
+                    .map(|_| "shipment")
+                    .map_err(domain)
+            }
+        });
+        let won: Vec<&str> = outcomes
+            .iter()
+            .filter_map(|o| o.as_ref().ok().copied())
+            .collect();
+        assert_eq!(won.len(), 1, "{outcomes:?}");
+        let cancellations = store.order_cancellations(order.id).unwrap();
+        let shipments = store.order_shipments(order.id).unwrap();
+        let refunded = store.order(order.id).unwrap().payments[0].refunded;
+        match won[0] {
+            "cancelled" => {
+                assert_eq!((cancellations.len(), shipments.len()), (1, 0));
+                assert_eq!(refunded, cancellations[0].refunded);
+                assert!(!refunded.is_zero() && !refunded.is_negative());
+            }
+            _ => {
+                assert_eq!((cancellations.len(), shipments.len()), (0, 1));
+                assert!(refunded.is_zero());
+            }
+        }
+    }
+    // Every cancelled unit left the reserved count, once.
+    let level = store.inventory_levels(shirt).unwrap()[0];
+    let released = store
+        .inventory_ledger(a.id, shirt)
+        .unwrap()
+        .iter()
+        .filter(|e| e.movement.kind == MoveKind::Release)
+        .count();
+    assert_eq!(
+        (level.on_hand, level.reserved),
+        (16, 16 - u32::try_from(released).unwrap())
+    );
+}
+
+/// Whatever a client sends, the database keeps a line's units in live shipments
+/// and cancellations within the units ordered (at commit), a cancellation's
+/// lines on its own order, and units released at a location the line was
+/// reserved at.
+#[test]
+fn the_database_keeps_cancelled_units_within_the_order() {
+    let db = TestDb::new();
+    let store = pg_store(&db);
+    let (shirt, _) = shop(&store);
+    let a = location(&store, "A", "DE", 1);
+    let b = location(&store, "B", "DE", 2);
+    store
+        .change_stock(change(&a, shirt, MoveKind::Receipt, 4))
+        .unwrap();
+    let order = buy(&store, 1, &[(shirt, 3)], "DE").unwrap();
+    let other = buy(&store, 2, &[(shirt, 1)], "DE").unwrap();
+    pay(&store, &order);
+    store
+        .create_shipment(shipment(&order, &a, &[(1, 2)]))
+        .unwrap();
+    let mut conn = db.connect();
+    let (o, x, at, elsewhere) = (order.id.get(), other.id.get(), a.id.get(), b.id.get());
+    let run =
+        |conn: &mut diesel::PgConnection, sql: &str| exec(conn, sql).map_err(|e| e.to_string());
+    let refused = |conn: &mut diesel::PgConnection, sql: &str, constraint: &str| {
+        let err = run(conn, sql).unwrap_err();
+        assert!(err.contains(constraint), "{sql}: {err}");
+    };
+    run(
+        &mut conn,
+        &format!("INSERT INTO order_cancellations (id, order_id) VALUES (900, {o})"),
+    )
+    .unwrap();
+    let line = |order: i64, location: i64, units: i32| {
+        format!(
+            "INSERT INTO order_cancellation_lines (cancellation_id, order_id, line_no, location_id, quantity) \
+             VALUES (900, {order}, 1, {location}, {units})"
+        )
+    };
+    // Two units cancelled when two of three are in a shipment: refused at commit.
+    refused(
+        &mut conn,
+        &line(o, at, 2),
+        "order_cancellation_lines_within_order",
+    );
+    // A line of another order, on this order's cancellation.
+    refused(
+        &mut conn,
+        &line(x, at, 1),
+        "order_cancellation_lines_cancellation_fkey",
+    );
+    // Released at a location the line holds nothing at.
+    refused(
+        &mut conn,
+        &line(o, elsewhere, 1),
+        "order_cancellation_lines_reservation_fkey",
+    );
+    run(&mut conn, &line(o, at, 1)).unwrap();
+    // Then a shipment of the cancelled unit: refused at commit too.
+    refused(
+        &mut conn,
+        &format!(
+            "WITH s AS (INSERT INTO shipments (order_id, location_id) VALUES ({o}, {at}) RETURNING id) \
+             INSERT INTO shipment_lines SELECT id, {o}, 1, 1 FROM s"
+        ),
+        "shipment_lines_within_order",
+    );
+}
