@@ -229,6 +229,9 @@ fn status_and_code(err: &DomainError) -> (StatusCode, &'static str) {
             | FulfillmentError::Transition { .. }
             | FulfillmentError::Closed { .. }
             | FulfillmentError::HasShipments(_) => (S::CONFLICT, "shipment_conflict"),
+            FulfillmentError::NotCancellable { .. }
+            | FulfillmentError::TooManyToCancel { .. }
+            | FulfillmentError::WholeOrder(_) => (S::CONFLICT, "cancellation_conflict"),
             FulfillmentError::Empty
             | FulfillmentError::UnknownLine { .. }
             | FulfillmentError::DuplicateLine(_) => (S::UNPROCESSABLE_ENTITY, "invalid_shipment"),

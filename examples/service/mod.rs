@@ -31,6 +31,7 @@
 //! | `GET /orders/{ref}/shipments` | the shipments of one of the caller's orders, oldest first: their lines, status, carrier and tracking number and URL |
 //! | `POST /orders/{ref}/returns` | ask for units of one of the caller's orders that left to come back `{lines: [{line_no, quantity}], reason, note?}`: a requested return, which the shop approves or rejects |
 //! | `GET /orders/{ref}/returns` | the returns of one of the caller's orders, oldest first: lines, status, receipt and what each refunded |
+//! | `GET /orders/{ref}/cancellations` | the units of one of the caller's orders the shop cancelled before they shipped, and what each cancellation refunded |
 //! | `POST /webhooks/payments` | a payment provider's report `{id, payment_id, type, amount?, provider_ref?, reason?}`, signed in `Webhook-Signature` (see [`provider`]); booked once per `id` |
 //! | `GET /health/live` | `204` while the process answers |
 //! | `GET /health/ready` | `204` while the database answers, else `503` |
@@ -206,6 +207,8 @@ fn routes(limit: impl FnOnce(Router<App>) -> Router<App>) -> Routes {
         .add(M::POST, "/stock-locations/{id}/stock", admin::change_stock)
         .add(M::POST, "/orders/{id}/shipments", admin::create_shipment)
         .add(M::GET, "/orders/{id}/shipments", admin::shipments)
+        .add(M::POST, "/orders/{id}/cancellations", admin::cancel_units)
+        .add(M::GET, "/orders/{id}/cancellations", admin::cancellations)
         .add(M::POST, "/shipments/{id}/events", admin::shipment_event)
         .add(M::PUT, "/shipments/{id}/tracking", admin::track_shipment)
         .add(M::POST, "/orders/{id}/returns", admin::request_return)
@@ -271,6 +274,7 @@ fn routes(limit: impl FnOnce(Router<App>) -> Router<App>) -> Routes {
         .add(M::GET, "/orders/{id}/shipments", order_shipments)
         .add(M::POST, "/orders/{id}/returns", request_order_return)
         .add(M::GET, "/orders/{id}/returns", order_returns)
+        .add(M::GET, "/orders/{id}/cancellations", order_cancellations)
         .merge(limited)
         .nest("/admin", admin)
         .add(M::GET, "/health/live", metrics::live)

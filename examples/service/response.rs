@@ -3,6 +3,7 @@
 //! the service does not send. Money goes out as a decimal string with its currency,
 //! never as a float, so no client rounds a price.
 
+mod cancellations;
 mod gift_cards;
 mod listing;
 mod merchandise;
@@ -11,6 +12,7 @@ mod promotions;
 mod returns;
 mod shipments;
 
+pub(super) use cancellations::{CancellationListView, UnitsCancelledView};
 pub(super) use gift_cards::{
     GiftCardBalanceView, GiftCardLedgerView, GiftCardView, IssuedGiftCardView, OrderRefundView,
 };

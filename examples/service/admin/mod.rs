@@ -16,6 +16,8 @@
 //! | `POST /admin/stock-locations/{id}/stock` | `{variant_id, kind: receipt / adjustment, quantity, reason?}`: a row of the inventory ledger; the level after it. A variant with stock at a location is reserved there at checkout |
 //! | `POST /admin/orders/{id}/shipments` | ship part of a paid order `{location_id, lines: [{line_no, quantity}], carrier?, tracking_number?, tracking_url?}` from one stock location: a pending shipment |
 //! | `GET /admin/orders/{id}/shipments` | an order's shipments, oldest first |
+//! | `POST /admin/orders/{id}/cancellations` | cancel units of a paid or partially shipped order before they ship `{lines: [{line_no, quantity}], reason?}`: their stock released, their share of what was paid refunded; the order follows its shipments |
+//! | `GET /admin/orders/{id}/cancellations` | an order's cancellations, oldest first |
 //! | `POST /admin/shipments/{id}/events` | `{event: pack / ship / deliver / return_to_sender / cancel}`: shipping takes its reserved units off their level; the order follows (partially shipped, shipped, partially delivered, delivered) |
 //! | `PUT /admin/shipments/{id}/tracking` | `{carrier?, tracking_number?, tracking_url?}`, until it is delivered |
 //! | `POST /admin/orders/{id}/returns` | ask, on the customer's behalf, for units that left to come back `{lines: [{line_no, quantity}], reason, note?}`: a requested return |
@@ -57,6 +59,7 @@
 //! those that set discounts and their coupon codes, `gift_cards` those that
 //! issue gift cards and read them.
 
+mod cancellations;
 mod catalog;
 mod gift_cards;
 mod inventory;
@@ -78,6 +81,7 @@ use super::request::by_name;
 
 // Globs, not lists: each handler's `#[utoipa::path]` makes a `__path_<handler>`
 // type that the OpenAPI document names next to the handler.
+pub(super) use cancellations::*;
 pub(super) use catalog::*;
 pub(super) use gift_cards::*;
 pub(super) use inventory::*;

@@ -1,5 +1,5 @@
 //! A customer's returns: units of one of their orders asked back, and where the
-//! returns stand.
+//! returns stand; and the units of their orders the shop cancelled.
 
 use axum::Json;
 use axum::extract::State;
@@ -14,7 +14,7 @@ use crate::service::openapi::{
     UnsupportedMediaType,
 };
 use crate::service::request::{ReturnBody, order_ref};
-use crate::service::response::{ReturnListView, ReturnView};
+use crate::service::response::{CancellationListView, ReturnListView, ReturnView};
 
 /// Asks for units of one of the caller's orders that left to come back, with a
 /// reason: a requested return, which the shop approves or rejects.
@@ -80,6 +80,34 @@ pub(in crate::service) async fn order_returns(
     app.blocking(move |store| {
         let returns = store.returns_of(&who, order)?;
         Ok(Json(ReturnListView::new(&returns)))
+    })
+    .await
+}
+
+/// The cancellations of units of one of the caller's orders, oldest first: the
+/// units, and what each refunded.
+#[utoipa::path(
+    get,
+    path = "/orders/{id}/cancellations",
+    tag = "orders",
+    security(("session" = [])),
+    params(("id" = String, Path, format = "uuid", description = "The order's public reference")),
+    responses(
+        (status = 200, description = "The order's cancellations", body = CancellationListView),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+        (status = 503, response = Unavailable),
+    )
+)]
+pub(in crate::service) async fn order_cancellations(
+    State(app): State<App>,
+    Bearer(who): Bearer,
+    ApiPath(order): ApiPath<String>,
+) -> Result<Json<CancellationListView>, ApiError> {
+    let order = order_ref(&order)?;
+    app.blocking(move |store| {
+        let cancellations = store.cancellations_of(&who, order)?;
+        Ok(Json(CancellationListView::new(&cancellations)))
     })
     .await
 }

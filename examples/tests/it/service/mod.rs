@@ -6,6 +6,7 @@
 
 mod admin;
 mod bad_requests;
+mod cancellations;
 mod catalog_changes;
 mod gift_cards;
 mod hostile_values;

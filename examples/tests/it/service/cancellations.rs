@@ -1,0 +1,145 @@
+//! Cancelling part of an order over HTTP: staff cancel units of a paid order
+//! before they ship, their stock comes back and their share of what was paid is
+//! refunded; the customer sees the cancellations, nobody else does.
+
+use serde_json::{Value, json};
+
+use super::shipments::{order_id, provider_pays};
+use super::{admin_get, code, fixture, new_guest, put_in, refused, shipping};
+
+#[test]
+fn staff_cancel_units_before_they_ship_and_the_customer_sees_the_refund() {
+    let f = fixture();
+    let (sencha, matcha) = (f.variants[0], f.variants[1]);
+    let (status, berlin) = f.admin_post(
+        "/admin/stock-locations",
+        None,
+        json!({ "name": "Berlin warehouse", "country": "DE", "priority": 1 }),
+    );
+    assert_eq!(status, 201, "{berlin}");
+    let location = berlin["id"].as_i64().unwrap();
+    let (status, level) = f.admin_post(
+        &format!("/admin/stock-locations/{location}/stock"),
+        None,
+        json!({ "variant_id": sencha, "kind": "receipt", "quantity": 4 }),
+    );
+    assert_eq!(status, 200, "{level}");
+
+    // Two sencha (line 1, reserved in Berlin) and the one matcha (line 2,
+    // counted: its stock goes to 0).
+    let (token, cart) = new_guest(&f);
+    put_in(&f, &token, &cart, sencha, 2);
+    put_in(&f, &token, &cart, matcha, 1);
+    let body = json!({ "cart": cart, "email": "ada@example.com", "shipping": shipping() });
+    let (status, placed) = f.call_as(
+        Some(&token),
+        "POST",
+        "/checkout",
+        Some("cancel-1"),
+        Some(&body.to_string()),
+    );
+    assert_eq!(status, 201, "{placed}");
+    let reference = placed["id"].as_str().unwrap().to_owned();
+    let id = order_id(&f, &placed, "pending_payment");
+    let path = format!("/admin/orders/{id}/cancellations");
+    let cancel = |lines: Value| {
+        f.admin_post(
+            &path,
+            None,
+            json!({ "lines": lines, "reason": "sold out at the supplier" }),
+        )
+    };
+    let early = cancel(json!([{ "line_no": 1, "quantity": 1 }]));
+    assert_eq!(code(early), (409, "cancellation_conflict".to_owned()));
+    provider_pays(&f, &placed["payments"][0]);
+
+    refused(
+        &f,
+        "POST",
+        &path,
+        vec![
+            (
+                "no lines",
+                json!({ "lines": [] }),
+                422,
+                "invalid_cancellation",
+            ),
+            (
+                "no line 3",
+                json!({ "lines": [{ "line_no": 3, "quantity": 1 }] }),
+                422,
+                "invalid_cancellation",
+            ),
+            (
+                "line 1 twice",
+                json!({ "lines": [{ "line_no": 1, "quantity": 1 }, { "line_no": 1, "quantity": 1 }] }),
+                422,
+                "invalid_cancellation",
+            ),
+            (
+                "no units",
+                json!({ "lines": [{ "line_no": 1, "quantity": 0 }] }),
+                422,
+                "invalid",
+            ),
+            (
+                "three of two",
+                json!({ "lines": [{ "line_no": 1, "quantity": 3 }] }),
+                409,
+                "cancellation_conflict",
+            ),
+            (
+                "an unknown field",
+                json!({ "lines": [], "why": "no" }),
+                422,
+                "invalid_body",
+            ),
+        ],
+    );
+
+    // 41.00 + 4.90 shipping + 20 % tax = 55.08, allocated 1700:2400:490: the
+    // sencha 20.40 (10.20 each), the matcha 28.80, the shipping 5.88.
+    let (status, one) = cancel(json!([{ "line_no": 1, "quantity": 1 }]));
+    assert_eq!(status, 201, "{one}");
+    assert_eq!(one["cancellation"]["refunded"]["amount"], "10.20");
+    assert_eq!(one["cancellation"]["units"][0]["location_id"], location);
+    assert_eq!(one["cancellation"]["reason"], "sold out at the supplier");
+    assert_eq!(one["order_status"], "paid");
+    let (status, two) = cancel(json!([{ "line_no": 2, "quantity": 1 }]));
+    assert_eq!(status, 201, "{two}");
+    assert_eq!(two["cancellation"]["refunded"]["amount"], "28.80");
+    assert_eq!(two["cancellation"]["units"][0]["location_id"], Value::Null);
+    // The last unit is the whole order: that is the order's cancel.
+    let last = cancel(json!([{ "line_no": 1, "quantity": 1 }]));
+    assert_eq!(code(last), (409, "cancellation_conflict".to_owned()));
+
+    // Berlin holds one sencha for the order now (4 received, 1 reserved; 1 more
+    // received to read the level).
+    let (_, level) = f.admin_post(
+        &format!("/admin/stock-locations/{location}/stock"),
+        None,
+        json!({ "variant_id": sencha, "kind": "receipt", "quantity": 1 }),
+    );
+    assert_eq!(
+        (level["on_hand"].as_u64(), level["reserved"].as_u64()),
+        (Some(5), Some(1))
+    );
+    // The payment gave back both: 39.00 of 55.08.
+    let mine = format!("/orders/{reference}");
+    let (_, order) = f.call_as(Some(&token), "GET", &mine, None, None);
+    assert_eq!(order["payments"][0]["refunded"]["amount"], "39.00");
+    assert_eq!(order["payments"][0]["status"], "partially_refunded");
+
+    // The customer sees them; staff see the same; another guest finds nothing.
+    let listing = format!("{mine}/cancellations");
+    let (status, listed) = f.call_as(Some(&token), "GET", &listing, None, None);
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed["cancellations"].as_array().unwrap().len(), 2);
+    assert_eq!(listed["cancellations"][1]["refunded"]["amount"], "28.80");
+    let (status, staff) = admin_get(&f, &path);
+    assert_eq!(status, 200, "{staff}");
+    assert_eq!(staff["cancellations"], listed["cancellations"]);
+    let (stranger, _) = new_guest(&f);
+    let theirs = f.call_as(Some(&stranger), "GET", &listing, None, None);
+    assert_eq!(code(theirs), (404, "not_found".to_owned()));
+}
