@@ -37,6 +37,7 @@ fn reserved(line_no: u16, variant: i64, location: StockLocationId, quantity: u32
 fn cancel(lines: &[(u16, u32)]) -> NewCancellation {
     NewCancellation {
         order: ORDER,
+        key: IdempotencyKey::parse("cancel-1").unwrap(),
         lines: lines
             .iter()
             .map(|(line_no, n)| CancellationLine {
@@ -60,6 +61,7 @@ fn cancellation(id: i64, units: Vec<CancelledUnits>) -> Cancellation {
     Cancellation {
         id: CancellationId::new(id),
         order: ORDER,
+        key: IdempotencyKey::parse(&format!("cancel-{}", CancellationId::new(id))).unwrap(),
         units,
         reason: None,
         refunded: Money::zero(Currency::EUR),
@@ -240,4 +242,55 @@ fn released_units_are_summed_by_level_and_by_variant() {
         cancellation_refund_key(CancellationId::new(4)).as_str(),
         "store:cancellation:4"
     );
+}
+
+#[test]
+fn the_same_key_again_is_a_replay_of_the_same_units_only() {
+    // Cancelled before: 2 units of line 1 (one at each location) and 1 of line 2,
+    // under "cancel-1".
+    let done = cancellation(
+        1,
+        vec![
+            units(1, Some(BERLIN), 1),
+            units(1, Some(LYON), 1),
+            units(2, None, 1),
+        ],
+    );
+    let done = Cancellation {
+        key: IdempotencyKey::parse("cancel-1").unwrap(),
+        ..done
+    };
+    assert_eq!(
+        done.lines(),
+        [
+            CancellationLine {
+                line_no: 1,
+                quantity: q(2)
+            },
+            CancellationLine {
+                line_no: 2,
+                quantity: q(1)
+            }
+        ]
+    );
+    let earlier = std::slice::from_ref(&done);
+    let replay = crate::repo::cancellation_replay;
+    // The same lines, in any order: the same cancellation.
+    assert_eq!(
+        replay(&cancel(&[(2, 1), (1, 2)]), earlier),
+        Ok(Some(done.clone()))
+    );
+    // Other units under the same key: refused.
+    assert_eq!(
+        replay(&cancel(&[(1, 1)]), earlier),
+        Err(crate::error::DomainError::IdempotencyConflict {
+            key: "cancel-1".into()
+        })
+    );
+    // Another key: a new cancellation.
+    let other = NewCancellation {
+        key: IdempotencyKey::parse("cancel-2").unwrap(),
+        ..cancel(&[(1, 1)])
+    };
+    assert_eq!(replay(&other, earlier), Ok(None));
 }

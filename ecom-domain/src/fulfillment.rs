@@ -533,6 +533,9 @@ pub struct CancelledUnits {
 pub struct NewCancellation {
     /// The order.
     pub order: OrderId,
+    /// The caller's id for this cancellation: a retry with the same key and
+    /// lines is a replay that cancels and refunds nothing twice.
+    pub key: IdempotencyKey,
     /// The lines and units, each line once.
     pub lines: Vec<CancellationLine>,
     /// Why, for the records.
@@ -546,6 +549,8 @@ pub struct Cancellation {
     pub id: CancellationId,
     /// The order.
     pub order: OrderId,
+    /// The caller's id for it, unique per order.
+    pub key: IdempotencyKey,
     /// The units, by line number and location.
     pub units: Vec<CancelledUnits>,
     /// Why.
@@ -662,6 +667,27 @@ pub fn check_cancellation(
         return Err(FulfillmentError::WholeOrder(order));
     }
     Ok(units)
+}
+
+impl Cancellation {
+    /// Its units by line, each line's locations summed, in line order.
+    pub fn lines(&self) -> Vec<CancellationLine> {
+        let mut lines: Vec<CancellationLine> = Vec::new();
+        for u in &self.units {
+            match lines.iter_mut().find(|l| l.line_no == u.line_no) {
+                // At most the line's units, themselves a quantity.
+                Some(l) => {
+                    l.quantity = l.quantity.checked_add(u.quantity).unwrap_or(l.quantity);
+                }
+                None => lines.push(CancellationLine {
+                    line_no: u.line_no,
+                    quantity: u.quantity,
+                }),
+            }
+        }
+        lines.sort_by_key(|l| l.line_no);
+        lines
+    }
 }
 
 /// The units a cancellation puts back: released from reservations at

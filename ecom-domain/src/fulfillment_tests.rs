@@ -338,6 +338,7 @@ proptest! {
             if at == 2 {
                 let new = NewCancellation {
                     order: ORDER,
+                    key: IdempotencyKey::parse("cancel-1").unwrap(),
                     lines: vec![CancellationLine {
                         line_no,
                         quantity: Quantity::new(i64::from(quantity)).unwrap(),
@@ -350,6 +351,7 @@ proptest! {
                     cancellations.push(Cancellation {
                         id: CancellationId::new(cancellations.len() as i64 + 1),
                         order: ORDER,
+                        key: IdempotencyKey::parse(&format!("cancel-{}", CancellationId::new(cancellations.len() as i64 + 1))).unwrap(),
                         units,
                         reason: None,
                         refunded: Money::zero(Currency::EUR),

@@ -672,14 +672,16 @@ pub trait FulfillmentRepository {
     /// ([`cancellation_refund_due`](crate::returns::cancellation_refund_due), at
     /// most what the payments still hold) is refunded through the payments, as
     /// [`OrderRepository::refund`] books it, under the store's own key for the
-    /// cancellation. The order's status then follows its shipments.
+    /// cancellation. The order's status then follows its shipments. The same
+    /// key again is a replay ([`cancellation_replay`]), checked first.
     fn cancel_units(&self, new: NewCancellation) -> Result<UnitsCancelled, Self::Error>;
     /// An order's cancellations, oldest first.
     fn order_cancellations(&self, order: OrderId) -> Result<Vec<Cancellation>, Self::Error>;
 }
 
-/// What cancelling units of an order did: the cancellation, and the order's
-/// payments and status after its refund.
+/// What cancelling units of an order did: the cancellation, the order's
+/// payments and status after its refund, and whether anything changed (a retry
+/// with the same key changes nothing).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnitsCancelled {
     /// The cancellation, with what it refunded.
@@ -688,6 +690,8 @@ pub struct UnitsCancelled {
     pub payments: Vec<Payment>,
     /// The order's status after the refund and its shipments.
     pub order_status: OrderStatus,
+    /// [`Applied::Duplicate`] when the cancellation was made before with its key.
+    pub applied: Applied,
 }
 
 /// What receiving a return did: the return after it, the order's payments and
@@ -775,6 +779,35 @@ pub fn cancellation_refund(
         crate::fulfillment::cancellation_reason(id),
         crate::fulfillment::cancellation_refund_key(id),
     )
+}
+
+/// The cancellation among an order's `cancellations` that `new` asks for again
+/// (the same key and the same units of the same lines), if any; the same key for
+/// other units is an [`DomainError::IdempotencyConflict`].
+pub fn cancellation_replay(
+    new: &NewCancellation,
+    cancellations: &[Cancellation],
+) -> Result<Option<Cancellation>, DomainError> {
+    let Some(done) = cancellations.iter().find(|c| c.key == new.key) else {
+        return Ok(None);
+    };
+    let mut asked: Vec<(u16, u32)> = new
+        .lines
+        .iter()
+        .map(|l| (l.line_no, l.quantity.get()))
+        .collect();
+    asked.sort_unstable();
+    let same = done
+        .lines()
+        .iter()
+        .map(|l| (l.line_no, l.quantity.get()))
+        .eq(asked);
+    if !same {
+        return Err(DomainError::IdempotencyConflict {
+            key: new.key.as_str().to_owned(),
+        });
+    }
+    Ok(Some(done.clone()))
 }
 
 /// `due`, at most what `payments` still hold, as a refund under `key`; `None`

@@ -296,6 +296,8 @@ fn cancelled(id: i64, lines: &[(u16, u32)]) -> Cancellation {
     Cancellation {
         id: crate::ids::CancellationId::new(id),
         order: ORDER,
+        key: IdempotencyKey::parse(&format!("cancel-{}", crate::ids::CancellationId::new(id)))
+            .unwrap(),
         units: lines
             .iter()
             .map(|(line_no, n)| CancelledUnits {

@@ -10,8 +10,11 @@ use crate::fulfillment::{
 };
 use crate::ids::{OrderId, ShipmentId};
 use crate::inventory::{InventoryMove, MoveKind};
+use crate::payment::Applied;
 use crate::payment::refunded_under;
-use crate::repo::{FulfillmentRepository, ShipmentChange, UnitsCancelled, cancellation_refund};
+use crate::repo::{
+    FulfillmentRepository, ShipmentChange, UnitsCancelled, cancellation_refund, cancellation_replay,
+};
 use crate::values::Reason;
 
 use super::MemoryStore;
@@ -160,6 +163,14 @@ impl FulfillmentRepository for MemoryStore {
         self.atomically(|s| {
             let order = s.order(new.order)?.clone();
             let cancellations = s.cancellations_of(order.id);
+            if let Some(done) = cancellation_replay(&new, &cancellations)? {
+                return Ok(UnitsCancelled {
+                    cancellation: done,
+                    payments: s.payments_of(order.id),
+                    order_status: order.status,
+                    applied: Applied::Duplicate,
+                });
+            }
             let units = check_cancellation(
                 &new,
                 &Fulfillment {
@@ -196,6 +207,7 @@ impl FulfillmentRepository for MemoryStore {
             let cancellation = Cancellation {
                 id,
                 order: order.id,
+                key: new.key,
                 units,
                 reason: new.reason,
                 refunded: refunded_under(&cancellation_refund_key(id), order.currency, &payments)?,
@@ -207,6 +219,7 @@ impl FulfillmentRepository for MemoryStore {
                 cancellation,
                 payments: s.payments_of(order.id),
                 order_status: s.order(order.id)?.status,
+                applied: Applied::Changed,
             })
         })
     }

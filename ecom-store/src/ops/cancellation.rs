@@ -12,7 +12,15 @@ use crate::rows::corrupt;
 use crate::schema::{order_cancellation_lines, order_cancellations};
 
 /// A cancellation's row with one of its lines.
-type UnitsRow = (i64, Option<String>, DateTime<Utc>, i16, Option<i64>, i32);
+type UnitsRow = (
+    i64,
+    String,
+    Option<String>,
+    DateTime<Utc>,
+    i16,
+    Option<i64>,
+    i32,
+);
 
 /// The rows of `order`'s cancellations with their lines, oldest first; none
 /// for an order without (the common case, one index probe).
@@ -34,6 +42,7 @@ pub(crate) fn order_rows(
         ))
         .select((
             order_cancellations::id,
+            order_cancellations::idempotency_key,
             order_cancellations::reason,
             order_cancellations::created_at,
             order_cancellation_lines::line_no,
@@ -52,7 +61,7 @@ pub(crate) fn from_rows(
     payments: &[Payment],
 ) -> Result<Vec<Cancellation>, StoreError> {
     let mut all: Vec<Cancellation> = Vec::new();
-    for (id, reason, created_at, line_no, location, quantity) in rows {
+    for (id, key, reason, created_at, line_no, location, quantity) in rows {
         let units = CancelledUnits {
             line_no: u16::try_from(line_no).map_err(|e| corrupt("line number", e))?,
             location: location.map(StockLocationId::new),
@@ -65,6 +74,7 @@ pub(crate) fn from_rows(
             _ => all.push(Cancellation {
                 id,
                 order,
+                key: IdempotencyKey::parse(&key).map_err(|e| corrupt("cancellation key", e))?,
                 units: vec![units],
                 reason: reason
                     .map(|r| Reason::parse(&r).map_err(|e| corrupt("cancellation reason", e)))
@@ -87,6 +97,7 @@ pub(crate) fn insert(
     let (id, created_at): (i64, DateTime<Utc>) = diesel::insert_into(order_cancellations::table)
         .values((
             order_cancellations::order_id.eq(new.order.get()),
+            order_cancellations::idempotency_key.eq(new.key.as_str()),
             order_cancellations::reason.eq(new.reason.as_ref().map(Reason::as_str)),
         ))
         .returning((order_cancellations::id, order_cancellations::created_at))

@@ -13,7 +13,7 @@ use ecom_domain::fulfillment::{
 };
 use ecom_domain::payment::refunded_under;
 use ecom_domain::prelude::*;
-use ecom_domain::repo::cancellation_refund;
+use ecom_domain::repo::{cancellation_refund, cancellation_replay};
 
 use crate::ops::cancellation as cancel;
 use crate::ops::fulfillment as ship;
@@ -133,8 +133,6 @@ impl FulfillmentRepository for PgStore {
     fn cancel_units(&self, new: NewCancellation) -> Result<UnitsCancelled, StoreError> {
         self.write(|conn| {
             let order = load_order(conn, new.order, true)?;
-            let reservations = stock::reservations(conn, order.id)?;
-            let shipments = ship::order_shipments(conn, order.id)?;
             let payments = load_payments(conn, order.id)?;
             let cancellations = cancel::from_rows(
                 order.id,
@@ -142,6 +140,16 @@ impl FulfillmentRepository for PgStore {
                 order.currency,
                 &payments,
             )?;
+            if let Some(done) = cancellation_replay(&new, &cancellations)? {
+                return Ok(UnitsCancelled {
+                    cancellation: done,
+                    payments,
+                    order_status: order.status,
+                    applied: Applied::Duplicate,
+                });
+            }
+            let reservations = stock::reservations(conn, order.id)?;
+            let shipments = ship::order_shipments(conn, order.id)?;
             let units = check_cancellation(
                 &new,
                 &Fulfillment {
@@ -179,6 +187,7 @@ impl FulfillmentRepository for PgStore {
             let cancellation = Cancellation {
                 id,
                 order: order.id,
+                key: new.key.clone(),
                 units,
                 reason: new.reason.clone(),
                 refunded: refunded_under(&cancellation_refund_key(id), order.currency, &payments)
@@ -201,6 +210,7 @@ impl FulfillmentRepository for PgStore {
                 cancellation,
                 payments,
                 order_status,
+                applied: Applied::Changed,
             })
         })
     }

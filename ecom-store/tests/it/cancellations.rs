@@ -12,9 +12,17 @@ use crate::inventory::{Sells, buy, change, counts, location, no_ids, pay, shipme
 use crate::promotions::{d, shop};
 use crate::util::{all_at_once, domain, exec, pg_store};
 
+/// A cancellation of `lines` (line, units) under a key named by its lines
+/// (keys are an order's own).
 fn cancel(order: &Order, lines: &[(u16, i64)]) -> NewCancellation {
+    let key = lines
+        .iter()
+        .map(|(l, n)| format!("{l}x{n}"))
+        .collect::<Vec<_>>()
+        .join("-");
     NewCancellation {
         order: order.id,
+        key: IdempotencyKey::parse(&format!("cancel-{key}")).unwrap(),
         lines: lines
             .iter()
             .map(|(line_no, n)| CancellationLine {
@@ -110,25 +118,50 @@ where
         .create_shipment(shipment(&order, &berlin, &[(1, 1)]))
         .map_err(d)
         .unwrap();
-    done(
-        &mut out,
-        store.cancel_units(cancel(&order, &[(1, 1)])).map_err(d),
+    let first = cancel(&order, &[(1, 1)]);
+    done(&mut out, store.cancel_units(first.clone()).map_err(d));
+    levels(&mut out);
+    // A clerk's retry: the same cancellation, nothing released nor refunded
+    // twice; the same key for other units is refused.
+    let again = store.cancel_units(first.clone()).map_err(d).unwrap();
+    out.push(format!(
+        "{:?} {}",
+        again.applied,
+        again.cancellation.refunded.amount()
+    ));
+    out.push(
+        store
+            .cancel_units(NewCancellation {
+                lines: vec![CancellationLine {
+                    line_no: 2,
+                    quantity: Quantity::new(1).unwrap(),
+                }],
+                ..first.clone()
+            })
+            .map_err(d)
+            .unwrap_err()
+            .to_string(),
     );
     levels(&mut out);
     done(
         &mut out,
         store.cancel_units(cancel(&order, &[(2, 1)])).map_err(d),
     );
-    done(
-        &mut out,
-        store.cancel_units(cancel(&order, &[(1, 1)])).map_err(d),
-    );
+    let last = NewCancellation {
+        key: IdempotencyKey::parse("the-last-shirt").unwrap(),
+        ..cancel(&order, &[(1, 1)])
+    };
+    done(&mut out, store.cancel_units(last).map_err(d));
     levels(&mut out);
     // Only the shirt in the shipment is left: nothing to cancel, nor to ship
     // from Lyon, nor to ship as a whole.
+    let one_more = |key: &str| NewCancellation {
+        key: IdempotencyKey::parse(key).unwrap(),
+        ..cancel(&order, &[(1, 1)])
+    };
     done(
         &mut out,
-        store.cancel_units(cancel(&order, &[(1, 1)])).map_err(d),
+        store.cancel_units(one_more("one-more")).map_err(d),
     );
     out.push(
         store
@@ -149,9 +182,12 @@ where
         .map_err(d)
         .unwrap();
     out.push(format!("{}", shipped.order_status));
+    // The first cancellation's retry still replays once the order shipped.
+    let late = store.cancel_units(first).map_err(d).unwrap();
+    out.push(format!("{:?} {}", late.applied, late.order_status));
     done(
         &mut out,
-        store.cancel_units(cancel(&order, &[(1, 1)])).map_err(d),
+        store.cancel_units(one_more("too-late")).map_err(d),
     );
     let ret = store
         .request_return(NewReturn {
@@ -255,6 +291,9 @@ fn part_of_an_order_is_cancelled_released_and_refunded_alike_in_both_stores() {
         "line 1 has 3 units not yet in a shipment, not 4",
         "1@Berlin×1 14.28 paid",
         "shirt 2/1/0/1 5/1/0/4, book 999",
+        "Duplicate 14.28",
+        "idempotency key \"cancel-1x1\" was already used for a different request",
+        "shirt 2/1/0/1 5/1/0/4, book 999",
         "2@count×1 5.14 paid",
         "1@Lyon×1 14.28 paid",
         "shirt 2/1/0/1 5/0/0/5, book 1000",
@@ -262,6 +301,7 @@ fn part_of_an_order_is_cancelled_released_and_refunded_alike_in_both_stores() {
         "line 1 may ship 0 more units from location #, not 1",
         "order # is fulfilled in parts (it has shipments or cancelled units): ship and deliver its shipments",
         "shipped",
+        "Duplicate shipped",
         "order # is shipped: only a paid or partially shipped order cancels units",
         "returned 15.75 shipped",
         "shipped partially_refunded 49.45",
@@ -381,7 +421,9 @@ fn the_database_keeps_cancelled_units_within_the_order() {
     };
     run(
         &mut conn,
-        &format!("INSERT INTO order_cancellations (id, order_id) VALUES (900, {o})"),
+        &format!(
+            "INSERT INTO order_cancellations (id, order_id, idempotency_key) VALUES (900, {o}, 'k')"
+        ),
     )
     .unwrap();
     let line = |order: i64, location: i64, units: i32| {

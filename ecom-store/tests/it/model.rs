@@ -287,6 +287,8 @@ enum Op {
         order: usize,
         line: u16,
         units: i64,
+        /// Its idempotency key: the same again is a replay, or a conflict.
+        key: u8,
     },
 }
 
@@ -363,7 +365,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0usize..3, proptest::option::of(0u32..3), 1u16..4, 1i64..3).prop_map(|(order, buyer, line, units)| Op::RequestReturn { order, buyer, line, units }),
         1 => (0usize..3, 0usize..2, any::<bool>()).prop_map(|(order, nth, approve)| Op::DecideReturn { order, nth, approve }),
         1 => (0usize..3, 0usize..2, 0usize..3, any::<bool>(), any::<bool>()).prop_map(|(order, nth, location, sellable, shipping)| Op::ReceiveReturn { order, nth, location, sellable, shipping }),
-        1 => (0usize..3, 1u16..4, 1i64..3).prop_map(|(order, line, units)| Op::CancelUnits { order, line, units }),
+        1 => (0usize..3, 1u16..4, 1i64..3, 0u8..3).prop_map(|(order, line, units, key)| Op::CancelUnits { order, line, units, key }),
     ]
 }
 
@@ -388,7 +390,7 @@ fn fulfillment_op() -> impl Strategy<Value = Op> {
         4 => (order.clone(), proptest::option::of(Just(0u32)), 1u16..3, 1i64..3).prop_map(|(order, buyer, line, units)| Op::RequestReturn { order, buyer, line, units }),
         4 => (order.clone(), 0usize..2, prop::bool::weighted(0.8)).prop_map(|(order, nth, approve)| Op::DecideReturn { order, nth, approve }),
         4 => (order.clone(), 0usize..2, 0usize..2, any::<bool>(), any::<bool>()).prop_map(|(order, nth, location, sellable, shipping)| Op::ReceiveReturn { order, nth, location, sellable, shipping }),
-        4 => (order, 1u16..3, 1i64..3).prop_map(|(order, line, units)| Op::CancelUnits { order, line, units }),
+        4 => (order, 1u16..3, 1i64..3, 0u8..3).prop_map(|(order, line, units, key)| Op::CancelUnits { order, line, units, key }),
     ]
 }
 
@@ -418,7 +420,7 @@ fn returns_op() -> impl Strategy<Value = Op> {
         4 => (order.clone(), 0usize..2, prop::bool::weighted(0.8)).prop_map(|(order, nth, approve)| Op::DecideReturn { order, nth, approve }),
         5 => (order.clone(), 0usize..2, prop_oneof![4 => Just(0usize), 1 => Just(1), 1 => Just(2)], any::<bool>(), any::<bool>()).prop_map(|(order, nth, location, sellable, shipping)| Op::ReceiveReturn { order, nth, location, sellable, shipping }),
         1 => (order.clone(), 1i64..3000).prop_map(|(order, minor)| Op::Refund { order, minor }),
-        3 => (order, 1u16..3, 1i64..3).prop_map(|(order, line, units)| Op::CancelUnits { order, line, units }),
+        3 => (order, 1u16..3, 1i64..3, 0u8..3).prop_map(|(order, line, units, key)| Op::CancelUnits { order, line, units, key }),
     ]
 }
 
@@ -520,7 +522,7 @@ fn money_op() -> impl Strategy<Value = Op> {
         1 => (order.clone(), proptest::option::of(0u32..3), 1u16..3, 1i64..3).prop_map(|(order, buyer, line, units)| Op::RequestReturn { order, buyer, line, units }),
         1 => (order.clone(), 0usize..2, prop::bool::weighted(0.8)).prop_map(|(order, nth, approve)| Op::DecideReturn { order, nth, approve }),
         2 => (order.clone(), 0usize..2, 0usize..2, any::<bool>(), any::<bool>()).prop_map(|(order, nth, location, sellable, shipping)| Op::ReceiveReturn { order, nth, location, sellable, shipping }),
-        2 => (order, 1u16..3, 1i64..3).prop_map(|(order, line, units)| Op::CancelUnits { order, line, units }),
+        2 => (order, 1u16..3, 1i64..3, 0u8..3).prop_map(|(order, line, units, key)| Op::CancelUnits { order, line, units, key }),
     ]
 }
 
@@ -609,11 +611,12 @@ enum Outcome {
     /// A return received: what it refunded, whether anything changed, its
     /// order's status and payments after it.
     Received(Option<Money>, bool, OrderStatus, Vec<String>),
-    /// Units cancelled: (line, location by index, units), what it refunded, the
-    /// order's status and payments after it.
+    /// Units cancelled: (line, location by index, units), what it refunded,
+    /// whether anything changed, the order's status and payments after it.
     Cancelled(
         Vec<(u16, Option<usize>, u32)>,
         Money,
+        bool,
         OrderStatus,
         Vec<String>,
     ),
@@ -1167,12 +1170,14 @@ where
                 order: i,
                 line,
                 units,
+                key,
             } => {
                 let (id, _, _) = recent(s, i)?;
                 let cancelled = s
                     .store
                     .cancel_units(NewCancellation {
                         order: id,
+                        key: IdempotencyKey::parse(&format!("cancel-{key}"))?,
                         lines: vec![CancellationLine {
                             line_no: line,
                             quantity: Quantity::new(units)?,
@@ -1183,6 +1188,7 @@ where
                 Outcome::Cancelled(
                     cancellation_shape(s, &cancelled.cancellation).0,
                     cancelled.cancellation.refunded,
+                    cancelled.applied == Applied::Changed,
                     cancelled.order_status,
                     tenders(&cancelled.payments),
                 )

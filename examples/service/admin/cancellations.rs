@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use ecom_domain::prelude::*;
 use ecom_store::StoreError;
 use serde::Deserialize;
@@ -18,6 +18,7 @@ use crate::service::openapi::{
     BadRequest, Conflict, Invalid, NotFound, TooLarge, Unauthenticated, Unavailable,
     UnsupportedMediaType,
 };
+use crate::service::request::idempotency_key;
 use crate::service::response::{CancellationListView, UnitsCancelledView};
 
 /// The most lines one cancellation names: an order has at most as many.
@@ -54,7 +55,11 @@ fn invalid(message: impl Into<String>) -> ApiError {
 }
 
 impl CancellationBody {
-    fn into_new_cancellation(self, order: OrderId) -> Result<NewCancellation, ApiError> {
+    fn into_new_cancellation(
+        self,
+        order: OrderId,
+        key: IdempotencyKey,
+    ) -> Result<NewCancellation, ApiError> {
         if self.lines.len() > MAX_LINES {
             return Err(invalid(format!(
                 "a cancellation names at most {MAX_LINES} lines"
@@ -72,6 +77,7 @@ impl CancellationBody {
             .collect::<Result<Vec<_>, ApiError>>()?;
         Ok(NewCancellation {
             order,
+            key,
             lines,
             reason: self.reason.as_deref().map(Reason::parse).transpose()?,
         })
@@ -100,16 +106,23 @@ fn cancellation_error(err: StoreError) -> ApiError {
 /// units left to ship makes it shipped. Units already in a shipment, an order
 /// not paid or already shipped, or every unit of the order (cancel the order
 /// instead) is `409 cancellation_conflict`; an empty cancellation, a line named
-/// twice or one the order does not have is `422 invalid_cancellation`.
+/// twice or one the order does not have is `422 invalid_cancellation`. A retry
+/// with the same `Idempotency-Key` and lines cancels and refunds nothing twice and
+/// answers `200` with what was done (`changed: false`); the same key for other
+/// lines is `409 idempotency_conflict`.
 #[utoipa::path(
     post,
     path = "/admin/orders/{id}/cancellations",
     tag = "admin",
     security(("admin" = [])),
-    params(("id" = i64, Path, description = "The order's id")),
+    params(
+        ("id" = i64, Path, description = "The order's id"),
+        ("Idempotency-Key" = String, Header, description = "Staff's id for this cancellation; a retry sends the same"),
+    ),
     request_body = CancellationBody,
     responses(
         (status = 201, description = "The cancellation and the order's status", body = UnitsCancelledView),
+        (status = 200, description = "Made before with this key: nothing changed", body = UnitsCancelledView),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthenticated),
         (status = 404, response = NotFound),
@@ -124,15 +137,18 @@ pub(in crate::service) async fn cancel_units(
     _: Staff,
     State(app): State<App>,
     ApiPath(id): ApiPath<i64>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<CancellationBody>,
 ) -> Result<(StatusCode, Json<UnitsCancelledView>), ApiError> {
-    let new = body.into_new_cancellation(OrderId::new(id))?;
+    let key = idempotency_key(&headers)?;
+    let new = body.into_new_cancellation(OrderId::new(id), key)?;
     app.blocking(move |store| {
         let cancelled = store.cancel_units(new).map_err(cancellation_error)?;
-        Ok((
-            StatusCode::CREATED,
-            Json(UnitsCancelledView::from(&cancelled)),
-        ))
+        let status = match cancelled.applied {
+            Applied::Changed => StatusCode::CREATED,
+            Applied::Duplicate => StatusCode::OK,
+        };
+        Ok((status, Json(UnitsCancelledView::from(&cancelled))))
     })
     .await
 }

@@ -76,6 +76,9 @@ pub(in crate::service) struct UnitsCancelledView {
     cancellation: CancellationView,
     #[schema(schema_with = order_status_schema)]
     order_status: &'static str,
+    /// False when the cancellation was made before with this key: nothing
+    /// changed.
+    changed: bool,
 }
 
 impl From<&UnitsCancelled> for UnitsCancelledView {
@@ -83,6 +86,7 @@ impl From<&UnitsCancelled> for UnitsCancelledView {
         Self {
             cancellation: CancellationView::from(&c.cancellation),
             order_status: c.order_status.as_str(),
+            changed: c.applied == Applied::Changed,
         }
     }
 }

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::shipments::{order_id, provider_pays};
-use super::{admin_get, code, fixture, new_guest, put_in, refused, shipping};
+use super::{ADMIN_TOKEN, admin_get, code, fixture, new_guest, put_in, shipping};
 
 #[test]
 fn staff_cancel_units_before_they_ship_and_the_customer_sees_the_refund() {
@@ -42,75 +42,89 @@ fn staff_cancel_units_before_they_ship_and_the_customer_sees_the_refund() {
     let reference = placed["id"].as_str().unwrap().to_owned();
     let id = order_id(&f, &placed, "pending_payment");
     let path = format!("/admin/orders/{id}/cancellations");
-    let cancel = |lines: Value| {
+    let cancel = |key: &str, lines: Value| {
         f.admin_post(
             &path,
-            None,
+            Some(key),
             json!({ "lines": lines, "reason": "sold out at the supplier" }),
         )
     };
-    let early = cancel(json!([{ "line_no": 1, "quantity": 1 }]));
+    let early = cancel("early", json!([{ "line_no": 1, "quantity": 1 }]));
     assert_eq!(code(early), (409, "cancellation_conflict".to_owned()));
     provider_pays(&f, &placed["payments"][0]);
 
-    refused(
-        &f,
+    let keyless = f.call_as(
+        Some(ADMIN_TOKEN),
         "POST",
         &path,
-        vec![
-            (
-                "no lines",
-                json!({ "lines": [] }),
-                422,
-                "invalid_cancellation",
-            ),
-            (
-                "no line 3",
-                json!({ "lines": [{ "line_no": 3, "quantity": 1 }] }),
-                422,
-                "invalid_cancellation",
-            ),
-            (
-                "line 1 twice",
-                json!({ "lines": [{ "line_no": 1, "quantity": 1 }, { "line_no": 1, "quantity": 1 }] }),
-                422,
-                "invalid_cancellation",
-            ),
-            (
-                "no units",
-                json!({ "lines": [{ "line_no": 1, "quantity": 0 }] }),
-                422,
-                "invalid",
-            ),
-            (
-                "three of two",
-                json!({ "lines": [{ "line_no": 1, "quantity": 3 }] }),
-                409,
-                "cancellation_conflict",
-            ),
-            (
-                "an unknown field",
-                json!({ "lines": [], "why": "no" }),
-                422,
-                "invalid_body",
-            ),
-        ],
+        None,
+        Some(&json!({ "lines": [{ "line_no": 1, "quantity": 1 }] }).to_string()),
     );
+    assert_eq!(code(keyless), (400, "idempotency_key_required".to_owned()));
+    for (what, body, status, expected) in [
+        (
+            "no lines",
+            json!({ "lines": [] }),
+            422,
+            "invalid_cancellation",
+        ),
+        (
+            "no line 3",
+            json!({ "lines": [{ "line_no": 3, "quantity": 1 }] }),
+            422,
+            "invalid_cancellation",
+        ),
+        (
+            "line 1 twice",
+            json!({ "lines": [{ "line_no": 1, "quantity": 1 }, { "line_no": 1, "quantity": 1 }] }),
+            422,
+            "invalid_cancellation",
+        ),
+        (
+            "no units",
+            json!({ "lines": [{ "line_no": 1, "quantity": 0 }] }),
+            422,
+            "invalid",
+        ),
+        (
+            "three of two",
+            json!({ "lines": [{ "line_no": 1, "quantity": 3 }] }),
+            409,
+            "cancellation_conflict",
+        ),
+        (
+            "an unknown field",
+            json!({ "lines": [], "why": "no" }),
+            422,
+            "invalid_body",
+        ),
+    ] {
+        let answer = f.admin_post(&path, Some(&what.replace(' ', "-")), body);
+        assert_eq!(code(answer), (status, expected.to_owned()), "{what}");
+    }
 
     // 41.00 + 4.90 shipping + 20 % tax = 55.08, allocated 1700:2400:490: the
     // sencha 20.40 (10.20 each), the matcha 28.80, the shipping 5.88.
-    let (status, one) = cancel(json!([{ "line_no": 1, "quantity": 1 }]));
+    let (status, one) = cancel("sencha-1", json!([{ "line_no": 1, "quantity": 1 }]));
     assert_eq!(status, 201, "{one}");
     assert_eq!(one["cancellation"]["refunded"]["amount"], "10.20");
     assert_eq!(one["cancellation"]["units"][0]["location_id"], location);
     assert_eq!(one["cancellation"]["reason"], "sold out at the supplier");
     assert_eq!(one["order_status"], "paid");
-    let (status, two) = cancel(json!([{ "line_no": 2, "quantity": 1 }]));
+    assert_eq!(one["changed"], true);
+    // A retry changes nothing; the key for other lines is refused.
+    let (status, again) = cancel("sencha-1", json!([{ "line_no": 1, "quantity": 1 }]));
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["changed"], false);
+    assert_eq!(again["cancellation"], one["cancellation"]);
+    let reused = cancel("sencha-1", json!([{ "line_no": 2, "quantity": 1 }]));
+    assert_eq!(code(reused), (409, "idempotency_conflict".to_owned()));
+    let (status, two) = cancel("matcha-1", json!([{ "line_no": 2, "quantity": 1 }]));
     assert_eq!(status, 201, "{two}");
     assert_eq!(two["cancellation"]["refunded"]["amount"], "28.80");
     assert_eq!(two["cancellation"]["units"][0]["location_id"], Value::Null);
     // The last unit is the whole order: that is the order's cancel.
-    let last = cancel(json!([{ "line_no": 1, "quantity": 1 }]));
+    let last = cancel("sencha-2", json!([{ "line_no": 1, "quantity": 1 }]));
     assert_eq!(code(last), (409, "cancellation_conflict".to_owned()));
 
     // Berlin holds one sencha for the order now (4 received, 1 reserved; 1 more
