@@ -11,8 +11,8 @@ use serde_json::json;
 use crate::StoreError;
 use crate::outbox;
 use crate::rows::{
-    HistoryRow, OrderAddressRow, OrderLineRow, OrderRow, TaxLineRow, VariantRow, corrupt,
-    from_json, money, parse_enum,
+    HistoryRow, OrderAddressRow, OrderHead, OrderLineRow, OrderRow, TaxLineRow, VariantRow,
+    corrupt, from_json, money, parse_enum,
 };
 use crate::schema::{
     order_addresses, order_lines, order_status_history, order_tax_lines, orders, product_variants,
@@ -66,6 +66,40 @@ pub(crate) fn load_order(
         (Vec::new(), Vec::new())
     };
     row.into_order(lines, addresses, history, tax_lines, promotions)
+}
+
+/// An order's head: its row (locked `FOR UPDATE` with `lock`) and lines, and its
+/// tax lines when it was priced from the price book (its lines' rates); two or
+/// three statements where [`load_order`] takes four to six, for the shipment and
+/// cancellation paths, which need no addresses, history nor invoice.
+pub(crate) fn load_order_head(
+    conn: &mut PgConnection,
+    id: OrderId,
+    lock: bool,
+) -> Result<OrderHead, StoreError> {
+    let query = orders::table.find(id.get()).select(OrderRow::as_select());
+    let row = if lock {
+        query.for_update().first(conn)
+    } else {
+        query.first(conn)
+    }
+    .optional()?
+    .ok_or_else(|| DomainError::not_found("order", id))?;
+    let lines = order_lines::table
+        .filter(order_lines::order_id.eq(id.get()))
+        .order(order_lines::line_no)
+        .select(OrderLineRow::as_select())
+        .load(conn)?;
+    let tax_lines = if row.shipping_method_code.is_some() {
+        order_tax_lines::table
+            .filter(order_tax_lines::order_id.eq(id.get()))
+            .order(order_tax_lines::rate_no)
+            .select(TaxLineRow::as_select())
+            .load(conn)?
+    } else {
+        Vec::new()
+    };
+    row.into_head(lines, &tax_lines)
 }
 
 keyed! {

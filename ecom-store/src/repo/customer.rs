@@ -142,8 +142,8 @@ impl CustomerRepository for PgStore {
     ) -> Result<Vec<Cancellation>, StoreError> {
         self.read(|conn| {
             let (_, id) = crate::ops::session::caller_and_order(conn, who, order)?;
-            let order = crate::ops::order::load_order(conn, id, false)?;
-            self.cancellations_of_order(conn, &order)
+            let order = crate::ops::order::load_order_head(conn, id, false)?;
+            self.cancellations_of_order(conn, order.id, order.currency)
         })
     }
 

@@ -18,7 +18,7 @@ use ecom_domain::repo::{cancellation_refund, cancellation_replay};
 use crate::ops::cancellation as cancel;
 use crate::ops::fulfillment as ship;
 use crate::ops::inventory as stock;
-use crate::ops::order::{OrderChange, apply_order_event, load_order};
+use crate::ops::order::{OrderChange, apply_order_event, load_order, load_order_head};
 use crate::ops::payment::load_payments;
 use crate::ops::returns as rma;
 use crate::{PgStore, StoreError};
@@ -29,14 +29,15 @@ impl PgStore {
     pub(super) fn cancellations_of_order(
         &self,
         conn: &mut PgConnection,
-        order: &Order,
+        order: OrderId,
+        currency: Currency,
     ) -> Result<Vec<Cancellation>, StoreError> {
-        let rows = cancel::order_rows(conn, order.id)?;
+        let rows = cancel::order_rows(conn, order)?;
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let payments = load_payments(conn, order.id)?;
-        cancel::from_rows(order.id, rows, order.currency, &payments)
+        let payments = load_payments(conn, order)?;
+        cancel::from_rows(order, rows, currency, &payments)
     }
 }
 
@@ -45,11 +46,11 @@ impl FulfillmentRepository for PgStore {
 
     fn create_shipment(&self, new: NewShipment) -> Result<Shipment, StoreError> {
         self.write(|conn| {
-            let order = load_order(conn, new.order, true)?;
+            let order = load_order_head(conn, new.order, true)?;
             ship::ensure_location(conn, new.location)?;
             let reservations = stock::reservations(conn, new.order)?;
             let shipments = ship::order_shipments(conn, new.order)?;
-            let cancellations = self.cancellations_of_order(conn, &order)?;
+            let cancellations = self.cancellations_of_order(conn, order.id, order.currency)?;
             let so_far = Fulfillment {
                 order: order.id,
                 status: order.status,
@@ -72,7 +73,7 @@ impl FulfillmentRepository for PgStore {
     ) -> Result<ShipmentChange, StoreError> {
         self.write(|conn| {
             let order_id = ship::order_of(conn, id)?;
-            let order = load_order(conn, order_id, true)?;
+            let order = load_order_head(conn, order_id, true)?;
             let mut shipment = ship::shipment(conn, id, true)?;
             let next = shipment.status.apply(event).map_err(DomainError::from)?;
             if next == ShipmentStatus::Shipped {
@@ -91,7 +92,7 @@ impl FulfillmentRepository for PgStore {
             shipment.status = next;
             ship::record(conn, &shipment, "shipment.status_changed")?;
             let shipments = ship::order_shipments(conn, order_id)?;
-            let cancellations = self.cancellations_of_order(conn, &order)?;
+            let cancellations = self.cancellations_of_order(conn, order.id, order.currency)?;
             let mut order_status = order.status;
             for event in order_events(order.status, &order.lines, &shipments, &cancellations) {
                 let change = OrderChange {
@@ -125,7 +126,7 @@ impl FulfillmentRepository for PgStore {
 
     fn order_shipments(&self, order: OrderId) -> Result<Vec<Shipment>, StoreError> {
         self.read(|conn| {
-            load_order(conn, order, false)?;
+            load_order_head(conn, order, false)?;
             ship::order_shipments(conn, order)
         })
     }
@@ -217,8 +218,8 @@ impl FulfillmentRepository for PgStore {
 
     fn order_cancellations(&self, order: OrderId) -> Result<Vec<Cancellation>, StoreError> {
         self.read(|conn| {
-            let order = load_order(conn, order, false)?;
-            self.cancellations_of_order(conn, &order)
+            let order = load_order_head(conn, order, false)?;
+            self.cancellations_of_order(conn, order.id, order.currency)
         })
     }
 }

@@ -99,7 +99,7 @@ impl ReturnRepository for PgStore {
             ship::ensure_location(conn, receipt.location)?;
             // The payments first (and so their gift cards), then variants, then
             // levels: the lock order of a checkout and of an order's cancellation.
-            let cancellations = self.cancellations_of_order(conn, &order)?;
+            let cancellations = self.cancellations_of_order(conn, order.id, order.currency)?;
             let (payments, order_status) =
                 match return_refund(&order, &payments, &ret, &returns, &cancellations, &receipt)? {
                     Some(refund) => {

@@ -208,6 +208,39 @@ impl OrderRow {
     }
 }
 
+/// What an order's shipments and cancellations are checked against: its id,
+/// status, currency and lines, without its addresses, history or invoice.
+pub(crate) struct OrderHead {
+    pub id: OrderId,
+    pub status: OrderStatus,
+    pub currency: Currency,
+    pub lines: Vec<OrderLine>,
+}
+
+impl OrderRow {
+    /// The order's head, its lines' rates read from its `tax_lines`.
+    pub fn into_head(
+        self,
+        lines: Vec<OrderLineRow>,
+        tax_lines: &[TaxLineRow],
+    ) -> Result<OrderHead, StoreError> {
+        let rates = tax_lines
+            .iter()
+            .map(|t| Ok((t.rate_no, t.applied_rate()?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let lines = lines
+            .into_iter()
+            .map(|l| l.into_line(&self.currency, &rates))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(OrderHead {
+            id: OrderId::new(self.id),
+            status: parse_enum("order status", &self.status)?,
+            currency: Currency::from_code(&self.currency).map_err(|e| corrupt("currency", e))?,
+            lines,
+        })
+    }
+}
+
 impl OrderRow {
     /// The invoice of an order priced from the price book (one with a shipping
     /// method); `None` for the others.
