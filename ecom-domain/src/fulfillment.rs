@@ -343,11 +343,10 @@ fn unclaimed(
         .flat_map(|s| &s.lines)
         .filter(|l| l.line_no == line.line_no)
         .fold(0u32, |n, l| n.saturating_add(l.quantity.get()));
-    let cancelled = cancellations
-        .iter()
-        .flat_map(|c| &c.units)
-        .filter(|u| u.line_no == line.line_no && u.location.is_none_or(&here))
-        .fold(0u32, |n, u| n.saturating_add(u.quantity.get()));
+    let cancelled = match location {
+        Some(location) => cancelled_at(cancellations, line.line_no, location),
+        None => line_cancelled(cancellations, line.line_no),
+    };
     available.saturating_sub(shipped).saturating_sub(cancelled)
 }
 
@@ -571,13 +570,48 @@ fn units_cancelled(cancellations: &[Cancellation]) -> u64 {
         .sum()
 }
 
-/// Units of `line_no` cancelled in `cancellations`.
+/// Units of `line_no` cancelled in `cancellations`, wherever they were held.
 pub fn line_cancelled(cancellations: &[Cancellation], line_no: u16) -> u32 {
+    cancelled_where(cancellations, line_no, |_| true)
+}
+
+/// Units of `line_no` cancelled in `cancellations` and released at `location`.
+pub fn cancelled_at(
+    cancellations: &[Cancellation],
+    line_no: u16,
+    location: StockLocationId,
+) -> u32 {
+    cancelled_where(cancellations, line_no, |at| at == Some(location))
+}
+
+fn cancelled_where(
+    cancellations: &[Cancellation],
+    line_no: u16,
+    held: impl Fn(Option<StockLocationId>) -> bool,
+) -> u32 {
     cancellations
         .iter()
         .flat_map(|c| &c.units)
-        .filter(|u| u.line_no == line_no)
+        .filter(|u| u.line_no == line_no && held(u.location))
         .fold(0u32, |n, u| n.saturating_add(u.quantity.get()))
+}
+
+/// `units` by line, each line's locations summed, in line order: a line's units
+/// released at several locations are one run of its units.
+pub fn per_line(units: &[CancelledUnits]) -> Vec<CancellationLine> {
+    let mut lines: Vec<CancellationLine> = Vec::new();
+    for u in units {
+        match lines.iter_mut().find(|l| l.line_no == u.line_no) {
+            // At most the line's units, themselves a quantity.
+            Some(l) => l.quantity = l.quantity.checked_add(u.quantity).unwrap_or(l.quantity),
+            None => lines.push(CancellationLine {
+                line_no: u.line_no,
+                quantity: u.quantity,
+            }),
+        }
+    }
+    lines.sort_by_key(|l| l.line_no);
+    lines
 }
 
 /// Checks a cancellation of units of an order against its fulfillment so far,
@@ -611,19 +645,18 @@ pub fn check_cancellation(
                 line_no: wanted.line_no,
             },
         )?;
-        let mut held: Vec<(Option<StockLocationId>, u32)> = Vec::new();
-        for r in reservations.iter().filter(|r| r.line_no == line.line_no) {
-            if !held.iter().any(|(at, _)| *at == Some(r.location)) {
-                let left = unclaimed(
-                    line,
-                    Some(r.location),
-                    reservations,
-                    shipments,
-                    cancellations,
-                );
-                held.push((Some(r.location), left));
-            }
-        }
+        // A reservation per line and location.
+        let mut held: Vec<(Option<StockLocationId>, u32)> = reservations
+            .iter()
+            .filter(|r| r.line_no == line.line_no)
+            .map(|r| {
+                let at = Some(r.location);
+                (
+                    at,
+                    unclaimed(line, at, reservations, shipments, cancellations),
+                )
+            })
+            .collect();
         if held.is_empty() {
             held.push((
                 None,
@@ -672,21 +705,7 @@ pub fn check_cancellation(
 impl Cancellation {
     /// Its units by line, each line's locations summed, in line order.
     pub fn lines(&self) -> Vec<CancellationLine> {
-        let mut lines: Vec<CancellationLine> = Vec::new();
-        for u in &self.units {
-            match lines.iter_mut().find(|l| l.line_no == u.line_no) {
-                // At most the line's units, themselves a quantity.
-                Some(l) => {
-                    l.quantity = l.quantity.checked_add(u.quantity).unwrap_or(l.quantity);
-                }
-                None => lines.push(CancellationLine {
-                    line_no: u.line_no,
-                    quantity: u.quantity,
-                }),
-            }
-        }
-        lines.sort_by_key(|l| l.line_no);
-        lines
+        per_line(&self.units)
     }
 }
 

@@ -24,7 +24,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::fulfillment::{Cancellation, CancelledUnits, Shipment, line_cancelled};
+use crate::fulfillment::{Cancellation, CancelledUnits, Shipment, line_cancelled, per_line};
 use crate::ids::{OrderId, ReturnId, StockLocationId, VariantId};
 use crate::inventory::Reservation;
 use crate::money::{Currency, Money, MoneyError};
@@ -440,18 +440,15 @@ pub fn cancellation_refund_due(
     returns: &[Return],
     cancellations: &[Cancellation],
 ) -> Result<Money, MoneyError> {
-    // A line's units released at several locations are one run of its units.
-    let mut by_line: Vec<(u16, u32)> = Vec::new();
-    for u in units {
-        match by_line.iter_mut().find(|(l, _)| *l == u.line_no) {
-            Some((_, n)) => *n = n.saturating_add(u.quantity.get()),
-            None => by_line.push((u.line_no, u.quantity.get())),
-        }
-    }
-    lines_share(order, by_line.into_iter(), |line_no| {
-        units_in(returns, line_no, |r| r.status == ReturnStatus::Received)
-            .saturating_add(line_cancelled(cancellations, line_no))
-    })
+    let by_line = per_line(units);
+    lines_share(
+        order,
+        by_line.iter().map(|l| (l.line_no, l.quantity.get())),
+        |line_no| {
+            units_in(returns, line_no, |r| r.status == ReturnStatus::Received)
+                .saturating_add(line_cancelled(cancellations, line_no))
+        },
+    )
 }
 
 /// The key a return's refund is booked under in each payment's ledger: one of

@@ -7,7 +7,7 @@ use chrono::Utc;
 
 use crate::catalog::Variant;
 use crate::error::DomainError;
-use crate::fulfillment::line_cancelled;
+use crate::fulfillment::{cancelled_at, line_cancelled};
 use crate::ids::{OrderId, StockLocationId, VariantId};
 use crate::inventory::{
     AllocationStrategy, InventoryEntry, InventoryLevel, InventoryMove, MoveKind, NewStockLocation,
@@ -146,12 +146,9 @@ impl State {
             }
         }
         for r in &reservations {
-            let cancelled = cancellations
-                .iter()
-                .flat_map(|c| &c.units)
-                .filter(|u| u.line_no == r.line_no && u.location == Some(r.location))
-                .fold(0u32, |n, u| n.saturating_add(u.quantity.get()));
-            let units = r.quantity.saturating_sub(cancelled);
+            let units =
+                r.quantity
+                    .saturating_sub(cancelled_at(&cancellations, r.line_no, r.location));
             if units == 0 {
                 continue;
             }

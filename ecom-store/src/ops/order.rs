@@ -32,19 +32,7 @@ pub(crate) fn load_order(
     id: OrderId,
     lock: bool,
 ) -> Result<Order, StoreError> {
-    let query = orders::table.find(id.get()).select(OrderRow::as_select());
-    let row = if lock {
-        query.for_update().first(conn)
-    } else {
-        query.first(conn)
-    }
-    .optional()?
-    .ok_or_else(|| DomainError::not_found("order", id))?;
-    let lines = order_lines::table
-        .filter(order_lines::order_id.eq(id.get()))
-        .order(order_lines::line_no)
-        .select(OrderLineRow::as_select())
-        .load(conn)?;
+    let (row, lines) = order_row_and_lines(conn, id, lock)?;
     let addresses = order_addresses::table
         .filter(order_addresses::order_id.eq(id.get()))
         .select(OrderAddressRow::as_select())
@@ -56,11 +44,7 @@ pub(crate) fn load_order(
         .load(conn)?;
     // Only an order priced from the price book has tax lines and promotions.
     let (tax_lines, promotions) = if row.shipping_method_code.is_some() {
-        let tax_lines = order_tax_lines::table
-            .filter(order_tax_lines::order_id.eq(id.get()))
-            .order(order_tax_lines::rate_no)
-            .select(TaxLineRow::as_select())
-            .load(conn)?;
+        let tax_lines = order_tax_lines(conn, id)?;
         (tax_lines, order_promotions(conn, id, &row.currency)?)
     } else {
         (Vec::new(), Vec::new())
@@ -68,15 +52,12 @@ pub(crate) fn load_order(
     row.into_order(lines, addresses, history, tax_lines, promotions)
 }
 
-/// An order's head: its row (locked `FOR UPDATE` with `lock`) and lines, and its
-/// tax lines when it was priced from the price book (its lines' rates); two or
-/// three statements where [`load_order`] takes four to six, for the shipment and
-/// cancellation paths, which need no addresses, history nor invoice.
-pub(crate) fn load_order_head(
+/// An order's row (locked `FOR UPDATE` with `lock`) and its lines, by line number.
+fn order_row_and_lines(
     conn: &mut PgConnection,
     id: OrderId,
     lock: bool,
-) -> Result<OrderHead, StoreError> {
+) -> Result<(OrderRow, Vec<OrderLineRow>), StoreError> {
     let query = orders::table.find(id.get()).select(OrderRow::as_select());
     let row = if lock {
         query.for_update().first(conn)
@@ -90,12 +71,30 @@ pub(crate) fn load_order_head(
         .order(order_lines::line_no)
         .select(OrderLineRow::as_select())
         .load(conn)?;
+    Ok((row, lines))
+}
+
+/// An order's tax lines, by rate number.
+fn order_tax_lines(conn: &mut PgConnection, id: OrderId) -> Result<Vec<TaxLineRow>, StoreError> {
+    Ok(order_tax_lines::table
+        .filter(order_tax_lines::order_id.eq(id.get()))
+        .order(order_tax_lines::rate_no)
+        .select(TaxLineRow::as_select())
+        .load(conn)?)
+}
+
+/// An order's head: its row (locked `FOR UPDATE` with `lock`) and lines, and its
+/// tax lines when it was priced from the price book (its lines' rates); two or
+/// three statements where [`load_order`] takes four to six, for the shipment
+/// path, which needs no addresses, history nor invoice.
+pub(crate) fn load_order_head(
+    conn: &mut PgConnection,
+    id: OrderId,
+    lock: bool,
+) -> Result<OrderHead, StoreError> {
+    let (row, lines) = order_row_and_lines(conn, id, lock)?;
     let tax_lines = if row.shipping_method_code.is_some() {
-        order_tax_lines::table
-            .filter(order_tax_lines::order_id.eq(id.get()))
-            .order(order_tax_lines::rate_no)
-            .select(TaxLineRow::as_select())
-            .load(conn)?
+        order_tax_lines(conn, id)?
     } else {
         Vec::new()
     };

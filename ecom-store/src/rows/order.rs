@@ -142,10 +142,7 @@ impl OrderRow {
         tax_lines: Vec<TaxLineRow>,
         promotions: Vec<AppliedPromotion>,
     ) -> Result<Order, StoreError> {
-        let rates = tax_lines
-            .iter()
-            .map(|t| Ok((t.rate_no, t.applied_rate()?)))
-            .collect::<Result<Vec<_>, StoreError>>()?;
+        let rates = rates_of(&tax_lines)?;
         let invoice = self.invoice(tax_lines, &rates, promotions)?;
         let customer = match (self.user_id, self.guest_email) {
             (Some(user), _) => Customer::User(UserId::new(user)),
@@ -172,10 +169,7 @@ impl OrderRow {
                 AddressKind::Billing => billing_address = Some(value),
             }
         }
-        let lines = lines
-            .into_iter()
-            .map(|l| l.into_line(&self.currency, &rates))
-            .collect::<Result<Vec<_>, StoreError>>()?;
+        let lines = lines_of(lines, &self.currency, &rates)?;
         let history = history
             .into_iter()
             .map(HistoryRow::into_change)
@@ -208,6 +202,27 @@ impl OrderRow {
     }
 }
 
+/// The rates an order's tax lines name, by rate number.
+fn rates_of(tax_lines: &[TaxLineRow]) -> Result<Vec<(i16, AppliedRate)>, StoreError> {
+    tax_lines
+        .iter()
+        .map(|t| Ok((t.rate_no, t.applied_rate()?)))
+        .collect()
+}
+
+/// An order's lines as the domain sees them, in its `currency`, their rates
+/// among `rates`.
+fn lines_of(
+    lines: Vec<OrderLineRow>,
+    currency: &str,
+    rates: &[(i16, AppliedRate)],
+) -> Result<Vec<OrderLine>, StoreError> {
+    lines
+        .into_iter()
+        .map(|l| l.into_line(currency, rates))
+        .collect()
+}
+
 /// What an order's shipments and cancellations are checked against: its id,
 /// status, currency and lines, without its addresses, history or invoice.
 pub(crate) struct OrderHead {
@@ -224,14 +239,8 @@ impl OrderRow {
         lines: Vec<OrderLineRow>,
         tax_lines: &[TaxLineRow],
     ) -> Result<OrderHead, StoreError> {
-        let rates = tax_lines
-            .iter()
-            .map(|t| Ok((t.rate_no, t.applied_rate()?)))
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        let lines = lines
-            .into_iter()
-            .map(|l| l.into_line(&self.currency, &rates))
-            .collect::<Result<Vec<_>, StoreError>>()?;
+        let rates = rates_of(tax_lines)?;
+        let lines = lines_of(lines, &self.currency, &rates)?;
         Ok(OrderHead {
             id: OrderId::new(self.id),
             status: parse_enum("order status", &self.status)?,

@@ -280,6 +280,29 @@ where
         &mut out,
         store.cancel_units(cancel(&third, &[(1, 1)])).map_err(d),
     );
+
+    // From the book's own count: a unit cancelled, then the order; the count
+    // gets back each unit once.
+    let fourth = buy(store, 4, &[(book, 2)], "DE").unwrap();
+    pay(store, &fourth);
+    levels(&mut out);
+    store
+        .cancel_units(cancel(&fourth, &[(1, 1)]))
+        .map_err(d)
+        .unwrap();
+    levels(&mut out);
+    let cancelled = store
+        .transition(fourth.id, OrderEvent::Cancel, None)
+        .map_err(d)
+        .unwrap();
+    let payment = &store.order(fourth.id).map_err(d).unwrap().payments[0];
+    out.push(format!(
+        "{} {} {}",
+        cancelled.status,
+        payment.status,
+        payment.refunded == fourth.totals.grand_total
+    ));
+    levels(&mut out);
     out
 }
 
@@ -315,6 +338,10 @@ fn part_of_an_order_is_cancelled_released_and_refunded_alike_in_both_stores() {
         "cancelled refunded 34.44",
         "shirt 1/0/0/1 5/0/0/5, book 1000",
         "this cancels every unit of order #: cancel the order instead",
+        "shirt 1/1/0/0 5/0/0/5, book 998",
+        "shirt 1/1/0/0 5/0/0/5, book 999",
+        "cancelled refunded true",
+        "shirt 1/1/0/0 5/0/0/5, book 1000",
     ];
     let memory = no_ids(cancellations(
         &MemoryStore::with_rules(crate::util::rules()),
@@ -451,6 +478,12 @@ fn the_database_keeps_cancelled_units_within_the_order() {
         "order_cancellation_lines_reservation_fkey",
     );
     run(&mut conn, &line(o, at, 1)).unwrap();
+    // One cancellation per key and order.
+    refused(
+        &mut conn,
+        &format!("INSERT INTO order_cancellations (order_id, idempotency_key) VALUES ({o}, 'k')"),
+        "order_cancellations_order_id_key_key",
+    );
     // Then a shipment of the cancelled unit: refused at commit too.
     refused(
         &mut conn,
