@@ -19,13 +19,16 @@
 //! Cancelled shipments count for nothing.
 //!
 //! **Cancelling part of an order** ([`check_cancellation`]): before they ship,
-//! some units of a paid or partially shipped order's lines may be cancelled. Their
-//! reservations are released (from the locations holding the most units still to
-//! ship first), units taken from a variant's own count go back onto it, and their
-//! share of what was paid is refunded (see
-//! [`cancellation_refund_due`](crate::returns::cancellation_refund_due)). The
-//! order then ships the rest in shipments; when nothing is left to ship its status
-//! follows its shipments. Cancelling every unit is cancelling the order, which is
+//! some units of an order's lines may be cancelled, while it waits for payment, is
+//! paid or partially shipped. Their reservations are released (from the locations
+//! holding the most units still to ship first), units taken from a variant's own
+//! count go back onto it, and their share of the order's price (see
+//! [`cancellation_refund_due`](crate::returns::cancellation_refund_due)) is given
+//! back: refunded once the order is paid; taken off what its provider's payment is
+//! due while it is not ([`PaymentAction::Reduce`](crate::payment::PaymentAction),
+//! which lowers an authorization above it, so it is never voided). The order then
+//! ships the rest in shipments; when nothing is left to ship its status follows its
+//! shipments. Cancelling every unit is cancelling the order, which is
 //! [`OrderEvent::Cancel`]'s work.
 
 use chrono::{DateTime, Utc};
@@ -267,9 +270,11 @@ pub enum FulfillmentError {
         "order {0} is fulfilled in parts (it has shipments or cancelled units): ship and deliver its shipments"
     )]
     HasShipments(OrderId),
-    /// Part of an order cancelled when it is not paid, or some of it left already
-    /// and the rest is on its way.
-    #[error("order {order} is {status}: only a paid or partially shipped order cancels units")]
+    /// Part of an order cancelled when it is cancelled, expired or refunded
+    /// already, or everything left to ship is on its way.
+    #[error(
+        "order {order} is {status}: only an order waiting for payment, paid or partially shipped cancels units"
+    )]
     NotCancellable {
         /// The order.
         order: OrderId,
@@ -555,8 +560,12 @@ pub struct Cancellation {
     /// Why.
     pub reason: Option<Reason>,
     /// What it refunded: the refund events booked under its
-    /// [`cancellation_refund_key`] (zero when the payments held nothing).
+    /// [`cancellation_refund_key`] (zero when the payments held nothing, or the
+    /// order was not paid yet).
     pub refunded: crate::money::Money,
+    /// What it took off the amount due of an order not paid yet: the reductions
+    /// booked under its [`cancellation_refund_key`] (zero for a paid order).
+    pub released: crate::money::Money,
     /// When.
     pub created_at: DateTime<Utc>,
 }
@@ -630,7 +639,10 @@ pub fn check_cancellation(
         shipments,
         cancellations,
     } = *so_far;
-    if !matches!(status, OrderStatus::Paid | OrderStatus::PartiallyShipped) {
+    if !matches!(
+        status,
+        OrderStatus::PendingPayment | OrderStatus::Paid | OrderStatus::PartiallyShipped
+    ) {
         return Err(FulfillmentError::NotCancellable { order, status });
     }
     if new.lines.is_empty() {
@@ -754,8 +766,9 @@ pub fn released(units: &[CancelledUnits], lines: &[OrderLine]) -> Released {
     released
 }
 
-/// The key a cancellation's refund is booked under in each payment's ledger:
-/// one of the store's own, which no client key can equal.
+/// The key a cancellation's refund, or its reduction of what an order not yet
+/// paid is due, is booked under in each payment's ledger: one of the store's own,
+/// which no client key can equal.
 pub fn cancellation_refund_key(id: CancellationId) -> IdempotencyKey {
     IdempotencyKey::reserved(&format!("cancellation:{id}"))
 }

@@ -355,6 +355,7 @@ proptest! {
                         units,
                         reason: None,
                         refunded: Money::zero(Currency::EUR),
+                        released: Money::zero(Currency::EUR),
                         created_at: Utc::now(),
                     });
                 }

@@ -4,7 +4,9 @@
 //! parts), voids, refunds (possibly several) and failures. Each report is a
 //! [`PaymentEvent`] with an idempotency key; [`Payment::apply`] checks it against the
 //! state machine and the amount invariants (captured ≤ authorized ≤ amount due,
-//! refunded ≤ captured). A report whose key was applied before is recognised as a
+//! refunded ≤ captured). One kind of event is the store's own, never a provider's:
+//! a reduction of the amount due, booked when units of an order not yet paid are
+//! cancelled ([`PaymentAction::Reduce`]). A report whose key was applied before is recognised as a
 //! duplicate and changes nothing, so a provider calling back twice is harmless.
 
 use serde::{Deserialize, Serialize};
@@ -58,6 +60,8 @@ pub enum PaymentActionKind {
     Refund,
     /// See [`PaymentAction::Fail`].
     Fail,
+    /// See [`PaymentAction::Reduce`].
+    Reduce,
 }
 
 crate::text_enum!(PaymentActionKind {
@@ -66,6 +70,7 @@ crate::text_enum!(PaymentActionKind {
     Void = "void",
     Refund = "refund",
     Fail = "fail",
+    Reduce = "reduce",
 });
 
 /// What a provider reported.
@@ -97,6 +102,15 @@ pub enum PaymentAction {
         /// The provider's reason.
         reason: Reason,
     },
+    /// The amount due lowered, because units of the order were cancelled before it
+    /// was paid; an authorization above the new amount due is lowered to it (the
+    /// service asks its provider to adjust the authorization). Booked by the store
+    /// alone ([`check_reported`]); something stays due, and at least what was
+    /// captured.
+    Reduce {
+        /// How much less is due.
+        amount: Money,
+    },
 }
 
 impl PaymentAction {
@@ -108,6 +122,7 @@ impl PaymentAction {
             PaymentAction::Void => PaymentActionKind::Void,
             PaymentAction::Refund { .. } => PaymentActionKind::Refund,
             PaymentAction::Fail { .. } => PaymentActionKind::Fail,
+            PaymentAction::Reduce { .. } => PaymentActionKind::Reduce,
         }
     }
 
@@ -116,7 +131,8 @@ impl PaymentAction {
         match self {
             PaymentAction::Authorize { amount, .. }
             | PaymentAction::Capture { amount }
-            | PaymentAction::Refund { amount, .. } => Some(*amount),
+            | PaymentAction::Refund { amount, .. }
+            | PaymentAction::Reduce { amount } => Some(*amount),
             PaymentAction::Void | PaymentAction::Fail { .. } => None,
         }
     }
@@ -177,6 +193,22 @@ pub enum PaymentError {
         /// Captured.
         captured: Money,
     },
+    /// Lowering the amount due by more than leaves something due, and at least
+    /// what was captured.
+    #[error(
+        "cannot lower the amount due by {requested}: {due} is due and {captured} of it was captured; something must stay due, and at least what was captured"
+    )]
+    OverReduce {
+        /// Asked.
+        requested: Money,
+        /// Amount due before.
+        due: Money,
+        /// Captured.
+        captured: Money,
+    },
+    /// A provider reported what only the store books.
+    #[error("a payment's {0} is booked by the store itself, not reported by a provider")]
+    StoreOnly(PaymentActionKind),
     /// The key was used before for a different report.
     #[error("idempotency key {0:?} was already used for a different payment event")]
     KeyReused(String),
@@ -231,8 +263,11 @@ pub struct Payment {
     pub gift_card: Option<GiftCardId>,
     /// The provider's id for it, once authorized.
     pub provider_ref: Option<ProviderRef>,
-    /// The amount due (the order's grand total).
+    /// The amount due at checkout (the order's grand total, or what its gift cards
+    /// left of it); what is due now is [`Payment::due`].
     pub amount: Money,
+    /// Taken off the amount due since checkout ([`PaymentAction::Reduce`]).
+    pub released: Money,
     /// Reserved so far.
     pub authorized: Money,
     /// Taken so far.
@@ -250,9 +285,9 @@ impl PaymentStatus {
     pub fn allowed_actions(self) -> Vec<PaymentActionKind> {
         use PaymentActionKind as A;
         match self {
-            PaymentStatus::Pending => vec![A::Authorize, A::Void, A::Fail],
-            PaymentStatus::Authorized => vec![A::Capture, A::Void],
-            PaymentStatus::Captured => vec![A::Capture, A::Refund],
+            PaymentStatus::Pending => vec![A::Authorize, A::Void, A::Fail, A::Reduce],
+            PaymentStatus::Authorized => vec![A::Capture, A::Void, A::Reduce],
+            PaymentStatus::Captured => vec![A::Capture, A::Refund, A::Reduce],
             PaymentStatus::PartiallyRefunded => vec![A::Refund],
             PaymentStatus::Refunded | PaymentStatus::Voided | PaymentStatus::Failed => vec![],
         }
@@ -275,6 +310,7 @@ impl Payment {
             gift_card: None,
             provider_ref: None,
             amount,
+            released: zero,
             authorized: zero,
             captured: zero,
             refunded: zero,
@@ -329,9 +365,33 @@ impl Payment {
             .collect()
     }
 
+    /// What is due now: the amount due at checkout less what was taken off it.
+    pub fn due(&self) -> Money {
+        // released < amount, checked by `apply` and by the database.
+        self.amount
+            .checked_sub(self.released)
+            .unwrap_or(self.amount)
+    }
+
+    /// How much the amount due can still be lowered: down to what was captured,
+    /// and never to nothing (a smallest unit of the currency stays due).
+    pub fn reducible(&self) -> Result<Money, MoneyError> {
+        let floor = if self.captured.is_zero() {
+            Money::from_minor(1, self.amount.currency())
+        } else {
+            self.captured
+        };
+        let room = self.due().checked_sub(floor)?;
+        Ok(if room.is_negative() {
+            Money::zero(self.amount.currency())
+        } else {
+            room
+        })
+    }
+
     /// True when the whole amount due was captured.
     pub fn is_fully_captured(&self) -> bool {
-        self.captured == self.amount
+        self.captured == self.due()
     }
 
     /// Checks whether `event` would apply, without changing anything: `Ok(Duplicate)`
@@ -374,10 +434,10 @@ impl Payment {
                 amount,
                 provider_ref,
             } => {
-                if amount.try_cmp(&self.amount)?.is_gt() {
+                if amount.try_cmp(&self.due())?.is_gt() {
                     return Err(PaymentError::OverAuthorize {
                         requested: *amount,
-                        due: self.amount,
+                        due: self.due(),
                     });
                 }
                 self.authorized = *amount;
@@ -416,6 +476,20 @@ impl Payment {
                 };
             }
             PaymentAction::Fail { .. } => self.status = PaymentStatus::Failed,
+            PaymentAction::Reduce { amount } => {
+                if amount.try_cmp(&self.reducible()?)?.is_gt() {
+                    return Err(PaymentError::OverReduce {
+                        requested: *amount,
+                        due: self.due(),
+                        captured: self.captured,
+                    });
+                }
+                self.released = self.released.checked_add(*amount)?;
+                let due = self.due();
+                if self.authorized.try_cmp(&due)?.is_gt() {
+                    self.authorized = due;
+                }
+            }
         }
         self.events.push(event);
         Ok(Applied::Changed)
@@ -470,13 +544,95 @@ pub fn refunded_under(
     currency: crate::money::Currency,
     payments: &[Payment],
 ) -> Result<Money, MoneyError> {
+    booked_under(key, PaymentActionKind::Refund, currency, payments)
+}
+
+/// What `payments` took off their amounts due under `key` (a cancellation's own
+/// key), in `currency`: zero when nothing was booked under it.
+pub fn released_under(
+    key: &IdempotencyKey,
+    currency: crate::money::Currency,
+    payments: &[Payment],
+) -> Result<Money, MoneyError> {
+    booked_under(key, PaymentActionKind::Reduce, currency, payments)
+}
+
+fn booked_under(
+    key: &IdempotencyKey,
+    kind: PaymentActionKind,
+    currency: crate::money::Currency,
+    payments: &[Payment],
+) -> Result<Money, MoneyError> {
     let mut total = Money::zero(currency);
     for event in payments.iter().flat_map(|p| &p.events) {
-        if let (true, PaymentAction::Refund { amount, .. }) = (event.key == *key, &event.action) {
-            total = total.checked_add(*amount)?;
+        if let (true, Some(amount)) = (
+            event.key == *key && event.action.kind() == kind,
+            event.action.amount(),
+        ) {
+            total = total.checked_add(amount)?;
         }
     }
     Ok(total)
+}
+
+/// How much of `amount` each payment of an order not yet paid takes off what it
+/// is due: its provider's payments (a gift card's was captured at checkout and
+/// is not lowered), newest first, each as far as [`Payment::reducible`] lets it.
+/// Refused when they cannot take it all: something stays due on each, and at
+/// least what each captured.
+pub fn plan_reduction(
+    payments: &[Payment],
+    amount: Money,
+) -> Result<Vec<(PaymentId, Money)>, PaymentError> {
+    if amount.is_zero() || amount.is_negative() {
+        return Err(PaymentError::NonPositive(amount));
+    }
+    let mut open: Vec<&Payment> = payments
+        .iter()
+        .filter(|p| p.gift_card.is_none())
+        .filter(|p| {
+            p.status
+                .allowed_actions()
+                .contains(&PaymentActionKind::Reduce)
+        })
+        .collect();
+    open.sort_by_key(|p| std::cmp::Reverse(p.id));
+    let mut left = amount;
+    let mut plan = Vec::new();
+    for payment in &open {
+        if left.is_zero() {
+            break;
+        }
+        let room = payment.reducible()?;
+        if room.is_zero() {
+            continue;
+        }
+        let part = if room.try_cmp(&left)?.is_lt() {
+            room
+        } else {
+            left
+        };
+        left = left.checked_sub(part)?;
+        plan.push((payment.id, part));
+    }
+    if !left.is_zero() {
+        let currency = amount.currency();
+        return Err(PaymentError::OverReduce {
+            requested: amount,
+            due: Money::sum(currency, &open.iter().map(|p| p.due()).collect::<Vec<_>>())?,
+            captured: Money::sum(currency, open.iter().map(|p| &p.captured))?,
+        });
+    }
+    Ok(plan)
+}
+
+/// Refuses, from a provider, an event only the store books
+/// ([`PaymentAction::Reduce`]).
+pub fn check_reported(event: &PaymentEvent) -> Result<(), PaymentError> {
+    match event.action.kind() {
+        PaymentActionKind::Reduce => Err(PaymentError::StoreOnly(PaymentActionKind::Reduce)),
+        _ => Ok(()),
+    }
 }
 
 /// The statuses of the payments in `payments` other than `id`.
@@ -495,6 +651,8 @@ pub fn order_accepts(status: OrderStatus, kind: PaymentActionKind) -> bool {
     use PaymentActionKind as A;
     match kind {
         A::Authorize | A::Capture | A::Fail | A::Void => status == OrderStatus::PendingPayment,
+        // Booked by a cancellation, which checks the order itself.
+        A::Reduce => false,
         A::Refund => matches!(
             status,
             OrderStatus::Paid

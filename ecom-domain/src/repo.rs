@@ -37,7 +37,7 @@ use crate::order::{Customer, Order, OrderEvent, OrderStatus};
 use crate::password::Password;
 use crate::payment::{
     Applied, Payment, PaymentAction, PaymentActionKind, PaymentError, PaymentEvent, order_accepts,
-    other_statuses,
+    other_statuses, plan_reduction,
 };
 use crate::pricing::{
     Destination, ListPrice, Market, NewPriceList, NewShippingMethod, NewShippingZone, OrderDraft,
@@ -779,6 +779,51 @@ pub fn cancellation_refund(
         crate::fulfillment::cancellation_reason(id),
         crate::fulfillment::cancellation_refund_key(id),
     )
+}
+
+/// What cancellation `id` of `units` of an order not yet paid takes off its
+/// payments' amounts due: their share of the order's price
+/// ([`cancellation_refund_due`](crate::returns::cancellation_refund_due)) as
+/// [`PaymentAction::Reduce`] events under the store's own key for the
+/// cancellation, planned by [`plan_reduction`]. Refused
+/// ([`PaymentError::OverReduce`]) when that would leave a payment nothing due, or
+/// less than it captured (an order mostly paid by gift cards): such an order is
+/// cancelled whole, or its units once it is paid.
+pub fn cancellation_reduction(
+    order: &Order,
+    payments: &[Payment],
+    id: CancellationId,
+    units: &[CancelledUnits],
+    returns: &[Return],
+    cancellations: &[Cancellation],
+) -> Result<Vec<(PaymentId, PaymentEvent)>, DomainError> {
+    let due = crate::returns::cancellation_refund_due(order, units, returns, cancellations)?;
+    if due.is_zero() {
+        return Ok(Vec::new());
+    }
+    let key = crate::fulfillment::cancellation_refund_key(id);
+    Ok(plan_reduction(payments, due)?
+        .into_iter()
+        .map(|(payment, amount)| {
+            let action = PaymentAction::Reduce { amount };
+            (
+                payment,
+                PaymentEvent {
+                    key: key.clone(),
+                    action,
+                },
+            )
+        })
+        .collect())
+}
+
+/// The event an order not yet paid takes after a cancellation lowered what its
+/// payments are due: paid, when what is still due was captured already
+/// ([`Payment::order_event`]).
+pub fn reduction_order_event(payments: &[Payment], order: OrderStatus) -> Option<OrderEvent> {
+    payments
+        .iter()
+        .find_map(|p| p.order_event(order, &other_statuses(payments, p.id)))
 }
 
 /// The cancellation among an order's `cancellations` that `new` asks for again

@@ -308,6 +308,7 @@ fn cancelled(id: i64, lines: &[(u16, u32)]) -> Cancellation {
             .collect(),
         reason: None,
         refunded: eur(0),
+        released: eur(0),
         created_at: Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap(),
     }
 }

@@ -390,6 +390,7 @@ mod columns {
         "created_at",
         "updated_at",
         "gift_card_id",
+        "released",
     ];
     pub(super) const PAYMENT_EVENTS: &[&str] = &[
         "id",

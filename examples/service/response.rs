@@ -458,7 +458,12 @@ pub(super) struct PaymentView {
     gift_card_id: Option<i64>,
     #[schema(schema_with = payment_status_schema)]
     status: &'static str,
+    /// What was due at checkout.
     amount: MoneyView,
+    /// Taken off it by cancellations of units before the order was paid.
+    released: MoneyView,
+    /// What is due now (`amount` less `released`): what to authorize and capture.
+    due: MoneyView,
     authorized: MoneyView,
     captured: MoneyView,
     refunded: MoneyView,
@@ -471,6 +476,8 @@ impl From<&Payment> for PaymentView {
             gift_card_id: p.gift_card.map(GiftCardId::get),
             status: p.status.as_str(),
             amount: p.amount.into(),
+            released: p.released.into(),
+            due: p.due().into(),
             authorized: p.authorized.into(),
             captured: p.captured.into(),
             refunded: p.refunded.into(),

@@ -10,10 +10,11 @@ use crate::fulfillment::{
 };
 use crate::ids::{OrderId, ShipmentId};
 use crate::inventory::{InventoryMove, MoveKind};
-use crate::payment::Applied;
-use crate::payment::refunded_under;
+use crate::order::OrderStatus;
+use crate::payment::{Applied, refunded_under, released_under};
 use crate::repo::{
-    FulfillmentRepository, ShipmentChange, UnitsCancelled, cancellation_refund, cancellation_replay,
+    FulfillmentRepository, ShipmentChange, UnitsCancelled, cancellation_reduction,
+    cancellation_refund, cancellation_replay, reduction_order_event,
 };
 use crate::values::Reason;
 
@@ -198,19 +199,37 @@ impl FulfillmentRepository for MemoryStore {
             }
             let payments = s.payments_of(order.id);
             let returns = s.returns_of(order.id);
-            if let Some(refund) =
+            if order.status == OrderStatus::PendingPayment {
+                let now = Utc::now();
+                let reductions = cancellation_reduction(
+                    &order,
+                    &payments,
+                    id,
+                    &units,
+                    &returns,
+                    &cancellations,
+                )?;
+                for (payment, event) in reductions {
+                    s.book_payment_event(payment, event, now)?;
+                }
+                if let Some(event) = reduction_order_event(&s.payments_of(order.id), order.status) {
+                    s.change_order(order.id, event, None, now)?;
+                }
+            } else if let Some(refund) =
                 cancellation_refund(&order, &payments, id, &units, &returns, &cancellations)?
             {
                 s.book_refund(order.id, &refund, self.rules.refund_priority)?;
             }
             let payments = s.payments_of(order.id);
+            let key = cancellation_refund_key(id);
             let cancellation = Cancellation {
                 id,
                 order: order.id,
                 key: new.key,
                 units,
                 reason: new.reason,
-                refunded: refunded_under(&cancellation_refund_key(id), order.currency, &payments)?,
+                refunded: refunded_under(&key, order.currency, &payments)?,
+                released: released_under(&key, order.currency, &payments)?,
                 created_at: Utc::now(),
             };
             s.cancellations.insert(id, cancellation.clone());

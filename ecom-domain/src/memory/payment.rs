@@ -4,7 +4,9 @@ use chrono::Utc;
 
 use crate::error::{DomainError, Taken};
 use crate::ids::PaymentId;
-use crate::payment::{Applied, Payment, PaymentEvent, order_accepts, other_statuses};
+use crate::payment::{
+    Applied, Payment, PaymentEvent, check_reported, order_accepts, other_statuses,
+};
 use crate::repo::{PaymentOutcome, PaymentRepository};
 use crate::values::{ProviderName, ProviderRef};
 
@@ -19,6 +21,7 @@ impl PaymentRepository for MemoryStore {
         event: PaymentEvent,
     ) -> Result<PaymentOutcome, DomainError> {
         self.atomically(|s| {
+            check_reported(&event)?;
             let mut payment = s.payment(payment_id)?.clone();
             if payment.gift_card.is_some() {
                 return Err(DomainError::GiftCardPayment(payment_id));

@@ -35,7 +35,7 @@ pub const GOLDEN: [(u64, [&str; 31], &str); 2] = [
             "e495557d374275df12cc4ca589e4b9b5862eff83b7242d102e6def3bc7a91ad1",
             "21dd40addd86ddfa19248c75e8a310506dd4767cbad6d84d57b78209a688595c",
             "a6964f95f19d3db789450f5017d465018ca4473d9e941252301922fe9694da6e",
-            "035d496dc435e38e0204c79fb3e972ba124e6e325fd0c3e7a38d5605ac8bc473",
+            "4e46c91de3834c37811bf7eb8c835c3cf2d93d85101d1c03591af200e58f3cad",
             "5ddae91a08930e826f192b73f4a582319ee5ab4573512a4ec7393a22d8ee608d",
             "914b60439eff322536bdd8da29a2d6ef2cf2f890a269af81e51d67f281ffb0ed",
             "334433a3889becf6b3fd00c1e6ba3e1345432d06a4d35998f2c10bf49b98b3fe",
@@ -43,7 +43,7 @@ pub const GOLDEN: [(u64, [&str; 31], &str); 2] = [
             "2dd1696bb213f3f15645c18749063061b9616240e6c92adf32c9a816b3839a71",
             "7a28af3bb4135959b373996f6fe5b1ea3628c257c124ed0f72734aa8716efb6f",
         ],
-        "4bbf6f2de7766339901b3848eee0da72c7601a46fcb56bda072be6c6fb99b58b",
+        "8e9b95df5e85e5759bdd0d0cdb9063ca1047f46788bd83042d3927bf75e63c88",
     ),
     (
         11,
@@ -72,7 +72,7 @@ pub const GOLDEN: [(u64, [&str; 31], &str); 2] = [
             "1a77a827a7a1ac8658f421a4117ed8bce029716ca3780d9930b6477fbf9ba1fd",
             "38597feaecd95a6f2161392a3d85f93b75616a038cc397d6050cf7786f23f157",
             "5e2d60b0f5694547e465b09e8d35d47c149096c07b798704d2a93a49b7633503",
-            "c511e24216570c269fbe95926971cd53a7becf453cf550d69887cb3c6c2f20b4",
+            "92f4bce11ee5fce4ca92cb02bf9453a2cf3009024de97da77464d420845f2c1d",
             "6030fe07371389bfe6126afbf5f22a223583ddb9fa8e22e514648ffcb4bc1938",
             "fbc27ba320eda9abeb9ad6822add59f6791c7e997a37cdb79b40534ff13623cb",
             "fd5703d81675764e1ab36e31cd8ed5030788c5ef6299df83320e710c8d8cba64",
@@ -80,7 +80,7 @@ pub const GOLDEN: [(u64, [&str; 31], &str); 2] = [
             "831d9de73faacb164194fe9518e37986c934ffac0c466e2c53776fee66f24709",
             "4ba3fc031e4f0b02e7d30660cea2e81971bcfebec2b11787ceac842f9681e7fd",
         ],
-        "a9be0fc403e192f05bb74d873f2159ef010e159bf23e8addb827b4e55cb00181",
+        "cc0f0a99092660a3e7ce1e8591b7a078f9aa2bddc945b19fcdc1cbcd02b8da6a",
     ),
 ];
 

@@ -79,7 +79,7 @@ pub fn checksum_of(mut rows: impl FnMut(Table) -> Vec<u8>) -> Checksum {
 }
 
 /// Columns stored as `numeric(19,4)`: read back at the currency's scale, as written.
-const MONEY: [&str; 14] = [
+const MONEY: [&str; 15] = [
     "price",
     "free_from",
     "subtotal",
@@ -91,6 +91,7 @@ const MONEY: [&str; 14] = [
     "authorized",
     "captured",
     "refunded",
+    "released",
     "initial_value",
     "balance",
     "balance_after",

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use ecom_domain::fulfillment::cancellation_refund_key;
-use ecom_domain::payment::refunded_under;
+use ecom_domain::payment::{refunded_under, released_under};
 use ecom_domain::prelude::*;
 
 use crate::StoreError;
@@ -69,6 +69,7 @@ pub(crate) fn from_rows(
                 .map_err(|e| corrupt("cancelled units", e))?,
         };
         let id = CancellationId::new(id);
+        let key_of_store = cancellation_refund_key(id);
         match all.last_mut() {
             Some(last) if last.id == id => last.units.push(units),
             _ => all.push(Cancellation {
@@ -79,7 +80,9 @@ pub(crate) fn from_rows(
                 reason: reason
                     .map(|r| Reason::parse(&r).map_err(|e| corrupt("cancellation reason", e)))
                     .transpose()?,
-                refunded: refunded_under(&cancellation_refund_key(id), currency, payments)
+                refunded: refunded_under(&key_of_store, currency, payments)
+                    .map_err(DomainError::from)?,
+                released: released_under(&key_of_store, currency, payments)
                     .map_err(DomainError::from)?,
                 created_at,
             }),
@@ -147,6 +150,7 @@ pub(crate) fn record(conn: &mut PgConnection, c: &Cancellation) -> Result<(), St
             })).collect::<Vec<_>>(),
             "reason": c.reason.as_ref().map(Reason::as_str),
             "refunded": c.refunded.amount().to_string(),
+            "released": c.released.amount().to_string(),
         }),
     )
 }

@@ -19,7 +19,7 @@ keyed! {
     /// A payment's new amounts and status, kept prepared (see `crate::sql`): every
     /// provider report runs it.
     SAVE_PAYMENT = "UPDATE payments SET authorized = $1, captured = $2, refunded = $3, status = $4, \
-     provider_ref = $5, updated_at = now() WHERE id = $6";
+     provider_ref = $5, released = $6, updated_at = now() WHERE id = $7";
 }
 
 keyed! {
@@ -165,6 +165,7 @@ pub(crate) fn save_applied(
         Bind::Numeric(payment.refunded.amount()),
         Bind::Text(payment.status.as_str().to_owned()),
         Bind::NullableText(payment.provider_ref.as_ref().map(|r| r.as_str().to_owned())),
+        Bind::Numeric(payment.released.amount()),
         Bind::BigInt(payment.id.get()),
     ];
     CachedSql::keyed::<SAVE_PAYMENT>(binds)
@@ -190,7 +191,9 @@ pub(crate) fn save_applied(
             (None, reason.as_ref().map(|r| r.as_str().to_owned()))
         }
         PaymentAction::Fail { reason } => (None, Some(reason.as_str().to_owned())),
-        PaymentAction::Capture { .. } | PaymentAction::Void => (None, None),
+        PaymentAction::Capture { .. } | PaymentAction::Void | PaymentAction::Reduce { .. } => {
+            (None, None)
+        }
     };
     let amount = event.action.amount().map_or(Decimal::ZERO, |m| m.amount());
     if let (Some(card), PaymentAction::Refund { .. }) = (payment.gift_card, &event.action) {
@@ -216,6 +219,9 @@ pub(crate) fn save_applied(
             "order_id": payment.order_id.get(),
             "amount": amount.to_string(),
             "status": payment.status.as_str(),
+            // What is due now: a `payment.reduce` tells the provider's integration
+            // to lower the authorization to it.
+            "due": payment.due().amount().to_string(),
             "authorized": payment.authorized.amount().to_string(),
             "captured": payment.captured.amount().to_string(),
             "refunded": payment.refunded.amount().to_string(),

@@ -2,8 +2,8 @@
 //! units leave (in variant order at its one location), so two shipments of one
 //! order queue and a shipment never waits on a checkout in a circle.
 //!
-//! Cancellations of units lock the order, then its payments as the refund books
-//! them, then the variants whose own counts get units back, then the levels
+//! Cancellations of units lock the order, then its payments as the refund (or,
+//! for an order not yet paid, the reduction of what is due) books them, then the variants whose own counts get units back, then the levels
 //! reservations are released from: the lock order of an order's cancellation.
 
 use diesel::PgConnection;
@@ -11,9 +11,9 @@ use ecom_domain::fulfillment::{
     Fulfillment, cancellation_reason, cancellation_refund_key, check_cancellation, check_shipment,
     order_events, released, units_leaving,
 };
-use ecom_domain::payment::refunded_under;
+use ecom_domain::payment::{refunded_under, released_under};
 use ecom_domain::prelude::*;
-use ecom_domain::repo::{cancellation_refund, cancellation_replay};
+use ecom_domain::repo::{cancellation_reduction, cancellation_refund, cancellation_replay};
 
 use crate::ops::cancellation as cancel;
 use crate::ops::fulfillment as ship;
@@ -165,15 +165,29 @@ impl FulfillmentRepository for PgStore {
             .map_err(DomainError::from)?;
             let (id, created_at) = cancel::insert(conn, &new, &units)?;
             let returns = rma::order_returns(conn, order.id, order.currency, &payments)?;
-            let refund =
-                cancellation_refund(&order, &payments, id, &units, &returns, &cancellations)?;
-            let (payments, mut order_status) = match refund {
-                Some(refund) => {
-                    let outcome = self.book_refund(conn, &order, payments, &refund)?;
-                    (outcome.payments, outcome.order_status)
+            let (payments, mut order_status) = if order.status == OrderStatus::PendingPayment {
+                let reductions = cancellation_reduction(
+                    &order,
+                    &payments,
+                    id,
+                    &units,
+                    &returns,
+                    &cancellations,
+                )?;
+                let outcome = self.book_reductions(conn, &order, payments, reductions)?;
+                (outcome.payments, outcome.order_status)
+            } else {
+                let refund =
+                    cancellation_refund(&order, &payments, id, &units, &returns, &cancellations)?;
+                match refund {
+                    Some(refund) => {
+                        let outcome = self.book_refund(conn, &order, payments, &refund)?;
+                        (outcome.payments, outcome.order_status)
+                    }
+                    None => (payments, order.status),
                 }
-                None => (payments, order.status),
             };
+            let key = cancellation_refund_key(id);
             let back = released(&units, &order.lines);
             rma::restock_counts(conn, &back.to_counts)?;
             let reason = cancellation_reason(id);
@@ -191,7 +205,9 @@ impl FulfillmentRepository for PgStore {
                 key: new.key.clone(),
                 units,
                 reason: new.reason.clone(),
-                refunded: refunded_under(&cancellation_refund_key(id), order.currency, &payments)
+                refunded: refunded_under(&key, order.currency, &payments)
+                    .map_err(DomainError::from)?,
+                released: released_under(&key, order.currency, &payments)
                     .map_err(DomainError::from)?,
                 created_at,
             };

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use ecom_domain::prelude::*;
-use ecom_domain::repo::RefundPlan;
+use ecom_domain::repo::{RefundPlan, reduction_order_event};
 use rust_decimal::Decimal;
 
 use crate::ops::cancellation;
@@ -212,7 +212,7 @@ impl PgStore {
         &self,
         conn: &mut PgConnection,
         order: &Order,
-        mut payments: Vec<Payment>,
+        payments: Vec<Payment>,
         refund: &OrderRefund,
     ) -> Result<RefundOutcome, StoreError> {
         let plan = refund.plan(order, &payments, self.rules().refund_priority)?;
@@ -223,32 +223,58 @@ impl PgStore {
                 applied: Applied::Duplicate,
             });
         };
-        for (payment_id, event) in events {
-            let payment = payments
-                .iter_mut()
-                .find(|p| p.id == payment_id)
-                .ok_or_else(|| DomainError::not_found("payment", payment_id))?;
-            payment.apply(event.clone())?;
-            save_applied(conn, payment, &event)?;
-        }
-        let order_status = match RefundPlan::order_event(&payments, order.status) {
-            Some(event) => apply_order_event(
-                conn,
-                OrderChange {
-                    id: order.id,
-                    event,
-                    note: None,
-                    locked: true,
-                },
-            )?,
-            None => order.status,
-        };
-        Ok(RefundOutcome {
-            payments,
-            order_status,
-            applied: Applied::Changed,
-        })
+        book_events(conn, order, payments, events, RefundPlan::order_event)
     }
+
+    /// Books `reductions` of what an order not yet paid is due (a cancellation's,
+    /// [`cancellation_reduction`](ecom_domain::repo::cancellation_reduction)) on
+    /// its `payments`, read under the order's lock; the order is paid when what
+    /// is still due was captured already.
+    pub(super) fn book_reductions(
+        &self,
+        conn: &mut PgConnection,
+        order: &Order,
+        payments: Vec<Payment>,
+        reductions: Vec<(PaymentId, PaymentEvent)>,
+    ) -> Result<RefundOutcome, StoreError> {
+        book_events(conn, order, payments, reductions, reduction_order_event)
+    }
+}
+
+/// Applies `events` to the order's `payments` (read under its lock) and saves
+/// each; then the order takes the event `follow` reads from its payments, if any.
+fn book_events(
+    conn: &mut PgConnection,
+    order: &Order,
+    mut payments: Vec<Payment>,
+    events: Vec<(PaymentId, PaymentEvent)>,
+    follow: fn(&[Payment], OrderStatus) -> Option<OrderEvent>,
+) -> Result<RefundOutcome, StoreError> {
+    for (payment_id, event) in events {
+        let payment = payments
+            .iter_mut()
+            .find(|p| p.id == payment_id)
+            .ok_or_else(|| DomainError::not_found("payment", payment_id))?;
+        payment.apply(event.clone())?;
+        save_applied(conn, payment, &event)?;
+    }
+    let order_status = match follow(&payments, order.status) {
+        Some(event) => apply_order_event(
+            conn,
+            OrderChange {
+                id: order.id,
+                event,
+                note: None,
+                locked: true,
+            },
+        )?,
+        None => order.status,
+    };
+    Ok(RefundOutcome {
+        payments,
+        order_status,
+        applied: Applied::Changed,
+    })
 }
 
 /// The owner-scoped order reads behind `CustomerRepository` (see `customer.rs`).

@@ -3,7 +3,7 @@
 //! order every writer of either uses.
 
 use diesel::prelude::*;
-use ecom_domain::payment::order_accepts;
+use ecom_domain::payment::{check_reported, order_accepts};
 use ecom_domain::prelude::*;
 
 use crate::ops::order::{OrderChange, apply_order_event};
@@ -20,6 +20,7 @@ impl PaymentRepository for PgStore {
         payment_id: PaymentId,
         event: PaymentEvent,
     ) -> Result<PaymentOutcome, StoreError> {
+        check_reported(&event).map_err(DomainError::from)?;
         self.write(|conn| {
             let order_id: i64 = payments::table
                 .find(payment_id.get())

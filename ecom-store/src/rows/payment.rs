@@ -28,6 +28,8 @@ pub(crate) struct PaymentRow {
     pub refunded: Decimal,
     pub status: String,
     pub gift_card_id: Option<i64>,
+    #[diesel(deserialize_as = PgDecimal)]
+    pub released: Decimal,
 }
 
 #[derive(Debug, Queryable, Selectable)]
@@ -74,6 +76,7 @@ impl PaymentRow {
                     PaymentActionKind::Fail => PaymentAction::Fail {
                         reason: reason.unwrap_or_default(),
                     },
+                    PaymentActionKind::Reduce => PaymentAction::Reduce { amount },
                 };
                 let key = IdempotencyKey::stored(&e.idempotency_key)
                     .map_err(|err| corrupt("idempotency key", err))?;
@@ -92,6 +95,7 @@ impl PaymentRow {
                 .transpose()
                 .map_err(|e| corrupt("provider reference", e))?,
             amount: money(self.amount, &self.currency)?,
+            released: money(self.released, &self.currency)?,
             authorized: money(self.authorized, &self.currency)?,
             captured: money(self.captured, &self.currency)?,
             refunded: money(self.refunded, &self.currency)?,

@@ -646,14 +646,14 @@ fn checkouts_racing_for_the_last_units_at_locations_never_oversell() {
     );
 }
 
-/// Captures an order's payment in full: the order is paid.
+/// Captures what an order's payment is due in full: the order is paid.
 pub(crate) fn pay<S: Sells + PaymentRepository>(store: &S, order: &Order)
 where
     <S as OrderReader>::Error: RepoError,
     <S as PaymentRepository>::Error: RepoError,
 {
     let payment = store.order(order.id).map_err(d).unwrap().payments[0].clone();
-    let amount = payment.amount;
+    let amount = payment.due();
     let authorize = PaymentAction::Authorize {
         amount,
         provider_ref: None,

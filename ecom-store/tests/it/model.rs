@@ -522,7 +522,7 @@ fn money_op() -> impl Strategy<Value = Op> {
         1 => (order.clone(), proptest::option::of(0u32..3), 1u16..3, 1i64..3).prop_map(|(order, buyer, line, units)| Op::RequestReturn { order, buyer, line, units }),
         1 => (order.clone(), 0usize..2, prop::bool::weighted(0.8)).prop_map(|(order, nth, approve)| Op::DecideReturn { order, nth, approve }),
         2 => (order.clone(), 0usize..2, 0usize..2, any::<bool>(), any::<bool>()).prop_map(|(order, nth, location, sellable, shipping)| Op::ReceiveReturn { order, nth, location, sellable, shipping }),
-        2 => (order, 1u16..3, 1i64..3, 0u8..3).prop_map(|(order, line, units, key)| Op::CancelUnits { order, line, units, key }),
+        4 => (order, 1u16..3, 1i64..3, 0u8..3).prop_map(|(order, line, units, key)| Op::CancelUnits { order, line, units, key }),
     ]
 }
 
@@ -905,8 +905,9 @@ where
             | Op::Capture { order: i, .. }
             | Op::Refund { order: i, .. } => {
                 let (_, provider, _) = order(s, i)?;
-                let (payment, amount) =
-                    provider.ok_or(DomainError::not_found("provider payment", i))?;
+                let (payment, _) = provider.ok_or(DomainError::not_found("provider payment", i))?;
+                // What is due now: a cancellation before payment lowers it.
+                let amount = s.store.payment(payment).map_err(|e| domain(&e))?.due();
                 let action = match *op {
                     Op::Authorize { .. } => PaymentAction::Authorize {
                         amount,
@@ -1021,8 +1022,8 @@ where
             Op::Levels { variant: v } => Outcome::Levels(levels_of(s, variant(s, v))?),
             Op::PayInFull { order: i } => {
                 let (_, provider, _) = recent(s, i)?;
-                let (payment, amount) =
-                    provider.ok_or(DomainError::not_found("provider payment", i))?;
+                let (payment, _) = provider.ok_or(DomainError::not_found("provider payment", i))?;
+                let amount = s.store.payment(payment).map_err(|e| domain(&e))?.due();
                 let authorize = PaymentAction::Authorize {
                     amount,
                     provider_ref: None,
@@ -1877,14 +1878,15 @@ fn shirt_selection(i: usize) -> OptionSelection {
     .unwrap()
 }
 
-/// An order's payments, ids aside: provider, amount, captured, refunded, status.
+/// An order's payments, ids aside: provider, amount, released, authorized,
+/// captured, refunded, status.
 fn tenders(payments: &[Payment]) -> Vec<String> {
     payments
         .iter()
         .map(|p| {
             format!(
-                "{} {} {} {} {}",
-                p.provider, p.amount, p.captured, p.refunded, p.status
+                "{} {} {} {} {} {} {}",
+                p.provider, p.amount, p.released, p.authorized, p.captured, p.refunded, p.status
             )
         })
         .collect()
@@ -1903,9 +1905,9 @@ type OrderShape = (
     Vec<CancellationShape>,
 );
 
-/// A cancellation's units (line, location by index, units) and what it
-/// refunded.
-type CancellationShape = (Vec<(u16, Option<usize>, u32)>, Money);
+/// A cancellation's units (line, location by index, units), what it refunded
+/// and what it took off the amount due.
+type CancellationShape = (Vec<(u16, Option<usize>, u32)>, Money, Money);
 
 fn cancellation_shape<S>(s: &Subject<S>, c: &Cancellation) -> CancellationShape {
     let units = c
@@ -1918,7 +1920,7 @@ fn cancellation_shape<S>(s: &Subject<S>, c: &Cancellation) -> CancellationShape 
             (u.line_no, at, u.quantity.get())
         })
         .collect();
-    (units, c.refunded)
+    (units, c.refunded, c.released)
 }
 
 /// A return's status, lines (line, units) and what it refunded.
@@ -2061,6 +2063,13 @@ where
             assert!(
                 by_returns.try_cmp(&refunded).unwrap().is_le(),
                 "returns and cancellations ≤ refunded"
+            );
+            // What cancellations took off the amount due is what the payments
+            // count as released.
+            assert_eq!(
+                Money::sum(Currency::EUR, cancellations.iter().map(|c| &c.2)),
+                Money::sum(Currency::EUR, d.payments.iter().map(|p| &p.released)),
+                "cancellations' reductions = payments' released"
             );
             (
                 d.order.status,

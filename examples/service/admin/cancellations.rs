@@ -1,6 +1,6 @@
-//! The back office's cancellations of part of an order: units of a paid or
-//! partially shipped order's lines cancelled before they ship, their stock
-//! released and their share of what was paid refunded.
+//! The back office's cancellations of part of an order: units of an order's
+//! lines cancelled before they ship, their stock released and their share of the
+//! order refunded, or, before it is paid, taken off what its payment is due.
 
 use axum::Json;
 use axum::extract::State;
@@ -97,15 +97,21 @@ fn cancellation_error(err: StoreError) -> ApiError {
     }
 }
 
-/// Cancels units of a paid (or partially shipped) order before they ship.
+/// Cancels units of an order (waiting for payment, paid or partially shipped)
+/// before they ship.
 ///
 /// Their reservations are released (from the locations holding the most of the
 /// line's units still to ship first), units taken from a variant's own count go
-/// back onto it, and their share of what was paid is refunded through the
-/// payments. The order's status then follows its shipments: cancelling the last
-/// units left to ship makes it shipped. Units already in a shipment, an order
-/// not paid or already shipped, or every unit of the order (cancel the order
-/// instead) is `409 cancellation_conflict`; an empty cancellation, a line named
+/// back onto it, and their share of the order is given back: refunded through
+/// the payments once it is paid (`refunded`); before, taken off what the
+/// provider's payment is due (`released`), its authorization lowered to what is
+/// still due, so that the service asks the provider to adjust it rather than void
+/// it. The order's status then follows its shipments: cancelling the last units
+/// left to ship makes it shipped; before payment, leaving due only what was
+/// captured makes it paid. Units already in a shipment, an order cancelled or
+/// already shipped, or every unit of the order (cancel the order instead) is
+/// `409 cancellation_conflict`; a reduction that would leave the payment less
+/// due than it captured (or nothing) is `409 payment_refused`; an empty cancellation, a line named
 /// twice or one the order does not have is `422 invalid_cancellation`. A retry
 /// with the same `Idempotency-Key` and lines cancels and refunds nothing twice and
 /// answers `200` with what was done (`changed: false`); the same key for other

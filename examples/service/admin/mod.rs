@@ -16,7 +16,7 @@
 //! | `POST /admin/stock-locations/{id}/stock` | `{variant_id, kind: receipt / adjustment, quantity, reason?}`: a row of the inventory ledger; the level after it. A variant with stock at a location is reserved there at checkout |
 //! | `POST /admin/orders/{id}/shipments` | ship part of a paid order `{location_id, lines: [{line_no, quantity}], carrier?, tracking_number?, tracking_url?}` from one stock location: a pending shipment |
 //! | `GET /admin/orders/{id}/shipments` | an order's shipments, oldest first |
-//! | `POST /admin/orders/{id}/cancellations` | cancel units of a paid or partially shipped order before they ship `{lines: [{line_no, quantity}], reason?}` with an `Idempotency-Key`: their stock released, their share of what was paid refunded, once; the order follows its shipments |
+//! | `POST /admin/orders/{id}/cancellations` | cancel units of an order before they ship `{lines: [{line_no, quantity}], reason?}` with an `Idempotency-Key`: their stock released, their share refunded once paid (or, before, taken off what the payment is due, its authorization lowered), once; the order follows its shipments |
 //! | `GET /admin/orders/{id}/cancellations` | an order's cancellations, oldest first |
 //! | `POST /admin/shipments/{id}/events` | `{event: pack / ship / deliver / return_to_sender / cancel}`: shipping takes its reserved units off their level; the order follows (partially shipped, shipped, partially delivered, delivered) |
 //! | `PUT /admin/shipments/{id}/tracking` | `{carrier?, tracking_number?, tracking_url?}`, until it is delivered |

@@ -29,8 +29,11 @@ pub(in crate::service) struct CancellationView {
     /// Why, as the shop recorded it.
     #[schema(required = true)]
     reason: Option<String>,
-    /// What it gave back: the units' share of what was paid.
+    /// What it gave back: the units' share of what was paid, once the order was.
     refunded: MoneyView,
+    /// What it took off the amount due of an order not paid yet (the provider's
+    /// authorization is lowered to what is still due).
+    released: MoneyView,
     created_at: DateTime<Utc>,
 }
 
@@ -49,6 +52,7 @@ impl From<&Cancellation> for CancellationView {
                 .collect(),
             reason: c.reason.as_ref().map(|r| r.as_str().to_owned()),
             refunded: MoneyView::from(c.refunded),
+            released: MoneyView::from(c.released),
             created_at: c.created_at,
         }
     }

@@ -295,6 +295,7 @@ fn payment(out: &mut Out<'_>, plan: &Plan, order: &Placed) {
     w.ts(life.events.last().map_or(at, |e| e.at));
     // One payment an order: its provider's, or a gift card's of all of it.
     w.opt_int(p.gift_card.map(|c| c.get()));
+    w.money(p.released);
     w.end();
 }
 
@@ -309,7 +310,9 @@ fn payment_events(out: &mut Out<'_>, plan: &Plan, order: &Placed, last_id: &mut 
             }
             PaymentAction::Refund { reason, .. } => (None, reason.as_ref().map(Reason::as_str)),
             PaymentAction::Fail { reason } => (None, Some(reason.as_str())),
-            PaymentAction::Capture { .. } | PaymentAction::Void => (None, None),
+            PaymentAction::Capture { .. } | PaymentAction::Void | PaymentAction::Reduce { .. } => {
+                (None, None)
+            }
         };
         let amount = e
             .event

@@ -1,15 +1,17 @@
-//! Cancelling part of an order over HTTP: staff cancel units of a paid order
-//! before they ship, their stock comes back and their share of what was paid is
-//! refunded; the customer sees the cancellations, nobody else does.
+//! Cancelling part of an order over HTTP: staff cancel units of an order before
+//! they ship, their stock comes back and their share of the order is refunded
+//! (or, before it is paid, taken off what its payment is due); the customer sees
+//! the cancellations, nobody else does.
 
 use serde_json::{Value, json};
 
 use super::shipments::{order_id, provider_pays};
-use super::{ADMIN_TOKEN, admin_get, code, fixture, new_guest, put_in, shipping};
+use super::{ADMIN_TOKEN, Fixture, admin_get, code, fixture, new_guest, put_in, shipping};
 
-#[test]
-fn staff_cancel_units_before_they_ship_and_the_customer_sees_the_refund() {
-    let f = fixture();
+/// A guest's order of two sencha (line 1, reserved in the Berlin warehouse, which
+/// received 4) and the one matcha (line 2, counted: its stock goes to 0): the
+/// guest's token, the order as placed, its back-office id and the location's.
+fn sencha_and_matcha(f: &Fixture) -> (String, Value, i64, i64) {
     let (sencha, matcha) = (f.variants[0], f.variants[1]);
     let (status, berlin) = f.admin_post(
         "/admin/stock-locations",
@@ -24,12 +26,9 @@ fn staff_cancel_units_before_they_ship_and_the_customer_sees_the_refund() {
         json!({ "variant_id": sencha, "kind": "receipt", "quantity": 4 }),
     );
     assert_eq!(status, 200, "{level}");
-
-    // Two sencha (line 1, reserved in Berlin) and the one matcha (line 2,
-    // counted: its stock goes to 0).
-    let (token, cart) = new_guest(&f);
-    put_in(&f, &token, &cart, sencha, 2);
-    put_in(&f, &token, &cart, matcha, 1);
+    let (token, cart) = new_guest(f);
+    put_in(f, &token, &cart, sencha, 2);
+    put_in(f, &token, &cart, matcha, 1);
     let body = json!({ "cart": cart, "email": "ada@example.com", "shipping": shipping() });
     let (status, placed) = f.call_as(
         Some(&token),
@@ -39,8 +38,16 @@ fn staff_cancel_units_before_they_ship_and_the_customer_sees_the_refund() {
         Some(&body.to_string()),
     );
     assert_eq!(status, 201, "{placed}");
+    let id = order_id(f, &placed, "pending_payment");
+    (token, placed, id, location)
+}
+
+#[test]
+fn staff_cancel_units_before_they_ship_and_the_customer_sees_the_refund() {
+    let f = fixture();
+    let sencha = f.variants[0];
+    let (token, placed, id, location) = sencha_and_matcha(&f);
     let reference = placed["id"].as_str().unwrap().to_owned();
-    let id = order_id(&f, &placed, "pending_payment");
     let path = format!("/admin/orders/{id}/cancellations");
     let cancel = |key: &str, lines: Value| {
         f.admin_post(
@@ -49,8 +56,6 @@ fn staff_cancel_units_before_they_ship_and_the_customer_sees_the_refund() {
             json!({ "lines": lines, "reason": "sold out at the supplier" }),
         )
     };
-    let early = cancel("early", json!([{ "line_no": 1, "quantity": 1 }]));
-    assert_eq!(code(early), (409, "cancellation_conflict".to_owned()));
     provider_pays(&f, &placed["payments"][0]);
 
     let keyless = f.call_as(
@@ -108,6 +113,7 @@ fn staff_cancel_units_before_they_ship_and_the_customer_sees_the_refund() {
     let (status, one) = cancel("sencha-1", json!([{ "line_no": 1, "quantity": 1 }]));
     assert_eq!(status, 201, "{one}");
     assert_eq!(one["cancellation"]["refunded"]["amount"], "10.20");
+    assert_eq!(one["cancellation"]["released"]["amount"], "0.00");
     assert_eq!(one["cancellation"]["units"][0]["location_id"], location);
     assert_eq!(one["cancellation"]["reason"], "sold out at the supplier");
     assert_eq!(one["order_status"], "paid");
@@ -156,4 +162,43 @@ fn staff_cancel_units_before_they_ship_and_the_customer_sees_the_refund() {
     let (stranger, _) = new_guest(&f);
     let theirs = f.call_as(Some(&stranger), "GET", &listing, None, None);
     assert_eq!(code(theirs), (404, "not_found".to_owned()));
+}
+
+/// Before the order is paid, a cancellation lowers what its payment is due and
+/// the authorization with it: the provider then authorizes and captures the rest,
+/// and the order is paid.
+#[test]
+fn units_cancelled_before_payment_lower_what_the_provider_is_to_take() {
+    let f = fixture();
+    let (token, placed, id, _) = sencha_and_matcha(&f);
+    let path = format!("/admin/orders/{id}/cancellations");
+    // 55.08 in all, 10.20 a sencha (see above).
+    let (status, one) = f.admin_post(
+        &path,
+        Some("before-payment"),
+        json!({ "lines": [{ "line_no": 1, "quantity": 1 }] }),
+    );
+    assert_eq!(status, 201, "{one}");
+    assert_eq!(one["cancellation"]["refunded"]["amount"], "0.00");
+    assert_eq!(one["cancellation"]["released"]["amount"], "10.20");
+    assert_eq!(one["order_status"], "pending_payment");
+    let mine = format!("/orders/{}", placed["id"].as_str().unwrap());
+    let (_, order) = f.call_as(Some(&token), "GET", &mine, None, None);
+    let payment = &order["payments"][0];
+    assert_eq!(payment["amount"]["amount"], "55.08");
+    assert_eq!(payment["released"]["amount"], "10.20");
+    assert_eq!(payment["due"]["amount"], "44.88");
+    assert_eq!(payment["status"], "pending");
+    // The provider authorizing the old amount is refused; the new one pays it.
+    let payment_id = payment["id"].as_i64().unwrap();
+    let old = f.report(
+        "evt-old",
+        payment_id,
+        json!({ "type": "authorize", "amount": "55.08" }),
+    );
+    assert_eq!(code(old), (409, "payment_refused".to_owned()));
+    provider_pays(&f, payment);
+    let (_, order) = f.call_as(Some(&token), "GET", &mine, None, None);
+    assert_eq!(order["status"], "paid");
+    assert_eq!(order["payments"][0]["captured"]["amount"], "44.88");
 }

@@ -8,10 +8,7 @@ use super::{ADMIN_TOKEN, Fixture, admin_get, code, fixture, new_guest, put_in, r
 
 /// The provider authorizes and captures `payment`'s whole amount.
 pub(super) fn provider_pays(f: &Fixture, payment: &Value) {
-    let (id, due) = (
-        payment["id"].as_i64().unwrap(),
-        &payment["amount"]["amount"],
-    );
+    let (id, due) = (payment["id"].as_i64().unwrap(), &payment["due"]["amount"]);
     for (kind, event) in [("authorize", "auth"), ("capture", "capture")] {
         let (status, out) = f.report(
             &format!("evt-{event}-{id}"),
