@@ -74,6 +74,7 @@ fn pending(location: StockLocationId, lines: &[(u16, u32)], status: ShipmentStat
     Shipment {
         id: ShipmentId::new(1),
         order: ORDER,
+        key: None,
         location,
         lines: lines
             .iter()
@@ -134,6 +135,7 @@ fn earlier_cancellations_count_and_every_unit_is_the_order_s_cancel() {
     // Shipping the cancelled unit is refused.
     let from_lyon = NewShipment {
         order: ORDER,
+        key: IdempotencyKey::parse("lyon-1").unwrap(),
         location: LYON,
         lines: vec![ShipmentLine {
             line_no: 1,

@@ -163,6 +163,9 @@ pub struct Tracking {
 pub struct NewShipment {
     /// The order.
     pub order: OrderId,
+    /// The caller's id for it, unique per order: a retry with the same key (and
+    /// the same location and units) is the same shipment, not a second parcel.
+    pub key: IdempotencyKey,
     /// Where its units leave from.
     pub location: StockLocationId,
     /// The lines and units, each line once.
@@ -178,6 +181,9 @@ pub struct Shipment {
     pub id: ShipmentId,
     /// The order.
     pub order: OrderId,
+    /// The caller's id for it, unique per order (none for a shipment created
+    /// before shipments took keys).
+    pub key: Option<IdempotencyKey>,
     /// Where its units leave from.
     pub location: StockLocationId,
     /// The lines and units, by line number.

@@ -59,6 +59,7 @@ pub(super) fn so_far<'a>(
 fn new_shipment(location: StockLocationId, lines: Vec<ShipmentLine>) -> NewShipment {
     NewShipment {
         order: ORDER,
+        key: IdempotencyKey::parse("parcel-1").unwrap(),
         location,
         lines,
         tracking: Tracking::default(),
@@ -74,6 +75,7 @@ fn shipment(
     Shipment {
         id: ShipmentId::new(id),
         order: ORDER,
+        key: IdempotencyKey::parse(&format!("parcel-{id}")).ok(),
         location,
         lines,
         tracking: Tracking::default(),
@@ -415,4 +417,46 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn a_shipment_asked_for_again_under_its_key_is_a_replay_and_other_units_a_conflict() {
+    use crate::error::DomainError;
+    use crate::repo::shipment_replay;
+    let line = |line_no: u16, n: u32| ShipmentLine {
+        line_no,
+        quantity: Quantity::new(i64::from(n)).unwrap(),
+    };
+    let done = shipment(
+        1,
+        BERLIN,
+        vec![line(1, 2), line(2, 1)],
+        ShipmentStatus::Shipped,
+    );
+    let shipments = [done.clone()];
+    // The same key, location and units, the lines in another order: the same
+    // shipment, even after it shipped.
+    let again = new_shipment(BERLIN, vec![line(2, 1), line(1, 2)]);
+    assert_eq!(shipment_replay(&again, &shipments), Ok(Some(done)));
+    let conflict = Err(DomainError::IdempotencyConflict {
+        key: "parcel-1".into(),
+    });
+    for other in [
+        new_shipment(BERLIN, vec![line(1, 2)]),
+        new_shipment(BERLIN, vec![line(1, 1), line(2, 1)]),
+        new_shipment(LYON, vec![line(1, 2), line(2, 1)]),
+    ] {
+        assert_eq!(shipment_replay(&other, &shipments), conflict);
+    }
+    let fresh = NewShipment {
+        key: IdempotencyKey::parse("parcel-2").unwrap(),
+        ..new_shipment(BERLIN, vec![line(1, 2)])
+    };
+    assert_eq!(shipment_replay(&fresh, &shipments), Ok(None));
+    // A shipment without a key (created before keys) is never a replay.
+    let keyless = Shipment {
+        key: None,
+        ..shipments[0].clone()
+    };
+    assert_eq!(shipment_replay(&again, &[keyless]), Ok(None));
 }

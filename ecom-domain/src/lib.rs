@@ -115,7 +115,7 @@ pub mod prelude {
         GiftCardRepository, InventoryRepository, OrderCursor, OrderDetails, OrderReader,
         OrderRefund, OrderRepository, OrderSummary, PaymentOutcome, PaymentRepository, PlaceOrder,
         PromotionRepository, RefundOf, RefundOutcome, RepoError, ReturnReceived, ReturnRepository,
-        Session, SessionRepository, ShipmentChange, UnitsCancelled,
+        Session, SessionRepository, ShipmentChange, ShipmentCreated, UnitsCancelled,
     };
     pub use crate::returns::{
         ItemCondition, NewReturn, Return, ReturnDecision, ReturnError, ReturnLine, ReturnReason,

@@ -650,7 +650,8 @@ pub trait FulfillmentRepository {
     /// Creates a pending shipment of a paid or partially shipped order, from one
     /// location, of units its lines may still ship from there
     /// ([`check_shipment`](crate::fulfillment::check_shipment)).
-    fn create_shipment(&self, new: NewShipment) -> Result<Shipment, Self::Error>;
+    /// The same key again is a replay ([`shipment_replay`]), checked first.
+    fn create_shipment(&self, new: NewShipment) -> Result<ShipmentCreated, Self::Error>;
     /// Moves a shipment through its state machine: shipping takes its reserved
     /// units out of their levels through the ledger; the order's status follows
     /// (each of its transitions in its history and the outbox).
@@ -677,6 +678,47 @@ pub trait FulfillmentRepository {
     fn cancel_units(&self, new: NewCancellation) -> Result<UnitsCancelled, Self::Error>;
     /// An order's cancellations, oldest first.
     fn order_cancellations(&self, order: OrderId) -> Result<Vec<Cancellation>, Self::Error>;
+}
+
+/// What creating a shipment did: the shipment, and whether it is new (a retry
+/// with the same key creates nothing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShipmentCreated {
+    /// The shipment, as it is now.
+    pub shipment: Shipment,
+    /// [`Applied::Duplicate`] when it was created before with its key.
+    pub applied: Applied,
+}
+
+/// The shipment among an order's `shipments` that `new` asks for again (the same
+/// key, location and units of the same lines), if any, whatever happened to it
+/// since; the same key for another location or other units is an
+/// [`DomainError::IdempotencyConflict`].
+pub fn shipment_replay(
+    new: &NewShipment,
+    shipments: &[Shipment],
+) -> Result<Option<Shipment>, DomainError> {
+    let Some(done) = shipments.iter().find(|s| s.key.as_ref() == Some(&new.key)) else {
+        return Ok(None);
+    };
+    let mut asked: Vec<(u16, u32)> = new
+        .lines
+        .iter()
+        .map(|l| (l.line_no, l.quantity.get()))
+        .collect();
+    asked.sort_unstable();
+    let same = done.location == new.location
+        && done
+            .lines
+            .iter()
+            .map(|l| (l.line_no, l.quantity.get()))
+            .eq(asked);
+    if !same {
+        return Err(DomainError::IdempotencyConflict {
+            key: new.key.as_str().to_owned(),
+        });
+    }
+    Ok(Some(done.clone()))
 }
 
 /// What cancelling units of an order did: the cancellation, the order's

@@ -78,6 +78,7 @@ fn shipped(id: i64, lines: &[(u16, u32)], status: ShipmentStatus) -> Shipment {
     Shipment {
         id: ShipmentId::new(id),
         order: ORDER,
+        key: None,
         location: BERLIN,
         lines: lines
             .iter()

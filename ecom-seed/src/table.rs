@@ -423,6 +423,7 @@ mod columns {
         "tracking_url",
         "created_at",
         "updated_at",
+        "idempotency_key",
     ];
     pub(super) const SHIPMENT_LINES: &[&str] = &["shipment_id", "order_id", "line_no", "quantity"];
     pub(super) const RETURNS: &[&str] = &[

@@ -84,6 +84,7 @@ pub(crate) fn shipment_runs(bench: &mut Bench, rounds: usize) -> Result<Vec<Run>
                 let (order, lines) = &orders[i];
                 let new = NewShipment {
                     order: *order,
+                    key: IdempotencyKey::parse("parcel-1").map_err(|e| e.to_string())?,
                     location,
                     lines: lines.clone(),
                     tracking: tracking.clone(),
@@ -91,7 +92,8 @@ pub(crate) fn shipment_runs(bench: &mut Bench, rounds: usize) -> Result<Vec<Run>
                 let shipment = bench
                     .store
                     .create_shipment(new)
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| e.to_string())?
+                    .shipment;
                 let shipped = bench
                     .store
                     .change_shipment(shipment.id, ShipmentEvent::Ship)

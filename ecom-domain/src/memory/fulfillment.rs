@@ -13,8 +13,8 @@ use crate::inventory::{InventoryMove, MoveKind};
 use crate::order::OrderStatus;
 use crate::payment::{Applied, refunded_under, released_under};
 use crate::repo::{
-    FulfillmentRepository, ShipmentChange, UnitsCancelled, cancellation_reduction,
-    cancellation_refund, cancellation_replay, reduction_order_event,
+    FulfillmentRepository, ShipmentChange, ShipmentCreated, UnitsCancelled, cancellation_reduction,
+    cancellation_refund, cancellation_replay, reduction_order_event, shipment_replay,
 };
 use crate::values::Reason;
 
@@ -84,9 +84,16 @@ impl State {
 impl FulfillmentRepository for MemoryStore {
     type Error = DomainError;
 
-    fn create_shipment(&self, new: NewShipment) -> Result<Shipment, DomainError> {
+    fn create_shipment(&self, new: NewShipment) -> Result<ShipmentCreated, DomainError> {
         self.atomically(|s| {
             let order = s.order(new.order)?;
+            let shipments = s.shipments_of(new.order);
+            if let Some(done) = shipment_replay(&new, &shipments)? {
+                return Ok(ShipmentCreated {
+                    shipment: done,
+                    applied: Applied::Duplicate,
+                });
+            }
             if !s.inventory_has_location(new.location) {
                 return Err(DomainError::not_found("stock location", new.location));
             }
@@ -97,13 +104,14 @@ impl FulfillmentRepository for MemoryStore {
                     status: order.status,
                     lines: &order.lines,
                     reservations: &s.reservations_of(new.order),
-                    shipments: &s.shipments_of(new.order),
+                    shipments: &shipments,
                     cancellations: &s.cancellations_of(new.order),
                 },
             )?;
             let shipment = Shipment {
                 id: s.next(),
                 order: new.order,
+                key: Some(new.key),
                 location: new.location,
                 lines,
                 tracking: new.tracking,
@@ -111,7 +119,10 @@ impl FulfillmentRepository for MemoryStore {
                 created_at: Utc::now(),
             };
             s.shipments.insert(shipment.id, shipment.clone());
-            Ok(shipment)
+            Ok(ShipmentCreated {
+                shipment,
+                applied: Applied::Changed,
+            })
         })
     }
 

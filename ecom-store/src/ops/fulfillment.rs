@@ -11,6 +11,7 @@ use crate::schema::{shipment_lines, shipments};
 type ShipmentRow = (
     i64,
     i64,
+    Option<String>,
     i64,
     String,
     Option<String>,
@@ -22,6 +23,7 @@ type ShipmentRow = (
 const SHIPMENT_COLUMNS: (
     shipments::id,
     shipments::order_id,
+    shipments::idempotency_key,
     shipments::location_id,
     shipments::status,
     shipments::carrier,
@@ -31,6 +33,7 @@ const SHIPMENT_COLUMNS: (
 ) = (
     shipments::id,
     shipments::order_id,
+    shipments::idempotency_key,
     shipments::location_id,
     shipments::status,
     shipments::carrier,
@@ -64,7 +67,7 @@ fn with_lines(
 ) -> Result<Vec<Shipment>, StoreError> {
     rows.into_iter()
         .map(
-            |(id, order, location, status, carrier, number, url, created_at)| {
+            |(id, order, key, location, status, carrier, number, url, created_at)| {
                 let lines = lines
                     .iter()
                     .filter(|(s, _, _)| *s == id)
@@ -80,6 +83,9 @@ fn with_lines(
                 Ok(Shipment {
                     id: ShipmentId::new(id),
                     order: OrderId::new(order),
+                    key: key
+                        .map(|k| IdempotencyKey::parse(&k).map_err(|e| corrupt("shipment key", e)))
+                        .transpose()?,
                     location: StockLocationId::new(location),
                     lines,
                     tracking: tracking(carrier, number, url)?,
@@ -158,6 +164,7 @@ pub(crate) fn insert(
     let (id, created_at): (i64, DateTime<Utc>) = diesel::insert_into(shipments::table)
         .values((
             shipments::order_id.eq(new.order.get()),
+            shipments::idempotency_key.eq(new.key.as_str()),
             shipments::location_id.eq(new.location.get()),
             shipments::status.eq(ShipmentStatus::Pending.as_str()),
             shipments::carrier.eq(new.tracking.carrier.as_ref().map(CarrierName::as_str)),
@@ -185,6 +192,7 @@ pub(crate) fn insert(
     Ok(Shipment {
         id: ShipmentId::new(id),
         order: new.order,
+        key: Some(new.key.clone()),
         location: new.location,
         lines: lines.to_vec(),
         tracking: new.tracking.clone(),

@@ -13,7 +13,9 @@ use ecom_domain::fulfillment::{
 };
 use ecom_domain::payment::{refunded_under, released_under};
 use ecom_domain::prelude::*;
-use ecom_domain::repo::{cancellation_reduction, cancellation_refund, cancellation_replay};
+use ecom_domain::repo::{
+    cancellation_reduction, cancellation_refund, cancellation_replay, shipment_replay,
+};
 
 use crate::ops::cancellation as cancel;
 use crate::ops::fulfillment as ship;
@@ -44,12 +46,18 @@ impl PgStore {
 impl FulfillmentRepository for PgStore {
     type Error = StoreError;
 
-    fn create_shipment(&self, new: NewShipment) -> Result<Shipment, StoreError> {
+    fn create_shipment(&self, new: NewShipment) -> Result<ShipmentCreated, StoreError> {
         self.write(|conn| {
             let order = load_order_head(conn, new.order, true)?;
+            let shipments = ship::order_shipments(conn, new.order)?;
+            if let Some(done) = shipment_replay(&new, &shipments)? {
+                return Ok(ShipmentCreated {
+                    shipment: done,
+                    applied: Applied::Duplicate,
+                });
+            }
             ship::ensure_location(conn, new.location)?;
             let reservations = stock::reservations(conn, new.order)?;
-            let shipments = ship::order_shipments(conn, new.order)?;
             let cancellations = self.cancellations_of_order(conn, order.id, order.currency)?;
             let so_far = Fulfillment {
                 order: order.id,
@@ -62,7 +70,10 @@ impl FulfillmentRepository for PgStore {
             let lines = check_shipment(&new, &so_far).map_err(DomainError::from)?;
             let shipment = ship::insert(conn, &new, &lines)?;
             ship::record(conn, &shipment, "shipment.created")?;
-            Ok(shipment)
+            Ok(ShipmentCreated {
+                shipment,
+                applied: Applied::Changed,
+            })
         })
     }
 

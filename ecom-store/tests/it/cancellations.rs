@@ -113,7 +113,8 @@ where
     let parcel = store
         .create_shipment(shipment(&order, &berlin, &[(1, 1)]))
         .map_err(d)
-        .unwrap();
+        .unwrap()
+        .shipment;
     let first = cancel(&order, &[(1, 1)]);
     done(&mut out, store.cancel_units(first.clone()).map_err(d));
     levels(&mut out);

@@ -672,10 +672,14 @@ where
         .unwrap();
 }
 
-/// A shipment of `lines` (line number, units) of `order` from `at`.
+/// A shipment of `lines` (line number, units) of `order` from `at`, under a key
+/// of its own: each call is another request.
 pub(crate) fn shipment(order: &Order, at: &StockLocation, lines: &[(u16, i64)]) -> NewShipment {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     NewShipment {
         order: order.id,
+        key: IdempotencyKey::parse(&format!("parcel-{n}")).unwrap(),
         location: at.id,
         lines: lines
             .iter()
@@ -739,7 +743,8 @@ where
     let first = store
         .create_shipment(shipment(&order, &berlin, &[(2, 1), (1, 2)]))
         .map_err(d)
-        .unwrap();
+        .unwrap()
+        .shipment;
     out.push(format!(
         "{} {:?}",
         first.status,
@@ -763,7 +768,8 @@ where
     let second = store
         .create_shipment(shipment(&order, &lyon, &[(1, 2)]))
         .map_err(d)
-        .unwrap();
+        .unwrap()
+        .shipment;
     for (id, event) in [
         (second.id, ShipmentEvent::Pack),
         (second.id, ShipmentEvent::Pack),
@@ -791,7 +797,8 @@ where
     let pending = store
         .create_shipment(shipment(&cancelled, &lyon, &[(1, 1)]))
         .map_err(d)
-        .unwrap();
+        .unwrap()
+        .shipment;
     store
         .transition(cancelled.id, OrderEvent::Cancel, None)
         .map_err(d)
@@ -917,7 +924,7 @@ fn shipments_racing_for_the_last_reserved_unit_take_it_once() {
             .create_shipment(shipment(&order, &a, &[(1, 1)]))
             .map_err(domain)
     });
-    let created: Vec<&Shipment> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
+    let created: Vec<&ShipmentCreated> = outcomes.iter().filter_map(|o| o.as_ref().ok()).collect();
     assert_eq!(created.len(), 1, "{outcomes:?}");
     for refused in outcomes.iter().filter_map(|o| o.as_ref().err()) {
         assert!(
@@ -928,7 +935,7 @@ fn shipments_racing_for_the_last_reserved_unit_take_it_once() {
             "{refused}"
         );
     }
-    let id = created[0].id;
+    let id = created[0].shipment.id;
     let shipped = all_at_once(2, |_| {
         store
             .change_shipment(id, ShipmentEvent::Ship)
@@ -994,4 +1001,138 @@ fn the_database_keeps_shipments_within_their_orders() {
     )
     .unwrap();
     ship(&mut conn, order, 2).unwrap();
+}
+
+/// A retried shipment request in either store: the same key, location and units
+/// is the same shipment (replayed even after it shipped, nothing booked twice);
+/// the same key for other units is refused.
+fn retried_shipments<S>(store: &S) -> Vec<String>
+where
+    S: Sells + PaymentRepository + FulfillmentRepository,
+    <S as CatalogReader>::Error: RepoError,
+    <S as PriceBookRepository>::Error: RepoError,
+    <S as InventoryRepository>::Error: RepoError,
+    <S as CartRepository>::Error: RepoError,
+    <S as CheckoutRepository>::Error: RepoError,
+    <S as OrderReader>::Error: RepoError,
+    <S as PaymentRepository>::Error: RepoError,
+    <S as FulfillmentRepository>::Error: RepoError,
+{
+    let (shirt, _) = shop(store);
+    let berlin = location(store, "Berlin", "DE", 1);
+    store
+        .change_stock(change(&berlin, shirt, MoveKind::Receipt, 3))
+        .map_err(d)
+        .unwrap();
+    let order = buy(store, 1, &[(shirt, 3)], "DE").unwrap();
+    pay(store, &order);
+    let parcel = NewShipment {
+        key: IdempotencyKey::parse("pick-1").unwrap(),
+        ..shipment(&order, &berlin, &[(1, 2)])
+    };
+    let mut out = Vec::new();
+    let created =
+        |out: &mut Vec<String>, new: NewShipment| match store.create_shipment(new).map_err(d) {
+            Ok(c) => out.push(format!(
+                "{:?} {} {}",
+                c.applied,
+                c.shipment.status,
+                c.shipment
+                    .key
+                    .map(|k| k.as_str().to_owned())
+                    .unwrap_or_default()
+            )),
+            Err(e) => out.push(e.to_string()),
+        };
+    created(&mut out, parcel.clone());
+    created(&mut out, parcel.clone());
+    let first = store.order_shipments(order.id).map_err(d).unwrap()[0].id;
+    store
+        .change_shipment(first, ShipmentEvent::Ship)
+        .map_err(d)
+        .unwrap();
+    created(&mut out, parcel.clone());
+    created(
+        &mut out,
+        NewShipment {
+            lines: vec![ShipmentLine {
+                line_no: 1,
+                quantity: Quantity::new(1).unwrap(),
+            }],
+            ..parcel.clone()
+        },
+    );
+    let shipments = store.order_shipments(order.id).map_err(d).unwrap();
+    let levels = store.inventory_levels(shirt).map_err(d).unwrap();
+    out.push(format!(
+        "{} shipment(s), Berlin {}",
+        shipments.len(),
+        counts(&levels[0])
+    ));
+    out
+}
+
+#[test]
+fn a_retried_shipment_is_the_same_parcel_in_both_stores() {
+    let memory = retried_shipments(&MemoryStore::with_rules(crate::util::rules()));
+    let db = TestDb::new();
+    let pg = retried_shipments(&pg_store(&db));
+    // 3 received and reserved, 2 shipped once: 1 on hand, 1 reserved.
+    let expected = [
+        "Changed pending pick-1",
+        "Duplicate pending pick-1",
+        "Duplicate shipped pick-1",
+        "idempotency key \"pick-1\" was already used for a different request",
+        "1 shipment(s), Berlin 1/1/0/0",
+    ];
+    assert_eq!(memory, expected);
+    assert_eq!(pg, expected);
+}
+
+/// Eight copies of one shipment request at once (READ COMMITTED, each run once):
+/// the order's lock queues them, so one creates the parcel and seven find it.
+/// The database refuses a second shipment under one key, whatever client writes.
+#[test]
+fn copies_of_one_shipment_request_racing_make_one_parcel() {
+    let db = TestDb::new();
+    let store = pg_store(&db).with_retry(RetryPolicy {
+        max_attempts: 1,
+        isolation: Isolation::ReadCommitted,
+        ..RetryPolicy::default()
+    });
+    let (shirt, _) = shop(&store);
+    let a = location(&store, "A", "DE", 1);
+    store
+        .change_stock(change(&a, shirt, MoveKind::Receipt, 2))
+        .unwrap();
+    let order = buy(&store, 1, &[(shirt, 2)], "DE").unwrap();
+    pay(&store, &order);
+    let parcel = shipment(&order, &a, &[(1, 1)]);
+    let outcomes = all_at_once(8, |_| store.create_shipment(parcel.clone()).map_err(domain));
+    let applied: Vec<Applied> = outcomes
+        .iter()
+        .map(|o| o.as_ref().unwrap_or_else(|e| panic!("{e}")).applied)
+        .collect();
+    assert_eq!(
+        applied.iter().filter(|a| **a == Applied::Changed).count(),
+        1,
+        "{applied:?}"
+    );
+    assert_eq!(store.order_shipments(order.id).unwrap().len(), 1);
+    let mut conn = db.connect();
+    let err = exec(
+        &mut conn,
+        &format!(
+            "INSERT INTO shipments (order_id, location_id, idempotency_key) VALUES ({}, {}, '{}')",
+            order.id.get(),
+            a.id.get(),
+            parcel.key.as_str()
+        ),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("shipments_order_id_idempotency_key_key"),
+        "{err}"
+    );
 }

@@ -244,12 +244,14 @@ enum Op {
     PayInFull {
         order: usize,
     },
-    /// A shipment of units of one of an order's lines from a location.
+    /// A shipment of units of one of an order's lines from a location, under
+    /// one of a few keys (so retries and conflicts happen).
     CreateShipment {
         order: usize,
         location: usize,
         line: u16,
         units: i64,
+        key: u8,
     },
     /// One of an order's shipments moves on.
     MoveShipment {
@@ -360,7 +362,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0usize..3, 0..VARIANTS, 0u32..4).prop_map(|(location, variant, units)| Op::SafetyStock { location, variant, units }),
         1 => (0..VARIANTS).prop_map(|variant| Op::Levels { variant }),
         2 => (0usize..3).prop_map(|order| Op::PayInFull { order }),
-        3 => (0usize..3, 0usize..3, 1u16..4, 1i64..4).prop_map(|(order, location, line, units)| Op::CreateShipment { order, location, line, units }),
+        3 => (0usize..3, 0usize..3, 1u16..4, 1i64..4, 0u8..4).prop_map(|(order, location, line, units, key)| Op::CreateShipment { order, location, line, units, key }),
         3 => (0usize..3, 0usize..3, prop::sample::select(ShipmentEvent::ALL.to_vec())).prop_map(|(order, nth, event)| Op::MoveShipment { order, nth, event }),
         1 => (0usize..3, proptest::option::of(0u32..3), 1u16..4, 1i64..3).prop_map(|(order, buyer, line, units)| Op::RequestReturn { order, buyer, line, units }),
         1 => (0usize..3, 0usize..2, any::<bool>()).prop_map(|(order, nth, approve)| Op::DecideReturn { order, nth, approve }),
@@ -380,7 +382,7 @@ fn fulfillment_op() -> impl Strategy<Value = Op> {
         4 => (variant.clone(), 1i64..3).prop_map(|(variant, quantity)| Op::Add { buyer: 0, variant, quantity }),
         3 => (0u8..200).prop_map(|key| Op::Checkout { buyer: 0, key, method: None, coupon: None, card: None }),
         3 => order.clone().prop_map(|order| Op::PayInFull { order }),
-        6 => (order.clone(), 0usize..2, 1u16..3, 1i64..3).prop_map(|(order, location, line, units)| Op::CreateShipment { order, location, line, units }),
+        6 => (order.clone(), 0usize..2, 1u16..3, 1i64..3, 0u8..4).prop_map(|(order, location, line, units, key)| Op::CreateShipment { order, location, line, units, key }),
         6 => (order.clone(), 0usize..3, prop::sample::select(ShipmentEvent::ALL.to_vec())).prop_map(|(order, nth, event)| Op::MoveShipment { order, nth, event }),
         1 => (0usize..3).prop_map(|order| Op::Cancel { order }),
         1 => (0usize..3).prop_map(|order| Op::Ship { order }),
@@ -414,7 +416,7 @@ fn returns_op() -> impl Strategy<Value = Op> {
         3 => order.clone().prop_map(|order| Op::PayInFull { order }),
         2 => order.clone().prop_map(|order| Op::Ship { order }),
         1 => order.clone().prop_map(|order| Op::Deliver { order }),
-        2 => (order.clone(), 0usize..2, 1u16..3, 1i64..3).prop_map(|(order, location, line, units)| Op::CreateShipment { order, location, line, units }),
+        2 => (order.clone(), 0usize..2, 1u16..3, 1i64..3, 0u8..4).prop_map(|(order, location, line, units, key)| Op::CreateShipment { order, location, line, units, key }),
         3 => (order.clone(), 0usize..2, moves).prop_map(|(order, nth, event)| Op::MoveShipment { order, nth, event }),
         5 => (order.clone(), prop_oneof![4 => Just(Some(0u32)), 1 => Just(Some(1)), 2 => Just(None)], 1u16..3, 1i64..3).prop_map(|(order, buyer, line, units)| Op::RequestReturn { order, buyer, line, units }),
         4 => (order.clone(), 0usize..2, prop::bool::weighted(0.8)).prop_map(|(order, nth, approve)| Op::DecideReturn { order, nth, approve }),
@@ -471,6 +473,7 @@ fn returns_prelude() -> Vec<Op> {
             location: 0,
             line: 1,
             units: 1,
+            key: 0,
         },
         Op::MoveShipment {
             order: 0,
@@ -517,7 +520,7 @@ fn money_op() -> impl Strategy<Value = Op> {
         1 => any::<bool>().prop_map(|gross| Op::SetMarket { gross }),
         1 => (prop::sample::select(TaxClass::ALL.to_vec()), -2i64..3).prop_map(|(class, day)| Op::AddTaxRate { class, day }),
         2 => (0usize..3).prop_map(|order| Op::PayInFull { order }),
-        2 => (order.clone(), 0usize..2, 1u16..3, 1i64..3).prop_map(|(order, location, line, units)| Op::CreateShipment { order, location, line, units }),
+        2 => (order.clone(), 0usize..2, 1u16..3, 1i64..3, 0u8..4).prop_map(|(order, location, line, units, key)| Op::CreateShipment { order, location, line, units, key }),
         2 => (order.clone(), 0usize..2, prop::sample::select(ShipmentEvent::ALL.to_vec())).prop_map(|(order, nth, event)| Op::MoveShipment { order, nth, event }),
         1 => (order.clone(), proptest::option::of(0u32..3), 1u16..3, 1i64..3).prop_map(|(order, buyer, line, units)| Op::RequestReturn { order, buyer, line, units }),
         1 => (order.clone(), 0usize..2, prop::bool::weighted(0.8)).prop_map(|(order, nth, approve)| Op::DecideReturn { order, nth, approve }),
@@ -600,8 +603,8 @@ enum Outcome {
     Options(Vec<(String, String)>),
     /// A level: on hand, reserved, safety stock.
     Level(u32, u32, u32),
-    /// A shipment created: its location by index and lines.
-    Shipment(usize, Vec<(u16, u32)>),
+    /// A shipment created: its location by index, lines, and whether it is new.
+    Shipment(usize, Vec<(u16, u32)>, bool),
     /// A shipment moved: its status and its order's.
     ShipmentMoved(ShipmentStatus, OrderStatus),
     /// A variant's levels, by location (its index), with what they count.
@@ -1043,12 +1046,14 @@ where
                 location,
                 line,
                 units,
+                key,
             } => {
                 let (id, _, _) = recent(s, i)?;
                 let created = s
                     .store
                     .create_shipment(NewShipment {
                         order: id,
+                        key: IdempotencyKey::parse(&format!("parcel-{key}"))?,
                         location: location_of(s, location),
                         lines: vec![ShipmentLine {
                             line_no: line,
@@ -1057,16 +1062,18 @@ where
                         tracking: Tracking::default(),
                     })
                     .map_err(|e| domain(&e))?;
+                let shipment = &created.shipment;
                 Outcome::Shipment(
                     s.locations
                         .iter()
-                        .position(|x| *x == created.location)
+                        .position(|x| *x == shipment.location)
                         .unwrap(),
-                    created
+                    shipment
                         .lines
                         .iter()
                         .map(|l| (l.line_no, l.quantity.get()))
                         .collect(),
+                    created.applied == Applied::Changed,
                 )
             }
             Op::MoveShipment {

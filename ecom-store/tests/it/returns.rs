@@ -98,7 +98,8 @@ where
     let parcel = store
         .create_shipment(shipment(&order, &berlin, &[(2, 1), (1, 2)]))
         .map_err(d)
-        .unwrap();
+        .unwrap()
+        .shipment;
     store
         .change_shipment(parcel.id, ShipmentEvent::Ship)
         .map_err(d)
@@ -285,7 +286,8 @@ fn a_return_received_by_racing_clerks_restocks_and_refunds_once() {
     pay(&store, &order);
     let parcel = store
         .create_shipment(shipment(&order, &a, &[(1, 2)]))
-        .unwrap();
+        .unwrap()
+        .shipment;
     store
         .change_shipment(parcel.id, ShipmentEvent::Ship)
         .unwrap();
@@ -349,7 +351,8 @@ fn the_database_keeps_returns_within_what_left() {
     pay(&store, &order);
     let parcel = store
         .create_shipment(shipment(&order, &a, &[(1, 2)]))
-        .unwrap();
+        .unwrap()
+        .shipment;
     store
         .change_shipment(parcel.id, ShipmentEvent::Ship)
         .unwrap();

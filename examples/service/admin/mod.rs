@@ -14,7 +14,7 @@
 //! | `POST /admin/stock-locations` | add a warehouse or shop `{name, country, priority?}`; lower priority is drawn from first |
 //! | `GET /admin/stock-locations` | every location, by priority |
 //! | `POST /admin/stock-locations/{id}/stock` | `{variant_id, kind: receipt / adjustment, quantity, reason?}`: a row of the inventory ledger; the level after it. A variant with stock at a location is reserved there at checkout |
-//! | `POST /admin/orders/{id}/shipments` | ship part of a paid order `{location_id, lines: [{line_no, quantity}], carrier?, tracking_number?, tracking_url?}` from one stock location: a pending shipment |
+//! | `POST /admin/orders/{id}/shipments` | ship part of a paid order `{location_id, lines: [{line_no, quantity}], carrier?, tracking_number?, tracking_url?}` from one stock location, with an `Idempotency-Key`: a pending shipment; a retry answers `200` with the same shipment |
 //! | `GET /admin/orders/{id}/shipments` | an order's shipments, oldest first |
 //! | `POST /admin/orders/{id}/cancellations` | cancel units of an order before they ship `{lines: [{line_no, quantity}], reason?}` with an `Idempotency-Key`: their stock released, their share refunded once paid (or, before, taken off what the payment is due, its authorization lowered), once; the order follows its shipments |
 //! | `GET /admin/orders/{id}/cancellations` | an order's cancellations, oldest first |

@@ -8,7 +8,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use ecom_domain::prelude::*;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -22,6 +22,7 @@ use crate::service::openapi::{
     BadRequest, Conflict, Invalid, NotFound, TooLarge, Unauthenticated, Unavailable,
     UnsupportedMediaType,
 };
+use crate::service::request::idempotency_key;
 use crate::service::response::{ShipmentChangeView, ShipmentListView, ShipmentView};
 
 /// The most lines one shipment takes: an order has at most as many.
@@ -79,7 +80,11 @@ fn tracking(
 }
 
 impl ShipmentBody {
-    fn into_new_shipment(self, order: OrderId) -> Result<NewShipment, ApiError> {
+    fn into_new_shipment(
+        self,
+        order: OrderId,
+        key: IdempotencyKey,
+    ) -> Result<NewShipment, ApiError> {
         if self.lines.len() > MAX_LINES {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -99,6 +104,7 @@ impl ShipmentBody {
             .collect::<Result<Vec<_>, ApiError>>()?;
         Ok(NewShipment {
             order,
+            key,
             location: StockLocationId::new(self.location_id),
             lines,
             tracking: tracking(
@@ -117,16 +123,23 @@ impl ShipmentBody {
 /// from its variant's own count ships from any. More than a line may still ship
 /// from here, or an order that is not paid, is `409 shipment_conflict`; an
 /// empty shipment, a line named twice or one the order does not have is `422
-/// invalid_shipment`.
+/// invalid_shipment`. A retry with the same `Idempotency-Key`, location and
+/// lines creates nothing and answers `200` with the shipment as it is now (a
+/// second parcel is never made for one request); the same key for another
+/// location or other lines is `409 idempotency_conflict`.
 #[utoipa::path(
     post,
     path = "/admin/orders/{id}/shipments",
     tag = "admin",
     security(("admin" = [])),
-    params(("id" = i64, Path, description = "The order's id")),
+    params(
+        ("id" = i64, Path, description = "The order's id"),
+        ("Idempotency-Key" = String, Header, description = "Staff's id for this shipment; a retry sends the same"),
+    ),
     request_body = ShipmentBody,
     responses(
         (status = 201, description = "The shipment, pending", body = ShipmentView),
+        (status = 200, description = "Made before with this key: the shipment as it is now", body = ShipmentView),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthenticated),
         (status = 404, response = NotFound),
@@ -141,12 +154,18 @@ pub(in crate::service) async fn create_shipment(
     _: Staff,
     State(app): State<App>,
     ApiPath(id): ApiPath<i64>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<ShipmentBody>,
 ) -> Result<(StatusCode, Json<ShipmentView>), ApiError> {
-    let new = body.into_new_shipment(OrderId::new(id))?;
+    let key = idempotency_key(&headers)?;
+    let new = body.into_new_shipment(OrderId::new(id), key)?;
     app.blocking(move |store| {
-        let shipment = store.create_shipment(new)?;
-        Ok((StatusCode::CREATED, Json(ShipmentView::from(&shipment))))
+        let created = store.create_shipment(new)?;
+        let status = match created.applied {
+            Applied::Changed => StatusCode::CREATED,
+            Applied::Duplicate => StatusCode::OK,
+        };
+        Ok((status, Json(ShipmentView::from(&created.shipment))))
     })
     .await
 }

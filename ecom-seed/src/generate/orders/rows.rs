@@ -104,6 +104,9 @@ fn shipment(out: &mut Out<'_>, order: &Placed) {
     ));
     w.ts(s.at);
     w.ts(s.updated_at);
+    // The warehouse's pick request that made it, as a retried request would
+    // send it again.
+    w.text(&format!("pick-{}", order.ids.shipment));
     w.end();
     for (line_no, line) in (1i64..).zip(&order.draft.lines) {
         let w = out.w(Table::ShipmentLines);

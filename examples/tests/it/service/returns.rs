@@ -53,7 +53,7 @@ fn a_customer_sends_a_unit_back_and_staff_receive_and_refund_it_once() {
     let id = order_id(&f, &placed, "paid");
     let (status, parcel) = f.admin_post(
         &format!("/admin/orders/{id}/shipments"),
-        None,
+        Some("pick-1"),
         json!({ "location_id": location, "lines": [{ "line_no": 1, "quantity": 2 }, { "line_no": 2, "quantity": 1 }] }),
     );
     assert_eq!(status, 201, "{parcel}");

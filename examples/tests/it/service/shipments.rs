@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{ADMIN_TOKEN, Fixture, admin_get, code, fixture, new_guest, put_in, refused, shipping};
+use super::{ADMIN_TOKEN, Fixture, admin_get, code, fixture, new_guest, put_in, shipping};
 
 /// The provider authorizes and captures `payment`'s whole amount.
 pub(super) fn provider_pays(f: &Fixture, payment: &Value) {
@@ -91,73 +91,90 @@ fn staff_ship_an_order_in_parts_and_its_customer_tracks_them() {
     let pending = order_id(&f, order, "pending_payment");
     let early = f.admin_post(
         &format!("/admin/orders/{pending}/shipments"),
-        None,
+        Some("too-early"),
         json!({ "location_id": location, "lines": [{ "line_no": 1, "quantity": 1 }] }),
     );
     assert_eq!(code(early), (409, "shipment_conflict".to_owned()));
     provider_pays(&f, &placed["payments"][0]);
     let id = order_id(&f, order, "paid");
     let path = format!("/admin/orders/{id}/shipments");
-    refused(
-        &f,
+    let keyless = f.call_as(
+        Some(ADMIN_TOKEN),
         "POST",
         &path,
-        vec![
-            (
-                "more than reserved there",
-                json!({ "location_id": location, "lines": [{ "line_no": 1, "quantity": 4 }] }),
-                409,
-                "shipment_conflict",
-            ),
-            (
-                "no line 3",
-                json!({ "location_id": location, "lines": [{ "line_no": 3, "quantity": 1 }] }),
-                422,
-                "invalid_shipment",
-            ),
-            (
-                "nothing",
-                json!({ "location_id": location, "lines": [] }),
-                422,
-                "invalid_shipment",
-            ),
-            (
-                "a line twice",
-                json!({ "location_id": location, "lines": [{ "line_no": 2, "quantity": 1 }, { "line_no": 2, "quantity": 1 }] }),
-                422,
-                "invalid_shipment",
-            ),
-            (
-                "no units",
-                json!({ "location_id": location, "lines": [{ "line_no": 1, "quantity": 0 }] }),
-                422,
-                "invalid",
-            ),
-            (
-                "an http URL",
-                json!({ "location_id": location, "lines": [{ "line_no": 1, "quantity": 1 }], "tracking_url": "http://track.example.com/1" }),
-                422,
-                "invalid",
-            ),
-            (
-                "no such location",
-                json!({ "location_id": 9999, "lines": [{ "line_no": 1, "quantity": 1 }] }),
-                404,
-                "not_found",
-            ),
-        ],
+        None,
+        Some(
+            &json!({ "location_id": location, "lines": [{ "line_no": 1, "quantity": 1 }] })
+                .to_string(),
+        ),
     );
+    assert_eq!(code(keyless), (400, "idempotency_key_required".to_owned()));
+    for (what, body, status, expected) in [
+        (
+            "more than reserved there",
+            json!({ "location_id": location, "lines": [{ "line_no": 1, "quantity": 4 }] }),
+            409,
+            "shipment_conflict",
+        ),
+        (
+            "no line 3",
+            json!({ "location_id": location, "lines": [{ "line_no": 3, "quantity": 1 }] }),
+            422,
+            "invalid_shipment",
+        ),
+        (
+            "nothing",
+            json!({ "location_id": location, "lines": [] }),
+            422,
+            "invalid_shipment",
+        ),
+        (
+            "a line twice",
+            json!({ "location_id": location, "lines": [{ "line_no": 2, "quantity": 1 }, { "line_no": 2, "quantity": 1 }] }),
+            422,
+            "invalid_shipment",
+        ),
+        (
+            "no units",
+            json!({ "location_id": location, "lines": [{ "line_no": 1, "quantity": 0 }] }),
+            422,
+            "invalid",
+        ),
+        (
+            "an http URL",
+            json!({ "location_id": location, "lines": [{ "line_no": 1, "quantity": 1 }], "tracking_url": "http://track.example.com/1" }),
+            422,
+            "invalid",
+        ),
+        (
+            "no such location",
+            json!({ "location_id": 9999, "lines": [{ "line_no": 1, "quantity": 1 }] }),
+            404,
+            "not_found",
+        ),
+    ] {
+        let answer = f.admin_post(&path, Some(&what.replace(' ', "-")), body);
+        assert_eq!(code(answer), (status, expected.to_owned()), "{what}");
+    }
 
     // The sencha from Berlin, tracked; then the matcha (kept as one count).
-    let (status, first) = f.admin_post(
-        &path,
-        None,
-        json!({ "location_id": location, "lines": [{ "line_no": 1, "quantity": 3 }],
-                "carrier": "DHL", "tracking_number": "00340434",
-                "tracking_url": "https://track.example.com/00340434" }),
-    );
+    let pick = json!({ "location_id": location, "lines": [{ "line_no": 1, "quantity": 3 }],
+            "carrier": "DHL", "tracking_number": "00340434",
+            "tracking_url": "https://track.example.com/00340434" });
+    let (status, first) = f.admin_post(&path, Some("pick-sencha"), pick.clone());
     assert_eq!(status, 201, "{first}");
     assert_eq!(first["status"], "pending");
+    // A retry (the answer was lost) is the same shipment, not a second parcel;
+    // the same key for other units is refused.
+    let (status, retried) = f.admin_post(&path, Some("pick-sencha"), pick);
+    assert_eq!(status, 200, "{retried}");
+    assert_eq!(retried["id"], first["id"]);
+    let other = f.admin_post(
+        &path,
+        Some("pick-sencha"),
+        json!({ "location_id": location, "lines": [{ "line_no": 2, "quantity": 1 }] }),
+    );
+    assert_eq!(code(other), (409, "idempotency_conflict".to_owned()));
     let first = first["id"].as_i64().unwrap();
     assert_eq!(move_on(&f, first, "pack"), ("packed".into(), "paid".into()));
     assert_eq!(
@@ -179,7 +196,7 @@ fn staff_ship_an_order_in_parts_and_its_customer_tracks_them() {
 
     let (status, second) = f.admin_post(
         &path,
-        None,
+        Some("pick-matcha"),
         json!({ "location_id": location, "lines": [{ "line_no": 2, "quantity": 1 }] }),
     );
     assert_eq!(status, 201, "{second}");
