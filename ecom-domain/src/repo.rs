@@ -701,18 +701,11 @@ pub fn shipment_replay(
     let Some(done) = shipments.iter().find(|s| s.key.as_ref() == Some(&new.key)) else {
         return Ok(None);
     };
-    let mut asked: Vec<(u16, u32)> = new
-        .lines
-        .iter()
-        .map(|l| (l.line_no, l.quantity.get()))
-        .collect();
-    asked.sort_unstable();
     let same = done.location == new.location
-        && done
-            .lines
-            .iter()
-            .map(|l| (l.line_no, l.quantity.get()))
-            .eq(asked);
+        && same_units(
+            new.lines.iter().map(|l| (l.line_no, l.quantity.get())),
+            done.lines.iter().map(|l| (l.line_no, l.quantity.get())),
+        );
     if !same {
         return Err(DomainError::IdempotencyConflict {
             key: new.key.as_str().to_owned(),
@@ -878,23 +871,27 @@ pub fn cancellation_replay(
     let Some(done) = cancellations.iter().find(|c| c.key == new.key) else {
         return Ok(None);
     };
-    let mut asked: Vec<(u16, u32)> = new
-        .lines
-        .iter()
-        .map(|l| (l.line_no, l.quantity.get()))
-        .collect();
-    asked.sort_unstable();
-    let same = done
-        .lines()
-        .iter()
-        .map(|l| (l.line_no, l.quantity.get()))
-        .eq(asked);
+    let same = same_units(
+        new.lines.iter().map(|l| (l.line_no, l.quantity.get())),
+        done.lines().iter().map(|l| (l.line_no, l.quantity.get())),
+    );
     if !same {
         return Err(DomainError::IdempotencyConflict {
             key: new.key.as_str().to_owned(),
         });
     }
     Ok(Some(done.clone()))
+}
+
+/// Whether the units `asked` (line, units; in any order) are those `done` holds
+/// (by line number): a request asked for again.
+fn same_units(
+    asked: impl Iterator<Item = (u16, u32)>,
+    done: impl Iterator<Item = (u16, u32)>,
+) -> bool {
+    let mut asked: Vec<(u16, u32)> = asked.collect();
+    asked.sort_unstable();
+    done.eq(asked)
 }
 
 /// `due`, at most what `payments` still hold, as a refund under `key`; `None`
