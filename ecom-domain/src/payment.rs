@@ -4,10 +4,12 @@
 //! parts), voids, refunds (possibly several) and failures. Each report is a
 //! [`PaymentEvent`] with an idempotency key; [`Payment::apply`] checks it against the
 //! state machine and the amount invariants (captured ≤ authorized ≤ amount due,
-//! refunded ≤ captured). One kind of event is the store's own, never a provider's:
-//! a reduction of the amount due, booked when units of an order not yet paid are
-//! cancelled ([`PaymentAction::Reduce`]). A report whose key was applied before is recognised as a
+//! refunded ≤ captured). A report whose key was applied before is recognised as a
 //! duplicate and changes nothing, so a provider calling back twice is harmless.
+//!
+//! One kind of event is the store's own, never a provider's: a reduction of the
+//! amount due, booked when units of an order not yet paid are cancelled
+//! ([`PaymentAction::Reduce`]).
 
 use serde::{Deserialize, Serialize};
 

@@ -3,8 +3,12 @@
 //! order queue and a shipment never waits on a checkout in a circle.
 //!
 //! Cancellations of units lock the order, then its payments as the refund (or,
-//! for an order not yet paid, the reduction of what is due) books them, then the variants whose own counts get units back, then the levels
-//! reservations are released from: the lock order of an order's cancellation.
+//! for an order not yet paid, the reduction of what is due) books them, then the
+//! variants whose own counts get units back, then the levels reservations are
+//! released from: the lock order of an order's cancellation.
+//!
+//! A shipment's creation looks its key up among the order's shipments, under the
+//! order's lock, before anything else: a retried request finds what it made.
 
 use diesel::PgConnection;
 use ecom_domain::fulfillment::{

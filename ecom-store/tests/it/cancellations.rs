@@ -38,9 +38,10 @@ fn cancel(order: &Order, lines: &[(u16, i64)]) -> NewCancellation {
 /// An order of 3 shirts (11.90 each; 2 reserved in Berlin, 1 in Lyon) and a book
 /// (4.28, from its own count), 4.90 shipping and 20 % tax on all of it: 53.86,
 /// allocated 42.84 to the shirts (14.28 each), 5.14 to the book, 5.88 to the
-/// shipping. Refused beyond what is left outside shipments, and after shipping; a shirt cancelled where most are left (a tie: Berlin, the
-/// lower id), the book, the last shirt not in the pending shipment: 14.28 +
-/// 5.14 + 14.28; the shipment leaving ships the order. The shipped shirt comes
+/// shipping. Refused beyond what is left outside shipments, and after shipping;
+/// a shirt cancelled where most are left (a tie: Berlin, the lower id), the book,
+/// the last shirt not in the pending shipment: 14.28 + 5.14 + 14.28; the
+/// shipment leaving ships the order. The shipped shirt comes
 /// back with its shipping: 42.84 − 28.56 = 14.28 and 5.88 / 4 = 1.47. A second
 /// order, 2 shirts (34.44: 28.56 and 5.88), has one cancelled, then is cancelled
 /// whole: only the other unit is released, and the rest refunded. A third

@@ -111,8 +111,9 @@ fn cancellation_error(err: StoreError) -> ApiError {
 /// captured makes it paid. Units already in a shipment, an order cancelled or
 /// already shipped, or every unit of the order (cancel the order instead) is
 /// `409 cancellation_conflict`; a reduction that would leave the payment less
-/// due than it captured (or nothing) is `409 payment_refused`; an empty cancellation, a line named
-/// twice or one the order does not have is `422 invalid_cancellation`. A retry
+/// due than it captured (or nothing) is `409 payment_refused`; an empty
+/// cancellation, a line named twice or one the order does not have is `422
+/// invalid_cancellation`. A retry
 /// with the same `Idempotency-Key` and lines cancels and refunds nothing twice and
 /// answers `200` with what was done (`changed: false`); the same key for other
 /// lines is `409 idempotency_conflict`.
