@@ -795,10 +795,59 @@ pub fn return_refund(
     )
 }
 
+/// How a cancellation gives back its units' share of the order's price
+/// ([`cancellation_refund_due`](crate::returns::cancellation_refund_due)), as
+/// [`cancellation_settlement`] decides from the order's status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CancellationSettlement {
+    /// The order is not paid yet: the share is taken off what its provider's
+    /// payments are due, each [`PaymentAction::Reduce`] booked on its payment
+    /// (none when the share is nothing).
+    Reduce(Vec<(PaymentId, PaymentEvent)>),
+    /// The order is paid: the share is refunded as [`OrderRepository::refund`]
+    /// books it (`None` when the payments hold nothing).
+    Refund(Option<OrderRefund>),
+}
+
+/// What cancellation `id` of `units` of `order` books on its `payments`: a
+/// reduction of what is due while the order waits for payment (spread by
+/// [`plan_reduction`], refused with [`PaymentError::OverReduce`] when it would
+/// leave a payment nothing due or less than it captured), a refund once it is
+/// paid (at most what the payments hold); both under the store's own key for the
+/// cancellation. The one place that chooses, for every store.
+pub fn cancellation_settlement(
+    order: &Order,
+    payments: &[Payment],
+    id: CancellationId,
+    units: &[CancelledUnits],
+    returns: &[Return],
+    cancellations: &[Cancellation],
+) -> Result<CancellationSettlement, DomainError> {
+    Ok(if order.status == OrderStatus::PendingPayment {
+        CancellationSettlement::Reduce(cancellation_reduction(
+            order,
+            payments,
+            id,
+            units,
+            returns,
+            cancellations,
+        )?)
+    } else {
+        CancellationSettlement::Refund(cancellation_refund(
+            order,
+            payments,
+            id,
+            units,
+            returns,
+            cancellations,
+        )?)
+    })
+}
+
 /// The refund cancellation `id` of `units` books, if it gives anything back:
 /// their share of what was paid, at most what the order's payments still hold,
 /// under the store's own key for the cancellation.
-pub fn cancellation_refund(
+fn cancellation_refund(
     order: &Order,
     payments: &[Payment],
     id: CancellationId,
@@ -824,7 +873,7 @@ pub fn cancellation_refund(
 /// ([`PaymentError::OverReduce`]) when that would leave a payment nothing due, or
 /// less than it captured (an order mostly paid by gift cards): such an order is
 /// cancelled whole, or its units once it is paid.
-pub fn cancellation_reduction(
+fn cancellation_reduction(
     order: &Order,
     payments: &[Payment],
     id: CancellationId,

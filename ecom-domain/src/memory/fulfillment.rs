@@ -10,11 +10,10 @@ use crate::fulfillment::{
 };
 use crate::ids::{OrderId, ShipmentId};
 use crate::inventory::{InventoryMove, MoveKind};
-use crate::order::OrderStatus;
 use crate::payment::{Applied, refunded_under, released_under};
 use crate::repo::{
-    FulfillmentRepository, ShipmentChange, ShipmentCreated, UnitsCancelled, cancellation_reduction,
-    cancellation_refund, cancellation_replay, reduction_order_event, shipment_replay,
+    CancellationSettlement, FulfillmentRepository, ShipmentChange, ShipmentCreated, UnitsCancelled,
+    cancellation_replay, cancellation_settlement, reduction_order_event, shipment_replay,
 };
 use crate::values::Reason;
 
@@ -210,26 +209,15 @@ impl FulfillmentRepository for MemoryStore {
             }
             let payments = s.payments_of(order.id);
             let returns = s.returns_of(order.id);
-            if order.status == OrderStatus::PendingPayment {
-                let now = Utc::now();
-                let reductions = cancellation_reduction(
-                    &order,
-                    &payments,
-                    id,
-                    &units,
-                    &returns,
-                    &cancellations,
-                )?;
-                for (payment, event) in reductions {
-                    s.book_payment_event(payment, event, now)?;
-                }
-                if let Some(event) = reduction_order_event(&s.payments_of(order.id), order.status) {
-                    s.change_order(order.id, event, None, now)?;
-                }
-            } else if let Some(refund) =
-                cancellation_refund(&order, &payments, id, &units, &returns, &cancellations)?
+            match cancellation_settlement(&order, &payments, id, &units, &returns, &cancellations)?
             {
-                s.book_refund(order.id, &refund, self.rules.refund_priority)?;
+                CancellationSettlement::Reduce(events) => {
+                    s.book_events(order.id, events, reduction_order_event)?;
+                }
+                CancellationSettlement::Refund(Some(refund)) => {
+                    s.book_refund(order.id, &refund, self.rules.refund_priority)?;
+                }
+                CancellationSettlement::Refund(None) => {}
             }
             let payments = s.payments_of(order.id);
             let key = cancellation_refund_key(id);

@@ -6,9 +6,9 @@ use crate::catalog::{Page, PageRequest};
 use crate::error::DomainError;
 use crate::fulfillment::FulfillmentError;
 use crate::gift_card::RefundPriority;
-use crate::ids::{OrderId, UserId};
+use crate::ids::{OrderId, PaymentId, UserId};
 use crate::order::{Customer, Order, OrderEvent, OrderStatus};
-use crate::payment::Applied;
+use crate::payment::{Applied, Payment, PaymentEvent};
 use crate::repo::{
     OrderCursor, OrderDetails, OrderReader, OrderRefund, OrderRepository, OrderSummary,
     RefundOutcome, RefundPlan,
@@ -113,23 +113,37 @@ impl State {
     ) -> Result<RefundOutcome, DomainError> {
         let order = self.order(id)?.clone();
         let payments = self.payments_of(id);
-        let applied = match refund.plan(&order, &payments, priority)? {
-            RefundPlan::Replay => Applied::Duplicate,
-            RefundPlan::Book(events) => {
-                let now = Utc::now();
-                for (payment, event) in events {
-                    self.book_payment_event(payment, event, now)?;
-                }
-                if let Some(event) = RefundPlan::order_event(&self.payments_of(id), order.status) {
-                    self.change_order(id, event, None, now)?;
-                }
-                Applied::Changed
-            }
-        };
+        match refund.plan(&order, &payments, priority)? {
+            RefundPlan::Replay => Ok(RefundOutcome {
+                payments,
+                order_status: order.status,
+                applied: Applied::Duplicate,
+            }),
+            RefundPlan::Book(events) => self.book_events(id, events, RefundPlan::order_event),
+        }
+    }
+
+    /// Books `events` on order `id`'s payments; then the order takes the event
+    /// `follow` reads from its payments, if any (a refund's, or a cancellation's
+    /// reduction of what an order not yet paid is due).
+    pub(super) fn book_events(
+        &mut self,
+        id: OrderId,
+        events: Vec<(PaymentId, PaymentEvent)>,
+        follow: fn(&[Payment], OrderStatus) -> Option<OrderEvent>,
+    ) -> Result<RefundOutcome, DomainError> {
+        let now = Utc::now();
+        for (payment, event) in events {
+            self.book_payment_event(payment, event, now)?;
+        }
+        let status = self.order(id)?.status;
+        if let Some(event) = follow(&self.payments_of(id), status) {
+            self.change_order(id, event, None, now)?;
+        }
         Ok(RefundOutcome {
             payments: self.payments_of(id),
             order_status: self.order(id)?.status,
-            applied,
+            applied: Applied::Changed,
         })
     }
 }

@@ -18,7 +18,7 @@ use ecom_domain::fulfillment::{
 use ecom_domain::payment::{refunded_under, released_under};
 use ecom_domain::prelude::*;
 use ecom_domain::repo::{
-    cancellation_reduction, cancellation_refund, cancellation_replay, shipment_replay,
+    CancellationSettlement, cancellation_replay, cancellation_settlement, shipment_replay,
 };
 
 use crate::ops::cancellation as cancel;
@@ -180,27 +180,18 @@ impl FulfillmentRepository for PgStore {
             .map_err(DomainError::from)?;
             let (id, created_at) = cancel::insert(conn, &new, &units)?;
             let returns = rma::order_returns(conn, order.id, order.currency, &payments)?;
-            let (payments, mut order_status) = if order.status == OrderStatus::PendingPayment {
-                let reductions = cancellation_reduction(
-                    &order,
-                    &payments,
-                    id,
-                    &units,
-                    &returns,
-                    &cancellations,
-                )?;
-                let outcome = self.book_reductions(conn, &order, payments, reductions)?;
-                (outcome.payments, outcome.order_status)
-            } else {
-                let refund =
-                    cancellation_refund(&order, &payments, id, &units, &returns, &cancellations)?;
-                match refund {
-                    Some(refund) => {
-                        let outcome = self.book_refund(conn, &order, payments, &refund)?;
-                        (outcome.payments, outcome.order_status)
-                    }
-                    None => (payments, order.status),
+            let settlement =
+                cancellation_settlement(&order, &payments, id, &units, &returns, &cancellations)?;
+            let (payments, mut order_status) = match settlement {
+                CancellationSettlement::Reduce(events) => {
+                    let outcome = self.book_reductions(conn, &order, payments, events)?;
+                    (outcome.payments, outcome.order_status)
                 }
+                CancellationSettlement::Refund(Some(refund)) => {
+                    let outcome = self.book_refund(conn, &order, payments, &refund)?;
+                    (outcome.payments, outcome.order_status)
+                }
+                CancellationSettlement::Refund(None) => (payments, order.status),
             };
             let key = cancellation_refund_key(id);
             let back = released(&units, &order.lines);

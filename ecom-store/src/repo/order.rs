@@ -227,7 +227,7 @@ impl PgStore {
     }
 
     /// Books `reductions` of what an order not yet paid is due (a cancellation's,
-    /// [`cancellation_reduction`](ecom_domain::repo::cancellation_reduction)) on
+    /// [`CancellationSettlement::Reduce`](ecom_domain::repo::CancellationSettlement)) on
     /// its `payments`, read under the order's lock; the order is paid when what
     /// is still due was captured already.
     pub(super) fn book_reductions(

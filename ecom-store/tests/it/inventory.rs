@@ -1091,7 +1091,8 @@ fn a_retried_shipment_is_the_same_parcel_in_both_stores() {
 
 /// Eight copies of one shipment request at once (READ COMMITTED, each run once):
 /// the order's lock queues them, so one creates the parcel and seven find it.
-/// The database refuses a second shipment under one key, whatever client writes.
+/// The database refuses a second shipment under one key, and a key out of bounds,
+/// whatever client writes.
 #[test]
 fn copies_of_one_shipment_request_racing_make_one_parcel() {
     let db = TestDb::new();
@@ -1135,4 +1136,18 @@ fn copies_of_one_shipment_request_racing_make_one_parcel() {
         err.contains("shipments_order_id_idempotency_key_key"),
         "{err}"
     );
+    // A key is 1 to 128 characters, as every idempotency key the store keeps.
+    for key in [String::new(), "k".repeat(129)] {
+        let err = exec(
+            &mut conn,
+            &format!(
+                "INSERT INTO shipments (order_id, location_id, idempotency_key) VALUES ({}, {}, '{key}')",
+                order.id.get(),
+                a.id.get(),
+            ),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("shipments_idempotency_key_length"), "{err}");
+    }
 }
